@@ -1,0 +1,36 @@
+//! # workwell
+//!
+//! A parallel discrete-event simulation of the WorkWell work-and-health pilots in
+//! England: referral flows driven by each area's fit note volumes, triage, the wait
+//! for an initial assessment with a Work and Health Coach (which needs a caseload
+//! place and a bookable slot in the coaches' contact hours), time on the caseload with
+//! follow-ups, courses of multidisciplinary-team (MDT) sessions, onward referrals,
+//! completion or disengagement. It projects starts against the 59,000 target with
+//! uncertainty from two sources: chance (replications) and not knowing the
+//! parameters (distributions drawn once per replication).
+//!
+//! The crate's layers, each depending only on those before it:
+//!
+//! - [`engine`]: clock, totally ordered event queue, calendar. No WorkWell knowledge.
+//! - [`stats`]: streaming summaries, histograms, Erlang C / Erlang A. A leaf.
+//! - [`model`]: the pathway of one area for one replication, from plain parameters.
+//! - [`scenario`]: scenario files to a validated [`scenario::Scenario`].
+//! - [`run`]: replications in parallel, named random streams, aggregation.
+//! - [`report`]: pure renderers from results to bytes, and the one writer of files.
+//!
+//! ```no_run
+//! use workwell::{run, scenario};
+//! let sc = scenario::load("scenarios/baseline.toml".as_ref(), &[]).unwrap();
+//! let opts = run::RunOptions { replications: 20, threads: None };
+//! let results = run::run(&sc, &opts, &|_| {}).unwrap();
+//! let starts = results.total(0, "starts").unwrap();
+//! println!("mean starts {:.0}", starts.mean().unwrap());
+//! ```
+#![warn(missing_docs)]
+
+pub mod engine;
+pub mod model;
+pub mod report;
+pub mod run;
+pub mod scenario;
+pub mod stats;

@@ -1,0 +1,196 @@
+//! The `workwell` command line: parsing, progress and exit codes; the work is in the
+//! library.
+
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use workwell::report::{csv_out, json, output::OutputDir, table};
+use workwell::run::{self, Aggregate, RunOptions};
+use workwell::scenario::{self, Scenario, ScenarioError};
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "workwell",
+    version,
+    about = "Simulate the WorkWell work-and-health pilots: referrals, coach caseloads and MDT capacity in each area, projected against the 59,000 target with uncertainty"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(clap::Args, Debug, Clone)]
+struct ScenarioArgs {
+    /// Scenario file (TOML)
+    scenario: PathBuf,
+    /// Override a parameter by its key path, e.g. --set 'areas."Frimley".coach.fte=12'
+    /// (repeatable)
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    sets: Vec<String>,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Run a scenario and write summary.json, area_month.csv, replications.csv and
+    /// scenario.resolved.toml
+    Run {
+        #[command(flatten)]
+        scenario: ScenarioArgs,
+        /// Replications (default: the scenario's)
+        #[arg(long, short = 'r')]
+        replications: Option<u32>,
+        /// Seed of every random stream (default: the scenario's)
+        #[arg(long)]
+        seed: Option<u64>,
+        /// Worker threads (default: all cores)
+        #[arg(long, short = 't')]
+        threads: Option<usize>,
+        /// Output folder (default: outputs/<scenario name>/)
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// No progress bar and no table
+        #[arg(long, short = 'q')]
+        quiet: bool,
+    },
+    /// Check a scenario file without running it
+    Validate {
+        #[command(flatten)]
+        scenario: ScenarioArgs,
+    },
+}
+
+/// Exit status for bad input (scenario or command line).
+const BAD_INPUT: u8 = 2;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match dispatch(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            if e.downcast_ref::<ScenarioError>().is_some() {
+                ExitCode::from(BAD_INPUT)
+            } else {
+                ExitCode::FAILURE
+            }
+        }
+    }
+}
+
+fn load(args: &ScenarioArgs, extra: &[String]) -> anyhow::Result<Scenario> {
+    let mut sets = args.sets.clone();
+    sets.extend_from_slice(extra);
+    Ok(scenario::load(&args.scenario, &sets)?)
+}
+
+fn dispatch(cli: Cli) -> anyhow::Result<()> {
+    match cli.command {
+        Command::Validate { scenario } => {
+            let sc = load(&scenario, &[])?;
+            println!(
+                "{}: valid scenario `{}`: {} areas, {} to {} ({} days), {} MDT disciplines, {} uncertain parameters",
+                scenario.scenario.display(),
+                sc.name,
+                sc.areas.len(),
+                sc.start,
+                sc.end,
+                sc.horizon_days(),
+                sc.disciplines.len(),
+                sc.uncertain_keys().len()
+            );
+            Ok(())
+        }
+        Command::Run {
+            scenario,
+            replications,
+            seed,
+            threads,
+            out,
+            quiet,
+        } => {
+            let mut extra = Vec::new();
+            if let Some(r) = replications {
+                extra.push(format!("programme.replications={r}"));
+            }
+            if let Some(s) = seed {
+                extra.push(format!("programme.seed={s}"));
+            }
+            let sc = load(&scenario, &extra)?;
+            if threads == Some(0) {
+                return Err(ScenarioError::new(
+                    "--threads",
+                    None,
+                    "",
+                    "expected at least one thread, found 0",
+                )
+                .into());
+            }
+            let out = out.unwrap_or_else(|| Path::new("outputs").join(&sc.name));
+            run_to(&sc, threads, &out, quiet)
+        }
+    }
+}
+
+fn run_to(sc: &Scenario, threads: Option<usize>, out: &Path, quiet: bool) -> anyhow::Result<()> {
+    let dir = OutputDir::create(out)
+        .with_context(|| format!("cannot create the output folder {}", out.display()))?;
+    let bar = if quiet || !std::io::stderr().is_terminal() {
+        ProgressBar::hidden()
+    } else {
+        let b = ProgressBar::with_draw_target(
+            Some(u64::from(sc.replications)),
+            ProgressDrawTarget::stderr(),
+        );
+        b.set_style(
+            ProgressStyle::with_template("{msg} [{bar:40}] {pos}/{len} replications ({eta})")
+                .expect("valid template")
+                .progress_chars("=> "),
+        );
+        b.set_message(sc.name.clone());
+        b
+    };
+    let started = std::time::Instant::now();
+    let opts = RunOptions {
+        replications: sc.replications,
+        threads,
+    };
+    let mut reps = dir
+        .stream("replications.csv")
+        .context("cannot write replications.csv")?;
+    reps.write_all(&csv_out::replications_header(sc))?;
+    let mut agg = Aggregate::new(sc);
+    let n_metrics = workwell::model::MetricLayout::new(&sc.disciplines).len();
+    let n_months = sc.calendar.n_months();
+    let progress = |n: u64| bar.set_position(n);
+    run::run_each(sc, &opts, &progress, &mut |r| {
+        agg.push(r);
+        reps.write_all(&csv_out::replications_rows(sc, n_metrics, n_months, r))
+            .map_err(|e| format!("cannot write replications.csv: {e}"))
+    })?;
+    reps.flush()?;
+    drop(reps);
+    bar.finish_and_clear();
+    let res = agg.finish();
+    let elapsed = started.elapsed();
+    dir.write("summary.json", &json::render(sc, &res))?;
+    dir.write("area_month.csv", &csv_out::area_month(&res))?;
+    dir.write("scenario.resolved.toml", sc.resolved_toml().as_bytes())?;
+    let path = dir
+        .commit()
+        .context("cannot move the output folder into place")?;
+    if !quiet {
+        print!("{}", table::render(&res));
+        println!(
+            "{} events, {} referrals simulated in {:.2} s; outputs in {}",
+            res.events,
+            res.participants,
+            elapsed.as_secs_f64(),
+            path.display()
+        );
+    }
+    Ok(())
+}

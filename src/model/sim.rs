@@ -1,0 +1,818 @@
+//! The event loop of one area's pathway.
+//!
+//! Every random attribute of a participant is drawn when they are referred, in a fixed
+//! order from purpose-specific streams, so two runs that differ only in staffing see
+//! the same people with the same needs (common random numbers).
+//!
+//! Event order at equal times follows the engine's guarantee (scheduling order). The
+//! daily tick at time `d` books the day's follow-ups, assessments (when coach hours
+//! are limited) and MDT sessions; events at time `d` scheduled before the tick (for
+//! example a plan due at exactly `d`) are handled first.
+
+use std::collections::VecDeque;
+
+use rand::RngExt;
+use rand_distr::{Distribution, Exp1};
+
+use super::dist::pick;
+use super::metrics::{AreaRun, raw};
+use super::{AreaParams, MAX_DISCIPLINES, N_ROUTES, ROUTE_GP, Rng};
+use crate::engine::{Calendar, EventQueue};
+
+/// The four random streams of one area in one replication, each for one purpose.
+#[derive(Debug, Clone)]
+pub struct Streams {
+    /// Arrival times.
+    pub arrivals: Rng,
+    /// Route, status, barrier and triage outcome.
+    pub attributes: Rng,
+    /// Triage delay, patience, time on caseload, disengagement, onward referral,
+    /// outcome.
+    pub service: Rng,
+    /// MDT needs, course lengths and did-not-attends.
+    pub mdt: Rng,
+}
+
+#[derive(Debug, Clone, Copy)]
+enum Ev {
+    Arrival,
+    Triage(u32, u32),
+    Abandon(u32, u32),
+    PlanDue(u32, u32),
+    Disengage(u32, u32),
+    Tick(u32),
+}
+
+const FREE: u8 = 0;
+const TRIAGE: u8 = 1;
+const WAITING: u8 = 2;
+const CASELOAD: u8 = 3;
+
+const TRIAGE_OK: u8 = 0;
+const TRIAGE_INELIGIBLE: u8 = 1;
+const TRIAGE_NOT_ENGAGED: u8 = 2;
+
+#[derive(Debug, Clone, Copy, Default)]
+struct Person {
+    generation: u32,
+    state: u8,
+    triage: u8,
+    outcome: u8,
+    mdt_outstanding: u8,
+    awaiting_mdt: bool,
+    mdt_waiting: u16,
+    queued: f64,
+    started: f64,
+    patience: f64,
+    caseload_time: f64,
+    /// Fraction of the planned time at which the participant disengages; negative
+    /// when they do not.
+    disengage_frac: f64,
+    onward_delay: f64,
+    sessions: [u8; MAX_DISCIPLINES],
+    dna: [u8; MAX_DISCIPLINES],
+}
+
+type Booking = (u32, u32);
+
+/// Appointments booked for future days, in a ring of day buckets.
+#[derive(Debug, Clone, Default)]
+struct Diary {
+    buckets: Vec<Vec<Booking>>,
+    mask: usize,
+}
+
+impl Diary {
+    fn reset(&mut self, max_ahead: usize) {
+        let size = (max_ahead + 16).next_power_of_two();
+        if self.buckets.len() != size {
+            self.buckets = vec![Vec::new(); size];
+            self.mask = size - 1;
+        } else {
+            self.buckets.iter_mut().for_each(Vec::clear);
+        }
+    }
+    #[inline]
+    fn book(&mut self, day: usize, b: Booking) {
+        self.buckets[day & self.mask].push(b);
+    }
+    /// Moves the bookings of `day` into `out` (emptying the bucket, keeping capacity).
+    #[inline]
+    fn take(&mut self, day: usize, out: &mut Vec<Booking>) {
+        out.append(&mut self.buckets[day & self.mask]);
+    }
+}
+
+#[derive(Debug, Clone, Default)]
+struct DisciplineState {
+    waiting: VecDeque<(u32, u32, f64)>,
+    n_waiting: u32,
+    diary: Diary,
+    backlog: Vec<Booking>,
+    carry: f64,
+}
+
+/// Reusable state for simulating one area: allocate once per worker thread, call
+/// [`AreaSimulator::run`] for each (area, replication).
+#[derive(Debug, Default)]
+pub struct AreaSimulator {
+    queue: EventQueue<Ev>,
+    people: Vec<Person>,
+    free: Vec<u32>,
+    waiting: VecDeque<Booking>,
+    n_waiting: u32,
+    n_triage: u32,
+    caseload: u32,
+    followups: Diary,
+    backlog: Vec<Booking>,
+    scratch: Vec<Booking>,
+    scratch2: Vec<Booking>,
+    hours_carry: f64,
+    mdt: Vec<DisciplineState>,
+    last_t: f64,
+    month: usize,
+    total: usize,
+    warmup: f64,
+    run: Option<AreaRun>,
+}
+
+impl AreaSimulator {
+    /// A simulator with empty buffers.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Simulates one area for one replication and returns its accumulators. The
+    /// buffers are reused by the next call.
+    pub fn run(&mut self, p: &AreaParams, cal: &Calendar, s: &mut Streams) -> &AreaRun {
+        self.reset(p, cal);
+        let horizon = p.horizon_days;
+        self.queue.push(0.0, Ev::Tick(0));
+        let mut next_arrival = ArrivalClock::new(p);
+        if let Some(t) = next_arrival.next(&mut s.arrivals) {
+            self.queue.push(t, Ev::Arrival);
+        }
+        let mut events = 0u64;
+        while let Some(e) = self.queue.pop() {
+            events += 1;
+            let t = e.time;
+            match e.event {
+                Ev::Tick(d) => {
+                    if self.tick(d as usize, p, cal) {
+                        break;
+                    }
+                }
+                Ev::Arrival => {
+                    self.arrival(t, p, cal, s);
+                    if let Some(t2) = next_arrival.next(&mut s.arrivals) {
+                        self.queue.push(t2, Ev::Arrival);
+                    }
+                }
+                Ev::Triage(pid, g) => {
+                    if self.valid(pid, g, TRIAGE) {
+                        self.n_triage -= 1;
+                        self.triage_done(pid, t, p, cal);
+                    }
+                }
+                Ev::Abandon(pid, g) => {
+                    if self.valid(pid, g, WAITING) {
+                        self.abandon(pid, t);
+                    }
+                }
+                Ev::PlanDue(pid, g) => {
+                    if self.valid(pid, g, CASELOAD) {
+                        if self.people[pid as usize].mdt_outstanding == 0 {
+                            self.complete(pid, t, p, cal);
+                        } else {
+                            self.people[pid as usize].awaiting_mdt = true;
+                        }
+                    }
+                }
+                Ev::Disengage(pid, g) => {
+                    if self.valid(pid, g, CASELOAD) {
+                        self.add(raw::DISENGAGED, 1.0, t);
+                        self.ledger().disengaged += 1;
+                        self.leave_caseload(pid, t, p, cal);
+                    }
+                }
+            }
+        }
+        self.finish(horizon as f64, events);
+        self.run.as_ref().expect("run initialised in reset")
+    }
+
+    fn reset(&mut self, p: &AreaParams, cal: &Calendar) {
+        let n_months = cal.n_months();
+        let n_disc = p.n_disciplines();
+        match &mut self.run {
+            Some(r) => r.reset(n_months, n_disc),
+            None => self.run = Some(AreaRun::new(n_months, n_disc)),
+        }
+        self.queue.reset();
+        self.people.clear();
+        self.free.clear();
+        self.waiting.clear();
+        self.n_waiting = 0;
+        self.n_triage = 0;
+        self.caseload = 0;
+        self.followups
+            .reset(p.coach.followup_interval_days as usize);
+        self.backlog.clear();
+        self.hours_carry = 0.0;
+        self.mdt.resize_with(n_disc, DisciplineState::default);
+        for (st, d) in self.mdt.iter_mut().zip(&p.mdt) {
+            st.waiting.clear();
+            st.n_waiting = 0;
+            st.diary.reset(d.spacing_days as usize);
+            st.backlog.clear();
+            st.carry = 0.0;
+        }
+        self.last_t = 0.0;
+        self.month = 0;
+        self.total = n_months;
+        self.warmup = p.warmup_days;
+        self.ledger().horizon_days = p.horizon_days as f64;
+    }
+
+    #[inline]
+    fn ledger(&mut self) -> &mut super::metrics::Ledger {
+        &mut self.run.as_mut().expect("initialised").ledger
+    }
+
+    #[inline]
+    fn valid(&self, pid: u32, g: u32, state: u8) -> bool {
+        let q = &self.people[pid as usize];
+        q.generation == g && q.state == state
+    }
+
+    /// Adds `v` to raw field `f` of the current month and of the whole window, when
+    /// `t` is inside the reporting window.
+    #[inline]
+    fn add(&mut self, f: usize, v: f64, t: f64) {
+        if t >= self.warmup {
+            let (m, total) = (self.month, self.total);
+            let run = self.run.as_mut().expect("initialised");
+            run.period_mut(m)[f] += v;
+            run.period_mut(total)[f] += v;
+        }
+    }
+
+    /// Accumulates time-weighted quantities up to time `t`.
+    #[inline]
+    fn advance(&mut self, t: f64) {
+        let dt = t - self.last_t;
+        if dt <= 0.0 {
+            return;
+        }
+        let caseload = f64::from(self.caseload);
+        let queue = f64::from(self.n_waiting);
+        let from = self.last_t.max(self.warmup);
+        let (m, total) = (self.month, self.total);
+        let run = self.run.as_mut().expect("initialised");
+        run.ledger.caseload_integral += caseload * dt;
+        if t > from {
+            let w = t - from;
+            for per in [m, total] {
+                let r = run.period_mut(per);
+                r[raw::CASELOAD_INT] += caseload * w;
+                r[raw::QUEUE_INT] += queue * w;
+            }
+            run.queue.busy_integral += caseload * w;
+        }
+        self.last_t = t;
+    }
+
+    fn alloc(&mut self) -> u32 {
+        if let Some(pid) = self.free.pop() {
+            pid
+        } else {
+            self.people.push(Person::default());
+            u32::try_from(self.people.len() - 1).expect("fewer than 2^32 people alive")
+        }
+    }
+
+    fn release(&mut self, pid: u32) {
+        let q = &mut self.people[pid as usize];
+        q.state = FREE;
+        q.generation = q.generation.wrapping_add(1);
+        self.free.push(pid);
+    }
+
+    fn arrival(&mut self, t: f64, p: &AreaParams, cal: &Calendar, s: &mut Streams) {
+        let day = (t as usize).min(p.horizon_days - 1);
+        let _ = cal;
+        // attributes: route, status, barrier, triage outcome (fixed draw order)
+        let a = &mut s.attributes;
+        let u: f64 = a.random();
+        let route = if u < p.gp_share[day] {
+            ROUTE_GP
+        } else {
+            pick(&p.other_route_cum, a)
+        };
+        let status = pick(&p.status_cum, a);
+        let barrier = pick(&p.barrier_cum, a);
+        let inel: f64 = a.random();
+        let eng: f64 = a.random();
+        let triage = if inel < p.ineligible {
+            TRIAGE_INELIGIBLE
+        } else if eng < p.never_engage[route] {
+            TRIAGE_NOT_ENGAGED
+        } else {
+            TRIAGE_OK
+        };
+        // service: delays and durations
+        let sv = &mut s.service;
+        let triage_delay = p.triage_delay.sample(sv).max(0.0);
+        let patience = p.patience.sample(sv);
+        let caseload_time = p.caseload_time.sample(sv).max(0.0);
+        let dis: f64 = sv.random();
+        let frac: f64 = sv.random();
+        let onw: f64 = sv.random();
+        let onward_delay = p.onward_delay.sample(sv).max(0.0);
+        let outcome = pick(&p.outcome_cum[status], sv);
+        // MDT: needs, course lengths, did-not-attends
+        let mut sessions = [0u8; MAX_DISCIPLINES];
+        let mut dna = [0u8; MAX_DISCIPLINES];
+        let m = &mut s.mdt;
+        for (k, d) in p.mdt.iter().enumerate().take(MAX_DISCIPLINES) {
+            let u: f64 = m.random();
+            let n = d.sessions.sample(m).round().clamp(1.0, 100.0) as u8;
+            if u < d.need[barrier][status] {
+                sessions[k] = n;
+                let mut missed = 0u8;
+                for _ in 0..n {
+                    while missed < 100 && m.random::<f64>() < d.dna_rate {
+                        missed += 1;
+                    }
+                }
+                dna[k] = missed;
+            }
+        }
+
+        let pid = self.alloc();
+        let q = &mut self.people[pid as usize];
+        let g = q.generation;
+        *q = Person {
+            generation: g,
+            state: TRIAGE,
+            triage,
+            outcome: outcome as u8,
+            mdt_outstanding: 0,
+            awaiting_mdt: false,
+            mdt_waiting: 0,
+            queued: 0.0,
+            started: 0.0,
+            patience,
+            caseload_time,
+            disengage_frac: if dis < p.disengage_prob { frac } else { -1.0 },
+            onward_delay: if onw < p.onward_prob {
+                onward_delay
+            } else {
+                0.0
+            },
+            sessions,
+            dna,
+        };
+        self.add(raw::REFERRALS, 1.0, t);
+        self.add(raw::ROUTE0 + route.min(N_ROUTES - 1), 1.0, t);
+        self.ledger().referrals += 1;
+        self.n_triage += 1;
+        if triage_delay > 0.0 {
+            self.queue.push(t + triage_delay, Ev::Triage(pid, g));
+        } else {
+            self.n_triage -= 1;
+            self.triage_done(pid, t, p, cal);
+        }
+    }
+
+    fn triage_done(&mut self, pid: u32, t: f64, p: &AreaParams, cal: &Calendar) {
+        match self.people[pid as usize].triage {
+            TRIAGE_INELIGIBLE => {
+                self.add(raw::INELIGIBLE, 1.0, t);
+                self.ledger().ineligible += 1;
+                self.release(pid);
+            }
+            TRIAGE_NOT_ENGAGED => {
+                self.add(raw::NOT_ENGAGED, 1.0, t);
+                self.ledger().not_engaged += 1;
+                self.release(pid);
+            }
+            _ => {
+                self.advance(t);
+                let q = &mut self.people[pid as usize];
+                q.state = WAITING;
+                q.queued = t;
+                let (g, patience) = (q.generation, q.patience);
+                self.waiting.push_back((pid, g));
+                self.n_waiting += 1;
+                if patience.is_finite() {
+                    self.queue.push(t + patience, Ev::Abandon(pid, g));
+                }
+                if !p.coach.hours_limited {
+                    self.admit_instant(t, p, cal);
+                }
+            }
+        }
+    }
+
+    fn abandon(&mut self, pid: u32, t: f64) {
+        self.advance(t);
+        self.n_waiting -= 1;
+        let queued = self.people[pid as usize].queued;
+        self.add(raw::DROPPED, 1.0, t);
+        let warm = self.warmup;
+        let run = self.run.as_mut().expect("initialised");
+        run.ledger.dropped_waiting += 1;
+        if queued >= warm {
+            run.queue.resolved += 1;
+            run.queue.abandoned += 1;
+            run.queue.queue_time_sum += t - queued;
+        }
+        self.release(pid);
+    }
+
+    fn pop_waiter(&mut self) -> Option<u32> {
+        while let Some((pid, g)) = self.waiting.pop_front() {
+            if self.valid(pid, g, WAITING) {
+                return Some(pid);
+            }
+        }
+        None
+    }
+
+    /// Queueing-theory mode: assess at once while a caseload place is free.
+    fn admit_instant(&mut self, t: f64, p: &AreaParams, cal: &Calendar) {
+        let day = (t as usize).min(p.horizon_days - 1);
+        while self.caseload < p.coach.places[day] {
+            match self.pop_waiter() {
+                Some(pid) => self.start(pid, t, p, cal),
+                None => break,
+            }
+        }
+    }
+
+    fn start(&mut self, pid: u32, t: f64, p: &AreaParams, cal: &Calendar) {
+        self.advance(t);
+        self.n_waiting -= 1;
+        self.caseload += 1;
+        let q = &mut self.people[pid as usize];
+        q.state = CASELOAD;
+        q.started = t;
+        let wait = t - q.queued;
+        let queued = q.queued;
+        let g = q.generation;
+        let (frac, plan, onward) = (q.disengage_frac, q.caseload_time, q.onward_delay);
+        let sessions = q.sessions;
+        self.add(raw::STARTS, 1.0, t);
+        self.add(raw::WAIT_SUM, wait, t);
+        let (m, total, warm) = (self.month, self.total, self.warmup);
+        {
+            let run = self.run.as_mut().expect("initialised");
+            run.ledger.starts += 1;
+            if t >= warm {
+                run.waits[m].record(wait);
+                run.waits[total].record(wait);
+            }
+            if queued >= warm {
+                run.queue.resolved += 1;
+                run.queue.queue_time_sum += wait;
+                run.queue.served_wait_sum += wait;
+                if wait == 0.0 {
+                    run.queue.immediate += 1;
+                }
+            }
+        }
+        if frac >= 0.0 {
+            self.queue.push(t + frac * plan, Ev::Disengage(pid, g));
+        } else {
+            self.queue.push(t + plan.max(onward), Ev::PlanDue(pid, g));
+        }
+        let mut outstanding = 0u8;
+        let mut mask = 0u16;
+        for (k, d) in p.mdt.iter().enumerate().take(MAX_DISCIPLINES) {
+            if sessions[k] > 0 {
+                outstanding += 1;
+                mask |= 1 << k;
+                let st = &mut self.mdt[k];
+                st.waiting.push_back((pid, g, t + d.referral_delay_days));
+                st.n_waiting += 1;
+                self.add(raw::FIXED + k * raw::PER_DISCIPLINE + raw::D_JOINS, 1.0, t);
+            }
+        }
+        let q = &mut self.people[pid as usize];
+        q.mdt_outstanding = outstanding;
+        q.mdt_waiting = mask;
+        if p.coach.hours_limited {
+            let day = t as usize + p.coach.followup_interval_days as usize;
+            if let Some(d) = next_working_day(cal, day) {
+                self.followups.book(d, (pid, g));
+            }
+        }
+    }
+
+    fn complete(&mut self, pid: u32, t: f64, p: &AreaParams, cal: &Calendar) {
+        let outcome = self.people[pid as usize].outcome as usize;
+        self.add(raw::COMPLETIONS, 1.0, t);
+        self.add(raw::OUTCOME0 + outcome, 1.0, t);
+        self.ledger().completions += 1;
+        self.leave_caseload(pid, t, p, cal);
+    }
+
+    fn leave_caseload(&mut self, pid: u32, t: f64, p: &AreaParams, cal: &Calendar) {
+        self.advance(t);
+        self.caseload -= 1;
+        let q = self.people[pid as usize];
+        self.ledger().caseload_time_sum += t - q.started;
+        let mut mask = q.mdt_waiting;
+        while mask != 0 {
+            let k = mask.trailing_zeros() as usize;
+            self.mdt[k].n_waiting -= 1;
+            mask &= mask - 1;
+        }
+        self.release(pid);
+        if !p.coach.hours_limited {
+            self.admit_instant(t, p, cal);
+        }
+    }
+
+    /// The daily tick at the start of day `d`. Returns true at the end of the run.
+    fn tick(&mut self, d: usize, p: &AreaParams, cal: &Calendar) -> bool {
+        let t = d as f64;
+        self.advance(t);
+        let horizon = p.horizon_days;
+        if d == horizon || (d > 0 && cal.month_index(d) != self.month) {
+            self.snapshot(self.month);
+        }
+        if d == horizon {
+            return true;
+        }
+        self.month = cal.month_index(d);
+        // capacity of the day inside the reporting window
+        let w = ((t + 1.0).min(horizon as f64) - t.max(self.warmup)).max(0.0);
+        let working = cal.is_working_day(d);
+        if w > 0.0 {
+            let mut cost = p.coach.fte[d] * p.coach.cost_per_fte_day;
+            for dp in &p.mdt {
+                cost += dp.fte[d] * dp.cost_per_fte_day;
+            }
+            let (m, total) = (self.month, self.total);
+            let run = self.run.as_mut().expect("initialised");
+            let places = f64::from(p.coach.places[d]);
+            run.queue.places_integral += places * w;
+            for per in [m, total] {
+                let r = run.period_mut(per);
+                r[raw::DAYS] += w;
+                r[raw::PLACES_INT] += places * w;
+                r[raw::COACH_FTE_INT] += p.coach.fte[d] * w;
+                r[raw::COST] += cost * w;
+                if p.coach.hours_limited {
+                    r[raw::HOURS_AVAIL] += p.coach.hours[d] * w;
+                }
+                for (k, dp) in p.mdt.iter().enumerate() {
+                    let b = raw::FIXED + k * raw::PER_DISCIPLINE;
+                    r[b + raw::D_SLOTS_AVAIL] += dp.slots[d] * w;
+                    r[b + raw::D_FTE_INT] += dp.fte[d] * w;
+                }
+            }
+        }
+        if p.coach.hours_limited {
+            if working {
+                self.coach_day(d, p, cal);
+            }
+        } else {
+            self.admit_instant(t, p, cal);
+        }
+        if working {
+            for k in 0..p.mdt.len().min(MAX_DISCIPLINES) {
+                self.mdt_day(k, d, p, cal);
+            }
+        }
+        self.queue.push(t + 1.0, Ev::Tick(d as u32 + 1));
+        false
+    }
+
+    fn snapshot(&mut self, m: usize) {
+        let waiting = f64::from(self.n_waiting + self.n_triage);
+        let caseload = f64::from(self.caseload);
+        let mdt_waiting: [f64; MAX_DISCIPLINES] =
+            std::array::from_fn(|k| self.mdt.get(k).map_or(0.0, |s| f64::from(s.n_waiting)));
+        let n = self.mdt.len();
+        let total = self.total;
+        let run = self.run.as_mut().expect("initialised");
+        for per in [m, total] {
+            let r = run.period_mut(per);
+            r[raw::WAITING_END] = waiting;
+            r[raw::CASELOAD_END] = caseload;
+            for (k, w) in mdt_waiting.iter().enumerate().take(n) {
+                r[raw::FIXED + k * raw::PER_DISCIPLINE + raw::D_WAITING_END] = *w;
+            }
+        }
+    }
+
+    /// A working day of the coach team when contact hours are limited: follow-ups
+    /// first (late ones before today's), then assessments while hours and caseload
+    /// places last. An overrun is carried into the next working day.
+    fn coach_day(&mut self, d: usize, p: &AreaParams, cal: &Calendar) {
+        let t = d as f64;
+        let c = &p.coach;
+        let mut budget = c.hours[d] + self.hours_carry;
+        let mut used = 0.0;
+        let mut todo = std::mem::take(&mut self.scratch);
+        todo.clear();
+        todo.append(&mut self.backlog);
+        self.followups.take(d, &mut todo);
+        let next = next_working_day(cal, d + c.followup_interval_days as usize);
+        for &(pid, g) in &todo {
+            if !self.valid(pid, g, CASELOAD) {
+                continue;
+            }
+            if budget > 0.0 {
+                budget -= c.followup_hours;
+                used += c.followup_hours;
+                if let Some(nd) = next {
+                    self.followups.book(nd, (pid, g));
+                }
+            } else {
+                self.backlog.push((pid, g));
+            }
+        }
+        self.scratch = todo;
+        while budget > 0.0 && self.caseload < c.places[d] {
+            match self.pop_waiter() {
+                Some(pid) => {
+                    self.start(pid, t, p, cal);
+                    budget -= c.assessment_hours;
+                    used += c.assessment_hours;
+                }
+                None => break,
+            }
+        }
+        self.hours_carry = budget.min(0.0);
+        self.add(raw::HOURS_USED, used, t);
+    }
+
+    /// A working day of one MDT discipline: booked sessions first, then first
+    /// sessions from the waiting list while slots last.
+    fn mdt_day(&mut self, k: usize, d: usize, p: &AreaParams, cal: &Calendar) {
+        let t = d as f64;
+        let dp = &p.mdt[k];
+        let b = raw::FIXED + k * raw::PER_DISCIPLINE;
+        let st = &mut self.mdt[k];
+        let mut budget = dp.slots[d] + st.carry;
+        let mut todo = std::mem::take(&mut self.scratch2);
+        todo.clear();
+        todo.append(&mut st.backlog);
+        st.diary.take(d, &mut todo);
+        let next = next_working_day(cal, d + dp.spacing_days as usize);
+        for &(pid, g) in &todo {
+            if !self.valid(pid, g, CASELOAD) {
+                continue;
+            }
+            if budget > 0.0 {
+                budget -= 1.0;
+                self.session(k, pid, g, t, next, p, cal);
+            } else {
+                self.mdt[k].backlog.push((pid, g));
+            }
+        }
+        self.scratch2 = todo;
+        while budget > 0.0 {
+            let Some(&(pid, g, ready)) = self.mdt[k].waiting.front() else {
+                break;
+            };
+            if ready > t {
+                break;
+            }
+            self.mdt[k].waiting.pop_front();
+            if !self.valid(pid, g, CASELOAD) {
+                continue;
+            }
+            budget -= 1.0;
+            let wait = t - ready;
+            self.mdt[k].n_waiting -= 1;
+            self.people[pid as usize].mdt_waiting &= !(1 << k);
+            self.add(b + raw::D_FIRSTS, 1.0, t);
+            self.add(b + raw::D_WAIT_SUM, wait, t);
+            if t >= self.warmup {
+                let periods = self.total + 1;
+                let (m, total) = (self.month, self.total);
+                let run = self.run.as_mut().expect("initialised");
+                run.mdt_waits[k * periods + m].record(wait);
+                run.mdt_waits[k * periods + total].record(wait);
+            }
+            self.session(k, pid, g, t, next, p, cal);
+        }
+        self.mdt[k].carry = budget.min(0.0);
+    }
+
+    /// One booked MDT session on day `t` (a slot is used either way).
+    #[allow(clippy::too_many_arguments)]
+    fn session(
+        &mut self,
+        k: usize,
+        pid: u32,
+        g: u32,
+        t: f64,
+        next: Option<usize>,
+        p: &AreaParams,
+        cal: &Calendar,
+    ) {
+        let b = raw::FIXED + k * raw::PER_DISCIPLINE;
+        self.add(b + raw::D_SLOTS_USED, 1.0, t);
+        let q = &mut self.people[pid as usize];
+        if q.dna[k] > 0 {
+            q.dna[k] -= 1;
+            self.add(b + raw::D_DNA, 1.0, t);
+            if let Some(nd) = next {
+                self.mdt[k].diary.book(nd, (pid, g));
+            }
+            return;
+        }
+        q.sessions[k] -= 1;
+        let done = q.sessions[k] == 0;
+        self.add(b + raw::D_ATTENDED, 1.0, t);
+        if done {
+            self.add(b + raw::D_COURSES_DONE, 1.0, t);
+            let q = &mut self.people[pid as usize];
+            q.mdt_outstanding -= 1;
+            if q.mdt_outstanding == 0 && q.awaiting_mdt {
+                self.complete(pid, t, p, cal);
+            }
+        } else if let Some(nd) = next {
+            self.mdt[k].diary.book(nd, (pid, g));
+        }
+    }
+
+    fn finish(&mut self, horizon: f64, events: u64) {
+        self.advance(horizon);
+        let mut on_caseload_time = 0.0;
+        for q in &self.people {
+            if q.state == CASELOAD {
+                on_caseload_time += horizon - q.started;
+            }
+        }
+        let (n_triage, n_waiting, caseload) = (self.n_triage, self.n_waiting, self.caseload);
+        let l = self.ledger();
+        l.caseload_time_sum += on_caseload_time;
+        l.in_triage_at_end = u64::from(n_triage);
+        l.waiting_at_end = u64::from(n_waiting);
+        l.caseload_at_end = u64::from(caseload);
+        l.events = events;
+    }
+}
+
+/// The first working day on or after `day`, if inside the calendar.
+#[inline]
+fn next_working_day(cal: &Calendar, mut day: usize) -> Option<usize> {
+    let n = cal.n_days();
+    while day < n {
+        if cal.is_working_day(day) {
+            return Some(day);
+        }
+        day += 1;
+    }
+    None
+}
+
+/// Generates arrival times of a Poisson process whose rate is constant within each
+/// day, exactly, by inverting the integrated rate: each arrival consumes one Exp(1)
+/// draw of integrated rate.
+struct ArrivalClock<'a> {
+    rate: &'a [f64],
+    t: f64,
+}
+
+impl<'a> ArrivalClock<'a> {
+    fn new(p: &'a AreaParams) -> Self {
+        Self {
+            rate: &p.referral_rate[..p.horizon_days.min(p.referral_rate.len())],
+            t: 0.0,
+        }
+    }
+
+    #[inline]
+    fn next(&mut self, rng: &mut Rng) -> Option<f64> {
+        let mut e: f64 = Exp1.sample(rng);
+        let mut day = self.t as usize;
+        let mut t = self.t;
+        while day < self.rate.len() {
+            let r = self.rate[day];
+            let end = (day + 1) as f64;
+            let room = r * (end - t);
+            if e < room {
+                t += e / r;
+                // guard against rounding onto the day boundary
+                if t >= end {
+                    t = end - f64::EPSILON * end;
+                }
+                self.t = t;
+                return Some(t);
+            }
+            e -= room;
+            day += 1;
+            t = end;
+        }
+        self.t = self.rate.len() as f64;
+        None
+    }
+}

@@ -1,0 +1,112 @@
+//! `area_month.csv` and `replications.csv`.
+
+use super::Stat;
+use crate::model::metrics::m;
+use crate::run::{RepResult, RunResults};
+use crate::scenario::Scenario;
+
+fn cell(x: Option<f64>) -> String {
+    match x {
+        Some(v) if v.is_finite() => format!("{v}"),
+        _ => String::new(),
+    }
+}
+
+fn finish(w: csv::Writer<Vec<u8>>) -> Vec<u8> {
+    w.into_inner().expect("writing to memory cannot fail")
+}
+
+/// Renders `area_month.csv`: one row per entity (programme first) and month, plus a
+/// row with month `all` for the whole window; for every metric its mean, 95% CI and
+/// 10th/50th/90th percentiles across replications.
+pub fn area_month(res: &RunResults) -> Vec<u8> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    let mut header = vec!["area".to_string(), "month".to_string()];
+    for metric in res.layout.metrics() {
+        for s in ["mean", "ci95_low", "ci95_high", "p10", "p50", "p90"] {
+            header.push(format!("{}_{s}", metric.name));
+        }
+    }
+    w.write_record(&header).expect("in-memory CSV");
+    let n = res.layout.len();
+    for e in &res.entities {
+        for p in 0..=res.months.len() {
+            let label = if p < res.months.len() {
+                res.months[p].to_string()
+            } else {
+                "all".to_string()
+            };
+            let mut row = vec![e.name.clone(), label];
+            for k in 0..n {
+                let s = Stat::of(e.summary(n, p, k));
+                row.push(cell(s.mean));
+                row.push(cell(s.ci95.map(|c| c.0)));
+                row.push(cell(s.ci95.map(|c| c.1)));
+                row.push(cell(s.p10));
+                row.push(cell(s.p50));
+                row.push(cell(s.p90));
+            }
+            w.write_record(&row).expect("in-memory CSV");
+        }
+    }
+    finish(w)
+}
+
+const REP_METRICS: [(&str, usize); 15] = [
+    ("referrals", m::REFERRALS),
+    ("ineligible", m::INELIGIBLE),
+    ("not_engaged", m::NOT_ENGAGED),
+    ("dropped_waiting", m::DROPPED),
+    ("starts", m::STARTS),
+    ("completions", m::COMPLETIONS),
+    ("disengaged", m::DISENGAGED),
+    ("waiting_at_end", m::WAITING_END),
+    ("caseload_at_end", m::CASELOAD_END),
+    ("wait_mean_days", m::WAIT_MEAN),
+    ("wait_p90_days", m::WAIT_P90),
+    ("caseload_utilisation", m::CASELOAD_UTIL),
+    ("coach_hours_utilisation", m::HOURS_UTIL),
+    ("cost_gbp", m::COST),
+    ("cost_per_start_gbp", m::COST_PER_START),
+];
+
+/// The header of `replications.csv`.
+pub fn replications_header(sc: &Scenario) -> Vec<u8> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    let mut h = vec!["replication".to_string(), "area".to_string()];
+    h.extend(REP_METRICS.iter().map(|(n, _)| n.to_string()));
+    h.push("events".into());
+    h.extend(
+        sc.uncertain_keys()
+            .into_iter()
+            .map(|k| format!("param:{k}")),
+    );
+    w.write_record(&h).expect("in-memory CSV");
+    finish(w)
+}
+
+/// The rows of `replications.csv` for one replication: one per area, its whole-window
+/// totals and the uncertain parameter values drawn for it.
+pub fn replications_rows(
+    sc: &Scenario,
+    res_layout_len: usize,
+    n_months: usize,
+    r: &RepResult,
+) -> Vec<u8> {
+    let keys = sc.uncertain_keys();
+    let mut w = csv::WriterBuilder::new()
+        .has_headers(false)
+        .from_writer(Vec::new());
+    for (a, spec) in sc.areas.iter().enumerate() {
+        let vals = &r.metrics[a + 1][n_months * res_layout_len..];
+        let mut row = vec![r.rep.to_string(), spec.name.clone()];
+        row.extend(REP_METRICS.iter().map(|(_, k)| cell(Some(vals[*k]))));
+        row.push(r.ledgers[a].events.to_string());
+        for k in &keys {
+            let v = r.drawn[a].iter().find(|(kk, _)| kk == k).map(|(_, v)| *v);
+            row.push(cell(v));
+        }
+        w.write_record(&row).expect("in-memory CSV");
+    }
+    finish(w)
+}

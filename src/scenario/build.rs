@@ -1,0 +1,1159 @@
+//! From the merged, typed document to a validated [`Scenario`], and from a scenario
+//! to one replication's [`AreaParams`].
+
+use std::collections::BTreeMap;
+
+use super::error::ScenarioError;
+use super::param::{self, Domain, Drawer, P, TimeSpec};
+use super::raw::{self, RawArea, RawFile, RawNeed, RawParam, RawTimeDist, RawTimeDistTable};
+use super::source::{Merged, join_key};
+use crate::engine::calendar::{Date, england_bank_holidays};
+use crate::engine::{Calendar, Weekday};
+use crate::model::dist::cumulative;
+use crate::model::{
+    AreaParams, BARRIERS, CoachParams, DisciplineParams, FteProfile, MAX_DISCIPLINES, N_BARRIER,
+    N_OUTCOMES, N_ROUTES, N_STATUS, OUTCOMES, ROUTES, STATUSES, TimeDist,
+};
+
+/// Days per month on average, to turn "months" parameters into days.
+pub const DAYS_PER_MONTH: f64 = 365.25 / 12.0;
+/// The date the 2023 fit note volumes are centred on; annual growth compounds from it.
+pub const FIT_NOTE_BASE: Date = Date {
+    year: 2023,
+    month: 7,
+    day: 1,
+};
+/// Tolerance for mixes summing to one.
+pub const MIX_TOLERANCE: f64 = 1e-6;
+
+/// A validated scenario, ready to run.
+#[derive(Debug, Clone)]
+pub struct Scenario {
+    /// Short name (used for the default output folder).
+    pub name: String,
+    /// What the scenario is for.
+    pub description: String,
+    /// The files read, the named one first.
+    pub files: Vec<std::path::PathBuf>,
+    /// Launch date (day 0).
+    pub start: Date,
+    /// Last day simulated (inclusive).
+    pub end: Date,
+    /// Programme target of starts by the end date.
+    pub target_starts: f64,
+    /// Seed of every random stream.
+    pub seed: u64,
+    /// Replications to run.
+    pub replications: u32,
+    /// Days excluded from statistics at the start.
+    pub warmup_days: f64,
+    /// The calendar of the run.
+    pub calendar: Calendar,
+    /// Areas, in name order.
+    pub areas: Vec<AreaSpec>,
+    /// All MDT disciplines named by any area, in name order.
+    pub disciplines: Vec<String>,
+    /// The merged document and the origin of every key.
+    pub merged: Merged,
+    /// Per calendar month of the run: (working days, other days) of the whole month.
+    month_days: Vec<(f64, f64)>,
+}
+
+/// Coach or MDT staffing: funded FTE, ramp, vacancies and cost.
+#[derive(Debug, Clone)]
+pub struct StaffSpec {
+    /// Funded FTE.
+    pub fte: P,
+    /// Fraction in post at launch.
+    pub at_launch: P,
+    /// Months to full recruitment.
+    pub ramp_months: P,
+    /// Vacancy rate.
+    pub vacancy_rate: P,
+    /// Salary plus on-costs per FTE per year.
+    pub cost_per_fte_year: P,
+}
+
+/// One MDT discipline of an area.
+#[derive(Debug, Clone)]
+pub struct DisciplineSpec {
+    /// Staffing.
+    pub staff: StaffSpec,
+    /// Sessions per FTE per week.
+    pub sessions_per_fte_week: P,
+    /// Sessions per course.
+    pub sessions: TimeSpec,
+    /// Days between sessions.
+    pub spacing_days: P,
+    /// Did-not-attend rate.
+    pub dna_rate: P,
+    /// Days from assessment to joining the list.
+    pub referral_delay_days: P,
+    /// Need by [barrier][status].
+    pub need: [[f64; N_STATUS]; N_BARRIER],
+}
+
+/// One area's validated parameters (with uncertain values still undrawn).
+#[derive(Debug, Clone)]
+pub struct AreaSpec {
+    /// Area name.
+    pub name: String,
+    /// Fit notes issued in 2023.
+    pub fit_notes_2023: Option<f64>,
+    /// Target starts by the end date.
+    pub target_starts: Option<f64>,
+    /// Where the target comes from.
+    pub target_source: String,
+    /// Grant, GBP.
+    pub grant_gbp: Option<f64>,
+    /// Where the grant comes from.
+    pub grant_source: String,
+    /// Constant referral rate per day (queueing-theory reductions) instead of fit notes.
+    pub constant_rate_per_day: Option<P>,
+    /// GP referrals per fit note once ramped up.
+    pub gp_propensity: P,
+    /// Months for the referral propensity to ramp up.
+    pub referral_ramp_months: P,
+    /// Propensity at launch as a fraction of the full value.
+    pub referral_ramp_start: P,
+    /// Annual growth of fit note volumes.
+    pub annual_growth: P,
+    /// Monthly seasonal index of fit notes, January first.
+    pub seasonal_index: [f64; 12],
+    /// Referral-source mix.
+    pub source_mix: [f64; N_ROUTES],
+    /// Referral rate on non-working days relative to working days.
+    pub non_working_day_factor: P,
+    /// Referral rate in the festive period relative to normal.
+    pub festive_factor: P,
+    /// Fit note trailblazer: GP multiplier and start date.
+    pub trailblazer: Option<(P, Date)>,
+    /// Employment status mix.
+    pub status_mix: [f64; N_STATUS],
+    /// Main barrier mix.
+    pub barrier_mix: [f64; N_BARRIER],
+    /// Triage delay.
+    pub triage_delay: TimeSpec,
+    /// Ineligible at triage.
+    pub ineligible: P,
+    /// Never engage, by route.
+    pub never_engage: Vec<P>,
+    /// Patience while waiting for assessment.
+    pub patience: TimeSpec,
+    /// Coach staffing.
+    pub coach: StaffSpec,
+    /// Caseload cap per coach FTE.
+    pub caseload_cap_per_fte: P,
+    /// Whether coach hours limit assessments and follow-ups.
+    pub hours_limit: bool,
+    /// Contact hours per coach FTE per week.
+    pub contact_hours_per_fte_week: P,
+    /// Hours per assessment.
+    pub assessment_hours: P,
+    /// Hours per follow-up.
+    pub followup_hours: P,
+    /// Days between follow-ups.
+    pub followup_interval_days: P,
+    /// Time on caseload.
+    pub caseload_time: TimeSpec,
+    /// Disengagement probability.
+    pub disengage_prob: P,
+    /// Onward referral probability.
+    pub onward_prob: P,
+    /// Onward referral delay.
+    pub onward_delay: TimeSpec,
+    /// Outcome mix by status.
+    pub outcomes: [[f64; N_OUTCOMES]; N_STATUS],
+    /// Annual leave (and other absence) fraction of staff time.
+    pub annual_leave_fraction: P,
+    /// Capacity in the festive period relative to normal.
+    pub festive_capacity_factor: P,
+    /// Disciplines aligned with [`Scenario::disciplines`]; `None` where the area has
+    /// none of that kind.
+    pub mdt: Vec<Option<DisciplineSpec>>,
+}
+
+impl AreaSpec {
+    /// Every parameter with its key, for listings and provenance.
+    pub fn params(&self) -> Vec<&P> {
+        let mut v: Vec<&P> = Vec::new();
+        v.extend(self.constant_rate_per_day.iter());
+        v.extend([
+            &self.gp_propensity,
+            &self.referral_ramp_months,
+            &self.referral_ramp_start,
+            &self.annual_growth,
+            &self.non_working_day_factor,
+            &self.festive_factor,
+        ]);
+        if let Some((p, _)) = &self.trailblazer {
+            v.push(p);
+        }
+        v.extend(self.triage_delay.params());
+        v.push(&self.ineligible);
+        v.extend(self.never_engage.iter());
+        v.extend(self.patience.params());
+        v.extend(staff_params(&self.coach));
+        v.extend([
+            &self.caseload_cap_per_fte,
+            &self.contact_hours_per_fte_week,
+            &self.assessment_hours,
+            &self.followup_hours,
+            &self.followup_interval_days,
+        ]);
+        v.extend(self.caseload_time.params());
+        v.extend([&self.disengage_prob, &self.onward_prob]);
+        v.extend(self.onward_delay.params());
+        v.extend([&self.annual_leave_fraction, &self.festive_capacity_factor]);
+        for d in self.mdt.iter().flatten() {
+            v.extend(staff_params(&d.staff));
+            v.push(&d.sessions_per_fte_week);
+            v.extend(d.sessions.params());
+            v.extend([&d.spacing_days, &d.dna_rate, &d.referral_delay_days]);
+        }
+        v
+    }
+}
+
+fn staff_params(s: &StaffSpec) -> [&P; 5] {
+    [
+        &s.fte,
+        &s.at_launch,
+        &s.ramp_months,
+        &s.vacancy_rate,
+        &s.cost_per_fte_year,
+    ]
+}
+
+/// Turns a `serde_path_to_error` path into a key path.
+fn serde_path(p: &serde_path_to_error::Path) -> String {
+    let mut key = String::new();
+    for seg in p.iter() {
+        use serde_path_to_error::Segment;
+        match seg {
+            Segment::Map { key: k } => key = join_key(&key, k),
+            Segment::Seq { index } => key = format!("{key}[{index}]"),
+            Segment::Enum { variant } => key = join_key(&key, variant),
+            Segment::Unknown => {}
+        }
+    }
+    key
+}
+
+fn strip_serde_position(msg: &str) -> String {
+    // toml messages sometimes repeat the key; keep them as they are but trim
+    msg.trim().to_string()
+}
+
+/// Validates the merged document.
+pub fn build(merged: Merged) -> Result<Scenario, ScenarioError> {
+    let value = toml::Value::Table(merged.table.clone());
+    let file: RawFile = serde_path_to_error::deserialize(value).map_err(|e| {
+        let key = serde_path(e.path());
+        merged.error(&key, strip_serde_position(&e.inner().to_string()))
+    })?;
+    let pr = &file.programme;
+    let date = |key: &str, s: &str| {
+        Date::parse(s).ok_or_else(|| {
+            merged.error(
+                key,
+                format!("expected a date like 2024-10-01, found \"{s}\""),
+            )
+        })
+    };
+    let start = date("programme.start", &pr.start)?;
+    let end = date("programme.end", &pr.end)?;
+    if end < start {
+        return Err(merged.error(
+            "programme.end",
+            format!("the end date {end} is before the start date {start}"),
+        ));
+    }
+    let horizon = Calendar::days_between(start, end);
+    if horizon > 20 * 366 {
+        return Err(merged.error(
+            "programme.end",
+            format!("a run of {horizon} days is longer than the 20 years supported"),
+        ));
+    }
+    if !(pr.target_starts.is_finite() && pr.target_starts >= 0.0) {
+        return Err(merged.error(
+            "programme.target_starts",
+            format!("expected a non-negative number, found {}", pr.target_starts),
+        ));
+    }
+    if pr.replications == 0 {
+        return Err(merged.error(
+            "programme.replications",
+            "expected at least one replication, found 0",
+        ));
+    }
+    if !(pr.warmup_days.is_finite() && pr.warmup_days >= 0.0 && pr.warmup_days < horizon as f64) {
+        return Err(merged.error(
+            "programme.warmup_days",
+            format!(
+                "expected a number of days from 0 to below the run length {horizon}, found {}",
+                pr.warmup_days
+            ),
+        ));
+    }
+    if pr.name.trim().is_empty()
+        || pr
+            .name
+            .chars()
+            .any(|c| !(c.is_ascii_alphanumeric() || c == '_' || c == '-' || c == '.'))
+    {
+        return Err(merged.error(
+            "programme.name",
+            format!(
+                "expected a short name of letters, digits, '-', '_' or '.', found \"{}\"",
+                pr.name
+            ),
+        ));
+    }
+    let festive = match &pr.festive_period {
+        None => ((12, 24), (1, 1)),
+        Some(f) => {
+            let md = |key: &str, s: &str| -> Result<(u8, u8), ScenarioError> {
+                let bad = || {
+                    merged.error(
+                        key,
+                        format!("expected a month-day like \"12-24\", found \"{s}\""),
+                    )
+                };
+                let (m, d) = s.split_once('-').ok_or_else(bad)?;
+                let (m, d): (u8, u8) =
+                    (m.parse().map_err(|_| bad())?, d.parse().map_err(|_| bad())?);
+                Date::new(2024, m, d).ok_or_else(bad)?;
+                Ok((m, d))
+            };
+            (
+                md("programme.festive_period.from", &f.from)?,
+                md("programme.festive_period.to", &f.to)?,
+            )
+        }
+    };
+    let mut extra = Vec::new();
+    for (i, s) in pr.extra_holidays.iter().enumerate() {
+        extra.push(date(&format!("programme.extra_holidays[{i}]"), s)?);
+    }
+    let calendar = Calendar::new(start, horizon as usize, &extra, festive);
+    if file.areas.is_empty() {
+        return Err(merged.error("areas", "expected at least one area table, found none"));
+    }
+
+    // per area: defaults merged with the area's own table
+    let mut raws: Vec<(String, RawArea)> = Vec::new();
+    let mut discipline_names: Vec<String> = Vec::new();
+    for (name, table) in &file.areas {
+        let area_key = join_key("areas", name);
+        let mut t = file.defaults.clone();
+        merge_plain(&mut t, table.clone());
+        let raw: RawArea =
+            serde_path_to_error::deserialize(toml::Value::Table(t)).map_err(|e| {
+                let rel = serde_path(e.path());
+                let key = locate(&merged, name, &rel);
+                let _ = &area_key;
+                merged.error(&key, strip_serde_position(&e.inner().to_string()))
+            })?;
+        for d in raw.mdt.keys() {
+            if !discipline_names.contains(d) {
+                discipline_names.push(d.clone());
+            }
+        }
+        raws.push((name.clone(), raw));
+    }
+    discipline_names.sort();
+    if discipline_names.len() > MAX_DISCIPLINES {
+        return Err(merged.error(
+            "defaults.mdt",
+            format!(
+                "at most {MAX_DISCIPLINES} MDT disciplines are supported, found {}",
+                discipline_names.len()
+            ),
+        ));
+    }
+    let mut areas = Vec::new();
+    for (name, raw) in &raws {
+        let ctx = Ctx {
+            merged: &merged,
+            area: name,
+        };
+        areas.push(ctx.area(raw, &discipline_names)?);
+    }
+
+    // working / other days of each calendar month of the run, whole months
+    let mut month_days = Vec::new();
+    let mut holidays: BTreeMap<i32, Vec<Date>> = BTreeMap::new();
+    for m in 0..calendar.n_months() {
+        let ym = calendar.month(m);
+        let hol = holidays
+            .entry(ym.year)
+            .or_insert_with(|| england_bank_holidays(ym.year));
+        let (mut w, mut o) = (0.0, 0.0);
+        for d in 1..=ym.days() {
+            let date = Date::new(ym.year, ym.month, d).expect("valid day of month");
+            let weekend = matches!(date.weekday(), Weekday::Sat | Weekday::Sun);
+            if weekend || hol.contains(&date) || extra.contains(&date) {
+                o += 1.0;
+            } else {
+                w += 1.0;
+            }
+        }
+        month_days.push((w, o));
+    }
+
+    Ok(Scenario {
+        name: pr.name.clone(),
+        description: pr.description.clone(),
+        files: merged.files.clone(),
+        start,
+        end,
+        target_starts: pr.target_starts,
+        seed: pr.seed,
+        replications: pr.replications,
+        warmup_days: pr.warmup_days,
+        calendar,
+        areas,
+        disciplines: discipline_names,
+        merged,
+        month_days,
+    })
+}
+
+/// Plain deep merge used for defaults + area (distribution tables replace).
+fn merge_plain(into: &mut toml::Table, from: toml::Table) {
+    for (k, v) in from {
+        match (into.get_mut(&k), v) {
+            (Some(toml::Value::Table(dst)), toml::Value::Table(src))
+                if !src.contains_key("dist") && !dst.contains_key("dist") =>
+            {
+                merge_plain(dst, src)
+            }
+            (_, v) => {
+                into.insert(k, v);
+            }
+        }
+    }
+}
+
+/// The full key of an area parameter: in the area's own table when set there (or an
+/// ancestor is), else in the defaults.
+fn locate(merged: &Merged, area: &str, rel: &str) -> String {
+    let own = if rel.is_empty() {
+        join_key("areas", area)
+    } else {
+        format!("{}.{rel}", join_key("areas", area))
+    };
+    let mut k = own.as_str();
+    let area_root = join_key("areas", area);
+    loop {
+        if merged.origins.contains_key(k) && k != area_root {
+            return own;
+        }
+        match super::source::parent_key(k) {
+            Some(p) if p.len() >= area_root.len() => k = p,
+            _ => break,
+        }
+    }
+    if rel.is_empty() {
+        own
+    } else {
+        let d = format!("defaults.{rel}");
+        if merged.origin_of(&d).is_some() {
+            d
+        } else {
+            own
+        }
+    }
+}
+
+struct Ctx<'a> {
+    merged: &'a Merged,
+    area: &'a str,
+}
+
+impl Ctx<'_> {
+    fn key(&self, rel: &str) -> String {
+        locate(self.merged, self.area, rel)
+    }
+    fn err(&self, rel: &str, msg: impl Into<String>) -> ScenarioError {
+        self.merged.error(&self.key(rel), msg)
+    }
+    fn shared(&self, rel: &str) -> bool {
+        self.key(rel).starts_with("defaults.")
+    }
+    fn p(&self, rel: &str, raw: &RawParam, domain: Domain) -> Result<P, ScenarioError> {
+        let (value, text) = param::build(raw, domain).map_err(|m| self.err(rel, m))?;
+        Ok(P {
+            key: rel.to_string(),
+            value,
+            shared: self.shared(rel),
+            text,
+        })
+    }
+    fn time(&self, rel: &str, raw: &RawTimeDist) -> Result<TimeSpec, ScenarioError> {
+        let sub = |name: &str| format!("{rel}.{name}");
+        Ok(match raw {
+            RawTimeDist::Fixed(p) => TimeSpec::Fixed(self.p(rel, p, Domain::NonNegative)?),
+            RawTimeDist::Dist(t) => match t {
+                RawTimeDistTable::Fixed { value } => {
+                    TimeSpec::Fixed(self.p(&sub("value"), value, Domain::NonNegative)?)
+                }
+                RawTimeDistTable::Exponential { mean } => {
+                    TimeSpec::Exponential(self.p(&sub("mean"), mean, Domain::Positive)?)
+                }
+                RawTimeDistTable::Gamma { mean, sd } => TimeSpec::Gamma(
+                    self.p(&sub("mean"), mean, Domain::Positive)?,
+                    self.p(&sub("sd"), sd, Domain::Positive)?,
+                ),
+                RawTimeDistTable::Lognormal { mean, sd } => TimeSpec::LogNormal(
+                    self.p(&sub("mean"), mean, Domain::Positive)?,
+                    self.p(&sub("sd"), sd, Domain::Positive)?,
+                ),
+                RawTimeDistTable::Weibull { shape, scale } => TimeSpec::Weibull(
+                    self.p(&sub("shape"), shape, Domain::Positive)?,
+                    self.p(&sub("scale"), scale, Domain::Positive)?,
+                ),
+                RawTimeDistTable::Empirical { values, weights } => {
+                    let d = TimeDist::empirical(values, weights.as_deref())
+                        .map_err(|e| self.err(rel, e.0))?;
+                    let text = format!(
+                        "empirical({} values, mean {:.1} days)",
+                        values.len(),
+                        d.mean()
+                    );
+                    TimeSpec::Empirical(d, text)
+                }
+                RawTimeDistTable::Never {} => TimeSpec::Never,
+            },
+        })
+    }
+    fn mix<const N: usize>(
+        &self,
+        rel: &str,
+        raw: &BTreeMap<String, f64>,
+        names: &[&str; N],
+    ) -> Result<[f64; N], ScenarioError> {
+        let mut out = [0.0; N];
+        for (k, v) in raw {
+            let Some(i) = names.iter().position(|n| n == k) else {
+                return Err(self.err(
+                    &format!("{rel}.{k}"),
+                    format!(
+                        "unknown category `{k}`, expected one of {}",
+                        names.join(", ")
+                    ),
+                ));
+            };
+            if !(v.is_finite() && (0.0..=1.0).contains(v)) {
+                return Err(self.err(
+                    &format!("{rel}.{k}"),
+                    format!("expected a share between 0 and 1, found {v}"),
+                ));
+            }
+            out[i] = *v;
+        }
+        let sum: f64 = out.iter().sum();
+        if (sum - 1.0).abs() > MIX_TOLERANCE {
+            return Err(self.err(
+                rel,
+                format!(
+                    "the shares must sum to 1, but they sum to {}",
+                    param::fmt_num(sum)
+                ),
+            ));
+        }
+        Ok(out)
+    }
+    fn staff(&self, rel: &str, r: StaffRaw<'_>) -> Result<StaffSpec, ScenarioError> {
+        let k = |n: &str| format!("{rel}.{n}");
+        Ok(StaffSpec {
+            fte: self.p(&k("fte"), r.fte, Domain::NonNegative)?,
+            at_launch: self.p(&k(r.at_launch_name), r.at_launch, Domain::Probability)?,
+            ramp_months: self.p(&k("ramp_months"), r.ramp_months, Domain::NonNegative)?,
+            vacancy_rate: self.p(&k("vacancy_rate"), r.vacancy_rate, Domain::Probability)?,
+            cost_per_fte_year: self.p(&k("cost_per_fte_year"), r.cost, Domain::NonNegative)?,
+        })
+    }
+
+    fn area(&self, r: &RawArea, disciplines: &[String]) -> Result<AreaSpec, ScenarioError> {
+        let nonneg_opt = |rel: &str, v: Option<f64>| -> Result<Option<f64>, ScenarioError> {
+            match v {
+                Some(x) if !(x.is_finite() && x >= 0.0) => {
+                    Err(self.err(rel, format!("expected a non-negative number, found {x}")))
+                }
+                other => Ok(other),
+            }
+        };
+        let fit_notes_2023 = nonneg_opt("fit_notes_2023", r.fit_notes_2023)?;
+        let target_starts = nonneg_opt("target_starts", r.target_starts)?;
+        let grant_gbp = nonneg_opt("grant_gbp", r.grant_gbp)?;
+        let rf = &r.referrals;
+        let constant = match &rf.constant_rate_per_day {
+            Some(p) => Some(self.p("referrals.constant_rate_per_day", p, Domain::NonNegative)?),
+            None => None,
+        };
+        if constant.is_none() && fit_notes_2023.is_none() {
+            return Err(self.err(
+                "fit_notes_2023",
+                "expected the area's 2023 fit note count (or referrals.constant_rate_per_day)",
+            ));
+        }
+        if rf.seasonal_index.len() != 12 {
+            return Err(self.err(
+                "referrals.seasonal_index",
+                format!(
+                    "expected 12 monthly values (January first), found {}",
+                    rf.seasonal_index.len()
+                ),
+            ));
+        }
+        let mut seasonal = [0.0; 12];
+        for (i, v) in rf.seasonal_index.iter().enumerate() {
+            if !(v.is_finite() && *v >= 0.0) {
+                return Err(self.err(
+                    "referrals.seasonal_index",
+                    format!(
+                        "expected non-negative values, found {v} for month {}",
+                        i + 1
+                    ),
+                ));
+            }
+            seasonal[i] = *v;
+        }
+        let mean_index = seasonal.iter().sum::<f64>() / 12.0;
+        if (mean_index - 1.0).abs() > 0.01 {
+            return Err(self.err(
+                "referrals.seasonal_index",
+                format!("expected values averaging 1 (a shape, not a level), found an average of {mean_index:.4}"),
+            ));
+        }
+        let source_mix = self.mix("referrals.source_mix", &rf.source_mix, &ROUTES)?;
+        if constant.is_none() && source_mix[0] <= 0.0 {
+            return Err(self.err(
+                "referrals.source_mix.gp",
+                "referrals are driven by fit notes through the GP route, so its share must be above 0",
+            ));
+        }
+        let trailblazer = match &rf.trailblazer {
+            None => None,
+            Some(t) => {
+                let m = self.p(
+                    "referrals.trailblazer.gp_multiplier",
+                    &t.gp_multiplier,
+                    Domain::NonNegative,
+                )?;
+                let d = Date::parse(&t.start).ok_or_else(|| {
+                    self.err(
+                        "referrals.trailblazer.start",
+                        format!("expected a date like 2025-04-01, found \"{}\"", t.start),
+                    )
+                })?;
+                Some((m, d))
+            }
+        };
+        let mut never_engage = Vec::new();
+        for (k, _) in &r.triage.never_engage {
+            if !ROUTES.contains(&k.as_str()) {
+                return Err(self.err(
+                    &format!("triage.never_engage.{k}"),
+                    format!("unknown route `{k}`, expected one of {}", ROUTES.join(", ")),
+                ));
+            }
+        }
+        for route in ROUTES {
+            let rel = format!("triage.never_engage.{route}");
+            let raw = r.triage.never_engage.get(route).ok_or_else(|| {
+                self.err(
+                    "triage.never_engage",
+                    format!("missing the rate for route `{route}`"),
+                )
+            })?;
+            never_engage.push(self.p(&rel, raw, Domain::Probability)?);
+        }
+        let c = &r.coach;
+        let coach = self.staff(
+            "coach",
+            StaffRaw {
+                fte: &c.fte,
+                at_launch: &c.fte_at_launch,
+                at_launch_name: "fte_at_launch",
+                ramp_months: &c.ramp_months,
+                vacancy_rate: &c.vacancy_rate,
+                cost: &c.cost_per_fte_year,
+            },
+        )?;
+        let followup_interval_days = self.p(
+            "coach.followup_interval_days",
+            &c.followup_interval_days,
+            Domain::Positive,
+        )?;
+        let mut outcomes = [[0.0; N_OUTCOMES]; N_STATUS];
+        for (k, _) in &r.outcomes {
+            if !STATUSES.contains(&k.as_str()) {
+                return Err(self.err(
+                    &format!("outcomes.{k}"),
+                    format!(
+                        "unknown status `{k}`, expected one of {}",
+                        STATUSES.join(", ")
+                    ),
+                ));
+            }
+        }
+        for (i, s) in STATUSES.iter().enumerate() {
+            let raw = r.outcomes.get(*s).ok_or_else(|| {
+                self.err(
+                    "outcomes",
+                    format!("missing the outcome mix for status `{s}`"),
+                )
+            })?;
+            outcomes[i] = self.mix(&format!("outcomes.{s}"), raw, &OUTCOMES)?;
+        }
+        let mut mdt = Vec::new();
+        for name in disciplines {
+            let Some(d) = r.mdt.get(name) else {
+                mdt.push(None);
+                continue;
+            };
+            let rel = format!("mdt.{}", super::source::key_segment(name));
+            let k = |n: &str| format!("{rel}.{n}");
+            let staff = self.staff(
+                &rel,
+                StaffRaw {
+                    fte: &d.fte,
+                    at_launch: &d.fte_at_launch,
+                    at_launch_name: "fte_at_launch",
+                    ramp_months: &d.ramp_months,
+                    vacancy_rate: &d.vacancy_rate,
+                    cost: &d.cost_per_fte_year,
+                },
+            )?;
+            let mut need = [[0.0; N_STATUS]; N_BARRIER];
+            for (b, v) in &d.need {
+                let Some(bi) = BARRIERS.iter().position(|x| x == b) else {
+                    return Err(self.err(
+                        &format!("{rel}.need.{b}"),
+                        format!(
+                            "unknown barrier `{b}`, expected one of {}",
+                            BARRIERS.join(", ")
+                        ),
+                    ));
+                };
+                match v {
+                    RawNeed::All(p) => {
+                        if !(p.is_finite() && (0.0..=1.0).contains(p)) {
+                            return Err(self.err(
+                                &format!("{rel}.need.{b}"),
+                                format!("expected a probability between 0 and 1, found {p}"),
+                            ));
+                        }
+                        need[bi] = [*p; N_STATUS];
+                    }
+                    RawNeed::ByStatus(m) => {
+                        for (s, p) in m {
+                            let Some(si) = STATUSES.iter().position(|x| x == s) else {
+                                return Err(self.err(
+                                    &format!("{rel}.need.{b}.{s}"),
+                                    format!(
+                                        "unknown status `{s}`, expected one of {}",
+                                        STATUSES.join(", ")
+                                    ),
+                                ));
+                            };
+                            if !(p.is_finite() && (0.0..=1.0).contains(p)) {
+                                return Err(self.err(
+                                    &format!("{rel}.need.{b}.{s}"),
+                                    format!("expected a probability between 0 and 1, found {p}"),
+                                ));
+                            }
+                            need[bi][si] = *p;
+                        }
+                    }
+                }
+            }
+            mdt.push(Some(DisciplineSpec {
+                staff,
+                sessions_per_fte_week: self.p(
+                    &k("sessions_per_fte_week"),
+                    &d.sessions_per_fte_week,
+                    Domain::NonNegative,
+                )?,
+                sessions: self.time(&k("sessions"), &d.sessions)?,
+                spacing_days: self.p(&k("spacing_days"), &d.spacing_days, Domain::Positive)?,
+                dna_rate: self.p(&k("dna_rate"), &d.dna_rate, Domain::Probability)?,
+                referral_delay_days: self.p(
+                    &k("referral_delay_days"),
+                    &d.referral_delay_days,
+                    Domain::NonNegative,
+                )?,
+                need,
+            }));
+        }
+        let dna_check = |d: &DisciplineSpec, rel: &str| -> Result<(), ScenarioError> {
+            if let param::Value::Fixed(x) = d.dna_rate.value
+                && x >= 0.95
+            {
+                return Err(self.err(rel, format!("a did-not-attend rate of {x} means courses almost never finish; expected below 0.95")));
+            }
+            Ok(())
+        };
+        for (name, d) in disciplines.iter().zip(&mdt) {
+            if let Some(d) = d {
+                dna_check(
+                    d,
+                    &format!("mdt.{}.dna_rate", super::source::key_segment(name)),
+                )?;
+            }
+        }
+        let _ = raw::RawParamDist::Fixed { value: 0.0 };
+        Ok(AreaSpec {
+            name: self.area.to_string(),
+            fit_notes_2023,
+            target_starts,
+            target_source: r.target_source.clone().unwrap_or_default(),
+            grant_gbp,
+            grant_source: r.grant_source.clone().unwrap_or_default(),
+            constant_rate_per_day: constant,
+            gp_propensity: self.p(
+                "referrals.gp_propensity",
+                &rf.gp_propensity,
+                Domain::Probability,
+            )?,
+            referral_ramp_months: self.p(
+                "referrals.ramp_months",
+                &rf.ramp_months,
+                Domain::NonNegative,
+            )?,
+            referral_ramp_start: self.p(
+                "referrals.ramp_start_fraction",
+                &rf.ramp_start_fraction,
+                Domain::Probability,
+            )?,
+            annual_growth: self.p("referrals.annual_growth", &rf.annual_growth, Domain::Any)?,
+            seasonal_index: seasonal,
+            source_mix,
+            non_working_day_factor: self.p(
+                "referrals.non_working_day_factor",
+                &rf.non_working_day_factor,
+                Domain::NonNegative,
+            )?,
+            festive_factor: self.p(
+                "referrals.festive_factor",
+                &rf.festive_factor,
+                Domain::NonNegative,
+            )?,
+            trailblazer,
+            status_mix: self.mix(
+                "participants.status_mix",
+                &r.participants.status_mix,
+                &STATUSES,
+            )?,
+            barrier_mix: self.mix(
+                "participants.barrier_mix",
+                &r.participants.barrier_mix,
+                &BARRIERS,
+            )?,
+            triage_delay: self.time("triage.delay_days", &r.triage.delay_days)?,
+            ineligible: self.p(
+                "triage.ineligible",
+                &r.triage.ineligible,
+                Domain::Probability,
+            )?,
+            never_engage,
+            patience: self.time("waiting.patience_days", &r.waiting.patience_days)?,
+            coach,
+            caseload_cap_per_fte: self.p(
+                "coach.caseload_cap_per_fte",
+                &c.caseload_cap_per_fte,
+                Domain::NonNegative,
+            )?,
+            hours_limit: c.hours_limit,
+            contact_hours_per_fte_week: self.p(
+                "coach.contact_hours_per_fte_week",
+                &c.contact_hours_per_fte_week,
+                Domain::NonNegative,
+            )?,
+            assessment_hours: self.p(
+                "coach.assessment_hours",
+                &c.assessment_hours,
+                Domain::Positive,
+            )?,
+            followup_hours: self.p(
+                "coach.followup_hours",
+                &c.followup_hours,
+                Domain::NonNegative,
+            )?,
+            followup_interval_days,
+            caseload_time: self.time("caseload.time_days", &r.caseload.time_days)?,
+            disengage_prob: self.p(
+                "caseload.disengage_prob",
+                &r.caseload.disengage_prob,
+                Domain::Probability,
+            )?,
+            onward_prob: self.p("onward.prob", &r.onward.prob, Domain::Probability)?,
+            onward_delay: self.time("onward.delay_days", &r.onward.delay_days)?,
+            outcomes,
+            annual_leave_fraction: self.p(
+                "calendar.annual_leave_fraction",
+                &r.calendar.annual_leave_fraction,
+                Domain::Probability,
+            )?,
+            festive_capacity_factor: self.p(
+                "calendar.festive_capacity_factor",
+                &r.calendar.festive_capacity_factor,
+                Domain::NonNegative,
+            )?,
+            mdt,
+        })
+    }
+}
+
+struct StaffRaw<'a> {
+    fte: &'a RawParam,
+    at_launch: &'a RawParam,
+    at_launch_name: &'a str,
+    ramp_months: &'a RawParam,
+    vacancy_rate: &'a RawParam,
+    cost: &'a RawParam,
+}
+
+/// A replication's drawn parameters for one area, with the uncertain values drawn.
+#[derive(Debug, Clone)]
+pub struct Drawn {
+    /// Plain parameters for the model.
+    pub params: AreaParams,
+    /// (key, value) of each uncertain parameter drawn.
+    pub values: Vec<(String, f64)>,
+}
+
+impl Scenario {
+    /// Number of simulated days.
+    pub fn horizon_days(&self) -> usize {
+        self.calendar.n_days()
+    }
+
+    /// Index of an area by name.
+    pub fn area_index(&self, name: &str) -> Option<usize> {
+        self.areas.iter().position(|a| a.name == name)
+    }
+
+    /// Draws the parameters of area `a` for replication `rep` and lays out its daily
+    /// series. Errors only when a drawn value makes a distribution impossible (for
+    /// example a drawn standard deviation of zero).
+    pub fn draw(&self, a: usize, rep: u64) -> Result<Drawn, ScenarioError> {
+        let spec = &self.areas[a];
+        let mut d = Drawer::new(self.seed, rep, &spec.name);
+        let cal = &self.calendar;
+        let n = cal.n_days();
+        let err = |rel: &str, m: String| {
+            self.merged.error(
+                &locate(&self.merged, &spec.name, rel),
+                format!("in replication {rep}: {m}"),
+            )
+        };
+
+        // referrals per day
+        let mut rate = vec![0.0; n];
+        let mut gp_share = vec![0.0; n];
+        let gp_mix = spec.source_mix[0];
+        if let Some(c) = &spec.constant_rate_per_day {
+            let r = d.get(c);
+            rate.iter_mut().for_each(|x| *x = r);
+            gp_share.iter_mut().for_each(|x| *x = gp_mix);
+        } else {
+            let fit_notes = spec.fit_notes_2023.unwrap_or(0.0);
+            let p = d.get(&spec.gp_propensity);
+            let ramp_days = d.get(&spec.referral_ramp_months) * DAYS_PER_MONTH;
+            let s0 = d.get(&spec.referral_ramp_start);
+            let growth = d.get(&spec.annual_growth);
+            let nwd = d.get(&spec.non_working_day_factor);
+            let fest = d.get(&spec.festive_factor);
+            let tb = spec.trailblazer.as_ref().map(|(m, date)| (d.get(m), *date));
+            let base = FIT_NOTE_BASE.days_since_epoch();
+            for (day, (r, g)) in rate.iter_mut().zip(gp_share.iter_mut()).enumerate() {
+                let date = cal.date(day);
+                let m = cal.month_index(day);
+                let (wd, od) = self.month_days[m];
+                let years = (date.days_since_epoch() - base) as f64 / 365.25;
+                let month_notes = fit_notes / 12.0
+                    * spec.seasonal_index[usize::from(date.month) - 1]
+                    * (1.0 + growth).max(0.0).powf(years);
+                let mut w = if cal.is_working_day(day) { 1.0 } else { nwd };
+                if cal.is_festive(day) {
+                    w *= fest;
+                }
+                let per_day = month_notes * w / (wd + nwd * od).max(1e-9);
+                let ramp = if ramp_days > 0.0 {
+                    (s0 + (1.0 - s0) * (day as f64 / ramp_days)).min(1.0)
+                } else {
+                    1.0
+                };
+                let gp_base = per_day * p * ramp;
+                let mult = match tb {
+                    Some((mm, start)) if date >= start => mm,
+                    _ => 1.0,
+                };
+                let gp = gp_base * mult;
+                let other = gp_base * (1.0 - gp_mix) / gp_mix;
+                *r = gp + other;
+                *g = if *r > 0.0 { gp / *r } else { gp_mix };
+            }
+        }
+        let mut other = spec.source_mix;
+        other[0] = 0.0;
+        let other_sum: f64 = other.iter().sum();
+        if other_sum > 0.0 {
+            other.iter_mut().for_each(|x| *x /= other_sum);
+        } else {
+            other[1] = 1.0;
+        }
+
+        let leave = d.get(&spec.annual_leave_fraction);
+        let fest_cap = d.get(&spec.festive_capacity_factor);
+        let capacity_factor = |day: usize| -> f64 {
+            if !cal.is_working_day(day) {
+                0.0
+            } else if cal.is_festive(day) {
+                (1.0 - leave) * fest_cap
+            } else {
+                1.0 - leave
+            }
+        };
+        let profile = |s: &StaffSpec, d: &mut Drawer<'_>| FteProfile {
+            funded_fte: d.get(&s.fte),
+            at_launch: d.get(&s.at_launch),
+            ramp_days: d.get(&s.ramp_months) * DAYS_PER_MONTH,
+            vacancy_rate: d.get(&s.vacancy_rate),
+        };
+        let coach_profile = profile(&spec.coach, &mut d);
+        let cap = d.get(&spec.caseload_cap_per_fte);
+        let contact = d.get(&spec.contact_hours_per_fte_week);
+        let fte: Vec<f64> = (0..n).map(|day| coach_profile.fte_on(day as f64)).collect();
+        let places = fte
+            .iter()
+            .map(|f| (f * cap + 1e-9).floor().min(f64::from(u32::MAX)) as u32)
+            .collect();
+        let hours = fte
+            .iter()
+            .enumerate()
+            .map(|(day, f)| f * contact / 5.0 * capacity_factor(day))
+            .collect();
+        let interval = d.get(&spec.followup_interval_days).round().max(1.0);
+        let coach = CoachParams {
+            fte,
+            places,
+            hours,
+            hours_limited: spec.hours_limit,
+            assessment_hours: d.get(&spec.assessment_hours),
+            followup_hours: d.get(&spec.followup_hours),
+            followup_interval_days: interval.min(3650.0) as u32,
+            cost_per_fte_day: d.get(&spec.coach.cost_per_fte_year) / 365.25,
+        };
+
+        let mut mdt = Vec::new();
+        for (k, ds) in spec.mdt.iter().enumerate() {
+            let name = self.disciplines[k].clone();
+            let Some(ds) = ds else {
+                mdt.push(DisciplineParams {
+                    name,
+                    fte: vec![0.0; n],
+                    slots: vec![0.0; n],
+                    need: [[0.0; N_STATUS]; N_BARRIER],
+                    sessions: TimeDist::Fixed(1.0),
+                    spacing_days: 7,
+                    dna_rate: 0.0,
+                    referral_delay_days: 0.0,
+                    cost_per_fte_day: 0.0,
+                });
+                continue;
+            };
+            let prof = profile(&ds.staff, &mut d);
+            let spw = d.get(&ds.sessions_per_fte_week);
+            let fte: Vec<f64> = (0..n).map(|day| prof.fte_on(day as f64)).collect();
+            let slots = fte
+                .iter()
+                .enumerate()
+                .map(|(day, f)| f * spw / 5.0 * capacity_factor(day))
+                .collect();
+            let rel = format!("mdt.{}", super::source::key_segment(&self.disciplines[k]));
+            let sessions = ds
+                .sessions
+                .draw(&mut d)
+                .map_err(|m| err(&format!("{rel}.sessions"), m))?;
+            // a discipline with no staff at all is not offered: nobody is referred
+            let offered = prof.funded_fte > 0.0 && spw > 0.0;
+            mdt.push(DisciplineParams {
+                name,
+                fte,
+                slots,
+                need: if offered {
+                    ds.need
+                } else {
+                    [[0.0; N_STATUS]; N_BARRIER]
+                },
+                sessions,
+                spacing_days: d.get(&ds.spacing_days).round().clamp(1.0, 3650.0) as u32,
+                dna_rate: d.get(&ds.dna_rate).min(0.95),
+                referral_delay_days: d.get(&ds.referral_delay_days),
+                cost_per_fte_day: d.get(&ds.staff.cost_per_fte_year) / 365.25,
+            });
+        }
+
+        let mut never_engage = [0.0; N_ROUTES];
+        for (i, p) in spec.never_engage.iter().enumerate() {
+            never_engage[i] = d.get(p);
+        }
+        let outcome_cum = spec.outcomes.map(|o| cumulative(&o));
+        let params = AreaParams {
+            horizon_days: n,
+            warmup_days: self.warmup_days,
+            referral_rate: rate,
+            gp_share,
+            other_route_cum: cumulative(&other),
+            status_cum: cumulative(&spec.status_mix),
+            barrier_cum: cumulative(&spec.barrier_mix),
+            ineligible: d.get(&spec.ineligible),
+            never_engage,
+            triage_delay: spec
+                .triage_delay
+                .draw(&mut d)
+                .map_err(|m| err("triage.delay_days", m))?,
+            patience: spec
+                .patience
+                .draw(&mut d)
+                .map_err(|m| err("waiting.patience_days", m))?,
+            coach,
+            caseload_time: spec
+                .caseload_time
+                .draw(&mut d)
+                .map_err(|m| err("caseload.time_days", m))?,
+            disengage_prob: d.get(&spec.disengage_prob),
+            onward_prob: d.get(&spec.onward_prob),
+            onward_delay: spec
+                .onward_delay
+                .draw(&mut d)
+                .map_err(|m| err("onward.delay_days", m))?,
+            outcome_cum,
+            mdt,
+        };
+        Ok(Drawn {
+            params,
+            values: d.drawn,
+        })
+    }
+
+    /// Keys of every uncertain parameter of any area, in a stable order, for the
+    /// columns of `replications.csv`.
+    pub fn uncertain_keys(&self) -> Vec<String> {
+        let mut keys: Vec<String> = Vec::new();
+        for a in &self.areas {
+            for p in a.params() {
+                if p.is_uncertain() && !keys.contains(&p.key) {
+                    keys.push(p.key.clone());
+                }
+            }
+        }
+        keys
+    }
+}

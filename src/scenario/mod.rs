@@ -1,0 +1,45 @@
+//! Scenario files: TOML with `[programme]`, `[defaults]` and one `[areas."Name"]`
+//! table per area that overrides any default; `extends = "other.toml"` layers a
+//! variant over a base; `--set key=value` overrides from the command line.
+//!
+//! Loading happens in two stages: serde types with unknown keys rejected
+//! ([`raw`]), then validation into a [`Scenario`] ([`build`]). Every error names the
+//! file, the key path and, where known, the line.
+
+pub mod build;
+pub mod error;
+pub mod param;
+pub mod raw;
+pub mod source;
+
+use std::path::Path;
+
+pub use build::{AreaSpec, DisciplineSpec, Drawn, Scenario, StaffSpec};
+pub use error::ScenarioError;
+pub use param::{P, TimeSpec};
+
+/// Loads, merges and validates a scenario file with optional `key=value` overrides.
+pub fn load(path: &Path, sets: &[String]) -> Result<Scenario, ScenarioError> {
+    let merged = source::load(path, sets)?;
+    build::build(merged)
+}
+
+impl Scenario {
+    /// The fully resolved scenario as TOML, with each key's source note as a comment:
+    /// runnable as it is, and the provenance record of a run.
+    pub fn resolved_toml(&self) -> String {
+        let files: Vec<String> = self.files.iter().map(|f| f.display().to_string()).collect();
+        let header = format!(
+            "Resolved scenario `{}`: the files {} merged, with any --set overrides.\n\
+             Comments give each value's source as written where it was set.",
+            self.name,
+            files.join(" <- ")
+        );
+        source::render_resolved(&self.merged, &header)
+    }
+
+    /// The source note of a key (the comment beside it where it was set).
+    pub fn note(&self, key: &str) -> Option<&str> {
+        self.merged.origin_of(key).map(|o| o.note.as_str())
+    }
+}

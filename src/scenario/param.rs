@@ -1,0 +1,456 @@
+//! Uncertain parameters: a fixed value or a distribution drawn once per replication
+//! from a stream named by (seed, replication, scope, key path), so a draw never
+//! depends on the order parameters are read or on which other parameters exist.
+
+use rand::{RngExt, SeedableRng};
+use rand_distr::{Beta, Distribution, Gamma, LogNormal, Normal};
+
+use crate::model::{Rng, TimeDist};
+use crate::run::seeds::{fnv1a, mix};
+
+/// The set of values a parameter may take.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Domain {
+    /// [0, 1].
+    Probability,
+    /// [0, inf).
+    NonNegative,
+    /// (0, inf).
+    Positive,
+    /// Any finite number.
+    Any,
+}
+
+impl Domain {
+    fn bounds(self) -> (f64, f64) {
+        match self {
+            Domain::Probability => (0.0, 1.0),
+            Domain::NonNegative | Domain::Positive => (0.0, f64::INFINITY),
+            Domain::Any => (f64::NEG_INFINITY, f64::INFINITY),
+        }
+    }
+    /// Whether `x` lies in the domain.
+    pub fn contains(self, x: f64) -> bool {
+        x.is_finite()
+            && match self {
+                Domain::Probability => (0.0..=1.0).contains(&x),
+                Domain::NonNegative => x >= 0.0,
+                Domain::Positive => x > 0.0,
+                Domain::Any => true,
+            }
+    }
+    /// Words for error messages.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Domain::Probability => "a probability between 0 and 1",
+            Domain::NonNegative => "a non-negative number",
+            Domain::Positive => "a positive number",
+            Domain::Any => "a finite number",
+        }
+    }
+}
+
+/// A parameter's value: fixed, or a distribution.
+#[derive(Debug, Clone)]
+pub enum Value {
+    /// A fixed number.
+    Fixed(f64),
+    /// Uniform on [min, max].
+    Uniform(f64, f64),
+    /// Triangular(min, mode, max).
+    Triangular(f64, f64, f64),
+    /// Beta(alpha, beta) scaled to [min, max].
+    Beta(Beta<f64>, f64, f64),
+    /// Normal(mean, sd) truncated to [min, max] (by redrawing).
+    Normal(Normal<f64>, f64, f64),
+    /// Log-normal with the given distribution.
+    LogNormal(LogNormal<f64>),
+    /// Gamma with the given distribution.
+    Gamma(Gamma<f64>, f64),
+}
+
+/// A validated parameter: its key path (relative to the area, e.g.
+/// `coach.fte`), its value and whether its draw is shared by all areas (it was set in
+/// `defaults`) or the area's own.
+#[derive(Debug, Clone)]
+pub struct P {
+    /// Key relative to the area table.
+    pub key: String,
+    /// Value or distribution.
+    pub value: Value,
+    /// Drawn once per replication for every area that inherits it.
+    pub shared: bool,
+    /// Human-readable form, e.g. `triangular(0.002, 0.004, 0.008)`.
+    pub text: String,
+}
+
+impl P {
+    /// A fixed parameter.
+    pub fn fixed(key: &str, v: f64) -> Self {
+        Self {
+            key: key.into(),
+            value: Value::Fixed(v),
+            shared: true,
+            text: fmt_num(v),
+        }
+    }
+
+    /// True when the parameter is a distribution.
+    pub fn is_uncertain(&self) -> bool {
+        !matches!(self.value, Value::Fixed(_))
+    }
+
+    /// The fixed value, or the mean of the distribution.
+    pub fn central(&self) -> f64 {
+        match &self.value {
+            Value::Fixed(v) => *v,
+            Value::Uniform(a, b) => (a + b) / 2.0,
+            Value::Triangular(a, m, b) => (a + m + b) / 3.0,
+            Value::Beta(d, lo, hi) => {
+                let _ = d;
+                (lo + hi) / 2.0
+            }
+            Value::Normal(d, _, _) => d.mean(),
+            Value::LogNormal(d) => {
+                let _ = d;
+                f64::NAN
+            }
+            Value::Gamma(_, mean) => *mean,
+        }
+    }
+}
+
+/// Formats a number compactly for text.
+pub fn fmt_num(v: f64) -> String {
+    if v.fract() == 0.0 && v.abs() < 1e15 {
+        format!("{v:.0}")
+    } else {
+        let s = format!("{v:.6}");
+        s.trim_end_matches('0').trim_end_matches('.').to_string()
+    }
+}
+
+/// Builds a validated value from a raw one, checking it against its domain.
+pub fn build(raw: &super::raw::RawParam, domain: Domain) -> Result<(Value, String), String> {
+    use super::raw::{RawParam, RawParamDist as D};
+    let (lo, hi) = domain.bounds();
+    let inside = |a: f64, b: f64, what: &str| -> Result<(), String> {
+        if !(a.is_finite() && b.is_finite()) || a < lo || b > hi || a > b {
+            Err(format!(
+                "expected {}; the {what} range [{}, {}] is not inside it",
+                domain.describe(),
+                fmt_num(a),
+                fmt_num(b)
+            ))
+        } else {
+            Ok(())
+        }
+    };
+    let positive = |x: f64, name: &str| -> Result<(), String> {
+        if x.is_finite() && x > 0.0 {
+            Ok(())
+        } else {
+            Err(format!("`{name}` must be a positive number, found {x}"))
+        }
+    };
+    match raw {
+        RawParam::Fixed(v) | RawParam::Dist(D::Fixed { value: v }) => {
+            if domain.contains(*v) {
+                Ok((Value::Fixed(*v), fmt_num(*v)))
+            } else {
+                Err(format!("expected {}, found {}", domain.describe(), v))
+            }
+        }
+        RawParam::Dist(D::Uniform { min, max }) => {
+            inside(*min, *max, "uniform")?;
+            Ok((
+                Value::Uniform(*min, *max),
+                format!("uniform({}, {})", fmt_num(*min), fmt_num(*max)),
+            ))
+        }
+        RawParam::Dist(D::Triangular { min, mode, max }) => {
+            inside(*min, *max, "triangular")?;
+            if !(min <= mode && mode <= max) {
+                return Err(format!(
+                    "triangular needs min <= mode <= max, found {min}, {mode}, {max}"
+                ));
+            }
+            Ok((
+                Value::Triangular(*min, *mode, *max),
+                format!(
+                    "triangular({}, {}, {})",
+                    fmt_num(*min),
+                    fmt_num(*mode),
+                    fmt_num(*max)
+                ),
+            ))
+        }
+        RawParam::Dist(D::Beta {
+            alpha,
+            beta,
+            min,
+            max,
+        }) => {
+            positive(*alpha, "alpha")?;
+            positive(*beta, "beta")?;
+            let (a, b) = (min.unwrap_or(0.0), max.unwrap_or(1.0));
+            inside(a, b, "beta")?;
+            let d = Beta::new(*alpha, *beta).map_err(|e| format!("beta: {e}"))?;
+            Ok((
+                Value::Beta(d, a, b),
+                format!(
+                    "beta({}, {}) on [{}, {}]",
+                    fmt_num(*alpha),
+                    fmt_num(*beta),
+                    fmt_num(a),
+                    fmt_num(b)
+                ),
+            ))
+        }
+        RawParam::Dist(D::Normal { mean, sd, min, max }) => {
+            positive(*sd, "sd")?;
+            let a = min.unwrap_or(lo);
+            let b = max.unwrap_or(hi);
+            if a < lo || b > hi || a >= b || !mean.is_finite() {
+                return Err(format!(
+                    "expected {}; give a normal `min` and `max` inside it",
+                    domain.describe()
+                ));
+            }
+            let d = Normal::new(*mean, *sd).map_err(|e| format!("normal: {e}"))?;
+            Ok((
+                Value::Normal(d, a, b),
+                format!(
+                    "normal({}, {}) truncated to [{}, {}]",
+                    fmt_num(*mean),
+                    fmt_num(*sd),
+                    fmt_num(a),
+                    fmt_num(b)
+                ),
+            ))
+        }
+        RawParam::Dist(D::Lognormal { mean, sd }) | RawParam::Dist(D::Gamma { mean, sd }) => {
+            positive(*mean, "mean")?;
+            positive(*sd, "sd")?;
+            if hi.is_finite() {
+                return Err(format!(
+                    "expected {}; a lognormal or gamma can exceed {hi}: use beta, uniform or triangular",
+                    domain.describe()
+                ));
+            }
+            let is_gamma = matches!(raw, RawParam::Dist(D::Gamma { .. }));
+            let v = if is_gamma {
+                let shape = (mean / sd).powi(2);
+                Value::Gamma(
+                    Gamma::new(shape, sd * sd / mean).map_err(|e| format!("gamma: {e}"))?,
+                    *mean,
+                )
+            } else {
+                let s2 = (1.0 + (sd / mean).powi(2)).ln();
+                Value::LogNormal(
+                    LogNormal::new(mean.ln() - s2 / 2.0, s2.sqrt())
+                        .map_err(|e| format!("lognormal: {e}"))?,
+                )
+            };
+            let name = if is_gamma { "gamma" } else { "lognormal" };
+            Ok((
+                v,
+                format!("{name}(mean {}, sd {})", fmt_num(*mean), fmt_num(*sd)),
+            ))
+        }
+    }
+}
+
+/// Draws parameter values for one replication of one area, recording the uncertain
+/// ones.
+#[derive(Debug)]
+pub struct Drawer<'a> {
+    seed: u64,
+    replication: u64,
+    area_scope: u64,
+    /// (key, value) of every uncertain parameter drawn, in drawing order.
+    pub drawn: Vec<(String, f64)>,
+    _area: &'a str,
+}
+
+impl<'a> Drawer<'a> {
+    /// A drawer for `area` in replication `replication`.
+    pub fn new(seed: u64, replication: u64, area: &'a str) -> Self {
+        Self {
+            seed,
+            replication,
+            area_scope: fnv1a(area.as_bytes()),
+            drawn: Vec::new(),
+            _area: area,
+        }
+    }
+
+    /// The value of `p` in this replication.
+    pub fn get(&mut self, p: &P) -> f64 {
+        let Value::Fixed(v) = p.value else {
+            let scope = if p.shared { 0 } else { self.area_scope };
+            let key = mix(&[self.seed, self.replication, scope, fnv1a(p.key.as_bytes())]);
+            let mut rng = Rng::seed_from_u64(key);
+            let v = sample(&p.value, &mut rng);
+            self.drawn.push((p.key.clone(), v));
+            return v;
+        };
+        v
+    }
+}
+
+fn sample(v: &Value, rng: &mut Rng) -> f64 {
+    match v {
+        Value::Fixed(x) => *x,
+        Value::Uniform(a, b) => a + (b - a) * rng.random::<f64>(),
+        Value::Triangular(a, m, b) => {
+            let u: f64 = rng.random();
+            if b <= a {
+                return *a;
+            }
+            let f = (m - a) / (b - a);
+            if u < f {
+                a + ((b - a) * (m - a) * u).sqrt()
+            } else {
+                b - ((b - a) * (b - m) * (1.0 - u)).sqrt()
+            }
+        }
+        Value::Beta(d, a, b) => a + (b - a) * d.sample(rng),
+        Value::Normal(d, a, b) => {
+            for _ in 0..10_000 {
+                let x = d.sample(rng);
+                if x >= *a && x <= *b {
+                    return x;
+                }
+            }
+            d.mean().clamp(*a, *b)
+        }
+        Value::LogNormal(d) => d.sample(rng),
+        Value::Gamma(d, _) => d.sample(rng),
+    }
+}
+
+/// A time distribution whose parameters may themselves be uncertain.
+#[derive(Debug, Clone)]
+pub enum TimeSpec {
+    /// Fixed time.
+    Fixed(P),
+    /// Exponential(mean).
+    Exponential(P),
+    /// Gamma(mean, sd).
+    Gamma(P, P),
+    /// Log-normal(mean, sd).
+    LogNormal(P, P),
+    /// Weibull(shape, scale).
+    Weibull(P, P),
+    /// Empirical, already built.
+    Empirical(TimeDist, String),
+    /// Never.
+    Never,
+}
+
+impl TimeSpec {
+    /// Draws the parameters and builds the distribution for one replication.
+    pub fn draw(&self, d: &mut Drawer<'_>) -> Result<TimeDist, String> {
+        let r = match self {
+            TimeSpec::Fixed(p) => Ok(TimeDist::Fixed(d.get(p))),
+            TimeSpec::Exponential(m) => TimeDist::exponential(d.get(m)),
+            TimeSpec::Gamma(m, s) => TimeDist::gamma(d.get(m), d.get(s)),
+            TimeSpec::LogNormal(m, s) => TimeDist::lognormal(d.get(m), d.get(s)),
+            TimeSpec::Weibull(k, l) => TimeDist::weibull(d.get(k), d.get(l)),
+            TimeSpec::Empirical(t, _) => Ok(t.clone()),
+            TimeSpec::Never => Ok(TimeDist::Never),
+        };
+        r.map_err(|e| e.0)
+    }
+
+    /// Human-readable form.
+    pub fn text(&self) -> String {
+        match self {
+            TimeSpec::Fixed(p) => format!("fixed {} days", p.text),
+            TimeSpec::Exponential(m) => format!("exponential(mean {} days)", m.text),
+            TimeSpec::Gamma(m, s) => format!("gamma(mean {}, sd {} days)", m.text, s.text),
+            TimeSpec::LogNormal(m, s) => format!("lognormal(mean {}, sd {} days)", m.text, s.text),
+            TimeSpec::Weibull(k, l) => format!("weibull(shape {}, scale {} days)", k.text, l.text),
+            TimeSpec::Empirical(_, t) => t.clone(),
+            TimeSpec::Never => "never".into(),
+        }
+    }
+
+    /// The parameters inside, for listing.
+    pub fn params(&self) -> Vec<&P> {
+        match self {
+            TimeSpec::Fixed(p) | TimeSpec::Exponential(p) => vec![p],
+            TimeSpec::Gamma(a, b) | TimeSpec::LogNormal(a, b) | TimeSpec::Weibull(a, b) => {
+                vec![a, b]
+            }
+            TimeSpec::Empirical(..) | TimeSpec::Never => vec![],
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::raw::{RawParam, RawParamDist};
+    use super::*;
+
+    #[test]
+    fn domains_are_enforced() {
+        assert!(build(&RawParam::Fixed(1.5), Domain::Probability).is_err());
+        assert!(build(&RawParam::Fixed(-0.1), Domain::NonNegative).is_err());
+        let tri = RawParam::Dist(RawParamDist::Triangular {
+            min: 0.1,
+            mode: 0.5,
+            max: 1.2,
+        });
+        assert!(build(&tri, Domain::Probability).is_err());
+        let ln = RawParam::Dist(RawParamDist::Lognormal { mean: 0.5, sd: 0.1 });
+        assert!(build(&ln, Domain::Probability).is_err());
+        assert!(build(&ln, Domain::Positive).is_ok());
+    }
+
+    #[test]
+    fn draws_depend_on_key_scope_and_replication_only() {
+        let (v, _) = build(
+            &RawParam::Dist(RawParamDist::Uniform { min: 0.0, max: 1.0 }),
+            Domain::Probability,
+        )
+        .unwrap();
+        let p = P {
+            key: "referrals.gp_propensity".into(),
+            value: v,
+            shared: true,
+            text: String::new(),
+        };
+        let a = Drawer::new(1, 0, "A").get(&p);
+        let b = Drawer::new(1, 0, "B").get(&p);
+        assert_eq!(a, b, "a shared parameter is the same in every area");
+        let mut own = p.clone();
+        own.shared = false;
+        assert_ne!(
+            Drawer::new(1, 0, "A").get(&own),
+            Drawer::new(1, 0, "B").get(&own)
+        );
+        assert_ne!(
+            Drawer::new(1, 0, "A").get(&p),
+            Drawer::new(1, 1, "A").get(&p)
+        );
+    }
+
+    #[test]
+    fn triangular_has_the_right_mean() {
+        let (v, _) = build(
+            &RawParam::Dist(RawParamDist::Triangular {
+                min: 1.0,
+                mode: 2.0,
+                max: 6.0,
+            }),
+            Domain::Positive,
+        )
+        .unwrap();
+        let mut rng = Rng::seed_from_u64(3);
+        let n = 100_000;
+        let m: f64 = (0..n).map(|_| sample(&v, &mut rng)).sum::<f64>() / n as f64;
+        assert!((m - 3.0).abs() < 0.02, "{m}");
+    }
+}

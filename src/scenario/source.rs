@@ -1,0 +1,514 @@
+//! Reading scenario files: `extends` chains, deep merging, `--set` overrides, and
+//! where each key came from (file, line and the comment beside it, which is how a
+//! parameter's source or "assumption" label reaches the reports).
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use toml::{Table, Value};
+
+use super::error::ScenarioError;
+
+/// Where a key was set.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Origin {
+    /// File, or `--set` for a command-line override.
+    pub file: PathBuf,
+    /// 1-based line.
+    pub line: Option<usize>,
+    /// The comment on that line (or directly above it), without the `#`.
+    pub note: String,
+}
+
+/// The merged document and the origin of every key in it.
+#[derive(Debug, Clone)]
+pub struct Merged {
+    /// The merged table (no `extends`).
+    pub table: Table,
+    /// Key path -> where it was last set.
+    pub origins: BTreeMap<String, Origin>,
+    /// The files read, the named file first.
+    pub files: Vec<PathBuf>,
+}
+
+impl Merged {
+    /// The origin of `key`, or of its nearest ancestor that has one.
+    pub fn origin_of(&self, key: &str) -> Option<&Origin> {
+        let mut k = key;
+        loop {
+            if let Some(o) = self.origins.get(k) {
+                return Some(o);
+            }
+            k = parent_key(k)?;
+        }
+    }
+
+    /// An error located at `key`.
+    pub fn error(&self, key: &str, message: impl Into<String>) -> ScenarioError {
+        match self.origin_of(key) {
+            Some(o) => ScenarioError::new(&o.file, o.line, key, message),
+            None => ScenarioError::new(
+                self.files.first().cloned().unwrap_or_default(),
+                None,
+                key,
+                message,
+            ),
+        }
+    }
+}
+
+/// Strips the last segment of a dotted key path (respecting quotes).
+pub fn parent_key(key: &str) -> Option<&str> {
+    let mut in_quote = false;
+    let mut last = None;
+    for (i, c) in key.char_indices() {
+        match c {
+            '"' => in_quote = !in_quote,
+            '.' if !in_quote => last = Some(i),
+            _ => {}
+        }
+    }
+    last.map(|i| &key[..i])
+}
+
+/// One segment of a key path, quoted when it is not a bare key.
+pub fn key_segment(s: &str) -> String {
+    if !s.is_empty()
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+    {
+        s.to_string()
+    } else {
+        format!("\"{}\"", s.replace('\\', "\\\\").replace('"', "\\\""))
+    }
+}
+
+/// Joins a parent path and a segment.
+pub fn join_key(parent: &str, seg: &str) -> String {
+    if parent.is_empty() {
+        key_segment(seg)
+    } else {
+        format!("{parent}.{}", key_segment(seg))
+    }
+}
+
+/// Splits a dotted key path from the command line into segments; quoted segments may
+/// contain dots and spaces.
+pub fn split_key(key: &str) -> Result<Vec<String>, String> {
+    let mut out = Vec::new();
+    let mut cur = String::new();
+    let mut chars = key.trim().chars().peekable();
+    let mut quoted = false;
+    while let Some(c) = chars.next() {
+        match c {
+            '"' if cur.is_empty() && !quoted => {
+                quoted = true;
+                for c in chars.by_ref() {
+                    if c == '"' {
+                        break;
+                    }
+                    cur.push(c);
+                }
+                match chars.peek() {
+                    None | Some('.') => {}
+                    Some(c) => return Err(format!("unexpected `{c}` after a quoted key")),
+                }
+            }
+            '.' => {
+                if cur.is_empty() && !quoted {
+                    return Err(format!("empty segment in key `{key}`"));
+                }
+                out.push(std::mem::take(&mut cur));
+                quoted = false;
+            }
+            c => cur.push(c),
+        }
+    }
+    if cur.is_empty() && !quoted {
+        return Err(format!("empty segment in key `{key}`"));
+    }
+    out.push(cur);
+    Ok(out)
+}
+
+struct Layer {
+    path: PathBuf,
+    table: Table,
+    origins: BTreeMap<String, Origin>,
+}
+
+/// Loads `path` and the chain of files it `extends`, merges them (the named file
+/// wins) and applies `sets` (`key=value` overrides, in order).
+pub fn load(path: &Path, sets: &[String]) -> Result<Merged, ScenarioError> {
+    let mut chain: Vec<Layer> = Vec::new();
+    let mut seen: Vec<PathBuf> = Vec::new();
+    let mut next = Some(path.to_path_buf());
+    while let Some(p) = next.take() {
+        let canon = p.canonicalize().unwrap_or_else(|_| p.clone());
+        if seen.contains(&canon) {
+            let cycle: Vec<String> = chain
+                .iter()
+                .map(|l| l.path.display().to_string())
+                .chain(std::iter::once(p.display().to_string()))
+                .collect();
+            let from = chain.last().map(|l| l.path.clone()).unwrap_or(p.clone());
+            let line = chain
+                .last()
+                .and_then(|l| l.origins.get("extends"))
+                .and_then(|o| o.line);
+            return Err(ScenarioError::new(
+                from,
+                line,
+                "extends",
+                format!("`extends` loop: {}", cycle.join(" -> ")),
+            ));
+        }
+        seen.push(canon);
+        let mut layer = read_layer(&p)?;
+        if let Some(ext) = layer.table.remove("extends") {
+            let line = layer.origins.get("extends").and_then(|o| o.line);
+            let Value::String(rel) = ext else {
+                return Err(ScenarioError::new(
+                    &p,
+                    line,
+                    "extends",
+                    format!(
+                        "expected the path of another scenario file as a string, found {}",
+                        ext.type_str()
+                    ),
+                ));
+            };
+            let base = p.parent().unwrap_or(Path::new(".")).join(&rel);
+            if !base.exists() {
+                return Err(ScenarioError::new(
+                    &p,
+                    line,
+                    "extends",
+                    format!("the file it extends, `{}`, does not exist", base.display()),
+                ));
+            }
+            next = Some(base);
+        }
+        chain.push(layer);
+    }
+    let files = chain.iter().map(|l| l.path.clone()).collect();
+    let mut table = Table::new();
+    let mut origins = BTreeMap::new();
+    for layer in chain.into_iter().rev() {
+        merge(&mut table, layer.table, "", &mut origins, &layer.origins);
+    }
+    origins.remove("extends");
+    let mut merged = Merged {
+        table,
+        origins,
+        files,
+    };
+    for s in sets {
+        apply_set(&mut merged, s)?;
+    }
+    Ok(merged)
+}
+
+fn read_layer(path: &Path) -> Result<Layer, ScenarioError> {
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        ScenarioError::new(
+            path,
+            None,
+            "",
+            format!("cannot read the scenario file: {e}"),
+        )
+    })?;
+    let table: Table = toml::from_str(&text).map_err(|e| {
+        let line = e.span().map(|s| line_of(&text, s.start));
+        ScenarioError::new(
+            path,
+            line,
+            "",
+            format!("not valid TOML: {}", e.message().trim()),
+        )
+    })?;
+    let mut origins = BTreeMap::new();
+    if let Ok(doc) = toml::de::DeTable::parse(&text) {
+        collect_origins(doc.get_ref(), "", &text, path, &mut origins);
+    }
+    let mut table = table;
+    stringify_dates(&mut table);
+    Ok(Layer {
+        path: path.to_path_buf(),
+        table,
+        origins,
+    })
+}
+
+/// TOML dates become strings ("2024-10-01") so the typed layer sees one form.
+fn stringify_dates(t: &mut Table) {
+    for (_, v) in t.iter_mut() {
+        stringify_value(v);
+    }
+}
+
+fn stringify_value(v: &mut Value) {
+    match v {
+        Value::Datetime(d) => *v = Value::String(d.to_string()),
+        Value::Table(t) => stringify_dates(t),
+        Value::Array(a) => a.iter_mut().for_each(stringify_value),
+        _ => {}
+    }
+}
+
+fn line_of(text: &str, offset: usize) -> usize {
+    text[..offset.min(text.len())].matches('\n').count() + 1
+}
+
+fn collect_origins(
+    t: &toml::de::DeTable<'_>,
+    prefix: &str,
+    text: &str,
+    path: &Path,
+    out: &mut BTreeMap<String, Origin>,
+) {
+    for (k, v) in t.iter() {
+        let key = join_key(prefix, k.get_ref());
+        let kspan = k.span();
+        let vspan = v.span();
+        let line = line_of(text, kspan.start);
+        let note = note_for(text, kspan.start, vspan.end.max(kspan.end));
+        out.insert(
+            key.clone(),
+            Origin {
+                file: path.to_path_buf(),
+                line: Some(line),
+                note,
+            },
+        );
+        if let toml::de::DeValue::Table(sub) = v.get_ref() {
+            collect_origins(sub, &key, text, path, out);
+        }
+    }
+}
+
+/// The comment after the value on its line, else the comment lines directly above
+/// the key.
+fn note_for(text: &str, key_start: usize, value_end: usize) -> String {
+    let value_end = value_end.min(text.len());
+    let line_end = text[value_end..]
+        .find('\n')
+        .map_or(text.len(), |i| value_end + i);
+    let rest = &text[value_end..line_end];
+    if let Some(i) = rest.find('#') {
+        return rest[i + 1..].trim().to_string();
+    }
+    let line_start = text[..key_start].rfind('\n').map_or(0, |i| i + 1);
+    let mut above: Vec<&str> = Vec::new();
+    for l in text[..line_start].lines().rev() {
+        let l = l.trim();
+        if let Some(c) = l.strip_prefix('#') {
+            above.push(c.trim());
+        } else {
+            break;
+        }
+    }
+    above.reverse();
+    above.join(" ")
+}
+
+fn is_dist_table(v: &Value) -> bool {
+    matches!(v, Value::Table(t) if t.contains_key("dist"))
+}
+
+/// Deep merge: tables merge key by key; anything else (including a distribution
+/// table, recognised by its `dist` key, and arrays) replaces what was there.
+fn merge(
+    into: &mut Table,
+    from: Table,
+    prefix: &str,
+    origins: &mut BTreeMap<String, Origin>,
+    from_origins: &BTreeMap<String, Origin>,
+) {
+    for (k, v) in from {
+        let key = join_key(prefix, &k);
+        if let Some(o) = from_origins.get(&key) {
+            origins.insert(key.clone(), o.clone());
+        }
+        match (into.get_mut(&k), v) {
+            (Some(Value::Table(dst)), Value::Table(src))
+                if !is_dist_table(&Value::Table(src.clone())) && !dst.contains_key("dist") =>
+            {
+                merge(dst, src, &key, origins, from_origins);
+            }
+            (_, v) => {
+                // forget origins of any sub-keys that the new value replaces
+                let stale: Vec<String> = origins
+                    .range(format!("{key}.")..)
+                    .take_while(|(k2, _)| k2.starts_with(&format!("{key}.")))
+                    .map(|(k2, _)| k2.clone())
+                    .collect();
+                for s in stale {
+                    if !from_origins.contains_key(&s) {
+                        origins.remove(&s);
+                    }
+                }
+                collect_sub_origins(&v, &key, origins, from_origins);
+                into.insert(k, v);
+            }
+        }
+    }
+}
+
+fn collect_sub_origins(
+    v: &Value,
+    key: &str,
+    origins: &mut BTreeMap<String, Origin>,
+    from_origins: &BTreeMap<String, Origin>,
+) {
+    if let Value::Table(t) = v {
+        for (k, sub) in t {
+            let kk = join_key(key, k);
+            if let Some(o) = from_origins.get(&kk) {
+                origins.insert(kk.clone(), o.clone());
+            }
+            collect_sub_origins(sub, &kk, origins, from_origins);
+        }
+    }
+}
+
+fn apply_set(m: &mut Merged, set: &str) -> Result<(), ScenarioError> {
+    let bad = |msg: String| ScenarioError::new("--set", None, set, msg);
+    let Some((key, value)) = set.split_once('=') else {
+        return Err(bad("expected KEY=VALUE, e.g. defaults.coach.fte=20".into()));
+    };
+    let segs = split_key(key).map_err(bad)?;
+    let value = value.trim();
+    let parsed: Value = match toml::from_str::<Table>(&format!("v = {value}")) {
+        Ok(mut t) => {
+            let mut v = t.remove("v").expect("key v present");
+            stringify_value(&mut v);
+            v
+        }
+        Err(_) => Value::String(value.to_string()),
+    };
+    let mut cur = &mut m.table;
+    let mut path = String::new();
+    for (i, s) in segs.iter().enumerate() {
+        path = join_key(&path, s);
+        if i + 1 == segs.len() {
+            cur.insert(s.clone(), parsed.clone());
+            break;
+        }
+        let entry = cur
+            .entry(s.clone())
+            .or_insert_with(|| Value::Table(Table::new()));
+        match entry {
+            Value::Table(t) => cur = t,
+            other => {
+                return Err(bad(format!(
+                    "`{path}` is a {}, not a table, so `{key}` cannot be set",
+                    other.type_str()
+                )));
+            }
+        }
+    }
+    m.origins.insert(
+        path,
+        Origin {
+            file: PathBuf::from("--set"),
+            line: None,
+            note: format!("command-line override {set}"),
+        },
+    );
+    Ok(())
+}
+
+/// Writes the merged document back as TOML with each key's source note as a comment,
+/// so the file is both runnable and a provenance record.
+pub fn render_resolved(m: &Merged, header: &str) -> String {
+    let mut out = String::new();
+    for l in header.lines() {
+        out.push_str(&format!("# {l}\n"));
+    }
+    out.push('\n');
+    emit_table(&m.table, "", m, &mut out);
+    out
+}
+
+fn emit_table(t: &Table, prefix: &str, m: &Merged, out: &mut String) {
+    // leaves first, then sub-tables with headers
+    for (k, v) in t {
+        if matches!(v, Value::Table(_)) && !is_dist_table(v) {
+            continue;
+        }
+        let key = join_key(prefix, k);
+        out.push_str(&format!("{} = {}", key_segment(k), inline(v)));
+        if let Some(o) = m.origins.get(&key)
+            && !o.note.is_empty()
+        {
+            out.push_str(&format!("  # {}", o.note));
+        }
+        out.push('\n');
+    }
+    for (k, v) in t {
+        if let Value::Table(sub) = v
+            && !is_dist_table(v)
+        {
+            let key = join_key(prefix, k);
+            out.push_str(&format!("\n[{key}]"));
+            if let Some(o) = m.origins.get(&key)
+                && !o.note.is_empty()
+            {
+                out.push_str(&format!("  # {}", o.note));
+            }
+            out.push('\n');
+            emit_table(sub, &key, m, out);
+        }
+    }
+}
+
+fn inline(v: &Value) -> String {
+    match v {
+        Value::Table(t) => {
+            let parts: Vec<String> = t
+                .iter()
+                .map(|(k, v)| format!("{} = {}", key_segment(k), inline(v)))
+                .collect();
+            format!("{{ {} }}", parts.join(", "))
+        }
+        Value::Array(a) => {
+            let parts: Vec<String> = a.iter().map(inline).collect();
+            format!("[{}]", parts.join(", "))
+        }
+        Value::Float(f) if f.is_finite() && f.fract() == 0.0 && f.abs() < 1e15 => {
+            format!("{f:.1}")
+        }
+        other => other.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn key_paths_round_trip() {
+        assert_eq!(
+            split_key(r#"areas."Greater Manchester".coach.fte"#).unwrap(),
+            vec!["areas", "Greater Manchester", "coach", "fte"]
+        );
+        assert_eq!(
+            join_key("areas", "North Central London"),
+            r#"areas."North Central London""#
+        );
+        assert_eq!(parent_key(r#"areas."a.b".coach"#), Some(r#"areas."a.b""#));
+        assert!(split_key("a..b").is_err());
+    }
+
+    #[test]
+    fn notes_come_from_the_same_line_or_above() {
+        let text = "# from the prospectus\nx = 1\ny = \"a # b\"  # assumption\n";
+        let doc = toml::de::DeTable::parse(text).unwrap();
+        let mut o = BTreeMap::new();
+        collect_origins(doc.get_ref(), "", text, Path::new("f.toml"), &mut o);
+        assert_eq!(o["x"].note, "from the prospectus");
+        assert_eq!(o["x"].line, Some(2));
+        assert_eq!(o["y"].note, "assumption");
+    }
+}
