@@ -1,16 +1,18 @@
 //! The `workwell` command line: parsing, progress and exit codes; the work is in the
 //! library.
 
-use std::io::{IsTerminal, Write};
+mod cli;
+
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use cli::common::{ScenarioArgs, load, progress_bar};
 use workwell::report::{csv_out, json, output::OutputDir, table};
 use workwell::run::{self, Aggregate, RunOptions};
-use workwell::scenario::{self, Scenario, ScenarioError};
+use workwell::scenario::{Scenario, ScenarioError};
 
 #[derive(Parser, Debug)]
 #[command(
@@ -21,16 +23,6 @@ use workwell::scenario::{self, Scenario, ScenarioError};
 struct Cli {
     #[command(subcommand)]
     command: Command,
-}
-
-#[derive(clap::Args, Debug, Clone)]
-struct ScenarioArgs {
-    /// Scenario file (TOML)
-    scenario: PathBuf,
-    /// Override a parameter by its key path, e.g. --set 'areas."Frimley".coach.fte=12'
-    /// (repeatable)
-    #[arg(long = "set", value_name = "KEY=VALUE")]
-    sets: Vec<String>,
 }
 
 #[derive(Subcommand, Debug)]
@@ -61,6 +53,11 @@ enum Command {
         #[command(flatten)]
         scenario: ScenarioArgs,
     },
+    /// Run scenarios with common random numbers and report paired differences
+    /// against the first
+    Compare(cli::compare::CompareArgs),
+    /// Find the least-cost staffing that meets each area's target and wait standard
+    Plan(cli::plan::PlanArgs),
 }
 
 /// Exit status for bad input (scenario or command line).
@@ -81,14 +78,10 @@ fn main() -> ExitCode {
     }
 }
 
-fn load(args: &ScenarioArgs, extra: &[String]) -> anyhow::Result<Scenario> {
-    let mut sets = args.sets.clone();
-    sets.extend_from_slice(extra);
-    Ok(scenario::load(&args.scenario, &sets)?)
-}
-
 fn dispatch(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
+        Command::Compare(args) => cli::compare::run(args),
+        Command::Plan(args) => cli::plan::run(args),
         Command::Validate { scenario } => {
             let sc = load(&scenario, &[])?;
             println!(
@@ -138,21 +131,7 @@ fn dispatch(cli: Cli) -> anyhow::Result<()> {
 fn run_to(sc: &Scenario, threads: Option<usize>, out: &Path, quiet: bool) -> anyhow::Result<()> {
     let dir = OutputDir::create(out)
         .with_context(|| format!("cannot create the output folder {}", out.display()))?;
-    let bar = if quiet || !std::io::stderr().is_terminal() {
-        ProgressBar::hidden()
-    } else {
-        let b = ProgressBar::with_draw_target(
-            Some(u64::from(sc.replications)),
-            ProgressDrawTarget::stderr(),
-        );
-        b.set_style(
-            ProgressStyle::with_template("{msg} [{bar:40}] {pos}/{len} replications ({eta})")
-                .expect("valid template")
-                .progress_chars("=> "),
-        );
-        b.set_message(sc.name.clone());
-        b
-    };
+    let bar = progress_bar(quiet, u64::from(sc.replications), &sc.name);
     let started = std::time::Instant::now();
     let opts = RunOptions {
         replications: sc.replications,

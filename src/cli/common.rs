@@ -1,0 +1,41 @@
+//! Pieces every subcommand shares: the scenario arguments, loading with overrides,
+//! and the progress bar.
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use workwell::scenario::{self, Scenario};
+
+/// A scenario file and `--set` overrides.
+#[derive(clap::Args, Debug, Clone)]
+pub struct ScenarioArgs {
+    /// Scenario file (TOML)
+    pub scenario: PathBuf,
+    /// Override a parameter by its key path, e.g. --set 'areas."Frimley".coach.fte=12'
+    /// (repeatable)
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    pub sets: Vec<String>,
+}
+
+/// Loads a scenario with its `--set` overrides and any `extra` ones after them.
+pub fn load(args: &ScenarioArgs, extra: &[String]) -> anyhow::Result<Scenario> {
+    let mut sets = args.sets.clone();
+    sets.extend_from_slice(extra);
+    Ok(scenario::load(&args.scenario, &sets)?)
+}
+
+/// A progress bar on stderr, hidden when `quiet` or when stderr is not a terminal.
+pub fn progress_bar(quiet: bool, len: u64, message: &str) -> ProgressBar {
+    if quiet || !std::io::stderr().is_terminal() {
+        return ProgressBar::hidden();
+    }
+    let b = ProgressBar::with_draw_target(Some(len), ProgressDrawTarget::stderr());
+    b.set_style(
+        ProgressStyle::with_template("{msg} [{bar:40}] {pos}/{len} ({eta})")
+            .expect("valid template")
+            .progress_chars("=> "),
+    );
+    b.set_message(message.to_string());
+    b
+}

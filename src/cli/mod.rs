@@ -1,0 +1,5 @@
+//! Subcommands of the binary beyond `run` and `validate`, one file each.
+
+pub mod common;
+pub mod compare;
+pub mod plan;
