@@ -88,6 +88,42 @@ pub fn run_replication(
     })
 }
 
+/// One area's results in one replication.
+#[derive(Debug, Clone)]
+pub struct AreaRep {
+    /// Derived metrics, `(n_months + 1) x n_metrics`, the last period the whole window.
+    pub metrics: Vec<f64>,
+    /// Whole-run ledger.
+    pub ledger: Ledger,
+    /// Queue figures.
+    pub queue: QueueStats,
+    /// Uncertain parameter values drawn.
+    pub drawn: Vec<(String, f64)>,
+}
+
+/// Simulates one area of one replication (areas are independent, so this equals the
+/// area's part of [`run_replication`]).
+pub fn run_area(
+    sc: &Scenario,
+    layout: &MetricLayout,
+    area: usize,
+    rep: u64,
+    ws: &mut Workspace,
+) -> Result<AreaRep, ScenarioError> {
+    let n_months = sc.calendar.n_months();
+    let d = sc.draw(area, rep)?;
+    let mut streams = seeds::streams(sc.seed, &sc.areas[area].name, rep);
+    let run = ws.sim.run(&d.params, &sc.calendar, &mut streams);
+    let mut metrics = vec![0.0; (n_months + 1) * layout.len()];
+    derive_all(layout, run, &mut metrics);
+    Ok(AreaRep {
+        metrics,
+        ledger: run.ledger,
+        queue: run.queue,
+        drawn: d.values,
+    })
+}
+
 fn derive_all(layout: &MetricLayout, run: &AreaRun, out: &mut [f64]) {
     let n = layout.len();
     let mut cum = 0.0;

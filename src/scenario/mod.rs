@@ -38,6 +38,16 @@ impl Scenario {
         source::render_resolved(&self.merged, &header)
     }
 
+    /// The same scenario with `key=value` overrides applied (as `--set` would), for
+    /// programs that explore variants, such as capacity planning.
+    pub fn with_sets(&self, sets: &[String]) -> Result<Scenario, ScenarioError> {
+        let mut merged = self.merged.clone();
+        for s in sets {
+            source::apply_set(&mut merged, s)?;
+        }
+        build::build(merged)
+    }
+
     /// The source note of a key (the comment beside it where it was set).
     pub fn note(&self, key: &str) -> Option<&str> {
         self.merged.origin_of(key).map(|o| o.note.as_str())

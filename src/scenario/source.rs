@@ -372,7 +372,8 @@ fn collect_sub_origins(
     }
 }
 
-fn apply_set(m: &mut Merged, set: &str) -> Result<(), ScenarioError> {
+/// Applies one `key=value` override to a merged document.
+pub fn apply_set(m: &mut Merged, set: &str) -> Result<(), ScenarioError> {
     let bad = |msg: String| ScenarioError::new("--set", None, set, msg);
     let Some((key, value)) = set.split_once('=') else {
         return Err(bad("expected KEY=VALUE, e.g. defaults.coach.fte=20".into()));
