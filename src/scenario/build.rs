@@ -373,11 +373,31 @@ pub fn build(merged: Merged) -> Result<Scenario, ScenarioError> {
             ),
         ));
     }
+    // Check every default, even one that every area overrides: a synthetic area made
+    // of the first area's table with the defaults on top.
+    if let Some((first, table)) = file.areas.iter().next()
+        && !file.defaults.is_empty()
+    {
+        let mut t = table.clone();
+        merge_plain(&mut t, file.defaults.clone());
+        let raw: RawArea =
+            serde_path_to_error::deserialize(toml::Value::Table(t)).map_err(|e| {
+                let key = locate_in(&merged, first, &serde_path(e.path()), true);
+                merged.error(&key, strip_serde_position(&e.inner().to_string()))
+            })?;
+        let ctx = Ctx {
+            merged: &merged,
+            area: first,
+            defaults_first: true,
+        };
+        ctx.area(&raw, &discipline_names)?;
+    }
     let mut areas = Vec::new();
     for (name, raw) in &raws {
         let ctx = Ctx {
             merged: &merged,
             area: name,
+            defaults_first: false,
         };
         areas.push(ctx.area(raw, &discipline_names)?);
     }
@@ -440,42 +460,43 @@ fn merge_plain(into: &mut toml::Table, from: toml::Table) {
 /// The full key of an area parameter: in the area's own table when set there (or an
 /// ancestor is), else in the defaults.
 fn locate(merged: &Merged, area: &str, rel: &str) -> String {
-    let own = if rel.is_empty() {
-        join_key("areas", area)
-    } else {
-        format!("{}.{rel}", join_key("areas", area))
-    };
-    let mut k = own.as_str();
+    locate_in(merged, area, rel, false)
+}
+
+fn locate_in(merged: &Merged, area: &str, rel: &str, prefer_defaults: bool) -> String {
     let area_root = join_key("areas", area);
-    loop {
-        if merged.origins.contains_key(k) && k != area_root {
+    let own = if rel.is_empty() {
+        area_root.clone()
+    } else {
+        format!("{area_root}.{rel}")
+    };
+    let defaults = format!("defaults.{rel}");
+    // the deepest level set anywhere decides: the area's own table wins a tie
+    let mut level = Some(rel);
+    while let Some(l) = level.filter(|l| !l.is_empty()) {
+        let in_area = merged.origins.contains_key(&format!("{area_root}.{l}"));
+        let in_defaults = merged.origins.contains_key(&format!("defaults.{l}"));
+        if in_defaults && (prefer_defaults || !in_area) {
+            return defaults;
+        }
+        if in_area {
             return own;
         }
-        match super::source::parent_key(k) {
-            Some(p) if p.len() >= area_root.len() => k = p,
-            _ => break,
-        }
+        level = super::source::parent_key(l);
     }
-    if rel.is_empty() {
-        own
-    } else {
-        let d = format!("defaults.{rel}");
-        if merged.origin_of(&d).is_some() {
-            d
-        } else {
-            own
-        }
-    }
+    own
 }
 
 struct Ctx<'a> {
     merged: &'a Merged,
     area: &'a str,
+    /// Checking the defaults themselves: values present there are theirs.
+    defaults_first: bool,
 }
 
 impl Ctx<'_> {
     fn key(&self, rel: &str) -> String {
-        locate(self.merged, self.area, rel)
+        locate_in(self.merged, self.area, rel, self.defaults_first)
     }
     fn err(&self, rel: &str, msg: impl Into<String>) -> ScenarioError {
         self.merged.error(&self.key(rel), msg)

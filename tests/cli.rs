@@ -1,0 +1,316 @@
+//! The command line as a user meets it: a full run writes every output, outputs are
+//! byte-identical on 1 and 4 threads, and bad input gives one clear error, exit status
+//! 2 and no output folder.
+
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+
+fn workwell() -> Command {
+    Command::cargo_bin("workwell").expect("binary built")
+}
+
+const FILES: [&str; 4] = [
+    "summary.json",
+    "area_month.csv",
+    "replications.csv",
+    "scenario.resolved.toml",
+];
+
+fn run_baseline(out: &Path, threads: &str, extra: &[&str]) {
+    workwell()
+        .args([
+            "run",
+            "scenarios/baseline.toml",
+            "--replications",
+            "6",
+            "--quiet",
+        ])
+        .args(["--threads", threads, "--out"])
+        .arg(out)
+        .args(extra)
+        .assert()
+        .success();
+}
+
+#[test]
+fn same_seed_gives_identical_bytes_on_one_and_four_threads() {
+    let dir = tempfile::tempdir().unwrap();
+    let (a, b) = (dir.path().join("t1"), dir.path().join("t4"));
+    run_baseline(&a, "1", &[]);
+    run_baseline(&b, "4", &[]);
+    for f in FILES {
+        let x = std::fs::read(a.join(f)).unwrap();
+        let y = std::fs::read(b.join(f)).unwrap();
+        assert!(!x.is_empty(), "{f} is empty");
+        assert!(x == y, "{f} differs between 1 and 4 threads");
+    }
+    // and a different seed changes the results
+    let c = dir.path().join("seed");
+    run_baseline(&c, "2", &["--seed", "99"]);
+    assert_ne!(
+        std::fs::read(a.join("summary.json")).unwrap(),
+        std::fs::read(c.join("summary.json")).unwrap()
+    );
+}
+
+#[test]
+fn a_run_writes_every_output_and_the_resolved_scenario_reruns_identically() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("base");
+    let assert = workwell()
+        .args([
+            "run",
+            "scenarios/baseline.toml",
+            "-r",
+            "4",
+            "--threads",
+            "2",
+            "--out",
+        ])
+        .arg(&out)
+        .assert()
+        .success();
+    let stdout = String::from_utf8(assert.get_output().stdout.clone()).unwrap();
+    assert!(stdout.contains("Greater Manchester") && stdout.contains("Programme"));
+    let summary: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("summary.json")).unwrap()).unwrap();
+    assert_eq!(summary["areas"].as_array().unwrap().len(), 15);
+    let starts = &summary["programme"]["metrics"]["starts"];
+    assert!(starts["mean"].as_f64().unwrap() > 10_000.0);
+    let ci = starts["ci95"].as_array().unwrap();
+    assert!(ci[0].as_f64().unwrap() <= ci[1].as_f64().unwrap());
+    assert!(summary["programme"]["p_reach_target"]["estimate"].is_number());
+    let csv = std::fs::read_to_string(out.join("area_month.csv")).unwrap();
+    // header + (programme + 15 areas) x (18 months + all)
+    assert_eq!(csv.lines().count(), 1 + 16 * 19);
+    let reps = std::fs::read_to_string(out.join("replications.csv")).unwrap();
+    assert_eq!(reps.lines().count(), 1 + 4 * 15);
+    assert!(
+        reps.lines()
+            .next()
+            .unwrap()
+            .contains("param:referrals.gp_propensity")
+    );
+
+    // the resolved scenario is runnable and reproduces the run
+    let again = dir.path().join("again");
+    workwell()
+        .args(["run"])
+        .arg(out.join("scenario.resolved.toml"))
+        .args(["-r", "4", "--threads", "1", "--quiet", "--out"])
+        .arg(&again)
+        .assert()
+        .success();
+    assert_eq!(
+        std::fs::read(out.join("area_month.csv")).unwrap(),
+        std::fs::read(again.join("area_month.csv")).unwrap()
+    );
+}
+
+#[test]
+fn validate_accepts_every_shipped_scenario() {
+    let mut files: Vec<PathBuf> = Vec::new();
+    for dir in ["scenarios", "scenarios/validation"] {
+        for e in std::fs::read_dir(dir).unwrap() {
+            let p = e.unwrap().path();
+            if p.extension().is_some_and(|x| x == "toml") {
+                files.push(p);
+            }
+        }
+    }
+    assert!(files.len() >= 10);
+    for f in files {
+        workwell().arg("validate").arg(&f).assert().success();
+    }
+}
+
+/// Runs `workwell run` on a scenario made of `body` (in a temporary folder, beside a
+/// copy of the baseline) and checks the failure: exit status 2, an error naming the
+/// file, each of `expect`, and no output folder.
+fn bad(body: &str, expect: &[&str]) {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::copy("scenarios/baseline.toml", dir.path().join("baseline.toml")).unwrap();
+    let file = dir.path().join("bad.toml");
+    std::fs::write(&file, body).unwrap();
+    let out = dir.path().join("out");
+    let assert = workwell()
+        .arg("run")
+        .arg(&file)
+        .args(["-r", "2", "--quiet", "--out"])
+        .arg(&out)
+        .assert()
+        .code(2);
+    let stderr = String::from_utf8(assert.get_output().stderr.clone()).unwrap();
+    assert!(
+        stderr.starts_with("error: "),
+        "one error line expected: {stderr}"
+    );
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    for e in expect {
+        assert!(stderr.contains(e), "expected `{e}` in: {stderr}");
+    }
+    assert!(!out.exists(), "an output folder was written");
+    let leftovers: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with('.'))
+        .collect();
+    assert!(leftovers.is_empty(), "left behind: {leftovers:?}");
+}
+
+#[test]
+fn unknown_key_is_named_with_file_and_line() {
+    bad(
+        "extends = \"baseline.toml\"\n\n[defaults.coach]\nftee = 3\n",
+        &["bad.toml:4", "defaults.coach.ftee", "unknown field `ftee`"],
+    );
+}
+
+#[test]
+fn wrong_type_is_named() {
+    bad(
+        "extends = \"baseline.toml\"\n[areas.\"Frimley\".coach]\nfte = \"ten\"\n",
+        &[
+            "bad.toml:3",
+            "areas.Frimley.coach.fte",
+            "expected a number or a distribution",
+        ],
+    );
+}
+
+#[test]
+fn negative_fte_is_rejected() {
+    bad(
+        "extends = \"baseline.toml\"\n[areas.\"Frimley\".coach]\nfte = -2\n",
+        &[
+            "bad.toml:3",
+            "areas.Frimley.coach.fte",
+            "non-negative",
+            "-2",
+        ],
+    );
+}
+
+#[test]
+fn negative_mdt_fte_is_rejected() {
+    bad(
+        "extends = \"baseline.toml\"\n[areas.\"Frimley\".mdt.physio]\nfte = -0.5\n",
+        &["areas.Frimley.mdt.physio.fte", "non-negative"],
+    );
+}
+
+#[test]
+fn probability_outside_zero_one_is_rejected() {
+    bad(
+        "extends = \"baseline.toml\"\n[defaults.triage]\nineligible = 1.5\n",
+        &[
+            "bad.toml:3",
+            "defaults.triage.ineligible",
+            "probability between 0 and 1",
+            "1.5",
+        ],
+    );
+}
+
+#[test]
+fn uncertain_probability_must_stay_inside_zero_one() {
+    bad(
+        "extends = \"baseline.toml\"\n[defaults.caseload]\ndisengage_prob = { dist = \"uniform\", min = 0.5, max = 1.2 }\n",
+        &["defaults.caseload.disengage_prob", "probability"],
+    );
+}
+
+#[test]
+fn mix_that_does_not_sum_to_one_is_rejected() {
+    bad(
+        "extends = \"baseline.toml\"\n[defaults.participants]\nstatus_mix = { in_work = 0.5, off_sick = 0.2, out_of_work = 0.2 }\n",
+        &[
+            "bad.toml:3",
+            "defaults.participants.status_mix",
+            "sum to 1",
+            "0.9",
+        ],
+    );
+}
+
+#[test]
+fn end_before_start_is_rejected() {
+    bad(
+        "extends = \"baseline.toml\"\n[programme]\nend = \"2024-09-01\"\n",
+        &["bad.toml:3", "programme.end", "before the start date"],
+    );
+}
+
+#[test]
+fn malformed_toml_is_reported_with_its_line() {
+    bad(
+        "extends = \"baseline.toml\"\n[programme\nname = \"x\"\n",
+        &["bad.toml:2", "not valid TOML"],
+    );
+}
+
+#[test]
+fn extends_loop_is_reported() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("a.toml"), "extends = \"b.toml\"\n").unwrap();
+    std::fs::write(dir.path().join("b.toml"), "extends = \"a.toml\"\n").unwrap();
+    let assert = workwell()
+        .arg("validate")
+        .arg(dir.path().join("a.toml"))
+        .assert()
+        .code(2);
+    let stderr = String::from_utf8(assert.get_output().stderr.clone()).unwrap();
+    assert!(stderr.contains("`extends` loop"), "{stderr}");
+    assert!(stderr.contains("b.toml:1"), "{stderr}");
+}
+
+#[test]
+fn missing_file_is_reported() {
+    let assert = workwell()
+        .args(["run", "scenarios/no_such_file.toml", "--quiet"])
+        .assert()
+        .code(2);
+    let stderr = String::from_utf8(assert.get_output().stderr.clone()).unwrap();
+    assert!(stderr.contains("no_such_file.toml"), "{stderr}");
+    assert!(stderr.contains("cannot read the scenario file"), "{stderr}");
+    bad(
+        "extends = \"gone.toml\"\n",
+        &["bad.toml:1", "extends", "gone.toml", "does not exist"],
+    );
+}
+
+#[test]
+fn bad_set_override_is_reported() {
+    let assert = workwell()
+        .args([
+            "validate",
+            "scenarios/baseline.toml",
+            "--set",
+            "defaults.coach.fte=-1",
+        ])
+        .assert()
+        .code(2);
+    let stderr = String::from_utf8(assert.get_output().stderr.clone()).unwrap();
+    assert!(
+        stderr.contains("--set") && stderr.contains("defaults.coach.fte"),
+        "{stderr}"
+    );
+    workwell()
+        .args(["validate", "scenarios/baseline.toml", "--set", "nonsense"])
+        .assert()
+        .code(2);
+}
+
+#[test]
+fn set_override_changes_the_run() {
+    workwell()
+        .args([
+            "validate",
+            "scenarios/baseline.toml",
+            "--set",
+            "areas.\"Greater Manchester\".coach.fte=50",
+        ])
+        .assert()
+        .success();
+}

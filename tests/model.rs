@@ -1,0 +1,144 @@
+//! Invariants of the pathway model on the baseline, per replication: conservation of
+//! people, Little's law on the caseload, monthly figures adding up to totals, and the
+//! referral process matching its rate.
+
+use workwell::model::MetricLayout;
+use workwell::model::metrics::m;
+use workwell::run::{Workspace, run_replication};
+use workwell::scenario::{self, Scenario};
+
+fn baseline(sets: &[&str]) -> Scenario {
+    let sets: Vec<String> = sets.iter().map(|s| s.to_string()).collect();
+    scenario::load("scenarios/baseline.toml".as_ref(), &sets).expect("baseline loads")
+}
+
+#[test]
+fn people_are_conserved_in_every_area_and_replication() {
+    let sc = baseline(&[]);
+    let layout = MetricLayout::new(&sc.disciplines);
+    let mut ws = Workspace::new();
+    for rep in 0..4 {
+        let r = run_replication(&sc, &layout, rep, &mut ws).unwrap();
+        for (a, l) in r.ledgers.iter().enumerate() {
+            let name = &sc.areas[a].name;
+            assert!(l.referrals > 1000, "{name}: only {} referrals", l.referrals);
+            assert_eq!(
+                l.referrals,
+                l.starts
+                    + l.ineligible
+                    + l.not_engaged
+                    + l.dropped_waiting
+                    + l.waiting_at_end
+                    + l.in_triage_at_end,
+                "{name} rep {rep}: referrals = starts + triage exits + dropped + still waiting"
+            );
+            assert_eq!(
+                l.starts,
+                l.completions + l.disengaged + l.caseload_at_end,
+                "{name} rep {rep}: starts = completions + disengaged + on caseload"
+            );
+        }
+    }
+}
+
+#[test]
+fn littles_law_holds_exactly_on_the_caseload() {
+    // mean caseload = start rate x mean time on caseload, over the run, counting the
+    // time of those still on the caseload at the end up to the end
+    let sc = baseline(&[]);
+    let layout = MetricLayout::new(&sc.disciplines);
+    let mut ws = Workspace::new();
+    for rep in 0..3 {
+        let r = run_replication(&sc, &layout, rep, &mut ws).unwrap();
+        for (a, l) in r.ledgers.iter().enumerate() {
+            let t = l.horizon_days;
+            let mean_caseload = l.caseload_integral / t;
+            let rate = l.starts as f64 / t;
+            let mean_time = l.caseload_time_sum / l.starts as f64;
+            let rel = (mean_caseload - rate * mean_time).abs() / mean_caseload;
+            assert!(
+                rel < 1e-9,
+                "{} rep {rep}: L = {mean_caseload}, lambda W = {}",
+                sc.areas[a].name,
+                rate * mean_time
+            );
+        }
+    }
+}
+
+#[test]
+fn monthly_figures_add_up_to_the_whole_window() {
+    let sc = baseline(&[]);
+    let layout = MetricLayout::new(&sc.disciplines);
+    let n = layout.len();
+    let months = sc.calendar.n_months();
+    let r = run_replication(&sc, &layout, 0, &mut Workspace::new()).unwrap();
+    for (e, vals) in r.metrics.iter().enumerate() {
+        for k in [m::REFERRALS, m::STARTS, m::COMPLETIONS, m::DROPPED, m::COST] {
+            let sum: f64 = (0..months).map(|p| vals[p * n + k]).sum();
+            let total = vals[months * n + k];
+            assert!(
+                (sum - total).abs() <= 1e-6 * total.abs().max(1.0),
+                "entity {e} metric {}: months {sum} vs total {total}",
+                layout.metrics()[k].name
+            );
+        }
+        let cum = vals[(months - 1) * n + m::CUMULATIVE_STARTS];
+        assert_eq!(cum, vals[months * n + m::STARTS]);
+    }
+    // the programme is the sum of its areas
+    for k in [m::REFERRALS, m::STARTS, m::COST] {
+        let areas: f64 = r.metrics[1..].iter().map(|v| v[months * n + k]).sum();
+        let prog = r.metrics[0][months * n + k];
+        assert!((areas - prog).abs() <= 1e-6 * prog);
+    }
+}
+
+#[test]
+fn referrals_follow_their_time_varying_rate() {
+    // Given the drawn parameters, referrals in an area are Poisson with mean equal to
+    // the integral of the daily rate. Standardised counts over replications and areas
+    // must have mean 0 and variance 1 (tolerances: 4 standard errors).
+    let sc = baseline(&[]);
+    let layout = MetricLayout::new(&sc.disciplines);
+    let mut ws = Workspace::new();
+    let mut z = Vec::new();
+    for rep in 0..12 {
+        let r = run_replication(&sc, &layout, rep, &mut ws).unwrap();
+        for a in 0..sc.areas.len() {
+            let lambda: f64 = sc.draw(a, rep).unwrap().params.referral_rate.iter().sum();
+            let n = r.ledgers[a].referrals as f64;
+            z.push((n - lambda) / lambda.sqrt());
+        }
+    }
+    let k = z.len() as f64;
+    let mean = z.iter().sum::<f64>() / k;
+    let var = z.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (k - 1.0);
+    assert!(mean.abs() < 4.0 / k.sqrt(), "mean z {mean}");
+    // the sample variance of k standard normals has sd about sqrt(2/(k-1))
+    assert!(
+        (var - 1.0).abs() < 4.0 * (2.0 / (k - 1.0)).sqrt(),
+        "var z {var}"
+    );
+}
+
+#[test]
+fn more_coaches_never_mean_fewer_starts_with_common_random_numbers() {
+    let sc = baseline(&[]);
+    let a = sc.area_index("Birmingham and Solihull").unwrap();
+    let more = sc
+        .with_sets(&["areas.\"Birmingham and Solihull\".coach.fte=16".to_string()])
+        .unwrap();
+    let layout = MetricLayout::new(&sc.disciplines);
+    let n = layout.len();
+    let months = sc.calendar.n_months();
+    let mut ws = Workspace::new();
+    for rep in 0..3 {
+        let x = workwell::run::run_area(&sc, &layout, a, rep, &mut ws).unwrap();
+        let y = workwell::run::run_area(&more, &layout, a, rep, &mut ws).unwrap();
+        // same people referred: identical referral counts under common random numbers
+        assert_eq!(x.ledger.referrals, y.ledger.referrals);
+        assert!(y.metrics[months * n + m::STARTS] >= x.metrics[months * n + m::STARTS]);
+        assert!(y.metrics[months * n + m::WAIT_MEAN] <= x.metrics[months * n + m::WAIT_MEAN]);
+    }
+}
