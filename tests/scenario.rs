@@ -1,0 +1,80 @@
+//! The scenario files themselves: every value in the baseline carries its source or the
+//! word "assumption", and loading is faithful (extends, overrides, provenance).
+
+use workwell::scenario::{self, source::join_key};
+
+fn leaves(t: &toml::Table, prefix: &str, out: &mut Vec<String>) {
+    for (k, v) in t {
+        let key = join_key(prefix, k);
+        match v {
+            toml::Value::Table(sub) if !sub.contains_key("dist") => leaves(sub, &key, out),
+            _ => out.push(key),
+        }
+    }
+}
+
+fn sourced(note: &str) -> bool {
+    let n = note.to_lowercase();
+    n.contains("assumption")
+        || ["[press-release]", "[prospectus", "[mi]", "[local]", "[model.md"]
+            .iter()
+            .any(|s| n.contains(s))
+}
+
+#[test]
+fn every_baseline_value_has_a_source_or_says_assumption() {
+    let sc = scenario::load("scenarios/baseline.toml".as_ref(), &[]).unwrap();
+    let mut keys = Vec::new();
+    leaves(&sc.merged.table, "", &mut keys);
+    assert!(keys.len() > 150, "only {} keys", keys.len());
+    let missing: Vec<&String> = keys
+        .iter()
+        .filter(|k| !k.ends_with("_source") && !k.starts_with("programme.name"))
+        .filter(|k| !k.starts_with("programme.description"))
+        .filter(|k| !sourced(sc.note(k).unwrap_or("")))
+        .collect();
+    assert!(missing.is_empty(), "no source or 'assumption': {missing:?}");
+}
+
+#[test]
+fn a_variant_inherits_and_overrides() {
+    let base = scenario::load("scenarios/baseline.toml".as_ref(), &[]).unwrap();
+    let tb = scenario::load("scenarios/trailblazers.toml".as_ref(), &[]).unwrap();
+    assert_eq!(tb.name, "trailblazers");
+    assert_eq!(tb.areas.len(), base.areas.len());
+    let gm = &tb.areas[tb.area_index("Greater Manchester").unwrap()];
+    assert!(gm.trailblazer.is_some());
+    let fr = &tb.areas[tb.area_index("Frimley").unwrap()];
+    assert!(fr.trailblazer.is_none());
+    // the override's note comes from the variant file
+    let note = tb
+        .note("areas.\"Greater Manchester\".referrals.trailblazer.gp_multiplier")
+        .unwrap();
+    assert!(note.contains("assumption"));
+    let ext = scenario::load("scenarios/extension.toml".as_ref(), &[]).unwrap();
+    assert_eq!(ext.end.to_string(), "2027-03-31");
+    assert_eq!(ext.calendar.n_months(), 30);
+}
+
+#[test]
+fn shared_and_area_draws_follow_where_the_distribution_is_written() {
+    let sc = scenario::load(
+        "scenarios/baseline.toml".as_ref(),
+        &["areas.Frimley.referrals.gp_propensity={ dist = \"uniform\", min = 0.001, max = 0.009 }"
+            .to_string()],
+    )
+    .unwrap();
+    let value = |area: &str| {
+        let a = sc.area_index(area).unwrap();
+        let d = sc.draw(a, 3).unwrap();
+        d.values
+            .iter()
+            .find(|(k, _)| k == "referrals.gp_propensity")
+            .unwrap()
+            .1
+    };
+    // from [defaults]: one national draw per replication
+    assert_eq!(value("Black Country"), value("Greater Manchester"));
+    // the area's own distribution: its own draw
+    assert_ne!(value("Frimley"), value("Black Country"));
+}
