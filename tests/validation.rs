@@ -78,7 +78,11 @@ fn check(file: &str, erlang_a: bool) {
     };
     cmp("P(wait)", &e.p_wait, f.p_wait);
     cmp("mean wait (all)", &e.mean_wait, f.mean_wait);
-    cmp("mean wait (served)", &e.mean_wait_served, f.mean_wait_served);
+    cmp(
+        "mean wait (served)",
+        &e.mean_wait_served,
+        f.mean_wait_served,
+    );
     cmp("utilisation", &e.utilisation, f.utilisation);
     if erlang_a {
         cmp("P(abandon)", &e.p_abandon, f.p_abandon);
