@@ -142,3 +142,24 @@ fn more_coaches_never_mean_fewer_starts_with_common_random_numbers() {
         assert!(y.metrics[months * n + m::WAIT_MEAN] <= x.metrics[months * n + m::WAIT_MEAN]);
     }
 }
+
+#[test]
+fn programme_time_averages_are_sums_of_area_time_averages() {
+    // regression: the programme's period length must not be the sum of the areas'
+    let sc = baseline(&[]);
+    let layout = MetricLayout::new(&sc.disciplines);
+    let n = layout.len();
+    let months = sc.calendar.n_months();
+    let r = run_replication(&sc, &layout, 1, &mut Workspace::new()).unwrap();
+    for k in [m::CASELOAD_MEAN, m::PLACES_MEAN, m::COACH_FTE, m::QUEUE_MEAN] {
+        for p in [0, months / 2, months] {
+            let areas: f64 = r.metrics[1..].iter().map(|v| v[p * n + k]).sum();
+            let prog = r.metrics[0][p * n + k];
+            assert!(
+                (areas - prog).abs() <= 1e-9 * prog.abs().max(1.0),
+                "{} period {p}: programme {prog} vs sum of areas {areas}",
+                layout.metrics()[k].name
+            );
+        }
+    }
+}

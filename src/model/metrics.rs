@@ -202,11 +202,17 @@ impl AreaRun {
     }
 
     /// Adds another run's raw values and histograms into this one (same shape);
-    /// used to form programme totals. Ledgers and queue figures are added too.
+    /// used to form programme totals. Ledgers are added too; the period lengths
+    /// (`raw::DAYS`) are taken, not added, since every area covers the same days.
     pub fn merge(&mut self, other: &AreaRun) {
         debug_assert_eq!(self.raw.len(), other.raw.len());
         for (a, b) in self.raw.iter_mut().zip(&other.raw) {
             *a += b;
+        }
+        // the window length is the same for every area: it does not add up
+        let s = self.stride();
+        for p in 0..=self.n_months {
+            self.raw[p * s + raw::DAYS] = other.raw[p * s + raw::DAYS];
         }
         for (a, b) in self.waits.iter_mut().zip(&other.waits) {
             a.merge(b);
