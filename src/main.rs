@@ -140,14 +140,13 @@ fn run_to(sc: &Scenario, threads: Option<usize>, out: &Path, quiet: bool) -> any
     let mut reps = dir
         .stream("replications.csv")
         .context("cannot write replications.csv")?;
-    reps.write_all(&csv_out::replications_header(sc))?;
+    let reps_csv = csv_out::ReplicationsCsv::new(sc);
+    reps.write_all(&reps_csv.header())?;
     let mut agg = Aggregate::new(sc);
-    let n_metrics = workwell::model::MetricLayout::new(&sc.disciplines).len();
-    let n_months = sc.calendar.n_months();
     let progress = |n: u64| bar.set_position(n);
     run::run_each(sc, &opts, &progress, &mut |r| {
         agg.push(r);
-        reps.write_all(&csv_out::replications_rows(sc, n_metrics, n_months, r))
+        reps.write_all(&reps_csv.rows(r))
             .map_err(|e| format!("cannot write replications.csv: {e}"))
     })?;
     reps.flush()?;

@@ -70,43 +70,54 @@ const REP_METRICS: [(&str, usize); 15] = [
     ("cost_per_start_gbp", m::COST_PER_START),
 ];
 
-/// The header of `replications.csv`.
-pub fn replications_header(sc: &Scenario) -> Vec<u8> {
-    let mut w = csv::Writer::from_writer(Vec::new());
-    let mut h = vec!["replication".to_string(), "area".to_string()];
-    h.extend(REP_METRICS.iter().map(|(n, _)| n.to_string()));
-    h.push("events".into());
-    h.extend(
-        sc.uncertain_keys()
-            .into_iter()
-            .map(|k| format!("param:{k}")),
-    );
-    w.write_record(&h).expect("in-memory CSV");
-    finish(w)
+/// Renders `replications.csv` one replication at a time: one row per area with its
+/// whole-window totals and the uncertain parameter values drawn for it.
+#[derive(Debug, Clone)]
+pub struct ReplicationsCsv {
+    areas: Vec<String>,
+    keys: Vec<String>,
+    n_metrics: usize,
+    n_months: usize,
 }
 
-/// The rows of `replications.csv` for one replication: one per area, its whole-window
-/// totals and the uncertain parameter values drawn for it.
-pub fn replications_rows(
-    sc: &Scenario,
-    res_layout_len: usize,
-    n_months: usize,
-    r: &RepResult,
-) -> Vec<u8> {
-    let keys = sc.uncertain_keys();
-    let mut w = csv::WriterBuilder::new()
-        .has_headers(false)
-        .from_writer(Vec::new());
-    for (a, spec) in sc.areas.iter().enumerate() {
-        let vals = &r.metrics[a + 1][n_months * res_layout_len..];
-        let mut row = vec![r.rep.to_string(), spec.name.clone()];
-        row.extend(REP_METRICS.iter().map(|(_, k)| cell(Some(vals[*k]))));
-        row.push(r.ledgers[a].events.to_string());
-        for k in &keys {
-            let v = r.drawn[a].iter().find(|(kk, _)| kk == k).map(|(_, v)| *v);
-            row.push(cell(v));
+impl ReplicationsCsv {
+    /// The renderer for a scenario's runs.
+    pub fn new(sc: &Scenario) -> Self {
+        Self {
+            areas: sc.areas.iter().map(|a| a.name.clone()).collect(),
+            keys: sc.uncertain_keys(),
+            n_metrics: crate::model::MetricLayout::new(&sc.disciplines).len(),
+            n_months: sc.calendar.n_months(),
         }
-        w.write_record(&row).expect("in-memory CSV");
     }
-    finish(w)
+
+    /// The header line.
+    pub fn header(&self) -> Vec<u8> {
+        let mut w = csv::Writer::from_writer(Vec::new());
+        let mut h = vec!["replication".to_string(), "area".to_string()];
+        h.extend(REP_METRICS.iter().map(|(n, _)| n.to_string()));
+        h.push("events".into());
+        h.extend(self.keys.iter().map(|k| format!("param:{k}")));
+        w.write_record(&h).expect("in-memory CSV");
+        finish(w)
+    }
+
+    /// The rows of one replication.
+    pub fn rows(&self, r: &RepResult) -> Vec<u8> {
+        let mut w = csv::WriterBuilder::new()
+            .has_headers(false)
+            .from_writer(Vec::new());
+        for (a, name) in self.areas.iter().enumerate() {
+            let vals = &r.metrics[a + 1][self.n_months * self.n_metrics..];
+            let mut row = vec![r.rep.to_string(), name.clone()];
+            row.extend(REP_METRICS.iter().map(|(_, k)| cell(Some(vals[*k]))));
+            row.push(r.ledgers[a].events.to_string());
+            for k in &self.keys {
+                let v = r.drawn[a].iter().find(|(kk, _)| kk == k).map(|(_, v)| *v);
+                row.push(cell(v));
+            }
+            w.write_record(&row).expect("in-memory CSV");
+        }
+        finish(w)
+    }
 }
