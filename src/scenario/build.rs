@@ -675,7 +675,7 @@ impl Ctx<'_> {
             }
         };
         let mut never_engage = Vec::new();
-        for (k, _) in &r.triage.never_engage {
+        for k in r.triage.never_engage.keys() {
             if !ROUTES.contains(&k.as_str()) {
                 return Err(self.err(
                     &format!("triage.never_engage.{k}"),
@@ -711,7 +711,7 @@ impl Ctx<'_> {
             Domain::Positive,
         )?;
         let mut outcomes = [[0.0; N_OUTCOMES]; N_STATUS];
-        for (k, _) in &r.outcomes {
+        for k in r.outcomes.keys() {
             if !STATUSES.contains(&k.as_str()) {
                 return Err(self.err(
                     &format!("outcomes.{k}"),
