@@ -30,6 +30,7 @@
 
 pub mod engine;
 pub mod model;
+pub mod plan;
 pub mod report;
 pub mod run;
 pub mod scenario;

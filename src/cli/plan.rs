@@ -1,13 +1,218 @@
-//! `workwell plan` (placeholder until implemented).
+//! `workwell plan`: the least-cost staffing that meets each area's target and wait
+//! standards, with capacity curves, costs against grants and a runnable planned
+//! scenario.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use workwell::plan::{self, Levers, PlanError, PlanOptions, render};
+use workwell::report::output::OutputDir;
+use workwell::scenario::ScenarioError;
+
+use super::common::{ScenarioArgs, load, progress_bar};
+
+/// A staffing lever the search may change.
+#[derive(clap::ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lever {
+    /// Coach FTE
+    Coach,
+    /// Each staffed MDT discipline's FTE
+    Mdt,
+    /// The caseload cap per coach FTE (within --cap-range)
+    Cap,
+}
 
 /// Arguments of `workwell plan`.
 #[derive(clap::Args, Debug, Clone)]
 pub struct PlanArgs {
-    /// Scenario files
-    pub scenarios: Vec<std::path::PathBuf>,
+    #[command(flatten)]
+    pub scenario: ScenarioArgs,
+    /// Area to plan (repeatable; default: every area)
+    #[arg(long = "area", alias = "areas", value_name = "NAME")]
+    pub areas: Vec<String>,
+    /// Wanted probability of reaching the area target by the end date
+    #[arg(long, default_value_t = 0.8)]
+    pub confidence: f64,
+    /// Standard for the 90th-percentile wait to assessment, weeks
+    #[arg(long, default_value_t = 4.0, allow_negative_numbers = true)]
+    pub wait_weeks: f64,
+    /// Standard for the 90th-percentile wait to MDT first sessions, weeks: WEEKS for
+    /// every discipline or DISCIPLINE=WEEKS for one (repeatable; default 4)
+    #[arg(
+        long = "mdt-wait-weeks",
+        value_name = "[DISCIPLINE=]WEEKS",
+        allow_negative_numbers = true
+    )]
+    pub mdt_wait_weeks: Vec<String>,
+    /// Levers to search, comma-separated
+    #[arg(long, value_enum, value_delimiter = ',', default_value = "coach,mdt")]
+    pub levers: Vec<Lever>,
+    /// Grid step of coach FTE
+    #[arg(long, default_value_t = 0.5)]
+    pub coach_step: f64,
+    /// Grid step of MDT FTE
+    #[arg(long, default_value_t = 0.1)]
+    pub mdt_step: f64,
+    /// Caseload caps per FTE the search may use (with --levers ...,cap)
+    #[arg(long, value_name = "MIN:MAX", default_value = "20:60")]
+    pub cap_range: String,
+    /// Grid step of the caseload cap
+    #[arg(long, default_value_t = 5.0)]
+    pub cap_step: f64,
+    /// Replications per candidate staffing (the same ones for every candidate)
+    #[arg(long, short = 'r', default_value_t = 40)]
+    pub replications: u32,
+    /// Seed of every random stream (default: the scenario's)
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// For a target out of reach whatever the staffing: the share of the achievable
+    /// starts the plan may give up (0.01 plans for 99% of them)
+    #[arg(long, default_value_t = 0.01)]
+    pub saturation: f64,
+    /// Points on each capacity curve
+    #[arg(long, default_value_t = 10)]
+    pub curve_points: usize,
+    /// Worker threads (default: all cores)
+    #[arg(long, short = 't')]
+    pub threads: Option<usize>,
+    /// Output folder (default: outputs/<scenario name>-plan/)
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// No progress bar and no table
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
+}
+
+fn bad(option: &str, message: impl Into<String>) -> anyhow::Error {
+    ScenarioError::new(option, None, "", message).into()
+}
+
+fn weeks(option: &str, s: &str) -> anyhow::Result<f64> {
+    let w: f64 = s
+        .trim()
+        .parse()
+        .map_err(|_| bad(option, format!("expected a number of weeks, found `{s}`")))?;
+    if !(w.is_finite() && w >= 0.0) {
+        return Err(bad(
+            option,
+            format!("expected a non-negative number of weeks, found {s}"),
+        ));
+    }
+    Ok(w)
+}
+
+fn options(args: &PlanArgs) -> anyhow::Result<PlanOptions> {
+    let mut o = PlanOptions {
+        areas: args.areas.clone(),
+        confidence: args.confidence,
+        replications: args.replications,
+        coach_step: args.coach_step,
+        mdt_step: args.mdt_step,
+        cap_step: args.cap_step,
+        curve_points: args.curve_points,
+        saturation: args.saturation,
+        levers: Levers {
+            coach: args.levers.contains(&Lever::Coach),
+            mdt: args.levers.contains(&Lever::Mdt),
+            cap: args.levers.contains(&Lever::Cap),
+        },
+        ..PlanOptions::default()
+    };
+    if !(args.wait_weeks.is_finite() && args.wait_weeks >= 0.0) {
+        return Err(bad(
+            "--wait-weeks",
+            format!(
+                "expected a non-negative number of weeks, found {}",
+                args.wait_weeks
+            ),
+        ));
+    }
+    o.wait_days = 7.0 * args.wait_weeks;
+    for v in &args.mdt_wait_weeks {
+        match v.split_once('=') {
+            Some((d, w)) => o
+                .mdt_wait_overrides
+                .push((d.trim().to_string(), 7.0 * weeks("--mdt-wait-weeks", w)?)),
+            None => o.mdt_wait_days = 7.0 * weeks("--mdt-wait-weeks", v)?,
+        }
+    }
+    let Some((lo, hi)) = args.cap_range.split_once(':') else {
+        return Err(bad(
+            "--cap-range",
+            format!("expected MIN:MAX, found `{}`", args.cap_range),
+        ));
+    };
+    let num = |s: &str| {
+        s.trim().parse::<f64>().map_err(|_| {
+            bad(
+                "--cap-range",
+                format!("expected MIN:MAX, found `{}`", args.cap_range),
+            )
+        })
+    };
+    o.cap_min = num(lo)?;
+    o.cap_max = num(hi)?;
+    Ok(o)
 }
 
 /// Runs the subcommand.
-pub fn run(_args: PlanArgs) -> anyhow::Result<()> {
-    anyhow::bail!("`workwell plan` is not implemented yet")
+pub fn run(args: PlanArgs) -> anyhow::Result<()> {
+    let opts = options(&args)?;
+    if args.threads == Some(0) {
+        return Err(bad("--threads", "expected at least one thread, found 0"));
+    }
+    let mut extra = Vec::new();
+    if let Some(s) = args.seed {
+        extra.push(format!("programme.seed={s}"));
+    }
+    let sc = load(&args.scenario, &extra)?;
+    let n_areas = if opts.areas.is_empty() {
+        sc.areas.len()
+    } else {
+        opts.areas.len()
+    };
+    let mut builder = rayon::ThreadPoolBuilder::new();
+    if let Some(t) = args.threads {
+        builder = builder.num_threads(t);
+    }
+    let pool = builder.build().context("cannot start the worker threads")?;
+    let bar = progress_bar(args.quiet, n_areas as u64, &format!("planning {}", sc.name));
+    let started = std::time::Instant::now();
+    let progress = |n: u64| bar.set_position(n);
+    let res = pool
+        .install(|| plan::plan(&sc, &opts, &progress))
+        .map_err(|e| match e {
+            PlanError::Scenario(s) => anyhow::Error::from(s),
+            PlanError::Option { option, message } => bad(option, message),
+        })?;
+    bar.finish_and_clear();
+    let elapsed = started.elapsed();
+    let planned = plan::planned_scenario(&sc, &res)?;
+
+    let out = args
+        .out
+        .clone()
+        .unwrap_or_else(|| Path::new("outputs").join(format!("{}-plan", sc.name)));
+    let dir = OutputDir::create(&out)
+        .with_context(|| format!("cannot create the output folder {}", out.display()))?;
+    dir.write("plan.csv", &render::csv(&res))?;
+    dir.write("plan.json", &render::json(&res))?;
+    dir.write("plan.html", &render::html(&res))?;
+    dir.write("planned.toml", planned.resolved_toml().as_bytes())?;
+    let path = dir
+        .commit()
+        .context("cannot move the output folder into place")?;
+    if !args.quiet {
+        print!("{}", render::table(&res));
+        let sims: usize = res.areas.iter().map(|a| a.simulations).sum();
+        println!(
+            "{} areas planned in {:.1} s ({} candidate staffings x {} replications); outputs in {}",
+            res.areas.len(),
+            elapsed.as_secs_f64(),
+            sims,
+            opts.replications,
+            path.display()
+        );
+    }
+    Ok(())
 }

@@ -1,0 +1,616 @@
+//! Capacity planning: for each area, the least-cost staffing that meets its target
+//! and wait standards, found by simulation with common random numbers.
+//!
+//! # The question
+//!
+//! For each area to plan, find the staffing of least annual cost
+//! (`sum of FTE x cost per FTE per year`, the costs read from the scenario) such that:
+//!
+//! 1. **Target** (areas with a target): the share of replications whose starts by
+//!    the end date reach the target is at least the confidence asked for (default
+//!    0.8). This is the point estimate `k / R` over the `R` replications; the report
+//!    gives its Wilson interval.
+//! 2. **Wait to assessment**: the mean across replications of the whole-window
+//!    90th-percentile wait to the initial assessment (of those who started, the
+//!    `wait_p90_days` metric) is at most the standard (default 4 weeks).
+//! 3. **Wait to each MDT discipline** the area staffs: the mean across replications
+//!    of `mdt.<d>.wait_p90_days` is at most that discipline's standard (default 4
+//!    weeks).
+//!
+//! The mean across replications is used for the waits (not a percentile across
+//! replications) because it is what `workwell run` reports as "wait p90", so the
+//! planned scenario can be checked against its run output directly. Where a
+//! percentile is ill-defined because nobody was seen in a replication although people
+//! were referred, that replication counts as a wait of the whole window (the
+//! standard is missed); replications without any referral (for an MDT discipline:
+//! nobody needing it) are left out, and if none is left the criterion holds
+//! vacuously.
+//!
+//! # Levers
+//!
+//! Coach FTE (`areas."<name>".coach.fte`, on a grid of `coach_step`, default 0.5),
+//! each offered MDT discipline's FTE (`areas."<name>".mdt.<d>.fte`, grid of
+//! `mdt_step`, default 0.1; a discipline the scenario does not staff stays
+//! unstaffed), and optionally the caseload cap per coach FTE
+//! (`areas."<name>".coach.caseload_cap_per_fte`, on `cap_min..=cap_max` in steps of
+//! `cap_step`). The cap costs nothing in this cost model, so when it is a lever the
+//! search uses the largest cap allowed and then lowers it as far as the planned
+//! coaches still meet the criteria (a lower caseload is better for participants);
+//! bound it with the range you are willing to accept.
+//!
+//! # Common random numbers
+//!
+//! Every candidate is simulated with the same replications `0..R` of the scenario's
+//! seed. Each participant's attributes and every random delay come from streams
+//! keyed by (seed, area, replication, purpose), so candidates see the same people
+//! and differences between them are differences of staffing, not of luck.
+//!
+//! # The search
+//!
+//! It assumes monotonicity: more of any lever never makes a criterion worse (true of
+//! the model's structure; with common random numbers it holds replication by
+//! replication in practice, though not as a theorem). Steps:
+//!
+//! 1. **Bounds.** An upper bound for each FTE lever is derived from demand: the
+//!    caseload and contact hours (or MDT sessions) needed if every eligible referral
+//!    at the peak daily rate started at once and stayed for the whole plan, onward
+//!    and MDT delays included, doubled for margin (and at least twice the current
+//!    staffing).
+//! 2. **Feasibility.** The staffing with every lever at its bound is simulated
+//!    first. A criterion it misses cannot be met by staffing: the area is reported
+//!    infeasible with the reason and the best achievable figure. An unreachable
+//!    target is replaced by *saturation* (mean starts at least `1 - saturation`,
+//!    default 99%, of the starts at the bound: the least staffing beyond which more
+//!    staff adds almost nothing); an unreachable wait standard is dropped. The
+//!    search then proceeds with what remains, so an infeasible request ends after a
+//!    bounded number of simulations and never asks for a huge staffing.
+//! 3. **Block-coordinate monotone search.** Starting from the scenario's staffing,
+//!    the coach lever is searched on its own criteria (target and assessment wait)
+//!    by galloping from the current value (steps 1, 2, 4, ... grid points) until the
+//!    criterion changes, then bisection: `O(log n)` simulations per lever. Then the
+//!    MDT disciplines are searched on their own wait criteria, all at once: each
+//!    simulation probes every discipline's next grid point (an MDT wait depends on
+//!    its own FTE, not much on the others'), and each discipline's gallop/bisection
+//!    advances on its own criterion. The two blocks alternate (MDT waits lengthen
+//!    the time on caseload; coach capacity sets MDT demand) until neither changes,
+//!    at most four rounds.
+//! 4. **Joint check and repair.** Every criterion is checked at the result; a
+//!    criterion that fails raises its own levers one step at a time.
+//! 5. **Local descent.** Each lever, the costliest step first, is lowered one grid
+//!    step while every criterion still holds. The result is a grid point where
+//!    lowering any single lever breaks a criterion; the criteria broken one step
+//!    below are reported as what *binds* each lever.
+//!
+//! Curves: for each area, starts by the end date and the assessment wait p90 (mean
+//! and the 5th-95th percentile band across replications) on a ladder of coach FTE
+//! from 40% to 160% of the planned value, other levers as planned.
+//!
+//! Areas are independent and are planned in parallel; within an area a candidate's
+//! replications run in parallel. Results are gathered in area and replication order,
+//! so they do not depend on the number of threads.
+
+mod eval;
+pub mod render;
+mod search;
+
+use rayon::prelude::*;
+use serde::Serialize;
+
+use crate::scenario::source::key_segment;
+use crate::scenario::{Scenario, ScenarioError};
+
+/// Which staffing levers the search may change.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Levers {
+    /// Coach FTE.
+    pub coach: bool,
+    /// Each staffed MDT discipline's FTE.
+    pub mdt: bool,
+    /// The caseload cap per coach FTE.
+    pub cap: bool,
+}
+
+/// What to plan and how.
+#[derive(Debug, Clone, Serialize)]
+pub struct PlanOptions {
+    /// Areas to plan by name; empty plans every area.
+    pub areas: Vec<String>,
+    /// Wanted probability of reaching the area target by the end date, in (0, 1).
+    pub confidence: f64,
+    /// Standard for the 90th-percentile wait to assessment, days.
+    pub wait_days: f64,
+    /// Standard for the 90th-percentile wait to each MDT discipline's first session,
+    /// days.
+    pub mdt_wait_days: f64,
+    /// Per-discipline standards (days) overriding `mdt_wait_days`.
+    pub mdt_wait_overrides: Vec<(String, f64)>,
+    /// The levers to search.
+    pub levers: Levers,
+    /// Grid step of coach FTE.
+    pub coach_step: f64,
+    /// Grid step of MDT FTE.
+    pub mdt_step: f64,
+    /// Smallest caseload cap per FTE allowed (cap lever).
+    pub cap_min: f64,
+    /// Largest caseload cap per FTE allowed (cap lever).
+    pub cap_max: f64,
+    /// Grid step of the caseload cap.
+    pub cap_step: f64,
+    /// Replications per candidate (the same ones for every candidate).
+    pub replications: u32,
+    /// Points on each capacity curve.
+    pub curve_points: usize,
+    /// For an unreachable target: the share of the achievable starts that the
+    /// planned staffing may give up (0.01: plan for 99% of what demand allows).
+    pub saturation: f64,
+}
+
+impl Default for PlanOptions {
+    fn default() -> Self {
+        Self {
+            areas: Vec::new(),
+            confidence: 0.8,
+            wait_days: 28.0,
+            mdt_wait_days: 28.0,
+            mdt_wait_overrides: Vec::new(),
+            levers: Levers {
+                coach: true,
+                mdt: true,
+                cap: false,
+            },
+            coach_step: 0.5,
+            mdt_step: 0.1,
+            cap_min: 20.0,
+            cap_max: 60.0,
+            cap_step: 5.0,
+            replications: 40,
+            curve_points: 10,
+            saturation: 0.01,
+        }
+    }
+}
+
+/// Errors of planning.
+#[derive(Debug, thiserror::Error)]
+pub enum PlanError {
+    /// The scenario, or a staffing the search tried, is invalid.
+    #[error(transparent)]
+    Scenario(#[from] ScenarioError),
+    /// An option is out of range.
+    #[error("{option}: {message}")]
+    Option {
+        /// The option, e.g. `--confidence`.
+        option: &'static str,
+        /// What was wrong and what was expected.
+        message: String,
+    },
+}
+
+impl PlanError {
+    fn option(option: &'static str, message: impl Into<String>) -> Self {
+        Self::Option {
+            option,
+            message: message.into(),
+        }
+    }
+}
+
+/// What a lever is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LeverKind {
+    /// Coach FTE.
+    CoachFte,
+    /// The FTE of MDT discipline `d` (index into `Scenario::disciplines`).
+    MdtFte(usize),
+    /// Caseload cap per coach FTE.
+    CaseloadCap,
+}
+
+/// One lever of an area's plan.
+#[derive(Debug, Clone, Serialize)]
+pub struct LeverPlan {
+    /// What it is.
+    pub kind: LeverKind,
+    /// Short label, e.g. `coach FTE` or `physio FTE`.
+    pub label: String,
+    /// The full scenario key, as `--set` takes it.
+    pub key: String,
+    /// The scenario's value (its central value if it is a distribution).
+    pub current: f64,
+    /// The planned value.
+    pub planned: f64,
+    /// Grid: smallest value, step and the search bound.
+    pub min: f64,
+    /// Grid step.
+    pub step: f64,
+    /// Upper bound of the search.
+    pub max: f64,
+    /// Salary plus on-costs per unit per year, GBP (0 for the cap).
+    pub cost_per_year_gbp: f64,
+    /// The source note of that cost in the scenario.
+    pub cost_note: String,
+    /// True when the cost's note cites a source rather than saying "assumption".
+    pub cost_sourced: bool,
+    /// Criteria that fail one grid step below the planned value (what binds this
+    /// lever); "lower bound" when the planned value is the smallest on the grid.
+    pub binds: Vec<String>,
+}
+
+/// One criterion at the planned staffing.
+#[derive(Debug, Clone, Serialize)]
+pub struct CriterionResult {
+    /// Short name, e.g. `target`, `wait`, `mdt.physio.wait`, `saturation`.
+    pub name: String,
+    /// What it asks, in words.
+    pub description: String,
+    /// The threshold (probability for the target, days for waits, starts for
+    /// saturation).
+    pub threshold: f64,
+    /// The figure at the planned staffing.
+    pub value: Option<f64>,
+    /// A 95% interval of that figure (Wilson for the target, Student t for means).
+    pub interval: Option<(f64, f64)>,
+    /// Whether the planned staffing meets it.
+    pub met: bool,
+    /// Whether any staffing within the search bounds meets it.
+    pub feasible: bool,
+    /// The figure at the search bound (the best achievable by staffing).
+    pub best: Option<f64>,
+}
+
+/// Mean (with its 95% confidence interval) and the 5th-95th percentile band across
+/// replications.
+#[derive(Debug, Clone, Copy, Serialize, PartialEq)]
+pub struct Band {
+    /// Mean.
+    pub mean: Option<f64>,
+    /// 95% confidence interval of the mean (Student t).
+    pub ci95: Option<(f64, f64)>,
+    /// 5th percentile.
+    pub p05: Option<f64>,
+    /// 95th percentile.
+    pub p95: Option<f64>,
+}
+
+impl Band {
+    fn of(s: Option<&crate::stats::Summary>) -> Self {
+        match s {
+            Some(s) => Self {
+                mean: s.mean(),
+                ci95: s.mean_ci(0.95),
+                p05: s.quantile(0.05),
+                p95: s.quantile(0.95),
+            },
+            None => Self {
+                mean: None,
+                ci95: None,
+                p05: None,
+                p95: None,
+            },
+        }
+    }
+}
+
+/// An area's figures at one staffing.
+#[derive(Debug, Clone, Serialize)]
+pub struct Figures {
+    /// Starts by the end date.
+    pub starts: Band,
+    /// Referrals received.
+    pub referrals: Band,
+    /// Probability of reaching the target, with its 95% Wilson interval.
+    pub p_reach: Option<(f64, (f64, f64))>,
+    /// 90th-percentile wait to assessment, days.
+    pub wait_p90: Band,
+    /// Per discipline (aligned with the scenario's disciplines; `None` where the
+    /// area does not offer it): 90th-percentile wait to the first session, days.
+    pub mdt_wait_p90: Vec<Option<Band>>,
+    /// Staff cost over the window as simulated (in-post staff, recruitment ramp
+    /// and vacancies included), GBP.
+    pub staff_cost_gbp: Band,
+    /// Caseload utilisation.
+    pub caseload_utilisation: Option<f64>,
+    /// Coach contact-hours utilisation.
+    pub hours_utilisation: Option<f64>,
+}
+
+/// One point of a capacity curve.
+#[derive(Debug, Clone, Serialize)]
+pub struct CurvePoint {
+    /// The value of the curve's lever (coach FTE, or the cap when coach FTE is not
+    /// a lever).
+    pub value: f64,
+    /// Starts by the end date.
+    pub starts: Band,
+    /// 90th-percentile wait to assessment, days.
+    pub wait_p90: Band,
+    /// Probability of reaching the target.
+    pub p_reach: Option<f64>,
+}
+
+/// The plan of one area.
+#[derive(Debug, Clone, Serialize)]
+pub struct AreaPlan {
+    /// Area name.
+    pub name: String,
+    /// Target starts by the end date.
+    pub target: Option<f64>,
+    /// Where the target comes from.
+    pub target_source: String,
+    /// Grant, GBP.
+    pub grant_gbp: Option<f64>,
+    /// Where the grant comes from.
+    pub grant_source: String,
+    /// True when every criterion asked for is met.
+    pub feasible: bool,
+    /// Why not, with the best achievable figures.
+    pub reasons: Vec<String>,
+    /// The levers, planned.
+    pub levers: Vec<LeverPlan>,
+    /// The criteria at the planned staffing.
+    pub criteria: Vec<CriterionResult>,
+    /// Funded cost of the levers' staff per year at the planned values, GBP.
+    pub cost_per_year_gbp: f64,
+    /// The same at the scenario's staffing, GBP.
+    pub current_cost_per_year_gbp: f64,
+    /// Figures at the planned staffing.
+    pub planned: Figures,
+    /// Figures at the search bound (every lever at its maximum).
+    pub at_bound: Figures,
+    /// Whether the grant covers the simulated staff cost (`None` without a grant).
+    pub grant_covers: Option<bool>,
+    /// Grant minus the simulated staff cost, GBP.
+    pub grant_headroom_gbp: Option<f64>,
+    /// Label of the capacity curves' lever.
+    pub curve_lever: String,
+    /// The capacity curve, by increasing lever value.
+    pub curve: Vec<CurvePoint>,
+    /// Candidate staffings simulated for this area.
+    pub simulations: usize,
+}
+
+/// The plan of every area asked for.
+#[derive(Debug, Clone, Serialize)]
+pub struct PlanResults {
+    /// Scenario name.
+    pub scenario: String,
+    /// Launch date.
+    pub start: String,
+    /// End date.
+    pub end: String,
+    /// Seed of the replications.
+    pub seed: u64,
+    /// The options used.
+    pub options: PlanOptions,
+    /// Per-discipline wait standards used, days (aligned with `disciplines`).
+    pub mdt_wait_days: Vec<f64>,
+    /// MDT disciplines of the scenario.
+    pub disciplines: Vec<String>,
+    /// The areas planned, in scenario order.
+    pub areas: Vec<AreaPlan>,
+}
+
+impl PlanResults {
+    /// The `key=value` overrides that apply the planned staffing.
+    pub fn sets(&self) -> Vec<String> {
+        self.areas
+            .iter()
+            .flat_map(|a| a.levers.iter())
+            .map(|l| format!("{}={}", l.key, fmt_value(l.planned)))
+            .collect()
+    }
+
+    /// Total funded cost per year of the planned areas, GBP.
+    pub fn cost_per_year_gbp(&self) -> f64 {
+        self.areas.iter().map(|a| a.cost_per_year_gbp).sum()
+    }
+}
+
+/// A grid value as written in scenario files: at most six decimals, no trailing
+/// zeros.
+pub fn fmt_value(v: f64) -> String {
+    crate::scenario::param::fmt_num((v * 1e6).round() / 1e6)
+}
+
+/// The scenario key of an area-level parameter, e.g. `areas."Frimley".coach.fte`.
+pub fn area_key(area: &str, rel: &str) -> String {
+    format!("areas.{}.{rel}", key_segment(area))
+}
+
+/// Checks the options against the scenario; returns the area indices to plan and the
+/// per-discipline wait standards.
+fn check_options(sc: &Scenario, o: &PlanOptions) -> Result<(Vec<usize>, Vec<f64>), PlanError> {
+    let positive = |v: f64| v.is_finite() && v > 0.0;
+    if !(o.confidence > 0.0 && o.confidence < 1.0) {
+        return Err(PlanError::option(
+            "--confidence",
+            format!(
+                "expected a probability strictly between 0 and 1, found {}",
+                o.confidence
+            ),
+        ));
+    }
+    if !(o.wait_days.is_finite() && o.wait_days >= 0.0) {
+        return Err(PlanError::option(
+            "--wait-weeks",
+            format!(
+                "expected a non-negative wait standard, found {} weeks",
+                o.wait_days / 7.0
+            ),
+        ));
+    }
+    let mut mdt = vec![o.mdt_wait_days; sc.disciplines.len()];
+    if !(o.mdt_wait_days.is_finite() && o.mdt_wait_days >= 0.0) {
+        return Err(PlanError::option(
+            "--mdt-wait-weeks",
+            format!(
+                "expected a non-negative wait standard, found {} weeks",
+                o.mdt_wait_days / 7.0
+            ),
+        ));
+    }
+    for (name, days) in &o.mdt_wait_overrides {
+        let Some(d) = sc.disciplines.iter().position(|x| x == name) else {
+            return Err(PlanError::option(
+                "--mdt-wait-weeks",
+                format!(
+                    "no MDT discipline named `{name}`; the scenario's are: {}",
+                    sc.disciplines.join(", ")
+                ),
+            ));
+        };
+        if !(days.is_finite() && *days >= 0.0) {
+            return Err(PlanError::option(
+                "--mdt-wait-weeks",
+                format!(
+                    "expected a non-negative wait standard for `{name}`, found {} weeks",
+                    days / 7.0
+                ),
+            ));
+        }
+        mdt[d] = *days;
+    }
+    let l = o.levers;
+    if !(l.coach || l.mdt || l.cap) {
+        return Err(PlanError::option("--levers", "expected at least one lever"));
+    }
+    for (name, v) in [
+        ("--coach-step", o.coach_step),
+        ("--mdt-step", o.mdt_step),
+        ("--cap-step", o.cap_step),
+    ] {
+        if !positive(v) {
+            return Err(PlanError::option(
+                name,
+                format!("expected a positive step, found {v}"),
+            ));
+        }
+    }
+    if l.cap && !(positive(o.cap_min) && o.cap_max.is_finite() && o.cap_max >= o.cap_min) {
+        return Err(PlanError::option(
+            "--cap-range",
+            format!(
+                "expected MIN:MAX with 0 < MIN <= MAX, found {}:{}",
+                o.cap_min, o.cap_max
+            ),
+        ));
+    }
+    if o.replications < 2 {
+        return Err(PlanError::option(
+            "--replications",
+            format!("expected at least 2, found {}", o.replications),
+        ));
+    }
+    if !(o.saturation > 0.0 && o.saturation < 1.0) {
+        return Err(PlanError::option(
+            "--saturation",
+            format!(
+                "expected a share strictly between 0 and 1, found {}",
+                o.saturation
+            ),
+        ));
+    }
+    let mut areas = Vec::new();
+    for name in &o.areas {
+        match sc.area_index(name) {
+            Some(i) if !areas.contains(&i) => areas.push(i),
+            Some(_) => {}
+            None => {
+                let names: Vec<&str> = sc.areas.iter().map(|a| a.name.as_str()).collect();
+                return Err(PlanError::option(
+                    "--area",
+                    format!(
+                        "no area named `{name}`; the scenario's areas are: {}",
+                        names.join("; ")
+                    ),
+                ));
+            }
+        }
+    }
+    if areas.is_empty() {
+        areas = (0..sc.areas.len()).collect();
+    }
+    areas.sort_unstable();
+    Ok((areas, mdt))
+}
+
+/// Plans every area asked for, in parallel on the current rayon pool; `progress` is
+/// called with the number of areas finished so far.
+pub fn plan(
+    sc: &Scenario,
+    opts: &PlanOptions,
+    progress: &(dyn Fn(u64) + Sync),
+) -> Result<PlanResults, PlanError> {
+    let (areas, mdt_wait) = check_options(sc, opts)?;
+    let done = std::sync::atomic::AtomicU64::new(0);
+    let plans: Vec<AreaPlan> = areas
+        .par_iter()
+        .map(|&a| {
+            let r = search::plan_area(sc, a, opts, &mdt_wait);
+            let n = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
+            progress(n);
+            r
+        })
+        .collect::<Result<_, PlanError>>()?;
+    Ok(PlanResults {
+        scenario: sc.name.clone(),
+        start: sc.start.to_string(),
+        end: sc.end.to_string(),
+        seed: sc.seed,
+        options: opts.clone(),
+        mdt_wait_days: mdt_wait,
+        disciplines: sc.disciplines.clone(),
+        areas: plans,
+    })
+}
+
+/// The scenario with the planned staffing applied and `programme.replications` set
+/// to the replications the plan was checked on, each planned value annotated with
+/// where it comes from: `resolved_toml()` of it runs as is.
+pub fn planned_scenario(sc: &Scenario, res: &PlanResults) -> Result<Scenario, ScenarioError> {
+    let mut sets = res.sets();
+    let reps = format!("programme.replications={}", res.options.replications);
+    sets.push(reps.clone());
+    let mut out = sc.with_sets(&sets)?;
+    for a in &res.areas {
+        for l in &a.levers {
+            // the criteria this lever was searched against
+            let own: Vec<&str> = a
+                .criteria
+                .iter()
+                .filter(|c| c.feasible)
+                .filter(|c| match l.kind {
+                    LeverKind::MdtFte(d) => c.name == format!("mdt.{}.wait", res.disciplines[d]),
+                    _ => !c.name.starts_with("mdt."),
+                })
+                .map(|c| c.description.as_str())
+                .collect();
+            if let Some(o) = out.merged.origins.get_mut(&l.key) {
+                o.note = format!(
+                    "planned by `workwell plan` (was {}): least cost for {}; binds: {}{}",
+                    fmt_value(l.current),
+                    if own.is_empty() {
+                        "the other levers' criteria".to_string()
+                    } else {
+                        own.join(" and ")
+                    },
+                    l.binds.join(" + "),
+                    if a.feasible {
+                        ""
+                    } else {
+                        "; area infeasible as asked, see plan.json"
+                    }
+                );
+            }
+        }
+    }
+    if let Some(o) = out.merged.origins.get_mut("programme.replications") {
+        o.note = format!(
+            "the replications `workwell plan` checked the planned staffing on (seed {}); \
+             run with these to reproduce its figures exactly",
+            res.seed
+        );
+    }
+    Ok(out)
+}

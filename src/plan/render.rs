@@ -1,0 +1,662 @@
+//! Renderers of a plan: `plan.csv`, `plan.json`, `plan.html` (with the capacity
+//! curves as inline SVG) and the table printed on stdout. Pure functions from
+//! [`PlanResults`] to bytes.
+
+use std::fmt::Write;
+
+use plotters::prelude::*;
+
+use super::{AreaPlan, Band, CurvePoint, LeverKind, PlanResults, fmt_value};
+
+fn cell(x: Option<f64>) -> String {
+    match x {
+        Some(v) if v.is_finite() => format!("{v}"),
+        _ => String::new(),
+    }
+}
+
+fn f0(x: Option<f64>) -> String {
+    x.filter(|v| v.is_finite())
+        .map_or("-".into(), |v| format!("{v:.0}"))
+}
+
+fn f1(x: Option<f64>) -> String {
+    x.filter(|v| v.is_finite())
+        .map_or("-".into(), |v| format!("{v:.1}"))
+}
+
+fn pct(x: Option<f64>) -> String {
+    x.filter(|v| v.is_finite())
+        .map_or("-".into(), |v| format!("{:.0}%", v * 100.0))
+}
+
+/// Money in thousands of pounds, e.g. `£1,234k`.
+fn gbp_k(x: Option<f64>) -> String {
+    let Some(v) = x.filter(|v| v.is_finite()) else {
+        return "-".into();
+    };
+    let k = (v / 1000.0).round() as i64;
+    let digits = k.abs().to_string();
+    let mut grouped = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            grouped.push(',');
+        }
+        grouped.push(c);
+    }
+    format!("{}£{grouped}k", if k < 0 { "-" } else { "" })
+}
+
+fn status(a: &AreaPlan) -> &'static str {
+    if a.feasible { "feasible" } else { "infeasible" }
+}
+
+fn lever_of(a: &AreaPlan, kind: LeverKind) -> Option<&super::LeverPlan> {
+    a.levers.iter().find(|l| l.kind == kind)
+}
+
+/// What binds the area as a whole: the criteria binding its coach lever (or the
+/// first lever).
+fn binding(a: &AreaPlan) -> String {
+    let l = lever_of(a, LeverKind::CoachFte)
+        .or_else(|| lever_of(a, LeverKind::CaseloadCap))
+        .or(a.levers.first());
+    l.map_or("-".into(), |l| l.binds.join(" + "))
+}
+
+/// `plan.csv`: one row per area planned.
+pub fn csv(res: &PlanResults) -> Vec<u8> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    let mut header: Vec<String> = [
+        "area",
+        "status",
+        "target_starts",
+        "confidence",
+        "p_reach",
+        "p_reach_ci95_low",
+        "p_reach_ci95_high",
+        "starts_mean",
+        "starts_p05",
+        "starts_p95",
+        "wait_standard_days",
+        "wait_p90_days_mean",
+        "coach_fte_current",
+        "coach_fte_planned",
+        "coach_fte_binds",
+        "caseload_cap_current",
+        "caseload_cap_planned",
+        "caseload_cap_binds",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    for d in &res.disciplines {
+        for s in [
+            "fte_current",
+            "fte_planned",
+            "fte_binds",
+            "wait_standard_days",
+            "wait_p90_days_mean",
+        ] {
+            header.push(format!("mdt.{d}.{s}"));
+        }
+    }
+    header.extend(
+        [
+            "cost_per_year_gbp",
+            "current_cost_per_year_gbp",
+            "staff_cost_to_end_gbp",
+            "grant_gbp",
+            "grant_covers",
+            "grant_headroom_gbp",
+            "simulations",
+            "reasons",
+        ]
+        .iter()
+        .map(|s| s.to_string()),
+    );
+    w.write_record(&header).expect("in-memory CSV");
+    for a in &res.areas {
+        let coach = lever_of(a, LeverKind::CoachFte);
+        let cap = lever_of(a, LeverKind::CaseloadCap);
+        let lever_cells = |l: Option<&super::LeverPlan>| match l {
+            Some(l) => vec![
+                cell(Some(l.current)),
+                cell(Some(l.planned)),
+                l.binds.join(" + "),
+            ],
+            None => vec![String::new(); 3],
+        };
+        let mut row = vec![
+            a.name.clone(),
+            status(a).to_string(),
+            cell(a.target),
+            cell(a.target.map(|_| res.options.confidence)),
+            cell(a.planned.p_reach.map(|p| p.0)),
+            cell(a.planned.p_reach.map(|p| p.1.0)),
+            cell(a.planned.p_reach.map(|p| p.1.1)),
+            cell(a.planned.starts.mean),
+            cell(a.planned.starts.p05),
+            cell(a.planned.starts.p95),
+            cell(Some(res.options.wait_days)),
+            cell(a.planned.wait_p90.mean),
+        ];
+        row.extend(lever_cells(coach));
+        row.extend(lever_cells(cap));
+        for d in 0..res.disciplines.len() {
+            row.extend(lever_cells(lever_of(a, LeverKind::MdtFte(d))));
+            let w = a.planned.mdt_wait_p90.get(d).copied().flatten();
+            row.push(cell(w.map(|_| res.mdt_wait_days[d])));
+            row.push(cell(w.and_then(|b| b.mean)));
+        }
+        row.extend([
+            cell(Some(a.cost_per_year_gbp)),
+            cell(Some(a.current_cost_per_year_gbp)),
+            cell(a.planned.staff_cost_gbp.mean),
+            cell(a.grant_gbp),
+            a.grant_covers.map_or(String::new(), |c| c.to_string()),
+            cell(a.grant_headroom_gbp),
+            a.simulations.to_string(),
+            a.reasons.join(" | "),
+        ]);
+        w.write_record(&row).expect("in-memory CSV");
+    }
+    w.into_inner().expect("writing to memory cannot fail")
+}
+
+/// `plan.json`: everything, including the curves and the options.
+pub fn json(res: &PlanResults) -> Vec<u8> {
+    let mut v = serde_json::to_vec_pretty(res).expect("plan results serialise");
+    v.push(b'\n');
+    v
+}
+
+fn mdt_short(res: &PlanResults, a: &AreaPlan) -> String {
+    let parts: Vec<String> = (0..res.disciplines.len())
+        .filter_map(|d| lever_of(a, LeverKind::MdtFte(d)).map(|l| fmt_value(l.planned)))
+        .collect();
+    if parts.is_empty() {
+        "-".into()
+    } else {
+        parts.join("/")
+    }
+}
+
+/// The table printed after planning.
+pub fn table(res: &PlanResults) -> String {
+    let mut s = String::new();
+    let mdt_names: Vec<&str> = res.disciplines.iter().map(String::as_str).collect();
+    let _ = writeln!(
+        s,
+        "Plan for `{}` to {}: P(reach target) >= {}, assessment wait p90 <= {} days; {} replications (seed {}) per candidate",
+        res.scenario,
+        res.end,
+        pct(Some(res.options.confidence)),
+        fmt_value(res.options.wait_days),
+        res.options.replications,
+        res.seed
+    );
+    let has_mdt = res.areas.iter().any(|a| {
+        a.levers
+            .iter()
+            .any(|l| matches!(l.kind, LeverKind::MdtFte(_)))
+    });
+    if has_mdt {
+        let _ = writeln!(s, "MDT FTE: {}", mdt_names.join("/"));
+    }
+    let _ = writeln!(
+        s,
+        "{:<40} {:<10} {:>12} {:>15} {:>9} {:>9} {:>9} {:>8} {:>7} {:>8}  binds",
+        "area",
+        "status",
+        "coach FTE",
+        "MDT FTE",
+        "cost/yr",
+        "to end",
+        "grant",
+        "P(reach)",
+        "wait90",
+        "covered",
+    );
+    let _ = writeln!(s, "{}", "-".repeat(150));
+    for a in &res.areas {
+        let coach = lever_of(a, LeverKind::CoachFte).map_or("-".into(), |l| {
+            format!("{} -> {}", fmt_value(l.current), fmt_value(l.planned))
+        });
+        let covered = match a.grant_covers {
+            Some(true) => "yes",
+            Some(false) => "NO",
+            None => "-",
+        };
+        let mut name = a.name.clone();
+        if name.chars().count() > 40 {
+            name = name.chars().take(39).collect::<String>() + "…";
+        }
+        let _ = writeln!(
+            s,
+            "{:<40} {:<10} {:>12} {:>15} {:>9} {:>9} {:>9} {:>8} {:>6}d {:>8}  {}",
+            name,
+            status(a),
+            coach,
+            mdt_short(res, a),
+            gbp_k(Some(a.cost_per_year_gbp)),
+            gbp_k(a.planned.staff_cost_gbp.mean),
+            gbp_k(a.grant_gbp),
+            pct(a.planned.p_reach.map(|p| p.0)),
+            f1(a.planned.wait_p90.mean),
+            covered,
+            binding(a)
+        );
+    }
+    let _ = writeln!(s, "{}", "-".repeat(150));
+    let total_now: f64 = res.areas.iter().map(|a| a.current_cost_per_year_gbp).sum();
+    let staff: f64 = res
+        .areas
+        .iter()
+        .filter_map(|a| a.planned.staff_cost_gbp.mean)
+        .sum();
+    let _ = writeln!(
+        s,
+        "{} of {} areas feasible; planned staff {} a year (scenario's staffing {}), {} to {} as simulated",
+        res.areas.iter().filter(|a| a.feasible).count(),
+        res.areas.len(),
+        gbp_k(Some(res.cost_per_year_gbp())),
+        gbp_k(Some(total_now)),
+        gbp_k(Some(staff)),
+        res.end
+    );
+    for a in res.areas.iter().filter(|a| !a.feasible) {
+        for r in &a.reasons {
+            let _ = writeln!(s, "  {}: {r}", a.name);
+        }
+    }
+    s
+}
+
+fn esc(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+/// One capacity-curve chart: mean with a 5th-95th percentile band against the
+/// lever, a horizontal reference line (target or standard) and a vertical line at
+/// the planned value.
+struct Chart<'a> {
+    title: &'a str,
+    x_label: &'a str,
+    y_label: &'a str,
+    points: Vec<(f64, Band)>,
+    reference: Option<(f64, String)>,
+    planned: Option<f64>,
+    legend: SeriesLabelPosition,
+}
+
+fn draw(c: &Chart<'_>, buf: &mut String) -> Result<(), String> {
+    let pts: Vec<(f64, f64, f64, f64)> = c
+        .points
+        .iter()
+        .filter_map(|(x, b)| {
+            let m = b.mean.filter(|v| v.is_finite())?;
+            Some((*x, m, b.p05.unwrap_or(m), b.p95.unwrap_or(m)))
+        })
+        .collect();
+    if pts.is_empty() {
+        return Err("no data".into());
+    }
+    let x0 = pts.iter().map(|p| p.0).fold(f64::INFINITY, f64::min);
+    let x1 = pts.iter().map(|p| p.0).fold(f64::NEG_INFINITY, f64::max);
+    let (x0, x1) = if x1 > x0 {
+        (x0, x1)
+    } else {
+        (x0 - 1.0, x1 + 1.0)
+    };
+    let mut y1 = pts.iter().map(|p| p.3).fold(0.0_f64, f64::max);
+    if let Some((r, _)) = &c.reference {
+        y1 = y1.max(*r);
+    }
+    let y1 = if y1 > 0.0 { y1 * 1.1 } else { 1.0 };
+    let e = |e: &dyn std::fmt::Display| e.to_string();
+    let root = SVGBackend::with_string(buf, (460, 300)).into_drawing_area();
+    root.fill(&WHITE).map_err(|x| e(&x))?;
+    let mut chart = ChartBuilder::on(&root)
+        .caption(c.title, ("sans-serif", 15))
+        .margin(8)
+        .x_label_area_size(36)
+        .y_label_area_size(56)
+        .build_cartesian_2d(x0..x1, 0.0..y1)
+        .map_err(|x| e(&x))?;
+    chart
+        .configure_mesh()
+        .x_desc(c.x_label)
+        .y_desc(c.y_label)
+        .x_label_formatter(&|v| fmt_value((v * 100.0).round() / 100.0))
+        .y_label_formatter(&|v| format!("{v:.0}"))
+        .light_line_style(WHITE)
+        .draw()
+        .map_err(|x| e(&x))?;
+    let blue = RGBColor(31, 119, 180);
+    let mut band: Vec<(f64, f64)> = pts.iter().map(|p| (p.0, p.3)).collect();
+    band.extend(pts.iter().rev().map(|p| (p.0, p.2)));
+    chart
+        .draw_series(std::iter::once(Polygon::new(band, blue.mix(0.2).filled())))
+        .map_err(|x| e(&x))?
+        .label("5th-95th percentile")
+        .legend(move |(x, y)| {
+            Rectangle::new([(x, y - 4), (x + 14, y + 4)], blue.mix(0.2).filled())
+        });
+    chart
+        .draw_series(LineSeries::new(
+            pts.iter().map(|p| (p.0, p.1)),
+            blue.stroke_width(2),
+        ))
+        .map_err(|x| e(&x))?
+        .label("mean")
+        .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 14, y)], blue.stroke_width(2)));
+    chart
+        .draw_series(
+            pts.iter()
+                .map(|p| Circle::new((p.0, p.1), 3, blue.filled())),
+        )
+        .map_err(|x| e(&x))?;
+    if let Some((r, label)) = &c.reference {
+        let red = RGBColor(214, 39, 40);
+        chart
+            .draw_series(LineSeries::new(
+                vec![(x0, *r), (x1, *r)],
+                red.stroke_width(1),
+            ))
+            .map_err(|x| e(&x))?
+            .label(label.clone())
+            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 14, y)], red));
+    }
+    if let Some(p) = c.planned {
+        let green = RGBColor(44, 160, 44);
+        chart
+            .draw_series(LineSeries::new(
+                vec![(p, 0.0), (p, y1)],
+                green.stroke_width(2),
+            ))
+            .map_err(|x| e(&x))?
+            .label(format!("planned {}", fmt_value(p)))
+            .legend(move |(x, y)| {
+                PathElement::new(vec![(x, y), (x + 14, y)], green.stroke_width(2))
+            });
+    }
+    chart
+        .configure_series_labels()
+        .background_style(WHITE.mix(0.85))
+        .border_style(BLACK.mix(0.3))
+        .position(c.legend.clone())
+        .draw()
+        .map_err(|x| e(&x))?;
+    root.present().map_err(|x| e(&x))?;
+    Ok(())
+}
+
+/// The chart as an SVG string (a short note instead when there is nothing to draw).
+fn svg(c: &Chart<'_>) -> String {
+    let mut buf = String::new();
+    match draw(c, &mut buf) {
+        Ok(()) => buf,
+        Err(m) => format!(
+            "<p class=\"note\">{}: no chart ({})</p>",
+            esc(c.title),
+            esc(&m)
+        ),
+    }
+}
+
+fn curve_charts(res: &PlanResults, a: &AreaPlan) -> String {
+    if a.curve.is_empty() {
+        return String::new();
+    }
+    let planned = a
+        .levers
+        .iter()
+        .find(|l| l.label == a.curve_lever)
+        .map(|l| l.planned);
+    let pts = |f: fn(&CurvePoint) -> Band| a.curve.iter().map(|p| (p.value, f(p))).collect();
+    let starts = Chart {
+        title: "Starts by the end date",
+        x_label: &a.curve_lever,
+        y_label: "starts",
+        points: pts(|p| p.starts),
+        reference: a.target.map(|t| (t, format!("target {}", fmt_value(t)))),
+        planned,
+        legend: SeriesLabelPosition::LowerRight,
+    };
+    let wait = Chart {
+        title: "Wait to assessment, 90th percentile",
+        x_label: &a.curve_lever,
+        y_label: "days",
+        points: pts(|p| p.wait_p90),
+        reference: Some((
+            res.options.wait_days,
+            format!("standard {} d", fmt_value(res.options.wait_days)),
+        )),
+        planned,
+        legend: SeriesLabelPosition::UpperRight,
+    };
+    format!(
+        "<div class=\"charts\">{}{}</div>\n",
+        svg(&starts),
+        svg(&wait)
+    )
+}
+
+/// `plan.html`: a summary table, then per area the levers, the criteria, the cost
+/// against the grant and the capacity curves.
+pub fn html(res: &PlanResults) -> Vec<u8> {
+    let mut s = String::new();
+    let _ = write!(
+        s,
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
+         <title>Capacity plan: {name}</title>\n<style>\
+         body{{font-family:sans-serif;max-width:1000px;margin:2em auto;color:#222}}\
+         table{{border-collapse:collapse;margin:0.5em 0 1em}}\
+         td,th{{border-bottom:1px solid #ddd;padding:3px 8px;text-align:right}}\
+         td:first-child,th:first-child{{text-align:left}}\
+         .bad{{color:#b00}} .ok{{color:#070}} .note{{color:#555;font-size:0.9em}}\
+         .charts{{display:flex;flex-wrap:wrap;gap:8px}}\
+         </style></head><body>\n<h1>Capacity plan: {name}</h1>\n",
+        name = esc(&res.scenario)
+    );
+    let o = &res.options;
+    let _ = writeln!(
+        s,
+        "<p>For each area, the least-cost staffing (funded FTE x salary plus on-costs per \
+         year, as in the scenario) such that the probability of reaching the area target by \
+         {end} is at least {conf}, the mean 90th-percentile wait to assessment is at most \
+         {w} days and the mean 90th-percentile wait to each staffed MDT discipline's first \
+         session is within its standard. Each candidate is simulated on the same {r} \
+         replications (seed {seed}): common random numbers. The search gallops and bisects \
+         each lever on a grid (coach FTE step {cs}, MDT FTE step {ms}), alternating coach and \
+         MDT, then checks all criteria jointly and lowers each lever while they hold. \
+         <em>Binds</em> names the criteria that fail one grid step below the plan.</p>",
+        end = esc(&res.end),
+        conf = pct(Some(o.confidence)),
+        w = fmt_value(o.wait_days),
+        r = o.replications,
+        seed = res.seed,
+        cs = fmt_value(o.coach_step),
+        ms = fmt_value(o.mdt_step),
+    );
+    let stds: Vec<String> = res
+        .disciplines
+        .iter()
+        .zip(&res.mdt_wait_days)
+        .map(|(d, w)| format!("{} {} days", esc(d), fmt_value(*w)))
+        .collect();
+    if !stds.is_empty() {
+        let _ = writeln!(
+            s,
+            "<p class=\"note\">MDT wait standards: {}.</p>",
+            stds.join(", ")
+        );
+    }
+    let _ = writeln!(
+        s,
+        "<h2>Summary</h2>\n<table><tr><th>area</th><th>status</th><th>coach FTE</th>\
+         <th>MDT FTE<sup>*</sup></th><th>cost per year</th><th>staff cost to end</th><th>grant</th>\
+         <th>covered</th><th>P(reach)</th><th>wait p90 (d)</th><th>binds</th></tr>",
+    );
+    for (i, a) in res.areas.iter().enumerate() {
+        let coach = lever_of(a, LeverKind::CoachFte).map_or("-".into(), |l| {
+            format!("{} &rarr; {}", fmt_value(l.current), fmt_value(l.planned))
+        });
+        let covered = match a.grant_covers {
+            Some(true) => "<span class=\"ok\">yes</span>",
+            Some(false) => "<span class=\"bad\">no</span>",
+            None => "-",
+        };
+        let _ = writeln!(
+            s,
+            "<tr><td><a href=\"#area-{i}\">{}</a></td><td class=\"{}\">{}</td><td>{coach}</td>\
+             <td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{covered}</td><td>{}</td>\
+             <td>{}</td><td>{}</td></tr>",
+            esc(&a.name),
+            if a.feasible { "ok" } else { "bad" },
+            status(a),
+            mdt_short(res, a),
+            gbp_k(Some(a.cost_per_year_gbp)),
+            gbp_k(a.planned.staff_cost_gbp.mean),
+            gbp_k(a.grant_gbp),
+            pct(a.planned.p_reach.map(|p| p.0)),
+            f1(a.planned.wait_p90.mean),
+            esc(&binding(a)),
+        );
+    }
+    let _ = writeln!(
+        s,
+        "</table>\n<p class=\"note\"><sup>*</sup>MDT FTE in the order {}.</p>",
+        esc(&res.disciplines.join(", "))
+    );
+    for (i, a) in res.areas.iter().enumerate() {
+        let _ = writeln!(
+            s,
+            "<h2 id=\"area-{i}\">{}: <span class=\"{}\">{}</span></h2>",
+            esc(&a.name),
+            if a.feasible { "ok" } else { "bad" },
+            status(a)
+        );
+        if let Some(t) = a.target {
+            let _ = writeln!(
+                s,
+                "<p class=\"note\">Target {} starts ({}).</p>",
+                fmt_value(t),
+                esc(&a.target_source)
+            );
+        }
+        for r in &a.reasons {
+            let _ = writeln!(s, "<p class=\"bad\">{}</p>", esc(r));
+        }
+        let _ = writeln!(
+            s,
+            "<table><tr><th>lever</th><th>scenario</th><th>planned</th><th>search bound</th>\
+             <th>cost per unit per year</th><th>binds</th></tr>"
+        );
+        for l in &a.levers {
+            let _ = writeln!(
+                s,
+                "<tr><td>{}</td><td>{}</td><td><b>{}</b></td><td>{}</td>\
+                 <td title=\"{}\">{} ({})</td><td>{}</td></tr>",
+                esc(&l.label),
+                fmt_value(l.current),
+                fmt_value(l.planned),
+                fmt_value(l.max),
+                esc(&l.cost_note),
+                gbp_k(Some(l.cost_per_year_gbp)),
+                if l.cost_sourced {
+                    "sourced"
+                } else {
+                    "assumption"
+                },
+                esc(&l.binds.join(" + "))
+            );
+        }
+        let _ = writeln!(
+            s,
+            "</table>\n<table><tr><th>criterion</th><th>planned</th><th>95% interval</th>\
+             <th>at the search bound</th><th>met</th></tr>"
+        );
+        for c in &a.criteria {
+            let fmt = |v: Option<f64>| {
+                if c.name == "target" { pct(v) } else { f1(v) }
+            };
+            let _ = writeln!(
+                s,
+                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td class=\"{}\">{}</td></tr>",
+                esc(&c.description),
+                fmt(c.value),
+                c.interval.map_or("-".into(), |(lo, hi)| format!(
+                    "{} to {}",
+                    fmt(Some(lo)),
+                    fmt(Some(hi))
+                )),
+                fmt(c.best),
+                if c.met { "ok" } else { "bad" },
+                if c.met {
+                    "yes"
+                } else if c.feasible {
+                    "no"
+                } else {
+                    "no (infeasible)"
+                }
+            );
+        }
+        let p = &a.planned;
+        let _ = writeln!(
+            s,
+            "</table>\n<p>Starts by the end date {} (5th-95th percentile {} to {}); caseload \
+             utilisation {}, coach hours {}. Planned staff cost {} a year (scenario's staffing \
+             {}); {} to the end date as simulated (recruitment ramp and vacancies included){}.</p>",
+            f0(p.starts.mean),
+            f0(p.starts.p05),
+            f0(p.starts.p95),
+            pct(p.caseload_utilisation),
+            pct(p.hours_utilisation),
+            gbp_k(Some(a.cost_per_year_gbp)),
+            gbp_k(Some(a.current_cost_per_year_gbp)),
+            gbp_k(p.staff_cost_gbp.mean),
+            match (a.grant_gbp, a.grant_headroom_gbp) {
+                (Some(g), Some(h)) => format!(
+                    "; grant {} ({}), {} {} for other costs",
+                    gbp_k(Some(g)),
+                    esc(&a.grant_source),
+                    if h >= 0.0 { "leaving" } else { "short by" },
+                    gbp_k(Some(h.abs()))
+                ),
+                _ => "; no grant given in the scenario".into(),
+            }
+        );
+        s.push_str(&curve_charts(res, a));
+        let _ = writeln!(
+            s,
+            "<p class=\"note\">{} candidate staffings simulated. Costs: {}.</p>",
+            a.simulations,
+            a.levers
+                .iter()
+                .filter(|l| l.cost_per_year_gbp > 0.0)
+                .map(|l| format!("{}: {}", esc(&l.label), esc(&l.cost_note)))
+                .collect::<Vec<_>>()
+                .join("; ")
+        );
+    }
+    let _ = writeln!(s, "</body></html>");
+    s.into_bytes()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::gbp_k;
+
+    #[test]
+    fn money_is_grouped_in_thousands() {
+        assert_eq!(gbp_k(Some(1_234_567.0)), "£1,235k");
+        assert_eq!(gbp_k(Some(-2_500.0)), "-£3k");
+        assert_eq!(gbp_k(Some(999.0)), "£1k");
+        assert_eq!(gbp_k(None), "-");
+    }
+}

@@ -1,0 +1,842 @@
+//! The search for one area (the algorithm is described in the [module
+//! docs](super)): levers on grids, criteria, demand-derived bounds, monotone
+//! gallop-and-bisect searches, repair, local descent, binding criteria and curves.
+
+use std::sync::Arc;
+
+use super::eval::{Evaluation, Evaluator};
+use super::{
+    AreaPlan, Band, CriterionResult, CurvePoint, Figures, LeverKind, LeverPlan, PlanError,
+    PlanOptions, area_key, fmt_value,
+};
+use crate::model::DisciplineParams;
+use crate::scenario::source::key_segment;
+use crate::scenario::{P, Scenario, ScenarioError};
+use crate::stats::summary::wilson_interval;
+
+/// Staffing used to measure capacity per FTE when deriving the bounds.
+const PROBE_FTE: f64 = 1000.0;
+/// Margin on the demand-derived bounds.
+const BOUND_MARGIN: f64 = 2.0;
+/// Most grid points of one lever.
+const MAX_POINTS: f64 = 100_000.0;
+/// Rounds of the block-coordinate search.
+const MAX_ROUNDS: usize = 4;
+/// Steps of the repair loop.
+const MAX_REPAIRS: usize = 200;
+
+/// The criteria a lever is searched against.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Group {
+    /// Target (or saturation) and the wait to assessment.
+    Coach,
+    /// One MDT discipline's wait.
+    Mdt(usize),
+}
+
+/// A lever on its grid `min, min + step, ..., min + (n - 1) step`.
+#[derive(Debug, Clone)]
+struct Lever {
+    kind: LeverKind,
+    label: String,
+    key: String,
+    min: f64,
+    step: f64,
+    n: u32,
+    current: f64,
+    cost: f64,
+    cost_note: String,
+    cost_sourced: bool,
+    group: Group,
+}
+
+impl Lever {
+    fn value(&self, i: u32) -> f64 {
+        ((self.min + f64::from(i) * self.step) * 1e6).round() / 1e6
+    }
+
+    fn index_of(&self, v: f64) -> u32 {
+        if !v.is_finite() {
+            return 0;
+        }
+        let i = ((v - self.min) / self.step).round();
+        i.clamp(0.0, f64::from(self.n - 1)) as u32
+    }
+
+    fn top(&self) -> u32 {
+        self.n - 1
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+enum Crit {
+    Target { target: f64, confidence: f64 },
+    Saturation { min_starts: f64 },
+    Wait { days: f64 },
+    MdtWait { d: usize, days: f64 },
+}
+
+#[derive(Debug, Clone)]
+struct Criterion {
+    crit: Crit,
+    name: String,
+    description: String,
+    group: Group,
+}
+
+impl Criterion {
+    fn met(&self, e: &Evaluation) -> bool {
+        match self.crit {
+            Crit::Target { target, confidence } => {
+                e.reached(target) as f64 >= confidence * e.reps.len() as f64 - 1e-9
+            }
+            Crit::Saturation { min_starts } => e.starts().mean().unwrap_or(0.0) >= min_starts,
+            Crit::Wait { days } => e.wait().is_none_or(|s| s.mean().unwrap_or(0.0) <= days),
+            Crit::MdtWait { d, days } => e
+                .mdt_wait(d)
+                .is_none_or(|s| s.mean().unwrap_or(0.0) <= days),
+        }
+    }
+
+    fn threshold(&self) -> f64 {
+        match self.crit {
+            Crit::Target { confidence, .. } => confidence,
+            Crit::Saturation { min_starts } => min_starts,
+            Crit::Wait { days } | Crit::MdtWait { days, .. } => days,
+        }
+    }
+
+    /// The figure compared with the threshold, and a 95% interval of it.
+    fn value(&self, e: &Evaluation) -> (Option<f64>, Option<(f64, f64)>) {
+        let mean_ci = |s: Option<crate::stats::Summary>| match s {
+            Some(s) => (s.mean(), s.mean_ci(0.95)),
+            None => (None, None),
+        };
+        match self.crit {
+            Crit::Target { target, .. } => {
+                let (k, n) = (e.reached(target), e.reps.len() as u64);
+                (Some(e.p_reach(target)), wilson_interval(k, n, 0.95))
+            }
+            Crit::Saturation { .. } => mean_ci(Some(e.starts())),
+            Crit::Wait { .. } => mean_ci(e.wait()),
+            Crit::MdtWait { d, .. } => mean_ci(e.mdt_wait(d)),
+        }
+    }
+}
+
+/// Gallop-then-bisect search for the least grid index that passes, assuming that
+/// passing is monotone in the index.
+#[derive(Debug, Clone)]
+struct Mono {
+    lo: Option<u32>,
+    hi: Option<u32>,
+    max: u32,
+    stride: u32,
+    next: Option<u32>,
+}
+
+impl Mono {
+    fn new(start: u32, max: u32) -> Self {
+        Self {
+            lo: None,
+            hi: None,
+            max,
+            stride: 1,
+            next: Some(start.min(max)),
+        }
+    }
+
+    fn record(&mut self, i: u32, pass: bool) {
+        if pass {
+            self.hi = Some(self.hi.map_or(i, |h| h.min(i)));
+        } else {
+            self.lo = Some(self.lo.map_or(i, |l| l.max(i)));
+        }
+        self.next = match (self.lo, self.hi) {
+            (Some(lo), Some(hi)) => (hi > lo + 1).then(|| lo + (hi - lo) / 2),
+            (Some(lo), None) => (lo < self.max).then(|| {
+                let n = lo.saturating_add(self.stride).min(self.max);
+                self.stride = self.stride.saturating_mul(2);
+                n
+            }),
+            (None, Some(hi)) => (hi > 0).then(|| {
+                let n = hi.saturating_sub(self.stride);
+                self.stride = self.stride.saturating_mul(2);
+                n
+            }),
+            (None, None) => self.next,
+        };
+    }
+
+    fn result(&self) -> u32 {
+        self.hi.unwrap_or(self.max)
+    }
+}
+
+fn cost_note(sc: &Scenario, area: &str, rel: &str, p: &P) -> (String, bool) {
+    let key = if p.shared {
+        format!("defaults.{rel}")
+    } else {
+        area_key(area, rel)
+    };
+    let note = sc.note(&key).unwrap_or_default().trim().to_string();
+    let sourced = !note.is_empty() && !note.to_lowercase().contains("assumption");
+    let note = if note.is_empty() {
+        "assumption (no source given in the scenario)".to_string()
+    } else {
+        note
+    };
+    (note, sourced)
+}
+
+fn finite_or(v: f64, or: f64) -> f64 {
+    if v.is_finite() { v } else { or }
+}
+
+/// Whether the area staffs discipline `d`.
+fn offered(sc: &Scenario, a: usize, d: usize) -> bool {
+    sc.areas[a].mdt[d]
+        .as_ref()
+        .is_some_and(|ds| finite_or(ds.staff.fte.central(), 1.0) > 0.0)
+}
+
+/// The levers of area `a` (grid sizes still to be set by [`bounds`]).
+fn levers(sc: &Scenario, a: usize, o: &PlanOptions) -> Vec<Lever> {
+    let spec = &sc.areas[a];
+    let mut v = Vec::new();
+    if o.levers.coach {
+        let (note, sourced) = cost_note(
+            sc,
+            &spec.name,
+            "coach.cost_per_fte_year",
+            &spec.coach.cost_per_fte_year,
+        );
+        v.push(Lever {
+            kind: LeverKind::CoachFte,
+            label: "coach FTE".into(),
+            key: area_key(&spec.name, "coach.fte"),
+            min: o.coach_step,
+            step: o.coach_step,
+            n: 1,
+            current: finite_or(spec.coach.fte.central(), 0.0),
+            cost: finite_or(spec.coach.cost_per_fte_year.central(), 0.0),
+            cost_note: note,
+            cost_sourced: sourced,
+            group: Group::Coach,
+        });
+    }
+    if o.levers.cap {
+        v.push(Lever {
+            kind: LeverKind::CaseloadCap,
+            label: "caseload cap per FTE".into(),
+            key: area_key(&spec.name, "coach.caseload_cap_per_fte"),
+            min: o.cap_min,
+            step: o.cap_step,
+            n: ((o.cap_max - o.cap_min) / o.cap_step + 1e-9).floor() as u32 + 1,
+            current: finite_or(spec.caseload_cap_per_fte.central(), o.cap_max),
+            cost: 0.0,
+            cost_note: "a caseload cap has no cost in this model".into(),
+            cost_sourced: false,
+            group: Group::Coach,
+        });
+    }
+    if o.levers.mdt {
+        for (d, name) in sc.disciplines.iter().enumerate() {
+            let Some(ds) = spec.mdt[d].as_ref().filter(|_| offered(sc, a, d)) else {
+                continue;
+            };
+            let rel = format!("mdt.{}.cost_per_fte_year", key_segment(name));
+            let (note, sourced) = cost_note(sc, &spec.name, &rel, &ds.staff.cost_per_fte_year);
+            v.push(Lever {
+                kind: LeverKind::MdtFte(d),
+                label: format!("{name} FTE"),
+                key: area_key(&spec.name, &format!("mdt.{}.fte", key_segment(name))),
+                min: o.mdt_step,
+                step: o.mdt_step,
+                n: 1,
+                current: finite_or(ds.staff.fte.central(), 0.0),
+                cost: finite_or(ds.staff.cost_per_fte_year.central(), 0.0),
+                cost_note: note,
+                cost_sourced: sourced,
+                group: Group::Mdt(d),
+            });
+        }
+    }
+    v
+}
+
+fn max_need(d: &DisciplineParams) -> f64 {
+    d.need.iter().flatten().fold(0.0, |a: f64, &b| a.max(b))
+}
+
+fn mean_second_half(v: &[f64]) -> f64 {
+    let h = &v[v.len() / 2..];
+    if h.is_empty() {
+        0.0
+    } else {
+        h.iter().sum::<f64>() / h.len() as f64
+    }
+}
+
+/// Sets each FTE lever's grid size from demand: the staff needed if every eligible
+/// referral at the peak daily rate started at once and stayed for the whole plan
+/// (onward and MDT delays included), times a margin, and at least twice the
+/// current staffing.
+fn bounds(
+    sc: &Scenario,
+    a: usize,
+    o: &PlanOptions,
+    levers: &mut [Lever],
+) -> Result<(), ScenarioError> {
+    let spec = &sc.areas[a];
+    let probe_fte = fmt_value(PROBE_FTE);
+    let mut sets = vec![format!("{}={probe_fte}", area_key(&spec.name, "coach.fte"))];
+    if o.levers.cap {
+        sets.push(format!(
+            "{}={}",
+            area_key(&spec.name, "coach.caseload_cap_per_fte"),
+            fmt_value(o.cap_min)
+        ));
+    }
+    for (d, name) in sc.disciplines.iter().enumerate() {
+        if offered(sc, a, d) {
+            let rel = format!("mdt.{}.fte", key_segment(name));
+            sets.push(format!("{}={probe_fte}", area_key(&spec.name, &rel)));
+        }
+    }
+    let probe = sc.with_sets(&sets)?;
+    let mut coach_need: f64 = 0.0;
+    let mut mdt_need = vec![0.0_f64; sc.disciplines.len()];
+    for rep in 0..u64::from(o.replications) {
+        let p = probe.draw(a, rep)?.params;
+        let peak = p.referral_rate.iter().fold(0.0_f64, |m, &r| m.max(r));
+        let lam = peak * (1.0 - p.ineligible);
+        let mdt_days: f64 = p
+            .mdt
+            .iter()
+            .filter(|d| max_need(d) > 0.0)
+            .map(|d| {
+                finite_or(d.sessions.mean(), 1.0) * f64::from(d.spacing_days)
+                    + finite_or(d.referral_delay_days, 0.0)
+            })
+            .sum();
+        let stay = finite_or(p.caseload_time.mean(), 365.0)
+            + finite_or(p.onward_delay.mean(), 0.0)
+            + mdt_days;
+        let caseload = lam * stay;
+        let places_per_fte = p.coach.places.last().copied().unwrap_or(0) as f64 / PROBE_FTE;
+        let mut need = caseload / places_per_fte.max(1e-9);
+        if p.coach.hours_limited {
+            let per_fte = mean_second_half(&p.coach.hours) / PROBE_FTE;
+            let hours = lam * p.coach.assessment_hours
+                + caseload * p.coach.followup_hours
+                    / f64::from(p.coach.followup_interval_days.max(1));
+            need = need.max(hours / per_fte.max(1e-9));
+        }
+        coach_need = coach_need.max(need);
+        for (k, dp) in p.mdt.iter().enumerate().take(mdt_need.len()) {
+            if !offered(sc, a, k) {
+                continue;
+            }
+            let per_fte = mean_second_half(&dp.slots) / PROBE_FTE;
+            let sessions = lam * max_need(dp) * finite_or(dp.sessions.mean(), 1.0)
+                / (1.0 - dp.dna_rate).max(0.05);
+            mdt_need[k] = mdt_need[k].max(sessions / per_fte.max(1e-9));
+        }
+    }
+    for l in levers.iter_mut() {
+        let need = match l.kind {
+            LeverKind::CoachFte => coach_need,
+            LeverKind::MdtFte(d) => mdt_need[d],
+            LeverKind::CaseloadCap => continue,
+        };
+        let max = (BOUND_MARGIN * need)
+            .max(2.0 * l.current)
+            .max(l.min + 3.0 * l.step);
+        let points = ((max - l.min) / l.step).ceil() + 1.0;
+        l.n = points.clamp(1.0, MAX_POINTS) as u32;
+    }
+    Ok(())
+}
+
+/// What the search works with: the levers, the criteria in force and the evaluator.
+struct Search<'a> {
+    levers: Vec<Lever>,
+    active: Vec<Criterion>,
+    ev: Evaluator<'a>,
+}
+
+impl Search<'_> {
+    fn sets(&self, x: &[u32]) -> Vec<String> {
+        self.levers
+            .iter()
+            .zip(x)
+            .map(|(l, &i)| format!("{}={}", l.key, fmt_value(l.value(i))))
+            .collect()
+    }
+
+    fn eval(&mut self, x: &[u32]) -> Result<Arc<Evaluation>, ScenarioError> {
+        let sets = self.sets(x);
+        self.ev.eval(&sets)
+    }
+
+    fn group_met(&self, g: Group, e: &Evaluation) -> bool {
+        self.active
+            .iter()
+            .filter(|c| c.group == g)
+            .all(|c| c.met(e))
+    }
+
+    fn failing(&self, e: &Evaluation) -> Vec<&Criterion> {
+        self.active.iter().filter(|c| !c.met(e)).collect()
+    }
+
+    /// Searches the levers `idx` at once, each on its own group's criteria, the
+    /// others held at `x`; leaves the results in `x`.
+    fn block(&mut self, x: &mut [u32], idx: &[usize]) -> Result<(), ScenarioError> {
+        let mut ms: Vec<Mono> = idx
+            .iter()
+            .map(|&l| Mono::new(x[l], self.levers[l].top()))
+            .collect();
+        loop {
+            let probes: Vec<Option<u32>> = ms.iter().map(|m| m.next).collect();
+            if probes.iter().all(Option::is_none) {
+                break;
+            }
+            let mut y = x.to_vec();
+            for (k, &l) in idx.iter().enumerate() {
+                y[l] = probes[k].unwrap_or_else(|| ms[k].result());
+            }
+            let e = self.eval(&y)?;
+            for (k, &l) in idx.iter().enumerate() {
+                if let Some(i) = probes[k] {
+                    let pass = self.group_met(self.levers[l].group, &e);
+                    ms[k].record(i, pass);
+                }
+            }
+        }
+        for (k, &l) in idx.iter().enumerate() {
+            x[l] = ms[k].result();
+        }
+        Ok(())
+    }
+
+    /// Lowers lever `l` as far as every criterion still holds (`x` passes).
+    fn descend(&mut self, x: &mut [u32], l: usize) -> Result<(), ScenarioError> {
+        let mut m = Mono::new(x[l], self.levers[l].top());
+        m.record(x[l], true);
+        while let Some(i) = m.next {
+            let mut y = x.to_vec();
+            y[l] = i;
+            let e = self.eval(&y)?;
+            let pass = self.failing(&e).is_empty();
+            m.record(i, pass);
+        }
+        x[l] = m.result();
+        Ok(())
+    }
+}
+
+fn figures(e: &Evaluation, target: Option<f64>, offered: &[bool]) -> Figures {
+    let n = e.reps.len() as u64;
+    Figures {
+        starts: Band::of(Some(&e.starts())),
+        referrals: Band::of(Some(&e.referrals())),
+        p_reach: target.map(|t| {
+            let k = e.reached(t);
+            let p = k as f64 / n.max(1) as f64;
+            (p, wilson_interval(k, n, 0.95).unwrap_or((p, p)))
+        }),
+        wait_p90: Band::of(e.wait().as_ref()),
+        mdt_wait_p90: offered
+            .iter()
+            .enumerate()
+            .map(|(d, &o)| o.then(|| Band::of(e.mdt_wait(d).as_ref())))
+            .collect(),
+        staff_cost_gbp: Band::of(Some(&e.cost())),
+        caseload_utilisation: e.caseload_util().mean(),
+        hours_utilisation: e.hours_util().mean(),
+    }
+}
+
+fn pct(p: f64) -> String {
+    format!("{:.0}%", 100.0 * p)
+}
+
+fn weeks(days: f64) -> String {
+    format!("{} weeks", fmt_value((days / 7.0 * 100.0).round() / 100.0))
+}
+
+/// Plans one area.
+pub(crate) fn plan_area(
+    sc: &Scenario,
+    a: usize,
+    o: &PlanOptions,
+    mdt_wait: &[f64],
+) -> Result<AreaPlan, PlanError> {
+    let spec = &sc.areas[a];
+    let mut levers = levers(sc, a, o);
+    bounds(sc, a, o, &mut levers)?;
+    let offered_mdt: Vec<bool> = (0..sc.disciplines.len())
+        .map(|d| offered(sc, a, d))
+        .collect();
+
+    // the criteria asked for
+    let mut asked = Vec::new();
+    if let Some(t) = spec.target_starts {
+        asked.push(Criterion {
+            crit: Crit::Target {
+                target: t,
+                confidence: o.confidence,
+            },
+            name: "target".into(),
+            description: format!(
+                "P(starts by {} >= {}) >= {}",
+                sc.end,
+                fmt_value(t),
+                pct(o.confidence)
+            ),
+            group: Group::Coach,
+        });
+    }
+    asked.push(Criterion {
+        crit: Crit::Wait { days: o.wait_days },
+        name: "wait".into(),
+        description: format!("assessment wait p90 <= {}", weeks(o.wait_days)),
+        group: Group::Coach,
+    });
+    for (d, name) in sc.disciplines.iter().enumerate() {
+        if offered_mdt[d] {
+            asked.push(Criterion {
+                crit: Crit::MdtWait {
+                    d,
+                    days: mdt_wait[d],
+                },
+                name: format!("mdt.{name}.wait"),
+                description: format!("{name} wait p90 <= {}", weeks(mdt_wait[d])),
+                group: Group::Mdt(d),
+            });
+        }
+    }
+
+    let mut s = Search {
+        levers,
+        active: Vec::new(),
+        ev: Evaluator::new(sc, a, o.replications),
+    };
+    let has_lever = |levers: &[Lever], g: Group| levers.iter().any(|l| l.group == g);
+
+    // feasibility at the search bound
+    let x_max: Vec<u32> = s.levers.iter().map(Lever::top).collect();
+    let e_max = s.eval(&x_max)?;
+    let bound_desc = s
+        .levers
+        .iter()
+        .map(|l| format!("{} {}", fmt_value(l.value(l.top())), l.label))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let mut reasons = Vec::new();
+    let mut infeasible = vec![false; asked.len()];
+    for (i, c) in asked.iter().enumerate() {
+        if c.met(&e_max) {
+            s.active.push(c.clone());
+            continue;
+        }
+        infeasible[i] = true;
+        let movable = has_lever(&s.levers, c.group);
+        let why = if movable {
+            format!("even at the search bound ({bound_desc})")
+        } else {
+            "and no lever searched changes it".to_string()
+        };
+        match c.crit {
+            Crit::Target { target, .. } => {
+                let st = e_max.starts();
+                let refs = e_max.referrals().mean().unwrap_or(0.0);
+                let mean = st.mean().unwrap_or(0.0);
+                reasons.push(format!(
+                    "target {} starts out of reach at {} confidence {why}: P(reach) = {}, \
+                     starts {:.0} (5th-95th percentile {:.0}-{:.0}) from {:.0} referrals \
+                     (conversion {}); demand and drop-out, not staffing, limit starts",
+                    fmt_value(target),
+                    pct(o.confidence),
+                    pct(e_max.p_reach(target)),
+                    mean,
+                    st.quantile(0.05).unwrap_or(f64::NAN),
+                    st.quantile(0.95).unwrap_or(f64::NAN),
+                    refs,
+                    pct(if refs > 0.0 { mean / refs } else { 0.0 }),
+                ));
+                if movable {
+                    let min_starts = (1.0 - o.saturation) * mean;
+                    reasons.push(format!(
+                        "planned instead for {} of the starts achievable ({:.0})",
+                        pct(1.0 - o.saturation),
+                        min_starts
+                    ));
+                    s.active.push(Criterion {
+                        crit: Crit::Saturation { min_starts },
+                        name: "saturation".into(),
+                        description: format!(
+                            "mean starts >= {:.0} ({} of the achievable)",
+                            min_starts,
+                            pct(1.0 - o.saturation)
+                        ),
+                        group: Group::Coach,
+                    });
+                }
+            }
+            Crit::Wait { .. } | Crit::MdtWait { .. } => {
+                let (v, _) = c.value(&e_max);
+                reasons.push(format!(
+                    "{} cannot be met {why}: {:.1} days at best; dropped from the search",
+                    c.description,
+                    v.unwrap_or(f64::NAN)
+                ));
+            }
+            Crit::Saturation { .. } => {}
+        }
+    }
+
+    // start from the scenario's staffing; a free cap starts at its largest value
+    let coach_lever = s.levers.iter().position(|l| l.kind == LeverKind::CoachFte);
+    let cap_lever = s
+        .levers
+        .iter()
+        .position(|l| l.kind == LeverKind::CaseloadCap);
+    let primary = coach_lever.or(cap_lever);
+    let mut x: Vec<u32> = s
+        .levers
+        .iter()
+        .map(|l| match (l.kind, coach_lever) {
+            (LeverKind::CaseloadCap, Some(_)) => l.top(),
+            _ => l.index_of(l.current),
+        })
+        .collect();
+    let mdt_idx: Vec<usize> = (0..s.levers.len())
+        .filter(|&l| matches!(s.levers[l].kind, LeverKind::MdtFte(_)))
+        .collect();
+
+    // block-coordinate monotone search
+    for _ in 0..MAX_ROUNDS {
+        let before = x.clone();
+        if let Some(p) = primary {
+            s.block(&mut x, &[p])?;
+        }
+        if !mdt_idx.is_empty() {
+            s.block(&mut x, &mdt_idx)?;
+        }
+        if x == before {
+            break;
+        }
+    }
+
+    // joint check and repair
+    for _ in 0..MAX_REPAIRS {
+        let e = s.eval(&x)?;
+        let groups: Vec<Group> = s.failing(&e).iter().map(|c| c.group).collect();
+        if groups.is_empty() {
+            break;
+        }
+        let mut moved = false;
+        for g in groups {
+            let l = match g {
+                Group::Coach => primary,
+                Group::Mdt(d) => s.levers.iter().position(|l| l.kind == LeverKind::MdtFte(d)),
+            };
+            if let Some(l) = l
+                && x[l] < s.levers[l].top()
+            {
+                x[l] += 1;
+                moved = true;
+            }
+        }
+        if !moved {
+            break;
+        }
+    }
+
+    // local descent, the costliest step first (a free cap last)
+    let mut order: Vec<usize> = (0..s.levers.len()).collect();
+    order.sort_by(|&i, &j| {
+        let c = |l: &Lever| l.cost * l.step;
+        c(&s.levers[j]).total_cmp(&c(&s.levers[i])).then(i.cmp(&j))
+    });
+    let e = s.eval(&x)?;
+    if s.failing(&e).is_empty() {
+        for _ in 0..MAX_ROUNDS {
+            let before = x.clone();
+            for &l in &order {
+                s.descend(&mut x, l)?;
+            }
+            if x == before {
+                break;
+            }
+        }
+    }
+
+    // what binds each lever
+    let mut binds = Vec::new();
+    for l in 0..s.levers.len() {
+        if x[l] == 0 {
+            binds.push(vec!["lower bound of the grid".to_string()]);
+            continue;
+        }
+        let mut y = x.clone();
+        y[l] -= 1;
+        let e = s.eval(&y)?;
+        let names: Vec<String> = s.failing(&e).iter().map(|c| c.name.clone()).collect();
+        binds.push(if names.is_empty() {
+            vec!["none (within noise)".to_string()]
+        } else {
+            names
+        });
+    }
+
+    // capacity curve on the primary lever
+    let mut curve = Vec::new();
+    let mut curve_lever = String::new();
+    if let Some(p) = primary {
+        let lv = s.levers[p].clone();
+        curve_lever = lv.label.clone();
+        let planned = lv.value(x[p]);
+        let k = o.curve_points.max(2);
+        let mut idx: Vec<u32> = (0..k)
+            .map(|j| lv.index_of(planned * (0.4 + 1.2 * j as f64 / (k - 1) as f64)))
+            .collect();
+        idx.push(x[p]);
+        idx.sort_unstable();
+        idx.dedup();
+        for i in idx {
+            let mut y = x.clone();
+            y[p] = i;
+            let e = s.eval(&y)?;
+            curve.push(CurvePoint {
+                value: lv.value(i),
+                starts: Band::of(Some(&e.starts())),
+                wait_p90: Band::of(e.wait().as_ref()),
+                p_reach: spec.target_starts.map(|t| e.p_reach(t)),
+            });
+        }
+    }
+
+    // the result
+    let e = s.eval(&x)?;
+    let mut criteria = Vec::new();
+    let mut all = asked.clone();
+    all.extend(
+        s.active
+            .iter()
+            .filter(|c| matches!(c.crit, Crit::Saturation { .. }))
+            .cloned(),
+    );
+    for (i, c) in all.iter().enumerate() {
+        let (value, interval) = c.value(&e);
+        let feasible = !infeasible.get(i).copied().unwrap_or(false);
+        criteria.push(CriterionResult {
+            name: c.name.clone(),
+            description: c.description.clone(),
+            threshold: c.threshold(),
+            value,
+            interval,
+            met: c.met(&e),
+            feasible,
+            best: c.value(&e_max).0,
+        });
+    }
+    for c in s.failing(&e) {
+        reasons.push(format!(
+            "{} is not met at the planned staffing (the search could not repair it)",
+            c.description
+        ));
+    }
+    let feasible = criteria.iter().all(|c| c.met);
+    let planned = figures(&e, spec.target_starts, &offered_mdt);
+    let at_bound = figures(&e_max, spec.target_starts, &offered_mdt);
+    let cost: f64 = s
+        .levers
+        .iter()
+        .zip(&x)
+        .map(|(l, &i)| l.value(i) * l.cost)
+        .sum();
+    let current_cost: f64 = s.levers.iter().map(|l| l.current * l.cost).sum();
+    let staff_cost = planned.staff_cost_gbp.mean.unwrap_or(0.0);
+    let lever_plans = s
+        .levers
+        .iter()
+        .zip(&x)
+        .zip(binds)
+        .map(|((l, &i), binds)| LeverPlan {
+            kind: l.kind,
+            label: l.label.clone(),
+            key: l.key.clone(),
+            current: l.current,
+            planned: l.value(i),
+            min: l.min,
+            step: l.step,
+            max: l.value(l.top()),
+            cost_per_year_gbp: l.cost,
+            cost_note: l.cost_note.clone(),
+            cost_sourced: l.cost_sourced,
+            binds,
+        })
+        .collect();
+    Ok(AreaPlan {
+        name: spec.name.clone(),
+        target: spec.target_starts,
+        target_source: spec.target_source.clone(),
+        grant_gbp: spec.grant_gbp,
+        grant_source: spec.grant_source.clone(),
+        feasible,
+        reasons,
+        levers: lever_plans,
+        criteria,
+        cost_per_year_gbp: cost,
+        current_cost_per_year_gbp: current_cost,
+        planned,
+        at_bound,
+        grant_covers: spec.grant_gbp.map(|g| g >= staff_cost),
+        grant_headroom_gbp: spec.grant_gbp.map(|g| g - staff_cost),
+        curve_lever,
+        curve,
+        simulations: s.ev.simulated,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Mono;
+
+    fn run(start: u32, max: u32, answer: u32) -> (u32, usize) {
+        let mut m = Mono::new(start, max);
+        let mut probes = 0;
+        while let Some(i) = m.next {
+            probes += 1;
+            m.record(i, i >= answer);
+        }
+        (m.result(), probes)
+    }
+
+    #[test]
+    fn mono_finds_the_least_passing_index_from_any_start() {
+        for max in [0, 1, 2, 7, 100] {
+            for answer in 0..=max {
+                for start in 0..=max {
+                    assert_eq!(run(start, max, answer).0, answer, "{start} {max} {answer}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn mono_without_a_passing_index_returns_the_top() {
+        assert_eq!(run(3, 10, 11).0, 10);
+    }
+
+    #[test]
+    fn mono_gallops_logarithmically() {
+        let (r, probes) = run(10, 100_000, 90_000);
+        assert_eq!(r, 90_000);
+        assert!(probes <= 2 * 17 + 2, "{probes} probes");
+    }
+}
