@@ -16,9 +16,15 @@ fn leaves(t: &toml::Table, prefix: &str, out: &mut Vec<String>) {
 fn sourced(note: &str) -> bool {
     let n = note.to_lowercase();
     n.contains("assumption")
-        || ["[press-release]", "[prospectus", "[mi]", "[local]", "[model.md"]
-            .iter()
-            .any(|s| n.contains(s))
+        || [
+            "[press-release]",
+            "[prospectus",
+            "[mi]",
+            "[local]",
+            "[model.md",
+        ]
+        .iter()
+        .any(|s| n.contains(s))
 }
 
 #[test]
@@ -77,4 +83,17 @@ fn shared_and_area_draws_follow_where_the_distribution_is_written() {
     assert_eq!(value("Black Country"), value("Greater Manchester"));
     // the area's own distribution: its own draw
     assert_ne!(value("Frimley"), value("Black Country"));
+}
+
+#[test]
+fn central_values_fix_every_uncertain_parameter() {
+    let sc = scenario::load("scenarios/baseline.toml".as_ref(), &[]).unwrap();
+    assert_eq!(sc.uncertain_keys().len(), 3);
+    let fixed = sc.with_sets(&sc.central_sets()).unwrap();
+    assert!(fixed.uncertain_keys().is_empty());
+    let d = fixed.draw(0, 5).unwrap();
+    assert!(d.values.is_empty());
+    // triangular(0.0021, 0.0053, 0.0080) has mean 0.0051333
+    let p = fixed.areas[0].gp_propensity.central();
+    assert!((p - 0.0154 / 3.0).abs() < 1e-12, "{p}");
 }

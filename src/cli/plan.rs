@@ -69,6 +69,11 @@ pub struct PlanArgs {
     /// starts the plan may give up (0.01 plans for 99% of them)
     #[arg(long, default_value_t = 0.01)]
     pub saturation: f64,
+    /// Plan for demand as expected: fix every uncertain parameter (referral
+    /// propensity, patience, ...) at its central value, so the confidence covers
+    /// chance variation only. The planned scenario keeps those values.
+    #[arg(long)]
+    pub central: bool,
     /// Points on each capacity curve
     #[arg(long, default_value_t = 10)]
     pub curve_points: usize,
@@ -165,7 +170,10 @@ pub fn run(args: PlanArgs) -> anyhow::Result<()> {
     if let Some(s) = args.seed {
         extra.push(format!("programme.seed={s}"));
     }
-    let sc = load(&args.scenario, &extra)?;
+    let mut sc = load(&args.scenario, &extra)?;
+    if args.central {
+        sc = sc.with_sets(&sc.central_sets())?;
+    }
     let n_areas = if opts.areas.is_empty() {
         sc.areas.len()
     } else {

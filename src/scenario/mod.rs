@@ -48,6 +48,31 @@ impl Scenario {
         build::build(merged)
     }
 
+    /// `key=value` overrides that fix every uncertain parameter at its central value
+    /// (the mean of its distribution), leaving only chance variation: for planning
+    /// "if demand is as expected". A distribution set in the defaults is fixed there;
+    /// an area's own, in the area.
+    pub fn central_sets(&self) -> Vec<String> {
+        let mut sets = Vec::new();
+        for a in &self.areas {
+            for p in a.params() {
+                if !p.is_uncertain() {
+                    continue;
+                }
+                let key = if p.shared {
+                    format!("defaults.{}", p.key)
+                } else {
+                    format!("{}.{}", source::join_key("areas", &a.name), p.key)
+                };
+                let set = format!("{key}={}", p.central());
+                if !sets.contains(&set) {
+                    sets.push(set);
+                }
+            }
+        }
+        sets
+    }
+
     /// The source note of a key (the comment beside it where it was set).
     pub fn note(&self, key: &str) -> Option<&str> {
         self.merged.origin_of(key).map(|o| o.note.as_str())

@@ -59,12 +59,12 @@ pub enum Value {
     Uniform(f64, f64),
     /// Triangular(min, mode, max).
     Triangular(f64, f64, f64),
-    /// Beta(alpha, beta) scaled to [min, max].
-    Beta(Beta<f64>, f64, f64),
+    /// Beta(alpha, beta) scaled to [min, max], and its mean.
+    Beta(Beta<f64>, f64, f64, f64),
     /// Normal(mean, sd) truncated to [min, max] (by redrawing).
     Normal(Normal<f64>, f64, f64),
-    /// Log-normal with the given distribution.
-    LogNormal(LogNormal<f64>),
+    /// Log-normal with the given distribution, and its mean.
+    LogNormal(LogNormal<f64>, f64),
     /// Gamma with the given distribution.
     Gamma(Gamma<f64>, f64),
 }
@@ -100,21 +100,16 @@ impl P {
         !matches!(self.value, Value::Fixed(_))
     }
 
-    /// The fixed value, or the mean of the distribution.
+    /// The fixed value, or the mean of the distribution (of the untruncated normal,
+    /// clamped to its range).
     pub fn central(&self) -> f64 {
         match &self.value {
             Value::Fixed(v) => *v,
             Value::Uniform(a, b) => (a + b) / 2.0,
             Value::Triangular(a, m, b) => (a + m + b) / 3.0,
-            Value::Beta(d, lo, hi) => {
-                let _ = d;
-                (lo + hi) / 2.0
-            }
-            Value::Normal(d, _, _) => d.mean(),
-            Value::LogNormal(d) => {
-                let _ = d;
-                f64::NAN
-            }
+            Value::Beta(_, _, _, mean) => *mean,
+            Value::Normal(d, lo, hi) => d.mean().clamp(*lo, *hi),
+            Value::LogNormal(_, mean) => *mean,
             Value::Gamma(_, mean) => *mean,
         }
     }
@@ -197,7 +192,7 @@ pub fn build(raw: &super::raw::RawParam, domain: Domain) -> Result<(Value, Strin
             inside(a, b, "beta")?;
             let d = Beta::new(*alpha, *beta).map_err(|e| format!("beta: {e}"))?;
             Ok((
-                Value::Beta(d, a, b),
+                Value::Beta(d, a, b, a + (b - a) * alpha / (alpha + beta)),
                 format!(
                     "beta({}, {}) on [{}, {}]",
                     fmt_num(*alpha),
@@ -250,6 +245,7 @@ pub fn build(raw: &super::raw::RawParam, domain: Domain) -> Result<(Value, Strin
                 Value::LogNormal(
                     LogNormal::new(mean.ln() - s2 / 2.0, s2.sqrt())
                         .map_err(|e| format!("lognormal: {e}"))?,
+                    *mean,
                 )
             };
             let name = if is_gamma { "gamma" } else { "lognormal" };
@@ -315,7 +311,7 @@ fn sample(v: &Value, rng: &mut Rng) -> f64 {
                 b - ((b - a) * (b - m) * (1.0 - u)).sqrt()
             }
         }
-        Value::Beta(d, a, b) => a + (b - a) * d.sample(rng),
+        Value::Beta(d, a, b, _) => a + (b - a) * d.sample(rng),
         Value::Normal(d, a, b) => {
             for _ in 0..10_000 {
                 let x = d.sample(rng);
@@ -325,7 +321,7 @@ fn sample(v: &Value, rng: &mut Rng) -> f64 {
             }
             d.mean().clamp(*a, *b)
         }
-        Value::LogNormal(d) => d.sample(rng),
+        Value::LogNormal(d, _) => d.sample(rng),
         Value::Gamma(d, _) => d.sample(rng),
     }
 }
