@@ -157,6 +157,11 @@ fn run_to(sc: &Scenario, threads: Option<usize>, out: &Path, quiet: bool) -> any
     dir.write("summary.json", &json::render(sc, &res))?;
     dir.write("area_month.csv", &csv_out::area_month(&res))?;
     dir.write("scenario.resolved.toml", sc.resolved_toml().as_bytes())?;
+    let page = workwell::report::html::render(sc, &res);
+    dir.write("report.html", &page.html)?;
+    for (name, svg) in &page.charts {
+        dir.write(name, svg)?;
+    }
     let path = dir
         .commit()
         .context("cannot move the output folder into place")?;

@@ -1,9 +1,15 @@
 //! Output: renderers are pure functions from results to bytes (JSON, CSV, text);
 //! [`output`] is the one place that writes files, atomically.
 
+pub mod charts;
+pub mod compare;
+pub mod constraint;
 pub mod csv_out;
+pub mod display;
+pub mod html;
 pub mod json;
 pub mod output;
+pub mod provenance;
 pub mod table;
 
 use crate::stats::Summary;

@@ -3,6 +3,7 @@
 //! and many give identical bytes.
 
 pub mod aggregate;
+pub mod compare;
 pub mod seeds;
 
 use rayon::prelude::*;

@@ -1,0 +1,1167 @@
+//! Charts as SVG, drawn with plotters' SVG backend. Each chart is a pure function
+//! from a small plain-data description to an SVG document (a `String`): the same data
+//! gives byte-identical SVG. The descriptions know nothing of runs or scenarios;
+//! [`super::html`] and [`super::compare`] build them from results.
+//!
+//! Charts are drawn 760 pixels wide, which prints at A4 width with text of about 11
+//! points; every chart has a title, axis titles with units, months shown as dates and
+//! a legend.
+
+use std::error::Error;
+use std::ops::Range;
+
+use plotters::coord::Shift;
+use plotters::coord::ranged1d::{KeyPointHint, NoDefaultFormatting, Ranged, ValueFormatter};
+use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
+
+use super::display::{self, Unit, esc, month_abbr, month_after, short};
+use crate::engine::YearMonth;
+use crate::stats::Summary;
+
+/// Width of every chart, pixels.
+pub const WIDTH: u32 = 760;
+
+const FAMILY: &str = "sans-serif";
+const TEXT: RGBColor = RGBColor(33, 33, 33);
+const MUTED: RGBColor = RGBColor(97, 97, 97);
+const GRID: RGBColor = RGBColor(224, 224, 224);
+const NO_DATA: RGBColor = RGBColor(238, 238, 238);
+const TARGET: RGBColor = RGBColor(198, 40, 40);
+/// Series colours, colour-blind safe (Okabe-Ito blue, orange, bluish green, purple).
+const SERIES: [RGBColor; 4] = [
+    RGBColor(0, 114, 178),
+    RGBColor(213, 94, 0),
+    RGBColor(0, 158, 115),
+    RGBColor(204, 121, 167),
+];
+
+type Res = Result<(), Box<dyn Error>>;
+type Area<'a> = DrawingArea<SVGBackend<'a>, Shift>;
+
+/// A font of `px` CSS pixels (plotters' SVG backend writes size / 1.24).
+fn font(px: f64) -> FontDesc<'static> {
+    (FAMILY, px * 1.24).into_font()
+}
+
+fn text_style(px: f64, color: RGBColor) -> TextStyle<'static> {
+    font(px).color(&color)
+}
+
+/// Estimated width in pixels of `s` at `px` (average glyph width of a sans-serif).
+fn text_width(s: &str, px: f64) -> i32 {
+    (s.chars().count() as f64 * px * 0.56).ceil() as i32
+}
+
+/// The distribution of one quantity across replications.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Band {
+    /// Mean.
+    pub mean: Option<f64>,
+    /// 5th percentile.
+    pub p05: Option<f64>,
+    /// 25th percentile.
+    pub p25: Option<f64>,
+    /// Median.
+    pub p50: Option<f64>,
+    /// 75th percentile.
+    pub p75: Option<f64>,
+    /// 95th percentile.
+    pub p95: Option<f64>,
+}
+
+impl Band {
+    /// From a summary across replications; the percentiles that make intervals are
+    /// left out with fewer than two values.
+    pub fn of(s: &Summary) -> Self {
+        let f = |x: Option<f64>| display::finite(x);
+        let intervals = s.count() >= 2;
+        let q = |p: f64| if intervals { f(s.quantile(p)) } else { None };
+        Self {
+            mean: f(s.mean()),
+            p05: q(0.05),
+            p25: q(0.25),
+            p50: f(s.quantile(0.5)),
+            p75: q(0.75),
+            p95: q(0.95),
+        }
+    }
+
+    /// The 90% interval (5th to 95th percentile).
+    pub fn i90(&self) -> Option<(f64, f64)> {
+        Some((self.p05?, self.p95?))
+    }
+
+    /// Multiplied by a constant.
+    pub fn scaled(&self, k: f64) -> Self {
+        let m = |x: Option<f64>| x.map(|v| v * k);
+        Self {
+            mean: m(self.mean),
+            p05: m(self.p05),
+            p25: m(self.p25),
+            p50: m(self.p50),
+            p75: m(self.p75),
+            p95: m(self.p95),
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------
+// Axes
+
+/// A linear axis whose tick marks are chosen here (calendar-aligned months, nice
+/// numbers, categories), not by plotters.
+#[derive(Debug, Clone)]
+struct Ticked {
+    lo: f64,
+    hi: f64,
+    ticks: Vec<f64>,
+}
+
+impl Ranged for Ticked {
+    type FormatOption = NoDefaultFormatting;
+    type ValueType = f64;
+
+    fn map(&self, v: &f64, limit: (i32, i32)) -> i32 {
+        let f = (v - self.lo) / (self.hi - self.lo);
+        limit.0 + (f64::from(limit.1 - limit.0) * f).round() as i32
+    }
+
+    fn key_points<H: KeyPointHint>(&self, hint: H) -> Vec<f64> {
+        if hint.max_num_points() == 0 {
+            Vec::new()
+        } else {
+            self.ticks.clone()
+        }
+    }
+
+    fn range(&self) -> Range<f64> {
+        self.lo..self.hi
+    }
+}
+
+impl ValueFormatter<f64> for Ticked {
+    fn format(v: &f64) -> String {
+        display::dec(*v, 1)
+    }
+}
+
+/// Nice tick step for a span divided into about `n` parts.
+fn nice_step(span: f64, n: usize) -> f64 {
+    let raw = span / n.max(1) as f64;
+    let mag = 10f64.powf(raw.log10().floor());
+    let r = raw / mag;
+    let m = if r <= 1.0 {
+        1.0
+    } else if r <= 2.0 {
+        2.0
+    } else if r <= 2.5 {
+        2.5
+    } else if r <= 5.0 {
+        5.0
+    } else {
+        10.0
+    };
+    m * mag
+}
+
+/// A numeric axis covering `[lo, hi]` with about `n` nice ticks; never empty or
+/// degenerate, whatever the data.
+fn nice_axis(lo: f64, hi: f64, n: usize) -> Ticked {
+    let (mut lo, mut hi) = (lo, hi);
+    if !lo.is_finite() || !hi.is_finite() {
+        lo = 0.0;
+        hi = 1.0;
+    }
+    if hi <= lo {
+        let pad = if lo.abs() > 0.0 { lo.abs() * 0.1 } else { 1.0 };
+        lo -= pad;
+        hi += pad;
+    }
+    let step = nice_step(hi - lo, n);
+    let lo = (lo / step).floor() * step;
+    let hi = (hi / step).ceil() * step;
+    let k = ((hi - lo) / step).round() as usize;
+    let ticks = (0..=k).map(|i| lo + i as f64 * step).collect();
+    Ticked { lo, hi, ticks }
+}
+
+/// Tick label for a value on an axis in `unit`, with the precision the step needs.
+fn tick_label(v: f64, unit: Unit, step: f64) -> String {
+    let v = if v.abs() < step * 1e-9 { 0.0 } else { v };
+    let places = |s: f64| {
+        if s >= 1.0 {
+            0
+        } else {
+            (-s.log10()).ceil().max(0.0) as usize
+        }
+    };
+    match unit {
+        Unit::Percent | Unit::Points => {
+            let p = places(step * 100.0);
+            if unit == Unit::Points {
+                display::dec(v * 100.0, p)
+            } else {
+                format!("{}%", display::dec(v * 100.0, p))
+            }
+        }
+        Unit::Gbp => format!("£{}", display::dec(v, places(step))),
+        _ => display::dec(v, places(step)),
+    }
+}
+
+fn step_of(t: &Ticked) -> f64 {
+    if t.ticks.len() >= 2 {
+        t.ticks[1] - t.ticks[0]
+    } else {
+        t.hi - t.lo
+    }
+}
+
+/// A month axis over `n` months: value `k` is the first day of month `k`, so month
+/// `i` spans `[i, i + 1]`. Ticks fall on calendar-aligned month starts (every month,
+/// quarter, half year or year, whichever gives at most `max_ticks`).
+fn month_axis(first: YearMonth, n: usize, max_ticks: usize) -> Ticked {
+    let n = n.max(1);
+    let step = [1usize, 3, 6, 12, 24]
+        .into_iter()
+        .find(|s| n / s < max_ticks.max(2))
+        .unwrap_or(24);
+    let ticks = (0..=n)
+        .filter(|&k| {
+            let m = month_after(first, k);
+            (usize::from(m.month) - 1) % step.min(12) == 0 && (step <= 12 || m.year % 2 == 0)
+        })
+        .map(|k| k as f64)
+        .collect();
+    Ticked {
+        lo: 0.0,
+        hi: n as f64,
+        ticks,
+    }
+}
+
+fn month_tick(first: YearMonth, v: f64) -> String {
+    display::month(month_after(first, v.round().max(0.0) as usize))
+}
+
+/// Rows top to bottom: row `i` of `n` sits at value `n - 1 - i`.
+fn category_axis(n: usize) -> Ticked {
+    Ticked {
+        lo: -0.6,
+        hi: n.max(1) as f64 - 0.4,
+        ticks: (0..n).map(|i| i as f64).collect(),
+    }
+}
+
+// ---------------------------------------------------------------------------------
+// Drawing helpers
+
+/// Renders a chart into a string; on any drawing error returns a small SVG saying
+/// so instead of panicking.
+fn render(w: u32, h: u32, title: &str, draw: impl FnOnce(&Area<'_>) -> Res) -> String {
+    let mut buf = String::new();
+    let result = {
+        let root = SVGBackend::with_string(&mut buf, (w, h)).into_drawing_area();
+        let r = root
+            .fill(&WHITE)
+            .map_err(|e| -> Box<dyn Error> { Box::new(e) })
+            .and_then(|_| draw(&root));
+        r.and_then(|_| {
+            root.present()
+                .map_err(|e| -> Box<dyn Error> { Box::new(e) })
+        })
+    };
+    match result {
+        Ok(()) => with_title(buf, title),
+        Err(e) => format!(
+            "<svg width=\"{w}\" height=\"60\" viewBox=\"0 0 {w} 60\" xmlns=\"http://www.w3.org/2000/svg\">\n<title>{t}</title>\n<text x=\"10\" y=\"30\" font-family=\"{FAMILY}\" font-size=\"14\">The chart \u{201c}{t}\u{201d} could not be drawn: {m}</text>\n</svg>\n",
+            t = esc(title),
+            m = esc(&e.to_string())
+        ),
+    }
+}
+
+/// Inserts an accessible `<title>` as the first child of the `<svg>` element.
+fn with_title(svg: String, title: &str) -> String {
+    match svg.find(">\n") {
+        Some(i) if svg.starts_with("<svg") => {
+            let mut out = String::with_capacity(svg.len() + title.len() + 20);
+            out.push_str(&svg[..i + 2]);
+            out.push_str(&format!("<title>{}</title>\n", esc(title)));
+            out.push_str(&svg[i + 2..]);
+            out
+        }
+        _ => svg,
+    }
+}
+
+fn title_area<'a>(
+    root: &Area<'a>,
+    title: &str,
+    subtitle: &str,
+) -> Result<Area<'a>, Box<dyn Error>> {
+    let h = if subtitle.is_empty() { 34 } else { 54 };
+    let (top, rest) = root.split_vertically(h);
+    top.draw(&Text::new(
+        title.to_string(),
+        (12, 8),
+        text_style(16.0, TEXT).pos(Pos::new(HPos::Left, VPos::Top)),
+    ))?;
+    if !subtitle.is_empty() {
+        top.draw(&Text::new(
+            subtitle.to_string(),
+            (12, 31),
+            text_style(12.0, MUTED).pos(Pos::new(HPos::Left, VPos::Top)),
+        ))?;
+    }
+    Ok(rest)
+}
+
+/// What a legend entry looks like.
+#[derive(Debug, Clone, Copy)]
+enum Key {
+    Line(RGBColor),
+    Dashed(RGBColor),
+    Fill(RGBColor, f64),
+    Whisker(RGBColor),
+    Tick(RGBColor),
+}
+
+/// Draws a one-line legend in a strip of `area` starting at `(x, y)`.
+fn legend(area: &Area<'_>, x: i32, y: i32, items: &[(Key, String)]) -> Res {
+    let mut x = x;
+    for (key, label) in items {
+        let (cx, cy) = (x, y);
+        match *key {
+            Key::Line(c) => {
+                area.draw(&PathElement::new(
+                    vec![(cx, cy), (cx + 22, cy)],
+                    c.stroke_width(3),
+                ))?;
+            }
+            Key::Dashed(c) => {
+                area.draw(&PathElement::new(
+                    vec![(cx, cy), (cx + 8, cy)],
+                    c.stroke_width(2),
+                ))?;
+                area.draw(&PathElement::new(
+                    vec![(cx + 13, cy), (cx + 22, cy)],
+                    c.stroke_width(2),
+                ))?;
+            }
+            Key::Fill(c, a) => {
+                area.draw(&Rectangle::new(
+                    [(cx, cy - 7), (cx + 22, cy + 7)],
+                    c.mix(a).filled(),
+                ))?;
+            }
+            Key::Whisker(c) => {
+                area.draw(&PathElement::new(
+                    vec![(cx, cy), (cx + 22, cy)],
+                    c.stroke_width(2),
+                ))?;
+                for e in [cx, cx + 22] {
+                    area.draw(&PathElement::new(
+                        vec![(e, cy - 5), (e, cy + 5)],
+                        c.stroke_width(2),
+                    ))?;
+                }
+            }
+            Key::Tick(c) => {
+                area.draw(&Rectangle::new(
+                    [(cx + 9, cy - 8), (cx + 13, cy + 8)],
+                    c.filled(),
+                ))?;
+            }
+        }
+        area.draw(&Text::new(
+            label.clone(),
+            (cx + 28, cy),
+            text_style(12.0, TEXT).pos(Pos::new(HPos::Left, VPos::Center)),
+        ))?;
+        x += 28 + text_width(label, 12.0) + 18;
+    }
+    Ok(())
+}
+
+fn band_polygon(
+    lower: &[(f64, Option<f64>)],
+    upper: &[(f64, Option<f64>)],
+) -> Option<Vec<(f64, f64)>> {
+    let mut pts = Vec::with_capacity(lower.len() * 2);
+    for (x, y) in upper {
+        pts.push((*x, (*y)?));
+    }
+    for (x, y) in lower.iter().rev() {
+        pts.push((*x, (*y)?));
+    }
+    (pts.len() >= 4).then_some(pts)
+}
+
+fn max_of(values: impl IntoIterator<Item = Option<f64>>) -> Option<f64> {
+    values
+        .into_iter()
+        .flatten()
+        .filter(|v| v.is_finite())
+        .fold(None, |m: Option<f64>, v| Some(m.map_or(v, |m| m.max(v))))
+}
+
+fn min_of(values: impl IntoIterator<Item = Option<f64>>) -> Option<f64> {
+    values
+        .into_iter()
+        .flatten()
+        .filter(|v| v.is_finite())
+        .fold(None, |m: Option<f64>, v| Some(m.map_or(v, |m| m.min(v))))
+}
+
+// ---------------------------------------------------------------------------------
+// Fan chart
+
+/// A fan chart of a cumulative quantity by month, with 50% and 90% bands and a
+/// target line.
+#[derive(Debug, Clone)]
+pub struct Fan {
+    /// Chart title.
+    pub title: String,
+    /// Line under the title.
+    pub subtitle: String,
+    /// Y axis title with units.
+    pub y_label: String,
+    /// The months; value `i` is at the end of month `i`.
+    pub months: Vec<YearMonth>,
+    /// The distribution at the end of each month.
+    pub bands: Vec<Band>,
+    /// Value at the start of the first month (0 for cumulative starts).
+    pub origin: Option<f64>,
+    /// Target line, if any.
+    pub target: Option<f64>,
+}
+
+/// Draws a [`Fan`].
+pub fn fan(f: &Fan) -> String {
+    render(WIDTH, 460, &f.title, |root| {
+        let area = title_area(root, &f.title, &f.subtitle)?;
+        let (leg, plot) = area.split_vertically(30);
+        let first = f.months.first().copied().unwrap_or(YearMonth {
+            year: 2000,
+            month: 1,
+        });
+        let n = f.months.len();
+        let top = max_of(
+            f.bands
+                .iter()
+                .flat_map(|b| [b.p95, b.p50, b.mean])
+                .chain([f.target, f.origin]),
+        )
+        .unwrap_or(1.0);
+        let y = nice_axis(0.0, top * 1.04, 7);
+        let ystep = step_of(&y);
+        let x = month_axis(first, n, 8);
+        let mut chart = ChartBuilder::on(&plot)
+            .margin_left(12)
+            .margin_right(28)
+            .margin_bottom(6)
+            .x_label_area_size(46)
+            .y_label_area_size(84)
+            .build_cartesian_2d(x, y)?;
+        let xf = |v: &f64| month_tick(first, *v);
+        let yf = |v: &f64| tick_label(*v, Unit::Count, ystep);
+        chart
+            .configure_mesh()
+            .x_desc("Date (ticks at the first day of the month)")
+            .y_desc(f.y_label.as_str())
+            .x_label_formatter(&xf)
+            .y_label_formatter(&yf)
+            .bold_line_style(GRID)
+            .max_light_lines(0)
+            .label_style(text_style(12.0, TEXT))
+            .axis_desc_style(text_style(13.0, TEXT))
+            .draw()?;
+        let series = |sel: fn(&Band) -> Option<f64>| -> Vec<(f64, Option<f64>)> {
+            let mut v: Vec<(f64, Option<f64>)> = Vec::with_capacity(n + 1);
+            if f.origin.is_some() {
+                v.push((0.0, f.origin));
+            }
+            v.extend(
+                f.bands
+                    .iter()
+                    .enumerate()
+                    .map(|(i, b)| ((i + 1) as f64, sel(b))),
+            );
+            v
+        };
+        let blue = SERIES[0];
+        let mut items = Vec::new();
+        if let Some(p) = band_polygon(&series(|b| b.p05), &series(|b| b.p95)) {
+            chart.draw_series(std::iter::once(Polygon::new(p, blue.mix(0.18).filled())))?;
+            items.push((Key::Fill(blue, 0.18), "90% interval".to_string()));
+        }
+        if let Some(p) = band_polygon(&series(|b| b.p25), &series(|b| b.p75)) {
+            chart.draw_series(std::iter::once(Polygon::new(p, blue.mix(0.38).filled())))?;
+            items.push((Key::Fill(blue, 0.38), "50% interval".to_string()));
+        }
+        let median: Vec<(f64, f64)> = series(|b| b.p50)
+            .into_iter()
+            .filter_map(|(x, y)| Some((x, y?)))
+            .collect();
+        chart.draw_series(LineSeries::new(median, blue.stroke_width(3)))?;
+        items.insert(0, (Key::Line(blue), "Median".to_string()));
+        if let Some(t) = f.target {
+            chart.draw_series(DashedLineSeries::new(
+                vec![(0.0, t), (n.max(1) as f64, t)],
+                10,
+                6,
+                TARGET.stroke_width(2),
+            ))?;
+            chart.draw_series(std::iter::once(Text::new(
+                format!("Target {}", display::int(t)),
+                (0.2, t),
+                text_style(12.0, TARGET).pos(Pos::new(HPos::Left, VPos::Bottom)),
+            )))?;
+            items.push((Key::Dashed(TARGET), "Target".to_string()));
+        }
+        legend(&leg, 100, 14, &items)?;
+        Ok(())
+    })
+}
+
+// ---------------------------------------------------------------------------------
+// Dot-and-whisker rows
+
+/// One estimate with an optional interval.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Point {
+    /// The estimate (mean or median).
+    pub mid: f64,
+    /// Interval, if available.
+    pub interval: Option<(f64, f64)>,
+}
+
+/// One row of a [`Dots`] chart.
+#[derive(Debug, Clone)]
+pub struct DotRow {
+    /// Row label (an area).
+    pub label: String,
+    /// One point per series (`None` where not available).
+    pub points: Vec<Option<Point>>,
+    /// A marker such as the target, if any.
+    pub marker: Option<f64>,
+    /// Drawn in bold (e.g. the programme total).
+    pub emphasis: bool,
+}
+
+/// Horizontal dot-and-whisker rows, one per area: estimates with intervals and an
+/// optional marker per row.
+#[derive(Debug, Clone)]
+pub struct Dots {
+    /// Chart title.
+    pub title: String,
+    /// Line under the title.
+    pub subtitle: String,
+    /// X axis title with units.
+    pub x_label: String,
+    /// How x values are written.
+    pub unit: Unit,
+    /// Legend names of the series.
+    pub series: Vec<String>,
+    /// Legend name of the marker, if rows have one.
+    pub marker: Option<String>,
+    /// Draw a vertical line at zero (for differences).
+    pub zero_line: bool,
+    /// The rows, top to bottom.
+    pub rows: Vec<DotRow>,
+}
+
+/// Draws a [`Dots`] chart.
+pub fn dots(d: &Dots) -> String {
+    let n = d.rows.len();
+    let ns = d.series.len().max(1);
+    let row_h = if ns > 1 { 30 } else { 24 };
+    let h = 54 + 30 + n as u32 * row_h + 64;
+    render(WIDTH, h, &d.title, |root| {
+        let area = title_area(root, &d.title, &d.subtitle)?;
+        let (leg, plot) = area.split_vertically(30);
+        let labels: Vec<String> = d.rows.iter().map(|r| short(&r.label, 34)).collect();
+        let label_w = labels
+            .iter()
+            .map(|l| text_width(l, 12.0))
+            .max()
+            .unwrap_or(40)
+            .clamp(40, 250)
+            + 14;
+        let values = d.rows.iter().flat_map(|r| {
+            r.points
+                .iter()
+                .flat_map(|p| {
+                    let p = p.as_ref();
+                    [
+                        p.map(|p| p.mid),
+                        p.and_then(|p| p.interval.map(|i| i.0)),
+                        p.and_then(|p| p.interval.map(|i| i.1)),
+                    ]
+                })
+                .chain([r.marker])
+                .collect::<Vec<_>>()
+        });
+        let vals: Vec<Option<f64>> = values.collect();
+        let mut lo = min_of(vals.iter().copied()).unwrap_or(0.0);
+        let mut hi = max_of(vals.iter().copied()).unwrap_or(1.0);
+        if d.zero_line || lo >= 0.0 {
+            lo = lo.min(0.0);
+            hi = hi.max(0.0);
+        }
+        let pad = (hi - lo).abs() * 0.04;
+        let x = nice_axis(if lo < 0.0 { lo - pad } else { lo }, hi + pad, 7);
+        let xstep = step_of(&x);
+        let y = category_axis(n);
+        let mut chart = ChartBuilder::on(&plot)
+            .margin_left(12)
+            .margin_right(28)
+            .margin_bottom(6)
+            .x_label_area_size(46)
+            .y_label_area_size(label_w)
+            .build_cartesian_2d(x.clone(), y)?;
+        let xf = |v: &f64| tick_label(*v, d.unit, xstep);
+        let yf = |v: &f64| {
+            let i = n as i64 - 1 - v.round() as i64;
+            usize::try_from(i)
+                .ok()
+                .and_then(|i| labels.get(i))
+                .cloned()
+                .unwrap_or_default()
+        };
+        chart
+            .configure_mesh()
+            .x_desc(d.x_label.as_str())
+            .x_label_formatter(&xf)
+            .y_label_formatter(&yf)
+            .bold_line_style(GRID)
+            .max_light_lines(0)
+            .label_style(text_style(12.0, TEXT))
+            .axis_desc_style(text_style(13.0, TEXT))
+            .draw()?;
+        if d.zero_line {
+            chart.draw_series(std::iter::once(PathElement::new(
+                vec![(0.0, -0.6), (0.0, n as f64 - 0.4)],
+                MUTED.stroke_width(2),
+            )))?;
+        }
+        let offset = |s: usize| -> f64 {
+            if ns == 1 {
+                0.0
+            } else {
+                0.22 - 0.44 * s as f64 / (ns - 1) as f64
+            }
+        };
+        for (i, r) in d.rows.iter().enumerate() {
+            let yc = (n - 1 - i) as f64;
+            if let Some(m) = r.marker {
+                chart.draw_series(std::iter::once(PathElement::new(
+                    vec![(m, yc - 0.36), (m, yc + 0.36)],
+                    TARGET.stroke_width(4),
+                )))?;
+            }
+            for (s, p) in r.points.iter().enumerate() {
+                let Some(p) = p else { continue };
+                let c = SERIES[s % SERIES.len()];
+                let yy = yc + offset(s);
+                let width = if r.emphasis { 3 } else { 2 };
+                if let Some((a, b)) = p.interval {
+                    chart.draw_series(std::iter::once(PathElement::new(
+                        vec![(a, yy), (b, yy)],
+                        c.stroke_width(width),
+                    )))?;
+                    for e in [a, b] {
+                        chart.draw_series(std::iter::once(PathElement::new(
+                            vec![(e, yy - 0.12), (e, yy + 0.12)],
+                            c.stroke_width(width),
+                        )))?;
+                    }
+                }
+                let radius = if r.emphasis { 6 } else { 5 };
+                chart.draw_series(std::iter::once(Circle::new(
+                    (p.mid, yy),
+                    radius,
+                    c.filled(),
+                )))?;
+            }
+        }
+        let mut items: Vec<(Key, String)> = d
+            .series
+            .iter()
+            .enumerate()
+            .map(|(s, name)| {
+                let c = SERIES[s % SERIES.len()];
+                (Key::Whisker(c), name.clone())
+            })
+            .collect();
+        if let Some(m) = &d.marker
+            && d.rows.iter().any(|r| r.marker.is_some())
+        {
+            items.push((Key::Tick(TARGET), m.clone()));
+        }
+        legend(&leg, 12, 14, &items)?;
+        Ok(())
+    })
+}
+
+// ---------------------------------------------------------------------------------
+// Small multiples
+
+/// One panel of a [`Multiples`] chart.
+#[derive(Debug, Clone)]
+pub struct Panel {
+    /// Panel title (an area).
+    pub title: String,
+    /// Per series, per month.
+    pub series: Vec<Vec<Band>>,
+}
+
+/// Small multiples: one panel per area, monthly series with their 90% bands, each
+/// panel on its own scale.
+#[derive(Debug, Clone)]
+pub struct Multiples {
+    /// Chart title.
+    pub title: String,
+    /// Line under the title.
+    pub subtitle: String,
+    /// The months.
+    pub months: Vec<YearMonth>,
+    /// Legend names of the series.
+    pub series: Vec<String>,
+    /// The panels.
+    pub panels: Vec<Panel>,
+}
+
+/// Panels per row in [`multiples`].
+pub const PANEL_COLUMNS: usize = 3;
+
+/// Draws a [`Multiples`] chart.
+pub fn multiples(m: &Multiples) -> String {
+    let rows = m.panels.len().div_ceil(PANEL_COLUMNS).max(1);
+    let panel_h = 180u32;
+    let h = 54 + 30 + rows as u32 * panel_h + 8;
+    render(WIDTH, h, &m.title, |root| {
+        let area = title_area(root, &m.title, &m.subtitle)?;
+        let (leg, grid) = area.split_vertically(30);
+        let mut items = Vec::new();
+        for (s, name) in m.series.iter().enumerate() {
+            let c = SERIES[s % SERIES.len()];
+            items.push((Key::Line(c), name.clone()));
+        }
+        items.push((Key::Fill(MUTED, 0.2), "90% interval (shaded)".to_string()));
+        legend(&leg, 12, 14, &items)?;
+        let (grid, _) = grid.split_vertically(rows as u32 * panel_h);
+        let cells = grid.split_evenly((rows, PANEL_COLUMNS));
+        let first = m.months.first().copied().unwrap_or(YearMonth {
+            year: 2000,
+            month: 1,
+        });
+        let n = m.months.len();
+        for (p, cell) in m.panels.iter().zip(cells.iter()) {
+            let top = max_of(
+                p.series
+                    .iter()
+                    .flat_map(|s| s.iter().flat_map(|b| [b.p95, b.mean])),
+            )
+            .unwrap_or(1.0);
+            let y = nice_axis(0.0, top * 1.05, 3);
+            let ystep = step_of(&y);
+            let x = month_axis(first, n, 3);
+            let mut chart = ChartBuilder::on(cell)
+                .caption(short(&p.title, 36), text_style(12.0, TEXT))
+                .margin(6)
+                .margin_right(14)
+                .x_label_area_size(22)
+                .y_label_area_size(44)
+                .build_cartesian_2d(x, y)?;
+            let xf = |v: &f64| month_tick(first, *v);
+            let yf = |v: &f64| tick_label(*v, Unit::Count, ystep);
+            chart
+                .configure_mesh()
+                .x_label_formatter(&xf)
+                .y_label_formatter(&yf)
+                .bold_line_style(GRID)
+                .max_light_lines(0)
+                .label_style(text_style(10.0, TEXT))
+                .draw()?;
+            for (s, bands) in p.series.iter().enumerate() {
+                let c = SERIES[s % SERIES.len()];
+                let at = |sel: fn(&Band) -> Option<f64>| -> Vec<(f64, Option<f64>)> {
+                    bands
+                        .iter()
+                        .enumerate()
+                        .map(|(i, b)| (i as f64 + 0.5, sel(b)))
+                        .collect()
+                };
+                if let Some(poly) = band_polygon(&at(|b| b.p05), &at(|b| b.p95)) {
+                    chart.draw_series(std::iter::once(Polygon::new(poly, c.mix(0.2).filled())))?;
+                }
+                let line: Vec<(f64, f64)> = at(|b| b.mean)
+                    .into_iter()
+                    .filter_map(|(x, y)| Some((x, y?)))
+                    .collect();
+                chart.draw_series(LineSeries::new(line, c.stroke_width(2)))?;
+            }
+        }
+        Ok(())
+    })
+}
+
+// ---------------------------------------------------------------------------------
+// Heatmap
+
+/// How heatmap values are coloured and written.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Scale {
+    /// A share from 0 to 1 (utilisation), written as a percentage; values at or above
+    /// the threshold are marked as near full.
+    Share {
+        /// Near-full threshold.
+        near_full: f64,
+    },
+    /// Days from 0 to the given maximum, written with no decimals.
+    Days {
+        /// Top of the colour scale.
+        max: f64,
+    },
+}
+
+/// An area x month heatmap with the value written in each cell.
+#[derive(Debug, Clone)]
+pub struct Heatmap {
+    /// Chart title.
+    pub title: String,
+    /// Line under the title.
+    pub subtitle: String,
+    /// Row labels (areas).
+    pub rows: Vec<String>,
+    /// The months (columns).
+    pub months: Vec<YearMonth>,
+    /// `values[row][month]`; `None` shows as "no data".
+    pub values: Vec<Vec<Option<f64>>>,
+    /// Colour scale.
+    pub scale: Scale,
+}
+
+fn lerp(a: RGBColor, b: RGBColor, t: f64) -> RGBColor {
+    let c = |x: u8, y: u8| (f64::from(x) + (f64::from(y) - f64::from(x)) * t).round() as u8;
+    RGBColor(c(a.0, b.0), c(a.1, b.1), c(a.2, b.2))
+}
+
+fn ramp(stops: &[(f64, RGBColor)], t: f64) -> RGBColor {
+    let t = t.clamp(0.0, 1.0);
+    for w in stops.windows(2) {
+        let ((t0, c0), (t1, c1)) = (w[0], w[1]);
+        if t <= t1 {
+            return lerp(c0, c1, if t1 > t0 { (t - t0) / (t1 - t0) } else { 0.0 });
+        }
+    }
+    stops.last().map_or(WHITE, |s| s.1)
+}
+
+/// Colour of a heatmap value (sequential, light = low).
+fn heat_colour(scale: Scale, v: f64) -> RGBColor {
+    match scale {
+        Scale::Share { .. } => ramp(
+            &[
+                (0.0, RGBColor(255, 255, 217)),
+                (0.5, RGBColor(254, 217, 118)),
+                (0.75, RGBColor(253, 141, 60)),
+                (0.9, RGBColor(227, 26, 28)),
+                (1.0, RGBColor(128, 0, 38)),
+            ],
+            v,
+        ),
+        Scale::Days { max } => ramp(
+            &[
+                (0.0, RGBColor(247, 251, 255)),
+                (0.5, RGBColor(107, 174, 214)),
+                (1.0, RGBColor(8, 48, 107)),
+            ],
+            if max > 0.0 { v / max } else { 0.0 },
+        ),
+    }
+}
+
+fn ink_on(bg: RGBColor) -> RGBColor {
+    let l = 0.2126 * f64::from(bg.0) + 0.7152 * f64::from(bg.1) + 0.0722 * f64::from(bg.2);
+    if l < 140.0 { WHITE } else { TEXT }
+}
+
+fn cell_text(scale: Scale, v: f64) -> String {
+    match scale {
+        Scale::Share { .. } => format!("{:.0}", v * 100.0),
+        Scale::Days { .. } => format!("{v:.0}"),
+    }
+}
+
+/// Draws a [`Heatmap`].
+pub fn heatmap(hm: &Heatmap) -> String {
+    let n_rows = hm.rows.len();
+    let n_cols = hm.months.len().max(1);
+    let row_h = 20i32;
+    let header_h = 34i32;
+    let h = 54 + header_h + n_rows as i32 * row_h + 56;
+    render(WIDTH, h as u32, &hm.title, |root| {
+        let area = title_area(root, &hm.title, &hm.subtitle)?;
+        let labels: Vec<String> = hm.rows.iter().map(|r| short(r, 34)).collect();
+        let left = labels
+            .iter()
+            .map(|l| text_width(l, 11.0))
+            .max()
+            .unwrap_or(40)
+            .clamp(40, 240)
+            + 20;
+        let right = WIDTH as i32 - 12;
+        let cw = f64::from(right - left) / n_cols as f64;
+        let x_of = |c: usize| left + (c as f64 * cw).round() as i32;
+        let top = header_h;
+        // column headers: month names, and the year at January and the first column
+        let abbr_px = if cw >= 24.0 { 10.0 } else { 9.0 };
+        for (c, m) in hm.months.iter().enumerate() {
+            let name = if cw >= 24.0 {
+                month_abbr(*m).to_string()
+            } else {
+                month_abbr(*m)
+                    .chars()
+                    .next()
+                    .map(String::from)
+                    .unwrap_or_default()
+            };
+            let xc = (x_of(c) + x_of(c + 1)) / 2;
+            area.draw(&Text::new(
+                name,
+                (xc, top - 4),
+                text_style(abbr_px, TEXT).pos(Pos::new(HPos::Center, VPos::Bottom)),
+            ))?;
+            if c == 0 || m.month == 1 {
+                area.draw(&Text::new(
+                    m.year.to_string(),
+                    (x_of(c) + 1, top - 20),
+                    text_style(10.0, MUTED).pos(Pos::new(HPos::Left, VPos::Bottom)),
+                ))?;
+                if c > 0 {
+                    area.draw(&PathElement::new(
+                        vec![(x_of(c), top - 30), (x_of(c), top + n_rows as i32 * row_h)],
+                        MUTED.stroke_width(1),
+                    ))?;
+                }
+            }
+        }
+        for (r, label) in labels.iter().enumerate() {
+            let y0 = top + r as i32 * row_h;
+            area.draw(&Text::new(
+                label.clone(),
+                (left - 8, y0 + row_h / 2),
+                text_style(11.0, TEXT).pos(Pos::new(HPos::Right, VPos::Center)),
+            ))?;
+            for c in 0..n_cols {
+                let v = hm
+                    .values
+                    .get(r)
+                    .and_then(|row| row.get(c))
+                    .copied()
+                    .flatten()
+                    .filter(|v| v.is_finite());
+                let bg = v.map_or(NO_DATA, |v| heat_colour(hm.scale, v));
+                area.draw(&Rectangle::new(
+                    [(x_of(c) + 1, y0 + 1), (x_of(c + 1) - 1, y0 + row_h - 1)],
+                    bg.filled(),
+                ))?;
+                let t = v.map_or_else(|| "–".to_string(), |v| cell_text(hm.scale, v));
+                if text_width(&t, 10.0) < (cw as i32) - 2 {
+                    area.draw(&Text::new(
+                        t,
+                        ((x_of(c) + x_of(c + 1)) / 2, y0 + row_h / 2),
+                        text_style(10.0, v.map_or(MUTED, |_| ink_on(bg)))
+                            .pos(Pos::new(HPos::Center, VPos::Center)),
+                    ))?;
+                }
+            }
+        }
+        // colour key
+        let ky = top + n_rows as i32 * row_h + 22;
+        let (kx, kw) = (left, 320);
+        let steps = 48;
+        for i in 0..steps {
+            let t = (f64::from(i) + 0.5) / f64::from(steps);
+            let v = match hm.scale {
+                Scale::Share { .. } => t,
+                Scale::Days { max } => t * max,
+            };
+            let x0 = kx + kw * i / steps;
+            let x1 = kx + kw * (i + 1) / steps;
+            area.draw(&Rectangle::new(
+                [(x0, ky), (x1, ky + 12)],
+                heat_colour(hm.scale, v).filled(),
+            ))?;
+        }
+        let (marks, unit): (Vec<(f64, String)>, &str) = match hm.scale {
+            Scale::Share { near_full } => (
+                vec![
+                    (0.0, "0%".into()),
+                    (0.5, "50%".into()),
+                    (near_full, format!("{:.0}%", near_full * 100.0)),
+                    (1.0, "100%".into()),
+                ],
+                "cell values in %",
+            ),
+            Scale::Days { max } => (
+                vec![
+                    (0.0, "0".into()),
+                    (0.5, format!("{:.0}", max / 2.0)),
+                    (1.0, format!("{max:.0}")),
+                ],
+                "cell values in days",
+            ),
+        };
+        for (t, label) in marks {
+            let x = kx + (f64::from(kw) * t).round() as i32;
+            area.draw(&PathElement::new(
+                vec![(x, ky + 12), (x, ky + 16)],
+                TEXT.stroke_width(1),
+            ))?;
+            area.draw(&Text::new(
+                label,
+                (x, ky + 17),
+                text_style(10.0, TEXT).pos(Pos::new(HPos::Center, VPos::Top)),
+            ))?;
+        }
+        area.draw(&Rectangle::new(
+            [(kx + kw + 24, ky), (kx + kw + 38, ky + 12)],
+            NO_DATA.filled(),
+        ))?;
+        area.draw(&Text::new(
+            format!("no data (–); {unit}"),
+            (kx + kw + 44, ky + 6),
+            text_style(11.0, TEXT).pos(Pos::new(HPos::Left, VPos::Center)),
+        ))?;
+        Ok(())
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn months(n: usize) -> Vec<YearMonth> {
+        (0..n)
+            .map(|k| {
+                month_after(
+                    YearMonth {
+                        year: 2024,
+                        month: 10,
+                    },
+                    k,
+                )
+            })
+            .collect()
+    }
+
+    fn band(v: f64) -> Band {
+        Band {
+            mean: Some(v),
+            p05: Some(v * 0.8),
+            p25: Some(v * 0.9),
+            p50: Some(v),
+            p75: Some(v * 1.1),
+            p95: Some(v * 1.2),
+        }
+    }
+
+    #[test]
+    fn nice_axes_are_never_degenerate() {
+        let a = nice_axis(0.0, 0.0, 5);
+        assert!(a.hi > a.lo && a.ticks.len() >= 2);
+        let a = nice_axis(f64::NAN, 3.0, 5);
+        assert!(a.hi > a.lo);
+        let a = nice_axis(0.0, 61234.0, 7);
+        assert_eq!(a.lo, 0.0);
+        assert!(a.hi >= 61234.0 && a.ticks.len() <= 9, "{a:?}");
+    }
+
+    #[test]
+    fn month_ticks_fall_on_quarters() {
+        let first = YearMonth {
+            year: 2024,
+            month: 10,
+        };
+        let a = month_axis(first, 18, 8);
+        let labels: Vec<String> = a.ticks.iter().map(|v| month_tick(first, *v)).collect();
+        assert_eq!(labels[0], "Oct 2024");
+        assert_eq!(labels[1], "Jan 2025");
+        assert!(labels.iter().all(|l| {
+            ["Jan", "Apr", "Jul", "Oct"]
+                .iter()
+                .any(|m| l.starts_with(m))
+        }));
+    }
+
+    #[test]
+    fn fan_chart_has_text_and_is_deterministic() {
+        let f = Fan {
+            title: "Cumulative starts".into(),
+            subtitle: "All areas".into(),
+            y_label: "Starts (cumulative)".into(),
+            months: months(18),
+            bands: (1..=18).map(|i| band(i as f64 * 3000.0)).collect(),
+            origin: Some(0.0),
+            target: Some(59000.0),
+        };
+        let a = fan(&f);
+        assert_eq!(a, fan(&f));
+        assert!(a.starts_with("<svg"));
+        assert!(a.contains("<title>Cumulative starts</title>"));
+        for s in [
+            "Oct 2024",
+            "Jan 2025",
+            "Target 59,000",
+            "90% interval",
+            "Median",
+        ] {
+            assert!(a.contains(s), "missing {s}");
+        }
+        assert!(a.contains("<polygon"));
+    }
+
+    #[test]
+    fn charts_survive_missing_values() {
+        let f = Fan {
+            title: "t".into(),
+            subtitle: String::new(),
+            y_label: "y".into(),
+            months: months(1),
+            bands: vec![Band::default()],
+            origin: Some(0.0),
+            target: None,
+        };
+        assert!(fan(&f).contains("<text"));
+        let d = Dots {
+            title: "d".into(),
+            subtitle: String::new(),
+            x_label: "x".into(),
+            unit: Unit::Count,
+            series: vec!["a".into()],
+            marker: None,
+            zero_line: true,
+            rows: vec![DotRow {
+                label: "only".into(),
+                points: vec![None],
+                marker: None,
+                emphasis: false,
+            }],
+        };
+        assert!(!dots(&d).contains("could not be drawn"));
+        let h = Heatmap {
+            title: "h".into(),
+            subtitle: String::new(),
+            rows: vec!["A".into()],
+            months: months(2),
+            values: vec![vec![None, Some(f64::NAN)]],
+            scale: Scale::Share { near_full: 0.9 },
+        };
+        assert!(heatmap(&h).contains("no data"));
+    }
+}

@@ -1,0 +1,515 @@
+//! Renderers of a scenario comparison: `compare.csv`, `compare.json`,
+//! `compare.html` with charts of the differences, and the table printed on stdout.
+//! Pure functions of a [`Comparison`].
+
+use std::fmt::Write;
+
+use serde_json::{Value, json};
+
+use super::charts::{self, DotRow, Dots, Point};
+use super::display::{self, NA, Unit, date, esc};
+use super::html::{Figures, Page, document};
+use crate::run::compare::{Comparison, Diff, MEASURES, REACHED, ScenarioDiff, measure_index};
+
+/// How a measure is written: its unit for values, and for differences.
+pub fn units(key: &str) -> (Unit, Unit) {
+    match key {
+        "referrals" | "starts" => (Unit::Count, Unit::Count),
+        "wait_mean_days" | "wait_p90_days" => (Unit::Days, Unit::Days),
+        "cost_per_start_gbp" => (Unit::Gbp, Unit::Gbp),
+        _ => (Unit::Percent, Unit::Points),
+    }
+}
+
+fn num(x: Option<f64>) -> Value {
+    match x {
+        Some(v) if v.is_finite() => json!(v),
+        _ => Value::Null,
+    }
+}
+
+fn pair(x: Option<(f64, f64)>) -> Value {
+    match x {
+        Some((a, b)) if a.is_finite() && b.is_finite() => json!([a, b]),
+        _ => Value::Null,
+    }
+}
+
+fn cell(x: Option<f64>) -> String {
+    match x {
+        Some(v) if v.is_finite() => format!("{v}"),
+        _ => String::new(),
+    }
+}
+
+/// Renders `compare.csv`: one row per compared scenario, entity and measure.
+pub fn csv(c: &Comparison) -> Vec<u8> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record([
+        "scenario",
+        "baseline",
+        "area",
+        "measure",
+        "comparable",
+        "baseline_mean",
+        "scenario_mean",
+        "difference",
+        "paired_ci95_low",
+        "paired_ci95_high",
+        "unpaired_ci95_low",
+        "unpaired_ci95_high",
+        "pairs",
+        "clear",
+        "note",
+    ])
+    .expect("in-memory CSV");
+    for v in &c.variants {
+        for e in &v.entities {
+            for (k, m) in MEASURES.iter().enumerate() {
+                let d = e.diffs.get(k).copied().unwrap_or_default();
+                w.write_record([
+                    v.name.clone(),
+                    c.base.clone(),
+                    e.name.clone(),
+                    m.key.to_string(),
+                    e.comparable.to_string(),
+                    cell(d.base),
+                    cell(d.other),
+                    cell(d.mean),
+                    cell(d.paired_ci.map(|x| x.0)),
+                    cell(d.paired_ci.map(|x| x.1)),
+                    cell(d.unpaired_ci.map(|x| x.0)),
+                    cell(d.unpaired_ci.map(|x| x.1)),
+                    d.pairs.to_string(),
+                    d.clear().map(|b| b.to_string()).unwrap_or_default(),
+                    e.note.clone().unwrap_or_default(),
+                ])
+                .expect("in-memory CSV");
+            }
+        }
+    }
+    w.into_inner().expect("writing to memory cannot fail")
+}
+
+fn diff_json(d: &Diff) -> Value {
+    json!({
+        "baseline_mean": num(d.base),
+        "scenario_mean": num(d.other),
+        "difference": num(d.mean),
+        "paired_ci95": pair(d.paired_ci),
+        "unpaired_ci95": pair(d.unpaired_ci),
+        "pairs": d.pairs,
+        "clear": d.clear(),
+    })
+}
+
+/// Renders `compare.json`.
+pub fn json(c: &Comparison) -> Vec<u8> {
+    let variants: Vec<Value> = c
+        .variants
+        .iter()
+        .map(|v| {
+            let entities: Vec<Value> = v
+                .entities
+                .iter()
+                .map(|e| {
+                    let mut metrics = serde_json::Map::new();
+                    for (k, m) in MEASURES.iter().enumerate() {
+                        if let Some(d) = e.diffs.get(k) {
+                            metrics.insert(m.key.to_string(), diff_json(d));
+                        }
+                    }
+                    json!({
+                        "name": e.name,
+                        "comparable": e.comparable,
+                        "note": e.note,
+                        "differences": Value::Object(metrics),
+                    })
+                })
+                .collect();
+            json!({
+                "name": v.name,
+                "description": v.description,
+                "file": v.file.display().to_string(),
+                "end": v.end.to_string(),
+                "paired": v.paired,
+                "notes": v.notes,
+                "entities": entities,
+            })
+        })
+        .collect();
+    let doc = json!({
+        "baseline": {
+            "name": c.base,
+            "description": c.base_description,
+            "file": c.base_file.display().to_string(),
+            "start": c.base_dates.0.to_string(),
+            "end": c.base_dates.1.to_string(),
+        },
+        "seed": c.seed,
+        "replications": c.replications,
+        "level": c.level,
+        "method": "Every scenario runs with the same seed and replications (common random numbers). difference = mean over replications of (scenario - baseline); paired_ci95 is the Student-t interval of that mean from the paired differences; unpaired_ci95 is Welch's interval treating the two samples as independent, for contrast. reached_target is 1 in a replication that reaches the entity's own target by its end date, so its difference is a change in probability. clear: the paired interval excludes zero.",
+        "variants": variants,
+    });
+    let mut out = serde_json::to_vec_pretty(&doc).expect("JSON of plain values");
+    out.push(b'\n');
+    out
+}
+
+fn diff_text(key: &str, d: Option<&Diff>) -> String {
+    let (_, du) = units(key);
+    match d {
+        Some(d) if d.unchanged() => "no change".to_string(),
+        Some(d) if d.mean.is_some() => {
+            let ci = d
+                .paired_ci
+                .or(d.unpaired_ci)
+                .map(|ci| format!(" [{}]", du.fmt_signed_interval(Some(ci))))
+                .unwrap_or_default();
+            format!("{}{}", du.fmt_signed(d.mean), ci)
+        }
+        _ => "-".to_string(),
+    }
+}
+
+/// The table printed on stdout: per compared scenario and entity, the differences
+/// in starts, 90th-percentile wait, caseload utilisation and probability of
+/// reaching the target, with 95% confidence intervals.
+pub fn table(c: &Comparison) -> String {
+    let mut s = String::new();
+    let keys = ["starts", "wait_p90_days", "caseload_utilisation", REACHED];
+    let heads = [
+        "area",
+        "starts",
+        "wait p90",
+        "caseload util",
+        "P(reach target)",
+    ];
+    let _ = writeln!(
+        s,
+        "{} replications, seed {}, common random numbers; difference = scenario - {} [paired 95% CI]",
+        c.replications, c.seed, c.base
+    );
+    for v in &c.variants {
+        let _ = writeln!(s, "\n{} - {}", v.name, c.base);
+        for n in &v.notes {
+            let _ = writeln!(s, "note: {n}");
+        }
+        // areas first, the programme last
+        let mut ents: Vec<&crate::run::compare::EntityDiff> = v.entities.iter().skip(1).collect();
+        ents.extend(v.entities.first());
+        let rows: Vec<Vec<String>> = ents
+            .iter()
+            .map(|e| {
+                let mut row = vec![display::short(&e.name, 36)];
+                if e.comparable {
+                    row.extend(
+                        keys.iter()
+                            .map(|k| diff_text(k, measure_index(k).and_then(|i| e.diffs.get(i)))),
+                    );
+                } else {
+                    row.push(format!(
+                        "not comparable: {}",
+                        e.note.clone().unwrap_or_default()
+                    ));
+                }
+                row
+            })
+            .collect();
+        let mut w: Vec<usize> = heads.iter().map(|h| h.chars().count()).collect();
+        for r in &rows {
+            w[0] = w[0].max(r[0].chars().count());
+        }
+        for r in rows.iter().filter(|r| r.len() == heads.len()) {
+            for (i, c) in r.iter().enumerate() {
+                w[i] = w[i].max(c.chars().count());
+            }
+        }
+        let line = |cells: &[String]| -> String {
+            let mut out = format!("{:<width$}", cells[0], width = w[0]);
+            for (i, c) in cells.iter().enumerate().skip(1) {
+                if cells.len() == heads.len() {
+                    let _ = write!(out, "  {:>width$}", c, width = w[i]);
+                } else {
+                    let _ = write!(out, "  {c}");
+                }
+            }
+            out
+        };
+        let heads: Vec<String> = heads.iter().map(|h| h.to_string()).collect();
+        let rule = "-".repeat(w.iter().sum::<usize>() + 2 * (w.len() - 1));
+        let _ = writeln!(s, "{}", line(&heads));
+        let _ = writeln!(s, "{rule}");
+        for (i, r) in rows.iter().enumerate() {
+            if i + 1 == rows.len() {
+                let _ = writeln!(s, "{rule}");
+            }
+            let _ = writeln!(s, "{}", line(r));
+        }
+    }
+    s
+}
+
+fn slug(s: &str) -> String {
+    s.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '-'
+            }
+        })
+        .collect()
+}
+
+fn diff_cell(key: &str, d: Option<&Diff>) -> String {
+    let (_, du) = units(key);
+    let Some(d) = d.filter(|d| d.mean.is_some()) else {
+        return format!("<td class=\"n\">{NA}</td>");
+    };
+    if d.unchanged() {
+        return "<td class=\"n note\">no change<span class=\"iv\">in any replication</span></td>"
+            .to_string();
+    }
+    let ci = d.paired_ci.or(d.unpaired_ci);
+    let class = match d.clear() {
+        Some(true) => " class=\"n clear\"",
+        _ => " class=\"n\"",
+    };
+    format!(
+        "<td{class}>{}<span class=\"iv\">{}</span></td>",
+        esc(&du.fmt_signed(d.mean)),
+        esc(&du.fmt_signed_interval(ci))
+    )
+}
+
+fn sentence(c: &Comparison, v: &ScenarioDiff, key: &str, what: &str) -> Option<String> {
+    let k = measure_index(key)?;
+    let d = v.entities.first()?.diffs.get(k)?;
+    let (u, du) = units(key);
+    d.mean?;
+    let verdict = match d.clear() {
+        _ if d.unchanged() => "it is the same in every replication",
+        Some(true) => {
+            "the interval excludes zero, so the change is clear at this number of replications"
+        }
+        Some(false) => {
+            "the interval includes zero, so this run cannot tell the change from no change"
+        }
+        None => "there are too few replications for an interval",
+    };
+    Some(format!(
+        "<li>{what}: {} in <code>{}</code> against {} in <code>{}</code>, a change of <b>{}</b> (95% CI {}); {verdict}.</li>",
+        esc(&u.fmt(d.other)),
+        esc(&v.name),
+        esc(&u.fmt(d.base)),
+        esc(&c.base),
+        esc(&du.fmt_signed(d.mean)),
+        esc(&du.fmt_signed_interval(d.paired_ci.or(d.unpaired_ci))),
+    ))
+}
+
+fn forest(c: &Comparison, v: &ScenarioDiff, key: &str, title: &str, x_label: &str) -> Dots {
+    let k = measure_index(key).unwrap_or(0);
+    let (_, du) = units(key);
+    let mut rows: Vec<DotRow> = Vec::new();
+    let mut ents: Vec<&crate::run::compare::EntityDiff> = v.entities.iter().skip(1).collect();
+    ents.extend(v.entities.first());
+    for (i, e) in ents.iter().enumerate() {
+        let d = e.diffs.get(k);
+        let pt = |ci: Option<(f64, f64)>| {
+            d.and_then(|d| d.mean).map(|m| Point {
+                mid: m,
+                interval: ci,
+            })
+        };
+        rows.push(DotRow {
+            label: if e.comparable {
+                e.name.clone()
+            } else {
+                format!("{} (not comparable)", e.name)
+            },
+            points: vec![
+                pt(d.and_then(|d| d.paired_ci)),
+                pt(d.and_then(|d| d.unpaired_ci)),
+            ],
+            marker: None,
+            emphasis: i + 1 == ents.len(),
+        });
+    }
+    Dots {
+        title: title.to_string(),
+        subtitle: format!(
+            "{} minus {}, mean of {} replications; whiskers: 95% confidence intervals",
+            v.name, c.base, c.replications
+        ),
+        x_label: x_label.to_string(),
+        unit: du,
+        series: vec![
+            "Paired (common random numbers)".into(),
+            "Unpaired, for contrast".into(),
+        ],
+        marker: None,
+        zero_line: true,
+        rows,
+    }
+}
+
+/// Renders `compare.html` and its charts.
+pub fn html(c: &Comparison) -> Page {
+    let mut figs = Figures::default();
+    let mut b = String::new();
+    let names: Vec<&str> = std::iter::once(c.base.as_str())
+        .chain(c.variants.iter().map(|v| v.name.as_str()))
+        .collect();
+    let _ = writeln!(
+        b,
+        "<header>\n<h1>Scenario comparison: {}</h1>\n<p class=\"meta\">{} replications per scenario · seed {} · common random numbers · {} to {} for <code>{}</code> · workwell {}</p>\n</header>",
+        esc(&names.join(" vs ")),
+        c.replications,
+        c.seed,
+        date(c.base_dates.0),
+        date(c.base_dates.1),
+        esc(&c.base),
+        env!("CARGO_PKG_VERSION")
+    );
+    let _ = writeln!(
+        b,
+        "<div class=\"howto\"><b>How this comparison works.</b> Every scenario is run with the same seed, so replication 1 of each sees the same people, the same chance events and the same draws of uncertain parameters wherever the scenarios agree, and so on for every replication. The difference of each figure is taken replication by replication and averaged; its 95% confidence interval comes from those paired differences. Because the shared randomness cancels, the paired interval is much narrower than the unpaired one (computed as if the runs were independent, shown for contrast): the same number of replications answers \u{201c}are we sure\u{201d} far better. A change is <b>clear</b> when its interval excludes zero. All figures are whole-run totals or averages; the baseline is <code>{}</code> ({}).</div>",
+        esc(&c.base),
+        esc(&c.base_description)
+    );
+    if c.variants.is_empty() {
+        b.push_str("<p>Nothing to compare: give at least two scenarios.</p>\n");
+    }
+    for v in &c.variants {
+        let _ = writeln!(
+            b,
+            "<section>\n<h2>{} compared with {}</h2>\n<p class=\"lede\">{}</p>",
+            esc(&v.name),
+            esc(&c.base),
+            esc(&v.description)
+        );
+        for n in &v.notes {
+            let _ = writeln!(b, "<p class=\"note\"><b>Note.</b> {}</p>", esc(n));
+        }
+        b.push_str("<ul>\n");
+        for (key, what) in [
+            ("starts", "Programme starts"),
+            (REACHED, "Probability of reaching the programme target"),
+            (
+                "wait_p90_days",
+                "90th-percentile wait for the initial assessment",
+            ),
+            ("caseload_utilisation", "Coach caseload utilisation"),
+        ] {
+            if let Some(s) = sentence(c, v, key, what) {
+                b.push_str(&s);
+                b.push('\n');
+            }
+        }
+        b.push_str("</ul>\n");
+        let base = format!("chart-diff-{}", slug(&v.name));
+        let d = forest(
+            c,
+            v,
+            "starts",
+            &format!("Change in starts: {} minus {}", v.name, c.base),
+            "Difference in starts over the run (people)",
+        );
+        b.push_str(&figs.add(
+            &format!("{base}-starts"),
+            charts::dots(&d),
+            &format!(
+                "Change in starts by the end date in each area and for the programme (bottom row, bold): the dot is the mean difference {} minus {}; the blue whiskers are the paired 95% confidence interval, the orange ones the unpaired interval of the same runs. A blue interval clear of the grey zero line is a clear change.",
+                esc(&v.name),
+                esc(&c.base)
+            ),
+        ));
+        let d = forest(
+            c,
+            v,
+            "wait_p90_days",
+            &format!(
+                "Change in the 90th-percentile wait: {} minus {}",
+                v.name, c.base
+            ),
+            "Difference in the 90th-percentile wait for the initial assessment (days)",
+        );
+        b.push_str(&figs.add(
+            &format!("{base}-wait-p90"),
+            charts::dots(&d),
+            "Change in the 90th-percentile wait for the initial assessment (days; below zero is shorter), with paired (blue) and unpaired (orange) 95% confidence intervals.",
+        ));
+        for (title, keys) in [
+            (
+                "Throughput and reach",
+                ["referrals", "starts", REACHED, "cost_per_start_gbp"],
+            ),
+            (
+                "Waits and utilisation",
+                [
+                    "wait_mean_days",
+                    "wait_p90_days",
+                    "caseload_utilisation",
+                    "coach_hours_utilisation",
+                ],
+            ),
+        ] {
+            let _ = write!(b, "<h3>{title}</h3>\n<table>\n<thead><tr><th>Area</th>");
+            for k in keys {
+                let label = MEASURES[measure_index(k).unwrap_or(0)].label;
+                let _ = write!(
+                    b,
+                    "<th class=\"n\">{}<span class=\"iv\">change, 95% CI</span></th>",
+                    esc(label)
+                );
+            }
+            b.push_str("</tr></thead>\n<tbody>\n");
+            let mut ents: Vec<&crate::run::compare::EntityDiff> =
+                v.entities.iter().skip(1).collect();
+            ents.extend(v.entities.first());
+            for (i, e) in ents.iter().enumerate() {
+                let total = i + 1 == ents.len();
+                let _ = write!(
+                    b,
+                    "<tr{}><td>{}{}</td>",
+                    if total { " class=\"total\"" } else { "" },
+                    esc(&e.name),
+                    e.note
+                        .as_ref()
+                        .map(|n| format!("<span class=\"iv\">{}</span>", esc(n)))
+                        .unwrap_or_default()
+                );
+                if !e.comparable {
+                    let _ = writeln!(
+                        b,
+                        "<td colspan=\"{}\" class=\"note\">not comparable</td></tr>",
+                        keys.len()
+                    );
+                    continue;
+                }
+                for k in keys {
+                    b.push_str(&diff_cell(k, measure_index(k).and_then(|i| e.diffs.get(i))));
+                }
+                b.push_str("</tr>\n");
+            }
+            b.push_str("</tbody>\n</table>\n");
+        }
+        b.push_str("<p class=\"note\">Bold cells are clear changes (the 95% interval excludes zero). Utilisation and probability changes are in percentage points. Differences are means over replications of the scenario's figure minus the baseline's.</p>\n</section>\n");
+    }
+    let _ = writeln!(
+        b,
+        "<footer>Made by workwell {}. The same folder holds <code>compare.csv</code> and <code>compare.json</code> (every measure, with paired and unpaired intervals) and each chart as an SVG file.</footer>",
+        env!("CARGO_PKG_VERSION")
+    );
+    let html = document(
+        &format!("WorkWell scenario comparison: {}", names.join(" vs ")),
+        &b,
+    );
+    Page {
+        html: html.into_bytes(),
+        charts: figs.into_files(),
+    }
+}
