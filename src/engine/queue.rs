@@ -8,9 +8,32 @@
 //! never depends on the heap's internal layout, and a run is a pure function of its
 //! inputs.
 //!
-//! The queue is a 4-ary min-heap over a flat `Vec`: it allocates only when it grows
-//! past its previous high-water mark, so a queue reused across replications does not
-//! allocate per event.
+//! # Layout
+//!
+//! The queue has three levels, so that the heap it works in stays small however many
+//! events are pending. Time is cut into unit-width slots (one day in the model):
+//!
+//! - the slot being processed: its events as they stood when it was loaded, sorted
+//!   once (earliest at the end, so each is taken with `Vec::pop`), beside a small
+//!   *near* heap for the events scheduled into it since;
+//! - a ring of [`RING`] unsorted *buckets* for the following slots, one bucket a
+//!   slot, each event scheduled with one `Vec::push`;
+//! - a *far* heap for the few events further ahead than the ring reaches.
+//!
+//! Each event taken is the earlier of the sorted run's head and the near heap's top.
+//! When both are empty, the next non-empty slot is loaded: its bucket becomes the
+//! sorted run and its far events go to the near heap. Every event still leaves in
+//! (time, sequence) order, so the order is exactly that of a single heap.
+//!
+//! The heaps are 4-ary over flat `Vec`s of compact 16-byte keys: the time mapped to
+//! a `u64` whose integer order is the order of the times, and the sequence number.
+//! Comparing two keys is one 128-bit integer comparison, with no branch. The payloads
+//! live in a parallel array that the comparisons never touch. Past the last element
+//! the key array is padded with keys greater than any real one, so every group of
+//! four children is compared in full, without a bounds branch, and the smallest child
+//! is chosen with conditional moves rather than unpredictable branches. Buffers are
+//! kept across [`EventQueue::reset`], so a queue reused across replications does not
+//! allocate per event once it has reached its high-water mark.
 
 /// An event taken from the queue: when it happens and what it is.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -21,14 +44,6 @@ pub struct Scheduled<E> {
     pub seq: u64,
     /// The event payload.
     pub event: E,
-}
-
-impl<E> Scheduled<E> {
-    #[inline]
-    fn before(&self, other: &Self) -> bool {
-        // Times are finite (checked on insertion), so `<` is a total order on them.
-        self.time < other.time || (self.time == other.time && self.seq < other.seq)
-    }
 }
 
 /// Error returned when an event is scheduled at a time that is not finite or is in
@@ -53,10 +68,189 @@ impl std::fmt::Display for BadTime {
 
 impl std::error::Error for BadTime {}
 
+/// A heap key: the order-preserving bits of the time, then the sequence number.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Key {
+    time: u64,
+    seq: u64,
+}
+
+/// Greater than the key of any finite time.
+const PAD: Key = Key {
+    time: u64::MAX,
+    seq: u64::MAX,
+};
+
+impl Key {
+    #[inline(always)]
+    fn wide(self) -> u128 {
+        (u128::from(self.time) << 64) | u128::from(self.seq)
+    }
+
+    #[inline(always)]
+    fn before(self, other: Key) -> bool {
+        self.wide() < other.wide()
+    }
+}
+
+/// Maps a time to a `u64` with the same order (for every non-NaN value; `-0.0` is
+/// first made `+0.0` so that the two zeros compare equal, as `f64` does).
+#[inline(always)]
+fn time_key(t: f64) -> u64 {
+    let b = (t + 0.0).to_bits();
+    if b >> 63 == 0 { b | (1 << 63) } else { !b }
+}
+
+/// The inverse of [`time_key`].
+#[inline(always)]
+fn key_time(k: u64) -> f64 {
+    f64::from_bits(if k >> 63 == 1 { k & !(1 << 63) } else { !k })
+}
+
+/// Slots (unit time intervals: days in the model) covered by the ring of buckets.
+pub const RING: usize = 512;
+
+/// A 4-ary min-heap of keys with payloads in a parallel array.
+#[derive(Debug, Clone)]
+struct Heap<E> {
+    /// Heap-ordered keys; `keys[events.len()..]` is padding ([`PAD`]), at least
+    /// four entries of it, so the children of any element exist.
+    keys: Vec<Key>,
+    /// Payloads, aligned with `keys`.
+    events: Vec<E>,
+}
+
+impl<E: Copy> Heap<E> {
+    fn new() -> Self {
+        Self {
+            keys: vec![PAD; 5],
+            events: Vec::new(),
+        }
+    }
+
+    #[inline]
+    fn len(&self) -> usize {
+        self.events.len()
+    }
+
+    fn clear(&mut self) {
+        let n = self.events.len();
+        self.keys[..n].fill(PAD);
+        self.events.clear();
+    }
+
+    /// The smallest key, if any.
+    #[inline]
+    fn peek(&self) -> Option<Key> {
+        (!self.events.is_empty()).then(|| self.keys[0])
+    }
+
+    #[inline]
+    fn push(&mut self, key: Key, event: E) {
+        let i = self.events.len();
+        self.events.push(event);
+        if self.keys.len() < i + 5 {
+            self.keys.resize(i + 5, PAD);
+        }
+        self.sift_up(i, key, event);
+    }
+
+    #[inline]
+    fn pop(&mut self) -> Option<(Key, E)> {
+        let last_event = self.events.pop()?;
+        let n = self.events.len();
+        let top_key = self.keys[0];
+        if n == 0 {
+            self.keys[0] = PAD;
+            return Some((top_key, last_event));
+        }
+        let top = self.events[0];
+        let last_key = self.keys[n];
+        self.keys[n] = PAD;
+        self.sift_down(last_key, last_event);
+        Some((top_key, top))
+    }
+
+    /// Places `(key, event)` at the hole `i` or above it.
+    #[inline]
+    fn sift_up(&mut self, mut i: usize, key: Key, event: E) {
+        while i > 0 {
+            let parent = (i - 1) / 4;
+            let pk = self.keys[parent];
+            if key.before(pk) {
+                self.keys[i] = pk;
+                self.events[i] = self.events[parent];
+                i = parent;
+            } else {
+                break;
+            }
+        }
+        self.keys[i] = key;
+        self.events[i] = event;
+    }
+
+    /// Places `(key, event)` at the hole at the root or below it.
+    #[inline]
+    fn sift_down(&mut self, key: Key, event: E) {
+        let n = self.events.len();
+        let mut i = 0;
+        loop {
+            let first = 4 * i + 1;
+            if first >= n {
+                break;
+            }
+            // the padding guarantees four keys here; padding never wins
+            let g: &[Key; 4] = self.keys[first..first + 4]
+                .try_into()
+                .expect("four children");
+            let (a, ka) = if g[1].before(g[0]) {
+                (1, g[1])
+            } else {
+                (0, g[0])
+            };
+            let (b, kb) = if g[3].before(g[2]) {
+                (3, g[3])
+            } else {
+                (2, g[2])
+            };
+            let (c, kc) = if kb.before(ka) { (b, kb) } else { (a, ka) };
+            if kc.before(key) {
+                let best = first + c;
+                self.keys[i] = kc;
+                self.events[i] = self.events[best];
+                i = best;
+            } else {
+                break;
+            }
+        }
+        self.keys[i] = key;
+        self.events[i] = event;
+    }
+}
+
+/// The slot of a time: its integer part (saturating; times before zero are slot 0).
+#[inline(always)]
+fn slot_of(t: f64) -> u64 {
+    t as u64
+}
+
 /// The future event list and the simulation clock.
 #[derive(Debug, Clone)]
 pub struct EventQueue<E> {
-    heap: Vec<Scheduled<E>>,
+    /// Events of the loaded slot that were in its bucket, sorted latest first.
+    current: Vec<(Key, E)>,
+    /// Every other pending event before `loaded_until`.
+    near: Heap<E>,
+    /// Events of slots `loaded..loaded + RING`, slot `s` in bucket `s % RING`.
+    buckets: Vec<Vec<(Key, E)>>,
+    /// Events in the buckets.
+    in_buckets: usize,
+    /// Events of slots at or past the ring's reach when they were scheduled.
+    far: Heap<E>,
+    /// The first slot not yet loaded into the near heap.
+    loaded: u64,
+    /// `loaded` as a time: events before it go to the near heap.
+    loaded_until: f64,
     next_seq: u64,
     now: f64,
 }
@@ -71,7 +265,13 @@ impl<E: Copy> EventQueue<E> {
     /// An empty queue with the clock at zero.
     pub fn new() -> Self {
         Self {
-            heap: Vec::new(),
+            current: Vec::new(),
+            near: Heap::new(),
+            buckets: (0..RING).map(|_| Vec::new()).collect(),
+            in_buckets: 0,
+            far: Heap::new(),
+            loaded: 0,
+            loaded_until: 0.0,
             next_seq: 0,
             now: 0.0,
         }
@@ -79,7 +279,15 @@ impl<E: Copy> EventQueue<E> {
 
     /// Empties the queue and resets the clock to zero, keeping the allocation.
     pub fn reset(&mut self) {
-        self.heap.clear();
+        self.current.clear();
+        self.near.clear();
+        self.far.clear();
+        if self.in_buckets > 0 {
+            self.buckets.iter_mut().for_each(Vec::clear);
+        }
+        self.in_buckets = 0;
+        self.loaded = 0;
+        self.loaded_until = 0.0;
         self.next_seq = 0;
         self.now = 0.0;
     }
@@ -93,13 +301,13 @@ impl<E: Copy> EventQueue<E> {
     /// Number of pending events.
     #[inline]
     pub fn len(&self) -> usize {
-        self.heap.len()
+        self.current.len() + self.near.len() + self.in_buckets + self.far.len()
     }
 
     /// True when no event is pending.
     #[inline]
     pub fn is_empty(&self) -> bool {
-        self.heap.is_empty()
+        self.len() == 0
     }
 
     /// Total number of events scheduled since the last reset.
@@ -130,76 +338,127 @@ impl<E: Copy> EventQueue<E> {
             time.is_finite() && time >= self.now,
             "bad event time {time}"
         );
-        let item = Scheduled {
-            time,
+        let key = Key {
+            time: time_key(time),
             seq: self.next_seq,
-            event,
         };
         self.next_seq += 1;
-        self.heap.push(item);
-        self.sift_up(self.heap.len() - 1);
+        if time < self.loaded_until {
+            self.near.push(key, event);
+            return;
+        }
+        // `time >= loaded_until`, so the slot is not before `loaded`
+        let ahead = slot_of(time).wrapping_sub(self.loaded);
+        if ahead < RING as u64 {
+            let slot = self.loaded + ahead;
+            self.buckets[slot as usize % RING].push((key, event));
+            self.in_buckets += 1;
+        } else {
+            self.far.push(key, event);
+        }
     }
 
     /// The time of the next event, if any.
-    #[inline]
     pub fn peek_time(&self) -> Option<f64> {
-        self.heap.first().map(|s| s.time)
+        let loaded = match (self.current.last(), self.near.peek()) {
+            (Some(c), Some(h)) => Some(if c.0.before(h) { c.0 } else { h }),
+            (c, h) => c.map(|c| c.0).or(h),
+        };
+        if let Some(k) = loaded {
+            return Some(key_time(k.time));
+        }
+        let far = self.far.peek();
+        let bucket_min = self.next_slot().and_then(|s| {
+            self.buckets[s as usize % RING]
+                .iter()
+                .map(|e| e.0)
+                .min_by_key(|k| k.wide())
+        });
+        match (bucket_min, far) {
+            (Some(a), Some(b)) => Some(if a.before(b) { a } else { b }),
+            (a, b) => a.or(b),
+        }
+        .map(|k| key_time(k.time))
     }
 
     /// Removes the next event and advances the clock to its time.
     #[inline]
     pub fn pop(&mut self) -> Option<Scheduled<E>> {
-        let last = self.heap.pop()?;
-        let top = if self.heap.is_empty() {
-            last
-        } else {
-            let top = std::mem::replace(&mut self.heap[0], last);
-            self.sift_down(0);
-            top
-        };
-        self.now = top.time;
-        Some(top)
-    }
-
-    #[inline]
-    fn sift_up(&mut self, mut i: usize) {
-        let item = self.heap[i];
-        while i > 0 {
-            let parent = (i - 1) / 4;
-            if item.before(&self.heap[parent]) {
-                self.heap[i] = self.heap[parent];
-                i = parent;
-            } else {
-                break;
-            }
-        }
-        self.heap[i] = item;
-    }
-
-    #[inline]
-    fn sift_down(&mut self, mut i: usize) {
-        let n = self.heap.len();
-        let item = self.heap[i];
-        loop {
-            let first = 4 * i + 1;
-            if first >= n {
-                break;
-            }
-            let end = (first + 4).min(n);
-            let mut best = first;
-            for c in first + 1..end {
-                if self.heap[c].before(&self.heap[best]) {
-                    best = c;
+        let (key, event) = loop {
+            let from_current = match (self.current.last(), self.near.peek()) {
+                (Some(c), Some(h)) => c.0.before(h),
+                (Some(_), None) => true,
+                (None, Some(_)) => false,
+                (None, None) => {
+                    if self.load_next() {
+                        continue;
+                    }
+                    return None;
                 }
-            }
-            if self.heap[best].before(&item) {
-                self.heap[i] = self.heap[best];
-                i = best;
+            };
+            break if from_current {
+                self.current.pop().expect("checked")
             } else {
+                self.near.pop().expect("checked")
+            };
+        };
+        let time = key_time(key.time);
+        self.now = time;
+        Some(Scheduled {
+            time,
+            seq: key.seq,
+            event,
+        })
+    }
+
+    /// The first non-empty bucket's slot, scanning no further than the far heap's
+    /// first slot; `None` when the buckets are empty.
+    fn next_slot(&self) -> Option<u64> {
+        if self.in_buckets == 0 {
+            return None;
+        }
+        let limit = self
+            .far
+            .peek()
+            .map_or(u64::MAX, |k| slot_of(key_time(k.time)));
+        let mut s = self.loaded;
+        while s < limit && self.buckets[s as usize % RING].is_empty() {
+            s += 1;
+        }
+        Some(s)
+    }
+
+    /// Loads the next slot that has events, when the near heap and the sorted run
+    /// are empty: its bucket becomes the sorted run, its far events go to the near
+    /// heap. False when nothing is pending.
+    #[cold]
+    #[inline(never)]
+    fn load_next(&mut self) -> bool {
+        let far_slot = self.far.peek().map(|k| slot_of(key_time(k.time)));
+        let slot = match (self.next_slot(), far_slot) {
+            (Some(a), Some(b)) => a.min(b),
+            (Some(a), None) => a,
+            (None, Some(b)) => b,
+            (None, None) => return false,
+        };
+        if slot.wrapping_sub(self.loaded) < RING as u64 {
+            // the bucket becomes the sorted run, the empty run the bucket
+            let bucket = &mut self.buckets[slot as usize % RING];
+            self.in_buckets -= bucket.len();
+            std::mem::swap(bucket, &mut self.current);
+            self.current
+                .sort_unstable_by_key(|e| std::cmp::Reverse(e.0.wide()));
+        }
+        while let Some(k) = self.far.peek() {
+            if slot_of(key_time(k.time)) > slot {
                 break;
             }
+            let (k, e) = self.far.pop().expect("peeked");
+            self.near.push(k, e);
         }
-        self.heap[i] = item;
+        self.loaded = slot + 1;
+        self.loaded_until = self.loaded as f64;
+        true
     }
 }
 
@@ -244,6 +503,98 @@ mod tests {
         assert!(q.schedule(f64::NAN, ()).is_err());
         assert!(q.schedule(f64::INFINITY, ()).is_err());
         assert!(q.schedule(2.0, ()).is_ok());
+    }
+
+    #[test]
+    fn time_keys_order_like_times_and_round_trip() {
+        let ts = [
+            f64::NEG_INFINITY,
+            -1e300,
+            -2.5,
+            -f64::MIN_POSITIVE,
+            -0.0,
+            0.0,
+            f64::MIN_POSITIVE,
+            1.0,
+            1.0 + f64::EPSILON,
+            3.5e7,
+            f64::MAX,
+            f64::INFINITY,
+        ];
+        for w in ts.windows(2) {
+            assert!(time_key(w[0]) <= time_key(w[1]), "{} vs {}", w[0], w[1]);
+            assert_eq!(time_key(w[0]) == time_key(w[1]), w[0] == w[1]);
+        }
+        for t in ts {
+            assert_eq!(key_time(time_key(t)), t + 0.0);
+        }
+        assert!(time_key(f64::MAX) < PAD.time);
+    }
+
+    #[test]
+    fn reuse_after_reset_and_peek() {
+        let mut q = EventQueue::new();
+        for round in 0..3 {
+            for i in 0..(10 + round * 7) {
+                q.schedule(f64::from(i * 37 % 11), i).unwrap();
+            }
+            assert_eq!(q.peek_time(), Some(0.0));
+            let mut last = (f64::NEG_INFINITY, 0u64);
+            while let Some(e) = q.pop() {
+                assert!((e.time, e.seq) > last);
+                last = (e.time, e.seq);
+            }
+            assert_eq!(q.peek_time(), None);
+            q.reset();
+            assert_eq!(q.now(), 0.0);
+            assert_eq!(q.scheduled_count(), 0);
+        }
+    }
+
+    #[test]
+    fn near_buckets_and_far_events_leave_in_order() {
+        // times spread over the near heap, the ring and beyond it, with ties, jumps
+        // over empty slots and far events that come within the ring's reach
+        let mut s = 0x2545_F491_4F6C_DD1Du64;
+        let mut next = || {
+            s ^= s << 13;
+            s ^= s >> 7;
+            s ^= s << 17;
+            s
+        };
+        let mut q = EventQueue::new();
+        let mut reference = std::collections::BTreeSet::new();
+        let mut seq = 0u64;
+        for round in 0..3 {
+            for _ in 0..30_000 {
+                if next() % 5 < 3 || q.is_empty() {
+                    let ahead = match next() % 8 {
+                        0 => 0.0,
+                        1 => (next() % 4) as f64 * 0.25,
+                        2 => 1.0,
+                        3 => (next() % 100_000) as f64 * 0.01,
+                        4 => (next() % 3 * RING as u64) as f64 + 0.5,
+                        5 => (next() % 10) as f64 * 1e9,
+                        _ => (next() % 2_000) as f64 / 7.0,
+                    };
+                    let t = q.now() + ahead;
+                    q.schedule(t, seq).unwrap();
+                    reference.insert((t.to_bits(), seq));
+                    seq += 1;
+                } else {
+                    let want = reference.pop_first().unwrap();
+                    assert_eq!(q.peek_time().map(f64::to_bits), Some(want.0));
+                    let e = q.pop().unwrap();
+                    assert_eq!((e.time.to_bits(), e.event), want, "round {round}");
+                }
+                assert_eq!(q.len(), reference.len());
+            }
+            while let Some(e) = q.pop() {
+                assert_eq!(Some((e.time.to_bits(), e.event)), reference.pop_first());
+            }
+            assert!(reference.is_empty());
+            q.reset();
+        }
     }
 
     #[test]

@@ -123,9 +123,23 @@ impl TimeDist {
         })
     }
 
-    /// Draws one value.
-    #[inline]
+    /// Draws one value. The common cases (fixed, exponential, never) are inlined
+    /// into the event loop; the others are one call away.
+    #[inline(always)]
     pub fn sample(&self, rng: &mut Rng) -> f64 {
+        match self {
+            TimeDist::Fixed(v) => *v,
+            TimeDist::Exponential { mean } => {
+                let e: f64 = Exp1.sample(rng);
+                e * mean
+            }
+            TimeDist::Never => f64::INFINITY,
+            _ => self.sample_other(rng),
+        }
+    }
+
+    #[inline(never)]
+    fn sample_other(&self, rng: &mut Rng) -> f64 {
         match self {
             TimeDist::Fixed(v) => *v,
             TimeDist::Exponential { mean } => {

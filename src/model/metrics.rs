@@ -502,12 +502,10 @@ impl MetricLayout {
         out[m::HOURS_UTIL] = ratio(r[raw::HOURS_USED], r[raw::HOURS_AVAIL]);
         out[m::COST] = r[raw::COST];
         out[m::COST_PER_START] = ratio(r[raw::COST], r[raw::STARTS]);
-        for k in 0..N_OUTCOMES {
-            out[m::OUTCOME0 + k] = r[raw::OUTCOME0 + k];
-        }
-        for k in 0..N_ROUTES {
-            out[m::ROUTE0 + k] = r[raw::ROUTE0 + k];
-        }
+        out[m::OUTCOME0..m::OUTCOME0 + N_OUTCOMES]
+            .copy_from_slice(&r[raw::OUTCOME0..raw::OUTCOME0 + N_OUTCOMES]);
+        out[m::ROUTE0..m::ROUTE0 + N_ROUTES]
+            .copy_from_slice(&r[raw::ROUTE0..raw::ROUTE0 + N_ROUTES]);
         let periods = run.n_months + 1;
         for d in 0..run.n_disciplines.min(self.disciplines.len()) {
             let b = raw::FIXED + d * raw::PER_DISCIPLINE;

@@ -114,7 +114,7 @@ struct DisciplineState {
 
 /// Reusable state for simulating one area: allocate once per worker thread, call
 /// [`AreaSimulator::run`] for each (area, replication).
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct AreaSimulator {
     queue: EventQueue<Ev>,
     people: Vec<Person>,
@@ -132,8 +132,39 @@ pub struct AreaSimulator {
     last_t: f64,
     month: usize,
     total: usize,
+    /// Offset in `run.raw` of the current month's accumulators.
+    cur: usize,
+    /// Offset in `run.raw` of the whole window's accumulators.
+    tot: usize,
     warmup: f64,
-    run: Option<AreaRun>,
+    run: AreaRun,
+}
+
+impl Default for AreaSimulator {
+    fn default() -> Self {
+        Self {
+            queue: EventQueue::new(),
+            people: Vec::new(),
+            free: Vec::new(),
+            waiting: VecDeque::new(),
+            n_waiting: 0,
+            n_triage: 0,
+            caseload: 0,
+            followups: Diary::default(),
+            backlog: Vec::new(),
+            scratch: Vec::new(),
+            scratch2: Vec::new(),
+            hours_carry: 0.0,
+            mdt: Vec::new(),
+            last_t: 0.0,
+            month: 0,
+            total: 0,
+            cur: 0,
+            tot: 0,
+            warmup: 0.0,
+            run: AreaRun::new(0, 0),
+        }
+    }
 }
 
 impl AreaSimulator {
@@ -198,16 +229,13 @@ impl AreaSimulator {
             }
         }
         self.finish(horizon as f64, events);
-        self.run.as_ref().expect("run initialised in reset")
+        &self.run
     }
 
     fn reset(&mut self, p: &AreaParams, cal: &Calendar) {
         let n_months = cal.n_months();
         let n_disc = p.n_disciplines();
-        match &mut self.run {
-            Some(r) => r.reset(n_months, n_disc),
-            None => self.run = Some(AreaRun::new(n_months, n_disc)),
-        }
+        self.run.reset(n_months, n_disc);
         self.queue.reset();
         self.people.clear();
         self.free.clear();
@@ -228,15 +256,23 @@ impl AreaSimulator {
             st.carry = 0.0;
         }
         self.last_t = 0.0;
-        self.month = 0;
         self.total = n_months;
+        self.tot = n_months * self.run.stride();
+        self.set_month(0);
         self.warmup = p.warmup_days;
         self.ledger().horizon_days = p.horizon_days as f64;
     }
 
     #[inline]
     fn ledger(&mut self) -> &mut super::metrics::Ledger {
-        &mut self.run.as_mut().expect("initialised").ledger
+        &mut self.run.ledger
+    }
+
+    /// Makes month `m` the current period.
+    #[inline]
+    fn set_month(&mut self, m: usize) {
+        self.month = m;
+        self.cur = m * self.run.stride();
     }
 
     #[inline]
@@ -250,10 +286,10 @@ impl AreaSimulator {
     #[inline]
     fn add(&mut self, f: usize, v: f64, t: f64) {
         if t >= self.warmup {
-            let (m, total) = (self.month, self.total);
-            let run = self.run.as_mut().expect("initialised");
-            run.period_mut(m)[f] += v;
-            run.period_mut(total)[f] += v;
+            let (c, w) = (self.cur + f, self.tot + f);
+            let raw = &mut self.run.raw;
+            raw[c] += v;
+            raw[w] += v;
         }
     }
 
@@ -267,15 +303,14 @@ impl AreaSimulator {
         let caseload = f64::from(self.caseload);
         let queue = f64::from(self.n_waiting);
         let from = self.last_t.max(self.warmup);
-        let (m, total) = (self.month, self.total);
-        let run = self.run.as_mut().expect("initialised");
+        let (cur, tot) = (self.cur, self.tot);
+        let run = &mut self.run;
         run.ledger.caseload_integral += caseload * dt;
         if t > from {
             let w = t - from;
-            for per in [m, total] {
-                let r = run.period_mut(per);
-                r[raw::CASELOAD_INT] += caseload * w;
-                r[raw::QUEUE_INT] += queue * w;
+            for off in [cur, tot] {
+                run.raw[off + raw::CASELOAD_INT] += caseload * w;
+                run.raw[off + raw::QUEUE_INT] += queue * w;
             }
             run.queue.busy_integral += caseload * w;
         }
@@ -403,9 +438,14 @@ impl AreaSimulator {
                 q.state = WAITING;
                 q.queued = t;
                 let (g, patience) = (q.generation, q.patience);
+                // Assessed at once when a place is free and nobody is ahead (the
+                // queueing-theory mode): they never wait, so no drop-out is scheduled.
+                let at_once = !p.coach.hours_limited
+                    && self.n_waiting == 0
+                    && self.caseload < p.coach.places[(t as usize).min(p.horizon_days - 1)];
                 self.waiting.push_back((pid, g));
                 self.n_waiting += 1;
-                if patience.is_finite() {
+                if patience.is_finite() && !at_once {
                     self.queue.push(t + patience, Ev::Abandon(pid, g));
                 }
                 if !p.coach.hours_limited {
@@ -421,7 +461,7 @@ impl AreaSimulator {
         let queued = self.people[pid as usize].queued;
         self.add(raw::DROPPED, 1.0, t);
         let warm = self.warmup;
-        let run = self.run.as_mut().expect("initialised");
+        let run = &mut self.run;
         run.ledger.dropped_waiting += 1;
         if queued >= warm {
             run.queue.resolved += 1;
@@ -467,7 +507,7 @@ impl AreaSimulator {
         self.add(raw::WAIT_SUM, wait, t);
         let (m, total, warm) = (self.month, self.total, self.warmup);
         {
-            let run = self.run.as_mut().expect("initialised");
+            let run = &mut self.run;
             run.ledger.starts += 1;
             if t >= warm {
                 run.waits[m].record(wait);
@@ -546,7 +586,7 @@ impl AreaSimulator {
         if d == horizon {
             return true;
         }
-        self.month = cal.month_index(d);
+        self.set_month(cal.month_index(d));
         // capacity of the day inside the reporting window
         let w = ((t + 1.0).min(horizon as f64) - t.max(self.warmup)).max(0.0);
         let working = cal.is_working_day(d);
@@ -556,7 +596,7 @@ impl AreaSimulator {
                 cost += dp.fte[d] * dp.cost_per_fte_day;
             }
             let (m, total) = (self.month, self.total);
-            let run = self.run.as_mut().expect("initialised");
+            let run = &mut self.run;
             let places = f64::from(p.coach.places[d]);
             run.queue.places_integral += places * w;
             for per in [m, total] {
@@ -598,7 +638,7 @@ impl AreaSimulator {
             std::array::from_fn(|k| self.mdt.get(k).map_or(0.0, |s| f64::from(s.n_waiting)));
         let n = self.mdt.len();
         let total = self.total;
-        let run = self.run.as_mut().expect("initialised");
+        let run = &mut self.run;
         for per in [m, total] {
             let r = run.period_mut(per);
             r[raw::WAITING_END] = waiting;
@@ -696,7 +736,7 @@ impl AreaSimulator {
             if t >= self.warmup {
                 let periods = self.total + 1;
                 let (m, total) = (self.month, self.total);
-                let run = self.run.as_mut().expect("initialised");
+                let run = &mut self.run;
                 run.mdt_waits[k * periods + m].record(wait);
                 run.mdt_waits[k * periods + total].record(wait);
             }
