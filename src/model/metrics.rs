@@ -312,8 +312,10 @@ pub mod m {
     pub const OUTCOME0: usize = 23;
     /// First route count; the seven routes follow in order.
     pub const ROUTE0: usize = 27;
+    /// Median wait to assessment.
+    pub const WAIT_P50: usize = 34;
     /// Number of fixed metrics.
-    pub const FIXED: usize = 34;
+    pub const FIXED: usize = 35;
     /// Per discipline: referrals to the discipline.
     pub const D_REFERRALS: usize = 0;
     /// Per discipline: courses started.
@@ -408,6 +410,10 @@ impl MetricLayout {
         for r in ROUTES {
             add(&format!("referrals_{r}"), "referrals from this route");
         }
+        add(
+            "wait_p50_days",
+            "median wait to assessment, of those who started",
+        );
         for d in disciplines {
             add(
                 &format!("mdt.{d}.referrals"),
@@ -490,6 +496,7 @@ impl MetricLayout {
         out[m::CONVERSION] = ratio(r[raw::STARTS], r[raw::REFERRALS]);
         out[m::WAIT_MEAN] = ratio(r[raw::WAIT_SUM], r[raw::STARTS]);
         out[m::WAIT_P90] = run.waits[p].quantile(0.9).unwrap_or(f64::NAN);
+        out[m::WAIT_P50] = run.waits[p].quantile(0.5).unwrap_or(f64::NAN);
         out[m::WAITING_END] = r[raw::WAITING_END];
         out[m::QUEUE_MEAN] = ratio(r[raw::QUEUE_INT], r[raw::DAYS]);
         out[m::CASELOAD_END] = r[raw::CASELOAD_END];

@@ -243,15 +243,18 @@ impl AreaSimulator {
         self.n_waiting = 0;
         self.n_triage = 0;
         self.caseload = 0;
+        // a booking lands at most (interval + the longest run of non-working days)
+        // ahead; the diary must not wrap within that
+        let gap = longest_closure(cal);
         self.followups
-            .reset(p.coach.followup_interval_days as usize);
+            .reset(p.coach.followup_interval_days as usize + gap);
         self.backlog.clear();
         self.hours_carry = 0.0;
         self.mdt.resize_with(n_disc, DisciplineState::default);
         for (st, d) in self.mdt.iter_mut().zip(&p.mdt) {
             st.waiting.clear();
             st.n_waiting = 0;
-            st.diary.reset(d.spacing_days as usize);
+            st.diary.reset(d.spacing_days as usize + gap);
             st.backlog.clear();
             st.carry = 0.0;
         }
@@ -651,7 +654,8 @@ impl AreaSimulator {
 
     /// A working day of the coach team when contact hours are limited: follow-ups
     /// first (late ones before today's), then assessments while hours and caseload
-    /// places last. An overrun is carried into the next working day.
+    /// places last. A contact is booked only if its hours fit in what is left; a
+    /// remainder too small for one more carries to the next working day.
     fn coach_day(&mut self, d: usize, p: &AreaParams, cal: &Calendar) {
         let t = d as f64;
         let c = &p.coach;
@@ -666,7 +670,7 @@ impl AreaSimulator {
             if !self.valid(pid, g, CASELOAD) {
                 continue;
             }
-            if budget > 0.0 {
+            if budget >= c.followup_hours - EPS {
                 budget -= c.followup_hours;
                 used += c.followup_hours;
                 if let Some(nd) = next {
@@ -677,7 +681,7 @@ impl AreaSimulator {
             }
         }
         self.scratch = todo;
-        while budget > 0.0 && self.caseload < c.places[d] {
+        while budget >= c.assessment_hours - EPS && self.caseload < c.places[d] {
             match self.pop_waiter() {
                 Some(pid) => {
                     self.start(pid, t, p, cal);
@@ -687,7 +691,9 @@ impl AreaSimulator {
                 None => break,
             }
         }
-        self.hours_carry = budget.min(0.0);
+        // hours left over that are too few for one more contact carry to the next
+        // working day; anything beyond is lost (no overdraft, no banking)
+        self.hours_carry = budget.clamp(0.0, c.assessment_hours.max(c.followup_hours));
         self.add(raw::HOURS_USED, used, t);
     }
 
@@ -708,7 +714,7 @@ impl AreaSimulator {
             if !self.valid(pid, g, CASELOAD) {
                 continue;
             }
-            if budget > 0.0 {
+            if budget >= 1.0 - EPS {
                 budget -= 1.0;
                 self.session(k, pid, g, t, next, p, cal);
             } else {
@@ -716,7 +722,7 @@ impl AreaSimulator {
             }
         }
         self.scratch2 = todo;
-        while budget > 0.0 {
+        while budget >= 1.0 - EPS {
             let Some(&(pid, g, ready)) = self.mdt[k].waiting.front() else {
                 break;
             };
@@ -742,7 +748,8 @@ impl AreaSimulator {
             }
             self.session(k, pid, g, t, next, p, cal);
         }
-        self.mdt[k].carry = budget.min(0.0);
+        // a part-slot left over carries to the next working day
+        self.mdt[k].carry = budget.clamp(0.0, 1.0);
     }
 
     /// One booked MDT session on day `t` (a slot is used either way).
@@ -799,6 +806,23 @@ impl AreaSimulator {
         l.caseload_at_end = u64::from(caseload);
         l.events = events;
     }
+}
+
+/// Tolerance for comparing capacity budgets.
+const EPS: f64 = 1e-9;
+
+/// The longest run of consecutive non-working days in the calendar.
+fn longest_closure(cal: &Calendar) -> usize {
+    let (mut run, mut longest) = (0usize, 0usize);
+    for d in 0..cal.n_days() {
+        if cal.is_working_day(d) {
+            run = 0;
+        } else {
+            run += 1;
+            longest = longest.max(run);
+        }
+    }
+    longest
 }
 
 /// The first working day on or after `day`, if inside the calendar.
