@@ -151,7 +151,12 @@ fn programme_time_averages_are_sums_of_area_time_averages() {
     let n = layout.len();
     let months = sc.calendar.n_months();
     let r = run_replication(&sc, &layout, 1, &mut Workspace::new()).unwrap();
-    for k in [m::CASELOAD_MEAN, m::PLACES_MEAN, m::COACH_FTE, m::QUEUE_MEAN] {
+    for k in [
+        m::CASELOAD_MEAN,
+        m::PLACES_MEAN,
+        m::COACH_FTE,
+        m::QUEUE_MEAN,
+    ] {
         for p in [0, months / 2, months] {
             let areas: f64 = r.metrics[1..].iter().map(|v| v[p * n + k]).sum();
             let prog = r.metrics[0][p * n + k];
