@@ -16,7 +16,10 @@
 //! - [`model`]: the pathway of one area for one replication, from plain parameters.
 //! - [`scenario`]: scenario files to a validated [`scenario::Scenario`].
 //! - [`run`]: replications in parallel, named random streams, aggregation.
-//! - [`report`]: pure renderers from results to bytes, and the one writer of files.
+//! - [`report`]: pure renderers from results to bytes (JSON, CSV, HTML with SVG
+//!   charts), and the one writer of files.
+//! - [`plan`]: capacity planning, the least-cost staffing meeting each area's target
+//!   and wait standards.
 //!
 //! ```no_run
 //! use workwell::{run, scenario};
