@@ -9,7 +9,7 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
-use cli::common::{ScenarioArgs, load, progress_bar};
+use cli::common::{ScenarioArgs, check_threads, load, progress_bar};
 use workwell::report::{csv_out, json, output::OutputDir, table};
 use workwell::run::{self, Aggregate, RunOptions};
 use workwell::scenario::{Scenario, ScenarioError};
@@ -113,15 +113,7 @@ fn dispatch(cli: Cli) -> anyhow::Result<()> {
                 extra.push(format!("programme.seed={s}"));
             }
             let sc = load(&scenario, &extra)?;
-            if threads == Some(0) {
-                return Err(ScenarioError::new(
-                    "--threads",
-                    None,
-                    "",
-                    "expected at least one thread, found 0",
-                )
-                .into());
-            }
+            check_threads(threads)?;
             let out = out.unwrap_or_else(|| Path::new("outputs").join(&sc.name));
             run_to(&sc, threads, &out, quiet)
         }

@@ -5,7 +5,7 @@ use std::io::IsTerminal;
 use std::path::PathBuf;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use workwell::scenario::{self, Scenario};
+use workwell::scenario::{self, Scenario, ScenarioError};
 
 /// A scenario file and `--set` overrides.
 #[derive(clap::Args, Debug, Clone)]
@@ -38,4 +38,18 @@ pub fn progress_bar(quiet: bool, len: u64, message: &str) -> ProgressBar {
     );
     b.set_message(message.to_string());
     b
+}
+
+/// Refuses `--threads 0` as bad input (exit status 2).
+pub fn check_threads(threads: Option<usize>) -> anyhow::Result<()> {
+    if threads == Some(0) {
+        return Err(ScenarioError::new(
+            "--threads",
+            None,
+            "",
+            "expected at least one thread, found 0",
+        )
+        .into());
+    }
+    Ok(())
 }

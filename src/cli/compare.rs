@@ -8,9 +8,9 @@ use anyhow::Context;
 use workwell::report::{compare as render, output::OutputDir};
 use workwell::run::compare::run_compare;
 use workwell::run::{RunError, RunOptions};
-use workwell::scenario::{Scenario, ScenarioError};
+use workwell::scenario::Scenario;
 
-use super::common::{ScenarioArgs, load, progress_bar};
+use super::common::{ScenarioArgs, check_threads, load, progress_bar};
 
 /// Arguments of `workwell compare`.
 #[derive(clap::Args, Debug, Clone)]
@@ -51,15 +51,7 @@ fn load_one(path: &Path, sets: &[String], extra: &[String]) -> anyhow::Result<Sc
 
 /// Runs the subcommand.
 pub fn run(args: CompareArgs) -> anyhow::Result<()> {
-    if args.threads == Some(0) {
-        return Err(ScenarioError::new(
-            "--threads",
-            None,
-            "",
-            "expected at least one thread, found 0",
-        )
-        .into());
-    }
+    check_threads(args.threads)?;
     let mut extra = Vec::new();
     if let Some(r) = args.replications {
         extra.push(format!("programme.replications={r}"));

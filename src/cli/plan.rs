@@ -9,7 +9,7 @@ use workwell::plan::{self, Levers, PlanError, PlanOptions, render};
 use workwell::report::output::OutputDir;
 use workwell::scenario::ScenarioError;
 
-use super::common::{ScenarioArgs, load, progress_bar};
+use super::common::{ScenarioArgs, check_threads, load, progress_bar};
 
 /// A staffing lever the search may change.
 #[derive(clap::ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
@@ -163,9 +163,7 @@ fn options(args: &PlanArgs) -> anyhow::Result<PlanOptions> {
 /// Runs the subcommand.
 pub fn run(args: PlanArgs) -> anyhow::Result<()> {
     let opts = options(&args)?;
-    if args.threads == Some(0) {
-        return Err(bad("--threads", "expected at least one thread, found 0"));
-    }
+    check_threads(args.threads)?;
     let mut extra = Vec::new();
     if let Some(s) = args.seed {
         extra.push(format!("programme.seed={s}"));

@@ -7,27 +7,13 @@ use std::fmt::Write;
 use plotters::prelude::*;
 
 use super::{AreaPlan, Band, CurvePoint, LeverKind, PlanResults, fmt_value};
+use crate::report::display::{text_pct as pct, text0 as f0, text1 as f1};
 
 fn cell(x: Option<f64>) -> String {
     match x {
         Some(v) if v.is_finite() => format!("{v}"),
         _ => String::new(),
     }
-}
-
-fn f0(x: Option<f64>) -> String {
-    x.filter(|v| v.is_finite())
-        .map_or("-".into(), |v| format!("{v:.0}"))
-}
-
-fn f1(x: Option<f64>) -> String {
-    x.filter(|v| v.is_finite())
-        .map_or("-".into(), |v| format!("{v:.1}"))
-}
-
-fn pct(x: Option<f64>) -> String {
-    x.filter(|v| v.is_finite())
-        .map_or("-".into(), |v| format!("{:.0}%", v * 100.0))
 }
 
 /// Money in thousands of pounds, e.g. `£1,234k`.

@@ -7,7 +7,7 @@ use std::fmt::Write;
 use serde_json::{Value, json};
 
 use super::charts::{self, DotRow, Dots, Point};
-use super::display::{self, NA, Unit, date, esc};
+use super::display::{self, NA, Unit, date, esc, slug};
 use super::html::{Figures, Page, document};
 use crate::run::compare::{Comparison, Diff, MEASURES, REACHED, ScenarioDiff, measure_index};
 
@@ -249,18 +249,6 @@ pub fn table(c: &Comparison) -> String {
         }
     }
     s
-}
-
-fn slug(s: &str) -> String {
-    s.chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() {
-                c.to_ascii_lowercase()
-            } else {
-                '-'
-            }
-        })
-        .collect()
 }
 
 fn diff_cell(key: &str, d: Option<&Diff>) -> String {

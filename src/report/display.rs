@@ -188,6 +188,35 @@ pub fn short(label: &str, max: usize) -> String {
     out
 }
 
+/// A whole number for a plain-text table, `-` when not available.
+pub fn text0(x: Option<f64>) -> String {
+    finite(x).map_or("-".into(), |v| format!("{v:.0}"))
+}
+
+/// One decimal for a plain-text table, `-` when not available.
+pub fn text1(x: Option<f64>) -> String {
+    finite(x).map_or("-".into(), |v| format!("{v:.1}"))
+}
+
+/// A share as a whole percentage for a plain-text table, `-` when not available.
+pub fn text_pct(x: Option<f64>) -> String {
+    finite(x).map_or("-".into(), |v| format!("{:.0}%", v * 100.0))
+}
+
+/// A file-name-safe form of a name: lower-case ASCII letters and digits, `-` for
+/// anything else.
+pub fn slug(s: &str) -> String {
+    s.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '-'
+            }
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

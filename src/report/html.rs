@@ -7,7 +7,7 @@ use std::fmt::Write;
 
 use super::charts::{self, Band, DotRow, Dots, Fan, Heatmap, Multiples, Panel, Point, Scale};
 use super::constraint::{self, Binding, Constraint, LAST_MONTHS, NEAR_FULL, Utilisation};
-use super::display::{self, NA, Unit, date, esc, month};
+use super::display::{self, NA, Unit, date, esc, month, slug};
 use super::provenance::{self, Support};
 use crate::run::{EntityResult, RunResults};
 use crate::scenario::Scenario;
@@ -132,19 +132,6 @@ fn cell(unit: Unit, v: Option<f64>, iv: Option<(f64, f64)>, intervals: bool) -> 
         esc(&unit.fmt(v)),
         esc(&interval)
     )
-}
-
-/// Safe file-name part for a discipline.
-fn slug(s: &str) -> String {
-    s.chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() {
-                c.to_ascii_lowercase()
-            } else {
-                '-'
-            }
-        })
-        .collect()
 }
 
 /// Read access to one run's results.

@@ -2,22 +2,8 @@
 
 use std::fmt::Write;
 
+use crate::report::display::{text_pct as pct, text0 as f0, text1 as f1};
 use crate::run::RunResults;
-
-fn f0(x: Option<f64>) -> String {
-    x.filter(|v| v.is_finite())
-        .map_or("-".into(), |v| format!("{v:.0}"))
-}
-
-fn f1(x: Option<f64>) -> String {
-    x.filter(|v| v.is_finite())
-        .map_or("-".into(), |v| format!("{v:.1}"))
-}
-
-fn pct(x: Option<f64>) -> String {
-    x.filter(|v| v.is_finite())
-        .map_or("-".into(), |v| format!("{:.0}%", v * 100.0))
-}
 
 /// Renders the table: starts with their 10th-90th percentile range against target,
 /// the probability of reaching it, waits and utilisation, per area and in total.
