@@ -241,8 +241,14 @@ fn serde_path(p: &serde_path_to_error::Path) -> String {
 }
 
 fn strip_serde_position(msg: &str) -> String {
-    // toml messages sometimes repeat the key; keep them as they are but trim
-    msg.trim().to_string()
+    // the deserialiser may add a second line repeating the key (`in `a.b``); the
+    // error already names the key, so keep the first line
+    msg.trim()
+        .lines()
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_string()
 }
 
 /// Validates the merged document.
@@ -793,6 +799,16 @@ impl Ctx<'_> {
                     }
                 }
             }
+            let sessions = self.time(&k("sessions"), &d.sessions)?;
+            if let TimeSpec::Fixed(p) = &sessions
+                && let param::Value::Fixed(v) = p.value
+                && v < 1.0
+            {
+                return Err(self.err(
+                    &k("sessions"),
+                    format!("expected a course of at least 1 session, found {v}"),
+                ));
+            }
             mdt.push(Some(DisciplineSpec {
                 staff,
                 sessions_per_fte_week: self.p(
@@ -800,7 +816,7 @@ impl Ctx<'_> {
                     &d.sessions_per_fte_week,
                     Domain::NonNegative,
                 )?,
-                sessions: self.time(&k("sessions"), &d.sessions)?,
+                sessions,
                 spacing_days: self.p(&k("spacing_days"), &d.spacing_days, Domain::Positive)?,
                 dna_rate: self.p(&k("dna_rate"), &d.dna_rate, Domain::Probability)?,
                 referral_delay_days: self.p(
