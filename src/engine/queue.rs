@@ -466,6 +466,16 @@ impl<E: Copy> EventQueue<E> {
 mod tests {
     use super::*;
 
+    /// xorshift64, so the tests need no RNG crate.
+    fn xorshift(mut s: u64) -> impl FnMut() -> u64 {
+        move || {
+            s ^= s << 13;
+            s ^= s >> 7;
+            s ^= s << 17;
+            s
+        }
+    }
+
     #[test]
     fn pops_in_time_order() {
         let mut q = EventQueue::new();
@@ -555,13 +565,7 @@ mod tests {
     fn near_buckets_and_far_events_leave_in_order() {
         // times spread over the near heap, the ring and beyond it, with ties, jumps
         // over empty slots and far events that come within the ring's reach
-        let mut s = 0x2545_F491_4F6C_DD1Du64;
-        let mut next = || {
-            s ^= s << 13;
-            s ^= s >> 7;
-            s ^= s << 17;
-            s
-        };
+        let mut next = xorshift(0x2545_F491_4F6C_DD1Du64);
         let mut q = EventQueue::new();
         let mut reference = std::collections::BTreeSet::new();
         let mut seq = 0u64;
@@ -599,14 +603,7 @@ mod tests {
 
     #[test]
     fn every_pop_is_the_minimum_of_a_reference_set() {
-        // xorshift, so the test needs no RNG crate
-        let mut s = 0x9E37_79B9_7F4A_7C15u64;
-        let mut next = || {
-            s ^= s << 13;
-            s ^= s >> 7;
-            s ^= s << 17;
-            s
-        };
+        let mut next = xorshift(0x9E37_79B9_7F4A_7C15u64);
         let mut q = EventQueue::new();
         // reference: (time as ordered bits, seq); times are non-negative so the bit
         // pattern orders like the value
