@@ -338,7 +338,6 @@ impl AreaSimulator {
 
     fn arrival(&mut self, t: f64, p: &AreaParams, cal: &Calendar, s: &mut Streams) {
         let day = (t as usize).min(p.horizon_days - 1);
-        let _ = cal;
         // attributes: route, status, barrier, triage outcome (fixed draw order)
         let a = &mut s.attributes;
         let u: f64 = a.random();

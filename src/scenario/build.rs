@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use super::error::ScenarioError;
 use super::param::{self, Domain, Drawer, P, TimeSpec};
-use super::raw::{self, RawArea, RawFile, RawNeed, RawParam, RawTimeDist, RawTimeDistTable};
+use super::raw::{RawArea, RawFile, RawNeed, RawParam, RawTimeDist, RawTimeDistTable};
 use super::source::{Merged, join_key};
 use crate::engine::calendar::{Date, england_bank_holidays};
 use crate::engine::{Calendar, Weekday};
@@ -352,14 +352,12 @@ pub fn build(merged: Merged) -> Result<Scenario, ScenarioError> {
     let mut raws: Vec<(String, RawArea)> = Vec::new();
     let mut discipline_names: Vec<String> = Vec::new();
     for (name, table) in &file.areas {
-        let area_key = join_key("areas", name);
         let mut t = file.defaults.clone();
         merge_plain(&mut t, table.clone());
         let raw: RawArea =
             serde_path_to_error::deserialize(toml::Value::Table(t)).map_err(|e| {
                 let rel = serde_path(e.path());
                 let key = locate(&merged, name, &rel);
-                let _ = &area_key;
                 merged.error(&key, strip_serde_position(&e.inner().to_string()))
             })?;
         for d in raw.mdt.keys() {
@@ -843,7 +841,6 @@ impl Ctx<'_> {
                 )?;
             }
         }
-        let _ = raw::RawParamDist::Fixed { value: 0.0 };
         Ok(AreaSpec {
             name: self.area.to_string(),
             fit_notes_2023,
@@ -1057,7 +1054,7 @@ impl Scenario {
                 1.0 - leave
             }
         };
-        let profile = |s: &StaffSpec, d: &mut Drawer<'_>| FteProfile {
+        let profile = |s: &StaffSpec, d: &mut Drawer| FteProfile {
             funded_fte: d.get(&s.fte),
             at_launch: d.get(&s.at_launch),
             ramp_days: d.get(&s.ramp_months) * DAYS_PER_MONTH,

@@ -260,24 +260,22 @@ pub fn build(raw: &super::raw::RawParam, domain: Domain) -> Result<(Value, Strin
 /// Draws parameter values for one replication of one area, recording the uncertain
 /// ones.
 #[derive(Debug)]
-pub struct Drawer<'a> {
+pub struct Drawer {
     seed: u64,
     replication: u64,
     area_scope: u64,
     /// (key, value) of every uncertain parameter drawn, in drawing order.
     pub drawn: Vec<(String, f64)>,
-    _area: &'a str,
 }
 
-impl<'a> Drawer<'a> {
+impl Drawer {
     /// A drawer for `area` in replication `replication`.
-    pub fn new(seed: u64, replication: u64, area: &'a str) -> Self {
+    pub fn new(seed: u64, replication: u64, area: &str) -> Self {
         Self {
             seed,
             replication,
             area_scope: fnv1a(area.as_bytes()),
             drawn: Vec::new(),
-            _area: area,
         }
     }
 
@@ -347,7 +345,7 @@ pub enum TimeSpec {
 
 impl TimeSpec {
     /// Draws the parameters and builds the distribution for one replication.
-    pub fn draw(&self, d: &mut Drawer<'_>) -> Result<TimeDist, String> {
+    pub fn draw(&self, d: &mut Drawer) -> Result<TimeDist, String> {
         let r = match self {
             TimeSpec::Fixed(p) => Ok(TimeDist::Fixed(d.get(p))),
             TimeSpec::Exponential(m) => TimeDist::exponential(d.get(m)),
