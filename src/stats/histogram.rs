@@ -35,6 +35,9 @@ pub struct WaitHistogram {
     overflow_max: f64,
     count: u64,
     sum: f64,
+    /// One past the highest non-empty regular bin: clearing, merging and quantiles
+    /// touch only `bins[..hi]`.
+    hi: usize,
 }
 
 impl Default for WaitHistogram {
@@ -52,13 +55,15 @@ impl WaitHistogram {
             overflow_max: MAX_DAYS,
             count: 0,
             sum: 0.0,
+            hi: 0,
         }
     }
 
     /// Resets all counts, the sum and the overflow maximum without freeing
     /// the bins.
     pub fn clear(&mut self) {
-        self.bins.fill(0);
+        self.bins[..self.hi].fill(0);
+        self.hi = 0;
         self.overflow = 0;
         self.overflow_max = MAX_DAYS;
         self.count = 0;
@@ -77,6 +82,7 @@ impl WaitHistogram {
         let idx = (days * INV_BIN) as usize;
         if let Some(bin) = self.bins.get_mut(idx) {
             *bin += 1;
+            self.hi = self.hi.max(idx + 1);
         } else {
             self.record_overflow(days);
         }
@@ -124,7 +130,7 @@ impl WaitHistogram {
         let p = if p.is_nan() { 0.0 } else { p.clamp(0.0, 1.0) };
         let target = p * self.count as f64;
         let mut before = 0u64;
-        for (i, &c) in self.bins.iter().enumerate() {
+        for (i, &c) in self.bins[..self.hi].iter().enumerate() {
             if c == 0 {
                 continue;
             }
@@ -140,7 +146,7 @@ impl WaitHistogram {
         if self.overflow == 0 {
             // Only reachable through floating-point rounding of `target`:
             // answer the upper edge of the last non-empty bin.
-            let last = self.bins.iter().rposition(|&c| c > 0)?;
+            let last = self.bins[..self.hi].iter().rposition(|&c| c > 0)?;
             return Some((last + 1) as f64 * BIN_DAYS);
         }
         let frac = ((target - before as f64) / self.overflow as f64).clamp(0.0, 1.0);
@@ -151,9 +157,13 @@ impl WaitHistogram {
     /// that the result equals having recorded both sets of values (up to
     /// floating-point rounding of the sum).
     pub fn merge(&mut self, other: &WaitHistogram) {
-        for (a, &b) in self.bins.iter_mut().zip(&other.bins) {
+        for (a, &b) in self.bins[..other.hi]
+            .iter_mut()
+            .zip(&other.bins[..other.hi])
+        {
             *a += b;
         }
+        self.hi = self.hi.max(other.hi);
         self.overflow += other.overflow;
         self.overflow_max = self.overflow_max.max(other.overflow_max);
         self.count += other.count;
