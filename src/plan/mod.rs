@@ -96,7 +96,7 @@ mod search;
 use rayon::prelude::*;
 use serde::Serialize;
 
-use crate::scenario::source::key_segment;
+use crate::scenario::source::join_key;
 use crate::scenario::{Scenario, ScenarioError};
 
 /// Which staffing levers the search may change.
@@ -415,7 +415,7 @@ pub fn fmt_value(v: f64) -> String {
 
 /// The scenario key of an area-level parameter, e.g. `areas."Frimley".coach.fte`.
 pub fn area_key(area: &str, rel: &str) -> String {
-    format!("areas.{}.{rel}", key_segment(area))
+    format!("{}.{rel}", join_key("areas", area))
 }
 
 /// Checks the options against the scenario; returns the area indices to plan and the

@@ -7,7 +7,7 @@ use std::fmt::Write;
 use plotters::prelude::*;
 
 use super::{AreaPlan, Band, CurvePoint, LeverKind, PlanResults, fmt_value};
-use crate::report::display::{text_pct as pct, text0 as f0, text1 as f1};
+use crate::report::display::{esc, text_pct as pct, text0 as f0, text1 as f1};
 
 fn cell(x: Option<f64>) -> String {
     match x {
@@ -257,13 +257,6 @@ pub fn table(res: &PlanResults) -> String {
         }
     }
     s
-}
-
-fn esc(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
 }
 
 /// One capacity-curve chart: mean with a 5th-95th percentile band against the
