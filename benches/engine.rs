@@ -13,8 +13,8 @@ use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use rand::{RngExt, SeedableRng};
 use rand_distr::{Distribution, Exp1};
 use workwell::engine::EventQueue;
+use workwell::model::Streams;
 use workwell::model::{AreaSimulator, Rng};
-use workwell::run::seeds;
 use workwell::scenario;
 
 fn erlang_a(c: &mut Criterion) {
@@ -26,7 +26,7 @@ fn erlang_a(c: &mut Criterion) {
         let sc = scenario::load(format!("scenarios/validation/{file}.toml").as_ref(), &[])
             .expect("validation scenario loads");
         let params = sc.draw(0, 0).expect("parameters draw").params;
-        let streams = seeds::streams(sc.seed, &sc.areas[0].name, 0);
+        let streams = Streams::new(sc.seed, &sc.areas[0].name, 0, &sc.disciplines);
         let mut sim = AreaSimulator::new();
         // the same replication every iteration: a fixed number of arrivals
         let arrivals = sim

@@ -16,8 +16,8 @@
 use std::path::PathBuf;
 use std::time::Instant;
 
+use workwell::model::Streams;
 use workwell::model::{AreaSimulator, QueueStats, TimeDist};
-use workwell::run::seeds;
 use workwell::scenario;
 use workwell::stats::queueing::MmcQueue;
 
@@ -55,11 +55,11 @@ fn main() {
         .map(|r| sc.draw(0, r).expect("parameters draw").params)
         .collect();
     let mut streams: Vec<_> = (0..reps)
-        .map(|r| seeds::streams(sc.seed, &sc.areas[0].name, r))
+        .map(|r| Streams::new(sc.seed, &sc.areas[0].name, r, &sc.disciplines))
         .collect();
     let mut sim = AreaSimulator::new();
     // one untimed replication to size the buffers
-    let mut warm = seeds::streams(sc.seed, &sc.areas[0].name, reps);
+    let mut warm = Streams::new(sc.seed, &sc.areas[0].name, reps, &sc.disciplines);
     sim.run(&drawn[0], &sc.calendar, &mut warm);
 
     let mut arrivals = 0u64;

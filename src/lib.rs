@@ -11,6 +11,7 @@
 //!
 //! The crate's layers, each depending only on those before it:
 //!
+//! - [`rng`]: named random streams (a leaf).
 //! - [`engine`]: clock, totally ordered event queue, calendar. No WorkWell knowledge.
 //! - [`stats`]: streaming summaries, histograms, Erlang C / Erlang A. A leaf.
 //! - [`model`]: the pathway of one area for one replication, from plain parameters.
@@ -35,6 +36,7 @@ pub mod engine;
 pub mod model;
 pub mod plan;
 pub mod report;
+pub mod rng;
 pub mod run;
 pub mod scenario;
 pub mod stats;

@@ -7,18 +7,18 @@
 //! per-month accumulators ([`AreaRun`]). It does no I/O.
 
 pub mod dist;
+pub mod inputs;
 pub mod metrics;
 pub mod params;
 pub mod sim;
 
 pub use dist::TimeDist;
+pub use inputs::{AreaInputs, DisciplineInputs, MonthDays, ReferralInputs, StaffInputs};
 pub use metrics::{AreaRun, Metric, MetricLayout, PeriodRaw, QueueStats};
 pub use params::{AreaParams, CoachParams, DisciplineParams, FteProfile};
 pub use sim::{AreaSimulator, Streams};
 
-/// The random number generator used everywhere: Xoshiro256++ (named, stable across
-/// releases, fast, 256-bit state).
-pub type Rng = rand_xoshiro::Xoshiro256PlusPlus;
+pub use crate::rng::Rng;
 
 /// Referral routes into WorkWell.
 pub const ROUTES: [&str; 7] = [

@@ -19,18 +19,48 @@ use super::metrics::{AreaRun, raw};
 use super::{AreaParams, MAX_DISCIPLINES, N_ROUTES, ROUTE_GP, Rng};
 use crate::engine::{Calendar, EventQueue};
 
-/// The four random streams of one area in one replication, each for one purpose.
+/// The random streams of one area in one replication, one for each process and one
+/// for each MDT discipline, so that changing one part of the model (a discipline added,
+/// a distribution that draws more numbers) changes no other part's draws.
 #[derive(Debug, Clone)]
 pub struct Streams {
     /// Arrival times.
     pub arrivals: Rng,
-    /// Route, status, barrier and triage outcome.
+    /// Route, employment status and main barrier.
     pub attributes: Rng,
-    /// Triage delay, patience, time on caseload, disengagement, onward referral,
-    /// outcome.
-    pub service: Rng,
-    /// MDT needs, course lengths and did-not-attends.
-    pub mdt: Rng,
+    /// Triage outcome and delay.
+    pub triage: Rng,
+    /// Patience while waiting.
+    pub patience: Rng,
+    /// Time on caseload and disengagement.
+    pub caseload: Rng,
+    /// Onward referral and its delay.
+    pub onward: Rng,
+    /// Outcome at completion.
+    pub outcome: Rng,
+    /// One stream per MDT discipline, in the order of [`AreaParams::mdt`].
+    pub mdt: Vec<Rng>,
+}
+
+impl Streams {
+    /// The streams of area `area` in replication `rep`, with one MDT stream for each
+    /// discipline named in `disciplines` (keyed by the name, not the position).
+    pub fn new(seed: u64, area: &str, rep: u64, disciplines: &[String]) -> Self {
+        use crate::rng::{Purpose, discipline_stream, stream};
+        Self {
+            arrivals: stream(seed, area, rep, Purpose::Arrivals),
+            attributes: stream(seed, area, rep, Purpose::Attributes),
+            triage: stream(seed, area, rep, Purpose::Triage),
+            patience: stream(seed, area, rep, Purpose::Patience),
+            caseload: stream(seed, area, rep, Purpose::Caseload),
+            onward: stream(seed, area, rep, Purpose::Onward),
+            outcome: stream(seed, area, rep, Purpose::Outcome),
+            mdt: disciplines
+                .iter()
+                .map(|d| discipline_stream(seed, area, rep, d))
+                .collect(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -338,7 +368,7 @@ impl AreaSimulator {
 
     fn arrival(&mut self, t: f64, p: &AreaParams, cal: &Calendar, s: &mut Streams) {
         let day = (t as usize).min(p.horizon_days - 1);
-        // attributes: route, status, barrier, triage outcome (fixed draw order)
+        // each attribute from its own stream, in a fixed order within it
         let a = &mut s.attributes;
         let u: f64 = a.random();
         let route = if u < p.gp_share[day] {
@@ -348,8 +378,9 @@ impl AreaSimulator {
         };
         let status = pick(&p.status_cum, a);
         let barrier = pick(&p.barrier_cum, a);
-        let inel: f64 = a.random();
-        let eng: f64 = a.random();
+        let tr = &mut s.triage;
+        let inel: f64 = tr.random();
+        let eng: f64 = tr.random();
         let triage = if inel < p.ineligible {
             TRIAGE_INELIGIBLE
         } else if eng < p.never_engage[route] {
@@ -357,24 +388,29 @@ impl AreaSimulator {
         } else {
             TRIAGE_OK
         };
-        // service: delays and durations
-        let sv = &mut s.service;
-        let triage_delay = p.triage_delay.sample(sv).max(0.0);
-        let patience = p.patience.sample(sv);
-        let caseload_time = p.caseload_time.sample(sv).max(0.0);
-        let dis: f64 = sv.random();
-        let frac: f64 = sv.random();
-        let onw: f64 = sv.random();
-        let onward_delay = p.onward_delay.sample(sv).max(0.0);
-        let outcome = pick(&p.outcome_cum[status], sv);
-        // MDT: needs, course lengths, did-not-attends
+        let triage_delay = p.triage_delay.sample(tr).max(0.0);
+        let patience = p.patience.sample(&mut s.patience);
+        let cs = &mut s.caseload;
+        let caseload_time = p.caseload_time.sample(cs).max(0.0);
+        let dis: f64 = cs.random();
+        let frac: f64 = cs.random();
+        let onw: f64 = s.onward.random();
+        let onward_delay = p.onward_delay.sample(&mut s.onward).max(0.0);
+        let outcome = pick(&p.outcome_cum[status], &mut s.outcome);
+        // MDT: needs, course lengths, did-not-attends, each discipline from its own
+        // stream
         let mut sessions = [0u8; MAX_DISCIPLINES];
         let mut dna = [0u8; MAX_DISCIPLINES];
-        let m = &mut s.mdt;
-        for (k, d) in p.mdt.iter().enumerate().take(MAX_DISCIPLINES) {
+        for (k, (d, m)) in p
+            .mdt
+            .iter()
+            .zip(s.mdt.iter_mut())
+            .enumerate()
+            .take(MAX_DISCIPLINES)
+        {
             let u: f64 = m.random();
-            let n = d.sessions.sample(m).round().clamp(1.0, 100.0) as u8;
             if u < d.need[barrier][status] {
+                let n = d.sessions.sample(m).round().clamp(1.0, MAX_SESSIONS) as u8;
                 sessions[k] = n;
                 let mut missed = 0u8;
                 for _ in 0..n {
@@ -806,6 +842,9 @@ impl AreaSimulator {
         l.events = events;
     }
 }
+
+/// Most sessions in one MDT course (the scenario layer rejects longer courses).
+pub const MAX_SESSIONS: f64 = 100.0;
 
 /// Tolerance for comparing capacity budgets.
 const EPS: f64 = 1e-9;

@@ -4,13 +4,14 @@
 
 pub mod aggregate;
 pub mod compare;
-pub mod seeds;
 
 use rayon::prelude::*;
 
 use crate::model::metrics::{Ledger, QueueStats};
-use crate::model::{AreaRun, AreaSimulator, MetricLayout};
-use crate::scenario::{Scenario, ScenarioError};
+use crate::model::{AreaRun, AreaSimulator, MetricLayout, Streams};
+/// The named random streams (re-exported from [`crate::rng`]).
+pub use crate::rng as seeds;
+use crate::scenario::{Override, Scenario, ScenarioError};
 
 pub use aggregate::{Aggregate, EntityResult, RunResults};
 
@@ -53,6 +54,18 @@ pub fn run_replication(
     rep: u64,
     ws: &mut Workspace,
 ) -> Result<RepResult, ScenarioError> {
+    run_replication_with(sc, layout, rep, ws, &[])
+}
+
+/// Simulates every area of one replication with typed parameter values in place of
+/// the scenario's own: `overrides[a]` for area `a` (an empty slice: none at all).
+pub fn run_replication_with(
+    sc: &Scenario,
+    layout: &MetricLayout,
+    rep: u64,
+    ws: &mut Workspace,
+    overrides: &[Vec<Override>],
+) -> Result<RepResult, ScenarioError> {
     let n_months = sc.calendar.n_months();
     let n_disc = sc.disciplines.len();
     let programme = ws
@@ -66,8 +79,8 @@ pub fn run_replication(
     let mut drawn = Vec::with_capacity(sc.areas.len());
     let mut events = 0;
     for (a, spec) in sc.areas.iter().enumerate() {
-        let d = sc.draw(a, rep)?;
-        let mut streams = seeds::streams(sc.seed, &spec.name, rep);
+        let d = sc.draw_with(a, rep, overrides.get(a).map_or(&[], Vec::as_slice))?;
+        let mut streams = Streams::new(sc.seed, &spec.name, rep, &sc.disciplines);
         let run = ws.sim.run(&d.params, &sc.calendar, &mut streams);
         let mut m = vec![0.0; (n_months + 1) * n_metrics];
         derive_all(layout, run, &mut m);
@@ -113,7 +126,7 @@ pub fn run_area(
 ) -> Result<AreaRep, ScenarioError> {
     let n_months = sc.calendar.n_months();
     let d = sc.draw(area, rep)?;
-    let mut streams = seeds::streams(sc.seed, &sc.areas[area].name, rep);
+    let mut streams = Streams::new(sc.seed, &sc.areas[area].name, rep, &sc.disciplines);
     let run = ws.sim.run(&d.params, &sc.calendar, &mut streams);
     let mut metrics = vec![0.0; (n_months + 1) * layout.len()];
     derive_all(layout, run, &mut metrics);

@@ -4,25 +4,18 @@
 use std::collections::BTreeMap;
 
 use super::error::ScenarioError;
-use super::param::{self, Domain, Drawer, P, TimeSpec};
+use super::param::{self, Domain, Drawer, Override, P, TimeSpec};
 use super::raw::{RawArea, RawFile, RawNeed, RawParam, RawTimeDist, RawTimeDistTable};
 use super::source::{Merged, join_key};
 use crate::engine::calendar::{Date, england_bank_holidays};
 use crate::engine::{Calendar, Weekday};
-use crate::model::dist::cumulative;
 use crate::model::{
-    AreaParams, BARRIERS, CoachParams, DisciplineParams, FteProfile, MAX_DISCIPLINES, N_BARRIER,
-    N_OUTCOMES, N_ROUTES, N_STATUS, OUTCOMES, ROUTES, STATUSES, TimeDist,
+    AreaInputs, AreaParams, BARRIERS, DisciplineInputs, MAX_DISCIPLINES, MonthDays, N_BARRIER,
+    N_OUTCOMES, N_ROUTES, N_STATUS, OUTCOMES, ROUTES, ReferralInputs, STATUSES, StaffInputs,
+    TimeDist,
 };
 
-/// Days per month on average, to turn "months" parameters into days.
-pub const DAYS_PER_MONTH: f64 = 365.25 / 12.0;
-/// The date the 2023 fit note volumes are centred on; annual growth compounds from it.
-pub const FIT_NOTE_BASE: Date = Date {
-    year: 2023,
-    month: 7,
-    day: 1,
-};
+pub use crate::model::inputs::{DAYS_PER_MONTH, FIT_NOTE_BASE};
 /// Tolerance for mixes summing to one.
 pub const MIX_TOLERANCE: f64 = 1e-6;
 
@@ -55,8 +48,12 @@ pub struct Scenario {
     pub disciplines: Vec<String>,
     /// The merged document and the origin of every key.
     pub merged: Merged,
+    /// What `workwell calibrate` fits.
+    pub calibration: super::posterior::CalibrationSpec,
+    /// A joint posterior sample the replications draw calibrated parameters from.
+    pub posterior: Option<super::posterior::Posterior>,
     /// Per calendar month of the run: (working days, other days) of the whole month.
-    month_days: Vec<(f64, f64)>,
+    month_days: MonthDays,
 }
 
 /// Coach or MDT staffing: funded FTE, ramp, vacancies and cost.
@@ -98,6 +95,8 @@ pub struct DisciplineSpec {
 pub struct AreaSpec {
     /// Area name.
     pub name: String,
+    /// Days from the programme start to the area's launch.
+    pub launch: P,
     /// Fit notes issued in 2023.
     pub fit_notes_2023: Option<f64>,
     /// Target starts by the end date.
@@ -176,7 +175,7 @@ pub struct AreaSpec {
 impl AreaSpec {
     /// Every parameter with its key, for listings and provenance.
     pub fn params(&self) -> Vec<&P> {
-        let mut v: Vec<&P> = Vec::new();
+        let mut v: Vec<&P> = vec![&self.launch];
         v.extend(self.constant_rate_per_day.iter());
         v.extend([
             &self.gp_propensity,
@@ -354,6 +353,8 @@ pub fn build(merged: Merged) -> Result<Scenario, ScenarioError> {
     for (name, table) in &file.areas {
         let mut t = file.defaults.clone();
         merge_plain(&mut t, table.clone());
+        launch_days(&mut t, start)
+            .map_err(|m| merged.error(&locate(&merged, name, "launch"), m))?;
         let raw: RawArea =
             serde_path_to_error::deserialize(toml::Value::Table(t)).map_err(|e| {
                 let rel = serde_path(e.path());
@@ -384,6 +385,7 @@ pub fn build(merged: Merged) -> Result<Scenario, ScenarioError> {
     {
         let mut t = table.clone();
         merge_plain(&mut t, file.defaults.clone());
+        launch_days(&mut t, start).map_err(|m| merged.error("defaults.launch", m))?;
         let raw: RawArea =
             serde_path_to_error::deserialize(toml::Value::Table(t)).map_err(|e| {
                 let key = locate_in(&merged, first, &serde_path(e.path()), true);
@@ -405,6 +407,16 @@ pub fn build(merged: Merged) -> Result<Scenario, ScenarioError> {
         };
         areas.push(ctx.area(raw, &discipline_names)?);
     }
+    for a in &areas {
+        check_launch(&a.launch, horizon as f64)
+            .map_err(|m| merged.error(&locate(&merged, &a.name, "launch"), m))?;
+    }
+    let calibration =
+        super::posterior::CalibrationSpec::from_raw(file.calibration.as_ref(), &merged)?;
+    let posterior = match &file.posterior {
+        Some(p) => Some(super::posterior::Posterior::from_raw(p, &areas, &merged)?),
+        None => None,
+    };
 
     // working / other days of each calendar month of the run, whole months
     let mut month_days = Vec::new();
@@ -426,6 +438,7 @@ pub fn build(merged: Merged) -> Result<Scenario, ScenarioError> {
         }
         month_days.push((w, o));
     }
+    let month_days = MonthDays(month_days);
 
     Ok(Scenario {
         name: pr.name.clone(),
@@ -441,8 +454,61 @@ pub fn build(merged: Merged) -> Result<Scenario, ScenarioError> {
         areas,
         disciplines: discipline_names,
         merged,
+        calibration,
+        posterior,
         month_days,
     })
+}
+
+/// An area's `launch` may be written as a date (or a distribution whose bounds are
+/// dates); the typed layer sees days after the programme start.
+fn launch_days(t: &mut toml::Table, start: Date) -> Result<(), String> {
+    let to_days = |v: &mut toml::Value| -> Result<(), String> {
+        if let toml::Value::String(s) = v {
+            let d = Date::parse(s).ok_or_else(|| {
+                format!(
+                    "expected a date like 2024-10-15 or a number of days after the programme start, found \"{s}\""
+                )
+            })?;
+            let days = d.days_since_epoch() - start.days_since_epoch();
+            if days < 0 {
+                return Err(format!(
+                    "the launch date {d} is before the programme start {start}"
+                ));
+            }
+            *v = toml::Value::Float(days as f64);
+        }
+        Ok(())
+    };
+    match t.get_mut("launch") {
+        Some(toml::Value::Table(dist)) => {
+            for k in ["min", "max", "mode", "value", "mean"] {
+                if let Some(v) = dist.get_mut(k) {
+                    to_days(v)?;
+                }
+            }
+            Ok(())
+        }
+        Some(v) => to_days(v),
+        None => Ok(()),
+    }
+}
+
+/// A launch must fall inside the run.
+fn check_launch(p: &P, horizon: f64) -> Result<(), String> {
+    let hi = match &p.value {
+        param::Value::Fixed(v) => *v,
+        param::Value::Uniform(_, b) | param::Value::Triangular(_, _, b) => *b,
+        param::Value::Beta(_, _, b, _, _) | param::Value::Normal(_, _, b) => *b,
+        _ => 0.0,
+    };
+    if hi >= horizon {
+        return Err(format!(
+            "the launch (day {}) must be before the end of the run (day {horizon})",
+            param::fmt_num(hi)
+        ));
+    }
+    Ok(())
 }
 
 /// Plain deep merge used for defaults + area (distribution tables replace).
@@ -515,6 +581,8 @@ impl Ctx<'_> {
             value,
             shared: self.shared(rel),
             text,
+            domain,
+            id: param::ParamId::of(rel),
         })
     }
     fn time(&self, rel: &str, raw: &RawTimeDist) -> Result<TimeSpec, ScenarioError> {
@@ -841,8 +909,16 @@ impl Ctx<'_> {
                 )?;
             }
         }
+        let launch = match &r.launch {
+            Some(raw) => self.p("launch", raw, Domain::NonNegative)?,
+            None => P {
+                shared: true,
+                ..P::fixed("launch", 0.0)
+            },
+        };
         Ok(AreaSpec {
             name: self.area.to_string(),
+            launch,
             fit_notes_2023,
             target_starts,
             target_source: r.target_source.clone().unwrap_or_default(),
@@ -976,177 +1052,130 @@ impl Scenario {
     /// series. Errors only when a drawn value makes a distribution impossible (for
     /// example a drawn standard deviation of zero).
     pub fn draw(&self, a: usize, rep: u64) -> Result<Drawn, ScenarioError> {
+        self.draw_with(a, rep, &[])
+    }
+
+    /// As [`draw`](Self::draw), with the parameters named in `overrides` taking the
+    /// values given instead of their own (typed values for calibration candidates and
+    /// planning; nothing is re-read or re-validated).
+    pub fn draw_with(
+        &self,
+        a: usize,
+        rep: u64,
+        overrides: &[Override],
+    ) -> Result<Drawn, ScenarioError> {
+        let (inputs, values) = self.draw_inputs(a, rep, overrides)?;
+        let params = self.lay_out(&inputs);
+        Ok(Drawn { params, values })
+    }
+
+    /// The model's daily series for drawn values.
+    pub fn lay_out(&self, inputs: &AreaInputs) -> AreaParams {
+        inputs.params(
+            &self.calendar,
+            &self.month_days,
+            self.warmup_days,
+            &self.disciplines,
+        )
+    }
+
+    /// Draws the values of area `a`'s parameters for replication `rep`, with
+    /// `overrides` (and, when the scenario carries a posterior, the posterior sample of
+    /// this replication, overrides first) in place of the parameters they name.
+    pub fn draw_inputs(
+        &self,
+        a: usize,
+        rep: u64,
+        overrides: &[Override],
+    ) -> Result<(AreaInputs, Vec<(String, f64)>), ScenarioError> {
         let spec = &self.areas[a];
-        let mut d = Drawer::new(self.seed, rep, &spec.name);
-        let cal = &self.calendar;
-        let n = cal.n_days();
+        let mut all: Vec<Override> = overrides.to_vec();
+        if let Some(post) = &self.posterior {
+            all.extend(post.overrides(self.seed, rep, a));
+        }
+        let mut d = Drawer::new(self.seed, rep, &spec.name).with_overrides(all);
         let err = |rel: &str, m: String| {
             self.merged.error(
                 &locate(&self.merged, &spec.name, rel),
                 format!("in replication {rep}: {m}"),
             )
         };
-
-        // referrals per day
-        let mut rate = vec![0.0; n];
-        let mut gp_share = vec![0.0; n];
-        let gp_mix = spec.source_mix[0];
-        if let Some(c) = &spec.constant_rate_per_day {
-            let r = d.get(c);
-            rate.iter_mut().for_each(|x| *x = r);
-            gp_share.iter_mut().for_each(|x| *x = gp_mix);
-        } else {
-            let fit_notes = spec.fit_notes_2023.unwrap_or(0.0);
-            let p = d.get(&spec.gp_propensity);
-            let ramp_days = d.get(&spec.referral_ramp_months) * DAYS_PER_MONTH;
-            let s0 = d.get(&spec.referral_ramp_start);
-            let growth = d.get(&spec.annual_growth);
-            let nwd = d.get(&spec.non_working_day_factor);
-            let fest = d.get(&spec.festive_factor);
-            let tb = spec.trailblazer.as_ref().map(|(m, date)| (d.get(m), *date));
-            let base = FIT_NOTE_BASE.days_since_epoch();
-            for (day, (r, g)) in rate.iter_mut().zip(gp_share.iter_mut()).enumerate() {
-                let date = cal.date(day);
-                let m = cal.month_index(day);
-                let (wd, od) = self.month_days[m];
-                let years = (date.days_since_epoch() - base) as f64 / 365.25;
-                let month_notes = fit_notes / 12.0
-                    * spec.seasonal_index[usize::from(date.month) - 1]
-                    * (1.0 + growth).max(0.0).powf(years);
-                let mut w = if cal.is_working_day(day) { 1.0 } else { nwd };
-                if cal.is_festive(day) {
-                    w *= fest;
-                }
-                let per_day = month_notes * w / (wd + nwd * od).max(1e-9);
-                let ramp = if ramp_days > 0.0 {
-                    (s0 + (1.0 - s0) * (day as f64 / ramp_days)).min(1.0)
-                } else {
-                    1.0
-                };
-                let gp_base = per_day * p * ramp;
-                let mult = match tb {
-                    Some((mm, start)) if date >= start => mm,
-                    _ => 1.0,
-                };
-                let gp = gp_base * mult;
-                let other = gp_base * (1.0 - gp_mix) / gp_mix;
-                *r = gp + other;
-                *g = if *r > 0.0 { gp / *r } else { gp_mix };
-            }
-        }
-        let mut other = spec.source_mix;
-        other[0] = 0.0;
-        let other_sum: f64 = other.iter().sum();
-        if other_sum > 0.0 {
-            other.iter_mut().for_each(|x| *x /= other_sum);
-        } else {
-            other[1] = 1.0;
-        }
-
-        let leave = d.get(&spec.annual_leave_fraction);
-        let fest_cap = d.get(&spec.festive_capacity_factor);
-        let capacity_factor = |day: usize| -> f64 {
-            if !cal.is_working_day(day) {
-                0.0
-            } else if cal.is_festive(day) {
-                (1.0 - leave) * fest_cap
-            } else {
-                1.0 - leave
-            }
-        };
-        let profile = |s: &StaffSpec, d: &mut Drawer| FteProfile {
-            funded_fte: d.get(&s.fte),
+        let staff = |s: &StaffSpec, d: &mut Drawer| StaffInputs {
+            fte: d.get(&s.fte),
             at_launch: d.get(&s.at_launch),
-            ramp_days: d.get(&s.ramp_months) * DAYS_PER_MONTH,
+            ramp_months: d.get(&s.ramp_months),
             vacancy_rate: d.get(&s.vacancy_rate),
+            cost_per_fte_year: d.get(&s.cost_per_fte_year),
         };
-        let coach_profile = profile(&spec.coach, &mut d);
-        let cap = d.get(&spec.caseload_cap_per_fte);
-        let contact = d.get(&spec.contact_hours_per_fte_week);
-        let fte: Vec<f64> = (0..n).map(|day| coach_profile.fte_on(day as f64)).collect();
-        let places = fte
-            .iter()
-            .map(|f| (f * cap + 1e-9).floor().min(f64::from(u32::MAX)) as u32)
-            .collect();
-        let hours = fte
-            .iter()
-            .enumerate()
-            .map(|(day, f)| f * contact / 5.0 * capacity_factor(day))
-            .collect();
-        let interval = d.get(&spec.followup_interval_days).round().max(1.0);
-        let coach = CoachParams {
-            fte,
-            places,
-            hours,
-            hours_limited: spec.hours_limit,
-            assessment_hours: d.get(&spec.assessment_hours),
-            followup_hours: d.get(&spec.followup_hours),
-            followup_interval_days: interval.min(3650.0) as u32,
-            cost_per_fte_day: d.get(&spec.coach.cost_per_fte_year) / 365.25,
+        let launch_day = d.get(&spec.launch);
+        let referrals = match &spec.constant_rate_per_day {
+            Some(c) => ReferralInputs {
+                constant_rate_per_day: Some(d.get(c)),
+                fit_notes_2023: 0.0,
+                gp_propensity: 0.0,
+                ramp_months: 0.0,
+                ramp_start_fraction: 1.0,
+                annual_growth: 0.0,
+                seasonal_index: spec.seasonal_index,
+                source_mix: spec.source_mix,
+                non_working_day_factor: 1.0,
+                festive_factor: 1.0,
+                trailblazer: None,
+            },
+            None => ReferralInputs {
+                constant_rate_per_day: None,
+                fit_notes_2023: spec.fit_notes_2023.unwrap_or(0.0),
+                gp_propensity: d.get(&spec.gp_propensity),
+                ramp_months: d.get(&spec.referral_ramp_months),
+                ramp_start_fraction: d.get(&spec.referral_ramp_start),
+                annual_growth: d.get(&spec.annual_growth),
+                seasonal_index: spec.seasonal_index,
+                source_mix: spec.source_mix,
+                non_working_day_factor: d.get(&spec.non_working_day_factor),
+                festive_factor: d.get(&spec.festive_factor),
+                trailblazer: spec.trailblazer.as_ref().map(|(m, date)| (d.get(m), *date)),
+            },
         };
-
-        let mut mdt = Vec::new();
+        let annual_leave_fraction = d.get(&spec.annual_leave_fraction);
+        let festive_capacity_factor = d.get(&spec.festive_capacity_factor);
+        let coach = staff(&spec.coach, &mut d);
+        let caseload_cap_per_fte = d.get(&spec.caseload_cap_per_fte);
+        let contact_hours_per_fte_week = d.get(&spec.contact_hours_per_fte_week);
+        let followup_interval_days = d.get(&spec.followup_interval_days);
+        let assessment_hours = d.get(&spec.assessment_hours);
+        let followup_hours = d.get(&spec.followup_hours);
+        let mut mdt = Vec::with_capacity(spec.mdt.len());
         for (k, ds) in spec.mdt.iter().enumerate() {
-            let name = self.disciplines[k].clone();
             let Some(ds) = ds else {
-                mdt.push(DisciplineParams {
-                    name,
-                    fte: vec![0.0; n],
-                    slots: vec![0.0; n],
-                    need: [[0.0; N_STATUS]; N_BARRIER],
-                    sessions: TimeDist::Fixed(1.0),
-                    spacing_days: 7,
-                    dna_rate: 0.0,
-                    referral_delay_days: 0.0,
-                    cost_per_fte_day: 0.0,
-                });
+                mdt.push(None);
                 continue;
             };
-            let prof = profile(&ds.staff, &mut d);
-            let spw = d.get(&ds.sessions_per_fte_week);
-            let fte: Vec<f64> = (0..n).map(|day| prof.fte_on(day as f64)).collect();
-            let slots = fte
-                .iter()
-                .enumerate()
-                .map(|(day, f)| f * spw / 5.0 * capacity_factor(day))
-                .collect();
+            let st = staff(&ds.staff, &mut d);
+            let sessions_per_fte_week = d.get(&ds.sessions_per_fte_week);
             let rel = format!("mdt.{}", super::source::key_segment(&self.disciplines[k]));
             let sessions = ds
                 .sessions
                 .draw(&mut d)
                 .map_err(|m| err(&format!("{rel}.sessions"), m))?;
-            // a discipline with no staff at all is not offered: nobody is referred
-            let offered = prof.funded_fte > 0.0 && spw > 0.0;
-            mdt.push(DisciplineParams {
-                name,
-                fte,
-                slots,
-                need: if offered {
-                    ds.need
-                } else {
-                    [[0.0; N_STATUS]; N_BARRIER]
-                },
+            mdt.push(Some(DisciplineInputs {
+                staff: st,
+                sessions_per_fte_week,
                 sessions,
-                spacing_days: d.get(&ds.spacing_days).round().clamp(1.0, 3650.0) as u32,
-                dna_rate: d.get(&ds.dna_rate).min(0.95),
+                spacing_days: d.get(&ds.spacing_days),
+                dna_rate: d.get(&ds.dna_rate),
                 referral_delay_days: d.get(&ds.referral_delay_days),
-                cost_per_fte_day: d.get(&ds.staff.cost_per_fte_year) / 365.25,
-            });
+                need: ds.need,
+            }));
         }
-
         let mut never_engage = [0.0; N_ROUTES];
         for (i, p) in spec.never_engage.iter().enumerate() {
             never_engage[i] = d.get(p);
         }
-        let outcome_cum = spec.outcomes.map(|o| cumulative(&o));
-        let params = AreaParams {
-            horizon_days: n,
-            warmup_days: self.warmup_days,
-            referral_rate: rate,
-            gp_share,
-            other_route_cum: cumulative(&other),
-            status_cum: cumulative(&spec.status_mix),
-            barrier_cum: cumulative(&spec.barrier_mix),
+        let inputs = AreaInputs {
+            launch_day,
+            referrals,
+            status_mix: spec.status_mix,
+            barrier_mix: spec.barrier_mix,
             ineligible: d.get(&spec.ineligible),
             never_engage,
             triage_delay: spec
@@ -1158,6 +1187,12 @@ impl Scenario {
                 .draw(&mut d)
                 .map_err(|m| err("waiting.patience_days", m))?,
             coach,
+            caseload_cap_per_fte,
+            hours_limited: spec.hours_limit,
+            contact_hours_per_fte_week,
+            assessment_hours,
+            followup_hours,
+            followup_interval_days,
             caseload_time: spec
                 .caseload_time
                 .draw(&mut d)
@@ -1168,13 +1203,12 @@ impl Scenario {
                 .onward_delay
                 .draw(&mut d)
                 .map_err(|m| err("onward.delay_days", m))?,
-            outcome_cum,
+            outcomes: spec.outcomes,
+            annual_leave_fraction,
+            festive_capacity_factor,
             mdt,
         };
-        Ok(Drawn {
-            params,
-            values: d.drawn,
-        })
+        Ok((inputs, d.drawn))
     }
 
     /// Keys of every uncertain parameter of any area, in a stable order, for the

@@ -9,6 +9,7 @@
 pub mod build;
 pub mod error;
 pub mod param;
+pub mod posterior;
 pub mod raw;
 pub mod source;
 
@@ -16,7 +17,8 @@ use std::path::Path;
 
 pub use build::{AreaSpec, DisciplineSpec, Drawn, Scenario, StaffSpec};
 pub use error::ScenarioError;
-pub use param::{P, TimeSpec};
+pub use param::{Override, P, ParamId, TimeSpec};
+pub use posterior::{CalibrationSpec, Posterior};
 
 /// Loads, merges and validates a scenario file with optional `key=value` overrides.
 pub fn load(path: &Path, sets: &[String]) -> Result<Scenario, ScenarioError> {

@@ -6,7 +6,7 @@ use rand::{RngExt, SeedableRng};
 use rand_distr::{Beta, Distribution, Gamma, LogNormal, Normal};
 
 use crate::model::{Rng, TimeDist};
-use crate::run::seeds::{fnv1a, mix};
+use crate::rng::{fnv1a, mix};
 
 /// The set of values a parameter may take.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -22,7 +22,8 @@ pub enum Domain {
 }
 
 impl Domain {
-    fn bounds(self) -> (f64, f64) {
+    /// The closed range of the domain (infinite where unbounded).
+    pub fn bounds(self) -> (f64, f64) {
         match self {
             Domain::Probability => (0.0, 1.0),
             Domain::NonNegative | Domain::Positive => (0.0, f64::INFINITY),
@@ -59,14 +60,36 @@ pub enum Value {
     Uniform(f64, f64),
     /// Triangular(min, mode, max).
     Triangular(f64, f64, f64),
-    /// Beta(alpha, beta) scaled to [min, max], and its mean.
-    Beta(Beta<f64>, f64, f64, f64),
+    /// Beta(alpha, beta) scaled to [min, max], its mean, and (alpha, beta).
+    Beta(Beta<f64>, f64, f64, f64, (f64, f64)),
     /// Normal(mean, sd) truncated to [min, max] (by redrawing).
     Normal(Normal<f64>, f64, f64),
-    /// Log-normal with the given distribution, and its mean.
-    LogNormal(LogNormal<f64>, f64),
-    /// Gamma with the given distribution.
-    Gamma(Gamma<f64>, f64),
+    /// Log-normal with the given distribution, its mean, and (mu, sigma) of the log.
+    LogNormal(LogNormal<f64>, f64, (f64, f64)),
+    /// Gamma with the given distribution, its mean, and (shape, scale).
+    Gamma(Gamma<f64>, f64, (f64, f64)),
+}
+
+/// Which parameter of an area a typed value is for: the stable hash of its key path
+/// relative to the area table (e.g. `referrals.gp_propensity`), resolved once from the
+/// key and compared as a number while drawing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ParamId(u64);
+
+impl ParamId {
+    /// The id of the parameter at `key` (relative to the area table).
+    pub fn of(key: &str) -> Self {
+        ParamId(fnv1a(key.as_bytes()))
+    }
+}
+
+/// A value for one parameter, used instead of the parameter's own when drawing.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Override {
+    /// The parameter.
+    pub param: ParamId,
+    /// Its value in this replication.
+    pub value: f64,
 }
 
 /// A validated parameter: its key path (relative to the area, e.g.
@@ -82,6 +105,10 @@ pub struct P {
     pub shared: bool,
     /// Human-readable form, e.g. `triangular(0.002, 0.004, 0.008)`.
     pub text: String,
+    /// The values allowed.
+    pub domain: Domain,
+    /// The typed id of the key.
+    pub id: ParamId,
 }
 
 impl P {
@@ -92,6 +119,8 @@ impl P {
             value: Value::Fixed(v),
             shared: true,
             text: fmt_num(v),
+            domain: Domain::Any,
+            id: ParamId::of(key),
         }
     }
 
@@ -107,10 +136,10 @@ impl P {
             Value::Fixed(v) => *v,
             Value::Uniform(a, b) => (a + b) / 2.0,
             Value::Triangular(a, m, b) => (a + m + b) / 3.0,
-            Value::Beta(_, _, _, mean) => *mean,
+            Value::Beta(_, _, _, mean, _) => *mean,
             Value::Normal(d, lo, hi) => d.mean().clamp(*lo, *hi),
-            Value::LogNormal(_, mean) => *mean,
-            Value::Gamma(_, mean) => *mean,
+            Value::LogNormal(_, mean, _) => *mean,
+            Value::Gamma(_, mean, _) => *mean,
         }
     }
 }
@@ -192,7 +221,13 @@ pub fn build(raw: &super::raw::RawParam, domain: Domain) -> Result<(Value, Strin
             inside(a, b, "beta")?;
             let d = Beta::new(*alpha, *beta).map_err(|e| format!("beta: {e}"))?;
             Ok((
-                Value::Beta(d, a, b, a + (b - a) * alpha / (alpha + beta)),
+                Value::Beta(
+                    d,
+                    a,
+                    b,
+                    a + (b - a) * alpha / (alpha + beta),
+                    (*alpha, *beta),
+                ),
                 format!(
                     "beta({}, {}) on [{}, {}]",
                     fmt_num(*alpha),
@@ -239,6 +274,7 @@ pub fn build(raw: &super::raw::RawParam, domain: Domain) -> Result<(Value, Strin
                 Value::Gamma(
                     Gamma::new(shape, sd * sd / mean).map_err(|e| format!("gamma: {e}"))?,
                     *mean,
+                    (shape, sd * sd / mean),
                 )
             } else {
                 let s2 = (1.0 + (sd / mean).powi(2)).ln();
@@ -246,6 +282,7 @@ pub fn build(raw: &super::raw::RawParam, domain: Domain) -> Result<(Value, Strin
                     LogNormal::new(mean.ln() - s2 / 2.0, s2.sqrt())
                         .map_err(|e| format!("lognormal: {e}"))?,
                     *mean,
+                    (mean.ln() - s2 / 2.0, s2.sqrt()),
                 )
             };
             let name = if is_gamma { "gamma" } else { "lognormal" };
@@ -264,6 +301,7 @@ pub struct Drawer {
     seed: u64,
     replication: u64,
     area_scope: u64,
+    overrides: Vec<Override>,
     /// (key, value) of every uncertain parameter drawn, in drawing order.
     pub drawn: Vec<(String, f64)>,
 }
@@ -275,12 +313,26 @@ impl Drawer {
             seed,
             replication,
             area_scope: fnv1a(area.as_bytes()),
+            overrides: Vec::new(),
             drawn: Vec::new(),
         }
     }
 
+    /// Uses the given values in place of the parameters they name (the first one
+    /// given for a parameter wins).
+    pub fn with_overrides(mut self, overrides: Vec<Override>) -> Self {
+        self.overrides = overrides;
+        self
+    }
+
     /// The value of `p` in this replication.
     pub fn get(&mut self, p: &P) -> f64 {
+        if let Some(o) = self.overrides.iter().find(|o| o.param == p.id) {
+            if p.is_uncertain() {
+                self.drawn.push((p.key.clone(), o.value));
+            }
+            return o.value;
+        }
         let Value::Fixed(v) = p.value else {
             let scope = if p.shared { 0 } else { self.area_scope };
             let key = mix(&[self.seed, self.replication, scope, fnv1a(p.key.as_bytes())]);
@@ -293,7 +345,60 @@ impl Drawer {
     }
 }
 
-fn sample(v: &Value, rng: &mut Rng) -> f64 {
+/// The interval a value's distribution lives on (a fixed value: that point).
+pub fn support(v: &Value) -> (f64, f64) {
+    match v {
+        Value::Fixed(x) => (*x, *x),
+        Value::Uniform(a, b) | Value::Triangular(a, _, b) => (*a, *b),
+        Value::Beta(_, a, b, _, _) | Value::Normal(_, a, b) => (*a, *b),
+        Value::LogNormal(..) | Value::Gamma(..) => (0.0, f64::INFINITY),
+    }
+}
+
+/// The probability density of a value's distribution at `x`, up to a constant factor
+/// that does not depend on `x` (a truncated normal is not renormalised). Zero outside
+/// the support.
+pub fn density(v: &Value, x: f64) -> f64 {
+    use statrs::distribution::{Continuous, Gamma as SGamma, LogNormal as SLogNormal};
+    let (lo, hi) = support(v);
+    if !(x.is_finite() && x >= lo && x <= hi) {
+        return 0.0;
+    }
+    match v {
+        Value::Fixed(_) => 1.0,
+        Value::Uniform(a, b) => 1.0 / (b - a).max(f64::MIN_POSITIVE),
+        Value::Triangular(a, m, b) => {
+            if b <= a {
+                return 1.0;
+            }
+            if x < *m {
+                2.0 * (x - a) / ((b - a) * (m - a)).max(f64::MIN_POSITIVE)
+            } else if x > *m {
+                2.0 * (b - x) / ((b - a) * (b - m)).max(f64::MIN_POSITIVE)
+            } else {
+                2.0 / (b - a)
+            }
+        }
+        Value::Beta(_, a, b, _, (al, be)) => {
+            let w = b - a;
+            let y = ((x - a) / w).clamp(0.0, 1.0);
+            (y.powf(al - 1.0) * (1.0 - y).powf(be - 1.0)).max(0.0) / w
+        }
+        Value::Normal(d, _, _) => {
+            let z = (x - d.mean()) / d.std_dev();
+            (-0.5 * z * z).exp()
+        }
+        Value::LogNormal(_, _, (mu, sigma)) => SLogNormal::new(*mu, *sigma)
+            .map(|l| l.pdf(x))
+            .unwrap_or(0.0),
+        Value::Gamma(_, _, (shape, scale)) => SGamma::new(*shape, 1.0 / scale)
+            .map(|g| g.pdf(x))
+            .unwrap_or(0.0),
+    }
+}
+
+/// One draw of a value's distribution.
+pub fn sample(v: &Value, rng: &mut Rng) -> f64 {
     match v {
         Value::Fixed(x) => *x,
         Value::Uniform(a, b) => a + (b - a) * rng.random::<f64>(),
@@ -309,7 +414,7 @@ fn sample(v: &Value, rng: &mut Rng) -> f64 {
                 b - ((b - a) * (b - m) * (1.0 - u)).sqrt()
             }
         }
-        Value::Beta(d, a, b, _) => a + (b - a) * d.sample(rng),
+        Value::Beta(d, a, b, _, _) => a + (b - a) * d.sample(rng),
         Value::Normal(d, a, b) => {
             for _ in 0..10_000 {
                 let x = d.sample(rng);
@@ -319,8 +424,8 @@ fn sample(v: &Value, rng: &mut Rng) -> f64 {
             }
             d.mean().clamp(*a, *b)
         }
-        Value::LogNormal(d, _) => d.sample(rng),
-        Value::Gamma(d, _) => d.sample(rng),
+        Value::LogNormal(d, _, _) => d.sample(rng),
+        Value::Gamma(d, _, _) => d.sample(rng),
     }
 }
 
@@ -415,6 +520,8 @@ mod tests {
             value: v,
             shared: true,
             text: String::new(),
+            domain: Domain::Probability,
+            id: ParamId::of("referrals.gp_propensity"),
         };
         let a = Drawer::new(1, 0, "A").get(&p);
         let b = Drawer::new(1, 0, "B").get(&p);

@@ -25,6 +25,41 @@ pub struct RawFile {
     pub defaults: toml::Table,
     /// One table per area, overriding any default.
     pub areas: BTreeMap<String, toml::Table>,
+    /// What `workwell calibrate` fits and how.
+    #[serde(default)]
+    pub calibration: Option<RawCalibration>,
+    /// A joint sample of calibrated parameters that replications draw from.
+    #[serde(default)]
+    pub posterior: Option<RawPosterior>,
+}
+
+/// `[calibration]`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawCalibration {
+    #[serde(default)]
+    pub parameters: Option<Vec<String>>,
+    #[serde(default)]
+    pub between_area_sd: Option<f64>,
+    #[serde(default)]
+    pub exact_tolerance: Option<f64>,
+    #[serde(default)]
+    pub particles: Option<u32>,
+    #[serde(default)]
+    pub replicates: Option<u32>,
+}
+
+/// `[posterior]`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawPosterior {
+    #[serde(default)]
+    pub method: Option<String>,
+    #[serde(default)]
+    pub observed: Option<String>,
+    pub keys: Vec<String>,
+    pub weights: Vec<f64>,
+    pub samples: Vec<Vec<f64>>,
 }
 
 /// `[programme]`.
@@ -59,6 +94,8 @@ pub struct RawFestive {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawArea {
+    #[serde(default)]
+    pub launch: Option<RawParam>,
     #[serde(default)]
     pub fit_notes_2023: Option<f64>,
     #[serde(default)]
