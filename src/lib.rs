@@ -32,8 +32,10 @@
 //! ```
 #![warn(missing_docs)]
 
+pub mod calibrate;
 pub mod engine;
 pub mod model;
+pub mod observed;
 pub mod plan;
 pub mod report;
 pub mod rng;

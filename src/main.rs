@@ -58,6 +58,9 @@ enum Command {
     Compare(cli::compare::CompareArgs),
     /// Find the least-cost staffing that meets each area's target and wait standard
     Plan(cli::plan::PlanArgs),
+    /// Fit the scenario's uncertain parameters to observed figures and write a
+    /// calibrated scenario
+    Calibrate(cli::calibrate::CalibrateArgs),
 }
 
 /// Exit status for bad input (scenario or command line).
@@ -82,6 +85,7 @@ fn dispatch(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Compare(args) => cli::compare::run(args),
         Command::Plan(args) => cli::plan::run(args),
+        Command::Calibrate(args) => cli::calibrate::run(args),
         Command::Validate { scenario } => {
             let sc = load(&scenario, &[])?;
             println!(

@@ -26,6 +26,12 @@ pub fn load(path: &Path, sets: &[String]) -> Result<Scenario, ScenarioError> {
     build::build(merged)
 }
 
+/// Builds a scenario from its text, as if read from `path` (which names it in errors
+/// and anchors any `extends`).
+pub fn from_text(path: &Path, text: &str) -> Result<Scenario, ScenarioError> {
+    build::build(source::load_text(path, text, &[])?)
+}
+
 impl Scenario {
     /// The fully resolved scenario as TOML, with each key's source note as a comment:
     /// runnable as it is, and the provenance record of a run.

@@ -140,6 +140,17 @@ struct Layer {
 /// Loads `path` and the chain of files it `extends`, merges them (the named file
 /// wins) and applies `sets` (`key=value` overrides, in order).
 pub fn load(path: &Path, sets: &[String]) -> Result<Merged, ScenarioError> {
+    load_from(path, None, sets)
+}
+
+/// As [`load`], with the named file's text given rather than read (for scenarios a
+/// command has just written, such as a calibrated one).
+pub fn load_text(path: &Path, text: &str, sets: &[String]) -> Result<Merged, ScenarioError> {
+    load_from(path, Some(text), sets)
+}
+
+fn load_from(path: &Path, first: Option<&str>, sets: &[String]) -> Result<Merged, ScenarioError> {
+    let mut first = first;
     let mut chain: Vec<Layer> = Vec::new();
     let mut seen: Vec<PathBuf> = Vec::new();
     let mut next = Some(path.to_path_buf());
@@ -164,7 +175,10 @@ pub fn load(path: &Path, sets: &[String]) -> Result<Merged, ScenarioError> {
             ));
         }
         seen.push(canon);
-        let mut layer = read_layer(&p)?;
+        let mut layer = match first.take() {
+            Some(text) => parse_layer(&p, text)?,
+            None => read_layer(&p)?,
+        };
         if let Some(ext) = layer.table.remove("extends") {
             let line = layer.origins.get("extends").and_then(|o| o.line);
             let Value::String(rel) = ext else {
@@ -218,6 +232,11 @@ fn read_layer(path: &Path) -> Result<Layer, ScenarioError> {
             format!("cannot read the scenario file: {e}"),
         )
     })?;
+    parse_layer(path, &text)
+}
+
+fn parse_layer(path: &Path, text: &str) -> Result<Layer, ScenarioError> {
+    let text = text.to_string();
     let table: Table = toml::from_str(&text).map_err(|e| {
         let line = e.span().map(|s| line_of(&text, s.start));
         ScenarioError::new(

@@ -1,0 +1,347 @@
+//! `calibration.json` and `calibration.html`: what calibration did and what it
+//! changed. Pure renderers over a [`Calibration`].
+
+use std::fmt::Write;
+
+use serde_json::{Value, json};
+
+use super::charts::{self, Band, DotRow, Dots, Fan, Point};
+use super::display::{self, Unit, esc};
+use super::html::{Figures, Page, document};
+use crate::calibrate::{Calibration, METHOD, REFERENCES};
+
+fn num(x: f64) -> Value {
+    if x.is_finite() { json!(x) } else { Value::Null }
+}
+
+/// `calibration.json`.
+pub fn json(c: &Calibration) -> Vec<u8> {
+    let params: Vec<Value> = c
+        .summaries
+        .iter()
+        .map(|s| {
+            let five = |v: &[f64; 5]| {
+                json!({"mean": num(v[0]), "sd": num(v[1]), "p5": num(v[2]), "p50": num(v[3]), "p95": num(v[4])})
+            };
+            json!({"key": s.key, "prior": five(&s.prior), "posterior": five(&s.posterior)})
+        })
+        .collect();
+    let obs: Vec<Value> = c
+        .problem
+        .targets
+        .iter()
+        .zip(&c.predictive)
+        .zip(&c.at_observations)
+        .map(|((t, p), (cal, base))| {
+            json!({
+                "line": t.obs.line,
+                "area": t.obs.area_name,
+                "period_end": t.obs.period_end.to_string(),
+                "metric": t.obs.metric_name,
+                "low": num(t.obs.low),
+                "high": t.obs.high.map_or(Value::Null, num),
+                "interval_used": {"low": num(t.low), "high": num(t.high)},
+                "source": t.obs.source,
+                "posterior_predictive": {"p10": num(p[0]), "p50": num(p[1]), "p90": num(p[2]), "share_inside": num(p[3])},
+                "calibrated_projection": {"p10": num(cal[0]), "p50": num(cal[1]), "p90": num(cal[2])},
+                "uncalibrated_projection": {"p10": num(base[0]), "p50": num(base[1]), "p90": num(base[2])},
+            })
+        })
+        .collect();
+    let gens: Vec<Value> = c
+        .fit
+        .generations
+        .iter()
+        .map(|g| {
+            json!({"tolerance": num(g.epsilon), "ess": num(g.ess), "resampled": g.resampled,
+                   "acceptance": num(g.acceptance), "simulations": g.simulations})
+        })
+        .collect();
+    let h = &c.headline;
+    let v = json!({
+        "scenario": c.problem.scenario.name,
+        "calibrated_scenario": c.calibrated.name,
+        "observed_file": c.observed.file.display().to_string(),
+        "method": METHOD,
+        "references": REFERENCES,
+        "seed": c.seed,
+        "particles": c.fit.particles.len(),
+        "replicates_per_particle": c.fit.distances.first().map_or(0, Vec::len),
+        "simulations": c.fit.simulations,
+        "final_tolerance": num(c.fit.epsilon),
+        "effective_sample_size": num(c.fit.ess()),
+        "generations": gens,
+        "parameters": params,
+        "observations": obs,
+        "projection": {
+            "end": c.calibrated.end.to_string(),
+            "target": num(c.calibrated.target_starts),
+            "replications": h.replications,
+            "calibrated": {"mean": num(h.calibrated[0]), "p10": num(h.calibrated[1]), "p50": num(h.calibrated[2]), "p90": num(h.calibrated[3]), "p_reach_target": num(h.p_reach[0])},
+            "uncalibrated": {"mean": num(h.uncalibrated[0]), "p10": num(h.uncalibrated[1]), "p50": num(h.uncalibrated[2]), "p90": num(h.uncalibrated[3]), "p_reach_target": num(h.p_reach[1])},
+        },
+        "summary": c.paragraph(),
+    });
+    let mut out = serde_json::to_vec_pretty(&v).expect("JSON of plain values");
+    out.push(b'\n');
+    out
+}
+
+fn int(x: f64) -> String {
+    if x.is_finite() {
+        display::int(x)
+    } else {
+        display::NA.to_string()
+    }
+}
+
+/// A parameter value in words (dates for launches).
+fn value_text(c: &Calibration, key: &str, x: f64) -> String {
+    if !x.is_finite() {
+        return display::NA.to_string();
+    }
+    if key.ends_with(".launch") || key == "launch" {
+        let d = c.problem.scenario.start.add_days(x.round() as i64);
+        return display::date(d);
+    }
+    let a = x.abs();
+    if a == 0.0 {
+        "0".into()
+    } else if a < 0.01 {
+        format!("{x:.5}")
+    } else if a < 10.0 {
+        format!("{x:.3}")
+    } else {
+        format!("{x:.1}")
+    }
+}
+
+/// `calibration.html` and its charts.
+pub fn html(c: &Calibration) -> Page {
+    let mut figs = Figures::default();
+    let mut b = String::new();
+    let sc = &c.problem.scenario;
+    let h = &c.headline;
+    let _ = writeln!(
+        b,
+        "<header><h1>Calibration of {}</h1><p class=\"meta\">Observed figures: <code>{}</code> &middot; seed {} &middot; {} particles &middot; {} simulations &middot; calibrated scenario <code>calibrated.toml</code> (named {})</p></header>",
+        esc(&sc.name),
+        esc(&c.observed.file.display().to_string()),
+        c.seed,
+        c.fit.particles.len(),
+        c.fit.simulations,
+        esc(&c.calibrated.name)
+    );
+    let _ = writeln!(
+        b,
+        "<section id=\"headline\"><div class=\"cards\"><div class=\"card\"><div class=\"label\">Projected starts by {} given the data</div><div class=\"big\">{}</div><div class=\"small\">median; 80% interval (10th-90th percentile) {} – {}</div></div><div class=\"card\"><div class=\"label\">Without calibration</div><div class=\"big\">{}</div><div class=\"small\">median; 80% interval {} – {}</div></div><div class=\"card\"><div class=\"label\">Probability of reaching {}</div><div class=\"big\">{}</div><div class=\"small\">calibrated; {} without calibration</div></div></div>",
+        esc(&display::date(c.calibrated.end)),
+        int(h.calibrated[2]),
+        int(h.calibrated[1]),
+        int(h.calibrated[3]),
+        int(h.uncalibrated[2]),
+        int(h.uncalibrated[1]),
+        int(h.uncalibrated[3]),
+        int(c.calibrated.target_starts),
+        esc(&Unit::Percent.fmt(Some(h.p_reach[0]))),
+        esc(&Unit::Percent.fmt(Some(h.p_reach[1]))),
+    );
+    let _ = writeln!(b, "<p class=\"summary\">{}</p></section>", esc(&c.paragraph()));
+
+    // the calibrated projection with the observations
+    let p = c.projection.programme();
+    let n = c.projection.layout.len();
+    let k = c.projection.layout.index("cumulative_starts");
+    let bands: Vec<Band> = (0..c.projection.months.len())
+        .map(|m| k.map(|k| Band::of(p.summary(n, m, k))).unwrap_or_default())
+        .collect();
+    let fan = Fan {
+        title: "Cumulative starts, all areas, calibrated".into(),
+        subtitle: format!(
+            "Median, 50% and 90% bands across {} replications drawing the posterior",
+            c.projection.replications
+        ),
+        y_label: "Starts since launch (people)".into(),
+        months: c.projection.months.clone(),
+        bands,
+        origin: Some(0.0),
+        target: (c.calibrated.target_starts > 0.0).then_some(c.calibrated.target_starts),
+    };
+    b.push_str("<section id=\"projection\"><h2>1. The projection given the data</h2>\n");
+    b.push_str(&figs.add(
+        "chart-calibrated-fan",
+        charts::fan(&fan),
+        "Cumulative programme starts projected from the calibrated scenario. The observed figures and the simulated figures at their dates are compared in the table below.",
+    ));
+    b.push_str("<table><thead><tr><th>Observed figure</th><th class=\"n\">Observed</th><th class=\"n\">Calibrated projection<span class=\"iv\">median, 10th–90th pct.</span></th><th class=\"n\">Uncalibrated<span class=\"iv\">median, 10th–90th pct.</span></th><th class=\"n\">Fitted particles inside the interval</th></tr></thead><tbody>\n");
+    for ((t, pr), (cal, base)) in c
+        .problem
+        .targets
+        .iter()
+        .zip(&c.predictive)
+        .zip(&c.at_observations)
+    {
+        let observed = match t.obs.high {
+            Some(hi) if hi > t.obs.low => format!("{} – {}", int(t.obs.low), int(hi)),
+            Some(_) => int(t.obs.low),
+            None => format!("at least {}", int(t.obs.low)),
+        };
+        let _ = writeln!(
+            b,
+            "<tr><td>{}<span class=\"iv\">{}</span></td><td class=\"n\">{}</td><td class=\"n\">{}<span class=\"iv\">{} – {}</span></td><td class=\"n\">{}<span class=\"iv\">{} – {}</span></td><td class=\"n\">{}</td></tr>",
+            esc(&format!("{} {} to {}", t.obs.area_name, t.obs.metric_name, display::date(t.obs.period_end))),
+            esc(&t.obs.source),
+            esc(&observed),
+            int(cal[1]),
+            int(cal[0]),
+            int(cal[2]),
+            int(base[1]),
+            int(base[0]),
+            int(base[2]),
+            esc(&Unit::Percent.fmt(Some(pr[3]))),
+        );
+    }
+    b.push_str("</tbody></table></section>\n");
+
+    // prior against posterior
+    b.push_str("<section id=\"parameters\"><h2>2. What the data say about the parameters</h2>\n<p>Each calibrated parameter before the data (prior: the scenario's distribution) and after (posterior): median and 90% interval (5th–95th percentile).</p>\n");
+    b.push_str("<table><thead><tr><th>Parameter</th><th class=\"n\">Prior<span class=\"iv\">median, 5th–95th pct.</span></th><th class=\"n\">Posterior<span class=\"iv\">median, 5th–95th pct.</span></th><th class=\"n\">Interval narrowed to</th></tr></thead><tbody>\n");
+    for s in &c.summaries {
+        let width = |v: &[f64; 5]| v[4] - v[2];
+        let narrowed = if width(&s.prior) > 0.0 {
+            Unit::Percent.fmt(Some(width(&s.posterior) / width(&s.prior)))
+        } else {
+            display::NA.to_string()
+        };
+        let _ = writeln!(
+            b,
+            "<tr><td class=\"key\">{}</td><td class=\"n\">{}<span class=\"iv\">{} – {}</span></td><td class=\"n\">{}<span class=\"iv\">{} – {}</span></td><td class=\"n\">{}</td></tr>",
+            esc(&s.key),
+            esc(&value_text(c, &s.key, s.prior[3])),
+            esc(&value_text(c, &s.key, s.prior[2])),
+            esc(&value_text(c, &s.key, s.prior[4])),
+            esc(&value_text(c, &s.key, s.posterior[3])),
+            esc(&value_text(c, &s.key, s.posterior[2])),
+            esc(&value_text(c, &s.key, s.posterior[4])),
+            esc(&narrowed),
+        );
+    }
+    b.push_str("</tbody></table>\n");
+    // one chart per parameter kind: prior and posterior side by side
+    let mut kinds: Vec<String> = Vec::new();
+    for s in &c.summaries {
+        let rel = rel_key(&s.key);
+        if !kinds.contains(&rel) {
+            kinds.push(rel);
+        }
+    }
+    for (i, rel) in kinds.iter().enumerate() {
+        let rows: Vec<DotRow> = c
+            .summaries
+            .iter()
+            .filter(|s| rel_key(&s.key) == *rel)
+            .map(|s| DotRow {
+                label: row_label(&s.key),
+                points: vec![
+                    Some(Point {
+                        mid: s.prior[3],
+                        interval: Some((s.prior[2], s.prior[4])),
+                    }),
+                    Some(Point {
+                        mid: s.posterior[3],
+                        interval: Some((s.posterior[2], s.posterior[4])),
+                    }),
+                ],
+                marker: None,
+                emphasis: false,
+            })
+            .collect();
+        let launch = rel == "launch";
+        let d = Dots {
+            title: format!("Prior and posterior: {rel}"),
+            subtitle: "Median and 90% interval (5th–95th percentile)".into(),
+            x_label: if launch {
+                format!("Days after {}", display::date(sc.start))
+            } else {
+                rel.clone()
+            },
+            unit: Unit::Decimal,
+            series: vec!["Prior".into(), "Posterior".into()],
+            marker: None,
+            zero_line: false,
+            rows,
+        };
+        b.push_str(&figs.add(
+            &format!("chart-posterior-{}", i + 1),
+            charts::dots(&d),
+            &format!("Prior and posterior of <code>{}</code>.", esc(rel)),
+        ));
+    }
+    b.push_str("</section>\n");
+
+    // diagnostics
+    b.push_str("<section id=\"diagnostics\"><h2>3. How the fit went</h2>\n");
+    let _ = writeln!(
+        b,
+        "<p>Method: {}. References: {}.</p>",
+        esc(METHOD),
+        esc(&REFERENCES.join("; "))
+    );
+    let _ = writeln!(
+        b,
+        "<p>Final tolerance {} (0 means every accepted simulation lies inside every observed interval); effective sample size {:.0} of {} particles; {} simulations in {} generations.</p>",
+        esc(&crate::scenario::param::fmt_num(c.fit.epsilon)),
+        c.fit.ess(),
+        c.fit.particles.len(),
+        c.fit.simulations,
+        c.fit.generations.len()
+    );
+    b.push_str("<table><thead><tr><th class=\"n\">Generation</th><th class=\"n\">Tolerance</th><th class=\"n\">Effective sample size</th><th>Resampled</th><th class=\"n\">Moves accepted</th><th class=\"n\">Simulations</th></tr></thead><tbody>\n");
+    for (i, g) in c.fit.generations.iter().enumerate() {
+        let _ = writeln!(
+            b,
+            "<tr><td class=\"n\">{i}</td><td class=\"n\">{}</td><td class=\"n\">{:.0}</td><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td></tr>",
+            if g.epsilon.is_finite() {
+                format!("{:.4}", g.epsilon)
+            } else {
+                "none (prior)".into()
+            },
+            g.ess,
+            if g.resampled { "yes" } else { "no" },
+            if g.acceptance.is_nan() {
+                display::NA.to_string()
+            } else {
+                Unit::Percent.fmt(Some(g.acceptance))
+            },
+            g.simulations
+        );
+    }
+    b.push_str("</tbody></table></section>\n");
+    let _ = writeln!(
+        b,
+        "<footer>workwell {} &middot; calibration of <code>{}</code> to <code>{}</code></footer>",
+        env!("CARGO_PKG_VERSION"),
+        esc(&sc.name),
+        esc(&c.observed.file.display().to_string())
+    );
+    let html = document(&format!("Calibration of {}", sc.name), &b);
+    Page {
+        html: html.into_bytes(),
+        charts: figs.into_files(),
+    }
+}
+
+fn rel_key(key: &str) -> String {
+    match crate::scenario::source::split_key(key) {
+        Ok(segs) if segs.first().is_some_and(|s| s == "areas") && segs.len() > 2 => segs[2..].join("."),
+        Ok(segs) if segs.len() > 1 => segs[1..].join("."),
+        _ => key.to_string(),
+    }
+}
+
+fn row_label(key: &str) -> String {
+    match crate::scenario::source::split_key(key) {
+        Ok(segs) if segs.first().is_some_and(|s| s == "areas") && segs.len() > 2 => segs[1].clone(),
+        _ => "Programme".into(),
+    }
+}
