@@ -8,6 +8,7 @@ use std::path::Path;
 use assert_cmd::Command;
 use workwell::model::MetricLayout;
 use workwell::observed::{self, Observed};
+use workwell::report::html;
 use workwell::run::{self, RunOptions};
 use workwell::scenario::{self, Scenario};
 
@@ -413,4 +414,191 @@ fn a_missing_observed_file_is_bad_input() {
         "{stderr}"
     );
     assert!(!out.exists());
+}
+
+// ---------------------------------------------------------------------------------
+// The overlay in report.html and the charts
+
+/// The baseline shortened to one quarter: the run behind the chart snapshots in
+/// `tests/snapshots/` (see `tests/report.rs`).
+fn snapshot_run() -> (Scenario, run::RunResults) {
+    let sc = scenario::load(
+        Path::new("scenarios/baseline.toml"),
+        &[
+            "programme.end=2024-12-31".to_string(),
+            "programme.replications=5".to_string(),
+        ],
+    )
+    .unwrap();
+    let opts = RunOptions {
+        replications: 5,
+        threads: Some(2),
+    };
+    let res = run::run(&sc, &opts, &|_| {}).unwrap();
+    (sc, res)
+}
+
+fn chart(page: &html::Page, name: &str) -> String {
+    let (_, svg) = page
+        .charts
+        .iter()
+        .find(|(f, _)| f == name)
+        .unwrap_or_else(|| panic!("{name} missing"));
+    String::from_utf8(svg.clone()).unwrap()
+}
+
+#[test]
+fn a_report_without_observed_figures_is_unchanged() {
+    let (sc, res) = snapshot_run();
+    let plain = html::render(&sc, &res);
+    let none = html::render_with_observed(&sc, &res, None);
+    assert!(
+        plain == none,
+        "render_with_observed(None) differs from render"
+    );
+    // and still matches the fan chart snapshot taken before observed figures existed
+    let snap = std::fs::read_to_string("tests/snapshots/baseline-q4-fan.svg").unwrap();
+    assert!(
+        chart(&none, "chart-fan.svg") == snap,
+        "chart-fan.svg changed"
+    );
+    let text = String::from_utf8(none.html).unwrap();
+    assert!(!text.contains("Observed"));
+    assert!(!text.contains("observed.csv"));
+}
+
+#[test]
+fn observed_figures_appear_on_the_fan_chart_the_area_panels_and_in_a_table() {
+    let (sc, res) = snapshot_run();
+    let text = format!(
+        "{HEADER}Programme,2024-11-30,cumulative_starts,500,,at least\n\
+         Programme,2024-12-31,cumulative_starts,2000,2500,interval\n\
+         Frimley,2024-12-31,starts,50,50,exact\n\
+         Frimley,2024-12-31,cumulative_starts,100,200,area figure\n"
+    );
+    let obs = observed::parse(&text, Path::new("obs.csv"), &sc).unwrap();
+    let page = html::render_with_observed(&sc, &res, Some(&obs));
+    let fan = chart(&page, "chart-fan.svg");
+    for s in [
+        "Observed at least 500",
+        "Observed 2,000 to 2,500",
+        "\nObserved\n</text>",
+        "Median",
+    ] {
+        assert!(fan.contains(s), "chart-fan.svg lacks {s}");
+    }
+    // the area figure is not on the programme chart
+    assert!(!fan.contains("100 to 200"));
+    // the arrow of the lower bound is a filled black triangle
+    assert!(fan.contains("<polygon") && fan.contains("fill=\"#000000\""));
+    let plain = html::render(&sc, &res);
+    assert_ne!(fan, chart(&plain, "chart-fan.svg"));
+    // monthly panels carry Frimley's observed starts; other charts are untouched
+    let monthly = chart(&page, "chart-area-monthly.svg");
+    assert!(monthly.contains("\nObserved\n</text>"));
+    assert_eq!(
+        chart(&page, "chart-heatmap-caseload.svg"),
+        chart(&plain, "chart-heatmap-caseload.svg")
+    );
+    // Frimley's cumulative starts get a chart of their own
+    let own = chart(&page, "chart-observed-frimley-cumulative-starts.svg");
+    assert!(own.contains("Observed 100 to 200"));
+    // the table: one row per figure, in file order, with a verdict
+    let html = String::from_utf8(page.html).unwrap();
+    let table = &html[html.find("id=\"observed\"").expect("observed section")..];
+    let mut at = 0;
+    for s in ["at least 500", "2,000 to 2,500", ">50<", "100 to 200"] {
+        let i = table[at..]
+            .find(s)
+            .unwrap_or_else(|| panic!("{s} missing or out of order"));
+        at += i;
+    }
+    assert!(table.contains("of 4 observed figures lie inside"));
+    assert!(html.contains("observed.csv"));
+}
+
+#[test]
+fn the_uncalibrated_baseline_runs_high_against_the_national_figure() {
+    let sc = scenario::load(
+        Path::new("scenarios/baseline.toml"),
+        &[
+            "programme.end=2025-11-30".to_string(),
+            "programme.replications=10".to_string(),
+        ],
+    )
+    .unwrap();
+    let res = run::run(
+        &sc,
+        &RunOptions {
+            replications: 10,
+            threads: Some(2),
+        },
+        &|_| {},
+    )
+    .unwrap();
+    let obs = observed::load(Path::new("data/observed/mi_2025-11.csv"), &sc).unwrap();
+    let o = &obs.rows[0];
+    let s = res.entities[o.entity()].summary(res.layout.len(), o.month, o.metric);
+    // the simulated 10th percentile lies above the observed upper bound
+    assert!(
+        s.quantile(0.1).unwrap() > o.high.unwrap(),
+        "{:?}",
+        s.quantile(0.1)
+    );
+    let html = String::from_utf8(html::render_with_observed(&sc, &res, Some(&obs)).html).unwrap();
+    assert!(html.contains("no: below (the simulation runs high)"));
+    assert!(html.contains("0 of 1 observed figure lies inside"));
+}
+
+#[test]
+fn run_with_observed_copies_the_file_and_changes_nothing_but_the_report() {
+    let dir = tempfile::tempdir().unwrap();
+    let (with, without) = (dir.path().join("with"), dir.path().join("without"));
+    let run = |out: &Path, extra: &[&str]| {
+        Command::cargo_bin("workwell")
+            .unwrap()
+            .args([
+                "run",
+                "scenarios/baseline.toml",
+                "-r",
+                "3",
+                "-t",
+                "2",
+                "--quiet",
+            ])
+            .args(["--set", "programme.end=2025-11-30", "--out"])
+            .arg(out)
+            .args(extra)
+            .assert()
+            .success();
+    };
+    run(&with, &["--observed", "data/observed/mi_2025-11.csv"]);
+    run(&without, &[]);
+    assert_eq!(
+        std::fs::read(with.join("observed.csv")).unwrap(),
+        std::fs::read("data/observed/mi_2025-11.csv").unwrap()
+    );
+    assert!(!without.join("observed.csv").exists());
+    for f in [
+        "summary.json",
+        "area_month.csv",
+        "replications.csv",
+        "scenario.resolved.toml",
+        "chart-area-starts.svg",
+        "chart-heatmap-caseload.svg",
+    ] {
+        assert!(
+            std::fs::read(with.join(f)).unwrap() == std::fs::read(without.join(f)).unwrap(),
+            "{f} differs"
+        );
+    }
+    let fan = std::fs::read_to_string(with.join("chart-fan.svg")).unwrap();
+    assert!(fan.contains("Observed 25,000 to 27,500"));
+    let report = std::fs::read_to_string(with.join("report.html")).unwrap();
+    assert!(report.contains("Observed figures"));
+    assert!(
+        !std::fs::read_to_string(without.join("report.html"))
+            .unwrap()
+            .contains("Observed figures")
+    );
 }

@@ -498,13 +498,16 @@ fn draw_marks(
                 + Circle::new((0, 0), 4, OBSERVED.filled()),
         ))?;
         if !m.label.is_empty() {
-            let (dx, h) = if x > mid_x {
-                (-12, HPos::Right)
+            let w = text_width(&m.label, label_px);
+            let (dx, h, x0) = if x > mid_x {
+                (-12, HPos::Right, -12 - w - 3)
             } else {
-                (12, HPos::Left)
+                (12, HPos::Left, 9)
             };
+            let half = (label_px * 0.7).ceil() as i32;
             chart.draw_series(std::iter::once(
                 EmptyElement::at((x, y))
+                    + Rectangle::new([(x0, -half), (x0 + w + 6, half)], WHITE.mix(0.85).filled())
                     + Text::new(
                         m.label.clone(),
                         (dx, 0),

@@ -541,13 +541,18 @@ fn observed_marks(obs: &[&Observation]) -> Vec<Mark> {
         .collect()
 }
 
-/// A simulated value for the observed-figures table: whole numbers with separators
-/// from 100 up, two decimals below.
-fn sim_value(v: Option<f64>) -> String {
-    match display::finite(v) {
-        Some(x) if x.abs() >= 100.0 => display::int(x),
-        Some(x) => display::dec(x, 2),
-        None => NA.to_string(),
+/// A simulated value for the observed-figures table, with `places` decimals.
+fn sim_value(v: Option<f64>, places: usize) -> String {
+    display::finite(v).map_or_else(|| NA.to_string(), |x| display::dec(x, places))
+}
+
+/// Decimals for a row of the observed-figures table: none when the figures run to
+/// hundreds or more (counts), two otherwise (shares, days).
+fn sim_places(values: &[Option<f64>]) -> usize {
+    if values.iter().flatten().any(|x| x.abs() >= 100.0) {
+        0
+    } else {
+        2
     }
 }
 
@@ -595,8 +600,14 @@ fn observed_section(v: &View<'_>, figs: &mut Figures, b: &mut String) {
             judged += 1;
             inside += usize::from(class == "yes");
         }
+        let p50 = s.quantile(0.5);
+        let places = sim_places(&[p10, p50, p90, Some(o.low), o.high]);
         let range = match (display::finite(p10), display::finite(p90)) {
-            (Some(a), Some(z)) => format!("{} – {}", sim_value(Some(a)), sim_value(Some(z))),
+            (Some(a), Some(z)) => format!(
+                "{} – {}",
+                sim_value(Some(a), places),
+                sim_value(Some(z), places)
+            ),
             _ => NA.to_string(),
         };
         let _ = writeln!(
@@ -606,7 +617,7 @@ fn observed_section(v: &View<'_>, figs: &mut Figures, b: &mut String) {
             esc(&o.metric_name),
             esc(&date(o.period_end)),
             esc(&o.value_text()),
-            sim_value(s.quantile(0.5)),
+            sim_value(p50, places),
             esc(&range),
             if class.is_empty() {
                 String::new()
@@ -1199,6 +1210,39 @@ mod tests {
         assert!(s.starts_with(
             "<svg class=\"chart\" data-chart=\"chart-x.svg\" role=\"img\" width=\"10\""
         ));
+    }
+
+    #[test]
+    fn observations_are_judged_against_the_10th_to_90th_percentile() {
+        let obs = |low: f64, high: Option<f64>| Observation {
+            line: 2,
+            area: None,
+            area_name: "Programme".into(),
+            period_end: crate::engine::Date::new(2025, 11, 30).unwrap(),
+            month: 13,
+            metric: 5,
+            metric_name: "cumulative_starts".into(),
+            low,
+            high,
+            source: "test".into(),
+        };
+        let (p10, p90) = (Some(36_000.0), Some(54_000.0));
+        let v = |o: Observation| verdict(&o, p10, p90).0;
+        assert_eq!(v(obs(25_000.0, Some(27_500.0))), "no");
+        assert!(
+            verdict(&obs(25_000.0, Some(27_500.0)), p10, p90)
+                .1
+                .contains("below")
+        );
+        assert_eq!(v(obs(56_000.0, None)), "no");
+        assert!(verdict(&obs(56_000.0, None), p10, p90).1.contains("above"));
+        // overlapping either end, exact inside, and "at least" below the top
+        assert_eq!(v(obs(30_000.0, Some(36_000.0))), "yes");
+        assert_eq!(v(obs(54_000.0, Some(60_000.0))), "yes");
+        assert_eq!(v(obs(40_000.0, Some(40_000.0))), "yes");
+        assert_eq!(v(obs(25_000.0, None)), "yes");
+        // no interval from one replication: not judged
+        assert_eq!(verdict(&obs(1.0, None), None, None), ("", NA));
     }
 
     #[test]
