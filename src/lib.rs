@@ -17,6 +17,8 @@
 //! - [`model`]: the pathway of one area for one replication, from plain parameters.
 //! - [`scenario`]: scenario files to a validated [`scenario::Scenario`].
 //! - [`run`]: replications in parallel, named random streams, aggregation.
+//! - [`observed`]: observed figures (management information) read from CSV, checked
+//!   against the scenario and matched to the simulated metric each refers to.
 //! - [`report`]: pure renderers from results to bytes (JSON, CSV, HTML with SVG
 //!   charts), and the one writer of files.
 //! - [`plan`]: capacity planning, the least-cost staffing meeting each area's target

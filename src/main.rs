@@ -10,6 +10,7 @@ use std::process::ExitCode;
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 use cli::common::{ScenarioArgs, check_threads, load, progress_bar};
+use workwell::observed::Observed;
 use workwell::report::{csv_out, json, output::OutputDir, table};
 use workwell::run::{self, Aggregate, RunOptions};
 use workwell::scenario::{Scenario, ScenarioError};
@@ -44,6 +45,10 @@ enum Command {
         /// Output folder (default: outputs/<scenario name>/)
         #[arg(long)]
         out: Option<PathBuf>,
+        /// Observed figures (CSV: area,period_end,metric,low,high,source) to draw over
+        /// the charts and compare with the simulation in report.html
+        #[arg(long, value_name = "FILE")]
+        observed: Option<PathBuf>,
         /// No progress bar and no table
         #[arg(long, short = 'q')]
         quiet: bool,
@@ -107,6 +112,7 @@ fn dispatch(cli: Cli) -> anyhow::Result<()> {
             seed,
             threads,
             out,
+            observed,
             quiet,
         } => {
             let mut extra = Vec::new();
@@ -118,13 +124,22 @@ fn dispatch(cli: Cli) -> anyhow::Result<()> {
             }
             let sc = load(&scenario, &extra)?;
             check_threads(threads)?;
+            let observed = observed
+                .map(|f| workwell::observed::load(&f, &sc))
+                .transpose()?;
             let out = out.unwrap_or_else(|| Path::new("outputs").join(&sc.name));
-            run_to(&sc, threads, &out, quiet)
+            run_to(&sc, threads, &out, observed.as_ref(), quiet)
         }
     }
 }
 
-fn run_to(sc: &Scenario, threads: Option<usize>, out: &Path, quiet: bool) -> anyhow::Result<()> {
+fn run_to(
+    sc: &Scenario,
+    threads: Option<usize>,
+    out: &Path,
+    observed: Option<&Observed>,
+    quiet: bool,
+) -> anyhow::Result<()> {
     let dir = OutputDir::create(out)
         .with_context(|| format!("cannot create the output folder {}", out.display()))?;
     let bar = progress_bar(quiet, u64::from(sc.replications), &sc.name);
@@ -153,7 +168,12 @@ fn run_to(sc: &Scenario, threads: Option<usize>, out: &Path, quiet: bool) -> any
     dir.write("summary.json", &json::render(sc, &res))?;
     dir.write("area_month.csv", &csv_out::area_month(&res))?;
     dir.write("scenario.resolved.toml", sc.resolved_toml().as_bytes())?;
-    let page = workwell::report::html::render(sc, &res);
+    if let Some(obs) = observed {
+        let bytes = std::fs::read(&obs.file)
+            .with_context(|| format!("cannot read {} again", obs.file.display()))?;
+        dir.write("observed.csv", &bytes)?;
+    }
+    let page = workwell::report::html::render_with_observed(sc, &res, observed);
     dir.write("report.html", &page.html)?;
     for (name, svg) in &page.charts {
         dir.write(name, svg)?;

@@ -28,6 +28,8 @@ const MUTED: RGBColor = RGBColor(97, 97, 97);
 const GRID: RGBColor = RGBColor(224, 224, 224);
 const NO_DATA: RGBColor = RGBColor(238, 238, 238);
 const TARGET: RGBColor = RGBColor(198, 40, 40);
+/// Observed figures: black, apart from every series colour and the target.
+const OBSERVED: RGBColor = RGBColor(0, 0, 0);
 /// Series colours, colour-blind safe (Okabe-Ito blue, orange, bluish green, purple).
 const SERIES: [RGBColor; 4] = [
     RGBColor(0, 114, 178),
@@ -326,6 +328,7 @@ enum Key {
     Fill(RGBColor, f64),
     Whisker(RGBColor),
     Tick(RGBColor),
+    Observed,
 }
 
 /// Draws a one-line legend in a strip of `area` starting at `(x, y)`.
@@ -374,6 +377,19 @@ fn legend(area: &Area<'_>, x: i32, y: i32, items: &[(Key, String)]) -> Res {
                     c.filled(),
                 ))?;
             }
+            Key::Observed => {
+                area.draw(&PathElement::new(
+                    vec![(cx + 11, cy - 8), (cx + 11, cy + 8)],
+                    OBSERVED.stroke_width(2),
+                ))?;
+                for e in [cy - 8, cy + 8] {
+                    area.draw(&PathElement::new(
+                        vec![(cx + 6, e), (cx + 16, e)],
+                        OBSERVED.stroke_width(2),
+                    ))?;
+                }
+                area.draw(&Circle::new((cx + 11, cy), 4, OBSERVED.filled()))?;
+            }
         }
         area.draw(&Text::new(
             label.clone(),
@@ -416,6 +432,94 @@ fn min_of(values: impl IntoIterator<Item = Option<f64>>) -> Option<f64> {
 }
 
 // ---------------------------------------------------------------------------------
+// Observed figures
+
+/// An observed figure drawn over a chart of months: an exact value as a dot, an
+/// interval as a vertical bar with end caps, a lower bound ("at least") as a bar from
+/// it to the top of the chart ending in an arrow.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Mark {
+    /// Index of the month the figure refers to, in the chart's months: drawn at the
+    /// month's end on a fan chart, at its middle on monthly panels.
+    pub month: usize,
+    /// Lower bound (the value, for an exact figure).
+    pub low: f64,
+    /// Upper bound; `None` for a lower bound only.
+    pub high: Option<f64>,
+    /// Text beside the mark, e.g. `Observed 25,000 to 27,500`; empty for none.
+    pub label: String,
+}
+
+impl Mark {
+    /// The values the chart's axis must show.
+    fn values(&self) -> [Option<f64>; 2] {
+        [Some(self.low), self.high]
+    }
+}
+
+/// Draws `marks` on `chart`, months at `x_of(month)`, with `top` the top of the y
+/// axis (where lower bounds end); labels go left of marks in the right half of the
+/// chart (`x` beyond `mid_x`) and right of the others.
+fn draw_marks(
+    chart: &mut ChartContext<'_, SVGBackend<'_>, Cartesian2d<Ticked, Ticked>>,
+    marks: &[Mark],
+    x_of: impl Fn(usize) -> f64,
+    top: f64,
+    mid_x: f64,
+    label_px: f64,
+) -> Res {
+    let ink = OBSERVED.stroke_width(2);
+    let cap = |w: i32| PathElement::new(vec![(-w, 0), (w, 0)], ink);
+    for m in marks {
+        let x = x_of(m.month);
+        let upper = m.high.unwrap_or(top).max(m.low);
+        if m.high != Some(m.low) {
+            chart.draw_series(std::iter::once(PathElement::new(
+                vec![(x, m.low), (x, upper)],
+                OBSERVED.stroke_width(3),
+            )))?;
+            chart.draw_series(std::iter::once(EmptyElement::at((x, m.low)) + cap(7)))?;
+            if m.high.is_some() {
+                chart.draw_series(std::iter::once(EmptyElement::at((x, upper)) + cap(7)))?;
+            } else {
+                chart.draw_series(std::iter::once(
+                    EmptyElement::at((x, upper))
+                        + Polygon::new(vec![(0, -2), (-6, 9), (6, 9)], OBSERVED.filled()),
+                ))?;
+            }
+        }
+        let y = match m.high {
+            Some(h) => (m.low + h) / 2.0,
+            None => m.low,
+        };
+        chart.draw_series(std::iter::once(
+            EmptyElement::at((x, y))
+                + Circle::new((0, 0), 6, WHITE.filled())
+                + Circle::new((0, 0), 4, OBSERVED.filled()),
+        ))?;
+        if !m.label.is_empty() {
+            let w = text_width(&m.label, label_px);
+            let (dx, h, x0) = if x > mid_x {
+                (-12, HPos::Right, -12 - w - 3)
+            } else {
+                (12, HPos::Left, 9)
+            };
+            let half = (label_px * 0.7).ceil() as i32;
+            chart.draw_series(std::iter::once(
+                EmptyElement::at((x, y))
+                    + Rectangle::new([(x0, -half), (x0 + w + 6, half)], WHITE.mix(0.85).filled())
+                    + Text::new(
+                        m.label.clone(),
+                        (dx, 0),
+                        text_style(label_px, OBSERVED).pos(Pos::new(h, VPos::Center)),
+                    ),
+            ))?;
+        }
+    }
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------------
 // Fan chart
 
 /// A fan chart of a cumulative quantity by month, with 50% and 90% bands and a
@@ -440,6 +544,12 @@ pub struct Fan {
 
 /// Draws a [`Fan`].
 pub fn fan(f: &Fan) -> String {
+    fan_with(f, &[])
+}
+
+/// Draws a [`Fan`] with observed figures over it (month `i` at its end); with no
+/// marks, the same bytes as [`fan`].
+pub fn fan_with(f: &Fan, marks: &[Mark]) -> String {
     render(WIDTH, 460, &f.title, |root| {
         let area = title_area(root, &f.title, &f.subtitle)?;
         let (leg, plot) = area.split_vertically(30);
@@ -452,10 +562,12 @@ pub fn fan(f: &Fan) -> String {
             f.bands
                 .iter()
                 .flat_map(|b| [b.p95, b.p50, b.mean])
-                .chain([f.target, f.origin]),
+                .chain([f.target, f.origin])
+                .chain(marks.iter().flat_map(Mark::values)),
         )
         .unwrap_or(1.0);
         let y = nice_axis(0.0, top * 1.04, 7);
+        let y_top = y.hi;
         let ystep = step_of(&y);
         let x = month_axis(first, n, 8);
         let mut chart = ChartBuilder::on(&plot)
@@ -520,6 +632,17 @@ pub fn fan(f: &Fan) -> String {
                 text_style(12.0, TARGET).pos(Pos::new(HPos::Left, VPos::Bottom)),
             )))?;
             items.push((Key::Dashed(TARGET), "Target".to_string()));
+        }
+        if !marks.is_empty() {
+            draw_marks(
+                &mut chart,
+                marks,
+                |m| (m + 1) as f64,
+                y_top,
+                n as f64 / 2.0,
+                12.0,
+            )?;
+            items.push((Key::Observed, "Observed".to_string()));
         }
         legend(&leg, 100, 14, &items)?;
         Ok(())
@@ -739,6 +862,12 @@ pub const PANEL_COLUMNS: usize = 3;
 
 /// Draws a [`Multiples`] chart.
 pub fn multiples(m: &Multiples) -> String {
+    multiples_with(m, &[])
+}
+
+/// Draws a [`Multiples`] chart with observed figures: `(panel index, mark)`, each
+/// mark at the middle of its month. With no marks, the same bytes as [`multiples`].
+pub fn multiples_with(m: &Multiples, marks: &[(usize, Mark)]) -> String {
     let rows = m.panels.len().div_ceil(PANEL_COLUMNS).max(1);
     let panel_h = 180u32;
     let h = 54 + 30 + rows as u32 * panel_h + 8;
@@ -751,6 +880,9 @@ pub fn multiples(m: &Multiples) -> String {
             items.push((Key::Line(c), name.clone()));
         }
         items.push((Key::Fill(MUTED, 0.2), "90% interval (shaded)".to_string()));
+        if !marks.is_empty() {
+            items.push((Key::Observed, "Observed".to_string()));
+        }
         legend(&leg, 12, 14, &items)?;
         let (grid, _) = grid.split_vertically(rows as u32 * panel_h);
         let cells = grid.split_evenly((rows, PANEL_COLUMNS));
@@ -759,14 +891,21 @@ pub fn multiples(m: &Multiples) -> String {
             month: 1,
         });
         let n = m.months.len();
-        for (p, cell) in m.panels.iter().zip(cells.iter()) {
+        for (i, (p, cell)) in m.panels.iter().zip(cells.iter()).enumerate() {
+            let own: Vec<Mark> = marks
+                .iter()
+                .filter(|(k, _)| *k == i)
+                .map(|(_, mk)| mk.clone())
+                .collect();
             let top = max_of(
                 p.series
                     .iter()
-                    .flat_map(|s| s.iter().flat_map(|b| [b.p95, b.mean])),
+                    .flat_map(|s| s.iter().flat_map(|b| [b.p95, b.mean]))
+                    .chain(own.iter().flat_map(Mark::values)),
             )
             .unwrap_or(1.0);
             let y = nice_axis(0.0, top * 1.05, 3);
+            let y_top = y.hi;
             let ystep = step_of(&y);
             let x = month_axis(first, n, 3);
             let mut chart = ChartBuilder::on(cell)
@@ -803,6 +942,16 @@ pub fn multiples(m: &Multiples) -> String {
                     .filter_map(|(x, y)| Some((x, y?)))
                     .collect();
                 chart.draw_series(LineSeries::new(line, c.stroke_width(2)))?;
+            }
+            if !own.is_empty() {
+                draw_marks(
+                    &mut chart,
+                    &own,
+                    |k| k as f64 + 0.5,
+                    y_top,
+                    n as f64 / 2.0,
+                    10.0,
+                )?;
             }
         }
         Ok(())

@@ -5,10 +5,11 @@
 
 use std::fmt::Write;
 
-use super::charts::{self, Band, DotRow, Dots, Fan, Heatmap, Multiples, Panel, Point, Scale};
+use super::charts::{self, Band, DotRow, Dots, Fan, Heatmap, Mark, Multiples, Panel, Point, Scale};
 use super::constraint::{self, Binding, Constraint, LAST_MONTHS, NEAR_FULL, Utilisation};
 use super::display::{self, NA, Unit, date, esc, month, slug};
 use super::provenance::{self, Support};
+use crate::observed::{Observation, Observed};
 use crate::run::{EntityResult, RunResults};
 use crate::scenario::Scenario;
 use crate::stats::Summary;
@@ -141,17 +142,31 @@ struct View<'a> {
     n: usize,
     total: usize,
     intervals: bool,
+    observed: Option<&'a Observed>,
 }
 
 impl<'a> View<'a> {
-    fn new(sc: &'a Scenario, res: &'a RunResults) -> Self {
+    fn new(sc: &'a Scenario, res: &'a RunResults, observed: Option<&'a Observed>) -> Self {
         Self {
             sc,
             res,
             n: res.layout.len(),
             total: res.total_period(),
             intervals: res.replications >= 2,
+            observed,
         }
+    }
+
+    /// The observations of `metric` for entity `entity` (0 = programme).
+    fn observations(&self, entity: usize, metric: &str) -> Vec<&'a Observation> {
+        self.observed
+            .map(|o| {
+                o.rows
+                    .iter()
+                    .filter(|r| r.entity() == entity && r.metric_name == metric)
+                    .collect()
+            })
+            .unwrap_or_default()
     }
 
     fn idx(&self, metric: &str) -> Option<usize> {
@@ -264,7 +279,13 @@ fn constraint_tag(c: &Constraint) -> String {
 
 /// Renders `report.html` and its chart files.
 pub fn render(sc: &Scenario, res: &RunResults) -> Page {
-    let v = View::new(sc, res);
+    render_with_observed(sc, res, None)
+}
+
+/// Renders `report.html` and its chart files with observed figures over the charts
+/// and an "Observed figures" table; with `None`, the same bytes as [`render`].
+pub fn render_with_observed(sc: &Scenario, res: &RunResults, observed: Option<&Observed>) -> Page {
+    let v = View::new(sc, res, observed);
     let mut figs = Figures::default();
     let mut b = String::new();
     header(&v, &mut b);
@@ -276,9 +297,14 @@ pub fn render(sc: &Scenario, res: &RunResults) -> Page {
     stress_section(&v, &mut b);
     let _ = writeln!(
         b,
-        "<footer>Made by workwell {} from scenario <code>{}</code>. The same folder holds <code>summary.json</code>, <code>area_month.csv</code>, <code>replications.csv</code>, <code>scenario.resolved.toml</code> and each chart as an SVG file.</footer>",
+        "<footer>Made by workwell {} from scenario <code>{}</code>. The same folder holds <code>summary.json</code>, <code>area_month.csv</code>, <code>replications.csv</code>, <code>scenario.resolved.toml</code>{} and each chart as an SVG file.</footer>",
         env!("CARGO_PKG_VERSION"),
-        esc(&sc.name)
+        esc(&sc.name),
+        if observed.is_some() {
+            ", <code>observed.csv</code> (the observed figures)"
+        } else {
+            ""
+        }
     );
     let html = document(&format!("WorkWell projection: {}", sc.name), &b);
     Page {
@@ -488,9 +514,179 @@ fn programme_section(v: &View<'_>, figs: &mut Figures, b: &mut String) {
             None => String::new(),
         }
     );
-    b.push_str(&figs.add("chart-fan", charts::fan(&fan), &caption));
+    let marks = observed_marks(&v.observations(0, "cumulative_starts"));
+    let caption = if marks.is_empty() {
+        caption
+    } else {
+        format!(
+            "{caption} Black: the observed figures (a dot for an exact figure, a bar with end caps for an interval, a bar ending in an arrow for “at least”); the table below compares them with the simulation."
+        )
+    };
+    b.push_str(&figs.add("chart-fan", charts::fan_with(&fan, &marks), &caption));
+    if v.observed.is_some() {
+        observed_section(v, figs, b);
+    }
     b.push_str("</section>\n");
 }
+
+/// Chart marks for observations, labelled with their value.
+fn observed_marks(obs: &[&Observation]) -> Vec<Mark> {
+    obs.iter()
+        .map(|o| Mark {
+            month: o.month,
+            low: o.low,
+            high: o.high,
+            label: format!("Observed {}", o.value_text()),
+        })
+        .collect()
+}
+
+/// A simulated value for the observed-figures table, with `places` decimals.
+fn sim_value(v: Option<f64>, places: usize) -> String {
+    display::finite(v).map_or_else(|| NA.to_string(), |x| display::dec(x, places))
+}
+
+/// Decimals for a row of the observed-figures table: none when the figures run to
+/// hundreds or more (counts), two otherwise (shares, days).
+fn sim_places(values: &[Option<f64>]) -> usize {
+    if values.iter().flatten().any(|x| x.abs() >= 100.0) {
+        0
+    } else {
+        2
+    }
+}
+
+/// Where an observation lies against the simulated 10th to 90th percentile range:
+/// an observed interval is inside when it overlaps the range.
+fn verdict(o: &Observation, p10: Option<f64>, p90: Option<f64>) -> (&'static str, &'static str) {
+    match (display::finite(p10), display::finite(p90)) {
+        (Some(lo), Some(hi)) => {
+            if o.high.is_some_and(|h| h < lo) {
+                ("no", "no: below (the simulation runs high)")
+            } else if o.low > hi {
+                ("no", "no: above (the simulation runs low)")
+            } else {
+                ("yes", "yes")
+            }
+        }
+        _ => ("", NA),
+    }
+}
+
+/// The "Observed figures" part of the programme section: each observation against
+/// the simulated median and 10th to 90th percentile at its month, and a fan chart for
+/// each observed series not drawn elsewhere.
+fn observed_section(v: &View<'_>, figs: &mut Figures, b: &mut String) {
+    let Some(obs) = v.observed else { return };
+    let file = obs
+        .file
+        .file_name()
+        .map(|f| f.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let _ = writeln!(
+        b,
+        "<h3 id=\"observed\">Observed figures</h3>\n<p>The observed figures in <code>{}</code> (copied to <code>observed.csv</code>) against the simulation at the same month: the median of the simulated futures and the range holding their middle 80% (10th to 90th percentile). An observed interval counts as inside when it overlaps that range; an observation outside it means the scenario's assumptions do not match what happened.</p>",
+        esc(&file)
+    );
+    b.push_str("<table>\n<thead><tr><th>Area</th><th>Metric</th><th>Month end</th><th class=\"n\">Observed</th><th class=\"n\">Simulated median</th><th class=\"n\">10th–90th percentile</th><th>Inside the range?</th><th>Source</th></tr></thead>\n<tbody>\n");
+    let mut inside = 0;
+    let mut judged = 0;
+    for o in &obs.rows {
+        let s = v.res.entities[o.entity()].summary(v.n, o.month, o.metric);
+        let q = |p: f64| if v.intervals { s.quantile(p) } else { None };
+        let (p10, p90) = (q(0.1), q(0.9));
+        let (class, text) = verdict(o, p10, p90);
+        if !class.is_empty() {
+            judged += 1;
+            inside += usize::from(class == "yes");
+        }
+        let p50 = s.quantile(0.5);
+        let places = sim_places(&[p10, p50, p90, Some(o.low), o.high]);
+        let range = match (display::finite(p10), display::finite(p90)) {
+            (Some(a), Some(z)) => format!(
+                "{} – {}",
+                sim_value(Some(a), places),
+                sim_value(Some(z), places)
+            ),
+            _ => NA.to_string(),
+        };
+        let _ = writeln!(
+            b,
+            "<tr><td>{}</td><td class=\"key\">{}</td><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td{}>{}</td><td class=\"note\">{}</td></tr>",
+            esc(&o.area_name),
+            esc(&o.metric_name),
+            esc(&date(o.period_end)),
+            esc(&o.value_text()),
+            sim_value(p50, places),
+            esc(&range),
+            if class.is_empty() {
+                String::new()
+            } else {
+                format!(" class=\"{class}\"")
+            },
+            esc(text),
+            esc(&o.source)
+        );
+    }
+    b.push_str("</tbody>\n</table>\n");
+    if judged > 0 {
+        let _ = writeln!(
+            b,
+            "<p class=\"summary\">{inside} of {judged} observed figure{} lie{} inside the simulated 10th–90th percentile range.{}</p>",
+            if judged == 1 { "" } else { "s" },
+            if judged == 1 { "s" } else { "" },
+            if inside < judged {
+                " Where they do not, <code>workwell calibrate</code> can fit the uncertain parameters to the observations."
+            } else {
+                ""
+            }
+        );
+    }
+    // a fan chart for each observed series that no other chart shows
+    let mut pairs: Vec<(usize, usize)> = Vec::new();
+    for o in &obs.rows {
+        let shown = (o.entity() == 0 && o.metric_name == "cumulative_starts")
+            || (o.entity() > 0 && MONTHLY_PANEL_METRICS.contains(&o.metric_name.as_str()));
+        if !shown && !pairs.contains(&(o.entity(), o.metric)) {
+            pairs.push((o.entity(), o.metric));
+        }
+    }
+    for (entity, metric) in pairs {
+        let e = &v.res.entities[entity];
+        let m = &v.res.layout.metrics()[metric];
+        let cumulative = m.name == "cumulative_starts";
+        let bands: Vec<Band> = (0..v.res.months.len())
+            .map(|p| Band::of(e.summary(v.n, p, metric)))
+            .collect();
+        let fan = Fan {
+            title: format!("{}: {}", e.name, m.name),
+            subtitle: format!(
+                "{}, by month, across {} replications; black: observed",
+                capitalise(&m.description),
+                v.res.replications
+            ),
+            y_label: m.name.clone(),
+            months: v.res.months.clone(),
+            bands,
+            origin: cumulative.then_some(0.0),
+            target: if cumulative { View::target(e) } else { None },
+        };
+        let marks = observed_marks(&v.observations(entity, &m.name));
+        let name = format!("chart-observed-{}-{}", slug(&e.name), slug(&m.name));
+        b.push_str(&figs.add(
+            &name,
+            charts::fan_with(&fan, &marks),
+            &format!(
+                "{} in {} by month: the simulated median (line) with the middle 50% and 90% of simulated futures (bands), and the observed figures in black.",
+                esc(&capitalise(&m.description)),
+                esc(&e.name)
+            ),
+        ));
+    }
+}
+
+/// The metrics drawn per area in `chart-area-monthly`.
+const MONTHLY_PANEL_METRICS: [&str; 2] = ["referrals", "starts"];
 
 fn areas_section(v: &View<'_>, figs: &mut Figures, b: &mut String) {
     let res = v.res;
@@ -619,7 +815,7 @@ fn areas_section(v: &View<'_>, figs: &mut Figures, b: &mut String) {
         .iter()
         .map(|e| Panel {
             title: e.name.clone(),
-            series: ["referrals", "starts"]
+            series: MONTHLY_PANEL_METRICS
                 .iter()
                 .map(|k| (0..res.months.len()).map(|m| v.band(e, m, k)).collect())
                 .collect(),
@@ -632,10 +828,29 @@ fn areas_section(v: &View<'_>, figs: &mut Figures, b: &mut String) {
         series: vec!["Referrals".into(), "Starts (initial assessments)".into()],
         panels,
     };
+    let panel_marks: Vec<(usize, Mark)> = (0..res.areas().len())
+        .flat_map(|a| {
+            MONTHLY_PANEL_METRICS.iter().flat_map(move |k| {
+                observed_marks(&v.observations(a + 1, k))
+                    .into_iter()
+                    .map(move |mut m| {
+                        m.label = String::new();
+                        (a, m)
+                    })
+            })
+        })
+        .collect();
+    let monthly_caption = "Referrals received and starts made each month in each area (people per month). The gap between the lines is referrals that are ineligible, never engage, drop out while waiting or are still waiting. Each panel has its own vertical scale: compare shapes across panels, and sizes with the table above.";
     b.push_str(&figs.add(
         "chart-area-monthly",
-        charts::multiples(&mult),
-        "Referrals received and starts made each month in each area (people per month). The gap between the lines is referrals that are ineligible, never engage, drop out while waiting or are still waiting. Each panel has its own vertical scale: compare shapes across panels, and sizes with the table above.",
+        charts::multiples_with(&mult, &panel_marks),
+        &if panel_marks.is_empty() {
+            monthly_caption.to_string()
+        } else {
+            format!(
+                "{monthly_caption} Black: observed monthly referrals or starts (listed in the observed figures table)."
+            )
+        },
     ));
 
     // waits
@@ -995,6 +1210,39 @@ mod tests {
         assert!(s.starts_with(
             "<svg class=\"chart\" data-chart=\"chart-x.svg\" role=\"img\" width=\"10\""
         ));
+    }
+
+    #[test]
+    fn observations_are_judged_against_the_10th_to_90th_percentile() {
+        let obs = |low: f64, high: Option<f64>| Observation {
+            line: 2,
+            area: None,
+            area_name: "Programme".into(),
+            period_end: crate::engine::Date::new(2025, 11, 30).unwrap(),
+            month: 13,
+            metric: 5,
+            metric_name: "cumulative_starts".into(),
+            low,
+            high,
+            source: "test".into(),
+        };
+        let (p10, p90) = (Some(36_000.0), Some(54_000.0));
+        let v = |o: Observation| verdict(&o, p10, p90).0;
+        assert_eq!(v(obs(25_000.0, Some(27_500.0))), "no");
+        assert!(
+            verdict(&obs(25_000.0, Some(27_500.0)), p10, p90)
+                .1
+                .contains("below")
+        );
+        assert_eq!(v(obs(56_000.0, None)), "no");
+        assert!(verdict(&obs(56_000.0, None), p10, p90).1.contains("above"));
+        // overlapping either end, exact inside, and "at least" below the top
+        assert_eq!(v(obs(30_000.0, Some(36_000.0))), "yes");
+        assert_eq!(v(obs(54_000.0, Some(60_000.0))), "yes");
+        assert_eq!(v(obs(40_000.0, Some(40_000.0))), "yes");
+        assert_eq!(v(obs(25_000.0, None)), "yes");
+        // no interval from one replication: not judged
+        assert_eq!(verdict(&obs(1.0, None), None, None), ("", NA));
     }
 
     #[test]

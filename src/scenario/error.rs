@@ -12,6 +12,8 @@ pub struct ScenarioError {
     /// Line number (1-based) where the parser knows it.
     pub line: Option<usize>,
     /// Dotted key path, e.g. `areas."Frimley".coach.fte`; empty for the whole file.
+    /// A key that already quotes a name, e.g. ``column `metric` `` in a CSV file, is
+    /// shown as written.
     pub key: String,
     /// What is wrong and what was expected.
     pub message: String,
@@ -38,7 +40,9 @@ impl ScenarioError {
         if let Some(l) = self.line {
             s.push_str(&format!(":{l}"));
         }
-        if !self.key.is_empty() {
+        if self.key.contains('`') {
+            s.push_str(&format!(": {}", self.key));
+        } else if !self.key.is_empty() {
             s.push_str(&format!(": key `{}`", self.key));
         }
         s.push_str(&format!(": {}", self.message));

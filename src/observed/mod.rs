@@ -1,0 +1,498 @@
+//! Observed figures (management information): reading and validating a CSV of
+//! published figures, and matching each to the simulated metric it refers to.
+//!
+//! The file has the header `area,period_end,metric,low,high,source` (columns in any
+//! order) and one row per figure:
+//!
+//! - `area`: an area name of the scenario, or `Programme` for the whole programme;
+//! - `period_end`: the last day of a calendar month inside the run, `YYYY-MM-DD`;
+//! - `metric`: a metric name of `area_month.csv` (a column stem such as
+//!   `cumulative_starts`, `starts`, `referrals` or `mdt.physio.referrals`);
+//! - `low`, `high`: the figure lies in `[low, high]`; `high == low` is an exact figure
+//!   and a blank `high` means "at least `low`";
+//! - `source`: where the figure comes from.
+//!
+//! Every problem is a [`ScenarioError`] naming the file, the line, the column, the
+//! value found and what was expected; the first problem found is reported.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use crate::engine::Date;
+use crate::model::MetricLayout;
+use crate::scenario::{Scenario, ScenarioError};
+
+/// The name that stands for the whole programme in the `area` column.
+pub const PROGRAMME: &str = "Programme";
+
+/// The columns of an observed file, in their usual order.
+pub const COLUMNS: [&str; 6] = ["area", "period_end", "metric", "low", "high", "source"];
+
+/// The observed figures of one file, in file order.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Observed {
+    /// The file read.
+    pub file: PathBuf,
+    /// One entry per data row.
+    pub rows: Vec<Observation>,
+}
+
+/// One observed figure: a metric of an area (or the programme) at the end of a month,
+/// as an exact value, an interval or a lower bound.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Observation {
+    /// 1-based line in the file.
+    pub line: usize,
+    /// `None` for the programme; `Some(i)` for `Scenario::areas[i]`.
+    pub area: Option<usize>,
+    /// The area as written (`Programme` or the area name).
+    pub area_name: String,
+    /// The last day of the month the figure refers to.
+    pub period_end: Date,
+    /// Index of that month in the scenario's calendar.
+    pub month: usize,
+    /// Index into `MetricLayout::new(&sc.disciplines)`.
+    pub metric: usize,
+    /// The metric's name.
+    pub metric_name: String,
+    /// Lower bound (the value itself for an exact figure).
+    pub low: f64,
+    /// Upper bound; `None` means "at least `low`"; equal to `low` for an exact figure.
+    pub high: Option<f64>,
+    /// Where the figure comes from.
+    pub source: String,
+}
+
+impl Observation {
+    /// The entity index in the order of `run::RepResult::metrics` and
+    /// `run::RunResults::entities`: 0 for the programme, `i + 1` for area `i`.
+    pub fn entity(&self) -> usize {
+        self.area.map_or(0, |a| a + 1)
+    }
+
+    /// True when `x` is consistent with the figure: `low <= x <= high`, or `x >= low`
+    /// for a lower bound. False for NaN.
+    pub fn contains(&self, x: f64) -> bool {
+        x >= self.low && self.high.is_none_or(|h| x <= h)
+    }
+
+    /// True for an exact figure (`high == low`).
+    pub fn is_exact(&self) -> bool {
+        self.high == Some(self.low)
+    }
+
+    /// The figure in words, e.g. `25,000 to 27,500`, `at least 25,000` or `25,000`.
+    pub fn value_text(&self) -> String {
+        match self.high {
+            None => format!("at least {}", number(self.low)),
+            Some(h) if h == self.low => number(h),
+            Some(h) => format!("{} to {}", number(self.low), number(h)),
+        }
+    }
+
+    /// One line, e.g. `Programme cumulative_starts to 2025-11-30: 25,000 to 27,500`.
+    pub fn describe(&self) -> String {
+        format!(
+            "{} {} to {}: {}",
+            self.area_name,
+            self.metric_name,
+            self.period_end,
+            self.value_text()
+        )
+    }
+}
+
+impl Observed {
+    /// The simulated value an observation refers to, from one replication's derived
+    /// metrics (`run::RepResult::metrics`: per entity, `(n_months + 1) x n_metrics`,
+    /// period-major).
+    pub fn simulated(obs: &Observation, metrics: &[Vec<f64>], n_metrics: usize) -> f64 {
+        metrics[obs.entity()][obs.month * n_metrics + obs.metric]
+    }
+
+    /// The observations as CSV in the file format (header first), e.g. to write
+    /// synthetic observations that [`parse`] reads back unchanged.
+    pub fn to_csv(&self) -> String {
+        let mut w = csv::WriterBuilder::new()
+            .terminator(csv::Terminator::Any(b'\n'))
+            .from_writer(Vec::new());
+        let mut write = |rec: &[String]| w.write_record(rec).is_ok();
+        let mut ok = write(&COLUMNS.map(String::from));
+        for o in &self.rows {
+            ok &= write(&[
+                o.area_name.clone(),
+                o.period_end.to_string(),
+                o.metric_name.clone(),
+                plain(o.low),
+                o.high.map(plain).unwrap_or_default(),
+                o.source.clone(),
+            ]);
+        }
+        debug_assert!(ok, "writing CSV to memory cannot fail");
+        String::from_utf8(w.into_inner().unwrap_or_default()).unwrap_or_default()
+    }
+}
+
+/// Reads and validates an observed file against a scenario.
+pub fn load(path: &Path, sc: &Scenario) -> Result<Observed, ScenarioError> {
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        ScenarioError::new(
+            path,
+            None,
+            "",
+            format!("cannot read the observed figures: {e}"),
+        )
+    })?;
+    parse(&text, path, sc)
+}
+
+/// Parses and validates observed figures; `file` names them in errors.
+pub fn parse(text: &str, file: &Path, sc: &Scenario) -> Result<Observed, ScenarioError> {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let err =
+        |line: Option<usize>, key: &str, msg: String| ScenarioError::new(file, line, key, msg);
+    let col = |name: &str| format!("column `{name}`");
+    let expected_header = COLUMNS.join(",");
+    if text.trim().is_empty() {
+        return Err(err(
+            None,
+            "",
+            format!(
+                "the file is empty: expected the header `{expected_header}` and at least one row"
+            ),
+        ));
+    }
+    let mut rdr = csv::ReaderBuilder::new()
+        .has_headers(true)
+        .trim(csv::Trim::All)
+        .from_reader(text.as_bytes());
+    let headers = rdr.headers().map_err(|e| csv_error(file, &e))?.clone();
+    let header_line = headers.position().map_or(1, |p| p.line() as usize);
+    let mut index: HashMap<&str, usize> = HashMap::new();
+    for (i, h) in headers.iter().enumerate() {
+        if !COLUMNS.contains(&h) {
+            return Err(err(
+                Some(header_line),
+                &col(h),
+                format!(
+                    "unknown column `{h}`: expected the columns `{expected_header}`{}",
+                    suggest(h, COLUMNS.iter().copied())
+                ),
+            ));
+        }
+        if index.insert(h, i).is_some() {
+            return Err(err(
+                Some(header_line),
+                &col(h),
+                format!("column `{h}` appears twice: expected the columns `{expected_header}`"),
+            ));
+        }
+    }
+    if let Some(missing) = COLUMNS.iter().find(|c| !index.contains_key(*c)) {
+        return Err(err(
+            Some(header_line),
+            &col(missing),
+            format!(
+                "missing column `{missing}`: expected the columns `{expected_header}`, found `{}`",
+                headers.iter().collect::<Vec<_>>().join(",")
+            ),
+        ));
+    }
+    let layout = MetricLayout::new(&sc.disciplines);
+    let months: Vec<Date> = (0..sc.calendar.n_months())
+        .map(|i| {
+            let m = sc.calendar.month(i);
+            Date {
+                year: m.year,
+                month: m.month,
+                day: Date::days_in_month(m.year, m.month),
+            }
+        })
+        .collect();
+    let mut rows = Vec::new();
+    let mut seen: HashMap<(Option<usize>, Date, usize), usize> = HashMap::new();
+    for rec in rdr.records() {
+        let rec = rec.map_err(|e| csv_error(file, &e))?;
+        let line = rec.position().map_or(0, |p| p.line() as usize);
+        let field = |c: &str| rec.get(index[c]).unwrap_or("");
+        let fail = |c: &str, msg: String| err(Some(line), &col(c), msg);
+
+        let area_name = field("area");
+        let area = if area_name == PROGRAMME {
+            None
+        } else if let Some(i) = sc.areas.iter().position(|a| a.name == area_name) {
+            Some(i)
+        } else {
+            let names = std::iter::once(PROGRAMME).chain(sc.areas.iter().map(|a| a.name.as_str()));
+            let what = if area_name.is_empty() {
+                "an area name or `Programme`, found nothing".to_string()
+            } else {
+                format!(
+                    "unknown area `{area_name}`: expected `Programme` or one of the scenario's {} areas{}",
+                    sc.areas.len(),
+                    suggest(area_name, names)
+                )
+            };
+            return Err(fail("area", what));
+        };
+
+        let raw_date = field("period_end");
+        let Some(period_end) = Date::parse(raw_date) else {
+            return Err(fail(
+                "period_end",
+                format!("expected a date written YYYY-MM-DD, found `{raw_date}`"),
+            ));
+        };
+        let month_end = Date {
+            day: Date::days_in_month(period_end.year, period_end.month),
+            ..period_end
+        };
+        if period_end != month_end {
+            return Err(fail(
+                "period_end",
+                format!(
+                    "{period_end} is not the last day of a month: figures are compared with monthly results, expected e.g. {month_end}"
+                ),
+            ));
+        }
+        let Some(month) = months.iter().position(|d| *d == period_end) else {
+            return Err(fail(
+                "period_end",
+                format!(
+                    "{period_end} is outside the run: expected the end of a month from {} to {} ({} to {})",
+                    months.first().map(Date::to_string).unwrap_or_default(),
+                    months.last().map(Date::to_string).unwrap_or_default(),
+                    sc.start,
+                    sc.end
+                ),
+            ));
+        };
+        if period_end > sc.end {
+            return Err(fail(
+                "period_end",
+                format!(
+                    "{period_end} is after the end of the run ({}): the month is only partly simulated",
+                    sc.end
+                ),
+            ));
+        }
+
+        let metric_name = field("metric");
+        let Some(metric) = layout.index(metric_name) else {
+            let names = layout.metrics().iter().map(|m| m.name.as_str());
+            return Err(fail(
+                "metric",
+                if metric_name.is_empty() {
+                    "expected a metric name of area_month.csv (e.g. `cumulative_starts`), found nothing".to_string()
+                } else {
+                    format!(
+                        "unknown metric `{metric_name}`: expected a metric name of area_month.csv such as `cumulative_starts`, `starts` or `referrals`{}",
+                        suggest(metric_name, names)
+                    )
+                },
+            ));
+        };
+
+        let low = number_field(field("low"), false).map_err(|m| fail("low", m))?;
+        let high = match field("high") {
+            "" => None,
+            s => Some(number_field(s, true).map_err(|m| fail("high", m))?),
+        };
+        if let Some(h) = high
+            && h < low
+        {
+            return Err(fail(
+                "high",
+                format!(
+                    "high {} is below low {}: expected high >= low (equal for an exact figure, blank for \"at least low\")",
+                    plain(h),
+                    plain(low)
+                ),
+            ));
+        }
+        let source = field("source");
+        if source.is_empty() {
+            return Err(fail(
+                "source",
+                "expected where the figure comes from (a publication, or `assumption`), found nothing"
+                    .to_string(),
+            ));
+        }
+        if let Some(first) = seen.insert((area, period_end, metric), line) {
+            return Err(err(
+                Some(line),
+                &col("metric"),
+                format!(
+                    "{area_name} {metric_name} to {period_end} is given twice (first on line {first}): expected one row per area, month and metric"
+                ),
+            ));
+        }
+        rows.push(Observation {
+            line,
+            area,
+            area_name: area_name.to_string(),
+            period_end,
+            month,
+            metric,
+            metric_name: metric_name.to_string(),
+            low,
+            high,
+            source: source.to_string(),
+        });
+    }
+    if rows.is_empty() {
+        return Err(err(
+            Some(header_line),
+            "",
+            "no observations: expected at least one row after the header".to_string(),
+        ));
+    }
+    Ok(Observed {
+        file: file.to_path_buf(),
+        rows,
+    })
+}
+
+/// A non-negative finite number from a field.
+fn number_field(s: &str, is_high: bool) -> Result<f64, String> {
+    let what = if is_high {
+        "a non-negative number or blank (for \"at least low\")"
+    } else {
+        "a non-negative number"
+    };
+    if s.is_empty() {
+        return Err(format!("expected {what}, found nothing"));
+    }
+    let v: f64 = match s.parse() {
+        Ok(v) => v,
+        Err(_) if s.replace(',', "").parse::<f64>().is_ok() => {
+            return Err(format!(
+                "expected {what} without thousands separators, found `{s}`"
+            ));
+        }
+        Err(_) => return Err(format!("expected {what}, found `{s}`")),
+    };
+    if !v.is_finite() {
+        return Err(format!("expected {what}, found `{s}`"));
+    }
+    if v < 0.0 {
+        return Err(format!("expected {what}, found {s}"));
+    }
+    Ok(v)
+}
+
+/// A CSV syntax error (wrong number of fields, invalid UTF-8) as a one-line error.
+fn csv_error(file: &Path, e: &csv::Error) -> ScenarioError {
+    let line = e.position().map(|p| p.line() as usize);
+    let msg = match e.kind() {
+        csv::ErrorKind::UnequalLengths {
+            expected_len, len, ..
+        } => format!(
+            "expected {expected_len} fields like the header, found {len} (quote a field that contains a comma)"
+        ),
+        csv::ErrorKind::Utf8 { .. } => "the line is not valid UTF-8 text".to_string(),
+        _ => format!("cannot read the line as CSV: {e}"),
+    };
+    ScenarioError::new(file, line, "", msg)
+}
+
+/// `; did you mean `x`?` for the closest candidate, when one is close.
+fn suggest<'a>(found: &str, candidates: impl Iterator<Item = &'a str>) -> String {
+    let f = found.to_lowercase();
+    let best = candidates
+        .map(|c| (edit_distance(&f, &c.to_lowercase()), c))
+        .min_by_key(|(d, _)| *d);
+    match best {
+        Some((d, c)) if d <= (f.chars().count() / 3).max(2) => format!("; did you mean `{c}`?"),
+        _ => String::new(),
+    }
+}
+
+/// Levenshtein distance in characters.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    let mut cur = vec![0; b.len() + 1];
+    for (i, ca) in a.chars().enumerate() {
+        cur[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let sub = prev[j] + usize::from(ca != *cb);
+            cur[j + 1] = sub.min(prev[j + 1] + 1).min(cur[j] + 1);
+        }
+        std::mem::swap(&mut prev, &mut cur);
+    }
+    prev[b.len()]
+}
+
+/// A number as plain text that parses back to the same value (`25000`, `0.35`).
+fn plain(v: f64) -> String {
+    format!("{v}")
+}
+
+/// A number for people: whole numbers with thousands separators (`25,000`), others
+/// with up to three decimals (`0.35`).
+fn number(v: f64) -> String {
+    if v.fract() == 0.0 && v.abs() < 1e15 {
+        let digits = format!("{:.0}", v.abs());
+        let mut out = String::new();
+        for (i, c) in digits.chars().enumerate() {
+            if i > 0 && (digits.len() - i) % 3 == 0 {
+                out.push(',');
+            }
+            out.push(c);
+        }
+        if v < 0.0 { format!("-{out}") } else { out }
+    } else {
+        let s = format!("{v:.3}");
+        s.trim_end_matches('0').trim_end_matches('.').to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn edit_distance_counts_single_changes() {
+        assert_eq!(edit_distance("frimley", "frimley"), 0);
+        assert_eq!(edit_distance("frimly", "frimley"), 1);
+        assert_eq!(edit_distance("kitten", "sitting"), 3);
+        assert_eq!(edit_distance("", "abc"), 3);
+    }
+
+    #[test]
+    fn suggestions_only_for_near_matches() {
+        let names = ["Programme", "Frimley", "Black Country"];
+        assert_eq!(
+            suggest("Black Contry", names.iter().copied()),
+            "; did you mean `Black Country`?"
+        );
+        assert_eq!(
+            suggest("programme", names.iter().copied()),
+            "; did you mean `Programme`?"
+        );
+        assert_eq!(suggest("Cornwall", names.iter().copied()), "");
+    }
+
+    #[test]
+    fn numbers_read_for_people() {
+        assert_eq!(number(25000.0), "25,000");
+        assert_eq!(number(1234567.0), "1,234,567");
+        assert_eq!(number(0.35), "0.35");
+        assert_eq!(number(12.5), "12.5");
+    }
+
+    #[test]
+    fn number_fields_reject_what_cannot_be_a_count() {
+        assert_eq!(number_field("25000", false), Ok(25000.0));
+        assert!(number_field("-1", false).unwrap_err().contains("-1"));
+        assert!(number_field("NaN", false).is_err());
+        assert!(number_field("inf", true).is_err());
+        assert!(
+            number_field("25,000", false)
+                .unwrap_err()
+                .contains("thousands separators")
+        );
+        assert!(number_field("", false).unwrap_err().contains("nothing"));
+    }
+}
