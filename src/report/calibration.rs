@@ -168,10 +168,17 @@ pub fn html(c: &Calibration) -> Page {
         target: (c.calibrated.target_starts > 0.0).then_some(c.calibrated.target_starts),
     };
     b.push_str("<section id=\"projection\"><h2>1. The projection given the data</h2>\n");
+    let programme_obs: Vec<&crate::observed::Observation> = c
+        .observed
+        .rows
+        .iter()
+        .filter(|o| o.area.is_none() && o.metric_name == "cumulative_starts")
+        .collect();
+    let marks = super::html::observed_marks(&programme_obs);
     b.push_str(&figs.add(
         "chart-calibrated-fan",
-        charts::fan(&fan),
-        "Cumulative programme starts projected from the calibrated scenario. The observed figures and the simulated figures at their dates are compared in the table below.",
+        charts::fan_with(&fan, &marks),
+        "Cumulative programme starts projected from the calibrated scenario: the line is the median, the dark band the middle 50% and the light band 90% of the simulated futures. Black: the observed figures (a bar with end caps for an interval). The table below compares every observed figure with the calibrated and the uncalibrated projection.",
     ));
     b.push_str("<table><thead><tr><th>Observed figure</th><th class=\"n\">Observed</th><th class=\"n\">Calibrated projection<span class=\"iv\">median, 10th–90th pct.</span></th><th class=\"n\">Uncalibrated<span class=\"iv\">median, 10th–90th pct.</span></th><th class=\"n\">Fitted particles inside the interval</th></tr></thead><tbody>\n");
     for ((t, pr), (cal, base)) in c

@@ -530,7 +530,7 @@ fn programme_section(v: &View<'_>, figs: &mut Figures, b: &mut String) {
 }
 
 /// Chart marks for observations, labelled with their value.
-fn observed_marks(obs: &[&Observation]) -> Vec<Mark> {
+pub(crate) fn observed_marks(obs: &[&Observation]) -> Vec<Mark> {
     obs.iter()
         .map(|o| Mark {
             month: o.month,
