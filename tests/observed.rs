@@ -94,6 +94,10 @@ fn the_shipped_national_figure_reads_with_its_source() {
     );
     assert!(o.contains(25000.0) && o.contains(27500.0) && o.contains(26000.0));
     assert!(!o.contains(24999.0) && !o.contains(27501.0) && !o.contains(f64::NAN));
+    assert_eq!(o.distance(26000.0), 0.0);
+    assert_eq!(o.distance(24000.0), 1000.0);
+    assert_eq!(o.distance(45000.0), 17500.0);
+    assert!(o.distance(f64::NAN).is_nan());
 }
 
 #[test]
@@ -118,6 +122,7 @@ fn exact_intervals_and_lower_bounds_for_areas_with_commas_in_their_names() {
     assert_eq!(b.line, 3);
     assert_eq!(b.high, None);
     assert!(b.contains(1e9) && !b.contains(999.0));
+    assert_eq!((b.distance(1e9), b.distance(900.0)), (0.0, 100.0));
     assert_eq!(
         b.describe(),
         "Greater Manchester referrals to 2024-12-31: at least 1,000"

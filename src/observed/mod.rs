@@ -76,6 +76,18 @@ impl Observation {
         x >= self.low && self.high.is_none_or(|h| x <= h)
     }
 
+    /// How far `x` lies outside the figure: 0 inside, `low - x` below it, `x - high`
+    /// above it; NaN for NaN.
+    pub fn distance(&self, x: f64) -> f64 {
+        if x.is_nan() {
+            f64::NAN
+        } else if x < self.low {
+            self.low - x
+        } else {
+            self.high.map_or(0.0, |h| (x - h).max(0.0))
+        }
+    }
+
     /// True for an exact figure (`high == low`).
     pub fn is_exact(&self) -> bool {
         self.high == Some(self.low)
