@@ -57,6 +57,9 @@ enum Command {
     Validate {
         #[command(flatten)]
         scenario: ScenarioArgs,
+        /// Also check a file of observed figures against the scenario
+        #[arg(long, value_name = "FILE")]
+        observed: Option<PathBuf>,
     },
     /// Run scenarios with common random numbers and report paired differences
     /// against the first
@@ -91,8 +94,11 @@ fn dispatch(cli: Cli) -> anyhow::Result<()> {
         Command::Compare(args) => cli::compare::run(args),
         Command::Plan(args) => cli::plan::run(args),
         Command::Calibrate(args) => cli::calibrate::run(args),
-        Command::Validate { scenario } => {
+        Command::Validate { scenario, observed } => {
             let sc = load(&scenario, &[])?;
+            let observed = observed
+                .map(|f| workwell::observed::load(&f, &sc))
+                .transpose()?;
             println!(
                 "{}: valid scenario `{}`: {} areas, {} to {} ({} days), {} MDT disciplines, {} uncertain parameters",
                 scenario.scenario.display(),
@@ -104,6 +110,14 @@ fn dispatch(cli: Cli) -> anyhow::Result<()> {
                 sc.disciplines.len(),
                 sc.uncertain_keys().len()
             );
+            if let Some(obs) = observed {
+                println!(
+                    "{}: valid observed figures: {} row{}",
+                    obs.file.display(),
+                    obs.rows.len(),
+                    if obs.rows.len() == 1 { "" } else { "s" }
+                );
+            }
             Ok(())
         }
         Command::Run {

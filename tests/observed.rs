@@ -94,6 +94,10 @@ fn the_shipped_national_figure_reads_with_its_source() {
     );
     assert!(o.contains(25000.0) && o.contains(27500.0) && o.contains(26000.0));
     assert!(!o.contains(24999.0) && !o.contains(27501.0) && !o.contains(f64::NAN));
+    assert_eq!(o.distance(26000.0), 0.0);
+    assert_eq!(o.distance(24000.0), 1000.0);
+    assert_eq!(o.distance(45000.0), 17500.0);
+    assert!(o.distance(f64::NAN).is_nan());
 }
 
 #[test]
@@ -118,6 +122,7 @@ fn exact_intervals_and_lower_bounds_for_areas_with_commas_in_their_names() {
     assert_eq!(b.line, 3);
     assert_eq!(b.high, None);
     assert!(b.contains(1e9) && !b.contains(999.0));
+    assert_eq!((b.distance(1e9), b.distance(900.0)), (0.0, 100.0));
     assert_eq!(
         b.describe(),
         "Greater Manchester referrals to 2024-12-31: at least 1,000"
@@ -130,11 +135,41 @@ fn exact_intervals_and_lower_bounds_for_areas_with_commas_in_their_names() {
 }
 
 #[test]
-fn columns_may_come_in_any_order_and_a_byte_order_mark_is_ignored() {
-    let text = "\u{feff}source,metric,area,high,low,period_end\nMI,starts,Frimley,,5,2025-01-31\n";
+fn columns_may_come_in_any_order_with_spaces_crlf_and_a_byte_order_mark() {
+    let text = "\u{feff}source, metric ,area,high,low,period_end\r\nMI,starts, Frimley ,,5,2025-01-31\r\n\r\nMI,starts,Frimley,,6,2025-02-28\r\n";
     let obs = parse(text).unwrap();
     assert_eq!(obs.rows[0].area_name, "Frimley");
     assert_eq!(obs.rows[0].low, 5.0);
+    // a blank line is skipped, and line numbers still count it
+    assert_eq!(obs.rows[1].line, 4);
+}
+
+#[test]
+fn validate_checks_an_observed_file_without_running() {
+    let assert = Command::cargo_bin("workwell")
+        .unwrap()
+        .args(["validate", "scenarios/baseline.toml"])
+        .args(["--observed", "data/observed/mi_2025-11.csv"])
+        .assert()
+        .success();
+    let stdout = String::from_utf8(assert.get_output().stdout.clone()).unwrap();
+    assert!(
+        stdout.contains("mi_2025-11.csv: valid observed figures: 1 row"),
+        "{stdout}"
+    );
+    // a scenario that ends before the figure's month refuses it
+    let assert = Command::cargo_bin("workwell")
+        .unwrap()
+        .args(["validate", "scenarios/baseline.toml"])
+        .args(["--set", "programme.end=2025-06-30"])
+        .args(["--observed", "data/observed/mi_2025-11.csv"])
+        .assert()
+        .code(2);
+    let stderr = String::from_utf8(assert.get_output().stderr.clone()).unwrap();
+    assert!(
+        stderr.contains("mi_2025-11.csv:2: column `period_end`: 2025-11-30 is outside the run"),
+        "{stderr}"
+    );
 }
 
 #[test]

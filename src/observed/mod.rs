@@ -76,6 +76,18 @@ impl Observation {
         x >= self.low && self.high.is_none_or(|h| x <= h)
     }
 
+    /// How far `x` lies outside the figure: 0 inside, `low - x` below it, `x - high`
+    /// above it; NaN for NaN.
+    pub fn distance(&self, x: f64) -> f64 {
+        if x.is_nan() {
+            f64::NAN
+        } else if x < self.low {
+            self.low - x
+        } else {
+            self.high.map_or(0.0, |h| (x - h).max(0.0))
+        }
+    }
+
     /// True for an exact figure (`high == low`).
     pub fn is_exact(&self) -> bool {
         self.high == Some(self.low)
@@ -166,8 +178,11 @@ pub fn parse(text: &str, file: &Path, sc: &Scenario) -> Result<Observed, Scenari
         .has_headers(true)
         .trim(csv::Trim::All)
         .from_reader(text.as_bytes());
-    let headers = rdr.headers().map_err(|e| csv_error(file, &e))?.clone();
-    let header_line = headers.position().map_or(1, |p| p.line() as usize);
+    let headers = rdr
+        .headers()
+        .map_err(|e| csv_error(file, text, &e))?
+        .clone();
+    let header_line = headers.position().map_or(1, |p| line_at(text, p.byte()));
     let mut index: HashMap<&str, usize> = HashMap::new();
     for (i, h) in headers.iter().enumerate() {
         if !COLUMNS.contains(&h) {
@@ -212,8 +227,8 @@ pub fn parse(text: &str, file: &Path, sc: &Scenario) -> Result<Observed, Scenari
     let mut rows = Vec::new();
     let mut seen: HashMap<(Option<usize>, Date, usize), usize> = HashMap::new();
     for rec in rdr.records() {
-        let rec = rec.map_err(|e| csv_error(file, &e))?;
-        let line = rec.position().map_or(0, |p| p.line() as usize);
+        let rec = rec.map_err(|e| csv_error(file, text, &e))?;
+        let line = rec.position().map_or(0, |p| line_at(text, p.byte()));
         let field = |c: &str| rec.get(index[c]).unwrap_or("");
         let fail = |c: &str, msg: String| err(Some(line), &col(c), msg);
 
@@ -382,8 +397,8 @@ fn number_field(s: &str, is_high: bool) -> Result<f64, String> {
 }
 
 /// A CSV syntax error (wrong number of fields, invalid UTF-8) as a one-line error.
-fn csv_error(file: &Path, e: &csv::Error) -> ScenarioError {
-    let line = e.position().map(|p| p.line() as usize);
+fn csv_error(file: &Path, text: &str, e: &csv::Error) -> ScenarioError {
+    let line = e.position().map(|p| line_at(text, p.byte()));
     let msg = match e.kind() {
         csv::ErrorKind::UnequalLengths {
             expected_len, len, ..
@@ -394,6 +409,18 @@ fn csv_error(file: &Path, e: &csv::Error) -> ScenarioError {
         _ => format!("cannot read the line as CSV: {e}"),
     };
     ScenarioError::new(file, line, "", msg)
+}
+
+/// The 1-based line of the record starting at byte `byte` of `text`. The reader's
+/// own line count and offsets do not allow for blank lines and CRLF line ends (an
+/// offset may point at the end of the line before), so skip line ends first.
+fn line_at(text: &str, byte: u64) -> usize {
+    let b = text.as_bytes();
+    let mut i = usize::try_from(byte).unwrap_or(b.len()).min(b.len());
+    while i < b.len() && matches!(b[i], b'\r' | b'\n') {
+        i += 1;
+    }
+    1 + b[..i].iter().filter(|&&c| c == b'\n').count()
 }
 
 /// `; did you mean `x`?` for the closest candidate, when one is close.
@@ -472,6 +499,17 @@ mod tests {
             "; did you mean `Programme`?"
         );
         assert_eq!(suggest("Cornwall", names.iter().copied()), "");
+    }
+
+    #[test]
+    fn lines_allow_for_blank_lines_and_crlf() {
+        let t = "h,x\r\na,1\r\n\r\nb,2\r\n";
+        assert_eq!(line_at(t, 0), 1);
+        assert_eq!(line_at(t, 4), 2);
+        assert_eq!(line_at(t, 5), 2);
+        assert_eq!(line_at(t, 9), 4);
+        assert_eq!(line_at(t, 12), 4);
+        assert_eq!(line_at(t, 99), 5);
     }
 
     #[test]

@@ -530,7 +530,7 @@ fn programme_section(v: &View<'_>, figs: &mut Figures, b: &mut String) {
 }
 
 /// Chart marks for observations, labelled with their value.
-pub(crate) fn observed_marks(obs: &[&Observation]) -> Vec<Mark> {
+pub fn observed_marks(obs: &[&Observation]) -> Vec<Mark> {
     obs.iter()
         .map(|o| Mark {
             month: o.month,
@@ -573,27 +573,21 @@ fn verdict(o: &Observation, p10: Option<f64>, p90: Option<f64>) -> (&'static str
     }
 }
 
-/// The "Observed figures" part of the programme section: each observation against
-/// the simulated median and 10th to 90th percentile at its month, and a fan chart for
-/// each observed series not drawn elsewhere.
-fn observed_section(v: &View<'_>, figs: &mut Figures, b: &mut String) {
-    let Some(obs) = v.observed else { return };
-    let file = obs
-        .file
-        .file_name()
-        .map(|f| f.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let _ = writeln!(
-        b,
-        "<h3 id=\"observed\">Observed figures</h3>\n<p>The observed figures in <code>{}</code> (copied to <code>observed.csv</code>) against the simulation at the same month: the median of the simulated futures and the range holding their middle 80% (10th to 90th percentile). An observed interval counts as inside when it overlaps that range; an observation outside it means the scenario's assumptions do not match what happened.</p>",
-        esc(&file)
-    );
-    b.push_str("<table>\n<thead><tr><th>Area</th><th>Metric</th><th>Month end</th><th class=\"n\">Observed</th><th class=\"n\">Simulated median</th><th class=\"n\">10th–90th percentile</th><th>Inside the range?</th><th>Source</th></tr></thead>\n<tbody>\n");
+/// The observed figures against a run, as an HTML table (one row per figure, in file
+/// order: the figure, the simulated median and 10th to 90th percentile at its month,
+/// and whether it lies inside that range) followed by a one-line tally. Returns the
+/// HTML, the number of figures inside the range and the number judged (none without
+/// intervals, i.e. with one replication).
+pub fn observed_table(res: &RunResults, observed: &Observed) -> (String, usize, usize) {
+    let n = res.layout.len();
+    let intervals = res.replications >= 2;
+    let mut out = String::new();
+    out.push_str("<table>\n<thead><tr><th>Area</th><th>Metric</th><th>Month end</th><th class=\"n\">Observed</th><th class=\"n\">Simulated median</th><th class=\"n\">10th–90th percentile</th><th>Inside the range?</th><th>Source</th></tr></thead>\n<tbody>\n");
     let mut inside = 0;
     let mut judged = 0;
-    for o in &obs.rows {
-        let s = v.res.entities[o.entity()].summary(v.n, o.month, o.metric);
-        let q = |p: f64| if v.intervals { s.quantile(p) } else { None };
+    for o in &observed.rows {
+        let s = res.entities[o.entity()].summary(n, o.month, o.metric);
+        let q = |p: f64| if intervals { s.quantile(p) } else { None };
         let (p10, p90) = (q(0.1), q(0.9));
         let (class, text) = verdict(o, p10, p90);
         if !class.is_empty() {
@@ -611,7 +605,7 @@ fn observed_section(v: &View<'_>, figs: &mut Figures, b: &mut String) {
             _ => NA.to_string(),
         };
         let _ = writeln!(
-            b,
+            out,
             "<tr><td>{}</td><td class=\"key\">{}</td><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td{}>{}</td><td class=\"note\">{}</td></tr>",
             esc(&o.area_name),
             esc(&o.metric_name),
@@ -628,19 +622,37 @@ fn observed_section(v: &View<'_>, figs: &mut Figures, b: &mut String) {
             esc(&o.source)
         );
     }
-    b.push_str("</tbody>\n</table>\n");
+    out.push_str("</tbody>\n</table>\n");
     if judged > 0 {
         let _ = writeln!(
-            b,
-            "<p class=\"summary\">{inside} of {judged} observed figure{} lie{} inside the simulated 10th–90th percentile range.{}</p>",
+            out,
+            "<p class=\"summary\">{inside} of {judged} observed figure{} lie{} inside the simulated 10th–90th percentile range.</p>",
             if judged == 1 { "" } else { "s" },
             if judged == 1 { "s" } else { "" },
-            if inside < judged {
-                " Where they do not, <code>workwell calibrate</code> can fit the uncertain parameters to the observations."
-            } else {
-                ""
-            }
         );
+    }
+    (out, inside, judged)
+}
+
+/// The "Observed figures" part of the programme section: each observation against
+/// the simulated median and 10th to 90th percentile at its month, and a fan chart for
+/// each observed series not drawn elsewhere.
+fn observed_section(v: &View<'_>, figs: &mut Figures, b: &mut String) {
+    let Some(obs) = v.observed else { return };
+    let file = obs
+        .file
+        .file_name()
+        .map(|f| f.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let _ = writeln!(
+        b,
+        "<h3 id=\"observed\">Observed figures</h3>\n<p>The observed figures in <code>{}</code> (copied to <code>observed.csv</code>) against the simulation at the same month: the median of the simulated futures and the range holding their middle 80% (10th to 90th percentile). An observed interval counts as inside when it overlaps that range; an observation outside it means the scenario's assumptions do not match what happened.</p>",
+        esc(&file)
+    );
+    let (table, inside, judged) = observed_table(v.res, obs);
+    b.push_str(&table);
+    if inside < judged {
+        b.push_str("<p class=\"note\">Where observed figures lie outside the simulated range, <code>workwell calibrate</code> can fit the scenario's uncertain parameters to them.</p>\n");
     }
     // a fan chart for each observed series that no other chart shows
     let mut pairs: Vec<(usize, usize)> = Vec::new();
