@@ -217,7 +217,8 @@ impl Problem {
             for k in &spec.parameters {
                 let explicit = k.starts_with("defaults.") || k.starts_with("areas.");
                 if explicit {
-                    let (scope, rel) = parse_key(k, &sc.areas).map_err(|m| sc.merged.error(key_at, m))?;
+                    let (scope, rel) =
+                        parse_key(k, &sc.areas).map_err(|m| sc.merged.error(key_at, m))?;
                     wanted.push((scope, rel));
                     continue;
                 }
@@ -235,10 +236,9 @@ impl Problem {
                     }
                 }
                 if !any {
-                    return Err(sc.merged.error(
-                        key_at,
-                        format!("`{k}` is not a parameter of this scenario"),
-                    ));
+                    return Err(sc
+                        .merged
+                        .error(key_at, format!("`{k}` is not a parameter of this scenario")));
                 }
             }
         }
@@ -256,7 +256,10 @@ impl Problem {
                 Scope::Area(a) => format!("{}.{rel}", join_key("areas", &sc.areas[*a].name)),
             };
             let Some(p) = p else {
-                return Err(sc.merged.error(key_at, format!("`{key}` is not a parameter of this scenario")));
+                return Err(sc.merged.error(
+                    key_at,
+                    format!("`{key}` is not a parameter of this scenario"),
+                ));
             };
             if !p.is_uncertain() {
                 return Err(sc.merged.error(
@@ -339,7 +342,10 @@ impl Problem {
                 Some(h) => (o.low, h),
                 None => (o.low, f64::INFINITY),
             };
-            let scale = low.abs().max(if high.is_finite() { high.abs() } else { 0.0 }).max(1.0);
+            let scale = low
+                .abs()
+                .max(if high.is_finite() { high.abs() } else { 0.0 })
+                .max(1.0);
             targets.push(Target {
                 obs: o.clone(),
                 low,
@@ -349,12 +355,7 @@ impl Problem {
             last = last.max(o.month);
         }
         let end = sc.calendar.month(last);
-        let end_date = format!(
-            "{:04}-{:02}-{:02}",
-            end.year,
-            end.month,
-            end.days()
-        );
+        let end_date = format!("{:04}-{:02}-{:02}", end.year, end.month, end.days());
         let short = if sc.calendar.month(sc.calendar.n_months() - 1) == end {
             sc.clone()
         } else {
@@ -401,9 +402,11 @@ impl Problem {
         let values = self.column_values(theta);
         // area-specific columns first: the first override of a parameter wins
         let mut order: Vec<usize> = (0..self.columns.len()).collect();
-        order.sort_by_key(|&c| match self.dims[self.columns[c].deviation.unwrap_or(self.columns[c].dim)].scope {
-            Scope::Area(_) => 0,
-            Scope::Programme => 1,
+        order.sort_by_key(|&c| {
+            match self.dims[self.columns[c].deviation.unwrap_or(self.columns[c].dim)].scope {
+                Scope::Area(_) => 0,
+                Scope::Programme => 1,
+            }
         });
         for c in order {
             let col = &self.columns[c];
@@ -519,7 +522,11 @@ pub struct ColumnSummary {
 /// Summaries of every output column.
 pub fn summaries(problem: &Problem, fit: &Fit) -> Vec<ColumnSummary> {
     let prior_cols: Vec<Vec<f64>> = fit.prior.iter().map(|t| problem.column_values(t)).collect();
-    let post_cols: Vec<Vec<f64>> = fit.particles.iter().map(|t| problem.column_values(t)).collect();
+    let post_cols: Vec<Vec<f64>> = fit
+        .particles
+        .iter()
+        .map(|t| problem.column_values(t))
+        .collect();
     let ones = vec![1.0; prior_cols.len()];
     let stats = |rows: &[Vec<f64>], w: &[f64], c: usize| -> [f64; 5] {
         let v: Vec<f64> = rows.iter().map(|r| r[c]).collect();
@@ -568,7 +575,11 @@ pub fn predictive(problem: &Problem, fit: &Fit) -> Vec<[f64; 4]> {
             weighted_quantile(&v, &w, 0.1),
             weighted_quantile(&v, &w, 0.5),
             weighted_quantile(&v, &w, 0.9),
-            if total > 0.0 { inside / total } else { f64::NAN },
+            if total > 0.0 {
+                inside / total
+            } else {
+                f64::NAN
+            },
         ]);
     }
     out
@@ -669,13 +680,19 @@ pub fn calibrated_toml(problem: &Problem, fit: &Fit, observed: &Observed, seed: 
     let mut header = format!(
         "Calibrated scenario `{name}`, written by `workwell calibrate`.\n\
          Base: {} (resolved: every file of its extends chain merged and every --set applied).\n\
-         Observed figures: {} ({} rows):\n",
+         Observed figures: {} ({} row{}):\n",
         files.join(" <- "),
         observed.file.display(),
-        observed.rows.len()
+        observed.rows.len(),
+        if observed.rows.len() == 1 { "" } else { "s" }
     );
     for o in &observed.rows {
-        header.push_str(&format!("  line {}: {} [{}]\n", o.line, o.describe(), o.source));
+        header.push_str(&format!(
+            "  line {}: {} [{}]\n",
+            o.line,
+            o.describe(),
+            o.source
+        ));
     }
     header.push_str(&format!(
         "Method: {METHOD}.\n\
@@ -706,10 +723,16 @@ pub fn calibrated_toml(problem: &Problem, fit: &Fit, observed: &Observed, seed: 
     ));
     let mut text = crate::scenario::source::render_resolved(&merged, &header);
     text.push('\n');
-    text.push_str("# The posterior: a weighted joint sample of the calibrated parameters (columns named by\n");
+    text.push_str(
+        "# The posterior: a weighted joint sample of the calibrated parameters (columns named by\n",
+    );
     text.push_str("# their --set key paths; `defaults.*` is the programme-level value every area inheriting\n");
     text.push_str("# it uses, `areas.\"<name>\".*` one area's own value).\n");
-    text.push_str(&posterior_toml(problem, fit, &observed.file.display().to_string()));
+    text.push_str(&posterior_toml(
+        problem,
+        fit,
+        &observed.file.display().to_string(),
+    ));
     text
 }
 
@@ -801,12 +824,9 @@ impl Calibration {
             crate::run::RunError::Threads { threads, source } => {
                 CalibrateError::Threads { threads, source }
             }
-            crate::run::RunError::Sink(m) => CalibrateError::Scenario(ScenarioError::new(
-                path,
-                None,
-                "",
-                m,
-            )),
+            crate::run::RunError::Sink(m) => {
+                CalibrateError::Scenario(ScenarioError::new(path, None, "", m))
+            }
         };
         let projection = crate::run::run(&calibrated, opts, progress).map_err(run_err)?;
         let uncalibrated = crate::run::run(&problem.scenario, opts, progress).map_err(run_err)?;

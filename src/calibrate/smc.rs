@@ -211,7 +211,12 @@ struct Sim {
     dist: Vec<f64>,
 }
 
-fn simulate(problem: &Problem, theta: &[f64], m: u64, ws: &mut Workspace) -> Result<Sim, ScenarioError> {
+fn simulate(
+    problem: &Problem,
+    theta: &[f64],
+    m: u64,
+    ws: &mut Workspace,
+) -> Result<Sim, ScenarioError> {
     let mut values = Vec::with_capacity(m as usize);
     let mut dist = Vec::with_capacity(m as usize);
     for rep in 0..m {
@@ -248,7 +253,11 @@ pub fn run(
             .into_par_iter()
             .map_init(Workspace::new, |ws, i| {
                 let mut rng = keyed(s.seed, Purpose::Calibration, &[0, i as u64]);
-                let theta: Vec<f64> = problem.dims.iter().map(|dim| dim.prior.sample(&mut rng)).collect();
+                let theta: Vec<f64> = problem
+                    .dims
+                    .iter()
+                    .map(|dim| dim.prior.sample(&mut rng))
+                    .collect();
                 let sim = simulate(problem, &theta, m, ws)?;
                 progress(0, done.fetch_add(1, Ordering::Relaxed) + 1, total);
                 Ok((theta, sim))

@@ -76,7 +76,10 @@ pub fn run(args: CalibrateArgs) -> anyhow::Result<()> {
             "--particles",
             None,
             "",
-            format!("expected at least 20 particles, found {}", settings.particles),
+            format!(
+                "expected at least 20 particles, found {}",
+                settings.particles
+            ),
         )
         .into());
     }
@@ -134,20 +137,15 @@ pub fn run(args: CalibrateArgs) -> anyhow::Result<()> {
         bar.set_position(offset.load(std::sync::atomic::Ordering::Relaxed) + n);
     };
     let cal_path = out.join("calibrated.toml");
-    let c = Calibration::assemble(
-        problem,
-        fit,
-        obs,
-        sc.seed,
-        &cal_path,
-        &opts,
-        &progress,
-    )
-    .map_err(keep_scenario_errors)?;
+    let c = Calibration::assemble(problem, fit, obs, sc.seed, &cal_path, &opts, &progress)
+        .map_err(keep_scenario_errors)?;
     bar.finish_and_clear();
 
     dir.write("calibrated.toml", c.calibrated_text.as_bytes())?;
-    dir.write("posterior.csv", &calibrate::posterior_csv(&c.problem, &c.fit))?;
+    dir.write(
+        "posterior.csv",
+        &calibrate::posterior_csv(&c.problem, &c.fit),
+    )?;
     dir.write("calibration.json", &render::json(&c))?;
     let page = render::html(&c);
     dir.write("calibration.html", &page.html)?;

@@ -146,7 +146,11 @@ pub fn html(c: &Calibration) -> Page {
         esc(&Unit::Percent.fmt(Some(h.p_reach[0]))),
         esc(&Unit::Percent.fmt(Some(h.p_reach[1]))),
     );
-    let _ = writeln!(b, "<p class=\"summary\">{}</p></section>", esc(&c.paragraph()));
+    let _ = writeln!(
+        b,
+        "<p class=\"summary\">{}</p></section>",
+        esc(&c.paragraph())
+    );
 
     // the calibrated projection with the observations
     let p = c.projection.programme();
@@ -196,7 +200,12 @@ pub fn html(c: &Calibration) -> Page {
         let _ = writeln!(
             b,
             "<tr><td>{}<span class=\"iv\">{}</span></td><td class=\"n\">{}</td><td class=\"n\">{}<span class=\"iv\">{} – {}</span></td><td class=\"n\">{}<span class=\"iv\">{} – {}</span></td><td class=\"n\">{}</td></tr>",
-            esc(&format!("{} {} to {}", t.obs.area_name, t.obs.metric_name, display::date(t.obs.period_end))),
+            esc(&format!(
+                "{} {} to {}",
+                t.obs.area_name,
+                t.obs.metric_name,
+                display::date(t.obs.period_end)
+            )),
             esc(&t.obs.source),
             esc(&observed),
             int(cal[1]),
@@ -340,7 +349,9 @@ pub fn html(c: &Calibration) -> Page {
 
 fn rel_key(key: &str) -> String {
     match crate::scenario::source::split_key(key) {
-        Ok(segs) if segs.first().is_some_and(|s| s == "areas") && segs.len() > 2 => segs[2..].join("."),
+        Ok(segs) if segs.first().is_some_and(|s| s == "areas") && segs.len() > 2 => {
+            segs[2..].join(".")
+        }
         Ok(segs) if segs.len() > 1 => segs[1..].join("."),
         _ => key.to_string(),
     }

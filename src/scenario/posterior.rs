@@ -245,7 +245,10 @@ impl Posterior {
             }
         }
         let total: f64 = raw.weights.iter().sum();
-        if raw.weights.iter().any(|w| !(w.is_finite() && *w >= 0.0)) || total.is_nan() || total <= 0.0 {
+        if raw.weights.iter().any(|w| !(w.is_finite() && *w >= 0.0))
+            || total.is_nan()
+            || total <= 0.0
+        {
             return Err(merged.error(
                 "posterior.weights",
                 "expected non-negative weights with a positive sum",
