@@ -7,12 +7,11 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use anyhow::Context;
 use clap::{Parser, Subcommand};
-use cli::common::{ScenarioArgs, check_threads, load, progress_bar};
+use cli::common::{ScenarioArgs, check_threads, command_line, exit_code, load, progress_bar};
 use workwell::report::{csv_out, json, output::OutputDir, table};
 use workwell::run::{self, Aggregate, RunOptions};
-use workwell::scenario::{Scenario, ScenarioError};
+use workwell::scenario::Scenario;
 
 #[derive(Parser, Debug)]
 #[command(
@@ -60,20 +59,13 @@ enum Command {
     Plan(cli::plan::PlanArgs),
 }
 
-/// Exit status for bad input (scenario or command line).
-const BAD_INPUT: u8 = 2;
-
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match dispatch(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e:#}");
-            if e.downcast_ref::<ScenarioError>().is_some() {
-                ExitCode::from(BAD_INPUT)
-            } else {
-                ExitCode::FAILURE
-            }
+            ExitCode::from(exit_code(&e))
         }
     }
 }
@@ -121,27 +113,26 @@ fn dispatch(cli: Cli) -> anyhow::Result<()> {
 }
 
 fn run_to(sc: &Scenario, threads: Option<usize>, out: &Path, quiet: bool) -> anyhow::Result<()> {
-    let dir = OutputDir::create(out)
-        .with_context(|| format!("cannot create the output folder {}", out.display()))?;
+    let dir = OutputDir::create(out, &command_line())?;
     let bar = progress_bar(quiet, u64::from(sc.replications), &sc.name);
     let started = std::time::Instant::now();
     let opts = RunOptions {
         replications: sc.replications,
         threads,
     };
-    let mut reps = dir
-        .stream("replications.csv")
-        .context("cannot write replications.csv")?;
+    const REPS: &str = "replications.csv";
+    let mut reps = dir.stream(REPS)?;
     let reps_csv = csv_out::ReplicationsCsv::new(sc);
-    reps.write_all(&reps_csv.header())?;
+    reps.write_all(&reps_csv.header())
+        .map_err(|e| dir.write_error(REPS, e))?;
     let mut agg = Aggregate::new(sc);
     let progress = |n: u64| bar.set_position(n);
     run::run_each(sc, &opts, &progress, &mut |r| {
         agg.push(r);
         reps.write_all(&reps_csv.rows(r))
-            .map_err(|e| format!("cannot write replications.csv: {e}"))
+            .map_err(|e| dir.write_error(REPS, e).to_string())
     })?;
-    reps.flush()?;
+    reps.flush().map_err(|e| dir.write_error(REPS, e))?;
     drop(reps);
     bar.finish_and_clear();
     let res = agg.finish();
@@ -154,9 +145,7 @@ fn run_to(sc: &Scenario, threads: Option<usize>, out: &Path, quiet: bool) -> any
     for (name, svg) in &page.charts {
         dir.write(name, svg)?;
     }
-    let path = dir
-        .commit()
-        .context("cannot move the output folder into place")?;
+    let path = dir.commit()?;
     if !quiet {
         print!("{}", table::render(&res));
         println!(

@@ -5,7 +5,36 @@ use std::io::IsTerminal;
 use std::path::PathBuf;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use workwell::plan::PlanError;
+use workwell::report::output::OutputError;
+use workwell::run::RunError;
 use workwell::scenario::{self, Scenario, ScenarioError};
+
+/// Exit status for bad input: the scenario, the command line or the output folder
+/// asked for. Anything else that fails (the system, the disk) exits with 1.
+pub const BAD_INPUT: u8 = 2;
+
+/// The exit status for an error: [`BAD_INPUT`] when any cause in its chain is the
+/// user's to fix, 1 otherwise. One policy for every subcommand.
+pub fn exit_code(e: &anyhow::Error) -> u8 {
+    let bad = e.chain().any(|c| {
+        c.downcast_ref::<ScenarioError>().is_some()
+            || c.downcast_ref::<PlanError>().is_some()
+            || c.downcast_ref::<RunError>()
+                .is_some_and(|r| matches!(r, RunError::Scenario(_)))
+            || c.downcast_ref::<OutputError>()
+                .is_some_and(OutputError::is_bad_input)
+    });
+    if bad { BAD_INPUT } else { 1 }
+}
+
+/// The command line, for the marker file of an output folder.
+pub fn command_line() -> String {
+    std::env::args_os()
+        .map(|a| a.to_string_lossy().into_owned())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
 
 /// A scenario file and `--set` overrides.
 #[derive(clap::Args, Debug, Clone)]

@@ -4,13 +4,12 @@
 
 use std::path::{Path, PathBuf};
 
-use anyhow::Context;
 use workwell::report::{compare as render, output::OutputDir};
 use workwell::run::compare::run_compare;
 use workwell::run::{RunError, RunOptions};
 use workwell::scenario::Scenario;
 
-use super::common::{ScenarioArgs, check_threads, load, progress_bar};
+use super::common::{ScenarioArgs, check_threads, command_line, load, progress_bar};
 
 /// Arguments of `workwell compare`.
 #[derive(clap::Args, Debug, Clone)]
@@ -77,8 +76,7 @@ pub fn run(args: CompareArgs) -> anyhow::Result<()> {
         .out
         .clone()
         .unwrap_or_else(|| Path::new("outputs").join(format!("compare-{}", names.join("-"))));
-    let dir = OutputDir::create(&out)
-        .with_context(|| format!("cannot create the output folder {}", out.display()))?;
+    let dir = OutputDir::create(&out, &command_line())?;
     let total = u64::from(r) * scenarios.len() as u64;
     let bar = progress_bar(args.quiet, total, &names.join(" vs "));
     let opts = RunOptions {
@@ -99,9 +97,7 @@ pub fn run(args: CompareArgs) -> anyhow::Result<()> {
     for (name, svg) in &page.charts {
         dir.write(name, svg)?;
     }
-    let path = dir
-        .commit()
-        .context("cannot move the output folder into place")?;
+    let path = dir.commit()?;
     if !args.quiet {
         print!("{}", render::table(&cmp));
         println!("outputs in {}", path.display());

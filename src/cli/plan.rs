@@ -9,7 +9,7 @@ use workwell::plan::{self, Levers, PlanError, PlanOptions, render};
 use workwell::report::output::OutputDir;
 use workwell::scenario::ScenarioError;
 
-use super::common::{ScenarioArgs, check_threads, load, progress_bar};
+use super::common::{ScenarioArgs, check_threads, command_line, load, progress_bar};
 
 /// A staffing lever the search may change.
 #[derive(clap::ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
@@ -80,7 +80,7 @@ pub struct PlanArgs {
     /// Worker threads (default: all cores)
     #[arg(long, short = 't')]
     pub threads: Option<usize>,
-    /// Output folder (default: outputs/<scenario name>-plan/)
+    /// Output folder (default: outputs/plan-<scenario name>/)
     #[arg(long)]
     pub out: Option<PathBuf>,
     /// No progress bar and no table
@@ -177,6 +177,12 @@ pub fn run(args: PlanArgs) -> anyhow::Result<()> {
     } else {
         opts.areas.len()
     };
+    // refuse an unusable output folder before the search, not after it
+    let out = args
+        .out
+        .clone()
+        .unwrap_or_else(|| Path::new("outputs").join(format!("plan-{}", sc.name)));
+    let dir = OutputDir::create(&out, &command_line())?;
     let mut builder = rayon::ThreadPoolBuilder::new();
     if let Some(t) = args.threads {
         builder = builder.num_threads(t);
@@ -195,19 +201,11 @@ pub fn run(args: PlanArgs) -> anyhow::Result<()> {
     let elapsed = started.elapsed();
     let planned = plan::planned_scenario(&sc, &res)?;
 
-    let out = args
-        .out
-        .clone()
-        .unwrap_or_else(|| Path::new("outputs").join(format!("{}-plan", sc.name)));
-    let dir = OutputDir::create(&out)
-        .with_context(|| format!("cannot create the output folder {}", out.display()))?;
     dir.write("plan.csv", &render::csv(&res))?;
     dir.write("plan.json", &render::json(&res))?;
     dir.write("plan.html", &render::html(&res))?;
     dir.write("planned.toml", planned.resolved_toml().as_bytes())?;
-    let path = dir
-        .commit()
-        .context("cannot move the output folder into place")?;
+    let path = dir.commit()?;
     if !args.quiet {
         print!("{}", render::table(&res));
         let sims: usize = res.areas.iter().map(|a| a.simulations).sum();
