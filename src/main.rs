@@ -12,6 +12,7 @@ use cli::common::{ScenarioArgs, check_threads, command_line, exit_code, load, pr
 use workwell::report::{csv_out, json, output::OutputDir, table};
 use workwell::run::{self, Aggregate, RunOptions};
 use workwell::scenario::Scenario;
+use workwell::scenario::error::escape_control;
 
 #[derive(Parser, Debug)]
 #[command(
@@ -35,7 +36,7 @@ enum Command {
         #[arg(long, short = 'r')]
         replications: Option<u32>,
         /// Seed of every random stream (default: the scenario's)
-        #[arg(long)]
+        #[arg(long, value_parser = cli::common::seed_parser())]
         seed: Option<u64>,
         /// Worker threads (default: all cores)
         #[arg(long, short = 't')]
@@ -64,7 +65,7 @@ fn main() -> ExitCode {
     match dispatch(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("error: {e:#}");
+            eprintln!("error: {}", escape_control(&format!("{e:#}")));
             ExitCode::from(exit_code(&e))
         }
     }

@@ -314,3 +314,220 @@ fn set_override_changes_the_run() {
         .assert()
         .success();
 }
+
+/// Runs `workwell ARGS` and returns the exit status and stderr.
+fn status(args: &[&str]) -> (Option<i32>, String) {
+    let o = workwell().args(args).output().unwrap();
+    (
+        o.status.code(),
+        String::from_utf8_lossy(&o.stderr).into_owned(),
+    )
+}
+
+const SMALL: &str = "scenarios/validation/erlang_c_1.toml";
+
+/// Each subcommand with `extra` arguments, writing (where it writes) into `out`.
+fn every_command(file: &str, out: &Path, extra: &[&str]) -> Vec<(String, Option<i32>, String)> {
+    let out = out.to_str().unwrap();
+    let cmds: [Vec<&str>; 4] = [
+        vec!["validate", file],
+        vec!["run", file, "-r", "2", "-q", "--out", out],
+        vec!["compare", SMALL, file, "-r", "2", "-q", "--out", out],
+        vec!["plan", file, "-r", "2", "-q", "--out", out],
+    ];
+    cmds.into_iter()
+        .map(|mut c| {
+            c.extend_from_slice(extra);
+            let (code, err) = status(&c);
+            (c[0].to_string(), code, err)
+        })
+        .collect()
+}
+
+#[test]
+fn error_found_while_drawing_parameters_exits_2_in_every_command() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::copy(SMALL, dir.path().join("erlang_c_1.toml")).unwrap();
+    std::fs::copy(
+        "scenarios/validation/base.toml",
+        dir.path().join("base.toml"),
+    )
+    .unwrap();
+    let file = dir.path().join("draw.toml");
+    // valid as written; the drawn sd of 0 makes the gamma impossible
+    std::fs::write(
+        &file,
+        "extends = \"erlang_c_1.toml\"\n[areas.queue.caseload]\n\
+         time_days = { dist = \"gamma\", mean = 5, sd = { dist = \"uniform\", min = 0, max = 0 } }\n",
+    )
+    .unwrap();
+    let out = dir.path().join("out");
+    for (cmd, code, err) in every_command(file.to_str().unwrap(), &out, &[]) {
+        if cmd == "validate" {
+            continue;
+        }
+        assert_eq!(code, Some(2), "{cmd}: {err}");
+        assert!(
+            err.contains("draw.toml:3") && err.contains("in replication"),
+            "{cmd}: {err}"
+        );
+        assert!(!out.exists(), "{cmd} wrote an output folder");
+    }
+}
+
+#[test]
+fn bad_set_exits_2_in_every_command() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    for (cmd, code, err) in every_command(SMALL, &out, &["--set", "defaults.coach.fte=-1"]) {
+        assert_eq!(code, Some(2), "{cmd}: {err}");
+        assert!(
+            err.starts_with("error: --set: key `defaults.coach.fte`"),
+            "{cmd}: {err}"
+        );
+    }
+    for (cmd, code, err) in every_command(SMALL, &out, &["--no-such-flag"]) {
+        assert_eq!(code, Some(2), "{cmd}: {err}");
+    }
+    assert!(!out.exists());
+}
+
+#[test]
+fn unwritable_output_folder_exits_1_in_every_command_and_names_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("plain");
+    std::fs::write(&file, "x").unwrap();
+    // a folder inside a plain file cannot be created: a failure of the system
+    let out = file.join("out");
+    for (cmd, code, err) in every_command(SMALL, &out, &[]) {
+        if cmd == "validate" {
+            continue;
+        }
+        assert_eq!(code, Some(1), "{cmd}: {err}");
+        assert!(err.contains("plain"), "{cmd}: {err}");
+    }
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), "x");
+}
+
+#[test]
+fn seed_at_or_above_2_pow_63_is_rejected_naming_seed() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    for (cmd, code, err) in every_command(SMALL, &out, &["--seed", "9223372036854775808"]) {
+        if cmd == "validate" {
+            continue;
+        }
+        assert_eq!(code, Some(2), "{cmd}: {err}");
+        assert!(
+            err.contains("--seed") && !err.contains("--set"),
+            "{cmd}: {err}"
+        );
+    }
+    let (code, err) = status(&[
+        "run",
+        SMALL,
+        "-r",
+        "1",
+        "-q",
+        "--seed",
+        "9223372036854775807",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(code, Some(0), "{err}");
+}
+
+#[test]
+fn set_errors_are_attributed_to_set_not_the_scenario_file() {
+    for set in [
+        "defaults.coach={ fte = -1 }",
+        "areas.queue.coach={ fte = -2 }",
+        "programme={ seed = -1 }",
+    ] {
+        let (code, err) = status(&["validate", SMALL, "--set", set]);
+        assert_eq!(code, Some(2), "{set}: {err}");
+        assert!(err.starts_with("error: --set: "), "{set}: {err}");
+        assert!(!err.contains(".toml"), "{set}: {err}");
+    }
+}
+
+#[test]
+fn set_extends_is_an_error_not_ignored() {
+    let (code, err) = status(&["validate", SMALL, "--set", "extends=erlang_c_2.toml"]);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(
+        err.contains("--set") && err.contains("`extends` cannot be set"),
+        "{err}"
+    );
+}
+
+#[test]
+fn set_value_with_a_newline_is_rejected_not_truncated() {
+    for set in [
+        "defaults.coach.fte=3\n#4",
+        "defaults.coach.fte=3\nx = 4",
+        "programme.name=a\rb",
+    ] {
+        let (code, err) = status(&["validate", SMALL, "--set", set]);
+        assert_eq!(code, Some(2), "{err}");
+        assert!(err.contains("line break"), "{err}");
+        assert_eq!(err.lines().count(), 1, "{err}");
+    }
+    // and a comment sign is not silently dropped either
+    let (code, err) = status(&["validate", SMALL, "--set", "defaults.coach.fte=3 # 4"]);
+    assert_eq!(code, Some(2), "{err}");
+}
+
+#[test]
+fn control_characters_and_escape_codes_are_escaped_in_messages() {
+    let (code, err) = status(&["validate", SMALL, "--set", "programme.name=\u{1b}[2J\u{7}x"]);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(!err.trim_end().chars().any(char::is_control), "{err:?}");
+    assert!(err.contains("\\u{1b}[2J"), "{err}");
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::copy(SMALL, dir.path().join("erlang_c_1.toml")).unwrap();
+    std::fs::copy(
+        "scenarios/validation/base.toml",
+        dir.path().join("base.toml"),
+    )
+    .unwrap();
+    let file = dir.path().join("esc.toml");
+    std::fs::write(
+        &file,
+        "extends = \"erlang_c_1.toml\"\n[areas.\"a\\u001b[31m\\nb\".coach]\nfte = -1\n",
+    )
+    .unwrap();
+    let (code, err) = status(&["validate", file.to_str().unwrap()]);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(!err.trim_end().chars().any(char::is_control), "{err:?}");
+    assert_eq!(err.lines().count(), 1, "{err}");
+}
+
+#[test]
+fn rust_type_names_do_not_appear_in_messages() {
+    for set in [
+        "programme.replications=-1",
+        "programme.seed=x",
+        "programme=3",
+        "defaults.coach=3",
+        "defaults.waiting.patience_days={ dist = \"never\", x = 1 }",
+    ] {
+        let (code, err) = status(&["validate", SMALL, "--set", set]);
+        assert_eq!(code, Some(2), "{set}: {err}");
+        for word in ["u32", "u64", "f64", "usize", "struct", "Raw", "enum "] {
+            assert!(!err.contains(word), "{set}: `{word}` in {err}");
+        }
+    }
+}
+
+#[test]
+fn misspelt_key_gets_a_did_you_mean() {
+    bad(
+        "extends = \"baseline.toml\"\n[defaults.caseload]\ntime_dayz = 3\n",
+        &[
+            "bad.toml:3",
+            "unknown field `time_dayz`",
+            "did you mean `time_days`?",
+        ],
+    );
+}

@@ -28,6 +28,12 @@ pub fn exit_code(e: &anyhow::Error) -> u8 {
     if bad { BAD_INPUT } else { 1 }
 }
 
+/// `--seed`: any whole number a scenario file can hold (TOML integers stop at
+/// 2^63 - 1), so that the resolved scenario reruns the run.
+pub fn seed_parser() -> clap::builder::RangedU64ValueParser<u64> {
+    clap::value_parser!(u64).range(0..=i64::MAX as u64)
+}
+
 /// The command line, for the marker file of an output folder.
 pub fn command_line() -> String {
     std::env::args_os()

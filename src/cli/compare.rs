@@ -25,7 +25,7 @@ pub struct CompareArgs {
     #[arg(long, short = 'r')]
     pub replications: Option<u32>,
     /// Seed of every scenario (default: the first scenario's)
-    #[arg(long)]
+    #[arg(long, value_parser = super::common::seed_parser())]
     pub seed: Option<u64>,
     /// Worker threads (default: all cores)
     #[arg(long, short = 't')]

@@ -63,7 +63,7 @@ pub struct PlanArgs {
     #[arg(long, short = 'r', default_value_t = 40)]
     pub replications: u32,
     /// Seed of every random stream (default: the scenario's)
-    #[arg(long)]
+    #[arg(long, value_parser = super::common::seed_parser())]
     pub seed: Option<u64>,
     /// For a target out of reach whatever the staffing: the share of the achievable
     /// starts the plan may give up (0.01 plans for 99% of them)
