@@ -531,3 +531,122 @@ fn misspelt_key_gets_a_did_you_mean() {
         ],
     );
 }
+
+/// `validate` on a file `name` with `body`, beside copies of the small scenario.
+fn validate_file(name: &str, body: &str) -> (tempfile::TempDir, Option<i32>, String) {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::copy(SMALL, dir.path().join("erlang_c_1.toml")).unwrap();
+    std::fs::copy(
+        "scenarios/validation/base.toml",
+        dir.path().join("base.toml"),
+    )
+    .unwrap();
+    let file = dir.path().join(name);
+    std::fs::write(&file, body).unwrap();
+    let (code, err) = status(&["validate", file.to_str().unwrap()]);
+    (dir, code, err)
+}
+
+#[test]
+fn extends_of_a_device_a_fifo_or_a_folder_is_refused() {
+    for (target, expect) in [("/dev/zero", "not a regular file"), ("/tmp", "a folder")] {
+        let (_d, code, err) = validate_file("v.toml", &format!("extends = \"{target}\"\n"));
+        assert_eq!(code, Some(2), "{err}");
+        assert!(err.contains(target) && err.contains(expect), "{err}");
+    }
+    // a FIFO would block a read for ever
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("pipe.toml");
+    let made = std::process::Command::new("mkfifo").arg(&fifo).status();
+    if made.is_ok_and(|s| s.success()) {
+        std::fs::write(dir.path().join("v.toml"), "extends = \"pipe.toml\"\n").unwrap();
+        let (code, err) = status(&["validate", dir.path().join("v.toml").to_str().unwrap()]);
+        assert_eq!(code, Some(2), "{err}");
+        assert!(err.contains("not a regular file"), "{err}");
+    }
+}
+
+#[test]
+fn scenario_file_over_4_mib_is_refused() {
+    let mut body = String::from("extends = \"erlang_c_1.toml\"\n");
+    while body.len() <= 4 << 20 {
+        body.push_str("# padding padding padding padding padding padding padding padding\n");
+    }
+    let (_d, code, err) = validate_file("big.toml", &body);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("larger than 4 MiB"), "{err}");
+}
+
+#[test]
+fn extends_chain_deeper_than_32_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::copy(SMALL, dir.path().join("erlang_c_1.toml")).unwrap();
+    std::fs::copy(
+        "scenarios/validation/base.toml",
+        dir.path().join("base.toml"),
+    )
+    .unwrap();
+    let mut prev = "erlang_c_1.toml".to_string();
+    for i in 0..40 {
+        let name = format!("v{i}.toml");
+        std::fs::write(dir.path().join(&name), format!("extends = \"{prev}\"\n")).unwrap();
+        prev = name;
+    }
+    let (code, err) = status(&["validate", dir.path().join(&prev).to_str().unwrap()]);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("longer than 32 files"), "{err}");
+    // a short chain is fine
+    let (code, err) = status(&["validate", dir.path().join("v5.toml").to_str().unwrap()]);
+    assert_eq!(code, Some(0), "{err}");
+}
+
+#[test]
+fn set_key_of_5000_segments_is_an_error_not_a_stack_overflow() {
+    let key = vec!["a"; 5000].join(".");
+    let (code, err) = status(&["validate", SMALL, "--set", &format!("{key}=1")]);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(
+        err.starts_with("error: --set") && err.contains("expected at most"),
+        "{err}"
+    );
+    let key = vec!["a"; 100].join(".");
+    let (code, err) = status(&["validate", SMALL, "--set", &format!("{key}=1")]);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("more than 16 segments"), "{err}");
+    let value = format!("{}{}", "[".repeat(5000), "]".repeat(5000));
+    let (code, err) = status(&[
+        "validate",
+        SMALL,
+        "--set",
+        &format!("defaults.coach.fte={value}"),
+    ]);
+    assert_eq!(code, Some(2), "{err}");
+}
+
+#[test]
+fn mdt_sessions_above_100_are_an_error_not_capped() {
+    for sessions in [
+        "150",
+        "{ dist = \"exponential\", mean = 150 }",
+        "{ dist = \"never\" }",
+    ] {
+        let (code, err) = status(&[
+            "validate",
+            "scenarios/baseline.toml",
+            "--set",
+            &format!("defaults.mdt.physio.sessions={sessions}"),
+        ]);
+        assert_eq!(code, Some(2), "{sessions}: {err}");
+        assert!(
+            err.contains("defaults.mdt.physio.sessions") && err.contains("at most 100"),
+            "{sessions}: {err}"
+        );
+    }
+    let (code, err) = status(&[
+        "validate",
+        "scenarios/baseline.toml",
+        "--set",
+        "defaults.mdt.physio.sessions=100",
+    ]);
+    assert_eq!(code, Some(0), "{err}");
+}

@@ -8,6 +8,7 @@
 
 pub mod build;
 pub mod error;
+pub mod limits;
 pub mod param;
 pub mod raw;
 pub mod source;
