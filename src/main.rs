@@ -8,7 +8,9 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use cli::common::{ScenarioArgs, check_threads, command_line, exit_code, load, progress_bar};
+use cli::common::{
+    ScenarioArgs, check_limits, check_threads, command_line, exit_code, load, progress_bar,
+};
 use workwell::report::{csv_out, json, output::OutputDir, table};
 use workwell::run::{self, Aggregate, RunOptions};
 use workwell::scenario::Scenario;
@@ -47,6 +49,10 @@ enum Command {
         /// No progress bar and no table
         #[arg(long, short = 'q')]
         quiet: bool,
+        /// Run even when the estimated time (over 2 hours) or memory (over what is
+        /// available) exceeds the limits
+        #[arg(long)]
+        allow_long_run: bool,
     },
     /// Check a scenario file without running it
     Validate {
@@ -97,6 +103,7 @@ fn dispatch(cli: Cli) -> anyhow::Result<()> {
             threads,
             out,
             quiet,
+            allow_long_run,
         } => {
             let mut extra = Vec::new();
             if let Some(r) = replications {
@@ -107,6 +114,14 @@ fn dispatch(cli: Cli) -> anyhow::Result<()> {
             }
             let sc = load(&scenario, &extra)?;
             check_threads(threads)?;
+            check_limits(
+                &[&sc],
+                sc.replications,
+                1.0,
+                threads,
+                allow_long_run,
+                "this run",
+            )?;
             let out = out.unwrap_or_else(|| Path::new("outputs").join(&sc.name));
             run_to(&sc, threads, &out, quiet)
         }

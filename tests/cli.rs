@@ -650,3 +650,59 @@ fn mdt_sessions_above_100_are_an_error_not_capped() {
     ]);
     assert_eq!(code, Some(0), "{err}");
 }
+
+#[test]
+fn ten_million_replications_are_refused_before_any_work_with_the_estimate() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let started = std::time::Instant::now();
+    let o = out.to_str().unwrap();
+    let b = "scenarios/baseline.toml";
+    for args in [
+        vec!["run", b, "-q", "--out", o],
+        vec!["compare", b, b, "-q", "--out", o],
+        vec!["plan", b, "-q", "--out", o],
+    ] {
+        let cmd = args[0];
+        let (code, err) = status(&[args, vec!["-r", "10000000"]].concat());
+        assert_eq!(code, Some(2), "{cmd}: {err}");
+        assert!(
+            err.contains("10,000,000 replications")
+                && err.contains("hours")
+                && err.contains("--allow-long-run"),
+            "{cmd}: {err}"
+        );
+    }
+    assert!(started.elapsed().as_secs() < 20, "refused only after work");
+    assert!(!out.exists());
+}
+
+#[test]
+fn very_large_referral_rate_is_refused_not_an_out_of_memory_abort() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    for rate in ["1e9", "1e5"] {
+        let set = format!("areas.queue.referrals.constant_rate_per_day={rate}");
+        for (cmd, code, err) in every_command(SMALL, &out, &["--set", &set]) {
+            if cmd == "validate" {
+                continue;
+            }
+            assert_eq!(code, Some(2), "{cmd} {rate}: {err}");
+            assert!(err.contains("referrals"), "{cmd} {rate}: {err}");
+        }
+    }
+    // beyond what the model can hold, even when asked to run anyway
+    let (code, err) = status(&[
+        "run",
+        SMALL,
+        "--set",
+        "areas.queue.referrals.constant_rate_per_day=1e9",
+        "--allow-long-run",
+        "-q",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("the model can hold"), "{err}");
+    assert!(!out.exists());
+}

@@ -8,6 +8,7 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use workwell::plan::PlanError;
 use workwell::report::output::OutputError;
 use workwell::run::RunError;
+use workwell::run::limits::{self, Estimate, LimitError, Limits};
 use workwell::scenario::{self, Scenario, ScenarioError};
 
 /// Exit status for bad input: the scenario, the command line or the output folder
@@ -22,6 +23,7 @@ pub fn exit_code(e: &anyhow::Error) -> u8 {
             || c.downcast_ref::<PlanError>().is_some()
             || c.downcast_ref::<RunError>()
                 .is_some_and(|r| matches!(r, RunError::Scenario(_)))
+            || c.downcast_ref::<LimitError>().is_some()
             || c.downcast_ref::<OutputError>()
                 .is_some_and(OutputError::is_bad_input)
     });
@@ -86,5 +88,47 @@ pub fn check_threads(threads: Option<usize>) -> anyhow::Result<()> {
         )
         .into());
     }
+    Ok(())
+}
+
+/// Refuses, before any work, a run of `scenarios` (`replications` each, repeated
+/// `times` times: candidate staffings of a plan) whose estimated time or memory
+/// exceeds the limits, unless `allow_long_run`.
+pub fn check_limits(
+    scenarios: &[&Scenario],
+    replications: u32,
+    times: f64,
+    threads: Option<usize>,
+    allow_long_run: bool,
+    what: &str,
+) -> anyhow::Result<()> {
+    let threads = threads
+        .or_else(|| std::thread::available_parallelism().ok().map(usize::from))
+        .unwrap_or(1);
+    let mut total: Option<Estimate> = None;
+    for sc in scenarios {
+        let e = limits::estimate(sc, replications, threads)?;
+        total = Some(match total {
+            None => e,
+            Some(t) => Estimate {
+                referrals_per_replication: t.referrals_per_replication
+                    + e.referrals_per_replication,
+                referrals: t.referrals + e.referrals,
+                events: t.events + e.events,
+                seconds: t.seconds + e.seconds,
+                peak_bytes: t.peak_bytes.max(e.peak_bytes),
+                ..if e.largest_area > t.largest_area {
+                    e.clone()
+                } else {
+                    t
+                }
+            },
+        });
+    }
+    let Some(mut e) = total else { return Ok(()) };
+    e.referrals *= times;
+    e.events *= times;
+    e.seconds *= times;
+    limits::check(&e, &Limits::here(allow_long_run), what)?;
     Ok(())
 }

@@ -9,7 +9,7 @@ use workwell::run::compare::run_compare;
 use workwell::run::{RunError, RunOptions};
 use workwell::scenario::Scenario;
 
-use super::common::{ScenarioArgs, check_threads, command_line, load, progress_bar};
+use super::common::{ScenarioArgs, check_limits, check_threads, command_line, load, progress_bar};
 
 /// Arguments of `workwell compare`.
 #[derive(clap::Args, Debug, Clone)]
@@ -36,6 +36,10 @@ pub struct CompareArgs {
     /// No progress bar and no table
     #[arg(long, short = 'q')]
     pub quiet: bool,
+    /// Run even when the estimated time (over 2 hours) or memory (over what is
+    /// available) exceeds the limits
+    #[arg(long)]
+    pub allow_long_run: bool,
 }
 
 fn load_one(path: &Path, sets: &[String], extra: &[String]) -> anyhow::Result<Scenario> {
@@ -71,6 +75,15 @@ pub fn run(args: CompareArgs) -> anyhow::Result<()> {
         scenarios.push(load_one(path, &sets, &shared)?);
     }
     let r = scenarios[0].replications;
+    let all: Vec<&Scenario> = scenarios.iter().collect();
+    check_limits(
+        &all,
+        r,
+        1.0,
+        args.threads,
+        args.allow_long_run,
+        "this comparison",
+    )?;
     let names: Vec<&str> = scenarios.iter().map(|s| s.name.as_str()).collect();
     let out = args
         .out

@@ -9,7 +9,7 @@ use workwell::plan::{self, Levers, PlanError, PlanOptions, render};
 use workwell::report::output::OutputDir;
 use workwell::scenario::ScenarioError;
 
-use super::common::{ScenarioArgs, check_threads, command_line, load, progress_bar};
+use super::common::{ScenarioArgs, check_limits, check_threads, command_line, load, progress_bar};
 
 /// A staffing lever the search may change.
 #[derive(clap::ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
@@ -86,6 +86,10 @@ pub struct PlanArgs {
     /// No progress bar and no table
     #[arg(long, short = 'q')]
     pub quiet: bool,
+    /// Plan even when the estimated time (over 2 hours) or memory (over what is
+    /// available) exceeds the limits
+    #[arg(long)]
+    pub allow_long_run: bool,
 }
 
 fn bad(option: &str, message: impl Into<String>) -> anyhow::Error {
@@ -177,6 +181,15 @@ pub fn run(args: PlanArgs) -> anyhow::Result<()> {
     } else {
         opts.areas.len()
     };
+    // the search simulates at least the capacity curve's points for every area
+    check_limits(
+        &[&sc],
+        opts.replications,
+        opts.curve_points.max(1) as f64,
+        args.threads,
+        args.allow_long_run,
+        "this plan (at least its capacity curves)",
+    )?;
     // refuse an unusable output folder before the search, not after it
     let out = args
         .out

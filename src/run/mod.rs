@@ -4,6 +4,7 @@
 
 pub mod aggregate;
 pub mod compare;
+pub mod limits;
 pub mod seeds;
 
 use rayon::prelude::*;
