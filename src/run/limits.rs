@@ -259,7 +259,7 @@ mod tests {
         assert!(check(&est(1e5, 2e4, 100), &LIMITS, "run").is_ok());
         let e = check(&est(1e5, 2e4, 10_000_000), &LIMITS, "run").unwrap_err();
         assert!(
-            e.0.contains("--allow-long-run") && e.0.contains("days"),
+            e.0.contains("--allow-long-run") && e.0.contains("46.3 hours"),
             "{e}"
         );
         let allowed = Limits {
