@@ -706,3 +706,46 @@ fn very_large_referral_rate_is_refused_not_an_out_of_memory_abort() {
     assert!(err.contains("the model can hold"), "{err}");
     assert!(!out.exists());
 }
+
+#[test]
+fn implausible_values_are_listed_together_as_warnings_by_validate_and_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let sets = [
+        "--set",
+        "defaults.referrals.gp_propensity=0.45",
+        "--set",
+        "defaults.coach.caseload_cap_per_fte=400",
+        "--set",
+        "programme.end=2024-11-30",
+    ];
+    for cmd in [
+        vec!["validate", "scenarios/baseline.toml"],
+        vec![
+            "run",
+            "scenarios/baseline.toml",
+            "-r",
+            "1",
+            "-q",
+            "--out",
+            out.to_str().unwrap(),
+        ],
+    ] {
+        let (code, err) = status(&[cmd.clone(), sets.to_vec()].concat());
+        assert_eq!(code, Some(0), "{cmd:?}: {err}");
+        let lines: Vec<&str> = err.lines().collect();
+        assert_eq!(lines.len(), 3, "{err}");
+        assert!(
+            lines[0].contains("2 values") && lines[0].contains("plausible"),
+            "{err}"
+        );
+        assert!(
+            lines[1].contains("coach.caseload_cap_per_fte") && lines[1].contains("400"),
+            "{err}"
+        );
+        assert!(
+            lines[2].contains("gp_propensity") && lines[2].contains("0.45"),
+            "{err}"
+        );
+    }
+}

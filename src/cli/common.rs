@@ -59,7 +59,30 @@ pub struct ScenarioArgs {
 pub fn load(args: &ScenarioArgs, extra: &[String]) -> anyhow::Result<Scenario> {
     let mut sets = args.sets.clone();
     sets.extend_from_slice(extra);
-    Ok(scenario::load(&args.scenario, &sets)?)
+    let sc = scenario::load(&args.scenario, &sets)?;
+    warn_implausible(&sc);
+    Ok(sc)
+}
+
+/// Lists on stderr, together, the values outside their plausible ranges.
+pub fn warn_implausible(sc: &Scenario) {
+    let warnings = scenario::plausible::check(sc);
+    if warnings.is_empty() {
+        return;
+    }
+    let n = warnings.len();
+    eprintln!(
+        "warning: {n} value{} of scenario `{}` outside {} plausible range{} \
+         (docs/plausible_ranges.md); check {}:",
+        if n == 1 { "" } else { "s" },
+        scenario::error::escape_control(&sc.name),
+        if n == 1 { "its" } else { "their" },
+        if n == 1 { "" } else { "s" },
+        if n == 1 { "it" } else { "them" },
+    );
+    for w in warnings {
+        eprintln!("warning: {w}");
+    }
 }
 
 /// A progress bar on stderr, hidden when `quiet` or when stderr is not a terminal.

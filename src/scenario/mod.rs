@@ -10,6 +10,7 @@ pub mod build;
 pub mod error;
 pub mod limits;
 pub mod param;
+pub mod plausible;
 pub mod raw;
 pub mod source;
 
