@@ -9,11 +9,14 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
-use cli::common::{ScenarioArgs, check_threads, load, progress_bar};
+use cli::common::{
+    ScenarioArgs, check_limits, check_threads, command_line, exit_code, load, progress_bar,
+};
 use workwell::observed::Observed;
 use workwell::report::{csv_out, json, output::OutputDir, table};
 use workwell::run::{self, Aggregate, RunOptions};
-use workwell::scenario::{Scenario, ScenarioError};
+use workwell::scenario::Scenario;
+use workwell::scenario::error::escape_control;
 
 #[derive(Parser, Debug)]
 #[command(
@@ -37,7 +40,7 @@ enum Command {
         #[arg(long, short = 'r')]
         replications: Option<u32>,
         /// Seed of every random stream (default: the scenario's)
-        #[arg(long)]
+        #[arg(long, value_parser = cli::common::seed_parser())]
         seed: Option<u64>,
         /// Worker threads (default: all cores)
         #[arg(long, short = 't')]
@@ -52,6 +55,10 @@ enum Command {
         /// No progress bar and no table
         #[arg(long, short = 'q')]
         quiet: bool,
+        /// Run even when the estimated time (over 2 hours) or memory (over what is
+        /// available) exceeds the limits
+        #[arg(long)]
+        allow_long_run: bool,
     },
     /// Check a scenario file without running it
     Validate {
@@ -71,20 +78,13 @@ enum Command {
     Calibrate(cli::calibrate::CalibrateArgs),
 }
 
-/// Exit status for bad input (scenario or command line).
-const BAD_INPUT: u8 = 2;
-
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match dispatch(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("error: {e:#}");
-            if e.downcast_ref::<ScenarioError>().is_some() {
-                ExitCode::from(BAD_INPUT)
-            } else {
-                ExitCode::FAILURE
-            }
+            eprintln!("error: {}", escape_control(&format!("{e:#}")));
+            ExitCode::from(exit_code(&e))
         }
     }
 }
@@ -128,6 +128,7 @@ fn dispatch(cli: Cli) -> anyhow::Result<()> {
             out,
             observed,
             quiet,
+            allow_long_run,
         } => {
             let mut extra = Vec::new();
             if let Some(r) = replications {
@@ -141,6 +142,14 @@ fn dispatch(cli: Cli) -> anyhow::Result<()> {
             let observed = observed
                 .map(|f| workwell::observed::load(&f, &sc))
                 .transpose()?;
+            check_limits(
+                &[&sc],
+                sc.replications,
+                1.0,
+                threads,
+                allow_long_run,
+                "this run",
+            )?;
             let out = out.unwrap_or_else(|| Path::new("outputs").join(&sc.name));
             run_to(&sc, threads, &out, observed.as_ref(), quiet)
         }
@@ -154,27 +163,26 @@ fn run_to(
     observed: Option<&Observed>,
     quiet: bool,
 ) -> anyhow::Result<()> {
-    let dir = OutputDir::create(out)
-        .with_context(|| format!("cannot create the output folder {}", out.display()))?;
+    let dir = OutputDir::create(out, &command_line())?;
     let bar = progress_bar(quiet, u64::from(sc.replications), &sc.name);
     let started = std::time::Instant::now();
     let opts = RunOptions {
         replications: sc.replications,
         threads,
     };
-    let mut reps = dir
-        .stream("replications.csv")
-        .context("cannot write replications.csv")?;
+    const REPS: &str = "replications.csv";
+    let mut reps = dir.stream(REPS)?;
     let reps_csv = csv_out::ReplicationsCsv::new(sc);
-    reps.write_all(&reps_csv.header())?;
+    reps.write_all(&reps_csv.header())
+        .map_err(|e| dir.write_error(REPS, e))?;
     let mut agg = Aggregate::new(sc);
     let progress = |n: u64| bar.set_position(n);
     run::run_each(sc, &opts, &progress, &mut |r| {
         agg.push(r);
         reps.write_all(&reps_csv.rows(r))
-            .map_err(|e| format!("cannot write replications.csv: {e}"))
+            .map_err(|e| dir.write_error(REPS, e).to_string())
     })?;
-    reps.flush()?;
+    reps.flush().map_err(|e| dir.write_error(REPS, e))?;
     drop(reps);
     bar.finish_and_clear();
     let res = agg.finish();
@@ -192,9 +200,7 @@ fn run_to(
     for (name, svg) in &page.charts {
         dir.write(name, svg)?;
     }
-    let path = dir
-        .commit()
-        .context("cannot move the output folder into place")?;
+    let path = dir.commit()?;
     if !quiet {
         print!("{}", table::render(&res));
         println!(

@@ -314,3 +314,438 @@ fn set_override_changes_the_run() {
         .assert()
         .success();
 }
+
+/// Runs `workwell ARGS` and returns the exit status and stderr.
+fn status(args: &[&str]) -> (Option<i32>, String) {
+    let o = workwell().args(args).output().unwrap();
+    (
+        o.status.code(),
+        String::from_utf8_lossy(&o.stderr).into_owned(),
+    )
+}
+
+const SMALL: &str = "scenarios/validation/erlang_c_1.toml";
+
+/// Each subcommand with `extra` arguments, writing (where it writes) into `out`.
+fn every_command(file: &str, out: &Path, extra: &[&str]) -> Vec<(String, Option<i32>, String)> {
+    let out = out.to_str().unwrap();
+    let cmds: [Vec<&str>; 4] = [
+        vec!["validate", file],
+        vec!["run", file, "-r", "2", "-q", "--out", out],
+        vec!["compare", SMALL, file, "-r", "2", "-q", "--out", out],
+        vec!["plan", file, "-r", "2", "-q", "--out", out],
+    ];
+    cmds.into_iter()
+        .map(|mut c| {
+            c.extend_from_slice(extra);
+            let (code, err) = status(&c);
+            (c[0].to_string(), code, err)
+        })
+        .collect()
+}
+
+#[test]
+fn error_found_while_drawing_parameters_exits_2_in_every_command() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::copy(SMALL, dir.path().join("erlang_c_1.toml")).unwrap();
+    std::fs::copy(
+        "scenarios/validation/base.toml",
+        dir.path().join("base.toml"),
+    )
+    .unwrap();
+    let file = dir.path().join("draw.toml");
+    // valid as written; the drawn sd of 0 makes the gamma impossible
+    std::fs::write(
+        &file,
+        "extends = \"erlang_c_1.toml\"\n[areas.queue.caseload]\n\
+         time_days = { dist = \"gamma\", mean = 5, sd = { dist = \"uniform\", min = 0, max = 0 } }\n",
+    )
+    .unwrap();
+    let out = dir.path().join("out");
+    for (cmd, code, err) in every_command(file.to_str().unwrap(), &out, &[]) {
+        if cmd == "validate" {
+            continue;
+        }
+        assert_eq!(code, Some(2), "{cmd}: {err}");
+        assert!(
+            err.contains("draw.toml:3") && err.contains("in replication"),
+            "{cmd}: {err}"
+        );
+        assert!(!out.exists(), "{cmd} wrote an output folder");
+    }
+}
+
+#[test]
+fn bad_set_exits_2_in_every_command() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    for (cmd, code, err) in every_command(SMALL, &out, &["--set", "defaults.coach.fte=-1"]) {
+        assert_eq!(code, Some(2), "{cmd}: {err}");
+        assert!(
+            err.starts_with("error: --set: key `defaults.coach.fte`"),
+            "{cmd}: {err}"
+        );
+    }
+    for (cmd, code, err) in every_command(SMALL, &out, &["--no-such-flag"]) {
+        assert_eq!(code, Some(2), "{cmd}: {err}");
+    }
+    assert!(!out.exists());
+}
+
+#[test]
+fn unwritable_output_folder_exits_1_in_every_command_and_names_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("plain");
+    std::fs::write(&file, "x").unwrap();
+    // a folder inside a plain file cannot be created: a failure of the system
+    let out = file.join("out");
+    for (cmd, code, err) in every_command(SMALL, &out, &[]) {
+        if cmd == "validate" {
+            continue;
+        }
+        assert_eq!(code, Some(1), "{cmd}: {err}");
+        assert!(err.contains("plain"), "{cmd}: {err}");
+    }
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), "x");
+}
+
+#[test]
+fn seed_at_or_above_2_pow_63_is_rejected_naming_seed() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    for (cmd, code, err) in every_command(SMALL, &out, &["--seed", "9223372036854775808"]) {
+        if cmd == "validate" {
+            continue;
+        }
+        assert_eq!(code, Some(2), "{cmd}: {err}");
+        assert!(
+            err.contains("--seed") && !err.contains("--set"),
+            "{cmd}: {err}"
+        );
+    }
+    let (code, err) = status(&[
+        "run",
+        SMALL,
+        "-r",
+        "1",
+        "-q",
+        "--seed",
+        "9223372036854775807",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(code, Some(0), "{err}");
+}
+
+#[test]
+fn set_errors_are_attributed_to_set_not_the_scenario_file() {
+    for set in [
+        "defaults.coach={ fte = -1 }",
+        "areas.queue.coach={ fte = -2 }",
+        "programme={ seed = -1 }",
+    ] {
+        let (code, err) = status(&["validate", SMALL, "--set", set]);
+        assert_eq!(code, Some(2), "{set}: {err}");
+        assert!(err.starts_with("error: --set: "), "{set}: {err}");
+        assert!(!err.contains(".toml"), "{set}: {err}");
+    }
+}
+
+#[test]
+fn set_extends_is_an_error_not_ignored() {
+    let (code, err) = status(&["validate", SMALL, "--set", "extends=erlang_c_2.toml"]);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(
+        err.contains("--set") && err.contains("`extends` cannot be set"),
+        "{err}"
+    );
+}
+
+#[test]
+fn set_value_with_a_newline_is_rejected_not_truncated() {
+    for set in [
+        "defaults.coach.fte=3\n#4",
+        "defaults.coach.fte=3\nx = 4",
+        "programme.name=a\rb",
+    ] {
+        let (code, err) = status(&["validate", SMALL, "--set", set]);
+        assert_eq!(code, Some(2), "{err}");
+        assert!(err.contains("line break"), "{err}");
+        assert_eq!(err.lines().count(), 1, "{err}");
+    }
+    // and a comment sign is not silently dropped either
+    let (code, err) = status(&["validate", SMALL, "--set", "defaults.coach.fte=3 # 4"]);
+    assert_eq!(code, Some(2), "{err}");
+}
+
+#[test]
+fn control_characters_and_escape_codes_are_escaped_in_messages() {
+    let (code, err) = status(&["validate", SMALL, "--set", "programme.name=\u{1b}[2J\u{7}x"]);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(!err.trim_end().chars().any(char::is_control), "{err:?}");
+    assert!(err.contains("\\u{1b}[2J"), "{err}");
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::copy(SMALL, dir.path().join("erlang_c_1.toml")).unwrap();
+    std::fs::copy(
+        "scenarios/validation/base.toml",
+        dir.path().join("base.toml"),
+    )
+    .unwrap();
+    let file = dir.path().join("esc.toml");
+    std::fs::write(
+        &file,
+        "extends = \"erlang_c_1.toml\"\n[areas.\"a\\u001b[31m\\nb\".coach]\nfte = -1\n",
+    )
+    .unwrap();
+    let (code, err) = status(&["validate", file.to_str().unwrap()]);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(!err.trim_end().chars().any(char::is_control), "{err:?}");
+    assert_eq!(err.lines().count(), 1, "{err}");
+}
+
+#[test]
+fn rust_type_names_do_not_appear_in_messages() {
+    for set in [
+        "programme.replications=-1",
+        "programme.seed=x",
+        "programme=3",
+        "defaults.coach=3",
+        "defaults.waiting.patience_days={ dist = \"never\", x = 1 }",
+    ] {
+        let (code, err) = status(&["validate", SMALL, "--set", set]);
+        assert_eq!(code, Some(2), "{set}: {err}");
+        for word in ["u32", "u64", "f64", "usize", "struct", "Raw", "enum "] {
+            assert!(!err.contains(word), "{set}: `{word}` in {err}");
+        }
+    }
+}
+
+#[test]
+fn misspelt_key_gets_a_did_you_mean() {
+    bad(
+        "extends = \"baseline.toml\"\n[defaults.caseload]\ntime_dayz = 3\n",
+        &[
+            "bad.toml:3",
+            "unknown field `time_dayz`",
+            "did you mean `time_days`?",
+        ],
+    );
+}
+
+/// `validate` on a file `name` with `body`, beside copies of the small scenario.
+fn validate_file(name: &str, body: &str) -> (tempfile::TempDir, Option<i32>, String) {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::copy(SMALL, dir.path().join("erlang_c_1.toml")).unwrap();
+    std::fs::copy(
+        "scenarios/validation/base.toml",
+        dir.path().join("base.toml"),
+    )
+    .unwrap();
+    let file = dir.path().join(name);
+    std::fs::write(&file, body).unwrap();
+    let (code, err) = status(&["validate", file.to_str().unwrap()]);
+    (dir, code, err)
+}
+
+#[test]
+fn extends_of_a_device_a_fifo_or_a_folder_is_refused() {
+    for (target, expect) in [("/dev/zero", "not a regular file"), ("/tmp", "a folder")] {
+        let (_d, code, err) = validate_file("v.toml", &format!("extends = \"{target}\"\n"));
+        assert_eq!(code, Some(2), "{err}");
+        assert!(err.contains(target) && err.contains(expect), "{err}");
+    }
+    // a FIFO would block a read for ever
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("pipe.toml");
+    let made = std::process::Command::new("mkfifo").arg(&fifo).status();
+    if made.is_ok_and(|s| s.success()) {
+        std::fs::write(dir.path().join("v.toml"), "extends = \"pipe.toml\"\n").unwrap();
+        let (code, err) = status(&["validate", dir.path().join("v.toml").to_str().unwrap()]);
+        assert_eq!(code, Some(2), "{err}");
+        assert!(err.contains("not a regular file"), "{err}");
+    }
+}
+
+#[test]
+fn scenario_file_over_4_mib_is_refused() {
+    let mut body = String::from("extends = \"erlang_c_1.toml\"\n");
+    while body.len() <= 4 << 20 {
+        body.push_str("# padding padding padding padding padding padding padding padding\n");
+    }
+    let (_d, code, err) = validate_file("big.toml", &body);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("larger than 4 MiB"), "{err}");
+}
+
+#[test]
+fn extends_chain_deeper_than_32_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::copy(SMALL, dir.path().join("erlang_c_1.toml")).unwrap();
+    std::fs::copy(
+        "scenarios/validation/base.toml",
+        dir.path().join("base.toml"),
+    )
+    .unwrap();
+    let mut prev = "erlang_c_1.toml".to_string();
+    for i in 0..40 {
+        let name = format!("v{i}.toml");
+        std::fs::write(dir.path().join(&name), format!("extends = \"{prev}\"\n")).unwrap();
+        prev = name;
+    }
+    let (code, err) = status(&["validate", dir.path().join(&prev).to_str().unwrap()]);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("longer than 32 files"), "{err}");
+    // a short chain is fine
+    let (code, err) = status(&["validate", dir.path().join("v5.toml").to_str().unwrap()]);
+    assert_eq!(code, Some(0), "{err}");
+}
+
+#[test]
+fn set_key_of_5000_segments_is_an_error_not_a_stack_overflow() {
+    let key = vec!["a"; 5000].join(".");
+    let (code, err) = status(&["validate", SMALL, "--set", &format!("{key}=1")]);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(
+        err.starts_with("error: --set") && err.contains("expected at most"),
+        "{err}"
+    );
+    let key = vec!["a"; 100].join(".");
+    let (code, err) = status(&["validate", SMALL, "--set", &format!("{key}=1")]);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("more than 16 segments"), "{err}");
+    let value = format!("{}{}", "[".repeat(5000), "]".repeat(5000));
+    let (code, err) = status(&[
+        "validate",
+        SMALL,
+        "--set",
+        &format!("defaults.coach.fte={value}"),
+    ]);
+    assert_eq!(code, Some(2), "{err}");
+}
+
+#[test]
+fn mdt_sessions_above_100_are_an_error_not_capped() {
+    for sessions in [
+        "150",
+        "{ dist = \"exponential\", mean = 150 }",
+        "{ dist = \"never\" }",
+    ] {
+        let (code, err) = status(&[
+            "validate",
+            "scenarios/baseline.toml",
+            "--set",
+            &format!("defaults.mdt.physio.sessions={sessions}"),
+        ]);
+        assert_eq!(code, Some(2), "{sessions}: {err}");
+        assert!(
+            err.contains("defaults.mdt.physio.sessions") && err.contains("at most 100"),
+            "{sessions}: {err}"
+        );
+    }
+    let (code, err) = status(&[
+        "validate",
+        "scenarios/baseline.toml",
+        "--set",
+        "defaults.mdt.physio.sessions=100",
+    ]);
+    assert_eq!(code, Some(0), "{err}");
+}
+
+#[test]
+fn ten_million_replications_are_refused_before_any_work_with_the_estimate() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let started = std::time::Instant::now();
+    let o = out.to_str().unwrap();
+    let b = "scenarios/baseline.toml";
+    for args in [
+        vec!["run", b, "-q", "--out", o],
+        vec!["compare", b, b, "-q", "--out", o],
+        vec!["plan", b, "-q", "--out", o],
+    ] {
+        let cmd = args[0];
+        let (code, err) = status(&[args, vec!["-r", "10000000"]].concat());
+        assert_eq!(code, Some(2), "{cmd}: {err}");
+        assert!(
+            err.contains("10,000,000 replications")
+                && err.contains("hours")
+                && err.contains("--allow-long-run"),
+            "{cmd}: {err}"
+        );
+    }
+    assert!(started.elapsed().as_secs() < 20, "refused only after work");
+    assert!(!out.exists());
+}
+
+#[test]
+fn very_large_referral_rate_is_refused_not_an_out_of_memory_abort() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    for rate in ["1e9", "1e5"] {
+        let set = format!("areas.queue.referrals.constant_rate_per_day={rate}");
+        for (cmd, code, err) in every_command(SMALL, &out, &["--set", &set]) {
+            if cmd == "validate" {
+                continue;
+            }
+            assert_eq!(code, Some(2), "{cmd} {rate}: {err}");
+            assert!(err.contains("referrals"), "{cmd} {rate}: {err}");
+        }
+    }
+    // beyond what the model can hold, even when asked to run anyway
+    let (code, err) = status(&[
+        "run",
+        SMALL,
+        "--set",
+        "areas.queue.referrals.constant_rate_per_day=1e9",
+        "--allow-long-run",
+        "-q",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("the model can hold"), "{err}");
+    assert!(!out.exists());
+}
+
+#[test]
+fn implausible_values_are_listed_together_as_warnings_by_validate_and_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let sets = [
+        "--set",
+        "defaults.referrals.gp_propensity=0.45",
+        "--set",
+        "defaults.coach.caseload_cap_per_fte=400",
+        "--set",
+        "programme.end=2024-11-30",
+    ];
+    for cmd in [
+        vec!["validate", "scenarios/baseline.toml"],
+        vec![
+            "run",
+            "scenarios/baseline.toml",
+            "-r",
+            "1",
+            "-q",
+            "--out",
+            out.to_str().unwrap(),
+        ],
+    ] {
+        let (code, err) = status(&[cmd.clone(), sets.to_vec()].concat());
+        assert_eq!(code, Some(0), "{cmd:?}: {err}");
+        let lines: Vec<&str> = err.lines().collect();
+        assert_eq!(lines.len(), 3, "{err}");
+        assert!(
+            lines[0].contains("2 values") && lines[0].contains("plausible"),
+            "{err}"
+        );
+        assert!(
+            lines[1].contains("coach.caseload_cap_per_fte") && lines[1].contains("400"),
+            "{err}"
+        );
+        assert!(
+            lines[2].contains("gp_propensity") && lines[2].contains("0.45"),
+            "{err}"
+        );
+    }
+}

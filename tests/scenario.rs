@@ -97,3 +97,90 @@ fn central_values_fix_every_uncertain_parameter() {
     let p = fixed.areas[0].gp_propensity.central();
     assert!((p - 0.0154 / 3.0).abs() < 1e-12, "{p}");
 }
+
+/// Every numeric parameter of every shipped scenario has a documented plausible
+/// range (a time distribution's spread and shape excepted), and the table in
+/// `docs/plausible_ranges.md` lists every range of the code.
+#[test]
+fn every_parameter_has_a_plausible_range_documented() {
+    use workwell::scenario::plausible::{RANGES, range_of};
+    let mut files = Vec::new();
+    for dir in ["scenarios", "scenarios/validation"] {
+        for e in std::fs::read_dir(dir).unwrap() {
+            let p = e.unwrap().path();
+            if p.extension().is_some_and(|x| x == "toml") {
+                files.push(p);
+            }
+        }
+    }
+    for f in files {
+        let sc = scenario::load(&f, &[]).unwrap();
+        for a in &sc.areas {
+            for p in a.params() {
+                let spread = [".sd", ".shape", ".scale"]
+                    .iter()
+                    .any(|s| p.key.ends_with(s));
+                assert!(
+                    spread || range_of(&p.key).is_some(),
+                    "{}: `{}` has no plausible range",
+                    f.display(),
+                    p.key
+                );
+            }
+        }
+    }
+    let doc = std::fs::read_to_string("docs/plausible_ranges.md").unwrap();
+    for r in RANGES {
+        assert!(
+            doc.contains(&format!("`{}`", r.key)),
+            "{} not documented",
+            r.key
+        );
+    }
+}
+
+/// The WorkWell scenarios (not the queueing reductions in `validation/`) hold only
+/// plausible values.
+#[test]
+fn shipped_programme_scenarios_are_plausible() {
+    for f in [
+        "baseline",
+        "extension",
+        "national",
+        "slow_recruitment",
+        "trailblazers",
+    ] {
+        let sc = scenario::load(std::path::Path::new(&format!("scenarios/{f}.toml")), &[]).unwrap();
+        let w = workwell::scenario::plausible::check(&sc);
+        assert!(w.is_empty(), "{f}: {w:?}");
+    }
+}
+
+/// A GP referral propensity of 0.45 (about 85 times the baseline's, 9 times the top
+/// of the plausible range) is accepted with a warning naming the key and the range.
+#[test]
+fn gp_propensity_of_0_45_gives_a_plausibility_warning() {
+    let sc = scenario::load(
+        std::path::Path::new("scenarios/baseline.toml"),
+        &["defaults.referrals.gp_propensity=0.45".into()],
+    )
+    .unwrap();
+    let w = workwell::scenario::plausible::check(&sc);
+    assert_eq!(w.len(), 1, "{w:?}");
+    assert_eq!(w[0].key, "defaults.referrals.gp_propensity");
+    assert_eq!(w[0].value, 0.45);
+    let text = w[0].to_string();
+    assert!(
+        text.starts_with("--set: key `defaults.referrals.gp_propensity`: 0.45 is outside the plausible range 0.0005 to 0.05"),
+        "{text}"
+    );
+    // an area's own value is reported at the area, with its file and line
+    let sc = scenario::load(
+        std::path::Path::new("scenarios/baseline.toml"),
+        &["areas.Frimley.coach.caseload_cap_per_fte=400".into()],
+    )
+    .unwrap();
+    let w = workwell::scenario::plausible::check(&sc);
+    assert_eq!(w.len(), 1, "{w:?}");
+    assert_eq!(w[0].key, "areas.Frimley.coach.caseload_cap_per_fte");
+}

@@ -4,13 +4,12 @@
 
 use std::path::{Path, PathBuf};
 
-use anyhow::Context;
 use workwell::calibrate::{self, CalibrateError, Calibration, Problem, Settings};
 use workwell::observed;
 use workwell::report::{calibration as render, output::OutputDir};
 use workwell::run::RunOptions;
 
-use super::common::{ScenarioArgs, check_threads, load, progress_bar};
+use super::common::{ScenarioArgs, check_limits, check_threads, command_line, load, progress_bar};
 
 /// Arguments of `workwell calibrate`.
 #[derive(clap::Args, Debug, Clone)]
@@ -42,6 +41,9 @@ pub struct CalibrateArgs {
     /// No progress bar and no summary
     #[arg(long, short = 'q')]
     pub quiet: bool,
+    /// Run even when the work is estimated to take more than the time limit
+    #[arg(long)]
+    pub allow_long_run: bool,
 }
 
 fn keep_scenario_errors(e: CalibrateError) -> anyhow::Error {
@@ -93,12 +95,20 @@ pub fn run(args: CalibrateArgs) -> anyhow::Result<()> {
         .into());
     }
     settings.threads = args.threads;
+    // about a dozen generations of particles x replicates, plus the two projections
+    check_limits(
+        &[&sc],
+        (settings.particles as u64 * settings.replicates).min(u64::from(u32::MAX)) as u32,
+        12.0,
+        args.threads,
+        args.allow_long_run,
+        "this calibration",
+    )?;
     let out = args
         .out
         .clone()
         .unwrap_or_else(|| Path::new("outputs").join(format!("calibrate-{}", sc.name)));
-    let dir = OutputDir::create(&out)
-        .with_context(|| format!("cannot create the output folder {}", out.display()))?;
+    let dir = OutputDir::create(&out, &command_line())?;
 
     let started = std::time::Instant::now();
     let bar = progress_bar(args.quiet, settings.particles as u64, "calibrating");
@@ -153,9 +163,7 @@ pub fn run(args: CalibrateArgs) -> anyhow::Result<()> {
         dir.write(name, svg)?;
     }
     dir.write("observed.csv", &std::fs::read(&args.observed)?)?;
-    let path = dir
-        .commit()
-        .context("cannot move the output folder into place")?;
+    let path = dir.commit()?;
     if !args.quiet {
         println!("{}", c.paragraph());
         println!(

@@ -5,7 +5,44 @@ use std::io::IsTerminal;
 use std::path::PathBuf;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use workwell::plan::PlanError;
+use workwell::report::output::OutputError;
+use workwell::run::RunError;
+use workwell::run::limits::{self, Estimate, LimitError, Limits};
 use workwell::scenario::{self, Scenario, ScenarioError};
+
+/// Exit status for bad input: the scenario, the command line or the output folder
+/// asked for. Anything else that fails (the system, the disk) exits with 1.
+pub const BAD_INPUT: u8 = 2;
+
+/// The exit status for an error: [`BAD_INPUT`] when any cause in its chain is the
+/// user's to fix, 1 otherwise. One policy for every subcommand.
+pub fn exit_code(e: &anyhow::Error) -> u8 {
+    let bad = e.chain().any(|c| {
+        c.downcast_ref::<ScenarioError>().is_some()
+            || c.downcast_ref::<PlanError>().is_some()
+            || c.downcast_ref::<RunError>()
+                .is_some_and(|r| matches!(r, RunError::Scenario(_)))
+            || c.downcast_ref::<LimitError>().is_some()
+            || c.downcast_ref::<OutputError>()
+                .is_some_and(OutputError::is_bad_input)
+    });
+    if bad { BAD_INPUT } else { 1 }
+}
+
+/// `--seed`: any whole number a scenario file can hold (TOML integers stop at
+/// 2^63 - 1), so that the resolved scenario reruns the run.
+pub fn seed_parser() -> clap::builder::RangedU64ValueParser<u64> {
+    clap::value_parser!(u64).range(0..=i64::MAX as u64)
+}
+
+/// The command line, for the marker file of an output folder.
+pub fn command_line() -> String {
+    std::env::args_os()
+        .map(|a| a.to_string_lossy().into_owned())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
 
 /// A scenario file and `--set` overrides.
 #[derive(clap::Args, Debug, Clone)]
@@ -22,7 +59,30 @@ pub struct ScenarioArgs {
 pub fn load(args: &ScenarioArgs, extra: &[String]) -> anyhow::Result<Scenario> {
     let mut sets = args.sets.clone();
     sets.extend_from_slice(extra);
-    Ok(scenario::load(&args.scenario, &sets)?)
+    let sc = scenario::load(&args.scenario, &sets)?;
+    warn_implausible(&sc);
+    Ok(sc)
+}
+
+/// Lists on stderr, together, the values outside their plausible ranges.
+pub fn warn_implausible(sc: &Scenario) {
+    let warnings = scenario::plausible::check(sc);
+    if warnings.is_empty() {
+        return;
+    }
+    let n = warnings.len();
+    eprintln!(
+        "warning: {n} value{} of scenario `{}` outside {} plausible range{} \
+         (docs/plausible_ranges.md); check {}:",
+        if n == 1 { "" } else { "s" },
+        scenario::error::escape_control(&sc.name),
+        if n == 1 { "its" } else { "their" },
+        if n == 1 { "" } else { "s" },
+        if n == 1 { "it" } else { "them" },
+    );
+    for w in warnings {
+        eprintln!("warning: {w}");
+    }
 }
 
 /// A progress bar on stderr, hidden when `quiet` or when stderr is not a terminal.
@@ -51,5 +111,47 @@ pub fn check_threads(threads: Option<usize>) -> anyhow::Result<()> {
         )
         .into());
     }
+    Ok(())
+}
+
+/// Refuses, before any work, a run of `scenarios` (`replications` each, repeated
+/// `times` times: candidate staffings of a plan) whose estimated time or memory
+/// exceeds the limits, unless `allow_long_run`.
+pub fn check_limits(
+    scenarios: &[&Scenario],
+    replications: u32,
+    times: f64,
+    threads: Option<usize>,
+    allow_long_run: bool,
+    what: &str,
+) -> anyhow::Result<()> {
+    let threads = threads
+        .or_else(|| std::thread::available_parallelism().ok().map(usize::from))
+        .unwrap_or(1);
+    let mut total: Option<Estimate> = None;
+    for sc in scenarios {
+        let e = limits::estimate(sc, replications, threads)?;
+        total = Some(match total {
+            None => e,
+            Some(t) => Estimate {
+                referrals_per_replication: t.referrals_per_replication
+                    + e.referrals_per_replication,
+                referrals: t.referrals + e.referrals,
+                events: t.events + e.events,
+                seconds: t.seconds + e.seconds,
+                peak_bytes: t.peak_bytes.max(e.peak_bytes),
+                ..if e.largest_area > t.largest_area {
+                    e.clone()
+                } else {
+                    t
+                }
+            },
+        });
+    }
+    let Some(mut e) = total else { return Ok(()) };
+    e.referrals *= times;
+    e.events *= times;
+    e.seconds *= times;
+    limits::check(&e, &Limits::here(allow_long_run), what)?;
     Ok(())
 }

@@ -4,13 +4,12 @@
 
 use std::path::{Path, PathBuf};
 
-use anyhow::Context;
 use workwell::report::{compare as render, output::OutputDir};
 use workwell::run::compare::run_compare;
 use workwell::run::{RunError, RunOptions};
 use workwell::scenario::Scenario;
 
-use super::common::{ScenarioArgs, check_threads, load, progress_bar};
+use super::common::{ScenarioArgs, check_limits, check_threads, command_line, load, progress_bar};
 
 /// Arguments of `workwell compare`.
 #[derive(clap::Args, Debug, Clone)]
@@ -26,7 +25,7 @@ pub struct CompareArgs {
     #[arg(long, short = 'r')]
     pub replications: Option<u32>,
     /// Seed of every scenario (default: the first scenario's)
-    #[arg(long)]
+    #[arg(long, value_parser = super::common::seed_parser())]
     pub seed: Option<u64>,
     /// Worker threads (default: all cores)
     #[arg(long, short = 't')]
@@ -37,6 +36,10 @@ pub struct CompareArgs {
     /// No progress bar and no table
     #[arg(long, short = 'q')]
     pub quiet: bool,
+    /// Run even when the estimated time (over 2 hours) or memory (over what is
+    /// available) exceeds the limits
+    #[arg(long)]
+    pub allow_long_run: bool,
 }
 
 fn load_one(path: &Path, sets: &[String], extra: &[String]) -> anyhow::Result<Scenario> {
@@ -72,13 +75,21 @@ pub fn run(args: CompareArgs) -> anyhow::Result<()> {
         scenarios.push(load_one(path, &sets, &shared)?);
     }
     let r = scenarios[0].replications;
+    let all: Vec<&Scenario> = scenarios.iter().collect();
+    check_limits(
+        &all,
+        r,
+        1.0,
+        args.threads,
+        args.allow_long_run,
+        "this comparison",
+    )?;
     let names: Vec<&str> = scenarios.iter().map(|s| s.name.as_str()).collect();
     let out = args
         .out
         .clone()
         .unwrap_or_else(|| Path::new("outputs").join(format!("compare-{}", names.join("-"))));
-    let dir = OutputDir::create(&out)
-        .with_context(|| format!("cannot create the output folder {}", out.display()))?;
+    let dir = OutputDir::create(&out, &command_line())?;
     let total = u64::from(r) * scenarios.len() as u64;
     let bar = progress_bar(args.quiet, total, &names.join(" vs "));
     let opts = RunOptions {
@@ -99,9 +110,7 @@ pub fn run(args: CompareArgs) -> anyhow::Result<()> {
     for (name, svg) in &page.charts {
         dir.write(name, svg)?;
     }
-    let path = dir
-        .commit()
-        .context("cannot move the output folder into place")?;
+    let path = dir.commit()?;
     if !args.quiet {
         print!("{}", render::table(&cmp));
         println!("outputs in {}", path.display());

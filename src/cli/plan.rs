@@ -9,7 +9,7 @@ use workwell::plan::{self, Levers, PlanError, PlanOptions, render};
 use workwell::report::output::OutputDir;
 use workwell::scenario::ScenarioError;
 
-use super::common::{ScenarioArgs, check_threads, load, progress_bar};
+use super::common::{ScenarioArgs, check_limits, check_threads, command_line, load, progress_bar};
 
 /// A staffing lever the search may change.
 #[derive(clap::ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
@@ -63,7 +63,7 @@ pub struct PlanArgs {
     #[arg(long, short = 'r', default_value_t = 40)]
     pub replications: u32,
     /// Seed of every random stream (default: the scenario's)
-    #[arg(long)]
+    #[arg(long, value_parser = super::common::seed_parser())]
     pub seed: Option<u64>,
     /// For a target out of reach whatever the staffing: the share of the achievable
     /// starts the plan may give up (0.01 plans for 99% of them)
@@ -80,12 +80,16 @@ pub struct PlanArgs {
     /// Worker threads (default: all cores)
     #[arg(long, short = 't')]
     pub threads: Option<usize>,
-    /// Output folder (default: outputs/<scenario name>-plan/)
+    /// Output folder (default: outputs/plan-<scenario name>/)
     #[arg(long)]
     pub out: Option<PathBuf>,
     /// No progress bar and no table
     #[arg(long, short = 'q')]
     pub quiet: bool,
+    /// Plan even when the estimated time (over 2 hours) or memory (over what is
+    /// available) exceeds the limits
+    #[arg(long)]
+    pub allow_long_run: bool,
 }
 
 fn bad(option: &str, message: impl Into<String>) -> anyhow::Error {
@@ -177,6 +181,21 @@ pub fn run(args: PlanArgs) -> anyhow::Result<()> {
     } else {
         opts.areas.len()
     };
+    // the search simulates at least the capacity curve's points for every area
+    check_limits(
+        &[&sc],
+        opts.replications,
+        opts.curve_points.max(1) as f64,
+        args.threads,
+        args.allow_long_run,
+        "this plan (at least its capacity curves)",
+    )?;
+    // refuse an unusable output folder before the search, not after it
+    let out = args
+        .out
+        .clone()
+        .unwrap_or_else(|| Path::new("outputs").join(format!("plan-{}", sc.name)));
+    let dir = OutputDir::create(&out, &command_line())?;
     let mut builder = rayon::ThreadPoolBuilder::new();
     if let Some(t) = args.threads {
         builder = builder.num_threads(t);
@@ -195,19 +214,11 @@ pub fn run(args: PlanArgs) -> anyhow::Result<()> {
     let elapsed = started.elapsed();
     let planned = plan::planned_scenario(&sc, &res)?;
 
-    let out = args
-        .out
-        .clone()
-        .unwrap_or_else(|| Path::new("outputs").join(format!("{}-plan", sc.name)));
-    let dir = OutputDir::create(&out)
-        .with_context(|| format!("cannot create the output folder {}", out.display()))?;
     dir.write("plan.csv", &render::csv(&res))?;
     dir.write("plan.json", &render::json(&res))?;
     dir.write("plan.html", &render::html(&res))?;
     dir.write("planned.toml", planned.resolved_toml().as_bytes())?;
-    let path = dir
-        .commit()
-        .context("cannot move the output folder into place")?;
+    let path = dir.commit()?;
     if !args.quiet {
         print!("{}", render::table(&res));
         let sims: usize = res.areas.iter().map(|a| a.simulations).sum();

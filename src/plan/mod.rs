@@ -572,6 +572,11 @@ pub fn planned_scenario(sc: &Scenario, res: &PlanResults) -> Result<Scenario, Sc
     let mut sets = res.sets();
     let reps = format!("programme.replications={}", res.options.replications);
     sets.push(reps.clone());
+    // its own name, so that running it never replaces the original scenario's outputs
+    sets.push(format!(
+        "programme.name={}",
+        toml::Value::String(format!("{}-planned", sc.name))
+    ));
     let mut out = sc.with_sets(&sets)?;
     for a in &res.areas {
         for l in &a.levers {
@@ -604,6 +609,12 @@ pub fn planned_scenario(sc: &Scenario, res: &PlanResults) -> Result<Scenario, Sc
                 );
             }
         }
+    }
+    if let Some(o) = out.merged.origins.get_mut("programme.name") {
+        o.note = format!(
+            "named by `workwell plan` after `{}`, so its outputs go to a folder of their own",
+            sc.name
+        );
     }
     if let Some(o) = out.merged.origins.get_mut("programme.replications") {
         o.note = format!(

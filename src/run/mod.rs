@@ -4,6 +4,7 @@
 
 pub mod aggregate;
 pub mod compare;
+pub mod limits;
 
 use rayon::prelude::*;
 

@@ -866,6 +866,7 @@ impl Ctx<'_> {
                 }
             }
             let sessions = self.time(&k("sessions"), &d.sessions)?;
+            super::limits::check_sessions(&sessions).map_err(|m| self.err(&k("sessions"), m))?;
             if let TimeSpec::Fixed(p) = &sessions
                 && let param::Value::Fixed(v) = p.value
                 && v < 1.0

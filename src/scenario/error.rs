@@ -31,11 +31,15 @@ impl ScenarioError {
             file: file.into(),
             line,
             key: key.into(),
-            message: message.into(),
+            message: plain_message(&message.into()),
         }
     }
 
     fn render(&self) -> String {
+        escape_control(&self.render_raw())
+    }
+
+    fn render_raw(&self) -> String {
         let mut s = self.file.display().to_string();
         if let Some(l) = self.line {
             s.push_str(&format!(":{l}"));
@@ -47,5 +51,160 @@ impl ScenarioError {
         }
         s.push_str(&format!(": {}", self.message));
         s
+    }
+}
+
+/// Escapes control characters (line breaks, tabs, the escape that starts terminal
+/// codes, bidirectional overrides) so that text from a file or the command line
+/// echoed in a message stays on one line and cannot drive the terminal: `\n`,
+/// `\t`, `\r` and `\u{..}` for the rest. Idempotent: its output has no control
+/// characters left.
+pub fn escape_control(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if c.is_control()
+                || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}') =>
+            {
+                out.push_str(&format!("\\u{{{:x}}}", c as u32));
+            }
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Serde's words for Rust types, in the words of a scenario file.
+const TYPE_WORDS: [(&str, &str); 12] = [
+    ("u8", "a whole number from 0 to 255"),
+    ("u16", "a whole number from 0 to 65535"),
+    ("u32", "a whole number from 0 to 4294967295"),
+    ("u64", "a whole number from 0 to 9223372036854775807"),
+    ("usize", "a non-negative whole number"),
+    ("i8", "a whole number"),
+    ("i16", "a whole number"),
+    ("i32", "a whole number"),
+    ("i64", "a whole number"),
+    ("f32", "a number"),
+    ("f64", "a number"),
+    ("char", "a single character"),
+];
+
+/// A message from the deserialiser made readable: Rust type names replaced by what
+/// a scenario file holds, and a "did you mean" for a misspelt key or name.
+fn plain_message(msg: &str) -> String {
+    let mut out = String::with_capacity(msg.len());
+    let mut rest = msg;
+    while let Some(i) = rest.find("expected ") {
+        let (head, tail) = rest.split_at(i + "expected ".len());
+        out.push_str(head);
+        let word_end = tail
+            .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+            .unwrap_or(tail.len());
+        let word = &tail[..word_end];
+        if let Some((_, plain)) = TYPE_WORDS.iter().find(|(t, _)| *t == word) {
+            out.push_str(plain);
+            rest = &tail[word_end..];
+        } else if let Some(after) = tail
+            .strip_prefix("struct ")
+            .or_else(|| tail.strip_prefix("map"))
+        {
+            // `expected struct RawCoach` or `expected map`: a table
+            out.push_str("a table");
+            let skip = if tail.starts_with("struct ") {
+                after
+                    .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+                    .unwrap_or(after.len())
+            } else {
+                0
+            };
+            rest = &after[skip..];
+        } else if let Some(after) = tail.strip_prefix("enum ") {
+            out.push_str("one of the names allowed here");
+            let skip = after
+                .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+                .unwrap_or(after.len());
+            rest = &after[skip..];
+        } else {
+            rest = tail;
+        }
+    }
+    out.push_str(rest);
+    let mut out = out.replace("expected a map", "expected a table");
+    if let Some(s) = suggestion(&out) {
+        out.push_str(&format!("; did you mean `{s}`?"));
+    }
+    out
+}
+
+/// For `unknown field `x`, expected one of `a`, `b`` (or `unknown variant`): the
+/// expected name closest to `x`, if any is close.
+fn suggestion(msg: &str) -> Option<String> {
+    let rest = msg
+        .strip_prefix("unknown field `")
+        .or_else(|| msg.strip_prefix("unknown variant `"))?;
+    let (got, rest) = rest.split_once('`')?;
+    let expected = rest.split_once("expected")?.1;
+    let names = expected.split('`').skip(1).step_by(2);
+    names
+        .map(|n| (strsim::jaro_winkler(got, n), n))
+        .filter(|(score, _)| *score >= 0.8)
+        .max_by(|a, b| a.0.total_cmp(&b.0))
+        .map(|(_, n)| n.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn control_characters_and_terminal_codes_are_escaped() {
+        let e = ScenarioError::new(
+            "a\nb.toml",
+            Some(2),
+            "areas.\"X\u{1b}[2J\"",
+            "found \"1\n2\t\u{202e}\"",
+        );
+        let s = e.to_string();
+        assert!(!s.chars().any(char::is_control), "{s:?}");
+        assert!(s.contains("a\\nb.toml") && s.contains("\\u{1b}[2J"), "{s}");
+        assert!(s.contains("1\\n2\\t\\u{202e}"), "{s}");
+        assert_eq!(escape_control(&s), s, "idempotent");
+    }
+
+    #[test]
+    fn rust_type_names_do_not_reach_messages() {
+        let m = plain_message("invalid value: integer `-1`, expected u32");
+        assert_eq!(
+            m,
+            "invalid value: integer `-1`, expected a whole number from 0 to 4294967295"
+        );
+        let m = plain_message("invalid type: integer `3`, expected struct RawCoach");
+        assert_eq!(m, "invalid type: integer `3`, expected a table");
+        let m = plain_message("invalid type: string \"x\", expected f64 or a table");
+        assert_eq!(
+            m,
+            "invalid type: string \"x\", expected a number or a table"
+        );
+        assert_eq!(
+            plain_message("expected usize"),
+            "expected a non-negative whole number"
+        );
+    }
+
+    #[test]
+    fn misspelt_key_gets_a_did_you_mean() {
+        let m = plain_message(
+            "unknown field `ftee`, expected one of `fte`, `fte_at_launch`, `ramp_months`",
+        );
+        assert!(m.ends_with("; did you mean `fte`?"), "{m}");
+        let m =
+            plain_message("unknown variant `trianglar`, expected one of `uniform`, `triangular`");
+        assert!(m.ends_with("did you mean `triangular`?"), "{m}");
+        let m = plain_message("unknown field `zzz`, expected one of `fte`, `ramp_months`");
+        assert!(!m.contains("did you mean"), "{m}");
     }
 }

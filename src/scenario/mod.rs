@@ -8,7 +8,9 @@
 
 pub mod build;
 pub mod error;
+pub mod limits;
 pub mod param;
+pub mod plausible;
 pub mod posterior;
 pub mod raw;
 pub mod source;

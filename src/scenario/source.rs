@@ -7,7 +7,26 @@ use std::path::{Path, PathBuf};
 
 use toml::{Table, Value};
 
-use super::error::ScenarioError;
+use super::error::{ScenarioError, escape_control};
+
+/// The largest scenario file read (4 MiB): far above any real scenario, and a
+/// bound on what a mistaken `extends` (a device, a huge file) can make us read.
+pub const MAX_FILE_BYTES: u64 = 4 << 20;
+
+/// The longest `extends` chain.
+pub const MAX_EXTENDS_DEPTH: usize = 32;
+
+/// The longest key path accepted from the command line, in bytes and in segments
+/// (the deepest real key, `areas."X".mdt.physio.need.mental_health.in_work`, has 7).
+pub const MAX_KEY_BYTES: usize = 1024;
+/// See [`MAX_KEY_BYTES`].
+pub const MAX_KEY_SEGMENTS: usize = 16;
+
+/// The longest value accepted from the command line, in bytes, and its deepest
+/// nesting of arrays and tables.
+pub const MAX_VALUE_BYTES: usize = 64 * 1024;
+/// See [`MAX_VALUE_BYTES`].
+pub const MAX_VALUE_NESTING: usize = 16;
 
 /// Where a key was set.
 #[derive(Debug, Clone, PartialEq)]
@@ -79,7 +98,19 @@ pub fn key_segment(s: &str) -> String {
     {
         s.to_string()
     } else {
-        format!("\"{}\"", s.replace('\\', "\\\\").replace('"', "\\\""))
+        // a TOML basic string: control characters as \u escapes, so that a name
+        // with a line break or NUL still gives a valid (re-runnable) file
+        let mut q = String::from("\"");
+        for c in s.chars() {
+            match c {
+                '\\' => q.push_str("\\\\"),
+                '"' => q.push_str("\\\""),
+                c if c.is_control() => q.push_str(&format!("\\u{:04X}", c as u32)),
+                c => q.push(c),
+            }
+        }
+        q.push('"');
+        q
     }
 }
 
@@ -155,6 +186,22 @@ fn load_from(path: &Path, first: Option<&str>, sets: &[String]) -> Result<Merged
     let mut seen: Vec<PathBuf> = Vec::new();
     let mut next = Some(path.to_path_buf());
     while let Some(p) = next.take() {
+        if chain.len() >= MAX_EXTENDS_DEPTH {
+            let from = chain.last().map(|l| l.path.clone()).unwrap_or(p.clone());
+            let line = chain
+                .last()
+                .and_then(|l| l.origins.get("extends"))
+                .and_then(|o| o.line);
+            return Err(ScenarioError::new(
+                from,
+                line,
+                "extends",
+                format!(
+                    "the `extends` chain is longer than {MAX_EXTENDS_DEPTH} files; \
+                     expected a base, variants of it and variants of those"
+                ),
+            ));
+        }
         let canon = p.canonicalize().unwrap_or_else(|_| p.clone());
         if seen.contains(&canon) {
             let cycle: Vec<String> = chain
@@ -223,15 +270,55 @@ fn load_from(path: &Path, first: Option<&str>, sets: &[String]) -> Result<Merged
     Ok(merged)
 }
 
-fn read_layer(path: &Path) -> Result<Layer, ScenarioError> {
-    let text = std::fs::read_to_string(path).map_err(|e| {
+/// Reads a scenario file: a regular file (not a folder, device or pipe, which could
+/// block or never end) of at most [`MAX_FILE_BYTES`], in UTF-8.
+pub fn read_scenario_file(path: &Path) -> Result<String, ScenarioError> {
+    use std::io::Read;
+    let bad = |m: String| ScenarioError::new(path, None, "", m);
+    let meta =
+        std::fs::metadata(path).map_err(|e| bad(format!("cannot read the scenario file: {e}")))?;
+    if !meta.is_file() {
+        let what = if meta.is_dir() {
+            "a folder"
+        } else {
+            "not a regular file (a device, pipe or socket)"
+        };
+        return Err(bad(format!(
+            "cannot read the scenario file: it is {what}; expected a TOML file"
+        )));
+    }
+    let too_big = || {
+        bad(format!(
+            "the scenario file is larger than {} MiB; expected a TOML scenario file",
+            MAX_FILE_BYTES >> 20
+        ))
+    };
+    if meta.len() > MAX_FILE_BYTES {
+        return Err(too_big());
+    }
+    let f = std::fs::File::open(path)
+        .map_err(|e| bad(format!("cannot read the scenario file: {e}")))?;
+    let mut bytes = Vec::new();
+    f.take(MAX_FILE_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| bad(format!("cannot read the scenario file: {e}")))?;
+    if bytes.len() as u64 > MAX_FILE_BYTES {
+        return Err(too_big());
+    }
+    String::from_utf8(bytes).map_err(|e| {
+        let at = e.utf8_error().valid_up_to();
+        let line = e.as_bytes()[..at].iter().filter(|b| **b == b'\n').count() + 1;
         ScenarioError::new(
             path,
-            None,
+            Some(line),
             "",
-            format!("cannot read the scenario file: {e}"),
+            "the scenario file is not valid UTF-8 text",
         )
-    })?;
+    })
+}
+
+fn read_layer(path: &Path) -> Result<Layer, ScenarioError> {
+    let text = read_scenario_file(path)?;
     parse_layer(path, &text)
 }
 
@@ -393,27 +480,107 @@ fn collect_sub_origins(
 
 /// Applies one `key=value` override to a merged document.
 pub fn apply_set(m: &mut Merged, set: &str) -> Result<(), ScenarioError> {
-    let bad = |msg: String| ScenarioError::new("--set", None, set, msg);
     let Some((key, value)) = set.split_once('=') else {
-        return Err(bad("expected KEY=VALUE, e.g. defaults.coach.fte=20".into()));
+        return Err(ScenarioError::new(
+            "--set",
+            None,
+            "",
+            format!("expected KEY=VALUE, e.g. defaults.coach.fte=20, found `{set}`"),
+        ));
     };
+    let key = key.trim();
+    let shown_key = if key.len() > 80 {
+        let mut end = 80;
+        while !key.is_char_boundary(end) {
+            end -= 1;
+        }
+        format!("{}...", &key[..end])
+    } else {
+        key.to_string()
+    };
+    let bad = |msg: String| ScenarioError::new("--set", None, shown_key.clone(), msg);
+    if key.len() > MAX_KEY_BYTES {
+        return Err(bad(format!(
+            "the key is {} bytes long; expected at most {MAX_KEY_BYTES}",
+            key.len()
+        )));
+    }
+    if key.matches('.').count() >= MAX_KEY_SEGMENTS {
+        return Err(bad(format!(
+            "the key has more than {MAX_KEY_SEGMENTS} segments; expected a key path such as \
+             defaults.coach.fte"
+        )));
+    }
+    if set.contains(['\n', '\r']) {
+        return Err(bad(
+            "the override contains a line break; expected KEY=VALUE on one line".into(),
+        ));
+    }
     let segs = split_key(key).map_err(bad)?;
+    if segs.len() > MAX_KEY_SEGMENTS {
+        return Err(bad(format!(
+            "the key has more than {MAX_KEY_SEGMENTS} segments; expected a key path such as \
+             defaults.coach.fte"
+        )));
+    }
+    if segs.len() == 1 && segs[0] == "extends" {
+        return Err(bad(
+            "`extends` cannot be set from the command line; name the variant file \
+             itself, or write one that extends the other"
+                .into(),
+        ));
+    }
     let value = value.trim();
-    let parsed: Value = match toml::from_str::<Table>(&format!("v = {value}")) {
-        Ok(mut t) => {
-            let mut v = t.remove("v").expect("key v present");
+    if value.len() > MAX_VALUE_BYTES {
+        return Err(bad(format!(
+            "the value is {} bytes long; expected at most {MAX_VALUE_BYTES}",
+            value.len()
+        )));
+    }
+    if nesting(value) > MAX_VALUE_NESTING {
+        return Err(bad(format!(
+            "the value nests arrays or tables more than {MAX_VALUE_NESTING} deep"
+        )));
+    }
+    // a TOML value (number, string, array, inline table, date); anything else, a
+    // bare word, is taken as a string
+    let parsed: Value = match value.parse::<Value>() {
+        Ok(mut v) => {
             stringify_value(&mut v);
             v
         }
         Err(_) => Value::String(value.to_string()),
+    };
+    // the override owns the key and everything under it: errors there name `--set`
+    let origin = Origin {
+        file: PathBuf::from("--set"),
+        line: None,
+        note: escape_control(&format!("command-line override {set}")),
     };
     let mut cur = &mut m.table;
     let mut path = String::new();
     for (i, s) in segs.iter().enumerate() {
         path = join_key(&path, s);
         if i + 1 == segs.len() {
-            cur.insert(s.clone(), parsed.clone());
-            break;
+            let mut from = BTreeMap::new();
+            from.insert(path.clone(), origin.clone());
+            collect_sub_origins_from(&parsed, &path, &origin, &mut from);
+            match (cur.get_mut(s), parsed) {
+                // a table merges into a table key by key, as in `extends`
+                (Some(Value::Table(dst)), Value::Table(src))
+                    if !dst.contains_key("dist") && !src.contains_key("dist") =>
+                {
+                    merge(dst, src, &path, &mut m.origins, &from);
+                    m.origins.insert(path, origin);
+                }
+                (_, v) => {
+                    let prefix = format!("{path}.");
+                    m.origins.retain(|k, _| !k.starts_with(&prefix));
+                    m.origins.extend(from);
+                    cur.insert(s.clone(), v);
+                }
+            }
+            return Ok(());
         }
         let entry = cur
             .entry(s.clone())
@@ -428,15 +595,34 @@ pub fn apply_set(m: &mut Merged, set: &str) -> Result<(), ScenarioError> {
             }
         }
     }
-    m.origins.insert(
-        path,
-        Origin {
-            file: PathBuf::from("--set"),
-            line: None,
-            note: format!("command-line override {set}"),
-        },
-    );
     Ok(())
+}
+
+/// Gives every key inside `v` the origin `o`.
+fn collect_sub_origins_from(v: &Value, key: &str, o: &Origin, out: &mut BTreeMap<String, Origin>) {
+    if let Value::Table(t) = v {
+        for (k, sub) in t {
+            let kk = join_key(key, k);
+            out.insert(kk.clone(), o.clone());
+            collect_sub_origins_from(sub, &kk, o, out);
+        }
+    }
+}
+
+/// The deepest nesting of brackets and braces in `s` (outside quoted strings, roughly).
+fn nesting(s: &str) -> usize {
+    let (mut depth, mut max) = (0usize, 0usize);
+    for c in s.chars() {
+        match c {
+            '[' | '{' => {
+                depth += 1;
+                max = max.max(depth);
+            }
+            ']' | '}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    max
 }
 
 /// Writes the merged document back as TOML with each key's source note as a comment,
