@@ -3,16 +3,12 @@
 
 mod cli;
 
-use std::io::Write;
-use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use anyhow::Context;
 use clap::{Parser, Subcommand};
-use cli::common::{ScenarioArgs, check_threads, load, progress_bar};
-use workwell::report::{csv_out, json, output::OutputDir, table};
-use workwell::run::{self, Aggregate, RunOptions};
-use workwell::scenario::{Scenario, ScenarioError};
+use cli::common::{ScenarioArgs, load};
+use workwell::run::shard::ShardError;
+use workwell::scenario::ScenarioError;
 
 #[derive(Parser, Debug)]
 #[command(
@@ -28,26 +24,9 @@ struct Cli {
 #[derive(Subcommand, Debug)]
 enum Command {
     /// Run a scenario and write summary.json, area_month.csv, replications.csv and
-    /// scenario.resolved.toml
-    Run {
-        #[command(flatten)]
-        scenario: ScenarioArgs,
-        /// Replications (default: the scenario's)
-        #[arg(long, short = 'r')]
-        replications: Option<u32>,
-        /// Seed of every random stream (default: the scenario's)
-        #[arg(long)]
-        seed: Option<u64>,
-        /// Worker threads (default: all cores)
-        #[arg(long, short = 't')]
-        threads: Option<usize>,
-        /// Output folder (default: outputs/<scenario name>/)
-        #[arg(long)]
-        out: Option<PathBuf>,
-        /// No progress bar and no table
-        #[arg(long, short = 'q')]
-        quiet: bool,
-    },
+    /// scenario.resolved.toml; with --shard, run a share of the replications into a
+    /// shard file for `merge`
+    Run(cli::run::RunArgs),
     /// Check a scenario file without running it
     Validate {
         #[command(flatten)]
@@ -56,6 +35,9 @@ enum Command {
     /// Run scenarios with common random numbers and report paired differences
     /// against the first
     Compare(cli::compare::CompareArgs),
+    /// Merge shard files of one run into the run's output folder, byte for byte the
+    /// same as the unsharded run
+    Merge(cli::merge::MergeArgs),
     /// Find the least-cost staffing that meets each area's target and wait standard
     Plan(cli::plan::PlanArgs),
 }
@@ -69,7 +51,9 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e:#}");
-            if e.downcast_ref::<ScenarioError>().is_some() {
+            if e.downcast_ref::<ScenarioError>().is_some()
+                || e.downcast_ref::<ShardError>().is_some()
+            {
                 ExitCode::from(BAD_INPUT)
             } else {
                 ExitCode::FAILURE
@@ -82,6 +66,7 @@ fn dispatch(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Compare(args) => cli::compare::run(args),
         Command::Plan(args) => cli::plan::run(args),
+        Command::Merge(args) => cli::merge::run(args),
         Command::Validate { scenario } => {
             let sc = load(&scenario, &[])?;
             println!(
@@ -97,75 +82,6 @@ fn dispatch(cli: Cli) -> anyhow::Result<()> {
             );
             Ok(())
         }
-        Command::Run {
-            scenario,
-            replications,
-            seed,
-            threads,
-            out,
-            quiet,
-        } => {
-            let mut extra = Vec::new();
-            if let Some(r) = replications {
-                extra.push(format!("programme.replications={r}"));
-            }
-            if let Some(s) = seed {
-                extra.push(format!("programme.seed={s}"));
-            }
-            let sc = load(&scenario, &extra)?;
-            check_threads(threads)?;
-            let out = out.unwrap_or_else(|| Path::new("outputs").join(&sc.name));
-            run_to(&sc, threads, &out, quiet)
-        }
+        Command::Run(args) => cli::run::run(args),
     }
-}
-
-fn run_to(sc: &Scenario, threads: Option<usize>, out: &Path, quiet: bool) -> anyhow::Result<()> {
-    let dir = OutputDir::create(out)
-        .with_context(|| format!("cannot create the output folder {}", out.display()))?;
-    let bar = progress_bar(quiet, u64::from(sc.replications), &sc.name);
-    let started = std::time::Instant::now();
-    let opts = RunOptions {
-        replications: sc.replications,
-        threads,
-    };
-    let mut reps = dir
-        .stream("replications.csv")
-        .context("cannot write replications.csv")?;
-    let reps_csv = csv_out::ReplicationsCsv::new(sc);
-    reps.write_all(&reps_csv.header())?;
-    let mut agg = Aggregate::new(sc);
-    let progress = |n: u64| bar.set_position(n);
-    run::run_each(sc, &opts, &progress, &mut |r| {
-        agg.push(r);
-        reps.write_all(&reps_csv.rows(r))
-            .map_err(|e| format!("cannot write replications.csv: {e}"))
-    })?;
-    reps.flush()?;
-    drop(reps);
-    bar.finish_and_clear();
-    let res = agg.finish();
-    let elapsed = started.elapsed();
-    dir.write("summary.json", &json::render(sc, &res))?;
-    dir.write("area_month.csv", &csv_out::area_month(&res))?;
-    dir.write("scenario.resolved.toml", sc.resolved_toml().as_bytes())?;
-    let page = workwell::report::html::render(sc, &res);
-    dir.write("report.html", &page.html)?;
-    for (name, svg) in &page.charts {
-        dir.write(name, svg)?;
-    }
-    let path = dir
-        .commit()
-        .context("cannot move the output folder into place")?;
-    if !quiet {
-        print!("{}", table::render(&res));
-        println!(
-            "{} events, {} referrals simulated in {:.2} s; outputs in {}",
-            res.events,
-            res.participants,
-            elapsed.as_secs_f64(),
-            path.display()
-        );
-    }
-    Ok(())
 }

@@ -85,6 +85,62 @@ impl Drop for OutputDir {
     }
 }
 
+/// One file written atomically: into a hidden temporary file beside it, renamed into
+/// place by [`commit`](Self::commit) (replacing any previous file of that name), and
+/// removed if dropped uncommitted.
+#[derive(Debug)]
+pub struct AtomicFile {
+    tmp: PathBuf,
+    dest: PathBuf,
+    file: Option<std::io::BufWriter<fs::File>>,
+}
+
+impl AtomicFile {
+    /// Starts writing `dest`, creating its folder if needed.
+    pub fn create(dest: &Path) -> std::io::Result<Self> {
+        let parent = dest
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
+        fs::create_dir_all(parent)?;
+        let name = dest
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "out".into());
+        let tmp = parent.join(format!(".{name}.partial-{}", std::process::id()));
+        let file = std::io::BufWriter::new(fs::File::create(&tmp)?);
+        Ok(Self {
+            tmp,
+            dest: dest.to_path_buf(),
+            file: Some(file),
+        })
+    }
+
+    /// The writer.
+    pub fn writer(&mut self) -> &mut std::io::BufWriter<fs::File> {
+        self.file.as_mut().expect("open until committed")
+    }
+
+    /// Flushes, syncs and renames the file into place.
+    pub fn commit(mut self) -> std::io::Result<PathBuf> {
+        let file = self.file.take().expect("open until committed");
+        let file = file.into_inner().map_err(|e| e.into_error())?;
+        file.sync_all()?;
+        drop(file);
+        fs::rename(&self.tmp, &self.dest)?;
+        Ok(self.dest.clone())
+    }
+}
+
+impl Drop for AtomicFile {
+    fn drop(&mut self) {
+        if self.file.is_some() {
+            self.file = None;
+            let _ = fs::remove_file(&self.tmp);
+        }
+    }
+}
+
 /// Appends bytes to a streaming file.
 pub fn append(w: &mut impl Write, bytes: &[u8]) -> std::io::Result<()> {
     w.write_all(bytes)
