@@ -9,7 +9,7 @@ use workwell::observed;
 use workwell::report::{calibration as render, output::OutputDir};
 use workwell::run::RunOptions;
 
-use super::common::{ScenarioArgs, check_limits, check_threads, command_line, load, progress_bar};
+use super::common::{ScenarioArgs, check_limits, check_threads, load, progress_bar};
 
 /// Arguments of `workwell calibrate`.
 #[derive(clap::Args, Debug, Clone)]
@@ -108,7 +108,7 @@ pub fn run(args: CalibrateArgs) -> anyhow::Result<()> {
         .out
         .clone()
         .unwrap_or_else(|| Path::new("outputs").join(format!("calibrate-{}", sc.name)));
-    let dir = OutputDir::create(&out, &command_line())?;
+    let dir = OutputDir::create(&out, "workwell calibrate")?;
 
     let started = std::time::Instant::now();
     let bar = progress_bar(args.quiet, settings.particles as u64, "calibrating");

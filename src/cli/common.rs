@@ -24,6 +24,8 @@ pub fn exit_code(e: &anyhow::Error) -> u8 {
             || c.downcast_ref::<RunError>()
                 .is_some_and(|r| matches!(r, RunError::Scenario(_)))
             || c.downcast_ref::<LimitError>().is_some()
+            || c.downcast_ref::<workwell::run::shard::ShardError>()
+                .is_some()
             || c.downcast_ref::<OutputError>()
                 .is_some_and(OutputError::is_bad_input)
     });
@@ -34,14 +36,6 @@ pub fn exit_code(e: &anyhow::Error) -> u8 {
 /// 2^63 - 1), so that the resolved scenario reruns the run.
 pub fn seed_parser() -> clap::builder::RangedU64ValueParser<u64> {
     clap::value_parser!(u64).range(0..=i64::MAX as u64)
-}
-
-/// The command line, for the marker file of an output folder.
-pub fn command_line() -> String {
-    std::env::args_os()
-        .map(|a| a.to_string_lossy().into_owned())
-        .collect::<Vec<_>>()
-        .join(" ")
 }
 
 /// A scenario file and `--set` overrides.

@@ -9,7 +9,7 @@ use workwell::run::compare::run_compare;
 use workwell::run::{RunError, RunOptions};
 use workwell::scenario::Scenario;
 
-use super::common::{ScenarioArgs, check_limits, check_threads, command_line, load, progress_bar};
+use super::common::{ScenarioArgs, check_limits, check_threads, load, progress_bar};
 
 /// Arguments of `workwell compare`.
 #[derive(clap::Args, Debug, Clone)]
@@ -89,7 +89,7 @@ pub fn run(args: CompareArgs) -> anyhow::Result<()> {
         .out
         .clone()
         .unwrap_or_else(|| Path::new("outputs").join(format!("compare-{}", names.join("-"))));
-    let dir = OutputDir::create(&out, &command_line())?;
+    let dir = OutputDir::create(&out, "workwell compare")?;
     let total = u64::from(r) * scenarios.len() as u64;
     let bar = progress_bar(args.quiet, total, &names.join(" vs "));
     let opts = RunOptions {

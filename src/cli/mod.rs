@@ -1,6 +1,8 @@
-//! Subcommands of the binary beyond `run` and `validate`, one file each.
+//! Subcommands of the binary beyond `validate`, one file each.
 
 pub mod calibrate;
 pub mod common;
 pub mod compare;
+pub mod merge;
 pub mod plan;
+pub mod run;

@@ -9,7 +9,7 @@ use workwell::plan::{self, Levers, PlanError, PlanOptions, render};
 use workwell::report::output::OutputDir;
 use workwell::scenario::ScenarioError;
 
-use super::common::{ScenarioArgs, check_limits, check_threads, command_line, load, progress_bar};
+use super::common::{ScenarioArgs, check_limits, check_threads, load, progress_bar};
 
 /// A staffing lever the search may change.
 #[derive(clap::ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
@@ -195,7 +195,7 @@ pub fn run(args: PlanArgs) -> anyhow::Result<()> {
         .out
         .clone()
         .unwrap_or_else(|| Path::new("outputs").join(format!("plan-{}", sc.name)));
-    let dir = OutputDir::create(&out, &command_line())?;
+    let dir = OutputDir::create(&out, "workwell plan")?;
     let mut builder = rayon::ThreadPoolBuilder::new();
     if let Some(t) = args.threads {
         builder = builder.num_threads(t);

@@ -242,14 +242,310 @@ fn stride(n_disciplines: usize) -> usize {
     raw::FIXED + raw::PER_DISCIPLINE * n_disciplines
 }
 
-/// One derived metric: its name (with units in the name) and whether it is a count
-/// that adds up across areas and months.
+/// How a metric combines across areas (into the programme) and across the months of
+/// the reporting window. Programme and whole-window values are always derived from
+/// summed raw accumulators; this records what that derivation amounts to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Aggregation {
+    /// A count of events in the period: adds up across areas and months.
+    Sum,
+    /// A level at the end of the period: adds up across areas; the whole window takes
+    /// its last month.
+    Level,
+    /// A running total since launch: adds up across areas; the whole window takes its
+    /// last month.
+    Cumulative,
+    /// A time average (an integral over the period divided by its length): adds up
+    /// across areas; across months, the day-weighted mean.
+    TimeMean,
+    /// A ratio of two summed raw values: never averaged, recomputed from the sums.
+    Ratio,
+    /// A quantile of the pooled wait histogram.
+    Quantile,
+}
+
+impl Aggregation {
+    /// A short label for reports and documentation.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Sum => "sum",
+            Self::Level => "level",
+            Self::Cumulative => "cumulative",
+            Self::TimeMean => "time mean",
+            Self::Ratio => "ratio",
+            Self::Quantile => "quantile",
+        }
+    }
+}
+
+/// One derived metric of a [`MetricLayout`].
 #[derive(Debug, Clone, PartialEq)]
 pub struct Metric {
     /// Name, e.g. `starts` or `mdt.physio.wait_p90_days`.
     pub name: String,
     /// Short description for reports.
     pub description: String,
+    /// Unit of a value, e.g. `people`, `days`, `GBP`, `1` for a ratio.
+    pub unit: &'static str,
+    /// How it combines across areas and months.
+    pub aggregation: Aggregation,
+}
+
+/// What a fixed metric is computed from: one period of one area (or the programme).
+struct PeriodView<'a> {
+    r: &'a [f64],
+    waits: &'a WaitHistogram,
+    cumulative_starts: f64,
+}
+
+impl PeriodView<'_> {
+    fn raw(&self, k: usize) -> f64 {
+        self.r[k]
+    }
+    fn ratio(&self, a: usize, b: usize) -> f64 {
+        ratio(self.r[a], self.r[b])
+    }
+    fn per_day(&self, a: usize) -> f64 {
+        ratio(self.r[a], self.r[raw::DAYS])
+    }
+    fn wait_quantile(&self, q: f64) -> f64 {
+        self.waits.quantile(q).unwrap_or(f64::NAN)
+    }
+}
+
+/// What a per-discipline metric is computed from: one discipline's raw block of a
+/// period, the period's length and the discipline's wait histogram.
+struct DisciplineView<'a> {
+    r: &'a [f64],
+    days: f64,
+    waits: &'a WaitHistogram,
+}
+
+impl DisciplineView<'_> {
+    fn raw(&self, k: usize) -> f64 {
+        self.r[k]
+    }
+    fn ratio(&self, a: usize, b: usize) -> f64 {
+        ratio(self.r[a], self.r[b])
+    }
+    fn per_day(&self, a: usize) -> f64 {
+        ratio(self.r[a], self.days)
+    }
+    fn wait_quantile(&self, q: f64) -> f64 {
+        self.waits.quantile(q).unwrap_or(f64::NAN)
+    }
+}
+
+/// An undefined ratio (nothing to divide by) is NaN.
+fn ratio(a: f64, b: f64) -> f64 {
+    if b > 0.0 { a / b } else { f64::NAN }
+}
+
+/// One entry of a metric table: a metric, or a group of metrics sharing a prefix
+/// (one per member, e.g. `outcome_` + each outcome).
+struct Def<F> {
+    name: &'static str,
+    members: &'static [&'static str],
+    unit: &'static str,
+    aggregation: Aggregation,
+    description: &'static str,
+    /// Computes member `i` (0 for a single metric): `fn(&view, usize) -> f64`.
+    value: F,
+}
+
+/// Offset of entry `i` in a table: the number of metrics before it.
+const fn offset<F>(defs: &[Def<F>], i: usize) -> usize {
+    let mut s = 0;
+    let mut j = 0;
+    while j < i {
+        s += defs[j].members.len();
+        j += 1;
+    }
+    s
+}
+
+/// Declares a table of metrics once: for each, the index constant code uses, the
+/// name (the very identifier, so a name cannot drift from its definition), optional
+/// group members, unit, aggregation, description and the function computing it.
+/// Generates the index constants (offsets in declaration order), the count, and the
+/// table the layout and the derivation both read.
+macro_rules! metric_table {
+    (
+        mod $module:ident ($view:ident), count $count:ident;
+        $(
+            $(#[$doc:meta])*
+            $konst:ident = $name:ident $([$members:expr])? :
+                $unit:literal, $agg:ident, $desc:literal => $value:expr;
+        )*
+    ) => {
+        pub(super) mod $module {
+            #[allow(unused_imports)]
+            use super::super::{
+                Aggregation, Def, DisciplineView, N_OUTCOMES, N_ROUTES, OUTCOMES, PeriodView,
+                ROUTES, offset, raw,
+            };
+
+            #[allow(non_camel_case_types, clippy::upper_case_acronyms)]
+            enum Entry {
+                $($konst),*
+            }
+
+            pub(in super::super) static DEFS: &[Def<fn(&$view<'_>, usize) -> f64>] = &[
+                $(Def {
+                    name: stringify!($name),
+                    members: metric_table!(@members $($members)?),
+                    unit: $unit,
+                    aggregation: Aggregation::$agg,
+                    description: $desc,
+                    value: $value,
+                }),*
+            ];
+
+            $(
+                $(#[$doc])*
+                pub const $konst: usize = offset(DEFS, Entry::$konst as usize);
+            )*
+
+            /// Number of metrics in the table.
+            pub const COUNT: usize = offset(DEFS, DEFS.len());
+        }
+        pub use $module::{$($konst),*};
+        /// Number of metrics in the table.
+        pub const $count: usize = $module::COUNT;
+    };
+    (@members) => { &[""] };
+    (@members $members:expr) => { &$members };
+}
+
+/// Indices of the derived metrics in a [`MetricLayout`]: the fixed metrics first,
+/// then [`PER_DISCIPLINE`](m::PER_DISCIPLINE) metrics for each discipline. The
+/// tables here are the one definition of every metric's name, unit, aggregation,
+/// description and formula.
+pub mod m {
+    metric_table! {
+        mod fixed (PeriodView), count FIXED;
+        /// Referrals.
+        REFERRALS = referrals: "people", Sum, "referrals received, all routes"
+            => |v, _| v.raw(raw::REFERRALS);
+        /// Ineligible.
+        INELIGIBLE = ineligible: "people", Sum, "referrals found ineligible at triage"
+            => |v, _| v.raw(raw::INELIGIBLE);
+        /// Never engaged.
+        NOT_ENGAGED = not_engaged: "people", Sum, "eligible referrals that never engaged"
+            => |v, _| v.raw(raw::NOT_ENGAGED);
+        /// Dropped out waiting.
+        DROPPED = dropped_waiting: "people", Sum,
+            "dropped out while waiting for the initial assessment"
+            => |v, _| v.raw(raw::DROPPED);
+        /// Starts.
+        STARTS = starts: "people", Sum, "initial assessments (starts)"
+            => |v, _| v.raw(raw::STARTS);
+        /// Cumulative starts since launch.
+        CUMULATIVE_STARTS = cumulative_starts: "people", Cumulative,
+            "starts since launch, to the end of the period"
+            => |v, _| v.cumulative_starts;
+        /// Completions.
+        COMPLETIONS = completions: "people", Sum, "participants who completed their plan"
+            => |v, _| v.raw(raw::COMPLETIONS);
+        /// Disengaged.
+        DISENGAGED = disengaged: "people", Sum, "participants who disengaged after starting"
+            => |v, _| v.raw(raw::DISENGAGED);
+        /// Starts per referral.
+        CONVERSION = conversion: "1", Ratio, "starts per referral in the period"
+            => |v, _| v.ratio(raw::STARTS, raw::REFERRALS);
+        /// Mean wait to assessment.
+        WAIT_MEAN = wait_mean_days: "days", Ratio,
+            "mean wait from end of triage to assessment, of those who started"
+            => |v, _| v.ratio(raw::WAIT_SUM, raw::STARTS);
+        /// 90th-percentile wait to assessment.
+        WAIT_P90 = wait_p90_days: "days", Quantile,
+            "90th-percentile wait to assessment, of those who started"
+            => |v, _| v.wait_quantile(0.9);
+        /// Waiting at end of period.
+        WAITING_END = waiting_at_end: "people", Level,
+            "people in triage or waiting for assessment at the end of the period"
+            => |v, _| v.raw(raw::WAITING_END);
+        /// Mean assessment waiting list.
+        QUEUE_MEAN = waiting_list_mean: "people", TimeMean,
+            "time-average number waiting for assessment"
+            => |v, _| v.per_day(raw::QUEUE_INT);
+        /// Caseload at end of period.
+        CASELOAD_END = caseload_at_end: "people", Level,
+            "participants on coach caseloads at the end of the period"
+            => |v, _| v.raw(raw::CASELOAD_END);
+        /// Mean caseload.
+        CASELOAD_MEAN = caseload_mean: "people", TimeMean, "time-average caseload"
+            => |v, _| v.per_day(raw::CASELOAD_INT);
+        /// Mean caseload places.
+        PLACES_MEAN = caseload_places_mean: "places", TimeMean,
+            "time-average caseload places (coach FTE x cap)"
+            => |v, _| v.per_day(raw::PLACES_INT);
+        /// Caseload utilisation.
+        CASELOAD_UTIL = caseload_utilisation: "1", Ratio, "caseload / places, time-averaged"
+            => |v, _| v.ratio(raw::CASELOAD_INT, raw::PLACES_INT);
+        /// Mean coach FTE.
+        COACH_FTE = coach_fte_mean: "FTE", TimeMean, "coach FTE in post, time-averaged"
+            => |v, _| v.per_day(raw::COACH_FTE_INT);
+        /// Coach hours available.
+        HOURS_AVAIL = coach_hours_available: "hours", Sum, "coach contact hours available"
+            => |v, _| v.raw(raw::HOURS_AVAIL);
+        /// Coach hours used.
+        HOURS_USED = coach_hours_used: "hours", Sum,
+            "coach contact hours used by assessments and follow-ups"
+            => |v, _| v.raw(raw::HOURS_USED);
+        /// Coach hours utilisation.
+        HOURS_UTIL = coach_hours_utilisation: "1", Ratio, "hours used / hours available"
+            => |v, _| v.ratio(raw::HOURS_USED, raw::HOURS_AVAIL);
+        /// Staff cost.
+        COST = cost_gbp: "GBP", Sum, "staff cost of coaches and MDT (salary plus on-costs)"
+            => |v, _| v.raw(raw::COST);
+        /// Cost per start.
+        COST_PER_START = cost_per_start_gbp: "GBP", Ratio, "staff cost / starts in the period"
+            => |v, _| v.ratio(raw::COST, raw::STARTS);
+        /// First outcome count; the four outcomes follow in order.
+        OUTCOME0 = outcome_[OUTCOMES]: "people", Sum,
+            "completions with this outcome (assumption)"
+            => |v, i| v.raw(raw::OUTCOME0 + i);
+        /// First route count; the seven routes follow in order.
+        ROUTE0 = referrals_[ROUTES]: "people", Sum, "referrals from this route"
+            => |v, i| v.raw(raw::ROUTE0 + i);
+        /// Median wait to assessment.
+        WAIT_P50 = wait_p50_days: "days", Quantile,
+            "median wait to assessment, of those who started"
+            => |v, _| v.wait_quantile(0.5);
+    }
+
+    metric_table! {
+        mod discipline (DisciplineView), count PER_DISCIPLINE;
+        /// Per discipline: referrals to the discipline.
+        D_REFERRALS = referrals: "people", Sum, "participants referred to the discipline"
+            => |v, _| v.raw(raw::D_JOINS);
+        /// Per discipline: courses started.
+        D_COURSES = courses: "courses", Sum, "courses started (first sessions)"
+            => |v, _| v.raw(raw::D_FIRSTS);
+        /// Per discipline: sessions attended.
+        D_SESSIONS = sessions: "sessions", Sum, "sessions attended"
+            => |v, _| v.raw(raw::D_ATTENDED);
+        /// Per discipline: sessions not attended.
+        D_DNA = dna: "sessions", Sum, "sessions not attended (slot lost)"
+            => |v, _| v.raw(raw::D_DNA);
+        /// Per discipline: mean wait to first session.
+        D_WAIT_MEAN = wait_mean_days: "days", Ratio, "mean wait to the first session"
+            => |v, _| v.ratio(raw::D_WAIT_SUM, raw::D_FIRSTS);
+        /// Per discipline: 90th-percentile wait to first session.
+        D_WAIT_P90 = wait_p90_days: "days", Quantile, "90th-percentile wait to the first session"
+            => |v, _| v.wait_quantile(0.9);
+        /// Per discipline: slot utilisation.
+        D_UTIL = utilisation: "1", Ratio, "session slots used / available"
+            => |v, _| v.ratio(raw::D_SLOTS_USED, raw::D_SLOTS_AVAIL);
+        /// Per discipline: mean FTE.
+        D_FTE = fte_mean: "FTE", TimeMean, "FTE in post, time-averaged"
+            => |v, _| v.per_day(raw::D_FTE_INT);
+        /// Per discipline: waiting at end of period.
+        D_WAITING_END = waiting_at_end: "people", Level,
+            "waiting for a first session at the end of the period"
+            => |v, _| v.raw(raw::D_WAITING_END);
+    }
 }
 
 /// The list of derived metrics for a run with the given disciplines, and the function
@@ -260,193 +556,38 @@ pub struct MetricLayout {
     disciplines: Vec<String>,
 }
 
-/// Indices of the fixed derived metrics in a [`MetricLayout`].
-pub mod m {
-    /// Referrals.
-    pub const REFERRALS: usize = 0;
-    /// Ineligible.
-    pub const INELIGIBLE: usize = 1;
-    /// Never engaged.
-    pub const NOT_ENGAGED: usize = 2;
-    /// Dropped out waiting.
-    pub const DROPPED: usize = 3;
-    /// Starts.
-    pub const STARTS: usize = 4;
-    /// Cumulative starts since launch.
-    pub const CUMULATIVE_STARTS: usize = 5;
-    /// Completions.
-    pub const COMPLETIONS: usize = 6;
-    /// Disengaged.
-    pub const DISENGAGED: usize = 7;
-    /// Starts per referral.
-    pub const CONVERSION: usize = 8;
-    /// Mean wait to assessment.
-    pub const WAIT_MEAN: usize = 9;
-    /// 90th-percentile wait to assessment.
-    pub const WAIT_P90: usize = 10;
-    /// Waiting at end of period.
-    pub const WAITING_END: usize = 11;
-    /// Mean assessment waiting list.
-    pub const QUEUE_MEAN: usize = 12;
-    /// Caseload at end of period.
-    pub const CASELOAD_END: usize = 13;
-    /// Mean caseload.
-    pub const CASELOAD_MEAN: usize = 14;
-    /// Mean caseload places.
-    pub const PLACES_MEAN: usize = 15;
-    /// Caseload utilisation.
-    pub const CASELOAD_UTIL: usize = 16;
-    /// Mean coach FTE.
-    pub const COACH_FTE: usize = 17;
-    /// Coach hours available.
-    pub const HOURS_AVAIL: usize = 18;
-    /// Coach hours used.
-    pub const HOURS_USED: usize = 19;
-    /// Coach hours utilisation.
-    pub const HOURS_UTIL: usize = 20;
-    /// Staff cost.
-    pub const COST: usize = 21;
-    /// Cost per start.
-    pub const COST_PER_START: usize = 22;
-    /// First outcome count; the four outcomes follow in order.
-    pub const OUTCOME0: usize = 23;
-    /// First route count; the seven routes follow in order.
-    pub const ROUTE0: usize = 27;
-    /// Median wait to assessment.
-    pub const WAIT_P50: usize = 34;
-    /// Number of fixed metrics.
-    pub const FIXED: usize = 35;
-    /// Per discipline: referrals to the discipline.
-    pub const D_REFERRALS: usize = 0;
-    /// Per discipline: courses started.
-    pub const D_COURSES: usize = 1;
-    /// Per discipline: sessions attended.
-    pub const D_SESSIONS: usize = 2;
-    /// Per discipline: sessions not attended.
-    pub const D_DNA: usize = 3;
-    /// Per discipline: mean wait to first session.
-    pub const D_WAIT_MEAN: usize = 4;
-    /// Per discipline: 90th-percentile wait to first session.
-    pub const D_WAIT_P90: usize = 5;
-    /// Per discipline: slot utilisation.
-    pub const D_UTIL: usize = 6;
-    /// Per discipline: mean FTE.
-    pub const D_FTE: usize = 7;
-    /// Per discipline: waiting at end of period.
-    pub const D_WAITING_END: usize = 8;
-    /// Metrics per discipline.
-    pub const PER_DISCIPLINE: usize = 9;
+fn push_table<F>(out: &mut Vec<Metric>, defs: &[Def<F>], prefix: &str) {
+    for def in defs {
+        for member in def.members {
+            out.push(Metric {
+                name: format!("{prefix}{}{member}", def.name),
+                description: def.description.to_string(),
+                unit: def.unit,
+                aggregation: def.aggregation,
+            });
+        }
+    }
 }
 
 impl MetricLayout {
     /// The layout for the given discipline names.
     pub fn new(disciplines: &[String]) -> Self {
-        let mut metrics = Vec::new();
-        let mut add = |name: &str, description: &str| {
-            metrics.push(Metric {
-                name: name.to_string(),
-                description: description.to_string(),
-            })
-        };
-        add("referrals", "referrals received, all routes");
-        add("ineligible", "referrals found ineligible at triage");
-        add("not_engaged", "eligible referrals that never engaged");
-        add(
-            "dropped_waiting",
-            "dropped out while waiting for the initial assessment",
-        );
-        add("starts", "initial assessments (starts)");
-        add(
-            "cumulative_starts",
-            "starts since launch, to the end of the period",
-        );
-        add("completions", "participants who completed their plan");
-        add("disengaged", "participants who disengaged after starting");
-        add("conversion", "starts per referral in the period");
-        add(
-            "wait_mean_days",
-            "mean wait from end of triage to assessment, of those who started",
-        );
-        add(
-            "wait_p90_days",
-            "90th-percentile wait to assessment, of those who started",
-        );
-        add(
-            "waiting_at_end",
-            "people in triage or waiting for assessment at the end of the period",
-        );
-        add(
-            "waiting_list_mean",
-            "time-average number waiting for assessment",
-        );
-        add(
-            "caseload_at_end",
-            "participants on coach caseloads at the end of the period",
-        );
-        add("caseload_mean", "time-average caseload");
-        add(
-            "caseload_places_mean",
-            "time-average caseload places (coach FTE x cap)",
-        );
-        add("caseload_utilisation", "caseload / places, time-averaged");
-        add("coach_fte_mean", "coach FTE in post, time-averaged");
-        add("coach_hours_available", "coach contact hours available");
-        add(
-            "coach_hours_used",
-            "coach contact hours used by assessments and follow-ups",
-        );
-        add("coach_hours_utilisation", "hours used / hours available");
-        add(
-            "cost_gbp",
-            "staff cost of coaches and MDT (salary plus on-costs)",
-        );
-        add("cost_per_start_gbp", "staff cost / starts in the period");
-        for o in OUTCOMES {
-            add(
-                &format!("outcome_{o}"),
-                "completions with this outcome (assumption)",
-            );
-        }
-        for r in ROUTES {
-            add(&format!("referrals_{r}"), "referrals from this route");
-        }
-        add(
-            "wait_p50_days",
-            "median wait to assessment, of those who started",
-        );
+        let mut metrics = Vec::with_capacity(m::FIXED + disciplines.len() * m::PER_DISCIPLINE);
+        push_table(&mut metrics, m::fixed::DEFS, "");
         for d in disciplines {
-            add(
-                &format!("mdt.{d}.referrals"),
-                "participants referred to the discipline",
-            );
-            add(
-                &format!("mdt.{d}.courses"),
-                "courses started (first sessions)",
-            );
-            add(&format!("mdt.{d}.sessions"), "sessions attended");
-            add(&format!("mdt.{d}.dna"), "sessions not attended (slot lost)");
-            add(
-                &format!("mdt.{d}.wait_mean_days"),
-                "mean wait to the first session",
-            );
-            add(
-                &format!("mdt.{d}.wait_p90_days"),
-                "90th-percentile wait to the first session",
-            );
-            add(
-                &format!("mdt.{d}.utilisation"),
-                "session slots used / available",
-            );
-            add(&format!("mdt.{d}.fte_mean"), "FTE in post, time-averaged");
-            add(
-                &format!("mdt.{d}.waiting_at_end"),
-                "waiting for a first session at the end of the period",
-            );
+            push_table(&mut metrics, m::discipline::DEFS, &format!("mdt.{d}."));
         }
         Self {
             metrics,
             disciplines: disciplines.to_vec(),
         }
+    }
+
+    /// The fixed metrics alone (those every run has, before any discipline's).
+    pub fn fixed() -> Vec<Metric> {
+        let mut metrics = Vec::with_capacity(m::FIXED);
+        push_table(&mut metrics, m::fixed::DEFS, "");
+        metrics
     }
 
     /// The metrics, in order.
@@ -484,50 +625,33 @@ impl MetricLayout {
     /// of the period. Undefined ratios (nothing to divide by) are NaN.
     pub fn derive(&self, run: &AreaRun, p: usize, cumulative_starts: f64, out: &mut [f64]) {
         let r = run.period(p);
-        let ratio = |a: f64, b: f64| if b > 0.0 { a / b } else { f64::NAN };
-        out[m::REFERRALS] = r[raw::REFERRALS];
-        out[m::INELIGIBLE] = r[raw::INELIGIBLE];
-        out[m::NOT_ENGAGED] = r[raw::NOT_ENGAGED];
-        out[m::DROPPED] = r[raw::DROPPED];
-        out[m::STARTS] = r[raw::STARTS];
-        out[m::CUMULATIVE_STARTS] = cumulative_starts;
-        out[m::COMPLETIONS] = r[raw::COMPLETIONS];
-        out[m::DISENGAGED] = r[raw::DISENGAGED];
-        out[m::CONVERSION] = ratio(r[raw::STARTS], r[raw::REFERRALS]);
-        out[m::WAIT_MEAN] = ratio(r[raw::WAIT_SUM], r[raw::STARTS]);
-        out[m::WAIT_P90] = run.waits[p].quantile(0.9).unwrap_or(f64::NAN);
-        out[m::WAIT_P50] = run.waits[p].quantile(0.5).unwrap_or(f64::NAN);
-        out[m::WAITING_END] = r[raw::WAITING_END];
-        out[m::QUEUE_MEAN] = ratio(r[raw::QUEUE_INT], r[raw::DAYS]);
-        out[m::CASELOAD_END] = r[raw::CASELOAD_END];
-        out[m::CASELOAD_MEAN] = ratio(r[raw::CASELOAD_INT], r[raw::DAYS]);
-        out[m::PLACES_MEAN] = ratio(r[raw::PLACES_INT], r[raw::DAYS]);
-        out[m::CASELOAD_UTIL] = ratio(r[raw::CASELOAD_INT], r[raw::PLACES_INT]);
-        out[m::COACH_FTE] = ratio(r[raw::COACH_FTE_INT], r[raw::DAYS]);
-        out[m::HOURS_AVAIL] = r[raw::HOURS_AVAIL];
-        out[m::HOURS_USED] = r[raw::HOURS_USED];
-        out[m::HOURS_UTIL] = ratio(r[raw::HOURS_USED], r[raw::HOURS_AVAIL]);
-        out[m::COST] = r[raw::COST];
-        out[m::COST_PER_START] = ratio(r[raw::COST], r[raw::STARTS]);
-        out[m::OUTCOME0..m::OUTCOME0 + N_OUTCOMES]
-            .copy_from_slice(&r[raw::OUTCOME0..raw::OUTCOME0 + N_OUTCOMES]);
-        out[m::ROUTE0..m::ROUTE0 + N_ROUTES]
-            .copy_from_slice(&r[raw::ROUTE0..raw::ROUTE0 + N_ROUTES]);
+        let view = PeriodView {
+            r,
+            waits: &run.waits[p],
+            cumulative_starts,
+        };
+        let mut k = 0;
+        for def in m::fixed::DEFS {
+            for i in 0..def.members.len() {
+                out[k] = (def.value)(&view, i);
+                k += 1;
+            }
+        }
         let periods = run.n_months + 1;
         for d in 0..run.n_disciplines.min(self.disciplines.len()) {
             let b = raw::FIXED + d * raw::PER_DISCIPLINE;
-            let o = m::FIXED + d * m::PER_DISCIPLINE;
-            out[o + m::D_REFERRALS] = r[b + raw::D_JOINS];
-            out[o + m::D_COURSES] = r[b + raw::D_FIRSTS];
-            out[o + m::D_SESSIONS] = r[b + raw::D_ATTENDED];
-            out[o + m::D_DNA] = r[b + raw::D_DNA];
-            out[o + m::D_WAIT_MEAN] = ratio(r[b + raw::D_WAIT_SUM], r[b + raw::D_FIRSTS]);
-            out[o + m::D_WAIT_P90] = run.mdt_waits[d * periods + p]
-                .quantile(0.9)
-                .unwrap_or(f64::NAN);
-            out[o + m::D_UTIL] = ratio(r[b + raw::D_SLOTS_USED], r[b + raw::D_SLOTS_AVAIL]);
-            out[o + m::D_FTE] = ratio(r[b + raw::D_FTE_INT], r[raw::DAYS]);
-            out[o + m::D_WAITING_END] = r[b + raw::D_WAITING_END];
+            let view = DisciplineView {
+                r: &r[b..b + raw::PER_DISCIPLINE],
+                days: r[raw::DAYS],
+                waits: &run.mdt_waits[d * periods + p],
+            };
+            let mut k = m::FIXED + d * m::PER_DISCIPLINE;
+            for def in m::discipline::DEFS {
+                for i in 0..def.members.len() {
+                    out[k] = (def.value)(&view, i);
+                    k += 1;
+                }
+            }
         }
     }
 }

@@ -52,22 +52,24 @@ pub fn area_month(res: &RunResults) -> Vec<u8> {
     finish(w)
 }
 
-const REP_METRICS: [(&str, usize); 15] = [
-    ("referrals", m::REFERRALS),
-    ("ineligible", m::INELIGIBLE),
-    ("not_engaged", m::NOT_ENGAGED),
-    ("dropped_waiting", m::DROPPED),
-    ("starts", m::STARTS),
-    ("completions", m::COMPLETIONS),
-    ("disengaged", m::DISENGAGED),
-    ("waiting_at_end", m::WAITING_END),
-    ("caseload_at_end", m::CASELOAD_END),
-    ("wait_mean_days", m::WAIT_MEAN),
-    ("wait_p90_days", m::WAIT_P90),
-    ("caseload_utilisation", m::CASELOAD_UTIL),
-    ("coach_hours_utilisation", m::HOURS_UTIL),
-    ("cost_gbp", m::COST),
-    ("cost_per_start_gbp", m::COST_PER_START),
+/// The whole-window metrics in `replications.csv`, in column order; the column
+/// names are the metrics' own names.
+const REP_METRICS: [usize; 15] = [
+    m::REFERRALS,
+    m::INELIGIBLE,
+    m::NOT_ENGAGED,
+    m::DROPPED,
+    m::STARTS,
+    m::COMPLETIONS,
+    m::DISENGAGED,
+    m::WAITING_END,
+    m::CASELOAD_END,
+    m::WAIT_MEAN,
+    m::WAIT_P90,
+    m::CASELOAD_UTIL,
+    m::HOURS_UTIL,
+    m::COST,
+    m::COST_PER_START,
 ];
 
 /// Renders `replications.csv` one replication at a time: one row per area with its
@@ -95,7 +97,8 @@ impl ReplicationsCsv {
     pub fn header(&self) -> Vec<u8> {
         let mut w = csv::Writer::from_writer(Vec::new());
         let mut h = vec!["replication".to_string(), "area".to_string()];
-        h.extend(REP_METRICS.iter().map(|(n, _)| n.to_string()));
+        let fixed = crate::model::MetricLayout::fixed();
+        h.extend(REP_METRICS.iter().map(|&k| fixed[k].name.clone()));
         h.push("events".into());
         h.extend(self.keys.iter().map(|k| format!("param:{k}")));
         w.write_record(&h).expect("in-memory CSV");
@@ -110,7 +113,7 @@ impl ReplicationsCsv {
         for (a, name) in self.areas.iter().enumerate() {
             let vals = &r.metrics[a + 1][self.n_months * self.n_metrics..];
             let mut row = vec![r.rep.to_string(), name.clone()];
-            row.extend(REP_METRICS.iter().map(|(_, k)| cell(Some(vals[*k]))));
+            row.extend(REP_METRICS.iter().map(|&k| cell(Some(vals[k]))));
             row.push(r.ledgers[a].events.to_string());
             for k in &self.keys {
                 let v = r.drawn[a].iter().find(|(kk, _)| kk == k).map(|(_, v)| *v);

@@ -78,7 +78,8 @@ static SERIAL: AtomicU32 = AtomicU32::new(0);
 
 impl OutputDir {
     /// Starts writing an output folder that will become `dest`; `command` (the
-    /// command line, say) is recorded in the marker file. Refuses a destination that
+    /// subcommand that writes it, not its arguments, so that the folder's bytes do not
+    /// depend on the thread count or on sharding) is recorded in the marker file. Refuses a destination that
     /// exists and is not a marked output folder, before any work is done.
     pub fn create(dest: &Path, command: &str) -> Result<Self, OutputError> {
         let (parent, name) = split(dest);
@@ -293,6 +294,62 @@ fn clean_stale(parent: &Path, name: &str) {
             let _ = fs::rename(&p, &dest);
         } else {
             let _ = fs::remove_dir_all(&p);
+        }
+    }
+}
+
+/// One file written atomically: into a hidden temporary file beside it, renamed into
+/// place by [`commit`](Self::commit) (replacing any previous file of that name), and
+/// removed if dropped uncommitted.
+#[derive(Debug)]
+pub struct AtomicFile {
+    tmp: PathBuf,
+    dest: PathBuf,
+    file: Option<std::io::BufWriter<fs::File>>,
+}
+
+impl AtomicFile {
+    /// Starts writing `dest`, creating its folder if needed.
+    pub fn create(dest: &Path) -> std::io::Result<Self> {
+        let parent = dest
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
+        fs::create_dir_all(parent)?;
+        let name = dest
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "out".into());
+        let tmp = parent.join(format!(".{name}.partial-{}", std::process::id()));
+        let file = std::io::BufWriter::new(fs::File::create(&tmp)?);
+        Ok(Self {
+            tmp,
+            dest: dest.to_path_buf(),
+            file: Some(file),
+        })
+    }
+
+    /// The writer.
+    pub fn writer(&mut self) -> &mut std::io::BufWriter<fs::File> {
+        self.file.as_mut().expect("open until committed")
+    }
+
+    /// Flushes, syncs and renames the file into place.
+    pub fn commit(mut self) -> std::io::Result<PathBuf> {
+        let file = self.file.take().expect("open until committed");
+        let file = file.into_inner().map_err(|e| e.into_error())?;
+        file.sync_all()?;
+        drop(file);
+        fs::rename(&self.tmp, &self.dest)?;
+        Ok(self.dest.clone())
+    }
+}
+
+impl Drop for AtomicFile {
+    fn drop(&mut self) {
+        if self.file.is_some() {
+            self.file = None;
+            let _ = fs::remove_file(&self.tmp);
         }
     }
 }

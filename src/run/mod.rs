@@ -5,6 +5,7 @@
 pub mod aggregate;
 pub mod compare;
 pub mod limits;
+pub mod shard;
 
 use rayon::prelude::*;
 
@@ -190,6 +191,20 @@ pub fn run_each(
     progress: &(dyn Fn(u64) + Sync),
     sink: &mut dyn FnMut(&RepResult) -> Result<(), String>,
 ) -> Result<(), RunError> {
+    run_range(sc, opts, 0..u64::from(opts.replications), progress, sink)
+}
+
+/// Runs replications `range` (a shard of a run), calling `sink` with each result in
+/// replication order and `progress` with the number finished so far. A replication's
+/// results depend only on its index, so any split of a run into ranges gives the
+/// same results as the whole.
+pub fn run_range(
+    sc: &Scenario,
+    opts: &RunOptions,
+    range: std::ops::Range<u64>,
+    progress: &(dyn Fn(u64) + Sync),
+    sink: &mut dyn FnMut(&RepResult) -> Result<(), String>,
+) -> Result<(), RunError> {
     let layout = MetricLayout::new(&sc.disciplines);
     let mut builder = rayon::ThreadPoolBuilder::new();
     if let Some(t) = opts.threads {
@@ -199,9 +214,9 @@ pub fn run_each(
         threads: opts.threads.unwrap_or(0),
         source,
     })?;
-    let total = u64::from(opts.replications);
+    let total = range.end;
     let done = std::sync::atomic::AtomicU64::new(0);
-    let mut start = 0u64;
+    let mut start = range.start;
     while start < total {
         let end = (start + BLOCK as u64 * pool.current_num_threads().max(1) as u64).min(total);
         let block: Vec<Result<RepResult, ScenarioError>> = pool.install(|| {

@@ -1,0 +1,46 @@
+#!/bin/bash
+# Submits a sharded workwell run to Slurm: an array job of TASKS shards, then the
+# merge, chained with --dependency=afterok so the merge runs only if every shard
+# succeeded.
+#
+#   deploy/slurm/submit.sh SCENARIO TASKS SHARD_DIR OUT [workwell run arguments...]
+#   deploy/slurm/submit.sh scenarios/national.toml 10 $PWD/shards $PWD/outputs/national --replications 1000
+#
+# Environment: WORKWELL (the binary; default `workwell` on PATH), SBATCH_ARGS (extra
+# sbatch options for both jobs, e.g. "--partition=compute --account=myproj").
+# Paths must be readable and writable from every node (a shared file system).
+# Prints the two job ids.
+set -euo pipefail
+if [ $# -lt 4 ]; then
+    sed -n '2,13p' "$0" >&2
+    exit 2
+fi
+SCENARIO=$1 TASKS=$2 SHARD_DIR=$3 OUT=$4
+shift 4
+HERE=$(cd "$(dirname "$0")" && pwd)
+WORKWELL=${WORKWELL:-workwell}
+case $TASKS in '' | *[!0-9]* | 0)
+    echo "submit.sh: TASKS must be a whole number of at least 1, found '$TASKS'" >&2
+    exit 2
+    ;;
+esac
+mkdir -p "$SHARD_DIR"
+if compgen -G "$SHARD_DIR/*.wwshard" >/dev/null; then
+    echo "submit.sh: $SHARD_DIR already holds shard files (of an earlier run?); remove them or choose another folder" >&2
+    exit 2
+fi
+# check the scenario before queueing anything
+"$WORKWELL" validate "$SCENARIO" >/dev/null
+
+export SCENARIO SHARD_DIR OUT WORKWELL
+export WORKWELL_ARGS="$*"
+# shellcheck disable=SC2086
+array=$(sbatch --parsable ${SBATCH_ARGS:-} --array=0-$((TASKS - 1)) \
+    --export=ALL "$HERE/array.sbatch")
+array=${array%%;*}
+# shellcheck disable=SC2086
+merge=$(sbatch --parsable ${SBATCH_ARGS:-} --dependency=afterok:"$array" \
+    --kill-on-invalid-dep=yes --export=ALL "$HERE/merge.sbatch")
+merge=${merge%%;*}
+echo "array job $array ($TASKS tasks), merge job $merge (after $array succeeds)"
+echo "$array $merge" >"$SHARD_DIR/.jobs"

@@ -1,0 +1,257 @@
+//! `workwell run`: a whole run into an output folder, or one shard of it into a
+//! shard file; and the one code path that turns replication results, in replication
+//! order, into an output folder (used by `run` and `merge` alike).
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use workwell::report::output::{AtomicFile, OutputDir};
+use workwell::report::{csv_out, json, table};
+use workwell::run::shard::{self, ShardHeader, ShardSpec, ShardWriter};
+use workwell::run::{self, Aggregate, RepResult, RunError, RunOptions, RunResults};
+use workwell::scenario::{Scenario, ScenarioError};
+
+use super::common::{ScenarioArgs, check_limits, check_threads, load, progress_bar};
+use workwell::observed::Observed;
+
+/// Arguments of `workwell run`.
+#[derive(clap::Args, Debug, Clone)]
+pub struct RunArgs {
+    #[command(flatten)]
+    pub scenario: ScenarioArgs,
+    /// Replications (default: the scenario's)
+    #[arg(long, short = 'r')]
+    pub replications: Option<u32>,
+    /// Seed of every random stream (default: the scenario's)
+    #[arg(long, value_parser = super::common::seed_parser())]
+    pub seed: Option<u64>,
+    /// Worker threads (default: all cores)
+    #[arg(long, short = 't')]
+    pub threads: Option<usize>,
+    /// Output folder (default: outputs/<scenario name>/)
+    #[arg(long, conflicts_with_all = ["shard", "replications_range"])]
+    pub out: Option<PathBuf>,
+    /// Observed figures (CSV: area,period_end,metric,low,high,source) to draw over
+    /// the charts and compare with the simulation in report.html
+    #[arg(long, value_name = "FILE")]
+    pub observed: Option<PathBuf>,
+    /// No progress bar and no table
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
+    /// Run even when the estimated time (over 2 hours) or memory (over what is
+    /// available) exceeds the limits
+    #[arg(long)]
+    pub allow_long_run: bool,
+    /// Run only shard K of N (K from 1) of the replications and write a shard file for
+    /// `workwell merge`; `auto` takes K and N from a Slurm array job's
+    /// SLURM_ARRAY_TASK_* variables
+    #[arg(long, value_name = "K/N|auto", conflicts_with = "replications_range")]
+    pub shard: Option<String>,
+    /// Run only replications A..B (from 0, B excluded) and write a shard file
+    #[arg(long, value_name = "A..B")]
+    pub replications_range: Option<String>,
+    /// Folder of shard files (default: outputs/<scenario name>.shards/)
+    #[arg(long, value_name = "DIR")]
+    pub shard_dir: Option<PathBuf>,
+}
+
+fn bad(flag: &str, message: String) -> anyhow::Error {
+    ScenarioError::new(flag, None, "", message).into()
+}
+
+/// Keeps scenario errors recognisable, so they exit with status 2.
+pub fn run_error(e: RunError) -> anyhow::Error {
+    match e {
+        RunError::Scenario(e) => anyhow::Error::from(e),
+        other => anyhow::Error::from(other),
+    }
+}
+
+/// Runs the subcommand.
+pub fn run(args: RunArgs) -> anyhow::Result<()> {
+    let mut extra = Vec::new();
+    if let Some(r) = args.replications {
+        extra.push(format!("programme.replications={r}"));
+    }
+    if let Some(s) = args.seed {
+        extra.push(format!("programme.seed={s}"));
+    }
+    let spec = match (&args.shard, &args.replications_range) {
+        (Some(s), _) if s == "auto" => {
+            Some(ShardSpec::from_slurm(&|k| std::env::var(k).ok()).map_err(|m| bad("--shard", m))?)
+        }
+        (Some(s), _) => Some(ShardSpec::parse_part(s).map_err(|m| bad("--shard", m))?),
+        (None, Some(r)) => {
+            Some(ShardSpec::parse_range(r).map_err(|m| bad("--replications-range", m))?)
+        }
+        (None, None) => None,
+    };
+    let sc = load(&args.scenario, &extra)?;
+    check_threads(args.threads)?;
+    let observed = args
+        .observed
+        .as_ref()
+        .map(|f| workwell::observed::load(f, &sc))
+        .transpose()?;
+    let share = match &spec {
+        Some(spec) => {
+            let r = spec.range(u64::from(sc.replications)).unwrap_or(0..0);
+            (r.end - r.start) as f64 / f64::from(sc.replications.max(1))
+        }
+        None => 1.0,
+    };
+    check_limits(
+        &[&sc],
+        sc.replications,
+        share,
+        args.threads,
+        args.allow_long_run,
+        "this run",
+    )?;
+    match spec {
+        None => {
+            let out = args
+                .out
+                .unwrap_or_else(|| Path::new("outputs").join(&sc.name));
+            run_to(&sc, args.threads, &out, observed.as_ref(), args.quiet)
+        }
+        Some(spec) => {
+            let flag = if args.shard.is_some() {
+                "--shard"
+            } else {
+                "--replications-range"
+            };
+            let range = spec
+                .range(u64::from(sc.replications))
+                .map_err(|m| bad(flag, m))?;
+            let dir = args
+                .shard_dir
+                .unwrap_or_else(|| Path::new("outputs").join(format!("{}.shards", sc.name)));
+            run_shard(&sc, args.threads, range, &dir, args.quiet)
+        }
+    }
+}
+
+/// A sink receiving replication results in replication order.
+pub type Sink<'a> = dyn FnMut(&RepResult) -> Result<(), String> + 'a;
+
+/// Writes a run's output folder from replication results that `feed` passes, in
+/// replication order, to the sink it is given: `replications.csv` streamed as they
+/// come, then the summaries and the report. `run` feeds it from the simulation and
+/// `merge` from shard files, so both write the same bytes.
+pub fn write_outputs(
+    sc: &Scenario,
+    out: &Path,
+    observed: Option<&Observed>,
+    feed: &mut dyn FnMut(&mut Sink) -> anyhow::Result<()>,
+) -> anyhow::Result<(RunResults, PathBuf)> {
+    let dir = OutputDir::create(out, "workwell run (or workwell merge of its shards)")?;
+    const REPS: &str = "replications.csv";
+    let mut reps = dir.stream(REPS)?;
+    let reps_csv = csv_out::ReplicationsCsv::new(sc);
+    reps.write_all(&reps_csv.header())
+        .map_err(|e| dir.write_error(REPS, e))?;
+    let mut agg = Aggregate::new(sc);
+    feed(&mut |r| {
+        agg.push(r);
+        reps.write_all(&reps_csv.rows(r))
+            .map_err(|e| dir.write_error(REPS, e).to_string())
+    })?;
+    reps.flush().map_err(|e| dir.write_error(REPS, e))?;
+    drop(reps);
+    let res = agg.finish();
+    dir.write("summary.json", &json::render(sc, &res))?;
+    dir.write("area_month.csv", &csv_out::area_month(&res))?;
+    dir.write("scenario.resolved.toml", sc.resolved_toml().as_bytes())?;
+    if let Some(obs) = observed {
+        let bytes = std::fs::read(&obs.file)
+            .with_context(|| format!("cannot read {} again", obs.file.display()))?;
+        dir.write("observed.csv", &bytes)?;
+    }
+    let page = workwell::report::html::render_with_observed(sc, &res, observed);
+    dir.write("report.html", &page.html)?;
+    for (name, svg) in &page.charts {
+        dir.write(name, svg)?;
+    }
+    let path = dir.commit()?;
+    Ok((res, path))
+}
+
+fn run_to(
+    sc: &Scenario,
+    threads: Option<usize>,
+    out: &Path,
+    observed: Option<&Observed>,
+    quiet: bool,
+) -> anyhow::Result<()> {
+    let bar = progress_bar(quiet, u64::from(sc.replications), &sc.name);
+    let started = std::time::Instant::now();
+    let opts = RunOptions {
+        replications: sc.replications,
+        threads,
+    };
+    let progress = |n: u64| bar.set_position(n);
+    let (res, path) = write_outputs(sc, out, observed, &mut |sink| {
+        run::run_each(sc, &opts, &progress, sink).map_err(run_error)
+    })?;
+    bar.finish_and_clear();
+    let elapsed = started.elapsed();
+    if !quiet {
+        print!("{}", table::render(&res));
+        println!(
+            "{} events, {} referrals simulated in {:.2} s; outputs in {}",
+            res.events,
+            res.participants,
+            elapsed.as_secs_f64(),
+            path.display()
+        );
+    }
+    Ok(())
+}
+
+fn run_shard(
+    sc: &Scenario,
+    threads: Option<usize>,
+    range: std::ops::Range<u64>,
+    dir: &Path,
+    quiet: bool,
+) -> anyhow::Result<()> {
+    let total = u64::from(sc.replications);
+    let path = dir.join(shard::file_name(&range, total));
+    let bar = progress_bar(quiet, range.end - range.start, &sc.name);
+    let started = std::time::Instant::now();
+    let mut file = AtomicFile::create(&path)
+        .with_context(|| format!("cannot create the shard file {}", path.display()))?;
+    let header = ShardHeader::new(sc, range.clone());
+    let mut w = ShardWriter::new(file.writer(), &header)
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    let opts = RunOptions {
+        replications: sc.replications,
+        threads,
+    };
+    let progress = |n: u64| bar.set_position(n);
+    let mut events = 0;
+    run::run_range(sc, &opts, range.clone(), &progress, &mut |r| {
+        events += r.events;
+        w.push(r)
+            .map_err(|e| format!("cannot write {}: {e}", path.display()))
+    })
+    .map_err(run_error)?;
+    w.finish()
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    let path = file
+        .commit()
+        .with_context(|| format!("cannot move the shard file {} into place", path.display()))?;
+    bar.finish_and_clear();
+    if !quiet {
+        println!(
+            "replications {}..{} of {total}: {events} events in {:.2} s; shard in {}",
+            range.start,
+            range.end,
+            started.elapsed().as_secs_f64(),
+            path.display()
+        );
+    }
+    Ok(())
+}

@@ -1,0 +1,171 @@
+#!/bin/bash
+# End-to-end test of the Slurm scripts on a real (single-node) Slurm cluster.
+#
+#   sudo tests/slurm/local-cluster.sh [REPLICATIONS] [TASKS]     (defaults: 40 and 4)
+#
+# Run as root on Debian or Ubuntu. It installs Slurm (slurmctld, slurmd, the
+# clients) and munge from the distribution's packages, writes a minimal slurm.conf
+# for this one node (proctrack/linuxproc, select/cons_tres, the CPUs and memory
+# `slurmd -C` finds) in a scratch folder, starts munged, slurmctld and slurmd there
+# (private socket, ports, state and logs; nothing in /etc is changed), submits the
+# array job and the merge with deploy/slurm/submit.sh through sbatch, waits for
+# them, and checks that the merged output folder equals a direct `workwell run` byte
+# for byte (diff -r). On exit, however it exits, it cancels its jobs and stops only
+# the daemons it started. Not part of `cargo test` (it needs root and the package
+# registry). Environment: WORKWELL (binary; default target/release/workwell, built
+# if missing), KEEP=1 keeps the scratch folder, SLURM_PORT (default 6817; slurmd
+# uses the next port).
+set -euo pipefail
+
+REPS=${1:-40}
+TASKS=${2:-4}
+REPO=$(cd "$(dirname "$0")/../.." && pwd)
+SCENARIO=$REPO/scenarios/baseline.toml
+
+say() { printf '[local-cluster] %s\n' "$*"; }
+fail() {
+    say "FAIL: $*"
+    exit 1
+}
+
+[ "$(id -u)" = 0 ] || { echo "local-cluster.sh: run as root (it installs packages and starts daemons)" >&2; exit 2; }
+# shellcheck disable=SC1091
+. /etc/os-release
+case " ${ID:-} ${ID_LIKE:-} " in
+*" debian "* | *" ubuntu "*) ;;
+*) echo "local-cluster.sh: needs Debian or Ubuntu (found ${PRETTY_NAME:-unknown})" >&2; exit 2 ;;
+esac
+
+say "installing slurm-wlm and munge from the ${PRETTY_NAME} packages"
+apt-get update -q >/dev/null
+DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
+    slurm-wlm slurmctld slurmd slurm-client munge >/dev/null
+say "$(slurmctld -V), munge $(dpkg-query -W -f='${Version}' munge)"
+
+WORKWELL=${WORKWELL:-$REPO/target/release/workwell}
+if [ ! -x "$WORKWELL" ]; then
+    say "building $WORKWELL"
+    (cd "$REPO" && cargo build --release --quiet)
+fi
+
+WORK=$(mktemp -d /tmp/workwell-slurm.XXXXXX)
+chmod 755 "$WORK"
+mkdir -p "$WORK/etc" "$WORK/state/ctld" "$WORK/state/d" "$WORK/log" "$WORK/run" "$WORK/munge"
+PIDS=()
+JOBS=()
+export SLURM_CONF=$WORK/etc/slurm.conf
+
+cleanup() {
+    local rc=$?
+    set +e
+    for j in "${JOBS[@]}"; do scancel "$j" 2>/dev/null; done
+    # stop only what this script started, newest first
+    for ((i = ${#PIDS[@]} - 1; i >= 0; i--)); do
+        kill "${PIDS[i]}" 2>/dev/null && wait "${PIDS[i]}" 2>/dev/null
+    done
+    if [ "${KEEP:-0}" = 1 ] || [ $rc != 0 ]; then
+        say "scratch folder kept: $WORK"
+    else
+        rm -rf "$WORK"
+    fi
+    exit $rc
+}
+trap cleanup EXIT INT TERM
+
+# munge: a private daemon, socket and key (a copy of the installed key)
+chown munge:munge "$WORK/munge"
+chmod 711 "$WORK/munge"
+install -o munge -g munge -m 400 /etc/munge/munge.key "$WORK/munge/munge.key"
+MUNGE_SOCKET=$WORK/munge/munge.socket.2
+# setpriv execs munged itself (no wrapper process), so $! is munged's own pid
+setpriv --reuid=munge --regid=munge --clear-groups -- munged --foreground --force \
+    --socket="$MUNGE_SOCKET" --key-file="$WORK/munge/munge.key" \
+    --pid-file="$WORK/munge/munged.pid" --seed-file="$WORK/munge/munged.seed" \
+    --log-file="$WORK/munge/munged.log" >>"$WORK/munge/munged.log" 2>&1 &
+PIDS+=($!)
+for _ in $(seq 50); do [ -S "$MUNGE_SOCKET" ] && break; sleep 0.1; done
+[ -S "$MUNGE_SOCKET" ] || fail "munged did not start: $(cat "$WORK/munge/munged.log" 2>/dev/null)"
+munge --socket="$MUNGE_SOCKET" -n | unmunge --socket="$MUNGE_SOCKET" >/dev/null ||
+    fail "munge credentials do not round-trip"
+
+HOST=$(hostname -s)
+PORT=${SLURM_PORT:-6817}
+# the node as slurmd sees it: CPUs, sockets, cores, threads and memory
+NODE=$(slurmd -C | head -n 1 | sed "s/^NodeName=[^ ]*/NodeName=$HOST/")
+cat >"$SLURM_CONF" <<CONF
+# minimal single-node cluster for tests/slurm/local-cluster.sh
+ClusterName=workwelltest
+SlurmctldHost=$HOST
+SlurmUser=root
+SlurmdUser=root
+SlurmctldPort=$PORT
+SlurmdPort=$((PORT + 1))
+AuthType=auth/munge
+CredType=cred/munge
+AuthInfo=socket=$MUNGE_SOCKET
+StateSaveLocation=$WORK/state/ctld
+SlurmdSpoolDir=$WORK/state/d
+SlurmctldPidFile=$WORK/run/slurmctld.pid
+SlurmdPidFile=$WORK/run/slurmd.pid
+SlurmctldLogFile=$WORK/log/slurmctld.log
+SlurmdLogFile=$WORK/log/slurmd.log
+ProctrackType=proctrack/linuxproc
+TaskPlugin=task/none
+SchedulerType=sched/backfill
+SelectType=select/cons_tres
+SelectTypeParameters=CR_Core_Memory
+JobAcctGatherType=jobacct_gather/none
+AccountingStorageType=accounting_storage/none
+MpiDefault=none
+ReturnToService=2
+MinJobAge=600
+$NODE State=UNKNOWN
+PartitionName=test Nodes=$HOST Default=YES MaxTime=INFINITE State=UP
+CONF
+say "node: $NODE"
+
+slurmctld -D -f "$SLURM_CONF" >"$WORK/log/slurmctld.out" 2>&1 &
+PIDS+=($!)
+slurmd -D -f "$SLURM_CONF" >"$WORK/log/slurmd.out" 2>&1 &
+PIDS+=($!)
+state=""
+for _ in $(seq 60); do
+    state=$(sinfo -h -n "$HOST" -o %t 2>/dev/null || true)
+    [ "$state" = idle ] && break
+    sleep 1
+done
+[ "$state" = idle ] || fail "node not idle after 60 s (state '$state'); see $WORK/log"
+say "cluster up: $(sinfo -h -o '%P %D node(s) %t %c CPUs %m MB')"
+
+SHARDS=$WORK/shards
+OUT=$WORK/merged
+cd "$WORK"
+started=$(date +%s)
+# one CPU per task, so that two tasks run at once on a two-CPU node
+submitted=$(WORKWELL=$WORKWELL SBATCH_ARGS="--cpus-per-task=1" \
+    "$REPO/deploy/slurm/submit.sh" "$SCENARIO" "$TASKS" "$SHARDS" "$OUT" --replications "$REPS")
+say "$submitted"
+read -r ARRAY MERGE <"$SHARDS/.jobs"
+JOBS=("$ARRAY" "$MERGE")
+for _ in $(seq 1800); do
+    [ -z "$(squeue -h -j "$ARRAY,$MERGE" 2>/dev/null)" ] && break
+    sleep 1
+done
+elapsed=$(($(date +%s) - started))
+job_state() { scontrol show job "$1" 2>/dev/null | grep -o 'JobState=[A-Z_]*' | sort -u | tr '\n' ' '; }
+say "array job $ARRAY: $(job_state "$ARRAY")"
+say "merge job $MERGE: $(job_state "$MERGE")"
+job_state "$MERGE" | grep -q 'JobState=COMPLETED' || {
+    cat "$WORK"/workwell-*.out 2>/dev/null
+    fail "the merge job did not complete"
+}
+say "$(find "$SHARDS" -name '*.wwshard' | wc -l) shard files, merged in $elapsed s from submission"
+
+say "direct run of $REPS replications for reference"
+"$WORKWELL" run "$SCENARIO" --replications "$REPS" --out "$WORK/direct" --quiet
+if diff -r "$WORK/direct" "$OUT" >"$WORK/diff.txt"; then
+    say "PASS: merged output of $TASKS array tasks equals the direct run byte for byte ($(find "$OUT" -type f | wc -l) files)"
+else
+    head -20 "$WORK/diff.txt"
+    fail "merged output differs from the direct run"
+fi
