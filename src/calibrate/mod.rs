@@ -7,10 +7,16 @@
 //! sequential Monte Carlo method for approximate Bayesian computation", Statistics and
 //! Computing 22), which builds on Toni et al. (2009) and Beaumont et al. (2009):
 //!
-//! 1. `N` particles are drawn from the prior (the scenario's distributions). Each is
-//!    simulated `M` times, on replications `0..M` of the scenario's seed: the same
-//!    replications for every particle (common random numbers), so that two particles
-//!    differ by their parameters, not by their luck.
+//! 1. `N` particles are drawn from the prior (the scenario's distributions). Particle
+//!    `i` is simulated `M` times, on replications `i M .. i M + M` of the scenario's
+//!    seed, and keeps those replications: every move it is offered later is simulated
+//!    on the same ones (common random numbers), so whether a move is accepted depends
+//!    on the change of parameters, not on luck. Different particles have different
+//!    replications, so the population averages over chance: the sampler targets the
+//!    joint posterior of the parameters and the replications' random numbers, whose
+//!    parameter margin is the posterior wanted (a move of the parameters given the
+//!    random numbers leaves that joint target invariant), and its intervals include
+//!    the chance variation of the observed figures.
 //! 2. A replicate's distance to the data is the largest, over the observations, of how
 //!    far the simulated figure lies outside the observed interval, relative to the
 //!    interval's scale (0 when inside every interval). A particle's ABC likelihood at
@@ -57,7 +63,7 @@ use crate::scenario::{Override, ParamId, Scenario, ScenarioError};
 pub use smc::{Fit, Generation, Settings};
 
 /// The method, as named in reports.
-pub const METHOD: &str = "ABC-SMC with an adaptive tolerance (Del Moral, Doucet and Jasra 2012; Toni et al. 2009; Beaumont et al. 2009), common random numbers across particles";
+pub const METHOD: &str = "ABC-SMC with an adaptive tolerance (Del Moral, Doucet and Jasra 2012; Toni et al. 2009; Beaumont et al. 2009), each particle's moves simulated on its own replications (common random numbers)";
 
 /// Errors of calibration.
 #[derive(Debug, thiserror::Error)]

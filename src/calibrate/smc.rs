@@ -19,7 +19,7 @@ pub struct Settings {
     pub seed: u64,
     /// Particles.
     pub particles: usize,
-    /// Replicates per particle (replications `0..replicates`, the same for all).
+    /// Replicates per particle (each particle its own replications, reused by its moves).
     pub replicates: u64,
     /// Share of the effective sample size kept from one tolerance to the next.
     pub alpha: f64,
@@ -211,15 +211,18 @@ struct Sim {
     dist: Vec<f64>,
 }
 
+/// Simulates `theta` on the `m` replications of seed id `id`: replications
+/// `id * m .. id * m + m` of the scenario's seed.
 fn simulate(
     problem: &Problem,
     theta: &[f64],
+    id: u64,
     m: u64,
     ws: &mut Workspace,
 ) -> Result<Sim, ScenarioError> {
     let mut values = Vec::with_capacity(m as usize);
     let mut dist = Vec::with_capacity(m as usize);
-    for rep in 0..m {
+    for rep in id * m..id * m + m {
         let v = problem.simulate(theta, rep, ws)?;
         dist.push(problem.distance(&v));
         values.push(v);
@@ -258,7 +261,7 @@ pub fn run(
                     .iter()
                     .map(|dim| dim.prior.sample(&mut rng))
                     .collect();
-                let sim = simulate(problem, &theta, m, ws)?;
+                let sim = simulate(problem, &theta, i as u64, m, ws)?;
                 progress(0, done.fetch_add(1, Ordering::Relaxed) + 1, total);
                 Ok((theta, sim))
             })
@@ -274,6 +277,9 @@ pub fn run(
         dist.push(sim.dist);
     }
     let prior = particles.clone();
+    // each particle's replications (its seed id): kept through moves, copied when the
+    // particle is resampled
+    let mut ids: Vec<u64> = (0..n as u64).collect();
     // spread of the prior per dimension, to keep proposals from collapsing
     let prior_sd: Vec<f64> = (0..d)
         .map(|k| {
@@ -318,6 +324,7 @@ pub fn run(
             particles = idx.iter().map(|&j| particles[j].clone()).collect();
             values = idx.iter().map(|&j| values[j].clone()).collect();
             dist = idx.iter().map(|&j| dist[j].clone()).collect();
+            ids = idx.iter().map(|&j| ids[j]).collect();
             w = vec![1.0 / n as f64; n];
             resampled = true;
         }
@@ -343,7 +350,7 @@ pub fn run(
                     let out = if p_new <= 0.0 {
                         None
                     } else {
-                        let sim = simulate(problem, &prop, m, ws)?;
+                        let sim = simulate(problem, &prop, ids[i], m, ws)?;
                         let a_new = count_within(&sim.dist, eps) as f64;
                         let a_cur = count_within(&dist[i], eps) as f64;
                         let p_cur = problem.prior_density(cur);

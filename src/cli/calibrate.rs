@@ -22,8 +22,8 @@ pub struct CalibrateArgs {
     /// Particles (default: the scenario's [calibration] particles, else 400)
     #[arg(long)]
     pub particles: Option<u32>,
-    /// Replications simulated per particle, the same for every particle (default: the
-    /// scenario's [calibration] replicates, else 2)
+    /// Replications simulated per particle (each particle its own, reused by its moves;
+    /// default: the scenario's [calibration] replicates, else 2)
     #[arg(long)]
     pub replicates: Option<u32>,
     /// Replications of the calibrated projection (default: the scenario's)

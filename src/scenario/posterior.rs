@@ -31,7 +31,7 @@ pub struct CalibrationSpec {
     pub exact_tolerance: f64,
     /// Particles of the sequential Monte Carlo sampler.
     pub particles: u32,
-    /// Replications simulated for each particle (the same ones for every particle).
+    /// Replications simulated for each particle (its own, reused by its moves).
     pub replicates: u32,
 }
 
