@@ -92,6 +92,7 @@
 mod eval;
 pub mod render;
 mod search;
+pub mod value;
 
 use rayon::prelude::*;
 use serde::Serialize;
@@ -143,6 +144,16 @@ pub struct PlanOptions {
     /// For an unreachable target: the share of the achievable starts that the
     /// planned staffing may give up (0.01: plan for 99% of what demand allows).
     pub saturation: f64,
+    /// Programme staff budget to the end date, GBP: allocate it by marginal starts
+    /// per pound instead of planning to targets.
+    pub budget_gbp: Option<f64>,
+    /// The stop rule, GBP per extra start (default: [`value::DEFAULT_COST_FACTOR`]
+    /// times the programme's average staff cost per start at the scenario's
+    /// staffing).
+    pub max_cost_per_start_gbp: Option<f64>,
+    /// Whether the target-driven plan obeys the stop rule (false: plan every step
+    /// the criteria ask for, whatever it costs per extra start).
+    pub cost_limit: bool,
 }
 
 impl Default for PlanOptions {
@@ -166,6 +177,9 @@ impl Default for PlanOptions {
             replications: 40,
             curve_points: 10,
             saturation: 0.01,
+            budget_gbp: None,
+            max_cost_per_start_gbp: None,
+            cost_limit: true,
         }
     }
 }
@@ -235,6 +249,24 @@ pub struct LeverPlan {
     /// Criteria that fail one grid step below the planned value (what binds this
     /// lever); "lower bound" when the planned value is the smallest on the grid.
     pub binds: Vec<String>,
+    /// The last step up to the planned value (one coach FTE, or about one coach's
+    /// cost of an MDT discipline): its extra starts and cost per extra start.
+    /// `None` for the cap and at the bottom of the grid.
+    pub marginal: Option<Marginal>,
+}
+
+/// The last step of a lever up to its planned value, tested with common random
+/// numbers.
+#[derive(Debug, Clone, Serialize)]
+pub struct Marginal {
+    /// Value one step below the planned value.
+    pub from: f64,
+    /// Extra starts of the step (paired).
+    pub extra_starts: value::Paired,
+    /// Extra staff cost to the end date, GBP.
+    pub extra_cost_gbp: f64,
+    /// Extra cost per extra start, GBP (`None` when the step adds no starts).
+    pub cost_per_extra_start_gbp: Option<f64>,
 }
 
 /// One criterion at the planned staffing.
@@ -368,6 +400,9 @@ pub struct AreaPlan {
     pub curve: Vec<CurvePoint>,
     /// Candidate staffings simulated for this area.
     pub simulations: usize,
+    /// Per replication: starts by the end date at the planned staffing.
+    #[serde(skip)]
+    pub starts_by_rep: Vec<f64>,
 }
 
 /// The plan of every area asked for.
@@ -389,6 +424,16 @@ pub struct PlanResults {
     pub disciplines: Vec<String>,
     /// The areas planned, in scenario order.
     pub areas: Vec<AreaPlan>,
+    /// Each area's levers tested one step up from the scenario's staffing, with the
+    /// binding constraint they name (aligned with `areas`).
+    pub levers: Vec<value::AreaLevers>,
+    /// The stop rule: an increment may cost at most this much per extra start, GBP
+    /// (infinite when staff cost nothing).
+    pub cost_limit_gbp: f64,
+    /// How the stop rule was set, in words.
+    pub cost_limit_rule: String,
+    /// The budget allocation (`--budget`).
+    pub allocation: Option<value::budget::Allocation>,
 }
 
 impl PlanResults {
@@ -511,6 +556,22 @@ fn check_options(sc: &Scenario, o: &PlanOptions) -> Result<(Vec<usize>, Vec<f64>
             ),
         ));
     }
+    if let Some(b) = o.budget_gbp
+        && !(b.is_finite() && b >= 0.0)
+    {
+        return Err(PlanError::option(
+            "--budget",
+            format!("expected a non-negative amount in GBP, found {b}"),
+        ));
+    }
+    if let Some(c) = o.max_cost_per_start_gbp
+        && !positive(c)
+    {
+        return Err(PlanError::option(
+            "--max-cost-per-start",
+            format!("expected a positive amount in GBP, found {c}"),
+        ));
+    }
     let mut areas = Vec::new();
     for name in &o.areas {
         match sc.area_index(name) {
@@ -535,6 +596,59 @@ fn check_options(sc: &Scenario, o: &PlanOptions) -> Result<(Vec<usize>, Vec<f64>
     Ok((areas, mdt))
 }
 
+/// Each area's levers tested one step up from the scenario's staffing, and the stop
+/// rule derived from them.
+#[derive(Debug, Clone, Serialize)]
+pub struct LeverTests {
+    /// Per area asked for, in scenario order, with its binding constraint named.
+    pub levers: Vec<value::AreaLevers>,
+    /// The stop rule, GBP per extra start.
+    pub cost_limit_gbp: f64,
+    /// How the stop rule was set, in words.
+    pub cost_limit_rule: String,
+}
+
+/// Tests every lever of every area asked for (`opts.areas`, `opts.replications`,
+/// `opts.max_cost_per_start_gbp`) one step up from the scenario's staffing and names
+/// each area's binding constraint: the lever tests of [`plan`] alone.
+pub fn lever_tests(sc: &Scenario, opts: &PlanOptions) -> Result<LeverTests, PlanError> {
+    let (areas, _) = check_options(sc, opts)?;
+    lever_tests_of(sc, opts, &areas)
+}
+
+fn lever_tests_of(
+    sc: &Scenario,
+    opts: &PlanOptions,
+    areas: &[usize],
+) -> Result<LeverTests, PlanError> {
+    let mut levers: Vec<value::AreaLevers> = areas
+        .par_iter()
+        .map(|&a| value::area_levers(sc, a, opts.replications))
+        .collect::<Result<_, ScenarioError>>()?;
+    let (limit, rule) = match opts.max_cost_per_start_gbp {
+        Some(v) => (v, format!("--max-cost-per-start {}", fmt_value(v))),
+        None => {
+            let v = value::default_cost_limit(&levers);
+            (
+                v,
+                format!(
+                    "{} times the average staff cost per start of the areas planned at the \
+                     scenario's staffing",
+                    fmt_value(value::DEFAULT_COST_FACTOR)
+                ),
+            )
+        }
+    };
+    for al in &mut levers {
+        value::name_binding(al, &sc.disciplines, limit);
+    }
+    Ok(LeverTests {
+        levers,
+        cost_limit_gbp: limit,
+        cost_limit_rule: rule,
+    })
+}
+
 /// Plans every area asked for, in parallel on the current rayon pool; `progress` is
 /// called with the number of areas finished so far.
 pub fn plan(
@@ -543,17 +657,40 @@ pub fn plan(
     progress: &(dyn Fn(u64) + Sync),
 ) -> Result<PlanResults, PlanError> {
     let (areas, mdt_wait) = check_options(sc, opts)?;
+    let LeverTests {
+        levers,
+        cost_limit_gbp: limit,
+        cost_limit_rule: rule,
+    } = lever_tests_of(sc, opts, &areas)?;
+    let allocation = match opts.budget_gbp {
+        Some(b) => Some(value::budget::allocate(
+            sc,
+            &areas,
+            &levers,
+            opts.replications,
+            b,
+            limit,
+        )?),
+        None => None,
+    };
+    let stop = (opts.cost_limit && opts.budget_gbp.is_none()).then_some(limit);
     let done = std::sync::atomic::AtomicU64::new(0);
     let plans: Vec<AreaPlan> = areas
         .par_iter()
-        .map(|&a| {
-            let r = search::plan_area(sc, a, opts, &mdt_wait);
+        .enumerate()
+        .map(|(i, &a)| {
+            let fixed = allocation.as_ref().map(|al| &al.staffing[i]);
+            let r = search::plan_area(sc, a, opts, &mdt_wait, fixed, stop);
             let n = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
             progress(n);
             r
         })
         .collect::<Result<_, PlanError>>()?;
     Ok(PlanResults {
+        levers,
+        cost_limit_gbp: limit,
+        cost_limit_rule: rule,
+        allocation,
         scenario: sc.name.clone(),
         start: sc.start.to_string(),
         end: sc.end.to_string(),

@@ -6,6 +6,7 @@ use std::fmt::Write;
 
 use plotters::prelude::*;
 
+use super::value::Tested;
 use super::{AreaPlan, Band, CurvePoint, LeverKind, PlanResults, fmt_value};
 use crate::report::display::{esc, text_pct as pct, text0 as f0, text1 as f1};
 
@@ -150,6 +151,82 @@ pub fn csv(res: &PlanResults) -> Vec<u8> {
     w.into_inner().expect("writing to memory cannot fail")
 }
 
+/// `levers.csv`: per area, each lever raised by one step from the scenario's
+/// staffing, with common random numbers.
+pub fn levers_csv(res: &PlanResults) -> Vec<u8> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    let header = [
+        "area",
+        "lever",
+        "step",
+        "extra_cost_gbp",
+        "extra_starts_mean",
+        "extra_starts_ci95_low",
+        "extra_starts_ci95_high",
+        "cost_per_extra_start_gbp",
+        "extra_cost_per_year_gbp",
+        "from",
+        "to",
+        "priced",
+        "helps",
+        "binding",
+    ];
+    w.write_record(header)
+        .expect("writing to memory cannot fail");
+    for al in &res.levers {
+        for t in &al.tests {
+            let priced = match t.lever {
+                Tested::CoachFte | Tested::MdtFte(_) => "bought",
+                Tested::ContactHours | Tested::CaseloadCap => "shadow price of one coach",
+                Tested::Demand => "check, not bought",
+            };
+            let rec = [
+                al.area.clone(),
+                t.label.clone(),
+                t.step.clone(),
+                cell(t.extra_cost_gbp.map(round2)),
+                cell(Some(round2(t.extra_starts.mean))),
+                cell(t.extra_starts.ci95.map(|c| round2(c.0))),
+                cell(t.extra_starts.ci95.map(|c| round2(c.1))),
+                cell(t.cost_per_extra_start_gbp.map(round2)),
+                cell(t.extra_cost_per_year_gbp.map(round2)),
+                fmt_value(t.from),
+                fmt_value(t.to),
+                priced.to_string(),
+                t.helps(res.cost_limit_gbp).to_string(),
+                (al.binding_lever == Some(t.lever)).to_string(),
+            ];
+            w.write_record(&rec).expect("writing to memory cannot fail");
+        }
+    }
+    w.into_inner().expect("writing to memory cannot fail")
+}
+
+fn round2(v: f64) -> f64 {
+    (v * 100.0).round() / 100.0
+}
+
+/// The cost per extra start of the coach lever's last step up to the plan (the
+/// marginal cost of the recommendation), e.g. `£412`.
+fn marginal_text(a: &AreaPlan) -> String {
+    let m = lever_of(a, LeverKind::CoachFte).and_then(|l| l.marginal.as_ref());
+    match m {
+        Some(m) => match m.cost_per_extra_start_gbp {
+            Some(c) => format!("£{}", crate::report::display::text0(Some(c))),
+            None => "no gain".into(),
+        },
+        None => "-".into(),
+    }
+}
+
+/// The binding constraint of area `i` named by its lever tests.
+fn limited_by(res: &PlanResults, a: &AreaPlan) -> String {
+    res.levers
+        .iter()
+        .find(|l| l.area == a.name)
+        .map_or("-".into(), |l| l.binding.clone())
+}
+
 /// `plan.json`: everything, including the curves and the options.
 pub fn json(res: &PlanResults) -> Vec<u8> {
     let mut v = serde_json::to_vec_pretty(res).expect("plan results serialise");
@@ -192,7 +269,7 @@ pub fn table(res: &PlanResults) -> String {
     }
     let _ = writeln!(
         s,
-        "{:<40} {:<10} {:>12} {:>15} {:>9} {:>9} {:>9} {:>8} {:>7} {:>8}  binds",
+        "{:<40} {:<10} {:>12} {:>15} {:>9} {:>9} {:>9} {:>8} {:>7} {:>8} {:>9}  {:<24} binds",
         "area",
         "status",
         "coach FTE",
@@ -203,8 +280,10 @@ pub fn table(res: &PlanResults) -> String {
         "P(reach)",
         "wait90",
         "covered",
+        "£/start+",
+        "limited by",
     );
-    let _ = writeln!(s, "{}", "-".repeat(150));
+    let _ = writeln!(s, "{}", "-".repeat(185));
     for a in &res.areas {
         let coach = lever_of(a, LeverKind::CoachFte).map_or("-".into(), |l| {
             format!("{} -> {}", fmt_value(l.current), fmt_value(l.planned))
@@ -220,7 +299,7 @@ pub fn table(res: &PlanResults) -> String {
         }
         let _ = writeln!(
             s,
-            "{:<40} {:<10} {:>12} {:>15} {:>9} {:>9} {:>9} {:>8} {:>6}d {:>8}  {}",
+            "{:<40} {:<10} {:>12} {:>15} {:>9} {:>9} {:>9} {:>8} {:>6}d {:>8} {:>9}  {:<24} {}",
             name,
             status(a),
             coach,
@@ -231,10 +310,12 @@ pub fn table(res: &PlanResults) -> String {
             pct(a.planned.p_reach.map(|p| p.0)),
             f1(a.planned.wait_p90.mean),
             covered,
+            marginal_text(a),
+            limited_by(res, a),
             binding(a)
         );
     }
-    let _ = writeln!(s, "{}", "-".repeat(150));
+    let _ = writeln!(s, "{}", "-".repeat(185));
     let total_now: f64 = res.areas.iter().map(|a| a.current_cost_per_year_gbp).sum();
     let staff: f64 = res
         .areas

@@ -1,0 +1,204 @@
+//! Value for money: the binding constraint named by lever tests on areas where the
+//! answer is known by construction, and budget allocation on a two-area case whose
+//! optimum is known.
+
+use workwell::plan::value::Tested;
+use workwell::plan::{self, Levers, PlanOptions};
+use workwell::scenario::{self, Scenario};
+
+/// A small scenario: one year, referrals at a constant rate, every referral eligible
+/// and engaged, a fixed 30 days on the caseload, no coach-hours limit, and one MDT
+/// discipline (physio, four weekly sessions) that everyone needs, so that a plan
+/// completes only when its course has. Staff are all in post from launch and cost
+/// £40,000 a year each, coaches and physios alike. `areas` holds one
+/// `[areas."<name>"]` table per area.
+fn scenario(areas: &str) -> Scenario {
+    let text = format!(
+        r#"
+[programme]
+name = "value"
+start = "2024-10-01"
+end = "2025-09-30"
+target_starts = 0
+seed = 11
+replications = 20
+warmup_days = 0
+
+[defaults.referrals]
+constant_rate_per_day = 5
+gp_propensity = 0.0
+ramp_months = 0
+ramp_start_fraction = 1
+annual_growth = 0
+seasonal_index = [1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1]
+non_working_day_factor = 1
+festive_factor = 1
+source_mix = {{ gp = 1.0 }}
+
+[defaults.participants]
+status_mix = {{ in_work = 1.0 }}
+barrier_mix = {{ other = 1.0 }}
+
+[defaults.triage]
+delay_days = 0
+ineligible = 0
+never_engage = {{ gp = 0, self = 0, employer = 0, jcp = 0, vcs = 0, local_authority = 0, other_health = 0 }}
+
+[defaults.waiting]
+patience_days = {{ dist = "exponential", mean = 30 }}
+
+[defaults.coach]
+fte = 10
+fte_at_launch = 1
+ramp_months = 0
+vacancy_rate = 0
+cost_per_fte_year = 40000
+caseload_cap_per_fte = 20
+hours_limit = false
+contact_hours_per_fte_week = 0
+assessment_hours = 1
+followup_hours = 0
+followup_interval_days = 14
+
+[defaults.caseload]
+time_days = 30
+disengage_prob = 0
+
+[defaults.onward]
+prob = 0
+delay_days = 0
+
+[defaults.outcomes]
+in_work = {{ no_change = 1.0 }}
+off_sick = {{ no_change = 1.0 }}
+out_of_work = {{ no_change = 1.0 }}
+
+[defaults.calendar]
+annual_leave_fraction = 0
+festive_capacity_factor = 1
+
+[defaults.mdt.physio]
+fte = 5
+fte_at_launch = 1
+ramp_months = 0
+vacancy_rate = 0
+cost_per_fte_year = 40000
+sessions_per_fte_week = 20
+sessions = 4
+spacing_days = 7
+dna_rate = 0
+referral_delay_days = 0
+need = {{ other = 1.0 }}
+
+{areas}
+"#
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("value.toml");
+    std::fs::write(&path, text).unwrap();
+    scenario::load(&path, &[]).expect("the test scenario loads")
+}
+
+fn options() -> PlanOptions {
+    PlanOptions {
+        replications: 20,
+        curve_points: 2,
+        levers: Levers {
+            coach: true,
+            mdt: true,
+            cap: false,
+        },
+        ..PlanOptions::default()
+    }
+}
+
+/// Each area is built so that one thing limits its starts:
+///
+/// - coaches starved: 2 coaches (40 places, about 1.3 starts a day) against 5
+///   referrals a day, physio ample: one more coach adds 20 places, about 240 starts a
+///   year; physio adds nothing.
+/// - MDT starved: 10 coaches (200 places) but 0.3 physio FTE (6 sessions a week, 1.5
+///   courses): plans wait for their course, so places fill with people waiting for
+///   physio and starts follow the physio's throughput. A coach's worth of physio (one
+///   FTE) adds 5 courses a week, about 200 starts by the end; a coach adds 20 places
+///   once, about 20 starts.
+/// - demand starved: 0.5 referrals a day against 200 places and ample physio: nobody
+///   waits, so no lever adds a start in any replication.
+#[test]
+fn the_binding_constraint_is_the_lever_known_to_bind() {
+    let sc = scenario(
+        r#"
+[areas."Coaches starved"]
+coach.fte = 2
+
+[areas."MDT starved"]
+mdt.physio.fte = 0.3
+
+[areas."Demand starved"]
+referrals.constant_rate_per_day = 0.5
+"#,
+    );
+    let t = plan::lever_tests(&sc, &options()).unwrap();
+    println!("stop rule {:.0} GBP per extra start", t.cost_limit_gbp);
+    for al in &t.levers {
+        for x in &al.tests {
+            println!(
+                "{:<16} {:<36} {:>8.1} {:?} {:?}",
+                al.area,
+                x.step,
+                x.extra_starts.mean,
+                x.extra_starts.ci95,
+                x.cost_per_extra_start_gbp
+            );
+        }
+        println!("{}: {}", al.area, al.binding);
+    }
+    let binding = |name: &str| {
+        let al = t.levers.iter().find(|a| a.area == name).unwrap();
+        (al.binding.clone(), al.binding_lever)
+    };
+    assert_eq!(
+        binding("Coaches starved"),
+        ("coach caseload places".to_string(), Some(Tested::CoachFte))
+    );
+    assert_eq!(
+        binding("MDT starved"),
+        ("MDT: physio".to_string(), Some(Tested::MdtFte(0)))
+    );
+    assert_eq!(
+        binding("Demand starved"),
+        ("demand (referrals)".to_string(), None)
+    );
+
+    // the demand check: 10% more referrals gives about 10% more starts where
+    // demand binds, and is never bought
+    let d = t
+        .levers
+        .iter()
+        .find(|a| a.area == "Demand starved")
+        .unwrap();
+    let check = d.tests.iter().find(|x| x.lever == Tested::Demand).unwrap();
+    assert!(check.extra_starts.above_zero());
+    assert!(check.extra_cost_gbp.is_none());
+    let rel = check.extra_starts.mean / d.starts;
+    assert!((0.07..0.13).contains(&rel), "demand +10% gave {rel:.3}");
+}
+
+/// `levers.csv` has the columns asked for and one row per lever and area.
+#[test]
+fn levers_csv_has_a_row_per_lever() {
+    let sc = scenario("[areas.\"Coaches starved\"]\ncoach.fte = 2\n");
+    let o = PlanOptions {
+        replications: 6,
+        ..options()
+    };
+    let res = plan::plan(&sc, &o, &|_| {}).unwrap();
+    let csv = String::from_utf8(plan::render::levers_csv(&res)).unwrap();
+    let mut lines = csv.lines();
+    assert!(lines.next().unwrap().starts_with(
+        "area,lever,step,extra_cost_gbp,extra_starts_mean,extra_starts_ci95_low,\
+         extra_starts_ci95_high,cost_per_extra_start_gbp"
+    ));
+    // coach FTE, caseload cap, physio FTE, referral volume
+    assert_eq!(lines.count(), 4, "{csv}");
+}
