@@ -202,3 +202,134 @@ fn levers_csv_has_a_row_per_lever() {
     // coach FTE, caseload cap, physio FTE, referral volume
     assert_eq!(lines.count(), 4, "{csv}");
 }
+
+/// Two areas, both short of coaches, no MDT: "Cheap" pays £20,000 a coach and has
+/// 2.4 referrals a day, which four coaches (80 places, 2.7 starts a day) serve, so
+/// its first two extra coaches add about 240 and 140 starts and a third almost
+/// nothing; "Dear" pays £40,000 and has 10 referrals a day, so each of its extra
+/// coaches adds about 240 starts. With money for two cheap and three dear coaches
+/// and £10,000 over, the optimum is known: Cheap +2 (the best starts per pound),
+/// then Dear +3; a third cheap coach would cost far more per extra start and the
+/// £10,000 left buys nothing.
+fn two_areas() -> Scenario {
+    scenario(
+        r#"
+[areas.Cheap]
+referrals.constant_rate_per_day = 2.4
+coach.fte = 2
+coach.cost_per_fte_year = 20000
+mdt.physio.fte = 0
+
+[areas.Dear]
+referrals.constant_rate_per_day = 10
+coach.fte = 2
+mdt.physio.fte = 0
+"#,
+    )
+}
+
+#[test]
+fn the_budget_buys_the_known_optimum_on_two_areas() {
+    let sc = two_areas();
+    let probe = plan::lever_tests(&sc, &options()).unwrap();
+    let start: f64 = probe.levers.iter().map(|a| a.cost_gbp).sum();
+    let coach_year = |area: &str| {
+        probe
+            .levers
+            .iter()
+            .find(|a| a.area == area)
+            .unwrap()
+            .tests
+            .iter()
+            .find(|t| t.lever == Tested::CoachFte)
+            .unwrap()
+            .extra_cost_gbp
+            .unwrap()
+    };
+    let budget = start + 2.0 * coach_year("Cheap") + 3.0 * coach_year("Dear") + 10_000.0;
+    let o = PlanOptions {
+        budget_gbp: Some(budget),
+        ..options()
+    };
+    let res = plan::plan(&sc, &o, &|_| {}).unwrap();
+    let al = res.allocation.as_ref().unwrap();
+    for inc in &al.path {
+        println!(
+            "{:<6} {:<28} +{:.1} starts {:?}, £{:.0} per extra start; programme £{:.0}, {:.0} starts",
+            inc.area,
+            inc.test.step,
+            inc.test.extra_starts.mean,
+            inc.test.extra_starts.ci95,
+            inc.test.cost_per_extra_start_gbp.unwrap_or(f64::NAN),
+            inc.programme_cost_gbp,
+            inc.programme_starts
+        );
+    }
+    println!("{}; £{:.0} left", al.stopped, al.left_gbp);
+    let bought: Vec<&str> = al.path.iter().map(|i| i.area.as_str()).collect();
+    assert_eq!(bought, ["Cheap", "Cheap", "Dear", "Dear", "Dear"]);
+    let coach = |a: &workwell::plan::AreaPlan| {
+        a.levers
+            .iter()
+            .find(|l| l.kind == plan::LeverKind::CoachFte)
+            .unwrap()
+            .planned
+    };
+    assert_eq!(coach(&res.areas[0]), 4.0);
+    assert_eq!(coach(&res.areas[1]), 5.0);
+    assert!(
+        al.left_gbp >= 0.0 && al.left_gbp < 20_000.0,
+        "{}",
+        al.left_gbp
+    );
+}
+
+/// Along the allocation path, no budget is overspent, and each step's extra starts
+/// per pound is no better than the step before it (within the earlier step's
+/// paired 95% interval): greedy buys the best first.
+#[test]
+fn the_budget_is_never_overspent_and_marginal_costs_rise() {
+    let sc = two_areas();
+    let probe = plan::lever_tests(&sc, &options()).unwrap();
+    let start: f64 = probe.levers.iter().map(|a| a.cost_gbp).sum();
+    for extra in [-1.0, 0.0, 15_000.0, 95_000.0, 400_000.0] {
+        let o = PlanOptions {
+            budget_gbp: Some((start + extra).max(0.0)),
+            ..options()
+        };
+        let res = plan::plan(&sc, &o, &|_| {}).unwrap();
+        let al = res.allocation.as_ref().unwrap();
+        let spent: f64 = al.start_cost_gbp
+            + al.path
+                .iter()
+                .map(|i| i.test.extra_cost_gbp.unwrap())
+                .sum::<f64>();
+        assert!(
+            spent <= al.budget_gbp + 1e-6 || al.path.is_empty(),
+            "budget {} spent {spent}",
+            al.budget_gbp
+        );
+        assert!(al.left_gbp >= 0.0 || al.path.is_empty());
+        if extra < 0.0 {
+            assert!(
+                al.path.is_empty(),
+                "nothing is bought below the starting cost"
+            );
+        }
+        for w in al.path.windows(2) {
+            let (a, b) = (&w[0].test, &w[1].test);
+            let a_hi = a.extra_starts.ci95.unwrap().1 / a.extra_cost_gbp.unwrap();
+            let b_mean = b.extra_starts.mean / b.extra_cost_gbp.unwrap();
+            assert!(
+                b_mean <= a_hi * (1.0 + 1e-9),
+                "{} then {}: starts per pound rose from at most {a_hi} to {b_mean}",
+                a.step,
+                b.step
+            );
+            assert!(
+                b.cost_per_extra_start_gbp.unwrap() <= al.cost_limit_gbp,
+                "a step beyond the stop rule was bought"
+            );
+        }
+    }
+}
