@@ -434,6 +434,110 @@ pub struct PlanResults {
     pub cost_limit_rule: String,
     /// The budget allocation (`--budget`).
     pub allocation: Option<value::budget::Allocation>,
+    /// Programme totals at the planned staffing.
+    pub programme: ProgrammeTotals,
+}
+
+/// One staff role summed over the areas planned.
+#[derive(Debug, Clone, Serialize)]
+pub struct RoleTotal {
+    /// The role, e.g. `coach` or `physio`.
+    pub role: String,
+    /// FTE at the scenario's staffing.
+    pub current_fte: f64,
+    /// FTE planned.
+    pub planned_fte: f64,
+    /// Funded cost per year of the planned FTE, GBP.
+    pub cost_per_year_gbp: f64,
+}
+
+/// Programme totals of a plan: the areas planned, summed.
+#[derive(Debug, Clone, Serialize)]
+pub struct ProgrammeTotals {
+    /// Staff by role.
+    pub roles: Vec<RoleTotal>,
+    /// Funded staff cost per year at the planned staffing, GBP.
+    pub cost_per_year_gbp: f64,
+    /// The same at the scenario's staffing, GBP.
+    pub current_cost_per_year_gbp: f64,
+    /// Staff cost to the end date as simulated (mean), GBP.
+    pub staff_cost_gbp: f64,
+    /// Mean starts by the end date.
+    pub starts_mean: f64,
+    /// 10th percentile across replications of the programme's starts (areas summed
+    /// replication by replication: shared uncertain parameters take the same value in
+    /// every area of a replication).
+    pub starts_p10: Option<f64>,
+    /// 90th percentile, likewise.
+    pub starts_p90: Option<f64>,
+    /// Staff cost to the end date per start, GBP.
+    pub cost_per_start_gbp: Option<f64>,
+    /// Sum of the area targets (areas with a target).
+    pub target: Option<f64>,
+    /// Sum of the grants of the areas that have one, GBP.
+    pub grant_gbp: Option<f64>,
+    /// Areas with a grant given.
+    pub grant_areas: usize,
+    /// The budget (`--budget`), GBP.
+    pub budget_gbp: Option<f64>,
+}
+
+impl ProgrammeTotals {
+    fn of(areas: &[AreaPlan], disciplines: &[String], budget: Option<f64>) -> Self {
+        let mut roles: Vec<RoleTotal> = Vec::new();
+        let mut add = |role: String, cur: f64, planned: f64, cost: f64| match roles
+            .iter_mut()
+            .find(|r| r.role == role)
+        {
+            Some(r) => {
+                r.current_fte += cur;
+                r.planned_fte += planned;
+                r.cost_per_year_gbp += planned * cost;
+            }
+            None => roles.push(RoleTotal {
+                role,
+                current_fte: cur,
+                planned_fte: planned,
+                cost_per_year_gbp: planned * cost,
+            }),
+        };
+        for a in areas {
+            for l in &a.levers {
+                let role = match l.kind {
+                    LeverKind::CoachFte => "coach".to_string(),
+                    LeverKind::MdtFte(d) => disciplines[d].replace('_', " "),
+                    LeverKind::CaseloadCap => continue,
+                };
+                add(role, l.current, l.planned, l.cost_per_year_gbp);
+            }
+        }
+        let n = areas.first().map_or(0, |a| a.starts_by_rep.len());
+        let mut st = crate::stats::Summary::new();
+        for r in 0..n {
+            st.push(areas.iter().map(|a| a.starts_by_rep[r]).sum());
+        }
+        let staff_cost: f64 = areas
+            .iter()
+            .filter_map(|a| a.planned.staff_cost_gbp.mean)
+            .sum();
+        let starts = st.mean().unwrap_or(0.0);
+        let targets: Vec<f64> = areas.iter().filter_map(|a| a.target).collect();
+        let grants: Vec<f64> = areas.iter().filter_map(|a| a.grant_gbp).collect();
+        Self {
+            roles,
+            cost_per_year_gbp: areas.iter().map(|a| a.cost_per_year_gbp).sum(),
+            current_cost_per_year_gbp: areas.iter().map(|a| a.current_cost_per_year_gbp).sum(),
+            staff_cost_gbp: staff_cost,
+            starts_mean: starts,
+            starts_p10: st.quantile(0.1),
+            starts_p90: st.quantile(0.9),
+            cost_per_start_gbp: (starts > 0.0).then(|| staff_cost / starts),
+            target: (!targets.is_empty()).then(|| targets.iter().sum()),
+            grant_gbp: (!grants.is_empty()).then(|| grants.iter().sum()),
+            grant_areas: grants.len(),
+            budget_gbp: budget,
+        }
+    }
 }
 
 impl PlanResults {
@@ -686,7 +790,9 @@ pub fn plan(
             r
         })
         .collect::<Result<_, PlanError>>()?;
+    let programme = ProgrammeTotals::of(&plans, &sc.disciplines, opts.budget_gbp);
     Ok(PlanResults {
+        programme,
         levers,
         cost_limit_gbp: limit,
         cost_limit_rule: rule,

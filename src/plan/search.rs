@@ -607,7 +607,11 @@ pub(crate) fn plan_area(
                     days: mdt_wait[d],
                 },
                 name: format!("mdt.{name}.wait"),
-                description: format!("{name} wait p90 <= {}", weeks(mdt_wait[d])),
+                description: format!(
+                    "{} wait p90 <= {}",
+                    name.replace('_', " "),
+                    weeks(mdt_wait[d])
+                ),
                 group: Group::Mdt(d),
             });
         }

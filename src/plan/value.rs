@@ -488,7 +488,17 @@ pub mod budget {
         pub programme_cost_gbp: f64,
         /// Programme mean starts by the end date after this step.
         pub programme_starts: f64,
+        /// 10th percentile across replications of the programme's starts.
+        pub programme_starts_p10: f64,
+        /// 90th percentile across replications of the programme's starts.
+        pub programme_starts_p90: f64,
+        /// False for the steps past the budget, tested to draw the frontier beyond it.
+        pub within_budget: bool,
     }
+
+    /// Steps tested past the budget (or past where it stopped), to show what more
+    /// money would buy.
+    pub const FRONTIER_BEYOND: usize = 8;
 
     /// The allocation.
     #[derive(Debug, Clone, Serialize)]
@@ -501,8 +511,11 @@ pub mod budget {
         pub start_cost_gbp: f64,
         /// Programme mean starts at the scenario's staffing.
         pub start_starts: f64,
-        /// The steps bought, in order.
+        /// The steps in order: those the budget bought, then up to
+        /// [`FRONTIER_BEYOND`] more that help (to draw the frontier past the budget).
         pub path: Vec<Increment>,
+        /// How many of the steps the budget bought.
+        pub steps: usize,
         /// Money left, GBP.
         pub left_gbp: f64,
         /// Why it stopped.
@@ -544,25 +557,23 @@ pub mod budget {
         let start_starts: f64 = start.iter().map(|a| a.starts).sum();
         let (mut cost, mut starts) = (start_cost, start_starts);
         let mut path = Vec::new();
-        let stopped;
+        let mut stopped = String::new();
+        // what the budget bought: (steps, staffing, starts by replication, cost)
+        let mut chosen: Option<(usize, Vec<Staffing>, Vec<Vec<f64>>, f64)> = None;
         if budget_gbp < start_cost {
-            return Ok(Allocation {
-                budget_gbp,
-                cost_limit_gbp: limit,
-                start_cost_gbp: start_cost,
-                start_starts,
-                path,
-                left_gbp: budget_gbp - start_cost,
-                stopped: format!(
-                    "the scenario's staffing already costs {start_cost:.0} GBP to the end date, \
-                     more than the budget: nothing was bought"
-                ),
-                staffing,
-                starts_by_rep,
-            });
+            stopped = format!(
+                "the scenario's staffing already costs £{start_cost:.0} to the end date, more \
+                 than the budget: nothing was bought"
+            );
+            chosen = Some((0, staffing.clone(), starts_by_rep.clone(), start_cost));
         }
+        let mut beyond = 0;
         loop {
-            let left = budget_gbp - cost;
+            let left = if chosen.is_some() {
+                f64::INFINITY
+            } else {
+                budget_gbp - cost
+            };
             let mut best: Option<(usize, &LeverTest)> = None;
             for (i, ts) in tests.iter().enumerate() {
                 let fits: Vec<LeverTest> = ts
@@ -581,46 +592,75 @@ pub mod budget {
                 }
             }
             let Some((i, t)) = best else {
-                let any_helps = tests.iter().any(|ts| best_lever(ts, limit).is_some());
-                stopped = if any_helps {
-                    "the budget is spent: no step that helps fits in what is left".to_string()
-                } else {
-                    "no step helps within the stop rule (more staff would cost more per extra \
-                     start than the limit, or add nothing)"
-                        .to_string()
-                };
+                if chosen.is_none() {
+                    let any_helps = tests.iter().any(|ts| best_lever(ts, limit).is_some());
+                    stopped = if any_helps {
+                        "the budget is spent: no step that helps fits in what is left".to_string()
+                    } else {
+                        "no step helps within the stop rule (more staff would cost more per \
+                         extra start than the limit, or add nothing)"
+                            .to_string()
+                    };
+                    chosen = Some((path.len(), staffing.clone(), starts_by_rep.clone(), cost));
+                    continue;
+                }
                 break;
             };
+            if chosen.is_some() {
+                if beyond == FRONTIER_BEYOND {
+                    break;
+                }
+                beyond += 1;
+            }
             let t = t.clone();
             cost += t.extra_cost_gbp.unwrap_or(0.0);
             starts += t.extra_starts.mean;
             for (s, d) in starts_by_rep[i].iter_mut().zip(&t.starts_diff) {
                 *s += d;
             }
+            let (p10, p90) = programme_band(&starts_by_rep);
             staffing[i].insert(t.key.clone(), t.to);
             path.push(Increment {
                 area: sc.areas[areas[i]].name.clone(),
                 test: t,
                 programme_cost_gbp: cost,
                 programme_starts: starts,
+                programme_starts_p10: p10,
+                programme_starts_p90: p90,
+                within_budget: chosen.is_none(),
             });
             let (_, ts) = test_levers(&mut evs[i], &defs[i], &staffing[i], true)?;
             tests[i] = ts;
             if path.len() > 100_000 {
-                stopped = "too many steps".to_string();
                 break;
             }
         }
+        let (steps, staffing, starts_by_rep, cost) =
+            chosen.unwrap_or((path.len(), staffing, starts_by_rep, cost));
         Ok(Allocation {
             budget_gbp,
             cost_limit_gbp: limit,
             start_cost_gbp: start_cost,
             start_starts,
             path,
+            steps,
             left_gbp: budget_gbp - cost,
             stopped,
             staffing,
             starts_by_rep,
         })
+    }
+
+    /// 10th and 90th percentiles across replications of the programme's starts.
+    fn programme_band(by_area: &[Vec<f64>]) -> (f64, f64) {
+        let n = by_area.first().map_or(0, Vec::len);
+        let mut s = crate::stats::Summary::new();
+        for r in 0..n {
+            s.push(by_area.iter().map(|a| a[r]).sum());
+        }
+        (
+            s.quantile(0.1).unwrap_or(f64::NAN),
+            s.quantile(0.9).unwrap_or(f64::NAN),
+        )
     }
 }
