@@ -527,6 +527,10 @@ pub mod budget {
         pub starts_by_rep: Vec<Vec<f64>>,
     }
 
+    /// Where the budget stopped: steps bought, staffing, starts by replication per
+    /// area, programme cost.
+    type Reached = (usize, Vec<Staffing>, Vec<Vec<f64>>, f64);
+
     /// Allocates `budget_gbp` over the areas `areas` (indices into the scenario) whose
     /// lever tests at the scenario's staffing are `start`.
     pub(crate) fn allocate(
@@ -559,7 +563,7 @@ pub mod budget {
         let mut path = Vec::new();
         let mut stopped = String::new();
         // what the budget bought: (steps, staffing, starts by replication, cost)
-        let mut chosen: Option<(usize, Vec<Staffing>, Vec<Vec<f64>>, f64)> = None;
+        let mut chosen: Option<Reached> = None;
         if budget_gbp < start_cost {
             stopped = format!(
                 "the scenario's staffing already costs £{start_cost:.0} to the end date, more \
