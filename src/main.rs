@@ -135,9 +135,11 @@ fn run_to(sc: &Scenario, threads: Option<usize>, out: &Path, quiet: bool) -> any
     let reps_csv = csv_out::ReplicationsCsv::new(sc);
     reps.write_all(&reps_csv.header())?;
     let mut agg = Aggregate::new(sc);
+    let mut sens = workwell::sensitivity::Collector::new(sc);
     let progress = |n: u64| bar.set_position(n);
     run::run_each(sc, &opts, &progress, &mut |r| {
         agg.push(r);
+        sens.push(r);
         reps.write_all(&reps_csv.rows(r))
             .map_err(|e| format!("cannot write replications.csv: {e}"))
     })?;
@@ -149,7 +151,12 @@ fn run_to(sc: &Scenario, threads: Option<usize>, out: &Path, quiet: bool) -> any
     dir.write("summary.json", &json::render(sc, &res))?;
     dir.write("area_month.csv", &csv_out::area_month(&res))?;
     dir.write("scenario.resolved.toml", sc.resolved_toml().as_bytes())?;
-    let page = workwell::report::html::render(sc, &res);
+    let sens = sens.finish();
+    dir.write(
+        "sensitivity.csv",
+        &workwell::report::sensitivity::csv(&sens),
+    )?;
+    let page = workwell::report::html::render_with(sc, &res, Some(&sens));
     dir.write("report.html", &page.html)?;
     for (name, svg) in &page.charts {
         dir.write(name, svg)?;

@@ -264,12 +264,25 @@ fn constraint_tag(c: &Constraint) -> String {
 
 /// Renders `report.html` and its chart files.
 pub fn render(sc: &Scenario, res: &RunResults) -> Page {
+    render_with(sc, res, None)
+}
+
+/// Renders `report.html` and its chart files, with the section "What drives the
+/// uncertainty" after the programme's when a sensitivity analysis is given.
+pub fn render_with(
+    sc: &Scenario,
+    res: &RunResults,
+    sensitivity: Option<&crate::sensitivity::Sensitivity>,
+) -> Page {
     let v = View::new(sc, res);
     let mut figs = Figures::default();
     let mut b = String::new();
     header(&v, &mut b);
     headline(&v, &mut b);
     programme_section(&v, &mut figs, &mut b);
+    if let Some(s) = sensitivity {
+        b.push_str(&super::sensitivity::section(s, &mut figs));
+    }
     areas_section(&v, &mut figs, &mut b);
     sites_section(&v, &mut b);
     assumptions_section(&v, &mut b);
