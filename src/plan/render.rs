@@ -1001,7 +1001,7 @@ pub fn html(res: &PlanResults) -> Vec<u8> {
         .disciplines
         .iter()
         .zip(&res.mdt_wait_days)
-        .map(|(d, w)| format!("{} {} days", esc(d), fmt_value(*w)))
+        .map(|(d, w)| format!("{} {} days", esc(&d.replace('_', " ")), fmt_value(*w)))
         .collect();
     if !stds.is_empty() {
         let _ = writeln!(
