@@ -286,6 +286,32 @@ fn the_budget_buys_the_known_optimum_on_two_areas() {
         "{}",
         al.left_gbp
     );
+
+    // programme totals: staff by role, starts summed replication by replication
+    let p = &res.programme;
+    let coaches = p.roles.iter().find(|r| r.role == "coach").unwrap();
+    assert_eq!((coaches.current_fte, coaches.planned_fte), (4.0, 9.0));
+    assert_eq!(coaches.cost_per_year_gbp, 4.0 * 20_000.0 + 5.0 * 40_000.0);
+    let sum: f64 = res
+        .areas
+        .iter()
+        .map(|a| a.planned.starts.mean.unwrap())
+        .sum();
+    assert!((p.starts_mean - sum).abs() < 1e-6 * sum);
+    assert!(p.starts_p10.unwrap() <= p.starts_mean && p.starts_mean <= p.starts_p90.unwrap());
+    assert_eq!(p.budget_gbp, Some(budget));
+    let csv = String::from_utf8(plan::render::csv(&res)).unwrap();
+    assert!(
+        csv.lines().last().unwrap().starts_with("Programme,"),
+        "{csv}"
+    );
+    let table = plan::render::table(&res);
+    assert!(
+        table.contains("Programme staff (FTE, scenario -> plan): coach 4 -> 9"),
+        "{table}"
+    );
+    let html = String::from_utf8(plan::render::html(&res)).unwrap();
+    assert!(html.contains("Cost-effectiveness frontier") && html.contains("chosen:"));
 }
 
 /// Along the allocation path, no budget is overspent, and each step's extra starts

@@ -470,6 +470,10 @@ pub struct ProgrammeTotals {
     pub starts_p10: Option<f64>,
     /// 90th percentile, likewise.
     pub starts_p90: Option<f64>,
+    /// 5th percentile, likewise (the band of `plan.csv`).
+    pub starts_p05: Option<f64>,
+    /// 95th percentile, likewise.
+    pub starts_p95: Option<f64>,
     /// Staff cost to the end date per start, GBP.
     pub cost_per_start_gbp: Option<f64>,
     /// Sum of the area targets (areas with a target).
@@ -531,6 +535,8 @@ impl ProgrammeTotals {
             starts_mean: starts,
             starts_p10: st.quantile(0.1),
             starts_p90: st.quantile(0.9),
+            starts_p05: st.quantile(0.05),
+            starts_p95: st.quantile(0.95),
             cost_per_start_gbp: (starts > 0.0).then(|| staff_cost / starts),
             target: (!targets.is_empty()).then(|| targets.iter().sum()),
             grant_gbp: (!grants.is_empty()).then(|| grants.iter().sum()),

@@ -123,6 +123,8 @@ pub fn csv(res: &PlanResults) -> Vec<u8> {
             "grant_headroom_gbp",
             "simulations",
             "reasons",
+            "coach_marginal_cost_per_extra_start_gbp",
+            "limited_by",
         ]
         .iter()
         .map(|s| s.to_string()),
@@ -170,9 +172,64 @@ pub fn csv(res: &PlanResults) -> Vec<u8> {
             cell(a.grant_headroom_gbp),
             a.simulations.to_string(),
             a.reasons.join(" | "),
+            cell(
+                coach
+                    .and_then(|l| l.marginal.as_ref())
+                    .and_then(|m| m.cost_per_extra_start_gbp),
+            ),
+            limited_by(res, a),
         ]);
         w.write_record(&row).expect("in-memory CSV");
     }
+    // the programme: the areas summed
+    let p = &res.programme;
+    let role = |r: &str| p.roles.iter().find(|x| x.role == r);
+    let fte = |r: Option<&super::RoleTotal>| match r {
+        Some(r) => vec![
+            cell(Some(r.current_fte)),
+            cell(Some(r.planned_fte)),
+            String::new(),
+        ],
+        None => vec![String::new(); 3],
+    };
+    let mut row = vec![
+        "Programme".to_string(),
+        String::new(),
+        cell(p.target),
+        String::new(),
+        String::new(),
+        String::new(),
+        String::new(),
+        cell(Some(p.starts_mean)),
+        cell(p.starts_p05),
+        cell(p.starts_p95),
+        String::new(),
+        String::new(),
+    ];
+    row.extend(fte(role("coach")));
+    row.extend(vec![String::new(); 3]);
+    for d in &res.disciplines {
+        row.extend(fte(role(&d.replace('_', " "))));
+        row.extend(vec![String::new(); 2]);
+    }
+    row.extend([
+        cell(Some(p.cost_per_year_gbp)),
+        cell(Some(p.current_cost_per_year_gbp)),
+        cell(Some(p.staff_cost_gbp)),
+        cell(p.grant_gbp),
+        String::new(),
+        String::new(),
+        res.areas
+            .iter()
+            .map(|a| a.simulations)
+            .sum::<usize>()
+            .to_string(),
+        p.budget_gbp
+            .map_or(String::new(), |b| format!("budget {}", fmt_value(b))),
+        String::new(),
+        String::new(),
+    ]);
+    w.write_record(&row).expect("in-memory CSV");
     w.into_inner().expect("writing to memory cannot fail")
 }
 

@@ -443,16 +443,17 @@ impl Search<'_> {
         ((units / lv.step).round() as u32).max(1)
     }
 
-    /// The step of lever `l` that ends at `x[l]` (from `x[l]` less one value step),
-    /// paired with common random numbers. `None` at the bottom of the grid or for the
-    /// cap.
+    /// The step of lever `l` that ends at `x[l]` (from `x[l]` less one value step, or
+    /// from the bottom of the grid when that is nearer), paired with common random
+    /// numbers. `None` at the bottom of the grid or for the cap.
     fn marginal(&mut self, x: &[u32], l: usize) -> Result<Option<Marginal>, ScenarioError> {
         let k = self.money_step(l);
-        if k == 0 || x[l] < k {
+        if k == 0 || x[l] == 0 {
             return Ok(None);
         }
+        // one value step down, or as far as the grid goes
         let mut y = x.to_vec();
-        y[l] -= k;
+        y[l] = x[l].saturating_sub(k);
         let hi = self.eval(x)?;
         let lo = self.eval(&y)?;
         let extra = Paired::of_pairs(
