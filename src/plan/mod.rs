@@ -85,6 +85,27 @@
 //! and the 5th-95th percentile band across replications) on a ladder of coach FTE
 //! from 40% to 160% of the planned value, other levers as planned.
 //!
+//! # Value for money
+//!
+//! Before the search, each area's levers are tested one step up from the scenario's
+//! staffing ([`value`]): extra starts (paired, with a 95% interval), extra cost and
+//! cost per extra start, which name the area's binding constraint and give the stop
+//! rule: by default no step may cost more per extra start than
+//! [`value::DEFAULT_COST_FACTOR`] times the programme's average staff cost per start
+//! at the scenario's staffing (`PlanOptions::max_cost_per_start_gbp` overrides it).
+//!
+//! 6. **Stop rule** (unless `PlanOptions::cost_limit` is false). After the descent,
+//!    each coach and MDT lever planned above the scenario's value is held at the
+//!    highest grid value whose last value step (one coach FTE, or about one coach's
+//!    cost of the discipline) costs at most the limit per extra start, found by
+//!    bisection assuming the cost per extra start rises with the lever (diminishing
+//!    returns). The criteria it then misses are reported, with the step refused.
+//!
+//! With `PlanOptions::budget_gbp` the search is replaced by the greedy allocation of
+//! [`value::budget`], and the criteria are evaluated at the staffing it bought.
+//! Either way every lever's last step is reported with its cost per extra start
+//! ([`Marginal`]) and [`ProgrammeTotals`] sums the areas.
+//!
 //! Areas are independent and are planned in parallel; within an area a candidate's
 //! replications run in parallel. Results are gathered in area and replication order,
 //! so they do not depend on the number of threads.
