@@ -46,7 +46,7 @@ pub fn sobol(a: &[Vec<f64>], b: &[Vec<f64>], f: impl Fn(&[f64]) -> f64) -> Optio
     let mut all = Summary::new();
     fa.iter().chain(&fb).for_each(|v| all.push(*v));
     let v = all.variance()?;
-    if !(v > 0.0) {
+    if v.is_nan() || v <= 0.0 {
         return None;
     }
     let mut out = SobolIndices {
