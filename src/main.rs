@@ -47,6 +47,11 @@ enum Command {
         /// No progress bar and no table
         #[arg(long, short = 'q')]
         quiet: bool,
+        /// Also test each area's levers by experiment (one step up each, on the same
+        /// replications: about 8 times the run's work), write levers.csv and name the
+        /// report's binding constraints from them
+        #[arg(long)]
+        levers: bool,
     },
     /// Check a scenario file without running it
     Validate {
@@ -104,6 +109,7 @@ fn dispatch(cli: Cli) -> anyhow::Result<()> {
             threads,
             out,
             quiet,
+            levers,
         } => {
             let mut extra = Vec::new();
             if let Some(r) = replications {
@@ -115,12 +121,39 @@ fn dispatch(cli: Cli) -> anyhow::Result<()> {
             let sc = load(&scenario, &extra)?;
             check_threads(threads)?;
             let out = out.unwrap_or_else(|| Path::new("outputs").join(&sc.name));
-            run_to(&sc, threads, &out, quiet)
+            run_to(&sc, threads, &out, quiet, levers)
         }
     }
 }
 
-fn run_to(sc: &Scenario, threads: Option<usize>, out: &Path, quiet: bool) -> anyhow::Result<()> {
+/// Each area's levers tested one step up on the run's replications.
+fn lever_tests(
+    sc: &Scenario,
+    threads: Option<usize>,
+) -> anyhow::Result<workwell::plan::LeverTests> {
+    let mut builder = rayon::ThreadPoolBuilder::new();
+    if let Some(t) = threads {
+        builder = builder.num_threads(t);
+    }
+    let pool = builder.build().context("cannot start the worker threads")?;
+    let opts = workwell::plan::PlanOptions {
+        replications: sc.replications.max(2),
+        ..workwell::plan::PlanOptions::default()
+    };
+    pool.install(|| workwell::plan::lever_tests(sc, &opts))
+        .map_err(|e| match e {
+            workwell::plan::PlanError::Scenario(s) => anyhow::Error::from(s),
+            other => anyhow::anyhow!("{other}"),
+        })
+}
+
+fn run_to(
+    sc: &Scenario,
+    threads: Option<usize>,
+    out: &Path,
+    quiet: bool,
+    levers: bool,
+) -> anyhow::Result<()> {
     let dir = OutputDir::create(out)
         .with_context(|| format!("cannot create the output folder {}", out.display()))?;
     let bar = progress_bar(quiet, u64::from(sc.replications), &sc.name);
@@ -156,7 +189,22 @@ fn run_to(sc: &Scenario, threads: Option<usize>, out: &Path, quiet: bool) -> any
         "sensitivity.csv",
         &workwell::report::sensitivity::csv(&sens),
     )?;
-    let page = workwell::report::html::render_with(sc, &res, Some(&sens));
+    let tested = if levers {
+        let t = lever_tests(sc, threads)?;
+        dir.write(
+            "levers.csv",
+            &workwell::plan::render::levers_csv_of(&t.levers, t.cost_limit_gbp),
+        )?;
+        Some(
+            t.levers
+                .iter()
+                .map(|l| l.constraint.clone())
+                .collect::<Vec<_>>(),
+        )
+    } else {
+        None
+    };
+    let page = workwell::report::html::render_extra(sc, &res, Some(&sens), tested.as_deref());
     dir.write("report.html", &page.html)?;
     for (name, svg) in &page.charts {
         dir.write(name, svg)?;

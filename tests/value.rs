@@ -13,7 +13,15 @@ use workwell::scenario::{self, Scenario};
 /// £40,000 a year each, coaches and physios alike. `areas` holds one
 /// `[areas."<name>"]` table per area.
 fn scenario(areas: &str) -> Scenario {
-    let text = format!(
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("value.toml");
+    std::fs::write(&path, scenario_text(areas)).unwrap();
+    scenario::load(&path, &[]).expect("the test scenario loads")
+}
+
+/// The text of [`scenario`].
+fn scenario_text(areas: &str) -> String {
+    format!(
         r#"
 [programme]
 name = "value"
@@ -92,11 +100,7 @@ need = {{ other = 1.0 }}
 
 {areas}
 "#
-    );
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("value.toml");
-    std::fs::write(&path, text).unwrap();
-    scenario::load(&path, &[]).expect("the test scenario loads")
+    )
 }
 
 fn options() -> PlanOptions {
@@ -436,4 +440,48 @@ fn the_baseline_plan_never_recommends_a_step_beyond_the_stop_rule() {
     let sc = scenario::load("scenarios/baseline.toml".as_ref(), &[]).unwrap();
     let res = plan::plan(&sc, &PlanOptions::default(), &|_| {}).unwrap();
     check_stop_rule(&res);
+}
+
+/// `workwell run --levers` names the report's binding constraints from the lever
+/// tests (here an MDT discipline that utilisation alone would not single out while
+/// coach places are full too) and writes `levers.csv`.
+#[test]
+fn run_with_levers_names_the_tested_binding_constraint_in_the_report() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("value.toml");
+    std::fs::write(
+        &file,
+        scenario_text(
+            r#"
+[areas."MDT starved"]
+mdt.physio.fte = 0.3
+
+[areas."Demand starved"]
+referrals.constant_rate_per_day = 0.5
+"#,
+        ),
+    )
+    .unwrap();
+    let out = dir.path().join("run");
+    let status = std::process::Command::new(env!("CARGO_BIN_EXE_workwell"))
+        .args(["run", "--levers", "-r", "8", "-q", "--out"])
+        .arg(&out)
+        .arg(&file)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let csv = std::fs::read_to_string(out.join("levers.csv")).unwrap();
+    assert!(
+        csv.lines()
+            .any(|l| l.starts_with("MDT starved,physio FTE") && l.ends_with(",true,true")),
+        "{csv}"
+    );
+    let html = std::fs::read_to_string(out.join("report.html")).unwrap();
+    assert!(html.contains("tested by experiment"));
+    assert!(html.contains(">MDT: physio</span>"), "MDT starved named");
+    assert!(
+        html.contains(">demand (referrals)</span>"),
+        "demand starved named"
+    );
+    assert!(out.join("sensitivity.csv").exists());
 }

@@ -236,6 +236,12 @@ pub fn csv(res: &PlanResults) -> Vec<u8> {
 /// `levers.csv`: per area, each lever raised by one step from the scenario's
 /// staffing, with common random numbers.
 pub fn levers_csv(res: &PlanResults) -> Vec<u8> {
+    levers_csv_of(&res.levers, res.cost_limit_gbp)
+}
+
+/// `levers.csv` from lever tests alone (as `workwell run --levers` writes it), with the
+/// stop rule `limit` deciding which levers help.
+pub fn levers_csv_of(levers: &[super::value::AreaLevers], limit: f64) -> Vec<u8> {
     let mut w = csv::Writer::from_writer(Vec::new());
     let header = [
         "area",
@@ -255,7 +261,7 @@ pub fn levers_csv(res: &PlanResults) -> Vec<u8> {
     ];
     w.write_record(header)
         .expect("writing to memory cannot fail");
-    for al in &res.levers {
+    for al in levers {
         for t in &al.tests {
             let priced = match t.lever {
                 Tested::CoachFte | Tested::MdtFte(_) => "bought",
@@ -275,7 +281,7 @@ pub fn levers_csv(res: &PlanResults) -> Vec<u8> {
                 fmt_value(t.from),
                 fmt_value(t.to),
                 priced.to_string(),
-                t.helps(res.cost_limit_gbp).to_string(),
+                t.helps(limit).to_string(),
                 (al.binding_lever == Some(t.lever)).to_string(),
             ];
             w.write_record(&rec).expect("writing to memory cannot fail");

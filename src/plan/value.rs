@@ -44,6 +44,7 @@ use serde::Serialize;
 
 use super::eval::{Evaluation, Evaluator};
 use super::{area_key, fmt_value};
+use crate::report::constraint::Constraint;
 use crate::scenario::source::key_segment;
 use crate::scenario::{Scenario, ScenarioError};
 use crate::stats::Summary;
@@ -177,6 +178,9 @@ pub struct AreaLevers {
     pub binding: String,
     /// The lever whose test named it (`None` for demand).
     pub binding_lever: Option<Tested>,
+    /// The same as a report constraint.
+    #[serde(skip)]
+    pub constraint: Constraint,
     /// Per replication: starts by the end date at the staffing tested from.
     #[serde(skip)]
     pub starts_by_rep: Vec<f64>,
@@ -397,6 +401,7 @@ pub(crate) fn area_levers(sc: &Scenario, a: usize, reps: u32) -> Result<AreaLeve
         tests,
         binding: String::new(),
         binding_lever: None,
+        constraint: Constraint::Demand,
         starts_by_rep: base.reps.iter().map(|r| r.starts).collect(),
         cost_by_rep: base.reps.iter().map(|r| r.cost).collect(),
     })
@@ -420,9 +425,9 @@ pub fn best_lever(tests: &[LeverTest], limit: f64) -> Option<&LeverTest> {
 pub(crate) fn name_binding(al: &mut AreaLevers, disciplines: &[String], limit: f64) {
     let best = best_lever(&al.tests, limit).map(|t| t.lever);
     al.binding_lever = best;
-    al.binding = match best {
-        None => "demand (referrals)".into(),
-        Some(Tested::MdtFte(d)) => format!("MDT: {}", disciplines[d].replace('_', " ")),
+    al.constraint = match best {
+        None => Constraint::Demand,
+        Some(Tested::MdtFte(d)) => Constraint::Mdt(disciplines[d].clone()),
         Some(_) => {
             let gain = |k: Tested| {
                 al.tests
@@ -431,11 +436,12 @@ pub(crate) fn name_binding(al: &mut AreaLevers, disciplines: &[String], limit: f
                     .map(|t| t.extra_starts.mean)
             };
             match (gain(Tested::CaseloadCap), gain(Tested::ContactHours)) {
-                (p, Some(h)) if p.is_none_or(|p| h > p) => "coach hours".into(),
-                _ => "coach caseload places".into(),
+                (p, Some(h)) if p.is_none_or(|p| h > p) => Constraint::CoachHours,
+                _ => Constraint::CoachPlaces,
             }
         }
     };
+    al.binding = al.constraint.to_string();
 }
 
 /// The stop rule's default: [`DEFAULT_COST_FACTOR`] times the average staff cost per

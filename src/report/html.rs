@@ -141,6 +141,8 @@ struct View<'a> {
     n: usize,
     total: usize,
     intervals: bool,
+    /// Binding constraints tested by experiment, per area (`run --levers`).
+    tested: Option<&'a [Constraint]>,
 }
 
 impl<'a> View<'a> {
@@ -151,6 +153,7 @@ impl<'a> View<'a> {
             n: res.layout.len(),
             total: res.total_period(),
             intervals: res.replications >= 2,
+            tested: None,
         }
     }
 
@@ -239,7 +242,28 @@ impl<'a> View<'a> {
             hours: self.late_mean(e, "coach_hours_utilisation"),
             mdt,
         };
-        constraint::binding(&u, NEAR_FULL)
+        let judged = constraint::binding(&u, NEAR_FULL);
+        let Some(c) = self.tested.and_then(|t| t.get(a)).cloned() else {
+            return judged;
+        };
+        let utilisation = match &c {
+            Constraint::CoachPlaces => u.caseload,
+            Constraint::CoachHours => u.hours,
+            Constraint::Mdt(d) => u.mdt.iter().find(|(x, _)| x == d).and_then(|x| x.1),
+            Constraint::Demand => None,
+        };
+        let mut also_full = judged.also_full;
+        if judged.constraint != Constraint::Demand
+            && let Some(v) = judged.utilisation
+        {
+            also_full.insert(0, (judged.constraint, v));
+        }
+        also_full.retain(|(x, _)| *x != c);
+        Binding {
+            constraint: c,
+            utilisation,
+            also_full,
+        }
     }
 
     /// The metric and its label for the typical wait: the median where the run
@@ -274,7 +298,19 @@ pub fn render_with(
     res: &RunResults,
     sensitivity: Option<&crate::sensitivity::Sensitivity>,
 ) -> Page {
-    let v = View::new(sc, res);
+    render_extra(sc, res, sensitivity, None)
+}
+
+/// [`render_with`], and with `tested` (one per area, from `workwell run --levers`)
+/// the binding constraints tested by experiment instead of judged from utilisation.
+pub fn render_extra(
+    sc: &Scenario,
+    res: &RunResults,
+    sensitivity: Option<&crate::sensitivity::Sensitivity>,
+    tested: Option<&[Constraint]>,
+) -> Page {
+    let mut v = View::new(sc, res);
+    v.tested = tested.filter(|t| t.len() == sc.areas.len());
     let mut figs = Figures::default();
     let mut b = String::new();
     header(&v, &mut b);
@@ -572,12 +608,27 @@ fn areas_section(v: &View<'_>, figs: &mut Figures, b: &mut String) {
         b.push_str(&row(e, Some(v.constraint(a)), false));
     }
     b.push_str(&row(res.programme(), None, true));
-    let _ = writeln!(
-        b,
-        "</tbody>\n</table>\n<p class=\"note\">Binding constraint: what limits starts over the last {} months of the run, judged from utilisation (a resource is full at {}% or more). Coach caseload places (caseload cap times coach FTE in post) or coach contact hours bind when full. An MDT discipline (its session slots) binds when it and the caseload places are both full: participants whose plan waits for its sessions stay on coach caseloads and hold the places. Otherwise demand (referrals) binds; an MDT discipline that is full then lengthens MDT waits without limiting starts, and is listed as \u{201c}also full\u{201d}.</p>",
-        LAST_MONTHS,
-        (NEAR_FULL * 100.0).round()
-    );
+    if v.tested.is_some() {
+        b.push_str(
+            "</tbody>\n</table>\n<p class=\"note\">Binding constraint: tested by experiment \
+             (<code>--levers</code>). Each area was simulated again with one more step of each \
+             lever (a coach, about a coach's cost of each MDT discipline, the contact hours or \
+             caseload places of one more coach) on the same replications; the binding \
+             constraint is the coach or MDT step giving the most extra starts per pound whose \
+             95% interval is above zero and whose cost per extra start is within twice the \
+             programme's average staff cost per start, or demand (referrals) when none is. The \
+             figures are in <code>levers.csv</code>. The utilisation shown is the binding \
+             resource's over the last months; \u{201c}also full\u{201d} lists other resources \
+             at 90% or more.</p>\n",
+        );
+    } else {
+        let _ = writeln!(
+            b,
+            "</tbody>\n</table>\n<p class=\"note\">Binding constraint: what limits starts over the last {} months of the run, judged from utilisation (a resource is full at {}% or more). Coach caseload places (caseload cap times coach FTE in post) or coach contact hours bind when full. An MDT discipline (its session slots) binds when it and the caseload places are both full: participants whose plan waits for its sessions stay on coach caseloads and hold the places. Otherwise demand (referrals) binds; an MDT discipline that is full then lengthens MDT waits without limiting starts, and is listed as \u{201c}also full\u{201d}.</p>",
+            LAST_MONTHS,
+            (NEAR_FULL * 100.0).round()
+        );
+    }
 
     // starts against target chart
     let rows: Vec<DotRow> = res
