@@ -681,8 +681,8 @@ fn draw_frontier(al: &super::value::budget::Allocation, buf: &mut String) -> Res
     let mut pts: Vec<(f64, f64, f64, f64)> = vec![(
         al.start_cost_gbp / 1000.0,
         al.start_starts,
-        f64::NAN,
-        f64::NAN,
+        al.start_starts_p10_p90.0,
+        al.start_starts_p10_p90.1,
     )];
     pts.extend(al.path.iter().map(|i| {
         (
@@ -1144,13 +1144,29 @@ pub fn html(res: &PlanResults) -> Vec<u8> {
         let _ = writeln!(
             s,
             "<table><tr><th>lever</th><th>scenario</th><th>planned</th><th>search bound</th>\
-             <th>cost per unit per year</th><th>binds</th></tr>"
+             <th>cost per unit per year</th><th>last step to the plan: extra starts \
+             (95% interval), cost per extra start</th><th>binds</th></tr>"
         );
         for l in &a.levers {
+            let last = match &l.marginal {
+                Some(m) => format!(
+                    "from {}: {} ({}), {}",
+                    fmt_value(m.from),
+                    f0(Some(m.extra_starts.mean)),
+                    m.extra_starts.ci95.map_or("n/a".into(), |(lo, hi)| format!(
+                        "{} to {}",
+                        f0(Some(lo)),
+                        f0(Some(hi))
+                    )),
+                    m.cost_per_extra_start_gbp
+                        .map_or("no extra start".into(), |c| money(Some(c)))
+                ),
+                None => "-".into(),
+            };
             let _ = writeln!(
                 s,
                 "<tr><td>{}</td><td>{}</td><td><b>{}</b></td><td>{}</td>\
-                 <td title=\"{}\">{} ({})</td><td>{}</td></tr>",
+                 <td title=\"{}\">{} ({})</td><td>{last}</td><td>{}</td></tr>",
                 esc(&l.label),
                 fmt_value(l.current),
                 fmt_value(l.planned),

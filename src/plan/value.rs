@@ -517,6 +517,9 @@ pub mod budget {
         pub start_cost_gbp: f64,
         /// Programme mean starts at the scenario's staffing.
         pub start_starts: f64,
+        /// 10th and 90th percentiles across replications of the programme's starts at
+        /// the scenario's staffing.
+        pub start_starts_p10_p90: (f64, f64),
         /// The steps in order: those the budget bought, then up to
         /// [`FRONTIER_BEYOND`] more that help (to draw the frontier past the budget).
         pub path: Vec<Increment>,
@@ -565,6 +568,7 @@ pub mod budget {
             start.iter().map(|al| al.starts_by_rep.clone()).collect();
         let start_cost: f64 = start.iter().map(|a| a.cost_gbp).sum();
         let start_starts: f64 = start.iter().map(|a| a.starts).sum();
+        let start_band = programme_band(&starts_by_rep);
         let (mut cost, mut starts) = (start_cost, start_starts);
         let mut path = Vec::new();
         let mut stopped = String::new();
@@ -652,6 +656,7 @@ pub mod budget {
             cost_limit_gbp: limit,
             start_cost_gbp: start_cost,
             start_starts,
+            start_starts_p10_p90: start_band,
             path,
             steps,
             left_gbp: budget_gbp - cost,
