@@ -870,7 +870,7 @@ fn programme_html(res: &PlanResults) -> String {
          <tr><td>sum of area targets</td><td>{}</td></tr>\
          <tr><td>staff cost to {end} as simulated</td><td>{}</td></tr>\
          <tr><td>staff cost per start</td><td>{}</td></tr>\
-         <tr><td>staff cost per year (scenario's staffing)</td><td>{} ({})</td></tr>\
+         <tr><td>staff cost per year, planned (scenario's staffing)</td><td>{} ({})</td></tr>\
          <tr><td>grants{}</td><td>{}</td></tr>\
          <tr><td>budget</td><td>{}</td></tr>\
          <tr><td>stop rule</td><td>{}</td></tr></table>",
@@ -911,7 +911,7 @@ fn allocation_html(al: &super::value::budget::Allocation) -> String {
         "<p>From the scenario's staffing ({} to the end date, {} starts), the budget of {} buys \
          one step at a time: the step, in any area, with the most extra starts per pound among \
          those whose extra starts are above zero (95% interval) and whose cost per extra start is \
-         within the stop rule ({}). {} steps bought, {} left: {}. The chart continues past the \
+         within the stop rule ({}). {} steps bought, {} left; it stopped because {}. The chart continues past the \
          budget with the steps more money would buy next.</p>",
         money(Some(al.start_cost_gbp)),
         count(Some(al.start_starts)),
