@@ -22,7 +22,9 @@
 //! - [`report`]: pure renderers from results to bytes (JSON, CSV, HTML with SVG
 //!   charts), and the one writer of files.
 //! - [`plan`]: capacity planning, the least-cost staffing meeting each area's target
-//!   and wait standards.
+//!   and wait standards; levers tested by experiment, budget allocation.
+//! - [`sensitivity`]: which uncertain inputs drive the projection (partial rank
+//!   correlation coefficients across replications).
 //!
 //! ```no_run
 //! use workwell::{run, scenario};
@@ -43,4 +45,5 @@ pub mod report;
 pub mod rng;
 pub mod run;
 pub mod scenario;
+pub mod sensitivity;
 pub mod stats;

@@ -333,3 +333,89 @@ fn the_probe_catches_a_failed_request_and_an_empty_chart() {
     assert_eq!(p["charts"][0]["texts"], 0);
     assert!(p["charts"][0]["width"].as_f64().unwrap() < 600.0);
 }
+
+/// `plan.html` (charts inline, no chart files): it loads with nothing fetched and no
+/// failed request, reads at 1280 px (a screenshot that is not blank), and prints to
+/// A4. A budget plan, so that the frontier chart is drawn too.
+#[test]
+fn plan_html_renders_in_headless_chromium() {
+    let Some(chrome) = require_chromium() else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("plan");
+    Command::cargo_bin("workwell")
+        .unwrap()
+        .args([
+            "plan",
+            "scenarios/baseline.toml",
+            "--area",
+            "Frimley",
+            "--area",
+            "Black Country",
+            "--budget",
+            "4000000",
+            "-r",
+            "6",
+            "--curve-points",
+            "3",
+            "-q",
+            "--out",
+        ])
+        .arg(&out)
+        .assert()
+        .success();
+    let page = out.join("plan.html");
+    let html = fs::read_to_string(&page).unwrap();
+    assert!(
+        !html.contains("employment_advisor"),
+        "internal names in plan.html"
+    );
+    let dom = headless(
+        &chrome,
+        &["--dump-dom".into(), "--virtual-time-budget=5000".into()],
+        &url(&page),
+    );
+    assert!(dom.contains("</html>"), "the page did not load: {dom:.200}");
+    // two curves per area and the frontier
+    assert!(
+        dom.matches("<svg").count() >= 5,
+        "charts in the rendered page"
+    );
+    let probe = probe(&chrome, &page);
+    assert_eq!(probe["errors"], serde_json::json!([]), "failed requests");
+    assert_eq!(probe["fetched"], serde_json::json!([]), "fetched resources");
+
+    let shot = out.join(".shot.png");
+    headless(
+        &chrome,
+        &[
+            format!("--screenshot={}", shot.display()),
+            "--window-size=1280,2000".into(),
+        ],
+        &url(&page),
+    );
+    let png = fs::read(&shot).unwrap();
+    fs::remove_file(&shot).unwrap();
+    assert!(
+        png.starts_with(b"\x89PNG") && png.len() > 40_000,
+        "blank page"
+    );
+
+    let pdf = out.join(".print.pdf");
+    headless(
+        &chrome,
+        &[
+            format!("--print-to-pdf={}", pdf.display()),
+            "--no-pdf-header-footer".into(),
+        ],
+        &url(&page),
+    );
+    let bytes = fs::read(&pdf).unwrap();
+    fs::remove_file(&pdf).unwrap();
+    let (w, h) = media_box(&String::from_utf8_lossy(&bytes)).expect("a page size");
+    assert!(
+        (w - 595.0).abs() < 1.0 && (h - 842.0).abs() < 1.0,
+        "pages are {w} x {h} points, not A4"
+    );
+}

@@ -49,7 +49,7 @@ pub fn run(args: MergeArgs) -> anyhow::Result<()> {
         .out
         .clone()
         .unwrap_or_else(|| Path::new("outputs").join(&sc.name));
-    let (res, path) = write_outputs(&sc, &out, None, &mut |sink| {
+    let (res, path) = write_outputs(&sc, &out, None, None, &mut |sink| {
         for &i in &order {
             let path = &headers[i].0;
             let mut reader = shard::open(path)?;

@@ -69,6 +69,18 @@ pub struct PlanArgs {
     /// starts the plan may give up (0.01 plans for 99% of them)
     #[arg(long, default_value_t = 0.01)]
     pub saturation: f64,
+    /// Programme staff budget to the end date, GBP (the basis of the simulated staff
+    /// cost and the grants): buy staffing steps across areas by extra starts per
+    /// pound, from the scenario's staffing, instead of planning to targets
+    #[arg(long, value_name = "GBP")]
+    pub budget: Option<f64>,
+    /// The stop rule: buy no step costing more than this per extra start (default:
+    /// twice the programme's average staff cost per start at the scenario's staffing)
+    #[arg(long, value_name = "GBP")]
+    pub max_cost_per_start: Option<f64>,
+    /// Plan to targets even where a step costs more per extra start than the stop rule
+    #[arg(long)]
+    pub no_cost_limit: bool,
     /// Plan for demand as expected: fix every uncertain parameter (referral
     /// propensity, patience, ...) at its central value, so the confidence covers
     /// chance variation only. The planned scenario keeps those values.
@@ -120,6 +132,9 @@ fn options(args: &PlanArgs) -> anyhow::Result<PlanOptions> {
         cap_step: args.cap_step,
         curve_points: args.curve_points,
         saturation: args.saturation,
+        budget_gbp: args.budget,
+        max_cost_per_start_gbp: args.max_cost_per_start,
+        cost_limit: !args.no_cost_limit,
         levers: Levers {
             coach: args.levers.contains(&Lever::Coach),
             mdt: args.levers.contains(&Lever::Mdt),
@@ -216,6 +231,7 @@ pub fn run(args: PlanArgs) -> anyhow::Result<()> {
 
     dir.write("plan.csv", &render::csv(&res))?;
     dir.write("plan.json", &render::json(&res))?;
+    dir.write("levers.csv", &render::levers_csv(&res))?;
     dir.write("plan.html", &render::html(&res))?;
     dir.write("planned.toml", planned.resolved_toml().as_bytes())?;
     let path = dir.commit()?;

@@ -43,6 +43,11 @@ pub struct RunArgs {
     /// available) exceeds the limits
     #[arg(long)]
     pub allow_long_run: bool,
+    /// Also test each area's levers by experiment (one step up each, on the same
+    /// replications: about 8 times the run's work), write levers.csv and name the
+    /// report's binding constraints from them
+    #[arg(long, conflicts_with_all = ["shard", "replications_range"])]
+    pub levers: bool,
     /// Run only shard K of N (K from 1) of the replications and write a shard file for
     /// `workwell merge`; `auto` takes K and N from a Slurm array job's
     /// SLURM_ARRAY_TASK_* variables
@@ -114,7 +119,14 @@ pub fn run(args: RunArgs) -> anyhow::Result<()> {
             let out = args
                 .out
                 .unwrap_or_else(|| Path::new("outputs").join(&sc.name));
-            run_to(&sc, args.threads, &out, observed.as_ref(), args.quiet)
+            run_to(
+                &sc,
+                args.threads,
+                &out,
+                observed.as_ref(),
+                args.levers,
+                args.quiet,
+            )
         }
         Some(spec) => {
             let flag = if args.shard.is_some() {
@@ -144,6 +156,7 @@ pub fn write_outputs(
     sc: &Scenario,
     out: &Path,
     observed: Option<&Observed>,
+    levers: Option<&workwell::plan::LeverTests>,
     feed: &mut dyn FnMut(&mut Sink) -> anyhow::Result<()>,
 ) -> anyhow::Result<(RunResults, PathBuf)> {
     let dir = OutputDir::create(out, "workwell run (or workwell merge of its shards)")?;
@@ -153,8 +166,10 @@ pub fn write_outputs(
     reps.write_all(&reps_csv.header())
         .map_err(|e| dir.write_error(REPS, e))?;
     let mut agg = Aggregate::new(sc);
+    let mut sens = workwell::sensitivity::Collector::new(sc);
     feed(&mut |r| {
         agg.push(r);
+        sens.push(r);
         reps.write_all(&reps_csv.rows(r))
             .map_err(|e| dir.write_error(REPS, e).to_string())
     })?;
@@ -169,7 +184,32 @@ pub fn write_outputs(
             .with_context(|| format!("cannot read {} again", obs.file.display()))?;
         dir.write("observed.csv", &bytes)?;
     }
-    let page = workwell::report::html::render_with_observed(sc, &res, observed);
+    let sens = sens.finish();
+    dir.write(
+        "sensitivity.csv",
+        &workwell::report::sensitivity::csv(&sens),
+    )?;
+    let tested = levers.map(|t| {
+        t.levers
+            .iter()
+            .map(|l| l.constraint.clone())
+            .collect::<Vec<_>>()
+    });
+    if let Some(t) = levers {
+        dir.write(
+            "levers.csv",
+            &workwell::plan::render::levers_csv_of(&t.levers, t.cost_limit_gbp),
+        )?;
+    }
+    let page = workwell::report::html::render_extra(
+        sc,
+        &res,
+        workwell::report::html::Extras {
+            observed,
+            sensitivity: Some(&sens),
+            tested: tested.as_deref(),
+        },
+    );
     dir.write("report.html", &page.html)?;
     for (name, svg) in &page.charts {
         dir.write(name, svg)?;
@@ -178,13 +218,37 @@ pub fn write_outputs(
     Ok((res, path))
 }
 
+/// Each area's levers tested one step up on the run's replications.
+fn lever_tests(
+    sc: &Scenario,
+    threads: Option<usize>,
+) -> anyhow::Result<workwell::plan::LeverTests> {
+    let mut builder = rayon::ThreadPoolBuilder::new();
+    if let Some(t) = threads {
+        builder = builder.num_threads(t);
+    }
+    let pool = builder.build().context("cannot start the worker threads")?;
+    let opts = workwell::plan::PlanOptions {
+        replications: sc.replications.max(2),
+        ..workwell::plan::PlanOptions::default()
+    };
+    pool.install(|| workwell::plan::lever_tests(sc, &opts))
+        .map_err(anyhow::Error::from)
+}
+
 fn run_to(
     sc: &Scenario,
     threads: Option<usize>,
     out: &Path,
     observed: Option<&Observed>,
+    levers: bool,
     quiet: bool,
 ) -> anyhow::Result<()> {
+    let tested = if levers {
+        Some(lever_tests(sc, threads)?)
+    } else {
+        None
+    };
     let bar = progress_bar(quiet, u64::from(sc.replications), &sc.name);
     let started = std::time::Instant::now();
     let opts = RunOptions {
@@ -192,7 +256,7 @@ fn run_to(
         threads,
     };
     let progress = |n: u64| bar.set_position(n);
-    let (res, path) = write_outputs(sc, out, observed, &mut |sink| {
+    let (res, path) = write_outputs(sc, out, observed, tested.as_ref(), &mut |sink| {
         run::run_each(sc, &opts, &progress, sink).map_err(run_error)
     })?;
     bar.finish_and_clear();

@@ -85,6 +85,27 @@
 //! and the 5th-95th percentile band across replications) on a ladder of coach FTE
 //! from 40% to 160% of the planned value, other levers as planned.
 //!
+//! # Value for money
+//!
+//! Before the search, each area's levers are tested one step up from the scenario's
+//! staffing ([`value`]): extra starts (paired, with a 95% interval), extra cost and
+//! cost per extra start, which name the area's binding constraint and give the stop
+//! rule: by default no step may cost more per extra start than
+//! [`value::DEFAULT_COST_FACTOR`] times the programme's average staff cost per start
+//! at the scenario's staffing (`PlanOptions::max_cost_per_start_gbp` overrides it).
+//!
+//! 6. **Stop rule** (unless `PlanOptions::cost_limit` is false). After the descent,
+//!    each coach and MDT lever planned above the scenario's value is held at the
+//!    highest grid value whose last value step (one coach FTE, or about one coach's
+//!    cost of the discipline) costs at most the limit per extra start, found by
+//!    bisection assuming the cost per extra start rises with the lever (diminishing
+//!    returns). The criteria it then misses are reported, with the step refused.
+//!
+//! With `PlanOptions::budget_gbp` the search is replaced by the greedy allocation of
+//! [`value::budget`], and the criteria are evaluated at the staffing it bought.
+//! Either way every lever's last step is reported with its cost per extra start
+//! ([`Marginal`]) and [`ProgrammeTotals`] sums the areas.
+//!
 //! Areas are independent and are planned in parallel; within an area a candidate's
 //! replications run in parallel. Results are gathered in area and replication order,
 //! so they do not depend on the number of threads.
@@ -92,6 +113,7 @@
 mod eval;
 pub mod render;
 mod search;
+pub mod value;
 
 use rayon::prelude::*;
 use serde::Serialize;
@@ -143,6 +165,16 @@ pub struct PlanOptions {
     /// For an unreachable target: the share of the achievable starts that the
     /// planned staffing may give up (0.01: plan for 99% of what demand allows).
     pub saturation: f64,
+    /// Programme staff budget to the end date, GBP: allocate it by marginal starts
+    /// per pound instead of planning to targets.
+    pub budget_gbp: Option<f64>,
+    /// The stop rule, GBP per extra start (default: [`value::DEFAULT_COST_FACTOR`]
+    /// times the programme's average staff cost per start at the scenario's
+    /// staffing).
+    pub max_cost_per_start_gbp: Option<f64>,
+    /// Whether the target-driven plan obeys the stop rule (false: plan every step
+    /// the criteria ask for, whatever it costs per extra start).
+    pub cost_limit: bool,
 }
 
 impl Default for PlanOptions {
@@ -166,6 +198,9 @@ impl Default for PlanOptions {
             replications: 40,
             curve_points: 10,
             saturation: 0.01,
+            budget_gbp: None,
+            max_cost_per_start_gbp: None,
+            cost_limit: true,
         }
     }
 }
@@ -235,6 +270,24 @@ pub struct LeverPlan {
     /// Criteria that fail one grid step below the planned value (what binds this
     /// lever); "lower bound" when the planned value is the smallest on the grid.
     pub binds: Vec<String>,
+    /// The last step up to the planned value (one coach FTE, or about one coach's
+    /// cost of an MDT discipline): its extra starts and cost per extra start.
+    /// `None` for the cap and at the bottom of the grid.
+    pub marginal: Option<Marginal>,
+}
+
+/// The last step of a lever up to its planned value, tested with common random
+/// numbers.
+#[derive(Debug, Clone, Serialize)]
+pub struct Marginal {
+    /// Value one step below the planned value.
+    pub from: f64,
+    /// Extra starts of the step (paired).
+    pub extra_starts: value::Paired,
+    /// Extra staff cost to the end date, GBP.
+    pub extra_cost_gbp: f64,
+    /// Extra cost per extra start, GBP (`None` when the step adds no starts).
+    pub cost_per_extra_start_gbp: Option<f64>,
 }
 
 /// One criterion at the planned staffing.
@@ -368,6 +421,9 @@ pub struct AreaPlan {
     pub curve: Vec<CurvePoint>,
     /// Candidate staffings simulated for this area.
     pub simulations: usize,
+    /// Per replication: starts by the end date at the planned staffing.
+    #[serde(skip)]
+    pub starts_by_rep: Vec<f64>,
 }
 
 /// The plan of every area asked for.
@@ -389,6 +445,126 @@ pub struct PlanResults {
     pub disciplines: Vec<String>,
     /// The areas planned, in scenario order.
     pub areas: Vec<AreaPlan>,
+    /// Each area's levers tested one step up from the scenario's staffing, with the
+    /// binding constraint they name (aligned with `areas`).
+    pub levers: Vec<value::AreaLevers>,
+    /// The stop rule: an increment may cost at most this much per extra start, GBP
+    /// (infinite when staff cost nothing).
+    pub cost_limit_gbp: f64,
+    /// How the stop rule was set, in words.
+    pub cost_limit_rule: String,
+    /// The budget allocation (`--budget`).
+    pub allocation: Option<value::budget::Allocation>,
+    /// Programme totals at the planned staffing.
+    pub programme: ProgrammeTotals,
+}
+
+/// One staff role summed over the areas planned.
+#[derive(Debug, Clone, Serialize)]
+pub struct RoleTotal {
+    /// The role, e.g. `coach` or `physio`.
+    pub role: String,
+    /// FTE at the scenario's staffing.
+    pub current_fte: f64,
+    /// FTE planned.
+    pub planned_fte: f64,
+    /// Funded cost per year of the planned FTE, GBP.
+    pub cost_per_year_gbp: f64,
+}
+
+/// Programme totals of a plan: the areas planned, summed.
+#[derive(Debug, Clone, Serialize)]
+pub struct ProgrammeTotals {
+    /// Staff by role.
+    pub roles: Vec<RoleTotal>,
+    /// Funded staff cost per year at the planned staffing, GBP.
+    pub cost_per_year_gbp: f64,
+    /// The same at the scenario's staffing, GBP.
+    pub current_cost_per_year_gbp: f64,
+    /// Staff cost to the end date as simulated (mean), GBP.
+    pub staff_cost_gbp: f64,
+    /// Mean starts by the end date.
+    pub starts_mean: f64,
+    /// 10th percentile across replications of the programme's starts (areas summed
+    /// replication by replication: shared uncertain parameters take the same value in
+    /// every area of a replication).
+    pub starts_p10: Option<f64>,
+    /// 90th percentile, likewise.
+    pub starts_p90: Option<f64>,
+    /// 5th percentile, likewise (the band of `plan.csv`).
+    pub starts_p05: Option<f64>,
+    /// 95th percentile, likewise.
+    pub starts_p95: Option<f64>,
+    /// Staff cost to the end date per start, GBP.
+    pub cost_per_start_gbp: Option<f64>,
+    /// Sum of the area targets (areas with a target).
+    pub target: Option<f64>,
+    /// Sum of the grants of the areas that have one, GBP.
+    pub grant_gbp: Option<f64>,
+    /// Areas with a grant given.
+    pub grant_areas: usize,
+    /// The budget (`--budget`), GBP.
+    pub budget_gbp: Option<f64>,
+}
+
+impl ProgrammeTotals {
+    fn of(areas: &[AreaPlan], disciplines: &[String], budget: Option<f64>) -> Self {
+        let mut roles: Vec<RoleTotal> = Vec::new();
+        let mut add = |role: String, cur: f64, planned: f64, cost: f64| match roles
+            .iter_mut()
+            .find(|r| r.role == role)
+        {
+            Some(r) => {
+                r.current_fte += cur;
+                r.planned_fte += planned;
+                r.cost_per_year_gbp += planned * cost;
+            }
+            None => roles.push(RoleTotal {
+                role,
+                current_fte: cur,
+                planned_fte: planned,
+                cost_per_year_gbp: planned * cost,
+            }),
+        };
+        for a in areas {
+            for l in &a.levers {
+                let role = match l.kind {
+                    LeverKind::CoachFte => "coach".to_string(),
+                    LeverKind::MdtFte(d) => disciplines[d].replace('_', " "),
+                    LeverKind::CaseloadCap => continue,
+                };
+                add(role, l.current, l.planned, l.cost_per_year_gbp);
+            }
+        }
+        let n = areas.first().map_or(0, |a| a.starts_by_rep.len());
+        let mut st = crate::stats::Summary::new();
+        for r in 0..n {
+            st.push(areas.iter().map(|a| a.starts_by_rep[r]).sum());
+        }
+        let staff_cost: f64 = areas
+            .iter()
+            .filter_map(|a| a.planned.staff_cost_gbp.mean)
+            .sum();
+        let starts = st.mean().unwrap_or(0.0);
+        let targets: Vec<f64> = areas.iter().filter_map(|a| a.target).collect();
+        let grants: Vec<f64> = areas.iter().filter_map(|a| a.grant_gbp).collect();
+        Self {
+            roles,
+            cost_per_year_gbp: areas.iter().map(|a| a.cost_per_year_gbp).sum(),
+            current_cost_per_year_gbp: areas.iter().map(|a| a.current_cost_per_year_gbp).sum(),
+            staff_cost_gbp: staff_cost,
+            starts_mean: starts,
+            starts_p10: st.quantile(0.1),
+            starts_p90: st.quantile(0.9),
+            starts_p05: st.quantile(0.05),
+            starts_p95: st.quantile(0.95),
+            cost_per_start_gbp: (starts > 0.0).then(|| staff_cost / starts),
+            target: (!targets.is_empty()).then(|| targets.iter().sum()),
+            grant_gbp: (!grants.is_empty()).then(|| grants.iter().sum()),
+            grant_areas: grants.len(),
+            budget_gbp: budget,
+        }
+    }
 }
 
 impl PlanResults {
@@ -511,6 +687,22 @@ fn check_options(sc: &Scenario, o: &PlanOptions) -> Result<(Vec<usize>, Vec<f64>
             ),
         ));
     }
+    if let Some(b) = o.budget_gbp
+        && !(b.is_finite() && b >= 0.0)
+    {
+        return Err(PlanError::option(
+            "--budget",
+            format!("expected a non-negative amount in GBP, found {b}"),
+        ));
+    }
+    if let Some(c) = o.max_cost_per_start_gbp
+        && !positive(c)
+    {
+        return Err(PlanError::option(
+            "--max-cost-per-start",
+            format!("expected a positive amount in GBP, found {c}"),
+        ));
+    }
     let mut areas = Vec::new();
     for name in &o.areas {
         match sc.area_index(name) {
@@ -535,6 +727,59 @@ fn check_options(sc: &Scenario, o: &PlanOptions) -> Result<(Vec<usize>, Vec<f64>
     Ok((areas, mdt))
 }
 
+/// Each area's levers tested one step up from the scenario's staffing, and the stop
+/// rule derived from them.
+#[derive(Debug, Clone, Serialize)]
+pub struct LeverTests {
+    /// Per area asked for, in scenario order, with its binding constraint named.
+    pub levers: Vec<value::AreaLevers>,
+    /// The stop rule, GBP per extra start.
+    pub cost_limit_gbp: f64,
+    /// How the stop rule was set, in words.
+    pub cost_limit_rule: String,
+}
+
+/// Tests every lever of every area asked for (`opts.areas`, `opts.replications`,
+/// `opts.max_cost_per_start_gbp`) one step up from the scenario's staffing and names
+/// each area's binding constraint: the lever tests of [`plan`] alone.
+pub fn lever_tests(sc: &Scenario, opts: &PlanOptions) -> Result<LeverTests, PlanError> {
+    let (areas, _) = check_options(sc, opts)?;
+    lever_tests_of(sc, opts, &areas)
+}
+
+fn lever_tests_of(
+    sc: &Scenario,
+    opts: &PlanOptions,
+    areas: &[usize],
+) -> Result<LeverTests, PlanError> {
+    let mut levers: Vec<value::AreaLevers> = areas
+        .par_iter()
+        .map(|&a| value::area_levers(sc, a, opts.replications))
+        .collect::<Result<_, ScenarioError>>()?;
+    let (limit, rule) = match opts.max_cost_per_start_gbp {
+        Some(v) => (v, format!("--max-cost-per-start {}", fmt_value(v))),
+        None => {
+            let v = value::default_cost_limit(&levers);
+            (
+                v,
+                format!(
+                    "{} times the average staff cost per start of the areas planned at the \
+                     scenario's staffing",
+                    fmt_value(value::DEFAULT_COST_FACTOR)
+                ),
+            )
+        }
+    };
+    for al in &mut levers {
+        value::name_binding(al, &sc.disciplines, limit);
+    }
+    Ok(LeverTests {
+        levers,
+        cost_limit_gbp: limit,
+        cost_limit_rule: rule,
+    })
+}
+
 /// Plans every area asked for, in parallel on the current rayon pool; `progress` is
 /// called with the number of areas finished so far.
 pub fn plan(
@@ -543,17 +788,42 @@ pub fn plan(
     progress: &(dyn Fn(u64) + Sync),
 ) -> Result<PlanResults, PlanError> {
     let (areas, mdt_wait) = check_options(sc, opts)?;
+    let LeverTests {
+        levers,
+        cost_limit_gbp: limit,
+        cost_limit_rule: rule,
+    } = lever_tests_of(sc, opts, &areas)?;
+    let allocation = match opts.budget_gbp {
+        Some(b) => Some(value::budget::allocate(
+            sc,
+            &areas,
+            &levers,
+            opts.replications,
+            b,
+            limit,
+        )?),
+        None => None,
+    };
+    let stop = (opts.cost_limit && opts.budget_gbp.is_none()).then_some(limit);
     let done = std::sync::atomic::AtomicU64::new(0);
     let plans: Vec<AreaPlan> = areas
         .par_iter()
-        .map(|&a| {
-            let r = search::plan_area(sc, a, opts, &mdt_wait);
+        .enumerate()
+        .map(|(i, &a)| {
+            let fixed = allocation.as_ref().map(|al| &al.staffing[i]);
+            let r = search::plan_area(sc, a, opts, &mdt_wait, fixed, stop);
             let n = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
             progress(n);
             r
         })
         .collect::<Result<_, PlanError>>()?;
+    let programme = ProgrammeTotals::of(&plans, &sc.disciplines, opts.budget_gbp);
     Ok(PlanResults {
+        programme,
+        levers,
+        cost_limit_gbp: limit,
+        cost_limit_rule: rule,
+        allocation,
         scenario: sc.name.clone(),
         start: sc.start.to_string(),
         end: sc.end.to_string(),

@@ -5,9 +5,10 @@
 use std::sync::Arc;
 
 use super::eval::{Evaluation, Evaluator};
+use super::value::{Paired, Staffing};
 use super::{
-    AreaPlan, Band, CriterionResult, CurvePoint, Figures, LeverKind, LeverPlan, PlanError,
-    PlanOptions, area_key, fmt_value,
+    AreaPlan, Band, CriterionResult, CurvePoint, Figures, LeverKind, LeverPlan, Marginal,
+    PlanError, PlanOptions, area_key, fmt_value,
 };
 use crate::model::DisciplineParams;
 use crate::scenario::source::key_segment;
@@ -249,7 +250,7 @@ fn levers(sc: &Scenario, a: usize, o: &PlanOptions) -> Vec<Lever> {
             let (note, sourced) = cost_note(sc, &spec.name, &rel, &ds.staff.cost_per_fte_year);
             v.push(Lever {
                 kind: LeverKind::MdtFte(d),
-                label: format!("{name} FTE"),
+                label: format!("{} FTE", name.replace('_', " ")),
                 key: area_key(&spec.name, &format!("mdt.{}.fte", key_segment(name))),
                 min: o.mdt_step,
                 step: o.mdt_step,
@@ -364,6 +365,8 @@ struct Search<'a> {
     levers: Vec<Lever>,
     active: Vec<Criterion>,
     ev: Evaluator<'a>,
+    /// Coach cost per FTE-year: the money of one value step.
+    coach_cost: f64,
 }
 
 impl Search<'_> {
@@ -421,6 +424,94 @@ impl Search<'_> {
         Ok(())
     }
 
+    /// Grid points of lever `l` in one value step: one coach FTE, or about one
+    /// coach's cost of an MDT discipline (0 for the cap: no step).
+    fn money_step(&self, l: usize) -> u32 {
+        let lv = &self.levers[l];
+        let units = match lv.kind {
+            LeverKind::CoachFte => 1.0,
+            LeverKind::MdtFte(_) => {
+                let coach = self.coach_cost;
+                if coach > 0.0 && lv.cost > 0.0 {
+                    ((coach / lv.cost * 10.0).round() / 10.0).max(0.1)
+                } else {
+                    1.0
+                }
+            }
+            LeverKind::CaseloadCap => return 0,
+        };
+        ((units / lv.step).round() as u32).max(1)
+    }
+
+    /// The step of lever `l` that ends at `x[l]` (from `x[l]` less one value step, or
+    /// from the bottom of the grid when that is nearer), paired with common random
+    /// numbers. `None` at the bottom of the grid or for the cap.
+    fn marginal(&mut self, x: &[u32], l: usize) -> Result<Option<Marginal>, ScenarioError> {
+        let k = self.money_step(l);
+        if k == 0 || x[l] == 0 {
+            return Ok(None);
+        }
+        // one value step down, or as far as the grid goes
+        let mut y = x.to_vec();
+        y[l] = x[l].saturating_sub(k);
+        let hi = self.eval(x)?;
+        let lo = self.eval(&y)?;
+        let extra = Paired::of_pairs(
+            hi.reps
+                .iter()
+                .zip(&lo.reps)
+                .map(|(a, b)| a.starts - b.starts),
+        );
+        let cost =
+            Paired::of_pairs(hi.reps.iter().zip(&lo.reps).map(|(a, b)| a.cost - b.cost)).mean;
+        Ok(Some(Marginal {
+            from: self.levers[l].value(y[l]),
+            extra_starts: extra,
+            extra_cost_gbp: cost,
+            cost_per_extra_start_gbp: (extra.mean > 0.0).then(|| cost / extra.mean),
+        }))
+    }
+
+    /// Whether the step ending at `x[l]` costs more per extra start than `limit`
+    /// (a step adding no starts does).
+    fn over_limit(&mut self, x: &[u32], l: usize, limit: f64) -> Result<bool, ScenarioError> {
+        Ok(match self.marginal(x, l)? {
+            None => false,
+            Some(m) => m.cost_per_extra_start_gbp.is_none_or(|c| c > limit),
+        })
+    }
+
+    /// Lowers lever `l` (planned above `floor`) to the highest value whose last step
+    /// is within the stop rule, assuming the cost per extra start rises with the
+    /// lever (diminishing returns). Returns the marginal step refused, if any.
+    fn cap_by_cost(
+        &mut self,
+        x: &mut [u32],
+        l: usize,
+        floor: u32,
+        limit: f64,
+    ) -> Result<Option<(f64, Marginal)>, ScenarioError> {
+        if x[l] <= floor || !self.over_limit(x, l, limit)? {
+            return Ok(None);
+        }
+        let refused = self
+            .marginal(x, l)?
+            .map(|m| (self.levers[l].value(x[l]), m));
+        // least index above the floor whose last step is over the limit
+        let top = x[l] - floor;
+        let mut m = Mono::new(top, top);
+        m.record(top, true);
+        while let Some(j) = m.next {
+            let mut y = x.to_vec();
+            y[l] = floor + j;
+            let over = j > 0 && self.over_limit(&y, l, limit)?;
+            m.record(j, over);
+        }
+        let j = m.result();
+        x[l] = floor + j.saturating_sub(1);
+        Ok(refused)
+    }
+
     /// Lowers lever `l` as far as every criterion still holds (`x` passes).
     fn descend(&mut self, x: &mut [u32], l: usize) -> Result<(), ScenarioError> {
         let mut m = Mono::new(x[l], self.levers[l].top());
@@ -467,12 +558,16 @@ fn weeks(days: f64) -> String {
     format!("{} weeks", fmt_value((days / 7.0 * 100.0).round() / 100.0))
 }
 
-/// Plans one area.
+/// Plans one area. With `fixed`, the staffing is given (a budget allocation) and only
+/// evaluated; otherwise it is searched, and with `stop` each coach and MDT lever is
+/// held where its next value step would cost more than `stop` GBP per extra start.
 pub(crate) fn plan_area(
     sc: &Scenario,
     a: usize,
     o: &PlanOptions,
     mdt_wait: &[f64],
+    fixed: Option<&Staffing>,
+    stop: Option<f64>,
 ) -> Result<AreaPlan, PlanError> {
     let spec = &sc.areas[a];
     let mut levers = levers(sc, a, o);
@@ -513,7 +608,11 @@ pub(crate) fn plan_area(
                     days: mdt_wait[d],
                 },
                 name: format!("mdt.{name}.wait"),
-                description: format!("{name} wait p90 <= {}", weeks(mdt_wait[d])),
+                description: format!(
+                    "{} wait p90 <= {}",
+                    name.replace('_', " "),
+                    weeks(mdt_wait[d])
+                ),
                 group: Group::Mdt(d),
             });
         }
@@ -523,6 +622,7 @@ pub(crate) fn plan_area(
         levers,
         active: Vec::new(),
         ev: Evaluator::new(sc, a, o.replications),
+        coach_cost: finite_or(spec.coach.cost_per_fte_year.central(), 0.0),
     };
     let has_lever = |levers: &[Lever], g: Group| levers.iter().any(|l| l.group == g);
 
@@ -608,17 +708,19 @@ pub(crate) fn plan_area(
     let mut x: Vec<u32> = s
         .levers
         .iter()
-        .map(|l| match (l.kind, coach_lever) {
-            (LeverKind::CaseloadCap, Some(_)) => l.top(),
+        .map(|l| match (l.kind, coach_lever, fixed) {
+            (_, _, Some(f)) => l.index_of(f.get(&l.key).copied().unwrap_or(l.current)),
+            (LeverKind::CaseloadCap, Some(_), None) => l.top(),
             _ => l.index_of(l.current),
         })
         .collect();
+    let floor: Vec<u32> = s.levers.iter().map(|l| l.index_of(l.current)).collect();
     let mdt_idx: Vec<usize> = (0..s.levers.len())
         .filter(|&l| matches!(s.levers[l].kind, LeverKind::MdtFte(_)))
         .collect();
 
     // block-coordinate monotone search
-    for _ in 0..MAX_ROUNDS {
+    for _ in 0..if fixed.is_some() { 0 } else { MAX_ROUNDS } {
         let before = x.clone();
         if let Some(p) = primary {
             s.block(&mut x, &[p])?;
@@ -632,7 +734,7 @@ pub(crate) fn plan_area(
     }
 
     // joint check and repair
-    for _ in 0..MAX_REPAIRS {
+    for _ in 0..if fixed.is_some() { 0 } else { MAX_REPAIRS } {
         let e = s.eval(&x)?;
         let groups: Vec<Group> = s.failing(&e).iter().map(|c| c.group).collect();
         if groups.is_empty() {
@@ -663,7 +765,7 @@ pub(crate) fn plan_area(
         c(&s.levers[j]).total_cmp(&c(&s.levers[i])).then(i.cmp(&j))
     });
     let e = s.eval(&x)?;
-    if s.failing(&e).is_empty() {
+    if fixed.is_none() && s.failing(&e).is_empty() {
         for _ in 0..MAX_ROUNDS {
             let before = x.clone();
             for &l in &order {
@@ -675,9 +777,42 @@ pub(crate) fn plan_area(
         }
     }
 
+    // the stop rule: no value step above the scenario's staffing that costs more per
+    // extra start than the limit
+    let mut capped = vec![false; s.levers.len()];
+    if let (Some(limit), None) = (stop, fixed) {
+        let order: Vec<usize> = coach_lever.into_iter().chain(mdt_idx.clone()).collect();
+        for l in order {
+            if let Some((to, m)) = s.cap_by_cost(&mut x, l, floor[l], limit)? {
+                capped[l] = true;
+                let lv = &s.levers[l];
+                reasons.push(format!(
+                    "{} held at {} by the cost limit: the criteria asked for {}, but the last \
+                     step there (from {}) adds {:.0} starts (95% interval {}) at {} per extra \
+                     start, above the limit of {} (--no-cost-limit plans it anyway)",
+                    lv.label,
+                    fmt_value(lv.value(x[l])),
+                    fmt_value(to),
+                    fmt_value(m.from),
+                    m.extra_starts.mean,
+                    m.extra_starts
+                        .ci95
+                        .map_or("n/a".into(), |(lo, hi)| format!("{lo:.0} to {hi:.0}")),
+                    m.cost_per_extra_start_gbp
+                        .map_or("no extra start".into(), |c| format!("£{c:.0}")),
+                    format_args!("£{limit:.0}"),
+                ));
+            }
+        }
+    }
+
     // what binds each lever
     let mut binds = Vec::new();
     for l in 0..s.levers.len() {
+        if capped[l] {
+            binds.push(vec!["cost limit".to_string()]);
+            continue;
+        }
         if x[l] == 0 {
             binds.push(vec!["lower bound of the grid".to_string()]);
             continue;
@@ -744,10 +879,18 @@ pub(crate) fn plan_area(
             best: c.value(&e_max).0,
         });
     }
+    let held = capped.iter().any(|&c| c);
     for c in s.failing(&e) {
         reasons.push(format!(
-            "{} is not met at the planned staffing (the search could not repair it)",
-            c.description
+            "{} is not met at the planned staffing ({})",
+            c.description,
+            if held {
+                "the cost limit holds it"
+            } else if fixed.is_some() {
+                "the staffing the budget bought"
+            } else {
+                "the search could not repair it"
+            }
         ));
     }
     let feasible = criteria.iter().all(|c| c.met);
@@ -761,12 +904,19 @@ pub(crate) fn plan_area(
         .sum();
     let current_cost: f64 = s.levers.iter().map(|l| l.current * l.cost).sum();
     let staff_cost = planned.staff_cost_gbp.mean.unwrap_or(0.0);
+    let mut marginals = Vec::new();
+    for l in 0..s.levers.len() {
+        marginals.push(s.marginal(&x, l)?);
+    }
+    let starts_by_rep: Vec<f64> = e.reps.iter().map(|r| r.starts).collect();
     let lever_plans = s
         .levers
         .iter()
         .zip(&x)
         .zip(binds)
-        .map(|((l, &i), binds)| LeverPlan {
+        .zip(marginals)
+        .map(|(((l, &i), binds), marginal)| LeverPlan {
+            marginal,
             kind: l.kind,
             label: l.label.clone(),
             key: l.key.clone(),
@@ -800,6 +950,7 @@ pub(crate) fn plan_area(
         curve_lever,
         curve,
         simulations: s.ev.simulated,
+        starts_by_rep,
     })
 }
 

@@ -143,6 +143,8 @@ struct View<'a> {
     total: usize,
     intervals: bool,
     observed: Option<&'a Observed>,
+    /// Binding constraints tested by experiment, per area (`run --levers`).
+    tested: Option<&'a [Constraint]>,
 }
 
 impl<'a> View<'a> {
@@ -154,6 +156,7 @@ impl<'a> View<'a> {
             total: res.total_period(),
             intervals: res.replications >= 2,
             observed,
+            tested: None,
         }
     }
 
@@ -254,7 +257,28 @@ impl<'a> View<'a> {
             hours: self.late_mean(e, "coach_hours_utilisation"),
             mdt,
         };
-        constraint::binding(&u, NEAR_FULL)
+        let judged = constraint::binding(&u, NEAR_FULL);
+        let Some(c) = self.tested.and_then(|t| t.get(a)).cloned() else {
+            return judged;
+        };
+        let utilisation = match &c {
+            Constraint::CoachPlaces => u.caseload,
+            Constraint::CoachHours => u.hours,
+            Constraint::Mdt(d) => u.mdt.iter().find(|(x, _)| x == d).and_then(|x| x.1),
+            Constraint::Demand => None,
+        };
+        let mut also_full = judged.also_full;
+        if judged.constraint != Constraint::Demand
+            && let Some(v) = judged.utilisation
+        {
+            also_full.insert(0, (judged.constraint, v));
+        }
+        also_full.retain(|(x, _)| *x != c);
+        Binding {
+            constraint: c,
+            utilisation,
+            also_full,
+        }
     }
 
     /// The metric and its label for the typical wait: the median where the run
@@ -279,18 +303,49 @@ fn constraint_tag(c: &Constraint) -> String {
 
 /// Renders `report.html` and its chart files.
 pub fn render(sc: &Scenario, res: &RunResults) -> Page {
-    render_with_observed(sc, res, None)
+    render_extra(sc, res, Extras::default())
+}
+
+/// What a report may show beyond the run's results.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Extras<'a> {
+    /// Observed figures, drawn over the charts and compared in a table.
+    pub observed: Option<&'a Observed>,
+    /// A sensitivity analysis: the section "What drives the uncertainty" after the
+    /// programme's.
+    pub sensitivity: Option<&'a crate::sensitivity::Sensitivity>,
+    /// Binding constraints tested by experiment, one per area (`run --levers`),
+    /// instead of judged from utilisation.
+    pub tested: Option<&'a [Constraint]>,
 }
 
 /// Renders `report.html` and its chart files with observed figures over the charts
 /// and an "Observed figures" table; with `None`, the same bytes as [`render`].
 pub fn render_with_observed(sc: &Scenario, res: &RunResults, observed: Option<&Observed>) -> Page {
-    let v = View::new(sc, res, observed);
+    render_extra(
+        sc,
+        res,
+        Extras {
+            observed,
+            ..Extras::default()
+        },
+    )
+}
+
+/// Renders `report.html` and its chart files with whatever `extras` holds.
+pub fn render_extra(sc: &Scenario, res: &RunResults, extras: Extras<'_>) -> Page {
+    let observed = extras.observed;
+    let sensitivity = extras.sensitivity;
+    let mut v = View::new(sc, res, observed);
+    v.tested = extras.tested.filter(|t| t.len() == sc.areas.len());
     let mut figs = Figures::default();
     let mut b = String::new();
     header(&v, &mut b);
     headline(&v, &mut b);
     programme_section(&v, &mut figs, &mut b);
+    if let Some(s) = sensitivity {
+        b.push_str(&super::sensitivity::section(s, &mut figs));
+    }
     areas_section(&v, &mut figs, &mut b);
     sites_section(&v, &mut b);
     assumptions_section(&v, &mut b);
@@ -767,12 +822,27 @@ fn areas_section(v: &View<'_>, figs: &mut Figures, b: &mut String) {
         b.push_str(&row(e, Some(v.constraint(a)), false));
     }
     b.push_str(&row(res.programme(), None, true));
-    let _ = writeln!(
-        b,
-        "</tbody>\n</table>\n<p class=\"note\">Binding constraint: what limits starts over the last {} months of the run, judged from utilisation (a resource is full at {}% or more). Coach caseload places (caseload cap times coach FTE in post) or coach contact hours bind when full. An MDT discipline (its session slots) binds when it and the caseload places are both full: participants whose plan waits for its sessions stay on coach caseloads and hold the places. Otherwise demand (referrals) binds; an MDT discipline that is full then lengthens MDT waits without limiting starts, and is listed as \u{201c}also full\u{201d}.</p>",
-        LAST_MONTHS,
-        (NEAR_FULL * 100.0).round()
-    );
+    if v.tested.is_some() {
+        b.push_str(
+            "</tbody>\n</table>\n<p class=\"note\">Binding constraint: tested by experiment \
+             (<code>--levers</code>). Each area was simulated again with one more step of each \
+             lever (a coach, about a coach's cost of each MDT discipline, the contact hours or \
+             caseload places of one more coach) on the same replications; the binding \
+             constraint is the coach or MDT step giving the most extra starts per pound whose \
+             95% interval is above zero and whose cost per extra start is within twice the \
+             programme's average staff cost per start, or demand (referrals) when none is. The \
+             figures are in <code>levers.csv</code>. The utilisation shown is the binding \
+             resource's over the last months; \u{201c}also full\u{201d} lists other resources \
+             at 90% or more.</p>\n",
+        );
+    } else {
+        let _ = writeln!(
+            b,
+            "</tbody>\n</table>\n<p class=\"note\">Binding constraint: what limits starts over the last {} months of the run, judged from utilisation (a resource is full at {}% or more). Coach caseload places (caseload cap times coach FTE in post) or coach contact hours bind when full. An MDT discipline (its session slots) binds when it and the caseload places are both full: participants whose plan waits for its sessions stay on coach caseloads and hold the places. Otherwise demand (referrals) binds; an MDT discipline that is full then lengthens MDT waits without limiting starts, and is listed as \u{201c}also full\u{201d}.</p>",
+            LAST_MONTHS,
+            (NEAR_FULL * 100.0).round()
+        );
+    }
 
     // starts against target chart
     let rows: Vec<DotRow> = res

@@ -11,6 +11,7 @@ pub mod html;
 pub mod json;
 pub mod output;
 pub mod provenance;
+pub mod sensitivity;
 pub mod table;
 
 use crate::stats::Summary;

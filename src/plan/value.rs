@@ -1,0 +1,681 @@
+//! Value for money: each lever of an area tested by experiment, the binding
+//! constraint named from those tests, and a programme budget allocated greedily by
+//! marginal starts per pound.
+//!
+//! # Lever tests
+//!
+//! From a staffing (the scenario's, or one the allocation reached), each lever is
+//! raised by one *step* and the area is simulated again on the same replications
+//! (common random numbers). A step costs about the same for every lever: **one coach
+//! FTE-year** at the area's coach cost.
+//!
+//! | lever | step | priced as |
+//! |---|---|---|
+//! | coach FTE | +1 FTE | its simulated staff cost to the end date |
+//! | MDT discipline FTE | + (coach cost / discipline cost) FTE, to 0.1 (at least 0.1) | its simulated staff cost |
+//! | coach contact hours per FTE | the hours one more coach would add (x (FTE + 1) / FTE) | the coach step's cost (a shadow price: the hours bought as a coach) |
+//! | caseload cap per FTE | the places one more coach would add (x (FTE + 1) / FTE) | the coach step's cost (shadow price) |
+//! | referral volume | +10% referrals (2023 fit notes, or the constant rate, x 1.1) | not priced: a "what if demand were higher" check, never bought |
+//!
+//! Extra starts are the mean of the paired differences of starts by the end date
+//! across replications, with a 95% Student t interval (n - 1 degrees of freedom).
+//! The extra cost is the mean paired difference of the simulated staff cost to the
+//! end date (recruitment ramp and vacancies included); the annual figure is the funded
+//! FTE step times the cost per FTE-year. Cost per extra start = extra cost / mean
+//! extra starts (undefined when the mean is not positive).
+//!
+//! # The binding constraint
+//!
+//! A lever *helps* when the 95% interval of its extra starts lies above zero and its
+//! cost per extra start is within the stop rule (see [`budget`]). The binding
+//! constraint is the bought lever (coach FTE or an MDT discipline) that helps with
+//! the most extra starts per pound; for coaches it is named "coach caseload places"
+//! or "coach hours" after which of the two shadow-priced levers gives more. When no
+//! bought lever helps, the binding constraint is **demand**.
+//!
+//! # Budget allocation
+//!
+//! See [`budget`].
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use serde::Serialize;
+
+use super::eval::{Evaluation, Evaluator};
+use super::{area_key, fmt_value};
+use crate::report::constraint::Constraint;
+use crate::scenario::source::key_segment;
+use crate::scenario::{Scenario, ScenarioError};
+use crate::stats::Summary;
+
+/// Referral volume multiplier of the demand check.
+pub const DEMAND_STEP: f64 = 1.1;
+
+/// Default factor of the stop rule: an increment may cost at most this many times the
+/// programme's average staff cost per start at the scenario's staffing.
+pub const DEFAULT_COST_FACTOR: f64 = 2.0;
+
+/// A lever tested by experiment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Tested {
+    /// Coach FTE.
+    CoachFte,
+    /// Coach contact hours per FTE per week (shadow-priced).
+    ContactHours,
+    /// Caseload cap per coach FTE (shadow-priced).
+    CaseloadCap,
+    /// FTE of MDT discipline `d` (index into `Scenario::disciplines`).
+    MdtFte(usize),
+    /// Referral volume (a check, never bought).
+    Demand,
+}
+
+impl Tested {
+    /// Whether money buys this lever in the allocation.
+    pub fn bought(self) -> bool {
+        matches!(self, Tested::CoachFte | Tested::MdtFte(_))
+    }
+}
+
+/// A paired difference across replications: mean and 95% Student t interval.
+#[derive(Debug, Clone, Copy, Serialize, PartialEq)]
+pub struct Paired {
+    /// Mean of the per-replication differences.
+    pub mean: f64,
+    /// 95% confidence interval of the mean (`None` with fewer than two replications).
+    pub ci95: Option<(f64, f64)>,
+}
+
+impl Paired {
+    /// From the per-replication differences.
+    pub fn of_pairs(diffs: impl Iterator<Item = f64>) -> Self {
+        Self::of(diffs)
+    }
+
+    fn of(diffs: impl Iterator<Item = f64>) -> Self {
+        let mut s = Summary::new();
+        diffs.for_each(|d| s.push(d));
+        Self {
+            mean: s.mean().unwrap_or(0.0),
+            ci95: s.mean_ci(0.95),
+        }
+    }
+
+    /// True when the interval lies above zero.
+    pub fn above_zero(&self) -> bool {
+        self.ci95.is_some_and(|(lo, _)| lo > 0.0)
+    }
+}
+
+/// One lever raised by one step from a staffing.
+#[derive(Debug, Clone, Serialize)]
+pub struct LeverTest {
+    /// What it is.
+    pub lever: Tested,
+    /// Its name, as a planner would say it.
+    pub label: String,
+    /// The scenario key, as `--set` takes it.
+    pub key: String,
+    /// Value before the step.
+    pub from: f64,
+    /// Value after the step.
+    pub to: f64,
+    /// The step in words, e.g. `+1 FTE (10 -> 11)`.
+    pub step: String,
+    /// Extra funded cost per year, GBP (`None` for the demand check).
+    pub extra_cost_per_year_gbp: Option<f64>,
+    /// Extra staff cost to the end date, GBP (`None` for the demand check).
+    pub extra_cost_gbp: Option<f64>,
+    /// Extra starts by the end date (paired).
+    pub extra_starts: Paired,
+    /// Extra cost per extra start, GBP.
+    pub cost_per_extra_start_gbp: Option<f64>,
+    /// Per replication: the starts after the step minus before.
+    #[serde(skip)]
+    pub starts_diff: Vec<f64>,
+}
+
+impl LeverTest {
+    /// Extra starts per pound (`None` without a cost; infinite for a free lever that
+    /// adds starts).
+    pub fn starts_per_gbp(&self) -> Option<f64> {
+        let c = self.extra_cost_gbp?;
+        Some(if c > 0.0 {
+            self.extra_starts.mean / c
+        } else if self.extra_starts.mean > 0.0 {
+            f64::INFINITY
+        } else {
+            0.0
+        })
+    }
+
+    /// Whether the lever helps: its interval lies above zero and its cost per extra
+    /// start is at most `limit`.
+    pub fn helps(&self, limit: f64) -> bool {
+        self.extra_starts.above_zero()
+            && self
+                .cost_per_extra_start_gbp
+                .is_none_or(|c| c <= limit + 1e-9)
+            && self.extra_cost_gbp.is_some()
+    }
+}
+
+/// The lever tests of one area at one staffing.
+#[derive(Debug, Clone, Serialize)]
+pub struct AreaLevers {
+    /// Area name.
+    pub area: String,
+    /// Mean starts by the end date at the staffing tested from.
+    pub starts: f64,
+    /// Mean simulated staff cost to the end date at that staffing, GBP.
+    pub cost_gbp: f64,
+    /// Each lever, raised by one step.
+    pub tests: Vec<LeverTest>,
+    /// The binding constraint, named as in the report (e.g. "coach caseload places",
+    /// "MDT: physio", "demand (referrals)").
+    pub binding: String,
+    /// The lever whose test named it (`None` for demand).
+    pub binding_lever: Option<Tested>,
+    /// The same as a report constraint.
+    #[serde(skip)]
+    pub constraint: Constraint,
+    /// Per replication: starts by the end date at the staffing tested from.
+    #[serde(skip)]
+    pub starts_by_rep: Vec<f64>,
+    /// Per replication: staff cost to the end date at that staffing.
+    #[serde(skip)]
+    pub cost_by_rep: Vec<f64>,
+}
+
+/// A staffing of one area: scenario keys and values overriding the scenario's.
+pub type Staffing = BTreeMap<String, f64>;
+
+fn sets_of(st: &Staffing) -> Vec<String> {
+    st.iter()
+        .map(|(k, v)| format!("{k}={}", fmt_value(*v)))
+        .collect()
+}
+
+fn finite_or(v: f64, or: f64) -> f64 {
+    if v.is_finite() { v } else { or }
+}
+
+fn round_tenth(v: f64) -> f64 {
+    ((v * 10.0).round() / 10.0).max(0.1)
+}
+
+/// A lever of an area, before testing: key, value at the scenario's staffing, and
+/// its step.
+#[derive(Debug, Clone)]
+pub(crate) struct LeverDef {
+    pub lever: Tested,
+    pub label: String,
+    pub key: String,
+    pub current: f64,
+    /// Cost per unit per year (0 for shadow-priced and unpriced levers).
+    pub cost_per_year: f64,
+}
+
+/// The levers of area `a`: coach FTE, contact hours (when hours are limited),
+/// caseload cap, each staffed MDT discipline's FTE and referral volume.
+pub(crate) fn lever_defs(sc: &Scenario, a: usize) -> Vec<LeverDef> {
+    let spec = &sc.areas[a];
+    let name = &spec.name;
+    let mut v = vec![LeverDef {
+        lever: Tested::CoachFte,
+        label: "coach FTE".into(),
+        key: area_key(name, "coach.fte"),
+        current: finite_or(spec.coach.fte.central(), 0.0),
+        cost_per_year: finite_or(spec.coach.cost_per_fte_year.central(), 0.0),
+    }];
+    if spec.hours_limit {
+        v.push(LeverDef {
+            lever: Tested::ContactHours,
+            label: "coach contact hours per FTE".into(),
+            key: area_key(name, "coach.contact_hours_per_fte_week"),
+            current: finite_or(spec.contact_hours_per_fte_week.central(), 0.0),
+            cost_per_year: 0.0,
+        });
+    }
+    v.push(LeverDef {
+        lever: Tested::CaseloadCap,
+        label: "caseload cap per FTE".into(),
+        key: area_key(name, "coach.caseload_cap_per_fte"),
+        current: finite_or(spec.caseload_cap_per_fte.central(), 0.0),
+        cost_per_year: 0.0,
+    });
+    for (d, dn) in sc.disciplines.iter().enumerate() {
+        let Some(ds) = spec.mdt[d].as_ref() else {
+            continue;
+        };
+        let fte = finite_or(ds.staff.fte.central(), 0.0);
+        if fte <= 0.0 {
+            continue;
+        }
+        v.push(LeverDef {
+            lever: Tested::MdtFte(d),
+            label: format!("{} FTE", dn.replace('_', " ")),
+            key: area_key(name, &format!("mdt.{}.fte", key_segment(dn))),
+            current: fte,
+            cost_per_year: finite_or(ds.staff.cost_per_fte_year.central(), 0.0),
+        });
+    }
+    let demand = match (&spec.constant_rate_per_day, spec.fit_notes_2023) {
+        (Some(p), _) if !p.is_uncertain() => Some(("referrals.constant_rate_per_day", p.central())),
+        (None, Some(f)) => Some(("fit_notes_2023", f)),
+        _ => None,
+    };
+    if let Some((rel, cur)) = demand {
+        v.push(LeverDef {
+            lever: Tested::Demand,
+            label: "referral volume (check)".into(),
+            key: area_key(name, rel),
+            current: cur,
+            cost_per_year: 0.0,
+        });
+    }
+    v
+}
+
+/// The value a lever takes after one step from `from`, with the step in words.
+fn step_to(def: &LeverDef, coach: &LeverDef, coach_fte: f64, from: f64) -> (f64, String) {
+    let arrow = |to: f64| format!("{} -> {}", fmt_value(from), fmt_value(to));
+    match def.lever {
+        Tested::CoachFte => (from + 1.0, format!("+1 FTE ({})", arrow(from + 1.0))),
+        Tested::MdtFte(_) => {
+            let step = if def.cost_per_year > 0.0 && coach.cost_per_year > 0.0 {
+                round_tenth(coach.cost_per_year / def.cost_per_year)
+            } else {
+                1.0
+            };
+            let to = ((from + step) * 1e6).round() / 1e6;
+            (
+                to,
+                format!(
+                    "+{} FTE, about one coach's cost ({})",
+                    fmt_value(step),
+                    arrow(to)
+                ),
+            )
+        }
+        Tested::ContactHours | Tested::CaseloadCap => {
+            let f = if coach_fte > 0.0 {
+                (coach_fte + 1.0) / coach_fte
+            } else {
+                1.1
+            };
+            let to = (from * f * 1e4).round() / 1e4;
+            let what = if def.lever == Tested::CaseloadCap {
+                "places"
+            } else {
+                "hours"
+            };
+            (to, format!("the {what} of one more coach ({})", arrow(to)))
+        }
+        Tested::Demand => {
+            let to = (from * DEMAND_STEP * 1e4).round() / 1e4;
+            (to, format!("+10% referrals ({})", arrow(to)))
+        }
+    }
+}
+
+/// Tests the levers `defs` of the evaluator's area from staffing `st`: one step each.
+/// `only_bought` skips the shadow-priced levers and the demand check.
+pub(crate) fn test_levers(
+    ev: &mut Evaluator<'_>,
+    defs: &[LeverDef],
+    st: &Staffing,
+    only_bought: bool,
+) -> Result<(Arc<Evaluation>, Vec<LeverTest>), ScenarioError> {
+    let base = ev.eval(&sets_of(st))?;
+    let value = |d: &LeverDef| st.get(&d.key).copied().unwrap_or(d.current);
+    let coach = defs
+        .iter()
+        .find(|d| d.lever == Tested::CoachFte)
+        .expect("coach FTE is always a lever");
+    let coach_fte = value(coach);
+    let mut tests: Vec<LeverTest> = Vec::new();
+    for def in defs {
+        if only_bought && !def.lever.bought() {
+            continue;
+        }
+        let from = value(def);
+        let (to, step) = step_to(def, coach, coach_fte, from);
+        let mut s2 = st.clone();
+        s2.insert(def.key.clone(), to);
+        let e = ev.eval(&sets_of(&s2))?;
+        let starts_diff: Vec<f64> = e
+            .reps
+            .iter()
+            .zip(&base.reps)
+            .map(|(x, b)| x.starts - b.starts)
+            .collect();
+        let extra_starts = Paired::of(starts_diff.iter().copied());
+        let (per_year, cost) = match def.lever {
+            Tested::CoachFte | Tested::MdtFte(_) => {
+                let c = Paired::of(e.reps.iter().zip(&base.reps).map(|(x, b)| x.cost - b.cost));
+                (Some((to - from) * def.cost_per_year), Some(c.mean))
+            }
+            Tested::ContactHours | Tested::CaseloadCap => {
+                // shadow price: what the coach step costs
+                let c = tests.iter().find(|t| t.lever == Tested::CoachFte);
+                (
+                    c.and_then(|c| c.extra_cost_per_year_gbp),
+                    c.and_then(|c| c.extra_cost_gbp),
+                )
+            }
+            Tested::Demand => (None, None),
+        };
+        let cps = cost
+            .filter(|_| extra_starts.mean > 0.0)
+            .map(|c| c / extra_starts.mean);
+        tests.push(LeverTest {
+            lever: def.lever,
+            label: def.label.clone(),
+            key: def.key.clone(),
+            from,
+            to,
+            step,
+            extra_cost_per_year_gbp: per_year,
+            extra_cost_gbp: cost,
+            extra_starts,
+            cost_per_extra_start_gbp: cps,
+            starts_diff,
+        });
+    }
+    Ok((base, tests))
+}
+
+/// The area's lever tests at the scenario's staffing (binding constraint not yet
+/// named: see [`name_binding`]).
+pub(crate) fn area_levers(sc: &Scenario, a: usize, reps: u32) -> Result<AreaLevers, ScenarioError> {
+    let mut ev = Evaluator::new(sc, a, reps);
+    let defs = lever_defs(sc, a);
+    let (base, tests) = test_levers(&mut ev, &defs, &Staffing::new(), false)?;
+    Ok(AreaLevers {
+        area: sc.areas[a].name.clone(),
+        starts: base.starts().mean().unwrap_or(0.0),
+        cost_gbp: base.cost().mean().unwrap_or(0.0),
+        tests,
+        binding: String::new(),
+        binding_lever: None,
+        constraint: Constraint::Demand,
+        starts_by_rep: base.reps.iter().map(|r| r.starts).collect(),
+        cost_by_rep: base.reps.iter().map(|r| r.cost).collect(),
+    })
+}
+
+/// The best bought lever that helps (most extra starts per pound), if any.
+pub fn best_lever(tests: &[LeverTest], limit: f64) -> Option<&LeverTest> {
+    tests
+        .iter()
+        .filter(|t| t.lever.bought() && t.helps(limit))
+        .fold(None, |best: Option<&LeverTest>, t| match best {
+            Some(b) if b.starts_per_gbp().unwrap_or(0.0) >= t.starts_per_gbp().unwrap_or(0.0) => {
+                Some(b)
+            }
+            _ => Some(t),
+        })
+}
+
+/// Names the binding constraint of `al` under the stop rule `limit` (GBP per extra
+/// start).
+pub(crate) fn name_binding(al: &mut AreaLevers, disciplines: &[String], limit: f64) {
+    let best = best_lever(&al.tests, limit).map(|t| t.lever);
+    al.binding_lever = best;
+    al.constraint = match best {
+        None => Constraint::Demand,
+        Some(Tested::MdtFte(d)) => Constraint::Mdt(disciplines[d].clone()),
+        Some(_) => {
+            let gain = |k: Tested| {
+                al.tests
+                    .iter()
+                    .find(|t| t.lever == k && t.extra_starts.above_zero())
+                    .map(|t| t.extra_starts.mean)
+            };
+            match (gain(Tested::CaseloadCap), gain(Tested::ContactHours)) {
+                (p, Some(h)) if p.is_none_or(|p| h > p) => Constraint::CoachHours,
+                _ => Constraint::CoachPlaces,
+            }
+        }
+    };
+    al.binding = al.constraint.to_string();
+}
+
+/// The stop rule's default: [`DEFAULT_COST_FACTOR`] times the average staff cost per
+/// start of `areas` (whole-window cost over starts by the end date). Infinite when
+/// staff cost nothing (no stop rule).
+pub fn default_cost_limit(areas: &[AreaLevers]) -> f64 {
+    let cost: f64 = areas.iter().map(|a| a.cost_gbp).sum();
+    let starts: f64 = areas.iter().map(|a| a.starts).sum();
+    if cost > 0.0 && starts > 0.0 {
+        DEFAULT_COST_FACTOR * cost / starts
+    } else {
+        f64::INFINITY
+    }
+}
+
+pub mod budget {
+    //! `plan --budget GBP`: the programme's staff budget to the end date (the same
+    //! basis as the simulated staff cost and the grants). Starting from the scenario's
+    //! staffing (whose simulated cost is charged first), it buys one step at a time
+    //! (one coach FTE, or about one coach's cost of an MDT discipline; see the lever
+    //! table in [`super`]): each time the step, in any area, with the most extra
+    //! starts per pound among those that help (interval above zero, cost per extra
+    //! start within the stop rule) and fit in what is left. After a step, that area's
+    //! steps are tested again from its new staffing. It stops when nothing left helps
+    //! or fits.
+    //!
+    //! Greedy on marginal returns is optimal when the returns are separable (an
+    //! area's starts do not depend on another area's staffing: true in the model) and
+    //! concave (each further step in an area adds no more than the one before) and
+    //! steps cost the same: it is then the exchange argument of the continuous
+    //! knapsack. Where returns are not concave (a step that only pays off together
+    //! with another, e.g. MDT capacity that frees caseload places only once coaches
+    //! can fill them) greedy can stop short or pick a worse order; the path's marginal
+    //! costs then rise and fall, which the allocation path shows.
+
+    use serde::Serialize;
+
+    use super::{AreaLevers, LeverDef, LeverTest, Staffing, best_lever, test_levers};
+    use crate::plan::eval::Evaluator;
+    use crate::scenario::{Scenario, ScenarioError};
+
+    /// One step bought.
+    #[derive(Debug, Clone, Serialize)]
+    pub struct Increment {
+        /// Area.
+        pub area: String,
+        /// The lever and its step.
+        pub test: LeverTest,
+        /// Programme staff cost to the end date after this step (mean), GBP.
+        pub programme_cost_gbp: f64,
+        /// Programme mean starts by the end date after this step.
+        pub programme_starts: f64,
+        /// 10th percentile across replications of the programme's starts.
+        pub programme_starts_p10: f64,
+        /// 90th percentile across replications of the programme's starts.
+        pub programme_starts_p90: f64,
+        /// False for the steps past the budget, tested to draw the frontier beyond it.
+        pub within_budget: bool,
+    }
+
+    /// Steps tested past the budget (or past where it stopped), to show what more
+    /// money would buy.
+    pub const FRONTIER_BEYOND: usize = 8;
+
+    /// The allocation.
+    #[derive(Debug, Clone, Serialize)]
+    pub struct Allocation {
+        /// The budget, GBP.
+        pub budget_gbp: f64,
+        /// The stop rule, GBP per extra start.
+        pub cost_limit_gbp: f64,
+        /// Programme cost and starts at the scenario's staffing.
+        pub start_cost_gbp: f64,
+        /// Programme mean starts at the scenario's staffing.
+        pub start_starts: f64,
+        /// 10th and 90th percentiles across replications of the programme's starts at
+        /// the scenario's staffing.
+        pub start_starts_p10_p90: (f64, f64),
+        /// The steps in order: those the budget bought, then up to
+        /// [`FRONTIER_BEYOND`] more that help (to draw the frontier past the budget).
+        pub path: Vec<Increment>,
+        /// How many of the steps the budget bought.
+        pub steps: usize,
+        /// Money left, GBP.
+        pub left_gbp: f64,
+        /// Why it stopped.
+        pub stopped: String,
+        /// Per area planned (in the order given): the staffing reached.
+        pub staffing: Vec<Staffing>,
+        /// Per area: per replication starts at the staffing reached.
+        #[serde(skip)]
+        pub starts_by_rep: Vec<Vec<f64>>,
+    }
+
+    /// Where the budget stopped: steps bought, staffing, starts by replication per
+    /// area, programme cost.
+    type Reached = (usize, Vec<Staffing>, Vec<Vec<f64>>, f64);
+
+    /// Allocates `budget_gbp` over the areas `areas` (indices into the scenario) whose
+    /// lever tests at the scenario's staffing are `start`.
+    pub(crate) fn allocate(
+        sc: &Scenario,
+        areas: &[usize],
+        start: &[AreaLevers],
+        reps: u32,
+        budget_gbp: f64,
+        limit: f64,
+    ) -> Result<Allocation, ScenarioError> {
+        let mut evs: Vec<Evaluator<'_>> =
+            areas.iter().map(|&a| Evaluator::new(sc, a, reps)).collect();
+        let defs: Vec<Vec<LeverDef>> = areas.iter().map(|&a| super::lever_defs(sc, a)).collect();
+        let mut staffing = vec![Staffing::new(); areas.len()];
+        let mut tests: Vec<Vec<LeverTest>> = start
+            .iter()
+            .map(|al| {
+                al.tests
+                    .iter()
+                    .filter(|t| t.lever.bought())
+                    .cloned()
+                    .collect()
+            })
+            .collect();
+        let mut starts_by_rep: Vec<Vec<f64>> =
+            start.iter().map(|al| al.starts_by_rep.clone()).collect();
+        let start_cost: f64 = start.iter().map(|a| a.cost_gbp).sum();
+        let start_starts: f64 = start.iter().map(|a| a.starts).sum();
+        let start_band = programme_band(&starts_by_rep);
+        let (mut cost, mut starts) = (start_cost, start_starts);
+        let mut path = Vec::new();
+        let mut stopped = String::new();
+        // what the budget bought: (steps, staffing, starts by replication, cost)
+        let mut chosen: Option<Reached> = None;
+        if budget_gbp < start_cost {
+            stopped = format!(
+                "the scenario's staffing already costs £{start_cost:.0} to the end date, more \
+                 than the budget: nothing was bought"
+            );
+            chosen = Some((0, staffing.clone(), starts_by_rep.clone(), start_cost));
+        }
+        let mut beyond = 0;
+        loop {
+            let left = if chosen.is_some() {
+                f64::INFINITY
+            } else {
+                budget_gbp - cost
+            };
+            let mut best: Option<(usize, &LeverTest)> = None;
+            for (i, ts) in tests.iter().enumerate() {
+                let fits: Vec<LeverTest> = ts
+                    .iter()
+                    .filter(|t| t.extra_cost_gbp.is_some_and(|c| c <= left))
+                    .cloned()
+                    .collect();
+                if let Some(t) = best_lever(&fits, limit) {
+                    let t = ts.iter().find(|x| x.lever == t.lever).expect("same tests");
+                    let better = best.is_none_or(|(_, b)| {
+                        t.starts_per_gbp().unwrap_or(0.0) > b.starts_per_gbp().unwrap_or(0.0)
+                    });
+                    if better {
+                        best = Some((i, t));
+                    }
+                }
+            }
+            let Some((i, t)) = best else {
+                if chosen.is_none() {
+                    let any_helps = tests.iter().any(|ts| best_lever(ts, limit).is_some());
+                    stopped = if any_helps {
+                        "the budget is spent: no step that helps fits in what is left".to_string()
+                    } else {
+                        "no step helps within the stop rule (more staff would cost more per \
+                         extra start than the limit, or add nothing)"
+                            .to_string()
+                    };
+                    chosen = Some((path.len(), staffing.clone(), starts_by_rep.clone(), cost));
+                    continue;
+                }
+                break;
+            };
+            if chosen.is_some() {
+                if beyond == FRONTIER_BEYOND {
+                    break;
+                }
+                beyond += 1;
+            }
+            let t = t.clone();
+            cost += t.extra_cost_gbp.unwrap_or(0.0);
+            starts += t.extra_starts.mean;
+            for (s, d) in starts_by_rep[i].iter_mut().zip(&t.starts_diff) {
+                *s += d;
+            }
+            let (p10, p90) = programme_band(&starts_by_rep);
+            staffing[i].insert(t.key.clone(), t.to);
+            path.push(Increment {
+                area: sc.areas[areas[i]].name.clone(),
+                test: t,
+                programme_cost_gbp: cost,
+                programme_starts: starts,
+                programme_starts_p10: p10,
+                programme_starts_p90: p90,
+                within_budget: chosen.is_none(),
+            });
+            let (_, ts) = test_levers(&mut evs[i], &defs[i], &staffing[i], true)?;
+            tests[i] = ts;
+            if path.len() > 100_000 {
+                break;
+            }
+        }
+        let (steps, staffing, starts_by_rep, cost) =
+            chosen.unwrap_or((path.len(), staffing, starts_by_rep, cost));
+        Ok(Allocation {
+            budget_gbp,
+            cost_limit_gbp: limit,
+            start_cost_gbp: start_cost,
+            start_starts,
+            start_starts_p10_p90: start_band,
+            path,
+            steps,
+            left_gbp: budget_gbp - cost,
+            stopped,
+            staffing,
+            starts_by_rep,
+        })
+    }
+
+    /// 10th and 90th percentiles across replications of the programme's starts.
+    fn programme_band(by_area: &[Vec<f64>]) -> (f64, f64) {
+        let n = by_area.first().map_or(0, Vec::len);
+        let mut s = crate::stats::Summary::new();
+        for r in 0..n {
+            s.push(by_area.iter().map(|a| a[r]).sum());
+        }
+        (
+            s.quantile(0.1).unwrap_or(f64::NAN),
+            s.quantile(0.9).unwrap_or(f64::NAN),
+        )
+    }
+}
