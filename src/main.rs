@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use cli::common::{ScenarioArgs, exit_code, load};
+use cli::common::{ScenarioArgs, exit_code, load, say};
 use workwell::scenario::error::escape_control;
 
 #[derive(Parser, Debug)]
@@ -70,8 +70,8 @@ fn dispatch(cli: Cli) -> anyhow::Result<()> {
             let observed = observed
                 .map(|f| workwell::observed::load(&f, &sc))
                 .transpose()?;
-            println!(
-                "{}: valid scenario `{}`: {} areas, {} to {} ({} days), {} MDT disciplines, {} uncertain parameters",
+            say(&format!(
+                "{}: valid scenario `{}`: {} areas, {} to {} ({} days), {} MDT disciplines, {} uncertain parameters\n",
                 scenario.scenario.display(),
                 sc.name,
                 sc.areas.len(),
@@ -80,14 +80,14 @@ fn dispatch(cli: Cli) -> anyhow::Result<()> {
                 sc.horizon_days(),
                 sc.disciplines.len(),
                 sc.uncertain_keys().len()
-            );
+            ))?;
             if let Some(obs) = observed {
-                println!(
-                    "{}: valid observed figures: {} row{}",
+                say(&format!(
+                    "{}: valid observed figures: {} row{}\n",
                     obs.file.display(),
                     obs.rows.len(),
                     if obs.rows.len() == 1 { "" } else { "s" }
-                );
+                ))?;
             }
             Ok(())
         }

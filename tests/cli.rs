@@ -439,10 +439,21 @@ fn seed_at_or_above_2_pow_63_is_rejected_naming_seed() {
 
 #[test]
 fn set_errors_are_attributed_to_set_not_the_scenario_file() {
+    // a misspelt area creates a new one, incomplete: the override's error
+    let (code, err) = status(&[
+        "validate",
+        "scenarios/baseline.toml",
+        "--set",
+        "areas.Frimly.coach.fte=3",
+    ]);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.starts_with("error: --set: key `areas.Frimly"), "{err}");
     for set in [
         "defaults.coach={ fte = -1 }",
         "areas.queue.coach={ fte = -2 }",
         "programme={ seed = -1 }",
+        "defaults.coach=3",
+        "areas.queue=1",
     ] {
         let (code, err) = status(&["validate", SMALL, "--set", set]);
         assert_eq!(code, Some(2), "{set}: {err}");
@@ -748,4 +759,23 @@ fn implausible_values_are_listed_together_as_warnings_by_validate_and_run() {
             "{err}"
         );
     }
+}
+
+#[test]
+fn full_disk_on_standard_output_exits_1_naming_it_not_a_panic() {
+    let Ok(full) = std::fs::OpenOptions::new().write(true).open("/dev/full") else {
+        return; // no /dev/full here
+    };
+    let o = std::process::Command::new(assert_cmd::cargo::cargo_bin("workwell"))
+        .args(["validate", SMALL])
+        .stdout(full)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    let last = err.lines().last().unwrap_or_default();
+    assert!(
+        last.starts_with("error: cannot write to standard output"),
+        "{err}"
+    );
 }

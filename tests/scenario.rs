@@ -184,3 +184,33 @@ fn gp_propensity_of_0_45_gives_a_plausibility_warning() {
     assert_eq!(w.len(), 1, "{w:?}");
     assert_eq!(w[0].key, "areas.Frimley.coach.caseload_cap_per_fte");
 }
+
+/// An area name with a line break, a NUL and an escape code still gives a resolved
+/// scenario that loads again (its keys are written with TOML escapes).
+#[test]
+fn resolved_scenario_with_control_characters_in_an_area_name_reruns() {
+    let dir = tempfile::tempdir().unwrap();
+    for f in ["base.toml", "erlang_c_1.toml"] {
+        std::fs::copy(format!("scenarios/validation/{f}"), dir.path().join(f)).unwrap();
+    }
+    let file = dir.path().join("odd.toml");
+    std::fs::write(
+        &file,
+        "extends = \"erlang_c_1.toml\"\n[areas.\"line\\nbreak\\u0000nul\\u001b[31m\"]\n\
+         referrals.constant_rate_per_day = 2\n",
+    )
+    .unwrap();
+    let sc = scenario::load(&file, &[]).unwrap();
+    assert!(
+        sc.areas
+            .iter()
+            .any(|a| a.name == "line\nbreak\0nul\u{1b}[31m")
+    );
+    let resolved = dir.path().join("resolved.toml");
+    std::fs::write(&resolved, sc.resolved_toml()).unwrap();
+    let again = scenario::load(&resolved, &[]).unwrap();
+    let names = |s: &workwell::scenario::Scenario| -> Vec<String> {
+        s.areas.iter().map(|a| a.name.clone()).collect()
+    };
+    assert_eq!(names(&again), names(&sc));
+}

@@ -9,7 +9,7 @@ use workwell::observed;
 use workwell::report::{calibration as render, output::OutputDir};
 use workwell::run::RunOptions;
 
-use super::common::{ScenarioArgs, check_limits, check_threads, load, progress_bar};
+use super::common::{ScenarioArgs, check_limits, check_threads, load, progress_bar, say};
 
 /// Arguments of `workwell calibrate`.
 #[derive(clap::Args, Debug, Clone)]
@@ -165,9 +165,9 @@ pub fn run(args: CalibrateArgs) -> anyhow::Result<()> {
     dir.write("observed.csv", &std::fs::read(&args.observed)?)?;
     let path = dir.commit()?;
     if !args.quiet {
-        println!("{}", c.paragraph());
-        println!(
-            "{} particles, {} simulations in {} generations, final tolerance {}, effective sample size {:.0}; fitted in {:.1} s; outputs in {}",
+        say(&format!(
+            "{}\n{} particles, {} simulations in {} generations, final tolerance {}, effective sample size {:.0}; fitted in {:.1} s; outputs in {}\n",
+            c.paragraph(),
             c.fit.particles.len(),
             c.fit.simulations,
             c.fit.generations.len(),
@@ -175,7 +175,7 @@ pub fn run(args: CalibrateArgs) -> anyhow::Result<()> {
             c.fit.ess(),
             fit_time.as_secs_f64(),
             path.display()
-        );
+        ))?;
     }
     Ok(())
 }

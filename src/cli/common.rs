@@ -149,3 +149,23 @@ pub fn check_limits(
     limits::check(&e, &Limits::here(allow_long_run), what)?;
     Ok(())
 }
+
+/// Writes `text` to standard output, each line with its control characters escaped
+/// (area names come from files). A closed pipe (`| head`) ends the output quietly;
+/// any other failure (a full disk) is an error naming standard output.
+pub fn say(text: &str) -> anyhow::Result<()> {
+    use std::io::Write;
+    let safe: Vec<String> = text
+        .split('\n')
+        .map(scenario::error::escape_control)
+        .collect();
+    let mut out = std::io::stdout().lock();
+    match out
+        .write_all(safe.join("\n").as_bytes())
+        .and_then(|()| out.flush())
+    {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        Err(e) => Err(anyhow::anyhow!("cannot write to standard output: {e}")),
+        Ok(()) => Ok(()),
+    }
+}

@@ -9,7 +9,7 @@ use workwell::run::compare::run_compare;
 use workwell::run::{RunError, RunOptions};
 use workwell::scenario::Scenario;
 
-use super::common::{ScenarioArgs, check_limits, check_threads, load, progress_bar};
+use super::common::{ScenarioArgs, check_limits, check_threads, load, progress_bar, say};
 
 /// Arguments of `workwell compare`.
 #[derive(clap::Args, Debug, Clone)]
@@ -112,8 +112,11 @@ pub fn run(args: CompareArgs) -> anyhow::Result<()> {
     }
     let path = dir.commit()?;
     if !args.quiet {
-        print!("{}", render::table(&cmp));
-        println!("outputs in {}", path.display());
+        say(&format!(
+            "{}outputs in {}\n",
+            render::table(&cmp),
+            path.display()
+        ))?;
     }
     Ok(())
 }

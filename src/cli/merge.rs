@@ -65,13 +65,13 @@ pub fn run(args: MergeArgs) -> anyhow::Result<()> {
         Ok(())
     })?;
     if !args.quiet {
-        print!("{}", workwell::report::table::render(&res));
-        println!(
-            "{} replications from {} shards; outputs in {}",
+        super::common::say(&format!(
+            "{}{} replications from {} shards; outputs in {}\n",
+            workwell::report::table::render(&res),
             res.replications,
             order.len(),
             path.display()
-        );
+        ))?;
     }
     Ok(())
 }

@@ -9,7 +9,7 @@ use workwell::plan::{self, Levers, PlanError, PlanOptions, render};
 use workwell::report::output::OutputDir;
 use workwell::scenario::ScenarioError;
 
-use super::common::{ScenarioArgs, check_limits, check_threads, load, progress_bar};
+use super::common::{ScenarioArgs, check_limits, check_threads, load, progress_bar, say};
 
 /// A staffing lever the search may change.
 #[derive(clap::ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
@@ -236,16 +236,16 @@ pub fn run(args: PlanArgs) -> anyhow::Result<()> {
     dir.write("planned.toml", planned.resolved_toml().as_bytes())?;
     let path = dir.commit()?;
     if !args.quiet {
-        print!("{}", render::table(&res));
         let sims: usize = res.areas.iter().map(|a| a.simulations).sum();
-        println!(
-            "{} areas planned in {:.1} s ({} candidate staffings x {} replications); outputs in {}",
+        say(&format!(
+            "{}{} areas planned in {:.1} s ({} candidate staffings x {} replications); outputs in {}\n",
+            render::table(&res),
             res.areas.len(),
             elapsed.as_secs_f64(),
             sims,
             opts.replications,
             path.display()
-        );
+        ))?;
     }
     Ok(())
 }

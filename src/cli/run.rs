@@ -262,14 +262,14 @@ fn run_to(
     bar.finish_and_clear();
     let elapsed = started.elapsed();
     if !quiet {
-        print!("{}", table::render(&res));
-        println!(
-            "{} events, {} referrals simulated in {:.2} s; outputs in {}",
+        super::common::say(&format!(
+            "{}{} events, {} referrals simulated in {:.2} s; outputs in {}\n",
+            table::render(&res),
             res.events,
             res.participants,
             elapsed.as_secs_f64(),
             path.display()
-        );
+        ))?;
     }
     Ok(())
 }
@@ -309,13 +309,13 @@ fn run_shard(
         .with_context(|| format!("cannot move the shard file {} into place", path.display()))?;
     bar.finish_and_clear();
     if !quiet {
-        println!(
-            "replications {}..{} of {total}: {events} events in {:.2} s; shard in {}",
+        super::common::say(&format!(
+            "replications {}..{} of {total}: {events} events in {:.2} s; shard in {}\n",
             range.start,
             range.end,
             started.elapsed().as_secs_f64(),
             path.display()
-        );
+        ))?;
     }
     Ok(())
 }

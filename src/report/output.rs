@@ -84,7 +84,7 @@ impl OutputDir {
     pub fn create(dest: &Path, command: &str) -> Result<Self, OutputError> {
         let (parent, name) = split(dest);
         fs::create_dir_all(&parent).map_err(io("create the folder", &parent))?;
-        clean_stale(&parent, &name);
+        clean_stale(&parent);
         check_replaceable(dest)?;
         let tmp = parent.join(format!(
             ".{name}.partial-{}-{}",
@@ -165,8 +165,10 @@ impl OutputDir {
         if exchange(&self.tmp, &self.dest).map_err(io("move the output folder to", &self.dest))? {
             // the old output is now at `tmp`, hidden; a kill while deleting it
             // leaves a stale folder the next start removes
+            // (the new output is in place: a failure to delete the old one leaves a
+            // hidden folder the next start removes, not a failed run)
             self.committed = true;
-            fs::remove_dir_all(&self.tmp).map_err(io("remove the old output", &self.tmp))?;
+            let _ = fs::remove_dir_all(&self.tmp);
             return Ok(self.dest.clone());
         }
         // no atomic exchange here: move the old one aside, then the new one in
@@ -182,7 +184,7 @@ impl OutputDir {
             return Err(io("move the output folder to", &self.dest)(e));
         }
         self.committed = true;
-        fs::remove_dir_all(&old).map_err(io("remove the old output", &old))?;
+        let _ = fs::remove_dir_all(&old);
         Ok(self.dest.clone())
     }
 }
@@ -260,26 +262,16 @@ fn alive(pid: u32) -> Option<bool> {
     Some(Path::new(&format!("/proc/{pid}")).exists())
 }
 
-/// Deletes the hidden folders of `name` left by dead processes (an `.old` folder
-/// whose destination is missing is put back instead).
-fn clean_stale(parent: &Path, name: &str) {
+/// Deletes the hidden folders in `parent` left by dead processes, for any
+/// destination (an `.old` folder whose destination is missing is put back instead).
+fn clean_stale(parent: &Path) {
     let Ok(entries) = fs::read_dir(parent) else {
         return;
     };
     let me = std::process::id();
     for e in entries.flatten() {
         let file = e.file_name().to_string_lossy().into_owned();
-        let Some(rest) = file.strip_prefix(&format!(".{name}.")) else {
-            continue;
-        };
-        let (old, tail) = if let Some(t) = rest.strip_prefix("partial-") {
-            (false, t)
-        } else if let Some(t) = rest.strip_prefix("old-") {
-            (true, t)
-        } else {
-            continue;
-        };
-        let Some(Ok(pid)) = tail.split('-').next().map(str::parse::<u32>) else {
+        let Some((name, old, pid)) = parse_hidden(&file) else {
             continue;
         };
         if pid == me || alive(pid) != Some(false) {
@@ -352,6 +344,23 @@ impl Drop for AtomicFile {
             let _ = fs::remove_file(&self.tmp);
         }
     }
+}
+
+/// Splits `.NAME.partial-PID-N` or `.NAME.old-PID-N` into (NAME, is old, PID).
+fn parse_hidden(file: &str) -> Option<(&str, bool, u32)> {
+    let rest = file.strip_prefix('.')?;
+    let (name, old, tail) = if let Some(i) = rest.rfind(".partial-") {
+        (&rest[..i], false, &rest[i + ".partial-".len()..])
+    } else if let Some(i) = rest.rfind(".old-") {
+        (&rest[..i], true, &rest[i + ".old-".len()..])
+    } else {
+        return None;
+    };
+    let (pid, serial) = tail.split_once('-')?;
+    if name.is_empty() || serial.parse::<u32>().is_err() {
+        return None;
+    }
+    Some((name, old, pid.parse().ok()?))
 }
 
 /// Swaps two folders atomically; `Ok(false)` where the system cannot.
@@ -501,10 +510,17 @@ mod tests {
             std::os::unix::process::parent_id()
         ));
         marked(&live);
+        // a stale folder of another destination in the same parent
+        let other = t.path().join(format!(".other.v2.partial-{DEAD}-7"));
+        marked(&other);
         let d = OutputDir::create(&dest, "test").unwrap();
         d.commit().unwrap();
-        assert!(!stale.exists() && !empty.exists());
+        assert!(!stale.exists() && !empty.exists() && !other.exists());
         assert!(foreign.exists() && live.exists());
+        assert_eq!(parse_hidden(".a.b.partial-12-3"), Some(("a.b", false, 12)));
+        assert_eq!(parse_hidden(".x.old-5-0"), Some(("x", true, 5)));
+        assert_eq!(parse_hidden(".x.partial-5"), None);
+        assert_eq!(parse_hidden("x.partial-5-0"), None);
     }
 
     #[test]

@@ -565,6 +565,22 @@ pub fn apply_set(m: &mut Merged, set: &str) -> Result<(), ScenarioError> {
             let mut from = BTreeMap::new();
             from.insert(path.clone(), origin.clone());
             collect_sub_origins_from(&parsed, &path, &origin, &mut from);
+            // a parameter group (`defaults.coach`, `areas."X"`, `programme`) replaced
+            // by a plain value would show up as missing fields far from here
+            let group = match segs[0].as_str() {
+                "programme" | "defaults" => segs.len() <= 2,
+                "areas" => segs.len() <= 3,
+                _ => false,
+            };
+            if group
+                && matches!(cur.get(s), Some(Value::Table(t)) if !t.contains_key("dist"))
+                && !matches!(parsed, Value::Table(_))
+            {
+                return Err(bad(format!(
+                    "`{path}` is a table of parameters, so it cannot be set to `{value}`; \
+                     set one of its keys, e.g. `{path}.<key>=<value>`"
+                )));
+            }
             match (cur.get_mut(s), parsed) {
                 // a table merges into a table key by key, as in `extends`
                 (Some(Value::Table(dst)), Value::Table(src))
@@ -581,6 +597,10 @@ pub fn apply_set(m: &mut Merged, set: &str) -> Result<(), ScenarioError> {
                 }
             }
             return Ok(());
+        }
+        if !cur.contains_key(s) {
+            // a table the override creates (a new area, say) is the override's too
+            m.origins.insert(path.clone(), origin.clone());
         }
         let entry = cur
             .entry(s.clone())
