@@ -367,6 +367,17 @@ fn bad_plan_options_exit_with_status_2_and_say_why() {
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("no MDT discipline named `yoga`"), "{err}");
 
+    let (code, err) = plan_err(&[sc, "--budget", "-5"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("--budget") && err.contains("non-negative"),
+        "{err}"
+    );
+
+    let (code, err) = plan_err(&[sc, "--max-cost-per-start", "0"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("--max-cost-per-start"), "{err}");
+
     let (code, err) = plan_err(&["scenarios/validation/missing.toml"]);
     assert_eq!(code, 2, "a scenario error keeps status 2: {err}");
 }

@@ -316,6 +316,14 @@ fn the_budget_buys_the_known_optimum_on_two_areas() {
     );
     let html = String::from_utf8(plan::render::html(&res)).unwrap();
     assert!(html.contains("Cost-effectiveness frontier") && html.contains("chosen:"));
+    // the staffing bought, as a runnable scenario
+    let planned = plan::planned_scenario(&sc, &res).unwrap();
+    assert_eq!(planned.areas[1].coach.fte.central(), 5.0);
+    assert!(
+        planned
+            .resolved_toml()
+            .contains("bought by `workwell plan --budget")
+    );
 }
 
 /// Along the allocation path, no budget is overspent, and each step's extra starts

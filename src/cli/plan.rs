@@ -72,11 +72,11 @@ pub struct PlanArgs {
     /// Programme staff budget to the end date, GBP (the basis of the simulated staff
     /// cost and the grants): buy staffing steps across areas by extra starts per
     /// pound, from the scenario's staffing, instead of planning to targets
-    #[arg(long, value_name = "GBP")]
+    #[arg(long, value_name = "GBP", allow_negative_numbers = true)]
     pub budget: Option<f64>,
     /// The stop rule: buy no step costing more than this per extra start (default:
     /// twice the programme's average staff cost per start at the scenario's staffing)
-    #[arg(long, value_name = "GBP")]
+    #[arg(long, value_name = "GBP", allow_negative_numbers = true)]
     pub max_cost_per_start: Option<f64>,
     /// Plan to targets even where a step costs more per extra start than the stop rule
     #[arg(long)]

@@ -861,6 +861,18 @@ pub fn planned_scenario(sc: &Scenario, res: &PlanResults) -> Result<Scenario, Sc
                 })
                 .map(|c| c.description.as_str())
                 .collect();
+            if let Some(o) = out.merged.origins.get_mut(&l.key)
+                && let Some(al) = &res.allocation
+            {
+                o.note = format!(
+                    "bought by `workwell plan --budget {}` (was {}): steps by most extra starts \
+                     per pound, each within {:.0} GBP per extra start",
+                    fmt_value(al.budget_gbp),
+                    fmt_value(l.current),
+                    al.cost_limit_gbp
+                );
+                continue;
+            }
             if let Some(o) = out.merged.origins.get_mut(&l.key) {
                 o.note = format!(
                     "planned by `workwell plan` (was {}): least cost for {}; binds: {}{}",

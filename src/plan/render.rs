@@ -34,8 +34,15 @@ fn gbp_k(x: Option<f64>) -> String {
     format!("{}£{grouped}k", if k < 0 { "-" } else { "" })
 }
 
-fn status(a: &AreaPlan) -> &'static str {
-    if a.feasible { "feasible" } else { "infeasible" }
+/// "feasible" or "infeasible"; with a budget, whether the staffing bought meets the
+/// criteria ("met" or "missed").
+fn status(res: &PlanResults, a: &AreaPlan) -> &'static str {
+    match (res.allocation.is_some(), a.feasible) {
+        (false, true) => "feasible",
+        (false, false) => "infeasible",
+        (true, true) => "met",
+        (true, false) => "missed",
+    }
 }
 
 fn lever_of(a: &AreaPlan, kind: LeverKind) -> Option<&super::LeverPlan> {
@@ -143,7 +150,7 @@ pub fn csv(res: &PlanResults) -> Vec<u8> {
         };
         let mut row = vec![
             a.name.clone(),
-            status(a).to_string(),
+            status(res, a).to_string(),
             cell(a.target),
             cell(a.target.map(|_| res.options.confidence)),
             cell(a.planned.p_reach.map(|p| p.0)),
@@ -389,7 +396,7 @@ pub fn table(res: &PlanResults) -> String {
             s,
             "{:<40} {:<10} {:>12} {:>15} {:>9} {:>9} {:>9} {:>8} {:>6}d {:>8} {:>9}  {:<24} {}",
             name,
-            status(a),
+            status(res, a),
             coach,
             mdt_short(res, a),
             gbp_k(Some(a.cost_per_year_gbp)),
@@ -412,9 +419,14 @@ pub fn table(res: &PlanResults) -> String {
         .sum();
     let _ = writeln!(
         s,
-        "{} of {} areas feasible; planned staff {} a year (scenario's staffing {}), {} to {} as simulated",
+        "{} of {} areas {}; planned staff {} a year (scenario's staffing {}), {} to {} as simulated",
         res.areas.iter().filter(|a| a.feasible).count(),
         res.areas.len(),
+        if res.allocation.is_some() {
+            "meet their criteria with the staffing bought"
+        } else {
+            "feasible"
+        },
         gbp_k(Some(res.cost_per_year_gbp())),
         gbp_k(Some(total_now)),
         gbp_k(Some(staff)),
@@ -1096,7 +1108,7 @@ pub fn html(res: &PlanResults) -> Vec<u8> {
              <td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
             esc(&a.name),
             if a.feasible { "ok" } else { "bad" },
-            status(a),
+            status(res, a),
             mdt_short(res, a),
             gbp_k(Some(a.cost_per_year_gbp)),
             gbp_k(a.planned.staff_cost_gbp.mean),
@@ -1128,7 +1140,7 @@ pub fn html(res: &PlanResults) -> Vec<u8> {
             "<h2 id=\"area-{i}\">{}: <span class=\"{}\">{}</span></h2>",
             esc(&a.name),
             if a.feasible { "ok" } else { "bad" },
-            status(a)
+            status(res, a)
         );
         if let Some(t) = a.target {
             let _ = writeln!(
