@@ -68,16 +68,7 @@ pub fn run(args: RunArgs) -> anyhow::Result<()> {
     if let Some(s) = args.seed {
         extra.push(format!("programme.seed={s}"));
     }
-    let spec = match (&args.shard, &args.replications_range) {
-        (Some(s), _) if s == "auto" => {
-            Some(ShardSpec::from_slurm(&|k| std::env::var(k).ok()).map_err(|m| bad("--shard", m))?)
-        }
-        (Some(s), _) => Some(ShardSpec::parse_part(s).map_err(|m| bad("--shard", m))?),
-        (None, Some(r)) => {
-            Some(ShardSpec::parse_range(r).map_err(|m| bad("--replications-range", m))?)
-        }
-        (None, None) => None,
-    };
+    let spec = shard_spec(&args.shard, &args.replications_range)?;
     let sc = load(&args.scenario, &extra)?;
     check_threads(args.threads)?;
     match spec {
@@ -87,15 +78,8 @@ pub fn run(args: RunArgs) -> anyhow::Result<()> {
                 .unwrap_or_else(|| Path::new("outputs").join(&sc.name));
             run_to(&sc, args.threads, &out, args.quiet)
         }
-        Some(spec) => {
-            let flag = if args.shard.is_some() {
-                "--shard"
-            } else {
-                "--replications-range"
-            };
-            let range = spec
-                .range(u64::from(sc.replications))
-                .map_err(|m| bad(flag, m))?;
+        Some((spec, flag)) => {
+            let range = shard_range(&sc, &spec, flag)?;
             let dir = args
                 .shard_dir
                 .unwrap_or_else(|| Path::new("outputs").join(format!("{}.shards", sc.name)));
@@ -172,17 +156,48 @@ fn run_to(sc: &Scenario, threads: Option<usize>, out: &Path, quiet: bool) -> any
     Ok(())
 }
 
-fn run_shard(
+/// Parses the shard options of `run` and `compare` (`None`: not sharded).
+pub fn shard_spec(
+    shard: &Option<String>,
+    range: &Option<String>,
+) -> anyhow::Result<Option<(ShardSpec, &'static str)>> {
+    Ok(match (shard, range) {
+        (Some(s), _) if s == "auto" => Some((
+            ShardSpec::from_slurm(&|k| std::env::var(k).ok()).map_err(|m| bad("--shard", m))?,
+            "--shard",
+        )),
+        (Some(s), _) => Some((
+            ShardSpec::parse_part(s).map_err(|m| bad("--shard", m))?,
+            "--shard",
+        )),
+        (None, Some(r)) => Some((
+            ShardSpec::parse_range(r).map_err(|m| bad("--replications-range", m))?,
+            "--replications-range",
+        )),
+        (None, None) => None,
+    })
+}
+
+/// The replications of a shard of `sc`'s run; bad input names `flag`.
+pub fn shard_range(
+    sc: &Scenario,
+    spec: &ShardSpec,
+    flag: &str,
+) -> anyhow::Result<std::ops::Range<u64>> {
+    spec.range(u64::from(sc.replications))
+        .map_err(|m| bad(flag, m))
+}
+
+/// Simulates replications `range` of `sc` into the shard file `dir/reps-A-B.wwshard`
+/// (atomically, replacing an earlier one); returns the file and the events simulated.
+pub fn write_shard(
     sc: &Scenario,
     threads: Option<usize>,
     range: std::ops::Range<u64>,
     dir: &Path,
-    quiet: bool,
-) -> anyhow::Result<()> {
-    let total = u64::from(sc.replications);
-    let path = dir.join(shard::file_name(&range, total));
-    let bar = progress_bar(quiet, range.end - range.start, &sc.name);
-    let started = std::time::Instant::now();
+    progress: &(dyn Fn(u64) + Sync),
+) -> anyhow::Result<(PathBuf, u64)> {
+    let path = dir.join(shard::file_name(&range, u64::from(sc.replications)));
     let mut file = AtomicFile::create(&path)
         .with_context(|| format!("cannot create the shard file {}", path.display()))?;
     let header = ShardHeader::new(sc, range.clone());
@@ -192,9 +207,8 @@ fn run_shard(
         replications: sc.replications,
         threads,
     };
-    let progress = |n: u64| bar.set_position(n);
     let mut events = 0;
-    run::run_range(sc, &opts, range.clone(), &progress, &mut |r| {
+    run::run_range(sc, &opts, range, progress, &mut |r| {
         events += r.events;
         w.push(r)
             .map_err(|e| format!("cannot write {}: {e}", path.display()))
@@ -205,6 +219,21 @@ fn run_shard(
     let path = file
         .commit()
         .with_context(|| format!("cannot move the shard file {} into place", path.display()))?;
+    Ok((path, events))
+}
+
+fn run_shard(
+    sc: &Scenario,
+    threads: Option<usize>,
+    range: std::ops::Range<u64>,
+    dir: &Path,
+    quiet: bool,
+) -> anyhow::Result<()> {
+    let total = u64::from(sc.replications);
+    let bar = progress_bar(quiet, range.end - range.start, &sc.name);
+    let started = std::time::Instant::now();
+    let progress = |n: u64| bar.set_position(n);
+    let (path, events) = write_shard(sc, threads, range.clone(), dir, &progress)?;
     bar.finish_and_clear();
     if !quiet {
         println!(

@@ -485,16 +485,26 @@ impl<R: Read> ShardReader<R> {
         self.hash = fnv_update(self.hash, &b);
         Ok(b)
     }
+    fn array<const N: usize>(&mut self) -> Result<[u8; N], String> {
+        let mut b = [0u8; N];
+        self.r.read_exact(&mut b).map_err(|e| {
+            if e.kind() == io::ErrorKind::UnexpectedEof {
+                "the file ends early (truncated shard)".to_string()
+            } else {
+                format!("cannot read: {e}")
+            }
+        })?;
+        self.hash = fnv_update(self.hash, &b);
+        Ok(b)
+    }
     fn u8(&mut self) -> Result<u8, String> {
-        Ok(self.bytes(1)?[0])
+        Ok(self.array::<1>()?[0])
     }
     fn u32(&mut self) -> Result<u32, String> {
-        let b = self.bytes(4)?;
-        Ok(u32::from_le_bytes(b.try_into().expect("4 bytes")))
+        Ok(u32::from_le_bytes(self.array()?))
     }
     fn u64(&mut self) -> Result<u64, String> {
-        let b = self.bytes(8)?;
-        Ok(u64::from_le_bytes(b.try_into().expect("8 bytes")))
+        Ok(u64::from_le_bytes(self.array()?))
     }
     fn f64(&mut self) -> Result<f64, String> {
         Ok(f64::from_bits(self.u64()?))
