@@ -27,6 +27,9 @@ pub struct MergeArgs {
     /// No table
     #[arg(long, short = 'q')]
     pub quiet: bool,
+    /// Worker threads for folding results into the summaries (default: all cores)
+    #[arg(long, short = 't')]
+    pub threads: Option<usize>,
 }
 
 /// The shards of one run, checked and in replication order.
@@ -90,6 +93,8 @@ impl Group {
 
 /// Runs the subcommand.
 pub fn run(args: MergeArgs) -> anyhow::Result<()> {
+    super::common::check_threads(args.threads)?;
+    super::run::size_global_pool(args.threads)?;
     if let [dir] = args.inputs.as_slice()
         && dir.is_dir()
         && group_dir(dir, 1).is_dir()

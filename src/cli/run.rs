@@ -71,6 +71,7 @@ pub fn run(args: RunArgs) -> anyhow::Result<()> {
     let spec = shard_spec(&args.shard, &args.replications_range)?;
     let sc = load(&args.scenario, &extra)?;
     check_threads(args.threads)?;
+    size_global_pool(args.threads)?;
     match spec {
         None => {
             let out = args
@@ -86,6 +87,21 @@ pub fn run(args: RunArgs) -> anyhow::Result<()> {
             run_shard(&sc, args.threads, range, &dir, args.quiet)
         }
     }
+}
+
+/// Replications folded into the summaries at a time by [`write_outputs`].
+const AGGREGATE_BLOCK: usize = 64;
+
+/// Sizes rayon's global pool (used to fold results into the summaries) to
+/// `--threads`; the default pool uses every core.
+pub fn size_global_pool(threads: Option<usize>) -> anyhow::Result<()> {
+    if let Some(t) = threads {
+        // fails only if the pool was already built, which then keeps its size
+        let _ = rayon::ThreadPoolBuilder::new()
+            .num_threads(t)
+            .build_global();
+    }
+    Ok(())
 }
 
 /// A sink receiving replication results in replication order.
@@ -108,11 +124,18 @@ pub fn write_outputs(
     let reps_csv = csv_out::ReplicationsCsv::new(sc);
     reps.write_all(&reps_csv.header())?;
     let mut agg = Aggregate::new(sc);
+    // results are folded in blocks, each block's entities in parallel
+    let mut block: Vec<RepResult> = Vec::with_capacity(AGGREGATE_BLOCK);
     feed(&mut |r| {
-        agg.push(r);
+        block.push(r.clone());
+        if block.len() == AGGREGATE_BLOCK {
+            agg.push_block(&block);
+            block.clear();
+        }
         reps.write_all(&reps_csv.rows(r))
             .map_err(|e| format!("cannot write replications.csv: {e}"))
     })?;
+    agg.push_block(&block);
     reps.flush()?;
     drop(reps);
     let res = agg.finish();
