@@ -9,7 +9,11 @@
 //! # Format (version 1)
 //!
 //! Little-endian binary. Strings are a `u32` byte length and UTF-8 bytes; floats are
-//! their IEEE-754 bits, so every value (NaN included) comes back exactly.
+//! their IEEE-754 bits, so every value (NaN included) comes back exactly. A metric
+//! value (`value` below) is one byte `t`: `t < 0xF0` is the whole number `t`;
+//! `0xF1` is followed by a larger whole number as a LEB128 varint; `0xFF` by the
+//! value's 8 bytes. Counts, most of the values and many of them zero, so take one
+//! to three bytes instead of eight.
 //!
 //! ```text
 //! magic        8 bytes  "WWSHARD\n"
@@ -25,7 +29,7 @@
 //! files        u32 n, then n str
 //! origins      u32 n, then n x (key str, file str, line u64 (0 = none), note str)
 //! records      per replication: tag u8 = 1, rep u64, events u64,
-//!              entities x periods x metrics f64,
+//!              entities x periods x metrics value,
 //!              per area: ledger (10 u64, 3 f64, u64), queue (3 u64, 4 f64),
 //!                        drawn (u32 n, then n x (key str, f64))
 //! trailer      tag u8 = 0, records u64, checksum u64 (FNV-1a of every byte before it)
@@ -338,6 +342,35 @@ fn put_u64(b: &mut Vec<u8>, x: u64) {
 fn put_f64(b: &mut Vec<u8>, x: f64) {
     b.extend_from_slice(&x.to_bits().to_le_bytes());
 }
+/// First byte of a metric value: below this, the value is that whole number.
+const SMALL: u8 = 0xF0;
+/// First byte of a metric value: a larger whole number follows as a LEB128 varint.
+const VARINT: u8 = 0xF1;
+/// First byte of a metric value: its 8 bytes of IEEE-754 bits follow.
+const RAW: u8 = 0xFF;
+/// Whole numbers below this are written as varints (exact in an f64).
+const MAX_WHOLE: f64 = 9_007_199_254_740_992.0;
+
+/// A metric value: counts (most values, many of them zero) take one to a few
+/// bytes, anything else its exact bits.
+fn put_value(b: &mut Vec<u8>, v: f64) {
+    let whole = v.fract() == 0.0 && (0.0..MAX_WHOLE).contains(&v) && v.to_bits() >> 63 == 0;
+    if !whole {
+        b.push(RAW);
+        b.extend_from_slice(&v.to_bits().to_le_bytes());
+    } else if v < f64::from(SMALL) {
+        b.push(v as u8);
+    } else {
+        b.push(VARINT);
+        let mut x = v as u64;
+        while x >= 0x80 {
+            b.push((x as u8) | 0x80);
+            x >>= 7;
+        }
+        b.push(x as u8);
+    }
+}
+
 fn put_str(b: &mut Vec<u8>, s: &str) {
     put_u32(b, s.len() as u32);
     b.extend_from_slice(s.as_bytes());
@@ -396,7 +429,7 @@ impl<W: Write> ShardWriter<W> {
         put_u64(&mut b, r.events);
         for m in &r.metrics {
             for v in m {
-                put_f64(&mut b, *v);
+                put_value(&mut b, *v);
             }
         }
         for ((l, q), drawn) in r.ledgers.iter().zip(&r.queues).zip(&r.drawn) {
@@ -505,6 +538,27 @@ impl<R: Read> ShardReader<R> {
     }
     fn u64(&mut self) -> Result<u64, String> {
         Ok(u64::from_le_bytes(self.array()?))
+    }
+    fn value(&mut self) -> Result<f64, String> {
+        let t = self.u8()?;
+        if t < SMALL {
+            return Ok(f64::from(t));
+        }
+        match t {
+            RAW => self.f64(),
+            VARINT => {
+                let mut x = 0u64;
+                for shift in (0..64).step_by(7) {
+                    let b = self.u8()?;
+                    x |= u64::from(b & 0x7F) << shift;
+                    if b & 0x80 == 0 {
+                        return Ok(x as f64);
+                    }
+                }
+                Err("damaged shard (a number too long)".into())
+            }
+            _ => Err("damaged shard (unknown value tag)".into()),
+        }
     }
     fn f64(&mut self) -> Result<f64, String> {
         Ok(f64::from_bits(self.u64()?))
@@ -677,12 +731,11 @@ impl<R: Read> ShardReader<R> {
         let (n_entities, n_areas) = (h.entities as usize, h.areas as usize);
         let mut metrics = Vec::with_capacity(n_entities);
         for _ in 0..n_entities {
-            let b = self.bytes(per * 8)?;
-            metrics.push(
-                b.chunks_exact(8)
-                    .map(|c| f64::from_bits(u64::from_le_bytes(c.try_into().expect("8 bytes"))))
-                    .collect(),
-            );
+            let mut m = Vec::with_capacity(per);
+            for _ in 0..per {
+                m.push(self.value()?);
+            }
+            metrics.push(m);
         }
         let mut ledgers = Vec::with_capacity(n_areas);
         let mut queues = Vec::with_capacity(n_areas);
