@@ -38,8 +38,9 @@ pub struct CompareArgs {
     #[arg(long, short = 'q')]
     pub quiet: bool,
     /// Run only shard K of N (K from 1) of every scenario's replications, into shard
-    /// files for `workwell merge`; `auto` reads a Slurm array task's variables
-    #[arg(long, value_name = "K/N|auto", conflicts_with_all = ["replications_range", "out"])]
+    /// files for `workwell merge`; `auto` (or `auto/N`) reads a Slurm array task's
+    /// variables
+    #[arg(long, value_name = "K/N|auto|auto/N", conflicts_with_all = ["replications_range", "out"])]
     pub shard: Option<String>,
     /// Run only replications A..B (from 0, B excluded) of every scenario, into shard files
     #[arg(long, value_name = "A..B", conflicts_with = "out")]

@@ -36,8 +36,12 @@ pub struct RunArgs {
     pub quiet: bool,
     /// Run only shard K of N (K from 1) of the replications and write a shard file for
     /// `workwell merge`; `auto` takes K and N from a Slurm array job's
-    /// SLURM_ARRAY_TASK_* variables
-    #[arg(long, value_name = "K/N|auto", conflicts_with = "replications_range")]
+    /// SLURM_ARRAY_TASK_* variables, `auto/N` K from SLURM_ARRAY_TASK_ID (from 0)
+    #[arg(
+        long,
+        value_name = "K/N|auto|auto/N",
+        conflicts_with = "replications_range"
+    )]
     pub shard: Option<String>,
     /// Run only replications A..B (from 0, B excluded) and write a shard file
     #[arg(long, value_name = "A..B")]
@@ -185,8 +189,8 @@ pub fn shard_spec(
     range: &Option<String>,
 ) -> anyhow::Result<Option<(ShardSpec, &'static str)>> {
     Ok(match (shard, range) {
-        (Some(s), _) if s == "auto" => Some((
-            ShardSpec::from_slurm(&|k| std::env::var(k).ok()).map_err(|m| bad("--shard", m))?,
+        (Some(s), _) if s == "auto" || s.starts_with("auto/") => Some((
+            ShardSpec::from_slurm(s, &|k| std::env::var(k).ok()).map_err(|m| bad("--shard", m))?,
             "--shard",
         )),
         (Some(s), _) => Some((

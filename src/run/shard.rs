@@ -189,10 +189,12 @@ impl ShardSpec {
         Ok(Self::Range(p(a)?..p(b)?))
     }
 
-    /// The shard of a Slurm array task, from `SLURM_ARRAY_TASK_ID` and either
+    /// The shard of a Slurm array task. `auto`: from `SLURM_ARRAY_TASK_ID` and either
     /// `SLURM_ARRAY_TASK_MIN`/`MAX` or `SLURM_ARRAY_TASK_COUNT` (task ids from 0).
-    /// `get` reads a variable (the environment, or a map in tests).
-    pub fn from_slurm(get: &dyn Fn(&str) -> Option<String>) -> Result<Self, String> {
+    /// `auto/N`: shard `SLURM_ARRAY_TASK_ID` (from 0) of N, whatever the array's
+    /// bounds, so that one task resubmitted alone (`sbatch --array=3`) still runs its
+    /// own share. `get` reads a variable (the environment, or a map in tests).
+    pub fn from_slurm(spec: &str, get: &dyn Fn(&str) -> Option<String>) -> Result<Self, String> {
         let num = |name: &str| -> Result<Option<u64>, String> {
             match get(name) {
                 None => Ok(None),
@@ -203,9 +205,30 @@ impl ShardSpec {
                     .map_err(|_| format!("{name}: expected a whole number, found `{v}`")),
             }
         };
+        let fixed =
+            match spec.strip_prefix("auto/") {
+                Some(n) => Some(n.trim().parse::<u64>().ok().filter(|n| *n > 0).ok_or_else(
+                    || {
+                        format!(
+                            "expected auto/N with N a whole number of at least 1, found `{spec}`"
+                        )
+                    },
+                )?),
+                None if spec == "auto" => None,
+                None => return Err(format!("expected auto or auto/N, found `{spec}`")),
+            };
         let id = num("SLURM_ARRAY_TASK_ID")?.ok_or_else(|| {
             "`auto` needs SLURM_ARRAY_TASK_ID, which is not set (not inside a Slurm array job); use K/N".to_string()
         })?;
+        if let Some(n) = fixed {
+            if id >= n {
+                return Err(format!(
+                    "`auto/{n}`: Slurm array task {id} is outside shards 0 to {} (task ids count from 0)",
+                    n - 1
+                ));
+            }
+            return Ok(Self::Part { k: id, n });
+        }
         let min = num("SLURM_ARRAY_TASK_MIN")?;
         let max = num("SLURM_ARRAY_TASK_MAX")?;
         let count = num("SLURM_ARRAY_TASK_COUNT")?;
@@ -934,25 +957,32 @@ mod tests {
             ("SLURM_ARRAY_TASK_MAX", "8"),
         ]);
         assert_eq!(
-            ShardSpec::from_slurm(&f),
+            ShardSpec::from_slurm("auto", &f),
             Ok(ShardSpec::Part { k: 2, n: 4 })
         );
+        // a task resubmitted alone keeps its share with auto/N
+        assert_eq!(
+            ShardSpec::from_slurm("auto/10", &f),
+            Ok(ShardSpec::Part { k: 7, n: 10 })
+        );
+        assert!(ShardSpec::from_slurm("auto/7", &f).is_err());
+        assert!(ShardSpec::from_slurm("auto/x", &f).is_err());
         let f = env(&[
             ("SLURM_ARRAY_TASK_ID", "0"),
             ("SLURM_ARRAY_TASK_COUNT", "3"),
         ]);
         assert_eq!(
-            ShardSpec::from_slurm(&f),
+            ShardSpec::from_slurm("auto", &f),
             Ok(ShardSpec::Part { k: 0, n: 3 })
         );
         let f = env(&[
             ("SLURM_ARRAY_TASK_ID", "3"),
             ("SLURM_ARRAY_TASK_COUNT", "3"),
         ]);
-        assert!(ShardSpec::from_slurm(&f).is_err());
+        assert!(ShardSpec::from_slurm("auto", &f).is_err());
         let f = env(&[]);
         assert!(
-            ShardSpec::from_slurm(&f)
+            ShardSpec::from_slurm("auto", &f)
                 .unwrap_err()
                 .contains("SLURM_ARRAY_TASK_ID")
         );
