@@ -6,9 +6,10 @@
 
 use std::path::{Path, PathBuf};
 
-use workwell::run::RepResult;
 use workwell::run::compare::{Sampler, comparison};
 use workwell::run::shard::{self, ShardError, ShardHeader};
+use workwell::run::sweep;
+use workwell::run::{Aggregate, RepResult};
 use workwell::scenario::Scenario;
 
 use super::compare::{default_out, group_dir, write_compare};
@@ -101,6 +102,11 @@ pub fn run(args: MergeArgs) -> anyhow::Result<()> {
     {
         return merge_compare(dir, &args);
     }
+    if let [dir] = args.inputs.as_slice()
+        && dir.join(sweep::POINTS_FILE).is_file()
+    {
+        return merge_sweep(dir, &args);
+    }
     let group = Group::open(&args.inputs)?;
     let sc = &group.scenario;
     let out = args
@@ -175,4 +181,73 @@ fn merge_compare(dir: &Path, args: &MergeArgs) -> anyhow::Result<()> {
     let names: Vec<&str> = groups.iter().map(|g| g.scenario.name.as_str()).collect();
     let out = args.out.clone().unwrap_or_else(|| default_out(&names));
     write_compare(&comparison(&samples), &out, args.quiet)
+}
+
+fn merge_sweep(dir: &Path, args: &MergeArgs) -> anyhow::Result<()> {
+    let file = dir.join(sweep::POINTS_FILE);
+    let read = |path: &Path| {
+        std::fs::read_to_string(path).map_err(|e| ShardError::File {
+            path: path.to_path_buf(),
+            message: format!("cannot read: {e}"),
+        })
+    };
+    let points = sweep::parse_points(&file, &read(&file)?)?;
+    let resolved = read(&dir.join("scenario.resolved.toml"))?;
+    let mut results = Vec::with_capacity(points.rows.len());
+    let mut first: Option<(PathBuf, ShardHeader)> = None;
+    for (i, (line, values)) in points.rows.iter().enumerate() {
+        let pdir = sweep::point_dir(dir, i);
+        if !pdir.is_dir() {
+            return Err(ShardError::Empty(format!(
+                "{}: point {} (line {line} of {}) has no shards; run its share of the sweep",
+                pdir.display(),
+                i + 1,
+                file.display()
+            ))
+            .into());
+        }
+        let g = Group::open(&[pdir])?;
+        let (gp, h) = g.header();
+        if let Some((bp, b)) = &first {
+            let foreign = |what: &'static str, theirs: String, ours: String| ShardError::Foreign {
+                path: gp.clone(),
+                first: bp.clone(),
+                what,
+                theirs,
+                ours,
+            };
+            if h.seed != b.seed {
+                return Err(foreign("seed", h.seed.to_string(), b.seed.to_string()).into());
+            }
+            if h.replications != b.replications {
+                return Err(foreign(
+                    "replication total",
+                    h.replications.to_string(),
+                    b.replications.to_string(),
+                )
+                .into());
+            }
+        } else {
+            first = Some((gp.clone(), h.clone()));
+        }
+        let mut agg = Aggregate::new(&g.scenario);
+        g.feed(&mut |r| {
+            agg.push(r);
+            Ok(())
+        })?;
+        results.push(sweep::point_result(values.clone(), &agg.finish()));
+    }
+    let name = first
+        .as_ref()
+        .map(|(_, h)| h.name.clone())
+        .unwrap_or_default();
+    let out = args
+        .out
+        .clone()
+        .unwrap_or_else(|| Path::new("outputs").join(format!("{name}-sweep")));
+    let path = super::sweep::write_sweep(&points, &results, &resolved, &out)?;
+    if !args.quiet {
+        println!("{} points; outputs in {}", results.len(), path.display());
+    }
+    Ok(())
 }

@@ -5,3 +5,4 @@ pub mod compare;
 pub mod merge;
 pub mod plan;
 pub mod run;
+pub mod sweep;

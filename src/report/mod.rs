@@ -10,6 +10,7 @@ pub mod html;
 pub mod json;
 pub mod output;
 pub mod provenance;
+pub mod sweep;
 pub mod table;
 
 use crate::stats::Summary;
