@@ -41,6 +41,9 @@ enum Command {
     /// Merge shard files of one run into the run's output folder, byte for byte the
     /// same as the unsharded run
     Merge(cli::merge::MergeArgs),
+    /// Run the scenario at each point of a CSV of parameter values (common random
+    /// numbers across points) and write sweep.csv
+    Sweep(cli::sweep::SweepArgs),
     /// Find the least-cost staffing that meets each area's target and wait standard
     Plan(cli::plan::PlanArgs),
     /// Fit the scenario's uncertain parameters to observed figures and write a
@@ -65,6 +68,7 @@ fn dispatch(cli: Cli) -> anyhow::Result<()> {
         Command::Plan(args) => cli::plan::run(args),
         Command::Calibrate(args) => cli::calibrate::run(args),
         Command::Merge(args) => cli::merge::run(args),
+        Command::Sweep(args) => cli::sweep::run(args),
         Command::Validate { scenario, observed } => {
             let sc = load(&scenario, &[])?;
             let observed = observed

@@ -9,7 +9,9 @@
 # Environment: WORKWELL (the binary; default `workwell` on PATH), SBATCH_ARGS (extra
 # sbatch options for both jobs, e.g. "--partition=compute --account=myproj").
 # Paths must be readable and writable from every node (a shared file system).
-# Prints the two job ids.
+# Prints the two job ids. To rerun a failed task i alone, with the same variables:
+#   SHARDS=TASKS SCENARIO=... SHARD_DIR=... WORKWELL_ARGS="..." sbatch --array=i --export=ALL deploy/slurm/array.sbatch
+# then submit merge.sbatch (SHARD_DIR, OUT) after it.
 set -euo pipefail
 if [ $# -lt 4 ]; then
     sed -n '2,13p' "$0" >&2
@@ -32,7 +34,8 @@ fi
 # check the scenario before queueing anything
 "$WORKWELL" validate "$SCENARIO" >/dev/null
 
-export SCENARIO SHARD_DIR OUT WORKWELL
+SHARDS=$TASKS
+export SCENARIO SHARD_DIR OUT WORKWELL SHARDS
 export WORKWELL_ARGS="$*"
 # shellcheck disable=SC2086
 array=$(sbatch --parsable ${SBATCH_ARGS:-} --array=0-$((TASKS - 1)) \

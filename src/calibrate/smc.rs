@@ -206,6 +206,9 @@ fn cholesky(a: &[f64], d: usize) -> Vec<f64> {
     l
 }
 
+/// An accepted move: the new parameters and their simulations.
+type Move = (Vec<f64>, Sim);
+
 struct Sim {
     values: Vec<Vec<f64>>,
     dist: Vec<f64>,
@@ -332,7 +335,7 @@ pub fn run(
         let l = proposal_factor(&particles, &w, d, &prior_sd);
         let done = AtomicU64::new(0);
         let live = w.iter().filter(|x| **x > 0.0).count() as u64;
-        let moved: Vec<Result<Option<(Vec<f64>, Sim)>, ScenarioError>> = pool.install(|| {
+        let moved: Vec<Result<Option<Move>, ScenarioError>> = pool.install(|| {
             (0..n)
                 .into_par_iter()
                 .map_init(Workspace::new, |ws, i| {

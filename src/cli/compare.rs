@@ -5,7 +5,7 @@
 use std::path::{Path, PathBuf};
 
 use workwell::report::{compare as render, output::OutputDir};
-use workwell::run::compare::run_compare;
+use workwell::run::compare::{Comparison, run_compare};
 use workwell::run::{RunError, RunOptions};
 use workwell::scenario::Scenario;
 
@@ -40,6 +40,23 @@ pub struct CompareArgs {
     /// available) exceeds the limits
     #[arg(long)]
     pub allow_long_run: bool,
+    /// Run only shard K of N (K from 1) of every scenario's replications, into shard
+    /// files for `workwell merge`; `auto` (or `auto/N`) reads a Slurm array task's
+    /// variables
+    #[arg(long, value_name = "K/N|auto|auto/N", conflicts_with_all = ["replications_range", "out"])]
+    pub shard: Option<String>,
+    /// Run only replications A..B (from 0, B excluded) of every scenario, into shard files
+    #[arg(long, value_name = "A..B", conflicts_with = "out")]
+    pub replications_range: Option<String>,
+    /// Folder of shard files: one subfolder `scenario-<i>` per scenario, the first
+    /// the baseline (default: outputs/compare-<first>-<second>....shards/)
+    #[arg(long, value_name = "DIR")]
+    pub shard_dir: Option<PathBuf>,
+}
+
+/// The subfolder of a compare shard folder holding scenario `i`'s shards (from 1).
+pub fn group_dir(dir: &Path, i: usize) -> PathBuf {
+    dir.join(format!("scenario-{i}"))
 }
 
 fn load_one(path: &Path, sets: &[String], extra: &[String]) -> anyhow::Result<Scenario> {
@@ -55,6 +72,7 @@ fn load_one(path: &Path, sets: &[String], extra: &[String]) -> anyhow::Result<Sc
 /// Runs the subcommand.
 pub fn run(args: CompareArgs) -> anyhow::Result<()> {
     check_threads(args.threads)?;
+    let spec = super::run::shard_spec(&args.shard, &args.replications_range)?;
     let mut extra = Vec::new();
     if let Some(r) = args.replications {
         extra.push(format!("programme.replications={r}"));
@@ -85,13 +103,33 @@ pub fn run(args: CompareArgs) -> anyhow::Result<()> {
         "this comparison",
     )?;
     let names: Vec<&str> = scenarios.iter().map(|s| s.name.as_str()).collect();
-    let out = args
-        .out
-        .clone()
-        .unwrap_or_else(|| Path::new("outputs").join(format!("compare-{}", names.join("-"))));
-    let dir = OutputDir::create(&out, "workwell compare")?;
+    let out = args.out.clone().unwrap_or_else(|| default_out(&names));
     let total = u64::from(r) * scenarios.len() as u64;
     let bar = progress_bar(args.quiet, total, &names.join(" vs "));
+    if let Some((spec, flag)) = spec {
+        check_seeds(&scenarios)?;
+        let dir = args.shard_dir.clone().unwrap_or_else(|| {
+            Path::new("outputs").join(format!("compare-{}.shards", names.join("-")))
+        });
+        let range = super::run::shard_range(&scenarios[0], &spec, flag)?;
+        bar.set_length((range.end - range.start) * scenarios.len() as u64);
+        for (i, sc) in scenarios.iter().enumerate() {
+            let offset = i as u64 * (range.end - range.start);
+            let p = |n: u64| bar.set_position(offset + n);
+            let (path, _) = super::run::write_shard(
+                sc,
+                args.threads,
+                range.clone(),
+                &group_dir(&dir, i + 1),
+                &p,
+            )?;
+            if !args.quiet {
+                bar.suspend(|| say(&format!("{}: shard in {}\n", sc.name, path.display())))?;
+            }
+        }
+        bar.finish_and_clear();
+        return Ok(());
+    }
     let opts = RunOptions {
         replications: r,
         threads: args.threads,
@@ -103,18 +141,51 @@ pub fn run(args: CompareArgs) -> anyhow::Result<()> {
         other => anyhow::Error::from(other),
     })?;
     bar.finish_and_clear();
-    dir.write("compare.csv", &render::csv(&cmp))?;
-    dir.write("compare.json", &render::json(&cmp))?;
-    let page = render::html(&cmp);
+    write_compare(&cmp, &out, args.quiet)
+}
+
+/// The same seed in every scenario (common random numbers), checked before any shard
+/// is written, as `run_compare` does before running.
+fn check_seeds(scenarios: &[Scenario]) -> anyhow::Result<()> {
+    let first = &scenarios[0];
+    for sc in &scenarios[1..] {
+        if sc.seed != first.seed {
+            return Err(sc
+                .merged
+                .error(
+                    "programme.seed",
+                    format!(
+                        "a comparison needs every scenario on the same seed (common random numbers); `{}` has {} and `{}` {}",
+                        first.name, first.seed, sc.name, sc.seed
+                    ),
+                )
+                .into());
+        }
+    }
+    Ok(())
+}
+
+/// The default output folder of a comparison of these scenarios.
+pub fn default_out(names: &[&str]) -> PathBuf {
+    Path::new("outputs").join(format!("compare-{}", names.join("-")))
+}
+
+/// Writes a comparison's output folder (used by `compare` and by `merge` of compare
+/// shards, so both write the same bytes).
+pub fn write_compare(cmp: &Comparison, out: &Path, quiet: bool) -> anyhow::Result<()> {
+    let dir = OutputDir::create(out, "workwell compare")?;
+    dir.write("compare.csv", &render::csv(cmp))?;
+    dir.write("compare.json", &render::json(cmp))?;
+    let page = render::html(cmp);
     dir.write("compare.html", &page.html)?;
     for (name, svg) in &page.charts {
         dir.write(name, svg)?;
     }
     let path = dir.commit()?;
-    if !args.quiet {
+    if !quiet {
         say(&format!(
             "{}outputs in {}\n",
-            render::table(&cmp),
+            render::table(cmp),
             path.display()
         ))?;
     }

@@ -1,57 +1,79 @@
 //! `workwell merge SHARD... | DIR`: checks that shard files belong to one run and
 //! cover its replications exactly once, then writes the run's output folder from
-//! their records, in replication order, through the same code as `run`.
+//! their records, in replication order, through the same code as `run`. A folder
+//! written by `compare --shard` (one `scenario-<i>` subfolder per scenario) gives the
+//! comparison's output folder, through the same code as `compare`.
 
 use std::path::{Path, PathBuf};
 
-use workwell::run::shard::{self, ShardError};
+use workwell::run::compare::{Sampler, comparison};
+use workwell::run::shard::{self, ShardError, ShardHeader};
+use workwell::run::sweep;
+use workwell::run::{Aggregate, RepResult};
+use workwell::scenario::Scenario;
 
+use super::compare::{default_out, group_dir, write_compare};
 use super::run::write_outputs;
 
 /// Arguments of `workwell merge`.
 #[derive(clap::Args, Debug, Clone)]
 pub struct MergeArgs {
-    /// Shard files, or folders of them (every *.wwshard inside)
+    /// Shard files, or folders of them (every *.wwshard inside); or one folder
+    /// written by `compare --shard`
     #[arg(required = true, value_name = "SHARD|DIR")]
     pub inputs: Vec<PathBuf>,
-    /// Output folder (default: outputs/<scenario name>/)
+    /// Output folder (default: outputs/<scenario name>/, or outputs/compare-.../)
     #[arg(long)]
     pub out: Option<PathBuf>,
     /// No table
     #[arg(long, short = 'q')]
     pub quiet: bool,
+    /// Worker threads for folding results into the summaries (default: all cores)
+    #[arg(long, short = 't')]
+    pub threads: Option<usize>,
 }
 
-/// Runs the subcommand.
-pub fn run(args: MergeArgs) -> anyhow::Result<()> {
-    let mut files = Vec::new();
-    for input in &args.inputs {
-        if input.is_dir() {
-            files.extend(shard::list_dir(input)?);
-        } else {
-            files.push(input.clone());
+/// The shards of one run, checked and in replication order.
+struct Group {
+    shards: Vec<(PathBuf, ShardHeader)>,
+    order: Vec<usize>,
+    scenario: Scenario,
+}
+
+impl Group {
+    fn open(inputs: &[PathBuf]) -> anyhow::Result<Self> {
+        let mut files = Vec::new();
+        for input in inputs {
+            if input.is_dir() {
+                files.extend(shard::list_dir(input)?);
+            } else {
+                files.push(input.clone());
+            }
         }
+        // the same file named twice (directly and through its folder) is one shard
+        let mut seen = std::collections::HashSet::new();
+        files.retain(|f| seen.insert(std::fs::canonicalize(f).unwrap_or_else(|_| f.clone())));
+        let mut shards = Vec::with_capacity(files.len());
+        for f in &files {
+            shards.push((f.clone(), shard::open(f)?.header().clone()));
+        }
+        let order = shard::plan_merge(&shards)?;
+        let (first_path, first) = &shards[order[0]];
+        let scenario = first.scenario().map_err(|message| ShardError::File {
+            path: first_path.clone(),
+            message,
+        })?;
+        Ok(Self {
+            shards,
+            order,
+            scenario,
+        })
     }
-    // the same file named twice (directly and through its folder) is one shard
-    let mut seen = std::collections::HashSet::new();
-    files.retain(|f| seen.insert(std::fs::canonicalize(f).unwrap_or_else(|_| f.clone())));
-    let mut headers = Vec::with_capacity(files.len());
-    for f in &files {
-        headers.push((f.clone(), shard::open(f)?.header().clone()));
-    }
-    let order = shard::plan_merge(&headers)?;
-    let (first_path, first) = &headers[order[0]];
-    let sc = first.scenario().map_err(|message| ShardError::File {
-        path: first_path.clone(),
-        message,
-    })?;
-    let out = args
-        .out
-        .clone()
-        .unwrap_or_else(|| Path::new("outputs").join(&sc.name));
-    let (res, path) = write_outputs(&sc, &out, None, None, &mut |sink| {
-        for &i in &order {
-            let path = &headers[i].0;
+
+    /// Passes every record, in replication order, to `sink`.
+    fn feed(&self, sink: &mut dyn FnMut(&RepResult) -> anyhow::Result<()>) -> anyhow::Result<()> {
+        for &i in &self.order {
+            let path = &self.shards[i].0;
             let mut reader = shard::open(path)?;
             loop {
                 let record = reader.next_record().map_err(|message| ShardError::File {
@@ -59,17 +81,175 @@ pub fn run(args: MergeArgs) -> anyhow::Result<()> {
                     message,
                 })?;
                 let Some(r) = record else { break };
-                sink(&r).map_err(anyhow::Error::msg)?;
+                sink(&r)?;
             }
         }
         Ok(())
+    }
+
+    fn header(&self) -> &(PathBuf, ShardHeader) {
+        &self.shards[self.order[0]]
+    }
+}
+
+/// Runs the subcommand.
+pub fn run(args: MergeArgs) -> anyhow::Result<()> {
+    super::common::check_threads(args.threads)?;
+    super::run::size_global_pool(args.threads)?;
+    if let [dir] = args.inputs.as_slice()
+        && dir.is_dir()
+        && group_dir(dir, 1).is_dir()
+    {
+        return merge_compare(dir, &args);
+    }
+    if let [dir] = args.inputs.as_slice()
+        && dir.join(sweep::POINTS_FILE).is_file()
+    {
+        return merge_sweep(dir, &args);
+    }
+    let group = Group::open(&args.inputs)?;
+    let sc = &group.scenario;
+    let out = args
+        .out
+        .clone()
+        .unwrap_or_else(|| Path::new("outputs").join(&sc.name));
+    let (res, path) = write_outputs(sc, &out, None, None, &mut |sink| {
+        group.feed(&mut |r| sink(r).map_err(anyhow::Error::msg))
     })?;
     if !args.quiet {
         super::common::say(&format!(
             "{}{} replications from {} shards; outputs in {}\n",
             workwell::report::table::render(&res),
             res.replications,
-            order.len(),
+            group.order.len(),
+            path.display()
+        ))?;
+    }
+    Ok(())
+}
+
+fn merge_compare(dir: &Path, args: &MergeArgs) -> anyhow::Result<()> {
+    let mut groups: Vec<Group> = Vec::new();
+    let mut i = 1;
+    while group_dir(dir, i).is_dir() {
+        let g = Group::open(&[group_dir(dir, i)])?;
+        if let Some(base) = groups.first() {
+            let ((bp, b), (gp, h)) = (base.header(), g.header());
+            let foreign = |what: &'static str, theirs: String, ours: String| ShardError::Foreign {
+                path: gp.clone(),
+                first: bp.clone(),
+                what,
+                theirs,
+                ours,
+            };
+            if h.seed != b.seed {
+                return Err(foreign("seed", h.seed.to_string(), b.seed.to_string()).into());
+            }
+            if h.replications != b.replications {
+                return Err(foreign(
+                    "replication total",
+                    h.replications.to_string(),
+                    b.replications.to_string(),
+                )
+                .into());
+            }
+            if h.program != b.program {
+                return Err(
+                    foreign("program version", h.program.clone(), b.program.clone()).into(),
+                );
+            }
+        }
+        groups.push(g);
+        i += 1;
+    }
+    if groups.len() < 2 {
+        return Err(ShardError::Empty(format!(
+            "{}: a comparison needs shards of at least two scenarios (scenario-1, scenario-2, ...)",
+            dir.display()
+        ))
+        .into());
+    }
+    let mut samples = Vec::with_capacity(groups.len());
+    for g in &groups {
+        let mut s = Sampler::new(&g.scenario, g.scenario.replications);
+        g.feed(&mut |r| {
+            s.push(r);
+            Ok(())
+        })?;
+        samples.push(s.finish());
+    }
+    let names: Vec<&str> = groups.iter().map(|g| g.scenario.name.as_str()).collect();
+    let out = args.out.clone().unwrap_or_else(|| default_out(&names));
+    write_compare(&comparison(&samples), &out, args.quiet)
+}
+
+fn merge_sweep(dir: &Path, args: &MergeArgs) -> anyhow::Result<()> {
+    let file = dir.join(sweep::POINTS_FILE);
+    let read = |path: &Path| {
+        std::fs::read_to_string(path).map_err(|e| ShardError::File {
+            path: path.to_path_buf(),
+            message: format!("cannot read: {e}"),
+        })
+    };
+    let points = sweep::parse_points(&file, &read(&file)?)?;
+    let resolved = read(&dir.join("scenario.resolved.toml"))?;
+    let mut results = Vec::with_capacity(points.rows.len());
+    let mut first: Option<(PathBuf, ShardHeader)> = None;
+    for (i, (line, values)) in points.rows.iter().enumerate() {
+        let pdir = sweep::point_dir(dir, i);
+        if !pdir.is_dir() {
+            return Err(ShardError::Empty(format!(
+                "{}: point {} (line {line} of {}) has no shards; run its share of the sweep",
+                pdir.display(),
+                i + 1,
+                file.display()
+            ))
+            .into());
+        }
+        let g = Group::open(&[pdir])?;
+        let (gp, h) = g.header();
+        if let Some((bp, b)) = &first {
+            let foreign = |what: &'static str, theirs: String, ours: String| ShardError::Foreign {
+                path: gp.clone(),
+                first: bp.clone(),
+                what,
+                theirs,
+                ours,
+            };
+            if h.seed != b.seed {
+                return Err(foreign("seed", h.seed.to_string(), b.seed.to_string()).into());
+            }
+            if h.replications != b.replications {
+                return Err(foreign(
+                    "replication total",
+                    h.replications.to_string(),
+                    b.replications.to_string(),
+                )
+                .into());
+            }
+        } else {
+            first = Some((gp.clone(), h.clone()));
+        }
+        let mut agg = Aggregate::new(&g.scenario);
+        g.feed(&mut |r| {
+            agg.push(r);
+            Ok(())
+        })?;
+        results.push(sweep::point_result(values.clone(), &agg.finish()));
+    }
+    let name = first
+        .as_ref()
+        .map(|(_, h)| h.name.clone())
+        .unwrap_or_default();
+    let out = args
+        .out
+        .clone()
+        .unwrap_or_else(|| Path::new("outputs").join(format!("{name}-sweep")));
+    let path = super::sweep::write_sweep(&points, &results, &resolved, &out)?;
+    if !args.quiet {
+        super::common::say(&format!(
+            "{} points; outputs in {}\n",
+            results.len(),
             path.display()
         ))?;
     }

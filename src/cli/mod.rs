@@ -6,3 +6,4 @@ pub mod compare;
 pub mod merge;
 pub mod plan;
 pub mod run;
+pub mod sweep;

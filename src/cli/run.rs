@@ -50,8 +50,12 @@ pub struct RunArgs {
     pub levers: bool,
     /// Run only shard K of N (K from 1) of the replications and write a shard file for
     /// `workwell merge`; `auto` takes K and N from a Slurm array job's
-    /// SLURM_ARRAY_TASK_* variables
-    #[arg(long, value_name = "K/N|auto", conflicts_with = "replications_range")]
+    /// SLURM_ARRAY_TASK_* variables, `auto/N` K from SLURM_ARRAY_TASK_ID (from 0)
+    #[arg(
+        long,
+        value_name = "K/N|auto|auto/N",
+        conflicts_with = "replications_range"
+    )]
     pub shard: Option<String>,
     /// Run only replications A..B (from 0, B excluded) and write a shard file
     #[arg(long, value_name = "A..B")]
@@ -82,16 +86,7 @@ pub fn run(args: RunArgs) -> anyhow::Result<()> {
     if let Some(s) = args.seed {
         extra.push(format!("programme.seed={s}"));
     }
-    let spec = match (&args.shard, &args.replications_range) {
-        (Some(s), _) if s == "auto" => {
-            Some(ShardSpec::from_slurm(&|k| std::env::var(k).ok()).map_err(|m| bad("--shard", m))?)
-        }
-        (Some(s), _) => Some(ShardSpec::parse_part(s).map_err(|m| bad("--shard", m))?),
-        (None, Some(r)) => {
-            Some(ShardSpec::parse_range(r).map_err(|m| bad("--replications-range", m))?)
-        }
-        (None, None) => None,
-    };
+    let spec = shard_spec(&args.shard, &args.replications_range)?;
     let sc = load(&args.scenario, &extra)?;
     check_threads(args.threads)?;
     let observed = args
@@ -100,7 +95,7 @@ pub fn run(args: RunArgs) -> anyhow::Result<()> {
         .map(|f| workwell::observed::load(f, &sc))
         .transpose()?;
     let share = match &spec {
-        Some(spec) => {
+        Some((spec, _)) => {
             let r = spec.range(u64::from(sc.replications)).unwrap_or(0..0);
             (r.end - r.start) as f64 / f64::from(sc.replications.max(1))
         }
@@ -114,6 +109,7 @@ pub fn run(args: RunArgs) -> anyhow::Result<()> {
         args.allow_long_run,
         "this run",
     )?;
+    size_global_pool(args.threads)?;
     match spec {
         None => {
             let out = args
@@ -128,21 +124,29 @@ pub fn run(args: RunArgs) -> anyhow::Result<()> {
                 args.quiet,
             )
         }
-        Some(spec) => {
-            let flag = if args.shard.is_some() {
-                "--shard"
-            } else {
-                "--replications-range"
-            };
-            let range = spec
-                .range(u64::from(sc.replications))
-                .map_err(|m| bad(flag, m))?;
+        Some((spec, flag)) => {
+            let range = shard_range(&sc, &spec, flag)?;
             let dir = args
                 .shard_dir
                 .unwrap_or_else(|| Path::new("outputs").join(format!("{}.shards", sc.name)));
             run_shard(&sc, args.threads, range, &dir, args.quiet)
         }
     }
+}
+
+/// Replications folded into the summaries at a time by [`write_outputs`].
+const AGGREGATE_BLOCK: usize = 64;
+
+/// Sizes rayon's global pool (used to fold results into the summaries) to
+/// `--threads`; the default pool uses every core.
+pub fn size_global_pool(threads: Option<usize>) -> anyhow::Result<()> {
+    if let Some(t) = threads {
+        // fails only if the pool was already built, which then keeps its size
+        let _ = rayon::ThreadPoolBuilder::new()
+            .num_threads(t)
+            .build_global();
+    }
+    Ok(())
 }
 
 /// A sink receiving replication results in replication order.
@@ -167,12 +171,19 @@ pub fn write_outputs(
         .map_err(|e| dir.write_error(REPS, e))?;
     let mut agg = Aggregate::new(sc);
     let mut sens = workwell::sensitivity::Collector::new(sc);
+    // results are folded in blocks, each block's entities in parallel
+    let mut block: Vec<RepResult> = Vec::with_capacity(AGGREGATE_BLOCK);
     feed(&mut |r| {
-        agg.push(r);
         sens.push(r);
+        block.push(r.clone());
+        if block.len() == AGGREGATE_BLOCK {
+            agg.push_block(&block);
+            block.clear();
+        }
         reps.write_all(&reps_csv.rows(r))
             .map_err(|e| dir.write_error(REPS, e).to_string())
     })?;
+    agg.push_block(&block);
     reps.flush().map_err(|e| dir.write_error(REPS, e))?;
     drop(reps);
     let res = agg.finish();
@@ -274,17 +285,48 @@ fn run_to(
     Ok(())
 }
 
-fn run_shard(
+/// Parses the shard options of `run` and `compare` (`None`: not sharded).
+pub fn shard_spec(
+    shard: &Option<String>,
+    range: &Option<String>,
+) -> anyhow::Result<Option<(ShardSpec, &'static str)>> {
+    Ok(match (shard, range) {
+        (Some(s), _) if s == "auto" || s.starts_with("auto/") => Some((
+            ShardSpec::from_slurm(s, &|k| std::env::var(k).ok()).map_err(|m| bad("--shard", m))?,
+            "--shard",
+        )),
+        (Some(s), _) => Some((
+            ShardSpec::parse_part(s).map_err(|m| bad("--shard", m))?,
+            "--shard",
+        )),
+        (None, Some(r)) => Some((
+            ShardSpec::parse_range(r).map_err(|m| bad("--replications-range", m))?,
+            "--replications-range",
+        )),
+        (None, None) => None,
+    })
+}
+
+/// The replications of a shard of `sc`'s run; bad input names `flag`.
+pub fn shard_range(
+    sc: &Scenario,
+    spec: &ShardSpec,
+    flag: &str,
+) -> anyhow::Result<std::ops::Range<u64>> {
+    spec.range(u64::from(sc.replications))
+        .map_err(|m| bad(flag, m))
+}
+
+/// Simulates replications `range` of `sc` into the shard file `dir/reps-A-B.wwshard`
+/// (atomically, replacing an earlier one); returns the file and the events simulated.
+pub fn write_shard(
     sc: &Scenario,
     threads: Option<usize>,
     range: std::ops::Range<u64>,
     dir: &Path,
-    quiet: bool,
-) -> anyhow::Result<()> {
-    let total = u64::from(sc.replications);
-    let path = dir.join(shard::file_name(&range, total));
-    let bar = progress_bar(quiet, range.end - range.start, &sc.name);
-    let started = std::time::Instant::now();
+    progress: &(dyn Fn(u64) + Sync),
+) -> anyhow::Result<(PathBuf, u64)> {
+    let path = dir.join(shard::file_name(&range, u64::from(sc.replications)));
     let mut file = AtomicFile::create(&path)
         .with_context(|| format!("cannot create the shard file {}", path.display()))?;
     let header = ShardHeader::new(sc, range.clone());
@@ -294,9 +336,8 @@ fn run_shard(
         replications: sc.replications,
         threads,
     };
-    let progress = |n: u64| bar.set_position(n);
     let mut events = 0;
-    run::run_range(sc, &opts, range.clone(), &progress, &mut |r| {
+    run::run_range(sc, &opts, range, progress, &mut |r| {
         events += r.events;
         w.push(r)
             .map_err(|e| format!("cannot write {}: {e}", path.display()))
@@ -307,6 +348,21 @@ fn run_shard(
     let path = file
         .commit()
         .with_context(|| format!("cannot move the shard file {} into place", path.display()))?;
+    Ok((path, events))
+}
+
+fn run_shard(
+    sc: &Scenario,
+    threads: Option<usize>,
+    range: std::ops::Range<u64>,
+    dir: &Path,
+    quiet: bool,
+) -> anyhow::Result<()> {
+    let total = u64::from(sc.replications);
+    let bar = progress_bar(quiet, range.end - range.start, &sc.name);
+    let started = std::time::Instant::now();
+    let progress = |n: u64| bar.set_position(n);
+    let (path, events) = write_shard(sc, threads, range.clone(), dir, &progress)?;
     bar.finish_and_clear();
     if !quiet {
         super::common::say(&format!(

@@ -12,6 +12,7 @@ pub mod json;
 pub mod output;
 pub mod provenance;
 pub mod sensitivity;
+pub mod sweep;
 pub mod table;
 
 use crate::stats::Summary;

@@ -110,6 +110,22 @@ impl RunResults {
     }
 }
 
+fn push_entity(e: &mut EntityResult, vals: &[f64], n: usize, n_months: usize) {
+    for (s, v) in e.summaries.iter_mut().zip(vals) {
+        s.push(*v);
+    }
+    if let Some(t) = e.target {
+        let total = vals[n_months * n + m::CUMULATIVE_STARTS];
+        if total >= t {
+            e.reached += 1;
+        }
+        let month = (0..n_months)
+            .find(|&p| vals[p * n + m::CUMULATIVE_STARTS] >= t)
+            .unwrap_or(n_months);
+        e.month_reached[month] += 1;
+    }
+}
+
 /// Streaming accumulator of replication results.
 #[derive(Debug)]
 pub struct Aggregate {
@@ -170,23 +186,32 @@ impl Aggregate {
     /// Adds one replication (call in replication order).
     pub fn push(&mut self, r: &RepResult) {
         let res = &mut self.res;
-        let n = res.layout.len();
-        let n_months = res.months.len();
+        let (n, n_months) = (res.layout.len(), res.months.len());
         for (e, vals) in res.entities.iter_mut().zip(&r.metrics) {
-            for (s, v) in e.summaries.iter_mut().zip(vals) {
-                s.push(*v);
-            }
-            if let Some(t) = e.target {
-                let total = vals[n_months * n + m::CUMULATIVE_STARTS];
-                if total >= t {
-                    e.reached += 1;
-                }
-                let month = (0..n_months)
-                    .find(|&p| vals[p * n + m::CUMULATIVE_STARTS] >= t)
-                    .unwrap_or(n_months);
-                e.month_reached[month] += 1;
-            }
+            push_entity(e, vals, n, n_months);
         }
+        self.count(r);
+    }
+
+    /// Adds consecutive replications (in replication order), the entities in
+    /// parallel on the current rayon pool: the same result as pushing them one by
+    /// one, since each entity's summaries see the same values in the same order.
+    pub fn push_block(&mut self, block: &[RepResult]) {
+        use rayon::prelude::*;
+        let res = &mut self.res;
+        let (n, n_months) = (res.layout.len(), res.months.len());
+        res.entities.par_iter_mut().enumerate().for_each(|(k, e)| {
+            for r in block {
+                push_entity(e, &r.metrics[k], n, n_months);
+            }
+        });
+        for r in block {
+            self.count(r);
+        }
+    }
+
+    fn count(&mut self, r: &RepResult) {
+        let res = &mut self.res;
         res.replications += 1;
         res.events += r.events;
         res.participants += r.ledgers.iter().map(|l| l.referrals).sum::<u64>();

@@ -141,40 +141,68 @@ impl Samples {
     }
 }
 
+/// Collects a scenario's [`Samples`] from replication results passed in replication
+/// order, whether they come from the simulation or from shard files.
+#[derive(Debug)]
+pub struct Sampler {
+    layout: MetricLayout,
+    n_months: usize,
+    samples: Samples,
+}
+
+impl Sampler {
+    /// An empty collector for `sc`, with room for `replications`.
+    pub fn new(sc: &Scenario, replications: u32) -> Self {
+        let target = |t: Option<f64>| t.filter(|t| *t > 0.0 && t.is_finite());
+        let mut entities = vec!["Programme".to_string()];
+        let mut targets = vec![target(Some(sc.target_starts))];
+        for a in &sc.areas {
+            entities.push(a.name.clone());
+            targets.push(target(a.target_starts));
+        }
+        Self {
+            layout: MetricLayout::new(&sc.disciplines),
+            n_months: sc.calendar.n_months(),
+            samples: Samples {
+                name: sc.name.clone(),
+                description: sc.description.clone(),
+                file: sc.files.first().cloned().unwrap_or_default(),
+                start: sc.start,
+                end: sc.end,
+                seed: sc.seed,
+                entities,
+                targets,
+                replications: 0,
+                values: Vec::with_capacity(
+                    replications as usize * (sc.areas.len() + 1) * MEASURES.len(),
+                ),
+            },
+        }
+    }
+
+    /// Adds one replication (call in replication order).
+    pub fn push(&mut self, r: &RepResult) {
+        self.samples.push(&self.layout, self.n_months, r);
+    }
+
+    /// The samples collected.
+    pub fn finish(self) -> Samples {
+        self.samples
+    }
+}
+
 /// Runs a scenario and keeps the whole-run values of the compared measures.
 pub fn sample(
     sc: &Scenario,
     opts: &RunOptions,
     progress: &(dyn Fn(u64) + Sync),
 ) -> Result<Samples, RunError> {
-    let layout = MetricLayout::new(&sc.disciplines);
-    let n_months = sc.calendar.n_months();
-    let target = |t: Option<f64>| t.filter(|t| *t > 0.0 && t.is_finite());
-    let mut entities = vec!["Programme".to_string()];
-    let mut targets = vec![target(Some(sc.target_starts))];
-    for a in &sc.areas {
-        entities.push(a.name.clone());
-        targets.push(target(a.target_starts));
-    }
-    let mut s = Samples {
-        name: sc.name.clone(),
-        description: sc.description.clone(),
-        file: sc.files.first().cloned().unwrap_or_default(),
-        start: sc.start,
-        end: sc.end,
-        seed: sc.seed,
-        entities,
-        targets,
-        replications: 0,
-        values: Vec::with_capacity(
-            opts.replications as usize * (sc.areas.len() + 1) * MEASURES.len(),
-        ),
-    };
+    let mut s = Sampler::new(sc, opts.replications);
     run_each(sc, opts, progress, &mut |r| {
-        s.push(&layout, n_months, r);
+        s.push(r);
         Ok(())
     })?;
-    Ok(s)
+    Ok(s.finish())
 }
 
 /// The difference B - A of one measure for one entity.
@@ -459,8 +487,13 @@ pub fn run_compare(
         let p = |n: u64| progress(offset + n);
         samples.push(sample(sc, opts, &p)?);
     }
+    Ok(comparison(&samples))
+}
+
+/// Compares every scenario's samples with the first's (at least one).
+pub fn comparison(samples: &[Samples]) -> Comparison {
     let base = &samples[0];
-    Ok(Comparison {
+    Comparison {
         base: base.name.clone(),
         base_description: base.description.clone(),
         base_file: base.file.clone(),
@@ -472,7 +505,7 @@ pub fn run_compare(
             .iter()
             .map(|s| compare(base, s, LEVEL))
             .collect(),
-    })
+    }
 }
 
 #[cfg(test)]

@@ -6,6 +6,7 @@ pub mod aggregate;
 pub mod compare;
 pub mod limits;
 pub mod shard;
+pub mod sweep;
 
 use rayon::prelude::*;
 

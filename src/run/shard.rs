@@ -9,7 +9,11 @@
 //! # Format (version 1)
 //!
 //! Little-endian binary. Strings are a `u32` byte length and UTF-8 bytes; floats are
-//! their IEEE-754 bits, so every value (NaN included) comes back exactly.
+//! their IEEE-754 bits, so every value (NaN included) comes back exactly. A metric
+//! value (`value` below) is one byte `t`: `t < 0xF0` is the whole number `t`;
+//! `0xF1` is followed by a larger whole number as a LEB128 varint; `0xFF` by the
+//! value's 8 bytes. Counts, most of the values and many of them zero, so take one
+//! to three bytes instead of eight.
 //!
 //! ```text
 //! magic        8 bytes  "WWSHARD\n"
@@ -25,7 +29,7 @@
 //! files        u32 n, then n str
 //! origins      u32 n, then n x (key str, file str, line u64 (0 = none), note str)
 //! records      per replication: tag u8 = 1, rep u64, events u64,
-//!              entities x periods x metrics f64,
+//!              entities x periods x metrics value,
 //!              per area: ledger (10 u64, 3 f64, u64), queue (3 u64, 4 f64),
 //!                        drawn (u32 n, then n x (key str, f64))
 //! trailer      tag u8 = 0, records u64, checksum u64 (FNV-1a of every byte before it)
@@ -185,10 +189,12 @@ impl ShardSpec {
         Ok(Self::Range(p(a)?..p(b)?))
     }
 
-    /// The shard of a Slurm array task, from `SLURM_ARRAY_TASK_ID` and either
+    /// The shard of a Slurm array task. `auto`: from `SLURM_ARRAY_TASK_ID` and either
     /// `SLURM_ARRAY_TASK_MIN`/`MAX` or `SLURM_ARRAY_TASK_COUNT` (task ids from 0).
-    /// `get` reads a variable (the environment, or a map in tests).
-    pub fn from_slurm(get: &dyn Fn(&str) -> Option<String>) -> Result<Self, String> {
+    /// `auto/N`: shard `SLURM_ARRAY_TASK_ID` (from 0) of N, whatever the array's
+    /// bounds, so that one task resubmitted alone (`sbatch --array=3`) still runs its
+    /// own share. `get` reads a variable (the environment, or a map in tests).
+    pub fn from_slurm(spec: &str, get: &dyn Fn(&str) -> Option<String>) -> Result<Self, String> {
         let num = |name: &str| -> Result<Option<u64>, String> {
             match get(name) {
                 None => Ok(None),
@@ -199,9 +205,30 @@ impl ShardSpec {
                     .map_err(|_| format!("{name}: expected a whole number, found `{v}`")),
             }
         };
+        let fixed =
+            match spec.strip_prefix("auto/") {
+                Some(n) => Some(n.trim().parse::<u64>().ok().filter(|n| *n > 0).ok_or_else(
+                    || {
+                        format!(
+                            "expected auto/N with N a whole number of at least 1, found `{spec}`"
+                        )
+                    },
+                )?),
+                None if spec == "auto" => None,
+                None => return Err(format!("expected auto or auto/N, found `{spec}`")),
+            };
         let id = num("SLURM_ARRAY_TASK_ID")?.ok_or_else(|| {
             "`auto` needs SLURM_ARRAY_TASK_ID, which is not set (not inside a Slurm array job); use K/N".to_string()
         })?;
+        if let Some(n) = fixed {
+            if id >= n {
+                return Err(format!(
+                    "`auto/{n}`: Slurm array task {id} is outside shards 0 to {} (task ids count from 0)",
+                    n - 1
+                ));
+            }
+            return Ok(Self::Part { k: id, n });
+        }
         let min = num("SLURM_ARRAY_TASK_MIN")?;
         let max = num("SLURM_ARRAY_TASK_MAX")?;
         let count = num("SLURM_ARRAY_TASK_COUNT")?;
@@ -338,6 +365,35 @@ fn put_u64(b: &mut Vec<u8>, x: u64) {
 fn put_f64(b: &mut Vec<u8>, x: f64) {
     b.extend_from_slice(&x.to_bits().to_le_bytes());
 }
+/// First byte of a metric value: below this, the value is that whole number.
+const SMALL: u8 = 0xF0;
+/// First byte of a metric value: a larger whole number follows as a LEB128 varint.
+const VARINT: u8 = 0xF1;
+/// First byte of a metric value: its 8 bytes of IEEE-754 bits follow.
+const RAW: u8 = 0xFF;
+/// Whole numbers below this are written as varints (exact in an f64).
+const MAX_WHOLE: f64 = 9_007_199_254_740_992.0;
+
+/// A metric value: counts (most values, many of them zero) take one to a few
+/// bytes, anything else its exact bits.
+fn put_value(b: &mut Vec<u8>, v: f64) {
+    let whole = v.fract() == 0.0 && (0.0..MAX_WHOLE).contains(&v) && v.to_bits() >> 63 == 0;
+    if !whole {
+        b.push(RAW);
+        b.extend_from_slice(&v.to_bits().to_le_bytes());
+    } else if v < f64::from(SMALL) {
+        b.push(v as u8);
+    } else {
+        b.push(VARINT);
+        let mut x = v as u64;
+        while x >= 0x80 {
+            b.push((x as u8) | 0x80);
+            x >>= 7;
+        }
+        b.push(x as u8);
+    }
+}
+
 fn put_str(b: &mut Vec<u8>, s: &str) {
     put_u32(b, s.len() as u32);
     b.extend_from_slice(s.as_bytes());
@@ -396,7 +452,7 @@ impl<W: Write> ShardWriter<W> {
         put_u64(&mut b, r.events);
         for m in &r.metrics {
             for v in m {
-                put_f64(&mut b, *v);
+                put_value(&mut b, *v);
             }
         }
         for ((l, q), drawn) in r.ledgers.iter().zip(&r.queues).zip(&r.drawn) {
@@ -485,16 +541,47 @@ impl<R: Read> ShardReader<R> {
         self.hash = fnv_update(self.hash, &b);
         Ok(b)
     }
+    fn array<const N: usize>(&mut self) -> Result<[u8; N], String> {
+        let mut b = [0u8; N];
+        self.r.read_exact(&mut b).map_err(|e| {
+            if e.kind() == io::ErrorKind::UnexpectedEof {
+                "the file ends early (truncated shard)".to_string()
+            } else {
+                format!("cannot read: {e}")
+            }
+        })?;
+        self.hash = fnv_update(self.hash, &b);
+        Ok(b)
+    }
     fn u8(&mut self) -> Result<u8, String> {
-        Ok(self.bytes(1)?[0])
+        Ok(self.array::<1>()?[0])
     }
     fn u32(&mut self) -> Result<u32, String> {
-        let b = self.bytes(4)?;
-        Ok(u32::from_le_bytes(b.try_into().expect("4 bytes")))
+        Ok(u32::from_le_bytes(self.array()?))
     }
     fn u64(&mut self) -> Result<u64, String> {
-        let b = self.bytes(8)?;
-        Ok(u64::from_le_bytes(b.try_into().expect("8 bytes")))
+        Ok(u64::from_le_bytes(self.array()?))
+    }
+    fn value(&mut self) -> Result<f64, String> {
+        let t = self.u8()?;
+        if t < SMALL {
+            return Ok(f64::from(t));
+        }
+        match t {
+            RAW => self.f64(),
+            VARINT => {
+                let mut x = 0u64;
+                for shift in (0..64).step_by(7) {
+                    let b = self.u8()?;
+                    x |= u64::from(b & 0x7F) << shift;
+                    if b & 0x80 == 0 {
+                        return Ok(x as f64);
+                    }
+                }
+                Err("damaged shard (a number too long)".into())
+            }
+            _ => Err("damaged shard (unknown value tag)".into()),
+        }
     }
     fn f64(&mut self) -> Result<f64, String> {
         Ok(f64::from_bits(self.u64()?))
@@ -667,12 +754,11 @@ impl<R: Read> ShardReader<R> {
         let (n_entities, n_areas) = (h.entities as usize, h.areas as usize);
         let mut metrics = Vec::with_capacity(n_entities);
         for _ in 0..n_entities {
-            let b = self.bytes(per * 8)?;
-            metrics.push(
-                b.chunks_exact(8)
-                    .map(|c| f64::from_bits(u64::from_le_bytes(c.try_into().expect("8 bytes"))))
-                    .collect(),
-            );
+            let mut m = Vec::with_capacity(per);
+            for _ in 0..per {
+                m.push(self.value()?);
+            }
+            metrics.push(m);
         }
         let mut ledgers = Vec::with_capacity(n_areas);
         let mut queues = Vec::with_capacity(n_areas);
@@ -871,25 +957,32 @@ mod tests {
             ("SLURM_ARRAY_TASK_MAX", "8"),
         ]);
         assert_eq!(
-            ShardSpec::from_slurm(&f),
+            ShardSpec::from_slurm("auto", &f),
             Ok(ShardSpec::Part { k: 2, n: 4 })
         );
+        // a task resubmitted alone keeps its share with auto/N
+        assert_eq!(
+            ShardSpec::from_slurm("auto/10", &f),
+            Ok(ShardSpec::Part { k: 7, n: 10 })
+        );
+        assert!(ShardSpec::from_slurm("auto/7", &f).is_err());
+        assert!(ShardSpec::from_slurm("auto/x", &f).is_err());
         let f = env(&[
             ("SLURM_ARRAY_TASK_ID", "0"),
             ("SLURM_ARRAY_TASK_COUNT", "3"),
         ]);
         assert_eq!(
-            ShardSpec::from_slurm(&f),
+            ShardSpec::from_slurm("auto", &f),
             Ok(ShardSpec::Part { k: 0, n: 3 })
         );
         let f = env(&[
             ("SLURM_ARRAY_TASK_ID", "3"),
             ("SLURM_ARRAY_TASK_COUNT", "3"),
         ]);
-        assert!(ShardSpec::from_slurm(&f).is_err());
+        assert!(ShardSpec::from_slurm("auto", &f).is_err());
         let f = env(&[]);
         assert!(
-            ShardSpec::from_slurm(&f)
+            ShardSpec::from_slurm("auto", &f)
                 .unwrap_err()
                 .contains("SLURM_ARRAY_TASK_ID")
         );

@@ -137,15 +137,15 @@ done
 [ "$state" = idle ] || fail "node not idle after 60 s (state '$state'); see $WORK/log"
 say "cluster up: $(sinfo -h -o '%P %D node(s) %t %c CPUs %m MB')"
 
-SHARDS=$WORK/shards
+SHARD_FOLDER=$WORK/shards
 OUT=$WORK/merged
 cd "$WORK"
 started=$(date +%s)
 # one CPU per task, so that two tasks run at once on a two-CPU node
 submitted=$(WORKWELL=$WORKWELL SBATCH_ARGS="--cpus-per-task=1" \
-    "$REPO/deploy/slurm/submit.sh" "$SCENARIO" "$TASKS" "$SHARDS" "$OUT" --replications "$REPS")
+    "$REPO/deploy/slurm/submit.sh" "$SCENARIO" "$TASKS" "$SHARD_FOLDER" "$OUT" --replications "$REPS")
 say "$submitted"
-read -r ARRAY MERGE <"$SHARDS/.jobs"
+read -r ARRAY MERGE <"$SHARD_FOLDER/.jobs"
 JOBS=("$ARRAY" "$MERGE")
 for _ in $(seq 1800); do
     [ -z "$(squeue -h -j "$ARRAY,$MERGE" 2>/dev/null)" ] && break
@@ -159,13 +159,33 @@ job_state "$MERGE" | grep -q 'JobState=COMPLETED' || {
     cat "$WORK"/workwell-*.out 2>/dev/null
     fail "the merge job did not complete"
 }
-say "$(find "$SHARDS" -name '*.wwshard' | wc -l) shard files, merged in $elapsed s from submission"
+say "$(find "$SHARD_FOLDER" -name '*.wwshard' | wc -l) shard files, merged in $elapsed s from submission"
 
 say "direct run of $REPS replications for reference"
 "$WORKWELL" run "$SCENARIO" --replications "$REPS" --out "$WORK/direct" --quiet
-if diff -r "$WORK/direct" "$OUT" >"$WORK/diff.txt"; then
-    say "PASS: merged output of $TASKS array tasks equals the direct run byte for byte ($(find "$OUT" -type f | wc -l) files)"
-else
+diff -r "$WORK/direct" "$OUT" >"$WORK/diff.txt" || {
     head -20 "$WORK/diff.txt"
     fail "merged output differs from the direct run"
-fi
+}
+say "merged output of $TASKS array tasks equals the direct run byte for byte ($(find "$OUT" -type f | wc -l) files)"
+
+# a task resubmitted alone (as after a node failure) rewrites its own shard only,
+# and a second merge, chained on it, gives the same bytes again
+say "resubmitting array task 1 alone, then the merge again"
+before=$(ls "$SHARD_FOLDER")
+export SCENARIO SHARD_DIR=$SHARD_FOLDER OUT=$WORK/merged-again WORKWELL SHARDS=$TASKS
+export WORKWELL_ARGS="--replications $REPS"
+again=$(sbatch --parsable --cpus-per-task=1 --array=1 --export=ALL "$REPO/deploy/slurm/array.sbatch")
+again=${again%%;*}
+merge2=$(sbatch --parsable --cpus-per-task=1 --dependency=afterok:"$again" --kill-on-invalid-dep=yes \
+    --export=ALL "$REPO/deploy/slurm/merge.sbatch")
+merge2=${merge2%%;*}
+JOBS+=("$again" "$merge2")
+for _ in $(seq 600); do
+    [ -z "$(squeue -h -j "$again,$merge2" 2>/dev/null)" ] && break
+    sleep 1
+done
+job_state "$merge2" | grep -q 'JobState=COMPLETED' || fail "the second merge did not complete"
+[ "$(ls "$SHARD_FOLDER")" = "$before" ] || fail "the resubmitted task changed the set of shard files"
+diff -r "$WORK/direct" "$WORK/merged-again" >"$WORK/diff.txt" || fail "second merge differs from the direct run"
+say "PASS: merged output of $TASKS array tasks, and again after resubmitting task 1, equals the direct run byte for byte"

@@ -1,0 +1,169 @@
+//! `workwell sweep SCENARIO --points FILE.csv`: the scenario at each point of a
+//! designed set (one row of `--set` values per point), each with the scenario's
+//! replications on the same seed; writes `sweep.csv`.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use workwell::report::output::AtomicFile;
+use workwell::report::output::OutputDir;
+use workwell::run::RunOptions;
+use workwell::run::shard::ShardSpec;
+use workwell::run::sweep::{POINTS_FILE, parse_points, point_dir, run_point, share};
+use workwell::scenario::ScenarioError;
+
+use super::common::{ScenarioArgs, check_threads, load, progress_bar};
+use super::run::run_error;
+
+/// Arguments of `workwell sweep`.
+#[derive(clap::Args, Debug, Clone)]
+pub struct SweepArgs {
+    #[command(flatten)]
+    pub scenario: ScenarioArgs,
+    /// CSV of points: a header of parameter keys (as for --set), one row of values per point
+    #[arg(long, value_name = "FILE")]
+    pub points: PathBuf,
+    /// Replications at each point (default: the scenario's)
+    #[arg(long, short = 'r')]
+    pub replications: Option<u32>,
+    /// Seed of every random stream, the same at every point (default: the scenario's)
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Worker threads (default: all cores)
+    #[arg(long, short = 't')]
+    pub threads: Option<usize>,
+    /// Output folder (default: outputs/<scenario name>-sweep/)
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// No progress bar and no summary line
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
+    /// Run only share K of N (K from 1) of the points, each point's replications into a
+    /// shard file for `workwell merge`; `auto` or `auto/N` reads a Slurm array task's
+    /// variables
+    #[arg(long, value_name = "K/N|auto|auto/N", conflicts_with = "out")]
+    pub shard: Option<String>,
+    /// Folder of shard files: `points.csv`, `scenario.resolved.toml` and one
+    /// `point-<i>` subfolder per point (default: outputs/<scenario name>-sweep.shards/)
+    #[arg(long, value_name = "DIR")]
+    pub shard_dir: Option<PathBuf>,
+}
+
+/// Runs the subcommand.
+pub fn run(args: SweepArgs) -> anyhow::Result<()> {
+    check_threads(args.threads)?;
+    let mut extra = Vec::new();
+    if let Some(r) = args.replications {
+        extra.push(format!("programme.replications={r}"));
+    }
+    if let Some(s) = args.seed {
+        extra.push(format!("programme.seed={s}"));
+    }
+    let sc = load(&args.scenario, &extra)?;
+    let text = std::fs::read_to_string(&args.points).map_err(|e| {
+        ScenarioError::new(
+            &args.points,
+            None,
+            "",
+            format!("cannot read the points file: {e}"),
+        )
+    })?;
+    let points = parse_points(&args.points, &text)?;
+    // check every point before running any
+    for i in 0..points.rows.len() {
+        points.scenario(&sc, i)?;
+    }
+    let n = points.rows.len() as u64;
+    let r = u64::from(sc.replications);
+    if let Some((spec, flag)) = super::run::shard_spec(&args.shard, &None)? {
+        let ShardSpec::Part { k, n: parts } = spec else {
+            unreachable!("--shard gives a part")
+        };
+        if parts > n {
+            return Err(ScenarioError::new(
+                flag,
+                None,
+                "",
+                format!("{parts} shards for {n} points: at least one shard would be empty; use at most {n} shards"),
+            )
+            .into());
+        }
+        let dir = args
+            .shard_dir
+            .clone()
+            .unwrap_or_else(|| Path::new("outputs").join(format!("{}-sweep.shards", sc.name)));
+        // every task writes the same two files, atomically
+        for (name, bytes) in [
+            (POINTS_FILE, text.as_bytes()),
+            ("scenario.resolved.toml", sc.resolved_toml().as_bytes()),
+        ] {
+            let path = dir.join(name);
+            let mut f = AtomicFile::create(&path)
+                .with_context(|| format!("cannot create {}", path.display()))?;
+            f.writer().write_all(bytes)?;
+            f.commit()
+                .with_context(|| format!("cannot move {} into place", path.display()))?;
+        }
+        let mine = share(k, parts, points.rows.len());
+        let bar = progress_bar(args.quiet, (mine.end - mine.start) as u64 * r, &sc.name);
+        for (j, i) in mine.clone().enumerate() {
+            let at = points.scenario(&sc, i)?;
+            let p = |m: u64| bar.set_position(j as u64 * r + m);
+            super::run::write_shard(&at, args.threads, 0..r, &point_dir(&dir, i), &p)?;
+        }
+        bar.finish_and_clear();
+        if !args.quiet {
+            println!(
+                "points {}..{} of {n}; shards in {}",
+                mine.start + 1,
+                mine.end,
+                dir.display()
+            );
+        }
+        return Ok(());
+    }
+    let bar = progress_bar(args.quiet, n * r, &format!("{} sweep", sc.name));
+    let opts = RunOptions {
+        replications: sc.replications,
+        threads: args.threads,
+    };
+    let mut results = Vec::with_capacity(points.rows.len());
+    for i in 0..points.rows.len() {
+        let p = |k: u64| bar.set_position(i as u64 * r + k);
+        results.push(run_point(&sc, &points, i, &opts, &p).map_err(run_error)?);
+    }
+    bar.finish_and_clear();
+    let out = args
+        .out
+        .clone()
+        .unwrap_or_else(|| Path::new("outputs").join(format!("{}-sweep", sc.name)));
+    let dir = OutputDir::create(&out, "workwell sweep")?;
+    dir.write(
+        "sweep.csv",
+        &workwell::report::sweep::csv(&points, &results),
+    )?;
+    dir.write("scenario.resolved.toml", sc.resolved_toml().as_bytes())?;
+    let path = dir.commit()?;
+    if !args.quiet {
+        super::common::say(&format!(
+            "{n} points x {r} replications; outputs in {}\n",
+            path.display()
+        ))?;
+    }
+    Ok(())
+}
+
+/// Writes a sweep's output folder (used by `sweep` and by `merge` of sweep shards, so
+/// both write the same bytes).
+pub fn write_sweep(
+    points: &workwell::run::sweep::Points,
+    results: &[workwell::run::sweep::PointResult],
+    resolved: &str,
+    out: &Path,
+) -> anyhow::Result<PathBuf> {
+    let dir = OutputDir::create(out, "workwell sweep")?;
+    dir.write("sweep.csv", &workwell::report::sweep::csv(points, results))?;
+    dir.write("scenario.resolved.toml", resolved.as_bytes())?;
+    Ok(dir.commit()?)
+}

@@ -1,0 +1,200 @@
+//! A sweep: the same scenario at a designed set of parameter points, each run with
+//! the scenario's replications on the same seed (common random numbers across
+//! points), keeping the programme's whole-run figures of each point.
+//!
+//! Points come from a CSV file: a header of parameter keys (as for `--set`) and one
+//! row of values per point.
+
+use std::path::{Path, PathBuf};
+
+use super::compare::{MEASURES, REACHED};
+use super::{RunError, RunOptions};
+use crate::scenario::{Scenario, ScenarioError};
+use crate::stats::summary::{Summary, wilson_interval};
+
+/// The points of a sweep.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Points {
+    /// The file they were read from.
+    pub file: PathBuf,
+    /// Parameter keys, one per column.
+    pub keys: Vec<String>,
+    /// Per point: its line in the file and its values, one per key.
+    pub rows: Vec<(usize, Vec<String>)>,
+}
+
+/// Reads sweep points from CSV text (`file` names it in errors).
+pub fn parse_points(file: &Path, text: &str) -> Result<Points, ScenarioError> {
+    let err =
+        |line: Option<usize>, key: &str, msg: String| ScenarioError::new(file, line, key, msg);
+    let mut r = csv::ReaderBuilder::new()
+        .has_headers(true)
+        .trim(csv::Trim::All)
+        .from_reader(text.as_bytes());
+    let keys: Vec<String> = r
+        .headers()
+        .map_err(|e| err(Some(1), "", format!("cannot read the header: {e}")))?
+        .iter()
+        .map(str::to_string)
+        .collect();
+    if keys.is_empty() || keys.iter().any(String::is_empty) {
+        return Err(err(
+            Some(1),
+            "",
+            "expected a header of parameter keys, e.g. defaults.triage.ineligible".into(),
+        ));
+    }
+    let mut rows = Vec::new();
+    for rec in r.records() {
+        let rec = rec.map_err(|e| {
+            let line = e.position().map(|p| p.line() as usize);
+            err(
+                line,
+                "",
+                format!("expected {} values per row: {e}", keys.len()),
+            )
+        })?;
+        let line = rec.position().map_or(0, |p| p.line() as usize);
+        let values: Vec<String> = rec.iter().map(str::to_string).collect();
+        if let Some((k, _)) = keys.iter().zip(&values).find(|(_, v)| v.is_empty()) {
+            return Err(err(
+                Some(line),
+                k,
+                "expected a value, found an empty cell".into(),
+            ));
+        }
+        rows.push((line, values));
+    }
+    if rows.is_empty() {
+        return Err(err(
+            None,
+            "",
+            "expected at least one point (a row after the header)".into(),
+        ));
+    }
+    Ok(Points {
+        file: file.to_path_buf(),
+        keys,
+        rows,
+    })
+}
+
+impl Points {
+    /// The scenario at point `i`.
+    pub fn scenario(&self, sc: &Scenario, i: usize) -> Result<Scenario, ScenarioError> {
+        let (line, values) = &self.rows[i];
+        let sets: Vec<String> = self
+            .keys
+            .iter()
+            .zip(values)
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect();
+        sc.with_sets(&sets).map_err(|e| {
+            let key = if e.key.is_empty() {
+                self.keys.join(",")
+            } else {
+                e.key.clone()
+            };
+            ScenarioError::new(&self.file, Some(*line), key, e.message)
+        })
+    }
+}
+
+/// The programme's whole-run figures at one point.
+#[derive(Debug, Clone)]
+pub struct PointResult {
+    /// The point's values, one per key.
+    pub values: Vec<String>,
+    /// Replications run.
+    pub replications: u64,
+    /// Per entry of [`MEASURES`]: the summary across replications (for
+    /// `reached_target`, of 1 where the target was reached and 0 where not).
+    pub summaries: Vec<Summary>,
+    /// Probability of reaching the target with its 95% Wilson interval.
+    pub p_reach: Option<(f64, (f64, f64))>,
+}
+
+/// Runs point `i` of `points` on `sc` (replications and threads from `opts`).
+pub fn run_point(
+    sc: &Scenario,
+    points: &Points,
+    i: usize,
+    opts: &RunOptions,
+    progress: &(dyn Fn(u64) + Sync),
+) -> Result<PointResult, RunError> {
+    let at = points.scenario(sc, i)?;
+    let res = super::run(&at, opts, progress)?;
+    Ok(point_result(points.rows[i].1.clone(), &res))
+}
+
+/// The programme's whole-run figures of a point's results.
+pub fn point_result(values: Vec<String>, res: &super::RunResults) -> PointResult {
+    let prog = res.programme();
+    let summaries = MEASURES
+        .iter()
+        .map(|m| {
+            if m.key == REACHED {
+                let mut s = Summary::new();
+                for _ in 0..prog.reached {
+                    s.push(1.0);
+                }
+                for _ in prog.reached..res.replications {
+                    s.push(0.0);
+                }
+                s
+            } else {
+                res.total(0, m.key).cloned().unwrap_or_default()
+            }
+        })
+        .collect();
+    let p_reach = prog.target.and_then(|_| {
+        let n = res.replications;
+        (n > 0).then(|| {
+            let p = prog.reached as f64 / n as f64;
+            (p, wilson_interval(prog.reached, n, 0.95).unwrap_or((p, p)))
+        })
+    });
+    PointResult {
+        values,
+        replications: res.replications,
+        summaries,
+        p_reach,
+    }
+}
+
+/// The share of points `k*P/n .. (k+1)*P/n` (k from 0) of `total` points.
+pub fn share(k: u64, n: u64, total: usize) -> std::ops::Range<usize> {
+    let at = |i: u64| ((u128::from(i) * total as u128) / u128::from(n)) as usize;
+    at(k)..at(k + 1)
+}
+
+/// The folder of point `i` (from 0) in a sweep's shard folder.
+pub fn point_dir(dir: &Path, i: usize) -> PathBuf {
+    dir.join(format!("point-{:05}", i + 1))
+}
+
+/// The copy of the points file in a sweep's shard folder.
+pub const POINTS_FILE: &str = "points.csv";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn points_are_read_with_their_lines() {
+        let p = parse_points(Path::new("p.csv"), "a.b,c\n1, 2\n3,4\n").unwrap();
+        assert_eq!(p.keys, ["a.b", "c"]);
+        assert_eq!(
+            p.rows,
+            [
+                (2, vec!["1".into(), "2".into()]),
+                (3, vec!["3".into(), "4".into()])
+            ]
+        );
+        let e = parse_points(Path::new("p.csv"), "a,b\n1,2\n3\n").unwrap_err();
+        assert_eq!(e.line, Some(3), "{e}");
+        let e = parse_points(Path::new("p.csv"), "a,b\n1,\n").unwrap_err();
+        assert_eq!((e.line, e.key.as_str()), (Some(2), "b"), "{e}");
+        assert!(parse_points(Path::new("p.csv"), "a,b\n").is_err());
+    }
+}
