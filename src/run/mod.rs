@@ -172,7 +172,7 @@ pub const BLOCK: usize = 64;
 
 /// Bytes of replication results a block may hold: with many areas a replication's
 /// results are large (every area's monthly metrics), so blocks are made shorter.
-pub const BLOCK_BYTES: usize = 256 << 20;
+pub const BLOCK_BYTES: usize = 64 << 20;
 
 /// Bytes of one replication's derived metrics for a scenario.
 pub fn result_bytes(sc: &Scenario) -> usize {
