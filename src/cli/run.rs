@@ -134,8 +134,10 @@ pub fn run(args: RunArgs) -> anyhow::Result<()> {
     }
 }
 
-/// Replications folded into the summaries at a time by [`write_outputs`].
+/// Replications folded into the summaries at a time by [`write_outputs`], fewer
+/// when their results would take more than [`AGGREGATE_BYTES`].
 const AGGREGATE_BLOCK: usize = 64;
+const AGGREGATE_BYTES: usize = 32 << 20;
 
 /// Sizes rayon's global pool (used to fold results into the summaries) to
 /// `--threads`; the default pool uses every core.
@@ -172,11 +174,12 @@ pub fn write_outputs(
     let mut agg = Aggregate::new(sc);
     let mut sens = workwell::sensitivity::Collector::new(sc);
     // results are folded in blocks, each block's entities in parallel
-    let mut block: Vec<RepResult> = Vec::with_capacity(AGGREGATE_BLOCK);
+    let block_len = AGGREGATE_BLOCK.min((AGGREGATE_BYTES / run::result_bytes(sc).max(1)).max(1));
+    let mut block: Vec<RepResult> = Vec::with_capacity(block_len);
     feed(&mut |r| {
         sens.push(r);
         block.push(r.clone());
-        if block.len() == AGGREGATE_BLOCK {
+        if block.len() == block_len {
             agg.push_block(&block);
             block.clear();
         }

@@ -184,6 +184,16 @@ pub enum RunError {
 /// in replication order before the next block starts, so memory stays flat.
 pub const BLOCK: usize = 64;
 
+/// Bytes of replication results a block may hold: with many areas a replication's
+/// results are large (every area's monthly metrics), so blocks are made shorter.
+pub const BLOCK_BYTES: usize = 64 << 20;
+
+/// Bytes of one replication's derived metrics for a scenario.
+pub fn result_bytes(sc: &Scenario) -> usize {
+    let n_metrics = MetricLayout::new(&sc.disciplines).len();
+    (sc.areas.len() + 1) * (sc.calendar.n_months() + 1) * n_metrics * std::mem::size_of::<f64>()
+}
+
 /// Runs all replications, calling `sink` with each result in replication order and
 /// `progress` with the number finished so far.
 pub fn run_each(
@@ -218,8 +228,11 @@ pub fn run_range(
     let total = range.end;
     let done = std::sync::atomic::AtomicU64::new(0);
     let mut start = range.start;
+    let threads = pool.current_num_threads().max(1);
+    // BLOCK per thread, fewer when results are large, at least one per thread
+    let per_block = (BLOCK * threads).min((BLOCK_BYTES / result_bytes(sc).max(1)).max(threads));
     while start < total {
-        let end = (start + BLOCK as u64 * pool.current_num_threads().max(1) as u64).min(total);
+        let end = (start + per_block as u64).min(total);
         let block: Vec<Result<RepResult, ScenarioError>> = pool.install(|| {
             (start..end)
                 .into_par_iter()

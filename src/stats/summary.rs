@@ -202,8 +202,9 @@ pub struct Summary {
     /// The first values pushed, kept sorted, while `count <= EXACT_CAP`;
     /// replaced by an empty (unallocated) vector once P² takes over.
     exact: Vec<f64>,
-    /// P² markers once `count > EXACT_CAP`.
-    p2: Option<P2>,
+    /// P² markers once `count > EXACT_CAP` (boxed: most summaries of a run with many
+    /// areas never get there, and the box keeps the struct small).
+    p2: Option<Box<P2>>,
 }
 
 impl Default for Summary {
@@ -248,13 +249,16 @@ impl Summary {
             p2.push(x, n);
             return;
         }
-        if self.exact.capacity() == 0 {
-            self.exact.reserve_exact(EXACT_CAP + 1);
+        if self.exact.len() == self.exact.capacity() {
+            // grow as values arrive (a run with many areas holds millions of
+            // summaries, most with few values), doubling up to the cap
+            let want = (self.exact.len() * 2).clamp(4, EXACT_CAP + 1);
+            self.exact.reserve_exact(want - self.exact.len());
         }
         let at = self.exact.partition_point(|&v| v.total_cmp(&x).is_le());
         self.exact.insert(at, x);
         if self.exact.len() > EXACT_CAP {
-            self.p2 = Some(P2::from_sorted(&self.exact));
+            self.p2 = Some(Box::new(P2::from_sorted(&self.exact)));
             self.exact = Vec::new();
         }
     }
