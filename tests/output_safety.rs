@@ -209,7 +209,9 @@ fn readme_example_commands_do_not_share_a_folder() {
             continue;
         }
         // a shard writes a shard file, not an output folder
-        if w.iter().any(|x| x == "--shard" || x == "--replications-range") {
+        if w.iter()
+            .any(|x| x == "--shard" || x == "--replications-range")
+        {
             continue;
         }
         let Some(cmd) = w.get(i + 1) else { continue };
