@@ -49,6 +49,14 @@ const fn r(
 /// Every numeric parameter's plausible range (keys relative to the area table).
 pub const RANGES: &[Range] = &[
     r(
+        "launch",
+        0.0,
+        3653.0,
+        false,
+        "days from the programme start to the area's launch",
+        "definition: inside a run of at most ten years",
+    ),
+    r(
         "referrals.constant_rate_per_day",
         0.0,
         2000.0,
