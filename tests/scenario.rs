@@ -149,6 +149,8 @@ fn shipped_programme_scenarios_are_plausible() {
         "national",
         "slow_recruitment",
         "trailblazers",
+        "calibrated",
+        "rollout",
     ] {
         let sc = scenario::load(std::path::Path::new(&format!("scenarios/{f}.toml")), &[]).unwrap();
         let w = workwell::scenario::plausible::check(&sc);

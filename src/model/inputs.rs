@@ -21,7 +21,7 @@ pub const FIT_NOTE_BASE: Date = Date {
 };
 
 /// Staffing values of one replication.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct StaffInputs {
     /// Funded FTE.
     pub fte: f64,
@@ -33,15 +33,69 @@ pub struct StaffInputs {
     pub vacancy_rate: f64,
     /// Salary plus on-costs per FTE per year, GBP.
     pub cost_per_fte_year: f64,
+    /// Changes of funded FTE: (day after the programme start, new funded FTE), in
+    /// date order.
+    pub fte_from: Vec<(f64, f64)>,
 }
 
 impl StaffInputs {
-    fn profile(&self) -> FteProfile {
+    fn profile(&self, funded_fte: f64) -> FteProfile {
         FteProfile {
-            funded_fte: self.fte,
+            funded_fte,
             at_launch: self.at_launch,
             ramp_days: self.ramp_months * DAYS_PER_MONTH,
             vacancy_rate: self.vacancy_rate,
+        }
+    }
+
+    /// Whether any funded FTE is ever above zero.
+    pub fn ever_funded(&self) -> bool {
+        self.fte > 0.0 || self.fte_from.iter().any(|&(_, f)| f > 0.0)
+    }
+
+    /// FTE in post at time `x` (days after the programme start) for an area launched
+    /// on day `launch`. Nothing before launch. From launch, the recruitment ramp
+    /// towards the funded FTE in force at launch (the last change on or before it,
+    /// else `fte`). At each later change of funded FTE, staff in post move from the
+    /// level in post that day towards (1 - vacancy rate) x the new funded FTE:
+    /// linearly over `ramp_months` for an increase (recruitment), at once for a cut
+    /// (the funding stops on that date).
+    pub fn in_post(&self, launch: f64, x: f64) -> f64 {
+        if x < launch {
+            return 0.0;
+        }
+        let at_launch = self
+            .fte_from
+            .iter()
+            .take_while(|&&(c, _)| c <= launch)
+            .last()
+            .map_or(self.fte, |&(_, f)| f);
+        let mut v = self.profile(at_launch).fte_on(x - launch);
+        let ramp_days = self.ramp_months * DAYS_PER_MONTH;
+        let mut from_fn: Option<(f64, f64, f64)> = None; // (change day, from, target)
+        for &(c, f) in self.fte_from.iter().filter(|&&(c, _)| c > launch) {
+            if c > x {
+                break;
+            }
+            // the level in post on the change day, under the regime before it
+            let from = match from_fn {
+                None => self.profile(at_launch).fte_on(c - launch),
+                Some(prev) => Self::moving(prev, ramp_days, c),
+            };
+            let target = f * (1.0 - self.vacancy_rate);
+            from_fn = Some((c, from, target));
+        }
+        if let Some(reg) = from_fn {
+            v = Self::moving(reg, ramp_days, x);
+        }
+        v
+    }
+
+    fn moving((c, from, target): (f64, f64, f64), ramp_days: f64, x: f64) -> f64 {
+        if target <= from || ramp_days <= 0.0 {
+            target
+        } else {
+            from + (target - from) * ((x - c) / ramp_days).min(1.0)
         }
     }
 }
@@ -55,6 +109,9 @@ pub struct ReferralInputs {
     pub fit_notes_2023: f64,
     /// GP referrals per fit note once ramped up.
     pub gp_propensity: f64,
+    /// The area's multiplier on the GP referral propensity (between-area variation; 1
+    /// when the area follows the programme-level propensity).
+    pub area_multiplier: f64,
     /// Months from launch for the propensity to ramp up.
     pub ramp_months: f64,
     /// Propensity at launch as a fraction of the full value.
@@ -183,15 +240,12 @@ impl AreaInputs {
                 1.0 - leave
             }
         };
-        // staff are in post from the launch day, following their ramp from it
-        let in_post = |prof: &FteProfile, day: usize| -> f64 {
-            let t = day as f64 - launch;
-            if t < 0.0 { 0.0 } else { prof.fte_on(t) }
-        };
-        let coach_profile = self.coach.profile();
+        // staff are in post from the launch day, following their ramp from it and any
+        // later change of funded FTE
+        let in_post = |st: &StaffInputs, day: usize| -> f64 { st.in_post(launch, day as f64) };
         let cap = self.caseload_cap_per_fte;
         let contact = self.contact_hours_per_fte_week;
-        let fte: Vec<f64> = (0..n).map(|day| in_post(&coach_profile, day)).collect();
+        let fte: Vec<f64> = (0..n).map(|day| in_post(&self.coach, day)).collect();
         let places = fte
             .iter()
             .map(|f| (f * cap + 1e-9).floor().min(f64::from(u32::MAX)) as u32)
@@ -230,16 +284,15 @@ impl AreaInputs {
                 });
                 continue;
             };
-            let prof = ds.staff.profile();
             let spw = ds.sessions_per_fte_week;
-            let fte: Vec<f64> = (0..n).map(|day| in_post(&prof, day)).collect();
+            let fte: Vec<f64> = (0..n).map(|day| in_post(&ds.staff, day)).collect();
             let slots = fte
                 .iter()
                 .enumerate()
                 .map(|(day, f)| f * spw / 5.0 * capacity_factor(day))
                 .collect();
             // a discipline with no staff at all is not offered: nobody is referred
-            let offered = ds.staff.fte > 0.0 && spw > 0.0;
+            let offered = ds.staff.ever_funded() && spw > 0.0;
             mdt.push(DisciplineParams {
                 name,
                 fte,
@@ -282,7 +335,8 @@ impl AreaInputs {
     /// Expected referrals per day (all routes) and the GP share of each day's
     /// referrals. GP referrals per day = fit notes of the month (2023 volume / 12 x
     /// seasonal index x growth) spread over the month's days (non-working days and the
-    /// festive period at their relative weights) x propensity, ramping linearly from
+    /// festive period at their relative weights) x propensity x the area's multiplier
+    /// on it, ramping linearly from
     /// `ramp_start_fraction` at launch to 1 after `ramp_months`, x any trailblazer
     /// multiplier; the other routes follow from the source mix. Nothing before launch.
     pub fn referral_series(&self, cal: &Calendar, month_days: &MonthDays) -> (Vec<f64>, Vec<f64>) {
@@ -335,7 +389,7 @@ impl AreaInputs {
             } else {
                 1.0
             };
-            let gp_base = per_day * r.gp_propensity * ramp * open;
+            let gp_base = per_day * r.gp_propensity * r.area_multiplier * ramp * open;
             let mult = match r.trailblazer {
                 Some((mm, start)) if date >= start => mm,
                 _ => 1.0,

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use super::error::ScenarioError;
 use super::param::{self, Domain, Drawer, Override, P, TimeSpec};
-use super::raw::{RawArea, RawFile, RawNeed, RawParam, RawTimeDist, RawTimeDistTable};
+use super::raw::{RawArea, RawFile, RawFteStep, RawNeed, RawParam, RawTimeDist, RawTimeDistTable};
 use super::source::{Merged, join_key};
 use crate::engine::calendar::{Date, england_bank_holidays};
 use crate::engine::{Calendar, Weekday};
@@ -69,6 +69,9 @@ pub struct StaffSpec {
     pub vacancy_rate: P,
     /// Salary plus on-costs per FTE per year.
     pub cost_per_fte_year: P,
+    /// Changes of funded FTE: (day after the programme start, new funded FTE), in
+    /// date order.
+    pub fte_from: Vec<(f64, f64)>,
 }
 
 /// One MDT discipline of an area.
@@ -111,6 +114,9 @@ pub struct AreaSpec {
     pub constant_rate_per_day: Option<P>,
     /// GP referrals per fit note once ramped up.
     pub gp_propensity: P,
+    /// The area's multiplier on the GP referral propensity (default fixed 1); its own
+    /// key, so an area can vary around a programme-level (e.g. calibrated) propensity.
+    pub area_multiplier: P,
     /// Months for the referral propensity to ramp up.
     pub referral_ramp_months: P,
     /// Propensity at launch as a fraction of the full value.
@@ -179,6 +185,7 @@ impl AreaSpec {
         v.extend(self.constant_rate_per_day.iter());
         v.extend([
             &self.gp_propensity,
+            &self.area_multiplier,
             &self.referral_ramp_months,
             &self.referral_ramp_start,
             &self.annual_growth,
@@ -394,6 +401,7 @@ pub fn build(merged: Merged) -> Result<Scenario, ScenarioError> {
         let ctx = Ctx {
             merged: &merged,
             area: first,
+            run: (start, end),
             defaults_first: true,
         };
         ctx.area(&raw, &discipline_names)?;
@@ -403,6 +411,7 @@ pub fn build(merged: Merged) -> Result<Scenario, ScenarioError> {
         let ctx = Ctx {
             merged: &merged,
             area: name,
+            run: (start, end),
             defaults_first: false,
         };
         areas.push(ctx.area(raw, &discipline_names)?);
@@ -560,6 +569,8 @@ fn locate_in(merged: &Merged, area: &str, rel: &str, prefer_defaults: bool) -> S
 struct Ctx<'a> {
     merged: &'a Merged,
     area: &'a str,
+    /// Programme start and end (for dates inside an area table).
+    run: (Date, Date),
     /// Checking the defaults themselves: values present there are theirs.
     defaults_first: bool,
 }
@@ -667,7 +678,61 @@ impl Ctx<'_> {
             ramp_months: self.p(&k("ramp_months"), r.ramp_months, Domain::NonNegative)?,
             vacancy_rate: self.p(&k("vacancy_rate"), r.vacancy_rate, Domain::Probability)?,
             cost_per_fte_year: self.p(&k("cost_per_fte_year"), r.cost, Domain::NonNegative)?,
+            fte_from: self.fte_from(&k("fte_from"), r.fte_from)?,
         })
+    }
+
+    /// `fte_from`: dates inside the run, strictly in order, FTE non-negative.
+    fn fte_from(&self, rel: &str, steps: &[RawFteStep]) -> Result<Vec<(f64, f64)>, ScenarioError> {
+        let (start, end) = self.run;
+        let mut out: Vec<(f64, f64)> = Vec::with_capacity(steps.len());
+        let mut last: Option<Date> = None;
+        for (i, s) in steps.iter().enumerate() {
+            let d = Date::parse(&s.date).ok_or_else(|| {
+                self.err(
+                    rel,
+                    format!(
+                        "entry {}: expected a date like 2026-10-01, found \"{}\"",
+                        i + 1,
+                        s.date
+                    ),
+                )
+            })?;
+            if d < start || d > end {
+                return Err(self.err(
+                    rel,
+                    format!(
+                        "entry {}: the date {d} is outside the run ({start} to {end})",
+                        i + 1
+                    ),
+                ));
+            }
+            if let Some(prev) = last
+                && d <= prev
+            {
+                return Err(self.err(
+                    rel,
+                    format!(
+                        "entry {}: the date {d} is not after the previous one ({prev}); list the changes in date order",
+                        i + 1
+                    ),
+                ));
+            }
+            if !(s.fte.is_finite() && s.fte >= 0.0) {
+                return Err(self.err(
+                    rel,
+                    format!(
+                        "entry {}: expected a non-negative FTE, found {}",
+                        i + 1,
+                        s.fte
+                    ),
+                ));
+            }
+            last = Some(d);
+            let day = (d.days_since_epoch() - start.days_since_epoch()) as f64;
+            out.push((day, s.fte));
+        }
+        Ok(out)
     }
 
     fn area(&self, r: &RawArea, disciplines: &[String]) -> Result<AreaSpec, ScenarioError> {
@@ -775,6 +840,7 @@ impl Ctx<'_> {
                 ramp_months: &c.ramp_months,
                 vacancy_rate: &c.vacancy_rate,
                 cost: &c.cost_per_fte_year,
+                fte_from: &c.fte_from,
             },
         )?;
         let followup_interval_days = self.p(
@@ -820,6 +886,7 @@ impl Ctx<'_> {
                     ramp_months: &d.ramp_months,
                     vacancy_rate: &d.vacancy_rate,
                     cost: &d.cost_per_fte_year,
+                    fte_from: &d.fte_from,
                 },
             )?;
             let mut need = [[0.0; N_STATUS]; N_BARRIER];
@@ -931,6 +998,14 @@ impl Ctx<'_> {
                 &rf.gp_propensity,
                 Domain::Probability,
             )?,
+            area_multiplier: match &rf.area_multiplier {
+                Some(raw) => self.p("referrals.area_multiplier", raw, Domain::NonNegative)?,
+                None => P {
+                    shared: true,
+                    domain: Domain::NonNegative,
+                    ..P::fixed("referrals.area_multiplier", 1.0)
+                },
+            },
             referral_ramp_months: self.p(
                 "referrals.ramp_months",
                 &rf.ramp_months,
@@ -1027,6 +1102,7 @@ struct StaffRaw<'a> {
     ramp_months: &'a RawParam,
     vacancy_rate: &'a RawParam,
     cost: &'a RawParam,
+    fte_from: &'a [RawFteStep],
 }
 
 /// A replication's drawn parameters for one area, with the uncertain values drawn.
@@ -1107,6 +1183,7 @@ impl Scenario {
             ramp_months: d.get(&s.ramp_months),
             vacancy_rate: d.get(&s.vacancy_rate),
             cost_per_fte_year: d.get(&s.cost_per_fte_year),
+            fte_from: s.fte_from.clone(),
         };
         let launch_day = d.get(&spec.launch);
         let referrals = match &spec.constant_rate_per_day {
@@ -1114,6 +1191,7 @@ impl Scenario {
                 constant_rate_per_day: Some(d.get(c)),
                 fit_notes_2023: 0.0,
                 gp_propensity: 0.0,
+                area_multiplier: 1.0,
                 ramp_months: 0.0,
                 ramp_start_fraction: 1.0,
                 annual_growth: 0.0,
@@ -1127,6 +1205,7 @@ impl Scenario {
                 constant_rate_per_day: None,
                 fit_notes_2023: spec.fit_notes_2023.unwrap_or(0.0),
                 gp_propensity: d.get(&spec.gp_propensity),
+                area_multiplier: d.get(&spec.area_multiplier),
                 ramp_months: d.get(&spec.referral_ramp_months),
                 ramp_start_fraction: d.get(&spec.referral_ramp_start),
                 annual_growth: d.get(&spec.annual_growth),

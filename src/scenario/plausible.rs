@@ -49,6 +49,14 @@ const fn r(
 /// Every numeric parameter's plausible range (keys relative to the area table).
 pub const RANGES: &[Range] = &[
     r(
+        "launch",
+        0.0,
+        3653.0,
+        false,
+        "days from the programme start to the area's launch",
+        "definition: inside a run of at most ten years",
+    ),
+    r(
         "referrals.constant_rate_per_day",
         0.0,
         2000.0,
@@ -63,6 +71,14 @@ pub const RANGES: &[Range] = &[
         false,
         "GP referrals per fit note",
         "the targets imply about 0.005 (59,000 starts from 4 million fit notes a year over 18 months) [prospectus; press release]; Fit for Work's pilots reached about 40% of what was expected [MODEL.md section 2]; the range is a tenth to ten times that level",
+    ),
+    r(
+        "referrals.area_multiplier",
+        0.25,
+        4.0,
+        false,
+        "an area's multiplier on the GP referral propensity",
+        "assumption: published pilot areas issue from 0.14 to 0.30 fit notes per registered adult (about a factor of two either way of the middle) [data/geography/README.md]; a factor of four either way",
     ),
     r(
         "referrals.ramp_months",

@@ -125,6 +125,8 @@ pub struct RawReferrals {
     #[serde(default)]
     pub constant_rate_per_day: Option<RawParam>,
     pub gp_propensity: RawParam,
+    #[serde(default)]
+    pub area_multiplier: Option<RawParam>,
     pub ramp_months: RawParam,
     pub ramp_start_fraction: RawParam,
     pub annual_growth: RawParam,
@@ -172,12 +174,22 @@ pub struct RawCoach {
     pub ramp_months: RawParam,
     pub vacancy_rate: RawParam,
     pub cost_per_fte_year: RawParam,
+    #[serde(default)]
+    pub fte_from: Vec<RawFteStep>,
     pub caseload_cap_per_fte: RawParam,
     pub hours_limit: bool,
     pub contact_hours_per_fte_week: RawParam,
     pub assessment_hours: RawParam,
     pub followup_hours: RawParam,
     pub followup_interval_days: RawParam,
+}
+
+/// `fte_from = [{ date = "2026-10-01", fte = 30 }]`: funded FTE from a date.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawFteStep {
+    pub date: String,
+    pub fte: f64,
 }
 
 #[derive(Debug, Deserialize)]
@@ -209,6 +221,8 @@ pub struct RawDiscipline {
     pub ramp_months: RawParam,
     pub vacancy_rate: RawParam,
     pub cost_per_fte_year: RawParam,
+    #[serde(default)]
+    pub fte_from: Vec<RawFteStep>,
     pub sessions_per_fte_week: RawParam,
     pub sessions: RawTimeDist,
     pub spacing_days: RawParam,
