@@ -22,6 +22,8 @@ fn sourced(note: &str) -> bool {
             "[mi]",
             "[local]",
             "[model.md",
+            "[docs/model.md",
+            "[rollout]",
         ]
         .iter()
         .any(|s| n.contains(s))
@@ -88,7 +90,8 @@ fn shared_and_area_draws_follow_where_the_distribution_is_written() {
 #[test]
 fn central_values_fix_every_uncertain_parameter() {
     let sc = scenario::load("scenarios/baseline.toml".as_ref(), &[]).unwrap();
-    assert_eq!(sc.uncertain_keys().len(), 3);
+    // propensity, patience, disengagement and each area's launch date
+    assert_eq!(sc.uncertain_keys().len(), 4);
     let fixed = sc.with_sets(&sc.central_sets()).unwrap();
     assert!(fixed.uncertain_keys().is_empty());
     let d = fixed.draw(0, 5).unwrap();
