@@ -39,6 +39,8 @@ pub enum Purpose {
     Posterior = 10,
     /// Calibration: perturbations, acceptance and resampling.
     Calibration = 11,
+    /// Designed samples of parameter points (a Latin hypercube).
+    Design = 12,
 }
 
 /// FNV-1a hash of bytes: stable across Rust versions and platforms (unlike the

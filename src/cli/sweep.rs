@@ -22,8 +22,17 @@ pub struct SweepArgs {
     #[command(flatten)]
     pub scenario: ScenarioArgs,
     /// CSV of points: a header of parameter keys (as for --set), one row of values per point
-    #[arg(long, value_name = "FILE")]
-    pub points: PathBuf,
+    #[arg(
+        long,
+        value_name = "FILE",
+        required_unless_present = "lhs",
+        conflicts_with = "lhs"
+    )]
+    pub points: Option<PathBuf>,
+    /// Instead of a points file, a Latin hypercube of N points over the scenario's
+    /// uncertain parameters (each drawn by its distribution, from the scenario seed)
+    #[arg(long, value_name = "N")]
+    pub lhs: Option<usize>,
     /// Replications at each point (default: the scenario's)
     #[arg(long, short = 'r')]
     pub replications: Option<u32>,
@@ -61,15 +70,38 @@ pub fn run(args: SweepArgs) -> anyhow::Result<()> {
         extra.push(format!("programme.seed={s}"));
     }
     let sc = load(&args.scenario, &extra)?;
-    let text = std::fs::read_to_string(&args.points).map_err(|e| {
-        ScenarioError::new(
-            &args.points,
-            None,
-            "",
-            format!("cannot read the points file: {e}"),
-        )
-    })?;
-    let points = parse_points(&args.points, &text)?;
+    let (file, text) = match (&args.points, args.lhs) {
+        (Some(f), _) => {
+            let text = std::fs::read_to_string(f).map_err(|e| {
+                ScenarioError::new(f, None, "", format!("cannot read the points file: {e}"))
+            })?;
+            (f.clone(), text)
+        }
+        (None, Some(n)) => {
+            if !(2..=100_000).contains(&n) {
+                return Err(ScenarioError::new(
+                    "--lhs",
+                    None,
+                    "",
+                    format!("expected from 2 to 100000 points, found {n}"),
+                )
+                .into());
+            }
+            if sc.uncertain_keys().is_empty() {
+                return Err(ScenarioError::new(
+                    "--lhs",
+                    None,
+                    "",
+                    "the scenario has no uncertain parameter (no distribution) to sample",
+                )
+                .into());
+            }
+            let file = PathBuf::from(format!("latin-hypercube-{n}.csv"));
+            (file, workwell::run::sweep::latin_hypercube(&sc, n))
+        }
+        (None, None) => unreachable!("clap requires --points or --lhs"),
+    };
+    let points = parse_points(&file, &text)?;
     // check every point before running any
     for i in 0..points.rows.len() {
         points.scenario(&sc, i)?;

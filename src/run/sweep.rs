@@ -198,3 +198,120 @@ mod tests {
         assert!(parse_points(Path::new("p.csv"), "a,b\n").is_err());
     }
 }
+
+/// A Latin hypercube of `n` points over the scenario's uncertain parameters, as the
+/// CSV text of a points file: one column per parameter named by its `--set` key path
+/// (`defaults.<key>` for a parameter every area inheriting it shares, `areas."<name>".
+/// <key>` for an area's own), one row per point. Each parameter's range of
+/// probability is cut into `n` equal strata; every stratum holds exactly one point,
+/// at a uniform position inside it, and the strata are paired across parameters by
+/// independent random permutations (McKay, Beckman and Conover 1979). A value is the
+/// parameter's quantile at that probability, so each column follows its distribution.
+/// All randomness comes from the scenario seed.
+pub fn latin_hypercube(sc: &Scenario, n: usize) -> String {
+    use crate::rng::{Purpose, keyed};
+    use crate::scenario::param::quantile;
+    use crate::scenario::source::join_key;
+    use rand::RngExt;
+    let mut columns: Vec<(String, crate::scenario::param::Value)> = Vec::new();
+    for a in &sc.areas {
+        for p in a.params() {
+            if !p.is_uncertain() {
+                continue;
+            }
+            let key = if p.shared {
+                format!("defaults.{}", p.key)
+            } else {
+                format!("{}.{}", join_key("areas", &a.name), p.key)
+            };
+            if !columns.iter().any(|(k, _)| *k == key) {
+                columns.push((key, p.value.clone()));
+            }
+        }
+    }
+    let mut w = csv::Writer::from_writer(Vec::new());
+    let header: Vec<&str> = columns.iter().map(|(k, _)| k.as_str()).collect();
+    w.write_record(&header).expect("writing to memory");
+    let mut cells: Vec<Vec<f64>> = vec![Vec::with_capacity(columns.len()); n];
+    for (j, (_, v)) in columns.iter().enumerate() {
+        let mut rng = keyed(sc.seed, Purpose::Design, &[j as u64, n as u64]);
+        // a random permutation of the strata (Fisher-Yates), then a position in each
+        let mut strata: Vec<usize> = (0..n).collect();
+        for i in (1..n).rev() {
+            let k = rng.random_range(0..=i);
+            strata.swap(i, k);
+        }
+        for (i, row) in cells.iter_mut().enumerate() {
+            let u = (strata[i] as f64 + rng.random::<f64>()) / n as f64;
+            row.push(quantile(v, u));
+        }
+    }
+    for row in &cells {
+        let r: Vec<String> = row.iter().map(|x| format!("{x:?}")).collect();
+        w.write_record(&r).expect("writing to memory");
+    }
+    String::from_utf8(w.into_inner().expect("writing to memory")).expect("CSV of numbers")
+}
+
+#[cfg(test)]
+mod lhs_tests {
+    use super::*;
+
+    #[test]
+    fn every_stratum_of_every_parameter_holds_one_point() {
+        let text = "[programme]\nname = \"t\"\nstart = \"2024-10-01\"\nend = \"2025-03-31\"\ntarget_starts = 0\nseed = 5\nreplications = 2\n"
+            .to_string()
+            + &std::fs::read_to_string("scenarios/validation/base.toml")
+                .unwrap()
+                .split("[defaults.referrals]")
+                .nth(1)
+                .map(|s| format!("[defaults.referrals]{s}"))
+                .unwrap()
+                .replace(
+                    "constant_rate_per_day = 4     # lambda, overridden per file",
+                    "constant_rate_per_day = { dist = \"uniform\", min = 2, max = 6 }",
+                )
+                .replace(
+                    "caseload_cap_per_fte = 25     # c, overridden per file",
+                    "caseload_cap_per_fte = { dist = \"triangular\", min = 10, mode = 20, max = 40 }",
+                );
+        let sc = crate::scenario::from_text(Path::new("t.toml"), &text).unwrap();
+        let n = 50;
+        let csv_text = latin_hypercube(&sc, n);
+        let pts = parse_points(Path::new("lhs.csv"), &csv_text).unwrap();
+        assert_eq!(
+            pts.keys,
+            [
+                "defaults.referrals.constant_rate_per_day",
+                "defaults.coach.caseload_cap_per_fte"
+            ]
+        );
+        assert_eq!(pts.rows.len(), n);
+        // the strata, from each value's distribution function
+        let cdf = [
+            |x: f64| (x - 2.0) / 4.0,
+            |x: f64| {
+                if x <= 20.0 {
+                    (x - 10.0).powi(2) / (30.0 * 10.0)
+                } else {
+                    1.0 - (40.0 - x).powi(2) / (30.0 * 20.0)
+                }
+            },
+        ];
+        for (j, f) in cdf.iter().enumerate() {
+            let mut seen = vec![false; n];
+            for (_, row) in &pts.rows {
+                let x: f64 = row[j].parse().unwrap();
+                let s = ((f(x) * n as f64).floor() as usize).min(n - 1);
+                assert!(!seen[s], "column {j}: stratum {s} twice");
+                seen[s] = true;
+            }
+        }
+        // every point is a valid scenario
+        for i in 0..n {
+            pts.scenario(&sc, i).unwrap();
+        }
+        // and the design is the scenario seed's
+        assert_eq!(csv_text, latin_hypercube(&sc, n));
+    }
+}

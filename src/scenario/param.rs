@@ -397,6 +397,48 @@ pub fn density(v: &Value, x: f64) -> f64 {
     }
 }
 
+/// The value's quantile at probability `u` in (0, 1) (its inverse distribution
+/// function; for a truncated normal, of the truncated distribution), for designed
+/// samples such as a Latin hypercube.
+pub fn quantile(v: &Value, u: f64) -> f64 {
+    use statrs::distribution::{
+        Beta as SBeta, ContinuousCDF, Gamma as SGamma, LogNormal as SLogNormal, Normal as SNormal,
+    };
+    let u = u.clamp(1e-12, 1.0 - 1e-12);
+    match v {
+        Value::Fixed(x) => *x,
+        Value::Uniform(a, b) => a + (b - a) * u,
+        Value::Triangular(a, m, b) => {
+            if b <= a {
+                return *a;
+            }
+            let f = (m - a) / (b - a);
+            if u < f {
+                a + ((b - a) * (m - a) * u).sqrt()
+            } else {
+                b - ((b - a) * (b - m) * (1.0 - u)).sqrt()
+            }
+        }
+        Value::Beta(_, a, b, _, (al, be)) => {
+            let x = SBeta::new(*al, *be).map_or(0.5, |d| d.inverse_cdf(u));
+            a + (b - a) * x
+        }
+        Value::Normal(d, lo, hi) => match SNormal::new(d.mean(), d.std_dev()) {
+            Ok(n) => {
+                let (flo, fhi) = (n.cdf(*lo), n.cdf(*hi));
+                n.inverse_cdf(flo + u * (fhi - flo)).clamp(*lo, *hi)
+            }
+            Err(_) => d.mean().clamp(*lo, *hi),
+        },
+        Value::LogNormal(_, mean, (mu, sigma)) => {
+            SLogNormal::new(*mu, *sigma).map_or(*mean, |d| d.inverse_cdf(u))
+        }
+        Value::Gamma(_, mean, (shape, scale)) => {
+            SGamma::new(*shape, 1.0 / scale).map_or(*mean, |d| d.inverse_cdf(u))
+        }
+    }
+}
+
 /// One draw of a value's distribution.
 pub fn sample(v: &Value, rng: &mut Rng) -> f64 {
     match v {
@@ -536,6 +578,53 @@ mod tests {
             Drawer::new(1, 0, "A").get(&p),
             Drawer::new(1, 1, "A").get(&p)
         );
+    }
+
+    #[test]
+    fn quantiles_invert_the_distribution_functions() {
+        // the median of each distribution, and the quartiles of a uniform and a
+        // triangular, against their known values
+        let uni = build(
+            &RawParam::Dist(RawParamDist::Uniform { min: 2.0, max: 6.0 }),
+            Domain::Positive,
+        )
+        .unwrap()
+        .0;
+        assert!((quantile(&uni, 0.25) - 3.0).abs() < 1e-12);
+        let tri = build(
+            &RawParam::Dist(RawParamDist::Triangular {
+                min: 0.0,
+                mode: 1.0,
+                max: 2.0,
+            }),
+            Domain::NonNegative,
+        )
+        .unwrap()
+        .0;
+        assert!((quantile(&tri, 0.5) - 1.0).abs() < 1e-12);
+        assert!((quantile(&tri, 0.125) - 0.5).abs() < 1e-12);
+        let ln = build(
+            &RawParam::Dist(RawParamDist::Lognormal {
+                mean: 10.0,
+                sd: 5.0,
+            }),
+            Domain::Positive,
+        )
+        .unwrap()
+        .0;
+        // median of a log-normal: exp(mu), mu = ln(mean) - s2 / 2, s2 = ln(1 + cv^2)
+        let s2 = (1.0f64 + 0.25).ln();
+        assert!((quantile(&ln, 0.5) - (10f64.ln() - s2 / 2.0).exp()).abs() < 1e-6);
+        // every quantile lies in the support, increasing with u
+        for v in [&uni, &tri, &ln] {
+            let (lo, hi) = support(v);
+            let mut last = f64::NEG_INFINITY;
+            for k in 1..100 {
+                let x = quantile(v, k as f64 / 100.0);
+                assert!(x >= lo && x <= hi && x >= last);
+                last = x;
+            }
+        }
     }
 
     #[test]
