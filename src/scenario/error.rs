@@ -54,6 +54,86 @@ impl ScenarioError {
     }
 }
 
+/// Every problem found in one pass over a scenario: a non-empty list, sorted by
+/// file and line, each problem on a line of its own.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ScenarioErrors(Vec<ScenarioError>);
+
+impl ScenarioErrors {
+    /// The list, sorted by file (in the order given by `files`, others after them),
+    /// line and key, without repeats; `None` when it is empty.
+    pub fn sorted(mut errors: Vec<ScenarioError>, files: &[PathBuf]) -> Option<Self> {
+        let rank = |f: &PathBuf| files.iter().position(|x| x == f).unwrap_or(files.len());
+        errors.sort_by(|a, b| {
+            (rank(&a.file), &a.file, a.line, &a.key, &a.message).cmp(&(
+                rank(&b.file),
+                &b.file,
+                b.line,
+                &b.key,
+                &b.message,
+            ))
+        });
+        errors.dedup();
+        (!errors.is_empty()).then_some(Self(errors))
+    }
+
+    /// The first problem.
+    pub fn first(&self) -> &ScenarioError {
+        &self.0[0]
+    }
+
+    /// Every problem, in order.
+    pub fn iter(&self) -> impl Iterator<Item = &ScenarioError> {
+        self.0.iter()
+    }
+
+    /// How many problems.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// Never empty.
+    pub fn is_empty(&self) -> bool {
+        false
+    }
+}
+
+impl std::fmt::Display for ScenarioErrors {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        for (i, e) in self.0.iter().enumerate() {
+            if i > 0 {
+                f.write_str("\n")?;
+            }
+            write!(f, "{e}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for ScenarioErrors {}
+
+impl From<ScenarioError> for ScenarioErrors {
+    fn from(e: ScenarioError) -> Self {
+        Self(vec![e])
+    }
+}
+
+/// The first problem, its message noting how many more there are (for callers that
+/// report one error; `workwell validate` lists them all).
+impl From<ScenarioErrors> for ScenarioError {
+    fn from(es: ScenarioErrors) -> Self {
+        let n = es.0.len() - 1;
+        let mut first = es.0.into_iter().next().expect("non-empty");
+        if n > 0 {
+            first.message.push_str(&format!(
+                " (and {n} more problem{})",
+                if n == 1 { "" } else { "s" }
+            ));
+        }
+        first
+    }
+}
+
 /// Escapes control characters (line breaks, tabs, the escape that starts terminal
 /// codes, bidirectional overrides) so that text from a file or the command line
 /// echoed in a message stays on one line and cannot drive the terminal: `\n`,
