@@ -638,8 +638,7 @@ fn inherit_discipline_defaults(mut t: toml::Table) -> Result<toml::Table, (Strin
             return Err((
                 join_key(DISCIPLINE_DEFAULTS, own),
                 format!(
-                    "`{own}` is each discipline's own and cannot be inherited; give it in `mdt.<discipline>` (only {} must be given there)",
-                    DISCIPLINE_OWN_KEYS.map(|k| format!("`{k}`")).join(", ")
+                    "`{own}` belongs to each discipline and is not inherited; give it in `mdt.<discipline>`"
                 ),
             ));
         }
@@ -732,6 +731,40 @@ fn locate(merged: &Merged, area: &str, rel: &str) -> String {
 }
 
 fn locate_in(merged: &Merged, area: &str, rel: &str, prefer_defaults: bool) -> String {
+    let key = locate_plain(merged, area, rel, prefer_defaults);
+    if merged.origins.contains_key(&key) {
+        return key;
+    }
+    // a discipline's field it does not set itself comes from `mdt_defaults`
+    if let Ok(segs) = super::source::split_key(rel)
+        && segs.len() >= 3
+        && segs[0] == "mdt"
+    {
+        let rest = segs[2..]
+            .iter()
+            .fold(DISCIPLINE_DEFAULTS.to_string(), |k, s| join_key(&k, s));
+        let in_template = locate_plain(merged, area, &rest, prefer_defaults);
+        let template_root = parent_key_at(&in_template, DISCIPLINE_DEFAULTS);
+        // set in the template itself, not only under the template's header
+        if let Some(root) = merged.origins.get(&template_root)
+            && merged.origin_of(&in_template).is_some_and(|o| o != root)
+        {
+            return in_template;
+        }
+    }
+    key
+}
+
+/// The key up to and including the segment `seg` (for `defaults.mdt_defaults.x`, with
+/// `seg` = `mdt_defaults`: `defaults.mdt_defaults`).
+fn parent_key_at(key: &str, seg: &str) -> String {
+    match key.find(&format!("{seg}.")) {
+        Some(i) => key[..i + seg.len()].to_string(),
+        None => key.to_string(),
+    }
+}
+
+fn locate_plain(merged: &Merged, area: &str, rel: &str, prefer_defaults: bool) -> String {
     let area_root = join_key("areas", area);
     let own = if rel.is_empty() {
         area_root.clone()
