@@ -267,7 +267,8 @@ pub fn build(merged: Merged) -> Result<Scenario, ScenarioError> {
 
 /// Deserialises `table` as `T`, recording every problem serde reports rather than the
 /// first: a key that fails (an unknown key, a value of the wrong type) is recorded and
-/// removed and the table read again, until it reads or a required key is gone.
+/// removed and the table read again, until it reads (the caller goes on to check the
+/// values, knowing the scenario is already in error) or a required key is gone.
 /// `key_of` turns a path inside the table into the key named in the error. Where
 /// `fallback` (an area's defaults) holds a different value at the failing key, that
 /// value stands in instead, so that the checks of the rest of the area still run.
@@ -466,6 +467,12 @@ pub fn build_all(merged: Merged) -> Result<Scenario, ScenarioErrors> {
     let mut raws: Vec<(String, RawArea)> = Vec::new();
     let mut discipline_names: Vec<String> = Vec::new();
     let mut all_read = true;
+    // stand-ins for an area's values of the wrong type
+    let defaults = {
+        let mut d = file.defaults.clone();
+        launch_days(&mut d, start).ok();
+        inherit_discipline_defaults(d).ok()
+    };
     for (name, table) in &file.areas {
         let mut t = file.defaults.clone();
         merge_plain(&mut t, table.clone());
@@ -480,11 +487,6 @@ pub fn build_all(merged: Merged) -> Result<Scenario, ScenarioErrors> {
                 all_read = false;
                 continue;
             }
-        };
-        let defaults = {
-            let mut d = file.defaults.clone();
-            launch_days(&mut d, start).ok();
-            inherit_discipline_defaults(d).ok()
         };
         let Some(raw) = deserialize_all::<RawArea>(
             t,

@@ -256,6 +256,38 @@ mod tests {
     }
 
     #[test]
+    fn problems_are_sorted_by_file_and_line_without_repeats() {
+        let files = [PathBuf::from("b.toml"), PathBuf::from("a.toml")];
+        let e = |f: &str, l: usize| ScenarioError::new(f, Some(l), "k", "bad");
+        let list = ScenarioErrors::sorted(
+            vec![
+                e("a.toml", 1),
+                e("b.toml", 9),
+                e("b.toml", 2),
+                e("b.toml", 9),
+            ],
+            &files,
+        )
+        .unwrap();
+        let lines: Vec<String> = list.iter().map(|e| e.to_string()).collect();
+        assert_eq!(
+            lines,
+            [
+                "b.toml:2: key `k`: bad",
+                "b.toml:9: key `k`: bad",
+                "a.toml:1: key `k`: bad"
+            ]
+        );
+        assert_eq!(list.to_string().lines().count(), 3);
+        let first = ScenarioError::from(list);
+        assert_eq!(
+            first.to_string(),
+            "b.toml:2: key `k`: bad (and 2 more problems)"
+        );
+        assert!(ScenarioErrors::sorted(Vec::new(), &files).is_none());
+    }
+
+    #[test]
     fn rust_type_names_do_not_reach_messages() {
         let m = plain_message("invalid value: integer `-1`, expected u32");
         assert_eq!(
