@@ -7,8 +7,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use cli::common::{ScenarioArgs, exit_code, load, say};
-use workwell::scenario::error::escape_control;
+use cli::common::{ScenarioArgs, error_lines, exit_code, load, say};
 
 #[derive(Parser, Debug)]
 #[command(
@@ -56,7 +55,9 @@ fn main() -> ExitCode {
     match dispatch(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("error: {}", escape_control(&format!("{e:#}")));
+            for line in error_lines(&e) {
+                eprintln!("error: {line}");
+            }
             ExitCode::from(exit_code(&e))
         }
     }

@@ -779,3 +779,72 @@ fn full_disk_on_standard_output_exits_1_naming_it_not_a_panic() {
         "{err}"
     );
 }
+
+#[test]
+fn a_file_with_five_mistakes_gives_five_lines_in_one_run() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::copy("scenarios/baseline.toml", dir.path().join("baseline.toml")).unwrap();
+    let file = dir.path().join("five.toml");
+    std::fs::write(
+        &file,
+        "extends = \"baseline.toml\"\n\
+         \n\
+         [defaults.coach]\n\
+         ftee = 3\n\
+         \n\
+         [areas.\"Frimley\".coach]\n\
+         fte = -2\n\
+         caseload_cap_per_fte = \"forty\"\n\
+         \n\
+         [areas.\"Frimley\".mdt.physio]\n\
+         dna_rate = 1.5\n\
+         \n\
+         [areas.\"Greater Manchester\".participants]\n\
+         status_mix = { in_work = 0.5, off_sick = 0.2, out_of_work = 0.2 }\n",
+    )
+    .unwrap();
+    let expected = [
+        (
+            "five.toml:4:",
+            "defaults.coach.ftee",
+            "unknown field `ftee`",
+        ),
+        ("five.toml:7:", "areas.Frimley.coach.fte", "non-negative"),
+        (
+            "five.toml:8:",
+            "areas.Frimley.coach.caseload_cap_per_fte",
+            "\"forty\"",
+        ),
+        (
+            "five.toml:11:",
+            "areas.Frimley.mdt.physio.dna_rate",
+            "between 0 and 1, found 1.5",
+        ),
+        ("five.toml:14:", "participants.status_mix", "sum to 0.9"),
+    ];
+    let out = dir.path().join("out");
+    for args in [vec!["validate"], vec!["run", "-q", "--out"]] {
+        let mut cmd = workwell();
+        cmd.args(&args);
+        if args[0] == "run" {
+            cmd.arg(&out);
+        }
+        let assert = cmd.arg(&file).assert().code(2);
+        let stderr = String::from_utf8(assert.get_output().stderr.clone()).unwrap();
+        let lines: Vec<&str> = stderr.lines().collect();
+        assert_eq!(
+            lines.len(),
+            5,
+            "{}: five lines expected:\n{stderr}",
+            args[0]
+        );
+        for (line, (at, key, what)) in lines.iter().zip(expected) {
+            assert!(line.starts_with("error: "), "{line}");
+            assert!(
+                line.contains(at) && line.contains(key) && line.contains(what),
+                "expected {at} {key} {what} in: {line}"
+            );
+        }
+    }
+    assert!(!out.exists());
+}

@@ -219,3 +219,101 @@ fn resolved_scenario_with_control_characters_in_an_area_name_reruns() {
     };
     assert_eq!(names(&again), names(&sc));
 }
+
+/// A scenario extending the baseline, written beside a copy of it.
+fn variant_of_baseline(dir: &std::path::Path, body: &str) -> std::path::PathBuf {
+    std::fs::copy("scenarios/baseline.toml", dir.join("baseline.toml")).unwrap();
+    let file = dir.join("variant.toml");
+    std::fs::write(&file, format!("extends = \"baseline.toml\"\n{body}")).unwrap();
+    file
+}
+
+const TEMPLATE: &str = "
+[defaults.mdt_defaults]
+fte_at_launch = 0.5
+ramp_months = 3
+vacancy_rate = 0.1
+cost_per_fte_year = 45000
+sessions_per_fte_week = 20
+sessions = 6
+spacing_days = 7
+dna_rate = 0.1
+referral_delay_days = 5
+";
+
+#[test]
+fn a_new_mdt_discipline_inherits_the_discipline_defaults() {
+    let dir = tempfile::tempdir().unwrap();
+    let new = "
+[areas.\"Frimley\".mdt.dietitian]
+fte = 1.5
+spacing_days = 14
+need = { msk = 0.1 }
+";
+    // without the defaults, a new discipline must give every field
+    let e = scenario::load(&variant_of_baseline(dir.path(), new), &[]).unwrap_err();
+    assert!(e.message.contains("missing field"), "{e}");
+    let sc = scenario::load(
+        &variant_of_baseline(dir.path(), &format!("{TEMPLATE}{new}")),
+        &[],
+    )
+    .unwrap();
+    let k = sc
+        .disciplines
+        .iter()
+        .position(|d| d == "dietitian")
+        .unwrap();
+    let fr = &sc.areas[sc.area_index("Frimley").unwrap()];
+    let d = fr.mdt[k].as_ref().expect("Frimley has a dietitian");
+    let fixed = |p: &workwell::scenario::P| match p.value {
+        workwell::scenario::param::Value::Fixed(v) => v,
+        _ => panic!("{} is not fixed", p.key),
+    };
+    assert_eq!(fixed(&d.staff.fte), 1.5);
+    assert_eq!(fixed(&d.staff.cost_per_fte_year), 45000.0, "inherited");
+    assert_eq!(fixed(&d.dna_rate), 0.1, "inherited");
+    assert_eq!(fixed(&d.spacing_days), 14.0, "its own value wins");
+    assert_eq!(d.need[1], [0.1; 3]);
+    // no other area has one
+    let gm = &sc.areas[sc.area_index("Greater Manchester").unwrap()];
+    assert!(gm.mdt[k].is_none());
+    // the existing disciplines keep their own values
+    let physio = sc.disciplines.iter().position(|d| d == "physio").unwrap();
+    let base = scenario::load("scenarios/baseline.toml".as_ref(), &[]).unwrap();
+    let bp = base.disciplines.iter().position(|d| d == "physio").unwrap();
+    assert_eq!(
+        fixed(&fr.mdt[physio].as_ref().unwrap().dna_rate),
+        fixed(
+            &base.areas[base.area_index("Frimley").unwrap()].mdt[bp]
+                .as_ref()
+                .unwrap()
+                .dna_rate
+        )
+    );
+    // and the resolved scenario reruns
+    let again = scenario::from_text("again.toml".as_ref(), &sc.resolved_toml()).unwrap();
+    assert_eq!(again.disciplines, sc.disciplines);
+}
+
+#[test]
+fn discipline_defaults_are_validated_where_they_are_written() {
+    let dir = tempfile::tempdir().unwrap();
+    let new = "
+[areas.\"Frimley\".mdt.dietitian]
+fte = 1.5
+need = { msk = 0.1 }
+";
+    let bad = TEMPLATE.replace("spacing_days = 7", "spacing_days = -7");
+    let e = scenario::load(
+        &variant_of_baseline(dir.path(), &format!("{bad}{new}")),
+        &[],
+    )
+    .unwrap_err();
+    assert_eq!(e.key, "defaults.mdt_defaults.spacing_days", "{e}");
+    assert_eq!(e.line, Some(10), "{e}");
+    // a discipline's own keys are not inherited
+    let own = format!("{TEMPLATE}need = {{ msk = 0.5 }}\n{new}");
+    let e = scenario::load(&variant_of_baseline(dir.path(), &own), &[]).unwrap_err();
+    assert_eq!(e.key, "defaults.mdt_defaults.need", "{e}");
+    assert!(e.message.contains("belongs to each discipline"), "{e}");
+}

@@ -9,7 +9,7 @@ use workwell::plan::PlanError;
 use workwell::report::output::OutputError;
 use workwell::run::RunError;
 use workwell::run::limits::{self, Estimate, LimitError, Limits};
-use workwell::scenario::{self, Scenario, ScenarioError};
+use workwell::scenario::{self, Scenario, ScenarioError, ScenarioErrors};
 
 /// Exit status for bad input: the scenario, the command line or the output folder
 /// asked for. Anything else that fails (the system, the disk) exits with 1.
@@ -20,6 +20,7 @@ pub const BAD_INPUT: u8 = 2;
 pub fn exit_code(e: &anyhow::Error) -> u8 {
     let bad = e.chain().any(|c| {
         c.downcast_ref::<ScenarioError>().is_some()
+            || c.downcast_ref::<ScenarioErrors>().is_some()
             || c.downcast_ref::<PlanError>().is_some()
             || c.downcast_ref::<RunError>()
                 .is_some_and(|r| matches!(r, RunError::Scenario(_)))
@@ -49,13 +50,35 @@ pub struct ScenarioArgs {
     pub sets: Vec<String>,
 }
 
-/// Loads a scenario with its `--set` overrides and any `extra` ones after them.
+/// Loads a scenario with its `--set` overrides and any `extra` ones after them; an
+/// error lists every problem found (see [`error_lines`]).
 pub fn load(args: &ScenarioArgs, extra: &[String]) -> anyhow::Result<Scenario> {
     let mut sets = args.sets.clone();
     sets.extend_from_slice(extra);
-    let sc = scenario::load(&args.scenario, &sets)?;
+    let sc = scenario::load_all(&args.scenario, &sets)?;
     warn_implausible(&sc);
     Ok(sc)
+}
+
+/// The lines of an error message, each with control characters escaped: one line,
+/// the causes joined by ": ", or, when a cause lists several scenario problems, one
+/// line for each, after the context above it.
+pub fn error_lines(e: &anyhow::Error) -> Vec<String> {
+    let mut context: Vec<String> = Vec::new();
+    for c in e.chain() {
+        if let Some(list) = c.downcast_ref::<ScenarioErrors>() {
+            return list
+                .iter()
+                .map(|p| {
+                    let mut parts = context.clone();
+                    parts.push(p.to_string());
+                    scenario::error::escape_control(&parts.join(": "))
+                })
+                .collect();
+        }
+        context.push(c.to_string());
+    }
+    vec![scenario::error::escape_control(&format!("{e:#}"))]
 }
 
 /// Lists on stderr, together, the values outside their plausible ranges.

@@ -3,9 +3,11 @@
 
 use std::collections::BTreeMap;
 
-use super::error::ScenarioError;
+use super::error::{ScenarioError, ScenarioErrors};
 use super::param::{self, Domain, Drawer, Override, P, TimeSpec};
-use super::raw::{RawArea, RawFile, RawFteStep, RawNeed, RawParam, RawTimeDist, RawTimeDistTable};
+use super::raw::{
+    RawArea, RawDiscipline, RawFile, RawFteStep, RawNeed, RawParam, RawTimeDist, RawTimeDistTable,
+};
 use super::source::{Merged, join_key};
 use crate::engine::calendar::{Date, england_bank_holidays};
 use crate::engine::{Calendar, Weekday};
@@ -257,13 +259,106 @@ fn strip_serde_position(msg: &str) -> String {
         .to_string()
 }
 
-/// Validates the merged document.
+/// Validates the merged document, reporting the first problem (its message says how
+/// many more there are); [`build_all`] lists them all.
 pub fn build(merged: Merged) -> Result<Scenario, ScenarioError> {
-    let value = toml::Value::Table(merged.table.clone());
-    let file: RawFile = serde_path_to_error::deserialize(value).map_err(|e| {
-        let key = serde_path(e.path());
-        merged.error(&key, strip_serde_position(&e.inner().to_string()))
-    })?;
+    build_all(merged).map_err(ScenarioError::from)
+}
+
+/// Deserialises `table` as `T`, recording every problem serde reports rather than the
+/// first: a key that fails (an unknown key, a value of the wrong type) is recorded and
+/// removed and the table read again, until it reads (the caller goes on to check the
+/// values, knowing the scenario is already in error) or a required key is gone.
+/// `key_of` turns a path inside the table into the key named in the error. Where
+/// `fallback` (an area's defaults) holds a different value at the failing key, that
+/// value stands in instead, so that the checks of the rest of the area still run.
+fn deserialize_all<T: serde::de::DeserializeOwned>(
+    mut table: toml::Table,
+    fallback: Option<&toml::Table>,
+    merged: &Merged,
+    key_of: impl Fn(&str) -> String,
+    errs: &mut Vec<ScenarioError>,
+) -> Option<T> {
+    let mut removed: Vec<String> = Vec::new();
+    for _ in 0..256 {
+        let e = match serde_path_to_error::deserialize(toml::Value::Table(table.clone())) {
+            Ok(t) => return Some(t),
+            Err(e) => e,
+        };
+        let rel = serde_path(e.path());
+        let msg = strip_serde_position(&e.inner().to_string());
+        if let Some(field) = msg
+            .strip_prefix("missing field `")
+            .and_then(|m| m.split('`').next())
+            && removed.contains(&join_key(&rel, field))
+        {
+            // a key removed after its own error: nothing more to learn here
+            return None;
+        }
+        let again = removed.contains(&rel);
+        if !again {
+            errs.push(merged.error(&key_of(&rel), msg));
+        }
+        // a stand-in that fails too is removed
+        if !remove_at(&mut table, e.path(), fallback.filter(|_| !again)) {
+            return None;
+        }
+        removed.push(rel);
+    }
+    None
+}
+
+/// Removes the value at a serde path from a table, or puts the value at the same
+/// path in `fallback` in its place when there is a different one; false when it
+/// cannot (the root, an array element, a path that is not there).
+fn remove_at(
+    table: &mut toml::Table,
+    path: &serde_path_to_error::Path,
+    fallback: Option<&toml::Table>,
+) -> bool {
+    use serde_path_to_error::Segment;
+    let segs: Vec<&Segment> = path.iter().collect();
+    let Some((Segment::Map { key: last }, parents)) = segs.split_last() else {
+        return false;
+    };
+    let mut t = table;
+    let mut f = fallback;
+    for seg in parents {
+        let Segment::Map { key } = seg else {
+            return false;
+        };
+        f = match f.and_then(|f| f.get(key.as_str())) {
+            Some(toml::Value::Table(sub)) => Some(sub),
+            _ => None,
+        };
+        match t.get_mut(key.as_str()) {
+            Some(toml::Value::Table(sub)) => t = sub,
+            _ => return false,
+        }
+    }
+    let Some(old) = t.remove(last.as_str()) else {
+        return false;
+    };
+    if let Some(v) = f.and_then(|f| f.get(last.as_str()))
+        && *v != old
+    {
+        t.insert(last.to_string(), v.clone());
+    }
+    true
+}
+
+/// Validates the merged document, listing every independent problem: each area's,
+/// each bad value within an area, each unknown key (sorted by file and line).
+pub fn build_all(merged: Merged) -> Result<Scenario, ScenarioErrors> {
+    let mut errs: Vec<ScenarioError> = Vec::new();
+    let fail = |errs: Vec<ScenarioError>| {
+        ScenarioErrors::sorted(errs, &merged.files).expect("at least one error")
+    };
+    let value = merged.table.clone();
+    let Some(file) = deserialize_all::<RawFile>(value, None, &merged, |k| k.to_string(), &mut errs)
+    else {
+        return Err(fail(errs));
+    };
     let pr = &file.programme;
     let date = |key: &str, s: &str| {
         Date::parse(s).ok_or_else(|| {
@@ -273,40 +368,18 @@ pub fn build(merged: Merged) -> Result<Scenario, ScenarioError> {
             )
         })
     };
-    let start = date("programme.start", &pr.start)?;
-    let end = date("programme.end", &pr.end)?;
-    if end < start {
-        return Err(merged.error(
-            "programme.end",
-            format!("the end date {end} is before the start date {start}"),
-        ));
-    }
-    let horizon = Calendar::days_between(start, end);
-    if horizon > 20 * 366 {
-        return Err(merged.error(
-            "programme.end",
-            format!("a run of {horizon} days is longer than the 20 years supported"),
-        ));
-    }
+    let start = date("programme.start", &pr.start).map_err(|e| errs.push(e));
+    let end = date("programme.end", &pr.end).map_err(|e| errs.push(e));
     if !(pr.target_starts.is_finite() && pr.target_starts >= 0.0) {
-        return Err(merged.error(
+        errs.push(merged.error(
             "programme.target_starts",
             format!("expected a non-negative number, found {}", pr.target_starts),
         ));
     }
     if pr.replications == 0 {
-        return Err(merged.error(
+        errs.push(merged.error(
             "programme.replications",
             "expected at least one replication, found 0",
-        ));
-    }
-    if !(pr.warmup_days.is_finite() && pr.warmup_days >= 0.0 && pr.warmup_days < horizon as f64) {
-        return Err(merged.error(
-            "programme.warmup_days",
-            format!(
-                "expected a number of days from 0 to below the run length {horizon}, found {}",
-                pr.warmup_days
-            ),
         ));
     }
     if pr.name.trim().is_empty()
@@ -315,7 +388,7 @@ pub fn build(merged: Merged) -> Result<Scenario, ScenarioError> {
             .chars()
             .any(|c| !(c.is_ascii_alphanumeric() || c == '_' || c == '-' || c == '.'))
     {
-        return Err(merged.error(
+        errs.push(merged.error(
             "programme.name",
             format!(
                 "expected a short name of letters, digits, '-', '_' or '.', found \"{}\"",
@@ -339,35 +412,92 @@ pub fn build(merged: Merged) -> Result<Scenario, ScenarioError> {
                 Date::new(2024, m, d).ok_or_else(bad)?;
                 Ok((m, d))
             };
-            (
-                md("programme.festive_period.from", &f.from)?,
-                md("programme.festive_period.to", &f.to)?,
-            )
+            let from = md("programme.festive_period.from", &f.from).unwrap_or_else(|e| {
+                errs.push(e);
+                (12, 24)
+            });
+            let to = md("programme.festive_period.to", &f.to).unwrap_or_else(|e| {
+                errs.push(e);
+                (1, 1)
+            });
+            (from, to)
         }
     };
     let mut extra = Vec::new();
     for (i, s) in pr.extra_holidays.iter().enumerate() {
-        extra.push(date(&format!("programme.extra_holidays[{i}]"), s)?);
+        match date(&format!("programme.extra_holidays[{i}]"), s) {
+            Ok(d) => extra.push(d),
+            Err(e) => errs.push(e),
+        }
+    }
+    if file.areas.is_empty() {
+        errs.push(merged.error("areas", "expected at least one area table, found none"));
+    }
+    // everything below depends on the run's dates
+    let (Ok(start), Ok(end)) = (start, end) else {
+        return Err(fail(errs));
+    };
+    if end < start {
+        errs.push(merged.error(
+            "programme.end",
+            format!("the end date {end} is before the start date {start}"),
+        ));
+        return Err(fail(errs));
+    }
+    let horizon = Calendar::days_between(start, end);
+    if horizon > 20 * 366 {
+        errs.push(merged.error(
+            "programme.end",
+            format!("a run of {horizon} days is longer than the 20 years supported"),
+        ));
+        return Err(fail(errs));
+    }
+    if !(pr.warmup_days.is_finite() && pr.warmup_days >= 0.0 && pr.warmup_days < horizon as f64) {
+        errs.push(merged.error(
+            "programme.warmup_days",
+            format!(
+                "expected a number of days from 0 to below the run length {horizon}, found {}",
+                pr.warmup_days
+            ),
+        ));
     }
     let calendar = Calendar::new(start, horizon as usize, &extra, festive);
-    if file.areas.is_empty() {
-        return Err(merged.error("areas", "expected at least one area table, found none"));
-    }
 
     // per area: defaults merged with the area's own table
     let mut raws: Vec<(String, RawArea)> = Vec::new();
     let mut discipline_names: Vec<String> = Vec::new();
+    let mut all_read = true;
+    // stand-ins for an area's values of the wrong type
+    let defaults = {
+        let mut d = file.defaults.clone();
+        launch_days(&mut d, start).ok();
+        inherit_discipline_defaults(d).ok()
+    };
     for (name, table) in &file.areas {
         let mut t = file.defaults.clone();
         merge_plain(&mut t, table.clone());
-        launch_days(&mut t, start)
-            .map_err(|m| merged.error(&locate(&merged, name, "launch"), m))?;
-        let raw: RawArea =
-            serde_path_to_error::deserialize(toml::Value::Table(t)).map_err(|e| {
-                let rel = serde_path(e.path());
-                let key = locate(&merged, name, &rel);
-                merged.error(&key, strip_serde_position(&e.inner().to_string()))
-            })?;
+        if let Err(m) = launch_days(&mut t, start) {
+            errs.push(merged.error(&locate(&merged, name, "launch"), m));
+            t.remove("launch");
+        }
+        let t = match inherit_discipline_defaults(t) {
+            Ok(t) => t,
+            Err((rel, m)) => {
+                errs.push(merged.error(&locate(&merged, name, &rel), m));
+                all_read = false;
+                continue;
+            }
+        };
+        let Some(raw) = deserialize_all::<RawArea>(
+            t,
+            defaults.as_ref(),
+            &merged,
+            |rel| locate(&merged, name, rel),
+            &mut errs,
+        ) else {
+            all_read = false;
+            continue;
+        };
         for d in raw.mdt.keys() {
             if !discipline_names.contains(d) {
                 discipline_names.push(d.clone());
@@ -377,13 +507,14 @@ pub fn build(merged: Merged) -> Result<Scenario, ScenarioError> {
     }
     discipline_names.sort();
     if discipline_names.len() > MAX_DISCIPLINES {
-        return Err(merged.error(
+        errs.push(merged.error(
             "defaults.mdt",
             format!(
                 "at most {MAX_DISCIPLINES} MDT disciplines are supported, found {}",
                 discipline_names.len()
             ),
         ));
+        return Err(fail(errs));
     }
     // Check every default, even one that every area overrides: a synthetic area made
     // of the first area's table with the defaults on top.
@@ -392,40 +523,53 @@ pub fn build(merged: Merged) -> Result<Scenario, ScenarioError> {
     {
         let mut t = table.clone();
         merge_plain(&mut t, file.defaults.clone());
-        launch_days(&mut t, start).map_err(|m| merged.error("defaults.launch", m))?;
-        let raw: RawArea =
-            serde_path_to_error::deserialize(toml::Value::Table(t)).map_err(|e| {
-                let key = locate_in(&merged, first, &serde_path(e.path()), true);
-                merged.error(&key, strip_serde_position(&e.inner().to_string()))
-            })?;
-        let ctx = Ctx {
-            merged: &merged,
-            area: first,
-            run: (start, end),
-            defaults_first: true,
-        };
-        ctx.area(&raw, &discipline_names)?;
+        let launch_ok = launch_days(&mut t, start)
+            .map_err(|m| errs.push(merged.error("defaults.launch", m)))
+            .is_ok();
+        let t = inherit_discipline_defaults(t).map_err(|(rel, m)| {
+            errs.push(merged.error(&locate_in(&merged, first, &rel, true), m));
+        });
+        if let Ok(t) = t
+            && launch_ok
+            && let Some(raw) = deserialize_all::<RawArea>(
+                t,
+                None,
+                &merged,
+                |rel| locate_in(&merged, first, rel, true),
+                &mut errs,
+            )
+        {
+            let ctx = Ctx::new(&merged, first, (start, end), true);
+            ctx.area(&raw, &discipline_names);
+            errs.extend(ctx.errs.into_inner());
+        }
     }
     let mut areas = Vec::new();
     for (name, raw) in &raws {
-        let ctx = Ctx {
-            merged: &merged,
-            area: name,
-            run: (start, end),
-            defaults_first: false,
-        };
-        areas.push(ctx.area(raw, &discipline_names)?);
-    }
-    for a in &areas {
-        check_launch(&a.launch, horizon as f64)
-            .map_err(|m| merged.error(&locate(&merged, &a.name, "launch"), m))?;
+        let ctx = Ctx::new(&merged, name, (start, end), false);
+        let a = ctx.area(raw, &discipline_names);
+        errs.extend(ctx.errs.into_inner());
+        if let Some(a) = a {
+            if let Err(m) = check_launch(&a.launch, horizon as f64) {
+                errs.push(merged.error(&locate(&merged, &a.name, "launch"), m));
+            }
+            areas.push(a);
+        }
     }
     let calibration =
-        super::posterior::CalibrationSpec::from_raw(file.calibration.as_ref(), &merged)?;
+        super::posterior::CalibrationSpec::from_raw(file.calibration.as_ref(), &merged)
+            .map_err(|e| errs.push(e));
+    // the posterior names the areas' parameters: checked once they are all valid
+    if !errs.is_empty() || !all_read {
+        return Err(fail(errs));
+    }
     let posterior = match &file.posterior {
-        Some(p) => Some(super::posterior::Posterior::from_raw(p, &areas, &merged)?),
+        Some(p) => Some(
+            super::posterior::Posterior::from_raw(p, &areas, &merged).map_err(|e| fail(vec![e]))?,
+        ),
         None => None,
     };
+    let calibration = calibration.expect("no errors recorded");
 
     // working / other days of each calendar month of the run, whole months
     let mut month_days = Vec::new();
@@ -467,6 +611,52 @@ pub fn build(merged: Merged) -> Result<Scenario, ScenarioError> {
         posterior,
         month_days,
     })
+}
+
+/// The key of the table of defaults every MDT discipline inherits, in `[defaults]`
+/// or an area's table.
+pub const DISCIPLINE_DEFAULTS: &str = "mdt_defaults";
+
+/// Keys each discipline gives itself, never inherited from [`DISCIPLINE_DEFAULTS`].
+pub const DISCIPLINE_OWN_KEYS: [&str; 3] = ["fte", "fte_from", "need"];
+
+/// Takes `mdt_defaults` out of a merged area table and gives each discipline under
+/// `mdt` the fields it lacks from it. An error is (key relative to the area, message).
+fn inherit_discipline_defaults(mut t: toml::Table) -> Result<toml::Table, (String, String)> {
+    let Some(template) = t.remove(DISCIPLINE_DEFAULTS) else {
+        return Ok(t);
+    };
+    let toml::Value::Table(template) = template else {
+        return Err((
+            DISCIPLINE_DEFAULTS.to_string(),
+            format!(
+                "expected a table of MDT discipline fields, found a {}",
+                template.type_str()
+            ),
+        ));
+    };
+    for own in DISCIPLINE_OWN_KEYS {
+        if template.contains_key(own) {
+            return Err((
+                join_key(DISCIPLINE_DEFAULTS, own),
+                format!(
+                    "`{own}` belongs to each discipline and is not inherited; give it in `mdt.<discipline>`"
+                ),
+            ));
+        }
+    }
+    if let Some(toml::Value::Table(mdt)) = t.get_mut("mdt") {
+        for (_, d) in mdt.iter_mut() {
+            if let toml::Value::Table(d) = d {
+                for (k, v) in &template {
+                    if !d.contains_key(k) {
+                        d.insert(k.clone(), v.clone());
+                    }
+                }
+            }
+        }
+    }
+    Ok(t)
 }
 
 /// An area's `launch` may be written as a date (or a distribution whose bounds are
@@ -543,6 +733,40 @@ fn locate(merged: &Merged, area: &str, rel: &str) -> String {
 }
 
 fn locate_in(merged: &Merged, area: &str, rel: &str, prefer_defaults: bool) -> String {
+    let key = locate_plain(merged, area, rel, prefer_defaults);
+    if merged.origins.contains_key(&key) {
+        return key;
+    }
+    // a discipline's field it does not set itself comes from `mdt_defaults`
+    if let Ok(segs) = super::source::split_key(rel)
+        && segs.len() >= 3
+        && segs[0] == "mdt"
+    {
+        let rest = segs[2..]
+            .iter()
+            .fold(DISCIPLINE_DEFAULTS.to_string(), |k, s| join_key(&k, s));
+        let in_template = locate_plain(merged, area, &rest, prefer_defaults);
+        let template_root = parent_key_at(&in_template, DISCIPLINE_DEFAULTS);
+        // set in the template itself, not only under the template's header
+        if let Some(root) = merged.origins.get(&template_root)
+            && merged.origin_of(&in_template).is_some_and(|o| o != root)
+        {
+            return in_template;
+        }
+    }
+    key
+}
+
+/// The key up to and including the segment `seg` (for `defaults.mdt_defaults.x`, with
+/// `seg` = `mdt_defaults`: `defaults.mdt_defaults`).
+fn parent_key_at(key: &str, seg: &str) -> String {
+    match key.find(&format!("{seg}.")) {
+        Some(i) => key[..i + seg.len()].to_string(),
+        None => key.to_string(),
+    }
+}
+
+fn locate_plain(merged: &Merged, area: &str, rel: &str, prefer_defaults: bool) -> String {
     let area_root = join_key("areas", area);
     let own = if rel.is_empty() {
         area_root.clone()
@@ -573,262 +797,414 @@ struct Ctx<'a> {
     run: (Date, Date),
     /// Checking the defaults themselves: values present there are theirs.
     defaults_first: bool,
+    /// Problems found so far; a check that fails records its problem and gives a
+    /// stand-in value so that the checks after it still run.
+    errs: std::cell::RefCell<Vec<ScenarioError>>,
 }
 
-impl Ctx<'_> {
+impl<'a> Ctx<'a> {
+    fn new(merged: &'a Merged, area: &'a str, run: (Date, Date), defaults_first: bool) -> Self {
+        Self {
+            merged,
+            area,
+            run,
+            defaults_first,
+            errs: Default::default(),
+        }
+    }
     fn key(&self, rel: &str) -> String {
         locate_in(self.merged, self.area, rel, self.defaults_first)
     }
     fn err(&self, rel: &str, msg: impl Into<String>) -> ScenarioError {
         self.merged.error(&self.key(rel), msg)
     }
+    /// Records a problem at `rel`.
+    fn fail(&self, rel: &str, msg: impl Into<String>) {
+        let e = self.err(rel, msg);
+        self.errs.borrow_mut().push(e);
+    }
+    fn n_errs(&self) -> usize {
+        self.errs.borrow().len()
+    }
     fn shared(&self, rel: &str) -> bool {
-        self.key(rel).starts_with("defaults.")
+        self.key(rel) == format!("defaults.{rel}")
     }
-    fn p(&self, rel: &str, raw: &RawParam, domain: Domain) -> Result<P, ScenarioError> {
-        let (value, text) = param::build(raw, domain).map_err(|m| self.err(rel, m))?;
-        Ok(P {
-            key: rel.to_string(),
-            value,
-            shared: self.shared(rel),
-            text,
-            domain,
-            id: param::ParamId::of(rel),
-        })
+    /// A parameter; a stand-in fixed 0 (with the problem recorded) when it is bad.
+    fn p(&self, rel: &str, raw: &RawParam, domain: Domain) -> P {
+        match param::build(raw, domain) {
+            Ok((value, text)) => P {
+                key: rel.to_string(),
+                value,
+                shared: self.shared(rel),
+                text,
+                domain,
+                id: param::ParamId::of(rel),
+            },
+            Err(m) => {
+                self.fail(rel, m);
+                P::fixed(rel, 0.0)
+            }
+        }
     }
-    fn time(&self, rel: &str, raw: &RawTimeDist) -> Result<TimeSpec, ScenarioError> {
+    fn time(&self, rel: &str, raw: &RawTimeDist) -> TimeSpec {
         let sub = |name: &str| format!("{rel}.{name}");
-        Ok(match raw {
-            RawTimeDist::Fixed(p) => TimeSpec::Fixed(self.p(rel, p, Domain::NonNegative)?),
+        match raw {
+            RawTimeDist::Fixed(p) => TimeSpec::Fixed(self.p(rel, p, Domain::NonNegative)),
             RawTimeDist::Dist(t) => match t {
                 RawTimeDistTable::Fixed { value } => {
-                    TimeSpec::Fixed(self.p(&sub("value"), value, Domain::NonNegative)?)
+                    TimeSpec::Fixed(self.p(&sub("value"), value, Domain::NonNegative))
                 }
                 RawTimeDistTable::Exponential { mean } => {
-                    TimeSpec::Exponential(self.p(&sub("mean"), mean, Domain::Positive)?)
+                    TimeSpec::Exponential(self.p(&sub("mean"), mean, Domain::Positive))
                 }
                 RawTimeDistTable::Gamma { mean, sd } => TimeSpec::Gamma(
-                    self.p(&sub("mean"), mean, Domain::Positive)?,
-                    self.p(&sub("sd"), sd, Domain::Positive)?,
+                    self.p(&sub("mean"), mean, Domain::Positive),
+                    self.p(&sub("sd"), sd, Domain::Positive),
                 ),
                 RawTimeDistTable::Lognormal { mean, sd } => TimeSpec::LogNormal(
-                    self.p(&sub("mean"), mean, Domain::Positive)?,
-                    self.p(&sub("sd"), sd, Domain::Positive)?,
+                    self.p(&sub("mean"), mean, Domain::Positive),
+                    self.p(&sub("sd"), sd, Domain::Positive),
                 ),
                 RawTimeDistTable::Weibull { shape, scale } => TimeSpec::Weibull(
-                    self.p(&sub("shape"), shape, Domain::Positive)?,
-                    self.p(&sub("scale"), scale, Domain::Positive)?,
+                    self.p(&sub("shape"), shape, Domain::Positive),
+                    self.p(&sub("scale"), scale, Domain::Positive),
                 ),
                 RawTimeDistTable::Empirical { values, weights } => {
-                    let d = TimeDist::empirical(values, weights.as_deref())
-                        .map_err(|e| self.err(rel, e.0))?;
-                    let text = format!(
-                        "empirical({} values, mean {:.1} days)",
-                        values.len(),
-                        d.mean()
-                    );
-                    TimeSpec::Empirical(d, text)
+                    match TimeDist::empirical(values, weights.as_deref()) {
+                        Ok(d) => {
+                            let text = format!(
+                                "empirical({} values, mean {:.1} days)",
+                                values.len(),
+                                d.mean()
+                            );
+                            TimeSpec::Empirical(d, text)
+                        }
+                        Err(e) => {
+                            self.fail(rel, e.0);
+                            TimeSpec::Never
+                        }
+                    }
                 }
                 RawTimeDistTable::Never {} => TimeSpec::Never,
             },
-        })
+        }
     }
+    /// A mix of shares; each bad share is recorded, and the sum checked only when
+    /// every share is good.
     fn mix<const N: usize>(
         &self,
         rel: &str,
         raw: &BTreeMap<String, f64>,
         names: &[&str; N],
-    ) -> Result<[f64; N], ScenarioError> {
+    ) -> [f64; N] {
+        let before = self.n_errs();
         let mut out = [0.0; N];
         for (k, v) in raw {
             let Some(i) = names.iter().position(|n| n == k) else {
-                return Err(self.err(
+                self.fail(
                     &format!("{rel}.{k}"),
                     format!(
                         "unknown category `{k}`, expected one of {}",
                         names.join(", ")
                     ),
-                ));
+                );
+                continue;
             };
             if !(v.is_finite() && (0.0..=1.0).contains(v)) {
-                return Err(self.err(
+                self.fail(
                     &format!("{rel}.{k}"),
                     format!("expected a share between 0 and 1, found {v}"),
-                ));
+                );
+                continue;
             }
             out[i] = *v;
         }
         let sum: f64 = out.iter().sum();
-        if (sum - 1.0).abs() > MIX_TOLERANCE {
-            return Err(self.err(
+        if self.n_errs() == before && (sum - 1.0).abs() > MIX_TOLERANCE {
+            self.fail(
                 rel,
                 format!(
                     "the shares must sum to 1, but they sum to {}",
                     param::fmt_num(sum)
                 ),
-            ));
+            );
         }
-        Ok(out)
+        out
     }
-    fn staff(&self, rel: &str, r: StaffRaw<'_>) -> Result<StaffSpec, ScenarioError> {
+    fn staff(&self, rel: &str, r: StaffRaw<'_>) -> StaffSpec {
         let k = |n: &str| format!("{rel}.{n}");
-        Ok(StaffSpec {
-            fte: self.p(&k("fte"), r.fte, Domain::NonNegative)?,
-            at_launch: self.p(&k(r.at_launch_name), r.at_launch, Domain::Probability)?,
-            ramp_months: self.p(&k("ramp_months"), r.ramp_months, Domain::NonNegative)?,
-            vacancy_rate: self.p(&k("vacancy_rate"), r.vacancy_rate, Domain::Probability)?,
-            cost_per_fte_year: self.p(&k("cost_per_fte_year"), r.cost, Domain::NonNegative)?,
-            fte_from: self.fte_from(&k("fte_from"), r.fte_from)?,
-        })
+        StaffSpec {
+            fte: self.p(&k("fte"), r.fte, Domain::NonNegative),
+            at_launch: self.p(&k(r.at_launch_name), r.at_launch, Domain::Probability),
+            ramp_months: self.p(&k("ramp_months"), r.ramp_months, Domain::NonNegative),
+            vacancy_rate: self.p(&k("vacancy_rate"), r.vacancy_rate, Domain::Probability),
+            cost_per_fte_year: self.p(&k("cost_per_fte_year"), r.cost, Domain::NonNegative),
+            fte_from: self.fte_from(&k("fte_from"), r.fte_from),
+        }
     }
 
-    /// `fte_from`: dates inside the run, strictly in order, FTE non-negative.
-    fn fte_from(&self, rel: &str, steps: &[RawFteStep]) -> Result<Vec<(f64, f64)>, ScenarioError> {
+    /// `fte_from`: dates inside the run, strictly in order, FTE non-negative; each bad
+    /// entry is recorded and left out.
+    fn fte_from(&self, rel: &str, steps: &[RawFteStep]) -> Vec<(f64, f64)> {
         let (start, end) = self.run;
         let mut out: Vec<(f64, f64)> = Vec::with_capacity(steps.len());
         let mut last: Option<Date> = None;
         for (i, s) in steps.iter().enumerate() {
-            let d = Date::parse(&s.date).ok_or_else(|| {
-                self.err(
+            let Some(d) = Date::parse(&s.date) else {
+                self.fail(
                     rel,
                     format!(
                         "entry {}: expected a date like 2026-10-01, found \"{}\"",
                         i + 1,
                         s.date
                     ),
-                )
-            })?;
+                );
+                continue;
+            };
             if d < start || d > end {
-                return Err(self.err(
+                self.fail(
                     rel,
                     format!(
                         "entry {}: the date {d} is outside the run ({start} to {end})",
                         i + 1
                     ),
-                ));
+                );
+                continue;
             }
             if let Some(prev) = last
                 && d <= prev
             {
-                return Err(self.err(
+                self.fail(
                     rel,
                     format!(
                         "entry {}: the date {d} is not after the previous one ({prev}); list the changes in date order",
                         i + 1
                     ),
-                ));
+                );
+                continue;
             }
+            last = Some(d);
             if !(s.fte.is_finite() && s.fte >= 0.0) {
-                return Err(self.err(
+                self.fail(
                     rel,
                     format!(
                         "entry {}: expected a non-negative FTE, found {}",
                         i + 1,
                         s.fte
                     ),
-                ));
+                );
+                continue;
             }
-            last = Some(d);
             let day = (d.days_since_epoch() - start.days_since_epoch()) as f64;
             out.push((day, s.fte));
         }
-        Ok(out)
+        out
     }
 
-    fn area(&self, r: &RawArea, disciplines: &[String]) -> Result<AreaSpec, ScenarioError> {
-        let nonneg_opt = |rel: &str, v: Option<f64>| -> Result<Option<f64>, ScenarioError> {
+    /// One MDT discipline of the area.
+    fn discipline(&self, name: &str, d: &RawDiscipline) -> DisciplineSpec {
+        let rel = format!("mdt.{}", super::source::key_segment(name));
+        let k = |n: &str| format!("{rel}.{n}");
+        let staff = self.staff(
+            &rel,
+            StaffRaw {
+                fte: &d.fte,
+                at_launch: &d.fte_at_launch,
+                at_launch_name: "fte_at_launch",
+                ramp_months: &d.ramp_months,
+                vacancy_rate: &d.vacancy_rate,
+                cost: &d.cost_per_fte_year,
+                fte_from: &d.fte_from,
+            },
+        );
+        let mut need = [[0.0; N_STATUS]; N_BARRIER];
+        for (b, v) in &d.need {
+            let Some(bi) = BARRIERS.iter().position(|x| x == b) else {
+                self.fail(
+                    &format!("{rel}.need.{b}"),
+                    format!(
+                        "unknown barrier `{b}`, expected one of {}",
+                        BARRIERS.join(", ")
+                    ),
+                );
+                continue;
+            };
+            match v {
+                RawNeed::All(p) => {
+                    if !(p.is_finite() && (0.0..=1.0).contains(p)) {
+                        self.fail(
+                            &format!("{rel}.need.{b}"),
+                            format!("expected a probability between 0 and 1, found {p}"),
+                        );
+                        continue;
+                    }
+                    need[bi] = [*p; N_STATUS];
+                }
+                RawNeed::ByStatus(m) => {
+                    for (s, p) in m {
+                        let Some(si) = STATUSES.iter().position(|x| x == s) else {
+                            self.fail(
+                                &format!("{rel}.need.{b}.{s}"),
+                                format!(
+                                    "unknown status `{s}`, expected one of {}",
+                                    STATUSES.join(", ")
+                                ),
+                            );
+                            continue;
+                        };
+                        if !(p.is_finite() && (0.0..=1.0).contains(p)) {
+                            self.fail(
+                                &format!("{rel}.need.{b}.{s}"),
+                                format!("expected a probability between 0 and 1, found {p}"),
+                            );
+                            continue;
+                        }
+                        need[bi][si] = *p;
+                    }
+                }
+            }
+        }
+        let before = self.n_errs();
+        let sessions = self.time(&k("sessions"), &d.sessions);
+        if self.n_errs() == before {
+            if let Err(m) = super::limits::check_sessions(&sessions) {
+                self.fail(&k("sessions"), m);
+            } else if let TimeSpec::Fixed(p) = &sessions
+                && let param::Value::Fixed(v) = p.value
+                && v < 1.0
+            {
+                self.fail(
+                    &k("sessions"),
+                    format!("expected a course of at least 1 session, found {v}"),
+                );
+            }
+        }
+        let dna_rate = self.p(&k("dna_rate"), &d.dna_rate, Domain::Probability);
+        if let param::Value::Fixed(x) = dna_rate.value
+            && x >= 0.95
+        {
+            self.fail(
+                &k("dna_rate"),
+                format!("a did-not-attend rate of {x} means courses almost never finish; expected below 0.95"),
+            );
+        }
+        DisciplineSpec {
+            staff,
+            sessions_per_fte_week: self.p(
+                &k("sessions_per_fte_week"),
+                &d.sessions_per_fte_week,
+                Domain::NonNegative,
+            ),
+            sessions,
+            spacing_days: self.p(&k("spacing_days"), &d.spacing_days, Domain::Positive),
+            dna_rate,
+            referral_delay_days: self.p(
+                &k("referral_delay_days"),
+                &d.referral_delay_days,
+                Domain::NonNegative,
+            ),
+            need,
+        }
+    }
+
+    /// The area's validated parameters, or `None` with every problem recorded.
+    fn area(&self, r: &RawArea, disciplines: &[String]) -> Option<AreaSpec> {
+        let nonneg_opt = |rel: &str, v: Option<f64>| -> Option<f64> {
             match v {
                 Some(x) if !(x.is_finite() && x >= 0.0) => {
-                    Err(self.err(rel, format!("expected a non-negative number, found {x}")))
+                    self.fail(rel, format!("expected a non-negative number, found {x}"));
+                    Some(0.0)
                 }
-                other => Ok(other),
+                other => other,
             }
         };
-        let fit_notes_2023 = nonneg_opt("fit_notes_2023", r.fit_notes_2023)?;
-        let target_starts = nonneg_opt("target_starts", r.target_starts)?;
-        let grant_gbp = nonneg_opt("grant_gbp", r.grant_gbp)?;
+        let fit_notes_2023 = nonneg_opt("fit_notes_2023", r.fit_notes_2023);
+        let target_starts = nonneg_opt("target_starts", r.target_starts);
+        let grant_gbp = nonneg_opt("grant_gbp", r.grant_gbp);
         let rf = &r.referrals;
-        let constant = match &rf.constant_rate_per_day {
-            Some(p) => Some(self.p("referrals.constant_rate_per_day", p, Domain::NonNegative)?),
-            None => None,
-        };
+        let constant = rf
+            .constant_rate_per_day
+            .as_ref()
+            .map(|p| self.p("referrals.constant_rate_per_day", p, Domain::NonNegative));
         if constant.is_none() && fit_notes_2023.is_none() {
-            return Err(self.err(
+            self.fail(
                 "fit_notes_2023",
                 "expected the area's 2023 fit note count (or referrals.constant_rate_per_day)",
-            ));
+            );
         }
+        let mut seasonal = [0.0; 12];
         if rf.seasonal_index.len() != 12 {
-            return Err(self.err(
+            self.fail(
                 "referrals.seasonal_index",
                 format!(
                     "expected 12 monthly values (January first), found {}",
                     rf.seasonal_index.len()
                 ),
-            ));
-        }
-        let mut seasonal = [0.0; 12];
-        for (i, v) in rf.seasonal_index.iter().enumerate() {
-            if !(v.is_finite() && *v >= 0.0) {
-                return Err(self.err(
-                    "referrals.seasonal_index",
-                    format!(
-                        "expected non-negative values, found {v} for month {}",
-                        i + 1
-                    ),
-                ));
+            );
+        } else {
+            let mut good = true;
+            for (i, v) in rf.seasonal_index.iter().enumerate() {
+                if !(v.is_finite() && *v >= 0.0) {
+                    self.fail(
+                        "referrals.seasonal_index",
+                        format!(
+                            "expected non-negative values, found {v} for month {}",
+                            i + 1
+                        ),
+                    );
+                    good = false;
+                }
+                seasonal[i] = *v;
             }
-            seasonal[i] = *v;
+            let mean_index = seasonal.iter().sum::<f64>() / 12.0;
+            if good && (mean_index - 1.0).abs() > 0.01 {
+                self.fail(
+                    "referrals.seasonal_index",
+                    format!("expected values averaging 1 (a shape, not a level), found an average of {mean_index:.4}"),
+                );
+            }
         }
-        let mean_index = seasonal.iter().sum::<f64>() / 12.0;
-        if (mean_index - 1.0).abs() > 0.01 {
-            return Err(self.err(
-                "referrals.seasonal_index",
-                format!("expected values averaging 1 (a shape, not a level), found an average of {mean_index:.4}"),
-            ));
-        }
-        let source_mix = self.mix("referrals.source_mix", &rf.source_mix, &ROUTES)?;
-        if constant.is_none() && source_mix[0] <= 0.0 {
-            return Err(self.err(
+        let before = self.n_errs();
+        let source_mix = self.mix("referrals.source_mix", &rf.source_mix, &ROUTES);
+        if self.n_errs() == before && constant.is_none() && source_mix[0] <= 0.0 {
+            self.fail(
                 "referrals.source_mix.gp",
                 "referrals are driven by fit notes through the GP route, so its share must be above 0",
-            ));
+            );
         }
-        let trailblazer = match &rf.trailblazer {
-            None => None,
-            Some(t) => {
-                let m = self.p(
-                    "referrals.trailblazer.gp_multiplier",
-                    &t.gp_multiplier,
-                    Domain::NonNegative,
-                )?;
-                let d = Date::parse(&t.start).ok_or_else(|| {
-                    self.err(
-                        "referrals.trailblazer.start",
-                        format!("expected a date like 2025-04-01, found \"{}\"", t.start),
-                    )
-                })?;
-                Some((m, d))
+        let trailblazer = rf.trailblazer.as_ref().and_then(|t| {
+            let m = self.p(
+                "referrals.trailblazer.gp_multiplier",
+                &t.gp_multiplier,
+                Domain::NonNegative,
+            );
+            let d = Date::parse(&t.start);
+            if d.is_none() {
+                self.fail(
+                    "referrals.trailblazer.start",
+                    format!("expected a date like 2025-04-01, found \"{}\"", t.start),
+                );
             }
-        };
-        let mut never_engage = Vec::new();
+            d.map(|d| (m, d))
+        });
         for k in r.triage.never_engage.keys() {
             if !ROUTES.contains(&k.as_str()) {
-                return Err(self.err(
+                self.fail(
                     &format!("triage.never_engage.{k}"),
                     format!("unknown route `{k}`, expected one of {}", ROUTES.join(", ")),
-                ));
+                );
             }
         }
+        let mut never_engage = Vec::new();
         for route in ROUTES {
             let rel = format!("triage.never_engage.{route}");
-            let raw = r.triage.never_engage.get(route).ok_or_else(|| {
-                self.err(
+            match r.triage.never_engage.get(route) {
+                Some(raw) => never_engage.push(self.p(&rel, raw, Domain::Probability)),
+                None => self.fail(
                     "triage.never_engage",
                     format!("missing the rate for route `{route}`"),
-                )
-            })?;
-            never_engage.push(self.p(&rel, raw, Domain::Probability)?);
+                ),
+            }
         }
         let c = &r.coach;
         let coach = self.staff(
@@ -842,149 +1218,45 @@ impl Ctx<'_> {
                 cost: &c.cost_per_fte_year,
                 fte_from: &c.fte_from,
             },
-        )?;
+        );
         let followup_interval_days = self.p(
             "coach.followup_interval_days",
             &c.followup_interval_days,
             Domain::Positive,
-        )?;
+        );
         let mut outcomes = [[0.0; N_OUTCOMES]; N_STATUS];
         for k in r.outcomes.keys() {
             if !STATUSES.contains(&k.as_str()) {
-                return Err(self.err(
+                self.fail(
                     &format!("outcomes.{k}"),
                     format!(
                         "unknown status `{k}`, expected one of {}",
                         STATUSES.join(", ")
                     ),
-                ));
+                );
             }
         }
         for (i, s) in STATUSES.iter().enumerate() {
-            let raw = r.outcomes.get(*s).ok_or_else(|| {
-                self.err(
+            match r.outcomes.get(*s) {
+                Some(raw) => outcomes[i] = self.mix(&format!("outcomes.{s}"), raw, &OUTCOMES),
+                None => self.fail(
                     "outcomes",
                     format!("missing the outcome mix for status `{s}`"),
-                )
-            })?;
-            outcomes[i] = self.mix(&format!("outcomes.{s}"), raw, &OUTCOMES)?;
-        }
-        let mut mdt = Vec::new();
-        for name in disciplines {
-            let Some(d) = r.mdt.get(name) else {
-                mdt.push(None);
-                continue;
-            };
-            let rel = format!("mdt.{}", super::source::key_segment(name));
-            let k = |n: &str| format!("{rel}.{n}");
-            let staff = self.staff(
-                &rel,
-                StaffRaw {
-                    fte: &d.fte,
-                    at_launch: &d.fte_at_launch,
-                    at_launch_name: "fte_at_launch",
-                    ramp_months: &d.ramp_months,
-                    vacancy_rate: &d.vacancy_rate,
-                    cost: &d.cost_per_fte_year,
-                    fte_from: &d.fte_from,
-                },
-            )?;
-            let mut need = [[0.0; N_STATUS]; N_BARRIER];
-            for (b, v) in &d.need {
-                let Some(bi) = BARRIERS.iter().position(|x| x == b) else {
-                    return Err(self.err(
-                        &format!("{rel}.need.{b}"),
-                        format!(
-                            "unknown barrier `{b}`, expected one of {}",
-                            BARRIERS.join(", ")
-                        ),
-                    ));
-                };
-                match v {
-                    RawNeed::All(p) => {
-                        if !(p.is_finite() && (0.0..=1.0).contains(p)) {
-                            return Err(self.err(
-                                &format!("{rel}.need.{b}"),
-                                format!("expected a probability between 0 and 1, found {p}"),
-                            ));
-                        }
-                        need[bi] = [*p; N_STATUS];
-                    }
-                    RawNeed::ByStatus(m) => {
-                        for (s, p) in m {
-                            let Some(si) = STATUSES.iter().position(|x| x == s) else {
-                                return Err(self.err(
-                                    &format!("{rel}.need.{b}.{s}"),
-                                    format!(
-                                        "unknown status `{s}`, expected one of {}",
-                                        STATUSES.join(", ")
-                                    ),
-                                ));
-                            };
-                            if !(p.is_finite() && (0.0..=1.0).contains(p)) {
-                                return Err(self.err(
-                                    &format!("{rel}.need.{b}.{s}"),
-                                    format!("expected a probability between 0 and 1, found {p}"),
-                                ));
-                            }
-                            need[bi][si] = *p;
-                        }
-                    }
-                }
-            }
-            let sessions = self.time(&k("sessions"), &d.sessions)?;
-            super::limits::check_sessions(&sessions).map_err(|m| self.err(&k("sessions"), m))?;
-            if let TimeSpec::Fixed(p) = &sessions
-                && let param::Value::Fixed(v) = p.value
-                && v < 1.0
-            {
-                return Err(self.err(
-                    &k("sessions"),
-                    format!("expected a course of at least 1 session, found {v}"),
-                ));
-            }
-            mdt.push(Some(DisciplineSpec {
-                staff,
-                sessions_per_fte_week: self.p(
-                    &k("sessions_per_fte_week"),
-                    &d.sessions_per_fte_week,
-                    Domain::NonNegative,
-                )?,
-                sessions,
-                spacing_days: self.p(&k("spacing_days"), &d.spacing_days, Domain::Positive)?,
-                dna_rate: self.p(&k("dna_rate"), &d.dna_rate, Domain::Probability)?,
-                referral_delay_days: self.p(
-                    &k("referral_delay_days"),
-                    &d.referral_delay_days,
-                    Domain::NonNegative,
-                )?,
-                need,
-            }));
-        }
-        let dna_check = |d: &DisciplineSpec, rel: &str| -> Result<(), ScenarioError> {
-            if let param::Value::Fixed(x) = d.dna_rate.value
-                && x >= 0.95
-            {
-                return Err(self.err(rel, format!("a did-not-attend rate of {x} means courses almost never finish; expected below 0.95")));
-            }
-            Ok(())
-        };
-        for (name, d) in disciplines.iter().zip(&mdt) {
-            if let Some(d) = d {
-                dna_check(
-                    d,
-                    &format!("mdt.{}.dna_rate", super::source::key_segment(name)),
-                )?;
+                ),
             }
         }
+        let mdt: Vec<Option<DisciplineSpec>> = disciplines
+            .iter()
+            .map(|name| r.mdt.get(name).map(|d| self.discipline(name, d)))
+            .collect();
         let launch = match &r.launch {
-            Some(raw) => self.p("launch", raw, Domain::NonNegative)?,
+            Some(raw) => self.p("launch", raw, Domain::NonNegative),
             None => P {
                 shared: true,
                 ..P::fixed("launch", 0.0)
             },
         };
-        Ok(AreaSpec {
+        let spec = AreaSpec {
             name: self.area.to_string(),
             launch,
             fit_notes_2023,
@@ -997,9 +1269,9 @@ impl Ctx<'_> {
                 "referrals.gp_propensity",
                 &rf.gp_propensity,
                 Domain::Probability,
-            )?,
+            ),
             area_multiplier: match &rf.area_multiplier {
-                Some(raw) => self.p("referrals.area_multiplier", raw, Domain::NonNegative)?,
+                Some(raw) => self.p("referrals.area_multiplier", raw, Domain::NonNegative),
                 None => P {
                     shared: true,
                     domain: Domain::NonNegative,
@@ -1010,88 +1282,89 @@ impl Ctx<'_> {
                 "referrals.ramp_months",
                 &rf.ramp_months,
                 Domain::NonNegative,
-            )?,
+            ),
             referral_ramp_start: self.p(
                 "referrals.ramp_start_fraction",
                 &rf.ramp_start_fraction,
                 Domain::Probability,
-            )?,
-            annual_growth: self.p("referrals.annual_growth", &rf.annual_growth, Domain::Any)?,
+            ),
+            annual_growth: self.p("referrals.annual_growth", &rf.annual_growth, Domain::Any),
             seasonal_index: seasonal,
             source_mix,
             non_working_day_factor: self.p(
                 "referrals.non_working_day_factor",
                 &rf.non_working_day_factor,
                 Domain::NonNegative,
-            )?,
+            ),
             festive_factor: self.p(
                 "referrals.festive_factor",
                 &rf.festive_factor,
                 Domain::NonNegative,
-            )?,
+            ),
             trailblazer,
             status_mix: self.mix(
                 "participants.status_mix",
                 &r.participants.status_mix,
                 &STATUSES,
-            )?,
+            ),
             barrier_mix: self.mix(
                 "participants.barrier_mix",
                 &r.participants.barrier_mix,
                 &BARRIERS,
-            )?,
-            triage_delay: self.time("triage.delay_days", &r.triage.delay_days)?,
+            ),
+            triage_delay: self.time("triage.delay_days", &r.triage.delay_days),
             ineligible: self.p(
                 "triage.ineligible",
                 &r.triage.ineligible,
                 Domain::Probability,
-            )?,
+            ),
             never_engage,
-            patience: self.time("waiting.patience_days", &r.waiting.patience_days)?,
+            patience: self.time("waiting.patience_days", &r.waiting.patience_days),
             coach,
             caseload_cap_per_fte: self.p(
                 "coach.caseload_cap_per_fte",
                 &c.caseload_cap_per_fte,
                 Domain::NonNegative,
-            )?,
+            ),
             hours_limit: c.hours_limit,
             contact_hours_per_fte_week: self.p(
                 "coach.contact_hours_per_fte_week",
                 &c.contact_hours_per_fte_week,
                 Domain::NonNegative,
-            )?,
+            ),
             assessment_hours: self.p(
                 "coach.assessment_hours",
                 &c.assessment_hours,
                 Domain::Positive,
-            )?,
+            ),
             followup_hours: self.p(
                 "coach.followup_hours",
                 &c.followup_hours,
                 Domain::NonNegative,
-            )?,
+            ),
             followup_interval_days,
-            caseload_time: self.time("caseload.time_days", &r.caseload.time_days)?,
+            caseload_time: self.time("caseload.time_days", &r.caseload.time_days),
             disengage_prob: self.p(
                 "caseload.disengage_prob",
                 &r.caseload.disengage_prob,
                 Domain::Probability,
-            )?,
-            onward_prob: self.p("onward.prob", &r.onward.prob, Domain::Probability)?,
-            onward_delay: self.time("onward.delay_days", &r.onward.delay_days)?,
+            ),
+            onward_prob: self.p("onward.prob", &r.onward.prob, Domain::Probability),
+            onward_delay: self.time("onward.delay_days", &r.onward.delay_days),
             outcomes,
             annual_leave_fraction: self.p(
                 "calendar.annual_leave_fraction",
                 &r.calendar.annual_leave_fraction,
                 Domain::Probability,
-            )?,
+            ),
             festive_capacity_factor: self.p(
                 "calendar.festive_capacity_factor",
                 &r.calendar.festive_capacity_factor,
                 Domain::NonNegative,
-            )?,
+            ),
             mdt,
-        })
+        };
+        (self.n_errs() == 0).then_some(spec)
     }
 }
 

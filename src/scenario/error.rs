@@ -54,6 +54,86 @@ impl ScenarioError {
     }
 }
 
+/// Every problem found in one pass over a scenario: a non-empty list, sorted by
+/// file and line, each problem on a line of its own.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ScenarioErrors(Vec<ScenarioError>);
+
+impl ScenarioErrors {
+    /// The list, sorted by file (in the order given by `files`, others after them),
+    /// line and key, without repeats; `None` when it is empty.
+    pub fn sorted(mut errors: Vec<ScenarioError>, files: &[PathBuf]) -> Option<Self> {
+        let rank = |f: &PathBuf| files.iter().position(|x| x == f).unwrap_or(files.len());
+        errors.sort_by(|a, b| {
+            (rank(&a.file), &a.file, a.line, &a.key, &a.message).cmp(&(
+                rank(&b.file),
+                &b.file,
+                b.line,
+                &b.key,
+                &b.message,
+            ))
+        });
+        errors.dedup();
+        (!errors.is_empty()).then_some(Self(errors))
+    }
+
+    /// The first problem.
+    pub fn first(&self) -> &ScenarioError {
+        &self.0[0]
+    }
+
+    /// Every problem, in order.
+    pub fn iter(&self) -> impl Iterator<Item = &ScenarioError> {
+        self.0.iter()
+    }
+
+    /// How many problems.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// Never empty.
+    pub fn is_empty(&self) -> bool {
+        false
+    }
+}
+
+impl std::fmt::Display for ScenarioErrors {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        for (i, e) in self.0.iter().enumerate() {
+            if i > 0 {
+                f.write_str("\n")?;
+            }
+            write!(f, "{e}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for ScenarioErrors {}
+
+impl From<ScenarioError> for ScenarioErrors {
+    fn from(e: ScenarioError) -> Self {
+        Self(vec![e])
+    }
+}
+
+/// The first problem, its message noting how many more there are (for callers that
+/// report one error; `workwell validate` lists them all).
+impl From<ScenarioErrors> for ScenarioError {
+    fn from(es: ScenarioErrors) -> Self {
+        let n = es.0.len() - 1;
+        let mut first = es.0.into_iter().next().expect("non-empty");
+        if n > 0 {
+            first.message.push_str(&format!(
+                " (and {n} more problem{})",
+                if n == 1 { "" } else { "s" }
+            ));
+        }
+        first
+    }
+}
+
 /// Escapes control characters (line breaks, tabs, the escape that starts terminal
 /// codes, bidirectional overrides) so that text from a file or the command line
 /// echoed in a message stays on one line and cannot drive the terminal: `\n`,
@@ -173,6 +253,38 @@ mod tests {
         assert!(s.contains("a\\nb.toml") && s.contains("\\u{1b}[2J"), "{s}");
         assert!(s.contains("1\\n2\\t\\u{202e}"), "{s}");
         assert_eq!(escape_control(&s), s, "idempotent");
+    }
+
+    #[test]
+    fn problems_are_sorted_by_file_and_line_without_repeats() {
+        let files = [PathBuf::from("b.toml"), PathBuf::from("a.toml")];
+        let e = |f: &str, l: usize| ScenarioError::new(f, Some(l), "k", "bad");
+        let list = ScenarioErrors::sorted(
+            vec![
+                e("a.toml", 1),
+                e("b.toml", 9),
+                e("b.toml", 2),
+                e("b.toml", 9),
+            ],
+            &files,
+        )
+        .unwrap();
+        let lines: Vec<String> = list.iter().map(|e| e.to_string()).collect();
+        assert_eq!(
+            lines,
+            [
+                "b.toml:2: key `k`: bad",
+                "b.toml:9: key `k`: bad",
+                "a.toml:1: key `k`: bad"
+            ]
+        );
+        assert_eq!(list.to_string().lines().count(), 3);
+        let first = ScenarioError::from(list);
+        assert_eq!(
+            first.to_string(),
+            "b.toml:2: key `k`: bad (and 2 more problems)"
+        );
+        assert!(ScenarioErrors::sorted(Vec::new(), &files).is_none());
     }
 
     #[test]

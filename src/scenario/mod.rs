@@ -18,14 +18,20 @@ pub mod source;
 use std::path::Path;
 
 pub use build::{AreaSpec, DisciplineSpec, Drawn, Scenario, StaffSpec};
-pub use error::ScenarioError;
+pub use error::{ScenarioError, ScenarioErrors};
 pub use param::{Override, P, ParamId, TimeSpec};
 pub use posterior::{CalibrationSpec, Posterior};
 
-/// Loads, merges and validates a scenario file with optional `key=value` overrides.
+/// Loads, merges and validates a scenario file with optional `key=value` overrides,
+/// reporting the first problem (its message says how many more there are).
 pub fn load(path: &Path, sets: &[String]) -> Result<Scenario, ScenarioError> {
+    load_all(path, sets).map_err(ScenarioError::from)
+}
+
+/// As [`load`], listing every problem found in one pass.
+pub fn load_all(path: &Path, sets: &[String]) -> Result<Scenario, ScenarioErrors> {
     let merged = source::load(path, sets)?;
-    build::build(merged)
+    build::build_all(merged)
 }
 
 /// Builds a scenario from its text, as if read from `path` (which names it in errors
