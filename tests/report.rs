@@ -390,3 +390,27 @@ fn a_run_from_the_command_line_leaves_the_report_and_chart_files() {
         );
     }
 }
+
+#[test]
+fn report_intervals_are_10th_to_90th_percentiles() {
+    use workwell::report::display::Unit;
+    let (sc, res) = small_baseline(6);
+    let page = html::render(&sc, &res);
+    let s = text(&page);
+    let st = res.total(0, "starts").unwrap();
+    let iv = Unit::Count.fmt_interval(Some((st.quantile(0.1).unwrap(), st.quantile(0.9).unwrap())));
+    assert!(
+        s.contains(&format!("mean; 80% interval {iv}")),
+        "headline interval is not the 10th-90th percentile {iv}"
+    );
+    assert!(s.contains("10th to 90th percentile across replications"));
+    assert!(s.contains("95% CI of the mean"));
+    for (name, svg) in std::iter::once(("report.html".to_string(), page.html.clone()))
+        .chain(page.charts.iter().cloned())
+    {
+        let t = String::from_utf8(svg).unwrap();
+        for stale in ["90% interval", "5th to 95th", "5th-95th", "light band 90%"] {
+            assert!(!t.contains(stale), "{name} still says {stale:?}");
+        }
+    }
+}

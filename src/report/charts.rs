@@ -60,16 +60,16 @@ fn text_width(s: &str, px: f64) -> i32 {
 pub struct Band {
     /// Mean.
     pub mean: Option<f64>,
-    /// 5th percentile.
-    pub p05: Option<f64>,
+    /// 10th percentile.
+    pub p10: Option<f64>,
     /// 25th percentile.
     pub p25: Option<f64>,
     /// Median.
     pub p50: Option<f64>,
     /// 75th percentile.
     pub p75: Option<f64>,
-    /// 95th percentile.
-    pub p95: Option<f64>,
+    /// 90th percentile.
+    pub p90: Option<f64>,
 }
 
 impl Band {
@@ -81,17 +81,18 @@ impl Band {
         let q = |p: f64| if intervals { f(s.quantile(p)) } else { None };
         Self {
             mean: f(s.mean()),
-            p05: q(0.05),
+            p10: q(0.10),
             p25: q(0.25),
             p50: f(s.quantile(0.5)),
             p75: q(0.75),
-            p95: q(0.95),
+            p90: q(0.90),
         }
     }
 
-    /// The 90% interval (5th to 95th percentile).
-    pub fn i90(&self) -> Option<(f64, f64)> {
-        Some((self.p05?, self.p95?))
+    /// The 80% interval (10th to 90th percentile across replications), the
+    /// convention of every output (table, summary.json, CSV, report.html).
+    pub fn i80(&self) -> Option<(f64, f64)> {
+        Some((self.p10?, self.p90?))
     }
 
     /// Multiplied by a constant.
@@ -99,11 +100,11 @@ impl Band {
         let m = |x: Option<f64>| x.map(|v| v * k);
         Self {
             mean: m(self.mean),
-            p05: m(self.p05),
+            p10: m(self.p10),
             p25: m(self.p25),
             p50: m(self.p50),
             p75: m(self.p75),
-            p95: m(self.p95),
+            p90: m(self.p90),
         }
     }
 }
@@ -522,7 +523,7 @@ fn draw_marks(
 // ---------------------------------------------------------------------------------
 // Fan chart
 
-/// A fan chart of a cumulative quantity by month, with 50% and 90% bands and a
+/// A fan chart of a cumulative quantity by month, with 50% and 80% (10th-90th percentile) bands and a
 /// target line.
 #[derive(Debug, Clone)]
 pub struct Fan {
@@ -561,7 +562,7 @@ pub fn fan_with(f: &Fan, marks: &[Mark]) -> String {
         let top = max_of(
             f.bands
                 .iter()
-                .flat_map(|b| [b.p95, b.p50, b.mean])
+                .flat_map(|b| [b.p90, b.p50, b.mean])
                 .chain([f.target, f.origin])
                 .chain(marks.iter().flat_map(Mark::values)),
         )
@@ -605,13 +606,13 @@ pub fn fan_with(f: &Fan, marks: &[Mark]) -> String {
         };
         let blue = SERIES[0];
         let mut items = Vec::new();
-        if let Some(p) = band_polygon(&series(|b| b.p05), &series(|b| b.p95)) {
+        if let Some(p) = band_polygon(&series(|b| b.p10), &series(|b| b.p90)) {
             chart.draw_series(std::iter::once(Polygon::new(p, blue.mix(0.18).filled())))?;
-            items.push((Key::Fill(blue, 0.18), "90% interval".to_string()));
+            items.push((Key::Fill(blue, 0.18), "80% interval, 10th-90th".to_string()));
         }
         if let Some(p) = band_polygon(&series(|b| b.p25), &series(|b| b.p75)) {
             chart.draw_series(std::iter::once(Polygon::new(p, blue.mix(0.38).filled())))?;
-            items.push((Key::Fill(blue, 0.38), "50% interval".to_string()));
+            items.push((Key::Fill(blue, 0.38), "50% interval, 25th-75th".to_string()));
         }
         let median: Vec<(f64, f64)> = series(|b| b.p50)
             .into_iter()
@@ -841,7 +842,7 @@ pub struct Panel {
     pub series: Vec<Vec<Band>>,
 }
 
-/// Small multiples: one panel per area, monthly series with their 90% bands, each
+/// Small multiples: one panel per area, monthly series with their 80% (10th-90th percentile) bands, each
 /// panel on its own scale.
 #[derive(Debug, Clone)]
 pub struct Multiples {
@@ -879,7 +880,10 @@ pub fn multiples_with(m: &Multiples, marks: &[(usize, Mark)]) -> String {
             let c = SERIES[s % SERIES.len()];
             items.push((Key::Line(c), name.clone()));
         }
-        items.push((Key::Fill(MUTED, 0.2), "90% interval (shaded)".to_string()));
+        items.push((
+            Key::Fill(MUTED, 0.2),
+            "80% interval, 10th-90th percentile (shaded)".to_string(),
+        ));
         if !marks.is_empty() {
             items.push((Key::Observed, "Observed".to_string()));
         }
@@ -900,7 +904,7 @@ pub fn multiples_with(m: &Multiples, marks: &[(usize, Mark)]) -> String {
             let top = max_of(
                 p.series
                     .iter()
-                    .flat_map(|s| s.iter().flat_map(|b| [b.p95, b.mean]))
+                    .flat_map(|s| s.iter().flat_map(|b| [b.p90, b.mean]))
                     .chain(own.iter().flat_map(Mark::values)),
             )
             .unwrap_or(1.0);
@@ -934,7 +938,7 @@ pub fn multiples_with(m: &Multiples, marks: &[(usize, Mark)]) -> String {
                         .map(|(i, b)| (i as f64 + 0.5, sel(b)))
                         .collect()
                 };
-                if let Some(poly) = band_polygon(&at(|b| b.p05), &at(|b| b.p95)) {
+                if let Some(poly) = band_polygon(&at(|b| b.p10), &at(|b| b.p90)) {
                     chart.draw_series(std::iter::once(Polygon::new(poly, c.mix(0.2).filled())))?;
                 }
                 let line: Vec<(f64, f64)> = at(|b| b.mean)
@@ -1212,11 +1216,11 @@ mod tests {
     fn band(v: f64) -> Band {
         Band {
             mean: Some(v),
-            p05: Some(v * 0.8),
+            p10: Some(v * 0.8),
             p25: Some(v * 0.9),
             p50: Some(v),
             p75: Some(v * 1.1),
-            p95: Some(v * 1.2),
+            p90: Some(v * 1.2),
         }
     }
 
@@ -1267,7 +1271,7 @@ mod tests {
             "Oct 2024",
             "Jan 2025",
             "Target 59,000",
-            "90% interval",
+            "80% interval, 10th-90th",
             "Median",
         ] {
             assert!(a.contains(s), "missing {s}");

@@ -329,7 +329,7 @@ fn forest(c: &Comparison, v: &ScenarioDiff, key: &str, title: &str, x_label: &st
     Dots {
         title: title.to_string(),
         subtitle: format!(
-            "{} minus {}, mean of {} replications; whiskers: 95% confidence intervals",
+            "{} minus {}, mean of {} replications; whiskers: 95% CI of the mean difference",
             v.name, c.base, c.replications
         ),
         x_label: x_label.to_string(),

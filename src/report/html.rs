@@ -395,18 +395,18 @@ fn headline(v: &View<'_>, b: &mut String) {
     let starts = v.total(p, "starts");
     let target = View::target(p);
     let end = date(v.sc.end);
-    let i90 = if v.intervals {
-        Unit::Count.fmt_interval(starts.i90())
+    let i80 = if v.intervals {
+        Unit::Count.fmt_interval(starts.i80())
     } else {
         NA.to_string()
     };
     b.push_str("<section id=\"headline\">\n<div class=\"cards\">\n");
     let _ = writeln!(
         b,
-        "<div class=\"card\"><div class=\"label\">Projected starts by {}</div><div class=\"big\">{}</div><div class=\"small\">mean; 90% interval {}{}</div></div>",
+        "<div class=\"card\"><div class=\"label\">Projected starts by {}</div><div class=\"big\">{}</div><div class=\"small\">mean; 80% interval {}{}</div></div>",
         esc(&end),
         Unit::Count.fmt(starts.mean),
-        esc(&i90),
+        esc(&i80),
         target
             .map(|t| format!("; target {}", display::int(t)))
             .unwrap_or_default()
@@ -429,15 +429,15 @@ fn headline(v: &View<'_>, b: &mut String) {
             let interval = if v.intervals {
                 format!(
                     "{} to {}",
-                    v.month_reached(p, 0.05),
-                    v.month_reached(p, 0.95)
+                    v.month_reached(p, 0.10),
+                    v.month_reached(p, 0.90)
                 )
             } else {
                 NA.to_string()
             };
             let _ = writeln!(
                 b,
-                "<div class=\"card\"><div class=\"label\">Month the target is reached</div><div class=\"big\">{}</div><div class=\"small\">median; 90% interval {}</div></div>",
+                "<div class=\"card\"><div class=\"label\">Month the target is reached</div><div class=\"big\">{}</div><div class=\"small\">median; 80% interval {}</div></div>",
                 esc(&v.month_reached(p, 0.5)),
                 esc(&interval)
             );
@@ -456,11 +456,11 @@ fn headline(v: &View<'_>, b: &mut String) {
         esc(&end)
     );
     if v.intervals
-        && let Some((lo, hi)) = starts.i90()
+        && let Some((lo, hi)) = starts.i80()
     {
         let _ = write!(
             s,
-            " (90% of futures between {} and {})",
+            " (80% of futures between {} and {})",
             display::int(lo),
             display::int(hi)
         );
@@ -537,7 +537,7 @@ fn headline(v: &View<'_>, b: &mut String) {
         );
     }
     let _ = writeln!(b, "<p class=\"summary\">{s}</p>");
-    b.push_str("<div class=\"howto\"><b>How to read this report.</b> The model simulates the pilots many times (replications), each with different chance events and different draws of the uncertain parameters. <b>Mean</b> is the average over those simulated futures. A <b>90% interval</b> is the range that 90% of them fell in (5th to 95th percentile): it shows what might happen, not how precise the mean is. The <b>probability of reaching a target</b> is the share of futures that reach it, with a 95% confidence interval. \u{201c}n/a\u{201d} marks a figure that cannot be computed, for example an interval from a single replication.</div>\n</section>\n");
+    b.push_str("<div class=\"howto\"><b>How to read this report.</b> The model simulates the pilots many times (replications), each with different chance events and different draws of the uncertain parameters. <b>Mean</b> is the average over those simulated futures. An <b>80% interval</b> is the range that 80% of them fell in (10th to 90th percentile across replications): it shows what might happen, not how precise the mean is. Every interval in this report, its charts, the terminal table, <code>summary.json</code> and the CSV files is this one. A <b>95% CI of the mean</b> (confidence interval) is different: it says how precisely the replications pin down the mean, and is labelled as such. The <b>probability of reaching a target</b> is the share of futures that reach it, with a 95% confidence interval. \u{201c}n/a\u{201d} marks a figure that cannot be computed, for example an interval from a single replication.</div>\n</section>\n");
 }
 
 fn programme_section(v: &View<'_>, figs: &mut Figures, b: &mut String) {
@@ -560,7 +560,7 @@ fn programme_section(v: &View<'_>, figs: &mut Figures, b: &mut String) {
     };
     b.push_str("<section id=\"programme\">\n<h2>1. The programme</h2>\n");
     let caption = format!(
-        "Cumulative programme starts by month. The line is the median of the simulated futures; the dark band holds the middle 50% of them and the light band 90%.{}",
+        "Cumulative programme starts by month. The line is the median of the simulated futures; the dark band holds the middle 50% of them (25th to 75th percentile) and the light band the middle 80% (10th to 90th percentile).{}",
         match target {
             Some(t) => format!(
                 " The dashed red line is the target of {}: where the bands cross it shows when the target may be reached.",
@@ -744,7 +744,7 @@ fn observed_section(v: &View<'_>, figs: &mut Figures, b: &mut String) {
             &name,
             charts::fan_with(&fan, &marks),
             &format!(
-                "{} in {} by month: the simulated median (line) with the middle 50% and 90% of simulated futures (bands), and the observed figures in black.",
+                "{} in {} by month: the simulated median (line) with the middle 50% and 80% of simulated futures (bands), and the observed figures in black.",
                 esc(&capitalise(&m.description)),
                 esc(&e.name)
             ),
@@ -766,7 +766,7 @@ fn areas_section(v: &View<'_>, figs: &mut Figures, b: &mut String) {
     // table
     let _ = writeln!(
         b,
-        "<h3>Starts against target</h3>\n<table>\n<thead><tr><th>Area</th><th class=\"n\">Target</th><th class=\"n\">Starts by {}<span class=\"iv\">mean; 90% interval</span></th><th class=\"n\">Share of target</th><th class=\"n\">P(reach target)<span class=\"iv\">95% CI</span></th><th class=\"n\">Target reached<span class=\"iv\">median month</span></th><th>Binding constraint</th></tr></thead>\n<tbody>",
+        "<h3>Starts against target</h3>\n<table>\n<thead><tr><th>Area</th><th class=\"n\">Target</th><th class=\"n\">Starts by {}<span class=\"iv\">mean; 80% interval</span></th><th class=\"n\">Share of target</th><th class=\"n\">P(reach target)<span class=\"iv\">95% CI</span></th><th class=\"n\">Target reached<span class=\"iv\">median month</span></th><th>Binding constraint</th></tr></thead>\n<tbody>",
         esc(&month_end(v))
     );
     let row = |e: &EntityResult, constraint: Option<Binding>, total: bool| {
@@ -811,7 +811,7 @@ fn areas_section(v: &View<'_>, figs: &mut Figures, b: &mut String) {
             if total { " class=\"total\"" } else { "" },
             esc(&e.name),
             target.map_or("none".to_string(), display::int),
-            cell(Unit::Count, st.mean, st.i90(), v.intervals),
+            cell(Unit::Count, st.mean, st.i80(), v.intervals),
             Unit::Percent.fmt(share),
             reach_cell,
             esc(&v.month_reached(e, 0.5)),
@@ -854,7 +854,7 @@ fn areas_section(v: &View<'_>, figs: &mut Figures, b: &mut String) {
                 label: e.name.clone(),
                 points: vec![st.mean.map(|m| Point {
                     mid: m,
-                    interval: st.i90(),
+                    interval: st.i80(),
                 })],
                 marker: View::target(e),
                 emphasis: false,
@@ -869,11 +869,11 @@ fn areas_section(v: &View<'_>, figs: &mut Figures, b: &mut String) {
         .collect();
     let dots = Dots {
         title: format!("Starts by {} against each area's target", month_end(v)),
-        subtitle: "Mean projected starts (dot) with 90% interval (whiskers); red bar: area target"
+        subtitle: "Mean projected starts (dot) with 80% interval, 10th-90th percentile (whiskers); red bar: area target"
             .into(),
         x_label: "Starts (people)".into(),
         unit: Unit::Count,
-        series: vec!["Projected starts, 90% interval".into()],
+        series: vec!["Projected starts, 80% interval".into()],
         marker: Some("Area target".into()),
         zero_line: false,
         rows,
@@ -882,7 +882,7 @@ fn areas_section(v: &View<'_>, figs: &mut Figures, b: &mut String) {
         "chart-area-starts",
         charts::dots(&dots),
         &format!(
-            "Projected starts by the end date in each area: the dot is the mean, the whiskers the 90% interval, the red bar the area's target. A red bar right of the whiskers means the target is out of reach in nearly all simulated futures.{}",
+            "Projected starts by the end date in each area: the dot is the mean, the whiskers the 80% interval (10th to 90th percentile), the red bar the area's target. A red bar right of the whiskers means the target is out of reach in nearly all simulated futures.{}",
             if no_target.is_empty() {
                 String::new()
             } else {
@@ -905,7 +905,7 @@ fn areas_section(v: &View<'_>, figs: &mut Figures, b: &mut String) {
         .collect();
     let mult = Multiples {
         title: "Referrals and starts per month, by area".into(),
-        subtitle: "Mean per month with 90% interval shaded; each panel has its own scale".into(),
+        subtitle: "Mean per month with 80% interval (10th-90th percentile) shaded; each panel has its own scale".into(),
         months: res.months.clone(),
         series: vec!["Referrals".into(), "Starts (initial assessments)".into()],
         panels,
@@ -945,7 +945,7 @@ fn areas_section(v: &View<'_>, figs: &mut Figures, b: &mut String) {
     let waits = Dots {
         title: "Wait for the initial assessment".into(),
         subtitle:
-            "Over the whole run; dots are means across replications, whiskers their 90% interval"
+            "Over the whole run; dots are means across replications, whiskers their 80% interval (10th-90th percentile)"
                 .into(),
         x_label: "Days from the end of triage to the initial assessment".into(),
         unit: Unit::Decimal,
@@ -961,7 +961,7 @@ fn areas_section(v: &View<'_>, figs: &mut Figures, b: &mut String) {
         "chart-waits",
         charts::dots(&waits),
         &format!(
-            "Waits from the end of triage to the initial assessment, for those who started: the {wait_word} wait (blue) and the 90th percentile (orange, nine in ten start sooner), each with the 90% interval across replications. The bottom row is the programme."
+            "Waits from the end of triage to the initial assessment, for those who started: the {wait_word} wait (blue) and the 90th percentile (orange, nine in ten start sooner), each with the 80% interval across replications (10th to 90th percentile). The bottom row is the programme."
         ),
     ));
 
@@ -1082,7 +1082,7 @@ fn wait_row(v: &View<'_>, e: &EntityResult, typical: &str, emphasis: bool) -> Do
         let band = v.total(e, k);
         band.mean.map(|m| Point {
             mid: m,
-            interval: band.i90(),
+            interval: band.i80(),
         })
     };
     DotRow {
@@ -1120,24 +1120,24 @@ fn sites_section(v: &View<'_>, b: &mut String) {
         c.push_str(&cell(
             Unit::Decimal,
             per_1000.mean,
-            per_1000.i90(),
+            per_1000.i80(),
             v.intervals,
         ));
         let conv = v.total(e, "conversion");
-        c.push_str(&cell(Unit::Percent, conv.mean, conv.i90(), v.intervals));
+        c.push_str(&cell(Unit::Percent, conv.mean, conv.i80(), v.intervals));
         let w = v.total(e, "wait_p90_days");
-        c.push_str(&cell(Unit::Days, w.mean, w.i90(), v.intervals));
+        c.push_str(&cell(Unit::Days, w.mean, w.i80(), v.intervals));
         let cu = v.total(e, "caseload_utilisation");
-        c.push_str(&cell(Unit::Percent, cu.mean, cu.i90(), v.intervals));
+        c.push_str(&cell(Unit::Percent, cu.mean, cu.i80(), v.intervals));
         if has_cost {
             let cps = v.total(e, "cost_per_start_gbp");
-            c.push_str(&cell(Unit::Gbp, cps.mean, cps.i90(), v.intervals));
+            c.push_str(&cell(Unit::Gbp, cps.mean, cps.i80(), v.intervals));
         }
         if any_grant {
             match e.grant_gbp {
                 Some(g) => {
                     let per = |s: Option<f64>| s.filter(|s| *s > 0.0).map(|s| g / s);
-                    let iv = match starts.i90() {
+                    let iv = match starts.i80() {
                         Some((lo, hi)) if lo > 0.0 => Some((g / hi, g / lo)),
                         _ => None,
                     };
@@ -1166,7 +1166,7 @@ fn sites_section(v: &View<'_>, b: &mut String) {
         (None, Some(_)) => std::cmp::Ordering::Greater,
         (None, None) => a.name.cmp(&b.name),
     });
-    b.push_str("<p>Each area on equal terms, ranked by starts per 1,000 fit notes issued in 2023 (its demand base). Every figure is over the whole run: the mean across replications with the 90% interval under it. Areas whose intervals overlap cannot be told apart with confidence.</p>\n");
+    b.push_str("<p>Each area on equal terms, ranked by starts per 1,000 fit notes issued in 2023 (its demand base). Every figure is over the whole run: the mean across replications with the 80% interval (10th to 90th percentile) under it. Areas whose intervals overlap cannot be told apart with confidence.</p>\n");
     b.push_str("<table>\n<thead><tr><th class=\"n\">Rank</th><th>Area</th><th class=\"n\">Starts per 1,000 fit notes</th><th class=\"n\">Starts per referral</th><th class=\"n\">Wait, 90th percentile</th><th class=\"n\">Coach caseload utilisation</th>");
     if has_cost {
         b.push_str("<th class=\"n\">Staff cost per start</th>");
