@@ -48,9 +48,11 @@ figure { margin: 18px 0 26px; break-inside: avoid; page-break-inside: avoid; }
 svg.chart { display: block; width: 100%; max-width: 760px; height: auto; border: 1px solid var(--rule); }
 figcaption { font-size: 13px; margin-top: 6px; }
 table { border-collapse: collapse; width: 100%; font-size: 12.5px; margin: 8px 0 16px; }
-th, td { border-bottom: 1px solid var(--rule); padding: 4px 6px; text-align: left; vertical-align: top; }
+th, td { border-bottom: 1px solid var(--rule); padding: 4px 5px; text-align: left; vertical-align: top; }
 th { background: #fafafa; font-weight: 600; }
-td.n, th.n { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
+td.n, th.n { text-align: right; font-variant-numeric: tabular-nums; }
+td.n { white-space: nowrap; }
+th { overflow-wrap: break-word; hyphens: auto; }
 tr.total td { font-weight: 700; border-top: 2px solid var(--ink); }
 td.clear { font-weight: 700; }
 .iv { display: block; font-size: 11px; font-weight: 400; white-space: normal; }
@@ -390,6 +392,23 @@ fn header(v: &View<'_>, b: &mut String) {
     );
 }
 
+/// The area with the longest mean 90th-percentile wait to assessment over the run,
+/// and that wait; `None` without areas or waits. Ties go to the first area.
+fn worst_wait<'a>(v: &View<'a>) -> Option<(&'a EntityResult, Band)> {
+    let mut worst: Option<(&'a EntityResult, Band)> = None;
+    for e in v.res.areas() {
+        let w = v.total(e, "wait_p90_days");
+        let Some(m) = w.mean else { continue };
+        if worst
+            .as_ref()
+            .is_none_or(|(_, x)| x.mean.is_none_or(|y| m > y))
+        {
+            worst = Some((e, w));
+        }
+    }
+    worst
+}
+
 fn headline(v: &View<'_>, b: &mut String) {
     let p = v.res.programme();
     let starts = v.total(p, "starts");
@@ -445,6 +464,23 @@ fn headline(v: &View<'_>, b: &mut String) {
         _ => {
             b.push_str("<div class=\"card\"><div class=\"label\">Programme target</div><div class=\"big\">none</div><div class=\"small\">the scenario sets no programme target, so there is no probability or month of reaching one</div></div>\n");
         }
+    }
+    if let Some((e, w)) = worst_wait(v) {
+        let prog = v.total(p, "wait_p90_days");
+        let _ = writeln!(
+            b,
+            "<div class=\"card worst\"><div class=\"label\">Longest wait to assessment</div><div class=\"big\">{}</div><div class=\"small\">{}: 90th-percentile wait over the run (nine in ten start sooner); mean; 80% interval {}; programme {}</div></div>",
+            w.mean
+                .and_then(|m| display::finite(Some(m)))
+                .map_or(NA.to_string(), |m| format!("{} days", display::dec(m, 0))),
+            esc(&e.name),
+            if v.intervals {
+                esc(&Unit::Days.fmt_interval(w.i80()))
+            } else {
+                NA.to_string()
+            },
+            esc(&Unit::Days.fmt(prog.mean))
+        );
     }
     b.push_str("</div>\n");
     // plain-language summary
@@ -844,6 +880,8 @@ fn areas_section(v: &View<'_>, figs: &mut Figures, b: &mut String) {
         );
     }
 
+    waits_and_dropouts(v, b);
+
     // starts against target chart
     let rows: Vec<DotRow> = res
         .areas()
@@ -1063,6 +1101,75 @@ fn areas_section(v: &View<'_>, figs: &mut Figures, b: &mut String) {
         "The wait within which nine in ten of the month's starters were assessed, in days, by area and month: darker is longer. Rising rows show waiting lists building up.",
     ));
     b.push_str("</section>\n");
+}
+
+/// Per area and for the programme: who dropped out (while waiting for the
+/// assessment, and after starting) and each MDT discipline's 90th-percentile wait to
+/// its first session, over the whole run.
+fn waits_and_dropouts(v: &View<'_>, b: &mut String) {
+    let res = v.res;
+    let disciplines: Vec<&String> =
+        v.sc.disciplines
+            .iter()
+            .filter(|d| v.idx(&format!("mdt.{d}.wait_p90_days")).is_some())
+            .collect();
+    b.push_str("<h3 id=\"dropouts\">Drop-outs and MDT waits</h3>\n<p>Over the whole run: the mean across replications with the 80% interval (10th to 90th percentile) under it. <b>Dropped while waiting</b>: eligible people who left before their initial assessment; <b>disengaged</b>: participants who left after starting, before completing their plan.");
+    if !disciplines.is_empty() {
+        b.push_str(" <b>MDT waits</b>: the 90th-percentile wait from referral to the discipline to its first session (nine in ten are seen sooner); \u{201c}none\u{201d} where the area has no such service or nobody was seen.");
+    }
+    b.push_str("</p>\n<table class=\"compact\">\n<thead><tr><th>Area</th><th class=\"n\">Dropped while waiting<span class=\"iv\">share of referrals</span></th><th class=\"n\">Disengaged<span class=\"iv\">share of starts</span></th>");
+    for d in &disciplines {
+        let _ = write!(
+            b,
+            "<th class=\"n\">{} wait<span class=\"iv\">90th percentile</span></th>",
+            esc(&capitalise(&d.replace('_', " ")))
+        );
+    }
+    b.push_str("</tr></thead>\n<tbody>\n");
+    let share = |n: Option<f64>, of: Option<f64>| match (n, of) {
+        (Some(n), Some(of)) if of > 0.0 => Unit::Percent.fmt(Some(n / of)),
+        _ => NA.to_string(),
+    };
+    let entities = res.areas().iter().map(|e| (e, false));
+    for (e, total) in entities.chain(std::iter::once((res.programme(), true))) {
+        let dropped = v.total(e, "dropped_waiting");
+        let diseng = v.total(e, "disengaged");
+        let refs = v.total(e, "referrals").mean;
+        let starts = v.total(e, "starts").mean;
+        let _ = write!(
+            b,
+            "<tr{}><td>{}</td>{}{}",
+            if total { " class=\"total\"" } else { "" },
+            esc(&e.name),
+            count_share(&dropped, &share(dropped.mean, refs), v.intervals),
+            count_share(&diseng, &share(diseng.mean, starts), v.intervals),
+        );
+        for d in &disciplines {
+            let w = v.total(e, &format!("mdt.{d}.wait_p90_days"));
+            if w.mean.is_some() {
+                b.push_str(&cell(Unit::Days, w.mean, w.i80(), v.intervals));
+            } else {
+                b.push_str("<td class=\"n\">none</td>");
+            }
+        }
+        b.push_str("</tr>\n");
+    }
+    b.push_str("</tbody>\n</table>\n");
+}
+
+/// A count with its 80% interval and, below, its share of a base.
+fn count_share(x: &Band, share: &str, intervals: bool) -> String {
+    let iv = if intervals {
+        Unit::Count.fmt_interval(x.i80())
+    } else {
+        NA.to_string()
+    };
+    format!(
+        "<td class=\"n\">{}<span class=\"iv\">{}; {}</span></td>",
+        esc(&Unit::Count.fmt(x.mean)),
+        esc(&iv),
+        esc(share)
+    )
 }
 
 fn month_end(v: &View<'_>) -> String {
