@@ -414,3 +414,53 @@ fn report_intervals_are_10th_to_90th_percentiles() {
         }
     }
 }
+
+#[test]
+fn the_headline_names_the_worst_wait() {
+    let (sc, res) = small_baseline(4);
+    let s = text(&html::render(&sc, &res));
+    let (worst, days) = (1..res.entities.len())
+        .filter_map(|i| {
+            let m = res.total(i, "wait_p90_days")?.mean()?;
+            Some((res.entities[i].name.clone(), m))
+        })
+        .max_by(|a, b| a.1.total_cmp(&b.1))
+        .expect("areas with waits");
+    let headline = &s[s.find("id=\"headline\"").unwrap()..s.find("class=\"summary\"").unwrap()];
+    assert!(headline.contains("Longest wait to assessment"));
+    assert!(
+        headline.contains(&format!("<div class=\"big\">{days:.0} days</div>")),
+        "headline does not show the worst wait {days:.0} days"
+    );
+    assert!(
+        headline.contains(&format!(
+            "{}: 90th-percentile wait",
+            workwell::report::display::esc(&worst)
+        )),
+        "headline does not name {worst}"
+    );
+}
+
+#[test]
+fn mdt_waits_and_drop_outs_are_in_the_report() {
+    let (sc, res) = small_baseline(4);
+    let s = text(&html::render(&sc, &res));
+    let part = &s[s.find("id=\"dropouts\"").expect("drop-out table")..];
+    let part = &part[..part.find("</table>").unwrap()];
+    assert!(part.contains("Dropped while waiting") && part.contains("Disengaged"));
+    for d in &sc.disciplines {
+        let head = workwell::report::display::esc(&d.replace('_', " "));
+        assert!(
+            part.to_lowercase().contains(&format!("{} wait", head.to_lowercase())),
+            "no MDT wait column for {d}"
+        );
+    }
+    // the programme's drop-outs while waiting, as counted by the run
+    let dropped = res.total(0, "dropped_waiting").unwrap().mean().unwrap();
+    assert!(part.contains(&format!(
+        ">{}<span",
+        workwell::report::display::int(dropped)
+    )));
+    // one row per area plus the programme
+    assert_eq!(part.matches("<tr").count(), 1 + sc.areas.len() + 1);
+}
