@@ -451,7 +451,8 @@ fn mdt_waits_and_drop_outs_are_in_the_report() {
     for d in &sc.disciplines {
         let head = workwell::report::display::esc(&d.replace('_', " "));
         assert!(
-            part.to_lowercase().contains(&format!("{} wait", head.to_lowercase())),
+            part.to_lowercase()
+                .contains(&format!("{} wait", head.to_lowercase())),
             "no MDT wait column for {d}"
         );
     }
@@ -463,4 +464,44 @@ fn mdt_waits_and_drop_outs_are_in_the_report() {
     )));
     // one row per area plus the programme
     assert_eq!(part.matches("<tr").count(), 1 + sc.areas.len() + 1);
+}
+
+#[test]
+fn one_area_is_not_written_1_areas() {
+    let sc = load(
+        "scenarios/validation/erlang_c_1.toml",
+        &[
+            "programme.end=2000-03-31",
+            "programme.warmup_days=0",
+            "programme.replications=1",
+        ],
+    );
+    assert_eq!(sc.areas.len(), 1);
+    let res = run(&sc, 1);
+    let page = html::render(&sc, &res);
+    let mut texts = vec![
+        ("report.html".to_string(), text(&page)),
+        ("table".to_string(), workwell::report::table::render(&res)),
+    ];
+    for (name, svg) in &page.charts {
+        texts.push((name.clone(), String::from_utf8(svg.clone()).unwrap()));
+    }
+    for (name, t) in &texts {
+        for wrong in ["1 areas", "1 replications", "1 independent replications"] {
+            assert!(
+                !t.contains(wrong),
+                "{name} says {wrong:?}: {}",
+                &t[t.find(wrong).unwrap().saturating_sub(80)..][..120]
+            );
+        }
+    }
+    assert!(texts[0].1.contains("1 area"));
+    let out = Command::cargo_bin("workwell")
+        .unwrap()
+        .args(["validate", "scenarios/validation/erlang_c_1.toml"])
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(said.contains("1 area,"), "{said}");
+    assert!(!said.contains("1 areas"), "{said}");
 }

@@ -346,12 +346,16 @@ pub fn table(res: &PlanResults) -> String {
     let mdt_names: Vec<&str> = res.disciplines.iter().map(String::as_str).collect();
     let _ = writeln!(
         s,
-        "Plan for `{}` to {}: P(reach target) >= {}, assessment wait p90 <= {} days; {} replications (seed {}) per candidate",
+        "Plan for `{}` to {}: P(reach target) >= {}, assessment wait p90 <= {} days; {} (seed {}) per candidate",
         res.scenario,
         res.end,
         pct(Some(res.options.confidence)),
         fmt_value(res.options.wait_days),
-        res.options.replications,
+        crate::report::display::count(
+            res.options.replications as usize,
+            "replication",
+            "replications"
+        ),
         res.seed
     );
     let has_mdt = res.areas.iter().any(|a| {
@@ -419,9 +423,9 @@ pub fn table(res: &PlanResults) -> String {
         .sum();
     let _ = writeln!(
         s,
-        "{} of {} areas {}; planned staff {} a year (scenario's staffing {}), {} to {} as simulated",
+        "{} of {} {}; planned staff {} a year (scenario's staffing {}), {} to {} as simulated",
         res.areas.iter().filter(|a| a.feasible).count(),
-        res.areas.len(),
+        crate::report::display::count(res.areas.len(), "area", "areas"),
         if res.allocation.is_some() {
             "meet their criteria with the staffing bought"
         } else {
@@ -547,7 +551,11 @@ fn programme_text(res: &PlanResults) -> String {
         money(p.cost_per_start_gbp),
         money(p.grant_gbp),
         if p.grant_areas < res.areas.len() {
-            format!(" ({} of {} areas give one)", p.grant_areas, res.areas.len())
+            format!(
+                " ({} of {} give one)",
+                p.grant_areas,
+                crate::report::display::count(res.areas.len(), "area", "areas")
+            )
         } else {
             String::new()
         },
@@ -895,7 +903,11 @@ fn programme_html(res: &PlanResults) -> String {
         money(Some(p.cost_per_year_gbp)),
         money(Some(p.current_cost_per_year_gbp)),
         if p.grant_areas < res.areas.len() {
-            format!(" ({} of {} areas give one)", p.grant_areas, res.areas.len())
+            format!(
+                " ({} of {} give one)",
+                p.grant_areas,
+                crate::report::display::count(res.areas.len(), "area", "areas")
+            )
         } else {
             String::new()
         },

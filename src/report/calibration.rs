@@ -162,8 +162,12 @@ pub fn html(c: &Calibration) -> Page {
     let fan = Fan {
         title: "Cumulative starts, all areas, calibrated".into(),
         subtitle: format!(
-            "Median, 50% and 90% bands across {} replications drawing the posterior",
-            c.projection.replications
+            "Median, 50% and 90% bands across {} drawing the posterior",
+            display::count(
+                c.projection.replications as usize,
+                "replication",
+                "replications"
+            )
         ),
         y_label: "Starts since launch (people)".into(),
         months: c.projection.months.clone(),

@@ -188,8 +188,10 @@ pub fn table(c: &Comparison) -> String {
     ];
     let _ = writeln!(
         s,
-        "{} replications, seed {}, common random numbers; difference = scenario - {} [paired 95% CI]",
-        c.replications, c.seed, c.base
+        "{}, seed {}, common random numbers; difference = scenario - {} [paired 95% CI]",
+        display::count(c.replications as usize, "replication", "replications"),
+        c.seed,
+        c.base
     );
     for v in &c.variants {
         let _ = writeln!(s, "\n{} - {}", v.name, c.base);
@@ -329,8 +331,10 @@ fn forest(c: &Comparison, v: &ScenarioDiff, key: &str, title: &str, x_label: &st
     Dots {
         title: title.to_string(),
         subtitle: format!(
-            "{} minus {}, mean of {} replications; whiskers: 95% CI of the mean difference",
-            v.name, c.base, c.replications
+            "{} minus {}, mean of {}; whiskers: 95% CI of the mean difference",
+            v.name,
+            c.base,
+            display::count(c.replications as usize, "replication", "replications")
         ),
         x_label: x_label.to_string(),
         unit: du,
@@ -353,9 +357,9 @@ pub fn html(c: &Comparison) -> Page {
         .collect();
     let _ = writeln!(
         b,
-        "<header>\n<h1>Scenario comparison: {}</h1>\n<p class=\"meta\">{} replications per scenario · seed {} · common random numbers · {} to {} for <code>{}</code> · workwell {}</p>\n</header>",
+        "<header>\n<h1>Scenario comparison: {}</h1>\n<p class=\"meta\">{} per scenario · seed {} · common random numbers · {} to {} for <code>{}</code> · workwell {}</p>\n</header>",
         esc(&names.join(" vs ")),
-        c.replications,
+        display::count(c.replications as usize, "replication", "replications"),
         c.seed,
         date(c.base_dates.0),
         date(c.base_dates.1),

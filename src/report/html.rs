@@ -585,8 +585,8 @@ fn programme_section(v: &View<'_>, figs: &mut Figures, b: &mut String) {
     let fan = Fan {
         title: "Cumulative starts, all areas".into(),
         subtitle: format!(
-            "Initial assessments since launch, by month, across {} replications",
-            v.res.replications
+            "Initial assessments since launch, by month, across {}",
+            display::count(v.res.replications as usize, "replication", "replications")
         ),
         y_label: "Starts since launch (people)".into(),
         months: v.res.months.clone(),
@@ -764,9 +764,9 @@ fn observed_section(v: &View<'_>, figs: &mut Figures, b: &mut String) {
         let fan = Fan {
             title: format!("{}: {}", e.name, m.name),
             subtitle: format!(
-                "{}, by month, across {} replications; black: observed",
+                "{}, by month, across {}; black: observed",
                 capitalise(&m.description),
-                v.res.replications
+                display::count(v.res.replications as usize, "replication", "replications")
             ),
             y_label: m.name.clone(),
             months: v.res.months.clone(),
