@@ -189,7 +189,7 @@ pub fn table(c: &Comparison) -> String {
     let _ = writeln!(
         s,
         "{}, seed {}, common random numbers; difference = scenario - {} [paired 95% CI]",
-        display::count(c.replications as usize, "replication", "replications"),
+        display::count(c.replications, "replication", "replications"),
         c.seed,
         c.base
     );
@@ -358,7 +358,7 @@ fn forest(
             "{} minus {}, mean of {}; whiskers: 95% CI of the mean difference",
             v.name,
             c.base,
-            display::count(c.replications as usize, "replication", "replications")
+            display::count(c.replications, "replication", "replications")
         ),
         x_label: x_label.to_string(),
         unit: du,
@@ -383,7 +383,7 @@ pub fn html(c: &Comparison) -> Page {
         b,
         "<header>\n<h1>Scenario comparison: {}</h1>\n<p class=\"meta\">{} per scenario · seed {} · common random numbers · {} to {} for <code>{}</code> · workwell {}</p>\n</header>",
         esc(&names.join(" vs ")),
-        display::count(c.replications as usize, "replication", "replications"),
+        display::count(c.replications, "replication", "replications"),
         c.seed,
         date(c.base_dates.0),
         date(c.base_dates.1),
