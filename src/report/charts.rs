@@ -1090,11 +1090,20 @@ pub fn heatmap(hm: &Heatmap) -> String {
                 text_style(abbr_px, TEXT).pos(Pos::new(HPos::Center, VPos::Bottom)),
             ))?;
             if c == 0 || m.month == 1 {
-                area.draw(&Text::new(
-                    m.year.to_string(),
-                    (x_of(c) + 1, top - 20),
-                    text_style(10.0, MUTED).pos(Pos::new(HPos::Left, VPos::Bottom)),
-                ))?;
+                // the first column's year only when it fits before the next January's
+                let to_january = if m.month == 1 {
+                    n_cols
+                } else {
+                    13 - usize::from(m.month)
+                };
+                let room = x_of((c + to_january).min(n_cols)) - x_of(c);
+                if m.month == 1 || room >= text_width("2024", 10.0) + 4 {
+                    area.draw(&Text::new(
+                        m.year.to_string(),
+                        (x_of(c) + 1, top - 20),
+                        text_style(10.0, MUTED).pos(Pos::new(HPos::Left, VPos::Bottom)),
+                    ))?;
+                }
                 if c > 0 {
                     area.draw(&PathElement::new(
                         vec![(x_of(c), top - 30), (x_of(c), top + n_rows as i32 * row_h)],
@@ -1316,5 +1325,25 @@ mod tests {
             scale: Scale::Share { near_full: 0.9 },
         };
         assert!(heatmap(&h).contains("no data"));
+    }
+
+    #[test]
+    fn heatmap_year_labels_never_overlap() {
+        // 72 months from October: "2024" has three narrow columns before "2025"
+        let h = |n: usize| Heatmap {
+            title: "h".into(),
+            subtitle: String::new(),
+            rows: vec!["Leicester, Leicestershire and Rutland".into()],
+            months: months(n),
+            values: vec![vec![Some(0.5); n]],
+            scale: Scale::Share { near_full: 0.9 },
+        };
+        let long = heatmap(&h(72));
+        assert!(!long.contains(">\n2024\n<"), "2024 drawn over 2025");
+        for y in 2025..=2030 {
+            assert!(long.contains(&format!(">\n{y}\n<")), "year {y} missing");
+        }
+        // with wide columns the first year is kept
+        assert!(heatmap(&h(6)).contains(">\n2024\n<"));
     }
 }
