@@ -439,6 +439,10 @@ fn the_headline_names_the_worst_wait() {
         )),
         "headline does not name {worst}"
     );
+    assert!(s.contains(&format!(
+        "The longest wait to assessment is in {}: nine in ten who start there wait up to {days:.0} days",
+        workwell::report::display::esc(&worst)
+    )));
 }
 
 #[test]

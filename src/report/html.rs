@@ -572,6 +572,18 @@ fn headline(v: &View<'_>, b: &mut String) {
             idle_mdt.join(", ")
         );
     }
+    if v.res.areas().len() > 1
+        && let Some((e, w)) = worst_wait(v)
+        && let Some(m) = w.mean
+    {
+        let _ = write!(
+            s,
+            " The longest wait to assessment is in {}: nine in ten who start there wait up to {} days on average over the run, against {} for the programme.",
+            esc(&e.name),
+            display::dec(m, 0),
+            esc(&Unit::Days.fmt(v.total(p, "wait_p90_days").mean))
+        );
+    }
     let _ = writeln!(b, "<p class=\"summary\">{s}</p>");
     b.push_str("<div class=\"howto\"><b>How to read this report.</b> The model simulates the pilots many times (replications), each with different chance events and different draws of the uncertain parameters. <b>Mean</b> is the average over those simulated futures. An <b>80% interval</b> is the range that 80% of them fell in (10th to 90th percentile across replications): it shows what might happen, not how precise the mean is. Every interval in this report, its charts, the terminal table, <code>summary.json</code> and the CSV files is this one. A <b>95% CI of the mean</b> (confidence interval) is different: it says how precisely the replications pin down the mean, and is labelled as such. The <b>probability of reaching a target</b> is the share of futures that reach it, with a 95% confidence interval. \u{201c}n/a\u{201d} marks a figure that cannot be computed, for example an interval from a single replication.</div>\n</section>\n");
 }
