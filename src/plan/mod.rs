@@ -82,7 +82,7 @@
 //!    below are reported as what *binds* each lever.
 //!
 //! Curves: for each area, starts by the end date and the assessment wait p90 (mean
-//! and the 5th-95th percentile band across replications) on a ladder of coach FTE
+//! and the 10th-90th percentile band across replications) on a ladder of coach FTE
 //! from 40% to 160% of the planned value, other levers as planned.
 //!
 //! # Value for money
@@ -312,7 +312,7 @@ pub struct CriterionResult {
     pub best: Option<f64>,
 }
 
-/// Mean (with its 95% confidence interval) and the 5th-95th percentile band across
+/// Mean (with its 95% confidence interval) and the 10th-90th percentile band across
 /// replications.
 #[derive(Debug, Clone, Copy, Serialize, PartialEq)]
 pub struct Band {
