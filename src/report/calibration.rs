@@ -289,6 +289,7 @@ pub fn html(c: &Calibration) -> Page {
             series: vec!["Prior".into(), "Posterior".into()],
             marker: None,
             zero_line: false,
+            domain: None,
             rows,
         };
         b.push_str(&figs.add(

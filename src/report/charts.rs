@@ -192,12 +192,15 @@ fn nice_axis(lo: f64, hi: f64, n: usize) -> Ticked {
 /// Tick label for a value on an axis in `unit`, with the precision the step needs.
 fn tick_label(v: f64, unit: Unit, step: f64) -> String {
     let v = if v.abs() < step * 1e-9 { 0.0 } else { v };
+    // the fewest decimal places that show every tick exactly (a step of 0.25
+    // needs two: with one, 0.25 and 0.75 would read 0.2 and 0.8)
     let places = |s: f64| {
-        if s >= 1.0 {
-            0
-        } else {
-            (-s.log10()).ceil().max(0.0) as usize
-        }
+        (0..6)
+            .find(|&p| {
+                let x = s * 10f64.powi(p);
+                (x - x.round()).abs() < 1e-6 * x.abs().max(1.0)
+            })
+            .unwrap_or(6) as usize
     };
     match unit {
         Unit::Percent | Unit::Points => {
@@ -693,6 +696,9 @@ pub struct Dots {
     pub marker: Option<String>,
     /// Draw a vertical line at zero (for differences).
     pub zero_line: bool,
+    /// A fixed range for the value axis (e.g. -1 to 1 for a correlation); `None`
+    /// fits the axis to the data.
+    pub domain: Option<(f64, f64)>,
     /// The rows, top to bottom.
     pub rows: Vec<DotRow>,
 }
@@ -736,7 +742,10 @@ pub fn dots(d: &Dots) -> String {
             hi = hi.max(0.0);
         }
         let pad = (hi - lo).abs() * 0.04;
-        let x = nice_axis(if lo < 0.0 { lo - pad } else { lo }, hi + pad, 7);
+        let x = match d.domain {
+            Some((a, b)) => nice_axis(a.min(lo), b.max(hi), 8),
+            None => nice_axis(if lo < 0.0 { lo - pad } else { lo }, hi + pad, 7),
+        };
         let xstep = step_of(&x);
         let y = category_axis(n);
         let mut chart = ChartBuilder::on(&plot)
@@ -1308,6 +1317,7 @@ mod tests {
             series: vec!["a".into()],
             marker: None,
             zero_line: true,
+            domain: None,
             rows: vec![DotRow {
                 label: "only".into(),
                 points: vec![None],
@@ -1345,5 +1355,25 @@ mod tests {
         }
         // with wide columns the first year is kept
         assert!(heatmap(&h(6)).contains(">\n2024\n<"));
+    }
+
+    #[test]
+    fn tick_labels_show_quarter_steps_exactly() {
+        let t = nice_axis(-1.0, 1.0, 8);
+        let step = step_of(&t);
+        let labels: Vec<String> = t
+            .ticks
+            .iter()
+            .map(|v| tick_label(*v, Unit::Decimal, step))
+            .collect();
+        assert_eq!(
+            labels,
+            [
+                "-1.00", "-0.75", "-0.50", "-0.25", "0.00", "0.25", "0.50", "0.75", "1.00"
+            ]
+        );
+        assert_eq!(tick_label(2500.0, Unit::Count, 2500.0), "2,500");
+        assert_eq!(tick_label(0.5, Unit::Percent, 0.25), "50%");
+        assert_eq!(tick_label(0.2, Unit::Decimal, 0.2), "0.2");
     }
 }

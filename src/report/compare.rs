@@ -368,6 +368,7 @@ fn forest(
         ],
         marker: None,
         zero_line: true,
+        domain: None,
         rows,
     }
 }

@@ -926,6 +926,7 @@ fn areas_section(v: &View<'_>, figs: &mut Figures, b: &mut String) {
         series: vec!["Projected starts, 80% interval".into()],
         marker: Some("Area target".into()),
         zero_line: false,
+        domain: None,
         rows,
     };
     b.push_str(&figs.add(
@@ -1005,6 +1006,7 @@ fn areas_section(v: &View<'_>, figs: &mut Figures, b: &mut String) {
         ],
         marker: None,
         zero_line: false,
+        domain: None,
         rows: wait_rows,
     };
     b.push_str(&figs.add(
