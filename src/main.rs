@@ -76,15 +76,23 @@ fn dispatch(cli: Cli) -> anyhow::Result<()> {
                 .map(|f| workwell::observed::load(&f, &sc))
                 .transpose()?;
             say(&format!(
-                "{}: valid scenario `{}`: {} areas, {} to {} ({} days), {} MDT disciplines, {} uncertain parameters\n",
+                "{}: valid scenario `{}`: {}, {} to {} ({} days), {}, {}\n",
                 scenario.scenario.display(),
                 sc.name,
-                sc.areas.len(),
+                workwell::report::display::count(sc.areas.len(), "area", "areas"),
                 sc.start,
                 sc.end,
                 sc.horizon_days(),
-                sc.disciplines.len(),
-                sc.uncertain_keys().len()
+                workwell::report::display::count(
+                    sc.disciplines.len(),
+                    "MDT discipline",
+                    "MDT disciplines"
+                ),
+                workwell::report::display::count(
+                    sc.uncertain_keys().len(),
+                    "uncertain parameter",
+                    "uncertain parameters"
+                )
             ))?;
             if let Some(obs) = observed {
                 say(&format!(

@@ -236,3 +236,37 @@ fn bad_input_exits_with_status_2() {
         .code(2);
     assert!(!dir.path().join("x").exists() && !dir.path().join("y").exists());
 }
+
+#[test]
+fn the_compare_chart_of_starts_is_on_the_areas_scale() {
+    // The programme's change is the sum of the areas'; drawn on the same axis it
+    // squeezed every area into a sliver. It is stated in the caption instead.
+    let a = load(
+        "scenarios/baseline.toml",
+        &["programme.end=2024-12-31", "programme.replications=4"],
+    );
+    let b = load(
+        "scenarios/slow_recruitment.toml",
+        &["programme.end=2024-12-31", "programme.replications=4"],
+    );
+    let opts = RunOptions {
+        replications: 4,
+        threads: Some(2),
+    };
+    let cmp = run_compare(&[a, b], &opts, &|_| {}).unwrap();
+    let page = workwell::report::compare::html(&cmp);
+    let svg = |suffix: &str| {
+        let (_, s) = page
+            .charts
+            .iter()
+            .find(|(n, _)| n.ends_with(suffix))
+            .unwrap_or_else(|| panic!("no chart {suffix}"));
+        String::from_utf8(s.clone()).unwrap()
+    };
+    let starts = svg("-starts.svg");
+    assert!(!starts.contains(">\nProgramme\n<") && !starts.contains(">Programme<"));
+    assert!(svg("-wait-p90.svg").contains("Programme"));
+    let html = String::from_utf8(page.html.clone()).unwrap();
+    assert!(html.contains("The programme&#39;s change") || html.contains("The programme's change"));
+    assert!(html.contains("95% CI of the mean difference"));
+}

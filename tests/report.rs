@@ -390,3 +390,151 @@ fn a_run_from_the_command_line_leaves_the_report_and_chart_files() {
         );
     }
 }
+
+#[test]
+fn report_intervals_are_10th_to_90th_percentiles() {
+    use workwell::report::display::Unit;
+    let (sc, res) = small_baseline(6);
+    let page = html::render(&sc, &res);
+    let s = text(&page);
+    let st = res.total(0, "starts").unwrap();
+    let iv = Unit::Count.fmt_interval(Some((st.quantile(0.1).unwrap(), st.quantile(0.9).unwrap())));
+    assert!(
+        s.contains(&format!("mean; 80% interval {iv}")),
+        "headline interval is not the 10th-90th percentile {iv}"
+    );
+    assert!(s.contains("10th to 90th percentile across replications"));
+    assert!(s.contains("95% CI of the mean"));
+    for (name, svg) in std::iter::once(("report.html".to_string(), page.html.clone()))
+        .chain(page.charts.iter().cloned())
+    {
+        let t = String::from_utf8(svg).unwrap();
+        for stale in ["90% interval", "5th to 95th", "5th-95th", "light band 90%"] {
+            assert!(!t.contains(stale), "{name} still says {stale:?}");
+        }
+    }
+}
+
+#[test]
+fn the_headline_names_the_worst_wait() {
+    let (sc, res) = small_baseline(4);
+    let s = text(&html::render(&sc, &res));
+    let (worst, days) = (1..res.entities.len())
+        .filter_map(|i| {
+            let m = res.total(i, "wait_p90_days")?.mean()?;
+            Some((res.entities[i].name.clone(), m))
+        })
+        .max_by(|a, b| a.1.total_cmp(&b.1))
+        .expect("areas with waits");
+    let headline = &s[s.find("id=\"headline\"").unwrap()..s.find("class=\"summary\"").unwrap()];
+    assert!(headline.contains("Longest wait to assessment"));
+    assert!(
+        headline.contains(&format!("<div class=\"big\">{days:.0} days</div>")),
+        "headline does not show the worst wait {days:.0} days"
+    );
+    assert!(
+        headline.contains(&format!(
+            "{}: 90th-percentile wait",
+            workwell::report::display::esc(&worst)
+        )),
+        "headline does not name {worst}"
+    );
+    assert!(s.contains(&format!(
+        "The longest wait to assessment is in {}: nine in ten who start there wait up to {days:.0} days",
+        workwell::report::display::esc(&worst)
+    )));
+}
+
+#[test]
+fn mdt_waits_and_drop_outs_are_in_the_report() {
+    let (sc, res) = small_baseline(4);
+    let s = text(&html::render(&sc, &res));
+    let part = &s[s.find("id=\"dropouts\"").expect("drop-out table")..];
+    let part = &part[..part.find("</table>").unwrap()];
+    assert!(part.contains("Dropped while waiting") && part.contains("Disengaged"));
+    for d in &sc.disciplines {
+        let head = workwell::report::display::esc(&d.replace('_', " "));
+        assert!(
+            part.to_lowercase()
+                .contains(&format!("{} wait", head.to_lowercase())),
+            "no MDT wait column for {d}"
+        );
+    }
+    // the programme's drop-outs while waiting, as counted by the run
+    let dropped = res.total(0, "dropped_waiting").unwrap().mean().unwrap();
+    assert!(part.contains(&format!(
+        ">{}<span",
+        workwell::report::display::int(dropped)
+    )));
+    // one row per area plus the programme
+    assert_eq!(part.matches("<tr").count(), 1 + sc.areas.len() + 1);
+}
+
+#[test]
+fn one_area_is_not_written_1_areas() {
+    let sc = load(
+        "scenarios/validation/erlang_c_1.toml",
+        &[
+            "programme.end=2000-03-31",
+            "programme.warmup_days=0",
+            "programme.replications=1",
+        ],
+    );
+    assert_eq!(sc.areas.len(), 1);
+    let res = run(&sc, 1);
+    let page = html::render(&sc, &res);
+    let mut texts = vec![
+        ("report.html".to_string(), text(&page)),
+        ("table".to_string(), workwell::report::table::render(&res)),
+    ];
+    for (name, svg) in &page.charts {
+        texts.push((name.clone(), String::from_utf8(svg.clone()).unwrap()));
+    }
+    for (name, t) in &texts {
+        for wrong in ["1 areas", "1 replications", "1 independent replications"] {
+            assert!(
+                !t.contains(wrong),
+                "{name} says {wrong:?}: {}",
+                &t[t.find(wrong).unwrap().saturating_sub(80)..][..120]
+            );
+        }
+    }
+    assert!(texts[0].1.contains("1 area"));
+    let out = Command::cargo_bin("workwell")
+        .unwrap()
+        .args(["validate", "scenarios/validation/erlang_c_1.toml"])
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(said.contains("1 area,"), "{said}");
+    assert!(!said.contains("1 areas"), "{said}");
+}
+
+#[test]
+fn mdt_utilisation_is_never_shown_above_100_percent() {
+    // Busy areas fill their MDT slots; a part-slot carried across a month's end
+    // used to show as 101%.
+    let sc = load(
+        "scenarios/baseline.toml",
+        &["programme.end=2025-09-30", "programme.replications=3"],
+    );
+    let res = run(&sc, 2);
+    let n = res.layout.len();
+    let mut checked = 0;
+    for d in &sc.disciplines {
+        let k = res.layout.index(&format!("mdt.{d}.utilisation")).unwrap();
+        for e in &res.entities {
+            for period in 0..=res.total_period() {
+                if let Some(u) = e.summary(n, period, k).max() {
+                    assert!(u <= 1.0, "{} {d} period {period}: {u}", e.name);
+                    checked += 1;
+                }
+            }
+        }
+    }
+    assert!(checked > 100);
+    let s = text(&html::render(&sc, &res));
+    for over in ["101%", "102%", "103%"] {
+        assert!(!s.contains(&format!("{over} used")), "{over} used shown");
+    }
+}

@@ -118,10 +118,14 @@ pub fn run(args: MergeArgs) -> anyhow::Result<()> {
     })?;
     if !args.quiet {
         super::common::say(&format!(
-            "{}{} replications from {} shards; outputs in {}\n",
+            "{}{} from {}; outputs in {}\n",
             workwell::report::table::render(&res),
-            res.replications,
-            group.order.len(),
+            workwell::report::display::count(
+                res.replications as usize,
+                "replication",
+                "replications"
+            ),
+            workwell::report::display::count(group.order.len(), "shard", "shards"),
             path.display()
         ))?;
     }

@@ -238,9 +238,9 @@ pub fn run(args: PlanArgs) -> anyhow::Result<()> {
     if !args.quiet {
         let sims: usize = res.areas.iter().map(|a| a.simulations).sum();
         say(&format!(
-            "{}{} areas planned in {:.1} s ({} candidate staffings x {} replications); outputs in {}\n",
+            "{}{} planned in {:.1} s ({} candidate staffings x {} replications); outputs in {}\n",
             render::table(&res),
-            res.areas.len(),
+            workwell::report::display::count(res.areas.len(), "area", "areas"),
             elapsed.as_secs_f64(),
             sims,
             opts.replications,

@@ -82,7 +82,7 @@
 //!    below are reported as what *binds* each lever.
 //!
 //! Curves: for each area, starts by the end date and the assessment wait p90 (mean
-//! and the 5th-95th percentile band across replications) on a ladder of coach FTE
+//! and the 10th-90th percentile band across replications) on a ladder of coach FTE
 //! from 40% to 160% of the planned value, other levers as planned.
 //!
 //! # Value for money
@@ -312,7 +312,7 @@ pub struct CriterionResult {
     pub best: Option<f64>,
 }
 
-/// Mean (with its 95% confidence interval) and the 5th-95th percentile band across
+/// Mean (with its 95% confidence interval) and the 10th-90th percentile band across
 /// replications.
 #[derive(Debug, Clone, Copy, Serialize, PartialEq)]
 pub struct Band {
@@ -320,10 +320,10 @@ pub struct Band {
     pub mean: Option<f64>,
     /// 95% confidence interval of the mean (Student t).
     pub ci95: Option<(f64, f64)>,
-    /// 5th percentile.
-    pub p05: Option<f64>,
-    /// 95th percentile.
-    pub p95: Option<f64>,
+    /// 10th percentile (the 80% interval across replications).
+    pub p10: Option<f64>,
+    /// 90th percentile.
+    pub p90: Option<f64>,
 }
 
 impl Band {
@@ -332,14 +332,14 @@ impl Band {
             Some(s) => Self {
                 mean: s.mean(),
                 ci95: s.mean_ci(0.95),
-                p05: s.quantile(0.05),
-                p95: s.quantile(0.95),
+                p10: s.quantile(0.10),
+                p90: s.quantile(0.90),
             },
             None => Self {
                 mean: None,
                 ci95: None,
-                p05: None,
-                p95: None,
+                p10: None,
+                p90: None,
             },
         }
     }
@@ -489,12 +489,8 @@ pub struct ProgrammeTotals {
     /// replication by replication: shared uncertain parameters take the same value in
     /// every area of a replication).
     pub starts_p10: Option<f64>,
-    /// 90th percentile, likewise.
+    /// 90th percentile, likewise (with the 10th, the band of `plan.csv`).
     pub starts_p90: Option<f64>,
-    /// 5th percentile, likewise (the band of `plan.csv`).
-    pub starts_p05: Option<f64>,
-    /// 95th percentile, likewise.
-    pub starts_p95: Option<f64>,
     /// Staff cost to the end date per start, GBP.
     pub cost_per_start_gbp: Option<f64>,
     /// Sum of the area targets (areas with a target).
@@ -556,8 +552,6 @@ impl ProgrammeTotals {
             starts_mean: starts,
             starts_p10: st.quantile(0.1),
             starts_p90: st.quantile(0.9),
-            starts_p05: st.quantile(0.05),
-            starts_p95: st.quantile(0.95),
             cost_per_start_gbp: (starts > 0.0).then(|| staff_cost / starts),
             target: (!targets.is_empty()).then(|| targets.iter().sum()),
             grant_gbp: (!grants.is_empty()).then(|| grants.iter().sum()),

@@ -95,8 +95,8 @@ pub fn csv(res: &PlanResults) -> Vec<u8> {
         "p_reach_ci95_low",
         "p_reach_ci95_high",
         "starts_mean",
-        "starts_p05",
-        "starts_p95",
+        "starts_p10",
+        "starts_p90",
         "wait_standard_days",
         "wait_p90_days_mean",
         "coach_fte_current",
@@ -157,8 +157,8 @@ pub fn csv(res: &PlanResults) -> Vec<u8> {
             cell(a.planned.p_reach.map(|p| p.1.0)),
             cell(a.planned.p_reach.map(|p| p.1.1)),
             cell(a.planned.starts.mean),
-            cell(a.planned.starts.p05),
-            cell(a.planned.starts.p95),
+            cell(a.planned.starts.p10),
+            cell(a.planned.starts.p90),
             cell(Some(res.options.wait_days)),
             cell(a.planned.wait_p90.mean),
         ];
@@ -208,8 +208,8 @@ pub fn csv(res: &PlanResults) -> Vec<u8> {
         String::new(),
         String::new(),
         cell(Some(p.starts_mean)),
-        cell(p.starts_p05),
-        cell(p.starts_p95),
+        cell(p.starts_p10),
+        cell(p.starts_p90),
         String::new(),
         String::new(),
     ];
@@ -346,12 +346,16 @@ pub fn table(res: &PlanResults) -> String {
     let mdt_names: Vec<&str> = res.disciplines.iter().map(String::as_str).collect();
     let _ = writeln!(
         s,
-        "Plan for `{}` to {}: P(reach target) >= {}, assessment wait p90 <= {} days; {} replications (seed {}) per candidate",
+        "Plan for `{}` to {}: P(reach target) >= {}, assessment wait p90 <= {} days; {} (seed {}) per candidate",
         res.scenario,
         res.end,
         pct(Some(res.options.confidence)),
         fmt_value(res.options.wait_days),
-        res.options.replications,
+        crate::report::display::count(
+            res.options.replications as usize,
+            "replication",
+            "replications"
+        ),
         res.seed
     );
     let has_mdt = res.areas.iter().any(|a| {
@@ -419,9 +423,9 @@ pub fn table(res: &PlanResults) -> String {
         .sum();
     let _ = writeln!(
         s,
-        "{} of {} areas {}; planned staff {} a year (scenario's staffing {}), {} to {} as simulated",
+        "{} of {} {}; planned staff {} a year (scenario's staffing {}), {} to {} as simulated",
         res.areas.iter().filter(|a| a.feasible).count(),
-        res.areas.len(),
+        crate::report::display::count(res.areas.len(), "area", "areas"),
         if res.allocation.is_some() {
             "meet their criteria with the staffing bought"
         } else {
@@ -547,7 +551,11 @@ fn programme_text(res: &PlanResults) -> String {
         money(p.cost_per_start_gbp),
         money(p.grant_gbp),
         if p.grant_areas < res.areas.len() {
-            format!(" ({} of {} areas give one)", p.grant_areas, res.areas.len())
+            format!(
+                " ({} of {} give one)",
+                p.grant_areas,
+                crate::report::display::count(res.areas.len(), "area", "areas")
+            )
         } else {
             String::new()
         },
@@ -558,7 +566,7 @@ fn programme_text(res: &PlanResults) -> String {
     s
 }
 
-/// One capacity-curve chart: mean with a 5th-95th percentile band against the
+/// One capacity-curve chart: mean with a 10th-90th percentile band against the
 /// lever, a horizontal reference line (target or standard) and a vertical line at
 /// the planned value.
 struct Chart<'a> {
@@ -577,7 +585,7 @@ fn draw(c: &Chart<'_>, buf: &mut String) -> Result<(), String> {
         .iter()
         .filter_map(|(x, b)| {
             let m = b.mean.filter(|v| v.is_finite())?;
-            Some((*x, m, b.p05.unwrap_or(m), b.p95.unwrap_or(m)))
+            Some((*x, m, b.p10.unwrap_or(m), b.p90.unwrap_or(m)))
         })
         .collect();
     if pts.is_empty() {
@@ -620,7 +628,7 @@ fn draw(c: &Chart<'_>, buf: &mut String) -> Result<(), String> {
     chart
         .draw_series(std::iter::once(Polygon::new(band, blue.mix(0.2).filled())))
         .map_err(|x| e(&x))?
-        .label("5th-95th percentile")
+        .label("10th-90th percentile")
         .legend(move |(x, y)| {
             Rectangle::new([(x, y - 4), (x + 14, y + 4)], blue.mix(0.2).filled())
         });
@@ -895,7 +903,11 @@ fn programme_html(res: &PlanResults) -> String {
         money(Some(p.cost_per_year_gbp)),
         money(Some(p.current_cost_per_year_gbp)),
         if p.grant_areas < res.areas.len() {
-            format!(" ({} of {} areas give one)", p.grant_areas, res.areas.len())
+            format!(
+                " ({} of {} give one)",
+                p.grant_areas,
+                crate::report::display::count(res.areas.len(), "area", "areas")
+            )
         } else {
             String::new()
         },
@@ -1226,12 +1238,12 @@ pub fn html(res: &PlanResults) -> Vec<u8> {
         let p = &a.planned;
         let _ = writeln!(
             s,
-            "</table>\n<p>Starts by the end date {} (5th-95th percentile {} to {}); caseload \
+            "</table>\n<p>Starts by the end date {} (10th-90th percentile {} to {}); caseload \
              utilisation {}, coach hours {}. Planned staff cost {} a year (scenario's staffing \
              {}); {} to the end date as simulated (recruitment ramp and vacancies included){}.</p>",
             f0(p.starts.mean),
-            f0(p.starts.p05),
-            f0(p.starts.p95),
+            f0(p.starts.p10),
+            f0(p.starts.p90),
             pct(p.caseload_utilisation),
             pct(p.hours_utilisation),
             gbp_k(Some(a.cost_per_year_gbp)),

@@ -656,14 +656,14 @@ pub(crate) fn plan_area(
                 let mean = st.mean().unwrap_or(0.0);
                 reasons.push(format!(
                     "target {} starts out of reach at {} confidence {why}: P(reach) = {}, \
-                     starts {:.0} (5th-95th percentile {:.0}-{:.0}) from {:.0} referrals \
+                     starts {:.0} (10th-90th percentile {:.0}-{:.0}) from {:.0} referrals \
                      (conversion {}); demand and drop-out, not staffing, limit starts",
                     fmt_value(target),
                     pct(o.confidence),
                     pct(e_max.p_reach(target)),
                     mean,
-                    st.quantile(0.05).unwrap_or(f64::NAN),
-                    st.quantile(0.95).unwrap_or(f64::NAN),
+                    st.quantile(0.10).unwrap_or(f64::NAN),
+                    st.quantile(0.90).unwrap_or(f64::NAN),
                     refs,
                     pct(if refs > 0.0 { mean / refs } else { 0.0 }),
                 ));

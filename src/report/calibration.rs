@@ -162,8 +162,12 @@ pub fn html(c: &Calibration) -> Page {
     let fan = Fan {
         title: "Cumulative starts, all areas, calibrated".into(),
         subtitle: format!(
-            "Median, 50% and 90% bands across {} replications drawing the posterior",
-            c.projection.replications
+            "Median, 50% and 90% bands across {} drawing the posterior",
+            display::count(
+                c.projection.replications as usize,
+                "replication",
+                "replications"
+            )
         ),
         y_label: "Starts since launch (people)".into(),
         months: c.projection.months.clone(),
@@ -285,6 +289,7 @@ pub fn html(c: &Calibration) -> Page {
             series: vec!["Prior".into(), "Posterior".into()],
             marker: None,
             zero_line: false,
+            domain: None,
             rows,
         };
         b.push_str(&figs.add(

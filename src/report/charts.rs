@@ -60,16 +60,16 @@ fn text_width(s: &str, px: f64) -> i32 {
 pub struct Band {
     /// Mean.
     pub mean: Option<f64>,
-    /// 5th percentile.
-    pub p05: Option<f64>,
+    /// 10th percentile.
+    pub p10: Option<f64>,
     /// 25th percentile.
     pub p25: Option<f64>,
     /// Median.
     pub p50: Option<f64>,
     /// 75th percentile.
     pub p75: Option<f64>,
-    /// 95th percentile.
-    pub p95: Option<f64>,
+    /// 90th percentile.
+    pub p90: Option<f64>,
 }
 
 impl Band {
@@ -81,17 +81,18 @@ impl Band {
         let q = |p: f64| if intervals { f(s.quantile(p)) } else { None };
         Self {
             mean: f(s.mean()),
-            p05: q(0.05),
+            p10: q(0.10),
             p25: q(0.25),
             p50: f(s.quantile(0.5)),
             p75: q(0.75),
-            p95: q(0.95),
+            p90: q(0.90),
         }
     }
 
-    /// The 90% interval (5th to 95th percentile).
-    pub fn i90(&self) -> Option<(f64, f64)> {
-        Some((self.p05?, self.p95?))
+    /// The 80% interval (10th to 90th percentile across replications), the
+    /// convention of every output (table, summary.json, CSV, report.html).
+    pub fn i80(&self) -> Option<(f64, f64)> {
+        Some((self.p10?, self.p90?))
     }
 
     /// Multiplied by a constant.
@@ -99,11 +100,11 @@ impl Band {
         let m = |x: Option<f64>| x.map(|v| v * k);
         Self {
             mean: m(self.mean),
-            p05: m(self.p05),
+            p10: m(self.p10),
             p25: m(self.p25),
             p50: m(self.p50),
             p75: m(self.p75),
-            p95: m(self.p95),
+            p90: m(self.p90),
         }
     }
 }
@@ -191,12 +192,15 @@ fn nice_axis(lo: f64, hi: f64, n: usize) -> Ticked {
 /// Tick label for a value on an axis in `unit`, with the precision the step needs.
 fn tick_label(v: f64, unit: Unit, step: f64) -> String {
     let v = if v.abs() < step * 1e-9 { 0.0 } else { v };
+    // the fewest decimal places that show every tick exactly (a step of 0.25
+    // needs two: with one, 0.25 and 0.75 would read 0.2 and 0.8)
     let places = |s: f64| {
-        if s >= 1.0 {
-            0
-        } else {
-            (-s.log10()).ceil().max(0.0) as usize
-        }
+        (0..6)
+            .find(|&p| {
+                let x = s * 10f64.powi(p);
+                (x - x.round()).abs() < 1e-6 * x.abs().max(1.0)
+            })
+            .unwrap_or(6) as usize
     };
     match unit {
         Unit::Percent | Unit::Points => {
@@ -522,7 +526,7 @@ fn draw_marks(
 // ---------------------------------------------------------------------------------
 // Fan chart
 
-/// A fan chart of a cumulative quantity by month, with 50% and 90% bands and a
+/// A fan chart of a cumulative quantity by month, with 50% and 80% (10th-90th percentile) bands and a
 /// target line.
 #[derive(Debug, Clone)]
 pub struct Fan {
@@ -561,7 +565,7 @@ pub fn fan_with(f: &Fan, marks: &[Mark]) -> String {
         let top = max_of(
             f.bands
                 .iter()
-                .flat_map(|b| [b.p95, b.p50, b.mean])
+                .flat_map(|b| [b.p90, b.p50, b.mean])
                 .chain([f.target, f.origin])
                 .chain(marks.iter().flat_map(Mark::values)),
         )
@@ -605,13 +609,13 @@ pub fn fan_with(f: &Fan, marks: &[Mark]) -> String {
         };
         let blue = SERIES[0];
         let mut items = Vec::new();
-        if let Some(p) = band_polygon(&series(|b| b.p05), &series(|b| b.p95)) {
+        if let Some(p) = band_polygon(&series(|b| b.p10), &series(|b| b.p90)) {
             chart.draw_series(std::iter::once(Polygon::new(p, blue.mix(0.18).filled())))?;
-            items.push((Key::Fill(blue, 0.18), "90% interval".to_string()));
+            items.push((Key::Fill(blue, 0.18), "80% interval, 10th-90th".to_string()));
         }
         if let Some(p) = band_polygon(&series(|b| b.p25), &series(|b| b.p75)) {
             chart.draw_series(std::iter::once(Polygon::new(p, blue.mix(0.38).filled())))?;
-            items.push((Key::Fill(blue, 0.38), "50% interval".to_string()));
+            items.push((Key::Fill(blue, 0.38), "50% interval, 25th-75th".to_string()));
         }
         let median: Vec<(f64, f64)> = series(|b| b.p50)
             .into_iter()
@@ -692,6 +696,9 @@ pub struct Dots {
     pub marker: Option<String>,
     /// Draw a vertical line at zero (for differences).
     pub zero_line: bool,
+    /// A fixed range for the value axis (e.g. -1 to 1 for a correlation); `None`
+    /// fits the axis to the data.
+    pub domain: Option<(f64, f64)>,
     /// The rows, top to bottom.
     pub rows: Vec<DotRow>,
 }
@@ -735,7 +742,10 @@ pub fn dots(d: &Dots) -> String {
             hi = hi.max(0.0);
         }
         let pad = (hi - lo).abs() * 0.04;
-        let x = nice_axis(if lo < 0.0 { lo - pad } else { lo }, hi + pad, 7);
+        let x = match d.domain {
+            Some((a, b)) => nice_axis(a.min(lo), b.max(hi), 8),
+            None => nice_axis(if lo < 0.0 { lo - pad } else { lo }, hi + pad, 7),
+        };
         let xstep = step_of(&x);
         let y = category_axis(n);
         let mut chart = ChartBuilder::on(&plot)
@@ -841,7 +851,7 @@ pub struct Panel {
     pub series: Vec<Vec<Band>>,
 }
 
-/// Small multiples: one panel per area, monthly series with their 90% bands, each
+/// Small multiples: one panel per area, monthly series with their 80% (10th-90th percentile) bands, each
 /// panel on its own scale.
 #[derive(Debug, Clone)]
 pub struct Multiples {
@@ -879,7 +889,10 @@ pub fn multiples_with(m: &Multiples, marks: &[(usize, Mark)]) -> String {
             let c = SERIES[s % SERIES.len()];
             items.push((Key::Line(c), name.clone()));
         }
-        items.push((Key::Fill(MUTED, 0.2), "90% interval (shaded)".to_string()));
+        items.push((
+            Key::Fill(MUTED, 0.2),
+            "80% interval, 10th-90th percentile (shaded)".to_string(),
+        ));
         if !marks.is_empty() {
             items.push((Key::Observed, "Observed".to_string()));
         }
@@ -900,7 +913,7 @@ pub fn multiples_with(m: &Multiples, marks: &[(usize, Mark)]) -> String {
             let top = max_of(
                 p.series
                     .iter()
-                    .flat_map(|s| s.iter().flat_map(|b| [b.p95, b.mean]))
+                    .flat_map(|s| s.iter().flat_map(|b| [b.p90, b.mean]))
                     .chain(own.iter().flat_map(Mark::values)),
             )
             .unwrap_or(1.0);
@@ -934,7 +947,7 @@ pub fn multiples_with(m: &Multiples, marks: &[(usize, Mark)]) -> String {
                         .map(|(i, b)| (i as f64 + 0.5, sel(b)))
                         .collect()
                 };
-                if let Some(poly) = band_polygon(&at(|b| b.p05), &at(|b| b.p95)) {
+                if let Some(poly) = band_polygon(&at(|b| b.p10), &at(|b| b.p90)) {
                     chart.draw_series(std::iter::once(Polygon::new(poly, c.mix(0.2).filled())))?;
                 }
                 let line: Vec<(f64, f64)> = at(|b| b.mean)
@@ -1086,11 +1099,20 @@ pub fn heatmap(hm: &Heatmap) -> String {
                 text_style(abbr_px, TEXT).pos(Pos::new(HPos::Center, VPos::Bottom)),
             ))?;
             if c == 0 || m.month == 1 {
-                area.draw(&Text::new(
-                    m.year.to_string(),
-                    (x_of(c) + 1, top - 20),
-                    text_style(10.0, MUTED).pos(Pos::new(HPos::Left, VPos::Bottom)),
-                ))?;
+                // the first column's year only when it fits before the next January's
+                let to_january = if m.month == 1 {
+                    n_cols
+                } else {
+                    13 - usize::from(m.month)
+                };
+                let room = x_of((c + to_january).min(n_cols)) - x_of(c);
+                if m.month == 1 || room >= text_width("2024", 10.0) + 4 {
+                    area.draw(&Text::new(
+                        m.year.to_string(),
+                        (x_of(c) + 1, top - 20),
+                        text_style(10.0, MUTED).pos(Pos::new(HPos::Left, VPos::Bottom)),
+                    ))?;
+                }
                 if c > 0 {
                     area.draw(&PathElement::new(
                         vec![(x_of(c), top - 30), (x_of(c), top + n_rows as i32 * row_h)],
@@ -1212,11 +1234,11 @@ mod tests {
     fn band(v: f64) -> Band {
         Band {
             mean: Some(v),
-            p05: Some(v * 0.8),
+            p10: Some(v * 0.8),
             p25: Some(v * 0.9),
             p50: Some(v),
             p75: Some(v * 1.1),
-            p95: Some(v * 1.2),
+            p90: Some(v * 1.2),
         }
     }
 
@@ -1267,7 +1289,7 @@ mod tests {
             "Oct 2024",
             "Jan 2025",
             "Target 59,000",
-            "90% interval",
+            "80% interval, 10th-90th",
             "Median",
         ] {
             assert!(a.contains(s), "missing {s}");
@@ -1295,6 +1317,7 @@ mod tests {
             series: vec!["a".into()],
             marker: None,
             zero_line: true,
+            domain: None,
             rows: vec![DotRow {
                 label: "only".into(),
                 points: vec![None],
@@ -1312,5 +1335,45 @@ mod tests {
             scale: Scale::Share { near_full: 0.9 },
         };
         assert!(heatmap(&h).contains("no data"));
+    }
+
+    #[test]
+    fn heatmap_year_labels_never_overlap() {
+        // 72 months from October: "2024" has three narrow columns before "2025"
+        let h = |n: usize| Heatmap {
+            title: "h".into(),
+            subtitle: String::new(),
+            rows: vec!["Leicester, Leicestershire and Rutland".into()],
+            months: months(n),
+            values: vec![vec![Some(0.5); n]],
+            scale: Scale::Share { near_full: 0.9 },
+        };
+        let long = heatmap(&h(72));
+        assert!(!long.contains(">\n2024\n<"), "2024 drawn over 2025");
+        for y in 2025..=2030 {
+            assert!(long.contains(&format!(">\n{y}\n<")), "year {y} missing");
+        }
+        // with wide columns the first year is kept
+        assert!(heatmap(&h(6)).contains(">\n2024\n<"));
+    }
+
+    #[test]
+    fn tick_labels_show_quarter_steps_exactly() {
+        let t = nice_axis(-1.0, 1.0, 8);
+        let step = step_of(&t);
+        let labels: Vec<String> = t
+            .ticks
+            .iter()
+            .map(|v| tick_label(*v, Unit::Decimal, step))
+            .collect();
+        assert_eq!(
+            labels,
+            [
+                "-1.00", "-0.75", "-0.50", "-0.25", "0.00", "0.25", "0.50", "0.75", "1.00"
+            ]
+        );
+        assert_eq!(tick_label(2500.0, Unit::Count, 2500.0), "2,500");
+        assert_eq!(tick_label(0.5, Unit::Percent, 0.25), "50%");
+        assert_eq!(tick_label(0.2, Unit::Decimal, 0.2), "0.2");
     }
 }

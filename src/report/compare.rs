@@ -188,8 +188,10 @@ pub fn table(c: &Comparison) -> String {
     ];
     let _ = writeln!(
         s,
-        "{} replications, seed {}, common random numbers; difference = scenario - {} [paired 95% CI]",
-        c.replications, c.seed, c.base
+        "{}, seed {}, common random numbers; difference = scenario - {} [paired 95% CI]",
+        display::count(c.replications, "replication", "replications"),
+        c.seed,
+        c.base
     );
     for v in &c.variants {
         let _ = writeln!(s, "\n{} - {}", v.name, c.base);
@@ -298,12 +300,36 @@ fn sentence(c: &Comparison, v: &ScenarioDiff, key: &str, what: &str) -> Option<S
     ))
 }
 
-fn forest(c: &Comparison, v: &ScenarioDiff, key: &str, title: &str, x_label: &str) -> Dots {
+/// The programme's mean change in `key` and its paired interval, formatted.
+fn programme_change(v: &ScenarioDiff, key: &str) -> (String, String) {
+    let k = measure_index(key).unwrap_or(0);
+    let (_, du) = units(key);
+    let d = v.entities.first().and_then(|e| e.diffs.get(k));
+    (
+        du.fmt_signed(d.and_then(|d| d.mean)),
+        du.fmt_signed_interval(d.and_then(|d| d.paired_ci)),
+    )
+}
+
+/// Dot-and-whisker rows of the change in `key`, one per area, and the programme
+/// as a last, bold row when `with_programme` (left out for totals, whose
+/// programme change is the sum of the areas' and would squeeze their rows into
+/// a sliver of the scale).
+fn forest(
+    c: &Comparison,
+    v: &ScenarioDiff,
+    key: &str,
+    title: &str,
+    x_label: &str,
+    with_programme: bool,
+) -> Dots {
     let k = measure_index(key).unwrap_or(0);
     let (_, du) = units(key);
     let mut rows: Vec<DotRow> = Vec::new();
     let mut ents: Vec<&crate::run::compare::EntityDiff> = v.entities.iter().skip(1).collect();
-    ents.extend(v.entities.first());
+    if with_programme {
+        ents.extend(v.entities.first());
+    }
     for (i, e) in ents.iter().enumerate() {
         let d = e.diffs.get(k);
         let pt = |ci: Option<(f64, f64)>| {
@@ -323,14 +349,16 @@ fn forest(c: &Comparison, v: &ScenarioDiff, key: &str, title: &str, x_label: &st
                 pt(d.and_then(|d| d.unpaired_ci)),
             ],
             marker: None,
-            emphasis: i + 1 == ents.len(),
+            emphasis: with_programme && i + 1 == ents.len(),
         });
     }
     Dots {
         title: title.to_string(),
         subtitle: format!(
-            "{} minus {}, mean of {} replications; whiskers: 95% confidence intervals",
-            v.name, c.base, c.replications
+            "{} minus {}, mean of {}; whiskers: 95% CI of the mean difference",
+            v.name,
+            c.base,
+            display::count(c.replications, "replication", "replications")
         ),
         x_label: x_label.to_string(),
         unit: du,
@@ -340,6 +368,7 @@ fn forest(c: &Comparison, v: &ScenarioDiff, key: &str, title: &str, x_label: &st
         ],
         marker: None,
         zero_line: true,
+        domain: None,
         rows,
     }
 }
@@ -353,9 +382,9 @@ pub fn html(c: &Comparison) -> Page {
         .collect();
     let _ = writeln!(
         b,
-        "<header>\n<h1>Scenario comparison: {}</h1>\n<p class=\"meta\">{} replications per scenario · seed {} · common random numbers · {} to {} for <code>{}</code> · workwell {}</p>\n</header>",
+        "<header>\n<h1>Scenario comparison: {}</h1>\n<p class=\"meta\">{} per scenario · seed {} · common random numbers · {} to {} for <code>{}</code> · workwell {}</p>\n</header>",
         esc(&names.join(" vs ")),
-        c.replications,
+        display::count(c.replications, "replication", "replications"),
         c.seed,
         date(c.base_dates.0),
         date(c.base_dates.1),
@@ -405,14 +434,17 @@ pub fn html(c: &Comparison) -> Page {
             "starts",
             &format!("Change in starts: {} minus {}", v.name, c.base),
             "Difference in starts over the run (people)",
+            false,
         );
         b.push_str(&figs.add(
             &format!("{base}-starts"),
             charts::dots(&d),
             &format!(
-                "Change in starts by the end date in each area and for the programme (bottom row, bold): the dot is the mean difference {} minus {}; the blue whiskers are the paired 95% confidence interval, the orange ones the unpaired interval of the same runs. A blue interval clear of the grey zero line is a clear change.",
+                "Change in starts by the end date in each area: the dot is the mean difference {} minus {}; the blue whiskers are the paired 95% confidence interval of the mean difference, the orange ones the unpaired interval of the same runs. A blue interval clear of the grey zero line is a clear change. The programme's change, {} (paired 95% CI {}), is the sum of the areas' and is left out of the chart so that the areas' scale stays readable.",
                 esc(&v.name),
-                esc(&c.base)
+                esc(&c.base),
+                esc(&programme_change(v, "starts").0),
+                esc(&programme_change(v, "starts").1)
             ),
         ));
         let d = forest(
@@ -424,11 +456,12 @@ pub fn html(c: &Comparison) -> Page {
                 v.name, c.base
             ),
             "Difference in the 90th-percentile wait for the initial assessment (days)",
+            true,
         );
         b.push_str(&figs.add(
             &format!("{base}-wait-p90"),
             charts::dots(&d),
-            "Change in the 90th-percentile wait for the initial assessment (days; below zero is shorter), with paired (blue) and unpaired (orange) 95% confidence intervals.",
+            "Change in the 90th-percentile wait for the initial assessment (days; below zero is shorter) in each area and for the programme (bottom row, bold), with paired (blue) and unpaired (orange) 95% confidence intervals of the mean difference.",
         ));
         for (title, keys) in [
             (

@@ -51,6 +51,11 @@ pub fn int(v: f64) -> String {
     }
 }
 
+/// `n` and the noun in the right number: `1 area`, `2 areas`, `0 areas`.
+pub fn count(n: usize, one: &str, many: &str) -> String {
+    format!("{} {}", int(n as f64), if n == 1 { one } else { many })
+}
+
 /// A number with `decimals` places and thousands separators in the whole part.
 pub fn dec(v: f64, decimals: usize) -> String {
     if decimals == 0 {

@@ -48,9 +48,11 @@ figure { margin: 18px 0 26px; break-inside: avoid; page-break-inside: avoid; }
 svg.chart { display: block; width: 100%; max-width: 760px; height: auto; border: 1px solid var(--rule); }
 figcaption { font-size: 13px; margin-top: 6px; }
 table { border-collapse: collapse; width: 100%; font-size: 12.5px; margin: 8px 0 16px; }
-th, td { border-bottom: 1px solid var(--rule); padding: 4px 6px; text-align: left; vertical-align: top; }
+th, td { border-bottom: 1px solid var(--rule); padding: 4px 5px; text-align: left; vertical-align: top; }
 th { background: #fafafa; font-weight: 600; }
-td.n, th.n { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
+td.n, th.n { text-align: right; font-variant-numeric: tabular-nums; }
+td.n { white-space: nowrap; }
+th { overflow-wrap: break-word; hyphens: auto; }
 tr.total td { font-weight: 700; border-top: 2px solid var(--ink); }
 td.clear { font-weight: 700; }
 .iv { display: block; font-size: 11px; font-weight: 400; white-space: normal; }
@@ -390,23 +392,40 @@ fn header(v: &View<'_>, b: &mut String) {
     );
 }
 
+/// The area with the longest mean 90th-percentile wait to assessment over the run,
+/// and that wait; `None` without areas or waits. Ties go to the first area.
+fn worst_wait<'a>(v: &View<'a>) -> Option<(&'a EntityResult, Band)> {
+    let mut worst: Option<(&'a EntityResult, Band)> = None;
+    for e in v.res.areas() {
+        let w = v.total(e, "wait_p90_days");
+        let Some(m) = w.mean else { continue };
+        if worst
+            .as_ref()
+            .is_none_or(|(_, x)| x.mean.is_none_or(|y| m > y))
+        {
+            worst = Some((e, w));
+        }
+    }
+    worst
+}
+
 fn headline(v: &View<'_>, b: &mut String) {
     let p = v.res.programme();
     let starts = v.total(p, "starts");
     let target = View::target(p);
     let end = date(v.sc.end);
-    let i90 = if v.intervals {
-        Unit::Count.fmt_interval(starts.i90())
+    let i80 = if v.intervals {
+        Unit::Count.fmt_interval(starts.i80())
     } else {
         NA.to_string()
     };
     b.push_str("<section id=\"headline\">\n<div class=\"cards\">\n");
     let _ = writeln!(
         b,
-        "<div class=\"card\"><div class=\"label\">Projected starts by {}</div><div class=\"big\">{}</div><div class=\"small\">mean; 90% interval {}{}</div></div>",
+        "<div class=\"card\"><div class=\"label\">Projected starts by {}</div><div class=\"big\">{}</div><div class=\"small\">mean; 80% interval {}{}</div></div>",
         esc(&end),
         Unit::Count.fmt(starts.mean),
-        esc(&i90),
+        esc(&i80),
         target
             .map(|t| format!("; target {}", display::int(t)))
             .unwrap_or_default()
@@ -429,15 +448,15 @@ fn headline(v: &View<'_>, b: &mut String) {
             let interval = if v.intervals {
                 format!(
                     "{} to {}",
-                    v.month_reached(p, 0.05),
-                    v.month_reached(p, 0.95)
+                    v.month_reached(p, 0.10),
+                    v.month_reached(p, 0.90)
                 )
             } else {
                 NA.to_string()
             };
             let _ = writeln!(
                 b,
-                "<div class=\"card\"><div class=\"label\">Month the target is reached</div><div class=\"big\">{}</div><div class=\"small\">median; 90% interval {}</div></div>",
+                "<div class=\"card\"><div class=\"label\">Month the target is reached</div><div class=\"big\">{}</div><div class=\"small\">median; 80% interval {}</div></div>",
                 esc(&v.month_reached(p, 0.5)),
                 esc(&interval)
             );
@@ -445,6 +464,23 @@ fn headline(v: &View<'_>, b: &mut String) {
         _ => {
             b.push_str("<div class=\"card\"><div class=\"label\">Programme target</div><div class=\"big\">none</div><div class=\"small\">the scenario sets no programme target, so there is no probability or month of reaching one</div></div>\n");
         }
+    }
+    if let Some((e, w)) = worst_wait(v) {
+        let prog = v.total(p, "wait_p90_days");
+        let _ = writeln!(
+            b,
+            "<div class=\"card worst\"><div class=\"label\">Longest wait to assessment</div><div class=\"big\">{}</div><div class=\"small\">{}: 90th-percentile wait over the run (nine in ten start sooner); mean; 80% interval {}; programme {}</div></div>",
+            w.mean
+                .and_then(|m| display::finite(Some(m)))
+                .map_or(NA.to_string(), |m| format!("{} days", display::dec(m, 0))),
+            esc(&e.name),
+            if v.intervals {
+                esc(&Unit::Days.fmt_interval(w.i80()))
+            } else {
+                NA.to_string()
+            },
+            esc(&Unit::Days.fmt(prog.mean))
+        );
     }
     b.push_str("</div>\n");
     // plain-language summary
@@ -456,11 +492,11 @@ fn headline(v: &View<'_>, b: &mut String) {
         esc(&end)
     );
     if v.intervals
-        && let Some((lo, hi)) = starts.i90()
+        && let Some((lo, hi)) = starts.i80()
     {
         let _ = write!(
             s,
-            " (90% of futures between {} and {})",
+            " (80% of futures between {} and {})",
             display::int(lo),
             display::int(hi)
         );
@@ -536,8 +572,20 @@ fn headline(v: &View<'_>, b: &mut String) {
             idle_mdt.join(", ")
         );
     }
+    if v.res.areas().len() > 1
+        && let Some((e, w)) = worst_wait(v)
+        && let Some(m) = w.mean
+    {
+        let _ = write!(
+            s,
+            " The longest wait to assessment is in {}: nine in ten who start there wait up to {} days on average over the run, against {} for the programme.",
+            esc(&e.name),
+            display::dec(m, 0),
+            esc(&Unit::Days.fmt(v.total(p, "wait_p90_days").mean))
+        );
+    }
     let _ = writeln!(b, "<p class=\"summary\">{s}</p>");
-    b.push_str("<div class=\"howto\"><b>How to read this report.</b> The model simulates the pilots many times (replications), each with different chance events and different draws of the uncertain parameters. <b>Mean</b> is the average over those simulated futures. A <b>90% interval</b> is the range that 90% of them fell in (5th to 95th percentile): it shows what might happen, not how precise the mean is. The <b>probability of reaching a target</b> is the share of futures that reach it, with a 95% confidence interval. \u{201c}n/a\u{201d} marks a figure that cannot be computed, for example an interval from a single replication.</div>\n</section>\n");
+    b.push_str("<div class=\"howto\"><b>How to read this report.</b> The model simulates the pilots many times (replications), each with different chance events and different draws of the uncertain parameters. <b>Mean</b> is the average over those simulated futures. An <b>80% interval</b> is the range that 80% of them fell in (10th to 90th percentile across replications): it shows what might happen, not how precise the mean is. Every interval in this report, its charts, the terminal table, <code>summary.json</code> and the CSV files is this one. A <b>95% CI of the mean</b> (confidence interval) is different: it says how precisely the replications pin down the mean, and is labelled as such. The <b>probability of reaching a target</b> is the share of futures that reach it, with a 95% confidence interval. \u{201c}n/a\u{201d} marks a figure that cannot be computed, for example an interval from a single replication.</div>\n</section>\n");
 }
 
 fn programme_section(v: &View<'_>, figs: &mut Figures, b: &mut String) {
@@ -549,8 +597,8 @@ fn programme_section(v: &View<'_>, figs: &mut Figures, b: &mut String) {
     let fan = Fan {
         title: "Cumulative starts, all areas".into(),
         subtitle: format!(
-            "Initial assessments since launch, by month, across {} replications",
-            v.res.replications
+            "Initial assessments since launch, by month, across {}",
+            display::count(v.res.replications as usize, "replication", "replications")
         ),
         y_label: "Starts since launch (people)".into(),
         months: v.res.months.clone(),
@@ -560,7 +608,7 @@ fn programme_section(v: &View<'_>, figs: &mut Figures, b: &mut String) {
     };
     b.push_str("<section id=\"programme\">\n<h2>1. The programme</h2>\n");
     let caption = format!(
-        "Cumulative programme starts by month. The line is the median of the simulated futures; the dark band holds the middle 50% of them and the light band 90%.{}",
+        "Cumulative programme starts by month. The line is the median of the simulated futures; the dark band holds the middle 50% of them (25th to 75th percentile) and the light band the middle 80% (10th to 90th percentile).{}",
         match target {
             Some(t) => format!(
                 " The dashed red line is the target of {}: where the bands cross it shows when the target may be reached.",
@@ -728,9 +776,9 @@ fn observed_section(v: &View<'_>, figs: &mut Figures, b: &mut String) {
         let fan = Fan {
             title: format!("{}: {}", e.name, m.name),
             subtitle: format!(
-                "{}, by month, across {} replications; black: observed",
+                "{}, by month, across {}; black: observed",
                 capitalise(&m.description),
-                v.res.replications
+                display::count(v.res.replications as usize, "replication", "replications")
             ),
             y_label: m.name.clone(),
             months: v.res.months.clone(),
@@ -744,7 +792,7 @@ fn observed_section(v: &View<'_>, figs: &mut Figures, b: &mut String) {
             &name,
             charts::fan_with(&fan, &marks),
             &format!(
-                "{} in {} by month: the simulated median (line) with the middle 50% and 90% of simulated futures (bands), and the observed figures in black.",
+                "{} in {} by month: the simulated median (line) with the middle 50% and 80% of simulated futures (bands), and the observed figures in black.",
                 esc(&capitalise(&m.description)),
                 esc(&e.name)
             ),
@@ -766,7 +814,7 @@ fn areas_section(v: &View<'_>, figs: &mut Figures, b: &mut String) {
     // table
     let _ = writeln!(
         b,
-        "<h3>Starts against target</h3>\n<table>\n<thead><tr><th>Area</th><th class=\"n\">Target</th><th class=\"n\">Starts by {}<span class=\"iv\">mean; 90% interval</span></th><th class=\"n\">Share of target</th><th class=\"n\">P(reach target)<span class=\"iv\">95% CI</span></th><th class=\"n\">Target reached<span class=\"iv\">median month</span></th><th>Binding constraint</th></tr></thead>\n<tbody>",
+        "<h3>Starts against target</h3>\n<table>\n<thead><tr><th>Area</th><th class=\"n\">Target</th><th class=\"n\">Starts by {}<span class=\"iv\">mean; 80% interval</span></th><th class=\"n\">Share of target</th><th class=\"n\">P(reach target)<span class=\"iv\">95% CI</span></th><th class=\"n\">Target reached<span class=\"iv\">median month</span></th><th>Binding constraint</th></tr></thead>\n<tbody>",
         esc(&month_end(v))
     );
     let row = |e: &EntityResult, constraint: Option<Binding>, total: bool| {
@@ -811,7 +859,7 @@ fn areas_section(v: &View<'_>, figs: &mut Figures, b: &mut String) {
             if total { " class=\"total\"" } else { "" },
             esc(&e.name),
             target.map_or("none".to_string(), display::int),
-            cell(Unit::Count, st.mean, st.i90(), v.intervals),
+            cell(Unit::Count, st.mean, st.i80(), v.intervals),
             Unit::Percent.fmt(share),
             reach_cell,
             esc(&v.month_reached(e, 0.5)),
@@ -844,6 +892,8 @@ fn areas_section(v: &View<'_>, figs: &mut Figures, b: &mut String) {
         );
     }
 
+    waits_and_dropouts(v, b);
+
     // starts against target chart
     let rows: Vec<DotRow> = res
         .areas()
@@ -854,7 +904,7 @@ fn areas_section(v: &View<'_>, figs: &mut Figures, b: &mut String) {
                 label: e.name.clone(),
                 points: vec![st.mean.map(|m| Point {
                     mid: m,
-                    interval: st.i90(),
+                    interval: st.i80(),
                 })],
                 marker: View::target(e),
                 emphasis: false,
@@ -869,20 +919,21 @@ fn areas_section(v: &View<'_>, figs: &mut Figures, b: &mut String) {
         .collect();
     let dots = Dots {
         title: format!("Starts by {} against each area's target", month_end(v)),
-        subtitle: "Mean projected starts (dot) with 90% interval (whiskers); red bar: area target"
+        subtitle: "Mean projected starts (dot) with 80% interval, 10th-90th percentile (whiskers); red bar: area target"
             .into(),
         x_label: "Starts (people)".into(),
         unit: Unit::Count,
-        series: vec!["Projected starts, 90% interval".into()],
+        series: vec!["Projected starts, 80% interval".into()],
         marker: Some("Area target".into()),
         zero_line: false,
+        domain: None,
         rows,
     };
     b.push_str(&figs.add(
         "chart-area-starts",
         charts::dots(&dots),
         &format!(
-            "Projected starts by the end date in each area: the dot is the mean, the whiskers the 90% interval, the red bar the area's target. A red bar right of the whiskers means the target is out of reach in nearly all simulated futures.{}",
+            "Projected starts by the end date in each area: the dot is the mean, the whiskers the 80% interval (10th to 90th percentile), the red bar the area's target. A red bar right of the whiskers means the target is out of reach in nearly all simulated futures.{}",
             if no_target.is_empty() {
                 String::new()
             } else {
@@ -905,7 +956,7 @@ fn areas_section(v: &View<'_>, figs: &mut Figures, b: &mut String) {
         .collect();
     let mult = Multiples {
         title: "Referrals and starts per month, by area".into(),
-        subtitle: "Mean per month with 90% interval shaded; each panel has its own scale".into(),
+        subtitle: "Mean per month with 80% interval (10th-90th percentile) shaded; each panel has its own scale".into(),
         months: res.months.clone(),
         series: vec!["Referrals".into(), "Starts (initial assessments)".into()],
         panels,
@@ -945,7 +996,7 @@ fn areas_section(v: &View<'_>, figs: &mut Figures, b: &mut String) {
     let waits = Dots {
         title: "Wait for the initial assessment".into(),
         subtitle:
-            "Over the whole run; dots are means across replications, whiskers their 90% interval"
+            "Over the whole run; dots are means across replications, whiskers their 80% interval (10th-90th percentile)"
                 .into(),
         x_label: "Days from the end of triage to the initial assessment".into(),
         unit: Unit::Decimal,
@@ -955,13 +1006,14 @@ fn areas_section(v: &View<'_>, figs: &mut Figures, b: &mut String) {
         ],
         marker: None,
         zero_line: false,
+        domain: None,
         rows: wait_rows,
     };
     b.push_str(&figs.add(
         "chart-waits",
         charts::dots(&waits),
         &format!(
-            "Waits from the end of triage to the initial assessment, for those who started: the {wait_word} wait (blue) and the 90th percentile (orange, nine in ten start sooner), each with the 90% interval across replications. The bottom row is the programme."
+            "Waits from the end of triage to the initial assessment, for those who started: the {wait_word} wait (blue) and the 90th percentile (orange, nine in ten start sooner), each with the 80% interval across replications (10th to 90th percentile). The bottom row is the programme."
         ),
     ));
 
@@ -1065,6 +1117,75 @@ fn areas_section(v: &View<'_>, figs: &mut Figures, b: &mut String) {
     b.push_str("</section>\n");
 }
 
+/// Per area and for the programme: who dropped out (while waiting for the
+/// assessment, and after starting) and each MDT discipline's 90th-percentile wait to
+/// its first session, over the whole run.
+fn waits_and_dropouts(v: &View<'_>, b: &mut String) {
+    let res = v.res;
+    let disciplines: Vec<&String> =
+        v.sc.disciplines
+            .iter()
+            .filter(|d| v.idx(&format!("mdt.{d}.wait_p90_days")).is_some())
+            .collect();
+    b.push_str("<h3 id=\"dropouts\">Drop-outs and MDT waits</h3>\n<p>Over the whole run: the mean across replications with the 80% interval (10th to 90th percentile) under it. <b>Dropped while waiting</b>: eligible people who left before their initial assessment; <b>disengaged</b>: participants who left after starting, before completing their plan.");
+    if !disciplines.is_empty() {
+        b.push_str(" <b>MDT waits</b>: the 90th-percentile wait from referral to the discipline to its first session (nine in ten are seen sooner); \u{201c}none\u{201d} where the area has no such service or nobody was seen.");
+    }
+    b.push_str("</p>\n<table class=\"compact\">\n<thead><tr><th>Area</th><th class=\"n\">Dropped while waiting<span class=\"iv\">share of referrals</span></th><th class=\"n\">Disengaged<span class=\"iv\">share of starts</span></th>");
+    for d in &disciplines {
+        let _ = write!(
+            b,
+            "<th class=\"n\">{} wait<span class=\"iv\">90th percentile</span></th>",
+            esc(&capitalise(&d.replace('_', " ")))
+        );
+    }
+    b.push_str("</tr></thead>\n<tbody>\n");
+    let share = |n: Option<f64>, of: Option<f64>| match (n, of) {
+        (Some(n), Some(of)) if of > 0.0 => Unit::Percent.fmt(Some(n / of)),
+        _ => NA.to_string(),
+    };
+    let entities = res.areas().iter().map(|e| (e, false));
+    for (e, total) in entities.chain(std::iter::once((res.programme(), true))) {
+        let dropped = v.total(e, "dropped_waiting");
+        let diseng = v.total(e, "disengaged");
+        let refs = v.total(e, "referrals").mean;
+        let starts = v.total(e, "starts").mean;
+        let _ = write!(
+            b,
+            "<tr{}><td>{}</td>{}{}",
+            if total { " class=\"total\"" } else { "" },
+            esc(&e.name),
+            count_share(&dropped, &share(dropped.mean, refs), v.intervals),
+            count_share(&diseng, &share(diseng.mean, starts), v.intervals),
+        );
+        for d in &disciplines {
+            let w = v.total(e, &format!("mdt.{d}.wait_p90_days"));
+            if w.mean.is_some() {
+                b.push_str(&cell(Unit::Days, w.mean, w.i80(), v.intervals));
+            } else {
+                b.push_str("<td class=\"n\">none</td>");
+            }
+        }
+        b.push_str("</tr>\n");
+    }
+    b.push_str("</tbody>\n</table>\n");
+}
+
+/// A count with its 80% interval and, below, its share of a base.
+fn count_share(x: &Band, share: &str, intervals: bool) -> String {
+    let iv = if intervals {
+        Unit::Count.fmt_interval(x.i80())
+    } else {
+        NA.to_string()
+    };
+    format!(
+        "<td class=\"n\">{}<span class=\"iv\">{}; {}</span></td>",
+        esc(&Unit::Count.fmt(x.mean)),
+        esc(&iv),
+        esc(share)
+    )
+}
+
 fn month_end(v: &View<'_>) -> String {
     date(v.sc.end)
 }
@@ -1082,7 +1203,7 @@ fn wait_row(v: &View<'_>, e: &EntityResult, typical: &str, emphasis: bool) -> Do
         let band = v.total(e, k);
         band.mean.map(|m| Point {
             mid: m,
-            interval: band.i90(),
+            interval: band.i80(),
         })
     };
     DotRow {
@@ -1120,24 +1241,24 @@ fn sites_section(v: &View<'_>, b: &mut String) {
         c.push_str(&cell(
             Unit::Decimal,
             per_1000.mean,
-            per_1000.i90(),
+            per_1000.i80(),
             v.intervals,
         ));
         let conv = v.total(e, "conversion");
-        c.push_str(&cell(Unit::Percent, conv.mean, conv.i90(), v.intervals));
+        c.push_str(&cell(Unit::Percent, conv.mean, conv.i80(), v.intervals));
         let w = v.total(e, "wait_p90_days");
-        c.push_str(&cell(Unit::Days, w.mean, w.i90(), v.intervals));
+        c.push_str(&cell(Unit::Days, w.mean, w.i80(), v.intervals));
         let cu = v.total(e, "caseload_utilisation");
-        c.push_str(&cell(Unit::Percent, cu.mean, cu.i90(), v.intervals));
+        c.push_str(&cell(Unit::Percent, cu.mean, cu.i80(), v.intervals));
         if has_cost {
             let cps = v.total(e, "cost_per_start_gbp");
-            c.push_str(&cell(Unit::Gbp, cps.mean, cps.i90(), v.intervals));
+            c.push_str(&cell(Unit::Gbp, cps.mean, cps.i80(), v.intervals));
         }
         if any_grant {
             match e.grant_gbp {
                 Some(g) => {
                     let per = |s: Option<f64>| s.filter(|s| *s > 0.0).map(|s| g / s);
-                    let iv = match starts.i90() {
+                    let iv = match starts.i80() {
                         Some((lo, hi)) if lo > 0.0 => Some((g / hi, g / lo)),
                         _ => None,
                     };
@@ -1166,7 +1287,7 @@ fn sites_section(v: &View<'_>, b: &mut String) {
         (None, Some(_)) => std::cmp::Ordering::Greater,
         (None, None) => a.name.cmp(&b.name),
     });
-    b.push_str("<p>Each area on equal terms, ranked by starts per 1,000 fit notes issued in 2023 (its demand base). Every figure is over the whole run: the mean across replications with the 90% interval under it. Areas whose intervals overlap cannot be told apart with confidence.</p>\n");
+    b.push_str("<p>Each area on equal terms, ranked by starts per 1,000 fit notes issued in 2023 (its demand base). Every figure is over the whole run: the mean across replications with the 80% interval (10th to 90th percentile) under it. Areas whose intervals overlap cannot be told apart with confidence.</p>\n");
     b.push_str("<table>\n<thead><tr><th class=\"n\">Rank</th><th>Area</th><th class=\"n\">Starts per 1,000 fit notes</th><th class=\"n\">Starts per referral</th><th class=\"n\">Wait, 90th percentile</th><th class=\"n\">Coach caseload utilisation</th>");
     if has_cost {
         b.push_str("<th class=\"n\">Staff cost per start</th>");

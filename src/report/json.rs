@@ -82,7 +82,7 @@ pub fn render(sc: &Scenario, res: &RunResults) -> Vec<u8> {
             "generator": "Xoshiro256++ per (seed, area, replication, purpose), SplitMix64 key mixing",
             "software": format!("workwell {}", env!("CARGO_PKG_VERSION")),
         },
-        "interval_note": "ci95 is the 95% confidence interval of the mean across replications (Student t); p10/p50/p90 are percentiles across replications (exact up to 256 replications, P-squared estimates beyond)",
+        "interval_note": "ci95 is the 95% confidence interval of the mean across replications (Student t); p10/p50/p90 are percentiles across replications (exact up to 256 replications, P-squared estimates beyond); p10 to p90 is the 80% interval used everywhere, including report.html and its charts",
         "programme": entity_json(res, res.programme()),
         "areas": res.areas().iter().map(|e| entity_json(res, e)).collect::<Vec<_>>(),
     });

@@ -120,6 +120,7 @@ pub fn section(s: &Sensitivity, figs: &mut Figures) -> String {
         series: s.outputs.iter().map(|o| o.output.clone()).collect(),
         marker: None,
         zero_line: true,
+        domain: Some((-1.0, 1.0)),
         rows,
     });
     b.push_str(&figs.add(

@@ -21,8 +21,8 @@ pub fn render(res: &RunResults) -> String {
     let last = res.months.last().map(|m| m.to_string()).unwrap_or_default();
     let _ = writeln!(
         s,
-        "{} replications; starts to {last}: mean [10th-90th percentile across replications]",
-        res.replications
+        "{}; starts to {last}: mean [10th-90th percentile across replications]",
+        crate::report::display::count(res.replications as usize, "replication", "replications")
     );
     let _ = writeln!(
         s,
