@@ -162,7 +162,7 @@ pub fn html(c: &Calibration) -> Page {
     let fan = Fan {
         title: "Cumulative starts, all areas, calibrated".into(),
         subtitle: format!(
-            "Median, 50% and 90% bands across {} drawing the posterior",
+            "Median, 50% and 80% bands (10th-90th percentile) across {} drawing the posterior",
             display::count(
                 c.projection.replications as usize,
                 "replication",
@@ -186,7 +186,7 @@ pub fn html(c: &Calibration) -> Page {
     b.push_str(&figs.add(
         "chart-calibrated-fan",
         charts::fan_with(&fan, &marks),
-        "Cumulative programme starts projected from the calibrated scenario: the line is the median, the dark band the middle 50% and the light band 90% of the simulated futures. Black: the observed figures (a bar with end caps for an interval). The table below compares every observed figure with the calibrated and the uncalibrated projection.",
+        "Cumulative programme starts projected from the calibrated scenario: the line is the median, the dark band the middle 50% and the light band 80% (10th to 90th percentile) of the simulated futures. Black: the observed figures (a bar with end caps for an interval). The table below compares every observed figure with the calibrated and the uncalibrated projection.",
     ));
     b.push_str("<table><thead><tr><th>Observed figure</th><th class=\"n\">Observed</th><th class=\"n\">Calibrated projection<span class=\"iv\">median, 10th–90th pct.</span></th><th class=\"n\">Uncalibrated<span class=\"iv\">median, 10th–90th pct.</span></th><th class=\"n\">Fitted particles inside the interval</th></tr></thead><tbody>\n");
     for ((t, pr), (cal, base)) in c
