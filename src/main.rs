@@ -37,8 +37,8 @@ enum Command {
     /// Run scenarios with common random numbers and report paired differences
     /// against the first
     Compare(cli::compare::CompareArgs),
-    /// Merge shard files of one run into the run's output folder, byte for byte the
-    /// same as the unsharded run
+    /// Merge shard files of a run (or the shard folder of a compare or sweep) into the
+    /// output folder the unsharded command writes, byte for byte
     Merge(cli::merge::MergeArgs),
     /// Run the scenario at each point of a CSV of parameter values (common random
     /// numbers across points) and write sweep.csv

@@ -95,7 +95,7 @@ impl Group {
 /// Runs the subcommand.
 pub fn run(args: MergeArgs) -> anyhow::Result<()> {
     super::common::check_threads(args.threads)?;
-    super::run::size_global_pool(args.threads)?;
+    super::run::size_global_pool(args.threads);
     if let [dir] = args.inputs.as_slice()
         && dir.is_dir()
         && group_dir(dir, 1).is_dir()

@@ -109,7 +109,7 @@ pub fn run(args: RunArgs) -> anyhow::Result<()> {
         args.allow_long_run,
         "this run",
     )?;
-    size_global_pool(args.threads)?;
+    size_global_pool(args.threads);
     match spec {
         None => {
             let out = args
@@ -141,14 +141,13 @@ const AGGREGATE_BYTES: usize = 32 << 20;
 
 /// Sizes rayon's global pool (used to fold results into the summaries) to
 /// `--threads`; the default pool uses every core.
-pub fn size_global_pool(threads: Option<usize>) -> anyhow::Result<()> {
+pub fn size_global_pool(threads: Option<usize>) {
     if let Some(t) = threads {
         // fails only if the pool was already built, which then keeps its size
         let _ = rayon::ThreadPoolBuilder::new()
             .num_threads(t)
             .build_global();
     }
-    Ok(())
 }
 
 /// A sink receiving replication results in replication order.

@@ -916,6 +916,74 @@ mod tests {
     use super::*;
 
     #[test]
+    fn every_value_comes_back_bit_for_bit() {
+        let values = [
+            0.0,
+            -0.0,
+            1.0,
+            239.0,
+            240.0,
+            12_345.0,
+            MAX_WHOLE - 1.0,
+            MAX_WHOLE,
+            1e300,
+            -3.0,
+            0.5,
+            f64::NAN,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+            f64::MIN_POSITIVE,
+        ];
+        let sc = crate::scenario::load("scenarios/baseline.toml".as_ref(), &[]).unwrap();
+        let mut h = ShardHeader::new(&sc, 3..4);
+        // a toy shape: the programme and one area, one period, the values above
+        h.entities = 2;
+        h.areas = 1;
+        h.periods = 1;
+        h.metrics = values.len() as u32;
+        let r = RepResult {
+            rep: 3,
+            metrics: vec![values.to_vec(), values.iter().rev().copied().collect()],
+            ledgers: vec![Ledger {
+                referrals: u64::MAX,
+                caseload_integral: 0.1,
+                events: 7,
+                ..Ledger::default()
+            }],
+            queues: vec![QueueStats {
+                abandoned: 2,
+                busy_integral: f64::NAN,
+                ..QueueStats::default()
+            }],
+            drawn: vec![vec![("defaults.x".to_string(), -0.0)]],
+            events: 9,
+        };
+        let mut w = ShardWriter::new(Vec::new(), &h).unwrap();
+        w.push(&r).unwrap();
+        let bytes = w.finish().unwrap();
+        let mut rd = ShardReader::open(bytes.as_slice()).unwrap();
+        assert_eq!(rd.header().range, 3..4);
+        let back = rd.next_record().unwrap().unwrap();
+        assert!(rd.next_record().unwrap().is_none());
+        let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+        for (a, b) in r.metrics.iter().zip(&back.metrics) {
+            assert_eq!(bits(a), bits(b));
+        }
+        assert_eq!(back.ledgers[0].referrals, u64::MAX);
+        assert_eq!(back.ledgers[0].caseload_integral, 0.1);
+        assert!(back.queues[0].busy_integral.is_nan());
+        assert_eq!(back.drawn[0][0].1.to_bits(), (-0.0f64).to_bits());
+        assert_eq!((back.rep, back.events), (3, 9));
+        // a wrong record count is refused
+        let mut rd = ShardReader::open(bytes.as_slice()).unwrap();
+        rd.header.range = 3..5;
+        rd.next_record().unwrap();
+        assert!(rd.next_record().unwrap_err().contains("records"));
+        // the scenario comes back from the shard
+        assert_eq!(scenario_hash(&h.scenario().unwrap()), scenario_hash(&sc));
+    }
+
+    #[test]
     fn parts_cover_the_replications_once() {
         for total in [1u64, 7, 10, 1000] {
             for n in 1..=total.min(9) {
