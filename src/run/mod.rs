@@ -12,8 +12,6 @@ use rayon::prelude::*;
 
 use crate::model::metrics::{Ledger, QueueStats};
 use crate::model::{AreaRun, AreaSimulator, MetricLayout, Streams};
-/// The named random streams (re-exported from [`crate::rng`]).
-pub use crate::rng as seeds;
 use crate::scenario::{Override, Scenario, ScenarioError};
 
 pub use aggregate::{Aggregate, EntityResult, RunResults};

@@ -44,7 +44,7 @@ use crate::scenario::source::{Merged, Origin};
 use crate::scenario::{Scenario, ScenarioError};
 
 use super::RepResult;
-use super::seeds::fnv1a;
+use crate::rng::fnv1a;
 
 /// Version of the shard format written by this program.
 pub const FORMAT_VERSION: u32 = 1;
