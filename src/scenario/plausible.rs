@@ -70,7 +70,7 @@ pub const RANGES: &[Range] = &[
         0.05,
         false,
         "GP referrals per fit note",
-        "the targets imply about 0.005 (59,000 starts from 4 million fit notes a year over 18 months) [prospectus; press release]; Fit for Work's pilots reached about 40% of what was expected [MODEL.md section 2]; the range is a tenth to ten times that level",
+        "the targets imply about 0.005 (59,000 starts from 4 million fit notes a year over 18 months) [prospectus; press release]; Fit for Work's pilots reached about 40% of what was expected [docs/MODEL.md section 2]; the range is a tenth to ten times that level",
     ),
     r(
         "referrals.area_multiplier",
@@ -86,7 +86,7 @@ pub const RANGES: &[Range] = &[
         24.0,
         false,
         "months for referral routes to build",
-        "assumption: one area had 60 referrals in its first five weeks [MODEL.md section 2]; two years is the whole pilot",
+        "assumption: one area had 60 referrals in its first five weeks [docs/MODEL.md section 2]; two years is the whole pilot",
     ),
     r(
         "referrals.ramp_start_fraction",
@@ -118,7 +118,7 @@ pub const RANGES: &[Range] = &[
         1.2,
         false,
         "referral rate over the festive period relative to normal",
-        "a Scottish pilot saw an 18% fall in October-December [MODEL.md section 3]",
+        "a Scottish pilot saw an 18% fall in October-December [docs/MODEL.md section 3]",
     ),
     r(
         "referrals.trailblazer.gp_multiplier",
@@ -150,7 +150,7 @@ pub const RANGES: &[Range] = &[
         0.8,
         false,
         "share of eligible referrals who never engage",
-        "a Scottish pilot enrolled 92%, a WorkWell youth strand about half [MODEL.md section 4]",
+        "a Scottish pilot enrolled 92%, a WorkWell youth strand about half [docs/MODEL.md section 4]",
     ),
     r(
         "waiting.patience_days",
@@ -206,7 +206,7 @@ pub const RANGES: &[Range] = &[
         150.0,
         false,
         "active participants per coach FTE",
-        "IPS fidelity: 20 or fewer; social prescribing link workers 200-250 a year [MODEL.md section 3]",
+        "IPS fidelity: 20 or fewer; social prescribing link workers 200-250 a year [docs/MODEL.md section 3]",
     ),
     r(
         "coach.contact_hours_per_fte_week",
@@ -238,7 +238,7 @@ pub const RANGES: &[Range] = &[
         60.0,
         false,
         "days between follow-ups",
-        "assumption [MODEL.md section 4]",
+        "assumption [docs/MODEL.md section 4]",
     ),
     r(
         "caseload.time_days",
@@ -246,7 +246,7 @@ pub const RANGES: &[Range] = &[
         365.0,
         false,
         "mean days on the caseload",
-        "local models run 12 weeks, 20 weeks, 6 months [MODEL.md section 4]",
+        "local models run 12 weeks, 20 weeks, 6 months [docs/MODEL.md section 4]",
     ),
     r(
         "caseload.disengage_prob",
@@ -254,7 +254,7 @@ pub const RANGES: &[Range] = &[
         0.7,
         false,
         "share of starters who disengage part-way",
-        "talking therapies: 37% of referrals complete [MODEL.md section 4]",
+        "talking therapies: 37% of referrals complete [docs/MODEL.md section 4]",
     ),
     r(
         "onward.prob",
@@ -358,7 +358,7 @@ pub const RANGES: &[Range] = &[
         0.3,
         false,
         "share of MDT sessions missed",
-        "talking therapies: about 9% [MODEL.md section 3]",
+        "talking therapies: about 9% [docs/MODEL.md section 3]",
     ),
     r(
         "mdt.*.referral_delay_days",
