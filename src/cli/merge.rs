@@ -139,29 +139,7 @@ fn merge_compare(dir: &Path, args: &MergeArgs) -> anyhow::Result<()> {
         let g = Group::open(&[group_dir(dir, i)])?;
         if let Some(base) = groups.first() {
             let ((bp, b), (gp, h)) = (base.header(), g.header());
-            let foreign = |what: &'static str, theirs: String, ours: String| ShardError::Foreign {
-                path: gp.clone(),
-                first: bp.clone(),
-                what,
-                theirs,
-                ours,
-            };
-            if h.seed != b.seed {
-                return Err(foreign("seed", h.seed.to_string(), b.seed.to_string()).into());
-            }
-            if h.replications != b.replications {
-                return Err(foreign(
-                    "replication total",
-                    h.replications.to_string(),
-                    b.replications.to_string(),
-                )
-                .into());
-            }
-            if h.program != b.program {
-                return Err(
-                    foreign("program version", h.program.clone(), b.program.clone()).into(),
-                );
-            }
+            same_run(bp, b, gp, h)?;
         }
         groups.push(g);
         i += 1;
@@ -213,24 +191,7 @@ fn merge_sweep(dir: &Path, args: &MergeArgs) -> anyhow::Result<()> {
         let g = Group::open(&[pdir])?;
         let (gp, h) = g.header();
         if let Some((bp, b)) = &first {
-            let foreign = |what: &'static str, theirs: String, ours: String| ShardError::Foreign {
-                path: gp.clone(),
-                first: bp.clone(),
-                what,
-                theirs,
-                ours,
-            };
-            if h.seed != b.seed {
-                return Err(foreign("seed", h.seed.to_string(), b.seed.to_string()).into());
-            }
-            if h.replications != b.replications {
-                return Err(foreign(
-                    "replication total",
-                    h.replications.to_string(),
-                    b.replications.to_string(),
-                )
-                .into());
-            }
+            same_run(bp, b, gp, h)?;
         } else {
             first = Some((gp.clone(), h.clone()));
         }
@@ -256,6 +217,37 @@ fn merge_sweep(dir: &Path, args: &MergeArgs) -> anyhow::Result<()> {
             results.len(),
             path.display()
         ))?;
+    }
+    Ok(())
+}
+
+/// Refuses the group at `gp` when its seed, replication total or program version
+/// differ from the first group's (at `bp`): the groups of one comparison or sweep
+/// are one run each of the same design.
+fn same_run(bp: &Path, b: &ShardHeader, gp: &Path, h: &ShardHeader) -> Result<(), ShardError> {
+    let foreign = |what: &'static str, theirs: String, ours: String| ShardError::Foreign {
+        path: gp.to_path_buf(),
+        first: bp.to_path_buf(),
+        what,
+        theirs,
+        ours,
+    };
+    if h.seed != b.seed {
+        return Err(foreign("seed", h.seed.to_string(), b.seed.to_string()));
+    }
+    if h.replications != b.replications {
+        return Err(foreign(
+            "replication total",
+            h.replications.to_string(),
+            b.replications.to_string(),
+        ));
+    }
+    if h.program != b.program {
+        return Err(foreign(
+            "program version",
+            h.program.clone(),
+            b.program.clone(),
+        ));
     }
     Ok(())
 }
