@@ -4,7 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
-use workwell::calibrate::{self, CalibrateError, Calibration, Problem, Settings};
+use workwell::calibrate::{self, Calibration, Problem, Settings};
 use workwell::observed;
 use workwell::report::{calibration as render, output::OutputDir};
 use workwell::run::RunOptions;
@@ -44,14 +44,6 @@ pub struct CalibrateArgs {
     /// Run even when the work is estimated to take more than the time limit
     #[arg(long)]
     pub allow_long_run: bool,
-}
-
-fn keep_scenario_errors(e: CalibrateError) -> anyhow::Error {
-    match e {
-        // scenario errors stay recognisable, so they exit with status 2
-        CalibrateError::Scenario(s) => anyhow::Error::from(s),
-        other => anyhow::Error::from(other),
-    }
 }
 
 /// Runs the subcommand.
@@ -123,7 +115,7 @@ pub fn run(args: CalibrateArgs) -> anyhow::Result<()> {
         }
         bar.set_position(done);
     };
-    let fit = calibrate::calibrate(&problem, &settings, &progress).map_err(keep_scenario_errors)?;
+    let fit = calibrate::calibrate(&problem, &settings, &progress)?;
     bar.finish_and_clear();
     let fit_time = started.elapsed();
 
@@ -147,8 +139,7 @@ pub fn run(args: CalibrateArgs) -> anyhow::Result<()> {
         bar.set_position(offset.load(std::sync::atomic::Ordering::Relaxed) + n);
     };
     let cal_path = out.join("calibrated.toml");
-    let c = Calibration::assemble(problem, fit, obs, sc.seed, &cal_path, &opts, &progress)
-        .map_err(keep_scenario_errors)?;
+    let c = Calibration::assemble(problem, fit, obs, sc.seed, &cal_path, &opts, &progress)?;
     bar.finish_and_clear();
 
     dir.write("calibrated.toml", c.calibrated_text.as_bytes())?;

@@ -24,6 +24,8 @@ pub fn exit_code(e: &anyhow::Error) -> u8 {
             || c.downcast_ref::<PlanError>().is_some()
             || c.downcast_ref::<RunError>()
                 .is_some_and(|r| matches!(r, RunError::Scenario(_)))
+            || c.downcast_ref::<workwell::calibrate::CalibrateError>()
+                .is_some_and(|r| matches!(r, workwell::calibrate::CalibrateError::Scenario(_)))
             || c.downcast_ref::<LimitError>().is_some()
             || c.downcast_ref::<workwell::run::shard::ShardError>()
                 .is_some()
