@@ -346,6 +346,28 @@ impl Form {
             .find_map(|f| find(f, path))
     }
 
+    /// The form showing `values` ((path, value) pairs, as posted) in place of the
+    /// file's values, for showing a rejected form again as the planner typed it.
+    /// Pairs whose path is not an input of the form are left out.
+    pub fn with_values(mut self, values: &[(String, String)]) -> Form {
+        fn set(f: &mut Field, path: &str, value: &str) -> bool {
+            if f.path == path && f.is_input() {
+                f.value = value.to_string();
+                return true;
+            }
+            f.parts.iter_mut().any(|p| set(p, path, value))
+        }
+        for (path, value) in values {
+            let _ = self
+                .sections
+                .iter_mut()
+                .flat_map(|s| &mut s.groups)
+                .flat_map(|g| &mut g.fields)
+                .any(|f| set(f, path, value));
+        }
+        self
+    }
+
     /// Every path an error can be shown at: fields, distributions, groups, sections.
     fn anchors(&self) -> Vec<String> {
         fn walk(f: &Field, out: &mut Vec<String>) {
@@ -441,7 +463,7 @@ impl Builder<'_> {
                     let mut fields = Vec::new();
                     self.flatten(dt, &dpath, &["mdt".into(), d.clone()], &mut fields);
                     groups.push(Group {
-                        note: self.note(&dpath),
+                        note: group_note(self.note(&dpath), &fields),
                         title: format!("Multidisciplinary team: {}", discipline_words(d)),
                         path: dpath,
                         fields,
@@ -452,7 +474,7 @@ impl Builder<'_> {
             let mut fields = Vec::new();
             self.flatten(sub, &path, std::slice::from_ref(k), &mut fields);
             groups.push(Group {
-                note: self.note(&path),
+                note: group_note(self.note(&path), &fields),
                 title: group_title(k),
                 path,
                 fields,
@@ -560,6 +582,16 @@ impl Builder<'_> {
             kind,
             parts: Vec::new(),
         }
+    }
+}
+
+/// A table's note, unless one of its fields has the same note (a dotted key such as
+/// `coach.fte = 8  # note` gives its note to the table too).
+fn group_note(note: String, fields: &[Field]) -> String {
+    if fields.iter().any(|f| f.note == note) {
+        String::new()
+    } else {
+        note
     }
 }
 
@@ -751,6 +783,9 @@ fn field_rank(key: &str) -> usize {
         "description",
         "start",
         "end",
+        // area
+        "launch",
+        "fit_notes_2023",
         "target_starts",
         "seed",
         "replications",
@@ -766,8 +801,6 @@ fn field_rank(key: &str) -> usize {
         "particles",
         "replicates",
         // area
-        "launch",
-        "fit_notes_2023",
         "target_source",
         "grant_gbp",
         "grant_source",
@@ -808,6 +841,7 @@ fn field_rank(key: &str) -> usize {
 /// Sorts the fields of the table at `prefix` into the model's order (by their first
 /// key below it); stable, so the values of one inner table keep their order.
 fn sort_fields(fields: &mut [Field], prefix: &str) {
+    let referrals = prefix.ends_with(".referrals");
     fields.sort_by_cached_key(|f| {
         let first = f
             .path
@@ -819,6 +853,10 @@ fn sort_fields(fields: &mut [Field], prefix: &str) {
                 _ => None,
             })
             .unwrap_or_default();
+        // a referral ramp is the referrals' own, not a recruitment ramp
+        if referrals && first == "ramp_months" {
+            return field_rank("area_multiplier");
+        }
         field_rank(&first)
     });
 }
@@ -858,10 +896,9 @@ fn part_rank(k: &str) -> usize {
 
 fn dist_words(d: &str) -> String {
     match d {
-        "uniform" => "uniform (any value between lowest and highest equally likely)".into(),
-        "triangular" => "triangular".into(),
         "lognormal" => "log-normal".into(),
-        "empirical" => "from a list of values".into(),
+        "empirical" => "one of a list of values, by weight".into(),
+        "never" => "never".into(),
         d => d.to_string(),
     }
 }
@@ -921,7 +958,7 @@ fn describe(rel: &[String]) -> (String, String) {
         ["calibration", "exact_tolerance"] => l("Tolerance of an exact fit", ""),
         ["calibration", "particles"] => l("Particles", "parameter sets"),
         ["calibration", "replicates"] => l("Replicates per particle", "runs"),
-        ["launch"] => l("Launch", "date, or days after the start"),
+        ["launch"] => l("Launch", "date YYYY-MM-DD, or days after the start"),
         ["fit_notes_2023"] => l("Fit notes issued in 2023", "fit notes"),
         ["target_starts"] => l("Target", "people starting support"),
         ["target_source"] => l("Source of the target", ""),
@@ -1576,7 +1613,7 @@ fn render_field<'a>(f: &Field, errs_at: &dyn Fn(&str) -> Vec<&'a FieldError>) ->
                 legend {
                     (f.label)
                     " "
-                    small class="dist" { "(uncertain: " (dist_words(dist)) ")" }
+                    small class="dist" { "(uncertain, " (dist_words(dist)) "; drawn once per replication)" }
                 }
                 (render_errors(&f.path, &errs))
                 @if !f.note.is_empty() {
@@ -1629,5 +1666,133 @@ fn render_field<'a>(f: &Field, errs_at: &dyn Fn(&str) -> Vec<&'a FieldError>) ->
                 p class="note" id=(note_id(&f.path)) { small { (f.note) } }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_split_into_keys_and_indexes() {
+        let k = |s: &str| Seg::Key(s.into());
+        assert_eq!(
+            parse_path(r#"areas."Greater Manchester".coach.fte"#).unwrap(),
+            [k("areas"), k("Greater Manchester"), k("coach"), k("fte")]
+        );
+        assert_eq!(
+            parse_path(r#"areas."a.b \"c\"".coach.fte_from[2].date"#).unwrap(),
+            [
+                k("areas"),
+                k("a.b \"c\""),
+                k("coach"),
+                k("fte_from"),
+                Seg::Index(2),
+                k("date")
+            ]
+        );
+        // what join_key writes, parse_path reads
+        for name in [
+            "Frimley",
+            "North Central London",
+            "<script>",
+            "a\"b",
+            "x\ny",
+            "é",
+        ] {
+            let path = join_key(&join_key("areas", name), "launch");
+            assert_eq!(parse_path(&path).unwrap()[1], k(name), "{path}");
+        }
+        for bad in [
+            "", ".", "a.", ".a", "a..b", "a b", "\"a", "a[", "a[x]", "[0]", "a\"b\"", "a.[0]",
+        ] {
+            assert!(parse_path(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn errors_go_to_the_deepest_anchor_that_holds_their_key() {
+        let anchors: Vec<String> = [
+            "programme",
+            "areas.Frimley",
+            "areas.Frimley.coach",
+            "areas.Frimley.coach.fte",
+            "defaults.referrals.seasonal_index",
+            "defaults.waiting.patience_days",
+            "defaults.waiting.patience_days.mean",
+            "defaults.waiting.patience_days.mean.min",
+        ]
+        .map(String::from)
+        .to_vec();
+        let at = |key: &str, msg: &str| anchor_of(key, msg, &anchors);
+        assert_eq!(at("areas.Frimley.coach.fte", ""), "areas.Frimley.coach.fte");
+        assert_eq!(at("areas.Frimley.launch", ""), "areas.Frimley");
+        assert_eq!(at("areas.Frimleyx.launch", ""), "");
+        assert_eq!(
+            at("defaults.referrals.seasonal_index[3]", ""),
+            "defaults.referrals.seasonal_index"
+        );
+        assert_eq!(
+            at("defaults.waiting.patience_days.mean", "x"),
+            "defaults.waiting.patience_days.mean"
+        );
+        assert_eq!(
+            at("areas.Frimley.coach", "missing field `fte`"),
+            "areas.Frimley.coach.fte"
+        );
+        assert_eq!(
+            at("areas.Frimley.coach", "missing field `vacancy_rate`"),
+            "areas.Frimley.coach"
+        );
+        assert_eq!(at("", "not valid TOML"), "");
+    }
+
+    #[test]
+    fn posted_values_are_shown_again() {
+        let text = "[programme]\nname = \"x\"\nstart = \"2024-10-01\"\nend = \"2025-10-01\"\n\
+                    target_starts = 1\nseed = 1\nreplications = 1\n\n[areas.A]\n\
+                    launch = { dist = \"uniform\", min = 0, max = 10 }  # assumption\n";
+        let f = Form::from_text(Path::new("x.toml"), text).unwrap();
+        assert_eq!(f.field("areas.A.launch.max").unwrap().value, "10");
+        let shown = f.with_values(&[
+            ("areas.A.launch.max".into(), "ten".into()),
+            ("areas.A.launch".into(), "5".into()),
+            ("nope".into(), "1".into()),
+        ]);
+        assert_eq!(shown.field("areas.A.launch.max").unwrap().value, "ten");
+        assert!(
+            shown
+                .field("areas.A.launch")
+                .unwrap()
+                .value
+                .starts_with("uniform")
+        );
+        assert_eq!(shown.field("areas.A.launch").unwrap().note, "assumption");
+    }
+
+    #[test]
+    fn input_values_keep_their_type() {
+        let int: toml_edit::Value = 10.into();
+        let float: toml_edit::Value = 10.5.into();
+        let n = |old: &toml_edit::Value, t: &str| {
+            parse_input(&FieldKind::Number, Some(old), t)
+                .unwrap()
+                .to_string()
+        };
+        assert_eq!(n(&int, "12"), "12");
+        assert_eq!(n(&float, "12"), "12.0");
+        assert_eq!(n(&float, " 12.25 "), "12.25");
+        assert_eq!(n(&float, "twelve"), "\"twelve\"");
+        assert!(parse_input(&FieldKind::Number, None, "").is_err());
+        let list = parse_input(&FieldKind::NumberList, None, "1, 2.5,x").unwrap();
+        assert_eq!(list.to_string(), "[1.0, 2.5, \"x\"]");
+        let dates = parse_input(&FieldKind::TextList, None, "2025-01-02, \"2025-01-03\"").unwrap();
+        assert_eq!(dates.to_string(), "[\"2025-01-02\", \"2025-01-03\"]");
+        assert_eq!(
+            parse_input(&FieldKind::Boolean, None, "no")
+                .unwrap()
+                .to_string(),
+            "false"
+        );
     }
 }
