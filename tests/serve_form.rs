@@ -544,3 +544,37 @@ fn comments_are_kept() {
         Some("assumption: posts vacant once recruited (turnover, sickness, unfilled posts)")
     );
 }
+
+#[test]
+fn values_outside_their_plausible_range_are_warnings_at_their_field() {
+    let (p, text) = bundled("baseline.toml");
+    assert_eq!(form::warnings(&text, &p), []);
+    let key = "areas.Frimley.coach.fte";
+    let out = form::apply(&text, &p, &[(key.into(), "5000".into())]).unwrap();
+    let warnings = form::warnings(&out, &p);
+    assert_eq!(warnings.len(), 1, "{warnings:?}");
+    let w = &warnings[0];
+    assert!(w.warning);
+    assert_eq!(w.path, key);
+    assert!(
+        w.message.starts_with("5000 is outside the plausible range"),
+        "{}",
+        w.message
+    );
+    // the line `workwell validate` prints
+    let sc = scenario::from_text(&p, &out).unwrap();
+    let printed: Vec<String> = scenario::plausible::check(&sc)
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    assert_eq!(printed, [w.line.clone()]);
+    // shown as a warning, not an error
+    let f = Form::from_text(&p, &out).unwrap();
+    let html = form::render(&f, &warnings).into_string();
+    assert!(
+        html.contains("<strong>Check: </strong>5000 is outside"),
+        "warning shown"
+    );
+    assert!(!html.contains("aria-invalid"));
+    assert!(!html.contains("role=\"alert\""));
+}

@@ -173,6 +173,9 @@ pub struct FieldError {
     /// The whole line `workwell validate` would print for the problem (file, line,
     /// key and message); for a problem found before loading, the path and message.
     pub line: String,
+    /// A value outside its plausible range: allowed (the scenario runs), shown as a
+    /// warning, as `workwell validate` does ([`warnings`]); false for an error.
+    pub warning: bool,
 }
 
 impl FieldError {
@@ -187,6 +190,7 @@ impl FieldError {
             path: path.to_string(),
             message,
             line,
+            warning: false,
         }
     }
 
@@ -195,6 +199,7 @@ impl FieldError {
             path,
             message: crate::scenario::error::escape_control(&e.message),
             line: e.to_string(),
+            warning: false,
         }
     }
 }
@@ -1511,6 +1516,36 @@ pub fn problems(text: &str, path: &Path) -> Vec<FieldError> {
     }
 }
 
+/// The values of a valid scenario outside their plausible ranges, each at its field
+/// with `warning` set: the warnings `workwell validate` and `run` print (the scenario
+/// runs; the planner should check them). Empty when the scenario does not load.
+pub fn warnings(text: &str, path: &Path) -> Vec<FieldError> {
+    let Ok(merged) = source::load_text(path, text, &[]) else {
+        return Vec::new();
+    };
+    let anchors = Form::from_merged(&merged).anchors();
+    let Ok(sc) = crate::scenario::build::build_all(merged) else {
+        return Vec::new();
+    };
+    crate::scenario::plausible::check(&sc)
+        .into_iter()
+        .map(|w| {
+            let line = w.to_string();
+            let prefix = crate::scenario::error::escape_control(&format!(
+                "{}: key `{}`: ",
+                w.location, w.key
+            ));
+            let message = line.strip_prefix(&prefix).unwrap_or(&line).to_string();
+            FieldError {
+                path: anchor_of(&w.key, "", &anchors),
+                message,
+                line,
+                warning: true,
+            }
+        })
+        .collect()
+}
+
 // ---------------------------------------------------------------------------------
 // Rendering
 
@@ -1527,18 +1562,31 @@ pub fn render(form: &Form, errors: &[FieldError]) -> Markup {
     let errs_at =
         |path: &str| -> Vec<&FieldError> { errors.iter().filter(|e| e.path == path).collect() };
     let known: Vec<String> = form.anchors();
-    let unplaced: Vec<&FieldError> = errors
-        .iter()
-        .filter(|e| e.path.is_empty() || !known.contains(&e.path))
-        .collect();
+    let unplaced = |warning: bool| -> Vec<&FieldError> {
+        errors
+            .iter()
+            .filter(|e| e.warning == warning && (e.path.is_empty() || !known.contains(&e.path)))
+            .collect()
+    };
+    let (unplaced_errors, unplaced_warnings) = (unplaced(false), unplaced(true));
     html! {
         div class="scenario-form" {
-            @if !unplaced.is_empty() {
+            @if !unplaced_errors.is_empty() {
                 div class="form-errors" role="alert" {
                     p { "The scenario has problems:" }
                     ul {
-                        @for e in &unplaced {
+                        @for e in &unplaced_errors {
                             li class="error" { (e.line) }
+                        }
+                    }
+                }
+            }
+            @if !unplaced_warnings.is_empty() {
+                div class="form-warnings" {
+                    p { "Values outside their plausible ranges (allowed, but check them):" }
+                    ul {
+                        @for e in &unplaced_warnings {
+                            li class="warning" { (e.line) }
                         }
                     }
                 }
@@ -1577,12 +1625,19 @@ fn note_id(path: &str) -> String {
     format!("{}-note", input_id(path))
 }
 
+/// The problems at one path: errors (announced) and warnings, each marked in words
+/// as well as by its class.
 fn render_errors(path: &str, errs: &[&FieldError]) -> Markup {
+    let any_error = errs.iter().any(|e| !e.warning);
     html! {
         @if !errs.is_empty() {
-            div class="field-error" id=(error_id(path)) role="alert" {
+            div class="field-error" id=(error_id(path)) role=[any_error.then_some("alert")] {
                 @for e in errs {
-                    p class="error" { (e.message) }
+                    @if e.warning {
+                        p class="warning" { strong { "Check: " } (e.message) }
+                    } @else {
+                        p class="error" { strong { "Error: " } (e.message) }
+                    }
                 }
             }
         }
@@ -1634,14 +1689,14 @@ fn render_field<'a>(f: &Field, errs_at: &dyn Fn(&str) -> Vec<&'a FieldError>) ->
         described.push(note_id(&f.path));
     }
     let describedby = (!described.is_empty()).then(|| described.join(" "));
-    let invalid = (!errs.is_empty()).then_some("true");
+    let invalid = errs.iter().any(|e| !e.warning).then_some("true");
     let (input_type, mode) = match f.kind {
         FieldKind::Number | FieldKind::NumberList => ("text", Some("decimal")),
         FieldKind::Integer => ("text", Some("numeric")),
         _ => ("text", None),
     };
     html! {
-        div class={ "field " (f.kind.name()) @if !errs.is_empty() { " invalid" } } {
+        div class={ "field " (f.kind.name()) @if invalid.is_some() { " invalid" } } {
             label for=(id) { (f.label) }
             @if f.kind == FieldKind::Boolean {
                 select id=(id) name=(f.path) aria-describedby=[describedby] aria-invalid=[invalid] {
