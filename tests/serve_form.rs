@@ -567,7 +567,8 @@ fn values_outside_their_plausible_range_are_warnings_at_their_field() {
         .iter()
         .map(ToString::to_string)
         .collect();
-    assert_eq!(printed, [w.line.clone()]);
+    assert_eq!(printed.len(), 1);
+    assert_eq!(printed[0], w.line);
     // shown as a warning, not an error
     let f = Form::from_text(&p, &out).unwrap();
     let html = form::render(&f, &warnings).into_string();
