@@ -579,3 +579,27 @@ fn values_outside_their_plausible_range_are_warnings_at_their_field() {
     assert!(!html.contains("aria-invalid"));
     assert!(!html.contains("role=\"alert\""));
 }
+
+#[test]
+fn parameters_a_calibration_sets_say_so() {
+    let (p, text) = bundled("calibrated.toml");
+    let f = Form::from_text(&p, &text).unwrap();
+    let calibrated = |path: &str| f.field(path).unwrap().calibrated;
+    assert!(calibrated("defaults.referrals.gp_propensity"));
+    assert!(calibrated("defaults.referrals.gp_propensity.mode"));
+    assert!(calibrated("defaults.waiting.patience_days.mean"));
+    assert!(calibrated("defaults.waiting.patience_days.mean.min"));
+    assert!(!calibrated("defaults.waiting.patience_days"));
+    assert!(calibrated(r#"areas."Greater Manchester".launch.min"#));
+    assert!(!calibrated(r#"areas."Greater Manchester".coach.fte"#));
+    let html = form::render(&f, &[]).into_string();
+    // once per calibrated parameter: 3 programme-level, one launch per area
+    let n = html.matches("class=\"calibrated\"").count();
+    assert_eq!(
+        n,
+        3 + f.sections.iter().filter(|s| !s.area.is_empty()).count()
+    );
+    let (p, text) = bundled("baseline.toml");
+    let f = Form::from_text(&p, &text).unwrap();
+    assert!(f.inputs().iter().all(|i| !i.calibrated));
+}

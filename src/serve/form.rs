@@ -102,6 +102,10 @@ pub struct Field {
     /// For a distribution, its numbers (each a field, possibly a distribution itself);
     /// empty otherwise.
     pub parts: Vec<Field>,
+    /// The scenario's `[posterior]` (written by `workwell calibrate`) gives this
+    /// parameter its values: each replication draws it from the calibrated sample, so
+    /// the value here is not used by a run.
+    pub calibrated: bool,
 }
 
 impl Field {
@@ -305,6 +309,43 @@ impl Form {
                     fields,
                 }],
             });
+        }
+        // the parameters a calibration's posterior sets, as key paths written the way
+        // the form writes them
+        let calibrated: Vec<String> = t
+            .get("posterior")
+            .and_then(|p| p.get("keys"))
+            .and_then(TomlValue::as_array)
+            .map(|keys| {
+                keys.iter()
+                    .filter_map(TomlValue::as_str)
+                    .filter_map(|k| parse_path(k).ok())
+                    .map(|segs| {
+                        segs.iter().fold(String::new(), |acc, s| match s {
+                            Seg::Key(k) => join_key(&acc, k),
+                            Seg::Index(i) => format!("{acc}[{i}]"),
+                        })
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        if !calibrated.is_empty() {
+            fn mark(f: &mut Field, keys: &[String]) {
+                f.calibrated = keys.iter().any(|k| {
+                    f.path == *k
+                        || (f.path.starts_with(k.as_str()) && f.path[k.len()..].starts_with('.'))
+                });
+                for p in &mut f.parts {
+                    mark(p, keys);
+                }
+            }
+            for f in sections
+                .iter_mut()
+                .flat_map(|s| &mut s.groups)
+                .flat_map(|g| &mut g.fields)
+            {
+                mark(f, &calibrated);
+            }
         }
         Form {
             name: text_of("name"),
@@ -570,6 +611,7 @@ impl Builder<'_> {
                 note,
                 kind: FieldKind::Distribution(dist),
                 parts,
+                calibrated: false,
             };
         }
         let kind = kind_of(key, v, rel);
@@ -586,6 +628,7 @@ impl Builder<'_> {
             note,
             kind,
             parts: Vec::new(),
+            calibrated: false,
         }
     }
 }
@@ -1597,7 +1640,7 @@ pub fn render(form: &Form, errors: &[FieldError]) -> Markup {
                     (render_errors(&s.path, &errs_at(&s.path)))
                     @for g in &s.groups {
                         @if g.path == s.path && s.groups.len() == 1 {
-                            (render_fields(&g.fields, &errs_at))
+                            (render_fields(&g.fields, &errs_at, false))
                         } @else {
                             fieldset class="group" {
                                 legend { (g.title) }
@@ -1607,7 +1650,7 @@ pub fn render(form: &Form, errors: &[FieldError]) -> Markup {
                                 @if g.path != s.path {
                                     (render_errors(&g.path, &errs_at(&g.path)))
                                 }
-                                (render_fields(&g.fields, &errs_at))
+                                (render_fields(&g.fields, &errs_at, false))
                             }
                         }
                     }
@@ -1644,15 +1687,25 @@ fn render_errors(path: &str, errs: &[&FieldError]) -> Markup {
     }
 }
 
-fn render_fields<'a>(fields: &[Field], errs_at: &dyn Fn(&str) -> Vec<&'a FieldError>) -> Markup {
+/// The fields; `parent_calibrated` when they are the parts of a calibrated
+/// distribution (which says so once).
+fn render_fields<'a>(
+    fields: &[Field],
+    errs_at: &dyn Fn(&str) -> Vec<&'a FieldError>,
+    parent_calibrated: bool,
+) -> Markup {
     html! {
         @for f in fields {
-            (render_field(f, errs_at))
+            (render_field(f, errs_at, parent_calibrated))
         }
     }
 }
 
-fn render_field<'a>(f: &Field, errs_at: &dyn Fn(&str) -> Vec<&'a FieldError>) -> Markup {
+fn render_field<'a>(
+    f: &Field,
+    errs_at: &dyn Fn(&str) -> Vec<&'a FieldError>,
+    parent_calibrated: bool,
+) -> Markup {
     let errs = errs_at(&f.path);
     let id = f.id();
     if let FieldKind::Distribution(dist) = &f.kind {
@@ -1674,7 +1727,10 @@ fn render_field<'a>(f: &Field, errs_at: &dyn Fn(&str) -> Vec<&'a FieldError>) ->
                 @if !f.note.is_empty() {
                     p class="note" id=(note_id(&f.path)) { small { (f.note) } }
                 }
-                (render_fields(&f.parts, errs_at))
+                @if f.calibrated && !parent_calibrated {
+                    p class="calibrated" { small { (CALIBRATED) } }
+                }
+                (render_fields(&f.parts, errs_at, f.calibrated))
             }
         };
     }
@@ -1720,9 +1776,15 @@ fn render_field<'a>(f: &Field, errs_at: &dyn Fn(&str) -> Vec<&'a FieldError>) ->
             @if !f.note.is_empty() {
                 p class="note" id=(note_id(&f.path)) { small { (f.note) } }
             }
+            @if f.calibrated && !parent_calibrated {
+                p class="calibrated" { small { (CALIBRATED) } }
+            }
         }
     }
 }
+
+const CALIBRATED: &str = "Fitted by calibration: each replication takes this parameter \
+     from the calibrated sample in the file, so the value here is not used in a run.";
 
 #[cfg(test)]
 mod tests {
