@@ -603,3 +603,28 @@ fn parameters_a_calibration_sets_say_so() {
     let f = Form::from_text(&p, &text).unwrap();
     assert!(f.inputs().iter().all(|i| !i.calibrated));
 }
+
+#[test]
+fn a_step_in_funded_posts_of_the_rollout_can_be_edited() {
+    let (p, text) = bundled("rollout.toml");
+    let key = r#"areas."South Yorkshire".coach.fte_from[0].fte"#;
+    let f = Form::from_text(&p, &text).unwrap();
+    assert_eq!(f.field(key).unwrap().value, "31.7");
+    let out = form::apply(&text, &p, &[(key.into(), "40".into())]).unwrap();
+    let after = load_text(&std::env::temp_dir().join("rollout_edit.toml"), &out);
+    let area = after
+        .areas
+        .iter()
+        .find(|a| a.name == "South Yorkshire")
+        .unwrap();
+    assert_eq!(area.coach.fte_from.len(), 1);
+    assert_eq!(area.coach.fte_from[0].1, 40.0);
+    // the calibrated sample is carried over whole
+    let before = load_text(&p, &text);
+    assert_eq!(
+        after.merged.table.get("posterior"),
+        before.merged.table.get("posterior")
+    );
+    let errs = form::apply(&text, &p, &[(key.into(), "-4".into())]).unwrap_err();
+    assert_eq!(errs[0].path, key, "{errs:?}");
+}

@@ -1321,6 +1321,17 @@ fn get_value<'a>(item: &'a toml_edit::Item, segs: &[Seg]) -> Option<&'a toml_edi
     let child: &toml_edit::Item = match first {
         Seg::Key(k) => item.as_table_like()?.get(k)?,
         Seg::Index(i) => {
+            if let Some(a) = item.as_array_of_tables() {
+                let (Some((Seg::Key(k), rest)), Some(t)) = (rest.split_first(), a.get(*i)) else {
+                    return None;
+                };
+                let child = t.get(k)?;
+                return if rest.is_empty() {
+                    child.as_value()
+                } else {
+                    get_value(child, rest)
+                };
+            }
             let v = item.as_value()?.as_array()?.get(*i)?;
             return get_in_value(v, rest);
         }
@@ -1537,6 +1548,26 @@ fn anchor_of(key: &str, message: &str, anchors: &[String]) -> String {
     }
     if anchors.iter().any(|a| a == key) {
         return key.to_string();
+    }
+    // a list of steps (`fte_from`) has fields per entry: the entry the message names
+    // ("entry 2: ..."), else the first
+    let entry = message
+        .strip_prefix("entry ")
+        .and_then(|m| m.split(':').next())
+        .and_then(|n| n.parse::<usize>().ok())
+        .and_then(|n| n.checked_sub(1));
+    let in_entry = |a: &&String| {
+        a.strip_prefix(key).is_some_and(|rest| match entry {
+            Some(i) => rest.starts_with(&format!("[{i}]")),
+            None => rest.starts_with('['),
+        })
+    };
+    if let Some(a) = anchors.iter().find(in_entry).or_else(|| {
+        anchors
+            .iter()
+            .find(|a| a.strip_prefix(key).is_some_and(|r| r.starts_with('[')))
+    }) {
+        return a.clone();
     }
     anchors
         .iter()
@@ -1862,6 +1893,22 @@ mod tests {
             "areas.Frimley.coach"
         );
         assert_eq!(at("", "not valid TOML"), "");
+        let steps: Vec<String> = [
+            "c.fte_from[0].fte",
+            "c.fte_from[0].date",
+            "c.fte_from[1].fte",
+        ]
+        .map(String::from)
+        .to_vec();
+        assert_eq!(
+            anchor_of("c.fte_from", "entry 2: bad", &steps),
+            "c.fte_from[1].fte"
+        );
+        assert_eq!(
+            anchor_of("c.fte_from", "entry 9: bad", &steps),
+            "c.fte_from[0].fte"
+        );
+        assert_eq!(anchor_of("c.fte_from", "bad", &steps), "c.fte_from[0].fte");
     }
 
     #[test]
@@ -1885,6 +1932,41 @@ mod tests {
                 .starts_with("uniform")
         );
         assert_eq!(shown.field("areas.A.launch").unwrap().note, "assumption");
+    }
+
+    #[test]
+    fn arrays_of_tables_are_edited_in_either_form() {
+        let base = "[programme]\nname = \"x\"\nstart = \"2024-10-01\"\nend = \"2025-10-01\"\n\
+                    target_starts = 1\nseed = 1\nreplications = 1\n\n[areas.A]\nlaunch = 0\n";
+        for steps in [
+            "[areas.A.coach]\nfte_from = [{ date = \"2025-01-01\", fte = 3 }]  # a note\n",
+            "[[areas.A.coach.fte_from]]\ndate = \"2025-01-01\"\nfte = 3  # a note\n",
+        ] {
+            let text = format!("{base}{steps}");
+            let f = Form::from_text(Path::new("x.toml"), &text).unwrap();
+            let fte = f.field("areas.A.coach.fte_from[0].fte").unwrap();
+            assert_eq!(
+                (fte.value.as_str(), fte.unit.as_str()),
+                ("3", "FTE"),
+                "{steps}"
+            );
+            let date = f.field("areas.A.coach.fte_from[0].date").unwrap();
+            assert_eq!(date.kind, FieldKind::Date);
+            let mut doc: toml_edit::DocumentMut = text.parse().unwrap();
+            let segs = parse_path(&fte.path).unwrap();
+            let old = get_value(doc.as_item(), &segs).cloned();
+            assert_eq!(
+                old.as_ref().and_then(|v| v.as_integer()),
+                Some(3),
+                "{steps}"
+            );
+            let new = parse_input(&FieldKind::Number, old.as_ref(), "4").unwrap();
+            assert!(set_value(doc.as_item_mut(), &segs, new));
+            let out = doc.to_string();
+            assert!(out.contains("fte = 4"), "{out}");
+            assert!(out.contains("# a note"), "{out}");
+            assert_eq!(out.lines().count(), text.lines().count());
+        }
     }
 
     #[test]
