@@ -505,6 +505,11 @@ fn the_form_renders_accessible_escaped_html() {
     let fieldsets = html.matches("<fieldset").count();
     assert_eq!(fieldsets, html.matches("<legend>").count());
     assert!(fieldsets >= f.sections.len());
+    // a list of the sections, the one with a problem marked
+    for sec in &f.sections {
+        assert!(html.contains(&format!("href=\"#{}\"", form::input_id(&sec.path))));
+    }
+    assert_eq!(html.matches("(has problems)").count(), 1);
     // no external assets
     for needle in [
         "<script", "<link", "<img", "src=", "http://", "https://", "style=",

@@ -1630,8 +1630,9 @@ pub fn warnings(text: &str, path: &Path) -> Vec<FieldError> {
 /// are shown at its top. All text is escaped; no scripts, styles or other assets
 /// (the page gives the classes their look).
 ///
-/// The markup has no `<form>` element of its own, so that the page decides where it
-/// posts; every input's `name` is its field's path.
+/// With more than three sections, a list of links to them comes first (each marked
+/// when it has problems). The markup has no `<form>` element of its own, so that the
+/// page decides where it posts; every input's `name` is its field's path.
 pub fn render(form: &Form, errors: &[FieldError]) -> Markup {
     let errs_at =
         |path: &str| -> Vec<&FieldError> { errors.iter().filter(|e| e.path == path).collect() };
@@ -1661,6 +1662,20 @@ pub fn render(form: &Form, errors: &[FieldError]) -> Markup {
                     ul {
                         @for e in &unplaced_warnings {
                             li class="warning" { (e.line) }
+                        }
+                    }
+                }
+            }
+            @if form.sections.len() > 3 {
+                nav class="form-contents" aria-label="Sections of the scenario" {
+                    ul {
+                        @for s in &form.sections {
+                            li {
+                                a href={ "#" (input_id(&s.path)) } { (s.title) }
+                                @if errors.iter().any(|e| !e.warning && (e.path == s.path || e.path.starts_with(&format!("{}.", s.path)))) {
+                                    " " small class="error" { "(has problems)" }
+                                }
+                            }
                         }
                     }
                 }
