@@ -185,11 +185,22 @@ pub struct FieldError {
 impl FieldError {
     fn new(path: &str, message: impl Into<String>) -> Self {
         let message = message.into();
-        let line = if path.is_empty() {
+        // a path as typed may be long or hold control characters: shown shortened
+        // and escaped, as the loader shows a `--set` key
+        let mut shown = path.to_string();
+        if shown.len() > 80 {
+            let mut end = 80;
+            while !shown.is_char_boundary(end) {
+                end -= 1;
+            }
+            shown.truncate(end);
+            shown.push_str("...");
+        }
+        let line = crate::scenario::error::escape_control(&if path.is_empty() {
             message.clone()
         } else {
-            format!("key `{path}`: {message}")
-        };
+            format!("key `{shown}`: {message}")
+        });
         Self {
             path: path.to_string(),
             message,
@@ -1474,13 +1485,7 @@ pub fn apply(
     let mut edited: Vec<&str> = Vec::new();
     for (p, value) in edits {
         let Some(field) = form.field(p) else {
-            errors.push(FieldError::new(
-                p,
-                format!(
-                    "`{}` is not a field of this scenario",
-                    crate::scenario::error::escape_control(p)
-                ),
-            ));
+            errors.push(FieldError::new(p, "not a field of this scenario"));
             continue;
         };
         let Ok(segs) = parse_path(p) else {
