@@ -34,6 +34,16 @@
 //! `workwell calibrate` do, with each value's source note as a comment beside it and
 //! the variant's own header comment kept), and the edits are made to that. The result
 //! has no `extends` and runs the same from any folder.
+//!
+//! **Use.** To show a scenario: `Form::from_text(path, text)`, then
+//! `render(&form, &problems_and_warnings)` with [`problems`] and [`warnings`] of the
+//! text. On a post: `apply(text, path, &pairs)` (the pairs whose names are fields;
+//! other controls of the page left out); on `Ok(new_text)` save it, on `Err(errors)`
+//! show `render(&form.with_values(&pairs), &errors)` so that the planner sees what
+//! they typed beside each message. `path` must be where `text` was read from when the
+//! file `extends` another (the bundled variants); a saved file needs no other.
+//! Parameters that a calibration's `[posterior]` sets are marked
+//! ([`Field::calibrated`]): a run draws them from the calibrated sample instead.
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
