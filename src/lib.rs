@@ -49,4 +49,5 @@ pub mod rng;
 pub mod run;
 pub mod scenario;
 pub mod sensitivity;
+pub mod serve;
 pub mod stats;

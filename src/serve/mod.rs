@@ -1,0 +1,3 @@
+//! The web front end (`workwell serve`).
+
+pub mod form;
