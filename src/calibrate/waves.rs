@@ -469,3 +469,95 @@ pub fn gather(
     }
     Ok(out)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn files_come_back_bit_for_bit() {
+        let w = Wave {
+            inputs: 0xDEAD_BEEF_0123_4567,
+            generation: 3,
+            replicates: 2,
+            jobs: vec![
+                Job {
+                    particle: 0,
+                    theta: vec![0.1, -0.0, 1e300],
+                    id: 7,
+                },
+                Job {
+                    particle: 5,
+                    theta: vec![f64::MIN_POSITIVE, 2.5, -3.0],
+                    id: 0,
+                },
+            ],
+        };
+        let p = Path::new("w.jobs");
+        assert_eq!(parse_jobs(p, &render_jobs(&w)).unwrap(), w);
+        let r = Results {
+            inputs: w.inputs,
+            generation: 3,
+            total: 2,
+            range: 1..2,
+            values: vec![vec![f64::NAN, f64::INFINITY, 0.3, -0.0]],
+        };
+        let back = parse_results(p, &render_results(&r), 4).unwrap();
+        let bits = |v: &[Vec<f64>]| v.concat().iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+        assert_eq!(bits(&back.values), bits(&r.values));
+        assert_eq!((back.range, back.total, back.inputs), (1..2, 2, w.inputs));
+        // a truncated file is refused, naming it
+        let text = render_jobs(&w);
+        let cut = &text[..text.rfind("job").unwrap()];
+        let e = parse_jobs(p, cut).unwrap_err().to_string();
+        assert!(e.contains("w.jobs") && e.contains("incomplete"), "{e}");
+        // two values per replicate expected, three given
+        assert!(parse_results(p, &render_results(&r), 6).is_err());
+    }
+
+    #[test]
+    fn shares_cover_the_jobs_once() {
+        for (n, total) in [(1, 5), (3, 10), (7, 3), (4, 400)] {
+            let mut at = 0;
+            for k in 0..n {
+                let r = share(k, n, total);
+                assert_eq!(r.start, at);
+                at = r.end;
+            }
+            assert_eq!(at, total);
+        }
+    }
+
+    #[test]
+    fn gather_names_missing_and_duplicated_jobs() {
+        let dir = tempfile::tempdir().unwrap();
+        let write = |range: Range<usize>| {
+            let r = Results {
+                inputs: 1,
+                generation: 0,
+                total: 6,
+                range: range.clone(),
+                values: range.map(|i| vec![i as f64, 0.5]).collect(),
+            };
+            let p = results_path(dir.path(), 0, &r.range);
+            std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+            std::fs::write(p, render_results(&r)).unwrap();
+        };
+        write(0..2);
+        write(4..6);
+        let e = gather(dir.path(), 0, 1, 6, 1, 2).unwrap_err().to_string();
+        assert!(e.contains("jobs 2..4 of 6 have no results"), "{e}");
+        write(2..4);
+        let v = gather(dir.path(), 0, 1, 6, 1, 2).unwrap();
+        assert_eq!(v.len(), 6);
+        assert_eq!(v[3], vec![vec![3.0, 0.5]]);
+        write(3..5);
+        let e = gather(dir.path(), 0, 1, 6, 1, 2).unwrap_err().to_string();
+        assert!(e.contains("are in both"), "{e}");
+        // another calibration's results
+        assert!(matches!(
+            gather(dir.path(), 0, 2, 6, 1, 2),
+            Err(WaveError::Foreign { .. })
+        ));
+    }
+}
