@@ -32,6 +32,10 @@ use std::path::{Path, PathBuf};
 use super::{Job, JobValues, Problem, Settings};
 use crate::rng::fnv1a;
 
+/// The file in a waves folder saying what the last replay did, for scripts:
+/// `wave G JOBS FILE` (a wave of JOBS jobs is pending in FILE) or `done OUT`.
+pub const STATUS_FILE: &str = "status";
+
 /// Version of the wave file format.
 pub const FORMAT: u32 = 1;
 const PROGRAM: &str = env!("CARGO_PKG_VERSION");

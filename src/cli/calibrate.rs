@@ -116,12 +116,18 @@ pub fn run(args: CalibrateArgs) -> anyhow::Result<()> {
         if let Some(shard) = &args.shard {
             return simulate_share(&problem, &settings, inputs, waves, shard, args.quiet);
         }
+        // `status` tells scripts what happened: `wave G JOBS FILE` or `done OUT`
+        let status = waves.join(calibrate::waves::STATUS_FILE);
         return match replay(&problem, &settings, inputs, waves)? {
             Replay::Pending {
                 generation,
                 jobs,
                 path,
             } => {
+                write_atomic(
+                    &status,
+                    format!("wave {generation} {jobs} {}\n", path.display()).as_bytes(),
+                )?;
                 if !args.quiet {
                     say(&format!(
                         "wave {generation}: {jobs} jobs of {} simulations each in {}; simulate them with the same command and --shard K/N (or auto/N in an array job), then run this command again\n",
@@ -131,7 +137,11 @@ pub fn run(args: CalibrateArgs) -> anyhow::Result<()> {
                 }
                 Ok(())
             }
-            Replay::Done(fit) => finish(&args, sc, problem, obs, *fit, None),
+            Replay::Done(fit) => {
+                let out = output_folder(&args, &sc);
+                finish(&args, sc, problem, obs, *fit, None)?;
+                write_atomic(&status, format!("done {}\n", out.display()).as_bytes())
+            }
         };
     }
     let out = output_folder(&args, &sc);
