@@ -118,6 +118,10 @@ pub fn run(args: CalibrateArgs) -> anyhow::Result<()> {
         }
         // `status` tells scripts what happened: `wave G JOBS FILE` or `done OUT`
         let status = waves.join(calibrate::waves::STATUS_FILE);
+        // a destination that cannot be written is refused before any wave
+        let out = output_folder(&args, &sc);
+        let dir = OutputDir::create(&out, "workwell calibrate")?;
+        let started = std::time::Instant::now();
         return match replay(&problem, &settings, inputs, waves)? {
             Replay::Pending {
                 generation,
@@ -138,8 +142,8 @@ pub fn run(args: CalibrateArgs) -> anyhow::Result<()> {
                 Ok(())
             }
             Replay::Done(fit) => {
-                let out = output_folder(&args, &sc);
-                finish(&args, sc, problem, obs, *fit, None)?;
+                let replayed = started.elapsed();
+                finish(&args, sc, problem, obs, *fit, dir, replayed)?;
                 write_atomic(&status, format!("done {}\n", out.display()).as_bytes())
             }
         };
@@ -163,7 +167,7 @@ pub fn run(args: CalibrateArgs) -> anyhow::Result<()> {
     let fit = calibrate::calibrate(&problem, &settings, &progress)?;
     bar.finish_and_clear();
     let fit_time = started.elapsed();
-    finish(&args, sc, problem, obs, fit, Some((dir, fit_time)))
+    finish(&args, sc, problem, obs, fit, dir, fit_time)
 }
 
 fn output_folder(args: &CalibrateArgs, sc: &Scenario) -> PathBuf {
@@ -173,24 +177,18 @@ fn output_folder(args: &CalibrateArgs, sc: &Scenario) -> PathBuf {
 }
 
 /// Projects the fitted scenario and writes the output folder (`dir`, created before
-/// the fit for an uninterrupted calibration, with the fit's time; a fit replayed from
-/// waves creates it now).
+/// the fit, so that a destination that cannot be written is refused before any work;
+/// `fit_time`: how long the fit, or its replay from waves, took).
 fn finish(
     args: &CalibrateArgs,
     sc: Scenario,
     problem: Problem,
     obs: observed::Observed,
     fit: calibrate::Fit,
-    dir: Option<(OutputDir, std::time::Duration)>,
+    dir: OutputDir,
+    fit_time: std::time::Duration,
 ) -> anyhow::Result<()> {
     let out = output_folder(args, &sc);
-    let (dir, fit_time) = match dir {
-        Some(d) => d,
-        None => (
-            OutputDir::create(&out, "workwell calibrate")?,
-            std::time::Duration::ZERO,
-        ),
-    };
 
     let bar = progress_bar(
         args.quiet,
