@@ -517,3 +517,112 @@ fn coverage_of_the_90_percent_interval_over_100_trials() {
     // p < 0.001)
     assert!(covered >= 80, "{covered} of {trials}");
 }
+
+/// Runs `workwell calibrate` on the toy files with `extra` arguments.
+fn calibrate_cmd(toy: &Path, obs: &Path, extra: &[&std::ffi::OsStr]) -> assert_cmd::assert::Assert {
+    Command::cargo_bin("workwell")
+        .unwrap()
+        .arg("calibrate")
+        .arg(toy)
+        .arg("--observed")
+        .arg(obs)
+        .args(["-r", "6", "-t", "2", "--particles", "30", "--quiet"])
+        .args(extra)
+        .assert()
+}
+
+#[test]
+fn a_calibration_wave_by_wave_through_shards_equals_the_uninterrupted_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let toy = dir.path().join("toy.toml");
+    std::fs::write(&toy, TOY).unwrap();
+    let t = truth(&["defaults.referrals.gp_propensity=0.005"]);
+    let x = cumulative(&t, 0, 5);
+    let obs = dir.path().join("obs.csv");
+    std::fs::write(
+        &obs,
+        obs_csv(&[("Programme", "2025-03-31", x * 0.95, Some(x * 1.05))]),
+    )
+    .unwrap();
+    let os = |p: &Path| p.as_os_str().to_owned();
+    let direct = dir.path().join("direct");
+    calibrate_cmd(&toy, &obs, &["--out".as_ref(), &os(&direct)]).success();
+
+    let waves = dir.path().join("waves");
+    let out = dir.path().join("by-waves");
+    let advance = || {
+        calibrate_cmd(
+            &toy,
+            &obs,
+            &["--waves".as_ref(), &os(&waves), "--out".as_ref(), &os(&out)],
+        )
+    };
+    let share = |k: &str| {
+        calibrate_cmd(
+            &toy,
+            &obs,
+            &[
+                "--waves".as_ref(),
+                &os(&waves),
+                "--shard".as_ref(),
+                k.as_ref(),
+            ],
+        )
+    };
+    // a share before any wave is written: nothing to simulate
+    share("1/3").code(2);
+    let mut rounds = 0;
+    while !out.exists() {
+        advance().success();
+        if out.exists() {
+            break;
+        }
+        if rounds == 1 {
+            // a wave with a share missing is refused, naming the jobs
+            share("1/3").success();
+            let err = advance().code(2).get_output().stderr.clone();
+            let err = String::from_utf8_lossy(&err);
+            assert!(err.contains("have no results"), "{err}");
+            // a share run again replaces its file
+            share("1/3").success();
+        } else {
+            share("1/3").success();
+        }
+        share("2/3").success();
+        share("3/3").success();
+        rounds += 1;
+        assert!(rounds < 45, "the waves do not end");
+    }
+    assert!(rounds >= 3, "only {rounds} waves");
+    for f in [
+        "calibrated.toml",
+        "posterior.csv",
+        "calibration.json",
+        "calibration.html",
+        "chart-calibrated-fan.svg",
+        "observed.csv",
+    ] {
+        let a = std::fs::read(direct.join(f)).unwrap();
+        let b = std::fs::read(out.join(f)).unwrap();
+        assert!(
+            a == b,
+            "{f} differs between the uninterrupted and the wave-by-wave fit"
+        );
+    }
+    // the waves belong to these inputs: another seed is refused
+    let err = calibrate_cmd(
+        &toy,
+        &obs,
+        &[
+            "--waves".as_ref(),
+            &os(&waves),
+            "--seed".as_ref(),
+            "7".as_ref(),
+        ],
+    )
+    .code(2)
+    .get_output()
+    .stderr
+    .clone();
+    assert!(String::from_utf8_lossy(&err).contains("other inputs"));
+}

@@ -58,7 +58,7 @@ fn the_baseline_spread_is_driven_by_the_referral_propensity() {
     let mut agg = Aggregate::new(&sc);
     let mut c = Collector::new(&sc);
     run::run_each(&sc, &opts, &|_| {}, &mut |r| {
-        agg.push(r);
+        agg.push(r).map_err(|e| e.to_string())?;
         c.push(r);
         Ok(())
     })
@@ -74,7 +74,7 @@ fn the_baseline_spread_is_driven_by_the_referral_propensity() {
 
     let page = html::render_extra(
         &sc,
-        &agg.finish(),
+        &agg.finish().unwrap(),
         html::Extras {
             sensitivity: Some(&s),
             ..html::Extras::default()

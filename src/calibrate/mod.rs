@@ -51,13 +51,14 @@ mod outcome;
 mod posterior_out;
 mod problem;
 mod smc;
+pub mod waves;
 
 pub use outcome::{Calibration, ColumnSummary, Headline, REFERENCES, predictive, summaries};
 pub use posterior_out::{calibrated_toml, posterior_csv, posterior_toml};
 pub use problem::{
     Dimension, OutputColumn, Prior, Problem, Target, clamp_to, weighted_mean_sd, weighted_quantile,
 };
-pub use smc::{Fit, Generation, Settings};
+pub use smc::{Evaluate, Fit, Generation, Job, JobValues, Settings, pool, run_with, simulate_jobs};
 
 use crate::scenario::ScenarioError;
 

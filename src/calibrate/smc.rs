@@ -206,12 +206,38 @@ fn cholesky(a: &[f64], d: usize) -> Vec<f64> {
     l
 }
 
-/// An accepted move: the new parameters and their simulations.
-type Move = (Vec<f64>, Sim);
+/// One simulation job of a generation: a parameter vector to simulate on the
+/// replications of a seed id (replications `id * m .. id * m + m` of the scenario's
+/// seed, `m` the replicates per particle).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Job {
+    /// The particle it is for.
+    pub particle: usize,
+    /// The parameter vector.
+    pub theta: Vec<f64>,
+    /// The seed id of its replications.
+    pub id: u64,
+}
+
+/// Per replicate of a job, the simulated value of each observation.
+pub type JobValues = Vec<Vec<f64>>;
+
+/// Simulates a generation's jobs (`generation`, `jobs`) and gives their values in
+/// the jobs' order, or `None` to stop the sampler there (their values are not known
+/// yet: a wave to be run elsewhere).
+pub type Evaluate<'a> =
+    dyn FnMut(usize, &[Job]) -> Result<Option<Vec<JobValues>>, CalibrateError> + 'a;
 
 struct Sim {
     values: Vec<Vec<f64>>,
     dist: Vec<f64>,
+}
+
+impl Sim {
+    fn of(problem: &Problem, values: JobValues) -> Self {
+        let dist = values.iter().map(|v| problem.distance(v)).collect();
+        Sim { values, dist }
+    }
 }
 
 /// Simulates `theta` on the `m` replications of seed id `id`: replications
@@ -222,60 +248,102 @@ fn simulate(
     id: u64,
     m: u64,
     ws: &mut Workspace,
-) -> Result<Sim, ScenarioError> {
+) -> Result<JobValues, ScenarioError> {
     let mut values = Vec::with_capacity(m as usize);
-    let mut dist = Vec::with_capacity(m as usize);
     for rep in id * m..id * m + m {
-        let v = problem.simulate(theta, rep, ws)?;
-        dist.push(problem.distance(&v));
-        values.push(v);
+        values.push(problem.simulate(theta, rep, ws)?);
     }
-    Ok(Sim { values, dist })
+    Ok(values)
 }
 
-/// Runs the sampler.
+/// Simulates `jobs` of generation `g` in parallel on the current rayon pool, calling
+/// `progress(g, done, jobs)`; the first error in the jobs' order.
+pub fn simulate_jobs(
+    problem: &Problem,
+    replicates: u64,
+    g: usize,
+    jobs: &[Job],
+    progress: &(dyn Fn(usize, u64, u64) + Sync),
+) -> Result<Vec<JobValues>, CalibrateError> {
+    let done = AtomicU64::new(0);
+    let total = jobs.len() as u64;
+    let out: Vec<Result<JobValues, ScenarioError>> = jobs
+        .par_iter()
+        .map_init(Workspace::new, |ws, job| {
+            let r = simulate(problem, &job.theta, job.id, replicates, ws);
+            progress(g, done.fetch_add(1, Ordering::Relaxed) + 1, total);
+            r
+        })
+        .collect();
+    out.into_iter()
+        .map(|r| r.map_err(CalibrateError::from))
+        .collect()
+}
+
+/// The thread pool of `threads` workers (`None`: all cores).
+pub fn pool(threads: Option<usize>) -> Result<rayon::ThreadPool, CalibrateError> {
+    let mut builder = rayon::ThreadPoolBuilder::new();
+    if let Some(t) = threads {
+        builder = builder.num_threads(t);
+    }
+    builder.build().map_err(|source| CalibrateError::Threads {
+        threads: threads.unwrap_or(0),
+        source,
+    })
+}
+
+/// Runs the sampler, simulating on a pool of `s.threads` workers.
 pub fn run(
     problem: &Problem,
     s: &Settings,
     progress: &(dyn Fn(usize, u64, u64) + Sync),
 ) -> Result<Fit, CalibrateError> {
-    let mut builder = rayon::ThreadPoolBuilder::new();
-    if let Some(t) = s.threads {
-        builder = builder.num_threads(t);
-    }
-    let pool = builder.build().map_err(|source| CalibrateError::Threads {
-        threads: s.threads.unwrap_or(0),
-        source,
+    let pool = pool(s.threads)?;
+    let fit = run_with(problem, s, &mut |g, jobs| {
+        pool.install(|| simulate_jobs(problem, s.replicates, g, jobs, progress))
+            .map(Some)
     })?;
+    Ok(fit.expect("the simulations of every generation are given"))
+}
+
+/// Runs the sampler with the simulations of each generation done by `evaluate`
+/// (all of a generation's jobs at once); `None` when `evaluate` stops it. The
+/// sampler is a deterministic function of the problem, the settings and the values
+/// `evaluate` gives, so values computed anywhere give the same fit.
+pub fn run_with(
+    problem: &Problem,
+    s: &Settings,
+    evaluate: &mut Evaluate,
+) -> Result<Option<Fit>, CalibrateError> {
     let n = s.particles;
     let d = problem.dims.len();
     let m = s.replicates;
-    let total = n as u64;
 
     // generation 0: the prior
-    let done = AtomicU64::new(0);
-    let init: Vec<Result<(Vec<f64>, Sim), ScenarioError>> = pool.install(|| {
-        (0..n)
-            .into_par_iter()
-            .map_init(Workspace::new, |ws, i| {
-                let mut rng = keyed(s.seed, Purpose::Calibration, &[0, i as u64]);
-                let theta: Vec<f64> = problem
-                    .dims
-                    .iter()
-                    .map(|dim| dim.prior.sample(&mut rng))
-                    .collect();
-                let sim = simulate(problem, &theta, i as u64, m, ws)?;
-                progress(0, done.fetch_add(1, Ordering::Relaxed) + 1, total);
-                Ok((theta, sim))
-            })
-            .collect()
-    });
+    let jobs: Vec<Job> = (0..n)
+        .map(|i| {
+            let mut rng = keyed(s.seed, Purpose::Calibration, &[0, i as u64]);
+            let theta: Vec<f64> = problem
+                .dims
+                .iter()
+                .map(|dim| dim.prior.sample(&mut rng))
+                .collect();
+            Job {
+                particle: i,
+                theta,
+                id: i as u64,
+            }
+        })
+        .collect();
+    let Some(init) = evaluate(0, &jobs)? else {
+        return Ok(None);
+    };
     let mut particles = Vec::with_capacity(n);
     let mut values = Vec::with_capacity(n);
     let mut dist = Vec::with_capacity(n);
-    for r in init {
-        let (t, sim) = r?;
-        particles.push(t);
+    for (job, v) in jobs.into_iter().zip(init) {
+        let sim = Sim::of(problem, v);
+        particles.push(job.theta);
         values.push(sim.values);
         dist.push(sim.dist);
     }
@@ -331,54 +399,61 @@ pub fn run(
             w = vec![1.0 / n as f64; n];
             resampled = true;
         }
-        // one Metropolis-Hastings move per live particle
+        // one Metropolis-Hastings move per live particle: the proposals (each from
+        // its own stream), then their simulations, then the accept/reject steps
         let l = proposal_factor(&particles, &w, d, &prior_sd);
-        let done = AtomicU64::new(0);
-        let live = w.iter().filter(|x| **x > 0.0).count() as u64;
-        let moved: Vec<Result<Option<Move>, ScenarioError>> = pool.install(|| {
-            (0..n)
-                .into_par_iter()
-                .map_init(Workspace::new, |ws, i| {
-                    if w[i] == 0.0 {
-                        return Ok(None);
-                    }
-                    let mut rng = keyed(s.seed, Purpose::Calibration, &[g as u64, i as u64]);
-                    let z: Vec<f64> = (0..d).map(|_| StandardNormal.sample(&mut rng)).collect();
-                    let u: f64 = rng.random();
-                    let cur = &particles[i];
-                    let prop: Vec<f64> = (0..d)
-                        .map(|a| cur[a] + (0..=a).map(|b| l[a * d + b] * z[b]).sum::<f64>())
-                        .collect();
-                    let p_new = problem.prior_density(&prop);
-                    let out = if p_new <= 0.0 {
-                        None
-                    } else {
-                        let sim = simulate(problem, &prop, ids[i], m, ws)?;
-                        let a_new = count_within(&sim.dist, eps) as f64;
-                        let a_cur = count_within(&dist[i], eps) as f64;
-                        let p_cur = problem.prior_density(cur);
-                        let ratio = if a_cur * p_cur > 0.0 {
-                            (p_new * a_new) / (p_cur * a_cur)
-                        } else {
-                            1.0
-                        };
-                        (a_new > 0.0 && u < ratio).then_some((prop, sim))
-                    };
-                    progress(g, done.fetch_add(1, Ordering::Relaxed) + 1, live);
-                    Ok(out)
-                })
-                .collect()
-        });
-        let mut accepted = 0u64;
-        let mut tried = 0u64;
-        for (i, r) in moved.into_iter().enumerate() {
+        let mut offers: Vec<Option<(f64, f64)>> = vec![None; n];
+        let mut jobs = Vec::new();
+        for i in 0..n {
             if w[i] == 0.0 {
                 continue;
             }
+            let mut rng = keyed(s.seed, Purpose::Calibration, &[g as u64, i as u64]);
+            let z: Vec<f64> = (0..d).map(|_| StandardNormal.sample(&mut rng)).collect();
+            let u: f64 = rng.random();
+            let cur = &particles[i];
+            let prop: Vec<f64> = (0..d)
+                .map(|a| cur[a] + (0..=a).map(|b| l[a * d + b] * z[b]).sum::<f64>())
+                .collect();
+            let p_new = problem.prior_density(&prop);
+            offers[i] = Some((u, p_new));
+            if p_new > 0.0 {
+                jobs.push(Job {
+                    particle: i,
+                    theta: prop,
+                    id: ids[i],
+                });
+            }
+        }
+        let Some(results) = evaluate(g, &jobs)? else {
+            return Ok(None);
+        };
+        let mut sims: Vec<Option<(Vec<f64>, Sim)>> = (0..n).map(|_| None).collect();
+        for (job, v) in jobs.into_iter().zip(results) {
+            let sim = Sim::of(problem, v);
+            sims[job.particle] = Some((job.theta, sim));
+        }
+        let mut accepted = 0u64;
+        let mut tried = 0u64;
+        for i in 0..n {
+            let Some((u, p_new)) = offers[i] else {
+                continue;
+            };
             tried += 1;
-            if let Some((t, sim)) = r? {
+            let Some((prop, sim)) = sims[i].take() else {
+                continue;
+            };
+            let a_new = count_within(&sim.dist, eps) as f64;
+            let a_cur = count_within(&dist[i], eps) as f64;
+            let p_cur = problem.prior_density(&particles[i]);
+            let ratio = if a_cur * p_cur > 0.0 {
+                (p_new * a_new) / (p_cur * a_cur)
+            } else {
+                1.0
+            };
+            if a_new > 0.0 && u < ratio {
                 accepted += 1;
-                particles[i] = t;
+                particles[i] = prop;
                 values[i] = sim.values;
                 dist[i] = sim.dist;
             }
@@ -401,7 +476,7 @@ pub fn run(
             break;
         }
     }
-    Ok(Fit {
+    Ok(Some(Fit {
         prior,
         particles,
         weights: w,
@@ -410,7 +485,7 @@ pub fn run(
         generations,
         epsilon: eps,
         simulations,
-    })
+    }))
 }
 
 #[cfg(test)]

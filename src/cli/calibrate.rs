@@ -4,10 +4,15 @@
 
 use std::path::{Path, PathBuf};
 
+use anyhow::Context;
 use workwell::calibrate::{self, Calibration, Problem, Settings};
 use workwell::observed;
-use workwell::report::{calibration as render, output::OutputDir};
+use workwell::report::{
+    calibration as render,
+    output::{AtomicFile, OutputDir},
+};
 use workwell::run::RunOptions;
+use workwell::scenario::Scenario;
 
 use super::common::{ScenarioArgs, check_limits, check_threads, load, progress_bar, say};
 
@@ -44,6 +49,15 @@ pub struct CalibrateArgs {
     /// Run even when the work is estimated to take more than the time limit
     #[arg(long)]
     pub allow_long_run: bool,
+    /// Calibrate wave by wave through DIR: replay the fit with the simulations in DIR,
+    /// write the next generation's jobs there and stop (or, when none is left, write
+    /// the outputs); with --shard, simulate a share of the pending wave's jobs
+    #[arg(long, value_name = "DIR")]
+    pub waves: Option<PathBuf>,
+    /// With --waves: simulate only share K of N (K from 1) of the pending wave's jobs;
+    /// `auto` and `auto/N` take the share from a Slurm array task, as for `run`
+    #[arg(long, value_name = "K/N|auto|auto/N", requires = "waves")]
+    pub shard: Option<String>,
 }
 
 /// Runs the subcommand.
@@ -96,10 +110,45 @@ pub fn run(args: CalibrateArgs) -> anyhow::Result<()> {
         args.allow_long_run,
         "this calibration",
     )?;
-    let out = args
-        .out
-        .clone()
-        .unwrap_or_else(|| Path::new("outputs").join(format!("calibrate-{}", sc.name)));
+    if let Some(waves) = &args.waves {
+        let observed_bytes = std::fs::read(&args.observed)?;
+        let inputs = calibrate::waves::fingerprint(&problem, &settings, &observed_bytes);
+        if let Some(shard) = &args.shard {
+            return simulate_share(&problem, &settings, inputs, waves, shard, args.quiet);
+        }
+        // `status` tells scripts what happened: `wave G JOBS FILE` or `done OUT`
+        let status = waves.join(calibrate::waves::STATUS_FILE);
+        // a destination that cannot be written is refused before any wave
+        let out = output_folder(&args, &sc);
+        let dir = OutputDir::create(&out, "workwell calibrate")?;
+        let started = std::time::Instant::now();
+        return match replay(&problem, &settings, inputs, waves)? {
+            Replay::Pending {
+                generation,
+                jobs,
+                path,
+            } => {
+                write_atomic(
+                    &status,
+                    format!("wave {generation} {jobs} {}\n", path.display()).as_bytes(),
+                )?;
+                if !args.quiet {
+                    say(&format!(
+                        "wave {generation}: {jobs} jobs of {} simulations each in {}; simulate them with the same command and --shard K/N (or auto/N in an array job), then run this command again\n",
+                        settings.replicates,
+                        path.display()
+                    ))?;
+                }
+                Ok(())
+            }
+            Replay::Done(fit) => {
+                let replayed = started.elapsed();
+                finish(&args, sc, problem, obs, *fit, dir, replayed)?;
+                write_atomic(&status, format!("done {}\n", out.display()).as_bytes())
+            }
+        };
+    }
+    let out = output_folder(&args, &sc);
     let dir = OutputDir::create(&out, "workwell calibrate")?;
 
     let started = std::time::Instant::now();
@@ -118,6 +167,28 @@ pub fn run(args: CalibrateArgs) -> anyhow::Result<()> {
     let fit = calibrate::calibrate(&problem, &settings, &progress)?;
     bar.finish_and_clear();
     let fit_time = started.elapsed();
+    finish(&args, sc, problem, obs, fit, dir, fit_time)
+}
+
+fn output_folder(args: &CalibrateArgs, sc: &Scenario) -> PathBuf {
+    args.out
+        .clone()
+        .unwrap_or_else(|| Path::new("outputs").join(format!("calibrate-{}", sc.name)))
+}
+
+/// Projects the fitted scenario and writes the output folder (`dir`, created before
+/// the fit, so that a destination that cannot be written is refused before any work;
+/// `fit_time`: how long the fit, or its replay from waves, took).
+fn finish(
+    args: &CalibrateArgs,
+    sc: Scenario,
+    problem: Problem,
+    obs: observed::Observed,
+    fit: calibrate::Fit,
+    dir: OutputDir,
+    fit_time: std::time::Duration,
+) -> anyhow::Result<()> {
+    let out = output_folder(args, &sc);
 
     let bar = progress_bar(
         args.quiet,
@@ -166,6 +237,182 @@ pub fn run(args: CalibrateArgs) -> anyhow::Result<()> {
             c.fit.ess(),
             fit_time.as_secs_f64(),
             path.display()
+        ))?;
+    }
+    Ok(())
+}
+
+/// Where a replay of a calibration wave by wave got to.
+enum Replay {
+    /// The simulations of `generation` are not all in the folder: its jobs were
+    /// written to `path`.
+    Pending {
+        generation: usize,
+        jobs: usize,
+        path: PathBuf,
+    },
+    /// The fit, complete.
+    Done(Box<calibrate::Fit>),
+}
+
+/// Replays the fit with the simulations in `dir`; writes the first generation whose
+/// simulations are missing as a wave of jobs.
+fn replay(
+    problem: &Problem,
+    settings: &Settings,
+    inputs: u64,
+    dir: &Path,
+) -> anyhow::Result<Replay> {
+    use calibrate::waves::{self, Wave, WaveError};
+    let per_job = settings.replicates as usize * problem.targets.len();
+    let mut failure: Option<anyhow::Error> = None;
+    let mut pending = None;
+    let fit = calibrate::run_with(problem, settings, &mut |g, jobs| {
+        let wave = Wave {
+            inputs,
+            generation: g,
+            replicates: settings.replicates,
+            jobs: jobs.to_vec(),
+        };
+        let path = waves::jobs_path(dir, g);
+        let step = || -> anyhow::Result<Option<Vec<calibrate::JobValues>>> {
+            if !path.is_file() {
+                write_atomic(&path, waves::render_jobs(&wave).as_bytes())?;
+                return Ok(None);
+            }
+            let text = std::fs::read_to_string(&path)
+                .with_context(|| format!("cannot read {}", path.display()))?;
+            let found = waves::parse_jobs(&path, &text)?;
+            if found != wave {
+                return Err(WaveError::Foreign { path: path.clone() }.into());
+            }
+            Ok(Some(waves::gather(
+                dir,
+                g,
+                inputs,
+                jobs.len(),
+                settings.replicates as usize,
+                per_job,
+            )?))
+        };
+        match step() {
+            Ok(Some(values)) => Ok(Some(values)),
+            Ok(None) => {
+                pending = Some((g, jobs.len(), path.clone()));
+                Ok(None)
+            }
+            Err(e) => {
+                failure = Some(e);
+                Ok(None)
+            }
+        }
+    })?;
+    if let Some(e) = failure {
+        return Err(e);
+    }
+    Ok(match (fit, pending) {
+        (Some(fit), _) => Replay::Done(Box::new(fit)),
+        (None, Some((generation, jobs, path))) => Replay::Pending {
+            generation,
+            jobs,
+            path,
+        },
+        (None, None) => unreachable!("the replay stops only at a pending wave or an error"),
+    })
+}
+
+/// Writes `bytes` to `path` atomically (a temporary file renamed into place).
+fn write_atomic(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
+    use std::io::Write;
+    let mut f =
+        AtomicFile::create(path).with_context(|| format!("cannot create {}", path.display()))?;
+    f.writer()
+        .write_all(bytes)
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    f.commit()
+        .with_context(|| format!("cannot move {} into place", path.display()))?;
+    Ok(())
+}
+
+/// Simulates share `shard` of the pending (latest) wave in `dir` into its results
+/// file.
+fn simulate_share(
+    problem: &Problem,
+    settings: &Settings,
+    inputs: u64,
+    dir: &Path,
+    shard: &str,
+    quiet: bool,
+) -> anyhow::Result<()> {
+    use calibrate::waves::{self, Results, WaveError};
+    use workwell::run::shard::ShardSpec;
+    let Some((spec, _)) = super::run::shard_spec(&Some(shard.to_string()), &None)? else {
+        unreachable!("a shard was given")
+    };
+    let ShardSpec::Part { k, n } = spec else {
+        unreachable!("--shard gives a part")
+    };
+    if n == 0 || k >= n {
+        return Err(workwell::scenario::ScenarioError::new(
+            "--shard",
+            None,
+            "",
+            format!("expected a shard K/N with 1 <= K <= N, found {}/{n}", k + 1),
+        )
+        .into());
+    }
+    // the latest wave written
+    let mut g = None;
+    for i in 0..=settings.max_generations {
+        if waves::jobs_path(dir, i).is_file() {
+            g = Some(i);
+        }
+    }
+    let Some(g) = g else {
+        return Err(WaveError::Nothing(format!(
+            "{}: no wave of jobs to simulate; run the same command without --shard first",
+            dir.display()
+        ))
+        .into());
+    };
+    let path = waves::jobs_path(dir, g);
+    let text = std::fs::read_to_string(&path)
+        .with_context(|| format!("cannot read {}", path.display()))?;
+    let wave = waves::parse_jobs(&path, &text)?;
+    if wave.inputs != inputs || wave.replicates != settings.replicates {
+        return Err(WaveError::Foreign { path }.into());
+    }
+    let range = waves::share(k, n, wave.jobs.len());
+    let bar = progress_bar(quiet, range.len() as u64, "simulating");
+    let started = std::time::Instant::now();
+    let pool = calibrate::pool(settings.threads)?;
+    let values = pool.install(|| {
+        calibrate::simulate_jobs(
+            problem,
+            settings.replicates,
+            g,
+            &wave.jobs[range.clone()],
+            &|_, done, _| bar.set_position(done),
+        )
+    })?;
+    bar.finish_and_clear();
+    let results = Results {
+        inputs,
+        generation: g,
+        total: wave.jobs.len(),
+        range: range.clone(),
+        values: values.into_iter().map(|v| v.concat()).collect(),
+    };
+    let out = waves::results_path(dir, g, &range);
+    write_atomic(&out, waves::render_results(&results).as_bytes())?;
+    if !quiet {
+        say(&format!(
+            "wave {g}: jobs {}..{} of {} simulated in {:.1} s; results in {}\n",
+            range.start,
+            range.end,
+            wave.jobs.len(),
+            started.elapsed().as_secs_f64(),
+            out.display()
         ))?;
     }
     Ok(())

@@ -29,6 +29,8 @@ pub fn exit_code(e: &anyhow::Error) -> u8 {
             || c.downcast_ref::<LimitError>().is_some()
             || c.downcast_ref::<workwell::run::shard::ShardError>()
                 .is_some()
+            || c.downcast_ref::<workwell::calibrate::waves::WaveError>()
+                .is_some()
             || c.downcast_ref::<OutputError>()
                 .is_some_and(OutputError::is_bad_input)
     });

@@ -220,11 +220,8 @@ fn merge_sweep(dir: &Path, args: &MergeArgs) -> anyhow::Result<()> {
             first = Some((gp.clone(), h.clone()));
         }
         let mut agg = Aggregate::new(&g.scenario);
-        g.feed(&mut |r| {
-            agg.push(r);
-            Ok(())
-        })?;
-        results.push(sweep::point_result(values.clone(), &agg.finish()));
+        g.feed(&mut |r| Ok(agg.push(r)?))?;
+        results.push(sweep::point_result(values.clone(), &agg.finish()?));
     }
     let name = first
         .as_ref()

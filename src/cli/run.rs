@@ -182,7 +182,12 @@ pub fn write_outputs(
     let reps_csv = csv_out::ReplicationsCsv::new(sc);
     reps.write_all(&reps_csv.header())
         .map_err(|e| dir.write_error(REPS, e))?;
-    let mut agg = Aggregate::new(sc);
+    // with many areas the summaries' first values wait in a scratch file, not memory
+    let mut agg = if run::aggregate::scratch_wanted(sc) {
+        Aggregate::with_scratch(sc, dir.scratch()?)
+    } else {
+        Aggregate::new(sc)
+    };
     let mut sens = workwell::sensitivity::Collector::new(sc);
     let mut groups = grouping.map(|g| GroupCollector::new(sc, g));
     // results are folded in blocks, each block's entities in parallel
@@ -195,16 +200,16 @@ pub fn write_outputs(
         }
         block.push(r.clone());
         if block.len() == block_len {
-            agg.push_block(&block);
+            agg.push_block(&block).map_err(|e| e.to_string())?;
             block.clear();
         }
         reps.write_all(&reps_csv.rows(r))
             .map_err(|e| dir.write_error(REPS, e).to_string())
     })?;
-    agg.push_block(&block);
+    agg.push_block(&block)?;
     reps.flush().map_err(|e| dir.write_error(REPS, e))?;
     drop(reps);
-    let res = agg.finish();
+    let res = agg.finish()?;
     dir.write("summary.json", &json::render(sc, &res))?;
     dir.write("area_month.csv", &csv_out::area_month(&res))?;
     dir.write("scenario.resolved.toml", sc.resolved_toml().as_bytes())?;

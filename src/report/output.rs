@@ -74,6 +74,9 @@ pub struct OutputDir {
     committed: bool,
 }
 
+/// The name of [`OutputDir::scratch`]'s file while it exists.
+const SCRATCH: &str = ".scratch";
+
 static SERIAL: AtomicU32 = AtomicU32::new(0);
 
 impl OutputDir {
@@ -137,6 +140,22 @@ impl OutputDir {
         Ok(std::io::BufWriter::new(f))
     }
 
+    /// A scratch file for working data (read and written, never part of the output):
+    /// created in the hidden folder and unlinked at once where the system allows
+    /// it, so that it goes when the process ends, whatever happens; otherwise
+    /// removed before the folder is committed. One per output folder.
+    pub fn scratch(&self) -> Result<fs::File, OutputError> {
+        let p = self.tmp.join(SCRATCH);
+        let f = fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create_new(true)
+            .open(&p)
+            .map_err(io("create the scratch file", &p))?;
+        let _ = fs::remove_file(&p);
+        Ok(f)
+    }
+
     /// The error of a failed write to the streaming file `name`, naming the file.
     pub fn write_error(&self, name: &str, source: std::io::Error) -> OutputError {
         OutputError::Io {
@@ -149,6 +168,8 @@ impl OutputDir {
     /// Moves the finished folder into place, replacing a previous output folder of
     /// this program (never anything else).
     pub fn commit(mut self) -> Result<PathBuf, OutputError> {
+        // where an open file cannot be unlinked, the scratch file is still here
+        let _ = fs::remove_file(self.tmp.join(SCRATCH));
         let meta = match fs::symlink_metadata(&self.dest) {
             Ok(m) => Some(m),
             Err(e) if e.kind() == ErrorKind::NotFound => None,

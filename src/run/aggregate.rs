@@ -1,12 +1,20 @@
 //! Folding replication results, in replication order, into streaming summaries:
 //! memory depends on the number of areas, months and metrics, not on the number of
 //! replications.
+//!
+//! Each summary keeps its first [`EXACT_CAP`] values for exact quantiles. With many
+//! areas (a million summaries and more) those buffers are what takes the memory, so
+//! an aggregate made [`with_scratch`](Aggregate::with_scratch) keeps only each
+//! summary's moments as the replications come, writes their values to a scratch
+//! file, and at the end reads them back a batch of areas at a time to settle and
+//! freeze the summaries (`Summary::resolve`, `Summary::freeze`): the same results to
+//! the bit, in memory for the moments and one batch of areas' values.
 
 use crate::engine::YearMonth;
 use crate::model::MetricLayout;
 use crate::model::metrics::m;
 use crate::scenario::Scenario;
-use crate::stats::summary::{Summary, wilson_interval};
+use crate::stats::summary::{EXACT_CAP, Summary, wilson_interval};
 
 use super::RepResult;
 
@@ -110,9 +118,15 @@ impl RunResults {
     }
 }
 
-fn push_entity(e: &mut EntityResult, vals: &[f64], n: usize, n_months: usize) {
-    for (s, v) in e.summaries.iter_mut().zip(vals) {
-        s.push(*v);
+fn push_entity(e: &mut EntityResult, vals: &[f64], n: usize, n_months: usize, deferred: bool) {
+    if deferred {
+        for (s, v) in e.summaries.iter_mut().zip(vals) {
+            s.push_deferred(*v);
+        }
+    } else {
+        for (s, v) in e.summaries.iter_mut().zip(vals) {
+            s.push(*v);
+        }
     }
     if let Some(t) = e.target {
         let total = vals[n_months * n + m::CUMULATIVE_STARTS];
@@ -126,10 +140,50 @@ fn push_entity(e: &mut EntityResult, vals: &[f64], n: usize, n_months: usize) {
     }
 }
 
+/// The scratch file could not be written or read back.
+#[derive(Debug, thiserror::Error)]
+#[error("cannot use the scratch file of the first replications' values: {0}")]
+pub struct ScratchError(#[from] std::io::Error);
+
+/// Bytes of values read back from the scratch file at a time.
+const RESOLVE_BYTES: usize = 64 << 20;
+
+/// Bytes of the summaries' exact buffers above which [`scratch_wanted`] says to use
+/// a scratch file.
+pub const SCRATCH_FROM_BYTES: usize = 256 << 20;
+
+/// Bytes the summaries' exact buffers would take for `replications` replications of
+/// `sc` (every entity, period and metric, up to [`EXACT_CAP`] values of 8 bytes each).
+pub fn exact_bytes(sc: &Scenario, replications: u64) -> usize {
+    let cells = (sc.areas.len() + 1)
+        * (sc.calendar.n_months() + 1)
+        * MetricLayout::new(&sc.disciplines).len();
+    cells * (replications.min(EXACT_CAP as u64) as usize) * std::mem::size_of::<f64>()
+}
+
+/// Whether an aggregate of `sc`'s run should keep its first values in a scratch file
+/// ([`Aggregate::with_scratch`]): when they would take more than
+/// [`SCRATCH_FROM_BYTES`] of memory.
+pub fn scratch_wanted(sc: &Scenario) -> bool {
+    exact_bytes(sc, u64::from(sc.replications)) > SCRATCH_FROM_BYTES
+}
+
+/// The replications' values, on disk: record `r` holds every entity's metrics of
+/// replication `r` (entities x periods x metrics, `f64` little-endian).
+#[derive(Debug)]
+struct Scratch {
+    file: std::fs::File,
+    /// Replications written.
+    written: u64,
+    /// Reusable bytes of one record.
+    buf: Vec<u8>,
+}
+
 /// Streaming accumulator of replication results.
 #[derive(Debug)]
 pub struct Aggregate {
     res: RunResults,
+    scratch: Option<Scratch>,
 }
 
 impl Aggregate {
@@ -180,45 +234,228 @@ impl Aggregate {
                 events: 0,
                 participants: 0,
             },
+            scratch: None,
         }
     }
 
+    /// Empty accumulators that keep the replications' values in `file` (an empty
+    /// file open for reading and writing, which nobody else uses: 8 bytes per
+    /// entity, period, metric and replication) until [`finish`](Self::finish)
+    /// instead of in the summaries. The results are those of [`Aggregate::new`], to
+    /// the bit; the summaries come out frozen (`Summary::freeze`).
+    pub fn with_scratch(sc: &Scenario, file: std::fs::File) -> Self {
+        let mut agg = Self::new(sc);
+        agg.scratch = Some(Scratch {
+            file,
+            written: 0,
+            buf: Vec::new(),
+        });
+        agg
+    }
+
     /// Adds one replication (call in replication order).
-    pub fn push(&mut self, r: &RepResult) {
-        let res = &mut self.res;
-        let (n, n_months) = (res.layout.len(), res.months.len());
-        for (e, vals) in res.entities.iter_mut().zip(&r.metrics) {
-            push_entity(e, vals, n, n_months);
-        }
-        self.count(r);
+    pub fn push(&mut self, r: &RepResult) -> Result<(), ScratchError> {
+        self.push_block(std::slice::from_ref(r))
     }
 
     /// Adds consecutive replications (in replication order), the entities in
     /// parallel on the current rayon pool: the same result as pushing them one by
     /// one, since each entity's summaries see the same values in the same order.
-    pub fn push_block(&mut self, block: &[RepResult]) {
-        use rayon::prelude::*;
-        let res = &mut self.res;
-        let (n, n_months) = (res.layout.len(), res.months.len());
-        res.entities.par_iter_mut().enumerate().for_each(|(k, e)| {
+    pub fn push_block(&mut self, block: &[RepResult]) -> Result<(), ScratchError> {
+        if let Some(s) = &mut self.scratch {
             for r in block {
-                push_entity(e, &r.metrics[k], n, n_months);
+                s.buf.clear();
+                for vals in &r.metrics {
+                    for v in vals {
+                        s.buf.extend_from_slice(&v.to_le_bytes());
+                    }
+                }
+                std::io::Write::write_all(&mut s.file, &s.buf)?;
             }
-        });
-        for r in block {
-            self.count(r);
+            s.written += block.len() as u64;
         }
+        fold(&mut self.res, block, self.scratch.is_some());
+        for r in block {
+            let res = &mut self.res;
+            res.replications += 1;
+            res.events += r.events;
+            res.participants += r.ledgers.iter().map(|l| l.referrals).sum::<u64>();
+        }
+        Ok(())
     }
 
-    fn count(&mut self, r: &RepResult) {
-        let res = &mut self.res;
-        res.replications += 1;
-        res.events += r.events;
-        res.participants += r.ledgers.iter().map(|l| l.referrals).sum::<u64>();
+    /// Gives every summary its deferred values back from the scratch file, a batch
+    /// of entities at a time (their summaries in parallel), and freezes them.
+    fn resolve(&mut self) -> Result<(), ScratchError> {
+        use rayon::prelude::*;
+        use std::io::{Read, Seek, SeekFrom};
+        let Some(s) = &mut self.scratch else {
+            return Ok(());
+        };
+        s.buf = Vec::new();
+        let reps = s.written as usize;
+        let entities = self.res.entities.len();
+        let cells = (self.res.months.len() + 1) * self.res.layout.len();
+        let per_entity = (reps * cells * 8).max(1);
+        let batch = (RESOLVE_BYTES / per_entity).clamp(1, entities);
+        let mut bytes = Vec::new();
+        let mut values: Vec<f64> = Vec::new();
+        for e0 in (0..entities).step_by(batch) {
+            let e1 = (e0 + batch).min(entities);
+            let width = (e1 - e0) * cells;
+            // values[r * width + (e - e0) * cells + c]
+            values.clear();
+            bytes.resize(width * 8, 0);
+            for r in 0..reps {
+                let at = ((r * entities + e0) * cells * 8) as u64;
+                s.file.seek(SeekFrom::Start(at))?;
+                s.file.read_exact(&mut bytes)?;
+                values.extend(
+                    bytes
+                        .chunks_exact(8)
+                        .map(|b| f64::from_le_bytes(b.try_into().expect("8 bytes"))),
+                );
+            }
+            let values = &values;
+            self.res.entities[e0..e1]
+                .par_iter_mut()
+                .enumerate()
+                .for_each(|(i, e)| {
+                    let mut column = Vec::with_capacity(reps);
+                    for (c, summary) in e.summaries.iter_mut().enumerate() {
+                        column.clear();
+                        column.extend((0..reps).map(|r| values[r * width + i * cells + c]));
+                        summary.resolve(&column);
+                        summary.freeze();
+                    }
+                });
+        }
+        // the values are back in the summaries: the file's space can go
+        s.file.set_len(0)?;
+        Ok(())
     }
 
     /// The aggregated results.
-    pub fn finish(self) -> RunResults {
-        self.res
+    pub fn finish(mut self) -> Result<RunResults, ScratchError> {
+        self.resolve()?;
+        Ok(self.res)
+    }
+}
+
+/// Pushes consecutive replications into the summaries, the entities in parallel.
+fn fold(res: &mut RunResults, block: &[RepResult], deferred: bool) {
+    use rayon::prelude::*;
+    if block.is_empty() {
+        return;
+    }
+    let (n, n_months) = (res.layout.len(), res.months.len());
+    if let [r] = block {
+        for (e, vals) in res.entities.iter_mut().zip(&r.metrics) {
+            push_entity(e, vals, n, n_months, deferred);
+        }
+        return;
+    }
+    res.entities.par_iter_mut().enumerate().for_each(|(k, e)| {
+        for r in block {
+            push_entity(e, &r.metrics[k], n, n_months, deferred);
+        }
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::metrics::{Ledger, QueueStats};
+
+    /// A made-up value for replication `r`, entity `e`, cell `c`: whole numbers,
+    /// fractions, ties and NaN, the share of NaN varying by cell (so that some
+    /// summaries reach their `EXACT_CAP + 1`-th value long after the others).
+    fn value(r: u64, e: usize, c: usize) -> f64 {
+        let mut z = r
+            .wrapping_mul(0x9E37_79B9_7F4A_7C15)
+            .wrapping_add((e as u64) << 32)
+            .wrapping_add(c as u64);
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^= z >> 31;
+        let u = (z >> 11) as f64 / (1u64 << 53) as f64;
+        match c % 5 {
+            0 => (u * 40.0).floor(),
+            1 if u < (c % 7) as f64 / 10.0 => f64::NAN,
+            2 => 3.0,
+            _ => u * 1e4,
+        }
+    }
+
+    fn reps(sc: &Scenario, n: u64) -> Vec<RepResult> {
+        let cells = (sc.calendar.n_months() + 1) * MetricLayout::new(&sc.disciplines).len();
+        (0..n)
+            .map(|r| RepResult {
+                rep: r,
+                metrics: (0..=sc.areas.len())
+                    .map(|e| (0..cells).map(|c| value(r, e, c)).collect())
+                    .collect(),
+                ledgers: vec![Ledger::default(); sc.areas.len()],
+                queues: vec![QueueStats::default(); sc.areas.len()],
+                drawn: vec![Vec::new(); sc.areas.len()],
+                events: r,
+            })
+            .collect()
+    }
+
+    fn bits(s: &Summary) -> Vec<u64> {
+        let opt = |x: Option<f64>| x.map_or(u64::MAX, f64::to_bits);
+        let mut out = vec![s.count(), s.missing()];
+        out.extend([s.mean(), s.variance(), s.min(), s.max()].map(opt));
+        out.extend(crate::stats::summary::QUANTILES.map(|p| opt(s.quantile(p))));
+        out
+    }
+
+    #[test]
+    fn scratch_file_gives_the_same_results() {
+        let sc = crate::scenario::load(
+            "scenarios/baseline.toml".as_ref(),
+            &["programme.end=2025-01-31".to_string()],
+        )
+        .unwrap();
+        let all = reps(&sc, 300);
+        // fewer replications than the scratch file holds, exactly as many, and more;
+        // blocks of 7 straddle the switch at EXACT_CAP + 1
+        for n in [0, 1, 5, EXACT_CAP, EXACT_CAP + 1, 300] {
+            let mut memory = Aggregate::new(&sc);
+            let mut disk = Aggregate::with_scratch(&sc, tempfile::tempfile().unwrap());
+            for block in all[..n].chunks(7) {
+                memory.push_block(block).unwrap();
+                disk.push_block(block).unwrap();
+            }
+            let (a, b) = (memory.finish().unwrap(), disk.finish().unwrap());
+            assert_eq!(a.replications, b.replications);
+            assert_eq!(a.events, b.events);
+            for (ea, eb) in a.entities.iter().zip(&b.entities) {
+                assert_eq!(ea.reached, eb.reached);
+                assert_eq!(ea.month_reached, eb.month_reached);
+                for (k, (sa, sb)) in ea.summaries.iter().zip(&eb.summaries).enumerate() {
+                    assert_eq!(
+                        bits(sa),
+                        bits(sb),
+                        "{n} replications, {}, cell {k}",
+                        ea.name
+                    );
+                }
+            }
+            assert!(
+                crate::report::csv_out::area_month(&a) == crate::report::csv_out::area_month(&b)
+            );
+        }
+    }
+
+    #[test]
+    fn scratch_only_for_large_runs() {
+        let base = crate::scenario::load("scenarios/baseline.toml".as_ref(), &[]).unwrap();
+        assert!(!scratch_wanted(&base));
+        // 16 entities x 19 periods x the metrics, up to 256 values each
+        let cells = 16 * 19 * MetricLayout::new(&base.disciplines).len();
+        assert_eq!(exact_bytes(&base, 10_000), cells * 256 * 8);
+        assert_eq!(exact_bytes(&base, 10), cells * 10 * 8);
     }
 }

@@ -258,8 +258,7 @@ pub fn run(
 ) -> Result<RunResults, RunError> {
     let mut agg = Aggregate::new(sc);
     run_each(sc, opts, progress, &mut |r| {
-        agg.push(r);
-        Ok(())
+        agg.push(r).map_err(|e| e.to_string())
     })?;
-    Ok(agg.finish())
+    agg.finish().map_err(|e| RunError::Sink(e.to_string()))
 }

@@ -182,6 +182,22 @@ fn linear(q: &[f64; MARKERS], n: &[f64; MARKERS], i: usize, d: f64) -> f64 {
     q[i] + d * (q[j] - q[i]) / (n[j] - n[i])
 }
 
+/// What a [`Summary`] keeps to answer quantiles.
+#[derive(Debug, Clone)]
+enum Order {
+    /// The values pushed so far, sorted, while `count <= EXACT_CAP` (unallocated
+    /// until the first value).
+    Exact(Vec<f64>),
+    /// P² markers once `count > EXACT_CAP` (boxed: most summaries of a run with many
+    /// areas never get there, and the box keeps the struct small).
+    P2(Box<P2>),
+    /// The values are kept by the caller until [`Summary::resolve`] (see
+    /// [`Summary::push_deferred`]).
+    Deferred,
+    /// The quantiles at [`QUANTILES`], final (see [`Summary::freeze`]).
+    Frozen(Box<[f64; QUANTILES.len()]>),
+}
+
 /// Streaming summary (count, mean, variance, extremes, confidence interval,
 /// quantiles) of one metric across replications.
 ///
@@ -190,7 +206,11 @@ fn linear(q: &[f64; MARKERS], n: &[f64; MARKERS], i: usize, d: f64) -> f64 {
 /// NaN).
 ///
 /// Results depend only on the sequence of values pushed; memory use is
-/// bounded by [`EXACT_CAP`] values plus a fixed number of P² markers.
+/// bounded by [`EXACT_CAP`] values plus a fixed number of P² markers. Where
+/// millions of summaries are kept at once, the caller may keep their first
+/// values itself (on disk, say) with [`push_deferred`](Self::push_deferred)
+/// and [`resolve`](Self::resolve), and [`freeze`](Self::freeze) a finished
+/// summary to its quantiles: the results are the same to the bit.
 #[derive(Debug, Clone)]
 pub struct Summary {
     count: u64,
@@ -199,12 +219,7 @@ pub struct Summary {
     m2: f64,
     min: f64,
     max: f64,
-    /// The first values pushed, kept sorted, while `count <= EXACT_CAP`;
-    /// replaced by an empty (unallocated) vector once P² takes over.
-    exact: Vec<f64>,
-    /// P² markers once `count > EXACT_CAP` (boxed: most summaries of a run with many
-    /// areas never get there, and the box keeps the struct small).
-    p2: Option<Box<P2>>,
+    order: Order,
 }
 
 impl Default for Summary {
@@ -223,17 +238,15 @@ impl Summary {
             m2: 0.0,
             min: f64::INFINITY,
             max: f64::NEG_INFINITY,
-            exact: Vec::new(),
-            p2: None,
+            order: Order::Exact(Vec::new()),
         }
     }
 
-    /// Adds one value. NaN values are counted in [`missing`](Self::missing)
-    /// and otherwise ignored.
-    pub fn push(&mut self, x: f64) {
+    /// Counts `x` and updates the moments and extremes; false for NaN (missing).
+    fn push_moments(&mut self, x: f64) -> bool {
         if x.is_nan() {
             self.missing += 1;
-            return;
+            return false;
         }
         self.count += 1;
         let n = self.count;
@@ -244,23 +257,123 @@ impl Summary {
         self.m2 += delta * (x - self.mean);
         self.min = self.min.min(x);
         self.max = self.max.max(x);
+        true
+    }
 
-        if let Some(p2) = &mut self.p2 {
-            p2.push(x, n);
+    /// Adds one value. NaN values are counted in [`missing`](Self::missing)
+    /// and otherwise ignored.
+    ///
+    /// # Panics
+    ///
+    /// After [`push_deferred`](Self::push_deferred) without
+    /// [`resolve`](Self::resolve), and after [`freeze`](Self::freeze): both are
+    /// mistakes of the calling code.
+    pub fn push(&mut self, x: f64) {
+        if matches!(self.order, Order::Deferred | Order::Frozen(_)) {
+            panic!("Summary::push on a summary that is deferred (resolve it first) or frozen");
+        }
+        if !self.push_moments(x) {
             return;
         }
-        if self.exact.len() == self.exact.capacity() {
-            // grow as values arrive (a run with many areas holds millions of
-            // summaries, most with few values), doubling up to the cap
-            let want = (self.exact.len() * 2).clamp(4, EXACT_CAP + 1);
-            self.exact.reserve_exact(want - self.exact.len());
+        let n = self.count;
+        match &mut self.order {
+            Order::P2(p2) => p2.push(x, n),
+            Order::Exact(exact) => {
+                if exact.len() == exact.capacity() {
+                    // grow as values arrive (a run with many areas holds millions of
+                    // summaries, most with few values), doubling up to the cap
+                    let want = (exact.len() * 2).clamp(4, EXACT_CAP + 1);
+                    exact.reserve_exact(want - exact.len());
+                }
+                let at = exact.partition_point(|&v| v.total_cmp(&x).is_le());
+                exact.insert(at, x);
+                if exact.len() > EXACT_CAP {
+                    let p2 = Box::new(P2::from_sorted(exact));
+                    self.order = Order::P2(p2);
+                }
+            }
+            Order::Deferred | Order::Frozen(_) => unreachable!("checked above"),
         }
-        let at = self.exact.partition_point(|&v| v.total_cmp(&x).is_le());
-        self.exact.insert(at, x);
-        if self.exact.len() > EXACT_CAP {
-            self.p2 = Some(Box::new(P2::from_sorted(&self.exact)));
-            self.exact = Vec::new();
+    }
+
+    /// Adds one value to the count, moments and extremes only: the caller keeps the
+    /// values and hands them all back, in the same order, to
+    /// [`resolve`](Self::resolve) before the summary's quantiles are asked for or
+    /// another value is [`push`](Self::push)ed.
+    ///
+    /// # Panics
+    ///
+    /// When values were already pushed with [`push`](Self::push), or the summary is
+    /// frozen.
+    pub fn push_deferred(&mut self, x: f64) {
+        match &self.order {
+            Order::Deferred => {}
+            Order::Exact(v) if v.is_empty() && self.count == 0 => self.order = Order::Deferred,
+            _ => panic!("Summary::push_deferred after Summary::push or freeze"),
         }
+        self.push_moments(x);
+    }
+
+    /// Takes back the values given to [`push_deferred`](Self::push_deferred), all of
+    /// them in the same order (NaN included): afterwards the summary is what pushing
+    /// them with [`push`](Self::push) would have made it, to the bit (the first
+    /// [`EXACT_CAP`] values sorted; beyond them, the P² markers initialised from the
+    /// first `EXACT_CAP + 1` and updated with each later value in turn). Does
+    /// nothing to a summary that deferred nothing.
+    ///
+    /// # Panics
+    ///
+    /// When `values` do not hold as many values and NaN as were deferred.
+    pub fn resolve(&mut self, values: &[f64]) {
+        if !matches!(self.order, Order::Deferred) {
+            assert!(
+                values.is_empty(),
+                "Summary::resolve without deferred values"
+            );
+            return;
+        }
+        let missing = values.iter().filter(|x| x.is_nan()).count() as u64;
+        assert_eq!(
+            (values.len() as u64 - missing, missing),
+            (self.count, self.missing),
+            "Summary::resolve: not the values deferred"
+        );
+        let mut rest = values.iter().copied().filter(|x| !x.is_nan());
+        let mut sorted: Vec<f64> = rest.by_ref().take(EXACT_CAP + 1).collect();
+        // values equal under total_cmp are the same bits: the order insertion gives
+        sorted.sort_by(f64::total_cmp);
+        if sorted.len() <= EXACT_CAP {
+            sorted.shrink_to_fit();
+            self.order = Order::Exact(sorted);
+            return;
+        }
+        let mut p2 = Box::new(P2::from_sorted(&sorted));
+        for (n, x) in (EXACT_CAP as u64 + 2..).zip(rest) {
+            p2.push(x, n);
+        }
+        self.order = Order::P2(p2);
+    }
+
+    /// Keeps only what the summary's results need from now on (the quantiles at
+    /// [`QUANTILES`], instead of up to `EXACT_CAP` values or the P² markers): every
+    /// result stays the same, and no value can be added any more. A level not in
+    /// [`QUANTILES`] is then answered by linear interpolation between the tracked
+    /// quantiles, the minimum (level 0) and the maximum (level 1).
+    ///
+    /// # Panics
+    ///
+    /// When values are deferred and not yet resolved.
+    pub fn freeze(&mut self) {
+        if self.count == 0 {
+            return;
+        }
+        let q = match &self.order {
+            Order::Exact(v) => QUANTILES.map(|p| type7(v, p)),
+            Order::P2(p2) => std::array::from_fn(|j| p2.tracked(j)),
+            Order::Frozen(_) => return,
+            Order::Deferred => panic!("Summary::freeze before Summary::resolve"),
+        };
+        self.order = Order::Frozen(Box::new(q));
     }
 
     /// Number of non-NaN values pushed.
@@ -353,13 +466,33 @@ impl Summary {
         if self.count == 0 {
             return None;
         }
-        match (&self.p2, idx) {
-            (Some(p2), Some(j)) => Some(p2.tracked(j)),
-            (Some(p2), None) => Some(p2.interpolate(p)),
-            (None, Some(j)) => Some(type7(&self.exact, QUANTILES[j])),
-            (None, None) => Some(type7(&self.exact, p)),
+        match (&self.order, idx) {
+            (Order::P2(p2), Some(j)) => Some(p2.tracked(j)),
+            (Order::P2(p2), None) => Some(p2.interpolate(p)),
+            (Order::Exact(v), Some(j)) => Some(type7(v, QUANTILES[j])),
+            (Order::Exact(v), None) => Some(type7(v, p)),
+            (Order::Frozen(q), Some(j)) => Some(q[j]),
+            (Order::Frozen(q), None) => Some(frozen_interpolate(q, self.min, self.max, p)),
+            (Order::Deferred, _) => {
+                panic!("Summary::quantile before Summary::resolve of its deferred values")
+            }
         }
     }
+}
+
+/// Linear interpolation at level `p` between `(0, min)`, the tracked quantiles `q`
+/// and `(1, max)`.
+fn frozen_interpolate(q: &[f64; QUANTILES.len()], min: f64, max: f64, p: f64) -> f64 {
+    let p = p.clamp(0.0, 1.0);
+    let mut points = Vec::with_capacity(QUANTILES.len() + 2);
+    points.push((0.0, min));
+    points.extend(QUANTILES.iter().copied().zip(q.iter().copied()));
+    points.push((1.0, max));
+    let i = points[1..]
+        .partition_point(|&(l, _)| l < p)
+        .min(points.len() - 2);
+    let ((l0, h0), (l1, h1)) = (points[i], points[i + 1]);
+    h0 + (p - l0) / (l1 - l0) * (h1 - h0)
 }
 
 /// Degrees of freedom above which [`t_critical`] uses the Cornish-Fisher
@@ -456,6 +589,12 @@ mod tests {
         /// Exponential(1).
         fn exponential(&mut self) -> f64 {
             -(1.0 - self.uniform()).ln()
+        }
+    }
+
+    impl Summary {
+        fn is_p2(&self) -> bool {
+            matches!(self.order, Order::P2(_))
         }
     }
 
@@ -617,10 +756,13 @@ mod tests {
             let e = sorted[i] + (h - h.floor()) * (sorted[i + 1] - sorted[i]);
             assert!(close(s.quantile(p).unwrap(), e, 1e-12));
         }
-        assert!(s.p2.is_none());
+        assert!(!s.is_p2());
         s.push(1.0);
-        assert!(s.p2.is_some());
-        assert_eq!(s.exact.capacity(), 0, "exact buffer must be freed");
+        assert!(s.is_p2());
+        assert!(
+            !matches!(s.order, Order::Exact(_)),
+            "exact buffer must be freed"
+        );
     }
 
     #[test]
@@ -633,7 +775,7 @@ mod tests {
         for &x in &data {
             s.push(x);
         }
-        assert!(s.p2.is_some());
+        assert!(s.is_p2());
         let mut sorted = data.clone();
         sorted.sort_by(f64::total_cmp);
         for &p in &QUANTILES {
@@ -649,7 +791,7 @@ mod tests {
         for &x in data {
             s.push(x);
         }
-        assert!(s.p2.is_some());
+        assert!(s.is_p2());
         for &p in &[0.1, 0.5, 0.9] {
             let est = s.quantile(p).unwrap();
             let t = truth(p);
@@ -863,7 +1005,9 @@ mod tests {
         for i in 0..1000 {
             s.push(f64::from(i));
         }
-        let p2 = s.p2.as_ref().unwrap();
+        let Order::P2(p2) = &s.order else {
+            panic!("P² expected")
+        };
         for (j, &q) in QUANTILES.iter().enumerate() {
             assert_eq!(p2.interpolate(q), p2.tracked(j));
         }
@@ -880,6 +1024,103 @@ mod tests {
         let mut s = Summary::new();
         s.push(1.0);
         let _ = s.quantile(0.3);
+    }
+
+    /// Every result of a summary, as bits.
+    fn bits(s: &Summary) -> Vec<u64> {
+        let mut out = vec![s.count(), s.missing()];
+        let opt = |x: Option<f64>| x.map_or(u64::MAX, f64::to_bits);
+        out.extend([s.mean(), s.variance(), s.min(), s.max()].map(opt));
+        out.extend(QUANTILES.map(|p| opt(s.quantile(p))));
+        let ci = s.mean_ci(0.95);
+        out.extend([opt(ci.map(|c| c.0)), opt(ci.map(|c| c.1))]);
+        out
+    }
+
+    #[test]
+    fn deferred_values_resolve_to_the_same_summary() {
+        // values with ties, NaN and signed zeros, deferred in every amount up to the
+        // cap and one more, then more values pushed as usual
+        let mut rng = XorShift(2024);
+        let data: Vec<f64> = (0..700)
+            .map(|i| match i % 11 {
+                0 => f64::NAN,
+                1 => -0.0,
+                2 => 0.0,
+                3 => (rng.uniform() * 5.0).floor(),
+                _ => rng.exponential(),
+            })
+            .collect();
+        for deferred in [
+            0,
+            1,
+            2,
+            5,
+            100,
+            EXACT_CAP,
+            EXACT_CAP + 1,
+            EXACT_CAP + 2,
+            650,
+        ] {
+            let mut direct = Summary::new();
+            let mut later = Summary::new();
+            for &x in &data[..deferred] {
+                direct.push(x);
+                later.push_deferred(x);
+            }
+            later.resolve(&data[..deferred]);
+            assert_eq!(bits(&direct), bits(&later), "{deferred} deferred");
+            for (i, &x) in data[deferred..].iter().enumerate() {
+                direct.push(x);
+                later.push(x);
+                assert_eq!(bits(&direct), bits(&later), "{deferred} deferred, {i} more");
+            }
+            // freezing changes no result
+            let before = bits(&later);
+            later.freeze();
+            assert!(matches!(later.order, Order::Frozen(_)));
+            assert_eq!(before, bits(&later));
+        }
+    }
+
+    #[test]
+    fn frozen_exact_summary_keeps_its_results() {
+        let mut s = Summary::new();
+        for x in [7.0, 3.0, 10.0, 1.0, 5.0, 9.0, 2.0, 8.0, 4.0, 6.0] {
+            s.push(x);
+        }
+        let before = bits(&s);
+        s.freeze();
+        assert_eq!(before, bits(&s));
+        // an untracked level: between the tracked ones (type 7 on 1..=10 is 1 + 9p,
+        // which is linear, so the interpolation is exact here)
+        let Order::Frozen(q) = &s.order else {
+            panic!("frozen expected")
+        };
+        assert!(close(frozen_interpolate(q, 1.0, 10.0, 0.3), 3.7, 1e-12));
+        assert_eq!(frozen_interpolate(q, 1.0, 10.0, 0.0), 1.0);
+        assert_eq!(frozen_interpolate(q, 1.0, 10.0, 1.0), 10.0);
+        // nothing to freeze: an empty summary stays as it is
+        let mut e = Summary::new();
+        e.freeze();
+        assert_eq!(e.quantile(0.5), None);
+    }
+
+    #[test]
+    #[should_panic(expected = "not the values deferred")]
+    fn resolve_refuses_other_values() {
+        let mut s = Summary::new();
+        s.push_deferred(1.0);
+        s.push_deferred(f64::NAN);
+        s.resolve(&[1.0, 2.0]);
+    }
+
+    #[test]
+    #[should_panic(expected = "deferred")]
+    fn push_before_resolve_panics() {
+        let mut s = Summary::new();
+        s.push_deferred(1.0);
+        s.push(2.0);
     }
 
     #[test]

@@ -10,7 +10,10 @@
 # (private socket, ports, state and logs; nothing in /etc is changed), submits the
 # array job and the merge with deploy/slurm/submit.sh through sbatch, waits for
 # them, and checks that the merged output folder equals a direct `workwell run` byte
-# for byte (diff -r). On exit, however it exits, it cancels its jobs and stops only
+# for byte (diff -r). Then it calibrates the baseline wave by wave with
+# deploy/slurm/calibrate.sh (a chain of steps, each submitting an array job for its
+# wave and the next step after it) and checks the result against a direct
+# `workwell calibrate` the same way (CAL_PARTICLES particles, default 20). On exit, however it exits, it cancels its jobs and stops only
 # the daemons it started. Not part of `cargo test` (it needs root and the package
 # registry). Environment: WORKWELL (binary; default target/release/workwell, built
 # if missing), KEEP=1 keeps the scratch folder, SLURM_PORT (default 6817; slurmd
@@ -59,6 +62,8 @@ cleanup() {
     local rc=$?
     set +e
     for j in "${JOBS[@]}"; do scancel "$j" 2>/dev/null; done
+    # the calibration's steps and waves: every job of this private cluster is ours
+    squeue -h -o %i 2>/dev/null | xargs -r scancel 2>/dev/null
     # stop only what this script started, newest first
     for ((i = ${#PIDS[@]} - 1; i >= 0; i--)); do
         kill "${PIDS[i]}" 2>/dev/null && wait "${PIDS[i]}" 2>/dev/null
@@ -188,4 +193,41 @@ done
 job_state "$merge2" | grep -q 'JobState=COMPLETED' || fail "the second merge did not complete"
 [ "$(ls "$SHARD_FOLDER")" = "$before" ] || fail "the resubmitted task changed the set of shard files"
 diff -r "$WORK/direct" "$WORK/merged-again" >"$WORK/diff.txt" || fail "second merge differs from the direct run"
-say "PASS: merged output of $TASKS array tasks, and again after resubmitting task 1, equals the direct run byte for byte"
+say "merged output of $TASKS array tasks, and again after resubmitting task 1, equals the direct run byte for byte"
+
+# a calibration wave by wave: each step replays the fit and submits an array job for
+# the next wave and itself after it; the last writes the outputs
+OBSERVED=$REPO/data/observed/mi_2025-11.csv
+CAL_ARGS="--particles ${CAL_PARTICLES:-20} --replications 10"
+say "calibrating the baseline wave by wave ($CAL_ARGS, $TASKS array tasks a wave)"
+started=$(date +%s)
+# shellcheck disable=SC2086
+WORKWELL=$WORKWELL SBATCH_ARGS="--cpus-per-task=1" "$REPO/deploy/slurm/calibrate.sh" \
+    "$SCENARIO" "$OBSERVED" "$TASKS" "$WORK/waves" "$WORK/cal-waves" $CAL_ARGS >/dev/null
+idle=0
+for _ in $(seq 3600); do
+    # a step always submits the next jobs before it ends: the chain is over when
+    # nothing is queued twice in a row
+    if [ -z "$(squeue -h 2>/dev/null)" ]; then
+        idle=$((idle + 1))
+        [ $idle -ge 2 ] && break
+    else
+        idle=0
+    fi
+    sleep 1
+done
+elapsed=$(($(date +%s) - started))
+grep -q '^done' "$WORK/waves/status" 2>/dev/null || {
+    tail -n 5 "$WORK"/workwell-calibrate-*.out "$WORK"/workwell-wave-*.out 2>/dev/null
+    fail "the calibration chain ended without its outputs (status: $(cat "$WORK/waves/status" 2>/dev/null))"
+}
+waves=$(wc -l <"$WORK/waves/.jobs")
+say "calibrated in $waves waves of array jobs plus $((waves + 1)) steps, $elapsed s from submission"
+# shellcheck disable=SC2086
+"$WORKWELL" calibrate "$SCENARIO" --observed "$OBSERVED" $CAL_ARGS --out "$WORK/cal-direct" --quiet
+diff -r "$WORK/cal-direct" "$WORK/cal-waves" >"$WORK/diff.txt" || {
+    head -20 "$WORK/diff.txt"
+    fail "the calibration by waves differs from the direct one"
+}
+say "calibration by $waves waves of $TASKS array tasks equals the direct calibrate byte for byte ($(find "$WORK/cal-waves" -type f | wc -l) files)"
+say "PASS: sharded run and merge, a resubmitted task, and a calibration wave by wave all equal their direct runs byte for byte"
