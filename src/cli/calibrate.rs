@@ -9,7 +9,7 @@ use workwell::observed;
 use workwell::report::{calibration as render, output::OutputDir};
 use workwell::run::RunOptions;
 
-use super::common::{ScenarioArgs, check_limits, check_threads, load, progress_bar, say};
+use super::common::{Hooks, ScenarioArgs, check_limits, check_threads, load, progress_bar, say};
 
 /// Arguments of `workwell calibrate`.
 #[derive(clap::Args, Debug, Clone)]
@@ -48,6 +48,12 @@ pub struct CalibrateArgs {
 
 /// Runs the subcommand.
 pub fn run(args: CalibrateArgs) -> anyhow::Result<()> {
+    run_with(args, &Hooks::default())
+}
+
+/// Runs the subcommand, reporting progress to `hooks`; a cancelled calibration
+/// stops after its current stage, before writing anything.
+pub fn run_with(args: CalibrateArgs, hooks: &Hooks) -> anyhow::Result<()> {
     check_threads(args.threads)?;
     let mut extra = Vec::new();
     if let Some(r) = args.replications {
@@ -107,16 +113,21 @@ pub fn run(args: CalibrateArgs) -> anyhow::Result<()> {
     let progress = |g: usize, done: u64, total: u64| {
         if done == 1 {
             bar.set_length(total);
-            bar.set_message(if g == 0 {
+            let stage = if g == 0 {
                 "calibrating: prior".to_string()
             } else {
                 format!("calibrating: generation {g}")
-            });
+            };
+            hooks.stage(&stage);
+            bar.set_message(stage);
         }
         bar.set_position(done);
+        hooks.set(done, total);
     };
     let fit = calibrate::calibrate(&problem, &settings, &progress)?;
     bar.finish_and_clear();
+    hooks.check()?;
+    hooks.stage("projecting (calibrated, then uncalibrated)");
     let fit_time = started.elapsed();
 
     let bar = progress_bar(
@@ -136,11 +147,14 @@ pub fn run(args: CalibrateArgs) -> anyhow::Result<()> {
         if n < prev {
             offset.fetch_add(prev, std::sync::atomic::Ordering::Relaxed);
         }
-        bar.set_position(offset.load(std::sync::atomic::Ordering::Relaxed) + n);
+        let at = offset.load(std::sync::atomic::Ordering::Relaxed) + n;
+        bar.set_position(at);
+        hooks.set(at, 2 * u64::from(sc.replications));
     };
     let cal_path = out.join("calibrated.toml");
     let c = Calibration::assemble(problem, fit, obs, sc.seed, &cal_path, &opts, &progress)?;
     bar.finish_and_clear();
+    hooks.check()?;
 
     dir.write("calibrated.toml", c.calibrated_text.as_bytes())?;
     dir.write(

@@ -194,3 +194,52 @@ pub fn say(text: &str) -> anyhow::Result<()> {
         Ok(()) => Ok(()),
     }
 }
+
+/// Progress and cancellation of a command started by something other than a
+/// terminal (the web front end): counters it reads while the command runs, and a
+/// flag the command checks between replications (or batches of them).
+#[derive(Debug, Default)]
+pub struct Hooks {
+    /// Units of work finished (replications, areas or particles).
+    pub done: std::sync::atomic::AtomicU64,
+    /// Units of work of the current stage (0 while unknown).
+    pub total: std::sync::atomic::AtomicU64,
+    /// The current stage, as shown beside the progress ("calibrating: generation 2").
+    pub stage: std::sync::Mutex<String>,
+    /// Set to ask the command to stop; it then fails with [`Cancelled`].
+    pub cancel: std::sync::atomic::AtomicBool,
+}
+
+impl Hooks {
+    /// Records progress: `done` of `total` in `stage`.
+    pub fn set(&self, done: u64, total: u64) {
+        use std::sync::atomic::Ordering::Relaxed;
+        self.total.store(total, Relaxed);
+        self.done.store(done, Relaxed);
+    }
+
+    /// Names the current stage.
+    pub fn stage(&self, stage: &str) {
+        if let Ok(mut s) = self.stage.lock() {
+            stage.clone_into(&mut s);
+        }
+    }
+
+    /// True once cancellation was asked for.
+    pub fn cancelled(&self) -> bool {
+        self.cancel.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// Fails with [`Cancelled`] once cancellation was asked for.
+    pub fn check(&self) -> anyhow::Result<()> {
+        if self.cancelled() {
+            return Err(Cancelled.into());
+        }
+        Ok(())
+    }
+}
+
+/// A command stopped because its cancellation was asked for.
+#[derive(Debug, thiserror::Error)]
+#[error("cancelled")]
+pub struct Cancelled;

@@ -1,0 +1,290 @@
+//! The front end's pages, rendered with maud (which escapes every value it
+//! interpolates: scenario and area names come from files users write). Each page is
+//! a pure function of what it shows. Stable element ids (`run-button`,
+//! `progress`, `report-link`, ...) are part of the interface for browser tests.
+
+use maud::{DOCTYPE, Markup, html};
+
+use super::jobs::{Meta, Progress, State};
+use super::store::{Entry, Origin};
+
+/// A page: title, then body inside the common layout.
+pub fn layout(title: &str, body: Markup) -> Markup {
+    html! {
+        (DOCTYPE)
+        html lang="en" {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width, initial-scale=1";
+                title { (title) " · workwell" }
+                link rel="stylesheet" href="/static/style.css";
+                script src="/static/app.js" defer {}
+            }
+            body {
+                header {
+                    nav aria-label="Main" {
+                        a href="/" id="home-link" { "workwell" }
+                        " "
+                        a href="/jobs" id="jobs-link" { "Jobs" }
+                    }
+                }
+                main { (body) }
+                footer {
+                    p { "Every job here is a scenario file and a seed: the command shown on its page reruns it byte for byte." }
+                }
+            }
+        }
+    }
+}
+
+/// Facts about a scenario shown in lists and on its page.
+#[derive(Debug, Clone)]
+pub struct Summary {
+    /// The scenario's own name (`programme.name`).
+    pub title: String,
+    /// Its description.
+    pub description: String,
+    /// Number of areas.
+    pub areas: usize,
+    /// First and last day.
+    pub dates: (String, String),
+    /// Its seed.
+    pub seed: u64,
+    /// Its replications.
+    pub replications: u32,
+    /// Area names.
+    pub area_names: Vec<String>,
+}
+
+fn origin(o: Origin) -> &'static str {
+    match o {
+        Origin::Bundled => "bundled",
+        Origin::Saved => "saved",
+    }
+}
+
+/// The start page: every scenario, the compare and calibrate forms, recent jobs.
+pub fn index(entries: &[(Entry, Result<Summary, String>)], jobs: &[Meta]) -> Markup {
+    let names: Vec<&str> = entries.iter().map(|(e, _)| e.name.as_str()).collect();
+    layout(
+        "Scenarios",
+        html! {
+            h1 { "Scenarios" }
+            table id="scenarios" {
+                thead { tr { th { "Name" } th { "Kind" } th { "Areas" } th { "Period" } th { "Description" } } }
+                tbody {
+                    @for (e, s) in entries {
+                        tr id={ "scenario-" (e.name) } {
+                            td { a href={ "/scenarios/" (e.name) } { (e.name) } }
+                            td { (origin(e.origin)) }
+                            @match s {
+                                Ok(s) => {
+                                    td { (s.areas) }
+                                    td { (s.dates.0) " to " (s.dates.1) }
+                                    td { (s.description) }
+                                }
+                                Err(m) => { td colspan="3" class="error" { "Not valid: " (m) } }
+                            }
+                        }
+                    }
+                }
+            }
+            section aria-labelledby="compare-h" {
+                h2 id="compare-h" { "Compare two scenarios" }
+                form method="post" action="/jobs/compare" id="compare-form" {
+                    (select("base", "Baseline", &names, None))
+                    (select("other", "Compared with", &names, names.get(1).copied()))
+                    (number("seed", "Seed (blank: the baseline's)", None))
+                    (number("replications", "Replications (blank: the baseline's)", None))
+                    button type="submit" id="compare-button" { "Compare" }
+                }
+            }
+            section aria-labelledby="calibrate-h" {
+                h2 id="calibrate-h" { "Calibrate to observed figures" }
+                form method="post" action="/jobs/calibrate" enctype="multipart/form-data" id="calibrate-form" {
+                    (select("scenario", "Scenario", &names, None))
+                    label for="observed" { "Observed figures (CSV: area, period_end, metric, low, high, source)" }
+                    input type="file" id="observed" name="observed" accept=".csv,text/csv" required;
+                    (number("particles", "Particles (blank: the scenario's)", None))
+                    (number("seed", "Seed (blank: the scenario's)", None))
+                    button type="submit" id="calibrate-button" { "Calibrate" }
+                }
+            }
+            (job_table(jobs))
+        },
+    )
+}
+
+fn select(name: &str, label: &str, options: &[&str], selected: Option<&str>) -> Markup {
+    let id = format!("{name}-select");
+    html! {
+        label for=(id) { (label) }
+        select id=(id) name=(name) {
+            @for o in options {
+                option value=(o) selected[Some(*o) == selected] { (o) }
+            }
+        }
+    }
+}
+
+fn number(name: &str, label: &str, value: Option<String>) -> Markup {
+    html! {
+        label for=(name) { (label) }
+        input type="number" id=(name) name=(name) min="0" step="1" inputmode="numeric" value=[value];
+    }
+}
+
+/// The list of jobs.
+pub fn job_table(jobs: &[Meta]) -> Markup {
+    html! {
+        section aria-labelledby="jobs-h" {
+            h2 id="jobs-h" { "Jobs" }
+            @if jobs.is_empty() {
+                p { "No jobs yet." }
+            } @else {
+                table id="jobs" {
+                    thead { tr { th { "Job" } th { "What" } th { "Scenarios" } th { "State" } } }
+                    tbody {
+                        @for j in jobs {
+                            tr {
+                                td { a href={ "/jobs/" (j.id) } { "#" (j.id) } }
+                                td { (j.kind.name()) }
+                                td { (j.scenarios.join(" vs ")) }
+                                td class={ "state-" (j.state.name()) } { (j.state.name()) }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The editor's part of a scenario page: today the scenario's TOML in a text
+/// area, checked on save by the scenario loader, the problems listed beside it.
+pub fn editor(name: &str, text: &str, errors: &[String], new_name: &str) -> Markup {
+    html! {
+        section aria-labelledby="editor-h" id="editor" {
+            h2 id="editor-h" { "Edit and save as a new scenario" }
+            form method="post" action={ "/scenarios/" (name) "/save" } id="editor-form" {
+                label for="new-name" { "New name (letters, digits, _ and -)" }
+                input type="text" id="new-name" name="name" required maxlength="64"
+                    pattern="[A-Za-z0-9_\\-]{1,64}" value=(new_name);
+                label for="toml" { "Scenario (TOML; each value's comment gives its unit and source)" }
+                textarea id="toml" name="toml" rows="24" spellcheck="false" aria-describedby="editor-errors" { (text) }
+                div id="editor-errors" role="alert" {
+                    @if !errors.is_empty() {
+                        p class="error" { "Not saved: the scenario has these problems" }
+                        ul class="error" {
+                            @for e in errors { li { (e) } }
+                        }
+                    }
+                }
+                button type="submit" id="save-button" { "Save" }
+            }
+        }
+    }
+}
+
+/// A scenario's page: what it is, run and plan forms, and the editor.
+pub fn scenario(entry: &Entry, summary: &Result<Summary, String>, editor: Markup) -> Markup {
+    layout(
+        &entry.name,
+        html! {
+            h1 { "Scenario " span id="scenario-name" { (entry.name) } }
+            p { (origin(entry.origin)) " scenario, file " code { (entry.path.display()) } }
+            @match summary {
+                Err(m) => p class="error" id="scenario-error" { "Not valid: " (m) },
+                Ok(s) => {
+                    p id="scenario-description" { (s.description) }
+                    dl {
+                        dt { "Name in the file" } dd { (s.title) }
+                        dt { "Period" } dd { (s.dates.0) " to " (s.dates.1) }
+                        dt { "Areas" } dd id="area-names" { (s.areas) ": " (s.area_names.join(", ")) }
+                        dt { "Seed" } dd { (s.seed) }
+                        dt { "Replications" } dd { (s.replications) }
+                    }
+                    section aria-labelledby="run-h" {
+                        h2 id="run-h" { "Run" }
+                        form method="post" action={ "/scenarios/" (entry.name) "/run" } id="run-form" {
+                            (number("seed", "Seed", Some(s.seed.to_string())))
+                            (number("replications", "Replications", Some(s.replications.to_string())))
+                            button type="submit" id="run-button" { "Run" }
+                        }
+                    }
+                    section aria-labelledby="plan-h" {
+                        h2 id="plan-h" { "Plan staffing" }
+                        form method="post" action={ "/scenarios/" (entry.name) "/plan" } id="plan-form" {
+                            (number("seed", "Seed", Some(s.seed.to_string())))
+                            (number("replications", "Replications per candidate staffing", Some("40".into())))
+                            button type="submit" id="plan-button" { "Plan" }
+                        }
+                    }
+                }
+            }
+            (editor)
+            p { a href={ "/scenarios/" (entry.name) "/download" } id="download-scenario" download { "Download " (entry.name) ".toml" } }
+        },
+    )
+}
+
+/// A job's page: its progress while it runs, its report and files once done.
+pub fn job(meta: &Meta, progress: &Progress, files: &[(String, u64)]) -> Markup {
+    let done = meta.state == State::Done;
+    layout(
+        &format!("Job {}", meta.id),
+        html! {
+            h1 { "Job " (meta.id) ": " (meta.kind.name()) " " (meta.scenarios.join(" vs ")) }
+            p { "Command line that reruns it: " code id="command" { (meta.command()) } }
+            div id="job" data-job=(meta.id) data-state=(meta.state.name()) {
+                label for="progress" { "Progress" }
+                progress id="progress" max="100" value=(progress.percent) { (progress.percent) "%" }
+                " "
+                span id="progress-text" aria-live="polite" { (progress.percent) "%" }
+                " "
+                span id="stage" { (progress.stage) }
+                p { "State: " strong id="state" { (meta.state.name()) } }
+                @if !meta.message.is_empty() {
+                    pre id="message" class="error" { (meta.message) }
+                }
+                @if !meta.state.is_final() {
+                    form method="post" action={ "/jobs/" (meta.id) "/cancel" } id="cancel-form" {
+                        button type="submit" id="cancel-button" { "Cancel" }
+                    }
+                }
+            }
+            @if done {
+                p {
+                    a id="report-link" href={ "/jobs/" (meta.id) "/files/" (meta.kind.report()) } { "Open the report" }
+                    @if meta.seconds > 0.0 { " (ran in " (format!("{:.1}", meta.seconds)) " s)" }
+                }
+                section aria-labelledby="files-h" {
+                    h2 id="files-h" { "Files" }
+                    ul id="downloads" {
+                        @for (f, size) in files {
+                            li { a href={ "/jobs/" (meta.id) "/files/" (f) } download=(f) id={ "file-" (f) } { (f) } " (" (size) " bytes)" }
+                        }
+                    }
+                }
+                iframe id="report" title="Report" src={ "/jobs/" (meta.id) "/files/" (meta.kind.report()) } {}
+            }
+        },
+    )
+}
+
+/// A page explaining why a request was refused.
+pub fn problem(title: &str, message: &str) -> Markup {
+    layout(
+        title,
+        html! {
+            h1 { (title) }
+            p id="problem" class="error" { (message) }
+            p { a href="/" { "Back to the scenarios" } }
+        },
+    )
+}
+
+/// The jobs page.
+pub fn jobs_page(jobs: &[Meta]) -> Markup {
+    layout("Jobs", job_table(jobs))
+}
