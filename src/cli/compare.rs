@@ -145,11 +145,13 @@ pub fn run_with(args: CompareArgs, hooks: &Hooks) -> anyhow::Result<()> {
         bar.set_position(n);
         hooks.set(n, total);
     };
-    let cmp = run_compare_until(&scenarios, &opts, &progress, &|| hooks.cancelled()).map_err(|e| match e {
-        // keep scenario errors recognisable, so they exit with status 2
-        RunError::Scenario(e) => anyhow::Error::from(e),
-        other => anyhow::Error::from(other),
-    })?;
+    let cmp = run_compare_until(&scenarios, &opts, &progress, &|| hooks.cancelled()).map_err(
+        |e| match e {
+            // keep scenario errors recognisable, so they exit with status 2
+            RunError::Scenario(e) => anyhow::Error::from(e),
+            other => anyhow::Error::from(other),
+        },
+    )?;
     bar.finish_and_clear();
     write_compare(&cmp, &out, args.quiet)
 }

@@ -137,8 +137,12 @@ async fn jobs_page(State(app): State<App>) -> Markup {
 /// The text the editor starts from: the file as written, or, when it extends
 /// another file, the resolved scenario (a saved scenario stands alone).
 fn editor_text(e: &Entry) -> Result<String> {
-    let text = std::fs::read_to_string(&e.path)
-        .map_err(|err| Problem(StatusCode::INTERNAL_SERVER_ERROR, format!("cannot read the scenario: {err}")))?;
+    let text = std::fs::read_to_string(&e.path).map_err(|err| {
+        Problem(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            format!("cannot read the scenario: {err}"),
+        )
+    })?;
     let extends = toml::from_str::<toml::Table>(&text)
         .map(|t| t.contains_key("extends"))
         .unwrap_or(false);
@@ -163,11 +167,18 @@ async fn scenario_download(
     UrlPath(name): UrlPath<String>,
 ) -> Result<Response> {
     let e = entry(&app, &name)?;
-    let bytes = std::fs::read(&e.path)
-        .map_err(|err| Problem(StatusCode::INTERNAL_SERVER_ERROR, format!("cannot read the scenario: {err}")))?;
+    let bytes = std::fs::read(&e.path).map_err(|err| {
+        Problem(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            format!("cannot read the scenario: {err}"),
+        )
+    })?;
     Ok((
         [
-            (header::CONTENT_TYPE, "text/plain; charset=utf-8".to_string()),
+            (
+                header::CONTENT_TYPE,
+                "text/plain; charset=utf-8".to_string(),
+            ),
             (
                 header::CONTENT_DISPOSITION,
                 format!("attachment; filename=\"{}.toml\"", e.name),
@@ -181,8 +192,8 @@ async fn scenario_download(
 /// Checks a scenario's text as `workwell validate` would, as the file it would be
 /// saved as; returns every problem, one line each, in `validate`'s words.
 fn check_text(path: &Path, text: &str) -> std::result::Result<Scenario, Vec<String>> {
-    let merged = scenario::source::load_text(path, text, &[])
-        .map_err(|e| error_lines(&e.into()))?;
+    let merged =
+        scenario::source::load_text(path, text, &[]).map_err(|e| error_lines(&e.into()))?;
     let sc = scenario::build::build_all(merged).map_err(|e| error_lines(&e.into()))?;
     check_size(&sc).map_err(|m| vec![m])?;
     Ok(sc)
@@ -223,7 +234,11 @@ async fn save(
     let refuse = |errors: Vec<String>| -> Result<Response> {
         let editor = pages::editor(&e.name, &text, &errors, new);
         let s = load(&e.path, &[]).map(|sc| summary(&sc));
-        Ok((StatusCode::UNPROCESSABLE_ENTITY, pages::scenario(&e, &s, editor)).into_response())
+        Ok((
+            StatusCode::UNPROCESSABLE_ENTITY,
+            pages::scenario(&e, &s, editor),
+        )
+            .into_response())
     };
     if let Err(m) = check_name(new) {
         return refuse(vec![format!("new name: {m}")]);
@@ -236,7 +251,9 @@ async fn save(
     if let Err(errors) = check_text(&app.store.saved_path(new), &text) {
         return refuse(errors);
     }
-    app.store.save(new, &text).map_err(|m| Problem(StatusCode::CONFLICT, m))?;
+    app.store
+        .save(new, &text)
+        .map_err(|m| Problem(StatusCode::CONFLICT, m))?;
     Ok(Redirect::to(&format!("/scenarios/{new}")).into_response())
 }
 
@@ -309,15 +326,21 @@ async fn submit_run(
 ) -> Result<Response> {
     let e = entry(&app, &name)?;
     let (seed, reps) = (seed(&form)?, replications(&form)?);
+    // replications are passed only when they differ from the scenario's: an
+    // override is recorded as such in the outputs, so the command shown must be
+    // exactly the command run
+    let own = check_job(&e, None, None)?.replications;
+    let reps = reps.filter(|r| *r != own);
     let sc = check_job(&e, seed, reps)?;
-    let args = vec![
+    let mut args = vec![
         "run".into(),
         path_arg(&e),
         "--seed".into(),
         sc.seed.to_string(),
-        "--replications".into(),
-        sc.replications.to_string(),
     ];
+    if let Some(r) = reps {
+        args.extend(["--replications".into(), r.to_string()]);
+    }
     queue(&app, Kind::Run, vec![e.name], args)
 }
 
@@ -398,16 +421,22 @@ async fn submit_calibrate(State(app): State<App>, mut parts: Multipart) -> Resul
         .cloned()
         .ok_or_else(|| bad("the form has no `scenario`"))?;
     let e = entry(&app, name.trim())?;
-    let csv = csv
-        .filter(|c| !c.is_empty())
-        .ok_or_else(|| Problem(StatusCode::UNPROCESSABLE_ENTITY, "choose a CSV file of observed figures".into()))?;
+    let csv = csv.filter(|c| !c.is_empty()).ok_or_else(|| {
+        Problem(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "choose a CSV file of observed figures".into(),
+        )
+    })?;
     let seed = seed(&form)?;
     let particles = field_u64(&form, "particles", u64::from(security::MAX_PARTICLES))?;
     let sc = check_job(&e, seed, None)?;
     let id = app.jobs.reserve().map_err(submit_error)?;
     let obs_path = app.jobs.job_dir(id).join("observed.csv");
     std::fs::write(&obs_path, &csv).map_err(|err| {
-        Problem(StatusCode::INTERNAL_SERVER_ERROR, format!("cannot keep the upload: {err}"))
+        Problem(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            format!("cannot keep the upload: {err}"),
+        )
     })?;
     if let Err(err) = workwell::observed::load(&obs_path, &sc) {
         let _ = std::fs::remove_dir_all(app.jobs.job_dir(id));
@@ -487,21 +516,24 @@ async fn job_events(
     let id = job_id(&id)?;
     app.jobs.progress(id).ok_or_else(|| not_found("job"))?;
     let jobs = Arc::clone(&app.jobs);
-    let stream = futures_util::stream::unfold((jobs, false, true), move |(jobs, ended, first)| async move {
-        if ended {
-            return None;
-        }
-        if !first {
-            tokio::time::sleep(Duration::from_millis(250)).await;
-        }
-        let p = jobs.progress(id)?;
-        let last = p.state.is_final();
-        let data = serde_json::to_string(&p).unwrap_or_default();
-        let event = Event::default()
-            .event(if last { "done" } else { "progress" })
-            .data(data);
-        Some((Ok(event), (jobs, last, false)))
-    });
+    let stream = futures_util::stream::unfold(
+        (jobs, false, true),
+        move |(jobs, ended, first)| async move {
+            if ended {
+                return None;
+            }
+            if !first {
+                tokio::time::sleep(Duration::from_millis(250)).await;
+            }
+            let p = jobs.progress(id)?;
+            let last = p.state.is_final();
+            let data = serde_json::to_string(&p).unwrap_or_default();
+            let event = Event::default()
+                .event(if last { "done" } else { "progress" })
+                .data(data);
+            Some((Ok(event), (jobs, last, false)))
+        },
+    );
     Ok(Sse::new(stream).keep_alive(KeepAlive::default()))
 }
 

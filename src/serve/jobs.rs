@@ -160,9 +160,7 @@ pub struct Progress {
 #[derive(Debug, thiserror::Error)]
 pub enum SubmitError {
     /// The queue is full.
-    #[error(
-        "the job queue is full ({0} jobs waiting): wait for a job to finish or cancel one"
-    )]
+    #[error("the job queue is full ({0} jobs waiting): wait for a job to finish or cancel one")]
     Full(usize),
     /// The job's folder could not be made.
     #[error("cannot create the job folder: {0}")]

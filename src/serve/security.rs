@@ -50,9 +50,9 @@ impl Guard {
         }
         let name = name.to_ascii_lowercase();
         matches!(name.as_str(), "localhost" | "[::1]")
-            || name
-                .strip_prefix("127.")
-                .is_some_and(|r| r.split('.').count() == 3 && r.split('.').all(|p| p.parse::<u8>().is_ok()))
+            || name.strip_prefix("127.").is_some_and(|r| {
+                r.split('.').count() == 3 && r.split('.').all(|p| p.parse::<u8>().is_ok())
+            })
             || self.hosts.iter().any(|h| h.eq_ignore_ascii_case(&name))
     }
 
@@ -152,13 +152,19 @@ pub async fn guard(State(g): State<std::sync::Arc<Guard>>, req: Request, next: N
         header::X_CONTENT_TYPE_OPTIONS,
         HeaderValue::from_static("nosniff"),
     );
-    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
-    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("SAMEORIGIN"));
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
+    h.insert(
+        header::X_FRAME_OPTIONS,
+        HeaderValue::from_static("SAMEORIGIN"),
+    );
     if let (true, Some(t)) = (query_ok, &g.token) {
         // the token from the printed address becomes a cookie for later requests
-        if let Ok(v) =
-            HeaderValue::from_str(&format!("{TOKEN_COOKIE}={t}; Path=/; HttpOnly; SameSite=Strict"))
-        {
+        if let Ok(v) = HeaderValue::from_str(&format!(
+            "{TOKEN_COOKIE}={t}; Path=/; HttpOnly; SameSite=Strict"
+        )) {
             h.insert(header::SET_COOKIE, v);
         }
     }
@@ -180,7 +186,12 @@ mod tests {
     #[test]
     fn only_loopback_hosts_on_this_port() {
         let g = guard();
-        for ok in ["127.0.0.1:8080", "localhost:8080", "[::1]:8080", "127.1.2.3:8080"] {
+        for ok in [
+            "127.0.0.1:8080",
+            "localhost:8080",
+            "[::1]:8080",
+            "127.1.2.3:8080",
+        ] {
             assert!(g.host_ok(Some(ok)), "{ok}");
         }
         for bad in [
@@ -210,7 +221,10 @@ mod tests {
         assert!(g.token_ok(&h, Some("a=1&token=s3cret")));
         assert!(!g.token_ok(&h, Some("token=s3cre")));
         let mut h = HeaderMap::new();
-        h.insert(header::COOKIE, HeaderValue::from_static("x=1; workwell_token=s3cret"));
+        h.insert(
+            header::COOKIE,
+            HeaderValue::from_static("x=1; workwell_token=s3cret"),
+        );
         assert!(g.token_ok(&h, None));
     }
 }
