@@ -25,6 +25,8 @@
 //!   and wait standards; levers tested by experiment, budget allocation.
 //! - [`sensitivity`]: which uncertain inputs drive the projection (partial rank
 //!   correlation coefficients across replications).
+//! - [`serve`]: the web front end (`workwell serve`): routes, pages and a job queue
+//!   over the command line's own subcommands.
 //!
 //! ```no_run
 //! use workwell::{run, scenario};
@@ -46,4 +48,5 @@ pub mod rng;
 pub mod run;
 pub mod scenario;
 pub mod sensitivity;
+pub mod serve;
 pub mod stats;

@@ -2,7 +2,6 @@
 //! library.
 
 mod cli;
-mod serve;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -51,7 +50,7 @@ enum Command {
     Calibrate(cli::calibrate::CalibrateArgs),
     /// Serve the web front end: scenarios, editor, and run, compare, plan and
     /// calibrate as jobs, on 127.0.0.1 unless told otherwise
-    Serve(serve::ServeArgs),
+    Serve(cli::serve::ServeArgs),
 }
 
 fn main() -> ExitCode {
@@ -72,7 +71,7 @@ fn dispatch(cli: Cli) -> anyhow::Result<()> {
         Command::Compare(args) => cli::compare::run(args),
         Command::Plan(args) => cli::plan::run(args),
         Command::Calibrate(args) => cli::calibrate::run(args),
-        Command::Serve(args) => serve::run(args),
+        Command::Serve(args) => cli::serve::run(args),
         Command::Merge(args) => cli::merge::run(args),
         Command::Sweep(args) => cli::sweep::run(args),
         Command::Validate { scenario, observed } => {

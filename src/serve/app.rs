@@ -21,8 +21,8 @@ use super::jobs::{Jobs, Kind, SubmitError};
 use super::pages::{self, Summary};
 use super::security::{self, Guard};
 use super::store::{Entry, Store, check_name};
-use crate::cli::common::error_lines;
-use workwell::scenario::{self, Scenario};
+use crate::scenario::error::escape_control;
+use crate::scenario::{self, Scenario, ScenarioError, ScenarioErrors};
 
 /// What every handler shares.
 #[derive(Clone)]
@@ -108,8 +108,18 @@ fn summary(sc: &Scenario) -> Summary {
     }
 }
 
+/// Every problem of a scenario, one line each, as `workwell validate` prints them.
+fn lines(e: &ScenarioErrors) -> Vec<String> {
+    e.iter().map(|p| escape_control(&p.to_string())).collect()
+}
+
+/// A problem, in one line, as the command line prints it.
+fn line(e: &ScenarioError) -> Vec<String> {
+    vec![escape_control(&e.to_string())]
+}
+
 fn load(path: &Path, sets: &[String]) -> std::result::Result<Scenario, String> {
-    scenario::load_all(path, sets).map_err(|e| error_lines(&e.into()).join("\n"))
+    scenario::load_all(path, sets).map_err(|e| lines(&e).join("\n"))
 }
 
 fn entry(app: &App, name: &str) -> Result<Entry> {
@@ -192,9 +202,8 @@ async fn scenario_download(
 /// Checks a scenario's text as `workwell validate` would, as the file it would be
 /// saved as; returns every problem, one line each, in `validate`'s words.
 fn check_text(path: &Path, text: &str) -> std::result::Result<Scenario, Vec<String>> {
-    let merged =
-        scenario::source::load_text(path, text, &[]).map_err(|e| error_lines(&e.into()))?;
-    let sc = scenario::build::build_all(merged).map_err(|e| error_lines(&e.into()))?;
+    let merged = scenario::source::load_text(path, text, &[]).map_err(|e| line(&e))?;
+    let sc = scenario::build::build_all(merged).map_err(|e| lines(&e))?;
     check_size(&sc).map_err(|m| vec![m])?;
     Ok(sc)
 }
@@ -438,11 +447,11 @@ async fn submit_calibrate(State(app): State<App>, mut parts: Multipart) -> Resul
             format!("cannot keep the upload: {err}"),
         )
     })?;
-    if let Err(err) = workwell::observed::load(&obs_path, &sc) {
+    if let Err(err) = crate::observed::load(&obs_path, &sc) {
         let _ = std::fs::remove_dir_all(app.jobs.job_dir(id));
         return Err(Problem(
             StatusCode::UNPROCESSABLE_ENTITY,
-            error_lines(&err.into()).join("\n"),
+            line(&err).join("\n"),
         ));
     }
     let mut args = vec![

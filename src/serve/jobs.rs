@@ -1,8 +1,7 @@
 //! Jobs: each is a command line of `workwell` (run, compare, plan or calibrate),
-//! parsed by the same argument definitions and run by the same functions as the
-//! command line, into the job's folder `DATA/jobs/ID/out/`. A bounded queue feeds a
-//! fixed number of worker threads; progress and cancellation go through
-//! [`Hooks`]. Job metadata is kept as `DATA/jobs/ID/job.json`, so finished jobs
+//! run by the binary's own subcommands (see [`Execute`]) into the job's folder
+//! `DATA/jobs/ID/out/`. A bounded queue feeds a fixed number of worker threads;
+//! progress and cancellation go through [`Hooks`]. Job metadata is kept as `DATA/jobs/ID/job.json`, so finished jobs
 //! outlive the server; a job that was queued or running when the server stopped is
 //! marked interrupted.
 
@@ -11,10 +10,15 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::Ordering::Relaxed;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 
-use clap::Parser;
 use serde::{Deserialize, Serialize};
 
-use crate::cli::common::{Hooks, error_lines};
+use super::hooks::Hooks;
+
+/// Runs a job's command line (`workwell ARGS`, without the program name) into the
+/// output folder given, reporting to the hooks; an error is the lines the command
+/// line would print. The binary supplies it: its own subcommands, parsed by their
+/// own argument definitions, so a job writes what the command writes.
+pub type Execute = dyn Fn(&[String], &Path, &Hooks) -> Result<(), Vec<String>> + Send + Sync;
 
 /// What a job runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -176,6 +180,7 @@ struct Inner {
 /// The jobs of a data folder and the workers running them.
 pub struct Jobs {
     dir: PathBuf,
+    execute: Arc<Execute>,
     max_queued: usize,
     inner: Mutex<Inner>,
     ready: Condvar,
@@ -183,8 +188,13 @@ pub struct Jobs {
 
 impl Jobs {
     /// Loads the jobs recorded in `dir` and starts `workers` worker threads that run
-    /// queued jobs; at most `max_queued` jobs wait.
-    pub fn start(dir: &Path, workers: usize, max_queued: usize) -> Arc<Self> {
+    /// queued jobs with `execute`; at most `max_queued` jobs wait.
+    pub fn start(
+        dir: &Path,
+        workers: usize,
+        max_queued: usize,
+        execute: Arc<Execute>,
+    ) -> Arc<Self> {
         let mut jobs = BTreeMap::new();
         if let Ok(rd) = std::fs::read_dir(dir) {
             for e in rd.filter_map(Result::ok) {
@@ -209,6 +219,7 @@ impl Jobs {
         let next = jobs.keys().next_back().map_or(1, |k| k + 1);
         let me = Arc::new(Jobs {
             dir: dir.to_path_buf(),
+            execute,
             max_queued,
             inner: Mutex::new(Inner {
                 jobs,
@@ -371,14 +382,14 @@ impl Jobs {
             let started = std::time::Instant::now();
             let out = self.out_dir(meta.id);
             let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                execute(&meta.args, &out, &hooks)
+                (self.execute)(&meta.args, &out, &hooks)
             }));
             let (state, message) = match result {
                 Ok(Ok(())) => (State::Done, String::new()),
                 Ok(Err(_)) | Err(_) if hooks.cancelled() => {
                     (State::Cancelled, "cancelled while running".to_string())
                 }
-                Ok(Err(e)) => (State::Failed, error_lines(&e).join("\n")),
+                Ok(Err(lines)) => (State::Failed, lines.join("\n")),
                 Err(_) => (
                     State::Failed,
                     "the job stopped on an internal error (a bug: please report it)".into(),
@@ -403,36 +414,4 @@ fn write_meta(dir: &Path, meta: &Meta) -> std::io::Result<()> {
     text.push('\n');
     std::fs::write(&tmp, text)?;
     std::fs::rename(tmp, d.join("job.json"))
-}
-
-/// The subcommands a job may run, with the command line's own arguments.
-#[derive(Parser, Debug)]
-#[command(name = "workwell")]
-struct JobCli {
-    #[command(subcommand)]
-    command: JobCommand,
-}
-
-#[derive(clap::Subcommand, Debug)]
-enum JobCommand {
-    Run(crate::cli::run::RunArgs),
-    Compare(crate::cli::compare::CompareArgs),
-    Plan(crate::cli::plan::PlanArgs),
-    Calibrate(crate::cli::calibrate::CalibrateArgs),
-}
-
-/// Runs `workwell ARGS --out OUT --quiet` in this process.
-fn execute(args: &[String], out: &Path, hooks: &Hooks) -> anyhow::Result<()> {
-    let mut argv: Vec<std::ffi::OsString> = vec!["workwell".into()];
-    argv.extend(args.iter().map(Into::into));
-    argv.push("--out".into());
-    argv.push(out.into());
-    argv.push("--quiet".into());
-    let cli = JobCli::try_parse_from(argv).map_err(|e| anyhow::anyhow!("{}", e.kind()))?;
-    match cli.command {
-        JobCommand::Run(a) => crate::cli::run::run_with(a, hooks),
-        JobCommand::Compare(a) => crate::cli::compare::run_with(a, hooks),
-        JobCommand::Plan(a) => crate::cli::plan::run_with(a, hooks),
-        JobCommand::Calibrate(a) => crate::cli::calibrate::run_with(a, hooks),
-    }
 }

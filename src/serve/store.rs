@@ -5,8 +5,6 @@
 
 use std::path::{Path, PathBuf};
 
-use anyhow::Context;
-
 /// The longest scenario or job name.
 pub const NAME_MAX: usize = 64;
 
@@ -62,11 +60,9 @@ pub struct Store {
 
 impl Store {
     /// Opens (creating) the data folder; `bundled` is the bundled scenarios' folder.
-    pub fn open(data: &Path, bundled: Option<PathBuf>) -> anyhow::Result<Self> {
+    pub fn open(data: &Path, bundled: Option<PathBuf>) -> std::io::Result<Self> {
         for sub in ["scenarios", "jobs"] {
-            let d = data.join(sub);
-            std::fs::create_dir_all(&d)
-                .with_context(|| format!("cannot create the data folder {}", d.display()))?;
+            std::fs::create_dir_all(data.join(sub))?;
         }
         Ok(Store {
             data: data.to_path_buf(),
