@@ -4,6 +4,7 @@
 //! a scenario file and a seed that `workwell` reruns byte for byte.
 //!
 //! - [`app`]: the routes and their handlers;
+//! - [`form`]: the scenario editor's model: fields, edits applied and validated;
 //! - [`jobs`]: the bounded job queue, its worker threads and job records;
 //! - [`hooks`]: progress and cancellation shared with a running command;
 //! - [`store`]: the data folder (saved scenarios, jobs) and the bundled scenarios;
@@ -11,6 +12,7 @@
 //! - [`pages`]: the HTML pages (maud).
 
 pub mod app;
+pub mod form;
 pub mod hooks;
 pub mod jobs;
 pub mod pages;

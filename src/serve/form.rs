@@ -1,0 +1,1633 @@
+//! The scenario editor: a [`Form`] generated from a scenario file, [`apply`] to write
+//! a planner's edits back as a scenario file, and [`render`] to show the form as HTML.
+//!
+//! Everything here is pure (no HTTP, no files written): the server reads and writes
+//! the files and calls these.
+//!
+//! **Paths.** Every field has a path, the dotted key path of its value in the scenario
+//! file, written as the loader writes keys in its messages: `programme.end`,
+//! `defaults.coach.fte`, `areas.Frimley.coach.fte`, `areas."Greater Manchester".coach.fte`
+//! (a segment that is not a bare key is quoted as a TOML string), a distribution's
+//! numbers under it (`defaults.referrals.gp_propensity.mode`) and `[i]` for an element
+//! of an array of tables (`areas."South Yorkshire".coach.fte_from[0].fte`). The path
+//! is the HTML input's `name`, so a posted form is a list of (path, value) pairs that
+//! [`apply`] takes as it is.
+//!
+//! **Values and validation.** A field's value is text as the planner types it.
+//! [`apply`] turns each into the TOML value its kind asks for; text that is not of
+//! that kind (a word in a number) is written as a string, so that the scenario loader
+//! itself reports it. The edited text is then loaded and validated by the loader the
+//! command line uses ([`crate::scenario::source::load_text`] and
+//! [`crate::scenario::build::build_all`]), so the rules and the wording are those of
+//! `workwell validate`; each problem is given to the field (or distribution, group or
+//! section) its key names.
+//!
+//! **Comments.** Notes come from the loader's reading of the file (the comment beside
+//! a key or directly above it), the same notes the reports show. Edits go through
+//! `toml_edit`, which keeps every comment and the layout: a value replaced keeps the
+//! comment beside it, and a value not changed is not touched.
+//!
+//! **Files that `extends` another.** A variant's `extends` path is relative to its own
+//! folder, so a copy saved elsewhere would not resolve. [`apply`] therefore always
+//! returns a self-contained scenario: for a file that extends another, the chain is
+//! resolved first (every file merged, as the run's `scenario.resolved.toml` and
+//! `workwell calibrate` do, with each value's source note as a comment beside it and
+//! the variant's own header comment kept), and the edits are made to that. The result
+//! has no `extends` and runs the same from any folder.
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+use maud::{Markup, html};
+use toml::Value as TomlValue;
+
+use crate::scenario::error::ScenarioError;
+use crate::scenario::source::{self, Merged, join_key};
+
+/// What kind of value a field holds, which decides how its text is read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FieldKind {
+    /// A number (written as an integer when it is one and the file had one).
+    Number,
+    /// A whole number (a seed, a count of replications).
+    Integer,
+    /// A date, `YYYY-MM-DD`.
+    Date,
+    /// Free text (a name, a description, a source note, a month-day).
+    Text,
+    /// Yes or no: `true` or `false`.
+    Boolean,
+    /// A list of numbers, separated by commas.
+    NumberList,
+    /// A list of texts (dates, key names), separated by commas.
+    TextList,
+    /// An uncertain parameter: a distribution (its name, e.g. `triangular`) whose
+    /// numbers are the field's parts.
+    Distribution(String),
+}
+
+impl FieldKind {
+    /// A short name for the kind: `number`, `integer`, `date`, `text`, `boolean`,
+    /// `number-list`, `text-list` or `distribution`.
+    pub fn name(&self) -> &'static str {
+        match self {
+            FieldKind::Number => "number",
+            FieldKind::Integer => "integer",
+            FieldKind::Date => "date",
+            FieldKind::Text => "text",
+            FieldKind::Boolean => "boolean",
+            FieldKind::NumberList => "number-list",
+            FieldKind::TextList => "text-list",
+            FieldKind::Distribution(_) => "distribution",
+        }
+    }
+}
+
+/// One value of the scenario a planner can edit.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Field {
+    /// The key path (see the module documentation), the input's `name`.
+    pub path: String,
+    /// What the value is, in a planner's words.
+    pub label: String,
+    /// The current value as text (for a distribution, a summary such as
+    /// `triangular: lowest 0.0021, most likely 0.0053, highest 0.008`).
+    pub value: String,
+    /// The unit, empty when the value has none.
+    pub unit: String,
+    /// The source or "assumption" note from the file's comments (may be empty).
+    pub note: String,
+    /// How the value is read.
+    pub kind: FieldKind,
+    /// For a distribution, its numbers (each a field, possibly a distribution itself);
+    /// empty otherwise.
+    pub parts: Vec<Field>,
+}
+
+impl Field {
+    /// The HTML `id` of the field's input: `f-` and the path with every character
+    /// other than an ASCII letter or digit as `-`, then a hash of the path, so that
+    /// two paths never share an id.
+    pub fn id(&self) -> String {
+        input_id(&self.path)
+    }
+
+    /// True when the field is an input (not a distribution, whose parts are).
+    pub fn is_input(&self) -> bool {
+        !matches!(self.kind, FieldKind::Distribution(_))
+    }
+}
+
+/// A group of fields: the top-level values of a section, or one table of it
+/// (referrals, coaches, an MDT discipline).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Group {
+    /// The key path of the table (the section's path for its top-level values).
+    pub path: String,
+    /// Title in a planner's words.
+    pub title: String,
+    /// The note on the table's header in the file (may be empty).
+    pub note: String,
+    /// The fields, in a fixed order (the order of the model, not of the file).
+    pub fields: Vec<Field>,
+}
+
+/// A section of the form: the programme, the calibration settings, the defaults every
+/// area inherits, or one area.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Section {
+    /// `programme`, `calibration`, `defaults` or the area's key path
+    /// (`areas.Frimley`, `areas."Greater Manchester"`).
+    pub path: String,
+    /// Title: "Programme", "Defaults for every area", the area's name.
+    pub title: String,
+    /// For an area, its name as written in the file; empty otherwise.
+    pub area: String,
+    /// The groups.
+    pub groups: Vec<Group>,
+}
+
+/// The editor's model of one scenario file.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Form {
+    /// `programme.name`, or empty when it is missing.
+    pub name: String,
+    /// `programme.description`.
+    pub description: String,
+    /// The files read, the named one first (more than one when it `extends` another).
+    pub files: Vec<PathBuf>,
+    /// Programme, calibration (when the file has it), defaults, then the areas by name.
+    pub sections: Vec<Section>,
+}
+
+/// A problem with a field, found when applying edits.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FieldError {
+    /// The path of the field it concerns: an input's path, a distribution's (when the
+    /// problem is with the distribution as a whole), a group's or a section's path, or
+    /// empty when it concerns the whole file.
+    pub path: String,
+    /// What is wrong and what was expected (for a problem the loader found, its
+    /// message as `workwell validate` words it).
+    pub message: String,
+    /// The whole line `workwell validate` would print for the problem (file, line,
+    /// key and message); for a problem found before loading, the path and message.
+    pub line: String,
+}
+
+impl FieldError {
+    fn new(path: &str, message: impl Into<String>) -> Self {
+        let message = message.into();
+        let line = if path.is_empty() {
+            message.clone()
+        } else {
+            format!("key `{path}`: {message}")
+        };
+        Self {
+            path: path.to_string(),
+            message,
+            line,
+        }
+    }
+
+    fn from_scenario(e: &ScenarioError, path: String) -> Self {
+        Self {
+            path,
+            message: crate::scenario::error::escape_control(&e.message),
+            line: e.to_string(),
+        }
+    }
+}
+
+impl std::fmt::Display for FieldError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.line)
+    }
+}
+
+// ---------------------------------------------------------------------------------
+// Building the form
+
+impl Form {
+    /// The form of the scenario whose text is `text`, as if read from `path` (which
+    /// anchors any `extends` and names the file in messages). Only a file that cannot
+    /// be read as a scenario (not TOML, a missing `extends`) is an error: a scenario
+    /// with invalid values still gives its form, so that they can be corrected
+    /// ([`apply`] with no edits lists the problems).
+    pub fn from_text(path: &Path, text: &str) -> Result<Form, ScenarioError> {
+        let merged = source::load_text(path, text, &[])?;
+        Ok(Form::from_merged(&merged))
+    }
+
+    /// The form of the merged document of a scenario.
+    pub fn from_merged(merged: &Merged) -> Form {
+        let t = &merged.table;
+        let prog = t.get("programme").and_then(TomlValue::as_table);
+        let text_of = |k: &str| {
+            prog.and_then(|p| p.get(k))
+                .and_then(TomlValue::as_str)
+                .unwrap_or_default()
+                .to_string()
+        };
+        let mut sections = Vec::new();
+        let b = Builder { merged };
+        for (top, title) in [
+            ("programme", "Programme"),
+            ("calibration", "Calibration settings"),
+        ] {
+            if let Some(TomlValue::Table(sub)) = t.get(top) {
+                let mut fields = Vec::new();
+                b.flatten(sub, top, &[top.to_string()], &mut fields);
+                sections.push(Section {
+                    path: top.to_string(),
+                    title: title.to_string(),
+                    area: String::new(),
+                    groups: vec![Group {
+                        path: top.to_string(),
+                        title: title.to_string(),
+                        note: b.note(top),
+                        fields,
+                    }],
+                });
+            }
+        }
+        if let Some(TomlValue::Table(d)) = t.get("defaults") {
+            sections.push(Section {
+                path: "defaults".into(),
+                title: "Defaults for every area".into(),
+                area: String::new(),
+                groups: b.area_groups(d, "defaults"),
+            });
+        }
+        if let Some(TomlValue::Table(areas)) = t.get("areas") {
+            for (name, v) in areas {
+                if let TomlValue::Table(a) = v {
+                    let path = join_key("areas", name);
+                    sections.push(Section {
+                        groups: b.area_groups(a, &path),
+                        path,
+                        title: name.clone(),
+                        area: name.clone(),
+                    });
+                }
+            }
+        }
+        // anything else the file holds (the loader rejects unknown tables; the
+        // posterior is a calibration's output, not something to type in)
+        for (k, v) in t {
+            if matches!(
+                k.as_str(),
+                "programme" | "calibration" | "defaults" | "areas" | "posterior" | "extends"
+            ) {
+                continue;
+            }
+            let path = join_key("", k);
+            let mut fields = Vec::new();
+            match v {
+                TomlValue::Table(sub) if !is_dist(sub) => {
+                    b.flatten(sub, &path, std::slice::from_ref(k), &mut fields)
+                }
+                _ => fields.push(b.field(k, v, &path, std::slice::from_ref(k))),
+            }
+            sections.push(Section {
+                path: path.clone(),
+                title: plain_words(k),
+                area: String::new(),
+                groups: vec![Group {
+                    note: b.note(&path),
+                    path,
+                    title: plain_words(k),
+                    fields,
+                }],
+            });
+        }
+        Form {
+            name: text_of("name"),
+            description: text_of("description"),
+            files: merged.files.clone(),
+            sections,
+        }
+    }
+
+    /// Every field with an input (distributions' parts, not the distributions), in
+    /// the order of the form.
+    pub fn inputs(&self) -> Vec<&Field> {
+        fn walk<'a>(f: &'a Field, out: &mut Vec<&'a Field>) {
+            if f.is_input() {
+                out.push(f);
+            }
+            for p in &f.parts {
+                walk(p, out);
+            }
+        }
+        let mut out = Vec::new();
+        for s in &self.sections {
+            for g in &s.groups {
+                for f in &g.fields {
+                    walk(f, &mut out);
+                }
+            }
+        }
+        out
+    }
+
+    /// The field (an input or a distribution) at `path`.
+    pub fn field(&self, path: &str) -> Option<&Field> {
+        fn find<'a>(f: &'a Field, path: &str) -> Option<&'a Field> {
+            if f.path == path {
+                return Some(f);
+            }
+            f.parts.iter().find_map(|p| find(p, path))
+        }
+        self.sections
+            .iter()
+            .flat_map(|s| &s.groups)
+            .flat_map(|g| &g.fields)
+            .find_map(|f| find(f, path))
+    }
+
+    /// Every path an error can be shown at: fields, distributions, groups, sections.
+    fn anchors(&self) -> Vec<String> {
+        fn walk(f: &Field, out: &mut Vec<String>) {
+            out.push(f.path.clone());
+            for p in &f.parts {
+                walk(p, out);
+            }
+        }
+        let mut out = Vec::new();
+        for s in &self.sections {
+            out.push(s.path.clone());
+            for g in &s.groups {
+                out.push(g.path.clone());
+                for f in &g.fields {
+                    walk(f, &mut out);
+                }
+            }
+        }
+        out
+    }
+}
+
+struct Builder<'a> {
+    merged: &'a Merged,
+}
+
+impl Builder<'_> {
+    fn note(&self, key: &str) -> String {
+        self.merged
+            .origins
+            .get(key)
+            .map(|o| o.note.clone())
+            .unwrap_or_default()
+    }
+
+    /// The note of a key, or of the nearest ancestor inside its own group (a
+    /// distribution's numbers share the note of the distribution).
+    fn note_within(&self, key: &str, stop: &str) -> String {
+        let mut k = key;
+        loop {
+            if let Some(o) = self.merged.origins.get(k)
+                && !o.note.is_empty()
+            {
+                return o.note.clone();
+            }
+            match source::parent_key(k) {
+                Some(p) if p.len() > stop.len() => k = p,
+                _ => return String::new(),
+            }
+        }
+    }
+
+    /// The groups of the defaults or of an area: its top-level values, then one group
+    /// per table (each MDT discipline a group of its own).
+    fn area_groups(&self, t: &toml::Table, prefix: &str) -> Vec<Group> {
+        let mut groups = Vec::new();
+        let mut top = Vec::new();
+        for (k, v) in t {
+            let is_group = matches!(v, TomlValue::Table(sub) if !is_dist(sub));
+            if !is_group {
+                top.push(self.field(k, v, &join_key(prefix, k), std::slice::from_ref(k)));
+            }
+        }
+        sort_fields(&mut top, prefix);
+        if !top.is_empty() {
+            groups.push(Group {
+                path: prefix.to_string(),
+                title: if prefix == "defaults" {
+                    "Launch and targets".into()
+                } else {
+                    "Launch, target and grant".into()
+                },
+                note: String::new(),
+                fields: top,
+            });
+        }
+        let mut tables: Vec<(&String, &toml::Table)> = t
+            .iter()
+            .filter_map(|(k, v)| match v {
+                TomlValue::Table(sub) if !is_dist(sub) => Some((k, sub)),
+                _ => None,
+            })
+            .collect();
+        tables.sort_by_key(|(k, _)| (group_rank(k), k.to_string()));
+        for (k, sub) in tables {
+            let path = join_key(prefix, k);
+            if k == "mdt" {
+                for (d, dv) in sub {
+                    let TomlValue::Table(dt) = dv else {
+                        continue;
+                    };
+                    let dpath = join_key(&path, d);
+                    let mut fields = Vec::new();
+                    self.flatten(dt, &dpath, &["mdt".into(), d.clone()], &mut fields);
+                    groups.push(Group {
+                        note: self.note(&dpath),
+                        title: format!("Multidisciplinary team: {}", discipline_words(d)),
+                        path: dpath,
+                        fields,
+                    });
+                }
+                continue;
+            }
+            let mut fields = Vec::new();
+            self.flatten(sub, &path, std::slice::from_ref(k), &mut fields);
+            groups.push(Group {
+                note: self.note(&path),
+                title: group_title(k),
+                path,
+                fields,
+            });
+        }
+        groups
+    }
+
+    /// The fields of a table: values, distributions, and the values of tables and
+    /// arrays of tables inside it (`source_mix.gp`, `fte_from[0].date`), sorted.
+    fn flatten(&self, t: &toml::Table, prefix: &str, rel: &[String], out: &mut Vec<Field>) {
+        let mut fields = Vec::new();
+        for (k, v) in t {
+            let path = join_key(prefix, k);
+            let mut r = rel.to_vec();
+            r.push(k.clone());
+            match v {
+                TomlValue::Table(sub) if !is_dist(sub) => {
+                    // the values of an inner table (a mix) often share one comment:
+                    // show it once
+                    let from = fields.len();
+                    self.flatten(sub, &path, &r, &mut fields);
+                    let first = fields.get(from).map(|f| f.note.clone());
+                    for f in fields.iter_mut().skip(from + 1) {
+                        if Some(&f.note) == first.as_ref() {
+                            f.note.clear();
+                        }
+                    }
+                }
+                TomlValue::Array(items)
+                    if !items.is_empty() && items.iter().all(TomlValue::is_table) =>
+                {
+                    for (i, item) in items.iter().enumerate() {
+                        let ipath = format!("{path}[{i}]");
+                        let mut ir = r.clone();
+                        ir.push(format!("[{i}]"));
+                        if let TomlValue::Table(it) = item {
+                            self.flatten(it, &ipath, &ir, &mut fields);
+                        }
+                    }
+                }
+                _ => fields.push(self.field(k, v, &path, &r)),
+            }
+        }
+        sort_fields(&mut fields, prefix);
+        out.extend(fields);
+    }
+
+    /// One field (a distribution with its parts).
+    fn field(&self, key: &str, v: &TomlValue, path: &str, rel: &[String]) -> Field {
+        let (label, unit) = describe(rel);
+        let note = self.note_within(path, source::parent_key(path).unwrap_or(""));
+        if let TomlValue::Table(t) = v
+            && is_dist(t)
+        {
+            let dist = t
+                .get("dist")
+                .and_then(TomlValue::as_str)
+                .unwrap_or_default()
+                .to_string();
+            let mut parts = Vec::new();
+            for (pk, pv) in t {
+                if pk == "dist" {
+                    continue;
+                }
+                let ppath = join_key(path, pk);
+                let mut pr = rel.to_vec();
+                pr.push(pk.clone());
+                let mut f = self.field(pk, pv, &ppath, &pr);
+                f.label = part_words(pk).to_string();
+                f.unit = part_unit(pk, &unit);
+                if f.note == note {
+                    f.note.clear();
+                }
+                parts.push(f);
+            }
+            parts.sort_by_key(|f| part_rank(last_key(&f.path)));
+            let summary = parts
+                .iter()
+                .map(|p| format!("{} {}", p.label, p.value))
+                .collect::<Vec<_>>()
+                .join(", ");
+            return Field {
+                path: path.to_string(),
+                label,
+                value: format!("{}: {summary}", dist_words(&dist)),
+                unit,
+                note,
+                kind: FieldKind::Distribution(dist),
+                parts,
+            };
+        }
+        let kind = kind_of(key, v, rel);
+        let unit = match kind {
+            FieldKind::Date if unit.is_empty() => "date, YYYY-MM-DD".to_string(),
+            FieldKind::Date if !unit.contains("YYYY") => format!("{unit}, YYYY-MM-DD"),
+            _ => unit,
+        };
+        Field {
+            path: path.to_string(),
+            label,
+            value: display(v),
+            unit,
+            note,
+            kind,
+            parts: Vec::new(),
+        }
+    }
+}
+
+fn is_dist(t: &toml::Table) -> bool {
+    t.contains_key("dist")
+}
+
+fn last_key(path: &str) -> &str {
+    match source::parent_key(path) {
+        Some(p) => path[p.len() + 1..].trim_matches('"'),
+        None => path,
+    }
+}
+
+fn kind_of(key: &str, v: &TomlValue, rel: &[String]) -> FieldKind {
+    let integer = matches!(
+        rel.iter().map(String::as_str).collect::<Vec<_>>()[..],
+        ["programme", "seed" | "replications"] | ["calibration", "particles" | "replicates"]
+    );
+    match v {
+        TomlValue::Integer(_) if integer => FieldKind::Integer,
+        TomlValue::Integer(_) | TomlValue::Float(_) => FieldKind::Number,
+        TomlValue::Boolean(_) => FieldKind::Boolean,
+        TomlValue::String(s) if is_date(s) => FieldKind::Date,
+        TomlValue::Datetime(_) => FieldKind::Date,
+        TomlValue::String(_) => FieldKind::Text,
+        TomlValue::Array(a) => {
+            let texts = matches!(key, "extra_holidays" | "parameters" | "keys");
+            if a.iter().all(|x| x.is_integer() || x.is_float()) && !(a.is_empty() && texts) {
+                FieldKind::NumberList
+            } else {
+                FieldKind::TextList
+            }
+        }
+        TomlValue::Table(_) => FieldKind::Text,
+    }
+}
+
+fn is_date(s: &str) -> bool {
+    let b = s.as_bytes();
+    b.len() == 10
+        && b[4] == b'-'
+        && b[7] == b'-'
+        && b.iter()
+            .enumerate()
+            .all(|(i, c)| i == 4 || i == 7 || c.is_ascii_digit())
+}
+
+/// A value as the planner sees and types it: numbers as the file would write them
+/// (a whole float with `.0`), text without quotes, lists separated by `, `.
+fn display(v: &TomlValue) -> String {
+    match v {
+        TomlValue::Integer(i) => i.to_string(),
+        TomlValue::Float(f) => fmt_float(*f),
+        TomlValue::String(s) => s.clone(),
+        TomlValue::Boolean(b) => b.to_string(),
+        TomlValue::Datetime(d) => d.to_string(),
+        TomlValue::Array(a) => a.iter().map(display).collect::<Vec<_>>().join(", "),
+        TomlValue::Table(t) => TomlValue::Table(t.clone()).to_string(),
+    }
+}
+
+fn fmt_float(f: f64) -> String {
+    if f.is_finite() && f.fract() == 0.0 && f.abs() < 1e15 {
+        format!("{f:.1}")
+    } else {
+        TomlValue::Float(f).to_string()
+    }
+}
+
+/// The HTML id for a path (see [`Field::id`]).
+pub fn input_id(path: &str) -> String {
+    let mut s = String::from("f-");
+    let mut dash = false;
+    for c in path.chars() {
+        if c.is_ascii_alphanumeric() {
+            s.push(c.to_ascii_lowercase());
+            dash = false;
+        } else if !dash {
+            s.push('-');
+            dash = true;
+        }
+    }
+    let _ = write!(s, "-{:08x}", crate::rng::fnv1a(path.as_bytes()) as u32);
+    s
+}
+
+// ---------------------------------------------------------------------------------
+// Words: labels, units and order of the known keys
+
+fn plain_words(k: &str) -> String {
+    let s = k.replace('_', " ");
+    let mut c = s.chars();
+    match c.next() {
+        Some(f) => f.to_uppercase().collect::<String>() + c.as_str(),
+        None => s,
+    }
+}
+
+fn route_words(k: &str) -> String {
+    match k {
+        "gp" => "GPs".into(),
+        "self" => "self-referral".into(),
+        "jcp" => "Jobcentre Plus".into(),
+        "employer" => "employers".into(),
+        "vcs" => "the voluntary and community sector".into(),
+        "local_authority" => "local authorities".into(),
+        "other_health" => "other health services".into(),
+        k => k.replace('_', " "),
+    }
+}
+
+fn status_words(k: &str) -> String {
+    match k {
+        "in_work" => "in work".into(),
+        "off_sick" => "off sick".into(),
+        "out_of_work" => "out of work".into(),
+        k => k.replace('_', " "),
+    }
+}
+
+fn barrier_words(k: &str) -> String {
+    match k {
+        "mental_health" => "mental health".into(),
+        "msk" => "musculoskeletal".into(),
+        k => k.replace('_', " "),
+    }
+}
+
+fn outcome_words(k: &str) -> String {
+    match k {
+        "stayed_in_work" => "stayed in work".into(),
+        "returned_to_work" => "returned to work".into(),
+        "barriers_reduced" => "barriers to work reduced".into(),
+        "no_change" => "no change".into(),
+        k => k.replace('_', " "),
+    }
+}
+
+fn discipline_words(k: &str) -> String {
+    match k {
+        "physio" => "physiotherapists".into(),
+        "counsellor" => "counsellors".into(),
+        "occupational_therapy" => "occupational therapists".into(),
+        "employment_advisor" => "employment advisers".into(),
+        "mdt_defaults" => "every discipline".into(),
+        k => k.replace('_', " "),
+    }
+}
+
+fn group_title(k: &str) -> String {
+    match k {
+        "referrals" => "Referrals".into(),
+        "participants" => "Participants".into(),
+        "triage" => "Triage".into(),
+        "waiting" => "Waiting list".into(),
+        "coach" => "Work and health coaches".into(),
+        "caseload" => "Caseload".into(),
+        "onward" => "Onward referrals".into(),
+        "outcomes" => "Outcomes at completion".into(),
+        "calendar" => "Staff calendar".into(),
+        "mdt_defaults" => "Multidisciplinary team: every discipline".into(),
+        k => plain_words(k),
+    }
+}
+
+fn group_rank(k: &str) -> usize {
+    const ORDER: [&str; 11] = [
+        "referrals",
+        "participants",
+        "triage",
+        "waiting",
+        "coach",
+        "caseload",
+        "onward",
+        "outcomes",
+        "calendar",
+        "mdt_defaults",
+        "mdt",
+    ];
+    ORDER.iter().position(|o| *o == k).unwrap_or(ORDER.len())
+}
+
+/// The order of fields within a group: the model's order, unknown keys last.
+fn field_rank(key: &str) -> usize {
+    const ORDER: [&str; 50] = [
+        // programme
+        "name",
+        "description",
+        "start",
+        "end",
+        "target_starts",
+        "seed",
+        "replications",
+        "warmup_days",
+        "festive_period",
+        "from",
+        "to",
+        "extra_holidays",
+        // calibration
+        "parameters",
+        "between_area_sd",
+        "exact_tolerance",
+        "particles",
+        "replicates",
+        // area
+        "launch",
+        "fit_notes_2023",
+        "target_source",
+        "grant_gbp",
+        "grant_source",
+        // referrals
+        "constant_rate_per_day",
+        "gp_propensity",
+        "area_multiplier",
+        "ramp_start_fraction",
+        "annual_growth",
+        "seasonal_index",
+        "non_working_day_factor",
+        "festive_factor",
+        "source_mix",
+        "trailblazer",
+        // staff
+        "fte",
+        "fte_at_launch",
+        "ramp_months",
+        "vacancy_rate",
+        "cost_per_fte_year",
+        "fte_from",
+        "caseload_cap_per_fte",
+        "hours_limit",
+        "contact_hours_per_fte_week",
+        "assessment_hours",
+        "followup_hours",
+        "followup_interval_days",
+        "sessions_per_fte_week",
+        "sessions",
+        "spacing_days",
+        "dna_rate",
+        "referral_delay_days",
+        "need",
+    ];
+    ORDER.iter().position(|o| *o == key).unwrap_or(ORDER.len())
+}
+
+/// Sorts the fields of the table at `prefix` into the model's order (by their first
+/// key below it); stable, so the values of one inner table keep their order.
+fn sort_fields(fields: &mut [Field], prefix: &str) {
+    fields.sort_by_cached_key(|f| {
+        let first = f
+            .path
+            .get(prefix.len()..)
+            .map(|r| r.trim_start_matches('.'))
+            .and_then(|r| parse_path(r).ok())
+            .and_then(|segs| match segs.into_iter().next() {
+                Some(Seg::Key(k)) => Some(k),
+                _ => None,
+            })
+            .unwrap_or_default();
+        field_rank(&first)
+    });
+}
+
+fn part_words(k: &str) -> &'static str {
+    match k {
+        "min" => "lowest",
+        "mode" => "most likely",
+        "max" => "highest",
+        "mean" => "mean",
+        "sd" => "standard deviation",
+        "alpha" => "alpha (shape)",
+        "beta" => "beta (shape)",
+        "shape" => "shape",
+        "scale" => "scale",
+        "value" => "value",
+        "values" => "values",
+        "weights" => "weights",
+        _ => "value",
+    }
+}
+
+fn part_unit(k: &str, unit: &str) -> String {
+    match k {
+        "alpha" | "beta" | "shape" => String::new(),
+        "weights" => "relative weights".into(),
+        _ => unit.to_string(),
+    }
+}
+
+fn part_rank(k: &str) -> usize {
+    const ORDER: [&str; 11] = [
+        "value", "min", "mode", "max", "mean", "sd", "alpha", "beta", "shape", "scale", "values",
+    ];
+    ORDER.iter().position(|o| *o == k).unwrap_or(ORDER.len())
+}
+
+fn dist_words(d: &str) -> String {
+    match d {
+        "uniform" => "uniform (any value between lowest and highest equally likely)".into(),
+        "triangular" => "triangular".into(),
+        "lognormal" => "log-normal".into(),
+        "empirical" => "from a list of values".into(),
+        d => d.to_string(),
+    }
+}
+
+const SHARE: &str = "share, 0 to 1";
+
+/// The label and unit of a key, from its path relative to the section (`programme`
+/// or `calibration` included as the first segment for those sections).
+fn describe(rel: &[String]) -> (String, String) {
+    let r: Vec<&str> = rel.iter().map(String::as_str).collect();
+    let l = |label: &str, unit: &str| (label.to_string(), unit.to_string());
+    // `posts`: "coach posts" or "posts"; `people`: who is recruited
+    let staff = |posts: &str, people: &str, key: &str| -> Option<(String, String)> {
+        Some(match key {
+            "fte" => l(&format!("Funded {posts}"), "FTE"),
+            "fte_at_launch" => l(
+                &format!("Share of {posts} filled at launch"),
+                "share of funded posts, 0 to 1",
+            ),
+            "ramp_months" => l(&format!("Time to recruit all {people}"), "months"),
+            "vacancy_rate" => l(&format!("Share of {posts} vacant"), SHARE),
+            "cost_per_fte_year" => l(
+                &format!("Cost of one FTE of {people}"),
+                "GBP a year, with on-costs",
+            ),
+            _ => return None,
+        })
+    };
+    match r[..] {
+        ["programme", "name"] => l(
+            "Short name",
+            "letters, digits, hyphens, underscores or dots",
+        ),
+        ["programme", "description"] => l("Description", ""),
+        ["programme", "start"] => l("Start of the run", ""),
+        ["programme", "end"] => l("End of the run", ""),
+        ["programme", "target_starts"] => l("Programme target", "people starting support"),
+        ["programme", "seed"] => l("Random seed", "any whole number"),
+        ["programme", "replications"] => l("Replications (simulated runs)", "runs"),
+        ["programme", "warmup_days"] => l("Warm-up left out of every figure", "days"),
+        ["programme", "festive_period", "from"] => {
+            l("Festive period: first day", "month-day, MM-DD")
+        }
+        ["programme", "festive_period", "to"] => l("Festive period: last day", "month-day, MM-DD"),
+        ["programme", "extra_holidays"] => l(
+            "Local closure days beyond bank holidays",
+            "dates YYYY-MM-DD, separated by commas",
+        ),
+        ["calibration", "parameters"] => l(
+            "Parameters fitted to observed figures",
+            "key paths, separated by commas",
+        ),
+        ["calibration", "between_area_sd"] => l(
+            "How much an area may differ from the programme",
+            "standard deviation, log scale",
+        ),
+        ["calibration", "exact_tolerance"] => l("Tolerance of an exact fit", ""),
+        ["calibration", "particles"] => l("Particles", "parameter sets"),
+        ["calibration", "replicates"] => l("Replicates per particle", "runs"),
+        ["launch"] => l("Launch", "date, or days after the start"),
+        ["fit_notes_2023"] => l("Fit notes issued in 2023", "fit notes"),
+        ["target_starts"] => l("Target", "people starting support"),
+        ["target_source"] => l("Source of the target", ""),
+        ["grant_gbp"] => l("Grant", "GBP"),
+        ["grant_source"] => l("Source of the grant", ""),
+        ["referrals", k] => match k {
+            "constant_rate_per_day" => l(
+                "Constant referral rate (instead of fit notes)",
+                "referrals a day",
+            ),
+            "gp_propensity" => l("GP referrals per fit note", "referrals per fit note"),
+            "area_multiplier" => l("Area's referral level", "times the programme's"),
+            "ramp_months" => l("Time for referral routes to build up", "months"),
+            "ramp_start_fraction" => l(
+                "Referral level at launch",
+                "share of the established level, 0 to 1",
+            ),
+            "annual_growth" => l("Growth of fit notes", "share a year (0.03 is 3%)"),
+            "seasonal_index" => l(
+                "Monthly pattern of fit notes, January to December",
+                "12 factors averaging 1, separated by commas",
+            ),
+            "non_working_day_factor" => l(
+                "Referrals on weekends and bank holidays",
+                "times a working day's",
+            ),
+            "festive_factor" => l("Referrals over the festive period", "times a normal day's"),
+            k => l(&plain_words(k), ""),
+        },
+        ["referrals", "source_mix", route] => l(
+            &format!("Share of referrals from {}", route_words(route)),
+            SHARE,
+        ),
+        ["referrals", "trailblazer", "gp_multiplier"] => l(
+            "Fit note trailblazer: GP referrals",
+            "times the level without it",
+        ),
+        ["referrals", "trailblazer", "start"] => l("Fit note trailblazer: start", ""),
+        ["participants", "status_mix", s] => {
+            l(&format!("Share of participants {}", status_words(s)), SHARE)
+        }
+        ["participants", "barrier_mix", b] => l(
+            &format!("Share whose main barrier is {}", barrier_words(b)),
+            SHARE,
+        ),
+        ["triage", "delay_days"] => l("Time from referral to first contact", "days"),
+        ["triage", "ineligible"] => l("Share of referrals not eligible", SHARE),
+        ["triage", "never_engage", route] => l(
+            &format!("Share never engaging, referred by {}", route_words(route)),
+            SHARE,
+        ),
+        ["waiting", "patience_days"] => l("How long people wait before giving up", "days"),
+        ["coach", k] => match staff("coach posts", "coaches", k) {
+            Some(d) => d,
+            None => match k {
+                "caseload_cap_per_fte" => l("Largest caseload", "participants per coach FTE"),
+                "hours_limit" => l("Limit bookings by coaches' contact hours", "yes or no"),
+                "contact_hours_per_fte_week" => l("Contact hours", "hours a week per coach FTE"),
+                "assessment_hours" => l("Length of a first assessment", "hours"),
+                "followup_hours" => l("Length of a follow-up", "hours"),
+                "followup_interval_days" => l("Time between follow-ups", "days"),
+                k => l(&plain_words(k), ""),
+            },
+        },
+        ["coach", "fte_from", i, k] | ["mdt", _, "fte_from", i, k] => {
+            let n = i
+                .trim_matches(['[', ']'])
+                .parse::<usize>()
+                .map_or(1, |n| n + 1);
+            match k {
+                "date" => l(&format!("Change of funded posts {n}: from"), ""),
+                "fte" => l(&format!("Change of funded posts {n}: posts"), "FTE"),
+                k => l(&plain_words(k), ""),
+            }
+        }
+        ["caseload", "time_days"] => l("Length of a support plan", "days"),
+        ["caseload", "disengage_prob"] => l("Share of starters who disengage part-way", SHARE),
+        ["onward", "prob"] => l("Share of plans with an onward referral", SHARE),
+        ["onward", "delay_days"] => l("Time the onward service takes", "days"),
+        ["outcomes", s, o] => l(
+            &format!(
+                "Outcome for people {}: {}",
+                status_words(s),
+                outcome_words(o)
+            ),
+            SHARE,
+        ),
+        ["calendar", "annual_leave_fraction"] => l(
+            "Staff time lost to leave, sickness and training",
+            "share of working days, 0 to 1",
+        ),
+        ["calendar", "festive_capacity_factor"] => l(
+            "Staff capacity over the festive period",
+            "times a normal day's",
+        ),
+        ["mdt", _, k] | ["mdt_defaults", k] => match staff("posts", "staff", k) {
+            Some(d) => d,
+            None => match k {
+                "sessions_per_fte_week" => l("Sessions", "sessions a week per FTE"),
+                "sessions" => l("Sessions in a course", "sessions"),
+                "spacing_days" => l("Time between sessions", "days"),
+                "dna_rate" => l("Share of sessions missed (did not attend)", SHARE),
+                "referral_delay_days" => l("Time to refer within the team", "days"),
+                k => l(&plain_words(k), ""),
+            },
+        },
+        ["mdt", _, "need", b] | ["mdt_defaults", "need", b] => l(
+            &format!("Need for a course: main barrier {}", barrier_words(b)),
+            "probability, 0 to 1",
+        ),
+        ["mdt", _, "need", b, s] | ["mdt_defaults", "need", b, s] => l(
+            &format!(
+                "Need for a course: main barrier {}, {}",
+                barrier_words(b),
+                status_words(s)
+            ),
+            "probability, 0 to 1",
+        ),
+        _ => {
+            let words: Vec<String> = r
+                .iter()
+                .filter(|s| !s.starts_with('['))
+                .skip(1)
+                .map(|s| s.replace('_', " "))
+                .collect();
+            let last = r.last().copied().unwrap_or_default();
+            if words.is_empty() {
+                l(&plain_words(last), "")
+            } else {
+                l(&plain_words(&words.join(": ")), "")
+            }
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------
+// Applying edits
+
+/// One segment of a path: a key or an array index.
+#[derive(Debug, Clone, PartialEq)]
+enum Seg {
+    Key(String),
+    Index(usize),
+}
+
+/// Splits a field path into segments (quoted keys may hold any character).
+fn parse_path(path: &str) -> Result<Vec<Seg>, String> {
+    let bad = || format!("`{path}` is not a key path such as defaults.coach.fte");
+    let mut segs = Vec::new();
+    let b = path.as_bytes();
+    let mut i = 0;
+    let mut expect_key = true;
+    while i < b.len() {
+        match b[i] {
+            b'"' => {
+                if !expect_key {
+                    return Err(bad());
+                }
+                // a TOML basic string: find its end, skipping escapes
+                let mut j = i + 1;
+                while j < b.len() && b[j] != b'"' {
+                    j += if b[j] == b'\\' { 2 } else { 1 };
+                }
+                if j >= b.len() {
+                    return Err(bad());
+                }
+                let lit = &path[i..=j];
+                let v: toml_edit::Value = lit.parse().map_err(|_| bad())?;
+                segs.push(Seg::Key(v.as_str().ok_or_else(bad)?.to_string()));
+                i = j + 1;
+                expect_key = false;
+            }
+            b'[' => {
+                if expect_key {
+                    return Err(bad());
+                }
+                let end = path[i..].find(']').ok_or_else(bad)? + i;
+                let n = path[i + 1..end].parse::<usize>().map_err(|_| bad())?;
+                segs.push(Seg::Index(n));
+                i = end + 1;
+            }
+            b'.' => {
+                if expect_key {
+                    return Err(bad());
+                }
+                expect_key = true;
+                i += 1;
+            }
+            _ => {
+                if !expect_key {
+                    return Err(bad());
+                }
+                let end = path[i..].find(['.', '[']).map_or(path.len(), |e| e + i);
+                let k = &path[i..end];
+                if !k
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+                {
+                    return Err(bad());
+                }
+                segs.push(Seg::Key(k.to_string()));
+                i = end;
+                expect_key = false;
+            }
+        }
+    }
+    if segs.is_empty() || expect_key {
+        return Err(bad());
+    }
+    Ok(segs)
+}
+
+/// Reads the text of a field as the TOML value its kind asks for. Text that is not
+/// of that kind becomes a string, for the loader to report in its own words; an
+/// empty value is refused here.
+fn parse_input(
+    kind: &FieldKind,
+    old: Option<&toml_edit::Value>,
+    text: &str,
+) -> Result<toml_edit::Value, String> {
+    let t = text.trim();
+    // a whole number stays an integer where the file had one
+    let number_like = |t: &str, old: Option<&toml_edit::Value>| -> Option<toml_edit::Value> {
+        let was_int = old.is_some_and(|o| o.is_integer());
+        if (was_int || *kind == FieldKind::Integer)
+            && let Ok(i) = t.parse::<i64>()
+        {
+            return Some(i.into());
+        }
+        // Rust's f64 parser also reads "inf" and "NaN": leave those to the loader's
+        // domain checks, which say what is expected
+        t.parse::<f64>().ok().map(Into::into)
+    };
+    let number = |t: &str| number_like(t, old);
+    match kind {
+        FieldKind::Number | FieldKind::Integer => {
+            if t.is_empty() {
+                return Err("expected a number, found nothing".into());
+            }
+            Ok(number(t).unwrap_or_else(|| t.into()))
+        }
+        FieldKind::Date => {
+            if t.is_empty() {
+                return Err("expected a date like 2024-10-01, found nothing".into());
+            }
+            Ok(t.into())
+        }
+        FieldKind::Text => Ok(text.into()),
+        FieldKind::Boolean => Ok(match t {
+            "true" | "yes" | "on" => true.into(),
+            "false" | "no" | "off" => false.into(),
+            _ => t.into(),
+        }),
+        FieldKind::NumberList | FieldKind::TextList => {
+            let inner = t
+                .strip_prefix('[')
+                .and_then(|s| s.strip_suffix(']'))
+                .unwrap_or(t);
+            let mut a = toml_edit::Array::new();
+            let olds = old.and_then(toml_edit::Value::as_array);
+            for (i, item) in inner.split(',').map(str::trim).enumerate() {
+                if item.is_empty() {
+                    continue;
+                }
+                if *kind == FieldKind::NumberList {
+                    let was = olds.and_then(|a| a.get(i));
+                    a.push(number_like(item, was).unwrap_or_else(|| item.into()));
+                } else {
+                    a.push(item.trim_matches('"'));
+                }
+            }
+            Ok(toml_edit::Value::Array(a))
+        }
+        FieldKind::Distribution(_) => {
+            // a whole distribution: a number (fixing it) or an inline table
+            if t.is_empty() {
+                return Err("expected a number or a distribution, found nothing".into());
+            }
+            Ok(t.parse::<toml_edit::Value>()
+                .ok()
+                .filter(|v| v.is_integer() || v.is_float() || v.is_inline_table())
+                .unwrap_or_else(|| t.into()))
+        }
+    }
+}
+
+/// Whether two values are the same value (a number of the same type and value, the
+/// same text, lists and tables of the same values), whatever their formatting.
+fn same_value(a: &toml_edit::Value, b: &toml_edit::Value) -> bool {
+    use toml_edit::Value as V;
+    match (a, b) {
+        (V::Integer(x), V::Integer(y)) => x.value() == y.value(),
+        (V::Float(x), V::Float(y)) => x.value().to_bits() == y.value().to_bits(),
+        (V::String(x), V::String(y)) => x.value() == y.value(),
+        (V::Boolean(x), V::Boolean(y)) => x.value() == y.value(),
+        (V::Datetime(x), V::Datetime(y)) => x.value() == y.value(),
+        (V::Array(x), V::Array(y)) => {
+            x.len() == y.len() && x.iter().zip(y.iter()).all(|(p, q)| same_value(p, q))
+        }
+        (V::InlineTable(x), V::InlineTable(y)) => {
+            x.len() == y.len()
+                && x.iter()
+                    .all(|(k, v)| y.get(k).is_some_and(|w| same_value(v, w)))
+        }
+        _ => false,
+    }
+}
+
+/// The value at a path, where it is a value (not a table with a header).
+fn get_value<'a>(item: &'a toml_edit::Item, segs: &[Seg]) -> Option<&'a toml_edit::Value> {
+    let (first, rest) = segs.split_first()?;
+    let child: &toml_edit::Item = match first {
+        Seg::Key(k) => item.as_table_like()?.get(k)?,
+        Seg::Index(i) => {
+            let v = item.as_value()?.as_array()?.get(*i)?;
+            return get_in_value(v, rest);
+        }
+    };
+    if rest.is_empty() {
+        child.as_value()
+    } else {
+        get_value(child, rest)
+    }
+}
+
+fn get_in_value<'a>(v: &'a toml_edit::Value, segs: &[Seg]) -> Option<&'a toml_edit::Value> {
+    match segs.split_first() {
+        None => Some(v),
+        Some((Seg::Key(k), rest)) => get_in_value(v.as_inline_table()?.get(k)?, rest),
+        Some((Seg::Index(i), rest)) => get_in_value(v.as_array()?.get(*i)?, rest),
+    }
+}
+
+/// Replaces the value at a path, keeping the comment and spacing around it.
+fn set_value(item: &mut toml_edit::Item, segs: &[Seg], new: toml_edit::Value) -> bool {
+    let Some((first, rest)) = segs.split_first() else {
+        return false;
+    };
+    match first {
+        Seg::Key(k) => {
+            let Some(child) = item.as_table_like_mut().and_then(|t| t.get_mut(k)) else {
+                return false;
+            };
+            if rest.is_empty() {
+                match child {
+                    toml_edit::Item::Value(old) => replace_keeping_decor(old, new),
+                    other => *other = toml_edit::Item::Value(new),
+                }
+                true
+            } else {
+                set_value(child, rest, new)
+            }
+        }
+        Seg::Index(i) => match item {
+            toml_edit::Item::Value(v) => set_in_value(v, segs, new),
+            toml_edit::Item::ArrayOfTables(a) => match a.get_mut(*i) {
+                Some(t) if !rest.is_empty() => {
+                    let mut tmp = toml_edit::Item::Table(std::mem::take(t));
+                    let ok = set_value(&mut tmp, rest, new);
+                    if let toml_edit::Item::Table(back) = tmp {
+                        *t = back;
+                    }
+                    ok
+                }
+                _ => false,
+            },
+            _ => false,
+        },
+    }
+}
+
+fn set_in_value(v: &mut toml_edit::Value, segs: &[Seg], new: toml_edit::Value) -> bool {
+    match segs.split_first() {
+        None => {
+            replace_keeping_decor(v, new);
+            true
+        }
+        Some((Seg::Key(k), rest)) => match v.as_inline_table_mut().and_then(|t| t.get_mut(k)) {
+            Some(c) => set_in_value(c, rest, new),
+            None => false,
+        },
+        Some((Seg::Index(i), rest)) => match v.as_array_mut().and_then(|a| a.get_mut(*i)) {
+            Some(c) => set_in_value(c, rest, new),
+            None => false,
+        },
+    }
+}
+
+fn replace_keeping_decor(old: &mut toml_edit::Value, mut new: toml_edit::Value) {
+    *new.decor_mut() = old.decor().clone();
+    *old = new;
+}
+
+/// The text to edit: the file itself, or for a file that `extends` another, the
+/// resolved chain with the file's own header comment kept above.
+fn editable_text(text: &str, merged: &Merged) -> String {
+    if merged.files.len() <= 1 {
+        return text.to_string();
+    }
+    let mut header = String::new();
+    for line in text.lines() {
+        let l = line.trim();
+        if let Some(c) = l.strip_prefix('#') {
+            header.push_str(c.strip_prefix(' ').unwrap_or(c));
+            header.push('\n');
+        } else if l.is_empty() && header.is_empty() {
+            continue;
+        } else {
+            break;
+        }
+    }
+    let files: Vec<String> = merged
+        .files
+        .iter()
+        .map(|f| {
+            f.file_name()
+                .map_or_else(|| f.display().to_string(), |n| n.to_string_lossy().into())
+        })
+        .collect();
+    if !header.is_empty() {
+        header.push('\n');
+    }
+    let _ = write!(
+        header,
+        "Resolved from {}: the files merged into one, so that it runs from any folder.\n\
+         Comments give each value's source as written where it was set.",
+        files.join(" <- ")
+    );
+    source::render_resolved(merged, &header)
+}
+
+/// Applies `edits` ((path, value) pairs, as a posted form gives them) to the scenario
+/// whose text is `text`, read from `path` (which anchors any `extends` and names the
+/// file in messages), and validates the result as `workwell validate` does.
+///
+/// Returns the new scenario text, which the loader accepts and which needs no other
+/// file (see the module documentation on `extends`); a value equal to the current one
+/// leaves its text untouched. Otherwise returns every problem, each at the field it
+/// concerns: a path that is not a field of the form, a value that cannot be read, or
+/// each problem the loader finds in the edited scenario. Never panics on any input.
+pub fn apply(
+    text: &str,
+    path: &Path,
+    edits: &[(String, String)],
+) -> Result<String, Vec<FieldError>> {
+    let merged = source::load_text(path, text, &[])
+        .map_err(|e| vec![FieldError::from_scenario(&e, String::new())])?;
+    let form = Form::from_merged(&merged);
+    let base = editable_text(text, &merged);
+    let mut doc: toml_edit::DocumentMut = base
+        .parse()
+        .map_err(|e| vec![FieldError::new("", format!("not valid TOML: {e}"))])?;
+    let mut errors = Vec::new();
+    let mut edited: Vec<&str> = Vec::new();
+    for (p, value) in edits {
+        let Some(field) = form.field(p) else {
+            errors.push(FieldError::new(
+                p,
+                format!(
+                    "`{}` is not a field of this scenario",
+                    crate::scenario::error::escape_control(p)
+                ),
+            ));
+            continue;
+        };
+        let Ok(segs) = parse_path(p) else {
+            errors.push(FieldError::new(p, "not a key path"));
+            continue;
+        };
+        let old = get_value(doc.as_item(), &segs).cloned();
+        let new = match parse_input(&field.kind, old.as_ref(), value) {
+            Ok(v) => v,
+            Err(m) => {
+                errors.push(FieldError::new(p, m));
+                continue;
+            }
+        };
+        if old.as_ref().is_some_and(|o| same_value(o, &new)) {
+            continue;
+        }
+        if !set_value(doc.as_item_mut(), &segs, new) {
+            errors.push(FieldError::new(p, "cannot be set here"));
+            continue;
+        }
+        edited.push(p);
+    }
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    let out = doc.to_string();
+    match validate(&out, path, &form) {
+        Ok(()) => Ok(out),
+        Err(mut errs) => {
+            // keep the problems at the edited fields first
+            errs.sort_by_key(|e| !edited.contains(&e.path.as_str()));
+            Err(errs)
+        }
+    }
+}
+
+/// Loads and validates scenario text as `workwell validate` does, each problem given
+/// to the field, distribution, group or section of `form` its key names.
+fn validate(text: &str, path: &Path, form: &Form) -> Result<(), Vec<FieldError>> {
+    let anchors = form.anchors();
+    let to_field =
+        |e: &ScenarioError| FieldError::from_scenario(e, anchor_of(&e.key, &e.message, &anchors));
+    let merged = source::load_text(path, text, &[]).map_err(|e| vec![to_field(&e)])?;
+    match crate::scenario::build::build_all(merged) {
+        Ok(_) => Ok(()),
+        Err(es) => Err(es.iter().map(to_field).collect()),
+    }
+}
+
+/// The path an error at `key` is shown at: the anchor equal to it, else the deepest
+/// anchor containing it, else the whole file.
+fn anchor_of(key: &str, message: &str, anchors: &[String]) -> String {
+    // a missing key is named in the message, its table in the key
+    let missing = message
+        .strip_prefix("missing field `")
+        .and_then(|m| m.split('`').next())
+        .map(|f| join_key(key, f));
+    let key = missing
+        .as_deref()
+        .filter(|m| anchors.iter().any(|a| a == m))
+        .unwrap_or(key);
+    if key.is_empty() {
+        return String::new();
+    }
+    if anchors.iter().any(|a| a == key) {
+        return key.to_string();
+    }
+    anchors
+        .iter()
+        .filter(|a| {
+            key.len() > a.len()
+                && key.starts_with(a.as_str())
+                && matches!(key.as_bytes()[a.len()], b'.' | b'[')
+        })
+        .max_by_key(|a| a.len())
+        .cloned()
+        .unwrap_or_default()
+}
+
+/// The problems of a scenario as `workwell validate` finds them, each at its field
+/// (the same as [`apply`] with no edits, without the text).
+pub fn problems(text: &str, path: &Path) -> Vec<FieldError> {
+    match apply(text, path, &[]) {
+        Ok(_) => Vec::new(),
+        Err(e) => e,
+    }
+}
+
+// ---------------------------------------------------------------------------------
+// Rendering
+
+/// The form as HTML: one `<fieldset>` per section with a `<legend>`, one nested
+/// `<fieldset>` per group, a `<label for>` per input, its unit and note as small
+/// text, and each error next to its field (linked by `aria-describedby`, the input
+/// marked `aria-invalid`). Errors that concern a group, a section or the whole file
+/// are shown at its top. All text is escaped; no scripts, styles or other assets
+/// (the page gives the classes their look).
+///
+/// The markup has no `<form>` element of its own, so that the page decides where it
+/// posts; every input's `name` is its field's path.
+pub fn render(form: &Form, errors: &[FieldError]) -> Markup {
+    let errs_at =
+        |path: &str| -> Vec<&FieldError> { errors.iter().filter(|e| e.path == path).collect() };
+    let known: Vec<String> = form.anchors();
+    let unplaced: Vec<&FieldError> = errors
+        .iter()
+        .filter(|e| e.path.is_empty() || !known.contains(&e.path))
+        .collect();
+    html! {
+        div class="scenario-form" {
+            @if !unplaced.is_empty() {
+                div class="form-errors" role="alert" {
+                    p { "The scenario has problems:" }
+                    ul {
+                        @for e in &unplaced {
+                            li class="error" { (e.line) }
+                        }
+                    }
+                }
+            }
+            @for s in &form.sections {
+                fieldset class="section" id=(input_id(&s.path)) {
+                    legend { (s.title) }
+                    (render_errors(&s.path, &errs_at(&s.path)))
+                    @for g in &s.groups {
+                        @if g.path == s.path && s.groups.len() == 1 {
+                            (render_fields(&g.fields, &errs_at))
+                        } @else {
+                            fieldset class="group" {
+                                legend { (g.title) }
+                                @if !g.note.is_empty() {
+                                    p class="note" { small { (g.note) } }
+                                }
+                                @if g.path != s.path {
+                                    (render_errors(&g.path, &errs_at(&g.path)))
+                                }
+                                (render_fields(&g.fields, &errs_at))
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn error_id(path: &str) -> String {
+    format!("{}-error", input_id(path))
+}
+
+fn note_id(path: &str) -> String {
+    format!("{}-note", input_id(path))
+}
+
+fn render_errors(path: &str, errs: &[&FieldError]) -> Markup {
+    html! {
+        @if !errs.is_empty() {
+            div class="field-error" id=(error_id(path)) role="alert" {
+                @for e in errs {
+                    p class="error" { (e.message) }
+                }
+            }
+        }
+    }
+}
+
+fn render_fields<'a>(fields: &[Field], errs_at: &dyn Fn(&str) -> Vec<&'a FieldError>) -> Markup {
+    html! {
+        @for f in fields {
+            (render_field(f, errs_at))
+        }
+    }
+}
+
+fn render_field<'a>(f: &Field, errs_at: &dyn Fn(&str) -> Vec<&'a FieldError>) -> Markup {
+    let errs = errs_at(&f.path);
+    let id = f.id();
+    if let FieldKind::Distribution(dist) = &f.kind {
+        let mut described = Vec::new();
+        if !errs.is_empty() {
+            described.push(error_id(&f.path));
+        }
+        if !f.note.is_empty() {
+            described.push(note_id(&f.path));
+        }
+        return html! {
+            fieldset class="field distribution" id=(id) aria-describedby=[(!described.is_empty()).then(|| described.join(" "))] {
+                legend {
+                    (f.label)
+                    " "
+                    small class="dist" { "(uncertain: " (dist_words(dist)) ")" }
+                }
+                (render_errors(&f.path, &errs))
+                @if !f.note.is_empty() {
+                    p class="note" id=(note_id(&f.path)) { small { (f.note) } }
+                }
+                (render_fields(&f.parts, errs_at))
+            }
+        };
+    }
+    let mut described = Vec::new();
+    if !errs.is_empty() {
+        described.push(error_id(&f.path));
+    }
+    if !f.unit.is_empty() {
+        described.push(format!("{id}-unit"));
+    }
+    if !f.note.is_empty() {
+        described.push(note_id(&f.path));
+    }
+    let describedby = (!described.is_empty()).then(|| described.join(" "));
+    let invalid = (!errs.is_empty()).then_some("true");
+    let (input_type, mode) = match f.kind {
+        FieldKind::Number | FieldKind::NumberList => ("text", Some("decimal")),
+        FieldKind::Integer => ("text", Some("numeric")),
+        _ => ("text", None),
+    };
+    html! {
+        div class={ "field " (f.kind.name()) @if !errs.is_empty() { " invalid" } } {
+            label for=(id) { (f.label) }
+            @if f.kind == FieldKind::Boolean {
+                select id=(id) name=(f.path) aria-describedby=[describedby] aria-invalid=[invalid] {
+                    option value="true" selected[f.value == "true"] { "Yes" }
+                    option value="false" selected[f.value == "false"] { "No" }
+                    @if f.value != "true" && f.value != "false" {
+                        option value=(f.value) selected { (f.value) }
+                    }
+                }
+            } @else if f.kind == FieldKind::Text && (f.value.len() > 60 || f.path.ends_with("description")) {
+                textarea id=(id) name=(f.path) rows="2" aria-describedby=[describedby] aria-invalid=[invalid] { (f.value) }
+            } @else {
+                input type=(input_type) id=(id) name=(f.path) value=(f.value) inputmode=[mode]
+                    autocomplete="off" spellcheck="false"
+                    aria-describedby=[describedby] aria-invalid=[invalid];
+            }
+            @if !f.unit.is_empty() {
+                span class="unit" id={ (id) "-unit" } { (f.unit) }
+            }
+            (render_errors(&f.path, &errs))
+            @if !f.note.is_empty() {
+                p class="note" id=(note_id(&f.path)) { small { (f.note) } }
+            }
+        }
+    }
+}
