@@ -591,7 +591,7 @@ fn saving_checks_the_scenario_as_validate_does_and_never_replaces_one() {
     );
     assert_eq!(r.status, 422);
     let t = r.text();
-    assert!(t.contains("id=\"editor-errors\""));
+    assert!(t.contains("id=\"toml-errors\""));
     assert!(t.contains("defaults.coach.fte"), "{t}");
     assert!(!dir.path().join("scenarios/broken.toml").exists());
     // not TOML at all
@@ -789,4 +789,57 @@ fn a_token_is_needed_when_set_and_other_addresses_need_one() {
         assert_eq!(out.status.code(), Some(2), "{args:?}");
         assert!(!out.stderr.is_empty());
     }
+}
+
+#[test]
+fn the_form_saves_edited_fields_and_shows_problems_beside_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = start(dir.path(), &[]);
+    s.save_toy("toy", TOY);
+    let page = s.get("/scenarios/toy").text();
+    // every field is an input named by its key path
+    assert!(
+        page.contains("name=\"defaults.coach.fte\""),
+        "no coach FTE field"
+    );
+    assert!(page.contains("name=\"programme.seed\""));
+    // an edit saved as a new scenario: the value changed, the rest as it was
+    let r = s.post(
+        "/scenarios/toy/save",
+        &[("name", "toy_fte"), ("defaults.coach.fte", "55")],
+    );
+    assert_eq!(r.status, 303, "{}", r.text());
+    let saved = std::fs::read_to_string(dir.path().join("scenarios/toy_fte.toml")).unwrap();
+    assert_eq!(saved, TOY.replace("\nfte = 40\n", "\nfte = 55\n"));
+    // a bad value comes back as typed, with validate's problem beside its field
+    let r = s.post(
+        "/scenarios/toy/save",
+        &[("name", "toy_bad"), ("defaults.coach.fte", "-7")],
+    );
+    assert_eq!(r.status, 422);
+    let t = r.text();
+    assert!(t.contains("value=\"-7\""), "the typed value is kept");
+    assert!(t.contains("aria-invalid=\"true\""));
+    assert!(!dir.path().join("scenarios/toy_bad.toml").exists());
+    // a key that is not a field, and a bad name
+    let r = s.post(
+        "/scenarios/toy/save",
+        &[("name", "toy_bad"), ("defaults.no.such", "1")],
+    );
+    assert_eq!(r.status, 422);
+    let r = s.post(
+        "/scenarios/toy/save",
+        &[("name", "../toy_bad"), ("defaults.coach.fte", "50")],
+    );
+    assert_eq!(r.status, 422);
+    assert!(r.text().contains("new name"));
+    // a bundled scenario that extends another is saved standing alone
+    let r = s.post(
+        "/scenarios/trailblazers/save",
+        &[("name", "tb"), ("programme.replications", "2")],
+    );
+    assert_eq!(r.status, 303, "{}", r.text());
+    let tb = std::fs::read_to_string(dir.path().join("scenarios/tb.toml")).unwrap();
+    assert!(!tb.contains("extends"));
+    assert!(s.get("/").text().contains("id=\"scenario-tb\""));
 }

@@ -17,6 +17,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use maud::Markup;
 
+use super::form;
 use super::jobs::{Jobs, Kind, SubmitError};
 use super::pages::{self, Summary};
 use super::security::{self, Guard};
@@ -164,12 +165,66 @@ fn editor_text(e: &Entry) -> Result<String> {
     Ok(text)
 }
 
+/// The editor of scenario `e`: its form (with `edits` shown in place of the values
+/// they change, and `errors` beside their fields) and its text.
+fn editor(
+    e: &Entry,
+    edits: &[(String, String)],
+    errors: &[form::FieldError],
+    mut ed: pages::Editor,
+) -> Result<pages::Editor> {
+    let text = std::fs::read_to_string(&e.path).map_err(|err| {
+        Problem(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            format!("cannot read the scenario: {err}"),
+        )
+    })?;
+    ed.form = match form::Form::from_text(&e.path, &text) {
+        Ok(mut f) => {
+            fill(&mut f, edits);
+            form::render(&f, errors)
+        }
+        Err(err) => maud::html! {
+            p class="error" { "This scenario cannot be shown as a form: " (line(&err).join(" ")) " (edit it as text below)" }
+        },
+    };
+    if ed.text.is_empty() {
+        ed.text = editor_text(e)?;
+    }
+    Ok(ed)
+}
+
+/// Shows the values a planner typed in place of the scenario's, so that a refused
+/// form comes back as it was sent.
+fn fill(f: &mut form::Form, edits: &[(String, String)]) {
+    fn walk(fields: &mut [form::Field], edits: &[(String, String)]) {
+        for fl in fields {
+            if let Some((_, v)) = edits.iter().rev().find(|(p, _)| *p == fl.path) {
+                fl.value.clone_from(v);
+            }
+            walk(&mut fl.parts, edits);
+        }
+    }
+    for s in &mut f.sections {
+        for g in &mut s.groups {
+            walk(&mut g.fields, edits);
+        }
+    }
+}
+
 async fn scenario_page(State(app): State<App>, UrlPath(name): UrlPath<String>) -> Result<Markup> {
     let e = entry(&app, &name)?;
     let s = load(&e.path, &[]).map(|sc| summary(&sc));
-    let text = editor_text(&e)?;
-    let editor = pages::editor(&e.name, &text, &[], &format!("{}-edited", e.name));
-    Ok(pages::scenario(&e, &s, editor))
+    let ed = editor(
+        &e,
+        &[],
+        &[],
+        pages::Editor {
+            new_name: format!("{}-edited", e.name),
+            ..pages::Editor::default()
+        },
+    )?;
+    Ok(pages::scenario(&e, &s, pages::editor(&e.name, &ed)))
 }
 
 async fn scenario_download(
@@ -232,36 +287,104 @@ fn check_size(sc: &Scenario) -> std::result::Result<(), String> {
 async fn save(
     State(app): State<App>,
     UrlPath(name): UrlPath<String>,
-    axum::Form(form): axum::Form<HashMap<String, String>>,
+    axum::Form(posted): axum::Form<Vec<(String, String)>>,
 ) -> Result<Response> {
     let e = entry(&app, &name)?;
-    let new = form.get("name").map(|s| s.trim()).unwrap_or("");
-    let text = form
-        .get("toml")
-        .ok_or_else(|| bad("the form has no scenario text (field `toml`)"))?;
-    let text = text.replace("\r\n", "\n");
-    let refuse = |errors: Vec<String>| -> Result<Response> {
-        let editor = pages::editor(&e.name, &text, &errors, new);
+    let new = posted
+        .iter()
+        .find(|(k, _)| k == "name")
+        .map_or("", |(_, v)| v.trim())
+        .to_string();
+    let toml = posted
+        .iter()
+        .find(|(k, _)| k == "toml")
+        .map(|(_, v)| v.replace("\r\n", "\n"));
+    let edits: Vec<(String, String)> = posted
+        .iter()
+        .filter(|(k, _)| k != "name" && k != "toml")
+        .cloned()
+        .collect();
+    let page = |ed: pages::Editor| -> Result<Response> {
         let s = load(&e.path, &[]).map(|sc| summary(&sc));
         Ok((
             StatusCode::UNPROCESSABLE_ENTITY,
-            pages::scenario(&e, &s, editor),
+            pages::scenario(&e, &s, pages::editor(&e.name, &ed)),
         )
             .into_response())
     };
-    if let Err(m) = check_name(new) {
-        return refuse(vec![format!("new name: {m}")]);
+    // problems with the name are shown with whichever editor was used
+    let mut notes = Vec::new();
+    if let Err(m) = check_name(&new) {
+        notes.push(format!("new name: {m}"));
+    } else if app.store.find(&new).is_some() {
+        notes.push(format!(
+            "new name: a scenario called `{new}` exists already; saved scenarios are never \
+             replaced (so every job reruns as it ran)"
+        ));
     }
-    if app.store.find(new).is_some() {
-        return refuse(vec![format!(
-            "new name: a scenario called `{new}` exists already; saved scenarios are never replaced (so every job reruns as it ran)"
-        )]);
-    }
-    if let Err(errors) = check_text(&app.store.saved_path(new), &text) {
-        return refuse(errors);
-    }
+    let target = app
+        .store
+        .saved_path(if notes.is_empty() { &new } else { "x" });
+    let text = match toml {
+        Some(text) => {
+            if !notes.is_empty() {
+                let ed = pages::Editor {
+                    new_name: new.clone(),
+                    text_errors: notes,
+                    text,
+                    ..pages::Editor::default()
+                };
+                return page(editor(&e, &[], &[], ed)?);
+            }
+            if let Err(errors) = check_text(&target, &text) {
+                let ed = pages::Editor {
+                    new_name: new.clone(),
+                    text_errors: errors,
+                    text,
+                    ..pages::Editor::default()
+                };
+                return page(editor(&e, &[], &[], ed)?);
+            }
+            text
+        }
+        None => {
+            let source = std::fs::read_to_string(&e.path).map_err(|err| {
+                Problem(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    format!("cannot read the scenario: {err}"),
+                )
+            })?;
+            let result = form::apply(&source, &e.path, &edits);
+            let (text, errors) = match result {
+                Ok(text) => match check_text(&target, &text) {
+                    Ok(_) => (text, Vec::new()),
+                    Err(lines) => (
+                        String::new(),
+                        lines
+                            .into_iter()
+                            .map(|l| form::FieldError {
+                                path: String::new(),
+                                message: l.clone(),
+                                line: l,
+                            })
+                            .collect(),
+                    ),
+                },
+                Err(errors) => (String::new(), errors),
+            };
+            if !notes.is_empty() || !errors.is_empty() {
+                let ed = pages::Editor {
+                    new_name: new.clone(),
+                    notes,
+                    ..pages::Editor::default()
+                };
+                return page(editor(&e, &edits, &errors, ed)?);
+            }
+            text
+        }
+    };
     app.store
-        .save(new, &text)
+        .save(&new, &text)
         .map_err(|m| Problem(StatusCode::CONFLICT, m))?;
     Ok(Redirect::to(&format!("/scenarios/{new}")).into_response())
 }

@@ -160,27 +160,62 @@ pub fn job_table(jobs: &[Meta]) -> Markup {
     }
 }
 
-/// The editor's part of a scenario page: today the scenario's TOML in a text
-/// area, checked on save by the scenario loader, the problems listed beside it.
-pub fn editor(name: &str, text: &str, errors: &[String], new_name: &str) -> Markup {
+/// What the editor shows: the form of fields (from [`super::form::render`]) and the
+/// file as text, each with the problems found when it was last saved.
+#[derive(Debug, Default)]
+pub struct Editor {
+    /// The form's fields, with their problems beside them.
+    pub form: Markup,
+    /// Problems that concern no field (the new name).
+    pub notes: Vec<String>,
+    /// The new name asked for.
+    pub new_name: String,
+    /// The scenario as text.
+    pub text: String,
+    /// Problems of the text, one line each as `workwell validate` prints them.
+    pub text_errors: Vec<String>,
+}
+
+/// The editor's part of a scenario page: a form of every field (unit, source note
+/// and problems beside each), and the file as text for what the form cannot say;
+/// either is saved as a new scenario after the loader's checks.
+pub fn editor(name: &str, e: &Editor) -> Markup {
+    let action = format!("/scenarios/{name}/save");
     html! {
         section aria-labelledby="editor-h" id="editor" {
             h2 id="editor-h" { "Edit and save as a new scenario" }
-            form method="post" action={ "/scenarios/" (name) "/save" } id="editor-form" {
+            form method="post" action=(action) id="editor-form" {
                 label for="new-name" { "New name (letters, digits, _ and -)" }
                 input type="text" id="new-name" name="name" required maxlength="64"
-                    pattern="[A-Za-z0-9_\\-]{1,64}" value=(new_name);
-                label for="toml" { "Scenario (TOML; each value's comment gives its unit and source)" }
-                textarea id="toml" name="toml" rows="24" spellcheck="false" aria-describedby="editor-errors" { (text) }
+                    pattern="[A-Za-z0-9_\\-]{1,64}" value=(e.new_name);
                 div id="editor-errors" role="alert" {
-                    @if !errors.is_empty() {
-                        p class="error" { "Not saved: the scenario has these problems" }
+                    @if !e.notes.is_empty() {
                         ul class="error" {
-                            @for e in errors { li { (e) } }
+                            @for n in &e.notes { li { (n) } }
                         }
                     }
                 }
-                button type="submit" id="save-button" { "Save" }
+                div class="form-fields" { (e.form) }
+                button type="submit" id="save-button" { "Save as new scenario" }
+            }
+            details id="toml-editor" open[!e.text_errors.is_empty()] {
+                summary { "Edit the file as text" }
+                form method="post" action=(action) id="toml-form" {
+                    label for="toml-new-name" { "New name (letters, digits, _ and -)" }
+                    input type="text" id="toml-new-name" name="name" required maxlength="64"
+                        pattern="[A-Za-z0-9_\\-]{1,64}" value=(e.new_name);
+                    label for="toml" { "Scenario (TOML; each value's comment gives its unit and source)" }
+                    textarea id="toml" name="toml" rows="24" spellcheck="false" aria-describedby="toml-errors" { (e.text) }
+                    div id="toml-errors" role="alert" {
+                        @if !e.text_errors.is_empty() {
+                            p class="error" { "Not saved: the scenario has these problems" }
+                            ul class="error" {
+                                @for l in &e.text_errors { li { (l) } }
+                            }
+                        }
+                    }
+                    button type="submit" id="save-toml-button" { "Save text as new scenario" }
+                }
             }
         }
     }
