@@ -843,3 +843,36 @@ fn the_form_saves_edited_fields_and_shows_problems_beside_them() {
     assert!(!tb.contains("extends"));
     assert!(s.get("/").text().contains("id=\"scenario-tb\""));
 }
+
+#[test]
+fn a_running_calibration_cancels_within_a_particle() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = start(dir.path(), &[]);
+    s.save_toy("toy", TOY);
+    let csv = "area,period_end,metric,low,high,source\nProgramme,2025-03-31,cumulative_starts,900,1400,synthetic\n";
+    let r = s.upload(&[("scenario", "toy"), ("particles", "2000")], Some(csv));
+    assert_eq!(r.status, 303, "{}", r.text());
+    let id: u64 = r.header("location").unwrap()["/jobs/".len()..]
+        .parse()
+        .unwrap();
+    let t = Instant::now();
+    loop {
+        let st = s.get(&format!("/jobs/{id}/status")).text();
+        if st.contains("\"state\":\"running\"") && !st.contains("\"done\":0,") {
+            break;
+        }
+        assert!(
+            !st.contains("\"state\":\"done\""),
+            "finished before it was cancelled"
+        );
+        assert!(t.elapsed() < Duration::from_secs(60), "{st}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert_eq!(s.post(&format!("/jobs/{id}/cancel"), &[]).status, 303);
+    let st = s.wait(id);
+    assert!(st.contains("\"state\":\"cancelled\""), "{st}");
+    assert!(!s.out(id).join("calibration.html").exists());
+    // the worker is free for the next job
+    let id = s.job("/scenarios/toy/run", &[("replications", "1")]);
+    assert!(s.wait(id).contains("\"state\":\"done\""));
+}
