@@ -71,17 +71,17 @@ pub fn index(entries: &[(Entry, Result<Summary, String>)], jobs: &[Meta]) -> Mar
         html! {
             h1 { "Scenarios" }
             table id="scenarios" {
-                thead { tr { th { "Name" } th { "Kind" } th { "Areas" } th { "Period" } th { "Description" } } }
+                thead { tr { th { "Name" } th class="kind" { "Kind" } th { "Areas" } th class="period" { "Period" } th class="desc" { "Description" } } }
                 tbody {
                     @for (e, s) in entries {
                         tr id={ "scenario-" (e.name) } {
                             td { a href={ "/scenarios/" (e.name) } { (e.name) } }
-                            td { (origin(e.origin)) }
+                            td class="kind" { (origin(e.origin)) }
                             @match s {
                                 Ok(s) => {
                                     td { (s.areas) }
-                                    td { (s.dates.0) " to " (s.dates.1) }
-                                    td { (s.description) }
+                                    td class="period" { (s.dates.0) " to " (s.dates.1) }
+                                    td class="desc" { (s.description) }
                                 }
                                 Err(m) => { td colspan="3" class="error" { "Not valid: " (m) } }
                             }
@@ -293,6 +293,7 @@ pub fn job(meta: &Meta, progress: &Progress, files: &[(String, u64)]) -> Markup 
                     a id="report-link" href={ "/jobs/" (meta.id) "/files/" (meta.kind.report()) } { "Open the report" }
                     @if meta.seconds > 0.0 { " (ran in " (format!("{:.1}", meta.seconds)) " s)" }
                 }
+                iframe id="report" title="Report" src={ "/jobs/" (meta.id) "/files/" (meta.kind.report()) } {}
                 section aria-labelledby="files-h" {
                     h2 id="files-h" { "Files" }
                     ul id="downloads" {
@@ -301,7 +302,6 @@ pub fn job(meta: &Meta, progress: &Progress, files: &[(String, u64)]) -> Markup 
                         }
                     }
                 }
-                iframe id="report" title="Report" src={ "/jobs/" (meta.id) "/files/" (meta.kind.report()) } {}
             }
         },
     )
