@@ -323,3 +323,34 @@ pub fn problem(title: &str, message: &str) -> Markup {
 pub fn jobs_page(jobs: &[Meta]) -> Markup {
     layout("Jobs", job_table(jobs))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::PathBuf;
+
+    #[test]
+    fn text_from_files_is_escaped() {
+        let e = Entry {
+            name: "x".into(),
+            path: PathBuf::from("a<b>.toml"),
+            origin: Origin::Saved,
+        };
+        let s = Summary {
+            title: "<i>t</i>".into(),
+            description: "\"quoted\" & <b>bold</b>".into(),
+            areas: 1,
+            dates: ("2024-10-01".into(), "2025-09-30".into()),
+            seed: 1,
+            replications: 2,
+            area_names: vec!["<script>alert(1)</script>".into()],
+        };
+        let page = scenario(&e, &Ok(s), html! {}).into_string();
+        assert!(page.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
+        assert!(page.contains("&lt;b&gt;bold&lt;/b&gt;"));
+        assert!(page.contains("a&lt;b&gt;.toml"));
+        assert!(!page.contains("<script>alert") && !page.contains("<b>bold"));
+        let p = problem("Bad", "<img src=x onerror=alert(1)>").into_string();
+        assert!(p.contains("&lt;img"));
+    }
+}
