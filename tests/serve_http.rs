@@ -355,6 +355,21 @@ fn pages_and_static_assets() {
     ] {
         assert!(p.text().contains(&format!("id=\"{id}\"")), "{id}");
     }
+    // ids are unique on every page (labels and tests find inputs by them)
+    for page in [t.clone(), p.text(), s.get("/scenarios/trailblazers").text()] {
+        let ids: Vec<&str> = page
+            .split(" id=\"")
+            .skip(1)
+            .map(|r| r.split('"').next().unwrap())
+            .collect();
+        let unique: std::collections::BTreeSet<&str> = ids.iter().copied().collect();
+        assert_eq!(ids.len(), unique.len(), "duplicate ids");
+        // every label names an element of the page
+        for target in page.split("<label for=\"").skip(1) {
+            let target = target.split('"').next().unwrap();
+            assert!(unique.contains(target), "label for missing `{target}`");
+        }
+    }
     let d = s.get("/scenarios/baseline/download");
     assert_eq!(d.status, 200);
     assert_eq!(
@@ -510,10 +525,29 @@ fn compare_plan_and_calibrate_jobs_write_the_command_lines_outputs() {
         s.get(&format!("/jobs/{id}/files/compare.json")).body
     );
 
+    for (k, v) in [
+        ("confidence", "1.5"),
+        ("confidence", "x"),
+        ("wait_weeks", "-1"),
+    ] {
+        let r = s.post("/scenarios/toy/plan", &[(k, v)]);
+        assert_eq!(r.status, 422, "{k}={v}");
+        assert!(r.text().contains(k));
+    }
     let id = s.job(
         "/scenarios/toy/plan",
-        &[("seed", "5"), ("replications", "2")],
+        &[
+            ("seed", "5"),
+            ("replications", "2"),
+            ("confidence", "0.7"),
+            ("wait_weeks", ""),
+        ],
     );
+    let command = format!(
+        "workwell plan {} --seed 5 --replications 2 --confidence 0.7 --wait-weeks 4",
+        saved("toy").display()
+    );
+    assert!(s.get(&format!("/jobs/{id}")).text().contains(&command));
     let st = s.wait(id);
     assert!(st.contains("\"state\":\"done\""), "{st}");
     assert_eq!(s.get(&format!("/jobs/{id}/files/plan.html")).status, 200);
