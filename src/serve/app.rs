@@ -322,9 +322,11 @@ async fn save(
              replaced (so every job reruns as it ran)"
         ));
     }
+    // the file the scenario is checked as (it names the file in messages); with a
+    // bad new name, the form's fields are still checked, as if saved under the old
     let target = app
         .store
-        .saved_path(if notes.is_empty() { &new } else { "x" });
+        .saved_path(if notes.is_empty() { &new } else { &e.name });
     let text = match toml {
         Some(text) => {
             if !notes.is_empty() {
