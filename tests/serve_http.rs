@@ -483,6 +483,7 @@ fn a_saved_scenario_runs_as_the_command_line_runs_it_and_outlives_the_server() {
     );
     assert!(id2 > id);
     s.wait(id2);
+    s.rerun_equal(id2);
 }
 
 #[test]
@@ -524,6 +525,7 @@ fn compare_plan_and_calibrate_jobs_write_the_command_lines_outputs() {
         std::fs::read(cli_out.join("compare.json")).unwrap(),
         s.get(&format!("/jobs/{id}/files/compare.json")).body
     );
+    s.rerun_equal(id);
 
     for (k, v) in [
         ("confidence", "1.5"),
@@ -552,6 +554,7 @@ fn compare_plan_and_calibrate_jobs_write_the_command_lines_outputs() {
     assert!(st.contains("\"state\":\"done\""), "{st}");
     assert_eq!(s.get(&format!("/jobs/{id}/files/plan.html")).status, 200);
     assert_eq!(s.get(&format!("/jobs/{id}/files/planned.toml")).status, 200);
+    s.rerun_equal(id);
 
     // calibration with an uploaded CSV of observed figures
     let csv = "area,period_end,metric,low,high,source\nProgramme,2025-03-31,cumulative_starts,900,1400,synthetic\n";
@@ -573,6 +576,7 @@ fn compare_plan_and_calibrate_jobs_write_the_command_lines_outputs() {
         s.get(&format!("/jobs/{id}/files/calibrated.toml")).status,
         200
     );
+    s.rerun_equal(id);
     // a CSV that does not fit the scenario is refused before any work
     let r = s.upload(
         &[("scenario", "toy")],
@@ -587,6 +591,41 @@ fn compare_plan_and_calibrate_jobs_write_the_command_lines_outputs() {
 }
 
 impl Server {
+    /// Reruns job `id`'s recorded command line (the one its page shows) and checks
+    /// that it writes the same files, byte for byte.
+    fn rerun_equal(&self, id: u64) {
+        let record =
+            std::fs::read_to_string(self.data.join(format!("jobs/{id}/job.json"))).unwrap();
+        let meta: serde_json::Value = serde_json::from_str(&record).unwrap();
+        let args: Vec<&str> = meta["args"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| a.as_str().unwrap())
+            .collect();
+        let out = self.data.join(format!("rerun-{id}"));
+        let mut all = args.clone();
+        all.extend(["--quiet", "--out"]);
+        cli(&all, &[&out]);
+        let names = |d: &Path| {
+            let mut v: Vec<String> = std::fs::read_dir(d)
+                .unwrap()
+                .map(|e| e.unwrap().file_name().into_string().unwrap())
+                .collect();
+            v.sort();
+            v
+        };
+        let served = self.out(id);
+        assert_eq!(names(&served), names(&out), "{args:?}");
+        for f in names(&out) {
+            assert!(
+                std::fs::read(served.join(&f)).unwrap() == std::fs::read(out.join(&f)).unwrap(),
+                "{f} of job {id} differs from `workwell {}`",
+                args.join(" ")
+            );
+        }
+    }
+
     fn upload(&self, fields: &[(&str, &str)], csv: Option<&str>) -> Res {
         let b = "----workwellboundary";
         let mut body = String::new();
