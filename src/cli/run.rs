@@ -279,6 +279,8 @@ fn lever_tests(
         .map_err(anyhow::Error::from)
 }
 
+// the run's inputs, one argument each, as `run` has them
+#[allow(clippy::too_many_arguments)]
 fn run_to(
     sc: &Scenario,
     threads: Option<usize>,
