@@ -27,6 +27,8 @@
 //!   and wait standards; levers tested by experiment, budget allocation.
 //! - [`sensitivity`]: which uncertain inputs drive the projection (partial rank
 //!   correlation coefficients across replications).
+//! - [`serve`]: the web front end (`workwell serve`): routes, pages and a job queue
+//!   over the command line's own subcommands.
 //!
 //! ```no_run
 //! use workwell::{run, scenario};

@@ -48,6 +48,9 @@ enum Command {
     /// Fit the scenario's uncertain parameters to observed figures and write a
     /// calibrated scenario
     Calibrate(cli::calibrate::CalibrateArgs),
+    /// Serve the web front end: scenarios, editor, and run, compare, plan and
+    /// calibrate as jobs, on 127.0.0.1 unless told otherwise
+    Serve(cli::serve::ServeArgs),
 }
 
 fn main() -> ExitCode {
@@ -68,6 +71,7 @@ fn dispatch(cli: Cli) -> anyhow::Result<()> {
         Command::Compare(args) => cli::compare::run(args),
         Command::Plan(args) => cli::plan::run(args),
         Command::Calibrate(args) => cli::calibrate::run(args),
+        Command::Serve(args) => cli::serve::run(args),
         Command::Merge(args) => cli::merge::run(args),
         Command::Sweep(args) => cli::sweep::run(args),
         Command::Validate { scenario, observed } => {

@@ -14,7 +14,7 @@ use workwell::report::{
 use workwell::run::RunOptions;
 use workwell::scenario::Scenario;
 
-use super::common::{ScenarioArgs, check_limits, check_threads, load, progress_bar, say};
+use super::common::{Hooks, ScenarioArgs, check_limits, check_threads, load, progress_bar, say};
 
 /// Arguments of `workwell calibrate`.
 #[derive(clap::Args, Debug, Clone)]
@@ -62,6 +62,12 @@ pub struct CalibrateArgs {
 
 /// Runs the subcommand.
 pub fn run(args: CalibrateArgs) -> anyhow::Result<()> {
+    run_with(args, &Hooks::default())
+}
+
+/// Runs the subcommand, reporting progress to `hooks`; a cancelled calibration
+/// stops after the particle or replication being simulated, writing nothing.
+pub fn run_with(args: CalibrateArgs, hooks: &Hooks) -> anyhow::Result<()> {
     check_threads(args.threads)?;
     let mut extra = Vec::new();
     if let Some(r) = args.replications {
@@ -156,16 +162,22 @@ pub fn run(args: CalibrateArgs) -> anyhow::Result<()> {
     let progress = |g: usize, done: u64, total: u64| {
         if done == 1 {
             bar.set_length(total);
-            bar.set_message(if g == 0 {
+            let stage = if g == 0 {
                 "calibrating: prior".to_string()
             } else {
                 format!("calibrating: generation {g}")
-            });
+            };
+            hooks.stage(&stage);
+            bar.set_message(stage);
         }
         bar.set_position(done);
+        hooks.set(done, total);
+        hooks.unwind_if_cancelled();
     };
     let fit = calibrate::calibrate(&problem, &settings, &progress)?;
     bar.finish_and_clear();
+    hooks.check()?;
+    hooks.stage("projecting (calibrated, then uncalibrated)");
     let fit_time = started.elapsed();
     finish(&args, sc, problem, obs, fit, dir, fit_time)
 }
@@ -207,11 +219,15 @@ fn finish(
         if n < prev {
             offset.fetch_add(prev, std::sync::atomic::Ordering::Relaxed);
         }
-        bar.set_position(offset.load(std::sync::atomic::Ordering::Relaxed) + n);
+        let at = offset.load(std::sync::atomic::Ordering::Relaxed) + n;
+        bar.set_position(at);
+        hooks.set(at, 2 * u64::from(sc.replications));
+        hooks.unwind_if_cancelled();
     };
     let cal_path = out.join("calibrated.toml");
     let c = Calibration::assemble(problem, fit, obs, sc.seed, &cal_path, &opts, &progress)?;
     bar.finish_and_clear();
+    hooks.check()?;
 
     dir.write("calibrated.toml", c.calibrated_text.as_bytes())?;
     dir.write(

@@ -226,3 +226,5 @@ pub fn say(text: &str) -> anyhow::Result<()> {
         Ok(()) => Ok(()),
     }
 }
+
+pub use workwell::serve::hooks::Hooks;

@@ -5,11 +5,11 @@
 use std::path::{Path, PathBuf};
 
 use workwell::report::{compare as render, output::OutputDir};
-use workwell::run::compare::{Comparison, run_compare};
+use workwell::run::compare::{Comparison, run_compare_until};
 use workwell::run::{RunError, RunOptions};
 use workwell::scenario::Scenario;
 
-use super::common::{ScenarioArgs, check_limits, check_threads, load, progress_bar, say};
+use super::common::{Hooks, ScenarioArgs, check_limits, check_threads, load, progress_bar, say};
 
 /// Arguments of `workwell compare`.
 #[derive(clap::Args, Debug, Clone)]
@@ -71,6 +71,12 @@ fn load_one(path: &Path, sets: &[String], extra: &[String]) -> anyhow::Result<Sc
 
 /// Runs the subcommand.
 pub fn run(args: CompareArgs) -> anyhow::Result<()> {
+    run_with(args, &Hooks::default())
+}
+
+/// Runs the subcommand, reporting progress to `hooks` and stopping between
+/// replications once `hooks` is cancelled (the web front end's jobs).
+pub fn run_with(args: CompareArgs, hooks: &Hooks) -> anyhow::Result<()> {
     check_threads(args.threads)?;
     let spec = super::run::shard_spec(&args.shard, &args.replications_range)?;
     let mut extra = Vec::new();
@@ -134,12 +140,18 @@ pub fn run(args: CompareArgs) -> anyhow::Result<()> {
         replications: r,
         threads: args.threads,
     };
-    let progress = |n: u64| bar.set_position(n);
-    let cmp = run_compare(&scenarios, &opts, &progress).map_err(|e| match e {
-        // keep scenario errors recognisable, so they exit with status 2
-        RunError::Scenario(e) => anyhow::Error::from(e),
-        other => anyhow::Error::from(other),
-    })?;
+    hooks.set(0, total);
+    let progress = |n: u64| {
+        bar.set_position(n);
+        hooks.set(n, total);
+    };
+    let cmp = run_compare_until(&scenarios, &opts, &progress, &|| hooks.cancelled()).map_err(
+        |e| match e {
+            // keep scenario errors recognisable, so they exit with status 2
+            RunError::Scenario(e) => anyhow::Error::from(e),
+            other => anyhow::Error::from(other),
+        },
+    )?;
     bar.finish_and_clear();
     write_compare(&cmp, &out, args.quiet)
 }

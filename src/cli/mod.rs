@@ -6,4 +6,5 @@ pub mod compare;
 pub mod merge;
 pub mod plan;
 pub mod run;
+pub mod serve;
 pub mod sweep;

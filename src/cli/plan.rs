@@ -9,7 +9,7 @@ use workwell::plan::{self, Levers, PlanError, PlanOptions, render};
 use workwell::report::output::OutputDir;
 use workwell::scenario::ScenarioError;
 
-use super::common::{ScenarioArgs, check_limits, check_threads, load, progress_bar, say};
+use super::common::{Hooks, ScenarioArgs, check_limits, check_threads, load, progress_bar, say};
 
 /// A staffing lever the search may change.
 #[derive(clap::ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
@@ -181,6 +181,12 @@ fn options(args: &PlanArgs) -> anyhow::Result<PlanOptions> {
 
 /// Runs the subcommand.
 pub fn run(args: PlanArgs) -> anyhow::Result<()> {
+    run_with(args, &Hooks::default())
+}
+
+/// Runs the subcommand, reporting progress (areas planned) to `hooks`; a cancelled
+/// plan stops after the area being searched, writing nothing.
+pub fn run_with(args: PlanArgs, hooks: &Hooks) -> anyhow::Result<()> {
     let opts = options(&args)?;
     check_threads(args.threads)?;
     let mut extra = Vec::new();
@@ -218,7 +224,12 @@ pub fn run(args: PlanArgs) -> anyhow::Result<()> {
     let pool = builder.build().context("cannot start the worker threads")?;
     let bar = progress_bar(args.quiet, n_areas as u64, &format!("planning {}", sc.name));
     let started = std::time::Instant::now();
-    let progress = |n: u64| bar.set_position(n);
+    hooks.set(0, n_areas as u64);
+    let progress = |n: u64| {
+        bar.set_position(n);
+        hooks.set(n, n_areas as u64);
+        hooks.unwind_if_cancelled();
+    };
     let res = pool
         .install(|| plan::plan(&sc, &opts, &progress))
         .map_err(|e| match e {
@@ -226,6 +237,7 @@ pub fn run(args: PlanArgs) -> anyhow::Result<()> {
             PlanError::Option { option, message } => bad(option, message),
         })?;
     bar.finish_and_clear();
+    hooks.check()?;
     let elapsed = started.elapsed();
     let planned = plan::planned_scenario(&sc, &res)?;
 

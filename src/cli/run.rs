@@ -13,7 +13,9 @@ use workwell::run::shard::{self, ShardHeader, ShardSpec, ShardWriter};
 use workwell::run::{self, Aggregate, RepResult, RunError, RunOptions, RunResults};
 use workwell::scenario::{Scenario, ScenarioError};
 
-use super::common::{GroupArgs, ScenarioArgs, check_limits, check_threads, load, progress_bar};
+use super::common::{
+    GroupArgs, Hooks, ScenarioArgs, check_limits, check_threads, load, progress_bar,
+};
 use workwell::observed::Observed;
 
 /// Arguments of `workwell run`.
@@ -82,6 +84,12 @@ pub fn run_error(e: RunError) -> anyhow::Error {
 
 /// Runs the subcommand.
 pub fn run(args: RunArgs) -> anyhow::Result<()> {
+    run_with(args, &Hooks::default())
+}
+
+/// Runs the subcommand, reporting progress to `hooks` and stopping between
+/// replications once `hooks` is cancelled (the web front end's jobs).
+pub fn run_with(args: RunArgs, hooks: &Hooks) -> anyhow::Result<()> {
     let mut extra = Vec::new();
     if let Some(r) = args.replications {
         extra.push(format!("programme.replications={r}"));
@@ -133,6 +141,7 @@ pub fn run(args: RunArgs) -> anyhow::Result<()> {
                 grouping.as_ref(),
                 args.levers,
                 args.quiet,
+                hooks,
             )
         }
         Some((spec, flag)) => {
@@ -275,6 +284,8 @@ fn lever_tests(
         .map_err(anyhow::Error::from)
 }
 
+// the run's inputs, one argument each, as `run` has them
+#[allow(clippy::too_many_arguments)]
 fn run_to(
     sc: &Scenario,
     threads: Option<usize>,
@@ -283,6 +294,7 @@ fn run_to(
     grouping: Option<&Grouping>,
     levers: bool,
     quiet: bool,
+    hooks: &Hooks,
 ) -> anyhow::Result<()> {
     let tested = if levers {
         Some(lever_tests(sc, threads)?)
@@ -295,10 +307,21 @@ fn run_to(
         replications: sc.replications,
         threads,
     };
-    let progress = |n: u64| bar.set_position(n);
+    let total = u64::from(sc.replications);
+    hooks.set(0, total);
+    let progress = |n: u64| {
+        bar.set_position(n);
+        hooks.set(n, total);
+    };
     let (res, groups, path) =
         write_outputs(sc, out, observed, tested.as_ref(), grouping, &mut |sink| {
-            run::run_each(sc, &opts, &progress, sink).map_err(run_error)
+            run::run_each(sc, &opts, &progress, &mut |r| {
+                if hooks.cancelled() {
+                    return Err("cancelled".to_string());
+                }
+                sink(r)
+            })
+            .map_err(run_error)
         })?;
     bar.finish_and_clear();
     let elapsed = started.elapsed();

@@ -197,8 +197,22 @@ pub fn sample(
     opts: &RunOptions,
     progress: &(dyn Fn(u64) + Sync),
 ) -> Result<Samples, RunError> {
+    sample_until(sc, opts, progress, &|| false)
+}
+
+/// As [`sample`], stopping with [`RunError::Sink`] between replications once `stop`
+/// returns true (a cancelled job).
+pub fn sample_until(
+    sc: &Scenario,
+    opts: &RunOptions,
+    progress: &(dyn Fn(u64) + Sync),
+    stop: &(dyn Fn() -> bool + Sync),
+) -> Result<Samples, RunError> {
     let mut s = Sampler::new(sc, opts.replications);
     run_each(sc, opts, progress, &mut |r| {
+        if stop() {
+            return Err("cancelled".to_string());
+        }
         s.push(r);
         Ok(())
     })?;
@@ -457,6 +471,17 @@ pub fn run_compare(
     opts: &RunOptions,
     progress: &(dyn Fn(u64) + Sync),
 ) -> Result<Comparison, RunError> {
+    run_compare_until(scenarios, opts, progress, &|| false)
+}
+
+/// As [`run_compare`], stopping with [`RunError::Sink`] between replications once
+/// `stop` returns true (a cancelled job).
+pub fn run_compare_until(
+    scenarios: &[Scenario],
+    opts: &RunOptions,
+    progress: &(dyn Fn(u64) + Sync),
+    stop: &(dyn Fn() -> bool + Sync),
+) -> Result<Comparison, RunError> {
     let Some(first) = scenarios.first() else {
         return Err(ScenarioError::new(
             "compare",
@@ -485,7 +510,7 @@ pub fn run_compare(
     for (i, sc) in scenarios.iter().enumerate() {
         let offset = i as u64 * r;
         let p = |n: u64| progress(offset + n);
-        samples.push(sample(sc, opts, &p)?);
+        samples.push(sample_until(sc, opts, &p, stop)?);
     }
     Ok(comparison(&samples))
 }

@@ -1,0 +1,965 @@
+//! `workwell serve` over HTTP: every route, the jobs' outputs equal to the command
+//! line's, and each bad input refused with a 4xx and a message. The server runs as
+//! the real binary on a free port of 127.0.0.1; requests are written by hand, so
+//! that malformed and hostile ones can be sent as they are.
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// A small scenario (two areas, one year) whose second area is named like markup.
+const TOY: &str = r#"[programme]
+name = "toy"
+start = "2024-10-01"
+end = "2025-09-30"
+target_starts = 5000
+seed = 99
+replications = 4
+
+[calibration]
+particles = 20
+replicates = 1
+
+[defaults]
+fit_notes_2023 = 600000
+
+[defaults.referrals]
+gp_propensity = { dist = "uniform", min = 0.002, max = 0.008 }
+ramp_months = 3
+ramp_start_fraction = 0.3
+annual_growth = 0
+seasonal_index = [1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1]
+non_working_day_factor = 0.2
+festive_factor = 0.5
+source_mix = { gp = 1.0 }
+
+[defaults.participants]
+status_mix = { in_work = 0.5, out_of_work = 0.5 }
+barrier_mix = { other = 1.0 }
+
+[defaults.triage]
+delay_days = 3
+ineligible = 0.1
+never_engage = { gp = 0.3, self = 0, employer = 0, jcp = 0, vcs = 0, local_authority = 0, other_health = 0 }
+
+[defaults.waiting]
+patience_days = { dist = "exponential", mean = 60 }
+
+[defaults.coach]
+fte = 40
+fte_at_launch = 1
+ramp_months = 0
+vacancy_rate = 0
+cost_per_fte_year = 40000
+caseload_cap_per_fte = 40
+hours_limit = false
+contact_hours_per_fte_week = 22.5
+assessment_hours = 1.5
+followup_hours = 0.75
+followup_interval_days = 14
+
+[defaults.caseload]
+time_days = { dist = "exponential", mean = 60 }
+disengage_prob = 0.2
+
+[defaults.onward]
+prob = 0
+delay_days = 0
+
+[defaults.outcomes]
+in_work = { stayed_in_work = 1.0 }
+off_sick = { no_change = 1.0 }
+out_of_work = { returned_to_work = 1.0 }
+
+[defaults.calendar]
+annual_leave_fraction = 0.1
+festive_capacity_factor = 0.5
+
+[areas.North]
+[areas."<script>alert(1)</script>"]
+"#;
+
+/// A running server on a data folder; stopped when dropped.
+struct Server {
+    child: Child,
+    port: u16,
+    data: PathBuf,
+    token: Option<String>,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn project() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn start(data: &Path, extra: &[&str]) -> Server {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_workwell"))
+        .current_dir(project())
+        .args(["serve", "--port", "0", "--data"])
+        .arg(data)
+        .args(extra)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("the server starts");
+    let mut out = child.stdout.take().unwrap();
+    let mut line = Vec::new();
+    let mut b = [0u8; 1];
+    while out.read(&mut b).unwrap_or(0) == 1 && b[0] != b'\n' {
+        line.push(b[0]);
+    }
+    let line = String::from_utf8(line).unwrap();
+    let url = line
+        .strip_prefix("workwell serve: http://127.0.0.1:")
+        .unwrap_or_else(|| panic!("the server prints its address first, found {line:?}"));
+    let port: u16 = url.split('/').next().unwrap().parse().unwrap();
+    let token = url.split_once("?token=").map(|(_, t)| t.to_string());
+    // keep reading its output so it never blocks on a full pipe
+    std::thread::spawn(move || {
+        let mut sink = Vec::new();
+        let _ = out.read_to_end(&mut sink);
+    });
+    Server {
+        child,
+        port,
+        data: data.to_path_buf(),
+        token,
+    }
+}
+
+/// A response: status, headers (lower-case names) and body.
+#[derive(Debug)]
+struct Res {
+    status: u16,
+    headers: Vec<(String, String)>,
+    body: Vec<u8>,
+}
+
+impl Res {
+    fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+fn dechunk(mut body: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    loop {
+        let Some(end) = body.windows(2).position(|w| w == b"\r\n") else {
+            return out;
+        };
+        let size = usize::from_str_radix(std::str::from_utf8(&body[..end]).unwrap().trim(), 16)
+            .unwrap_or(0);
+        if size == 0 {
+            return out;
+        }
+        let start = end + 2;
+        let stop = (start + size).min(body.len());
+        out.extend_from_slice(&body[start..stop]);
+        body = &body[(stop + 2).min(body.len())..];
+    }
+}
+
+impl Server {
+    fn host(&self) -> String {
+        format!("127.0.0.1:{}", self.port)
+    }
+
+    /// Sends `head` (request line and headers, without the final blank line) and
+    /// `body`, and reads the whole response.
+    fn raw(&self, head: &str, body: &[u8]) -> Res {
+        let mut s = TcpStream::connect(("127.0.0.1", self.port)).unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(60))).unwrap();
+        let mut req = head.to_string();
+        if !head.to_ascii_lowercase().contains("content-length") && !body.is_empty() {
+            req.push_str(&format!("\r\nContent-Length: {}", body.len()));
+        }
+        req.push_str("\r\nConnection: close\r\n\r\n");
+        s.write_all(req.as_bytes()).unwrap();
+        let _ = s.write_all(body);
+        let mut all = Vec::new();
+        let _ = s.read_to_end(&mut all);
+        let split = all
+            .windows(4)
+            .position(|w| w == b"\r\n\r\n")
+            .expect("a response head");
+        let head = String::from_utf8_lossy(&all[..split]).into_owned();
+        let mut lines = head.split("\r\n");
+        let status = lines
+            .next()
+            .unwrap()
+            .split(' ')
+            .nth(1)
+            .unwrap()
+            .parse()
+            .unwrap();
+        let headers: Vec<(String, String)> = lines
+            .filter_map(|l| l.split_once(':'))
+            .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_string()))
+            .collect();
+        let mut body = all[split + 4..].to_vec();
+        if headers
+            .iter()
+            .any(|(k, v)| k == "transfer-encoding" && v.contains("chunked"))
+        {
+            body = dechunk(&body);
+        }
+        Res {
+            status,
+            headers,
+            body,
+        }
+    }
+
+    fn get(&self, path: &str) -> Res {
+        self.raw(
+            &format!("GET {path} HTTP/1.1\r\nHost: {}", self.host()),
+            b"",
+        )
+    }
+
+    fn post(&self, path: &str, form: &[(&str, &str)]) -> Res {
+        let body = form
+            .iter()
+            .map(|(k, v)| format!("{}={}", enc(k), enc(v)))
+            .collect::<Vec<_>>()
+            .join("&");
+        self.raw(
+            &format!(
+                "POST {path} HTTP/1.1\r\nHost: {}\r\nOrigin: http://{}\r\nContent-Type: application/x-www-form-urlencoded",
+                self.host(),
+                self.host()
+            ),
+            body.as_bytes(),
+        )
+    }
+
+    /// Submits a job and returns its number.
+    fn job(&self, path: &str, form: &[(&str, &str)]) -> u64 {
+        let r = self.post(path, form);
+        assert_eq!(r.status, 303, "{path}: {}", r.text());
+        r.header("location")
+            .and_then(|l| l.strip_prefix("/jobs/"))
+            .and_then(|n| n.parse().ok())
+            .expect("a job address")
+    }
+
+    /// Waits for job `id` to finish and returns its final status JSON.
+    fn wait(&self, id: u64) -> String {
+        let t = Instant::now();
+        loop {
+            let r = self.get(&format!("/jobs/{id}/status"));
+            assert_eq!(r.status, 200);
+            let s = r.text();
+            if !s.contains("\"state\":\"queued\"") && !s.contains("\"state\":\"running\"") {
+                return s;
+            }
+            assert!(
+                t.elapsed() < Duration::from_secs(300),
+                "job {id} hangs: {s}"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    fn save_toy(&self, name: &str, text: &str) {
+        let r = self.post(
+            "/scenarios/baseline/save",
+            &[("name", name), ("toml", text)],
+        );
+        assert_eq!(r.status, 303, "{}", r.text());
+        assert_eq!(r.header("location"), Some(&*format!("/scenarios/{name}")));
+    }
+
+    fn out(&self, id: u64) -> PathBuf {
+        self.data.join("jobs").join(id.to_string()).join("out")
+    }
+}
+
+fn enc(s: &str) -> String {
+    let mut o = String::new();
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
+            o.push(b as char);
+        } else {
+            o.push_str(&format!("%{b:02X}"));
+        }
+    }
+    o
+}
+
+fn cli(args: &[&str], extra: &[&Path]) -> std::process::Output {
+    let out = Command::new(env!("CARGO_BIN_EXE_workwell"))
+        .current_dir(project())
+        .args(args)
+        .args(extra)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
+#[test]
+fn pages_and_static_assets() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = start(dir.path(), &[]);
+    let r = s.get("/");
+    assert_eq!(r.status, 200);
+    let t = r.text();
+    for id in [
+        "scenario-baseline",
+        "scenario-trailblazers",
+        "compare-form",
+        "calibrate-form",
+    ] {
+        assert!(t.contains(&format!("id=\"{id}\"")), "{id}");
+    }
+    assert!(
+        r.header("content-security-policy")
+            .unwrap()
+            .contains("default-src 'self'")
+    );
+    // no page asks for anything from another host
+    assert!(!t.contains("http://") && !t.contains("https://"));
+    let css = s.get("/static/style.css");
+    assert_eq!(css.status, 200);
+    assert!(css.header("content-type").unwrap().starts_with("text/css"));
+    let js = s.get("/static/app.js");
+    assert_eq!(js.status, 200);
+    assert!(js.text().contains("EventSource"));
+    let p = s.get("/scenarios/baseline");
+    assert_eq!(p.status, 200);
+    for id in [
+        "run-button",
+        "plan-button",
+        "save-button",
+        "toml",
+        "new-name",
+    ] {
+        assert!(p.text().contains(&format!("id=\"{id}\"")), "{id}");
+    }
+    // ids are unique on every page (labels and tests find inputs by them)
+    for page in [t.clone(), p.text(), s.get("/scenarios/trailblazers").text()] {
+        let ids: Vec<&str> = page
+            .split(" id=\"")
+            .skip(1)
+            .map(|r| r.split('"').next().unwrap())
+            .collect();
+        let unique: std::collections::BTreeSet<&str> = ids.iter().copied().collect();
+        assert_eq!(ids.len(), unique.len(), "duplicate ids");
+        // every label names an element of the page
+        for target in page.split("<label for=\"").skip(1) {
+            let target = target.split('"').next().unwrap();
+            assert!(unique.contains(target), "label for missing `{target}`");
+        }
+    }
+    let d = s.get("/scenarios/baseline/download");
+    assert_eq!(d.status, 200);
+    assert_eq!(
+        d.body,
+        std::fs::read(project().join("scenarios/baseline.toml")).unwrap()
+    );
+    assert_eq!(s.get("/jobs").status, 200);
+    assert_eq!(s.get("/no/such/page").status, 404);
+    assert_eq!(s.get("/scenarios/nosuch").status, 404);
+}
+
+#[test]
+fn a_saved_scenario_runs_as_the_command_line_runs_it_and_outlives_the_server() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = start(dir.path(), &[]);
+    s.save_toy("toy", TOY);
+    // the area named like markup is text, never markup
+    let page = s.get("/scenarios/toy").text();
+    assert!(page.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
+    assert!(!page.contains("<script>alert"));
+
+    let id = s.job(
+        "/scenarios/toy/run",
+        &[("seed", "12345"), ("replications", "")],
+    );
+    let status = s.wait(id);
+    assert!(status.contains("\"state\":\"done\""), "{status}");
+    assert!(status.contains("\"percent\":100"), "{status}");
+    // the events end with the finished job at 100%
+    let ev = s.get(&format!("/jobs/{id}/events"));
+    assert_eq!(ev.status, 200);
+    assert!(
+        ev.header("content-type")
+            .unwrap()
+            .starts_with("text/event-stream")
+    );
+    let ev = ev.text();
+    assert!(
+        ev.contains("event: done") && ev.contains("\"percent\":100"),
+        "{ev}"
+    );
+
+    let page = s.get(&format!("/jobs/{id}")).text();
+    assert!(page.contains("id=\"report-link\""));
+    assert!(page.contains("id=\"downloads\""));
+    assert!(page.contains("value=\"100\""));
+    let saved = dir.path().join("scenarios/toy.toml");
+    let command = format!("workwell run {} --seed 12345<", saved.display());
+    assert!(page.contains(&command), "{command}");
+
+    // the report page is the file the run wrote, and so is every download
+    let out = s.out(id);
+    let report = s.get(&format!("/jobs/{id}/files/report.html"));
+    assert_eq!(report.status, 200);
+    assert_eq!(report.body, std::fs::read(out.join("report.html")).unwrap());
+    assert!(report.text().contains("&lt;script&gt;"));
+    for f in [
+        "summary.json",
+        "area_month.csv",
+        "replications.csv",
+        "scenario.resolved.toml",
+    ] {
+        let r = s.get(&format!("/jobs/{id}/files/{f}"));
+        assert_eq!(r.status, 200, "{f}");
+        assert_eq!(r.body, std::fs::read(out.join(f)).unwrap(), "{f}");
+    }
+
+    // the command line reruns the saved scenario with the seed, byte for byte
+    let cli_out = dir.path().join("cli");
+    cli(
+        &[
+            "run",
+            saved.to_str().unwrap(),
+            "--seed",
+            "12345",
+            "--quiet",
+            "--out",
+        ],
+        &[&cli_out],
+    );
+    for f in [
+        "summary.json",
+        "area_month.csv",
+        "replications.csv",
+        "report.html",
+    ] {
+        assert!(
+            std::fs::read(cli_out.join(f)).unwrap() == std::fs::read(out.join(f)).unwrap(),
+            "{f} differs from the command line's"
+        );
+    }
+
+    // after a restart the saved scenario and the job's results are still served
+    drop(s);
+    let s = start(dir.path(), &[]);
+    assert!(s.get("/").text().contains("id=\"scenario-toy\""));
+    let again = s.get(&format!("/jobs/{id}/files/summary.json"));
+    assert_eq!(
+        again.body,
+        std::fs::read(cli_out.join("summary.json")).unwrap()
+    );
+    assert!(
+        s.get(&format!("/jobs/{id}/status"))
+            .text()
+            .contains("\"state\":\"done\"")
+    );
+    // and new jobs get new numbers
+    let id2 = s.job(
+        "/scenarios/toy/run",
+        &[("seed", "1"), ("replications", "2")],
+    );
+    assert!(id2 > id);
+    s.wait(id2);
+    s.rerun_equal(id2);
+}
+
+#[test]
+fn compare_plan_and_calibrate_jobs_write_the_command_lines_outputs() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = start(dir.path(), &[]);
+    s.save_toy("toy", TOY);
+    s.save_toy("toy_more", &TOY.replace("fte = 40\n", "fte = 60\n"));
+
+    let id = s.job(
+        "/jobs/compare",
+        &[
+            ("base", "toy"),
+            ("other", "toy_more"),
+            ("seed", "5"),
+            ("replications", "3"),
+        ],
+    );
+    assert!(s.wait(id).contains("\"state\":\"done\""));
+    let page = s.get(&format!("/jobs/{id}")).text();
+    assert!(page.contains("/files/compare.html"));
+    let saved = |n: &str| dir.path().join(format!("scenarios/{n}.toml"));
+    let cli_out = dir.path().join("cli-compare");
+    cli(
+        &[
+            "compare",
+            saved("toy").to_str().unwrap(),
+            saved("toy_more").to_str().unwrap(),
+            "--seed",
+            "5",
+            "-r",
+            "3",
+            "-q",
+            "--out",
+        ],
+        &[&cli_out],
+    );
+    assert_eq!(
+        std::fs::read(cli_out.join("compare.json")).unwrap(),
+        s.get(&format!("/jobs/{id}/files/compare.json")).body
+    );
+    s.rerun_equal(id);
+
+    for (k, v) in [
+        ("confidence", "1.5"),
+        ("confidence", "x"),
+        ("wait_weeks", "-1"),
+    ] {
+        let r = s.post("/scenarios/toy/plan", &[(k, v)]);
+        assert_eq!(r.status, 422, "{k}={v}");
+        assert!(r.text().contains(k));
+    }
+    let id = s.job(
+        "/scenarios/toy/plan",
+        &[
+            ("seed", "5"),
+            ("replications", "2"),
+            ("confidence", "0.7"),
+            ("wait_weeks", ""),
+        ],
+    );
+    let command = format!(
+        "workwell plan {} --seed 5 --replications 2 --confidence 0.7 --wait-weeks 4",
+        saved("toy").display()
+    );
+    assert!(s.get(&format!("/jobs/{id}")).text().contains(&command));
+    let st = s.wait(id);
+    assert!(st.contains("\"state\":\"done\""), "{st}");
+    assert_eq!(s.get(&format!("/jobs/{id}/files/plan.html")).status, 200);
+    assert_eq!(s.get(&format!("/jobs/{id}/files/planned.toml")).status, 200);
+    s.rerun_equal(id);
+
+    // calibration with an uploaded CSV of observed figures
+    let csv = "area,period_end,metric,low,high,source\nProgramme,2025-03-31,cumulative_starts,900,1400,synthetic\n";
+    let r = s.upload(
+        &[("scenario", "toy"), ("particles", "20"), ("seed", "3")],
+        Some(csv),
+    );
+    assert_eq!(r.status, 303, "{}", r.text());
+    let id: u64 = r.header("location").unwrap()["/jobs/".len()..]
+        .parse()
+        .unwrap();
+    let st = s.wait(id);
+    assert!(st.contains("\"state\":\"done\""), "{st}");
+    assert_eq!(
+        s.get(&format!("/jobs/{id}/files/calibration.html")).status,
+        200
+    );
+    assert_eq!(
+        s.get(&format!("/jobs/{id}/files/calibrated.toml")).status,
+        200
+    );
+    s.rerun_equal(id);
+    // a CSV that does not fit the scenario is refused before any work
+    let r = s.upload(
+        &[("scenario", "toy")],
+        Some(
+            "area,period_end,metric,low,high,source\nNowhere,2025-03-31,cumulative_starts,1,2,x\n",
+        ),
+    );
+    assert_eq!(r.status, 422, "{}", r.text());
+    assert!(r.text().contains("Nowhere"));
+    let r = s.upload(&[("scenario", "toy")], None);
+    assert_eq!(r.status, 422);
+}
+
+impl Server {
+    /// Reruns job `id`'s recorded command line (the one its page shows) and checks
+    /// that it writes the same files, byte for byte.
+    fn rerun_equal(&self, id: u64) {
+        let record =
+            std::fs::read_to_string(self.data.join(format!("jobs/{id}/job.json"))).unwrap();
+        let meta: serde_json::Value = serde_json::from_str(&record).unwrap();
+        let args: Vec<&str> = meta["args"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| a.as_str().unwrap())
+            .collect();
+        let out = self.data.join(format!("rerun-{id}"));
+        let mut all = args.clone();
+        all.extend(["--quiet", "--out"]);
+        cli(&all, &[&out]);
+        let names = |d: &Path| {
+            let mut v: Vec<String> = std::fs::read_dir(d)
+                .unwrap()
+                .map(|e| e.unwrap().file_name().into_string().unwrap())
+                .collect();
+            v.sort();
+            v
+        };
+        let served = self.out(id);
+        assert_eq!(names(&served), names(&out), "{args:?}");
+        for f in names(&out) {
+            assert!(
+                std::fs::read(served.join(&f)).unwrap() == std::fs::read(out.join(&f)).unwrap(),
+                "{f} of job {id} differs from `workwell {}`",
+                args.join(" ")
+            );
+        }
+    }
+
+    fn upload(&self, fields: &[(&str, &str)], csv: Option<&str>) -> Res {
+        let b = "----workwellboundary";
+        let mut body = String::new();
+        for (k, v) in fields {
+            body.push_str(&format!(
+                "--{b}\r\nContent-Disposition: form-data; name=\"{k}\"\r\n\r\n{v}\r\n"
+            ));
+        }
+        if let Some(csv) = csv {
+            body.push_str(&format!(
+                "--{b}\r\nContent-Disposition: form-data; name=\"observed\"; filename=\"obs.csv\"\r\nContent-Type: text/csv\r\n\r\n{csv}\r\n"
+            ));
+        }
+        body.push_str(&format!("--{b}--\r\n"));
+        self.raw(
+            &format!(
+                "POST /jobs/calibrate HTTP/1.1\r\nHost: {}\r\nContent-Type: multipart/form-data; boundary={b}",
+                self.host()
+            ),
+            body.as_bytes(),
+        )
+    }
+}
+
+#[test]
+fn saving_checks_the_scenario_as_validate_does_and_never_replaces_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = start(dir.path(), &[]);
+    // a bad value: refused with validate's message beside the editor, nothing written
+    let r = s.post(
+        "/scenarios/baseline/save",
+        &[
+            ("name", "broken"),
+            ("toml", &TOY.replace("fte = 40\n", "fte = -3\n")),
+        ],
+    );
+    assert_eq!(r.status, 422);
+    let t = r.text();
+    assert!(t.contains("id=\"toml-errors\""));
+    assert!(t.contains("defaults.coach.fte"), "{t}");
+    assert!(!dir.path().join("scenarios/broken.toml").exists());
+    // not TOML at all
+    let r = s.post(
+        "/scenarios/baseline/save",
+        &[("name", "broken"), ("toml", "[[[")],
+    );
+    assert_eq!(r.status, 422);
+    // names are identifiers, never paths
+    for name in ["../evil", "a/b", "", "x.toml", &"n".repeat(65)] {
+        let r = s.post("/scenarios/baseline/save", &[("name", name), ("toml", TOY)]);
+        assert_eq!(r.status, 422, "{name}");
+    }
+    assert!(!dir.path().join("evil.toml").exists());
+    // a bundled name, or one saved already, is not replaced
+    let r = s.post(
+        "/scenarios/baseline/save",
+        &[("name", "baseline"), ("toml", TOY)],
+    );
+    assert_eq!(r.status, 422);
+    s.save_toy("toy", TOY);
+    let r = s.post(
+        "/scenarios/baseline/save",
+        &[("name", "toy"), ("toml", "x = 1")],
+    );
+    assert_eq!(r.status, 422);
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("scenarios/toy.toml")).unwrap(),
+        TOY
+    );
+    // the server's limits on areas and replications
+    let r = s.post(
+        "/scenarios/baseline/save",
+        &[
+            ("name", "huge"),
+            (
+                "toml",
+                &TOY.replace("replications = 4", "replications = 1000000"),
+            ),
+        ],
+    );
+    assert_eq!(r.status, 422);
+    assert!(r.text().contains("at most"), "{}", r.text());
+}
+
+#[test]
+fn bad_requests_get_a_4xx_with_a_message() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = start(dir.path(), &[]);
+    s.save_toy("toy", TOY);
+    let host = s.host();
+    // DNS rebinding: another host name, or another port
+    for h in ["evil.example", "evil.example:80", "127.0.0.1:1"] {
+        let r = s.raw(&format!("GET / HTTP/1.1\r\nHost: {h}"), b"");
+        assert_eq!(r.status, 421, "{h}");
+    }
+    let r = s.raw("GET / HTTP/1.0", b"");
+    assert_eq!(r.status, 421);
+    // cross-site posts
+    let form = b"seed=1&replications=1";
+    for extra in [
+        "Origin: http://evil.example",
+        "Origin: null",
+        "Sec-Fetch-Site: cross-site",
+    ] {
+        let r = s.raw(
+            &format!(
+                "POST /scenarios/toy/run HTTP/1.1\r\nHost: {host}\r\n{extra}\r\nContent-Type: application/x-www-form-urlencoded"
+            ),
+            form,
+        );
+        assert_eq!(r.status, 403, "{extra}");
+        assert!(r.text().contains("cross-site"));
+    }
+    // bodies over the limit
+    let big = vec![b'a'; 3 << 20];
+    let r = s.raw(
+        &format!(
+            "POST /scenarios/baseline/save HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/x-www-form-urlencoded"
+        ),
+        &big,
+    );
+    assert_eq!(r.status, 413);
+    // names and numbers that are not identifiers
+    assert_eq!(s.get("/scenarios/..%2F..%2Fetc%2Fpasswd").status, 400);
+    assert_eq!(s.get("/scenarios/a.b").status, 400);
+    assert_eq!(s.get("/jobs/abc").status, 400);
+    assert_eq!(s.get("/jobs/99").status, 404);
+    assert_eq!(s.get("/jobs/99/status").status, 404);
+    assert_eq!(s.get("/jobs/99/events").status, 404);
+    assert_eq!(s.post("/jobs/99/cancel", &[]).status, 404);
+    assert_eq!(s.get("/jobs/1/files/..%2Fjob.json").status, 400);
+    assert_eq!(s.get("/jobs/1/files/.hidden").status, 400);
+    // bad form values
+    for (k, v) in [
+        ("seed", "abc"),
+        ("seed", "-1"),
+        ("replications", "0"),
+        ("replications", "999999"),
+    ] {
+        let r = s.post("/scenarios/toy/run", &[(k, v)]);
+        assert_eq!(r.status, 422, "{k}={v}");
+        assert!(r.text().contains(k));
+    }
+    let r = s.post("/jobs/compare", &[("base", "toy"), ("other", "toy")]);
+    assert_eq!(r.status, 422);
+    let r = s.post("/jobs/compare", &[("base", "toy"), ("other", "../x")]);
+    assert_eq!(r.status, 400);
+    let r = s.post("/jobs/compare", &[("base", "toy")]);
+    assert_eq!(r.status, 400);
+    // not a form
+    let r = s.raw(
+        &format!(
+            "POST /scenarios/toy/run HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json"
+        ),
+        b"{}",
+    );
+    assert!((400..500).contains(&r.status), "{}", r.status);
+    let r = s.raw(
+        &format!("POST /jobs/calibrate HTTP/1.1\r\nHost: {host}\r\nContent-Type: multipart/form-data; boundary=x"),
+        b"garbage",
+    );
+    assert!((400..500).contains(&r.status), "{}", r.status);
+    // a finished job cannot be cancelled
+    let id = s.job("/scenarios/toy/run", &[("replications", "1")]);
+    s.wait(id);
+    assert_eq!(s.post(&format!("/jobs/{id}/cancel"), &[]).status, 409);
+    // the server is still there
+    assert_eq!(s.get("/").status, 200);
+}
+
+#[test]
+fn the_queue_is_bounded_and_jobs_cancel() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = start(dir.path(), &[]);
+    // long jobs: the first runs, four wait, the sixth is refused
+    let mut ids = vec![s.job("/scenarios/baseline/run", &[("replications", "2000")])];
+    let t = Instant::now();
+    while !s
+        .get(&format!("/jobs/{}/status", ids[0]))
+        .text()
+        .contains("\"state\":\"running\"")
+    {
+        assert!(
+            t.elapsed() < Duration::from_secs(30),
+            "the first job never ran"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    for _ in 0..4 {
+        ids.push(s.job("/scenarios/baseline/run", &[("replications", "2000")]));
+    }
+    let r = s.post("/scenarios/baseline/run", &[("replications", "2000")]);
+    assert_eq!(r.status, 503, "{}", r.text());
+    assert!(r.text().contains("queue is full"));
+    let jobs = s.get("/jobs").text();
+    assert!(jobs.contains("1 running, 4 waiting"), "{jobs}");
+    // cancel them all, the waiting ones first
+    for id in ids.iter().rev() {
+        let r = s.post(&format!("/jobs/{id}/cancel"), &[]);
+        assert_eq!(r.status, 303, "{id}");
+    }
+    for id in &ids {
+        let st = s.wait(*id);
+        assert!(st.contains("\"state\":\"cancelled\""), "{id}: {st}");
+    }
+    assert!(!s.out(ids[0]).join("summary.json").exists());
+}
+
+#[test]
+fn a_token_is_needed_when_set_and_other_addresses_need_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let token = "abcdefghijklmnop0123";
+    let s = start(dir.path(), &["--token", token]);
+    assert_eq!(s.token.as_deref(), Some(token));
+    assert_eq!(s.get("/").status, 401);
+    let r = s.get(&format!("/?token={token}"));
+    assert_eq!(r.status, 200);
+    assert!(r.header("set-cookie").unwrap().contains(token));
+    let r = s.raw(
+        &format!(
+            "GET / HTTP/1.1\r\nHost: {}\r\nCookie: workwell_token={token}",
+            s.host()
+        ),
+        b"",
+    );
+    assert_eq!(r.status, 200);
+    let r = s.raw(
+        &format!(
+            "GET / HTTP/1.1\r\nHost: {}\r\nCookie: workwell_token=wrongwrongwrong00",
+            s.host()
+        ),
+        b"",
+    );
+    assert_eq!(r.status, 401);
+    drop(s);
+    // any address but loopback needs a token (or the explicit flag); short tokens are refused
+    for args in [
+        &["--listen", "0.0.0.0"][..],
+        &["--token", "short"][..],
+        &["--insecure-no-token"][..],
+    ] {
+        let out = Command::new(env!("CARGO_BIN_EXE_workwell"))
+            .args(["serve", "--port", "0", "--data"])
+            .arg(dir.path())
+            .args(args)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        assert!(!out.stderr.is_empty());
+    }
+}
+
+#[test]
+fn the_form_saves_edited_fields_and_shows_problems_beside_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = start(dir.path(), &[]);
+    s.save_toy("toy", TOY);
+    let page = s.get("/scenarios/toy").text();
+    // every field is an input named by its key path
+    assert!(
+        page.contains("name=\"defaults.coach.fte\""),
+        "no coach FTE field"
+    );
+    assert!(page.contains("name=\"programme.seed\""));
+    // an edit saved as a new scenario: the value changed, the rest as it was
+    let r = s.post(
+        "/scenarios/toy/save",
+        &[("name", "toy_fte"), ("defaults.coach.fte", "55")],
+    );
+    assert_eq!(r.status, 303, "{}", r.text());
+    let saved = std::fs::read_to_string(dir.path().join("scenarios/toy_fte.toml")).unwrap();
+    assert_eq!(saved, TOY.replace("\nfte = 40\n", "\nfte = 55\n"));
+    // a bad value comes back as typed, with validate's problem beside its field
+    let r = s.post(
+        "/scenarios/toy/save",
+        &[("name", "toy_bad"), ("defaults.coach.fte", "-7")],
+    );
+    assert_eq!(r.status, 422);
+    let t = r.text();
+    assert!(t.contains("value=\"-7\""), "the typed value is kept");
+    assert!(t.contains("aria-invalid=\"true\""));
+    assert!(!dir.path().join("scenarios/toy_bad.toml").exists());
+    // a key that is not a field, and a bad name
+    let r = s.post(
+        "/scenarios/toy/save",
+        &[("name", "toy_bad"), ("defaults.no.such", "1")],
+    );
+    assert_eq!(r.status, 422);
+    let r = s.post(
+        "/scenarios/toy/save",
+        &[("name", "../toy_bad"), ("defaults.coach.fte", "50")],
+    );
+    assert_eq!(r.status, 422);
+    assert!(r.text().contains("new name"));
+    // a bundled scenario that extends another is saved standing alone
+    let r = s.post(
+        "/scenarios/trailblazers/save",
+        &[("name", "tb"), ("programme.replications", "2")],
+    );
+    assert_eq!(r.status, 303, "{}", r.text());
+    let tb = std::fs::read_to_string(dir.path().join("scenarios/tb.toml")).unwrap();
+    assert!(!tb.contains("extends"));
+    assert!(s.get("/").text().contains("id=\"scenario-tb\""));
+}
+
+#[test]
+fn a_running_calibration_cancels_within_a_particle() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = start(dir.path(), &[]);
+    s.save_toy("toy", TOY);
+    let csv = "area,period_end,metric,low,high,source\nProgramme,2025-03-31,cumulative_starts,900,1400,synthetic\n";
+    let r = s.upload(&[("scenario", "toy"), ("particles", "2000")], Some(csv));
+    assert_eq!(r.status, 303, "{}", r.text());
+    let id: u64 = r.header("location").unwrap()["/jobs/".len()..]
+        .parse()
+        .unwrap();
+    let t = Instant::now();
+    loop {
+        let st = s.get(&format!("/jobs/{id}/status")).text();
+        if st.contains("\"state\":\"running\"") && !st.contains("\"done\":0,") {
+            break;
+        }
+        assert!(
+            !st.contains("\"state\":\"done\""),
+            "finished before it was cancelled"
+        );
+        assert!(t.elapsed() < Duration::from_secs(60), "{st}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert_eq!(s.post(&format!("/jobs/{id}/cancel"), &[]).status, 303);
+    let st = s.wait(id);
+    assert!(st.contains("\"state\":\"cancelled\""), "{st}");
+    assert!(!s.out(id).join("calibration.html").exists());
+    // the worker is free for the next job
+    let id = s.job("/scenarios/toy/run", &[("replications", "1")]);
+    assert!(s.wait(id).contains("\"state\":\"done\""));
+}
