@@ -149,7 +149,7 @@ pub fn run_with(args: CalibrateArgs, hooks: &Hooks) -> anyhow::Result<()> {
             }
             Replay::Done(fit) => {
                 let replayed = started.elapsed();
-                finish(&args, sc, problem, obs, *fit, dir, replayed)?;
+                finish(&args, sc, problem, obs, *fit, dir, replayed, hooks)?;
                 write_atomic(&status, format!("done {}\n", out.display()).as_bytes())
             }
         };
@@ -179,7 +179,7 @@ pub fn run_with(args: CalibrateArgs, hooks: &Hooks) -> anyhow::Result<()> {
     hooks.check()?;
     hooks.stage("projecting (calibrated, then uncalibrated)");
     let fit_time = started.elapsed();
-    finish(&args, sc, problem, obs, fit, dir, fit_time)
+    finish(&args, sc, problem, obs, fit, dir, fit_time, hooks)
 }
 
 fn output_folder(args: &CalibrateArgs, sc: &Scenario) -> PathBuf {
@@ -190,7 +190,9 @@ fn output_folder(args: &CalibrateArgs, sc: &Scenario) -> PathBuf {
 
 /// Projects the fitted scenario and writes the output folder (`dir`, created before
 /// the fit, so that a destination that cannot be written is refused before any work;
-/// `fit_time`: how long the fit, or its replay from waves, took).
+/// `fit_time`: how long the fit, or its replay from waves, took; `hooks`: progress
+/// and cancellation).
+#[allow(clippy::too_many_arguments)]
 fn finish(
     args: &CalibrateArgs,
     sc: Scenario,
@@ -199,6 +201,7 @@ fn finish(
     fit: calibrate::Fit,
     dir: OutputDir,
     fit_time: std::time::Duration,
+    hooks: &Hooks,
 ) -> anyhow::Result<()> {
     let out = output_folder(args, &sc);
 
