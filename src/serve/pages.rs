@@ -94,8 +94,8 @@ pub fn index(entries: &[(Entry, Result<Summary, String>)], jobs: &[Meta]) -> Mar
                 form method="post" action="/jobs/compare" id="compare-form" {
                     (select("base", "Baseline", &names, None))
                     (select("other", "Compared with", &names, names.get(1).copied()))
-                    (number("seed", "Seed (blank: the baseline's)", None))
-                    (number("replications", "Replications (blank: the baseline's)", None))
+                    (number("compare", "seed", "Seed (blank: the baseline's)", None))
+                    (number("compare", "replications", "Replications (blank: the baseline's)", None))
                     button type="submit" id="compare-button" { "Compare" }
                 }
             }
@@ -105,8 +105,8 @@ pub fn index(entries: &[(Entry, Result<Summary, String>)], jobs: &[Meta]) -> Mar
                     (select("scenario", "Scenario", &names, None))
                     label for="observed" { "Observed figures (CSV: area, period_end, metric, low, high, source)" }
                     input type="file" id="observed" name="observed" accept=".csv,text/csv" required;
-                    (number("particles", "Particles (blank: the scenario's)", None))
-                    (number("seed", "Seed (blank: the scenario's)", None))
+                    (number("calibrate", "particles", "Particles (blank: the scenario's)", None))
+                    (number("calibrate", "seed", "Seed (blank: the scenario's)", None))
                     button type="submit" id="calibrate-button" { "Calibrate" }
                 }
             }
@@ -127,10 +127,12 @@ fn select(name: &str, label: &str, options: &[&str], selected: Option<&str>) -> 
     }
 }
 
-fn number(name: &str, label: &str, value: Option<String>) -> Markup {
+/// A number field of form `form` (its id `FORM-NAME`, unique on the page).
+fn number(form: &str, name: &str, label: &str, value: Option<String>) -> Markup {
+    let id = format!("{form}-{name}");
     html! {
-        label for=(name) { (label) }
-        input type="number" id=(name) name=(name) min="0" step="1" inputmode="numeric" value=[value];
+        label for=(id) { (label) }
+        input type="number" id=(id) name=(name) min="0" step="1" inputmode="numeric" value=[value];
     }
 }
 
@@ -242,16 +244,16 @@ pub fn scenario(entry: &Entry, summary: &Result<Summary, String>, editor: Markup
                     section aria-labelledby="run-h" {
                         h2 id="run-h" { "Run" }
                         form method="post" action={ "/scenarios/" (entry.name) "/run" } id="run-form" {
-                            (number("seed", "Seed", Some(s.seed.to_string())))
-                            (number("replications", "Replications", Some(s.replications.to_string())))
+                            (number("run", "seed", "Seed", Some(s.seed.to_string())))
+                            (number("run", "replications", "Replications", Some(s.replications.to_string())))
                             button type="submit" id="run-button" { "Run" }
                         }
                     }
                     section aria-labelledby="plan-h" {
                         h2 id="plan-h" { "Plan staffing" }
                         form method="post" action={ "/scenarios/" (entry.name) "/plan" } id="plan-form" {
-                            (number("seed", "Seed", Some(s.seed.to_string())))
-                            (number("replications", "Replications per candidate staffing", Some("40".into())))
+                            (number("plan", "seed", "Seed", Some(s.seed.to_string())))
+                            (number("plan", "replications", "Replications per candidate staffing", Some("40".into())))
                             button type="submit" id="plan-button" { "Plan" }
                         }
                     }
