@@ -355,6 +355,21 @@ fn pages_and_static_assets() {
     ] {
         assert!(p.text().contains(&format!("id=\"{id}\"")), "{id}");
     }
+    // ids are unique on every page (labels and tests find inputs by them)
+    for page in [t.clone(), p.text(), s.get("/scenarios/trailblazers").text()] {
+        let ids: Vec<&str> = page
+            .split(" id=\"")
+            .skip(1)
+            .map(|r| r.split('"').next().unwrap())
+            .collect();
+        let unique: std::collections::BTreeSet<&str> = ids.iter().copied().collect();
+        assert_eq!(ids.len(), unique.len(), "duplicate ids");
+        // every label names an element of the page
+        for target in page.split("<label for=\"").skip(1) {
+            let target = target.split('"').next().unwrap();
+            assert!(unique.contains(target), "label for missing `{target}`");
+        }
+    }
     let d = s.get("/scenarios/baseline/download");
     assert_eq!(d.status, 200);
     assert_eq!(
@@ -468,6 +483,7 @@ fn a_saved_scenario_runs_as_the_command_line_runs_it_and_outlives_the_server() {
     );
     assert!(id2 > id);
     s.wait(id2);
+    s.rerun_equal(id2);
 }
 
 #[test]
@@ -509,15 +525,36 @@ fn compare_plan_and_calibrate_jobs_write_the_command_lines_outputs() {
         std::fs::read(cli_out.join("compare.json")).unwrap(),
         s.get(&format!("/jobs/{id}/files/compare.json")).body
     );
+    s.rerun_equal(id);
 
+    for (k, v) in [
+        ("confidence", "1.5"),
+        ("confidence", "x"),
+        ("wait_weeks", "-1"),
+    ] {
+        let r = s.post("/scenarios/toy/plan", &[(k, v)]);
+        assert_eq!(r.status, 422, "{k}={v}");
+        assert!(r.text().contains(k));
+    }
     let id = s.job(
         "/scenarios/toy/plan",
-        &[("seed", "5"), ("replications", "2")],
+        &[
+            ("seed", "5"),
+            ("replications", "2"),
+            ("confidence", "0.7"),
+            ("wait_weeks", ""),
+        ],
     );
+    let command = format!(
+        "workwell plan {} --seed 5 --replications 2 --confidence 0.7 --wait-weeks 4",
+        saved("toy").display()
+    );
+    assert!(s.get(&format!("/jobs/{id}")).text().contains(&command));
     let st = s.wait(id);
     assert!(st.contains("\"state\":\"done\""), "{st}");
     assert_eq!(s.get(&format!("/jobs/{id}/files/plan.html")).status, 200);
     assert_eq!(s.get(&format!("/jobs/{id}/files/planned.toml")).status, 200);
+    s.rerun_equal(id);
 
     // calibration with an uploaded CSV of observed figures
     let csv = "area,period_end,metric,low,high,source\nProgramme,2025-03-31,cumulative_starts,900,1400,synthetic\n";
@@ -539,6 +576,7 @@ fn compare_plan_and_calibrate_jobs_write_the_command_lines_outputs() {
         s.get(&format!("/jobs/{id}/files/calibrated.toml")).status,
         200
     );
+    s.rerun_equal(id);
     // a CSV that does not fit the scenario is refused before any work
     let r = s.upload(
         &[("scenario", "toy")],
@@ -553,6 +591,41 @@ fn compare_plan_and_calibrate_jobs_write_the_command_lines_outputs() {
 }
 
 impl Server {
+    /// Reruns job `id`'s recorded command line (the one its page shows) and checks
+    /// that it writes the same files, byte for byte.
+    fn rerun_equal(&self, id: u64) {
+        let record =
+            std::fs::read_to_string(self.data.join(format!("jobs/{id}/job.json"))).unwrap();
+        let meta: serde_json::Value = serde_json::from_str(&record).unwrap();
+        let args: Vec<&str> = meta["args"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| a.as_str().unwrap())
+            .collect();
+        let out = self.data.join(format!("rerun-{id}"));
+        let mut all = args.clone();
+        all.extend(["--quiet", "--out"]);
+        cli(&all, &[&out]);
+        let names = |d: &Path| {
+            let mut v: Vec<String> = std::fs::read_dir(d)
+                .unwrap()
+                .map(|e| e.unwrap().file_name().into_string().unwrap())
+                .collect();
+            v.sort();
+            v
+        };
+        let served = self.out(id);
+        assert_eq!(names(&served), names(&out), "{args:?}");
+        for f in names(&out) {
+            assert!(
+                std::fs::read(served.join(&f)).unwrap() == std::fs::read(out.join(&f)).unwrap(),
+                "{f} of job {id} differs from `workwell {}`",
+                args.join(" ")
+            );
+        }
+    }
+
     fn upload(&self, fields: &[(&str, &str)], csv: Option<&str>) -> Res {
         let b = "----workwellboundary";
         let mut body = String::new();
@@ -842,4 +915,37 @@ fn the_form_saves_edited_fields_and_shows_problems_beside_them() {
     let tb = std::fs::read_to_string(dir.path().join("scenarios/tb.toml")).unwrap();
     assert!(!tb.contains("extends"));
     assert!(s.get("/").text().contains("id=\"scenario-tb\""));
+}
+
+#[test]
+fn a_running_calibration_cancels_within_a_particle() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = start(dir.path(), &[]);
+    s.save_toy("toy", TOY);
+    let csv = "area,period_end,metric,low,high,source\nProgramme,2025-03-31,cumulative_starts,900,1400,synthetic\n";
+    let r = s.upload(&[("scenario", "toy"), ("particles", "2000")], Some(csv));
+    assert_eq!(r.status, 303, "{}", r.text());
+    let id: u64 = r.header("location").unwrap()["/jobs/".len()..]
+        .parse()
+        .unwrap();
+    let t = Instant::now();
+    loop {
+        let st = s.get(&format!("/jobs/{id}/status")).text();
+        if st.contains("\"state\":\"running\"") && !st.contains("\"done\":0,") {
+            break;
+        }
+        assert!(
+            !st.contains("\"state\":\"done\""),
+            "finished before it was cancelled"
+        );
+        assert!(t.elapsed() < Duration::from_secs(60), "{st}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert_eq!(s.post(&format!("/jobs/{id}/cancel"), &[]).status, 303);
+    let st = s.wait(id);
+    assert!(st.contains("\"state\":\"cancelled\""), "{st}");
+    assert!(!s.out(id).join("calibration.html").exists());
+    // the worker is free for the next job
+    let id = s.job("/scenarios/toy/run", &[("replications", "1")]);
+    assert!(s.wait(id).contains("\"state\":\"done\""));
 }

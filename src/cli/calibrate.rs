@@ -52,7 +52,7 @@ pub fn run(args: CalibrateArgs) -> anyhow::Result<()> {
 }
 
 /// Runs the subcommand, reporting progress to `hooks`; a cancelled calibration
-/// stops after its current stage, before writing anything.
+/// stops after the particle or replication being simulated, writing nothing.
 pub fn run_with(args: CalibrateArgs, hooks: &Hooks) -> anyhow::Result<()> {
     check_threads(args.threads)?;
     let mut extra = Vec::new();
@@ -123,6 +123,7 @@ pub fn run_with(args: CalibrateArgs, hooks: &Hooks) -> anyhow::Result<()> {
         }
         bar.set_position(done);
         hooks.set(done, total);
+        hooks.unwind_if_cancelled();
     };
     let fit = calibrate::calibrate(&problem, &settings, &progress)?;
     bar.finish_and_clear();
@@ -150,6 +151,7 @@ pub fn run_with(args: CalibrateArgs, hooks: &Hooks) -> anyhow::Result<()> {
         let at = offset.load(std::sync::atomic::Ordering::Relaxed) + n;
         bar.set_position(at);
         hooks.set(at, 2 * u64::from(sc.replications));
+        hooks.unwind_if_cancelled();
     };
     let cal_path = out.join("calibrated.toml");
     let c = Calibration::assemble(problem, fit, obs, sc.seed, &cal_path, &opts, &progress)?;

@@ -185,7 +185,7 @@ pub fn run(args: PlanArgs) -> anyhow::Result<()> {
 }
 
 /// Runs the subcommand, reporting progress (areas planned) to `hooks`; a cancelled
-/// plan stops once its areas are searched, before writing anything.
+/// plan stops after the area being searched, writing nothing.
 pub fn run_with(args: PlanArgs, hooks: &Hooks) -> anyhow::Result<()> {
     let opts = options(&args)?;
     check_threads(args.threads)?;
@@ -228,6 +228,7 @@ pub fn run_with(args: PlanArgs, hooks: &Hooks) -> anyhow::Result<()> {
     let progress = |n: u64| {
         bar.set_position(n);
         hooks.set(n, n_areas as u64);
+        hooks.unwind_if_cancelled();
     };
     let res = pool
         .install(|| plan::plan(&sc, &opts, &progress))

@@ -322,9 +322,11 @@ async fn save(
              replaced (so every job reruns as it ran)"
         ));
     }
+    // the file the scenario is checked as (it names the file in messages); with a
+    // bad new name, the form's fields are still checked, as if saved under the old
     let target = app
         .store
-        .saved_path(if notes.is_empty() { &new } else { "x" });
+        .saved_path(if notes.is_empty() { &new } else { &e.name });
     let text = match toml {
         Some(text) => {
             if !notes.is_empty() {
@@ -483,6 +485,8 @@ async fn submit_plan(
 ) -> Result<Response> {
     let e = entry(&app, &name)?;
     let (seed, reps) = (seed(&form)?, replications(&form)?);
+    let confidence = fraction(&form, "confidence", 0.8, (0.0, 1.0))?;
+    let wait = fraction(&form, "wait_weeks", 4.0, (0.0, 104.0))?;
     let sc = check_job(&e, seed, None)?;
     let args = vec![
         "plan".into(),
@@ -491,8 +495,40 @@ async fn submit_plan(
         sc.seed.to_string(),
         "--replications".into(),
         reps.unwrap_or(40).to_string(),
+        "--confidence".into(),
+        confidence,
+        "--wait-weeks".into(),
+        wait,
     ];
     queue(&app, Kind::Plan, vec![e.name], args)
+}
+
+/// A number between `range`'s ends (excluded), `default` when blank, as text.
+fn fraction(
+    form: &HashMap<String, String>,
+    key: &str,
+    default: f64,
+    range: (f64, f64),
+) -> Result<String> {
+    let v = match form.get(key).map(|s| s.trim()) {
+        None | Some("") => default,
+        Some(v) => v.parse::<f64>().map_err(|_| {
+            Problem(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                format!("{key}: expected a number, found `{v}`"),
+            )
+        })?,
+    };
+    if !(v > range.0 && v < range.1) {
+        return Err(Problem(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            format!(
+                "{key}: expected a number above {} and below {}, found {v}",
+                range.0, range.1
+            ),
+        ));
+    }
+    Ok(v.to_string())
 }
 
 async fn submit_compare(

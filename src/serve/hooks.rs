@@ -39,6 +39,18 @@ impl Hooks {
         self.cancel.load(Relaxed)
     }
 
+    /// Unwinds out of the running command once cancellation was asked for, for
+    /// commands whose library calls take no stop flag (a plan's search, a
+    /// calibration): called from their progress callbacks, it stops them within one
+    /// area or particle. The job runner catches the unwinding (with
+    /// `catch_unwind`); `resume_unwind` runs no panic hook, so nothing is printed.
+    /// Never unwinds for the command line, whose hooks are never cancelled.
+    pub fn unwind_if_cancelled(&self) {
+        if self.cancelled() {
+            std::panic::resume_unwind(Box::new(Cancelled));
+        }
+    }
+
     /// Fails with [`Cancelled`] once cancellation was asked for.
     pub fn check(&self) -> Result<(), Cancelled> {
         if self.cancelled() {

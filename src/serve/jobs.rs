@@ -415,3 +415,128 @@ fn write_meta(dir: &Path, meta: &Meta) -> std::io::Result<()> {
     std::fs::write(&tmp, text)?;
     std::fs::rename(tmp, d.join("job.json"))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::{Duration, Instant};
+
+    /// A job that counts to the number in its first argument, checking the flag.
+    fn counting() -> Arc<Execute> {
+        Arc::new(|args: &[String], out: &Path, hooks: &Hooks| {
+            let n: u64 = args[0].parse().map_err(|_| vec!["not a number".into()])?;
+            for i in 1..=n {
+                if hooks.cancelled() {
+                    return Err(vec!["cancelled".into()]);
+                }
+                std::thread::sleep(Duration::from_millis(5));
+                hooks.set(i, n);
+            }
+            std::fs::create_dir_all(out).map_err(|e| vec![e.to_string()])?;
+            Ok(())
+        })
+    }
+
+    fn wait(jobs: &Jobs, id: u64) -> Progress {
+        let t = Instant::now();
+        loop {
+            let p = jobs.progress(id).unwrap();
+            if p.state.is_final() {
+                return p;
+            }
+            assert!(t.elapsed() < Duration::from_secs(30));
+            std::thread::sleep(Duration::from_millis(5));
+        }
+    }
+
+    fn submit(jobs: &Jobs, n: &str) -> Result<u64, SubmitError> {
+        let id = jobs.reserve()?;
+        jobs.submit(id, Kind::Run, vec!["x".into()], vec![n.into()])?;
+        Ok(id)
+    }
+
+    #[test]
+    fn jobs_run_in_order_report_progress_and_outlive_the_queue() {
+        let dir = tempfile::tempdir().unwrap();
+        let jobs = Jobs::start(dir.path(), 1, 2, counting());
+        let a = submit(&jobs, "3").unwrap();
+        let b = submit(&jobs, "oops").unwrap();
+        let p = wait(&jobs, a);
+        assert_eq!(
+            (p.state, p.done, p.total, p.percent),
+            (State::Done, 3, 3, 100)
+        );
+        let p = wait(&jobs, b);
+        assert_eq!(p.state, State::Failed);
+        assert_eq!(p.message, "not a number");
+        // the records are on disk, and a new queue over the folder finds them
+        let again = Jobs::start(dir.path(), 1, 2, counting());
+        assert_eq!(again.get(a).unwrap().state, State::Done);
+        assert_eq!(again.get(b).unwrap().state, State::Failed);
+        assert_eq!(submit(&again, "1").unwrap(), b + 1);
+    }
+
+    #[test]
+    fn the_queue_is_bounded_and_cancels() {
+        let dir = tempfile::tempdir().unwrap();
+        let jobs = Jobs::start(dir.path(), 1, 2, counting());
+        let running = submit(&jobs, "100000").unwrap();
+        let t = Instant::now();
+        while jobs.progress(running).unwrap().state != State::Running {
+            assert!(t.elapsed() < Duration::from_secs(10));
+            std::thread::sleep(Duration::from_millis(2));
+        }
+        let q1 = submit(&jobs, "1").unwrap();
+        let _q2 = submit(&jobs, "1").unwrap();
+        assert!(matches!(submit(&jobs, "1"), Err(SubmitError::Full(2))));
+        // a queued job is dropped at once, freeing its place
+        assert!(jobs.cancel(q1));
+        assert_eq!(jobs.progress(q1).unwrap().state, State::Cancelled);
+        submit(&jobs, "1").unwrap();
+        // a running one stops at its next check
+        assert!(jobs.cancel(running));
+        assert_eq!(wait(&jobs, running).state, State::Cancelled);
+        assert!(!jobs.cancel(running));
+        assert!(!jobs.cancel(9999));
+    }
+
+    #[test]
+    fn unfinished_jobs_are_interrupted_by_a_restart() {
+        let dir = tempfile::tempdir().unwrap();
+        let meta = Meta {
+            id: 7,
+            kind: Kind::Plan,
+            scenarios: vec!["x".into()],
+            args: vec!["plan".into(), "x.toml".into()],
+            state: State::Running,
+            message: String::new(),
+            created: 0,
+            seconds: 0.0,
+        };
+        write_meta(dir.path(), &meta).unwrap();
+        // a folder that is not a job, and a record under another number, are ignored
+        std::fs::create_dir_all(dir.path().join("junk")).unwrap();
+        std::fs::create_dir_all(dir.path().join("8")).unwrap();
+        std::fs::write(dir.path().join("8/job.json"), "{ not json").unwrap();
+        let jobs = Jobs::start(dir.path(), 1, 2, counting());
+        let m = jobs.get(7).unwrap();
+        assert_eq!(m.state, State::Interrupted);
+        assert_eq!(jobs.list().len(), 1);
+        assert_eq!(m.command(), "workwell plan x.toml");
+    }
+
+    #[test]
+    fn commands_quote_what_a_shell_would_split() {
+        let m = Meta {
+            id: 1,
+            kind: Kind::Run,
+            scenarios: vec![],
+            args: vec!["run".into(), "my data/a.toml".into(), "it's".into()],
+            state: State::Done,
+            message: String::new(),
+            created: 0,
+            seconds: 0.0,
+        };
+        assert_eq!(m.command(), "workwell run 'my data/a.toml' 'it'\\''s'");
+    }
+}

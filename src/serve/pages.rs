@@ -71,17 +71,17 @@ pub fn index(entries: &[(Entry, Result<Summary, String>)], jobs: &[Meta]) -> Mar
         html! {
             h1 { "Scenarios" }
             table id="scenarios" {
-                thead { tr { th { "Name" } th { "Kind" } th { "Areas" } th { "Period" } th { "Description" } } }
+                thead { tr { th { "Name" } th class="kind" { "Kind" } th { "Areas" } th class="period" { "Period" } th class="desc" { "Description" } } }
                 tbody {
                     @for (e, s) in entries {
                         tr id={ "scenario-" (e.name) } {
                             td { a href={ "/scenarios/" (e.name) } { (e.name) } }
-                            td { (origin(e.origin)) }
+                            td class="kind" { (origin(e.origin)) }
                             @match s {
                                 Ok(s) => {
                                     td { (s.areas) }
-                                    td { (s.dates.0) " to " (s.dates.1) }
-                                    td { (s.description) }
+                                    td class="period" { (s.dates.0) " to " (s.dates.1) }
+                                    td class="desc" { (s.description) }
                                 }
                                 Err(m) => { td colspan="3" class="error" { "Not valid: " (m) } }
                             }
@@ -127,12 +127,21 @@ fn select(name: &str, label: &str, options: &[&str], selected: Option<&str>) -> 
     }
 }
 
-/// A number field of form `form` (its id `FORM-NAME`, unique on the page).
+/// A labelled whole-number input; its id is `form-name` (unique on the page).
 fn number(form: &str, name: &str, label: &str, value: Option<String>) -> Markup {
     let id = format!("{form}-{name}");
     html! {
         label for=(id) { (label) }
         input type="number" id=(id) name=(name) min="0" step="1" inputmode="numeric" value=[value];
+    }
+}
+
+/// A labelled decimal input; its id is `form-name`.
+fn decimal(form: &str, name: &str, label: &str, value: &str) -> Markup {
+    let id = format!("{form}-{name}");
+    html! {
+        label for=(id) { (label) }
+        input type="text" id=(id) name=(name) inputmode="decimal" value=(value);
     }
 }
 
@@ -254,6 +263,8 @@ pub fn scenario(entry: &Entry, summary: &Result<Summary, String>, editor: Markup
                         form method="post" action={ "/scenarios/" (entry.name) "/plan" } id="plan-form" {
                             (number("plan", "seed", "Seed", Some(s.seed.to_string())))
                             (number("plan", "replications", "Replications per candidate staffing", Some("40".into())))
+                            (decimal("plan", "confidence", "Wanted probability of reaching each area's target (0 to 1)", "0.8"))
+                            (decimal("plan", "wait_weeks", "Standard for the 90th-percentile wait to assessment, weeks", "4"))
                             button type="submit" id="plan-button" { "Plan" }
                         }
                     }
@@ -295,6 +306,7 @@ pub fn job(meta: &Meta, progress: &Progress, files: &[(String, u64)]) -> Markup 
                     a id="report-link" href={ "/jobs/" (meta.id) "/files/" (meta.kind.report()) } { "Open the report" }
                     @if meta.seconds > 0.0 { " (ran in " (format!("{:.1}", meta.seconds)) " s)" }
                 }
+                iframe id="report" title="Report" src={ "/jobs/" (meta.id) "/files/" (meta.kind.report()) } {}
                 section aria-labelledby="files-h" {
                     h2 id="files-h" { "Files" }
                     ul id="downloads" {
@@ -303,7 +315,6 @@ pub fn job(meta: &Meta, progress: &Progress, files: &[(String, u64)]) -> Markup 
                         }
                     }
                 }
-                iframe id="report" title="Report" src={ "/jobs/" (meta.id) "/files/" (meta.kind.report()) } {}
             }
         },
     )
@@ -324,4 +335,35 @@ pub fn problem(title: &str, message: &str) -> Markup {
 /// The jobs page.
 pub fn jobs_page(jobs: &[Meta]) -> Markup {
     layout("Jobs", job_table(jobs))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::PathBuf;
+
+    #[test]
+    fn text_from_files_is_escaped() {
+        let e = Entry {
+            name: "x".into(),
+            path: PathBuf::from("a<b>.toml"),
+            origin: Origin::Saved,
+        };
+        let s = Summary {
+            title: "<i>t</i>".into(),
+            description: "\"quoted\" & <b>bold</b>".into(),
+            areas: 1,
+            dates: ("2024-10-01".into(), "2025-09-30".into()),
+            seed: 1,
+            replications: 2,
+            area_names: vec!["<script>alert(1)</script>".into()],
+        };
+        let page = scenario(&e, &Ok(s), html! {}).into_string();
+        assert!(page.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
+        assert!(page.contains("&lt;b&gt;bold&lt;/b&gt;"));
+        assert!(page.contains("a&lt;b&gt;.toml"));
+        assert!(!page.contains("<script>alert") && !page.contains("<b>bold"));
+        let p = problem("Bad", "<img src=x onerror=alert(1)>").into_string();
+        assert!(p.contains("&lt;img"));
+    }
 }

@@ -28,15 +28,17 @@ pub const TOKEN_COOKIE: &str = "workwell_token";
 pub struct Guard {
     /// The port the server listens on (checked in Host).
     pub port: u16,
-    /// Host names accepted besides the loopback ones (the --listen address).
-    pub hosts: Vec<String>,
+    /// Host names accepted besides the loopback ones (the --listen address);
+    /// `None`: any name (listening on every address, where the token, not the
+    /// name, keeps other sites out).
+    pub hosts: Option<Vec<String>>,
     /// The token every request must carry, if any.
     pub token: Option<String>,
 }
 
 impl Guard {
-    /// Checks the Host header: a loopback name, or a name given with --listen,
-    /// each with this server's port.
+    /// Checks the Host header: a loopback name, or a name given with --listen (any
+    /// name when listening on every address), each with this server's port.
     pub fn host_ok(&self, host: Option<&str>) -> bool {
         let Some(host) = host else { return false };
         let (name, port) = match host.rsplit_once(':') {
@@ -53,7 +55,10 @@ impl Guard {
             || name.strip_prefix("127.").is_some_and(|r| {
                 r.split('.').count() == 3 && r.split('.').all(|p| p.parse::<u8>().is_ok())
             })
-            || self.hosts.iter().any(|h| h.eq_ignore_ascii_case(&name))
+            || self
+                .hosts
+                .as_ref()
+                .is_none_or(|hs| hs.iter().any(|h| h.eq_ignore_ascii_case(&name)))
     }
 
     /// Checks that a request that changes something comes from this server's own
@@ -181,7 +186,7 @@ mod tests {
     fn guard() -> Guard {
         Guard {
             port: 8080,
-            hosts: vec![],
+            hosts: Some(vec![]),
             token: None,
         }
     }
@@ -208,6 +213,18 @@ mod tests {
             assert!(!g.host_ok(Some(bad)), "{bad}");
         }
         assert!(!g.host_ok(None));
+        let lan = Guard {
+            hosts: Some(vec!["192.0.2.7".into()]),
+            ..guard()
+        };
+        assert!(lan.host_ok(Some("192.0.2.7:8080")));
+        assert!(!lan.host_ok(Some("evil.example:8080")));
+        let any = Guard {
+            hosts: None,
+            ..guard()
+        };
+        assert!(any.host_ok(Some("workstation.local:8080")));
+        assert!(!any.host_ok(Some("workstation.local:9")));
     }
 
     #[test]

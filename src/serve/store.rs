@@ -112,10 +112,17 @@ impl Store {
         }
         let path = self.saved_path(name);
         let tmp = self.saved_dir().join(format!(".{name}.toml.tmp"));
-        std::fs::write(&tmp, text)
-            .and_then(|()| std::fs::rename(&tmp, &path))
-            .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
-        Ok(path)
+        // written whole under a temporary name, then linked into place: the link
+        // fails if the name was taken meanwhile, so nothing is ever replaced
+        let linked = std::fs::write(&tmp, text).and_then(|()| std::fs::hard_link(&tmp, &path));
+        let _ = std::fs::remove_file(&tmp);
+        match linked {
+            Ok(()) => Ok(path),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Err(format!(
+                "a scenario called `{name}` exists already; choose a new name"
+            )),
+            Err(e) => Err(format!("cannot write {}: {e}", path.display())),
+        }
     }
 }
 
@@ -178,5 +185,39 @@ mod tests {
         ] {
             assert!(check_name(bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn saving_never_replaces_and_lists_saved_after_bundled() {
+        let dir = tempfile::tempdir().unwrap();
+        let bundled = dir.path().join("bundled");
+        std::fs::create_dir_all(&bundled).unwrap();
+        std::fs::write(bundled.join("base.toml"), "b").unwrap();
+        std::fs::write(bundled.join("not a name.toml"), "b").unwrap();
+        std::fs::write(bundled.join("notes.txt"), "b").unwrap();
+        let store = Store::open(&dir.path().join("data"), Some(bundled)).unwrap();
+        assert!(store.save("mine", "one").is_ok());
+        assert!(store.save("mine", "two").is_err());
+        assert!(store.save("base", "two").is_err());
+        assert!(store.save("../up", "two").is_err());
+        assert_eq!(
+            std::fs::read_to_string(store.saved_path("mine")).unwrap(),
+            "one"
+        );
+        let names: Vec<(String, Origin)> = store
+            .list()
+            .into_iter()
+            .map(|e| (e.name, e.origin))
+            .collect();
+        assert_eq!(
+            names,
+            [
+                ("base".to_string(), Origin::Bundled),
+                ("mine".to_string(), Origin::Saved)
+            ]
+        );
+        assert!(store.find("../base").is_none());
+        // no temporary file is left behind
+        assert_eq!(std::fs::read_dir(store.saved_dir()).unwrap().count(), 1);
     }
 }
