@@ -45,23 +45,28 @@ fn ci() -> bool {
     std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "0" && v != "false")
 }
 
-fn tool(var: &str, default: &str) -> Option<PathBuf> {
+/// The program named by `$var`, else `default`: `Ok` when it exists, else `Err`
+/// with the path looked at.
+fn tool(var: &str, default: &str) -> Result<PathBuf, PathBuf> {
     let p = std::env::var_os(var).map_or_else(|| PathBuf::from(default), PathBuf::from);
-    p.exists().then_some(p)
+    if p.exists() { Ok(p) } else { Err(p) }
 }
 
 /// Chromium and chromedriver, or `None` (with a message) when one is missing outside
 /// CI; panics when one is missing in CI.
 fn require_browser() -> Option<(PathBuf, PathBuf)> {
-    let chromium = tool("CHROMIUM", "/usr/bin/chromium");
-    let driver = tool("CHROMEDRIVER", "/usr/bin/chromedriver");
-    if let (Some(c), Some(d)) = (&chromium, &driver) {
-        return Some((c.clone(), d.clone()));
-    }
-    let missing = match (chromium, driver) {
-        (None, None) => "Chromium (/usr/bin/chromium) and chromedriver (/usr/bin/chromedriver)",
-        (None, _) => "Chromium (/usr/bin/chromium)",
-        _ => "chromedriver (/usr/bin/chromedriver)",
+    let missing = match (
+        tool("CHROMIUM", "/usr/bin/chromium"),
+        tool("CHROMEDRIVER", "/usr/bin/chromedriver"),
+    ) {
+        (Ok(c), Ok(d)) => return Some((c, d)),
+        (Err(c), Err(d)) => format!(
+            "Chromium ({}) and chromedriver ({})",
+            c.display(),
+            d.display()
+        ),
+        (Err(c), _) => format!("Chromium ({})", c.display()),
+        (_, Err(d)) => format!("chromedriver ({})", d.display()),
     };
     assert!(
         !ci(),
@@ -424,7 +429,6 @@ async fn planner_session(c: &Client, origin: &str, data: &Path, downloads: &Path
         .unwrap();
     wait_for_path(c, "/scenarios/baseline").await;
     page_is_sound(c, origin, "the baseline's page").await;
-    screenshot(c, "serve-scenario.png").await;
     readable_on_a_phone(c, origin, "the baseline's page").await;
 
     // the editor's form: the area's coach FTE, labelled, with its unit
@@ -436,6 +440,13 @@ async fn planner_session(c: &Client, origin: &str, data: &Path, downloads: &Path
         field.prop("value").await.unwrap().as_deref(),
         Some(FTE_BEFORE)
     );
+    c.execute(
+        "(arguments[0].closest('fieldset.section') || arguments[0]).scrollIntoView();",
+        vec![serde_json::to_value(&field).unwrap()],
+    )
+    .await
+    .unwrap();
+    screenshot(c, "serve-scenario.png").await;
     let id = field
         .attr("id")
         .await
@@ -557,14 +568,13 @@ async fn planner_session(c: &Client, origin: &str, data: &Path, downloads: &Path
     // the changed figure: the run's resolved scenario has the new FTE for the area,
     // and the report shows the area's starts, which differ from the unedited run's
     let resolved = fetch_text(c, &format!("/jobs/{job}/files/scenario.resolved.toml")).await;
-    let area = resolved
-        .split(&format!("[areas.{AREA}]"))
-        .nth(1)
-        .unwrap_or_else(|| panic!("the resolved scenario has the area {AREA}:\n{resolved}"));
-    let area = area.split("\n[").next().unwrap();
-    assert!(
-        area.contains(&format!("fte = {FTE_AFTER}")),
-        "the run used the new coach FTE for {AREA}:\n{area}"
+    let resolved: toml::Table = toml::from_str(&resolved)
+        .unwrap_or_else(|e| panic!("the job's scenario.resolved.toml: {e}\n{resolved}"));
+    let fte = &resolved["areas"][AREA]["coach"]["fte"];
+    assert_eq!(
+        fte.as_float().map(|f| f.to_string()),
+        Some(FTE_AFTER.to_string()),
+        "the run used the new coach FTE for {AREA}"
     );
 
     // summary.json through the page's link, byte for byte the command line's
@@ -601,6 +611,34 @@ async fn planner_session(c: &Client, origin: &str, data: &Path, downloads: &Path
     assert!(
         after < before,
         "{AREA} starts fewer people with {FTE_AFTER} coaches than with {FTE_BEFORE}: {after} vs {before}"
+    );
+    // the report in the page shows the area's new figure (its first table: area,
+    // target, mean starts with their interval, ...)
+    let shown = wait_until("the report's table of areas", || async move {
+        let v = c
+            .execute(
+                "var area = arguments[0], f = document.getElementById('report'); \
+                 var d = f && f.contentDocument; \
+                 if (!d || d.readyState !== 'complete') return null; \
+                 var row = [].find.call(d.querySelectorAll('tr'), function (r) { \
+                   return r.cells.length > 2 && r.cells[0].textContent.trim() === area; }); \
+                 return row ? row.cells[2].firstChild.textContent : null;",
+                vec![json!(AREA)],
+            )
+            .await
+            .ok()?;
+        v.as_str().map(str::to_string)
+    })
+    .await;
+    let shown: f64 = shown
+        .replace(',', "")
+        .trim()
+        .parse()
+        .unwrap_or_else(|_| panic!("{AREA}'s starts in the report: {shown:?}"));
+    assert_eq!(
+        shown,
+        after.round(),
+        "the report shows {AREA}'s mean starts of the edited run ({after}; unedited {before})"
     );
 
     // an area named like markup shows as text, and runs no script
