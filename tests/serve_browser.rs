@@ -347,6 +347,31 @@ async fn fetch_text(c: &Client, url: &str) -> String {
     v.as_str().unwrap().to_string()
 }
 
+/// Posts a form (`body`, URL-encoded) from the page, as its own script would;
+/// returns the status and the URL it ended on (after any redirect).
+async fn post(c: &Client, url: &str, body: &str) -> (u64, String) {
+    let v = c
+        .execute_async(
+            "var done = arguments[arguments.length - 1]; \
+             fetch(arguments[0], { method: 'POST', body: arguments[1], \
+               headers: { 'Content-Type': 'application/x-www-form-urlencoded' } }) \
+               .then(function (r) { done([r.status, r.url]); }, \
+                     function (e) { done([0, 'fetch failed: ' + e]); });",
+            vec![json!(url), json!(body)],
+        )
+        .await
+        .unwrap();
+    (v[0].as_u64().unwrap(), v[1].as_str().unwrap().to_string())
+}
+
+/// A job's state, from `/jobs/ID/status`.
+async fn job_state(c: &Client, id: u64) -> String {
+    let text = fetch_text(c, &format!("/jobs/{id}/status")).await;
+    let v: Value = serde_json::from_str(&text)
+        .unwrap_or_else(|e| panic!("/jobs/{id}/status is not JSON ({e}): {text}"));
+    v["state"].as_str().unwrap().to_string()
+}
+
 /// Runs `workwell run FILE --seed SEED -r REPS --out DIR -q`; returns DIR.
 fn cli_run(file: &Path, out: &Path) -> PathBuf {
     let o = Command::new(env!("CARGO_BIN_EXE_workwell"))
@@ -485,6 +510,20 @@ async fn planner_session(c: &Client, origin: &str, data: &Path, downloads: &Path
         Some(FTE_AFTER)
     );
 
+    // a long run of the baseline takes the one worker, so that the edited run waits
+    // in the queue and its page has to follow it live (server-sent events)
+    let (status, url) = post(c, "/scenarios/baseline/run", "seed=1&replications=2000").await;
+    assert_eq!(status, 200, "a long run is queued: {url}");
+    let long: u64 = url
+        .rsplit('/')
+        .next()
+        .and_then(|id| id.parse().ok())
+        .unwrap_or_else(|| panic!("a job's page, found {url}"));
+    wait_until("the long run to start", || async move {
+        (job_state(c, long).await == "running").then_some(())
+    })
+    .await;
+
     // a run from the keyboard: replications typed, Tab to the run button, Enter
     let seed = c
         .find(Locator::Css("#run-form input[name='seed']"))
@@ -516,7 +555,17 @@ async fn planner_session(c: &Client, origin: &str, data: &Path, downloads: &Path
     })
     .await;
 
-    // the progress bar reaches 100% and the page then lists the files
+    // the edited run waits for the long one, which is cancelled; the page follows
+    // it from queued to 100% and then lists the files
+    let first = js(
+        c,
+        "return document.getElementById('job').getAttribute('data-state')",
+    )
+    .await;
+    assert_eq!(first, "queued", "the edited run waits behind the long one");
+    let (status, url) = post(c, &format!("/jobs/{long}/cancel"), "").await;
+    assert_eq!(status, 200, "the long run is cancelled: {url}");
+    let mut states: Vec<String> = Vec::new();
     let mut seen: Vec<f64> = Vec::new();
     let started = Instant::now();
     loop {
@@ -535,19 +584,34 @@ async fn planner_session(c: &Client, origin: &str, data: &Path, downloads: &Path
             if seen.last() != Some(&pct) {
                 seen.push(pct);
             }
+            if states.last().map(String::as_str) != Some(state) {
+                states.push(state.to_string());
+            }
             if pct == 100.0 && state == "done" && files == &Value::Bool(true) {
                 break;
             }
         }
         assert!(
             started.elapsed() < TIMEOUT,
-            "timed out after {TIMEOUT:?} waiting for the job to finish; progress seen: {seen:?}"
+            "timed out after {TIMEOUT:?} waiting for the job to finish; states seen: {states:?}, \
+             progress seen: {seen:?}"
         );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     assert!(
         seen.windows(2).all(|w| w[0] <= w[1]),
         "progress only goes forward: {seen:?}"
+    );
+    eprintln!("the edited run's page showed the states {states:?} and the progress {seen:?}");
+    assert_eq!(
+        states.first().map(String::as_str),
+        Some("queued"),
+        "the page followed the job from the queue: {states:?}"
+    );
+    assert_eq!(
+        job_state(c, long).await,
+        "cancelled",
+        "the long run was cancelled"
     );
     let command = c
         .find(Locator::Id("command"))
