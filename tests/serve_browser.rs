@@ -1,8 +1,9 @@
 //! `workwell serve` as a planner uses it, in real headless Chromium driven over
 //! WebDriver (the distribution's `chromium` and `chromedriver`): open the app, open
 //! the bundled baseline in the editor, change one area's coach FTE in the form, save
-//! it under a new name, start a run from the keyboard, watch the progress bar reach
-//! 100%, see the changed figure in the result, and download `summary.json` through
+//! it under a new name, start a run from the keyboard (it waits behind a long run,
+//! which is then cancelled), watch its page follow it live from the queue to 100%,
+//! see the changed figure in the result, and download `summary.json` through
 //! the page's link, byte for byte what `workwell run` writes for the saved file on
 //! the command line. Along the way: every page is readable at 1280 px and at a phone
 //! width of 390 px (nothing wider than the window), loads nothing from another
@@ -477,6 +478,11 @@ async fn planner_session(c: &Client, origin: &str, data: &Path, downloads: &Path
         .await
         .unwrap()
         .expect("the field has an id");
+    let unit = c
+        .find(Locator::Id(&format!("{id}-unit")))
+        .await
+        .unwrap_or_else(|_| panic!("the field {FTE_FIELD} shows its unit"));
+    assert_eq!(unit.text().await.unwrap(), "FTE");
     let label = c
         .find(Locator::Css(&format!("label[for='{id}']")))
         .await
