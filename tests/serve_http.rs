@@ -801,13 +801,27 @@ fn the_queue_is_bounded_and_jobs_cancel() {
     let dir = tempfile::tempdir().unwrap();
     let s = start(dir.path(), &[]);
     // long jobs: the first runs, four wait, the sixth is refused
-    let mut ids = Vec::new();
-    for _ in 0..5 {
+    let mut ids = vec![s.job("/scenarios/baseline/run", &[("replications", "2000")])];
+    let t = Instant::now();
+    while !s
+        .get(&format!("/jobs/{}/status", ids[0]))
+        .text()
+        .contains("\"state\":\"running\"")
+    {
+        assert!(
+            t.elapsed() < Duration::from_secs(30),
+            "the first job never ran"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    for _ in 0..4 {
         ids.push(s.job("/scenarios/baseline/run", &[("replications", "2000")]));
     }
     let r = s.post("/scenarios/baseline/run", &[("replications", "2000")]);
     assert_eq!(r.status, 503, "{}", r.text());
     assert!(r.text().contains("queue is full"));
+    let jobs = s.get("/jobs").text();
+    assert!(jobs.contains("1 running, 4 waiting"), "{jobs}");
     // cancel them all, the waiting ones first
     for id in ids.iter().rev() {
         let r = s.post(&format!("/jobs/{id}/cancel"), &[]);

@@ -138,11 +138,11 @@ async fn index(State(app): State<App>) -> Markup {
             (e, s)
         })
         .collect();
-    pages::index(&entries, &app.jobs.list())
+    pages::index(&entries, &app.jobs.list(), app.jobs.counts())
 }
 
 async fn jobs_page(State(app): State<App>) -> Markup {
-    pages::jobs_page(&app.jobs.list())
+    pages::jobs_page(&app.jobs.list(), app.jobs.counts())
 }
 
 /// The text the editor starts from: the file as written, or, when it extends

@@ -362,6 +362,17 @@ impl Jobs {
         }
     }
 
+    /// Jobs waiting, jobs running, and the most that may wait.
+    pub fn counts(&self) -> (usize, usize, usize) {
+        let g = self.lock();
+        let running = g
+            .jobs
+            .values()
+            .filter(|j| j.meta.state == State::Running)
+            .count();
+        (g.queue.len(), running, self.max_queued)
+    }
+
     fn work(&self) {
         loop {
             let (meta, hooks) = {

@@ -21,6 +21,7 @@ pub fn layout(title: &str, body: Markup) -> Markup {
                 script src="/static/app.js" defer {}
             }
             body {
+                a href="#main" class="skip" { "Skip to the content" }
                 header {
                     nav aria-label="Main" {
                         a href="/" id="home-link" { "workwell" }
@@ -28,7 +29,7 @@ pub fn layout(title: &str, body: Markup) -> Markup {
                         a href="/jobs" id="jobs-link" { "Jobs" }
                     }
                 }
-                main { (body) }
+                main id="main" { (body) }
                 footer {
                     p { "Every job here is a scenario file and a seed: the command shown on its page reruns it byte for byte." }
                 }
@@ -64,7 +65,11 @@ fn origin(o: Origin) -> &'static str {
 }
 
 /// The start page: every scenario, the compare and calibrate forms, recent jobs.
-pub fn index(entries: &[(Entry, Result<Summary, String>)], jobs: &[Meta]) -> Markup {
+pub fn index(
+    entries: &[(Entry, Result<Summary, String>)],
+    jobs: &[Meta],
+    counts: (usize, usize, usize),
+) -> Markup {
     let names: Vec<&str> = entries.iter().map(|(e, _)| e.name.as_str()).collect();
     layout(
         "Scenarios",
@@ -110,7 +115,7 @@ pub fn index(entries: &[(Entry, Result<Summary, String>)], jobs: &[Meta]) -> Mar
                     button type="submit" id="calibrate-button" { "Calibrate" }
                 }
             }
-            (job_table(jobs))
+            (job_table(jobs, counts))
         },
     )
 }
@@ -145,11 +150,12 @@ fn decimal(form: &str, name: &str, label: &str, value: &str) -> Markup {
     }
 }
 
-/// The list of jobs.
-pub fn job_table(jobs: &[Meta]) -> Markup {
+/// The list of jobs, under how full the queue is (waiting, running, most waiting).
+pub fn job_table(jobs: &[Meta], counts: (usize, usize, usize)) -> Markup {
     html! {
         section aria-labelledby="jobs-h" {
             h2 id="jobs-h" { "Jobs" }
+            p id="queue" { (counts.1) " running, " (counts.0) " waiting (at most " (counts.2) " wait; one runs at a time)" }
             @if jobs.is_empty() {
                 p { "No jobs yet." }
             } @else {
@@ -333,8 +339,8 @@ pub fn problem(title: &str, message: &str) -> Markup {
 }
 
 /// The jobs page.
-pub fn jobs_page(jobs: &[Meta]) -> Markup {
-    layout("Jobs", job_table(jobs))
+pub fn jobs_page(jobs: &[Meta], counts: (usize, usize, usize)) -> Markup {
+    layout("Jobs", job_table(jobs, counts))
 }
 
 #[cfg(test)]
