@@ -778,4 +778,56 @@ async fn markup_is_text(c: &Client, origin: &str, data: &Path) {
         json!([format!("{origin}/static/app.js")]),
         "the page's only script is the server's own"
     );
+
+    // and in the report of a run of it (one replication)
+    let reps = c
+        .find(Locator::Css("#run-form input[name='replications']"))
+        .await
+        .unwrap();
+    reps.clear().await.unwrap();
+    reps.send_keys("1").await.unwrap();
+    c.find(Locator::Id("run-button"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let cells = wait_until(
+        "the report of the run with the markup area",
+        || async move {
+            let v = c
+                .execute(
+                    "var name = arguments[0], f = document.getElementById('report'), \
+                   j = document.getElementById('job'); \
+                 if (j && /failed|cancelled|interrupted/.test(j.getAttribute('data-state'))) \
+                   return { failed: document.body.innerText.slice(0, 2000) }; \
+                 var d = f && f.contentDocument; \
+                 if (!d || d.readyState !== 'complete' || !d.querySelector('td')) return null; \
+                 return { scripts: d.querySelectorAll('script').length, \
+                   cells: [].filter.call(d.querySelectorAll('td, th'), function (t) { \
+                     return t.textContent.trim() === name; }).length };",
+                    vec![json!(MARKUP)],
+                )
+                .await
+                .ok()?;
+            (!v.is_null()).then_some(v)
+        },
+    )
+    .await;
+    assert!(
+        cells["failed"].is_null(),
+        "the run failed: {}",
+        cells["failed"]
+    );
+    page_is_sound(
+        c,
+        origin,
+        "the report of a run with an area named like markup",
+    )
+    .await;
+    assert_eq!(cells["scripts"], 0, "the report runs no script");
+    assert!(
+        cells["cells"].as_u64().unwrap() > 0,
+        "the report shows the area's name as text in its tables"
+    );
 }
