@@ -19,6 +19,8 @@
 //! - [`run`]: replications in parallel, named random streams, aggregation.
 //! - [`observed`]: observed figures (management information) read from CSV, checked
 //!   against the scenario and matched to the simulated metric each refers to.
+//! - [`geography`]: which NHS footprint each area belongs to, and starts summed by
+//!   footprint per replication.
 //! - [`report`]: pure renderers from results to bytes (JSON, CSV, HTML with SVG
 //!   charts), and the one writer of files.
 //! - [`plan`]: capacity planning, the least-cost staffing meeting each area's target
@@ -40,6 +42,7 @@
 
 pub mod calibrate;
 pub mod engine;
+pub mod geography;
 pub mod model;
 pub mod observed;
 pub mod plan;

@@ -52,6 +52,36 @@ pub struct ScenarioArgs {
     pub sets: Vec<String>,
 }
 
+/// `--group-by` and `--geography`: starts summed by NHS footprint.
+#[derive(clap::Args, Debug, Clone, Default)]
+pub struct GroupArgs {
+    /// Also sum starts by NHS footprint, per replication: footprint_2026 (the ICBs in
+    /// force on 1 April 2026), footprint_2027, cluster_2025 or nhs_region. Every area
+    /// must be an ICB of the footprint table; writes groups.csv and a report section
+    #[arg(long, value_name = "COLUMN")]
+    pub group_by: Option<String>,
+    /// Footprint table for --group-by (default: the bundled
+    /// data/geography/icb_footprints.csv)
+    #[arg(long, value_name = "FILE", requires = "group_by")]
+    pub geography: Option<PathBuf>,
+}
+
+impl GroupArgs {
+    /// The grouping of `sc`'s areas asked for, if any; bad input names the flag.
+    pub fn grouping(&self, sc: &Scenario) -> anyhow::Result<Option<workwell::geography::Grouping>> {
+        use workwell::geography::{Geography, GroupBy, Grouping};
+        let Some(col) = &self.group_by else {
+            return Ok(None);
+        };
+        let by = GroupBy::parse(col).map_err(|m| ScenarioError::new("--group-by", None, "", m))?;
+        let geo = match &self.geography {
+            Some(f) => Geography::load(f)?,
+            None => Geography::bundled(),
+        };
+        Ok(Some(Grouping::new(&geo, by, sc, "--group-by")?))
+    }
+}
+
 /// Loads a scenario with its `--set` overrides and any `extra` ones after them; an
 /// error lists every problem found (see [`error_lines`]).
 pub fn load(args: &ScenarioArgs, extra: &[String]) -> anyhow::Result<Scenario> {

@@ -31,6 +31,8 @@ pub struct MergeArgs {
     /// Worker threads for folding results into the summaries (default: all cores)
     #[arg(long, short = 't')]
     pub threads: Option<usize>,
+    #[command(flatten)]
+    pub groups: super::common::GroupArgs,
 }
 
 /// The shards of one run, checked and in replication order.
@@ -100,11 +102,13 @@ pub fn run(args: MergeArgs) -> anyhow::Result<()> {
         && dir.is_dir()
         && group_dir(dir, 1).is_dir()
     {
+        no_groups(&args, "a comparison")?;
         return merge_compare(dir, &args);
     }
     if let [dir] = args.inputs.as_slice()
         && dir.join(sweep::POINTS_FILE).is_file()
     {
+        no_groups(&args, "a sweep")?;
         return merge_sweep(dir, &args);
     }
     let group = Group::open(&args.inputs)?;
@@ -113,13 +117,19 @@ pub fn run(args: MergeArgs) -> anyhow::Result<()> {
         .out
         .clone()
         .unwrap_or_else(|| Path::new("outputs").join(&sc.name));
-    let (res, path) = write_outputs(sc, &out, None, None, &mut |sink| {
-        group.feed(&mut |r| sink(r).map_err(anyhow::Error::msg))
-    })?;
+    let grouping = args.groups.grouping(sc)?;
+    let (res, groups, path) =
+        write_outputs(sc, &out, None, None, grouping.as_ref(), &mut |sink| {
+            group.feed(&mut |r| sink(r).map_err(anyhow::Error::msg))
+        })?;
     if !args.quiet {
         super::common::say(&format!(
-            "{}{} from {}; outputs in {}\n",
+            "{}{}{} from {}; outputs in {}\n",
             workwell::report::table::render(&res),
+            groups.as_ref().map_or(String::new(), |g| format!(
+                "{}\n",
+                workwell::report::groups::table(g)
+            )),
             workwell::report::display::count(
                 res.replications as usize,
                 "replication",
@@ -128,6 +138,20 @@ pub fn run(args: MergeArgs) -> anyhow::Result<()> {
             workwell::report::display::count(group.order.len(), "shard", "shards"),
             path.display()
         ))?;
+    }
+    Ok(())
+}
+
+/// `--group-by` applies to the output of one run, not of a comparison or a sweep.
+fn no_groups(args: &MergeArgs, what: &str) -> anyhow::Result<()> {
+    if args.groups.group_by.is_some() {
+        return Err(workwell::scenario::ScenarioError::new(
+            "--group-by",
+            None,
+            "",
+            format!("applies to the shards of one run, not of {what}"),
+        )
+        .into());
     }
     Ok(())
 }

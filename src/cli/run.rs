@@ -6,13 +6,16 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
+use workwell::geography::{GroupCollector, GroupResults, Grouping};
 use workwell::report::output::{AtomicFile, OutputDir};
-use workwell::report::{csv_out, json, table};
+use workwell::report::{csv_out, groups, json, table};
 use workwell::run::shard::{self, ShardHeader, ShardSpec, ShardWriter};
 use workwell::run::{self, Aggregate, RepResult, RunError, RunOptions, RunResults};
 use workwell::scenario::{Scenario, ScenarioError};
 
-use super::common::{Hooks, ScenarioArgs, check_limits, check_threads, load, progress_bar};
+use super::common::{
+    GroupArgs, Hooks, ScenarioArgs, check_limits, check_threads, load, progress_bar,
+};
 use workwell::observed::Observed;
 
 /// Arguments of `workwell run`.
@@ -63,6 +66,8 @@ pub struct RunArgs {
     /// Folder of shard files (default: outputs/<scenario name>.shards/)
     #[arg(long, value_name = "DIR")]
     pub shard_dir: Option<PathBuf>,
+    #[command(flatten)]
+    pub groups: GroupArgs,
 }
 
 fn bad(flag: &str, message: String) -> anyhow::Error {
@@ -100,6 +105,13 @@ pub fn run_with(args: RunArgs, hooks: &Hooks) -> anyhow::Result<()> {
         .as_ref()
         .map(|f| workwell::observed::load(f, &sc))
         .transpose()?;
+    if spec.is_some() && args.groups.group_by.is_some() {
+        return Err(bad(
+            "--group-by",
+            "applies to a whole run's output: give it to `workwell merge` of the shards".into(),
+        ));
+    }
+    let grouping = args.groups.grouping(&sc)?;
     let share = match &spec {
         Some((spec, _)) => {
             let r = spec.range(u64::from(sc.replications)).unwrap_or(0..0);
@@ -126,6 +138,7 @@ pub fn run_with(args: RunArgs, hooks: &Hooks) -> anyhow::Result<()> {
                 args.threads,
                 &out,
                 observed.as_ref(),
+                grouping.as_ref(),
                 args.levers,
                 args.quiet,
                 hooks,
@@ -169,8 +182,9 @@ pub fn write_outputs(
     out: &Path,
     observed: Option<&Observed>,
     levers: Option<&workwell::plan::LeverTests>,
+    grouping: Option<&Grouping>,
     feed: &mut dyn FnMut(&mut Sink) -> anyhow::Result<()>,
-) -> anyhow::Result<(RunResults, PathBuf)> {
+) -> anyhow::Result<(RunResults, Option<GroupResults>, PathBuf)> {
     let dir = OutputDir::create(out, "workwell run (or workwell merge of its shards)")?;
     const REPS: &str = "replications.csv";
     let mut reps = dir.stream(REPS)?;
@@ -179,11 +193,15 @@ pub fn write_outputs(
         .map_err(|e| dir.write_error(REPS, e))?;
     let mut agg = Aggregate::new(sc);
     let mut sens = workwell::sensitivity::Collector::new(sc);
+    let mut groups = grouping.map(|g| GroupCollector::new(sc, g));
     // results are folded in blocks, each block's entities in parallel
     let block_len = AGGREGATE_BLOCK.min((AGGREGATE_BYTES / run::result_bytes(sc).max(1)).max(1));
     let mut block: Vec<RepResult> = Vec::with_capacity(block_len);
     feed(&mut |r| {
         sens.push(r);
+        if let Some(g) = groups.as_mut() {
+            g.push(r);
+        }
         block.push(r.clone());
         if block.len() == block_len {
             agg.push_block(&block);
@@ -209,6 +227,10 @@ pub fn write_outputs(
         "sensitivity.csv",
         &workwell::report::sensitivity::csv(&sens),
     )?;
+    let groups = groups.map(GroupCollector::finish);
+    if let Some(g) = &groups {
+        dir.write("groups.csv", &workwell::report::groups::csv(g))?;
+    }
     let tested = levers.map(|t| {
         t.levers
             .iter()
@@ -228,6 +250,7 @@ pub fn write_outputs(
             observed,
             sensitivity: Some(&sens),
             tested: tested.as_deref(),
+            groups: groups.as_ref(),
         },
     );
     dir.write("report.html", &page.html)?;
@@ -235,7 +258,7 @@ pub fn write_outputs(
         dir.write(name, svg)?;
     }
     let path = dir.commit()?;
-    Ok((res, path))
+    Ok((res, groups, path))
 }
 
 /// Each area's levers tested one step up on the run's replications.
@@ -256,11 +279,14 @@ fn lever_tests(
         .map_err(anyhow::Error::from)
 }
 
+// the run's inputs, one argument each, as `run` has them
+#[allow(clippy::too_many_arguments)]
 fn run_to(
     sc: &Scenario,
     threads: Option<usize>,
     out: &Path,
     observed: Option<&Observed>,
+    grouping: Option<&Grouping>,
     levers: bool,
     quiet: bool,
     hooks: &Hooks,
@@ -282,21 +308,25 @@ fn run_to(
         bar.set_position(n);
         hooks.set(n, total);
     };
-    let (res, path) = write_outputs(sc, out, observed, tested.as_ref(), &mut |sink| {
-        run::run_each(sc, &opts, &progress, &mut |r| {
-            if hooks.cancelled() {
-                return Err("cancelled".to_string());
-            }
-            sink(r)
-        })
-        .map_err(run_error)
-    })?;
+    let (res, groups, path) =
+        write_outputs(sc, out, observed, tested.as_ref(), grouping, &mut |sink| {
+            run::run_each(sc, &opts, &progress, &mut |r| {
+                if hooks.cancelled() {
+                    return Err("cancelled".to_string());
+                }
+                sink(r)
+            })
+            .map_err(run_error)
+        })?;
     bar.finish_and_clear();
     let elapsed = started.elapsed();
     if !quiet {
         super::common::say(&format!(
-            "{}{} events, {} referrals simulated in {:.2} s; outputs in {}\n",
+            "{}{}{} events, {} referrals simulated in {:.2} s; outputs in {}\n",
             table::render(&res),
+            groups
+                .as_ref()
+                .map_or(String::new(), |g| format!("{}\n", groups::table(g))),
             res.events,
             res.participants,
             elapsed.as_secs_f64(),

@@ -319,6 +319,8 @@ pub struct Extras<'a> {
     /// Binding constraints tested by experiment, one per area (`run --levers`),
     /// instead of judged from utilisation.
     pub tested: Option<&'a [Constraint]>,
+    /// Starts by footprint (`run --group-by`): a section after "Comparing sites".
+    pub groups: Option<&'a crate::geography::GroupResults>,
 }
 
 /// Renders `report.html` and its chart files with observed figures over the charts
@@ -350,6 +352,9 @@ pub fn render_extra(sc: &Scenario, res: &RunResults, extras: Extras<'_>) -> Page
     }
     areas_section(&v, &mut figs, &mut b);
     sites_section(&v, &mut b);
+    if let Some(g) = extras.groups {
+        b.push_str(&super::groups::section(g));
+    }
     assumptions_section(&v, &mut b);
     stress_section(&v, &mut b);
     let _ = writeln!(

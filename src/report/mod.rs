@@ -7,6 +7,7 @@ pub mod compare;
 pub mod constraint;
 pub mod csv_out;
 pub mod display;
+pub mod groups;
 pub mod html;
 pub mod json;
 pub mod output;

@@ -166,7 +166,8 @@ fn editor_text(e: &Entry) -> Result<String> {
 }
 
 /// The editor of scenario `e`: its form (with `edits` shown in place of the values
-/// they change, and `errors` beside their fields) and its text.
+/// they change, and `errors` beside their fields; with no edits, the file's own
+/// problems and plausibility warnings) and its text.
 fn editor(
     e: &Entry,
     edits: &[(String, String)],
@@ -180,10 +181,12 @@ fn editor(
         )
     })?;
     ed.form = match form::Form::from_text(&e.path, &text) {
-        Ok(mut f) => {
-            fill(&mut f, edits);
-            form::render(&f, errors)
+        Ok(f) if edits.is_empty() && errors.is_empty() => {
+            let mut shown = form::problems(&text, &e.path);
+            shown.extend(form::warnings(&text, &e.path));
+            form::render(&f, &shown)
         }
+        Ok(f) => form::render(&f.with_values(edits), errors),
         Err(err) => maud::html! {
             p class="error" { "This scenario cannot be shown as a form: " (line(&err).join(" ")) " (edit it as text below)" }
         },
@@ -192,24 +195,6 @@ fn editor(
         ed.text = editor_text(e)?;
     }
     Ok(ed)
-}
-
-/// Shows the values a planner typed in place of the scenario's, so that a refused
-/// form comes back as it was sent.
-fn fill(f: &mut form::Form, edits: &[(String, String)]) {
-    fn walk(fields: &mut [form::Field], edits: &[(String, String)]) {
-        for fl in fields {
-            if let Some((_, v)) = edits.iter().rev().find(|(p, _)| *p == fl.path) {
-                fl.value.clone_from(v);
-            }
-            walk(&mut fl.parts, edits);
-        }
-    }
-    for s in &mut f.sections {
-        for g in &mut s.groups {
-            walk(&mut g.fields, edits);
-        }
-    }
 }
 
 async fn scenario_page(State(app): State<App>, UrlPath(name): UrlPath<String>) -> Result<Markup> {
@@ -368,6 +353,7 @@ async fn save(
                                 path: String::new(),
                                 message: l.clone(),
                                 line: l,
+                                warning: false,
                             })
                             .collect(),
                     ),

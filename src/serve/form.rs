@@ -34,6 +34,16 @@
 //! `workwell calibrate` do, with each value's source note as a comment beside it and
 //! the variant's own header comment kept), and the edits are made to that. The result
 //! has no `extends` and runs the same from any folder.
+//!
+//! **Use.** To show a scenario: `Form::from_text(path, text)`, then
+//! `render(&form, &problems_and_warnings)` with [`problems`] and [`warnings`] of the
+//! text. On a post: `apply(text, path, &pairs)` (the pairs whose names are fields;
+//! other controls of the page left out); on `Ok(new_text)` save it, on `Err(errors)`
+//! show `render(&form.with_values(&pairs), &errors)` so that the planner sees what
+//! they typed beside each message. `path` must be where `text` was read from when the
+//! file `extends` another (the bundled variants); a saved file needs no other.
+//! Parameters that a calibration's `[posterior]` sets are marked
+//! ([`Field::calibrated`]): a run draws them from the calibrated sample instead.
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -102,6 +112,10 @@ pub struct Field {
     /// For a distribution, its numbers (each a field, possibly a distribution itself);
     /// empty otherwise.
     pub parts: Vec<Field>,
+    /// The scenario's `[posterior]` (written by `workwell calibrate`) gives this
+    /// parameter its values: each replication draws it from the calibrated sample, so
+    /// the value here is not used by a run.
+    pub calibrated: bool,
 }
 
 impl Field {
@@ -173,20 +187,35 @@ pub struct FieldError {
     /// The whole line `workwell validate` would print for the problem (file, line,
     /// key and message); for a problem found before loading, the path and message.
     pub line: String,
+    /// A value outside its plausible range: allowed (the scenario runs), shown as a
+    /// warning, as `workwell validate` does ([`warnings`]); false for an error.
+    pub warning: bool,
 }
 
 impl FieldError {
     fn new(path: &str, message: impl Into<String>) -> Self {
         let message = message.into();
-        let line = if path.is_empty() {
+        // a path as typed may be long or hold control characters: shown shortened
+        // and escaped, as the loader shows a `--set` key
+        let mut shown = path.to_string();
+        if shown.len() > 80 {
+            let mut end = 80;
+            while !shown.is_char_boundary(end) {
+                end -= 1;
+            }
+            shown.truncate(end);
+            shown.push_str("...");
+        }
+        let line = crate::scenario::error::escape_control(&if path.is_empty() {
             message.clone()
         } else {
-            format!("key `{path}`: {message}")
-        };
+            format!("key `{shown}`: {message}")
+        });
         Self {
             path: path.to_string(),
             message,
             line,
+            warning: false,
         }
     }
 
@@ -195,6 +224,7 @@ impl FieldError {
             path,
             message: crate::scenario::error::escape_control(&e.message),
             line: e.to_string(),
+            warning: false,
         }
     }
 }
@@ -301,6 +331,43 @@ impl Form {
                 }],
             });
         }
+        // the parameters a calibration's posterior sets, as key paths written the way
+        // the form writes them
+        let calibrated: Vec<String> = t
+            .get("posterior")
+            .and_then(|p| p.get("keys"))
+            .and_then(TomlValue::as_array)
+            .map(|keys| {
+                keys.iter()
+                    .filter_map(TomlValue::as_str)
+                    .filter_map(|k| parse_path(k).ok())
+                    .map(|segs| {
+                        segs.iter().fold(String::new(), |acc, s| match s {
+                            Seg::Key(k) => join_key(&acc, k),
+                            Seg::Index(i) => format!("{acc}[{i}]"),
+                        })
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        if !calibrated.is_empty() {
+            fn mark(f: &mut Field, keys: &[String]) {
+                f.calibrated = keys.iter().any(|k| {
+                    f.path == *k
+                        || (f.path.starts_with(k.as_str()) && f.path[k.len()..].starts_with('.'))
+                });
+                for p in &mut f.parts {
+                    mark(p, keys);
+                }
+            }
+            for f in sections
+                .iter_mut()
+                .flat_map(|s| &mut s.groups)
+                .flat_map(|g| &mut g.fields)
+            {
+                mark(f, &calibrated);
+            }
+        }
         Form {
             name: text_of("name"),
             description: text_of("description"),
@@ -344,6 +411,28 @@ impl Form {
             .flat_map(|s| &s.groups)
             .flat_map(|g| &g.fields)
             .find_map(|f| find(f, path))
+    }
+
+    /// The form showing `values` ((path, value) pairs, as posted) in place of the
+    /// file's values, for showing a rejected form again as the planner typed it.
+    /// Pairs whose path is not an input of the form are left out.
+    pub fn with_values(mut self, values: &[(String, String)]) -> Form {
+        fn set(f: &mut Field, path: &str, value: &str) -> bool {
+            if f.path == path && f.is_input() {
+                f.value = value.to_string();
+                return true;
+            }
+            f.parts.iter_mut().any(|p| set(p, path, value))
+        }
+        for (path, value) in values {
+            let _ = self
+                .sections
+                .iter_mut()
+                .flat_map(|s| &mut s.groups)
+                .flat_map(|g| &mut g.fields)
+                .any(|f| set(f, path, value));
+        }
+        self
     }
 
     /// Every path an error can be shown at: fields, distributions, groups, sections.
@@ -441,7 +530,7 @@ impl Builder<'_> {
                     let mut fields = Vec::new();
                     self.flatten(dt, &dpath, &["mdt".into(), d.clone()], &mut fields);
                     groups.push(Group {
-                        note: self.note(&dpath),
+                        note: group_note(self.note(&dpath), &fields),
                         title: format!("Multidisciplinary team: {}", discipline_words(d)),
                         path: dpath,
                         fields,
@@ -452,7 +541,7 @@ impl Builder<'_> {
             let mut fields = Vec::new();
             self.flatten(sub, &path, std::slice::from_ref(k), &mut fields);
             groups.push(Group {
-                note: self.note(&path),
+                note: group_note(self.note(&path), &fields),
                 title: group_title(k),
                 path,
                 fields,
@@ -543,6 +632,7 @@ impl Builder<'_> {
                 note,
                 kind: FieldKind::Distribution(dist),
                 parts,
+                calibrated: false,
             };
         }
         let kind = kind_of(key, v, rel);
@@ -559,7 +649,18 @@ impl Builder<'_> {
             note,
             kind,
             parts: Vec::new(),
+            calibrated: false,
         }
+    }
+}
+
+/// A table's note, unless one of its fields has the same note (a dotted key such as
+/// `coach.fte = 8  # note` gives its note to the table too).
+fn group_note(note: String, fields: &[Field]) -> String {
+    if fields.iter().any(|f| f.note == note) {
+        String::new()
+    } else {
+        note
     }
 }
 
@@ -751,6 +852,9 @@ fn field_rank(key: &str) -> usize {
         "description",
         "start",
         "end",
+        // area
+        "launch",
+        "fit_notes_2023",
         "target_starts",
         "seed",
         "replications",
@@ -766,8 +870,6 @@ fn field_rank(key: &str) -> usize {
         "particles",
         "replicates",
         // area
-        "launch",
-        "fit_notes_2023",
         "target_source",
         "grant_gbp",
         "grant_source",
@@ -808,6 +910,7 @@ fn field_rank(key: &str) -> usize {
 /// Sorts the fields of the table at `prefix` into the model's order (by their first
 /// key below it); stable, so the values of one inner table keep their order.
 fn sort_fields(fields: &mut [Field], prefix: &str) {
+    let referrals = prefix.ends_with(".referrals");
     fields.sort_by_cached_key(|f| {
         let first = f
             .path
@@ -819,6 +922,10 @@ fn sort_fields(fields: &mut [Field], prefix: &str) {
                 _ => None,
             })
             .unwrap_or_default();
+        // a referral ramp is the referrals' own, not a recruitment ramp
+        if referrals && first == "ramp_months" {
+            return field_rank("area_multiplier");
+        }
         field_rank(&first)
     });
 }
@@ -858,10 +965,9 @@ fn part_rank(k: &str) -> usize {
 
 fn dist_words(d: &str) -> String {
     match d {
-        "uniform" => "uniform (any value between lowest and highest equally likely)".into(),
-        "triangular" => "triangular".into(),
         "lognormal" => "log-normal".into(),
-        "empirical" => "from a list of values".into(),
+        "empirical" => "one of a list of values, by weight".into(),
+        "never" => "never".into(),
         d => d.to_string(),
     }
 }
@@ -921,7 +1027,7 @@ fn describe(rel: &[String]) -> (String, String) {
         ["calibration", "exact_tolerance"] => l("Tolerance of an exact fit", ""),
         ["calibration", "particles"] => l("Particles", "parameter sets"),
         ["calibration", "replicates"] => l("Replicates per particle", "runs"),
-        ["launch"] => l("Launch", "date, or days after the start"),
+        ["launch"] => l("Launch", "date YYYY-MM-DD, or days after the start"),
         ["fit_notes_2023"] => l("Fit notes issued in 2023", "fit notes"),
         ["target_starts"] => l("Target", "people starting support"),
         ["target_source"] => l("Source of the target", ""),
@@ -1236,6 +1342,17 @@ fn get_value<'a>(item: &'a toml_edit::Item, segs: &[Seg]) -> Option<&'a toml_edi
     let child: &toml_edit::Item = match first {
         Seg::Key(k) => item.as_table_like()?.get(k)?,
         Seg::Index(i) => {
+            if let Some(a) = item.as_array_of_tables() {
+                let (Some((Seg::Key(k), rest)), Some(t)) = (rest.split_first(), a.get(*i)) else {
+                    return None;
+                };
+                let child = t.get(k)?;
+                return if rest.is_empty() {
+                    child.as_value()
+                } else {
+                    get_value(child, rest)
+                };
+            }
             let v = item.as_value()?.as_array()?.get(*i)?;
             return get_in_value(v, rest);
         }
@@ -1378,13 +1495,7 @@ pub fn apply(
     let mut edited: Vec<&str> = Vec::new();
     for (p, value) in edits {
         let Some(field) = form.field(p) else {
-            errors.push(FieldError::new(
-                p,
-                format!(
-                    "`{}` is not a field of this scenario",
-                    crate::scenario::error::escape_control(p)
-                ),
-            ));
+            errors.push(FieldError::new(p, "not a field of this scenario"));
             continue;
         };
         let Ok(segs) = parse_path(p) else {
@@ -1453,6 +1564,26 @@ fn anchor_of(key: &str, message: &str, anchors: &[String]) -> String {
     if anchors.iter().any(|a| a == key) {
         return key.to_string();
     }
+    // a list of steps (`fte_from`) has fields per entry: the entry the message names
+    // ("entry 2: ..."), else the first
+    let entry = message
+        .strip_prefix("entry ")
+        .and_then(|m| m.split(':').next())
+        .and_then(|n| n.parse::<usize>().ok())
+        .and_then(|n| n.checked_sub(1));
+    let in_entry = |a: &&String| {
+        a.strip_prefix(key).is_some_and(|rest| match entry {
+            Some(i) => rest.starts_with(&format!("[{i}]")),
+            None => rest.starts_with('['),
+        })
+    };
+    if let Some(a) = anchors.iter().find(in_entry).or_else(|| {
+        anchors
+            .iter()
+            .find(|a| a.strip_prefix(key).is_some_and(|r| r.starts_with('[')))
+    }) {
+        return a.clone();
+    }
     anchors
         .iter()
         .filter(|a| {
@@ -1474,6 +1605,36 @@ pub fn problems(text: &str, path: &Path) -> Vec<FieldError> {
     }
 }
 
+/// The values of a valid scenario outside their plausible ranges, each at its field
+/// with `warning` set: the warnings `workwell validate` and `run` print (the scenario
+/// runs; the planner should check them). Empty when the scenario does not load.
+pub fn warnings(text: &str, path: &Path) -> Vec<FieldError> {
+    let Ok(merged) = source::load_text(path, text, &[]) else {
+        return Vec::new();
+    };
+    let anchors = Form::from_merged(&merged).anchors();
+    let Ok(sc) = crate::scenario::build::build_all(merged) else {
+        return Vec::new();
+    };
+    crate::scenario::plausible::check(&sc)
+        .into_iter()
+        .map(|w| {
+            let line = w.to_string();
+            let prefix = crate::scenario::error::escape_control(&format!(
+                "{}: key `{}`: ",
+                w.location, w.key
+            ));
+            let message = line.strip_prefix(&prefix).unwrap_or(&line).to_string();
+            FieldError {
+                path: anchor_of(&w.key, "", &anchors),
+                message,
+                line,
+                warning: true,
+            }
+        })
+        .collect()
+}
+
 // ---------------------------------------------------------------------------------
 // Rendering
 
@@ -1484,24 +1645,52 @@ pub fn problems(text: &str, path: &Path) -> Vec<FieldError> {
 /// are shown at its top. All text is escaped; no scripts, styles or other assets
 /// (the page gives the classes their look).
 ///
-/// The markup has no `<form>` element of its own, so that the page decides where it
-/// posts; every input's `name` is its field's path.
+/// With more than three sections, a list of links to them comes first (each marked
+/// when it has problems). The markup has no `<form>` element of its own, so that the
+/// page decides where it posts; every input's `name` is its field's path.
 pub fn render(form: &Form, errors: &[FieldError]) -> Markup {
     let errs_at =
         |path: &str| -> Vec<&FieldError> { errors.iter().filter(|e| e.path == path).collect() };
     let known: Vec<String> = form.anchors();
-    let unplaced: Vec<&FieldError> = errors
-        .iter()
-        .filter(|e| e.path.is_empty() || !known.contains(&e.path))
-        .collect();
+    let unplaced = |warning: bool| -> Vec<&FieldError> {
+        errors
+            .iter()
+            .filter(|e| e.warning == warning && (e.path.is_empty() || !known.contains(&e.path)))
+            .collect()
+    };
+    let (unplaced_errors, unplaced_warnings) = (unplaced(false), unplaced(true));
     html! {
         div class="scenario-form" {
-            @if !unplaced.is_empty() {
+            @if !unplaced_errors.is_empty() {
                 div class="form-errors" role="alert" {
                     p { "The scenario has problems:" }
                     ul {
-                        @for e in &unplaced {
+                        @for e in &unplaced_errors {
                             li class="error" { (e.line) }
+                        }
+                    }
+                }
+            }
+            @if !unplaced_warnings.is_empty() {
+                div class="form-warnings" {
+                    p { "Values outside their plausible ranges (allowed, but check them):" }
+                    ul {
+                        @for e in &unplaced_warnings {
+                            li class="warning" { (e.line) }
+                        }
+                    }
+                }
+            }
+            @if form.sections.len() > 3 {
+                nav class="form-contents" aria-label="Sections of the scenario" {
+                    ul {
+                        @for s in &form.sections {
+                            li {
+                                a href={ "#" (input_id(&s.path)) } { (s.title) }
+                                @if errors.iter().any(|e| !e.warning && (e.path == s.path || e.path.starts_with(&format!("{}.", s.path)))) {
+                                    " " small class="error" { "(has problems)" }
+                                }
+                            }
                         }
                     }
                 }
@@ -1512,7 +1701,7 @@ pub fn render(form: &Form, errors: &[FieldError]) -> Markup {
                     (render_errors(&s.path, &errs_at(&s.path)))
                     @for g in &s.groups {
                         @if g.path == s.path && s.groups.len() == 1 {
-                            (render_fields(&g.fields, &errs_at))
+                            (render_fields(&g.fields, &errs_at, false))
                         } @else {
                             fieldset class="group" {
                                 legend { (g.title) }
@@ -1522,7 +1711,7 @@ pub fn render(form: &Form, errors: &[FieldError]) -> Markup {
                                 @if g.path != s.path {
                                     (render_errors(&g.path, &errs_at(&g.path)))
                                 }
-                                (render_fields(&g.fields, &errs_at))
+                                (render_fields(&g.fields, &errs_at, false))
                             }
                         }
                     }
@@ -1540,27 +1729,44 @@ fn note_id(path: &str) -> String {
     format!("{}-note", input_id(path))
 }
 
+/// The problems at one path: errors (announced) and warnings, each marked in words
+/// as well as by its class.
 fn render_errors(path: &str, errs: &[&FieldError]) -> Markup {
+    let any_error = errs.iter().any(|e| !e.warning);
     html! {
         @if !errs.is_empty() {
-            div class="field-error" id=(error_id(path)) role="alert" {
+            div class="field-error" id=(error_id(path)) role=[any_error.then_some("alert")] {
                 @for e in errs {
-                    p class="error" { (e.message) }
+                    @if e.warning {
+                        p class="warning" { strong { "Check: " } (e.message) }
+                    } @else {
+                        p class="error" { strong { "Error: " } (e.message) }
+                    }
                 }
             }
         }
     }
 }
 
-fn render_fields<'a>(fields: &[Field], errs_at: &dyn Fn(&str) -> Vec<&'a FieldError>) -> Markup {
+/// The fields; `parent_calibrated` when they are the parts of a calibrated
+/// distribution (which says so once).
+fn render_fields<'a>(
+    fields: &[Field],
+    errs_at: &dyn Fn(&str) -> Vec<&'a FieldError>,
+    parent_calibrated: bool,
+) -> Markup {
     html! {
         @for f in fields {
-            (render_field(f, errs_at))
+            (render_field(f, errs_at, parent_calibrated))
         }
     }
 }
 
-fn render_field<'a>(f: &Field, errs_at: &dyn Fn(&str) -> Vec<&'a FieldError>) -> Markup {
+fn render_field<'a>(
+    f: &Field,
+    errs_at: &dyn Fn(&str) -> Vec<&'a FieldError>,
+    parent_calibrated: bool,
+) -> Markup {
     let errs = errs_at(&f.path);
     let id = f.id();
     if let FieldKind::Distribution(dist) = &f.kind {
@@ -1576,13 +1782,16 @@ fn render_field<'a>(f: &Field, errs_at: &dyn Fn(&str) -> Vec<&'a FieldError>) ->
                 legend {
                     (f.label)
                     " "
-                    small class="dist" { "(uncertain: " (dist_words(dist)) ")" }
+                    small class="dist" { "(uncertain, " (dist_words(dist)) "; drawn once per replication)" }
                 }
                 (render_errors(&f.path, &errs))
                 @if !f.note.is_empty() {
                     p class="note" id=(note_id(&f.path)) { small { (f.note) } }
                 }
-                (render_fields(&f.parts, errs_at))
+                @if f.calibrated && !parent_calibrated {
+                    p class="calibrated" { small { (CALIBRATED) } }
+                }
+                (render_fields(&f.parts, errs_at, f.calibrated))
             }
         };
     }
@@ -1597,14 +1806,14 @@ fn render_field<'a>(f: &Field, errs_at: &dyn Fn(&str) -> Vec<&'a FieldError>) ->
         described.push(note_id(&f.path));
     }
     let describedby = (!described.is_empty()).then(|| described.join(" "));
-    let invalid = (!errs.is_empty()).then_some("true");
+    let invalid = errs.iter().any(|e| !e.warning).then_some("true");
     let (input_type, mode) = match f.kind {
         FieldKind::Number | FieldKind::NumberList => ("text", Some("decimal")),
         FieldKind::Integer => ("text", Some("numeric")),
         _ => ("text", None),
     };
     html! {
-        div class={ "field " (f.kind.name()) @if !errs.is_empty() { " invalid" } } {
+        div class={ "field " (f.kind.name()) @if invalid.is_some() { " invalid" } } {
             label for=(id) { (f.label) }
             @if f.kind == FieldKind::Boolean {
                 select id=(id) name=(f.path) aria-describedby=[describedby] aria-invalid=[invalid] {
@@ -1628,6 +1837,191 @@ fn render_field<'a>(f: &Field, errs_at: &dyn Fn(&str) -> Vec<&'a FieldError>) ->
             @if !f.note.is_empty() {
                 p class="note" id=(note_id(&f.path)) { small { (f.note) } }
             }
+            @if f.calibrated && !parent_calibrated {
+                p class="calibrated" { small { (CALIBRATED) } }
+            }
         }
+    }
+}
+
+const CALIBRATED: &str = "Fitted by calibration: each replication takes this parameter \
+     from the calibrated sample in the file, so the value here is not used in a run.";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_split_into_keys_and_indexes() {
+        let k = |s: &str| Seg::Key(s.into());
+        assert_eq!(
+            parse_path(r#"areas."Greater Manchester".coach.fte"#).unwrap(),
+            [k("areas"), k("Greater Manchester"), k("coach"), k("fte")]
+        );
+        assert_eq!(
+            parse_path(r#"areas."a.b \"c\"".coach.fte_from[2].date"#).unwrap(),
+            [
+                k("areas"),
+                k("a.b \"c\""),
+                k("coach"),
+                k("fte_from"),
+                Seg::Index(2),
+                k("date")
+            ]
+        );
+        // what join_key writes, parse_path reads
+        for name in [
+            "Frimley",
+            "North Central London",
+            "<script>",
+            "a\"b",
+            "x\ny",
+            "é",
+        ] {
+            let path = join_key(&join_key("areas", name), "launch");
+            assert_eq!(parse_path(&path).unwrap()[1], k(name), "{path}");
+        }
+        for bad in [
+            "", ".", "a.", ".a", "a..b", "a b", "\"a", "a[", "a[x]", "[0]", "a\"b\"", "a.[0]",
+        ] {
+            assert!(parse_path(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn errors_go_to_the_deepest_anchor_that_holds_their_key() {
+        let anchors: Vec<String> = [
+            "programme",
+            "areas.Frimley",
+            "areas.Frimley.coach",
+            "areas.Frimley.coach.fte",
+            "defaults.referrals.seasonal_index",
+            "defaults.waiting.patience_days",
+            "defaults.waiting.patience_days.mean",
+            "defaults.waiting.patience_days.mean.min",
+        ]
+        .map(String::from)
+        .to_vec();
+        let at = |key: &str, msg: &str| anchor_of(key, msg, &anchors);
+        assert_eq!(at("areas.Frimley.coach.fte", ""), "areas.Frimley.coach.fte");
+        assert_eq!(at("areas.Frimley.launch", ""), "areas.Frimley");
+        assert_eq!(at("areas.Frimleyx.launch", ""), "");
+        assert_eq!(
+            at("defaults.referrals.seasonal_index[3]", ""),
+            "defaults.referrals.seasonal_index"
+        );
+        assert_eq!(
+            at("defaults.waiting.patience_days.mean", "x"),
+            "defaults.waiting.patience_days.mean"
+        );
+        assert_eq!(
+            at("areas.Frimley.coach", "missing field `fte`"),
+            "areas.Frimley.coach.fte"
+        );
+        assert_eq!(
+            at("areas.Frimley.coach", "missing field `vacancy_rate`"),
+            "areas.Frimley.coach"
+        );
+        assert_eq!(at("", "not valid TOML"), "");
+        let steps: Vec<String> = [
+            "c.fte_from[0].fte",
+            "c.fte_from[0].date",
+            "c.fte_from[1].fte",
+        ]
+        .map(String::from)
+        .to_vec();
+        assert_eq!(
+            anchor_of("c.fte_from", "entry 2: bad", &steps),
+            "c.fte_from[1].fte"
+        );
+        assert_eq!(
+            anchor_of("c.fte_from", "entry 9: bad", &steps),
+            "c.fte_from[0].fte"
+        );
+        assert_eq!(anchor_of("c.fte_from", "bad", &steps), "c.fte_from[0].fte");
+    }
+
+    #[test]
+    fn posted_values_are_shown_again() {
+        let text = "[programme]\nname = \"x\"\nstart = \"2024-10-01\"\nend = \"2025-10-01\"\n\
+                    target_starts = 1\nseed = 1\nreplications = 1\n\n[areas.A]\n\
+                    launch = { dist = \"uniform\", min = 0, max = 10 }  # assumption\n";
+        let f = Form::from_text(Path::new("x.toml"), text).unwrap();
+        assert_eq!(f.field("areas.A.launch.max").unwrap().value, "10");
+        let shown = f.with_values(&[
+            ("areas.A.launch.max".into(), "ten".into()),
+            ("areas.A.launch".into(), "5".into()),
+            ("nope".into(), "1".into()),
+        ]);
+        assert_eq!(shown.field("areas.A.launch.max").unwrap().value, "ten");
+        assert!(
+            shown
+                .field("areas.A.launch")
+                .unwrap()
+                .value
+                .starts_with("uniform")
+        );
+        assert_eq!(shown.field("areas.A.launch").unwrap().note, "assumption");
+    }
+
+    #[test]
+    fn arrays_of_tables_are_edited_in_either_form() {
+        let base = "[programme]\nname = \"x\"\nstart = \"2024-10-01\"\nend = \"2025-10-01\"\n\
+                    target_starts = 1\nseed = 1\nreplications = 1\n\n[areas.A]\nlaunch = 0\n";
+        for steps in [
+            "[areas.A.coach]\nfte_from = [{ date = \"2025-01-01\", fte = 3 }]  # a note\n",
+            "[[areas.A.coach.fte_from]]\ndate = \"2025-01-01\"\nfte = 3  # a note\n",
+        ] {
+            let text = format!("{base}{steps}");
+            let f = Form::from_text(Path::new("x.toml"), &text).unwrap();
+            let fte = f.field("areas.A.coach.fte_from[0].fte").unwrap();
+            assert_eq!(
+                (fte.value.as_str(), fte.unit.as_str()),
+                ("3", "FTE"),
+                "{steps}"
+            );
+            let date = f.field("areas.A.coach.fte_from[0].date").unwrap();
+            assert_eq!(date.kind, FieldKind::Date);
+            let mut doc: toml_edit::DocumentMut = text.parse().unwrap();
+            let segs = parse_path(&fte.path).unwrap();
+            let old = get_value(doc.as_item(), &segs).cloned();
+            assert_eq!(
+                old.as_ref().and_then(|v| v.as_integer()),
+                Some(3),
+                "{steps}"
+            );
+            let new = parse_input(&FieldKind::Number, old.as_ref(), "4").unwrap();
+            assert!(set_value(doc.as_item_mut(), &segs, new));
+            let out = doc.to_string();
+            assert!(out.contains("fte = 4"), "{out}");
+            assert!(out.contains("# a note"), "{out}");
+            assert_eq!(out.lines().count(), text.lines().count());
+        }
+    }
+
+    #[test]
+    fn input_values_keep_their_type() {
+        let int: toml_edit::Value = 10.into();
+        let float: toml_edit::Value = 10.5.into();
+        let n = |old: &toml_edit::Value, t: &str| {
+            parse_input(&FieldKind::Number, Some(old), t)
+                .unwrap()
+                .to_string()
+        };
+        assert_eq!(n(&int, "12"), "12");
+        assert_eq!(n(&float, "12"), "12.0");
+        assert_eq!(n(&float, " 12.25 "), "12.25");
+        assert_eq!(n(&float, "twelve"), "\"twelve\"");
+        assert!(parse_input(&FieldKind::Number, None, "").is_err());
+        let list = parse_input(&FieldKind::NumberList, None, "1, 2.5,x").unwrap();
+        assert_eq!(list.to_string(), "[1.0, 2.5, \"x\"]");
+        let dates = parse_input(&FieldKind::TextList, None, "2025-01-02, \"2025-01-03\"").unwrap();
+        assert_eq!(dates.to_string(), "[\"2025-01-02\", \"2025-01-03\"]");
+        assert_eq!(
+            parse_input(&FieldKind::Boolean, None, "no")
+                .unwrap()
+                .to_string(),
+            "false"
+        );
     }
 }
