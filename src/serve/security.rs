@@ -157,9 +157,12 @@ pub async fn guard(State(g): State<std::sync::Arc<Guard>>, req: Request, next: N
         header::X_CONTENT_TYPE_OPTIONS,
         HeaderValue::from_static("nosniff"),
     );
+    // not `no-referrer`: under it browsers send `Origin: null` with a form post,
+    // which the origin check above refuses; `same-origin` still sends nothing
+    // (no token in a query) to other sites
     h.insert(
         header::REFERRER_POLICY,
-        HeaderValue::from_static("no-referrer"),
+        HeaderValue::from_static("same-origin"),
     );
     h.insert(
         header::X_FRAME_OPTIONS,

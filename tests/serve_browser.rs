@@ -1,0 +1,833 @@
+//! `workwell serve` as a planner uses it, in real headless Chromium driven over
+//! WebDriver (the distribution's `chromium` and `chromedriver`): open the app, open
+//! the bundled baseline in the editor, change one area's coach FTE in the form, save
+//! it under a new name, start a run from the keyboard (it waits behind a long run,
+//! which is then cancelled), watch its page follow it live from the queue to 100%,
+//! see the changed figure in the result, and download `summary.json` through
+//! the page's link, byte for byte what `workwell run` writes for the saved file on
+//! the command line. Along the way: every page is readable at 1280 px and at a phone
+//! width of 390 px (nothing wider than the window), loads nothing from another
+//! origin, and shows an area named like markup as text.
+//!
+//! Chromium is `$CHROMIUM` when set, else `/usr/bin/chromium`; chromedriver is
+//! `$CHROMEDRIVER`, else `/usr/bin/chromedriver`. When either is missing the test
+//! fails under `CI` (CI installs both) and is skipped, saying so, elsewhere.
+//!
+//! With `WORKWELL_SCREENSHOTS=DIR` the scenario page and a finished run's page are
+//! saved at 1280 px as `DIR/serve-scenario.png` and `DIR/serve-result.png` (the
+//! README's pictures, in `docs/img/`).
+
+use std::io::Read;
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use fantoccini::key::Key;
+use fantoccini::{Client, ClientBuilder, Locator};
+use serde_json::{Value, json};
+
+/// The longest wait for any one thing (a page, a job, a download).
+const TIMEOUT: Duration = Duration::from_secs(40);
+/// The run's seed and replications (few: the browser, not the model, is tested).
+const SEED: u64 = 7;
+const REPS: u32 = 2;
+/// The area edited, its form field, and its coach FTE before and after.
+const AREA: &str = "Frimley";
+const FTE_FIELD: &str = "areas.Frimley.coach.fte";
+const FTE_BEFORE: &str = "10.5";
+const FTE_AFTER: &str = "2.5";
+/// The saved scenario's name.
+const SAVED: &str = "baseline_thin";
+/// An area named like markup.
+const MARKUP: &str = "<script>alert(1)</script>";
+
+fn ci() -> bool {
+    std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "0" && v != "false")
+}
+
+/// The program named by `$var`, else `default`: `Ok` when it exists, else `Err`
+/// with the path looked at.
+fn tool(var: &str, default: &str) -> Result<PathBuf, PathBuf> {
+    let p = std::env::var_os(var).map_or_else(|| PathBuf::from(default), PathBuf::from);
+    if p.exists() { Ok(p) } else { Err(p) }
+}
+
+/// Chromium and chromedriver, or `None` (with a message) when one is missing outside
+/// CI; panics when one is missing in CI.
+fn require_browser() -> Option<(PathBuf, PathBuf)> {
+    let missing = match (
+        tool("CHROMIUM", "/usr/bin/chromium"),
+        tool("CHROMEDRIVER", "/usr/bin/chromedriver"),
+    ) {
+        (Ok(c), Ok(d)) => return Some((c, d)),
+        (Err(c), Err(d)) => format!(
+            "Chromium ({}) and chromedriver ({})",
+            c.display(),
+            d.display()
+        ),
+        (Err(c), _) => format!("Chromium ({})", c.display()),
+        (_, Err(d)) => format!("chromedriver ({})", d.display()),
+    };
+    assert!(
+        !ci(),
+        "CI is set but {missing} was not found: install the Debian packages `chromium` and \
+         `chromium-driver`, or set CHROMIUM and CHROMEDRIVER"
+    );
+    eprintln!(
+        "SKIPPED: {missing} not found (install the Debian packages `chromium` and \
+         `chromium-driver`, or set CHROMIUM and CHROMEDRIVER); the browser tests did not run"
+    );
+    None
+}
+
+/// A child process in a process group of its own, killed with its whole group when
+/// dropped (also when the test panics): chromedriver's Chromium goes with it.
+struct Killed(Child);
+
+impl Drop for Killed {
+    fn drop(&mut self) {
+        let group = format!("-{}", self.0.id());
+        let _ = Command::new("kill")
+            .args(["-KILL", "--", &group])
+            .stderr(Stdio::null())
+            .status();
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn spawn(cmd: &mut Command) -> Killed {
+    use std::os::unix::process::CommandExt;
+    Killed(cmd.process_group(0).spawn().expect("start a child process"))
+}
+
+fn project() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Starts `workwell serve` on a free port with data folder `data`; returns it and
+/// its URL (without the trailing slash).
+fn start_server(data: &Path) -> (Killed, String) {
+    let mut server = spawn(
+        Command::new(env!("CARGO_BIN_EXE_workwell"))
+            .current_dir(project())
+            .args(["serve", "--port", "0", "--data"])
+            .arg(data)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null()),
+    );
+    let mut out = server.0.stdout.take().unwrap();
+    let mut line = Vec::new();
+    let mut b = [0u8; 1];
+    while out.read(&mut b).unwrap_or(0) == 1 && b[0] != b'\n' {
+        line.push(b[0]);
+    }
+    let line = String::from_utf8(line).unwrap();
+    let url = line
+        .strip_prefix("workwell serve: ")
+        .unwrap_or_else(|| panic!("the server prints its address first, found {line:?}"))
+        .trim_end_matches('/')
+        .to_string();
+    std::thread::spawn(move || {
+        let mut sink = Vec::new();
+        let _ = out.read_to_end(&mut sink);
+    });
+    (server, url)
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// Starts chromedriver on a free port and waits until it listens; returns it and
+/// its URL.
+fn start_driver(driver: &Path, log: &Path) -> (Killed, String) {
+    let port = free_port();
+    let child = spawn(
+        Command::new(driver)
+            .arg(format!("--port={port}"))
+            .arg(format!("--log-path={}", log.display()))
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null()),
+    );
+    let started = Instant::now();
+    while TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(
+            started.elapsed() < TIMEOUT,
+            "chromedriver did not listen on port {port} within {TIMEOUT:?}"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    (child, format!("http://127.0.0.1:{port}"))
+}
+
+/// A headless Chromium session with a fresh profile, 1280 px wide, saving
+/// downloads into `downloads`.
+async fn open_browser(driver: &str, chromium: &Path, profile: &Path, downloads: &Path) -> Client {
+    let caps = json!({
+        "goog:chromeOptions": {
+            "binary": chromium,
+            "args": [
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--hide-scrollbars",
+                "--window-size=1280,900",
+                format!("--user-data-dir={}", profile.display()),
+            ],
+            "prefs": {
+                "download.default_directory": downloads,
+                "download.prompt_for_download": false,
+            },
+        },
+    });
+    let Value::Object(caps) = caps else {
+        unreachable!()
+    };
+    ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+        .capabilities(caps)
+        .connect(driver)
+        .await
+        .expect("chromedriver starts a headless Chromium session")
+}
+
+/// Runs `script` (a function body) in the page and returns its value.
+async fn js(c: &Client, script: &str) -> Value {
+    c.execute(script, vec![])
+        .await
+        .unwrap_or_else(|e| panic!("script failed: {e}\n{script}"))
+}
+
+/// Polls `check` every 50 ms until it gives a value, failing with `what` after
+/// [`TIMEOUT`].
+async fn wait_until<T, F, Fut>(what: &str, mut check: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Option<T>>,
+{
+    let started = Instant::now();
+    loop {
+        if let Some(v) = check().await {
+            return v;
+        }
+        assert!(
+            started.elapsed() < TIMEOUT,
+            "timed out after {TIMEOUT:?} waiting for {what}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// Waits until the page's path is `path`; on a timeout, says what page is shown.
+async fn wait_for_path(c: &Client, path: &str) {
+    let started = Instant::now();
+    loop {
+        let url = c.current_url().await.unwrap();
+        let ready = js(c, "return document.readyState").await;
+        if url.path() == path && ready == "complete" {
+            return;
+        }
+        if started.elapsed() > TIMEOUT {
+            let errors = js(
+                c,
+                "var e = [].map.call(document.querySelectorAll('.error, [role=alert]'), \
+                   function (e) { return e.textContent.trim(); }).filter(Boolean).join('\\n'); \
+                 return e || document.body.innerText.slice(0, 2000);",
+            )
+            .await;
+            panic!(
+                "timed out after {TIMEOUT:?} waiting for the page {path}; the browser shows {url}, \
+                 with these problems:\n{}",
+                errors.as_str().unwrap_or_default()
+            );
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// The checks every page passes: nothing wider than the window, every resource
+/// from the server itself, no alert.
+async fn page_is_sound(c: &Client, origin: &str, page: &str) {
+    let r = js(
+        c,
+        "return { scroll: document.documentElement.scrollWidth, inner: window.innerWidth, \
+           fetched: performance.getEntriesByType('resource').map(function (e) { return e.name; }) \
+                      .concat([].map.call(document.querySelectorAll('iframe'), function (f) { \
+                         return f.contentWindow ? f.contentWindow.performance.getEntriesByType('resource') \
+                           .map(function (e) { return e.name; }) : []; }).flat()), \
+           duplicate_ids: (function () { var seen = {}, d = []; \
+             [].forEach.call(document.querySelectorAll('[id]'), function (e) { \
+               if (seen[e.id]) d.push(e.id); seen[e.id] = true; }); return d; })(), \
+           unlabelled: [].filter.call(document.querySelectorAll( \
+               'input:not([type=hidden]), select, textarea, button'), function (e) { \
+             return !(e.labels && e.labels.length) && !e.getAttribute('aria-label') \
+               && !e.getAttribute('aria-labelledby') && !(e.tagName === 'BUTTON' && e.textContent.trim()); \
+           }).map(function (e) { return e.name || e.id || e.outerHTML; }) };",
+    )
+    .await;
+    let (scroll, inner) = (r["scroll"].as_u64().unwrap(), r["inner"].as_u64().unwrap());
+    assert!(
+        scroll <= inner,
+        "{page}: the page is {scroll} px wide in a window of {inner} px (it scrolls sideways)"
+    );
+    for url in r["fetched"].as_array().unwrap() {
+        let url = url.as_str().unwrap();
+        assert!(
+            url.starts_with(&format!("{origin}/")),
+            "{page}: fetched {url} from outside the server {origin}"
+        );
+    }
+    assert_eq!(
+        r["duplicate_ids"],
+        json!([]),
+        "{page}: ids used more than once (labels point at the first)"
+    );
+    assert_eq!(
+        r["unlabelled"],
+        json!([]),
+        "{page}: form fields without a label"
+    );
+    assert!(
+        c.get_alert_text().await.is_err(),
+        "{page}: an alert is open"
+    );
+}
+
+/// Checks `page` at a phone's width (390 px) and back at 1280 px.
+async fn readable_on_a_phone(c: &Client, origin: &str, page: &str) {
+    c.set_window_size(390, 844).await.unwrap();
+    let inner = wait_until("the window to be 390 px wide", || async move {
+        let w = js(c, "return window.innerWidth").await.as_u64()?;
+        (w <= 400).then_some(w)
+    })
+    .await;
+    assert!(inner >= 360, "the phone-width window is {inner} px");
+    page_is_sound(c, origin, &format!("{page} at {inner} px")).await;
+    c.set_window_size(1280, 900).await.unwrap();
+    wait_until("the window to be 1280 px wide again", || async move {
+        let w = js(c, "return window.innerWidth").await.as_u64()?;
+        (w >= 1200).then_some(())
+    })
+    .await;
+}
+
+/// Saves a screenshot of the window as `DIR/name` when `WORKWELL_SCREENSHOTS=DIR`.
+async fn screenshot(c: &Client, name: &str) {
+    let Some(dir) = std::env::var_os("WORKWELL_SCREENSHOTS") else {
+        return;
+    };
+    let png = c.screenshot().await.unwrap();
+    let dir = PathBuf::from(dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join(name), png).unwrap();
+}
+
+/// Reads a same-origin URL in the page, as text.
+async fn fetch_text(c: &Client, url: &str) -> String {
+    let v = c
+        .execute_async(
+            "var done = arguments[arguments.length - 1]; \
+             fetch(arguments[0]).then(function (r) { return r.text(); }) \
+               .then(done, function (e) { done('fetch failed: ' + e); });",
+            vec![json!(url)],
+        )
+        .await
+        .unwrap();
+    v.as_str().unwrap().to_string()
+}
+
+/// Posts a form (`body`, URL-encoded) from the page, as its own script would;
+/// returns the status and the URL it ended on (after any redirect).
+async fn post(c: &Client, url: &str, body: &str) -> (u64, String) {
+    let v = c
+        .execute_async(
+            "var done = arguments[arguments.length - 1]; \
+             fetch(arguments[0], { method: 'POST', body: arguments[1], \
+               headers: { 'Content-Type': 'application/x-www-form-urlencoded' } }) \
+               .then(function (r) { done([r.status, r.url]); }, \
+                     function (e) { done([0, 'fetch failed: ' + e]); });",
+            vec![json!(url), json!(body)],
+        )
+        .await
+        .unwrap();
+    (v[0].as_u64().unwrap(), v[1].as_str().unwrap().to_string())
+}
+
+/// A job's state, from `/jobs/ID/status`.
+async fn job_state(c: &Client, id: u64) -> String {
+    let text = fetch_text(c, &format!("/jobs/{id}/status")).await;
+    let v: Value = serde_json::from_str(&text)
+        .unwrap_or_else(|e| panic!("/jobs/{id}/status is not JSON ({e}): {text}"));
+    v["state"].as_str().unwrap().to_string()
+}
+
+/// Runs `workwell run FILE --seed SEED -r REPS --out DIR -q`; returns DIR.
+fn cli_run(file: &Path, out: &Path) -> PathBuf {
+    let o = Command::new(env!("CARGO_BIN_EXE_workwell"))
+        .current_dir(project())
+        .arg("run")
+        .arg(file)
+        .args([
+            "--seed",
+            &SEED.to_string(),
+            "-r",
+            &REPS.to_string(),
+            "-q",
+            "--out",
+        ])
+        .arg(out)
+        .output()
+        .unwrap();
+    assert!(
+        o.status.success(),
+        "workwell run {} failed: {}",
+        file.display(),
+        String::from_utf8_lossy(&o.stderr)
+    );
+    out.to_path_buf()
+}
+
+/// Programme starts of area `name` in a run's `summary.json`.
+fn area_starts(summary: &Value, name: &str) -> f64 {
+    let areas = summary["areas"]
+        .as_array()
+        .expect("summary.json lists areas");
+    let a = areas
+        .iter()
+        .find(|a| a["name"] == name)
+        .unwrap_or_else(|| panic!("summary.json has no area {name}"));
+    a["metrics"]["starts"]["mean"]
+        .as_f64()
+        .unwrap_or_else(|| panic!("no mean starts for {name} in summary.json"))
+}
+
+#[test]
+fn a_planner_edits_runs_and_downloads_in_headless_chromium() {
+    let Some((chromium, driver)) = require_browser() else {
+        return;
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    let downloads = tmp.path().join("downloads");
+    std::fs::create_dir_all(&downloads).unwrap();
+    let (_server, origin) = start_server(&data);
+    let (_driver, driver_url) = start_driver(&driver, &tmp.path().join("chromedriver.log"));
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let c = open_browser(
+            &driver_url,
+            &chromium,
+            &tmp.path().join("profile"),
+            &downloads,
+        )
+        .await;
+        planner_session(&c, &origin, &data, &downloads, tmp.path()).await;
+        c.close().await.unwrap();
+    });
+}
+
+async fn planner_session(c: &Client, origin: &str, data: &Path, downloads: &Path, tmp: &Path) {
+    // the start page lists the bundled scenarios
+    c.goto(&format!("{origin}/")).await.unwrap();
+    wait_for_path(c, "/").await;
+    page_is_sound(c, origin, "the start page").await;
+    readable_on_a_phone(c, origin, "the start page").await;
+    c.find(Locator::Css("#scenarios a[href='/scenarios/baseline']"))
+        .await
+        .expect("the start page links the bundled baseline")
+        .click()
+        .await
+        .unwrap();
+    wait_for_path(c, "/scenarios/baseline").await;
+    page_is_sound(c, origin, "the baseline's page").await;
+    readable_on_a_phone(c, origin, "the baseline's page").await;
+
+    // the editor's form: the area's coach FTE, labelled, with its unit
+    let field = c
+        .find(Locator::Css(&format!("input[name='{FTE_FIELD}']")))
+        .await
+        .unwrap_or_else(|_| panic!("the editor has a field {FTE_FIELD}"));
+    assert_eq!(
+        field.prop("value").await.unwrap().as_deref(),
+        Some(FTE_BEFORE)
+    );
+    c.execute(
+        "(arguments[0].closest('fieldset.section') || arguments[0]).scrollIntoView();",
+        vec![serde_json::to_value(&field).unwrap()],
+    )
+    .await
+    .unwrap();
+    screenshot(c, "serve-scenario.png").await;
+    let id = field
+        .attr("id")
+        .await
+        .unwrap()
+        .expect("the field has an id");
+    let unit = c
+        .find(Locator::Id(&format!("{id}-unit")))
+        .await
+        .unwrap_or_else(|_| panic!("the field {FTE_FIELD} shows its unit"));
+    assert_eq!(unit.text().await.unwrap(), "FTE");
+    let label = c
+        .find(Locator::Css(&format!("label[for='{id}']")))
+        .await
+        .unwrap_or_else(|_| panic!("the field {FTE_FIELD} has a label"));
+    assert!(!label.text().await.unwrap().trim().is_empty());
+    field.clear().await.unwrap();
+    field.send_keys(FTE_AFTER).await.unwrap();
+    let name = c.find(Locator::Id("new-name")).await.unwrap();
+    name.clear().await.unwrap();
+    name.send_keys(SAVED).await.unwrap();
+    c.find(Locator::Id("save-button"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    wait_for_path(c, &format!("/scenarios/{SAVED}")).await;
+    let saved_file = data.join("scenarios").join(format!("{SAVED}.toml"));
+    let saved =
+        std::fs::read_to_string(&saved_file).expect("the scenario is saved in the data folder");
+    assert!(
+        saved.contains(&format!("coach.fte = {FTE_AFTER}")),
+        "the saved file has the new FTE:\n{saved}"
+    );
+    let field = c
+        .find(Locator::Css(&format!("input[name='{FTE_FIELD}']")))
+        .await
+        .unwrap();
+    assert_eq!(
+        field.prop("value").await.unwrap().as_deref(),
+        Some(FTE_AFTER)
+    );
+
+    // a long run of the baseline takes the one worker, so that the edited run waits
+    // in the queue and its page has to follow it live (server-sent events)
+    let (status, url) = post(c, "/scenarios/baseline/run", "seed=1&replications=2000").await;
+    assert_eq!(status, 200, "a long run is queued: {url}");
+    let long: u64 = url
+        .rsplit('/')
+        .next()
+        .and_then(|id| id.parse().ok())
+        .unwrap_or_else(|| panic!("a job's page, found {url}"));
+    wait_until("the long run to start", || async move {
+        (job_state(c, long).await == "running").then_some(())
+    })
+    .await;
+
+    // a run from the keyboard: replications typed, Tab to the run button, Enter
+    let seed = c
+        .find(Locator::Css("#run-form input[name='seed']"))
+        .await
+        .unwrap();
+    seed.clear().await.unwrap();
+    seed.send_keys(&SEED.to_string()).await.unwrap();
+    let reps = c
+        .find(Locator::Css("#run-form input[name='replications']"))
+        .await
+        .unwrap();
+    reps.clear().await.unwrap();
+    reps.send_keys(&format!("{REPS}{}", char::from(Key::Tab)))
+        .await
+        .unwrap();
+    let focused = c.active_element().await.unwrap();
+    assert_eq!(
+        focused.attr("id").await.unwrap().as_deref(),
+        Some("run-button"),
+        "Tab from the replications field reaches the run button"
+    );
+    focused
+        .send_keys(&char::from(Key::Enter).to_string())
+        .await
+        .unwrap();
+    let job: u64 = wait_until("the job's page", || async move {
+        let url = c.current_url().await.ok()?;
+        url.path().strip_prefix("/jobs/")?.parse().ok()
+    })
+    .await;
+
+    // the edited run waits for the long one, which is cancelled; the page follows
+    // it from queued to 100% and then lists the files
+    let first = js(
+        c,
+        "return document.getElementById('job').getAttribute('data-state')",
+    )
+    .await;
+    assert_eq!(first, "queued", "the edited run waits behind the long one");
+    let (status, url) = post(c, &format!("/jobs/{long}/cancel"), "").await;
+    assert_eq!(status, 200, "the long run is cancelled: {url}");
+    let mut states: Vec<String> = Vec::new();
+    let mut seen: Vec<f64> = Vec::new();
+    let started = Instant::now();
+    loop {
+        let r = c
+            .execute(
+                "var p = document.getElementById('progress'), j = document.getElementById('job'); \
+                 return p && j ? [p.value, j.getAttribute('data-state'), \
+                   !!document.getElementById('report-link')] : null;",
+                vec![],
+            )
+            .await
+            .unwrap_or(Value::Null);
+        if let Some([pct, state, files]) = r.as_array().map(Vec::as_slice) {
+            let (pct, state) = (pct.as_f64().unwrap(), state.as_str().unwrap());
+            assert!(!matches!(state, "failed" | "cancelled"), "the job {state}");
+            if seen.last() != Some(&pct) {
+                seen.push(pct);
+            }
+            if states.last().map(String::as_str) != Some(state) {
+                states.push(state.to_string());
+            }
+            if pct == 100.0 && state == "done" && files == &Value::Bool(true) {
+                break;
+            }
+        }
+        assert!(
+            started.elapsed() < TIMEOUT,
+            "timed out after {TIMEOUT:?} waiting for the job to finish; states seen: {states:?}, \
+             progress seen: {seen:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(
+        seen.windows(2).all(|w| w[0] <= w[1]),
+        "progress only goes forward: {seen:?}"
+    );
+    eprintln!("the edited run's page showed the states {states:?} and the progress {seen:?}");
+    assert_eq!(
+        states.first().map(String::as_str),
+        Some("queued"),
+        "the page followed the job from the queue: {states:?}"
+    );
+    assert_eq!(
+        job_state(c, long).await,
+        "cancelled",
+        "the long run was cancelled"
+    );
+    let command = c
+        .find(Locator::Id("command"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        command.contains(&format!("--seed {SEED}"))
+            && command.contains(&format!("--replications {REPS}")),
+        "the job's command line: {command}"
+    );
+    page_is_sound(c, origin, "the finished job's page").await;
+    screenshot(c, "serve-result.png").await;
+    readable_on_a_phone(c, origin, "the finished job's page").await;
+
+    // the changed figure: the run's resolved scenario has the new FTE for the area,
+    // and the report shows the area's starts, which differ from the unedited run's
+    let resolved = fetch_text(c, &format!("/jobs/{job}/files/scenario.resolved.toml")).await;
+    let resolved: toml::Table = toml::from_str(&resolved)
+        .unwrap_or_else(|e| panic!("the job's scenario.resolved.toml: {e}\n{resolved}"));
+    let fte = &resolved["areas"][AREA]["coach"]["fte"];
+    assert_eq!(
+        fte.as_float().map(|f| f.to_string()),
+        Some(FTE_AFTER.to_string()),
+        "the run used the new coach FTE for {AREA}"
+    );
+
+    // summary.json through the page's link, byte for byte the command line's
+    c.find(Locator::Css("a[id='file-summary.json']"))
+        .await
+        .expect("the finished page links summary.json")
+        .click()
+        .await
+        .unwrap();
+    let downloaded = wait_until("summary.json to be downloaded", || async move {
+        let p = downloads.join("summary.json");
+        p.exists().then(|| std::fs::read(&p).ok()).flatten()
+    })
+    .await;
+    let cli = cli_run(
+        &data.join("scenarios").join(format!("{SAVED}.toml")),
+        &tmp.join("cli"),
+    );
+    let expected = std::fs::read(cli.join("summary.json")).unwrap();
+    assert!(
+        downloaded == expected,
+        "the downloaded summary.json ({} bytes) differs from `workwell run`'s ({} bytes)",
+        downloaded.len(),
+        expected.len()
+    );
+    let unedited = cli_run(
+        &project().join("scenarios/baseline.toml"),
+        &tmp.join("unedited"),
+    );
+    let edited: Value = serde_json::from_slice(&downloaded).unwrap();
+    let before: Value =
+        serde_json::from_slice(&std::fs::read(unedited.join("summary.json")).unwrap()).unwrap();
+    let (after, before) = (area_starts(&edited, AREA), area_starts(&before, AREA));
+    assert!(
+        after < before,
+        "{AREA} starts fewer people with {FTE_AFTER} coaches than with {FTE_BEFORE}: {after} vs {before}"
+    );
+    // the report in the page shows the area's new figure (its first table: area,
+    // target, mean starts with their interval, ...)
+    let shown = wait_until("the report's table of areas", || async move {
+        let v = c
+            .execute(
+                "var area = arguments[0], f = document.getElementById('report'); \
+                 var d = f && f.contentDocument; \
+                 if (!d || d.readyState !== 'complete') return null; \
+                 var row = [].find.call(d.querySelectorAll('tr'), function (r) { \
+                   return r.cells.length > 2 && r.cells[0].textContent.trim() === area; }); \
+                 return row ? row.cells[2].firstChild.textContent : null;",
+                vec![json!(AREA)],
+            )
+            .await
+            .ok()?;
+        v.as_str().map(str::to_string)
+    })
+    .await;
+    let shown: f64 = shown
+        .replace(',', "")
+        .trim()
+        .parse()
+        .unwrap_or_else(|_| panic!("{AREA}'s starts in the report: {shown:?}"));
+    assert_eq!(
+        shown,
+        after.round(),
+        "the report shows {AREA}'s mean starts of the edited run ({after}; unedited {before})"
+    );
+
+    // an area named like markup shows as text, and runs no script
+    markup_is_text(c, origin, data).await;
+}
+
+/// Saves (through the editor's text form) a scenario with an area named like
+/// markup, and checks its page shows the name as text and runs no script of it.
+async fn markup_is_text(c: &Client, origin: &str, data: &Path) {
+    c.goto(&format!("{origin}/scenarios/baseline"))
+        .await
+        .unwrap();
+    wait_for_path(c, "/scenarios/baseline").await;
+    c.find(Locator::Css("#toml-editor summary"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let text = js(c, "return document.getElementById('toml').value").await;
+    let text = text.as_str().unwrap();
+    let marked = text.replacen(
+        &format!("[areas.\"{AREA}\"]"),
+        &format!("[areas.\"{MARKUP}\"]"),
+        1,
+    );
+    assert_ne!(marked, text, "the baseline's text has the area {AREA}");
+    c.execute(
+        "document.getElementById('toml').value = arguments[0]; \
+         document.getElementById('toml-new-name').value = arguments[1];",
+        vec![json!(marked), json!("markup")],
+    )
+    .await
+    .unwrap();
+    c.find(Locator::Id("save-toml-button"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    wait_for_path(c, "/scenarios/markup").await;
+    assert!(data.join("scenarios/markup.toml").exists());
+    page_is_sound(
+        c,
+        origin,
+        "the page of a scenario with an area named like markup",
+    )
+    .await;
+    let areas = c
+        .find(Locator::Id("area-names"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        areas.contains(MARKUP),
+        "the area's name shows as text: {areas}"
+    );
+    let scripts = js(
+        c,
+        "return [].map.call(document.scripts, function (s) { return s.src || s.textContent; });",
+    )
+    .await;
+    assert_eq!(
+        scripts,
+        json!([format!("{origin}/static/app.js")]),
+        "the page's only script is the server's own"
+    );
+
+    // and in the report of a run of it (one replication)
+    let reps = c
+        .find(Locator::Css("#run-form input[name='replications']"))
+        .await
+        .unwrap();
+    reps.clear().await.unwrap();
+    reps.send_keys("1").await.unwrap();
+    c.find(Locator::Id("run-button"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let cells = wait_until(
+        "the report of the run with the markup area",
+        || async move {
+            let v = c
+                .execute(
+                    "var name = arguments[0], f = document.getElementById('report'), \
+                   j = document.getElementById('job'); \
+                 if (j && /failed|cancelled|interrupted/.test(j.getAttribute('data-state'))) \
+                   return { failed: document.body.innerText.slice(0, 2000) }; \
+                 var d = f && f.contentDocument; \
+                 if (!d || d.readyState !== 'complete' || !d.querySelector('td')) return null; \
+                 return { scripts: d.querySelectorAll('script').length, \
+                   cells: [].filter.call(d.querySelectorAll('td, th'), function (t) { \
+                     return t.textContent.trim() === name; }).length };",
+                    vec![json!(MARKUP)],
+                )
+                .await
+                .ok()?;
+            (!v.is_null()).then_some(v)
+        },
+    )
+    .await;
+    assert!(
+        cells["failed"].is_null(),
+        "the run failed: {}",
+        cells["failed"]
+    );
+    page_is_sound(
+        c,
+        origin,
+        "the report of a run with an area named like markup",
+    )
+    .await;
+    assert_eq!(cells["scripts"], 0, "the report runs no script");
+    assert!(
+        cells["cells"].as_u64().unwrap() > 0,
+        "the report shows the area's name as text in its tables"
+    );
+}
