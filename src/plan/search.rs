@@ -370,17 +370,28 @@ struct Search<'a> {
 }
 
 impl Search<'_> {
-    fn sets(&self, x: &[u32]) -> Vec<String> {
+    fn candidate(&self, x: &[u32]) -> Vec<(String, f64)> {
         self.levers
             .iter()
             .zip(x)
-            .map(|(l, &i)| format!("{}={}", l.key, fmt_value(l.value(i))))
+            .map(|(l, &i)| (l.key.clone(), l.value(i)))
             .collect()
     }
 
+    /// `x` on every replication.
     fn eval(&mut self, x: &[u32]) -> Result<Arc<Evaluation>, ScenarioError> {
-        let sets = self.sets(x);
-        self.ev.eval(&sets)
+        let c = self.candidate(x);
+        self.ev.eval(&c)
+    }
+
+    /// `x` on the screening replications, or on every one when `full`.
+    fn look(&mut self, x: &[u32], full: bool) -> Result<Arc<Evaluation>, ScenarioError> {
+        let c = self.candidate(x);
+        if full {
+            self.ev.eval(&c)
+        } else {
+            self.ev.screen(&c)
+        }
     }
 
     fn group_met(&self, g: Group, e: &Evaluation) -> bool {
@@ -395,7 +406,7 @@ impl Search<'_> {
     }
 
     /// Searches the levers `idx` at once, each on its own group's criteria, the
-    /// others held at `x`; leaves the results in `x`.
+    /// others held at `x`, on the screening replications; leaves the results in `x`.
     fn block(&mut self, x: &mut [u32], idx: &[usize]) -> Result<(), ScenarioError> {
         let mut ms: Vec<Mono> = idx
             .iter()
@@ -410,7 +421,7 @@ impl Search<'_> {
             for (k, &l) in idx.iter().enumerate() {
                 y[l] = probes[k].unwrap_or_else(|| ms[k].result());
             }
-            let e = self.eval(&y)?;
+            let e = self.look(&y, false)?;
             for (k, &l) in idx.iter().enumerate() {
                 if let Some(i) = probes[k] {
                     let pass = self.group_met(self.levers[l].group, &e);
@@ -445,8 +456,14 @@ impl Search<'_> {
 
     /// The step of lever `l` that ends at `x[l]` (from `x[l]` less one value step, or
     /// from the bottom of the grid when that is nearer), paired with common random
-    /// numbers. `None` at the bottom of the grid or for the cap.
-    fn marginal(&mut self, x: &[u32], l: usize) -> Result<Option<Marginal>, ScenarioError> {
+    /// numbers, on every replication (`full`) or the screening ones. `None` at the
+    /// bottom of the grid or for the cap.
+    fn marginal(
+        &mut self,
+        x: &[u32],
+        l: usize,
+        full: bool,
+    ) -> Result<Option<Marginal>, ScenarioError> {
         let k = self.money_step(l);
         if k == 0 || x[l] == 0 {
             return Ok(None);
@@ -454,8 +471,8 @@ impl Search<'_> {
         // one value step down, or as far as the grid goes
         let mut y = x.to_vec();
         y[l] = x[l].saturating_sub(k);
-        let hi = self.eval(x)?;
-        let lo = self.eval(&y)?;
+        let hi = self.look(x, full)?;
+        let lo = self.look(&y, full)?;
         let extra = Paired::of_pairs(
             hi.reps
                 .iter()
@@ -474,8 +491,14 @@ impl Search<'_> {
 
     /// Whether the step ending at `x[l]` costs more per extra start than `limit`
     /// (a step adding no starts does).
-    fn over_limit(&mut self, x: &[u32], l: usize, limit: f64) -> Result<bool, ScenarioError> {
-        Ok(match self.marginal(x, l)? {
+    fn over_limit(
+        &mut self,
+        x: &[u32],
+        l: usize,
+        limit: f64,
+        full: bool,
+    ) -> Result<bool, ScenarioError> {
+        Ok(match self.marginal(x, l, full)? {
             None => false,
             Some(m) => m.cost_per_extra_start_gbp.is_none_or(|c| c > limit),
         })
@@ -483,7 +506,9 @@ impl Search<'_> {
 
     /// Lowers lever `l` (planned above `floor`) to the highest value whose last step
     /// is within the stop rule, assuming the cost per extra start rises with the
-    /// lever (diminishing returns). Returns the marginal step refused, if any.
+    /// lever (diminishing returns): bisection on the screening replications, then
+    /// the boundary confirmed on every replication (the last step kept is within
+    /// the limit, the next one over it). Returns the marginal step refused, if any.
     fn cap_by_cost(
         &mut self,
         x: &mut [u32],
@@ -491,11 +516,11 @@ impl Search<'_> {
         floor: u32,
         limit: f64,
     ) -> Result<Option<(f64, Marginal)>, ScenarioError> {
-        if x[l] <= floor || !self.over_limit(x, l, limit)? {
+        if x[l] <= floor || !self.over_limit(x, l, limit, true)? {
             return Ok(None);
         }
         let refused = self
-            .marginal(x, l)?
+            .marginal(x, l, true)?
             .map(|m| (self.levers[l].value(x[l]), m));
         // least index above the floor whose last step is over the limit
         let top = x[l] - floor;
@@ -504,22 +529,40 @@ impl Search<'_> {
         while let Some(j) = m.next {
             let mut y = x.to_vec();
             y[l] = floor + j;
-            let over = j > 0 && self.over_limit(&y, l, limit)?;
+            let over = j > 0 && self.over_limit(&y, l, limit, false)?;
             m.record(j, over);
         }
-        let j = m.result();
-        x[l] = floor + j.saturating_sub(1);
+        // confirmed on every replication: step down while the step before is over,
+        // up while this one is within (`top` is over)
+        let mut j = m.result().max(1);
+        let mut y = x.to_vec();
+        while j > 1 {
+            y[l] = floor + j - 1;
+            if !self.over_limit(&y, l, limit, true)? {
+                break;
+            }
+            j -= 1;
+        }
+        while j < top {
+            y[l] = floor + j;
+            if self.over_limit(&y, l, limit, true)? {
+                break;
+            }
+            j += 1;
+        }
+        x[l] = floor + j - 1;
         Ok(refused)
     }
 
-    /// Lowers lever `l` as far as every criterion still holds (`x` passes).
-    fn descend(&mut self, x: &mut [u32], l: usize) -> Result<(), ScenarioError> {
+    /// Lowers lever `l` as far as every criterion still holds (`x` passes), judged
+    /// on every replication (`full`) or the screening ones.
+    fn descend(&mut self, x: &mut [u32], l: usize, full: bool) -> Result<(), ScenarioError> {
         let mut m = Mono::new(x[l], self.levers[l].top());
         m.record(x[l], true);
         while let Some(i) = m.next {
             let mut y = x.to_vec();
             y[l] = i;
-            let e = self.eval(&y)?;
+            let e = self.look(&y, full)?;
             let pass = self.failing(&e).is_empty();
             m.record(i, pass);
         }
@@ -568,6 +611,7 @@ pub(crate) fn plan_area(
     mdt_wait: &[f64],
     fixed: Option<&Staffing>,
     stop: Option<f64>,
+    ev: Evaluator<'_>,
 ) -> Result<AreaPlan, PlanError> {
     let spec = &sc.areas[a];
     let mut levers = levers(sc, a, o);
@@ -621,7 +665,7 @@ pub(crate) fn plan_area(
     let mut s = Search {
         levers,
         active: Vec::new(),
-        ev: Evaluator::new(sc, a, o.replications),
+        ev,
         coach_cost: finite_or(spec.coach.cost_per_fte_year.central(), 0.0),
     };
     let has_lever = |levers: &[Lever], g: Group| levers.iter().any(|l| l.group == g);
@@ -733,46 +777,51 @@ pub(crate) fn plan_area(
         }
     }
 
-    // joint check and repair
-    for _ in 0..if fixed.is_some() { 0 } else { MAX_REPAIRS } {
-        let e = s.eval(&x)?;
-        let groups: Vec<Group> = s.failing(&e).iter().map(|c| c.group).collect();
-        if groups.is_empty() {
-            break;
-        }
-        let mut moved = false;
-        for g in groups {
-            let l = match g {
-                Group::Coach => primary,
-                Group::Mdt(d) => s.levers.iter().position(|l| l.kind == LeverKind::MdtFte(d)),
-            };
-            if let Some(l) = l
-                && x[l] < s.levers[l].top()
-            {
-                x[l] += 1;
-                moved = true;
-            }
-        }
-        if !moved {
-            break;
-        }
-    }
-
-    // local descent, the costliest step first (a free cap last)
+    // joint check and repair, then local descent (the costliest step first, a free
+    // cap last): first on the screening replications, then again on every
+    // replication from there, which usually only confirms it
     let mut order: Vec<usize> = (0..s.levers.len()).collect();
     order.sort_by(|&i, &j| {
         let c = |l: &Lever| l.cost * l.step;
         c(&s.levers[j]).total_cmp(&c(&s.levers[i])).then(i.cmp(&j))
     });
-    let e = s.eval(&x)?;
-    if fixed.is_none() && s.failing(&e).is_empty() {
-        for _ in 0..MAX_ROUNDS {
-            let before = x.clone();
-            for &l in &order {
-                s.descend(&mut x, l)?;
-            }
-            if x == before {
+    for full in [false, true] {
+        if fixed.is_some() {
+            break;
+        }
+        for _ in 0..MAX_REPAIRS {
+            let e = s.look(&x, full)?;
+            let groups: Vec<Group> = s.failing(&e).iter().map(|c| c.group).collect();
+            if groups.is_empty() {
                 break;
+            }
+            let mut moved = false;
+            for g in groups {
+                let l = match g {
+                    Group::Coach => primary,
+                    Group::Mdt(d) => s.levers.iter().position(|l| l.kind == LeverKind::MdtFte(d)),
+                };
+                if let Some(l) = l
+                    && x[l] < s.levers[l].top()
+                {
+                    x[l] += 1;
+                    moved = true;
+                }
+            }
+            if !moved {
+                break;
+            }
+        }
+        let e = s.look(&x, full)?;
+        if s.failing(&e).is_empty() {
+            for _ in 0..MAX_ROUNDS {
+                let before = x.clone();
+                for &l in &order {
+                    s.descend(&mut x, l, full)?;
+                }
+                if x == before {
+                    break;
+                }
             }
         }
     }
@@ -845,7 +894,7 @@ pub(crate) fn plan_area(
         for i in idx {
             let mut y = x.clone();
             y[p] = i;
-            let e = s.eval(&y)?;
+            let e = s.look(&y, false)?;
             curve.push(CurvePoint {
                 value: lv.value(i),
                 starts: Band::of(Some(&e.starts())),
@@ -906,7 +955,7 @@ pub(crate) fn plan_area(
     let staff_cost = planned.staff_cost_gbp.mean.unwrap_or(0.0);
     let mut marginals = Vec::new();
     for l in 0..s.levers.len() {
-        marginals.push(s.marginal(&x, l)?);
+        marginals.push(s.marginal(&x, l, true)?);
     }
     let starts_by_rep: Vec<f64> = e.reps.iter().map(|r| r.starts).collect();
     let lever_plans = s
@@ -950,6 +999,7 @@ pub(crate) fn plan_area(
         curve_lever,
         curve,
         simulations: s.ev.simulated,
+        replications_simulated: s.ev.replications_simulated,
         starts_by_rep,
     })
 }
