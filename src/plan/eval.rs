@@ -12,6 +12,7 @@ use rayon::prelude::*;
 use crate::model::metrics::{m, raw};
 use crate::model::{AreaSimulator, MetricLayout, Streams};
 use crate::scenario::param::Value;
+use crate::scenario::source::key_segment;
 use crate::scenario::{Override, ParamId, Scenario, ScenarioError};
 use crate::stats::Summary;
 
@@ -132,9 +133,10 @@ pub(crate) type Candidate = [(String, f64)];
 enum Applied {
     /// Typed values drawn in place of the parameters' own (no re-parsing).
     Typed(Vec<Override>),
-    /// A key that is not a drawn parameter (e.g. `fit_notes_2023`): the scenario
-    /// rebuilt with the values as `key=value` overrides.
-    Rebuilt(Box<Scenario>),
+    /// Keys that are not drawn parameters: the scenario rebuilt (`fit_notes_2023`
+    /// and the like as `key=value` overrides; a staff group's `fte_from` by setting
+    /// the FTE of its last step), with the typed values of the others.
+    Rebuilt(Box<Scenario>, Vec<Override>),
 }
 
 struct Entry {
@@ -222,19 +224,51 @@ impl<'a> Evaluator<'a> {
 
     fn applied(&self, c: &[(String, f64)]) -> Result<Applied, ScenarioError> {
         let mut typed = Vec::with_capacity(c.len());
+        let (mut sets, mut steps) = (Vec::new(), Vec::new());
         for (key, v) in c {
             match self.id(key) {
                 Some(param) => typed.push(Override { param, value: *v }),
+                None => match key.strip_suffix(".fte_from") {
+                    Some(group) => steps.push((group, *v)),
+                    None => sets.push(format!("{key}={}", super::fmt_value(*v))),
+                },
+            }
+        }
+        if sets.is_empty() && steps.is_empty() {
+            return Ok(Applied::Typed(typed));
+        }
+        let mut sc = if sets.is_empty() {
+            self.sc.clone()
+        } else {
+            self.sc.with_sets(&sets)?
+        };
+        let spec = &mut sc.areas[self.area];
+        for (group, v) in steps {
+            let rel = group.strip_prefix(self.prefix.as_str()).unwrap_or(group);
+            let staff = if rel == "coach" {
+                Some(&mut spec.coach)
+            } else {
+                let seg = rel.strip_prefix("mdt.").unwrap_or("");
+                let d = self
+                    .sc
+                    .disciplines
+                    .iter()
+                    .position(|n| key_segment(n) == seg);
+                d.and_then(|d| spec.mdt[d].as_mut()).map(|ds| &mut ds.staff)
+            };
+            match staff.and_then(|s| s.fte_from.last_mut()) {
+                Some(last) => last.1 = v,
                 None => {
-                    let sets: Vec<String> = c
-                        .iter()
-                        .map(|(k, v)| format!("{k}={}", super::fmt_value(*v)))
-                        .collect();
-                    return Ok(Applied::Rebuilt(Box::new(self.sc.with_sets(&sets)?)));
+                    return Err(ScenarioError::new(
+                        "plan",
+                        None,
+                        format!("{group}.fte_from"),
+                        "expected a staff group with FTE steps (`fte_from`)",
+                    ));
                 }
             }
         }
-        Ok(Applied::Typed(typed))
+        Ok(Applied::Rebuilt(Box::new(sc), typed))
     }
 
     /// The results of the candidate `c` on replications `0..n`.
@@ -267,7 +301,7 @@ impl<'a> Evaluator<'a> {
         if have < u64::from(n) {
             let (sc, overrides): (&Scenario, &[Override]) = match &entry.applied {
                 Applied::Typed(o) => (self.sc, o),
-                Applied::Rebuilt(s) => (s, &[]),
+                Applied::Rebuilt(s, o) => (s, o),
             };
             let (area, layout) = (self.area, &self.layout);
             let more: Vec<RepOutcome> = (have..u64::from(n))
@@ -304,9 +338,7 @@ fn simulate(
     let d = sc.draw_with(area, rep, overrides)?;
     let mut streams = Streams::new(sc.seed, &sc.areas[area].name, rep, &sc.disciplines);
     let run = sim.run(&d.params, &sc.calendar, &mut streams);
-    let cum: f64 = (0..run.n_months)
-        .map(|p| run.period(p)[raw::STARTS])
-        .sum();
+    let cum: f64 = (0..run.n_months).map(|p| run.period(p)[raw::STARTS]).sum();
     let mut v = vec![0.0; layout.len()];
     layout.derive(run, run.n_months, cum, &mut v);
     let n_disc = sc.disciplines.len();

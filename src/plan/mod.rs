@@ -111,6 +111,7 @@
 //! so they do not depend on the number of threads.
 
 mod eval;
+pub mod realloc;
 pub mod render;
 mod search;
 pub mod value;

@@ -69,7 +69,7 @@ impl Lever {
     }
 }
 
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 enum Crit {
     Target { target: f64, confidence: f64 },
     Saturation { min_starts: f64 },
@@ -87,23 +87,23 @@ struct Criterion {
 
 impl Criterion {
     fn met(&self, e: &Evaluation) -> bool {
-        match self.crit {
-            Crit::Target { target, confidence } => {
+        match &self.crit {
+            &Crit::Target { target, confidence } => {
                 e.reached(target) as f64 >= confidence * e.reps.len() as f64 - 1e-9
             }
-            Crit::Saturation { min_starts } => e.starts().mean().unwrap_or(0.0) >= min_starts,
-            Crit::Wait { days } => e.wait().is_none_or(|s| s.mean().unwrap_or(0.0) <= days),
-            Crit::MdtWait { d, days } => e
+            Crit::Saturation { min_starts } => e.starts().mean().unwrap_or(0.0) >= *min_starts,
+            &Crit::Wait { days } => e.wait().is_none_or(|s| s.mean().unwrap_or(0.0) <= days),
+            &Crit::MdtWait { d, days } => e
                 .mdt_wait(d)
                 .is_none_or(|s| s.mean().unwrap_or(0.0) <= days),
         }
     }
 
     fn threshold(&self) -> f64 {
-        match self.crit {
-            Crit::Target { confidence, .. } => confidence,
-            Crit::Saturation { min_starts } => min_starts,
-            Crit::Wait { days } | Crit::MdtWait { days, .. } => days,
+        match &self.crit {
+            Crit::Target { confidence, .. } => *confidence,
+            Crit::Saturation { min_starts, .. } => *min_starts,
+            Crit::Wait { days } | Crit::MdtWait { days, .. } => *days,
         }
     }
 
@@ -406,7 +406,7 @@ impl Search<'_> {
     }
 
     /// Searches the levers `idx` at once, each on its own group's criteria, the
-    /// others held at `x`, on the screening replications; leaves the results in `x`.
+    /// others held at `x`; leaves the results in `x`.
     fn block(&mut self, x: &mut [u32], idx: &[usize]) -> Result<(), ScenarioError> {
         let mut ms: Vec<Mono> = idx
             .iter()
@@ -421,7 +421,7 @@ impl Search<'_> {
             for (k, &l) in idx.iter().enumerate() {
                 y[l] = probes[k].unwrap_or_else(|| ms[k].result());
             }
-            let e = self.look(&y, false)?;
+            let e = self.eval(&y)?;
             for (k, &l) in idx.iter().enumerate() {
                 if let Some(i) = probes[k] {
                     let pass = self.group_met(self.levers[l].group, &e);
@@ -554,15 +554,14 @@ impl Search<'_> {
         Ok(refused)
     }
 
-    /// Lowers lever `l` as far as every criterion still holds (`x` passes), judged
-    /// on every replication (`full`) or the screening ones.
-    fn descend(&mut self, x: &mut [u32], l: usize, full: bool) -> Result<(), ScenarioError> {
+    /// Lowers lever `l` as far as every criterion still holds (`x` passes).
+    fn descend(&mut self, x: &mut [u32], l: usize) -> Result<(), ScenarioError> {
         let mut m = Mono::new(x[l], self.levers[l].top());
         m.record(x[l], true);
         while let Some(i) = m.next {
             let mut y = x.to_vec();
             y[l] = i;
-            let e = self.look(&y, full)?;
+            let e = self.eval(&y)?;
             let pass = self.failing(&e).is_empty();
             m.record(i, pass);
         }
@@ -763,34 +762,29 @@ pub(crate) fn plan_area(
         .filter(|&l| matches!(s.levers[l].kind, LeverKind::MdtFte(_)))
         .collect();
 
-    // block-coordinate monotone search
-    for _ in 0..if fixed.is_some() { 0 } else { MAX_ROUNDS } {
-        let before = x.clone();
-        if let Some(p) = primary {
-            s.block(&mut x, &[p])?;
-        }
-        if !mdt_idx.is_empty() {
-            s.block(&mut x, &mdt_idx)?;
-        }
-        if x == before {
-            break;
-        }
-    }
-
-    // joint check and repair, then local descent (the costliest step first, a free
-    // cap last): first on the screening replications, then again on every
-    // replication from there, which usually only confirms it
+    // block-coordinate search, joint check and repair, then local descent (the
+    // costliest step first, a free cap last)
     let mut order: Vec<usize> = (0..s.levers.len()).collect();
     order.sort_by(|&i, &j| {
         let c = |l: &Lever| l.cost * l.step;
         c(&s.levers[j]).total_cmp(&c(&s.levers[i])).then(i.cmp(&j))
     });
-    for full in [false, true] {
-        if fixed.is_some() {
-            break;
+    if fixed.is_none() {
+        // block-coordinate monotone search
+        for _ in 0..MAX_ROUNDS {
+            let before = x.clone();
+            if let Some(p) = primary {
+                s.block(&mut x, &[p])?;
+            }
+            if !mdt_idx.is_empty() {
+                s.block(&mut x, &mdt_idx)?;
+            }
+            if x == before {
+                break;
+            }
         }
         for _ in 0..MAX_REPAIRS {
-            let e = s.look(&x, full)?;
+            let e = s.eval(&x)?;
             let groups: Vec<Group> = s.failing(&e).iter().map(|c| c.group).collect();
             if groups.is_empty() {
                 break;
@@ -812,12 +806,12 @@ pub(crate) fn plan_area(
                 break;
             }
         }
-        let e = s.look(&x, full)?;
+        let e = s.eval(&x)?;
         if s.failing(&e).is_empty() {
             for _ in 0..MAX_ROUNDS {
                 let before = x.clone();
                 for &l in &order {
-                    s.descend(&mut x, l, full)?;
+                    s.descend(&mut x, l)?;
                 }
                 if x == before {
                     break;
