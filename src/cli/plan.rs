@@ -264,12 +264,15 @@ pub fn run(args: PlanArgs) -> anyhow::Result<()> {
     let path = dir.commit()?;
     if !args.quiet {
         let sims: usize = res.areas.iter().map(|a| a.simulations).sum();
+        let reps: u64 = res.areas.iter().map(|a| a.replications_simulated).sum();
         say(&format!(
-            "{}{} planned in {:.1} s ({} candidate staffings x {} replications); outputs in {}\n",
+            "{}{} planned in {:.1} s ({} candidate staffings, {} area-replications simulated, \
+             {} per candidate in the criteria); outputs in {}\n",
             render::table(&res),
             workwell::report::display::count(res.areas.len(), "area", "areas"),
             elapsed.as_secs_f64(),
             sims,
+            reps,
             opts.replications,
             path.display()
         ))?;

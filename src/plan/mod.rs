@@ -83,7 +83,14 @@
 //!
 //! Curves: for each area, starts by the end date and the assessment wait p90 (mean
 //! and the 10th-90th percentile band across replications) on a ladder of coach FTE
-//! from 40% to 160% of the planned value, other levers as planned.
+//! from 40% to 160% of the planned value, other levers as planned, on the first
+//! quarter of the replications (at least 10): a picture of the response, cheaper
+//! than the plan's own figures, which use them all.
+//!
+//! Every simulation of an area goes through one evaluator per area (typed values of
+//! the area's parameters, the one area simulated, every replication kept), shared
+//! by the lever tests, the budget allocation, the search and the checks, so no
+//! replication of a staffing is simulated twice.
 //!
 //! # Value for money
 //!
@@ -99,7 +106,10 @@
 //!    highest grid value whose last value step (one coach FTE, or about one coach's
 //!    cost of the discipline) costs at most the limit per extra start, found by
 //!    bisection assuming the cost per extra start rises with the lever (diminishing
-//!    returns). The criteria it then misses are reported, with the step refused.
+//!    returns), on the first quarter of the replications (at least 10), the
+//!    boundary then confirmed on all of them (the last step kept is within the
+//!    limit, the next one over it). The criteria it then misses are reported, with
+//!    the step refused.
 //!
 //! With `PlanOptions::budget_gbp` the search is replaced by the greedy allocation of
 //! [`value::budget`], and the criteria are evaluated at the staffing it bought.
