@@ -500,3 +500,69 @@ referrals.constant_rate_per_day = 0.5
     );
     assert!(out.join("sensitivity.csv").exists());
 }
+
+/// Two areas staffed alike (4 coaches each, 80 places) whose demand differs by
+/// construction: Busy gets 10 referrals a day (far more than its places turn over),
+/// Quiet 0.5 (its places stand mostly empty). Moving money from Quiet to Busy adds
+/// starts, so the reallocation of the same money must support more people than the
+/// scenario's even split, on the same replications; and it never spends more than
+/// the budget, whatever the budget.
+#[test]
+fn reallocation_stays_within_the_budget_and_beats_the_even_split() {
+    use workwell::plan::realloc::{ReallocOptions, reallocate};
+    let sc = scenario(
+        r#"
+[areas.Busy]
+referrals.constant_rate_per_day = 10
+coach.fte = 4
+mdt.physio.fte = 0
+
+[areas.Quiet]
+referrals.constant_rate_per_day = 0.5
+coach.fte = 4
+mdt.physio.fte = 0
+"#,
+    );
+    let o = ReallocOptions {
+        floor: 0.5,
+        step: 0.25,
+        max_scale: 3.0,
+        replications: 20,
+        ..ReallocOptions::default()
+    };
+    let r = reallocate(&sc, &o).unwrap();
+    // the same money: the even split's simulated cost
+    assert!((r.budget_gbp - r.scenario_staffing.cost_gbp).abs() < 1e-6);
+    assert!(r.allocation.cost_gbp <= r.budget_gbp + 1e-6, "{r:?}");
+    let (lo, _) = r.extra_starts.ci95.unwrap();
+    assert!(
+        r.extra_starts.mean > 0.0 && lo > 0.0,
+        "reallocation {} vs even split {}: {:?}",
+        r.allocation.starts_mean,
+        r.scenario_staffing.starts_mean,
+        r.extra_starts
+    );
+    let busy = &r.areas[0];
+    let quiet = &r.areas[1];
+    assert!(busy.scale > 1.0 && quiet.scale < 1.0, "{busy:?} {quiet:?}");
+    // never over budget, for budgets below, at and above the floor's cost
+    for budget in [
+        0.0,
+        r.floor_staffing.cost_gbp + 10_000.0,
+        2.0 * r.budget_gbp,
+    ] {
+        let r = reallocate(
+            &sc,
+            &ReallocOptions {
+                budget_gbp: Some(budget),
+                ..o.clone()
+            },
+        )
+        .unwrap();
+        assert!(
+            r.steps == 0 || r.allocation.cost_gbp <= budget + 1e-6,
+            "budget {budget}: spent {}",
+            r.allocation.cost_gbp
+        );
+    }
+}

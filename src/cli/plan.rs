@@ -5,6 +5,7 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
+use workwell::plan::realloc::{self, ReallocOptions};
 use workwell::plan::{self, Levers, PlanError, PlanOptions, render};
 use workwell::report::output::OutputDir;
 use workwell::scenario::ScenarioError;
@@ -78,6 +79,29 @@ pub struct PlanArgs {
     /// twice the programme's average staff cost per start at the scenario's staffing)
     #[arg(long, value_name = "GBP", allow_negative_numbers = true)]
     pub max_cost_per_start: Option<f64>,
+    /// Reallocate the programme's money between areas instead of planning: every
+    /// area's staffing (its coach and MDT FTE as a bundle) starts at this share of
+    /// the scenario's and is bought back in steps by most extra starts per pound, up
+    /// to --budget (default: the scenario's own staff cost, the same money), and is
+    /// compared with the scenario's staffing on the same replications
+    #[arg(long, value_name = "FLOOR", allow_negative_numbers = true)]
+    pub reallocate: Option<f64>,
+    /// With --reallocate: the step, as a share of each area's scenario staffing
+    #[arg(
+        long,
+        value_name = "SHARE",
+        default_value_t = 0.1,
+        allow_negative_numbers = true
+    )]
+    pub realloc_step: f64,
+    /// With --reallocate: the largest multiple of its scenario staffing an area may reach
+    #[arg(
+        long,
+        value_name = "SCALE",
+        default_value_t = 3.0,
+        allow_negative_numbers = true
+    )]
+    pub max_scale: f64,
     /// Plan to targets even where a step costs more per extra start than the stop rule
     #[arg(long)]
     pub no_cost_limit: bool,
@@ -222,6 +246,9 @@ pub fn run_with(args: PlanArgs, hooks: &Hooks) -> anyhow::Result<()> {
         builder = builder.num_threads(t);
     }
     let pool = builder.build().context("cannot start the worker threads")?;
+    if let Some(floor) = args.reallocate {
+        return reallocate(&args, &sc, &pool, dir, floor);
+    }
     let bar = progress_bar(args.quiet, n_areas as u64, &format!("planning {}", sc.name));
     let started = std::time::Instant::now();
     hooks.set(0, n_areas as u64);
@@ -249,13 +276,56 @@ pub fn run_with(args: PlanArgs, hooks: &Hooks) -> anyhow::Result<()> {
     let path = dir.commit()?;
     if !args.quiet {
         let sims: usize = res.areas.iter().map(|a| a.simulations).sum();
+        let reps: u64 = res.areas.iter().map(|a| a.replications_simulated).sum();
         say(&format!(
-            "{}{} planned in {:.1} s ({} candidate staffings x {} replications); outputs in {}\n",
+            "{}{} planned in {:.1} s ({} candidate staffings, {} area-replications simulated, \
+             {} per candidate in the criteria); outputs in {}\n",
             render::table(&res),
             workwell::report::display::count(res.areas.len(), "area", "areas"),
             elapsed.as_secs_f64(),
             sims,
+            reps,
             opts.replications,
+            path.display()
+        ))?;
+    }
+    Ok(())
+}
+
+/// `plan --reallocate`: the money reallocated between areas, against the scenario's
+/// own staffing.
+fn reallocate(
+    args: &PlanArgs,
+    sc: &workwell::scenario::Scenario,
+    pool: &rayon::ThreadPool,
+    dir: OutputDir,
+    floor: f64,
+) -> anyhow::Result<()> {
+    let o = ReallocOptions {
+        areas: args.areas.clone(),
+        budget_gbp: args.budget,
+        floor,
+        step: args.realloc_step,
+        max_scale: args.max_scale,
+        replications: args.replications,
+    };
+    let started = std::time::Instant::now();
+    let r = pool
+        .install(|| realloc::reallocate(sc, &o))
+        .map_err(|e| match e {
+            PlanError::Scenario(s) => anyhow::Error::from(s),
+            PlanError::Option { option, message } => bad(option, message),
+        })?;
+    dir.write("reallocation.csv", &realloc::csv(&r))?;
+    dir.write("reallocation.json", &realloc::json(&r))?;
+    let path = dir.commit()?;
+    if !args.quiet {
+        say(&format!(
+            "{}{} reallocated in {:.1} s ({} area-replications simulated); outputs in {}\n",
+            realloc::table(&r),
+            workwell::report::display::count(r.areas.len(), "area", "areas"),
+            started.elapsed().as_secs_f64(),
+            r.replications_simulated,
             path.display()
         ))?;
     }

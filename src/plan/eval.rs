@@ -1,16 +1,19 @@
 //! Evaluating one candidate staffing of one area: the same replications (common
 //! random numbers) for every candidate, the per-replication figures the criteria
-//! need, and a cache so that no candidate is simulated twice.
+//! need, and a cache so that no replication of a candidate is simulated twice.
+//! Candidates are typed values (`Override`s of the area's parameters), simulated
+//! for the one area alone.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use rayon::prelude::*;
 
-use crate::model::MetricLayout;
-use crate::model::metrics::m;
-use crate::run::{Workspace, run_area};
-use crate::scenario::{Scenario, ScenarioError};
+use crate::model::metrics::{m, raw};
+use crate::model::{AreaSimulator, MetricLayout, Streams};
+use crate::scenario::param::Value;
+use crate::scenario::source::key_segment;
+use crate::scenario::{Override, ParamId, Scenario, ScenarioError};
 use crate::stats::Summary;
 
 /// The whole-window figures of one replication that planning uses.
@@ -122,68 +125,235 @@ fn summary(values: impl Iterator<Item = f64>) -> Summary {
     s
 }
 
-/// Simulates candidates of one area, each with replications `0..reps` of the
-/// scenario's seed, and remembers the results by candidate.
+/// A candidate of one area: full scenario keys (`areas."<name>".coach.fte`) and the
+/// values they take, each rounded as the grid writes it.
+pub(crate) type Candidate = [(String, f64)];
+
+/// How a candidate's values reach the simulation.
+enum Applied {
+    /// Typed values drawn in place of the parameters' own (no re-parsing).
+    Typed(Vec<Override>),
+    /// Keys that are not drawn parameters: the scenario rebuilt (`fit_notes_2023`
+    /// and the like as `key=value` overrides; a staff group's `fte_from` by setting
+    /// the FTE of its last step), with the typed values of the others.
+    Rebuilt(Box<Scenario>, Vec<Override>),
+}
+
+struct Entry {
+    applied: Applied,
+    /// The replications simulated so far: `0..reps.len()`.
+    reps: Vec<RepOutcome>,
+}
+
+/// Simulates candidates of one area, each with replications `0..n` of the
+/// scenario's seed (`n` the full count, or the first `screen` of them for a
+/// screening look), and remembers the results by candidate: asking for more
+/// replications of a candidate later simulates only the ones missing.
 pub(crate) struct Evaluator<'a> {
     sc: &'a Scenario,
     layout: MetricLayout,
     area: usize,
     reps: u32,
-    cache: HashMap<Vec<String>, Arc<Evaluation>>,
-    /// Candidates simulated (cache misses).
+    screen: u32,
+    /// `areas."<name>".`: the prefix of the area's full keys.
+    prefix: String,
+    /// The ids of the area's parameters.
+    ids: HashSet<ParamId>,
+    /// The fixed ones' values: a candidate value equal to its parameter's own is
+    /// left out of the candidate, so the same staffing written two ways is one.
+    fixed: HashMap<ParamId, u64>,
+    cache: HashMap<Vec<(String, u64)>, Entry>,
+    /// Candidates simulated (at any number of replications).
     pub simulated: usize,
+    /// Area-replications simulated.
+    pub replications_simulated: u64,
 }
+
+/// Replications of a screening look: a quarter of the full count, at least
+/// [`MIN_SCREEN`] (and at most the full count).
+pub(crate) fn screening_reps(reps: u32) -> u32 {
+    (reps / 4).max(MIN_SCREEN).min(reps)
+}
+
+/// Fewest replications of a screening look.
+pub(crate) const MIN_SCREEN: u32 = 10;
 
 impl<'a> Evaluator<'a> {
     /// An evaluator for area `area` of `sc`.
     pub fn new(sc: &'a Scenario, area: usize, reps: u32) -> Self {
+        let spec = &sc.areas[area];
         Self {
             sc,
             layout: MetricLayout::new(&sc.disciplines),
             area,
             reps,
+            screen: screening_reps(reps),
+            prefix: super::area_key(&spec.name, ""),
+            ids: spec.params().iter().map(|p| p.id).collect(),
+            fixed: spec
+                .params()
+                .iter()
+                .filter_map(|p| match p.value {
+                    Value::Fixed(v) => Some((p.id, rounded(v))),
+                    _ => None,
+                })
+                .collect(),
             cache: HashMap::new(),
             simulated: 0,
+            replications_simulated: 0,
         }
     }
 
-    /// The results of the scenario with the `key=value` overrides `sets`.
-    pub fn eval(&mut self, sets: &[String]) -> Result<Arc<Evaluation>, ScenarioError> {
-        if let Some(e) = self.cache.get(sets) {
-            return Ok(Arc::clone(e));
-        }
-        let sc = self.sc.with_sets(sets)?;
-        let (area, layout) = (self.area, &self.layout);
-        let n = layout.len();
-        let whole = sc.calendar.n_months() * n;
-        let n_disc = sc.disciplines.len();
-        let reps: Vec<RepOutcome> = (0..u64::from(self.reps))
-            .into_par_iter()
-            .map_init(Workspace::new, |ws, rep| {
-                let r = run_area(&sc, layout, area, rep, ws)?;
-                let v = &r.metrics[whole..whole + n];
-                Ok(RepOutcome {
-                    referrals: v[m::REFERRALS],
-                    starts: v[m::CUMULATIVE_STARTS],
-                    wait_p90: v[m::WAIT_P90],
-                    cost: v[m::COST],
-                    caseload_util: v[m::CASELOAD_UTIL],
-                    hours_util: v[m::HOURS_UTIL],
-                    mdt_referrals: (0..n_disc)
-                        .map(|d| v[layout.discipline_metric(d, m::D_REFERRALS)])
-                        .collect(),
-                    mdt_wait_p90: (0..n_disc)
-                        .map(|d| v[layout.discipline_metric(d, m::D_WAIT_P90)])
-                        .collect(),
-                })
-            })
-            .collect::<Result<_, ScenarioError>>()?;
-        let e = Arc::new(Evaluation {
-            reps,
-            window_days: (sc.horizon_days() as f64 - sc.warmup_days).max(0.0),
-        });
-        self.simulated += 1;
-        self.cache.insert(sets.to_vec(), Arc::clone(&e));
-        Ok(e)
+    /// The results of the candidate `c` on every replication.
+    pub fn eval(&mut self, c: &Candidate) -> Result<Arc<Evaluation>, ScenarioError> {
+        self.eval_n(c, self.reps)
     }
+
+    /// The results of the candidate `c` on the screening replications (the first
+    /// [`screening_reps`] of them).
+    pub fn screen(&mut self, c: &Candidate) -> Result<Arc<Evaluation>, ScenarioError> {
+        self.eval_n(c, self.screen)
+    }
+
+    /// The id of the area's parameter at the full key `key`, if it is one.
+    fn id(&self, key: &str) -> Option<ParamId> {
+        key.strip_prefix(self.prefix.as_str())
+            .map(ParamId::of)
+            .filter(|id| self.ids.contains(id))
+    }
+
+    fn applied(&self, c: &[(String, f64)]) -> Result<Applied, ScenarioError> {
+        let mut typed = Vec::with_capacity(c.len());
+        let (mut sets, mut steps) = (Vec::new(), Vec::new());
+        for (key, v) in c {
+            match self.id(key) {
+                Some(param) => typed.push(Override { param, value: *v }),
+                None => match key.strip_suffix(".fte_from") {
+                    Some(group) => steps.push((group, *v)),
+                    None => sets.push(format!("{key}={}", super::fmt_value(*v))),
+                },
+            }
+        }
+        if sets.is_empty() && steps.is_empty() {
+            return Ok(Applied::Typed(typed));
+        }
+        let mut sc = if sets.is_empty() {
+            self.sc.clone()
+        } else {
+            self.sc.with_sets(&sets)?
+        };
+        let spec = &mut sc.areas[self.area];
+        for (group, v) in steps {
+            let rel = group.strip_prefix(self.prefix.as_str()).unwrap_or(group);
+            let staff = if rel == "coach" {
+                Some(&mut spec.coach)
+            } else {
+                let seg = rel.strip_prefix("mdt.").unwrap_or("");
+                let d = self
+                    .sc
+                    .disciplines
+                    .iter()
+                    .position(|n| key_segment(n) == seg);
+                d.and_then(|d| spec.mdt[d].as_mut()).map(|ds| &mut ds.staff)
+            };
+            match staff.and_then(|s| s.fte_from.last_mut()) {
+                Some(last) => last.1 = v,
+                None => {
+                    return Err(ScenarioError::new(
+                        "plan",
+                        None,
+                        format!("{group}.fte_from"),
+                        "expected a staff group with FTE steps (`fte_from`)",
+                    ));
+                }
+            }
+        }
+        Ok(Applied::Rebuilt(Box::new(sc), typed))
+    }
+
+    /// The results of the candidate `c` on replications `0..n`.
+    pub fn eval_n(&mut self, c: &Candidate, n: u32) -> Result<Arc<Evaluation>, ScenarioError> {
+        // the candidate without the values its parameters have anyway
+        let mut c: Vec<(String, f64)> = c
+            .iter()
+            .filter(|(k, v)| {
+                self.id(k)
+                    .and_then(|id| self.fixed.get(&id))
+                    .is_none_or(|&f| f != rounded(*v))
+            })
+            .cloned()
+            .collect();
+        c.sort_by(|a, b| a.0.cmp(&b.0));
+        let key: Vec<(String, u64)> = c.iter().map(|(k, v)| (k.clone(), rounded(*v))).collect();
+        if !self.cache.contains_key(&key) {
+            let applied = self.applied(&c)?;
+            self.cache.insert(
+                key.clone(),
+                Entry {
+                    applied,
+                    reps: Vec::new(),
+                },
+            );
+            self.simulated += 1;
+        }
+        let entry = self.cache.get_mut(&key).expect("inserted above");
+        let have = entry.reps.len() as u64;
+        if have < u64::from(n) {
+            let (sc, overrides): (&Scenario, &[Override]) = match &entry.applied {
+                Applied::Typed(o) => (self.sc, o),
+                Applied::Rebuilt(s, o) => (s, o),
+            };
+            let (area, layout) = (self.area, &self.layout);
+            let more: Vec<RepOutcome> = (have..u64::from(n))
+                .into_par_iter()
+                .map_init(AreaSimulator::new, |sim, rep| {
+                    simulate(sc, layout, area, rep, overrides, sim)
+                })
+                .collect::<Result<_, ScenarioError>>()?;
+            self.replications_simulated += more.len() as u64;
+            entry.reps.extend(more);
+        }
+        let sc = self.sc;
+        Ok(Arc::new(Evaluation {
+            reps: entry.reps[..n as usize].to_vec(),
+            window_days: (sc.horizon_days() as f64 - sc.warmup_days).max(0.0),
+        }))
+    }
+}
+
+/// A value as the grid writes it (six decimals), as bits.
+fn rounded(v: f64) -> u64 {
+    ((v * 1e6).round() / 1e6).to_bits()
+}
+
+/// One replication of one area with typed overrides: its whole-window figures.
+fn simulate(
+    sc: &Scenario,
+    layout: &MetricLayout,
+    area: usize,
+    rep: u64,
+    overrides: &[Override],
+    sim: &mut AreaSimulator,
+) -> Result<RepOutcome, ScenarioError> {
+    let d = sc.draw_with(area, rep, overrides)?;
+    let mut streams = Streams::new(sc.seed, &sc.areas[area].name, rep, &sc.disciplines);
+    let run = sim.run(&d.params, &sc.calendar, &mut streams);
+    let cum: f64 = (0..run.n_months).map(|p| run.period(p)[raw::STARTS]).sum();
+    let mut v = vec![0.0; layout.len()];
+    layout.derive(run, run.n_months, cum, &mut v);
+    let n_disc = sc.disciplines.len();
+    Ok(RepOutcome {
+        referrals: v[m::REFERRALS],
+        starts: v[m::CUMULATIVE_STARTS],
+        wait_p90: v[m::WAIT_P90],
+        cost: v[m::COST],
+        caseload_util: v[m::CASELOAD_UTIL],
+        hours_util: v[m::HOURS_UTIL],
+        mdt_referrals: (0..n_disc)
+            .map(|d| v[layout.discipline_metric(d, m::D_REFERRALS)])
+            .collect(),
+        mdt_wait_p90: (0..n_disc)
+            .map(|d| v[layout.discipline_metric(d, m::D_WAIT_P90)])
+            .collect(),
+    })
 }

@@ -83,7 +83,14 @@
 //!
 //! Curves: for each area, starts by the end date and the assessment wait p90 (mean
 //! and the 10th-90th percentile band across replications) on a ladder of coach FTE
-//! from 40% to 160% of the planned value, other levers as planned.
+//! from 40% to 160% of the planned value, other levers as planned, on the first
+//! quarter of the replications (at least 10): a picture of the response, cheaper
+//! than the plan's own figures, which use them all.
+//!
+//! Every simulation of an area goes through one evaluator per area (typed values of
+//! the area's parameters, the one area simulated, every replication kept), shared
+//! by the lever tests, the budget allocation, the search and the checks, so no
+//! replication of a staffing is simulated twice.
 //!
 //! # Value for money
 //!
@@ -99,7 +106,10 @@
 //!    highest grid value whose last value step (one coach FTE, or about one coach's
 //!    cost of the discipline) costs at most the limit per extra start, found by
 //!    bisection assuming the cost per extra start rises with the lever (diminishing
-//!    returns). The criteria it then misses are reported, with the step refused.
+//!    returns), on the first quarter of the replications (at least 10), the
+//!    boundary then confirmed on all of them (the last step kept is within the
+//!    limit, the next one over it). The criteria it then misses are reported, with
+//!    the step refused.
 //!
 //! With `PlanOptions::budget_gbp` the search is replaced by the greedy allocation of
 //! [`value::budget`], and the criteria are evaluated at the staffing it bought.
@@ -111,6 +121,7 @@
 //! so they do not depend on the number of threads.
 
 mod eval;
+pub mod realloc;
 pub mod render;
 mod search;
 pub mod value;
@@ -419,8 +430,11 @@ pub struct AreaPlan {
     pub curve_lever: String,
     /// The capacity curve, by increasing lever value.
     pub curve: Vec<CurvePoint>,
-    /// Candidate staffings simulated for this area.
+    /// Candidate staffings simulated for this area (lever tests and, with a budget,
+    /// the allocation's included), on any number of replications.
     pub simulations: usize,
+    /// Replications of this area simulated for all those candidates.
+    pub replications_simulated: u64,
     /// Per replication: starts by the end date at the planned staffing.
     #[serde(skip)]
     pub starts_by_rep: Vec<f64>,
@@ -738,18 +752,25 @@ pub struct LeverTests {
 /// each area's binding constraint: the lever tests of [`plan`] alone.
 pub fn lever_tests(sc: &Scenario, opts: &PlanOptions) -> Result<LeverTests, PlanError> {
     let (areas, _) = check_options(sc, opts)?;
-    lever_tests_of(sc, opts, &areas)
+    Ok(lever_tests_of(sc, opts, &areas)?.0)
 }
 
-fn lever_tests_of(
-    sc: &Scenario,
+/// The lever tests, and the areas' evaluators that simulated them (holding their
+/// results for the search).
+fn lever_tests_of<'a>(
+    sc: &'a Scenario,
     opts: &PlanOptions,
     areas: &[usize],
-) -> Result<LeverTests, PlanError> {
-    let mut levers: Vec<value::AreaLevers> = areas
+) -> Result<(LeverTests, Vec<eval::Evaluator<'a>>), PlanError> {
+    let (mut levers, evs): (Vec<value::AreaLevers>, Vec<eval::Evaluator<'a>>) = areas
         .par_iter()
-        .map(|&a| value::area_levers(sc, a, opts.replications))
-        .collect::<Result<_, ScenarioError>>()?;
+        .map(|&a| {
+            let mut ev = eval::Evaluator::new(sc, a, opts.replications);
+            value::area_levers(sc, a, &mut ev).map(|al| (al, ev))
+        })
+        .collect::<Result<Vec<_>, ScenarioError>>()?
+        .into_iter()
+        .unzip();
     let (limit, rule) = match opts.max_cost_per_start_gbp {
         Some(v) => (v, format!("--max-cost-per-start {}", fmt_value(v))),
         None => {
@@ -767,11 +788,14 @@ fn lever_tests_of(
     for al in &mut levers {
         value::name_binding(al, &sc.disciplines, limit);
     }
-    Ok(LeverTests {
-        levers,
-        cost_limit_gbp: limit,
-        cost_limit_rule: rule,
-    })
+    Ok((
+        LeverTests {
+            levers,
+            cost_limit_gbp: limit,
+            cost_limit_rule: rule,
+        },
+        evs,
+    ))
 }
 
 /// Plans every area asked for, in parallel on the current rayon pool; `progress` is
@@ -782,19 +806,17 @@ pub fn plan(
     progress: &(dyn Fn(u64) + Sync),
 ) -> Result<PlanResults, PlanError> {
     let (areas, mdt_wait) = check_options(sc, opts)?;
-    let LeverTests {
-        levers,
-        cost_limit_gbp: limit,
-        cost_limit_rule: rule,
-    } = lever_tests_of(sc, opts, &areas)?;
+    let (
+        LeverTests {
+            levers,
+            cost_limit_gbp: limit,
+            cost_limit_rule: rule,
+        },
+        mut evs,
+    ) = lever_tests_of(sc, opts, &areas)?;
     let allocation = match opts.budget_gbp {
         Some(b) => Some(value::budget::allocate(
-            sc,
-            &areas,
-            &levers,
-            opts.replications,
-            b,
-            limit,
+            sc, &areas, &levers, &mut evs, b, limit,
         )?),
         None => None,
     };
@@ -802,10 +824,11 @@ pub fn plan(
     let done = std::sync::atomic::AtomicU64::new(0);
     let plans: Vec<AreaPlan> = areas
         .par_iter()
+        .zip(evs)
         .enumerate()
-        .map(|(i, &a)| {
+        .map(|(i, (&a, ev))| {
             let fixed = allocation.as_ref().map(|al| &al.staffing[i]);
-            let r = search::plan_area(sc, a, opts, &mdt_wait, fixed, stop);
+            let r = search::plan_area(sc, a, opts, &mdt_wait, fixed, stop, ev);
             let n = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
             progress(n);
             r

@@ -1075,11 +1075,13 @@ pub fn html(res: &PlanResults) -> Vec<u8> {
          replications (seed {seed}): common random numbers. The search gallops and bisects \
          each lever on a grid (coach FTE step {cs}, MDT FTE step {ms}), alternating coach and \
          MDT, then checks all criteria jointly and lowers each lever while they hold. \
-         <em>Binds</em> names the criteria that fail one grid step below the plan.</p>",
+         <em>Binds</em> names the criteria that fail one grid step below the plan. The \
+         capacity curves use the first {sr} of the replications.</p>",
         end = esc(&res.end),
         conf = pct(Some(o.confidence)),
         w = fmt_value(o.wait_days),
         r = o.replications,
+        sr = super::eval::screening_reps(o.replications),
         seed = res.seed,
         cs = fmt_value(o.coach_step),
         ms = fmt_value(o.mdt_step),

@@ -69,7 +69,7 @@ impl Lever {
     }
 }
 
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 enum Crit {
     Target { target: f64, confidence: f64 },
     Saturation { min_starts: f64 },
@@ -87,23 +87,23 @@ struct Criterion {
 
 impl Criterion {
     fn met(&self, e: &Evaluation) -> bool {
-        match self.crit {
-            Crit::Target { target, confidence } => {
+        match &self.crit {
+            &Crit::Target { target, confidence } => {
                 e.reached(target) as f64 >= confidence * e.reps.len() as f64 - 1e-9
             }
-            Crit::Saturation { min_starts } => e.starts().mean().unwrap_or(0.0) >= min_starts,
-            Crit::Wait { days } => e.wait().is_none_or(|s| s.mean().unwrap_or(0.0) <= days),
-            Crit::MdtWait { d, days } => e
+            Crit::Saturation { min_starts } => e.starts().mean().unwrap_or(0.0) >= *min_starts,
+            &Crit::Wait { days } => e.wait().is_none_or(|s| s.mean().unwrap_or(0.0) <= days),
+            &Crit::MdtWait { d, days } => e
                 .mdt_wait(d)
                 .is_none_or(|s| s.mean().unwrap_or(0.0) <= days),
         }
     }
 
     fn threshold(&self) -> f64 {
-        match self.crit {
-            Crit::Target { confidence, .. } => confidence,
-            Crit::Saturation { min_starts } => min_starts,
-            Crit::Wait { days } | Crit::MdtWait { days, .. } => days,
+        match &self.crit {
+            Crit::Target { confidence, .. } => *confidence,
+            Crit::Saturation { min_starts, .. } => *min_starts,
+            Crit::Wait { days } | Crit::MdtWait { days, .. } => *days,
         }
     }
 
@@ -370,17 +370,28 @@ struct Search<'a> {
 }
 
 impl Search<'_> {
-    fn sets(&self, x: &[u32]) -> Vec<String> {
+    fn candidate(&self, x: &[u32]) -> Vec<(String, f64)> {
         self.levers
             .iter()
             .zip(x)
-            .map(|(l, &i)| format!("{}={}", l.key, fmt_value(l.value(i))))
+            .map(|(l, &i)| (l.key.clone(), l.value(i)))
             .collect()
     }
 
+    /// `x` on every replication.
     fn eval(&mut self, x: &[u32]) -> Result<Arc<Evaluation>, ScenarioError> {
-        let sets = self.sets(x);
-        self.ev.eval(&sets)
+        let c = self.candidate(x);
+        self.ev.eval(&c)
+    }
+
+    /// `x` on the screening replications, or on every one when `full`.
+    fn look(&mut self, x: &[u32], full: bool) -> Result<Arc<Evaluation>, ScenarioError> {
+        let c = self.candidate(x);
+        if full {
+            self.ev.eval(&c)
+        } else {
+            self.ev.screen(&c)
+        }
     }
 
     fn group_met(&self, g: Group, e: &Evaluation) -> bool {
@@ -445,8 +456,14 @@ impl Search<'_> {
 
     /// The step of lever `l` that ends at `x[l]` (from `x[l]` less one value step, or
     /// from the bottom of the grid when that is nearer), paired with common random
-    /// numbers. `None` at the bottom of the grid or for the cap.
-    fn marginal(&mut self, x: &[u32], l: usize) -> Result<Option<Marginal>, ScenarioError> {
+    /// numbers, on every replication (`full`) or the screening ones. `None` at the
+    /// bottom of the grid or for the cap.
+    fn marginal(
+        &mut self,
+        x: &[u32],
+        l: usize,
+        full: bool,
+    ) -> Result<Option<Marginal>, ScenarioError> {
         let k = self.money_step(l);
         if k == 0 || x[l] == 0 {
             return Ok(None);
@@ -454,8 +471,8 @@ impl Search<'_> {
         // one value step down, or as far as the grid goes
         let mut y = x.to_vec();
         y[l] = x[l].saturating_sub(k);
-        let hi = self.eval(x)?;
-        let lo = self.eval(&y)?;
+        let hi = self.look(x, full)?;
+        let lo = self.look(&y, full)?;
         let extra = Paired::of_pairs(
             hi.reps
                 .iter()
@@ -474,8 +491,14 @@ impl Search<'_> {
 
     /// Whether the step ending at `x[l]` costs more per extra start than `limit`
     /// (a step adding no starts does).
-    fn over_limit(&mut self, x: &[u32], l: usize, limit: f64) -> Result<bool, ScenarioError> {
-        Ok(match self.marginal(x, l)? {
+    fn over_limit(
+        &mut self,
+        x: &[u32],
+        l: usize,
+        limit: f64,
+        full: bool,
+    ) -> Result<bool, ScenarioError> {
+        Ok(match self.marginal(x, l, full)? {
             None => false,
             Some(m) => m.cost_per_extra_start_gbp.is_none_or(|c| c > limit),
         })
@@ -483,7 +506,9 @@ impl Search<'_> {
 
     /// Lowers lever `l` (planned above `floor`) to the highest value whose last step
     /// is within the stop rule, assuming the cost per extra start rises with the
-    /// lever (diminishing returns). Returns the marginal step refused, if any.
+    /// lever (diminishing returns): bisection on the screening replications, then
+    /// the boundary confirmed on every replication (the last step kept is within
+    /// the limit, the next one over it). Returns the marginal step refused, if any.
     fn cap_by_cost(
         &mut self,
         x: &mut [u32],
@@ -491,11 +516,11 @@ impl Search<'_> {
         floor: u32,
         limit: f64,
     ) -> Result<Option<(f64, Marginal)>, ScenarioError> {
-        if x[l] <= floor || !self.over_limit(x, l, limit)? {
+        if x[l] <= floor || !self.over_limit(x, l, limit, true)? {
             return Ok(None);
         }
         let refused = self
-            .marginal(x, l)?
+            .marginal(x, l, true)?
             .map(|m| (self.levers[l].value(x[l]), m));
         // least index above the floor whose last step is over the limit
         let top = x[l] - floor;
@@ -504,11 +529,28 @@ impl Search<'_> {
         while let Some(j) = m.next {
             let mut y = x.to_vec();
             y[l] = floor + j;
-            let over = j > 0 && self.over_limit(&y, l, limit)?;
+            let over = j > 0 && self.over_limit(&y, l, limit, false)?;
             m.record(j, over);
         }
-        let j = m.result();
-        x[l] = floor + j.saturating_sub(1);
+        // confirmed on every replication: step down while the step before is over,
+        // up while this one is within (`top` is over)
+        let mut j = m.result().max(1);
+        let mut y = x.to_vec();
+        while j > 1 {
+            y[l] = floor + j - 1;
+            if !self.over_limit(&y, l, limit, true)? {
+                break;
+            }
+            j -= 1;
+        }
+        while j < top {
+            y[l] = floor + j;
+            if self.over_limit(&y, l, limit, true)? {
+                break;
+            }
+            j += 1;
+        }
+        x[l] = floor + j - 1;
         Ok(refused)
     }
 
@@ -568,6 +610,7 @@ pub(crate) fn plan_area(
     mdt_wait: &[f64],
     fixed: Option<&Staffing>,
     stop: Option<f64>,
+    ev: Evaluator<'_>,
 ) -> Result<AreaPlan, PlanError> {
     let spec = &sc.areas[a];
     let mut levers = levers(sc, a, o);
@@ -621,7 +664,7 @@ pub(crate) fn plan_area(
     let mut s = Search {
         levers,
         active: Vec::new(),
-        ev: Evaluator::new(sc, a, o.replications),
+        ev,
         coach_cost: finite_or(spec.coach.cost_per_fte_year.central(), 0.0),
     };
     let has_lever = |levers: &[Lever], g: Group| levers.iter().any(|l| l.group == g);
@@ -719,60 +762,60 @@ pub(crate) fn plan_area(
         .filter(|&l| matches!(s.levers[l].kind, LeverKind::MdtFte(_)))
         .collect();
 
-    // block-coordinate monotone search
-    for _ in 0..if fixed.is_some() { 0 } else { MAX_ROUNDS } {
-        let before = x.clone();
-        if let Some(p) = primary {
-            s.block(&mut x, &[p])?;
-        }
-        if !mdt_idx.is_empty() {
-            s.block(&mut x, &mdt_idx)?;
-        }
-        if x == before {
-            break;
-        }
-    }
-
-    // joint check and repair
-    for _ in 0..if fixed.is_some() { 0 } else { MAX_REPAIRS } {
-        let e = s.eval(&x)?;
-        let groups: Vec<Group> = s.failing(&e).iter().map(|c| c.group).collect();
-        if groups.is_empty() {
-            break;
-        }
-        let mut moved = false;
-        for g in groups {
-            let l = match g {
-                Group::Coach => primary,
-                Group::Mdt(d) => s.levers.iter().position(|l| l.kind == LeverKind::MdtFte(d)),
-            };
-            if let Some(l) = l
-                && x[l] < s.levers[l].top()
-            {
-                x[l] += 1;
-                moved = true;
-            }
-        }
-        if !moved {
-            break;
-        }
-    }
-
-    // local descent, the costliest step first (a free cap last)
+    // block-coordinate search, joint check and repair, then local descent (the
+    // costliest step first, a free cap last)
     let mut order: Vec<usize> = (0..s.levers.len()).collect();
     order.sort_by(|&i, &j| {
         let c = |l: &Lever| l.cost * l.step;
         c(&s.levers[j]).total_cmp(&c(&s.levers[i])).then(i.cmp(&j))
     });
-    let e = s.eval(&x)?;
-    if fixed.is_none() && s.failing(&e).is_empty() {
+    if fixed.is_none() {
+        // block-coordinate monotone search
         for _ in 0..MAX_ROUNDS {
             let before = x.clone();
-            for &l in &order {
-                s.descend(&mut x, l)?;
+            if let Some(p) = primary {
+                s.block(&mut x, &[p])?;
+            }
+            if !mdt_idx.is_empty() {
+                s.block(&mut x, &mdt_idx)?;
             }
             if x == before {
                 break;
+            }
+        }
+        for _ in 0..MAX_REPAIRS {
+            let e = s.eval(&x)?;
+            let groups: Vec<Group> = s.failing(&e).iter().map(|c| c.group).collect();
+            if groups.is_empty() {
+                break;
+            }
+            let mut moved = false;
+            for g in groups {
+                let l = match g {
+                    Group::Coach => primary,
+                    Group::Mdt(d) => s.levers.iter().position(|l| l.kind == LeverKind::MdtFte(d)),
+                };
+                if let Some(l) = l
+                    && x[l] < s.levers[l].top()
+                {
+                    x[l] += 1;
+                    moved = true;
+                }
+            }
+            if !moved {
+                break;
+            }
+        }
+        let e = s.eval(&x)?;
+        if s.failing(&e).is_empty() {
+            for _ in 0..MAX_ROUNDS {
+                let before = x.clone();
+                for &l in &order {
+                    s.descend(&mut x, l)?;
+                }
+                if x == before {
+                    break;
+                }
             }
         }
     }
@@ -845,7 +888,7 @@ pub(crate) fn plan_area(
         for i in idx {
             let mut y = x.clone();
             y[p] = i;
-            let e = s.eval(&y)?;
+            let e = s.look(&y, false)?;
             curve.push(CurvePoint {
                 value: lv.value(i),
                 starts: Band::of(Some(&e.starts())),
@@ -906,7 +949,7 @@ pub(crate) fn plan_area(
     let staff_cost = planned.staff_cost_gbp.mean.unwrap_or(0.0);
     let mut marginals = Vec::new();
     for l in 0..s.levers.len() {
-        marginals.push(s.marginal(&x, l)?);
+        marginals.push(s.marginal(&x, l, true)?);
     }
     let starts_by_rep: Vec<f64> = e.reps.iter().map(|r| r.starts).collect();
     let lever_plans = s
@@ -950,6 +993,7 @@ pub(crate) fn plan_area(
         curve_lever,
         curve,
         simulations: s.ev.simulated,
+        replications_simulated: s.ev.replications_simulated,
         starts_by_rep,
     })
 }

@@ -192,10 +192,8 @@ pub struct AreaLevers {
 /// A staffing of one area: scenario keys and values overriding the scenario's.
 pub type Staffing = BTreeMap<String, f64>;
 
-fn sets_of(st: &Staffing) -> Vec<String> {
-    st.iter()
-        .map(|(k, v)| format!("{k}={}", fmt_value(*v)))
-        .collect()
+fn candidate(st: &Staffing) -> Vec<(String, f64)> {
+    st.iter().map(|(k, v)| (k.clone(), *v)).collect()
 }
 
 fn finite_or(v: f64, or: f64) -> f64 {
@@ -329,7 +327,7 @@ pub(crate) fn test_levers(
     st: &Staffing,
     only_bought: bool,
 ) -> Result<(Arc<Evaluation>, Vec<LeverTest>), ScenarioError> {
-    let base = ev.eval(&sets_of(st))?;
+    let base = ev.eval(&candidate(st))?;
     let value = |d: &LeverDef| st.get(&d.key).copied().unwrap_or(d.current);
     let coach = defs
         .iter()
@@ -345,7 +343,7 @@ pub(crate) fn test_levers(
         let (to, step) = step_to(def, coach, coach_fte, from);
         let mut s2 = st.clone();
         s2.insert(def.key.clone(), to);
-        let e = ev.eval(&sets_of(&s2))?;
+        let e = ev.eval(&candidate(&s2))?;
         let starts_diff: Vec<f64> = e
             .reps
             .iter()
@@ -389,11 +387,14 @@ pub(crate) fn test_levers(
 }
 
 /// The area's lever tests at the scenario's staffing (binding constraint not yet
-/// named: see [`name_binding`]).
-pub(crate) fn area_levers(sc: &Scenario, a: usize, reps: u32) -> Result<AreaLevers, ScenarioError> {
-    let mut ev = Evaluator::new(sc, a, reps);
+/// named: see [`name_binding`]), simulated by `ev` (the area's evaluator).
+pub(crate) fn area_levers(
+    sc: &Scenario,
+    a: usize,
+    ev: &mut Evaluator<'_>,
+) -> Result<AreaLevers, ScenarioError> {
     let defs = lever_defs(sc, a);
-    let (base, tests) = test_levers(&mut ev, &defs, &Staffing::new(), false)?;
+    let (base, tests) = test_levers(ev, &defs, &Staffing::new(), false)?;
     Ok(AreaLevers {
         area: sc.areas[a].name.clone(),
         starts: base.starts().mean().unwrap_or(0.0),
@@ -541,17 +542,16 @@ pub mod budget {
     type Reached = (usize, Vec<Staffing>, Vec<Vec<f64>>, f64);
 
     /// Allocates `budget_gbp` over the areas `areas` (indices into the scenario) whose
-    /// lever tests at the scenario's staffing are `start`.
+    /// lever tests at the scenario's staffing are `start`, simulating with the
+    /// areas' evaluators `evs`.
     pub(crate) fn allocate(
         sc: &Scenario,
         areas: &[usize],
         start: &[AreaLevers],
-        reps: u32,
+        evs: &mut [Evaluator<'_>],
         budget_gbp: f64,
         limit: f64,
     ) -> Result<Allocation, ScenarioError> {
-        let mut evs: Vec<Evaluator<'_>> =
-            areas.iter().map(|&a| Evaluator::new(sc, a, reps)).collect();
         let defs: Vec<Vec<LeverDef>> = areas.iter().map(|&a| super::lever_defs(sc, a)).collect();
         let mut staffing = vec![Staffing::new(); areas.len()];
         let mut tests: Vec<Vec<LeverTest>> = start
