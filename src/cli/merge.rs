@@ -20,7 +20,7 @@ use super::run::write_outputs;
 #[derive(clap::Args, Debug, Clone)]
 pub struct MergeArgs {
     /// Shard files, or folders of them (every *.wwshard inside); or one folder
-    /// written by `compare --shard`
+    /// written by `compare --shard`; or plan shards (*.wwplan, `plan --shard`)
     #[arg(required = true, value_name = "SHARD|DIR")]
     pub inputs: Vec<PathBuf>,
     /// Output folder (default: outputs/<scenario name>/, or outputs/compare-.../)
