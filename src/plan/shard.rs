@@ -516,3 +516,27 @@ pub fn merge(files: &[PathBuf]) -> Result<(Scenario, PlanResults), PlanShardErro
     })?;
     Ok((sc, res))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shares_cover_the_areas_once_in_order() {
+        for total in [1usize, 3, 15, 42] {
+            for n in 1..=total as u64 {
+                let mut next = 0;
+                for k in 0..n {
+                    let r = share(k, n, total).unwrap();
+                    assert_eq!(r.start, next);
+                    assert!(r.end > r.start, "no share is empty");
+                    next = r.end;
+                }
+                assert_eq!(next, total);
+            }
+        }
+        assert_eq!(share(1, 3, 15), Ok(5..10));
+        assert!(share(0, 4, 3).unwrap_err().contains("4 shards for 3 areas"));
+        assert_eq!(file_name(&(5..10), 15), "areas-05-10.wwplan");
+    }
+}
