@@ -31,6 +31,8 @@ pub fn exit_code(e: &anyhow::Error) -> u8 {
                 .is_some()
             || c.downcast_ref::<workwell::calibrate::waves::WaveError>()
                 .is_some()
+            || c.downcast_ref::<workwell::plan::shard::PlanShardError>()
+                .is_some()
             || c.downcast_ref::<OutputError>()
                 .is_some_and(OutputError::is_bad_input)
     });

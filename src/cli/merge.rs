@@ -2,7 +2,8 @@
 //! cover its replications exactly once, then writes the run's output folder from
 //! their records, in replication order, through the same code as `run`. A folder
 //! written by `compare --shard` (one `scenario-<i>` subfolder per scenario) gives the
-//! comparison's output folder, through the same code as `compare`.
+//! comparison's output folder, through the same code as `compare`; plan shards
+//! (`plan --shard`, `*.wwplan`) the plan's, through the same code as `plan`.
 
 use std::path::{Path, PathBuf};
 
@@ -19,7 +20,7 @@ use super::run::write_outputs;
 #[derive(clap::Args, Debug, Clone)]
 pub struct MergeArgs {
     /// Shard files, or folders of them (every *.wwshard inside); or one folder
-    /// written by `compare --shard`
+    /// written by `compare --shard`; or plan shards (*.wwplan, `plan --shard`)
     #[arg(required = true, value_name = "SHARD|DIR")]
     pub inputs: Vec<PathBuf>,
     /// Output folder (default: outputs/<scenario name>/, or outputs/compare-.../)
@@ -98,6 +99,11 @@ impl Group {
 pub fn run(args: MergeArgs) -> anyhow::Result<()> {
     super::common::check_threads(args.threads)?;
     super::run::size_global_pool(args.threads);
+    let plan_shards = workwell::plan::shard::find(&args.inputs);
+    if !plan_shards.is_empty() {
+        no_groups(&args, "a plan")?;
+        return merge_plan(&plan_shards, &args);
+    }
     if let [dir] = args.inputs.as_slice()
         && dir.is_dir()
         && group_dir(dir, 1).is_dir()
@@ -136,6 +142,28 @@ pub fn run(args: MergeArgs) -> anyhow::Result<()> {
                 "replications"
             ),
             workwell::report::display::count(group.order.len(), "shard", "shards"),
+            path.display()
+        ))?;
+    }
+    Ok(())
+}
+
+/// Plan shards (`plan --shard`): the plan's output folder, through the same code as
+/// `plan`.
+fn merge_plan(files: &[PathBuf], args: &MergeArgs) -> anyhow::Result<()> {
+    let (sc, res) = workwell::plan::shard::merge(files)?;
+    let out = args
+        .out
+        .clone()
+        .unwrap_or_else(|| super::plan::default_out(&sc.name));
+    let dir = workwell::report::output::OutputDir::create(&out, "workwell plan")?;
+    let path = super::plan::write_plan(&sc, &res, dir)?;
+    if !args.quiet {
+        super::common::say(&format!(
+            "{}{} planned, from {}; outputs in {}\n",
+            workwell::plan::render::table(&res),
+            workwell::report::display::count(res.areas.len(), "area", "areas"),
+            workwell::report::display::count(files.len(), "shard", "shards"),
             path.display()
         ))?;
     }

@@ -117,8 +117,17 @@ pub struct PlanArgs {
     #[arg(long, short = 't')]
     pub threads: Option<usize>,
     /// Output folder (default: outputs/plan-<scenario name>/)
-    #[arg(long)]
+    #[arg(long, conflicts_with = "shard")]
     pub out: Option<PathBuf>,
+    /// Plan only share K of N (K from 1) of the areas (split in scenario order) and
+    /// write a plan shard file for `workwell merge`; `auto` takes K and N from a Slurm
+    /// array job's SLURM_ARRAY_TASK_* variables, `auto/N` K from SLURM_ARRAY_TASK_ID
+    /// (from 0). Target-driven plans only (not --budget or --reallocate)
+    #[arg(long, value_name = "K/N|auto|auto/N")]
+    pub shard: Option<String>,
+    /// Folder of plan shard files (default: outputs/plan-<scenario name>.shards/)
+    #[arg(long, value_name = "DIR", requires = "shard")]
+    pub shard_dir: Option<PathBuf>,
     /// No progress bar and no table
     #[arg(long, short = 'q')]
     pub quiet: bool,
@@ -213,6 +222,22 @@ pub fn run(args: PlanArgs) -> anyhow::Result<()> {
 pub fn run_with(args: PlanArgs, hooks: &Hooks) -> anyhow::Result<()> {
     let opts = options(&args)?;
     check_threads(args.threads)?;
+    if args.shard.is_some() {
+        for (set, flag) in [
+            (args.budget.is_some(), "--budget"),
+            (args.reallocate.is_some(), "--reallocate"),
+        ] {
+            if set {
+                return Err(bad(
+                    "--shard",
+                    format!(
+                        "{flag} plans the programme as a whole (one budget across the areas), \
+                         so it cannot be split by area; plan without --shard"
+                    ),
+                ));
+            }
+        }
+    }
     let mut extra = Vec::new();
     if let Some(s) = args.seed {
         extra.push(format!("programme.seed={s}"));
@@ -220,6 +245,9 @@ pub fn run_with(args: PlanArgs, hooks: &Hooks) -> anyhow::Result<()> {
     let mut sc = load(&args.scenario, &extra)?;
     if args.central {
         sc = sc.with_sets(&sc.central_sets())?;
+    }
+    if args.shard.is_some() {
+        return plan_shard(&args, &sc, &opts);
     }
     let n_areas = if opts.areas.is_empty() {
         sc.areas.len()
@@ -236,10 +264,7 @@ pub fn run_with(args: PlanArgs, hooks: &Hooks) -> anyhow::Result<()> {
         "this plan (at least its capacity curves)",
     )?;
     // refuse an unusable output folder before the search, not after it
-    let out = args
-        .out
-        .clone()
-        .unwrap_or_else(|| Path::new("outputs").join(format!("plan-{}", sc.name)));
+    let out = args.out.clone().unwrap_or_else(|| default_out(&sc.name));
     let dir = OutputDir::create(&out, "workwell plan")?;
     let mut builder = rayon::ThreadPoolBuilder::new();
     if let Some(t) = args.threads {
@@ -259,21 +284,11 @@ pub fn run_with(args: PlanArgs, hooks: &Hooks) -> anyhow::Result<()> {
     };
     let res = pool
         .install(|| plan::plan(&sc, &opts, &progress))
-        .map_err(|e| match e {
-            PlanError::Scenario(s) => anyhow::Error::from(s),
-            PlanError::Option { option, message } => bad(option, message),
-        })?;
+        .map_err(plan_error)?;
     bar.finish_and_clear();
     hooks.check()?;
     let elapsed = started.elapsed();
-    let planned = plan::planned_scenario(&sc, &res)?;
-
-    dir.write("plan.csv", &render::csv(&res))?;
-    dir.write("plan.json", &render::json(&res))?;
-    dir.write("levers.csv", &render::levers_csv(&res))?;
-    dir.write("plan.html", &render::html(&res))?;
-    dir.write("planned.toml", planned.resolved_toml().as_bytes())?;
-    let path = dir.commit()?;
+    let path = write_plan(&sc, &res, dir)?;
     if !args.quiet {
         let sims: usize = res.areas.iter().map(|a| a.simulations).sum();
         let reps: u64 = res.areas.iter().map(|a| a.replications_simulated).sum();
@@ -286,6 +301,107 @@ pub fn run_with(args: PlanArgs, hooks: &Hooks) -> anyhow::Result<()> {
             sims,
             reps,
             opts.replications,
+            path.display()
+        ))?;
+    }
+    Ok(())
+}
+
+/// Writes a plan's output folder: `plan` from its search and `merge` from plan
+/// shards, so both write the same bytes.
+pub fn write_plan(
+    sc: &workwell::scenario::Scenario,
+    res: &plan::PlanResults,
+    dir: OutputDir,
+) -> anyhow::Result<PathBuf> {
+    let planned = plan::planned_scenario(sc, res)?;
+    dir.write("plan.csv", &render::csv(res))?;
+    dir.write("plan.json", &render::json(res))?;
+    dir.write("levers.csv", &render::levers_csv(res))?;
+    dir.write("plan.html", &render::html(res))?;
+    dir.write("planned.toml", planned.resolved_toml().as_bytes())?;
+    Ok(dir.commit()?)
+}
+
+/// The output folder `plan` writes by default for scenario `name`.
+pub fn default_out(name: &str) -> PathBuf {
+    Path::new("outputs").join(format!("plan-{name}"))
+}
+
+fn plan_error(e: PlanError) -> anyhow::Error {
+    match e {
+        PlanError::Scenario(s) => anyhow::Error::from(s),
+        PlanError::Option { option, message } => bad(option, message),
+    }
+}
+
+/// `plan --shard K/N`: plans share K of N of the areas and writes its plan shard
+/// file (atomically, replacing an earlier one of the same share).
+fn plan_shard(
+    args: &PlanArgs,
+    sc: &workwell::scenario::Scenario,
+    opts: &PlanOptions,
+) -> anyhow::Result<()> {
+    use workwell::plan::shard;
+    use workwell::run::shard::ShardSpec;
+    let Some((spec, _)) = super::run::shard_spec(&args.shard, &None)? else {
+        unreachable!("a shard was given")
+    };
+    let ShardSpec::Part { k, n } = spec else {
+        unreachable!("--shard gives a part")
+    };
+    let total = plan::planned_areas(sc, opts).map_err(plan_error)?.len();
+    let range = shard::share(k, n, total).map_err(|m| bad("--shard", m))?;
+    check_limits(
+        &[sc],
+        opts.replications,
+        opts.curve_points.max(1) as f64 * range.len() as f64 / total as f64,
+        args.threads,
+        args.allow_long_run,
+        "this share of the plan (at least its capacity curves)",
+    )?;
+    let dir = args
+        .shard_dir
+        .clone()
+        .unwrap_or_else(|| Path::new("outputs").join(format!("plan-{}.shards", sc.name)));
+    let path = dir.join(shard::file_name(&range, total));
+    let header = shard::ShardHeader::new(sc, opts, range.clone(), total);
+    let mut builder = rayon::ThreadPoolBuilder::new();
+    if let Some(t) = args.threads {
+        builder = builder.num_threads(t);
+    }
+    let pool = builder.build().context("cannot start the worker threads")?;
+    let bar = progress_bar(
+        args.quiet,
+        range.len() as u64,
+        &format!(
+            "planning {} (areas {}..{})",
+            sc.name, range.start, range.end
+        ),
+    );
+    let started = std::time::Instant::now();
+    let part = pool
+        .install(|| plan::plan_part(sc, opts, range.clone(), &|i| bar.set_position(i)))
+        .map_err(plan_error)?;
+    bar.finish_and_clear();
+    let mut file = workwell::report::output::AtomicFile::create(&path)
+        .with_context(|| format!("cannot create the plan shard file {}", path.display()))?;
+    std::io::Write::write_all(file.writer(), &shard::encode(&header, &part))
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    let path = file.commit().with_context(|| {
+        format!(
+            "cannot move the plan shard file {} into place",
+            path.display()
+        )
+    })?;
+    if !args.quiet {
+        let sims: usize = part.areas.iter().map(|a| a.simulations).sum();
+        say(&format!(
+            "areas {}..{} of {total} ({}) planned in {:.1} s ({sims} candidate staffings); shard in {}\n",
+            range.start,
+            range.end,
+            header.areas.join("; "),
+            started.elapsed().as_secs_f64(),
             path.display()
         ))?;
     }

@@ -124,16 +124,17 @@ mod eval;
 pub mod realloc;
 pub mod render;
 mod search;
+pub mod shard;
 pub mod value;
 
 use rayon::prelude::*;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::scenario::source::join_key;
 use crate::scenario::{Scenario, ScenarioError};
 
 /// Which staffing levers the search may change.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Levers {
     /// Coach FTE.
     pub coach: bool,
@@ -144,7 +145,7 @@ pub struct Levers {
 }
 
 /// What to plan and how.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct PlanOptions {
     /// Areas to plan by name; empty plans every area.
     pub areas: Vec<String>,
@@ -242,7 +243,7 @@ impl PlanError {
 }
 
 /// What a lever is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum LeverKind {
     /// Coach FTE.
@@ -254,7 +255,7 @@ pub enum LeverKind {
 }
 
 /// One lever of an area's plan.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct LeverPlan {
     /// What it is.
     pub kind: LeverKind,
@@ -289,7 +290,7 @@ pub struct LeverPlan {
 
 /// The last step of a lever up to its planned value, tested with common random
 /// numbers.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Marginal {
     /// Value one step below the planned value.
     pub from: f64,
@@ -302,7 +303,7 @@ pub struct Marginal {
 }
 
 /// One criterion at the planned staffing.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct CriterionResult {
     /// Short name, e.g. `target`, `wait`, `mdt.physio.wait`, `saturation`.
     pub name: String,
@@ -325,7 +326,7 @@ pub struct CriterionResult {
 
 /// Mean (with its 95% confidence interval) and the 10th-90th percentile band across
 /// replications.
-#[derive(Debug, Clone, Copy, Serialize, PartialEq)]
+#[derive(Debug, Clone, Copy, Serialize, PartialEq, Deserialize)]
 pub struct Band {
     /// Mean.
     pub mean: Option<f64>,
@@ -357,7 +358,7 @@ impl Band {
 }
 
 /// An area's figures at one staffing.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Figures {
     /// Starts by the end date.
     pub starts: Band,
@@ -380,7 +381,7 @@ pub struct Figures {
 }
 
 /// One point of a capacity curve.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct CurvePoint {
     /// The value of the curve's lever (coach FTE, or the cap when coach FTE is not
     /// a lever).
@@ -394,7 +395,7 @@ pub struct CurvePoint {
 }
 
 /// The plan of one area.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct AreaPlan {
     /// Area name.
     pub name: String,
@@ -798,6 +799,125 @@ fn lever_tests_of<'a>(
     ))
 }
 
+/// The plan of a contiguous share of the areas asked for (a shard of a target-driven
+/// plan): [`plan_part`] writes it, [`assemble`] puts the shares back together.
+#[derive(Debug, Clone)]
+pub struct PlanPart {
+    /// Positions of its areas among the areas asked for ([`planned_areas`]).
+    pub range: std::ops::Range<usize>,
+    /// The stop rule, GBP per extra start (programme-wide: the same in every share).
+    pub cost_limit_gbp: f64,
+    /// How the stop rule was set, in words.
+    pub cost_limit_rule: String,
+    /// Each area's lever tests, aligned with `areas`.
+    pub levers: Vec<value::AreaLevers>,
+    /// The areas planned, in scenario order.
+    pub areas: Vec<AreaPlan>,
+}
+
+/// The areas a plan with these options plans (indices into `sc.areas`, in scenario
+/// order), the options checked.
+pub fn planned_areas(sc: &Scenario, opts: &PlanOptions) -> Result<Vec<usize>, PlanError> {
+    Ok(check_options(sc, opts)?.0)
+}
+
+/// Plans the areas at positions `range` of [`planned_areas`] as [`plan`] plans them
+/// (target-driven: not with a budget). The default stop rule is set from every
+/// area's lever tests, so without `max_cost_per_start_gbp` every area's levers are
+/// tested, and only the share's areas searched.
+pub fn plan_part(
+    sc: &Scenario,
+    opts: &PlanOptions,
+    range: std::ops::Range<usize>,
+    progress: &(dyn Fn(u64) + Sync),
+) -> Result<PlanPart, PlanError> {
+    if opts.budget_gbp.is_some() {
+        return Err(PlanError::option(
+            "--budget",
+            "allocates one budget across the areas: it cannot be planned in shares",
+        ));
+    }
+    let (areas, mdt_wait) = check_options(sc, opts)?;
+    if range.start >= range.end || range.end > areas.len() {
+        return Err(PlanError::option(
+            "--shard",
+            format!(
+                "areas {}..{} are not a share of the {} areas planned",
+                range.start,
+                range.end,
+                areas.len()
+            ),
+        ));
+    }
+    // with a stop rule given, the other areas' lever tests are not needed
+    let (tested, offset) = match opts.max_cost_per_start_gbp {
+        Some(_) => (&areas[range.clone()], range.start),
+        None => (&areas[..], 0),
+    };
+    let (tests, evs) = lever_tests_of(sc, opts, tested)?;
+    let (from, to) = (range.start - offset, range.end - offset);
+    let levers = tests.levers[from..to].to_vec();
+    let stop = opts.cost_limit.then_some(tests.cost_limit_gbp);
+    let done = std::sync::atomic::AtomicU64::new(0);
+    let plans: Vec<AreaPlan> = areas[range.clone()]
+        .par_iter()
+        .zip(
+            evs.into_iter()
+                .skip(from)
+                .take(to - from)
+                .collect::<Vec<_>>(),
+        )
+        .map(|(&a, ev)| {
+            let r = search::plan_area(sc, a, opts, &mdt_wait, None, stop, ev);
+            let n = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
+            progress(n);
+            r
+        })
+        .collect::<Result<_, PlanError>>()?;
+    Ok(PlanPart {
+        range,
+        cost_limit_gbp: tests.cost_limit_gbp,
+        cost_limit_rule: tests.cost_limit_rule,
+        levers,
+        areas: plans,
+    })
+}
+
+/// The plan of every area asked for from its shares, in order and covering the areas
+/// once (checked by the caller).
+pub fn assemble(
+    sc: &Scenario,
+    opts: &PlanOptions,
+    parts: Vec<PlanPart>,
+) -> Result<PlanResults, PlanError> {
+    let (_, mdt_wait) = check_options(sc, opts)?;
+    let (limit, rule) = parts
+        .first()
+        .map(|p| (p.cost_limit_gbp, p.cost_limit_rule.clone()))
+        .unwrap_or((f64::INFINITY, String::new()));
+    let (mut plans, mut levers) = (Vec::new(), Vec::new());
+    for p in parts {
+        plans.extend(p.areas);
+        levers.extend(p.levers);
+    }
+    let programme = ProgrammeTotals::of(&plans, &sc.disciplines, opts.budget_gbp);
+    Ok(PlanResults {
+        programme,
+        levers,
+        cost_limit_gbp: limit,
+        cost_limit_rule: rule,
+        allocation: None,
+        scenario: sc.name.clone(),
+        start: sc.start.to_string(),
+        end: sc.end.to_string(),
+        seed: sc.seed,
+        options: opts.clone(),
+        mdt_wait_days: mdt_wait,
+        disciplines: sc.disciplines.clone(),
+        areas: plans,
+    })
+}
+
 /// Plans every area asked for, in parallel on the current rayon pool; `progress` is
 /// called with the number of areas finished so far.
 pub fn plan(
@@ -805,6 +925,12 @@ pub fn plan(
     opts: &PlanOptions,
     progress: &(dyn Fn(u64) + Sync),
 ) -> Result<PlanResults, PlanError> {
+    if opts.budget_gbp.is_none() {
+        // target-driven: the one share of every area, as a shard plans its own
+        let n = planned_areas(sc, opts)?.len();
+        let part = plan_part(sc, opts, 0..n, progress)?;
+        return assemble(sc, opts, vec![part]);
+    }
     let (areas, mdt_wait) = check_options(sc, opts)?;
     let (
         LeverTests {

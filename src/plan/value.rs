@@ -57,7 +57,7 @@ pub const DEMAND_STEP: f64 = 1.1;
 pub const DEFAULT_COST_FACTOR: f64 = 2.0;
 
 /// A lever tested by experiment.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Tested {
     /// Coach FTE.
@@ -80,7 +80,7 @@ impl Tested {
 }
 
 /// A paired difference across replications: mean and 95% Student t interval.
-#[derive(Debug, Clone, Copy, Serialize, PartialEq)]
+#[derive(Debug, Clone, Copy, Serialize, serde::Deserialize, PartialEq)]
 pub struct Paired {
     /// Mean of the per-replication differences.
     pub mean: f64,
@@ -110,7 +110,7 @@ impl Paired {
 }
 
 /// One lever raised by one step from a staffing.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub struct LeverTest {
     /// What it is.
     pub lever: Tested,
@@ -163,7 +163,7 @@ impl LeverTest {
 }
 
 /// The lever tests of one area at one staffing.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub struct AreaLevers {
     /// Area name.
     pub area: String,

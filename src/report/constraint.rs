@@ -13,7 +13,7 @@ pub const NEAR_FULL: f64 = 0.9;
 pub const LAST_MONTHS: usize = 3;
 
 /// What limits an area's starts and waits.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub enum Constraint {
     /// Coach caseload places (caseload cap x coach FTE).
     CoachPlaces,
@@ -22,6 +22,7 @@ pub enum Constraint {
     /// Session slots of one MDT discipline.
     Mdt(String),
     /// No resource near full: referrals limit starts.
+    #[default]
     Demand,
 }
 
