@@ -13,7 +13,10 @@
 # for byte (diff -r). Then it calibrates the baseline wave by wave with
 # deploy/slurm/calibrate.sh (a chain of steps, each submitting an array job for its
 # wave and the next step after it) and checks the result against a direct
-# `workwell calibrate` the same way (CAL_PARTICLES particles, default 20). On exit, however it exits, it cancels its jobs and stops only
+# `workwell calibrate` the same way (CAL_PARTICLES particles, default 20); then it
+# plans the baseline in TASKS shares of its areas with deploy/slurm/plan.sh and checks
+# the merged plan against a direct `workwell plan` (PLAN_REPS replications, default 8).
+# On exit, however it exits, it cancels its jobs and stops only
 # the daemons it started. Not part of `cargo test` (it needs root and the package
 # registry). Environment: WORKWELL (binary; default target/release/workwell, built
 # if missing), KEEP=1 keeps the scratch folder, SLURM_PORT (default 6817; slurmd
@@ -230,4 +233,31 @@ diff -r "$WORK/cal-direct" "$WORK/cal-waves" >"$WORK/diff.txt" || {
     fail "the calibration by waves differs from the direct one"
 }
 say "calibration by $waves waves of $TASKS array tasks equals the direct calibrate byte for byte ($(find "$WORK/cal-waves" -type f | wc -l) files)"
-say "PASS: sharded run and merge, a resubmitted task, and a calibration wave by wave all equal their direct runs byte for byte"
+
+# a plan split by area: an array job of shares of the areas, then the merge
+PLAN_ARGS="--replications ${PLAN_REPS:-8}"
+say "planning the baseline in $TASKS shares of its areas ($PLAN_ARGS)"
+started=$(date +%s)
+# shellcheck disable=SC2086
+WORKWELL=$WORKWELL SBATCH_ARGS="--cpus-per-task=1" "$REPO/deploy/slurm/plan.sh" \
+    "$SCENARIO" "$TASKS" "$WORK/plan-shards" "$WORK/plan-merged" $PLAN_ARGS >/dev/null
+read -r PARRAY PMERGE <"$WORK/plan-shards/.jobs"
+JOBS+=("$PARRAY" "$PMERGE")
+for _ in $(seq 1800); do
+    [ -z "$(squeue -h -j "$PARRAY,$PMERGE" 2>/dev/null)" ] && break
+    sleep 1
+done
+elapsed=$(($(date +%s) - started))
+job_state "$PMERGE" | grep -q 'JobState=COMPLETED' || {
+    tail -n 5 "$WORK"/workwell-*.out 2>/dev/null
+    fail "the plan's merge job did not complete"
+}
+say "planned in $(find "$WORK/plan-shards" -name '*.wwplan' | wc -l) shares, merged in $elapsed s from submission"
+# shellcheck disable=SC2086
+"$WORKWELL" plan "$SCENARIO" $PLAN_ARGS --out "$WORK/plan-direct" --quiet
+diff -r "$WORK/plan-direct" "$WORK/plan-merged" >"$WORK/diff.txt" || {
+    head -20 "$WORK/diff.txt"
+    fail "the plan merged from shares differs from the direct plan"
+}
+say "plan merged from $TASKS array tasks equals the direct plan byte for byte ($(find "$WORK/plan-merged" -type f | wc -l) files)"
+say "PASS: sharded run and merge, a resubmitted task, a calibration wave by wave and a plan in shares all equal their direct runs byte for byte"
