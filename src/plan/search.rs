@@ -431,6 +431,7 @@ impl Search<'_> {
             .iter()
             .map(|&l| Mono::new(x[l], self.levers[l].top()))
             .collect();
+        let mut met_once = vec![false; idx.len()];
         loop {
             let probes: Vec<Option<u32>> = ms.iter().map(|m| m.next).collect();
             if probes.iter().all(Option::is_none) {
@@ -443,7 +444,12 @@ impl Search<'_> {
             let e = self.eval(&y)?;
             for (k, &l) in idx.iter().enumerate() {
                 if let Some(i) = probes[k] {
-                    let pass = self.group_met(self.levers[l].group, &e) || self.held(&y, l)?;
+                    // the stop rule is looked at only until the criteria pass somewhere
+                    // (below that point the bisection is short, and `cap_by_cost`
+                    // applies the rule afterwards in any case)
+                    let met = self.group_met(self.levers[l].group, &e);
+                    met_once[k] |= met;
+                    let pass = met || (!met_once[k] && self.held(&y, l)?);
                     ms[k].record(i, pass);
                 }
             }
