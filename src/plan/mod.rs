@@ -109,7 +109,13 @@
 //!    returns), on the first quarter of the replications (at least 10), the
 //!    boundary then confirmed on all of them (the last step kept is within the
 //!    limit, the next one over it). The criteria it then misses are reported, with
-//!    the step refused.
+//!    the step refused. The rule is also looked at during the search (steps 3 and
+//!    4): above the scenario's value, a point that fails its lever's criteria is
+//!    taken as far enough when the step ending there is over the limit (on the first
+//!    quarter of the replications, then on all), until the criteria pass somewhere,
+//!    and repair does not raise such a lever; so a lever on a plateau is not searched
+//!    up to saturation only to be cut back, and the MDT disciplines are searched with
+//!    coaches where the rule will hold them.
 //!
 //! With `PlanOptions::budget_gbp` the search is replaced by the greedy allocation of
 //! [`value::budget`], and the criteria are evaluated at the staffing it bought.

@@ -367,6 +367,10 @@ struct Search<'a> {
     ev: Evaluator<'a>,
     /// Coach cost per FTE-year: the money of one value step.
     coach_cost: f64,
+    /// The stop rule applied during the search (GBP per extra start), if any.
+    stop: Option<f64>,
+    /// The scenario's staffing: the stop rule holds no lever below it.
+    floor: Vec<u32>,
 }
 
 impl Search<'_> {
@@ -405,13 +409,29 @@ impl Search<'_> {
         self.active.iter().filter(|c| !c.met(e)).collect()
     }
 
-    /// Searches the levers `idx` at once, each on its own group's criteria, the
-    /// others held at `x`; leaves the results in `x`.
+    /// Whether the stop rule holds lever `l` at `y`: above the scenario's staffing,
+    /// the value step ending there costs more per extra start than the limit, on the
+    /// screening replications and then on every one. Going further up the lever would
+    /// be cut back by [`Search::cap_by_cost`] (the cost per extra start rises with the
+    /// lever), so the search treats such a point as far enough.
+    fn held(&mut self, y: &[u32], l: usize) -> Result<bool, ScenarioError> {
+        let Some(limit) = self.stop else {
+            return Ok(false);
+        };
+        if y[l] <= self.floor[l] {
+            return Ok(false);
+        }
+        Ok(self.over_limit(y, l, limit, false)? && self.over_limit(y, l, limit, true)?)
+    }
+
+    /// Searches the levers `idx` at once, each on its own group's criteria (or until
+    /// the stop rule holds it), the others held at `x`; leaves the results in `x`.
     fn block(&mut self, x: &mut [u32], idx: &[usize]) -> Result<(), ScenarioError> {
         let mut ms: Vec<Mono> = idx
             .iter()
             .map(|&l| Mono::new(x[l], self.levers[l].top()))
             .collect();
+        let mut met_once = vec![false; idx.len()];
         loop {
             let probes: Vec<Option<u32>> = ms.iter().map(|m| m.next).collect();
             if probes.iter().all(Option::is_none) {
@@ -424,7 +444,12 @@ impl Search<'_> {
             let e = self.eval(&y)?;
             for (k, &l) in idx.iter().enumerate() {
                 if let Some(i) = probes[k] {
-                    let pass = self.group_met(self.levers[l].group, &e);
+                    // the stop rule is looked at only until the criteria pass somewhere
+                    // (below that point the bisection is short, and `cap_by_cost`
+                    // applies the rule afterwards in any case)
+                    let met = self.group_met(self.levers[l].group, &e);
+                    met_once[k] |= met;
+                    let pass = met || (!met_once[k] && self.held(&y, l)?);
                     ms[k].record(i, pass);
                 }
             }
@@ -666,6 +691,8 @@ pub(crate) fn plan_area(
         active: Vec::new(),
         ev,
         coach_cost: finite_or(spec.coach.cost_per_fte_year.central(), 0.0),
+        stop: None,
+        floor: Vec::new(),
     };
     let has_lever = |levers: &[Lever], g: Group| levers.iter().any(|l| l.group == g);
 
@@ -758,6 +785,10 @@ pub(crate) fn plan_area(
         })
         .collect();
     let floor: Vec<u32> = s.levers.iter().map(|l| l.index_of(l.current)).collect();
+    if fixed.is_none() {
+        s.stop = stop;
+        s.floor = floor.clone();
+    }
     let mdt_idx: Vec<usize> = (0..s.levers.len())
         .filter(|&l| matches!(s.levers[l].kind, LeverKind::MdtFte(_)))
         .collect();
@@ -797,6 +828,7 @@ pub(crate) fn plan_area(
                 };
                 if let Some(l) = l
                     && x[l] < s.levers[l].top()
+                    && !s.held(&x, l)?
                 {
                     x[l] += 1;
                     moved = true;
