@@ -18,7 +18,8 @@ use workwell::scenario::{self, Scenario};
 
 /// Two areas driven by fit notes, demand-limited (no caps bind), GP referral
 /// propensity uncertain: uniform(0.002, 0.008), national.
-const TOY: &str = r#"
+const TOY: &str = concat!(
+    r#"
 [programme]
 name = "toy"
 start = "2024-10-01"
@@ -31,64 +32,13 @@ replications = 60
 particles = 200
 replicates = 2
 
-[defaults]
-fit_notes_2023 = 600000
-
-[defaults.referrals]
-gp_propensity = { dist = "uniform", min = 0.002, max = 0.008 }
-ramp_months = 3
-ramp_start_fraction = 0.3
-annual_growth = 0
-seasonal_index = [1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1]
-non_working_day_factor = 0.2
-festive_factor = 0.5
-source_mix = { gp = 1.0 }
-
-[defaults.participants]
-status_mix = { in_work = 0.5, out_of_work = 0.5 }
-barrier_mix = { other = 1.0 }
-
-[defaults.triage]
-delay_days = 3
-ineligible = 0.1
-never_engage = { gp = 0.3, self = 0, employer = 0, jcp = 0, vcs = 0, local_authority = 0, other_health = 0 }
-
-[defaults.waiting]
-patience_days = { dist = "exponential", mean = 60 }
-
-[defaults.coach]
-fte = 40
-fte_at_launch = 1
-ramp_months = 0
-vacancy_rate = 0
-cost_per_fte_year = 40000
-caseload_cap_per_fte = 40
-hours_limit = false
-contact_hours_per_fte_week = 22.5
-assessment_hours = 1.5
-followup_hours = 0.75
-followup_interval_days = 14
-
-[defaults.caseload]
-time_days = { dist = "exponential", mean = 60 }
-disengage_prob = 0.2
-
-[defaults.onward]
-prob = 0
-delay_days = 0
-
-[defaults.outcomes]
-in_work = { stayed_in_work = 1.0 }
-off_sick = { no_change = 1.0 }
-out_of_work = { returned_to_work = 1.0 }
-
-[defaults.calendar]
-annual_leave_fraction = 0.1
-festive_capacity_factor = 0.5
-
+"#,
+    include_str!("fixtures/toy_defaults.toml"),
+    r#"
 [areas.North]
 [areas.South]
-"#;
+"#
+);
 
 fn toy(sets: &[String]) -> Scenario {
     let merged = scenario::source::load_text(Path::new("toy.toml"), TOY, sets).unwrap();
