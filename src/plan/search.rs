@@ -421,7 +421,39 @@ impl Search<'_> {
         if y[l] <= self.floor[l] {
             return Ok(false);
         }
-        Ok(self.over_limit(y, l, limit, false)? && self.over_limit(y, l, limit, true)?)
+        self.over_limit_screened(y, l, limit)
+    }
+
+    /// Whether the step ending at `x[l]` costs more per extra start than `limit`,
+    /// decided on the screening replications when they are clear and on every
+    /// replication otherwise. Clear: the 95% paired interval of the per-replication
+    /// difference `extra starts - extra cost / limit` (below zero exactly when the
+    /// step is over the limit) lies wholly on one side of zero.
+    fn over_limit_screened(
+        &mut self,
+        x: &[u32],
+        l: usize,
+        limit: f64,
+    ) -> Result<bool, ScenarioError> {
+        let k = self.money_step(l);
+        if k == 0 || x[l] == 0 {
+            return Ok(false);
+        }
+        let mut y = x.to_vec();
+        y[l] = x[l].saturating_sub(k);
+        let hi = self.look(x, false)?;
+        let lo = self.look(&y, false)?;
+        let net = Paired::of_pairs(
+            hi.reps
+                .iter()
+                .zip(&lo.reps)
+                .map(|(a, b)| (a.starts - b.starts) - (a.cost - b.cost) / limit),
+        );
+        match net.ci95 {
+            Some((_, up)) if up < 0.0 => Ok(true),
+            Some((down, _)) if down > 0.0 => Ok(false),
+            _ => self.over_limit(x, l, limit, true),
+        }
     }
 
     /// Searches the levers `idx` at once, each on its own group's criteria (or until
