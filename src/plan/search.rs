@@ -99,6 +99,45 @@ impl Criterion {
         }
     }
 
+    /// Whether `e` (a screening look) clearly meets the criterion (`Some(true)`) or
+    /// clearly misses it (`Some(false)`): the 95% interval of its figure lies wholly
+    /// on one side of the threshold. `None` when it does not.
+    fn clear(&self, e: &Evaluation) -> Option<bool> {
+        let side = |ci: Option<(f64, f64)>, t: f64, up: bool| {
+            let (lo, hi) = ci?;
+            if up {
+                if lo >= t {
+                    Some(true)
+                } else if hi < t {
+                    Some(false)
+                } else {
+                    None
+                }
+            } else if hi <= t {
+                Some(true)
+            } else if lo > t {
+                Some(false)
+            } else {
+                None
+            }
+        };
+        match &self.crit {
+            &Crit::Target { target, confidence } => {
+                let (k, n) = (e.reached(target), e.reps.len() as u64);
+                side(wilson_interval(k, n, 0.95), confidence, true)
+            }
+            Crit::Saturation { min_starts } => side(e.starts().mean_ci(0.95), *min_starts, true),
+            &Crit::Wait { days } => match e.wait() {
+                None => Some(true),
+                Some(s) => side(s.mean_ci(0.95), days, false),
+            },
+            &Crit::MdtWait { d, days } => match e.mdt_wait(d) {
+                None => Some(true),
+                Some(s) => side(s.mean_ci(0.95), days, false),
+            },
+        }
+    }
+
     fn threshold(&self) -> f64 {
         match &self.crit {
             Crit::Target { confidence, .. } => *confidence,
@@ -405,6 +444,20 @@ impl Search<'_> {
             .all(|c| c.met(e))
     }
 
+    /// Whether the group's criteria are clearly all met or clearly not all met on a
+    /// screening look (`None`: not clear).
+    fn group_clear(&self, g: Group, e: &Evaluation) -> Option<bool> {
+        let mut all = true;
+        for c in self.active.iter().filter(|c| c.group == g) {
+            match c.clear(e) {
+                Some(false) => return Some(false),
+                Some(true) => {}
+                None => all = false,
+            }
+        }
+        all.then_some(true)
+    }
+
     fn failing(&self, e: &Evaluation) -> Vec<&Criterion> {
         self.active.iter().filter(|c| !c.met(e)).collect()
     }
@@ -473,13 +526,24 @@ impl Search<'_> {
             for (k, &l) in idx.iter().enumerate() {
                 y[l] = probes[k].unwrap_or_else(|| ms[k].result());
             }
-            let e = self.eval(&y)?;
+            // decided on the screening replications where they are clear, on every
+            // replication otherwise
+            let es = self.look(&y, false)?;
+            let clear: Vec<Option<bool>> = idx
+                .iter()
+                .map(|&l| self.group_clear(self.levers[l].group, &es))
+                .collect();
+            let full = probes
+                .iter()
+                .zip(&clear)
+                .any(|(p, c)| p.is_some() && c.is_none());
+            let e = if full { self.eval(&y)? } else { es };
             for (k, &l) in idx.iter().enumerate() {
                 if let Some(i) = probes[k] {
                     // the stop rule is looked at only until the criteria pass somewhere
                     // (below that point the bisection is short, and `cap_by_cost`
                     // applies the rule afterwards in any case)
-                    let met = self.group_met(self.levers[l].group, &e);
+                    let met = clear[k].unwrap_or_else(|| self.group_met(self.levers[l].group, &e));
                     met_once[k] |= met;
                     let pass = met || (!met_once[k] && self.held(&y, l)?);
                     ms[k].record(i, pass);
