@@ -463,8 +463,8 @@ impl Search<'_> {
     }
 
     /// Whether the stop rule holds lever `l` at `y`: above the scenario's staffing,
-    /// the value step ending there costs more per extra start than the limit, on the
-    /// screening replications and then on every one. Going further up the lever would
+    /// the value step ending there costs more per extra start than the limit (see
+    /// [`Search::over_limit_screened`]). Going further up the lever would
     /// be cut back by [`Search::cap_by_cost`] (the cost per extra start rises with the
     /// lever), so the search treats such a point as far enough.
     fn held(&mut self, y: &[u32], l: usize) -> Result<bool, ScenarioError> {
