@@ -73,7 +73,10 @@
 //!    its own FTE, not much on the others'), and each discipline's gallop/bisection
 //!    advances on its own criterion. The two blocks alternate (MDT waits lengthen
 //!    the time on caseload; coach capacity sets MDT demand) until neither changes,
-//!    at most four rounds.
+//!    at most four rounds. Each probe is looked at on the first quarter of the
+//!    replications (at least 10) first; it is simulated on all of them only when
+//!    there some criterion's 95% interval straddles its threshold (a lever whose
+//!    criteria are all clearly met, or one clearly missed, is decided there).
 //! 4. **Joint check and repair.** Every criterion is checked at the result; a
 //!    criterion that fails raises its own levers one step at a time.
 //! 5. **Local descent.** Each lever, the costliest step first, is lowered one grid
@@ -111,8 +114,10 @@
 //!    limit, the next one over it). The criteria it then misses are reported, with
 //!    the step refused. The rule is also looked at during the search (steps 3 and
 //!    4): above the scenario's value, a point that fails its lever's criteria is
-//!    taken as far enough when the step ending there is over the limit (on the first
-//!    quarter of the replications, then on all), until the criteria pass somewhere,
+//!    taken as far enough when the step ending there is over the limit (decided on
+//!    the first quarter of the replications when the 95% paired interval of the
+//!    per-replication `extra starts - extra cost / limit` is clear of zero, on all
+//!    of them otherwise), until the criteria pass somewhere,
 //!    and repair does not raise such a lever; so a lever on a plateau is not searched
 //!    up to saturation only to be cut back, and the MDT disciplines are searched with
 //!    coaches where the rule will hold them.

@@ -99,6 +99,45 @@ impl Criterion {
         }
     }
 
+    /// Whether `e` (a screening look) clearly meets the criterion (`Some(true)`) or
+    /// clearly misses it (`Some(false)`): the 95% interval of its figure lies wholly
+    /// on one side of the threshold. `None` when it does not.
+    fn clear(&self, e: &Evaluation) -> Option<bool> {
+        let side = |ci: Option<(f64, f64)>, t: f64, up: bool| {
+            let (lo, hi) = ci?;
+            if up {
+                if lo >= t {
+                    Some(true)
+                } else if hi < t {
+                    Some(false)
+                } else {
+                    None
+                }
+            } else if hi <= t {
+                Some(true)
+            } else if lo > t {
+                Some(false)
+            } else {
+                None
+            }
+        };
+        match &self.crit {
+            &Crit::Target { target, confidence } => {
+                let (k, n) = (e.reached(target), e.reps.len() as u64);
+                side(wilson_interval(k, n, 0.95), confidence, true)
+            }
+            Crit::Saturation { min_starts } => side(e.starts().mean_ci(0.95), *min_starts, true),
+            &Crit::Wait { days } => match e.wait() {
+                None => Some(true),
+                Some(s) => side(s.mean_ci(0.95), days, false),
+            },
+            &Crit::MdtWait { d, days } => match e.mdt_wait(d) {
+                None => Some(true),
+                Some(s) => side(s.mean_ci(0.95), days, false),
+            },
+        }
+    }
+
     fn threshold(&self) -> f64 {
         match &self.crit {
             Crit::Target { confidence, .. } => *confidence,
@@ -405,13 +444,27 @@ impl Search<'_> {
             .all(|c| c.met(e))
     }
 
+    /// Whether the group's criteria are clearly all met or clearly not all met on a
+    /// screening look (`None`: not clear).
+    fn group_clear(&self, g: Group, e: &Evaluation) -> Option<bool> {
+        let mut all = true;
+        for c in self.active.iter().filter(|c| c.group == g) {
+            match c.clear(e) {
+                Some(false) => return Some(false),
+                Some(true) => {}
+                None => all = false,
+            }
+        }
+        all.then_some(true)
+    }
+
     fn failing(&self, e: &Evaluation) -> Vec<&Criterion> {
         self.active.iter().filter(|c| !c.met(e)).collect()
     }
 
     /// Whether the stop rule holds lever `l` at `y`: above the scenario's staffing,
-    /// the value step ending there costs more per extra start than the limit, on the
-    /// screening replications and then on every one. Going further up the lever would
+    /// the value step ending there costs more per extra start than the limit (see
+    /// [`Search::over_limit_screened`]). Going further up the lever would
     /// be cut back by [`Search::cap_by_cost`] (the cost per extra start rises with the
     /// lever), so the search treats such a point as far enough.
     fn held(&mut self, y: &[u32], l: usize) -> Result<bool, ScenarioError> {
@@ -421,7 +474,39 @@ impl Search<'_> {
         if y[l] <= self.floor[l] {
             return Ok(false);
         }
-        Ok(self.over_limit(y, l, limit, false)? && self.over_limit(y, l, limit, true)?)
+        self.over_limit_screened(y, l, limit)
+    }
+
+    /// Whether the step ending at `x[l]` costs more per extra start than `limit`,
+    /// decided on the screening replications when they are clear and on every
+    /// replication otherwise. Clear: the 95% paired interval of the per-replication
+    /// difference `extra starts - extra cost / limit` (below zero exactly when the
+    /// step is over the limit) lies wholly on one side of zero.
+    fn over_limit_screened(
+        &mut self,
+        x: &[u32],
+        l: usize,
+        limit: f64,
+    ) -> Result<bool, ScenarioError> {
+        let k = self.money_step(l);
+        if k == 0 || x[l] == 0 {
+            return Ok(false);
+        }
+        let mut y = x.to_vec();
+        y[l] = x[l].saturating_sub(k);
+        let hi = self.look(x, false)?;
+        let lo = self.look(&y, false)?;
+        let net = Paired::of_pairs(
+            hi.reps
+                .iter()
+                .zip(&lo.reps)
+                .map(|(a, b)| (a.starts - b.starts) - (a.cost - b.cost) / limit),
+        );
+        match net.ci95 {
+            Some((_, up)) if up < 0.0 => Ok(true),
+            Some((down, _)) if down > 0.0 => Ok(false),
+            _ => self.over_limit(x, l, limit, true),
+        }
     }
 
     /// Searches the levers `idx` at once, each on its own group's criteria (or until
@@ -441,13 +526,24 @@ impl Search<'_> {
             for (k, &l) in idx.iter().enumerate() {
                 y[l] = probes[k].unwrap_or_else(|| ms[k].result());
             }
-            let e = self.eval(&y)?;
+            // decided on the screening replications where they are clear, on every
+            // replication otherwise
+            let es = self.look(&y, false)?;
+            let clear: Vec<Option<bool>> = idx
+                .iter()
+                .map(|&l| self.group_clear(self.levers[l].group, &es))
+                .collect();
+            let full = probes
+                .iter()
+                .zip(&clear)
+                .any(|(p, c)| p.is_some() && c.is_none());
+            let e = if full { self.eval(&y)? } else { es };
             for (k, &l) in idx.iter().enumerate() {
                 if let Some(i) = probes[k] {
                     // the stop rule is looked at only until the criteria pass somewhere
                     // (below that point the bisection is short, and `cap_by_cost`
                     // applies the rule afterwards in any case)
-                    let met = self.group_met(self.levers[l].group, &e);
+                    let met = clear[k].unwrap_or_else(|| self.group_met(self.levers[l].group, &e));
                     met_once[k] |= met;
                     let pass = met || (!met_once[k] && self.held(&y, l)?);
                     ms[k].record(i, pass);
