@@ -113,7 +113,8 @@ pub fn run_with(args: CompareArgs, hooks: &Hooks) -> anyhow::Result<()> {
     let total = u64::from(r) * scenarios.len() as u64;
     let bar = progress_bar(args.quiet, total, &names.join(" vs "));
     if let Some((spec, flag)) = spec {
-        check_seeds(&scenarios)?;
+        // checked before any shard is written, as a whole comparison does before running
+        workwell::run::compare::same_seed(&scenarios)?;
         let dir = args.shard_dir.clone().unwrap_or_else(|| {
             Path::new("outputs").join(format!("compare-{}.shards", names.join("-")))
         });
@@ -154,27 +155,6 @@ pub fn run_with(args: CompareArgs, hooks: &Hooks) -> anyhow::Result<()> {
     )?;
     bar.finish_and_clear();
     write_compare(&cmp, &out, args.quiet)
-}
-
-/// The same seed in every scenario (common random numbers), checked before any shard
-/// is written, as `run_compare` does before running.
-fn check_seeds(scenarios: &[Scenario]) -> anyhow::Result<()> {
-    let first = &scenarios[0];
-    for sc in &scenarios[1..] {
-        if sc.seed != first.seed {
-            return Err(sc
-                .merged
-                .error(
-                    "programme.seed",
-                    format!(
-                        "a comparison needs every scenario on the same seed (common random numbers); `{}` has {} and `{}` {}",
-                        first.name, first.seed, sc.name, sc.seed
-                    ),
-                )
-                .into());
-        }
-    }
-    Ok(())
 }
 
 /// The default output folder of a comparison of these scenarios.

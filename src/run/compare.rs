@@ -463,6 +463,28 @@ pub fn compare(base: &Samples, other: &Samples, level: f64) -> ScenarioDiff {
     }
 }
 
+/// The same seed in every scenario (common random numbers): the first scenario that
+/// differs from the first one is an error naming both seeds.
+pub fn same_seed(scenarios: &[Scenario]) -> Result<(), ScenarioError> {
+    let Some(first) = scenarios.first() else {
+        return Ok(());
+    };
+    for sc in &scenarios[1..] {
+        if sc.seed != first.seed {
+            return Err(sc
+                .merged
+                .error(
+                    "programme.seed",
+                    format!(
+                        "a comparison needs every scenario on the same seed (common random numbers); `{}` has {} and `{}` {}",
+                        first.name, first.seed, sc.name, sc.seed
+                    ),
+                ));
+        }
+    }
+    Ok(())
+}
+
 /// Runs every scenario (all with the first one's seed and `opts.replications`,
 /// which the caller must have set) and compares each with the first. `progress` is
 /// called with the number of replications finished over all scenarios.
@@ -482,7 +504,7 @@ pub fn run_compare_until(
     progress: &(dyn Fn(u64) + Sync),
     stop: &(dyn Fn() -> bool + Sync),
 ) -> Result<Comparison, RunError> {
-    let Some(first) = scenarios.first() else {
+    if scenarios.is_empty() {
         return Err(ScenarioError::new(
             "compare",
             None,
@@ -490,21 +512,8 @@ pub fn run_compare_until(
             "expected at least two scenarios to compare, found none",
         )
         .into());
-    };
-    for sc in &scenarios[1..] {
-        if sc.seed != first.seed {
-            return Err(sc
-                .merged
-                .error(
-                    "programme.seed",
-                    format!(
-                        "a comparison needs every scenario on the same seed (common random numbers); `{}` has {} and `{}` {}",
-                        first.name, first.seed, sc.name, sc.seed
-                    ),
-                )
-                .into());
-        }
     }
+    same_seed(scenarios)?;
     let r = u64::from(opts.replications);
     let mut samples = Vec::with_capacity(scenarios.len());
     for (i, sc) in scenarios.iter().enumerate() {
