@@ -314,19 +314,16 @@ async fn save(
         .saved_path(if notes.is_empty() { &new } else { &e.name });
     let text = match toml {
         Some(text) => {
-            if !notes.is_empty() {
+            // a bad name is shown first; the text is checked only under a good one
+            let problems = if notes.is_empty() {
+                check_text(&target, &text).err()
+            } else {
+                Some(notes)
+            };
+            if let Some(text_errors) = problems {
                 let ed = pages::Editor {
                     new_name: new.clone(),
-                    text_errors: notes,
-                    text,
-                    ..pages::Editor::default()
-                };
-                return page(editor(&e, &[], &[], ed)?);
-            }
-            if let Err(errors) = check_text(&target, &text) {
-                let ed = pages::Editor {
-                    new_name: new.clone(),
-                    text_errors: errors,
+                    text_errors,
                     text,
                     ..pages::Editor::default()
                 };
