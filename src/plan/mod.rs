@@ -311,6 +311,12 @@ pub struct Marginal {
     pub extra_cost_gbp: f64,
     /// Extra cost per extra start, GBP (`None` when the step adds no starts).
     pub cost_per_extra_start_gbp: Option<f64>,
+    /// Replications the step's figures come from: the first quarter (at least 10)
+    /// when that settles whether the step is within the stop rule, else all.
+    pub replications: u32,
+    /// Per replication: extra starts and extra cost of the step.
+    #[serde(skip)]
+    pub net_by_rep: Vec<(f64, f64)>,
 }
 
 /// One criterion at the planned staffing.

@@ -603,11 +603,41 @@ impl Search<'_> {
         let cost =
             Paired::of_pairs(hi.reps.iter().zip(&lo.reps).map(|(a, b)| a.cost - b.cost)).mean;
         Ok(Some(Marginal {
+            replications: hi.reps.len() as u32,
+            net_by_rep: hi
+                .reps
+                .iter()
+                .zip(&lo.reps)
+                .map(|(a, b)| (a.starts - b.starts, a.cost - b.cost))
+                .collect(),
             from: self.levers[l].value(y[l]),
             extra_starts: extra,
             extra_cost_gbp: cost,
             cost_per_extra_start_gbp: (extra.mean > 0.0).then(|| cost / extra.mean),
         }))
+    }
+
+    /// The step ending at `x[l]` as the plan reports it: with a stop rule in force,
+    /// on the screening replications when the 95% paired interval of the
+    /// per-replication `extra starts - extra cost / limit` is clear of zero there
+    /// (whether the step is within the limit is then plain), on every replication
+    /// otherwise; without a stop rule, on every replication.
+    fn reported_marginal(
+        &mut self,
+        x: &[u32],
+        l: usize,
+    ) -> Result<Option<Marginal>, ScenarioError> {
+        let Some(limit) = self.stop.filter(|v| v.is_finite()) else {
+            return self.marginal(x, l, true);
+        };
+        let Some(m) = self.marginal(x, l, false)? else {
+            return Ok(None);
+        };
+        let net = Paired::of_pairs(m.net_by_rep.iter().map(|(s, c)| s - c / limit));
+        match net.ci95 {
+            Some((lo, hi)) if lo > 0.0 || hi < 0.0 => Ok(Some(m)),
+            _ => self.marginal(x, l, true),
+        }
     }
 
     /// Whether the step ending at `x[l]` costs more per extra start than `limit`
@@ -677,13 +707,24 @@ impl Search<'_> {
 
     /// Lowers lever `l` as far as every criterion still holds (`x` passes).
     fn descend(&mut self, x: &mut [u32], l: usize) -> Result<(), ScenarioError> {
+        let e = self.eval(x)?;
+        let kept: Vec<String> = self
+            .active
+            .iter()
+            .filter(|c| c.met(&e))
+            .map(|c| c.name.clone())
+            .collect();
         let mut m = Mono::new(x[l], self.levers[l].top());
         m.record(x[l], true);
         while let Some(i) = m.next {
             let mut y = x.to_vec();
             y[l] = i;
             let e = self.eval(&y)?;
-            let pass = self.failing(&e).is_empty();
+            let pass = self
+                .active
+                .iter()
+                .filter(|c| kept.contains(&c.name))
+                .all(|c| c.met(&e));
             m.record(i, pass);
         }
         x[l] = m.result();
@@ -790,11 +831,13 @@ pub(crate) fn plan_area(
         stop: None,
         floor: Vec::new(),
     };
+
     let has_lever = |levers: &[Lever], g: Group| levers.iter().any(|l| l.group == g);
 
     // feasibility at the search bound
     let x_max: Vec<u32> = s.levers.iter().map(Lever::top).collect();
     let e_max = s.eval(&x_max)?;
+
     let bound_desc = s
         .levers
         .iter()
@@ -896,16 +939,25 @@ pub(crate) fn plan_area(
         let c = |l: &Lever| l.cost * l.step;
         c(&s.levers[j]).total_cmp(&c(&s.levers[i])).then(i.cmp(&j))
     });
+    let mut held_at: Vec<Option<u32>> = vec![None; s.levers.len()];
     if fixed.is_none() {
-        // block-coordinate monotone search
-        for _ in 0..MAX_ROUNDS {
+        // block-coordinate monotone search: coaches, brought to where the stop rule
+        // holds them, then every MDT discipline at once
+        for round in 0..MAX_ROUNDS {
             let before = x.clone();
             if let Some(p) = primary {
                 s.block(&mut x, &[p])?;
+                if let (Some(limit), Some(c)) = (stop, coach_lever) {
+                    held_at[c] = s
+                        .cap_by_cost(&mut x, c, floor[c], limit)?
+                        .map(|(to, _)| s.levers[c].index_of(to));
+                }
             }
-            if !mdt_idx.is_empty() {
-                s.block(&mut x, &mdt_idx)?;
+            // the disciplines were searched with these coaches already
+            if round > 0 && x == before {
+                break;
             }
+            s.block(&mut x, &mdt_idx)?;
             if x == before {
                 break;
             }
@@ -923,6 +975,7 @@ pub(crate) fn plan_area(
                     Group::Mdt(d) => s.levers.iter().position(|l| l.kind == LeverKind::MdtFte(d)),
                 };
                 if let Some(l) = l
+                    && held_at[l].is_none()
                     && x[l] < s.levers[l].top()
                     && !s.held(&x, l)?
                 {
@@ -934,16 +987,18 @@ pub(crate) fn plan_area(
                 break;
             }
         }
-        let e = s.eval(&x)?;
-        if s.failing(&e).is_empty() {
-            for _ in 0..MAX_ROUNDS {
-                let before = x.clone();
-                for &l in &order {
+        for _ in 0..MAX_ROUNDS {
+            let before = x.clone();
+            for &l in &order {
+                // a lever held by the stop rule stays where it holds it; one whose own
+                // criteria the repair could not meet is not lowered either
+                let e = s.eval(&x)?;
+                if held_at[l].is_none() && s.group_met(s.levers[l].group, &e) {
                     s.descend(&mut x, l)?;
                 }
-                if x == before {
-                    break;
-                }
+            }
+            if x == before {
+                break;
             }
         }
     }
@@ -954,7 +1009,22 @@ pub(crate) fn plan_area(
     if let (Some(limit), None) = (stop, fixed) {
         let order: Vec<usize> = coach_lever.into_iter().chain(mdt_idx.clone()).collect();
         for l in order {
-            if let Some((to, m)) = s.cap_by_cost(&mut x, l, floor[l], limit)? {
+            let refused = match s.cap_by_cost(&mut x, l, floor[l], limit)? {
+                Some(r) => Some(r),
+                // held during the search: the step up to where the criteria asked
+                // for, at the staffing planned
+                None => match held_at[l] {
+                    Some(r) if r > x[l] => {
+                        let mut y = x.clone();
+                        y[l] = r;
+                        s.reported_marginal(&y, l)?
+                            .filter(|m| m.cost_per_extra_start_gbp.is_none_or(|c| c > limit))
+                            .map(|m| (s.levers[l].value(r), m))
+                    }
+                    _ => None,
+                },
+            };
+            if let Some((to, m)) = refused {
                 capped[l] = true;
                 let lv = &s.levers[l];
                 reasons.push(format!(
@@ -1077,7 +1147,7 @@ pub(crate) fn plan_area(
     let staff_cost = planned.staff_cost_gbp.mean.unwrap_or(0.0);
     let mut marginals = Vec::new();
     for l in 0..s.levers.len() {
-        marginals.push(s.marginal(&x, l, true)?);
+        marginals.push(s.reported_marginal(&x, l)?);
     }
     let starts_by_rep: Vec<f64> = e.reps.iter().map(|r| r.starts).collect();
     let lever_plans = s
