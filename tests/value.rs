@@ -179,7 +179,11 @@ referrals.constant_rate_per_day = 0.5
     // screening ones
     let reps = |name: &str, lever: Tested| {
         let al = t.levers.iter().find(|a| a.area == name).unwrap();
-        al.tests.iter().find(|x| x.lever == lever).unwrap().replications
+        al.tests
+            .iter()
+            .find(|x| x.lever == lever)
+            .unwrap()
+            .replications
     };
     assert_eq!(reps("Coaches starved", Tested::CoachFte), 20);
     assert_eq!(reps("MDT starved", Tested::MdtFte(0)), 20);

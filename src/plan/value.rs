@@ -24,6 +24,29 @@
 //! FTE step times the cost per FTE-year. Cost per extra start = extra cost / mean
 //! extra starts (undefined when the mean is not positive).
 //!
+//! From the scenario's staffing (`plan` without a budget, `plan --shard`, `run
+//! --levers`) the steps follow the plan search's sequential rule: the base is
+//! simulated on every replication (its mean starts and cost set the default stop
+//! rule), each step first on the screening replications only (the first quarter, at
+//! least 10: `eval::screening_reps`). Once the stop rule
+//! `limit` is known, a step whose answer is clear there keeps those figures; the
+//! others are simulated on the rest of the replications (`settle_levers`). Clear
+//! means:
+//!
+//! - a coach or MDT step: the 95% interval of the per-replication `extra starts -
+//!   extra cost / limit` lies wholly below zero (fewer starts than its cost buys at
+//!   the limit, or none: it does not help), or those differences are all exactly zero;
+//! - a shadow-priced step: the same with the coach step's cost, and, when the coach
+//!   step helps (the binding constraint may then be named after which of the two adds
+//!   more), its extra-starts interval also at or below zero;
+//! - the demand check: its extra-starts interval wholly above or wholly below zero.
+//!
+//! A step that helps, or might, is on every replication, so the binding constraint
+//! and the ranking are always decided on all of them; `LeverTest::replications` says
+//! how many a test's figures come from (the `replications` column of `levers.csv`).
+//! The budget allocation tests every step on every replication, its first tests
+//! included.
+//!
 //! # The binding constraint
 //!
 //! A lever *helps* when the 95% interval of its extra starts lies above zero and its
@@ -523,7 +546,7 @@ fn clear(t: &LeverTest, base: &Evaluation, e: &Evaluation, limit: f64, coach_hel
                 .is_some_and(|(lo, hi)| lo > 0.0 || hi < 0.0);
     }
     // NaN or not positive: no stop rule to judge by
-    if !(limit > 0.0) || t.helps(limit) {
+    if limit.is_nan() || limit <= 0.0 || t.helps(limit) {
         return false;
     }
     let per_start = |s: f64, c: f64| if limit.is_finite() { s - c / limit } else { s };
