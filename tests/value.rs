@@ -174,6 +174,23 @@ referrals.constant_rate_per_day = 0.5
         ("demand (referrals)".to_string(), None)
     );
 
+    // the sequential rule: the steps that help on all 20 replications, those clearly
+    // not helping (physio where it is ample, any staff where demand binds) on the 10
+    // screening ones
+    let reps = |name: &str, lever: Tested| {
+        let al = t.levers.iter().find(|a| a.area == name).unwrap();
+        al.tests
+            .iter()
+            .find(|x| x.lever == lever)
+            .unwrap()
+            .replications
+    };
+    assert_eq!(reps("Coaches starved", Tested::CoachFte), 20);
+    assert_eq!(reps("MDT starved", Tested::MdtFte(0)), 20);
+    assert_eq!(reps("Coaches starved", Tested::MdtFte(0)), 10);
+    assert_eq!(reps("Demand starved", Tested::CoachFte), 10);
+    assert_eq!(reps("Demand starved", Tested::MdtFte(0)), 10);
+
     // the demand check: 10% more referrals gives about 10% more starts where
     // demand binds, and is never bought
     let d = t
@@ -203,8 +220,12 @@ fn levers_csv_has_a_row_per_lever() {
         "area,lever,step,extra_cost_gbp,extra_starts_mean,extra_starts_ci95_low,\
          extra_starts_ci95_high,cost_per_extra_start_gbp"
     ));
-    // coach FTE, caseload cap, physio FTE, referral volume
-    assert_eq!(lines.count(), 4, "{csv}");
+    // coach FTE, caseload cap, physio FTE, referral volume; 6 replications: all of
+    // them screening ones, so every step is on all 6
+    let rows: Vec<&str> = lines.collect();
+    assert_eq!(rows.len(), 4, "{csv}");
+    assert!(csv.lines().next().unwrap().ends_with(",replications"));
+    assert!(rows.iter().all(|r| r.ends_with(",6")), "{csv}");
 }
 
 /// Two areas, both short of coaches, no MDT: "Cheap" pays £20,000 a coach and has
@@ -488,7 +509,7 @@ referrals.constant_rate_per_day = 0.5
     let csv = std::fs::read_to_string(out.join("levers.csv")).unwrap();
     assert!(
         csv.lines()
-            .any(|l| l.starts_with("MDT starved,physio FTE") && l.ends_with(",true,true")),
+            .any(|l| l.starts_with("MDT starved,physio FTE") && l.ends_with(",true,true,8")),
         "{csv}"
     );
     let html = std::fs::read_to_string(out.join("report.html")).unwrap();

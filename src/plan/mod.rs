@@ -774,17 +774,21 @@ pub fn lever_tests(sc: &Scenario, opts: &PlanOptions) -> Result<LeverTests, Plan
 }
 
 /// The lever tests, and the areas' evaluators that simulated them (holding their
-/// results for the search).
+/// results for the search). Without a budget they follow the sequential rule: the
+/// steps on the screening replications first, then, once the stop rule is known, on
+/// the rest those whose answer is not clear ([`value::settle_levers`]); a budget's
+/// allocation starts from steps tested on every replication.
 fn lever_tests_of<'a>(
     sc: &'a Scenario,
     opts: &PlanOptions,
     areas: &[usize],
 ) -> Result<(LeverTests, Vec<eval::Evaluator<'a>>), PlanError> {
-    let (mut levers, evs): (Vec<value::AreaLevers>, Vec<eval::Evaluator<'a>>) = areas
+    let sequential = opts.budget_gbp.is_none();
+    let (mut levers, mut evs): (Vec<value::AreaLevers>, Vec<eval::Evaluator<'a>>) = areas
         .par_iter()
         .map(|&a| {
             let mut ev = eval::Evaluator::new(sc, a, opts.replications);
-            value::area_levers(sc, a, &mut ev).map(|al| (al, ev))
+            value::area_levers(sc, a, &mut ev, sequential).map(|al| (al, ev))
         })
         .collect::<Result<Vec<_>, ScenarioError>>()?
         .into_iter()
@@ -803,6 +807,13 @@ fn lever_tests_of<'a>(
             )
         }
     };
+    if sequential {
+        levers
+            .par_iter_mut()
+            .zip(evs.par_iter_mut())
+            .zip(areas.par_iter())
+            .try_for_each(|((al, ev), &a)| value::settle_levers(sc, a, ev, al, limit))?;
+    }
     for al in &mut levers {
         value::name_binding(al, &sc.disciplines, limit);
     }

@@ -265,6 +265,7 @@ pub fn levers_csv_of(levers: &[super::value::AreaLevers], limit: f64) -> Vec<u8>
         "priced",
         "helps",
         "binding",
+        "replications",
     ];
     w.write_record(header)
         .expect("writing to memory cannot fail");
@@ -290,6 +291,7 @@ pub fn levers_csv_of(levers: &[super::value::AreaLevers], limit: f64) -> Vec<u8>
                 priced.to_string(),
                 t.helps(limit).to_string(),
                 (al.binding_lever == Some(t.lever)).to_string(),
+                t.replications.to_string(),
             ];
             w.write_record(&rec).expect("writing to memory cannot fail");
         }
@@ -987,6 +989,22 @@ fn allocation_html(al: &super::value::budget::Allocation) -> String {
     s
 }
 
+/// Which replications the lever tests' figures come from, in one sentence.
+fn lever_reps_text(res: &PlanResults) -> String {
+    let n = res.options.replications;
+    let k = super::eval::screening_reps(n);
+    if res.options.budget_gbp.is_none() && k < n {
+        format!(
+            "A step clearly not helping (its extra starts less its extra cost at the stop rule \
+             wholly below zero in the 95% interval) is reported from the first {k} replications, \
+             the others from all {n} (the <code>replications</code> column of \
+             <code>levers.csv</code>)."
+        )
+    } else {
+        format!("Every step is reported from all {n} replications.")
+    }
+}
+
 /// Every area's lever tests at the scenario's staffing.
 fn levers_html(res: &PlanResults) -> String {
     let mut s = String::from("<h2 id=\"levers\">What limits each area</h2>\n");
@@ -1000,8 +1018,9 @@ fn levers_html(res: &PlanResults) -> String {
          add and priced as that coach; 10% more referrals is a check of what more demand would \
          give, not something to buy. The area is <em>limited by</em> the coach or MDT step with \
          the most extra starts per pound whose interval is above zero and whose cost per extra \
-         start is within the stop rule ({}); by demand when there is none.</p>",
-        esc(&limit_text(res))
+         start is within the stop rule ({}); by demand when there is none. {}</p>",
+        esc(&limit_text(res)),
+        lever_reps_text(res)
     );
     s.push_str(
         "<table><tr><th>area</th><th>step</th><th>extra starts (95% interval)</th>\

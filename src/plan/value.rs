@@ -24,6 +24,29 @@
 //! FTE step times the cost per FTE-year. Cost per extra start = extra cost / mean
 //! extra starts (undefined when the mean is not positive).
 //!
+//! From the scenario's staffing (`plan` without a budget, `plan --shard`, `run
+//! --levers`) the steps follow the plan search's sequential rule: the base is
+//! simulated on every replication (its mean starts and cost set the default stop
+//! rule), each step first on the screening replications only (the first quarter, at
+//! least 10: `eval::screening_reps`). Once the stop rule
+//! `limit` is known, a step whose answer is clear there keeps those figures; the
+//! others are simulated on the rest of the replications (`settle_levers`). Clear
+//! means:
+//!
+//! - a coach or MDT step: the 95% interval of the per-replication `extra starts -
+//!   extra cost / limit` lies wholly below zero (fewer starts than its cost buys at
+//!   the limit, or none: it does not help), or those differences are all exactly zero;
+//! - a shadow-priced step: the same with the coach step's cost, and, when the coach
+//!   step helps (the binding constraint may then be named after which of the two adds
+//!   more), its extra-starts interval also at or below zero;
+//! - the demand check: its extra-starts interval wholly above or wholly below zero.
+//!
+//! A step that helps, or might, is on every replication, so the binding constraint
+//! and the ranking are always decided on all of them; `LeverTest::replications` says
+//! how many a test's figures come from (the `replications` column of `levers.csv`).
+//! The budget allocation tests every step on every replication, its first tests
+//! included.
+//!
 //! # The binding constraint
 //!
 //! A lever *helps* when the 95% interval of its extra starts lies above zero and its
@@ -132,6 +155,10 @@ pub struct LeverTest {
     pub extra_starts: Paired,
     /// Extra cost per extra start, GBP.
     pub cost_per_extra_start_gbp: Option<f64>,
+    /// How many replications the figures come from: the first ones (all of them, or
+    /// only the screening replications for a step of the scenario's staffing clearly
+    /// not helping).
+    pub replications: u32,
     /// Per replication: the starts after the step minus before.
     #[serde(skip)]
     pub starts_diff: Vec<f64>,
@@ -319,13 +346,26 @@ fn step_to(def: &LeverDef, coach: &LeverDef, coach_fte: f64, from: f64) -> (f64,
     }
 }
 
-/// Tests the levers `defs` of the evaluator's area from staffing `st`: one step each.
-/// `only_bought` skips the shadow-priced levers and the demand check.
+/// Tests the levers `defs` of the evaluator's area from staffing `st`: one step each,
+/// on every replication. `only_bought` skips the shadow-priced levers and the demand
+/// check.
 pub(crate) fn test_levers(
     ev: &mut Evaluator<'_>,
     defs: &[LeverDef],
     st: &Staffing,
     only_bought: bool,
+) -> Result<(Arc<Evaluation>, Vec<LeverTest>), ScenarioError> {
+    test_levers_on(ev, defs, st, only_bought, false)
+}
+
+/// [`test_levers`], each step on the screening replications when `screen` (the base
+/// always on every replication).
+fn test_levers_on(
+    ev: &mut Evaluator<'_>,
+    defs: &[LeverDef],
+    st: &Staffing,
+    only_bought: bool,
+    screen: bool,
 ) -> Result<(Arc<Evaluation>, Vec<LeverTest>), ScenarioError> {
     let base = ev.eval(&candidate(st))?;
     let value = |d: &LeverDef| st.get(&d.key).copied().unwrap_or(d.current);
@@ -343,58 +383,76 @@ pub(crate) fn test_levers(
         let (to, step) = step_to(def, coach, coach_fte, from);
         let mut s2 = st.clone();
         s2.insert(def.key.clone(), to);
-        let e = ev.eval(&candidate(&s2))?;
-        let starts_diff: Vec<f64> = e
-            .reps
-            .iter()
-            .zip(&base.reps)
-            .map(|(x, b)| x.starts - b.starts)
-            .collect();
-        let extra_starts = Paired::of(starts_diff.iter().copied());
-        let (per_year, cost) = match def.lever {
-            Tested::CoachFte | Tested::MdtFte(_) => {
-                let c = Paired::of(e.reps.iter().zip(&base.reps).map(|(x, b)| x.cost - b.cost));
-                (Some((to - from) * def.cost_per_year), Some(c.mean))
-            }
-            Tested::ContactHours | Tested::CaseloadCap => {
-                // shadow price: what the coach step costs
-                let c = tests.iter().find(|t| t.lever == Tested::CoachFte);
-                (
-                    c.and_then(|c| c.extra_cost_per_year_gbp),
-                    c.and_then(|c| c.extra_cost_gbp),
-                )
-            }
-            Tested::Demand => (None, None),
+        let e = if screen {
+            ev.screen(&candidate(&s2))?
+        } else {
+            ev.eval(&candidate(&s2))?
         };
-        let cps = cost
-            .filter(|_| extra_starts.mean > 0.0)
-            .map(|c| c / extra_starts.mean);
-        tests.push(LeverTest {
-            lever: def.lever,
-            label: def.label.clone(),
-            key: def.key.clone(),
-            from,
-            to,
-            step,
-            extra_cost_per_year_gbp: per_year,
-            extra_cost_gbp: cost,
-            extra_starts,
-            cost_per_extra_start_gbp: cps,
-            starts_diff,
-        });
+        let coach_test = tests.iter().find(|t| t.lever == Tested::CoachFte);
+        tests.push(measure(def, from, to, step, &base, &e, coach_test));
     }
     Ok((base, tests))
 }
 
+/// The test of the step of `def` from `from` to `to`: the step's results `e` paired
+/// with the base's `base` on the replications `e` has (its first ones); a
+/// shadow-priced lever is priced as the coach step `coach`.
+fn measure(
+    def: &LeverDef,
+    from: f64,
+    to: f64,
+    step: String,
+    base: &Evaluation,
+    e: &Evaluation,
+    coach: Option<&LeverTest>,
+) -> LeverTest {
+    let pairs = || e.reps.iter().zip(&base.reps);
+    let starts_diff: Vec<f64> = pairs().map(|(x, b)| x.starts - b.starts).collect();
+    let extra_starts = Paired::of(starts_diff.iter().copied());
+    let (per_year, cost) = match def.lever {
+        Tested::CoachFte | Tested::MdtFte(_) => {
+            let c = Paired::of(pairs().map(|(x, b)| x.cost - b.cost));
+            (Some((to - from) * def.cost_per_year), Some(c.mean))
+        }
+        // shadow price: what the coach step costs
+        Tested::ContactHours | Tested::CaseloadCap => (
+            coach.and_then(|c| c.extra_cost_per_year_gbp),
+            coach.and_then(|c| c.extra_cost_gbp),
+        ),
+        Tested::Demand => (None, None),
+    };
+    let cps = cost
+        .filter(|_| extra_starts.mean > 0.0)
+        .map(|c| c / extra_starts.mean);
+    LeverTest {
+        lever: def.lever,
+        label: def.label.clone(),
+        key: def.key.clone(),
+        from,
+        to,
+        step,
+        extra_cost_per_year_gbp: per_year,
+        extra_cost_gbp: cost,
+        extra_starts,
+        cost_per_extra_start_gbp: cps,
+        replications: starts_diff.len() as u32,
+        starts_diff,
+    }
+}
+
 /// The area's lever tests at the scenario's staffing (binding constraint not yet
-/// named: see [`name_binding`]), simulated by `ev` (the area's evaluator).
+/// named: see [`name_binding`]), simulated by `ev` (the area's evaluator): the base
+/// on every replication, and each step on every replication too, or, when
+/// `sequential`, on the screening replications only (the first stage of the
+/// sequential rule; [`settle_levers`] is the second).
 pub(crate) fn area_levers(
     sc: &Scenario,
     a: usize,
     ev: &mut Evaluator<'_>,
+    sequential: bool,
 ) -> Result<AreaLevers, ScenarioError> {
     let defs = lever_defs(sc, a);
-    let (base, tests) = test_levers(ev, &defs, &Staffing::new(), false)?;
+    let (base, tests) = test_levers_on(ev, &defs, &Staffing::new(), false, sequential)?;
     Ok(AreaLevers {
         area: sc.areas[a].name.clone(),
         starts: base.starts().mean().unwrap_or(0.0),
@@ -406,6 +464,115 @@ pub(crate) fn area_levers(
         starts_by_rep: base.reps.iter().map(|r| r.starts).collect(),
         cost_by_rep: base.reps.iter().map(|r| r.cost).collect(),
     })
+}
+
+/// The second stage of the sequential rule for the lever tests `al` of area `a` from
+/// the scenario's staffing (see [Lever tests](self#lever-tests)), once the stop rule
+/// `limit` is known: each step whose answer is not clear on the replications it has
+/// is simulated on the rest of them (only the missing ones: `ev` holds the others).
+/// The coach and MDT steps and the demand check are settled first, then the
+/// shadow-priced steps, priced as the coach step as it stands.
+pub(crate) fn settle_levers(
+    sc: &Scenario,
+    a: usize,
+    ev: &mut Evaluator<'_>,
+    al: &mut AreaLevers,
+    limit: f64,
+) -> Result<(), ScenarioError> {
+    let defs = lever_defs(sc, a);
+    let base = ev.eval(&candidate(&Staffing::new()))?;
+    let full = base.reps.len() as u32;
+    let shadow = |l: Tested| matches!(l, Tested::ContactHours | Tested::CaseloadCap);
+    for shadows in [false, true] {
+        let coach = al
+            .tests
+            .iter()
+            .find(|t| t.lever == Tested::CoachFte)
+            .cloned();
+        let coach_helps = coach.as_ref().is_some_and(|c| c.helps(limit));
+        for i in 0..al.tests.len() {
+            let t = &al.tests[i];
+            if shadow(t.lever) != shadows {
+                continue;
+            }
+            let def = defs
+                .iter()
+                .find(|d| d.lever == t.lever)
+                .expect("the same levers");
+            let c = [(t.key.clone(), t.to)];
+            // the replications it has, simulated already: the step priced anew
+            let e = ev.eval_n(&c, t.replications)?;
+            let mut test = measure(def, t.from, t.to, t.step.clone(), &base, &e, coach.as_ref());
+            if test.replications < full && !clear(&test, &base, &e, limit, coach_helps) {
+                let e = ev.eval_n(&c, full)?;
+                test = measure(def, t.from, t.to, t.step.clone(), &base, &e, coach.as_ref());
+            }
+            al.tests[i] = test;
+        }
+    }
+    Ok(())
+}
+
+/// Whether the answer of the step `t` (measured by `e` against `base` on its
+/// replications) is clear under the stop rule `limit`, so that more replications
+/// would not change what it decides.
+///
+/// - A coach or MDT step is clear when the 95% interval of the per-replication
+///   `extra starts - extra cost / limit` lies wholly below zero (it adds fewer starts
+///   than its cost buys at the limit, or none: it does not help), or when those
+///   differences are all exactly zero (it adds nothing and costs nothing).
+/// - A shadow-priced step (contact hours, caseload cap) likewise with the coach step's
+///   cost; and, when the coach step helps (so that the binding constraint may be named
+///   after which of the two adds more), only when its extra starts are also clearly
+///   not above zero (interval at or below zero).
+/// - The demand check is clear when its extra-starts interval lies wholly above or
+///   wholly below zero, or its differences are all zero.
+///
+/// A step that helps on these replications is never clear. With a stop rule that is
+/// not positive, nothing is.
+fn clear(t: &LeverTest, base: &Evaluation, e: &Evaluation, limit: f64, coach_helps: bool) -> bool {
+    let zero = |d: &[f64]| d.iter().all(|&x| x == 0.0);
+    let below = |d: &[f64]| {
+        zero(d)
+            || Paired::of(d.iter().copied())
+                .ci95
+                .is_some_and(|(_, hi)| hi < 0.0)
+    };
+    let starts = &t.starts_diff;
+    if t.lever == Tested::Demand {
+        return zero(starts)
+            || t.extra_starts
+                .ci95
+                .is_some_and(|(lo, hi)| lo > 0.0 || hi < 0.0);
+    }
+    // NaN or not positive: no stop rule to judge by
+    if limit.is_nan() || limit <= 0.0 || t.helps(limit) {
+        return false;
+    }
+    let per_start = |s: f64, c: f64| if limit.is_finite() { s - c / limit } else { s };
+    let priced: Vec<f64> = match t.lever {
+        Tested::CoachFte | Tested::MdtFte(_) => e
+            .reps
+            .iter()
+            .zip(&base.reps)
+            .map(|(x, b)| per_start(x.starts - b.starts, x.cost - b.cost))
+            .collect(),
+        _ => {
+            let Some(cost) = t.extra_cost_gbp else {
+                return false;
+            };
+            starts.iter().map(|&s| per_start(s, cost)).collect()
+        }
+    };
+    if !below(&priced) {
+        return false;
+    }
+    match t.lever {
+        Tested::ContactHours | Tested::CaseloadCap if coach_helps => {
+            zero(starts) || t.extra_starts.ci95.is_some_and(|(_, hi)| hi <= 0.0)
+        }
+        _ => true,
+    }
 }
 
 /// The best bought lever that helps (most extra starts per pound), if any.
@@ -677,5 +844,176 @@ pub mod budget {
             s.quantile(0.1).unwrap_or(f64::NAN),
             s.quantile(0.9).unwrap_or(f64::NAN),
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The scenario of the known-answer tests of `tests/value.rs`: one area starved
+    /// of coaches (physio ample), one of physio, one of demand; 20 replications, so
+    /// 10 screening ones.
+    const SCENARIO: &str = r#"
+[programme]
+name = "value"
+start = "2024-10-01"
+end = "2025-09-30"
+target_starts = 0
+seed = 11
+replications = 20
+warmup_days = 0
+
+[defaults.referrals]
+constant_rate_per_day = 5
+gp_propensity = 0.0
+ramp_months = 0
+ramp_start_fraction = 1
+annual_growth = 0
+seasonal_index = [1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1]
+non_working_day_factor = 1
+festive_factor = 1
+source_mix = { gp = 1.0 }
+
+[defaults.participants]
+status_mix = { in_work = 1.0 }
+barrier_mix = { other = 1.0 }
+
+[defaults.triage]
+delay_days = 0
+ineligible = 0
+never_engage = { gp = 0, self = 0, employer = 0, jcp = 0, vcs = 0, local_authority = 0, other_health = 0 }
+
+[defaults.waiting]
+patience_days = { dist = "exponential", mean = 30 }
+
+[defaults.coach]
+fte = 10
+fte_at_launch = 1
+ramp_months = 0
+vacancy_rate = 0
+cost_per_fte_year = 40000
+caseload_cap_per_fte = 20
+hours_limit = false
+contact_hours_per_fte_week = 0
+assessment_hours = 1
+followup_hours = 0
+followup_interval_days = 14
+
+[defaults.caseload]
+time_days = 30
+disengage_prob = 0
+
+[defaults.onward]
+prob = 0
+delay_days = 0
+
+[defaults.outcomes]
+in_work = { no_change = 1.0 }
+off_sick = { no_change = 1.0 }
+out_of_work = { no_change = 1.0 }
+
+[defaults.calendar]
+annual_leave_fraction = 0
+festive_capacity_factor = 1
+
+[defaults.mdt.physio]
+fte = 5
+fte_at_launch = 1
+ramp_months = 0
+vacancy_rate = 0
+cost_per_fte_year = 40000
+sessions_per_fte_week = 20
+sessions = 4
+spacing_days = 7
+dna_rate = 0
+referral_delay_days = 0
+need = { other = 1.0 }
+
+[areas."Coaches starved"]
+coach.fte = 2
+
+[areas."MDT starved"]
+mdt.physio.fte = 0.3
+
+[areas."Demand starved"]
+referrals.constant_rate_per_day = 0.5
+"#;
+
+    /// Every area's lever tests from the scenario's staffing, with the sequential
+    /// rule or with every step on every replication, binding constraints named; and
+    /// the area-replications simulated.
+    fn tested(sc: &Scenario, sequential: bool) -> (Vec<AreaLevers>, f64, u64) {
+        let mut evs: Vec<Evaluator<'_>> = (0..sc.areas.len())
+            .map(|a| Evaluator::new(sc, a, 20))
+            .collect();
+        let mut levers: Vec<AreaLevers> = evs
+            .iter_mut()
+            .enumerate()
+            .map(|(a, ev)| area_levers(sc, a, ev, sequential).unwrap())
+            .collect();
+        let limit = default_cost_limit(&levers);
+        for (a, (al, ev)) in levers.iter_mut().zip(&mut evs).enumerate() {
+            if sequential {
+                settle_levers(sc, a, ev, al, limit).unwrap();
+            }
+            name_binding(al, &sc.disciplines, limit);
+        }
+        let reps = evs.iter().map(|e| e.replications_simulated).sum();
+        (levers, limit, reps)
+    }
+
+    #[test]
+    fn steps_clearly_not_helping_stay_on_the_screening_replications() {
+        let sc = crate::scenario::from_text(std::path::Path::new("value.toml"), SCENARIO)
+            .expect("the test scenario loads");
+        assert_eq!(super::super::eval::screening_reps(20), 10);
+        let (seq, limit, seq_reps) = tested(&sc, true);
+        let (all, all_limit, all_reps) = tested(&sc, false);
+        assert_eq!(limit, all_limit);
+        assert!(seq_reps < all_reps, "{seq_reps} against {all_reps}");
+        for (s, f) in seq.iter().zip(&all) {
+            // the same binding constraint as with every step on every replication
+            assert_eq!((&s.binding, s.binding_lever), (&f.binding, f.binding_lever));
+            assert_eq!(s.starts_by_rep, f.starts_by_rep);
+            for (t, u) in s.tests.iter().zip(&f.tests) {
+                assert_eq!(u.replications, 20);
+                match t.replications {
+                    // on every replication: the very figures
+                    20 => {
+                        assert_eq!(t.extra_starts, u.extra_starts, "{} {}", s.area, t.label);
+                        assert_eq!(t.extra_cost_gbp, u.extra_cost_gbp);
+                        assert_eq!(t.cost_per_extra_start_gbp, u.cost_per_extra_start_gbp);
+                    }
+                    // screening only: the first 10 of the same differences, and it
+                    // helps on neither
+                    10 => {
+                        assert_eq!(t.starts_diff[..], u.starts_diff[..10]);
+                        if t.lever != Tested::Demand {
+                            assert!(!t.helps(limit) && !u.helps(limit), "{}", t.label);
+                        }
+                    }
+                    n => panic!("{} {}: {n} replications", s.area, t.label),
+                }
+            }
+        }
+        let reps = |area: &str, lever: Tested| {
+            let al = seq.iter().find(|a| a.area == area).unwrap();
+            al.tests
+                .iter()
+                .find(|t| t.lever == lever)
+                .unwrap()
+                .replications
+        };
+        // the steps that help, on every replication
+        assert_eq!(reps("Coaches starved", Tested::CoachFte), 20);
+        assert_eq!(reps("MDT starved", Tested::MdtFte(0)), 20);
+        // ample physio: a physio step adds nothing
+        assert_eq!(reps("Coaches starved", Tested::MdtFte(0)), 10);
+        // demand starved: no step adds a start, and more referrals clearly add some
+        for lever in [Tested::CoachFte, Tested::CaseloadCap, Tested::MdtFte(0)] {
+            assert_eq!(reps("Demand starved", lever), 10, "{lever:?}");
+        }
+        assert_eq!(reps("Demand starved", Tested::Demand), 10);
     }
 }

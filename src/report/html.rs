@@ -883,8 +883,12 @@ fn areas_section(v: &View<'_>, figs: &mut Figures, b: &mut String) {
              caseload places of one more coach) on the same replications; the binding \
              constraint is the coach or MDT step giving the most extra starts per pound whose \
              95% interval is above zero and whose cost per extra start is within twice the \
-             programme's average staff cost per start, or demand (referrals) when none is. The \
-             figures are in <code>levers.csv</code>. The utilisation shown is the binding \
+             programme's average staff cost per start, or demand (referrals) when none is. A \
+             step clearly not helping (its extra starts less its extra cost at that limit wholly \
+             below zero in the 95% interval) is reported from the first quarter of the \
+             replications (at least 10), the others from all of them. The figures are in \
+             <code>levers.csv</code> (its <code>replications</code> column says how many each \
+             comes from). The utilisation shown is the binding \
              resource's over the last months; \u{201c}also full\u{201d} lists other resources \
              at 90% or more.</p>\n",
         );
