@@ -239,3 +239,64 @@ fn adding_a_discipline_to_one_area_changes_nothing_in_another() {
     let ra = workwell::run::run_area(&after, &layout_a, fa, 0, &mut Workspace::new()).unwrap();
     assert_eq!(rb.ledger.referrals, ra.ledger.referrals);
 }
+
+/// Every accumulator of a run, as bits.
+fn run_bits(run: &workwell::model::AreaRun) -> String {
+    format!("{run:?}")
+}
+
+#[test]
+fn a_replayed_tape_gives_the_run_bit_for_bit_at_any_staffing() {
+    use workwell::model::{AreaSimulator, Streams, Tape};
+    use workwell::scenario::{Override, ParamId};
+    let sc = baseline(&[]);
+    let mut sim = AreaSimulator::new();
+    for (a, rep) in [(0usize, 0u64), (3, 1), (7, 2)] {
+        let name = &sc.areas[a].name;
+        let streams = || Streams::new(sc.seed, name, rep, &sc.disciplines);
+        let base = sc.draw_with(a, rep, &[]).unwrap();
+        let tape = Tape::record(&base.params, &mut streams());
+        assert!(tape.len() > 1000, "{name}: {} referrals", tape.len());
+        // staffing changes (coaches, an MDT discipline, the caseload cap) replay it
+        let staffings = [
+            vec![],
+            vec![Override {
+                param: ParamId::of("coach.fte"),
+                value: 3.0,
+            }],
+            vec![
+                Override {
+                    param: ParamId::of("coach.fte"),
+                    value: 40.0,
+                },
+                Override {
+                    param: ParamId::of("coach.caseload_cap_per_fte"),
+                    value: 25.0,
+                },
+            ],
+        ];
+        for o in &staffings {
+            let d = sc.draw_with(a, rep, o).unwrap();
+            assert!(
+                tape.fits(&d.params),
+                "{name}: staffing {o:?} draws the same people"
+            );
+            let live = run_bits(sim.run(&d.params, &sc.calendar, &mut streams()));
+            let replayed = run_bits(sim.run_tape(&d.params, &sc.calendar, &tape));
+            assert_eq!(live, replayed, "{name} rep {rep} staffing {o:?}");
+        }
+    }
+    // more referrals draw other people: the tape does not fit
+    let more = baseline(&["defaults.referrals.annual_growth=0.05"]);
+    let d0 = sc.draw_with(0, 0, &[]).unwrap();
+    let d1 = more.draw_with(0, 0, &[]).unwrap();
+    let tape = Tape::record(
+        &d0.params,
+        &mut Streams::new(sc.seed, &sc.areas[0].name, 0, &sc.disciplines),
+    );
+    assert!(tape.fits(&d0.params));
+    assert!(
+        !tape.fits(&d1.params),
+        "a tape must not fit other referral rates"
+    );
+}

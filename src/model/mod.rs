@@ -16,7 +16,7 @@ pub use dist::TimeDist;
 pub use inputs::{AreaInputs, DisciplineInputs, MonthDays, ReferralInputs, StaffInputs};
 pub use metrics::{AreaRun, Metric, MetricLayout, PeriodRaw, QueueStats};
 pub use params::{AreaParams, CoachParams, DisciplineParams, FteProfile};
-pub use sim::{AreaSimulator, Streams};
+pub use sim::{AreaSimulator, Referral, Streams, Tape};
 
 pub use crate::rng::Rng;
 

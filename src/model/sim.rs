@@ -206,11 +206,35 @@ impl AreaSimulator {
     /// Simulates one area for one replication and returns its accumulators. The
     /// buffers are reused by the next call.
     pub fn run(&mut self, p: &AreaParams, cal: &Calendar, s: &mut Streams) -> &AreaRun {
+        let mut src = Live {
+            clock: ArrivalClock::new(p),
+            streams: s,
+        };
+        self.run_from(p, cal, &mut src)
+    }
+
+    /// The same run as [`AreaSimulator::run`] with the streams that `tape` was
+    /// recorded from, its referrals replayed instead of drawn again: the same
+    /// accumulators, bit for bit, when the tape [fits](Tape::fits) `p`.
+    pub fn run_tape(&mut self, p: &AreaParams, cal: &Calendar, tape: &Tape) -> &AreaRun {
+        debug_assert!(tape.fits(p), "the tape was recorded for other parameters");
+        let mut src = Replay {
+            tape: &tape.referrals,
+            given: 0,
+        };
+        self.run_from(p, cal, &mut src)
+    }
+
+    fn run_from<S: ArrivalSource>(
+        &mut self,
+        p: &AreaParams,
+        cal: &Calendar,
+        src: &mut S,
+    ) -> &AreaRun {
         self.reset(p, cal);
         let horizon = p.horizon_days;
         self.queue.push(0.0, Ev::Tick(0));
-        let mut next_arrival = ArrivalClock::new(p);
-        if let Some(t) = next_arrival.next(&mut s.arrivals) {
+        if let Some(t) = src.next_time() {
             self.queue.push(t, Ev::Arrival);
         }
         let mut events = 0u64;
@@ -224,8 +248,9 @@ impl AreaSimulator {
                     }
                 }
                 Ev::Arrival => {
-                    self.arrival(t, p, cal, s);
-                    if let Some(t2) = next_arrival.next(&mut s.arrivals) {
+                    let r = src.referral(t, p);
+                    self.arrival(&r, p, cal);
+                    if let Some(t2) = src.next_time() {
                         self.queue.push(t2, Ev::Arrival);
                     }
                 }
@@ -366,85 +391,27 @@ impl AreaSimulator {
         self.free.push(pid);
     }
 
-    fn arrival(&mut self, t: f64, p: &AreaParams, cal: &Calendar, s: &mut Streams) {
-        let day = (t as usize).min(p.horizon_days - 1);
-        // each attribute from its own stream, in a fixed order within it
-        let a = &mut s.attributes;
-        let u: f64 = a.random();
-        let route = if u < p.gp_share[day] {
-            ROUTE_GP
-        } else {
-            pick(&p.other_route_cum, a)
-        };
-        let status = pick(&p.status_cum, a);
-        let barrier = pick(&p.barrier_cum, a);
-        let tr = &mut s.triage;
-        let inel: f64 = tr.random();
-        let eng: f64 = tr.random();
-        let triage = if inel < p.ineligible {
-            TRIAGE_INELIGIBLE
-        } else if eng < p.never_engage[route] {
-            TRIAGE_NOT_ENGAGED
-        } else {
-            TRIAGE_OK
-        };
-        let triage_delay = p.triage_delay.sample(tr).max(0.0);
-        let patience = p.patience.sample(&mut s.patience);
-        let cs = &mut s.caseload;
-        let caseload_time = p.caseload_time.sample(cs).max(0.0);
-        let dis: f64 = cs.random();
-        let frac: f64 = cs.random();
-        let onw: f64 = s.onward.random();
-        let onward_delay = p.onward_delay.sample(&mut s.onward).max(0.0);
-        let outcome = pick(&p.outcome_cum[status], &mut s.outcome);
-        // MDT: needs, course lengths, did-not-attends, each discipline from its own
-        // stream
-        let mut sessions = [0u8; MAX_DISCIPLINES];
-        let mut dna = [0u8; MAX_DISCIPLINES];
-        for (k, (d, m)) in p
-            .mdt
-            .iter()
-            .zip(s.mdt.iter_mut())
-            .enumerate()
-            .take(MAX_DISCIPLINES)
-        {
-            let u: f64 = m.random();
-            if u < d.need[barrier][status] {
-                let n = d.sessions.sample(m).round().clamp(1.0, MAX_SESSIONS) as u8;
-                sessions[k] = n;
-                let mut missed = 0u8;
-                for _ in 0..n {
-                    while missed < 100 && m.random::<f64>() < d.dna_rate {
-                        missed += 1;
-                    }
-                }
-                dna[k] = missed;
-            }
-        }
-
+    fn arrival(&mut self, r: &Referral, p: &AreaParams, cal: &Calendar) {
+        let (t, route, triage_delay) = (r.t, usize::from(r.route), r.triage_delay);
         let pid = self.alloc();
         let q = &mut self.people[pid as usize];
         let g = q.generation;
         *q = Person {
             generation: g,
             state: TRIAGE,
-            triage,
-            outcome: outcome as u8,
+            triage: r.triage,
+            outcome: r.outcome,
             mdt_outstanding: 0,
             awaiting_mdt: false,
             mdt_waiting: 0,
             queued: 0.0,
             started: 0.0,
-            patience,
-            caseload_time,
-            disengage_frac: if dis < p.disengage_prob { frac } else { -1.0 },
-            onward_delay: if onw < p.onward_prob {
-                onward_delay
-            } else {
-                0.0
-            },
-            sessions,
-            dna,
+            patience: r.patience,
+            caseload_time: r.caseload_time,
+            disengage_frac: r.disengage_frac,
+            onward_delay: r.onward_delay,
+            sessions: r.sessions,
+            dna: r.dna,
         };
         self.add(raw::REFERRALS, 1.0, t);
         self.add(raw::ROUTE0 + route.min(N_ROUTES - 1), 1.0, t);
@@ -874,6 +841,235 @@ fn next_working_day(cal: &Calendar, mut day: usize) -> Option<usize> {
         day += 1;
     }
     None
+}
+
+/// Everything drawn for one referral when it arrives, in the order the streams are
+/// used: its arrival time, route, triage outcome and delay, patience, time on
+/// caseload, disengagement, onward delay, outcome and MDT needs. None of it depends
+/// on staffing.
+#[derive(Debug, Clone, Copy)]
+pub struct Referral {
+    t: f64,
+    route: u8,
+    triage: u8,
+    outcome: u8,
+    triage_delay: f64,
+    patience: f64,
+    caseload_time: f64,
+    /// Fraction of the planned time at which they disengage; negative when they
+    /// do not.
+    disengage_frac: f64,
+    /// Onward delay; 0 without an onward referral.
+    onward_delay: f64,
+    sessions: [u8; MAX_DISCIPLINES],
+    dna: [u8; MAX_DISCIPLINES],
+}
+
+/// Draws the referral arriving at `t` from the streams (each attribute from its own
+/// stream, in a fixed order within it).
+fn draw(t: f64, p: &AreaParams, s: &mut Streams) -> Referral {
+    let day = (t as usize).min(p.horizon_days - 1);
+    // each attribute from its own stream, in a fixed order within it
+    let a = &mut s.attributes;
+    let u: f64 = a.random();
+    let route = if u < p.gp_share[day] {
+        ROUTE_GP
+    } else {
+        pick(&p.other_route_cum, a)
+    };
+    let status = pick(&p.status_cum, a);
+    let barrier = pick(&p.barrier_cum, a);
+    let tr = &mut s.triage;
+    let inel: f64 = tr.random();
+    let eng: f64 = tr.random();
+    let triage = if inel < p.ineligible {
+        TRIAGE_INELIGIBLE
+    } else if eng < p.never_engage[route] {
+        TRIAGE_NOT_ENGAGED
+    } else {
+        TRIAGE_OK
+    };
+    let triage_delay = p.triage_delay.sample(tr).max(0.0);
+    let patience = p.patience.sample(&mut s.patience);
+    let cs = &mut s.caseload;
+    let caseload_time = p.caseload_time.sample(cs).max(0.0);
+    let dis: f64 = cs.random();
+    let frac: f64 = cs.random();
+    let onw: f64 = s.onward.random();
+    let onward_delay = p.onward_delay.sample(&mut s.onward).max(0.0);
+    let outcome = pick(&p.outcome_cum[status], &mut s.outcome);
+    // MDT: needs, course lengths, did-not-attends, each discipline from its own
+    // stream
+    let mut sessions = [0u8; MAX_DISCIPLINES];
+    let mut dna = [0u8; MAX_DISCIPLINES];
+    for (k, (d, m)) in p
+        .mdt
+        .iter()
+        .zip(s.mdt.iter_mut())
+        .enumerate()
+        .take(MAX_DISCIPLINES)
+    {
+        let u: f64 = m.random();
+        if u < d.need[barrier][status] {
+            let n = d.sessions.sample(m).round().clamp(1.0, MAX_SESSIONS) as u8;
+            sessions[k] = n;
+            let mut missed = 0u8;
+            for _ in 0..n {
+                while missed < 100 && m.random::<f64>() < d.dna_rate {
+                    missed += 1;
+                }
+            }
+            dna[k] = missed;
+        }
+    }
+
+    Referral {
+        t,
+        route: route as u8,
+        triage,
+        outcome: outcome as u8,
+        triage_delay,
+        patience,
+        caseload_time,
+        disengage_frac: if dis < p.disengage_prob { frac } else { -1.0 },
+        onward_delay: if onw < p.onward_prob {
+            onward_delay
+        } else {
+            0.0
+        },
+        sessions,
+        dna,
+    }
+}
+
+/// Every referral of one area in one replication, in arrival order, with
+/// everything drawn for it: what [`AreaSimulator::run`] draws, recorded once so that
+/// runs that differ only in what the draws do not depend on (staffing: FTE, caseload
+/// caps, contact hours) replay it with [`AreaSimulator::run_tape`] instead of drawing
+/// it again. Common random numbers make those runs see the same people; the tape
+/// makes them pay for drawing them once.
+#[derive(Debug, Clone)]
+pub struct Tape {
+    referrals: Vec<Referral>,
+    signature: Vec<u64>,
+}
+
+impl Tape {
+    /// Draws every referral of a run with parameters `p` from the streams `s`
+    /// (consumed as the run would consume them).
+    pub fn record(p: &AreaParams, s: &mut Streams) -> Self {
+        let mut clock = ArrivalClock::new(p);
+        let mut referrals = Vec::new();
+        while let Some(t) = clock.next(&mut s.arrivals) {
+            referrals.push(draw(t, p, s));
+        }
+        referrals.shrink_to_fit();
+        Self {
+            referrals,
+            signature: signature(p),
+        }
+    }
+
+    /// Whether a run with parameters `p` draws exactly this tape: every parameter
+    /// that the drawing reads is the same as when it was recorded.
+    pub fn fits(&self, p: &AreaParams) -> bool {
+        self.signature == signature(p)
+    }
+
+    /// Memory the tape holds, bytes.
+    pub fn bytes(&self) -> usize {
+        self.referrals.len() * std::mem::size_of::<Referral>() + self.signature.len() * 8
+    }
+
+    /// Referrals on the tape.
+    pub fn len(&self) -> usize {
+        self.referrals.len()
+    }
+
+    /// True when nobody is referred.
+    pub fn is_empty(&self) -> bool {
+        self.referrals.is_empty()
+    }
+}
+
+/// The bits of every parameter that [`ArrivalClock`] and [`draw`] read, so that two
+/// parameter sets with the same signature draw the same referrals from the same
+/// streams. Keep in step with `draw`.
+fn signature(p: &AreaParams) -> Vec<u64> {
+    let mut v: Vec<u64> = Vec::with_capacity(2 * p.horizon_days + 200);
+    let mut f = |x: f64| v.push(x.to_bits());
+    f(p.horizon_days as f64);
+    let n = p.horizon_days.min(p.referral_rate.len());
+    p.referral_rate[..n].iter().for_each(|&x| f(x));
+    f(n as f64);
+    p.gp_share.iter().for_each(|&x| f(x));
+    f(p.gp_share.len() as f64);
+    p.other_route_cum.iter().for_each(|&x| f(x));
+    p.status_cum.iter().for_each(|&x| f(x));
+    p.barrier_cum.iter().for_each(|&x| f(x));
+    f(p.ineligible);
+    p.never_engage.iter().for_each(|&x| f(x));
+    f(p.disengage_prob);
+    f(p.onward_prob);
+    p.outcome_cum.iter().flatten().for_each(|&x| f(x));
+    f(p.mdt.len() as f64);
+    for d in &p.mdt {
+        d.need.iter().flatten().for_each(|&x| f(x));
+        f(d.dna_rate);
+    }
+    let mut text = format!(
+        "{:?}|{:?}|{:?}|{:?}",
+        p.triage_delay, p.patience, p.caseload_time, p.onward_delay
+    );
+    for d in &p.mdt {
+        text.push_str(&format!("|{:?}", d.sessions));
+    }
+    v.extend(text.bytes().map(u64::from));
+    v
+}
+
+/// Where a run's referrals come from: drawn as it goes, or replayed from a tape.
+trait ArrivalSource {
+    /// The time of the next referral, if any.
+    fn next_time(&mut self) -> Option<f64>;
+    /// The referral whose time [`ArrivalSource::next_time`] gave last, arriving at `t`.
+    fn referral(&mut self, t: f64, p: &AreaParams) -> Referral;
+}
+
+struct Live<'a, 's> {
+    clock: ArrivalClock<'a>,
+    streams: &'s mut Streams,
+}
+
+impl ArrivalSource for Live<'_, '_> {
+    #[inline]
+    fn next_time(&mut self) -> Option<f64> {
+        self.clock.next(&mut self.streams.arrivals)
+    }
+
+    #[inline]
+    fn referral(&mut self, t: f64, p: &AreaParams) -> Referral {
+        draw(t, p, self.streams)
+    }
+}
+
+struct Replay<'t> {
+    tape: &'t [Referral],
+    given: usize,
+}
+
+impl ArrivalSource for Replay<'_> {
+    #[inline]
+    fn next_time(&mut self) -> Option<f64> {
+        let r = self.tape.get(self.given)?;
+        self.given += 1;
+        Some(r.t)
+    }
+
+    #[inline]
+    fn referral(&mut self, _t: f64, _p: &AreaParams) -> Referral {
+        self.tape[self.given - 1]
+    }
 }
 
 /// Generates arrival times of a Poisson process whose rate is constant within each

@@ -5,12 +5,13 @@
 //! for the one area alone.
 
 use std::collections::{HashMap, HashSet};
-use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 
 use rayon::prelude::*;
 
 use crate::model::metrics::{m, raw};
-use crate::model::{AreaSimulator, MetricLayout, Streams};
+use crate::model::{AreaSimulator, MetricLayout, Streams, Tape};
 use crate::scenario::param::Value;
 use crate::scenario::source::key_segment;
 use crate::scenario::{Override, ParamId, Scenario, ScenarioError};
@@ -163,11 +164,23 @@ pub(crate) struct Evaluator<'a> {
     /// left out of the candidate, so the same staffing written two ways is one.
     fixed: HashMap<ParamId, u64>,
     cache: HashMap<Vec<(String, u64)>, Entry>,
+    /// Per replication: the referrals drawn (one tape for each set of the
+    /// parameters that drawing reads, usually one), replayed by every candidate
+    /// they fit.
+    tapes: Vec<Mutex<Vec<Arc<Tape>>>>,
     /// Candidates simulated (at any number of replications).
     pub simulated: usize,
     /// Area-replications simulated.
     pub replications_simulated: u64,
 }
+
+/// Most memory that the tapes of all evaluators together may hold, bytes. A tape
+/// recorded beyond it is used once and not kept (the same figures, drawn again
+/// next time).
+const TAPE_BUDGET: usize = 256 << 20;
+
+/// Memory held by kept tapes, bytes (all evaluators of the process).
+static TAPE_BYTES: AtomicUsize = AtomicUsize::new(0);
 
 /// Replications of a screening look: a quarter of the full count, at least
 /// [`MIN_SCREEN`] (and at most the full count).
@@ -199,8 +212,22 @@ impl<'a> Evaluator<'a> {
                 })
                 .collect(),
             cache: HashMap::new(),
+            tapes: (0..reps).map(|_| Mutex::new(Vec::new())).collect(),
             simulated: 0,
             replications_simulated: 0,
+        }
+    }
+
+    /// Lets go of the referrals kept for replay (see [`Tape`]): for an evaluator
+    /// that will not be asked for more for a while. Results are unaffected.
+    pub fn release_tapes(&mut self) {
+        for slot in &mut self.tapes {
+            let kept = std::mem::take(
+                slot.get_mut()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner),
+            );
+            let size: usize = kept.iter().map(|t| t.bytes()).sum();
+            TAPE_BYTES.fetch_sub(size, Ordering::Relaxed);
         }
     }
 
@@ -303,11 +330,11 @@ impl<'a> Evaluator<'a> {
                 Applied::Typed(o) => (self.sc, o),
                 Applied::Rebuilt(s, o) => (s, o),
             };
-            let (area, layout) = (self.area, &self.layout);
+            let (area, layout, tapes) = (self.area, &self.layout, &self.tapes);
             let more: Vec<RepOutcome> = (have..u64::from(n))
                 .into_par_iter()
                 .map_init(AreaSimulator::new, |sim, rep| {
-                    simulate(sc, layout, area, rep, overrides, sim)
+                    simulate(sc, layout, area, rep, overrides, &tapes[rep as usize], sim)
                 })
                 .collect::<Result<_, ScenarioError>>()?;
             self.replications_simulated += more.len() as u64;
@@ -321,23 +348,54 @@ impl<'a> Evaluator<'a> {
     }
 }
 
+impl Drop for Evaluator<'_> {
+    fn drop(&mut self) {
+        self.release_tapes();
+    }
+}
+
 /// A value as the grid writes it (six decimals), as bits.
 fn rounded(v: f64) -> u64 {
     ((v * 1e6).round() / 1e6).to_bits()
 }
 
-/// One replication of one area with typed overrides: its whole-window figures.
+/// One replication of one area with typed overrides: its whole-window figures. The
+/// referrals come from the replication's tape that fits the drawn parameters,
+/// recorded first if there is none (the same figures as drawing them afresh).
 fn simulate(
     sc: &Scenario,
     layout: &MetricLayout,
     area: usize,
     rep: u64,
     overrides: &[Override],
+    tapes: &Mutex<Vec<Arc<Tape>>>,
     sim: &mut AreaSimulator,
 ) -> Result<RepOutcome, ScenarioError> {
     let d = sc.draw_with(area, rep, overrides)?;
-    let mut streams = Streams::new(sc.seed, &sc.areas[area].name, rep, &sc.disciplines);
-    let run = sim.run(&d.params, &sc.calendar, &mut streams);
+    let found = {
+        let kept = tapes
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        kept.iter().find(|t| t.fits(&d.params)).cloned()
+    };
+    let tape = match found {
+        Some(t) => t,
+        None => {
+            let mut streams = Streams::new(sc.seed, &sc.areas[area].name, rep, &sc.disciplines);
+            let t = Arc::new(Tape::record(&d.params, &mut streams));
+            let size = t.bytes();
+            if TAPE_BYTES.fetch_add(size, Ordering::Relaxed) + size <= TAPE_BUDGET {
+                tapes
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner)
+                    .push(Arc::clone(&t));
+            } else {
+                TAPE_BYTES.fetch_sub(size, Ordering::Relaxed);
+            }
+            t
+        }
+    };
+    let run = sim.run_tape(&d.params, &sc.calendar, &tape);
     let cum: f64 = (0..run.n_months).map(|p| run.period(p)[raw::STARTS]).sum();
     let mut v = vec![0.0; layout.len()];
     layout.derive(run, run.n_months, cum, &mut v);

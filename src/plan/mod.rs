@@ -788,7 +788,9 @@ fn lever_tests_of<'a>(
         .par_iter()
         .map(|&a| {
             let mut ev = eval::Evaluator::new(sc, a, opts.replications);
-            value::area_levers(sc, a, &mut ev, sequential).map(|al| (al, ev))
+            let al = value::area_levers(sc, a, &mut ev, sequential);
+            ev.release_tapes();
+            al.map(|al| (al, ev))
         })
         .collect::<Result<Vec<_>, ScenarioError>>()?
         .into_iter()
@@ -812,7 +814,11 @@ fn lever_tests_of<'a>(
             .par_iter_mut()
             .zip(evs.par_iter_mut())
             .zip(areas.par_iter())
-            .try_for_each(|((al, ev), &a)| value::settle_levers(sc, a, ev, al, limit))?;
+            .try_for_each(|((al, ev), &a)| {
+                let r = value::settle_levers(sc, a, ev, al, limit);
+                ev.release_tapes();
+                r
+            })?;
     }
     for al in &mut levers {
         value::name_binding(al, &sc.disciplines, limit);
