@@ -71,18 +71,25 @@
 //!    MDT disciplines are searched on their own wait criteria, all at once: each
 //!    simulation probes every discipline's next grid point (an MDT wait depends on
 //!    its own FTE, not much on the others'), and each discipline's gallop/bisection
-//!    advances on its own criterion. The two blocks alternate (MDT waits lengthen
-//!    the time on caseload; coach capacity sets MDT demand) until neither changes,
-//!    at most four rounds. Each probe is looked at on the first quarter of the
+//!    advances on its own criterion. With a stop rule, the coaches are brought to
+//!    where it holds them (step 6) as soon as their block ends, so the MDT
+//!    disciplines are searched with the coaches they will have. The two blocks
+//!    alternate (MDT waits lengthen the time on caseload; coach capacity sets MDT
+//!    demand) until the coach block leaves the coaches where they were (the
+//!    disciplines were searched with them) or the MDT block changes nothing, at
+//!    most four rounds. Each probe is looked at on the first quarter of the
 //!    replications (at least 10) first; it is simulated on all of them only when
 //!    there some criterion's 95% interval straddles its threshold (a lever whose
 //!    criteria are all clearly met, or one clearly missed, is decided there).
 //! 4. **Joint check and repair.** Every criterion is checked at the result; a
 //!    criterion that fails raises its own levers one step at a time.
 //! 5. **Local descent.** Each lever, the costliest step first, is lowered one grid
-//!    step while every criterion still holds. The result is a grid point where
+//!    step at a time, each discipline on its own, while every criterion met at the
+//!    result still holds (a lever the stop rule holds, or one whose own criteria the
+//!    repair could not meet, is left where it is). The result is a grid point where
 //!    lowering any single lever breaks a criterion; the criteria broken one step
-//!    below are reported as what *binds* each lever.
+//!    below are reported as what *binds* each lever (the descent's last look at
+//!    each lever is that point, so it is simulated once).
 //!
 //! Curves: for each area, starts by the end date and the assessment wait p90 (mean
 //! and the 10th-90th percentile band across replications) on a ladder of coach FTE
@@ -125,7 +132,16 @@
 //! With `PlanOptions::budget_gbp` the search is replaced by the greedy allocation of
 //! [`value::budget`], and the criteria are evaluated at the staffing it bought.
 //! Either way every lever's last step is reported with its cost per extra start
-//! ([`Marginal`]) and [`ProgrammeTotals`] sums the areas.
+//! ([`Marginal`]): with a stop rule in force, on the first quarter of the
+//! replications when the 95% paired interval of `extra starts - extra cost / limit`
+//! is clear of zero there (whether the step is within the limit is then plain), on
+//! all of them otherwise (`Marginal::replications` says which). [`ProgrammeTotals`]
+//! sums the areas.
+//!
+//! Every candidate of an area sees the same people (common random numbers), so each
+//! replication's referrals, with everything drawn for them, are drawn once per area
+//! and replayed for every staffing ([`crate::model::Tape`]): the same figures, bit
+//! for bit, at about half the cost of drawing them again.
 //!
 //! Areas are independent and are planned in parallel; within an area a candidate's
 //! replications run in parallel. Results are gathered in area and replication order,
