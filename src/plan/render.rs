@@ -1195,7 +1195,7 @@ pub fn html(res: &PlanResults) -> Vec<u8> {
         for l in &a.levers {
             let last = match &l.marginal {
                 Some(m) => format!(
-                    "from {}: {} ({}), {}",
+                    "from {}: {} ({}{}), {}",
                     fmt_value(m.from),
                     f0(Some(m.extra_starts.mean)),
                     m.extra_starts.ci95.map_or("n/a".into(), |(lo, hi)| format!(
@@ -1203,6 +1203,11 @@ pub fn html(res: &PlanResults) -> Vec<u8> {
                         f0(Some(lo)),
                         f0(Some(hi))
                     )),
+                    if m.replications < res.options.replications {
+                        format!("; first {} replications", m.replications)
+                    } else {
+                        String::new()
+                    },
                     m.cost_per_extra_start_gbp
                         .map_or("no extra start".into(), |c| money(Some(c)))
                 ),
