@@ -65,7 +65,6 @@ impl Streams {
 
 #[derive(Debug, Clone, Copy)]
 enum Ev {
-    Arrival,
     Triage(u32, u32),
     Abandon(u32, u32),
     PlanDue(u32, u32),
@@ -159,6 +158,15 @@ pub struct AreaSimulator {
     scratch2: Vec<Booking>,
     hours_carry: f64,
     mdt: Vec<DisciplineState>,
+    /// Drop-out events not yet in the queue, by day: (time, reserved sequence number,
+    /// person, generation). See [`AreaSimulator::schedule_abandon`].
+    pending: Vec<Vec<(f64, u64, u32, u32)>>,
+    /// Drop-out events due before this time go straight into the queue.
+    pending_until: f64,
+    /// Drop-outs that were not put into the queue because the person had stopped
+    /// waiting, and that the queue would have handed out (as stale events) before the
+    /// end: counted as events all the same.
+    dropped_events: u64,
     last_t: f64,
     month: usize,
     total: usize,
@@ -186,6 +194,9 @@ impl Default for AreaSimulator {
             scratch2: Vec::new(),
             hours_carry: 0.0,
             mdt: Vec::new(),
+            pending: Vec::new(),
+            pending_until: 0.0,
+            dropped_events: 0,
             last_t: 0.0,
             month: 0,
             total: 0,
@@ -209,24 +220,37 @@ impl AreaSimulator {
         self.reset(p, cal);
         let horizon = p.horizon_days;
         self.queue.push(0.0, Ev::Tick(0));
+        // Arrivals do not depend on anything else, so the next one waits outside the
+        // queue with the sequence number it would have had there, and is merged into
+        // the order as the queue is read (`pop_before`): the same order, without a
+        // push and a pop per referral.
         let mut next_arrival = ArrivalClock::new(p);
-        if let Some(t) = next_arrival.next(&mut s.arrivals) {
-            self.queue.push(t, Ev::Arrival);
-        }
+        let mut arrival = next_arrival
+            .next(&mut s.arrivals)
+            .map(|t| (t, self.queue.reserve()));
         let mut events = 0u64;
-        while let Some(e) = self.queue.pop() {
+        loop {
+            let next = match arrival {
+                Some((ta, seq)) => self.queue.pop_before(ta, seq),
+                None => self.queue.pop(),
+            };
+            let Some(e) = next else {
+                let Some((ta, _)) = arrival else {
+                    break;
+                };
+                events += 1;
+                self.arrival(ta, p, cal, s);
+                arrival = next_arrival
+                    .next(&mut s.arrivals)
+                    .map(|t| (t, self.queue.reserve()));
+                continue;
+            };
             events += 1;
             let t = e.time;
             match e.event {
                 Ev::Tick(d) => {
                     if self.tick(d as usize, p, cal) {
                         break;
-                    }
-                }
-                Ev::Arrival => {
-                    self.arrival(t, p, cal, s);
-                    if let Some(t2) = next_arrival.next(&mut s.arrivals) {
-                        self.queue.push(t2, Ev::Arrival);
                     }
                 }
                 Ev::Triage(pid, g) => {
@@ -258,7 +282,7 @@ impl AreaSimulator {
                 }
             }
         }
-        self.finish(horizon as f64, events);
+        self.finish(horizon as f64, events + self.dropped_events);
         &self.run
     }
 
@@ -288,6 +312,11 @@ impl AreaSimulator {
             st.backlog.clear();
             st.carry = 0.0;
         }
+        // one list a day up to the horizon; later drop-outs never happen
+        self.pending.resize_with(p.horizon_days + 1, Vec::new);
+        self.pending.iter_mut().for_each(Vec::clear);
+        self.pending_until = 1.0;
+        self.dropped_events = 0;
         self.last_t = 0.0;
         self.total = n_months;
         self.tot = n_months * self.run.stride();
@@ -484,13 +513,52 @@ impl AreaSimulator {
                 self.waiting.push_back((pid, g));
                 self.n_waiting += 1;
                 if patience.is_finite() && !at_once {
-                    self.queue.push(t + patience, Ev::Abandon(pid, g));
+                    self.schedule_abandon(t + patience, pid, g);
                 }
                 if !p.coach.hours_limited {
                     self.admit_instant(t, p, cal);
                 }
             }
         }
+    }
+
+    /// Schedules the drop-out of person `pid` (generation `g`) at time `at`. Most
+    /// people start before their patience runs out, which makes the event stale, so an
+    /// event due after tomorrow waits in a list for its day (with the sequence number
+    /// it takes now, so its place in the order is what it would have been) and goes
+    /// into the queue at the tick before that day only if the person is still waiting
+    /// ([`AreaSimulator::release_abandons`]).
+    #[inline]
+    fn schedule_abandon(&mut self, at: f64, pid: u32, g: u32) {
+        let seq = self.queue.reserve();
+        if at < self.pending_until {
+            self.queue.push_reserved(at, seq, Ev::Abandon(pid, g));
+        } else if let Some(list) = self.pending.get_mut(at as usize) {
+            list.push((at, seq, pid, g));
+        }
+        // (later than the horizon: never handed out)
+    }
+
+    /// At the tick of day `day - 1`: puts into the queue the drop-outs of day `day`
+    /// whose person is still waiting. A stale one is left out, but counted as an event
+    /// when it would have been handed out before the end (at or before the horizon:
+    /// its sequence number is below that of the last tick, which is scheduled after
+    /// this).
+    fn release_abandons(&mut self, day: usize, horizon: usize) {
+        self.pending_until = (day + 1) as f64;
+        let Some(list) = self.pending.get_mut(day) else {
+            return;
+        };
+        let mut list = std::mem::take(list);
+        for &(at, seq, pid, g) in &list {
+            if self.valid(pid, g, WAITING) {
+                self.queue.push_reserved(at, seq, Ev::Abandon(pid, g));
+            } else if at <= horizon as f64 {
+                self.dropped_events += 1;
+            }
+        }
+        list.clear();
+        self.pending[day] = list;
     }
 
     fn abandon(&mut self, pid: u32, t: f64) {
@@ -665,6 +733,7 @@ impl AreaSimulator {
                 self.mdt_day(k, d, p, cal);
             }
         }
+        self.release_abandons(d + 1, horizon);
         self.queue.push(t + 1.0, Ev::Tick(d as u32 + 1));
         false
     }
