@@ -418,14 +418,35 @@ impl AreaSimulator {
             TRIAGE_OK
         };
         let triage_delay = p.triage_delay.sample(tr).max(0.0);
-        let patience = p.patience.sample(&mut s.patience);
+        // A value nobody will read is skipped: its random numbers are drawn all the
+        // same (`TimeDist::skip`), so every stream stays where it would have been.
+        // Patience, the onward delay and the outcome are read only for someone who
+        // passes triage, the onward delay only with an onward referral.
+        let ok = triage == TRIAGE_OK;
+        let patience = if ok {
+            p.patience.sample(&mut s.patience)
+        } else {
+            p.patience.skip(&mut s.patience);
+            0.0
+        };
         let cs = &mut s.caseload;
         let caseload_time = p.caseload_time.sample(cs).max(0.0);
         let dis: f64 = cs.random();
         let frac: f64 = cs.random();
         let onw: f64 = s.onward.random();
-        let onward_delay = p.onward_delay.sample(&mut s.onward).max(0.0);
-        let outcome = pick(&p.outcome_cum[status], &mut s.outcome);
+        let onward = ok && onw < p.onward_prob;
+        let onward_delay = if onward {
+            p.onward_delay.sample(&mut s.onward).max(0.0)
+        } else {
+            p.onward_delay.skip(&mut s.onward);
+            0.0
+        };
+        let outcome = if ok {
+            pick(&p.outcome_cum[status], &mut s.outcome)
+        } else {
+            let _: f64 = s.outcome.random();
+            0
+        };
         // MDT: needs, course lengths, did-not-attends, each discipline from its own
         // stream
         let mut sessions = [0u8; MAX_DISCIPLINES];
@@ -439,7 +460,7 @@ impl AreaSimulator {
         {
             let u: f64 = m.random();
             if u < d.need[barrier][status] {
-                let n = d.sessions.sample(m).round().clamp(1.0, MAX_SESSIONS) as u8;
+                let n = course_length(d.sessions.sample(m));
                 sessions[k] = n;
                 let mut missed = 0u8;
                 for _ in 0..n {
@@ -467,11 +488,7 @@ impl AreaSimulator {
             patience,
             caseload_time,
             disengage_frac: if dis < p.disengage_prob { frac } else { -1.0 },
-            onward_delay: if onw < p.onward_prob {
-                onward_delay
-            } else {
-                0.0
-            },
+            onward_delay,
             sessions,
             dna,
         };
@@ -915,6 +932,20 @@ impl AreaSimulator {
 /// Most sessions in one MDT course (the scenario layer rejects longer courses).
 pub const MAX_SESSIONS: f64 = 100.0;
 
+/// Sessions in a course drawn as `x`: `x.round().clamp(1.0, MAX_SESSIONS) as u8`,
+/// with the rounding done inline (not by a library call) for the usual values.
+#[inline]
+fn course_length(x: f64) -> u8 {
+    // below 2^52 the integer part converts exactly and the fraction `x - t` is exact
+    let r = if (0.0..4_503_599_627_370_496.0).contains(&x) {
+        let t = (x as u64) as f64;
+        if x - t >= 0.5 { t + 1.0 } else { t }
+    } else {
+        x.round()
+    };
+    r.clamp(1.0, MAX_SESSIONS) as u8
+}
+
 /// Tolerance for comparing capacity budgets.
 const EPS: f64 = 1e-9;
 
@@ -985,5 +1016,47 @@ impl<'a> ArrivalClock<'a> {
         }
         self.t = self.rate.len() as f64;
         None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn course_length_rounds_as_the_library_does() {
+        let mut xs = vec![
+            -1.0,
+            -0.0,
+            0.0,
+            0.49999999999999994,
+            0.5,
+            1.0,
+            1.4999999999999998,
+            1.5,
+            2.5,
+            3.5,
+            99.49999999999999,
+            99.5,
+            100.5,
+            255.5,
+            1e20,
+            4_503_599_627_370_495.5,
+            4_503_599_627_370_496.0,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+            f64::NAN,
+        ];
+        let mut x = 0.0;
+        while x < 120.0 {
+            xs.push(x);
+            xs.push(x + 0.5);
+            xs.push(f64::from_bits((x + 0.5).to_bits() - 1));
+            x += 0.37;
+        }
+        for x in xs {
+            let want = x.round().clamp(1.0, MAX_SESSIONS) as u8;
+            assert_eq!(course_length(x), want, "{x}");
+        }
     }
 }
