@@ -217,14 +217,25 @@ fn check_pos(name: &str, v: f64) -> Result<(), DistError> {
     }
 }
 
-/// Draws an index from cumulative probabilities (the last entry is 1).
+/// Draws an index from cumulative probabilities (the last entry is 1): the first
+/// entry above a uniform draw (the last index if none is).
 #[inline]
-pub fn pick(cumulative: &[f64], rng: &mut Rng) -> usize {
+pub fn pick<const N: usize>(cumulative: &[f64; N], rng: &mut Rng) -> usize {
     let u: f64 = rng.random();
-    cumulative
-        .iter()
-        .position(|c| u < *c)
-        .unwrap_or(cumulative.len() - 1)
+    first_above(cumulative, u)
+}
+
+/// The index of the first entry of `cumulative` above `u`, or the last index if none
+/// is: `cumulative.iter().position(|c| u < *c).unwrap_or(N - 1)` for any entries
+/// (unsorted or NaN included), but computed over every entry, last to first, with
+/// selects instead of a branch that the processor cannot predict.
+#[inline]
+fn first_above<const N: usize>(cumulative: &[f64; N], u: f64) -> usize {
+    let mut first = N.saturating_sub(1);
+    for i in (0..N).rev() {
+        first = if u < cumulative[i] { i } else { first };
+    }
+    first
 }
 
 /// Turns probabilities that sum to one into cumulative form.
@@ -285,6 +296,38 @@ mod tests {
                 d.skip(&mut b);
             }
             assert_eq!(a.random::<u64>(), b.random::<u64>(), "{d:?}");
+        }
+    }
+
+    #[test]
+    fn first_above_is_the_first_position_above() {
+        let arrays = [
+            [0.2, 0.5, 0.5, 1.0],
+            [0.0, 0.0, 0.3, 1.0],
+            [0.6, 0.4, 0.9, 1.0],
+            [0.5, f64::NAN, 0.7, 1.0],
+            [0.1, 0.2, 0.3, 0.4],
+            [f64::NAN; 4],
+        ];
+        for c in &arrays {
+            for u in [
+                0.0,
+                0.1,
+                0.2,
+                0.25,
+                0.3,
+                0.4,
+                0.45,
+                0.5,
+                0.6,
+                0.7,
+                0.95,
+                1.0,
+                f64::NAN,
+            ] {
+                let want = c.iter().position(|x| u < *x).unwrap_or(c.len() - 1);
+                assert_eq!(first_above(c, u), want, "{c:?} {u}");
+            }
         }
     }
 
