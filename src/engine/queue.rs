@@ -239,6 +239,10 @@ fn slot_of(t: f64) -> u64 {
 pub struct EventQueue<E> {
     /// Events of the loaded slot that were in its bucket, sorted latest first.
     current: Vec<(Key, E)>,
+    /// Room to sort a bucket into (see [`sort_slot`]).
+    spare: Vec<(Key, E)>,
+    /// Counts of a bucket's events by part of the day (see [`sort_slot`]).
+    counts: Vec<u32>,
     /// Every other pending event before `loaded_until`.
     near: Heap<E>,
     /// Events of slots `loaded..loaded + RING`, slot `s` in bucket `s % RING`.
@@ -266,6 +270,8 @@ impl<E: Copy> EventQueue<E> {
     pub fn new() -> Self {
         Self {
             current: Vec::new(),
+            spare: Vec::new(),
+            counts: Vec::new(),
             near: Heap::new(),
             buckets: (0..RING).map(|_| Vec::new()).collect(),
             in_buckets: 0,
@@ -519,8 +525,7 @@ impl<E: Copy> EventQueue<E> {
             let bucket = &mut self.buckets[slot as usize % RING];
             self.in_buckets -= bucket.len();
             std::mem::swap(bucket, &mut self.current);
-            self.current
-                .sort_unstable_by_key(|e| std::cmp::Reverse(e.0.wide()));
+            sort_slot(&mut self.current, &mut self.spare, &mut self.counts, slot);
         }
         while let Some(k) = self.far.peek() {
             if slot_of(key_time(k.time)) > slot {
@@ -532,6 +537,81 @@ impl<E: Copy> EventQueue<E> {
         self.loaded = slot + 1;
         self.loaded_until = self.loaded as f64;
         true
+    }
+}
+
+/// Sorts the events of slot `slot` (times in `[slot, slot + 1)`) latest first by
+/// (time, sequence). A larger bucket is first spread over as many equal parts of the
+/// day as it has events, latest part first (one counting pass and one copy into
+/// `spare`), so that each part holds about one event; each part is then sorted on
+/// its own. The parts follow the order of the times (the part of a time never
+/// decreases as the time grows), so the result is the one order of the keys, as
+/// sorting the whole would give, with far fewer comparisons and mispredicted
+/// branches. Many events at the same time fall into one part, which is then sorted
+/// as a whole.
+fn sort_slot<E: Copy>(
+    run: &mut Vec<(Key, E)>,
+    spare: &mut Vec<(Key, E)>,
+    counts: &mut Vec<u32>,
+    slot: u64,
+) {
+    let n = run.len();
+    if n < 16 {
+        insertion_sort_latest_first(run);
+        return;
+    }
+    let parts = n.next_power_of_two();
+    let scale = parts as f64;
+    let base = slot as f64;
+    // the part of a time, counted from the end of the day
+    let part = |k: Key| -> usize {
+        let p = ((key_time(k.time) - base) * scale) as usize;
+        parts - 1 - p.min(parts - 1)
+    };
+    counts.clear();
+    counts.resize(parts + 1, 0);
+    for e in run.iter() {
+        counts[part(e.0) + 1] += 1;
+    }
+    for i in 1..=parts {
+        counts[i] += counts[i - 1];
+    }
+    spare.clear();
+    spare.resize(n, run[0]);
+    // `counts[p]` is now the start of part p; advance it as the part fills
+    for e in run.iter() {
+        let p = part(e.0);
+        spare[counts[p] as usize] = *e;
+        counts[p] += 1;
+    }
+    // after the pass `counts[p]` is the end of part p, `counts[p - 1]` its start
+    let mut start = 0;
+    for p in 0..parts {
+        let end = counts[p] as usize;
+        if end - start > 1 {
+            let group = &mut spare[start..end];
+            if group.len() < 16 {
+                insertion_sort_latest_first(group);
+            } else {
+                group.sort_unstable_by_key(|e| std::cmp::Reverse(e.0.wide()));
+            }
+        }
+        start = end;
+    }
+    std::mem::swap(run, spare);
+}
+
+/// Sorts a few events latest first by (time, sequence).
+#[inline]
+fn insertion_sort_latest_first<E: Copy>(v: &mut [(Key, E)]) {
+    for i in 1..v.len() {
+        let x = v[i];
+        let mut j = i;
+        while j > 0 && v[j - 1].0.before(x.0) {
+            v[j] = v[j - 1];
+            j -= 1;
+        }
+        v[j] = x;
     }
 }
 
@@ -671,6 +751,42 @@ mod tests {
             }
             assert!(reference.is_empty());
             q.reset();
+        }
+    }
+
+    #[test]
+    fn a_slot_sorts_as_a_whole_sort_would() {
+        // sizes on both sides of the thresholds, times spread over the day, bunched
+        // in one part of it or equal, sequence numbers in any order
+        let mut next = xorshift(0xD1B5_4A32_D192_ED03u64);
+        let (mut spare, mut counts) = (Vec::new(), Vec::new());
+        for round in 0..600u64 {
+            let slot = round % 7 * 1000 + round % 3;
+            let n = (next() % 200) as usize;
+            let mut run: Vec<(Key, u64)> = (0..n)
+                .map(|i| {
+                    let frac = match round % 4 {
+                        0 => (next() % 1_000_000) as f64 / 1e6,
+                        1 => (next() % 1_000) as f64 / 1e9,
+                        2 => (next() % 3) as f64 * 0.25,
+                        _ => 0.0,
+                    };
+                    let seq = if round % 2 == 0 {
+                        i as u64
+                    } else {
+                        next() % 10_000
+                    };
+                    let key = Key {
+                        time: time_key(slot as f64 + frac),
+                        seq,
+                    };
+                    (key, seq)
+                })
+                .collect();
+            let mut want = run.clone();
+            want.sort_unstable_by_key(|e| std::cmp::Reverse(e.0.wide()));
+            sort_slot(&mut run, &mut spare, &mut counts, slot);
+            assert_eq!(run, want, "round {round}, {n} events");
         }
     }
 
