@@ -9,6 +9,7 @@
 //! are limited) and MDT sessions; events at time `d` scheduled before the tick (for
 //! example a plan due at exactly `d`) are handled first.
 
+use std::cell::RefCell;
 use std::collections::VecDeque;
 
 use rand::RngExt;
@@ -208,10 +209,41 @@ impl Default for AreaSimulator {
     }
 }
 
+thread_local! {
+    /// Simulators dropped on this thread, kept for the next [`AreaSimulator::new`]
+    /// on it: a caller that makes a simulator for every few replications (a parallel
+    /// iterator's `map_init` makes one per piece of work it splits off) then reuses
+    /// grown buffers instead of allocating and growing them again. Only buffers carry
+    /// over: [`AreaSimulator::run`] resets everything it reads.
+    static SPARE: RefCell<Vec<AreaSimulator>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Most simulators kept in [`SPARE`] per thread (a thread can hold more than one at
+/// once when it works on a stolen piece of work while waiting).
+const SPARES: usize = 2;
+
+impl Drop for AreaSimulator {
+    fn drop(&mut self) {
+        // (`try_with` fails while the thread's spares are themselves dropped)
+        let _ = SPARE.try_with(|spare| {
+            if let Ok(mut spare) = spare.try_borrow_mut()
+                && spare.len() < SPARES
+            {
+                spare.push(std::mem::take(self));
+            }
+        });
+    }
+}
+
 impl AreaSimulator {
-    /// A simulator with empty buffers.
+    /// A simulator: one dropped earlier on this thread, buffers and all, when there is
+    /// one; otherwise one with empty buffers.
     pub fn new() -> Self {
-        Self::default()
+        SPARE
+            .try_with(|spare| spare.try_borrow_mut().ok().and_then(|mut s| s.pop()))
+            .ok()
+            .flatten()
+            .unwrap_or_default()
     }
 
     /// Simulates one area for one replication and returns its accumulators. The
