@@ -586,8 +586,8 @@ fn sort_slot<E: Copy>(
     }
     // after the pass `counts[p]` is the end of part p, `counts[p - 1]` its start
     let mut start = 0;
-    for p in 0..parts {
-        let end = counts[p] as usize;
+    for &end in &counts[..parts] {
+        let end = end as usize;
         if end - start > 1 {
             let group = &mut spare[start..end];
             if group.len() < 16 {
