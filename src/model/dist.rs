@@ -2,7 +2,7 @@
 //! loop by static dispatch (a `match`, no trait objects).
 
 use rand::RngExt;
-use rand_distr::{Distribution, Exp1, Gamma, LogNormal, Weibull};
+use rand_distr::{Distribution, Exp1, Gamma, LogNormal, StandardNormal, Weibull};
 
 use super::Rng;
 
@@ -160,6 +160,24 @@ impl TimeDist {
         }
     }
 
+    /// Draws from `rng` exactly the random numbers that [`sample`](Self::sample) would,
+    /// without computing the value (for a value that is not needed, so that the
+    /// stream stays where it would have been). Saves the `exp` of a log-normal; the
+    /// other distributions draw as `sample` does.
+    #[inline]
+    pub fn skip(&self, rng: &mut Rng) {
+        match self {
+            TimeDist::Fixed(_) | TimeDist::Never => {}
+            TimeDist::LogNormal(_) => {
+                // `LogNormal::sample` is `exp(mu + sigma * z)` of one standard normal z
+                let _: f64 = StandardNormal.sample(rng);
+            }
+            _ => {
+                let _ = self.sample(rng);
+            }
+        }
+    }
+
     /// The mean of the distribution (infinite for [`TimeDist::Never`]).
     pub fn mean(&self) -> f64 {
         match self {
@@ -199,14 +217,25 @@ fn check_pos(name: &str, v: f64) -> Result<(), DistError> {
     }
 }
 
-/// Draws an index from cumulative probabilities (the last entry is 1).
+/// Draws an index from cumulative probabilities (the last entry is 1): the first
+/// entry above a uniform draw (the last index if none is).
 #[inline]
-pub fn pick(cumulative: &[f64], rng: &mut Rng) -> usize {
+pub fn pick<const N: usize>(cumulative: &[f64; N], rng: &mut Rng) -> usize {
     let u: f64 = rng.random();
-    cumulative
-        .iter()
-        .position(|c| u < *c)
-        .unwrap_or(cumulative.len() - 1)
+    first_above(cumulative, u)
+}
+
+/// The index of the first entry of `cumulative` above `u`, or the last index if none
+/// is: `cumulative.iter().position(|c| u < *c).unwrap_or(N - 1)` for any entries
+/// (unsorted or NaN included), but computed over every entry, last to first, with
+/// selects instead of a branch that the processor cannot predict.
+#[inline]
+fn first_above<const N: usize>(cumulative: &[f64; N], u: f64) -> usize {
+    let mut first = N.saturating_sub(1);
+    for i in (0..N).rev() {
+        first = if u < cumulative[i] { i } else { first };
+    }
+    first
 }
 
 /// Turns probabilities that sum to one into cumulative form.
@@ -247,6 +276,59 @@ mod tests {
         let w = TimeDist::weibull(2.0, 10.0).unwrap();
         // mean of Weibull(k=2, lambda=10) = 10 * Gamma(1.5) = 8.8623
         assert!((mean_of(&w, n) - 8.8623).abs() < 0.05);
+    }
+
+    #[test]
+    fn skip_draws_what_sample_draws() {
+        for d in [
+            TimeDist::Fixed(3.0),
+            TimeDist::Never,
+            TimeDist::exponential(10.0).unwrap(),
+            TimeDist::gamma(84.0, 42.0).unwrap(),
+            TimeDist::gamma(2.0, 4.0).unwrap(),
+            TimeDist::lognormal(42.0, 28.0).unwrap(),
+            TimeDist::weibull(2.0, 10.0).unwrap(),
+            TimeDist::empirical(&[1.0, 4.0], Some(&[3.0, 1.0])).unwrap(),
+        ] {
+            let (mut a, mut b) = (Rng::seed_from_u64(11), Rng::seed_from_u64(11));
+            for _ in 0..10_000 {
+                d.sample(&mut a);
+                d.skip(&mut b);
+            }
+            assert_eq!(a.random::<u64>(), b.random::<u64>(), "{d:?}");
+        }
+    }
+
+    #[test]
+    fn first_above_is_the_first_position_above() {
+        let arrays = [
+            [0.2, 0.5, 0.5, 1.0],
+            [0.0, 0.0, 0.3, 1.0],
+            [0.6, 0.4, 0.9, 1.0],
+            [0.5, f64::NAN, 0.7, 1.0],
+            [0.1, 0.2, 0.3, 0.4],
+            [f64::NAN; 4],
+        ];
+        for c in &arrays {
+            for u in [
+                0.0,
+                0.1,
+                0.2,
+                0.25,
+                0.3,
+                0.4,
+                0.45,
+                0.5,
+                0.6,
+                0.7,
+                0.95,
+                1.0,
+                f64::NAN,
+            ] {
+                let want = c.iter().position(|x| u < *x).unwrap_or(c.len() - 1);
+                assert_eq!(first_above(c, u), want, "{c:?} {u}");
+            }
+        }
     }
 
     #[test]

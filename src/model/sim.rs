@@ -9,6 +9,7 @@
 //! are limited) and MDT sessions; events at time `d` scheduled before the tick (for
 //! example a plan due at exactly `d`) are handled first.
 
+use std::cell::RefCell;
 use std::collections::VecDeque;
 
 use rand::RngExt;
@@ -65,7 +66,6 @@ impl Streams {
 
 #[derive(Debug, Clone, Copy)]
 enum Ev {
-    Arrival,
     Triage(u32, u32),
     Abandon(u32, u32),
     PlanDue(u32, u32),
@@ -159,6 +159,15 @@ pub struct AreaSimulator {
     scratch2: Vec<Booking>,
     hours_carry: f64,
     mdt: Vec<DisciplineState>,
+    /// Drop-out events not yet in the queue, by day: (time, reserved sequence number,
+    /// person, generation). See [`AreaSimulator::schedule_abandon`].
+    pending: Vec<Vec<(f64, u64, u32, u32)>>,
+    /// Drop-out events due before this time go straight into the queue.
+    pending_until: f64,
+    /// Drop-outs that were not put into the queue because the person had stopped
+    /// waiting, and that the queue would have handed out (as stale events) before the
+    /// end: counted as events all the same.
+    dropped_events: u64,
     last_t: f64,
     month: usize,
     total: usize,
@@ -186,6 +195,9 @@ impl Default for AreaSimulator {
             scratch2: Vec::new(),
             hours_carry: 0.0,
             mdt: Vec::new(),
+            pending: Vec::new(),
+            pending_until: 0.0,
+            dropped_events: 0,
             last_t: 0.0,
             month: 0,
             total: 0,
@@ -197,10 +209,41 @@ impl Default for AreaSimulator {
     }
 }
 
+thread_local! {
+    /// Simulators dropped on this thread, kept for the next [`AreaSimulator::new`]
+    /// on it: a caller that makes a simulator for every few replications (a parallel
+    /// iterator's `map_init` makes one per piece of work it splits off) then reuses
+    /// grown buffers instead of allocating and growing them again. Only buffers carry
+    /// over: [`AreaSimulator::run`] resets everything it reads.
+    static SPARE: RefCell<Vec<AreaSimulator>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Most simulators kept in [`SPARE`] per thread (a thread can hold more than one at
+/// once when it works on a stolen piece of work while waiting).
+const SPARES: usize = 2;
+
+impl Drop for AreaSimulator {
+    fn drop(&mut self) {
+        // (`try_with` fails while the thread's spares are themselves dropped)
+        let _ = SPARE.try_with(|spare| {
+            if let Ok(mut spare) = spare.try_borrow_mut()
+                && spare.len() < SPARES
+            {
+                spare.push(std::mem::take(self));
+            }
+        });
+    }
+}
+
 impl AreaSimulator {
-    /// A simulator with empty buffers.
+    /// A simulator: one dropped earlier on this thread, buffers and all, when there is
+    /// one; otherwise one with empty buffers.
     pub fn new() -> Self {
-        Self::default()
+        SPARE
+            .try_with(|spare| spare.try_borrow_mut().ok().and_then(|mut s| s.pop()))
+            .ok()
+            .flatten()
+            .unwrap_or_default()
     }
 
     /// Simulates one area for one replication and returns its accumulators. The
@@ -234,24 +277,33 @@ impl AreaSimulator {
         self.reset(p, cal);
         let horizon = p.horizon_days;
         self.queue.push(0.0, Ev::Tick(0));
-        if let Some(t) = src.next_time() {
-            self.queue.push(t, Ev::Arrival);
-        }
+        // Arrivals do not depend on anything else, so the next one waits outside the
+        // queue with the sequence number it would have had there, and is merged into
+        // the order as the queue is read (`pop_before`): the same order, without a
+        // push and a pop per referral.
+        let mut arrival = src.next_time().map(|t| (t, self.queue.reserve()));
         let mut events = 0u64;
-        while let Some(e) = self.queue.pop() {
+        loop {
+            let next = match arrival {
+                Some((ta, seq)) => self.queue.pop_before(ta, seq),
+                None => self.queue.pop(),
+            };
+            let Some(e) = next else {
+                let Some((ta, _)) = arrival else {
+                    break;
+                };
+                events += 1;
+                let r = src.referral(ta, p);
+                self.arrival(&r, p, cal);
+                arrival = src.next_time().map(|t| (t, self.queue.reserve()));
+                continue;
+            };
             events += 1;
             let t = e.time;
             match e.event {
                 Ev::Tick(d) => {
                     if self.tick(d as usize, p, cal) {
                         break;
-                    }
-                }
-                Ev::Arrival => {
-                    let r = src.referral(t, p);
-                    self.arrival(&r, p, cal);
-                    if let Some(t2) = src.next_time() {
-                        self.queue.push(t2, Ev::Arrival);
                     }
                 }
                 Ev::Triage(pid, g) => {
@@ -283,7 +335,7 @@ impl AreaSimulator {
                 }
             }
         }
-        self.finish(horizon as f64, events);
+        self.finish(horizon as f64, events + self.dropped_events);
         &self.run
     }
 
@@ -313,6 +365,11 @@ impl AreaSimulator {
             st.backlog.clear();
             st.carry = 0.0;
         }
+        // one list a day up to the horizon; later drop-outs never happen
+        self.pending.resize_with(p.horizon_days + 1, Vec::new);
+        self.pending.iter_mut().for_each(Vec::clear);
+        self.pending_until = 1.0;
+        self.dropped_events = 0;
         self.last_t = 0.0;
         self.total = n_months;
         self.tot = n_months * self.run.stride();
@@ -451,13 +508,52 @@ impl AreaSimulator {
                 self.waiting.push_back((pid, g));
                 self.n_waiting += 1;
                 if patience.is_finite() && !at_once {
-                    self.queue.push(t + patience, Ev::Abandon(pid, g));
+                    self.schedule_abandon(t + patience, pid, g);
                 }
                 if !p.coach.hours_limited {
                     self.admit_instant(t, p, cal);
                 }
             }
         }
+    }
+
+    /// Schedules the drop-out of person `pid` (generation `g`) at time `at`. Most
+    /// people start before their patience runs out, which makes the event stale, so an
+    /// event due after tomorrow waits in a list for its day (with the sequence number
+    /// it takes now, so its place in the order is what it would have been) and goes
+    /// into the queue at the tick before that day only if the person is still waiting
+    /// ([`AreaSimulator::release_abandons`]).
+    #[inline]
+    fn schedule_abandon(&mut self, at: f64, pid: u32, g: u32) {
+        let seq = self.queue.reserve();
+        if at < self.pending_until {
+            self.queue.push_reserved(at, seq, Ev::Abandon(pid, g));
+        } else if let Some(list) = self.pending.get_mut(at as usize) {
+            list.push((at, seq, pid, g));
+        }
+        // (later than the horizon: never handed out)
+    }
+
+    /// At the tick of day `day - 1`: puts into the queue the drop-outs of day `day`
+    /// whose person is still waiting. A stale one is left out, but counted as an event
+    /// when it would have been handed out before the end (at or before the horizon:
+    /// its sequence number is below that of the last tick, which is scheduled after
+    /// this).
+    fn release_abandons(&mut self, day: usize, horizon: usize) {
+        self.pending_until = (day + 1) as f64;
+        let Some(list) = self.pending.get_mut(day) else {
+            return;
+        };
+        let mut list = std::mem::take(list);
+        for &(at, seq, pid, g) in &list {
+            if self.valid(pid, g, WAITING) {
+                self.queue.push_reserved(at, seq, Ev::Abandon(pid, g));
+            } else if at <= horizon as f64 {
+                self.dropped_events += 1;
+            }
+        }
+        list.clear();
+        self.pending[day] = list;
     }
 
     fn abandon(&mut self, pid: u32, t: f64) {
@@ -632,6 +728,7 @@ impl AreaSimulator {
                 self.mdt_day(k, d, p, cal);
             }
         }
+        self.release_abandons(d + 1, horizon);
         self.queue.push(t + 1.0, Ev::Tick(d as u32 + 1));
         false
     }
@@ -813,6 +910,20 @@ impl AreaSimulator {
 /// Most sessions in one MDT course (the scenario layer rejects longer courses).
 pub const MAX_SESSIONS: f64 = 100.0;
 
+/// Sessions in a course drawn as `x`: `x.round().clamp(1.0, MAX_SESSIONS) as u8`,
+/// with the rounding done inline (not by a library call) for the usual values.
+#[inline]
+fn course_length(x: f64) -> u8 {
+    // below 2^52 the integer part converts exactly and the fraction `x - t` is exact
+    let r = if (0.0..4_503_599_627_370_496.0).contains(&x) {
+        let t = (x as u64) as f64;
+        if x - t >= 0.5 { t + 1.0 } else { t }
+    } else {
+        x.round()
+    };
+    r.clamp(1.0, MAX_SESSIONS) as u8
+}
+
 /// Tolerance for comparing capacity budgets.
 const EPS: f64 = 1e-9;
 
@@ -890,14 +1001,35 @@ fn draw(t: f64, p: &AreaParams, s: &mut Streams) -> Referral {
         TRIAGE_OK
     };
     let triage_delay = p.triage_delay.sample(tr).max(0.0);
-    let patience = p.patience.sample(&mut s.patience);
+    // A value nobody will read is skipped: its random numbers are drawn all the
+    // same (`TimeDist::skip`), so every stream stays where it would have been.
+    // Patience, the onward delay and the outcome are read only for someone who
+    // passes triage, the onward delay only with an onward referral.
+    let ok = triage == TRIAGE_OK;
+    let patience = if ok {
+        p.patience.sample(&mut s.patience)
+    } else {
+        p.patience.skip(&mut s.patience);
+        0.0
+    };
     let cs = &mut s.caseload;
     let caseload_time = p.caseload_time.sample(cs).max(0.0);
     let dis: f64 = cs.random();
     let frac: f64 = cs.random();
     let onw: f64 = s.onward.random();
-    let onward_delay = p.onward_delay.sample(&mut s.onward).max(0.0);
-    let outcome = pick(&p.outcome_cum[status], &mut s.outcome);
+    let onward = ok && onw < p.onward_prob;
+    let onward_delay = if onward {
+        p.onward_delay.sample(&mut s.onward).max(0.0)
+    } else {
+        p.onward_delay.skip(&mut s.onward);
+        0.0
+    };
+    let outcome = if ok {
+        pick(&p.outcome_cum[status], &mut s.outcome)
+    } else {
+        let _: f64 = s.outcome.random();
+        0
+    };
     // MDT: needs, course lengths, did-not-attends, each discipline from its own
     // stream
     let mut sessions = [0u8; MAX_DISCIPLINES];
@@ -911,7 +1043,7 @@ fn draw(t: f64, p: &AreaParams, s: &mut Streams) -> Referral {
     {
         let u: f64 = m.random();
         if u < d.need[barrier][status] {
-            let n = d.sessions.sample(m).round().clamp(1.0, MAX_SESSIONS) as u8;
+            let n = course_length(d.sessions.sample(m));
             sessions[k] = n;
             let mut missed = 0u8;
             for _ in 0..n {
@@ -922,7 +1054,6 @@ fn draw(t: f64, p: &AreaParams, s: &mut Streams) -> Referral {
             dna[k] = missed;
         }
     }
-
     Referral {
         t,
         route: route as u8,
@@ -932,11 +1063,7 @@ fn draw(t: f64, p: &AreaParams, s: &mut Streams) -> Referral {
         patience,
         caseload_time,
         disengage_frac: if dis < p.disengage_prob { frac } else { -1.0 },
-        onward_delay: if onw < p.onward_prob {
-            onward_delay
-        } else {
-            0.0
-        },
+        onward_delay,
         sessions,
         dna,
     }
@@ -1112,5 +1239,47 @@ impl<'a> ArrivalClock<'a> {
         }
         self.t = self.rate.len() as f64;
         None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn course_length_rounds_as_the_library_does() {
+        let mut xs = vec![
+            -1.0,
+            -0.0,
+            0.0,
+            0.49999999999999994,
+            0.5,
+            1.0,
+            1.4999999999999998,
+            1.5,
+            2.5,
+            3.5,
+            99.49999999999999,
+            99.5,
+            100.5,
+            255.5,
+            1e20,
+            4_503_599_627_370_495.5,
+            4_503_599_627_370_496.0,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+            f64::NAN,
+        ];
+        let mut x = 0.0;
+        while x < 120.0 {
+            xs.push(x);
+            xs.push(x + 0.5);
+            xs.push(f64::from_bits((x + 0.5).to_bits() - 1));
+            x += 0.37;
+        }
+        for x in xs {
+            let want = x.round().clamp(1.0, MAX_SESSIONS) as u8;
+            assert_eq!(course_length(x), want, "{x}");
+        }
     }
 }
