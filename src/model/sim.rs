@@ -220,7 +220,7 @@ thread_local! {
 
 /// Most simulators kept in [`SPARE`] per thread (a thread can hold more than one at
 /// once when it works on a stolen piece of work while waiting).
-const SPARES: usize = 2;
+const SPARES: usize = 1;
 
 impl Drop for AreaSimulator {
     fn drop(&mut self) {

@@ -42,9 +42,13 @@ pub struct Workspace {
 }
 
 impl Workspace {
-    /// Empty buffers.
+    /// Buffers: the simulator's from one dropped earlier on this thread when there is
+    /// one ([`AreaSimulator::new`]), otherwise empty.
     pub fn new() -> Self {
-        Self::default()
+        Self {
+            sim: AreaSimulator::new(),
+            programme: None,
+        }
     }
 }
 
