@@ -37,8 +37,9 @@ use crate::rng::fnv1a;
 use crate::scenario::Scenario;
 use crate::scenario::source::{Merged, Origin};
 
-/// Version of the plan shard format written by this program.
-pub const FORMAT_VERSION: u32 = 1;
+/// Version of the plan shard format written by this program (2: lever tests and last
+/// steps record the replications their figures come from).
+pub const FORMAT_VERSION: u32 = 2;
 /// The program version recorded in shards (shards of other versions are refused).
 pub const PROGRAM_VERSION: &str = env!("CARGO_PKG_VERSION");
 /// File extension of plan shard files.
