@@ -854,82 +854,9 @@ mod tests {
     /// The scenario of the known-answer tests of `tests/value.rs`: one area starved
     /// of coaches (physio ample), one of physio, one of demand; 20 replications, so
     /// 10 screening ones.
-    const SCENARIO: &str = r#"
-[programme]
-name = "value"
-start = "2024-10-01"
-end = "2025-09-30"
-target_starts = 0
-seed = 11
-replications = 20
-warmup_days = 0
-
-[defaults.referrals]
-constant_rate_per_day = 5
-gp_propensity = 0.0
-ramp_months = 0
-ramp_start_fraction = 1
-annual_growth = 0
-seasonal_index = [1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1]
-non_working_day_factor = 1
-festive_factor = 1
-source_mix = { gp = 1.0 }
-
-[defaults.participants]
-status_mix = { in_work = 1.0 }
-barrier_mix = { other = 1.0 }
-
-[defaults.triage]
-delay_days = 0
-ineligible = 0
-never_engage = { gp = 0, self = 0, employer = 0, jcp = 0, vcs = 0, local_authority = 0, other_health = 0 }
-
-[defaults.waiting]
-patience_days = { dist = "exponential", mean = 30 }
-
-[defaults.coach]
-fte = 10
-fte_at_launch = 1
-ramp_months = 0
-vacancy_rate = 0
-cost_per_fte_year = 40000
-caseload_cap_per_fte = 20
-hours_limit = false
-contact_hours_per_fte_week = 0
-assessment_hours = 1
-followup_hours = 0
-followup_interval_days = 14
-
-[defaults.caseload]
-time_days = 30
-disengage_prob = 0
-
-[defaults.onward]
-prob = 0
-delay_days = 0
-
-[defaults.outcomes]
-in_work = { no_change = 1.0 }
-off_sick = { no_change = 1.0 }
-out_of_work = { no_change = 1.0 }
-
-[defaults.calendar]
-annual_leave_fraction = 0
-festive_capacity_factor = 1
-
-[defaults.mdt.physio]
-fte = 5
-fte_at_launch = 1
-ramp_months = 0
-vacancy_rate = 0
-cost_per_fte_year = 40000
-sessions_per_fte_week = 20
-sessions = 4
-spacing_days = 7
-dna_rate = 0
-referral_delay_days = 0
-need = { other = 1.0 }
-
+    const SCENARIO: &str = concat!(
+        include_str!("../../tests/fixtures/value_defaults.toml"),
+        r#"
 [areas."Coaches starved"]
 coach.fte = 2
 
@@ -938,7 +865,8 @@ mdt.physio.fte = 0.3
 
 [areas."Demand starved"]
 referrals.constant_rate_per_day = 0.5
-"#;
+"#
+    );
 
     /// Every area's lever tests from the scenario's staffing, with the sequential
     /// rule or with every step on every replication, binding constraints named; and
