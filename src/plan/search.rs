@@ -705,7 +705,7 @@ impl Search<'_> {
         Ok(refused)
     }
 
-    /// Lowers lever `l` as far as every criterion still holds (`x` passes).
+    /// Lowers lever `l` as far as every criterion met at `x` still holds.
     fn descend(&mut self, x: &mut [u32], l: usize) -> Result<(), ScenarioError> {
         let e = self.eval(x)?;
         let kept: Vec<String> = self
@@ -831,13 +831,11 @@ pub(crate) fn plan_area(
         stop: None,
         floor: Vec::new(),
     };
-
     let has_lever = |levers: &[Lever], g: Group| levers.iter().any(|l| l.group == g);
 
     // feasibility at the search bound
     let x_max: Vec<u32> = s.levers.iter().map(Lever::top).collect();
     let e_max = s.eval(&x_max)?;
-
     let bound_desc = s
         .levers
         .iter()
