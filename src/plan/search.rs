@@ -478,34 +478,20 @@ impl Search<'_> {
     }
 
     /// Whether the step ending at `x[l]` costs more per extra start than `limit`,
-    /// decided on the screening replications when they are clear and on every
-    /// replication otherwise. Clear: the 95% paired interval of the per-replication
-    /// difference `extra starts - extra cost / limit` (below zero exactly when the
-    /// step is over the limit) lies wholly on one side of zero.
+    /// decided on the screening replications when they are clear ([`clearly_over`])
+    /// and on every replication otherwise.
     fn over_limit_screened(
         &mut self,
         x: &[u32],
         l: usize,
         limit: f64,
     ) -> Result<bool, ScenarioError> {
-        let k = self.money_step(l);
-        if k == 0 || x[l] == 0 {
+        let Some(m) = self.marginal(x, l, false)? else {
             return Ok(false);
-        }
-        let mut y = x.to_vec();
-        y[l] = x[l].saturating_sub(k);
-        let hi = self.look(x, false)?;
-        let lo = self.look(&y, false)?;
-        let net = Paired::of_pairs(
-            hi.reps
-                .iter()
-                .zip(&lo.reps)
-                .map(|(a, b)| (a.starts - b.starts) - (a.cost - b.cost) / limit),
-        );
-        match net.ci95 {
-            Some((_, up)) if up < 0.0 => Ok(true),
-            Some((down, _)) if down > 0.0 => Ok(false),
-            _ => self.over_limit(x, l, limit, true),
+        };
+        match clearly_over(&m, limit) {
+            Some(over) => Ok(over),
+            None => self.over_limit(x, l, limit, true),
         }
     }
 
@@ -618,10 +604,9 @@ impl Search<'_> {
     }
 
     /// The step ending at `x[l]` as the plan reports it: with a stop rule in force,
-    /// on the screening replications when the 95% paired interval of the
-    /// per-replication `extra starts - extra cost / limit` is clear of zero there
-    /// (whether the step is within the limit is then plain), on every replication
-    /// otherwise; without a stop rule, on every replication.
+    /// on the screening replications when they settle whether it is within the limit
+    /// ([`clearly_over`]), on every replication otherwise; without a stop rule, on
+    /// every replication.
     fn reported_marginal(
         &mut self,
         x: &[u32],
@@ -630,13 +615,10 @@ impl Search<'_> {
         let Some(limit) = self.stop.filter(|v| v.is_finite()) else {
             return self.marginal(x, l, true);
         };
-        let Some(m) = self.marginal(x, l, false)? else {
-            return Ok(None);
-        };
-        let net = Paired::of_pairs(m.net_by_rep.iter().map(|(s, c)| s - c / limit));
-        match net.ci95 {
-            Some((lo, hi)) if lo > 0.0 || hi < 0.0 => Ok(Some(m)),
-            _ => self.marginal(x, l, true),
+        match self.marginal(x, l, false)? {
+            Some(m) if clearly_over(&m, limit).is_some() => Ok(Some(m)),
+            Some(_) => self.marginal(x, l, true),
+            None => Ok(None),
         }
     }
 
@@ -729,6 +711,20 @@ impl Search<'_> {
         }
         x[l] = m.result();
         Ok(())
+    }
+}
+
+/// Whether the step `m` is clearly over `limit` (`Some(true)`) or clearly within it
+/// (`Some(false)`) on the replications it was measured on: the 95% paired interval of
+/// the per-replication `extra starts - extra cost / limit` (below zero exactly when
+/// the step is over the limit) lies wholly on one side of zero. `None` when it does
+/// not.
+fn clearly_over(m: &Marginal, limit: f64) -> Option<bool> {
+    let net = Paired::of_pairs(m.net_by_rep.iter().map(|(s, c)| s - c / limit));
+    match net.ci95 {
+        Some((_, up)) if up < 0.0 => Some(true),
+        Some((down, _)) if down > 0.0 => Some(false),
+        _ => None,
     }
 }
 
