@@ -411,31 +411,7 @@ impl<E: Copy> EventQueue<E> {
     /// Removes the next event and advances the clock to its time.
     #[inline]
     pub fn pop(&mut self) -> Option<Scheduled<E>> {
-        let (key, event) = loop {
-            let from_current = match (self.current.last(), self.near.peek()) {
-                (Some(c), Some(h)) => c.0.before(h),
-                (Some(_), None) => true,
-                (None, Some(_)) => false,
-                (None, None) => {
-                    if self.load_next() {
-                        continue;
-                    }
-                    return None;
-                }
-            };
-            break if from_current {
-                self.current.pop().expect("checked")
-            } else {
-                self.near.pop().expect("checked")
-            };
-        };
-        let time = key_time(key.time);
-        self.now = time;
-        Some(Scheduled {
-            time,
-            seq: key.seq,
-            event,
-        })
+        self.take_before(PAD)
     }
 
     /// Removes the next event if it comes before `(time, seq)`, the time and reserved
@@ -450,6 +426,19 @@ impl<E: Copy> EventQueue<E> {
             time: time_key(time),
             seq,
         };
+        let next = self.take_before(other);
+        if next.is_none() {
+            debug_assert!(time >= self.now, "bad event time {time}");
+            self.now = time;
+        }
+        next
+    }
+
+    /// Removes the next event if its key comes before `limit` (every event's does
+    /// before [`PAD`]) and advances the clock to its time; `None`, the clock
+    /// untouched, otherwise or when nothing is pending.
+    #[inline(always)]
+    fn take_before(&mut self, limit: Key) -> Option<Scheduled<E>> {
         let (key, event) = loop {
             let (next, from_current) = match (self.current.last(), self.near.peek()) {
                 (Some(c), Some(h)) => {
@@ -465,14 +454,10 @@ impl<E: Copy> EventQueue<E> {
                     if self.load_next() {
                         continue;
                     }
-                    debug_assert!(time >= self.now, "bad event time {time}");
-                    self.now = time;
                     return None;
                 }
             };
-            if !next.before(other) {
-                debug_assert!(time >= self.now, "bad event time {time}");
-                self.now = time;
+            if !next.before(limit) {
                 return None;
             }
             break if from_current {
