@@ -950,13 +950,30 @@ pub fn assemble(
         plans.extend(p.areas);
         levers.extend(p.levers);
     }
-    let programme = ProgrammeTotals::of(&plans, &sc.disciplines, opts.budget_gbp);
-    Ok(PlanResults {
-        programme,
+    let tests = LeverTests {
         levers,
         cost_limit_gbp: limit,
         cost_limit_rule: rule,
-        allocation: None,
+    };
+    Ok(results(sc, opts, mdt_wait, tests, None, plans))
+}
+
+/// The plan of `plans` (the areas planned, in scenario order) with their lever tests,
+/// the allocation that bought their staffing if any, and the programme totals.
+fn results(
+    sc: &Scenario,
+    opts: &PlanOptions,
+    mdt_wait: Vec<f64>,
+    tests: LeverTests,
+    allocation: Option<value::budget::Allocation>,
+    plans: Vec<AreaPlan>,
+) -> PlanResults {
+    PlanResults {
+        programme: ProgrammeTotals::of(&plans, &sc.disciplines, opts.budget_gbp),
+        levers: tests.levers,
+        cost_limit_gbp: tests.cost_limit_gbp,
+        cost_limit_rule: tests.cost_limit_rule,
+        allocation,
         scenario: sc.name.clone(),
         start: sc.start.to_string(),
         end: sc.end.to_string(),
@@ -965,7 +982,7 @@ pub fn assemble(
         mdt_wait_days: mdt_wait,
         disciplines: sc.disciplines.clone(),
         areas: plans,
-    })
+    }
 }
 
 /// Plans every area asked for, in parallel on the current rayon pool; `progress` is
@@ -982,17 +999,16 @@ pub fn plan(
         return assemble(sc, opts, vec![part]);
     }
     let (areas, mdt_wait) = check_options(sc, opts)?;
-    let (
-        LeverTests {
-            levers,
-            cost_limit_gbp: limit,
-            cost_limit_rule: rule,
-        },
-        mut evs,
-    ) = lever_tests_of(sc, opts, &areas)?;
+    let (tests, mut evs) = lever_tests_of(sc, opts, &areas)?;
+    let limit = tests.cost_limit_gbp;
     let allocation = match opts.budget_gbp {
         Some(b) => Some(value::budget::allocate(
-            sc, &areas, &levers, &mut evs, b, limit,
+            sc,
+            &areas,
+            &tests.levers,
+            &mut evs,
+            b,
+            limit,
         )?),
         None => None,
     };
@@ -1010,22 +1026,7 @@ pub fn plan(
             r
         })
         .collect::<Result<_, PlanError>>()?;
-    let programme = ProgrammeTotals::of(&plans, &sc.disciplines, opts.budget_gbp);
-    Ok(PlanResults {
-        programme,
-        levers,
-        cost_limit_gbp: limit,
-        cost_limit_rule: rule,
-        allocation,
-        scenario: sc.name.clone(),
-        start: sc.start.to_string(),
-        end: sc.end.to_string(),
-        seed: sc.seed,
-        options: opts.clone(),
-        mdt_wait_days: mdt_wait,
-        disciplines: sc.disciplines.clone(),
-        areas: plans,
-    })
+    Ok(results(sc, opts, mdt_wait, tests, allocation, plans))
 }
 
 /// The scenario with the planned staffing applied and `programme.replications` set
