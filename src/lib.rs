@@ -27,6 +27,8 @@
 //!   and wait standards; levers tested by experiment, budget allocation.
 //! - [`sensitivity`]: which uncertain inputs drive the projection (partial rank
 //!   correlation coefficients across replications).
+//! - [`error`]: the kind of every error type (bad input or a failure of the
+//!   system), which decides the exit status.
 //! - [`serve`]: the web front end (`workwell serve`): routes, pages and a job queue
 //!   over the command line's own subcommands.
 //!
@@ -42,6 +44,7 @@
 
 pub mod calibrate;
 pub mod engine;
+pub mod error;
 pub mod geography;
 pub mod model;
 pub mod observed;

@@ -5,38 +5,18 @@ use std::io::IsTerminal;
 use std::path::PathBuf;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use workwell::plan::PlanError;
-use workwell::report::output::OutputError;
-use workwell::run::RunError;
-use workwell::run::limits::{self, Estimate, LimitError, Limits};
+use workwell::run::limits::{self, Estimate, Limits};
 use workwell::scenario::{self, Scenario, ScenarioError, ScenarioErrors};
 
-/// Exit status for bad input: the scenario, the command line or the output folder
-/// asked for. Anything else that fails (the system, the disk) exits with 1.
-pub const BAD_INPUT: u8 = 2;
-
-/// The exit status for an error: [`BAD_INPUT`] when any cause in its chain is the
-/// user's to fix, 1 otherwise. One policy for every subcommand.
+/// The exit status for an error (2 for bad input, 1 for a failure of the system):
+/// its kind's ([`workwell::error::kind_of`], the
+/// first cause in its chain of one of the library's error types), 1 when no cause
+/// is. One policy for every subcommand.
 pub fn exit_code(e: &anyhow::Error) -> u8 {
-    let bad = e.chain().any(|c| {
-        c.downcast_ref::<ScenarioError>().is_some()
-            || c.downcast_ref::<ScenarioErrors>().is_some()
-            || c.downcast_ref::<PlanError>().is_some()
-            || c.downcast_ref::<RunError>()
-                .is_some_and(|r| matches!(r, RunError::Scenario(_)))
-            || c.downcast_ref::<workwell::calibrate::CalibrateError>()
-                .is_some_and(|r| matches!(r, workwell::calibrate::CalibrateError::Scenario(_)))
-            || c.downcast_ref::<LimitError>().is_some()
-            || c.downcast_ref::<workwell::run::shard::ShardError>()
-                .is_some()
-            || c.downcast_ref::<workwell::calibrate::waves::WaveError>()
-                .is_some()
-            || c.downcast_ref::<workwell::plan::shard::PlanShardError>()
-                .is_some()
-            || c.downcast_ref::<OutputError>()
-                .is_some_and(OutputError::is_bad_input)
-    });
-    if bad { BAD_INPUT } else { 1 }
+    e.chain()
+        .find_map(workwell::error::listed_kind)
+        .unwrap_or(workwell::error::Kind::System)
+        .exit_status()
 }
 
 /// `--seed`: any whole number a scenario file can hold (TOML integers stop at
