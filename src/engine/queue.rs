@@ -283,6 +283,40 @@ impl<E: Copy> EventQueue<E> {
         }
     }
 
+    /// Most bytes one pending event can hold, for memory estimates: its entry where it
+    /// waits (a bucket or a heap) and, once its day is loaded, a second entry in the
+    /// day's sorted copy with the counting sort's counts (two per event at most).
+    /// Buffers keep their capacity: this counts what is in use, not the room
+    /// grown beyond it.
+    pub const fn bytes_per_event() -> usize {
+        2 * std::mem::size_of::<(Key, E)>() + 2 * std::mem::size_of::<u32>()
+    }
+
+    /// Bytes the queue holds whatever its events: the ring of day buckets and the
+    /// heaps' padding.
+    pub fn fixed_bytes() -> usize {
+        use std::mem::size_of;
+        size_of::<Self>() + RING * size_of::<Vec<(Key, E)>>() + 2 * 5 * size_of::<Key>()
+    }
+
+    /// Bytes the queue's buffers hold now (their capacity).
+    pub fn held_bytes(&self) -> usize {
+        use std::mem::size_of;
+        fn vec<T>(v: &Vec<T>) -> usize {
+            v.capacity() * size_of::<T>()
+        }
+        size_of::<Self>()
+            + vec(&self.current)
+            + vec(&self.spare)
+            + vec(&self.counts)
+            + vec(&self.buckets)
+            + self.buckets.iter().map(vec).sum::<usize>()
+            + vec(&self.near.keys)
+            + vec(&self.near.events)
+            + vec(&self.far.keys)
+            + vec(&self.far.events)
+    }
+
     /// Empties the queue and resets the clock to zero, keeping the allocation.
     pub fn reset(&mut self) {
         self.current.clear();

@@ -169,6 +169,26 @@ impl AreaRun {
         }
     }
 
+    /// Bytes of the accumulators of a run of the given shape.
+    pub fn bytes(n_months: usize, n_disciplines: usize) -> usize {
+        let periods = n_months + 1;
+        std::mem::size_of::<Self>()
+            + periods * stride(n_disciplines) * std::mem::size_of::<f64>()
+            + periods * (1 + n_disciplines) * WaitHistogram::bytes()
+    }
+
+    /// Bytes the accumulators hold now (their capacity).
+    pub fn held_bytes(&self) -> usize {
+        std::mem::size_of::<Self>()
+            + self.raw.capacity() * std::mem::size_of::<f64>()
+            + (self.waits.iter().chain(&self.mdt_waits))
+                .map(WaitHistogram::held_bytes)
+                .sum::<usize>()
+            + (self.waits.capacity() - self.waits.len() + self.mdt_waits.capacity()
+                - self.mdt_waits.len())
+                * std::mem::size_of::<WaitHistogram>()
+    }
+
     /// Clears every accumulator, keeping the allocations, for a run of the given
     /// shape.
     pub fn reset(&mut self, n_months: usize, n_disciplines: usize) {

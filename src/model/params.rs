@@ -119,6 +119,24 @@ pub struct AreaParams {
 }
 
 impl AreaParams {
+    /// Bytes these parameters hold (their daily series included).
+    pub fn bytes(&self) -> usize {
+        fn vec<T>(v: &Vec<T>) -> usize {
+            v.capacity() * std::mem::size_of::<T>()
+        }
+        std::mem::size_of::<Self>()
+            + vec(&self.referral_rate)
+            + vec(&self.gp_share)
+            + vec(&self.coach.fte)
+            + vec(&self.coach.places)
+            + vec(&self.coach.hours)
+            + self
+                .mdt
+                .iter()
+                .map(|d| std::mem::size_of::<DisciplineParams>() + vec(&d.fte) + vec(&d.slots))
+                .sum::<usize>()
+    }
+
     /// Number of MDT disciplines.
     pub fn n_disciplines(&self) -> usize {
         self.mdt.len().min(MAX_DISCIPLINES)

@@ -219,8 +219,10 @@ thread_local! {
 }
 
 /// Most simulators kept in [`SPARE`] per thread (a thread can hold more than one at
-/// once when it works on a stolen piece of work while waiting).
-const SPARES: usize = 1;
+/// once when it works on a stolen piece of work while waiting). A worker thread
+/// thus holds at most `1 + SPARES` simulators' buffers: the one running and those
+/// kept.
+pub const SPARES: usize = 1;
 
 impl Drop for AreaSimulator {
     fn drop(&mut self) {
@@ -235,7 +237,89 @@ impl Drop for AreaSimulator {
     }
 }
 
+/// What simulating one area can hold in memory, for the estimate before a run
+/// (`run::limits`): bytes in use at the peak, at most; the buffers' room grown
+/// beyond what they use (at most as much again, as vectors double) is address space
+/// that is never touched.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Footprint {
+    /// Bytes one referral can hold at once, at most: its person record and free-list
+    /// place, its three events (triage, drop-out, end of plan) with their copies
+    /// while their day is sorted, its drop-out waiting for its day, its place in the
+    /// assessment list, its coach follow-up in the diary, the day's backlog and the
+    /// day's list, and in each MDT discipline its place in the list, its booked
+    /// session, the backlog and the day's list. Entries left stale in a list (a
+    /// person who dropped out) are counted: each referral enters each list once.
+    pub per_referral: usize,
+    /// Bytes whatever the referrals: the diaries' and the queue's day buckets, the
+    /// drop-outs' day lists and the accumulators.
+    pub fixed: usize,
+}
+
 impl AreaSimulator {
+    /// The footprint of simulating an area with parameters `p` over `n_months`.
+    pub fn footprint(p: &AreaParams, cal: &Calendar) -> Footprint {
+        use std::mem::size_of;
+        let n_disc = p.n_disciplines();
+        let booking = size_of::<Booking>();
+        let per_referral = size_of::<Person>()
+            + size_of::<u32>()
+            + 3 * EventQueue::<Ev>::bytes_per_event()
+            + size_of::<(f64, u64, u32, u32)>()
+            + 4 * booking
+            + n_disc * (size_of::<(u32, u32, f64)>() + 3 * booking);
+        let gap = longest_closure(cal);
+        let diary = |ahead: usize| (ahead + 16).next_power_of_two() * size_of::<Vec<Booking>>();
+        let diaries = diary(p.coach.followup_interval_days as usize + gap)
+            + p.mdt
+                .iter()
+                .take(n_disc)
+                .map(|d| diary(d.spacing_days as usize + gap))
+                .sum::<usize>();
+        let fixed = EventQueue::<Ev>::fixed_bytes()
+            + diaries
+            + (p.horizon_days + 1) * size_of::<Vec<(f64, u64, u32, u32)>>()
+            + AreaRun::bytes(cal.n_months(), n_disc)
+            + size_of::<Self>();
+        Footprint {
+            per_referral,
+            fixed,
+        }
+    }
+
+    /// Bytes this simulator's buffers hold now (their capacity), for tests of
+    /// [`AreaSimulator::footprint`].
+    pub fn held_bytes(&self) -> usize {
+        use std::mem::size_of;
+        fn vec<T>(v: &Vec<T>) -> usize {
+            v.capacity() * size_of::<T>()
+        }
+        fn diary(d: &Diary) -> usize {
+            vec(&d.buckets) + d.buckets.iter().map(vec).sum::<usize>()
+        }
+        self.queue.held_bytes()
+            + vec(&self.people)
+            + vec(&self.free)
+            + self.waiting.capacity() * size_of::<Booking>()
+            + diary(&self.followups)
+            + vec(&self.backlog)
+            + vec(&self.scratch)
+            + vec(&self.scratch2)
+            + self
+                .mdt
+                .iter()
+                .map(|m| {
+                    m.waiting.capacity() * size_of::<(u32, u32, f64)>()
+                        + diary(&m.diary)
+                        + vec(&m.backlog)
+                })
+                .sum::<usize>()
+            + vec(&self.pending)
+            + self.pending.iter().map(vec).sum::<usize>()
+            + self.run.held_bytes()
+            + size_of::<Self>()
+    }
+
     /// A simulator: one dropped earlier on this thread, buffers and all, when there is
     /// one; otherwise one with empty buffers.
     pub fn new() -> Self {

@@ -161,6 +161,20 @@ pub fn exact_bytes(sc: &Scenario, replications: u64) -> usize {
     cells * (replications.min(EXACT_CAP as u64) as usize) * std::mem::size_of::<f64>()
 }
 
+/// The most bytes an aggregate of `replications` replications of `sc` holds: every
+/// summary with its first values, or, kept in a scratch file (`scratch`), every
+/// summary frozen with a batch of values read back and a replication's record.
+pub fn peak_bytes(sc: &Scenario, replications: u64, scratch: bool) -> usize {
+    let periods = sc.calendar.n_months() + 1;
+    let cells = (sc.areas.len() + 1) * periods * MetricLayout::new(&sc.disciplines).len();
+    if scratch {
+        cells * (Summary::frozen_bytes() + std::mem::size_of::<f64>())
+            + 2 * RESOLVE_BYTES.max(cells / (sc.areas.len() + 1) * replications as usize * 8)
+    } else {
+        cells * Summary::bytes_for(replications)
+    }
+}
+
 /// Whether an aggregate of `sc`'s run should keep its first values in a scratch file
 /// ([`Aggregate::with_scratch`]): when they would take more than
 /// [`SCRATCH_FROM_BYTES`] of memory.

@@ -196,6 +196,13 @@ pub fn result_bytes(sc: &Scenario) -> usize {
     (sc.areas.len() + 1) * (sc.calendar.n_months() + 1) * n_metrics * std::mem::size_of::<f64>()
 }
 
+/// Replications run at a time on `threads` workers: [`BLOCK`] per thread, fewer when
+/// their results would take more than [`BLOCK_BYTES`], at least one per thread.
+pub fn block_len(sc: &Scenario, threads: usize) -> usize {
+    let threads = threads.max(1);
+    (BLOCK * threads).min((BLOCK_BYTES / result_bytes(sc).max(1)).max(threads))
+}
+
 /// Runs all replications, calling `sink` with each result in replication order and
 /// `progress` with the number finished so far.
 pub fn run_each(
@@ -230,9 +237,7 @@ pub fn run_range(
     let total = range.end;
     let done = std::sync::atomic::AtomicU64::new(0);
     let mut start = range.start;
-    let threads = pool.current_num_threads().max(1);
-    // BLOCK per thread, fewer when results are large, at least one per thread
-    let per_block = (BLOCK * threads).min((BLOCK_BYTES / result_bytes(sc).max(1)).max(threads));
+    let per_block = block_len(sc, pool.current_num_threads());
     while start < total {
         let end = (start + per_block as u64).min(total);
         let block: Vec<Result<RepResult, ScenarioError>> = pool.install(|| {

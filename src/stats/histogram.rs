@@ -59,6 +59,16 @@ impl WaitHistogram {
         }
     }
 
+    /// Bytes of a histogram: the struct and its bins.
+    pub const fn bytes() -> usize {
+        std::mem::size_of::<Self>() + NBINS * std::mem::size_of::<u32>()
+    }
+
+    /// Bytes this histogram holds (its struct and its bins' capacity).
+    pub fn held_bytes(&self) -> usize {
+        std::mem::size_of::<Self>() + self.bins.capacity() * std::mem::size_of::<u32>()
+    }
+
     /// Resets all counts, the sum and the overflow maximum without freeing
     /// the bins.
     pub fn clear(&mut self) {

@@ -242,6 +242,24 @@ impl Summary {
         }
     }
 
+    /// The most bytes a summary holds while it takes `n` values: the struct and its
+    /// first values (room for them doubling from 4 up to [`EXACT_CAP`]; beyond the
+    /// cap the values give way to the smaller P² markers).
+    pub fn bytes_for(n: u64) -> usize {
+        let kept = n.min(EXACT_CAP as u64) as usize;
+        let room = if kept == 0 {
+            0
+        } else {
+            kept.next_power_of_two().max(4)
+        };
+        std::mem::size_of::<Self>() + room * std::mem::size_of::<f64>()
+    }
+
+    /// The bytes of a [frozen](Self::freeze) summary.
+    pub fn frozen_bytes() -> usize {
+        std::mem::size_of::<Self>() + std::mem::size_of::<[f64; QUANTILES.len()]>()
+    }
+
     /// Counts `x` and updates the moments and extremes; false for NaN (missing).
     fn push_moments(&mut self, x: f64) -> bool {
         if x.is_nan() {
