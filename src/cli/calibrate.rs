@@ -46,7 +46,8 @@ pub struct CalibrateArgs {
     /// No progress bar and no summary
     #[arg(long, short = 'q')]
     pub quiet: bool,
-    /// Run even when the work is estimated to take more than the time limit
+    /// Run even when the estimated time (over 2 hours) or memory (over what the
+    /// machine, its cgroup or ulimit allows) exceeds the limits
     #[arg(long)]
     pub allow_long_run: bool,
     /// Calibrate wave by wave through DIR: replay the fit with the simulations in DIR,
@@ -113,6 +114,7 @@ pub fn run_with(args: CalibrateArgs, hooks: &Hooks) -> anyhow::Result<()> {
         (settings.particles as u64 * settings.replicates).min(u64::from(u32::MAX)) as u32,
         12.0,
         args.threads,
+        &workwell::run::limits::Work::RUN,
         args.allow_long_run,
         "this calibration",
     )?;

@@ -5,7 +5,7 @@ use std::io::IsTerminal;
 use std::path::PathBuf;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use workwell::run::limits::{self, Estimate, Limits};
+use workwell::run::limits::{self, Limits, Work};
 use workwell::scenario::{self, Scenario, ScenarioError, ScenarioErrors};
 
 /// The exit status for an error (2 for bad input, 1 for a failure of the system):
@@ -147,45 +147,57 @@ pub fn check_threads(threads: Option<usize>) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Refuses, before any work, a run of `scenarios` (`replications` each, repeated
-/// `times` times: candidate staffings of a plan) whose estimated time or memory
-/// exceeds the limits, unless `allow_long_run`.
+/// The memory profile of a run of `sc`: its summaries in a scratch file when it
+/// has many areas; with `levers`, the plans' recorded referrals too.
+pub fn run_work(sc: &Scenario, levers: bool) -> Work {
+    Work {
+        scratch: workwell::run::aggregate::scratch_wanted(sc),
+        ..if levers { plan_work() } else { Work::RUN }
+    }
+}
+
+/// The memory profile of a plan: each simulation's referrals recorded on a tape,
+/// and the tapes kept within their budget.
+pub fn plan_work() -> Work {
+    Work {
+        tapes: true,
+        tape_budget: workwell::plan::TAPE_BUDGET as f64,
+        ..Work::RUN
+    }
+}
+
+/// Refuses, before any work, `work` on `scenarios` (`replications` each, each
+/// simulated `repeats` times: a plan's candidate staffings, a calibration's
+/// generations; 0 for a merge) whose estimated time or memory exceeds the limits
+/// the process is under, unless `allow_long_run`.
 pub fn check_limits(
     scenarios: &[&Scenario],
     replications: u32,
-    times: f64,
+    repeats: f64,
     threads: Option<usize>,
+    work: &Work,
     allow_long_run: bool,
     what: &str,
 ) -> anyhow::Result<()> {
-    let threads = threads
+    let e = limits::estimate(scenarios, replications, repeats, threads_or_cores(threads), work)?;
+    refuse_beyond_limits(&e, allow_long_run, what)
+}
+
+/// `--threads`, or every core.
+pub fn threads_or_cores(threads: Option<usize>) -> usize {
+    threads
         .or_else(|| std::thread::available_parallelism().ok().map(usize::from))
-        .unwrap_or(1);
-    let mut total: Option<Estimate> = None;
-    for sc in scenarios {
-        let e = limits::estimate(sc, replications, threads)?;
-        total = Some(match total {
-            None => e,
-            Some(t) => Estimate {
-                referrals_per_replication: t.referrals_per_replication
-                    + e.referrals_per_replication,
-                referrals: t.referrals + e.referrals,
-                events: t.events + e.events,
-                seconds: t.seconds + e.seconds,
-                peak_bytes: t.peak_bytes.max(e.peak_bytes),
-                ..if e.largest_area > t.largest_area {
-                    e.clone()
-                } else {
-                    t
-                }
-            },
-        });
-    }
-    let Some(mut e) = total else { return Ok(()) };
-    e.referrals *= times;
-    e.events *= times;
-    e.seconds *= times;
-    limits::check(&e, &Limits::here(allow_long_run), what)?;
+        .unwrap_or(1)
+}
+
+/// Refuses work estimated as `e` when it exceeds the limits the process is under,
+/// unless `allow_long_run`.
+pub fn refuse_beyond_limits(
+    e: &limits::Estimate,
+    allow_long_run: bool,
+    what: &str,
+) -> anyhow::Result<()> {
+    limits::check(e, &Limits::here(allow_long_run), what)?;
     Ok(())
 }
 

@@ -36,8 +36,8 @@ pub struct CompareArgs {
     /// No progress bar and no table
     #[arg(long, short = 'q')]
     pub quiet: bool,
-    /// Run even when the estimated time (over 2 hours) or memory (over what is
-    /// available) exceeds the limits
+    /// Run even when the estimated time (over 2 hours) or memory (over what the
+    /// machine, its cgroup or ulimit allows) exceeds the limits
     #[arg(long)]
     pub allow_long_run: bool,
     /// Run only shard K of N (K from 1) of every scenario's replications, into shard
@@ -105,6 +105,10 @@ pub fn run_with(args: CompareArgs, hooks: &Hooks) -> anyhow::Result<()> {
         r,
         1.0,
         args.threads,
+        &workwell::run::limits::Work {
+            summaries: false,
+            ..workwell::run::limits::Work::RUN
+        },
         args.allow_long_run,
         "this comparison",
     )?;

@@ -7,7 +7,9 @@
 
 use std::path::{Path, PathBuf};
 
-use workwell::run::compare::{Sampler, comparison};
+use workwell::run::compare::{MEASURES, Sampler, comparison};
+use workwell::run::limits::Work;
+use workwell::stats::Summary;
 use workwell::run::shard::{self, ShardError, ShardHeader};
 use workwell::run::sweep;
 use workwell::run::{Aggregate, RepResult};
@@ -34,6 +36,41 @@ pub struct MergeArgs {
     pub threads: Option<usize>,
     #[command(flatten)]
     pub groups: super::common::GroupArgs,
+    /// Merge even when the estimated memory (over what the machine, its cgroup or
+    /// ulimit allows) exceeds the limits
+    #[arg(long)]
+    pub allow_long_run: bool,
+}
+
+/// Refuses, before anything is written, a merge of `scenarios`' results (kept
+/// together, or one after another; as a run's summaries and outputs, or a
+/// comparison's few figures) whose memory exceeds the limits.
+fn check_memory(
+    scenarios: &[&Scenario],
+    together: bool,
+    summaries: bool,
+    held: f64,
+    args: &MergeArgs,
+) -> anyhow::Result<()> {
+    let Some(first) = scenarios.first() else {
+        return Ok(());
+    };
+    let work = Work {
+        simulate: false,
+        together,
+        summaries,
+        held,
+        ..super::common::run_work(first, false)
+    };
+    super::common::check_limits(
+        scenarios,
+        first.replications,
+        0.0,
+        args.threads,
+        &work,
+        args.allow_long_run,
+        "this merge",
+    )
 }
 
 /// The shards of one run, checked and in replication order.
@@ -119,6 +156,7 @@ pub fn run(args: MergeArgs) -> anyhow::Result<()> {
     }
     let group = Group::open(&args.inputs)?;
     let sc = &group.scenario;
+    check_memory(&[sc], true, true, 0.0, &args)?;
     let out = args
         .out
         .clone()
@@ -203,6 +241,8 @@ fn merge_compare(dir: &Path, args: &MergeArgs) -> anyhow::Result<()> {
         ))
         .into());
     }
+    let all: Vec<&Scenario> = groups.iter().map(|g| &g.scenario).collect();
+    check_memory(&all, true, false, 0.0, args)?;
     let mut samples = Vec::with_capacity(groups.len());
     for g in &groups {
         let mut s = Sampler::new(&g.scenario, g.scenario.replications);
@@ -241,6 +281,13 @@ fn merge_sweep(dir: &Path, args: &MergeArgs) -> anyhow::Result<()> {
             .into());
         }
         let g = Group::open(&[pdir])?;
+        if i == 0 {
+            // the points differ only in parameter values: their results take the
+            // same memory, one point at a time, and every point's figures are kept
+            let reps = u64::from(g.scenario.replications);
+            let held = (points.rows.len() * MEASURES.len()) as f64 * Summary::bytes_for(reps) as f64;
+            check_memory(&[&g.scenario], false, true, held, args)?;
+        }
         let (gp, h) = g.header();
         if let Some((bp, b)) = &first {
             same_run(bp, b, gp, h)?;

@@ -131,8 +131,8 @@ pub struct PlanArgs {
     /// No progress bar and no table
     #[arg(long, short = 'q')]
     pub quiet: bool,
-    /// Plan even when the estimated time (over 2 hours) or memory (over what is
-    /// available) exceeds the limits
+    /// Plan even when the estimated time (over 2 hours) or memory (over what the
+    /// machine, its cgroup or ulimit allows) exceeds the limits
     #[arg(long)]
     pub allow_long_run: bool,
 }
@@ -260,6 +260,7 @@ pub fn run_with(args: PlanArgs, hooks: &Hooks) -> anyhow::Result<()> {
         opts.replications,
         opts.curve_points.max(1) as f64,
         args.threads,
+        &super::common::plan_work(),
         args.allow_long_run,
         "this plan (at least its capacity curves)",
     )?;
@@ -357,6 +358,7 @@ fn plan_shard(
         opts.replications,
         opts.curve_points.max(1) as f64 * range.len() as f64 / total as f64,
         args.threads,
+        &super::common::plan_work(),
         args.allow_long_run,
         "this share of the plan (at least its capacity curves)",
     )?;

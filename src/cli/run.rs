@@ -42,8 +42,8 @@ pub struct RunArgs {
     /// No progress bar and no table
     #[arg(long, short = 'q')]
     pub quiet: bool,
-    /// Run even when the estimated time (over 2 hours) or memory (over what is
-    /// available) exceeds the limits
+    /// Run even when the estimated time (over 2 hours) or memory (over what the
+    /// machine, its cgroup or ulimit allows) exceeds the limits
     #[arg(long)]
     pub allow_long_run: bool,
     /// Also test each area's levers by experiment (one step up each, on the same
@@ -124,6 +124,7 @@ pub fn run_with(args: RunArgs, hooks: &Hooks) -> anyhow::Result<()> {
         sc.replications,
         share,
         args.threads,
+        &super::common::run_work(&sc, args.levers),
         args.allow_long_run,
         "this run",
     )?;

@@ -9,6 +9,9 @@ use anyhow::Context;
 use workwell::report::output::AtomicFile;
 use workwell::report::output::OutputDir;
 use workwell::run::RunOptions;
+use workwell::run::limits::{self, Work};
+use workwell::run::compare::MEASURES;
+use workwell::stats::Summary;
 use workwell::run::shard::ShardSpec;
 use workwell::run::sweep::{POINTS_FILE, parse_points, point_dir, run_point, share};
 use workwell::scenario::ScenarioError;
@@ -57,6 +60,10 @@ pub struct SweepArgs {
     /// `point-<i>` subfolder per point (default: outputs/<scenario name>-sweep.shards/)
     #[arg(long, value_name = "DIR")]
     pub shard_dir: Option<PathBuf>,
+    /// Run even when the estimated time (over 2 hours) or memory (over what the
+    /// machine, its cgroup or ulimit allows) exceeds the limits
+    #[arg(long)]
+    pub allow_long_run: bool,
 }
 
 /// Runs the subcommand.
@@ -102,13 +109,39 @@ pub fn run(args: SweepArgs) -> anyhow::Result<()> {
         (None, None) => unreachable!("clap requires --points or --lhs"),
     };
     let points = parse_points(&file, &text)?;
-    // check every point before running any
+    let shard = super::run::shard_spec(&args.shard, &None)?;
+    let mine = match &shard {
+        Some((ShardSpec::Part { k, n: parts }, _)) if *parts <= points.rows.len() as u64 => {
+            share(*k, *parts, points.rows.len())
+        }
+        _ => 0..points.rows.len(),
+    };
+    // check every point before running any, and what the points to run will cost
+    let threads = super::common::threads_or_cores(args.threads);
+    let work = Work {
+        together: false,
+        draws: 1,
+        held: (mine.len() * MEASURES.len()) as f64
+            * Summary::bytes_for(u64::from(sc.replications)) as f64,
+        ..super::common::run_work(&sc, false)
+    };
+    let mut estimate: Option<limits::Estimate> = None;
     for i in 0..points.rows.len() {
-        points.scenario(&sc, i)?;
+        let at = points.scenario(&sc, i)?;
+        if mine.contains(&i) {
+            let e = limits::estimate(&[&at], sc.replications, 1.0, threads, &work)?;
+            estimate = Some(match estimate {
+                Some(t) => t.then(e),
+                None => e,
+            });
+        }
+    }
+    if let Some(e) = &estimate {
+        super::common::refuse_beyond_limits(e, args.allow_long_run, "this sweep")?;
     }
     let n = points.rows.len() as u64;
     let r = u64::from(sc.replications);
-    if let Some((spec, flag)) = super::run::shard_spec(&args.shard, &None)? {
+    if let Some((spec, flag)) = shard {
         let ShardSpec::Part { k, n: parts } = spec else {
             unreachable!("--shard gives a part")
         };

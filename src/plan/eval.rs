@@ -177,7 +177,7 @@ pub(crate) struct Evaluator<'a> {
 /// Most memory that the tapes of all evaluators together may hold, bytes. A tape
 /// recorded beyond it is used once and not kept (the same figures, drawn again
 /// next time).
-const TAPE_BUDGET: usize = 256 << 20;
+pub const TAPE_BUDGET: usize = 256 << 20;
 
 /// Memory held by kept tapes, bytes (all evaluators of the process).
 static TAPE_BYTES: AtomicUsize = AtomicUsize::new(0);

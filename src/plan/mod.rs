@@ -148,6 +148,7 @@
 //! so they do not depend on the number of threads.
 
 mod eval;
+pub use eval::TAPE_BUDGET;
 pub mod realloc;
 pub mod render;
 mod search;
