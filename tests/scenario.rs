@@ -132,14 +132,40 @@ fn every_parameter_has_a_plausible_range_documented() {
             }
         }
     }
+    // each range's row, as the code has it: key, range, 0 = off, what, source
     let doc = std::fs::read_to_string("docs/plausible_ranges.md").unwrap();
     for r in RANGES {
+        let row = format!(
+            "| `{}` | {} to {} | {} | {} | {} |",
+            r.key,
+            doc_number(r.low),
+            doc_number(r.high),
+            if r.zero_is_off { "yes" } else { "" },
+            r.what,
+            r.source
+        );
         assert!(
-            doc.contains(&format!("`{}`", r.key)),
-            "{} not documented",
-            r.key
+            doc.lines().any(|l| l == row),
+            "docs/plausible_ranges.md has no row\n{row}"
         );
     }
+}
+
+/// A number as `docs/plausible_ranges.md` writes it: whole numbers of four digits
+/// or more with thousands separators (`3,653`), others as Rust prints them.
+fn doc_number(x: f64) -> String {
+    if x.fract() != 0.0 || x.abs() < 1000.0 {
+        return x.to_string();
+    }
+    let digits = format!("{}", x.abs() as u64);
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    if x < 0.0 { format!("-{out}") } else { out }
 }
 
 /// The WorkWell scenarios (not the queueing reductions in `validation/`) hold only
@@ -188,6 +214,47 @@ fn gp_propensity_of_0_45_gives_a_plausibility_warning() {
     let w = workwell::scenario::plausible::check(&sc);
     assert_eq!(w.len(), 1, "{w:?}");
     assert_eq!(w[0].key, "areas.Frimley.coach.caseload_cap_per_fte");
+}
+
+/// Two billion fit notes in one area (England issues about 11 million a year), and
+/// any other implausible per-area count (target, grant, a step of `fte_from`), give a
+/// warning naming the key, the range and its source.
+#[test]
+fn implausible_area_counts_give_warnings() {
+    let load = |sets: &[&str]| {
+        let sets: Vec<String> = sets.iter().map(|s| s.to_string()).collect();
+        let sc = scenario::load(std::path::Path::new("scenarios/baseline.toml"), &sets).unwrap();
+        workwell::scenario::plausible::check(&sc)
+    };
+    let w = load(&["areas.Frimley.fit_notes_2023=2000000000"]);
+    assert_eq!(w.len(), 1, "{w:?}");
+    let text = w[0].to_string();
+    assert!(
+        text.starts_with(
+            "--set: key `areas.Frimley.fit_notes_2023`: 2000000000 is outside the plausible \
+             range 10000 to 2000000 for fit notes issued in one area in 2023, 1000 times the highest"
+        ) && text.contains("almost 11 million in 2023 [press release]"),
+        "{text}"
+    );
+    // an area of a sixth of England's fit notes is plausible; one of 2.5 million not
+    assert!(load(&["areas.Frimley.fit_notes_2023=1800000"]).is_empty());
+    assert_eq!(load(&["areas.Frimley.fit_notes_2023=2500000"]).len(), 1);
+    for (set, key) in [
+        ("areas.Frimley.target_starts=500000", "areas.Frimley.target_starts"),
+        ("areas.Frimley.grant_gbp=1e9", "areas.Frimley.grant_gbp"),
+        (
+            "areas.Frimley.coach.fte_from=[{date=\"2025-06-01\",fte=900}]",
+            "areas.Frimley.coach.fte_from",
+        ),
+        (
+            "areas.Frimley.mdt.physio.fte_from=[{date=\"2025-06-01\",fte=400}]",
+            "areas.Frimley.mdt.physio.fte_from",
+        ),
+    ] {
+        let w = load(&[set]);
+        assert_eq!(w.len(), 1, "{set}: {w:?}");
+        assert_eq!(w[0].key, key, "{set}");
+    }
 }
 
 /// An area name with a line break, a NUL and an escape code still gives a resolved

@@ -4,7 +4,7 @@
 //! but gives a warning; a value outside its domain (a negative FTE, a probability of
 //! 1.5) is already an error when the scenario is built.
 
-use super::build::Scenario;
+use super::build::{AreaSpec, Scenario};
 use super::error::escape_control;
 use super::param::{P, Value};
 use super::source::join_key;
@@ -48,6 +48,30 @@ const fn r(
 
 /// Every numeric parameter's plausible range (keys relative to the area table).
 pub const RANGES: &[Range] = &[
+    r(
+        "fit_notes_2023",
+        10_000.0,
+        2_000_000.0,
+        false,
+        "fit notes issued in one area in 2023",
+        "England issued almost 11 million in 2023 [press release]; the 42 ICBs from about 91,000 to 744,000 (Greater Manchester) [data/geography/fit_notes_by_icb.csv]; an area of 2 million would issue almost a fifth of England's, one of 10,000 a tenth of the smallest ICB's",
+    ),
+    r(
+        "target_starts",
+        100.0,
+        50_000.0,
+        false,
+        "starts an area is to reach by the end date",
+        "published pilot targets from 1,500 to 8,131 [local]; the roll-out's 250,000 split by fit notes gives areas up to about 17,000 [docs/national_rollout_2026.md]; the range is about a tenth of the smallest to three times the largest",
+    ),
+    r(
+        "grant_gbp",
+        100_000.0,
+        60_000_000.0,
+        false,
+        "GBP of an area's grant",
+        "published pilot grants from 2 to 7 million [local]; the roll-out's 259 million split by fit notes gives areas up to about 17.5 million [docs/national_rollout_2026.md]; the range is a twentieth of the smallest to three times the largest",
+    ),
     r(
         "launch",
         0.0,
@@ -167,6 +191,14 @@ pub const RANGES: &[Range] = &[
         false,
         "coach FTE in one area",
         "assumption: the largest pilot area (Greater Manchester, target 8,000) is staffed at about 42 [local]",
+    ),
+    r(
+        "coach.fte_from",
+        0.0,
+        150.0,
+        false,
+        "coach FTE from a date in one area (each step of `fte_from`)",
+        "as `coach.fte`",
     ),
     r(
         "coach.fte_at_launch",
@@ -295,6 +327,14 @@ pub const RANGES: &[Range] = &[
         false,
         "FTE of an MDT discipline in one area",
         "assumption",
+    ),
+    r(
+        "mdt.*.fte_from",
+        0.0,
+        50.0,
+        false,
+        "FTE of an MDT discipline from a date in one area (each step of `fte_from`)",
+        "as `mdt.*.fte`",
     ),
     r(
         "mdt.*.fte_at_launch",
@@ -459,31 +499,55 @@ fn checked_value(p: &P) -> f64 {
     }
 }
 
+/// An area's numbers that are not parameters (`P`): its fit notes, target and
+/// grant, and each step of its staff's `fte_from`, with their keys relative to the
+/// area.
+fn plain_values(a: &AreaSpec) -> Vec<(String, f64)> {
+    let mut v: Vec<(String, f64)> = [
+        ("fit_notes_2023", a.fit_notes_2023),
+        ("target_starts", a.target_starts),
+        ("grant_gbp", a.grant_gbp),
+    ]
+    .into_iter()
+    .filter_map(|(k, x)| x.map(|x| (k.to_string(), x)))
+    .collect();
+    let staff = std::iter::once(&a.coach).chain(a.mdt.iter().flatten().map(|d| &d.staff));
+    for s in staff {
+        let key = format!("{}_from", s.fte.key);
+        v.extend(s.fte_from.iter().map(|&(_, fte)| (key.clone(), fte)));
+    }
+    v
+}
+
 /// Values of `sc` outside their plausible ranges, each once (a default inherited by
 /// every area is reported once, where it was set), in key order.
 pub fn check(sc: &Scenario) -> Vec<Warning> {
     let mut out: Vec<Warning> = Vec::new();
     for a in &sc.areas {
         let constant_rate = a.constant_rate_per_day.is_some();
-        for p in a.params() {
+        let params = a.params();
+        let values = params
+            .iter()
+            .map(|p| (p.key.clone(), checked_value(p), p.shared))
+            .chain(plain_values(a).into_iter().map(|(k, v)| (k, v, true)));
+        for (key, v, shared) in values {
             // with a constant rate the fit-note referral parameters are not used
             if constant_rate
-                && p.key.starts_with("referrals.")
-                && p.key != "referrals.constant_rate_per_day"
+                && (key.starts_with("referrals.") || key == "fit_notes_2023")
+                && key != "referrals.constant_rate_per_day"
             {
                 continue;
             }
-            let Some(range) = range_of(&p.key) else {
+            let Some(range) = range_of(&key) else {
                 continue;
             };
-            let v = checked_value(p);
             let inside = (range.low..=range.high).contains(&v) || (range.zero_is_off && v == 0.0);
             if inside || !v.is_finite() {
                 continue;
             }
-            let area_key = format!("{}.{}", join_key("areas", &a.name), p.key);
-            let default_key = format!("defaults.{}", p.key);
-            let key = if p.shared
+            let area_key = format!("{}.{}", join_key("areas", &a.name), key);
+            let default_key = format!("defaults.{key}");
+            let key = if shared
                 && sc.merged.origins.contains_key(&default_key)
                 && !sc.merged.origins.contains_key(&area_key)
             {
