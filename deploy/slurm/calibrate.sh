@@ -11,14 +11,16 @@
 # Environment: WORKWELL (the binary; default `workwell` on PATH), SBATCH_ARGS (extra
 # sbatch options for every job, e.g. "--partition=compute --account=myproj").
 # Paths must be readable and writable from every node (a shared file system).
-# Prints the first step's job id; each step logs the jobs it submitted (and
+# Every job asks for 2 CPUs, so it runs on 2-CPU nodes; larger nodes:
+# SBATCH_ARGS="--cpus-per-task=8". Jobs asking for more CPUs than any node has are
+# refused here (exit status 2). Prints the first step's job id; each step logs the jobs it submitted (and
 # appends them to WAVES/.jobs). If a task fails, the chain stops (the next step is
 # cancelled as its dependency can never be met): resubmit the task alone
 # (sbatch --array=i calibrate-wave.sbatch with the same variables), then this
 # script again with the same arguments: it continues from the waves already done.
 set -euo pipefail
 if [ $# -lt 5 ]; then
-    sed -n '2,19p' "$0" >&2
+    sed -n '2,21p' "$0" >&2
     exit 2
 fi
 SCENARIO=$1 OBSERVED=$2 TASKS=$3 WAVES=$4 OUT=$5
@@ -31,8 +33,11 @@ case $TASKS in '' | *[!0-9]* | 0)
     ;;
 esac
 mkdir -p "$WAVES"
-# check the scenario before queueing anything
+# check the scenario and the CPUs asked for before queueing anything
 "$WORKWELL" validate "$SCENARIO" >/dev/null
+# shellcheck source=resources.sh
+. "$WORKWELL_SLURM/resources.sh"
+check_cpus calibrate.sh "$WORKWELL_SLURM/calibrate-step.sbatch" "$WORKWELL_SLURM/calibrate-wave.sbatch"
 
 export SCENARIO OBSERVED TASKS WAVES OUT WORKWELL WORKWELL_SLURM
 export WORKWELL_ARGS="$*"

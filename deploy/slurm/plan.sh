@@ -10,10 +10,12 @@
 # Environment: WORKWELL (the binary; default `workwell` on PATH), SBATCH_ARGS (extra
 # sbatch options for both jobs, e.g. "--partition=compute --account=myproj").
 # Paths must be readable and writable from every node (a shared file system).
-# TASKS may not exceed the areas planned (a share would be empty).
+# TASKS may not exceed the areas planned (a share would be empty). Both jobs ask for
+# 2 CPUs, so they run on 2-CPU nodes; larger nodes: SBATCH_ARGS="--cpus-per-task=8".
+# Jobs asking for more CPUs than any node has are refused here (exit status 2).
 set -euo pipefail
 if [ $# -lt 4 ]; then
-    sed -n '2,13p' "$0" >&2
+    sed -n '2,15p' "$0" >&2
     exit 2
 fi
 SCENARIO=$1 TASKS=$2 SHARD_DIR=$3 OUT=$4
@@ -30,8 +32,11 @@ if compgen -G "$SHARD_DIR/*.wwplan" >/dev/null; then
     echo "plan.sh: $SHARD_DIR already holds plan shard files (of an earlier plan?); remove them or choose another folder" >&2
     exit 2
 fi
-# check the scenario before queueing anything
+# check the scenario and the CPUs asked for before queueing anything
 "$WORKWELL" validate "$SCENARIO" >/dev/null
+# shellcheck source=resources.sh
+. "$HERE/resources.sh"
+check_cpus plan.sh "$HERE/plan.sbatch" "$HERE/merge.sbatch"
 
 SHARDS=$TASKS
 export SCENARIO SHARD_DIR OUT WORKWELL SHARDS

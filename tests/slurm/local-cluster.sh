@@ -8,7 +8,9 @@
 # for this one node (proctrack/linuxproc, select/cons_tres, the CPUs and memory
 # `slurmd -C` finds) in a scratch folder, starts munged, slurmctld and slurmd there
 # (private socket, ports, state and logs; nothing in /etc is changed), submits the
-# array job and the merge with deploy/slurm/submit.sh through sbatch, waits for
+# array job and the merge with deploy/slurm/submit.sh through sbatch (every script
+# with its own defaults: 2 CPUs a job, after checking that jobs asking for more CPUs
+# than the node has are refused before anything is queued), waits for
 # them, and checks that the merged output folder equals a direct `workwell run` byte
 # for byte (diff -r). Then it calibrates the baseline wave by wave with
 # deploy/slurm/calibrate.sh (a chain of steps, each submitting an array job for its
@@ -148,9 +150,19 @@ say "cluster up: $(sinfo -h -o '%P %D node(s) %t %c CPUs %m MB')"
 SHARD_FOLDER=$WORK/shards
 OUT=$WORK/merged
 cd "$WORK"
+# jobs asking for more CPUs than the node has are refused before anything is queued
+CPUS=$(sinfo -h -N -o %c | tr -dc '0-9\n' | sort -n | tail -n 1)
+set +e
+refused=$(WORKWELL=$WORKWELL SBATCH_ARGS="--cpus-per-task=$((CPUS + 1))" \
+    "$REPO/deploy/slurm/submit.sh" "$SCENARIO" "$TASKS" "$WORK/too-many" "$OUT" 2>&1)
+rc=$?
+set -e
+[ $rc = 2 ] && [ -z "$(squeue -h 2>/dev/null)" ] ||
+    fail "submit.sh with --cpus-per-task=$((CPUS + 1)) on $CPUS-CPU nodes: exit $rc, not 2 with nothing queued: $refused"
+say "refused as it should: $refused"
 started=$(date +%s)
-# one CPU per task, so that two tasks run at once on a two-CPU node
-submitted=$(WORKWELL=$WORKWELL SBATCH_ARGS="--cpus-per-task=1" \
+# every script with its own defaults (2 CPUs a job)
+submitted=$(WORKWELL=$WORKWELL \
     "$REPO/deploy/slurm/submit.sh" "$SCENARIO" "$TASKS" "$SHARD_FOLDER" "$OUT" --replications "$REPS")
 say "$submitted"
 read -r ARRAY MERGE <"$SHARD_FOLDER/.jobs"
@@ -183,9 +195,9 @@ say "resubmitting array task 1 alone, then the merge again"
 before=$(ls "$SHARD_FOLDER")
 export SCENARIO SHARD_DIR=$SHARD_FOLDER OUT=$WORK/merged-again WORKWELL SHARDS=$TASKS
 export WORKWELL_ARGS="--replications $REPS"
-again=$(sbatch --parsable --cpus-per-task=1 --array=1 --export=ALL "$REPO/deploy/slurm/array.sbatch")
+again=$(sbatch --parsable --array=1 --export=ALL "$REPO/deploy/slurm/array.sbatch")
 again=${again%%;*}
-merge2=$(sbatch --parsable --cpus-per-task=1 --dependency=afterok:"$again" --kill-on-invalid-dep=yes \
+merge2=$(sbatch --parsable --dependency=afterok:"$again" --kill-on-invalid-dep=yes \
     --export=ALL "$REPO/deploy/slurm/merge.sbatch")
 merge2=${merge2%%;*}
 JOBS+=("$again" "$merge2")
@@ -205,7 +217,7 @@ CAL_ARGS="--particles ${CAL_PARTICLES:-20} --replications 10"
 say "calibrating the baseline wave by wave ($CAL_ARGS, $TASKS array tasks a wave)"
 started=$(date +%s)
 # shellcheck disable=SC2086
-WORKWELL=$WORKWELL SBATCH_ARGS="--cpus-per-task=1" "$REPO/deploy/slurm/calibrate.sh" \
+WORKWELL=$WORKWELL "$REPO/deploy/slurm/calibrate.sh" \
     "$SCENARIO" "$OBSERVED" "$TASKS" "$WORK/waves" "$WORK/cal-waves" $CAL_ARGS >/dev/null
 idle=0
 for _ in $(seq 3600); do
@@ -239,7 +251,7 @@ PLAN_ARGS="--replications ${PLAN_REPS:-8}"
 say "planning the baseline in $TASKS shares of its areas ($PLAN_ARGS)"
 started=$(date +%s)
 # shellcheck disable=SC2086
-WORKWELL=$WORKWELL SBATCH_ARGS="--cpus-per-task=1" "$REPO/deploy/slurm/plan.sh" \
+WORKWELL=$WORKWELL "$REPO/deploy/slurm/plan.sh" \
     "$SCENARIO" "$TASKS" "$WORK/plan-shards" "$WORK/plan-merged" $PLAN_ARGS >/dev/null
 read -r PARRAY PMERGE <"$WORK/plan-shards/.jobs"
 JOBS+=("$PARRAY" "$PMERGE")
