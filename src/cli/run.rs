@@ -124,7 +124,11 @@ pub fn run_with(args: RunArgs, hooks: &Hooks) -> anyhow::Result<()> {
         sc.replications,
         share,
         args.threads,
-        &super::common::run_work(&sc, args.levers),
+        // a shard's results go to its file, not into summaries
+        &workwell::run::limits::Work {
+            summaries: spec.is_none(),
+            ..super::common::run_work(&sc, args.levers)
+        },
         args.allow_long_run,
         "this run",
     )?;
