@@ -308,8 +308,8 @@ mod tests {
             ),
             (
                 Box::new(ShardError::Missing {
-                    ranges: vec![0..1],
-                    total: 2,
+                    ranges: vec![0..1, 2..3],
+                    total: 3,
                 }),
                 2,
             ),
@@ -382,8 +382,8 @@ mod tests {
             (
                 Box::new(WaveError::Missing {
                     dir: path(),
-                    ranges: vec![0..1],
-                    total: 2,
+                    ranges: vec![0..1, 2..3],
+                    total: 3,
                 }),
                 2,
             ),
@@ -437,7 +437,9 @@ mod tests {
         // the table covers every listed type
         for name in TYPES {
             assert!(
-                table.iter().any(|(e, _)| listed(e.as_ref()).map(|(n, _)| n) == Some(name)),
+                table
+                    .iter()
+                    .any(|(e, _)| listed(e.as_ref()).map(|(n, _)| n) == Some(name)),
                 "no error of type {name} in the table"
             );
         }
@@ -514,7 +516,10 @@ mod tests {
                 .strip_prefix("impl std::error::Error for ")
                 .or_else(|| line.strip_prefix("impl Error for "))
             {
-                let n: String = r.chars().take_while(|c| c.is_alphanumeric() || *c == '_').collect();
+                let n: String = r
+                    .chars()
+                    .take_while(|c| c.is_alphanumeric() || *c == '_')
+                    .collect();
                 out.push(n);
             }
         }

@@ -238,7 +238,7 @@ fn check_outcome(case: u64, input: &str, r: Result<Scenario, ScenarioError>) {
         }
         Ok(sc) => {
             let _ = plausible::check(&sc);
-            let _ = limits::estimate(&sc, 1, 1);
+            let _ = limits::estimate(&[&sc], 1, 1.0, 1, &limits::Work::RUN);
             if case % 16 >= 8 {
                 return;
             }

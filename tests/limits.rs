@@ -31,7 +31,10 @@ fn under_ulimit(flag: &str, kb: u64, args: &[&str]) -> (Option<i32>, String) {
         .args(args)
         .output()
         .unwrap();
-    (o.status.code(), String::from_utf8_lossy(&o.stderr).into_owned())
+    (
+        o.status.code(),
+        String::from_utf8_lossy(&o.stderr).into_owned(),
+    )
 }
 
 fn huge_run(out: &Path) -> Vec<String> {
@@ -93,7 +96,13 @@ fn every_simulating_command_refuses_the_huge_case_under_an_address_space_limit()
     let lhs = dir.path().join("points.csv");
     std::fs::write(&lhs, "defaults.coach.fte\n10\n12\n").unwrap();
     let commands: Vec<Vec<&str>> = vec![
-        vec!["compare", "scenarios/baseline.toml", "scenarios/trailblazers.toml", "-r", "2"],
+        vec![
+            "compare",
+            "scenarios/baseline.toml",
+            "scenarios/trailblazers.toml",
+            "-r",
+            "2",
+        ],
         vec!["plan", "scenarios/baseline.toml", "-r", "2"],
         vec!["calibrate", "scenarios/baseline.toml", "--observed", obs],
         vec![
@@ -146,7 +155,15 @@ fn merge_is_refused_when_its_results_do_not_fit_and_merges_when_they_do() {
     let shards = dir.path().join("shards");
     for k in ["1/2", "2/2"] {
         let o = Command::new(BIN)
-            .args(["run", "scenarios/baseline.toml", "-r", "4", "-q", "--shard", k])
+            .args([
+                "run",
+                "scenarios/baseline.toml",
+                "-r",
+                "4",
+                "-q",
+                "--shard",
+                k,
+            ])
             .arg("--shard-dir")
             .arg(&shards)
             .output()
@@ -185,27 +202,39 @@ fn merge_is_refused_when_its_results_do_not_fit_and_merges_when_they_do() {
 fn a_simulator_holds_no_more_than_its_footprint() {
     let frimley = "areas.\"Frimley\"";
     let cases: [(&str, Vec<String>); 5] = [
-        ("everyone on the caseload for years", vec![
-            format!("{frimley}.coach.fte=100000"),
-            "defaults.caseload.time_days=2000".into(),
-            "defaults.caseload.disengage_prob=0".into(),
-        ]),
-        ("nobody assessed, nobody gives up", vec![
-            format!("{frimley}.coach.fte=0"),
-            "defaults.waiting.patience_days=1000000".into(),
-        ]),
+        (
+            "everyone on the caseload for years",
+            vec![
+                format!("{frimley}.coach.fte=100000"),
+                "defaults.caseload.time_days=2000".into(),
+                "defaults.caseload.disengage_prob=0".into(),
+            ],
+        ),
+        (
+            "nobody assessed, nobody gives up",
+            vec![
+                format!("{frimley}.coach.fte=0"),
+                "defaults.waiting.patience_days=1000000".into(),
+            ],
+        ),
         ("the default staffing, a long queue", vec![]),
-        ("places without hours (queueing-theory mode)", vec![
-            format!("{frimley}.coach.fte=100000"),
-            "defaults.coach.hours_limit=false".into(),
-            "defaults.caseload.time_days=2000".into(),
-        ]),
-        ("everyone waiting for MDT sessions", vec![
-            format!("{frimley}.coach.fte=100000"),
-            format!("{frimley}.mdt.physio.fte=0"),
-            "defaults.mdt.physio.need={msk=1,mental_health=1,other=1}".into(),
-            "defaults.caseload.time_days=2000".into(),
-        ]),
+        (
+            "places without hours (queueing-theory mode)",
+            vec![
+                format!("{frimley}.coach.fte=100000"),
+                "defaults.coach.hours_limit=false".into(),
+                "defaults.caseload.time_days=2000".into(),
+            ],
+        ),
+        (
+            "everyone waiting for MDT sessions",
+            vec![
+                format!("{frimley}.coach.fte=100000"),
+                format!("{frimley}.mdt.physio.fte=0"),
+                "defaults.mdt.physio.need={msk=1,mental_health=1,other=1}".into(),
+                "defaults.caseload.time_days=2000".into(),
+            ],
+        ),
     ];
     for (what, sets) in cases {
         let mut sets = sets;
@@ -215,7 +244,10 @@ fn a_simulator_holds_no_more_than_its_footprint() {
         let d = sc.draw(a, 0).unwrap();
         let mut streams = Streams::new(sc.seed, "Frimley", 0, &sc.disciplines);
         let mut sim = AreaSimulator::new();
-        let referrals = sim.run(&d.params, &sc.calendar, &mut streams).ledger.referrals as f64;
+        let referrals = sim
+            .run(&d.params, &sc.calendar, &mut streams)
+            .ledger
+            .referrals as f64;
         assert!(referrals > 200_000.0, "{what}: {referrals}");
         let fp = AreaSimulator::footprint(&d.params, &sc.calendar);
         let held = sim.held_bytes() as f64;
@@ -238,8 +270,7 @@ impl Cgroup {
     /// A new group limited to `bytes`, or why one cannot be made here.
     fn new(bytes: u64) -> Result<Self, String> {
         let groups = std::fs::read_to_string("/proc/self/cgroup").map_err(|e| e.to_string())?;
-        let mounts =
-            std::fs::read_to_string("/proc/self/mountinfo").map_err(|e| e.to_string())?;
+        let mounts = std::fs::read_to_string("/proc/self/mountinfo").map_err(|e| e.to_string())?;
         let mut why = Vec::new();
         for (version, path) in workwell::run::limits::machine::parse_proc_cgroup(&groups) {
             for m in workwell::run::limits::machine::parse_mountinfo(&mounts) {
@@ -331,4 +362,139 @@ fn the_huge_case_is_refused_inside_a_cgroup_memory_limit() {
         "{err}"
     );
     assert!(!out.exists());
+}
+
+/// A minimal HTTP/1.1 exchange with a local server: the status and body of the
+/// response to `method path` with a form body.
+fn http(port: u16, method: &str, path: &str, form: &[(&str, &str)]) -> (u16, String) {
+    use std::io::{Read, Write};
+    let enc = |s: &str| {
+        s.bytes()
+            .map(|b| {
+                if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
+                    (b as char).to_string()
+                } else {
+                    format!("%{b:02X}")
+                }
+            })
+            .collect::<String>()
+    };
+    let body = form
+        .iter()
+        .map(|(k, v)| format!("{}={}", enc(k), enc(v)))
+        .collect::<Vec<_>>()
+        .join("&");
+    let host = format!("127.0.0.1:{port}");
+    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    write!(
+        s,
+        "{method} {path} HTTP/1.1\r\nHost: {host}\r\nOrigin: http://{host}\r\n\
+         Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\
+         Connection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    let mut all = String::new();
+    let _ = s.read_to_string(&mut all);
+    let status = all
+        .split(' ')
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0);
+    (status, all)
+}
+
+/// A job of the web front end runs the command's own check: under `ulimit -v 4000000`
+/// the huge case fails at once with the command line's message, and the server
+/// carries on.
+#[test]
+fn a_server_job_is_refused_like_the_command_line() {
+    use std::io::Read;
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let mut child = Command::new("sh")
+        .arg("-c")
+        .arg("ulimit -v 4000000 || exit 99; exec \"$0\" \"$@\"")
+        .arg(BIN)
+        .args(["serve", "--port", "0", "--data"])
+        .arg(&data)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    struct Kill(std::process::Child);
+    impl Drop for Kill {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+    let mut out = child.stdout.take().unwrap();
+    let _guard = Kill(child);
+    let mut line = Vec::new();
+    let mut b = [0u8; 1];
+    while out.read(&mut b).unwrap_or(0) == 1 && b[0] != b'\n' {
+        line.push(b[0]);
+    }
+    let line = String::from_utf8(line).unwrap();
+    let port: u16 = line
+        .split("127.0.0.1:")
+        .nth(1)
+        .and_then(|r| r.split('/').next())
+        .and_then(|p| p.parse().ok())
+        .unwrap_or_else(|| panic!("no address in {line:?}"));
+    std::thread::spawn(move || {
+        let mut sink = Vec::new();
+        let _ = out.read_to_end(&mut sink);
+    });
+    // the baseline with the issue's area: Frimley's table with 2 billion fit notes
+    // and 100,000 coaches
+    let base = std::fs::read_to_string("scenarios/baseline.toml").unwrap();
+    let at = base.find("[areas.\"Frimley\"]").unwrap();
+    let end = at + base[at..].find("\n\n").unwrap();
+    let frimley = base[at..end]
+        .replace("fit_notes_2023 = 112259", "fit_notes_2023 = 2000000000")
+        .replace("coach.fte = 10.5", "coach.fte = 100000");
+    assert!(frimley.contains("2000000000") && frimley.contains("100000 "));
+    let text = format!("{}{frimley}{}", &base[..at], &base[end..]);
+    let (status, body) = http(
+        port,
+        "POST",
+        "/scenarios/baseline/save",
+        &[("name", "huge"), ("toml", &text)],
+    );
+    assert_eq!(status, 303, "{body}");
+    let (status, body) = http(
+        port,
+        "POST",
+        "/scenarios/huge/run",
+        &[("replications", "1")],
+    );
+    assert_eq!(status, 303, "{body}");
+    let id = body
+        .lines()
+        .find_map(|l| {
+            l.strip_prefix("location: /jobs/")
+                .or_else(|| l.strip_prefix("Location: /jobs/"))
+        })
+        .map(|s| s.trim().to_string())
+        .unwrap_or_else(|| panic!("no job address in {body}"));
+    let started = std::time::Instant::now();
+    let status = loop {
+        let (_, s) = http(port, "GET", &format!("/jobs/{id}/status"), &[]);
+        if !s.contains("\"state\":\"queued\"") && !s.contains("\"state\":\"running\"") {
+            break s;
+        }
+        assert!(started.elapsed().as_secs() < 60, "the job hangs: {s}");
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    };
+    assert!(
+        status.contains("\"state\":\"failed\"")
+            && status.contains("more address space")
+            && status.contains("RLIMIT_AS"),
+        "{status}"
+    );
+    // the server still answers
+    let (code, _) = http(port, "GET", "/jobs", &[]);
+    assert_eq!(code, 200);
 }

@@ -240,7 +240,10 @@ fn implausible_area_counts_give_warnings() {
     assert!(load(&["areas.Frimley.fit_notes_2023=1800000"]).is_empty());
     assert_eq!(load(&["areas.Frimley.fit_notes_2023=2500000"]).len(), 1);
     for (set, key) in [
-        ("areas.Frimley.target_starts=500000", "areas.Frimley.target_starts"),
+        (
+            "areas.Frimley.target_starts=500000",
+            "areas.Frimley.target_starts",
+        ),
         ("areas.Frimley.grant_gbp=1e9", "areas.Frimley.grant_gbp"),
         (
             "areas.Frimley.coach.fte_from=[{date=\"2025-06-01\",fte=900}]",

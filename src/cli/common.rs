@@ -179,7 +179,13 @@ pub fn check_limits(
     allow_long_run: bool,
     what: &str,
 ) -> anyhow::Result<()> {
-    let e = limits::estimate(scenarios, replications, repeats, threads_or_cores(threads), work)?;
+    let e = limits::estimate(
+        scenarios,
+        replications,
+        repeats,
+        threads_or_cores(threads),
+        work,
+    )?;
     refuse_beyond_limits(&e, allow_long_run, what)
 }
 

@@ -9,11 +9,11 @@ use std::path::{Path, PathBuf};
 
 use workwell::run::compare::{MEASURES, Sampler, comparison};
 use workwell::run::limits::Work;
-use workwell::stats::Summary;
 use workwell::run::shard::{self, ShardError, ShardHeader};
 use workwell::run::sweep;
 use workwell::run::{Aggregate, RepResult};
 use workwell::scenario::Scenario;
+use workwell::stats::Summary;
 
 use super::compare::{default_out, group_dir, write_compare};
 use super::run::write_outputs;
@@ -285,7 +285,8 @@ fn merge_sweep(dir: &Path, args: &MergeArgs) -> anyhow::Result<()> {
             // the points differ only in parameter values: their results take the
             // same memory, one point at a time, and every point's figures are kept
             let reps = u64::from(g.scenario.replications);
-            let held = (points.rows.len() * MEASURES.len()) as f64 * Summary::bytes_for(reps) as f64;
+            let held =
+                (points.rows.len() * MEASURES.len()) as f64 * Summary::bytes_for(reps) as f64;
             check_memory(&[&g.scenario], false, true, held, args)?;
         }
         let (gp, h) = g.header();

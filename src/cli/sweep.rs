@@ -9,12 +9,12 @@ use anyhow::Context;
 use workwell::report::output::AtomicFile;
 use workwell::report::output::OutputDir;
 use workwell::run::RunOptions;
-use workwell::run::limits::{self, Work};
 use workwell::run::compare::MEASURES;
-use workwell::stats::Summary;
+use workwell::run::limits::{self, Work};
 use workwell::run::shard::ShardSpec;
 use workwell::run::sweep::{POINTS_FILE, parse_points, point_dir, run_point, share};
 use workwell::scenario::ScenarioError;
+use workwell::stats::Summary;
 
 use super::common::{ScenarioArgs, check_threads, load, progress_bar};
 use super::run::run_error;

@@ -175,7 +175,11 @@ fn rlimits() -> Vec<(Source, &'static str)> {
 /// A `Name:   1234 kB` field of `/proc/meminfo` or `/proc/self/status`, in bytes.
 pub fn meminfo(text: &str, field: &str) -> Option<f64> {
     let line = text.lines().find(|l| l.starts_with(field))?;
-    let kb: f64 = line[field.len()..].split_whitespace().next()?.parse().ok()?;
+    let kb: f64 = line[field.len()..]
+        .split_whitespace()
+        .next()?
+        .parse()
+        .ok()?;
     Some(kb * 1024.0)
 }
 
@@ -237,7 +241,10 @@ pub fn parse_mountinfo(text: &str) -> Vec<Mount> {
         }
         let version = match r[0] {
             "cgroup2" => Version::V2,
-            "cgroup" if r.get(2).is_some_and(|o| o.split(',').any(|o| o == "memory")) => {
+            "cgroup"
+                if r.get(2)
+                    .is_some_and(|o| o.split(',').any(|o| o == "memory")) =>
+            {
                 Version::V1
             }
             _ => continue,
@@ -427,7 +434,10 @@ mod tests {
         let v2 = "0::/user.slice/user-1000.slice/session-3.scope\n";
         assert_eq!(
             parse_proc_cgroup(v2),
-            [(Version::V2, "/user.slice/user-1000.slice/session-3.scope".into())]
+            [(
+                Version::V2,
+                "/user.slice/user-1000.slice/session-3.scope".into()
+            )]
         );
         let hybrid = "9:name=systemd:/\n8:pids:/\n4:memory:/slurm/uid_0/job_7/step_0\n\
                       3:cpu,cpuacct:/slurm\n0::/\n";
@@ -483,7 +493,10 @@ mod tests {
                 "/sys/fs/cgroup".into()
             ]
         );
-        assert_eq!(group_dirs(&m, "/").unwrap(), [PathBuf::from("/sys/fs/cgroup")]);
+        assert_eq!(
+            group_dirs(&m, "/").unwrap(),
+            [PathBuf::from("/sys/fs/cgroup")]
+        );
         // a mount showing a group below the root: the path is taken relative to it
         let inner = Mount {
             root: "/docker/abc".into(),
@@ -521,10 +534,19 @@ mod tests {
         // (other jobs): the parent leaves less
         let gib = 1u64 << 30;
         let read = files(&[
-            ("/sys/fs/cgroup/slurm/job_7/memory.max", &format!("{}", 8 * gib)),
-            ("/sys/fs/cgroup/slurm/job_7/memory.current", &format!("{gib}")),
+            (
+                "/sys/fs/cgroup/slurm/job_7/memory.max",
+                &format!("{}", 8 * gib),
+            ),
+            (
+                "/sys/fs/cgroup/slurm/job_7/memory.current",
+                &format!("{gib}"),
+            ),
             ("/sys/fs/cgroup/slurm/memory.max", &format!("{}", 6 * gib)),
-            ("/sys/fs/cgroup/slurm/memory.current", &format!("{}", 5 * gib + gib / 2)),
+            (
+                "/sys/fs/cgroup/slurm/memory.current",
+                &format!("{}", 5 * gib + gib / 2),
+            ),
             ("/sys/fs/cgroup/memory.max", "max"),
         ]);
         let l = cgroup_limit("0::/slurm/job_7\n", V2_MOUNT, &read).unwrap();
@@ -536,7 +558,11 @@ mod tests {
                 max: (6 * gib) as f64
             }
         );
-        assert!(l.source.describe().contains("memory.max of /sys/fs/cgroup/slurm"));
+        assert!(
+            l.source
+                .describe()
+                .contains("memory.max of /sys/fs/cgroup/slurm")
+        );
         // no limit anywhere: none
         let read = files(&[("/sys/fs/cgroup/slurm/job_7/memory.max", "max\n")]);
         assert_eq!(cgroup_limit("0::/slurm/job_7\n", V2_MOUNT, &read), None);
@@ -547,9 +573,18 @@ mod tests {
         let mounts = "35 31 0:32 / /sys/fs/cgroup/memory rw - cgroup cgroup rw,memory\n\
                       41 31 0:38 / /sys/fs/cgroup/unified rw - cgroup2 cgroup2 rw\n";
         let read = files(&[
-            ("/sys/fs/cgroup/memory/job/memory.limit_in_bytes", "2147483648\n"),
-            ("/sys/fs/cgroup/memory/job/memory.usage_in_bytes", "147483648\n"),
-            ("/sys/fs/cgroup/memory/memory.limit_in_bytes", "9223372036854771712\n"),
+            (
+                "/sys/fs/cgroup/memory/job/memory.limit_in_bytes",
+                "2147483648\n",
+            ),
+            (
+                "/sys/fs/cgroup/memory/job/memory.usage_in_bytes",
+                "147483648\n",
+            ),
+            (
+                "/sys/fs/cgroup/memory/memory.limit_in_bytes",
+                "9223372036854771712\n",
+            ),
             // the v2 hierarchy has no memory controller here: no files
         ]);
         let l = cgroup_limit("4:memory:/job\n0::/\n", mounts, &read).unwrap();

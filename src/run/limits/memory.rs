@@ -218,7 +218,8 @@ pub fn need(
         let (referrals, params) = (*referrals, params);
         if work.tapes {
             // every area's referrals of every replication, as far as the budget goes
-            let all = survey.total * f64::from(replications) * std::mem::size_of::<Referral>() as f64;
+            let all =
+                survey.total * f64::from(replications) * std::mem::size_of::<Referral>() as f64;
             n.held = n.held.max(work.held + all.min(work.tape_budget));
         }
         let fp = AreaSimulator::footprint(params, &sc.calendar);

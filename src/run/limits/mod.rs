@@ -83,7 +83,8 @@ pub fn estimate(
         }
         surveys.push(s);
     }
-    let pairs: Vec<(&Scenario, &memory::Survey)> = scenarios.iter().copied().zip(&surveys).collect();
+    let pairs: Vec<(&Scenario, &memory::Survey)> =
+        scenarios.iter().copied().zip(&surveys).collect();
     let referrals = total * f64::from(replications) * repeats;
     let workers = threads.min(replications.max(1) as usize) as f64;
     Ok(Estimate {
@@ -452,7 +453,8 @@ mod tests {
         assert!(
             e.0.contains("may need up to 23.9 GiB more memory")
                 && e.0.contains("area `A`, about 100,000,000 referrals")
-                && e.0.contains("the memory available on this machine (MemAvailable) leaves 8.0 GiB")
+                && e.0
+                    .contains("the memory available on this machine (MemAvailable) leaves 8.0 GiB")
                 && e.0.contains("check the referral rates of area `A`"),
             "{e}"
         );
@@ -483,7 +485,12 @@ mod tests {
             resident + 1.0,
         );
         assert!(check(&e, &limits(vec![cg.clone()]), "this run").is_ok());
-        let r#as = limit(Source::AddressSpace { max: resident + 1.0 }, resident + 1.0);
+        let r#as = limit(
+            Source::AddressSpace {
+                max: resident + 1.0,
+            },
+            resident + 1.0,
+        );
         let err = check(&e, &limits(vec![cg, r#as]), "this run").unwrap_err();
         assert!(
             err.0.contains("more address space")
@@ -494,10 +501,7 @@ mod tests {
             "{err}"
         );
         // the data limit does not count the arenas' reserve
-        let data = limit(
-            Source::Data { max: 1e12 },
-            e.memory.data() + 1.0,
-        );
+        let data = limit(Source::Data { max: 1e12 }, e.memory.data() + 1.0);
         assert!(check(&e, &limits(vec![data]), "this run").is_ok());
         // a cgroup refusal names the cgroup and Slurm's --mem
         let small = limit(
@@ -509,7 +513,8 @@ mod tests {
         );
         let err = check(&e, &limits(vec![small]), "this run").unwrap_err();
         assert!(
-            err.0.contains("memory.limit_in_bytes of /sys/fs/cgroup/memory/slurm/job_7")
+            err.0
+                .contains("memory.limit_in_bytes of /sys/fs/cgroup/memory/slurm/job_7")
                 && err.0.contains("a larger --mem"),
             "{err}"
         );
