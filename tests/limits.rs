@@ -104,7 +104,17 @@ fn every_simulating_command_refuses_the_huge_case_under_an_address_space_limit()
             "2",
         ],
         vec!["plan", "scenarios/baseline.toml", "-r", "2"],
-        vec!["calibrate", "scenarios/baseline.toml", "--observed", obs],
+        // few particles, so that the calibration is not refused first as too long
+        vec![
+            "calibrate",
+            "scenarios/baseline.toml",
+            "--observed",
+            obs,
+            "--particles",
+            "20",
+            "--replicates",
+            "1",
+        ],
         vec![
             "sweep",
             "scenarios/baseline.toml",

@@ -18,10 +18,14 @@ use crate::scenario::{Scenario, ScenarioError};
 /// one before it is still held.
 pub const OUTPUT_BYTES_PER_CELL: usize = 160;
 
-/// Bytes of each uncertain parameter of each area in one replication's record (its
-/// key and value) and in the sensitivity analysis's columns (the value, its rank
-/// and a copy while the ranks are computed, with room to grow).
+/// Bytes of each uncertain parameter of each area in one replication's record: its
+/// key and value.
 const PER_INPUT: usize = 96;
+
+/// Bytes of each uncertain parameter per replication in the sensitivity analysis's
+/// columns: the value (with room to double), its rank and a copy while the ranks
+/// are computed.
+const PER_INPUT_PER_REP: usize = 48;
 
 /// What a command will simulate and keep, for its memory estimate.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -180,14 +184,19 @@ fn results(sc: &Scenario, replications: u32, workers: usize, work: &Work) -> f64
     let block = block_len(sc, workers).min(replications.max(1) as usize);
     let in_flight = 2 * block * rep_bytes(sc);
     let entities = sc.areas.len() + 1;
-    // sensitivity: inputs and two outputs; a comparison's 8 measures per entity; a
-    // grouping's sums: 8 bytes each, with room to double
+    // a run's sensitivity analysis (its inputs and two outputs), or a comparison's
+    // 8 measures per entity; and a grouping's sums: 8 bytes each, with room to double
     let inputs: usize = sc
         .areas
         .iter()
         .map(|a| a.params().iter().filter(|p| p.is_uncertain()).count())
         .sum();
-    let per_rep = inputs * PER_INPUT + 16 * (2 + 8 * entities + entities);
+    let kept = if work.summaries {
+        inputs * PER_INPUT_PER_REP + 2 * 16
+    } else {
+        16 * 8 * entities
+    };
+    let per_rep = kept + 16 * entities;
     (summaries + in_flight) as f64 + per_rep as f64 * reps as f64
 }
 

@@ -178,10 +178,6 @@ pub fn check(e: &Estimate, limits: &Limits, what: &str) -> Result<(), LimitError
     if limits.allow_long_run {
         return Ok(());
     }
-    // memory first: a run that does not fit fails, one that is long only takes long
-    if let Some((limit, need)) = tightest(&e.memory, &limits.memory) {
-        return Err(LimitError(memory_refusal(e, limit, need, what)));
-    }
     const OVERRIDE: &str = "use fewer replications (-r) or a shorter run, or pass \
                             --allow-long-run to run it anyway";
     if e.seconds > limits.max_seconds {
@@ -192,6 +188,9 @@ pub fn check(e: &Estimate, limits: &Limits, what: &str) -> Result<(), LimitError
             sci(REFERRALS_PER_SECOND_PER_CORE),
             duration(limits.max_seconds)
         )));
+    }
+    if let Some((limit, need)) = tightest(&e.memory, &limits.memory) {
+        return Err(LimitError(memory_refusal(e, limit, need, what)));
     }
     Ok(())
 }
