@@ -11,7 +11,7 @@ use workwell::scenario;
 
 const BIN: &str = env!("CARGO_BIN_EXE_workwell");
 
-/// The area with 2 billion fit notes and 100,000 coaches of the issue: about 68
+/// Frimley with 2 billion fit notes and 100,000 coaches (the huge case): about 68
 /// million referrals in one replication, 6.1 GB at its peak when it runs.
 const HUGE: [&str; 4] = [
     "--set",
@@ -457,7 +457,7 @@ fn a_server_job_is_refused_like_the_command_line() {
         let mut sink = Vec::new();
         let _ = out.read_to_end(&mut sink);
     });
-    // the baseline with the issue's area: Frimley's table with 2 billion fit notes
+    // the baseline with the huge case: Frimley's table with 2 billion fit notes
     // and 100,000 coaches
     let base = std::fs::read_to_string("scenarios/baseline.toml").unwrap();
     let at = base.find("[areas.\"Frimley\"]").unwrap();
