@@ -1,6 +1,7 @@
 //! Output: renderers are pure functions from results to bytes (JSON, CSV, text);
 //! [`output`] is the one place that writes files, atomically.
 
+pub mod budget;
 pub mod calibration;
 pub mod charts;
 pub mod compare;
