@@ -14,6 +14,7 @@ pub mod plausible;
 pub mod posterior;
 pub mod raw;
 pub mod source;
+pub mod what_if;
 
 use std::path::Path;
 
