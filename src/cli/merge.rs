@@ -262,7 +262,8 @@ fn merge_sweep(dir: &Path, args: &MergeArgs) -> anyhow::Result<()> {
     let path = super::sweep::write_sweep(&points, &results, &resolved, &out)?;
     if !args.quiet {
         super::common::say(&format!(
-            "{} points; outputs in {}\n",
+            "{}{} points; outputs in {}\n",
+            workwell::report::sweep::table(&points, &results),
             results.len(),
             path.display()
         ))?;

@@ -232,10 +232,11 @@ fn ratio_text(e: &EntityDiff) -> String {
         return "no change".to_string();
     }
     match (r.estimate, r.ci) {
-        (Some(_), Some(ci)) => format!(
-            "{} [{}]",
+        (Some(_), Some((lo, hi))) => format!(
+            "{} [{} to {}]",
             Unit::Gbp.fmt(r.estimate),
-            Unit::Gbp.fmt_signed_interval(Some(ci))
+            Unit::Gbp.fmt(Some(lo)),
+            Unit::Gbp.fmt(Some(hi))
         ),
         (Some(_), None) if r.unbounded => {
             format!("{} [unbounded]", Unit::Gbp.fmt(r.estimate))
@@ -295,6 +296,9 @@ pub fn table(c: &Comparison) -> String {
     );
     for v in &c.variants {
         let _ = writeln!(s, "\n{} - {}", v.name, c.base);
+        if !v.description.is_empty() {
+            let _ = writeln!(s, "{}: {}", v.name, v.description);
+        }
         for n in &v.notes {
             let _ = writeln!(s, "note: {n}");
         }
