@@ -4,6 +4,7 @@
 pub mod budget;
 pub mod calibration;
 pub mod charts;
+pub mod columns;
 pub mod compare;
 pub mod constraint;
 pub mod csv_out;
@@ -16,6 +17,7 @@ pub mod provenance;
 pub mod sensitivity;
 pub mod sweep;
 pub mod table;
+pub mod workbook;
 
 use crate::stats::Summary;
 
