@@ -160,8 +160,9 @@ fn merge_plan(files: &[PathBuf], args: &MergeArgs) -> anyhow::Result<()> {
     let path = super::plan::write_plan(&sc, &res, dir)?;
     if !args.quiet {
         super::common::say(&format!(
-            "{}{} planned, from {}; outputs in {}\n",
+            "{}{}{} planned, from {}; outputs in {}\n",
             workwell::plan::render::table(&res),
+            super::plan::uncalibrated_note(&sc).map_or(String::new(), |n| format!("note: {n}\n")),
             workwell::report::display::count(res.areas.len(), "area", "areas"),
             workwell::report::display::count(files.len(), "shard", "shards"),
             path.display()

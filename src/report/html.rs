@@ -1049,7 +1049,7 @@ fn areas_section(v: &View<'_>, figs: &mut Figures, b: &mut String) {
         "chart-waits",
         charts::dots(&waits),
         &format!(
-            "Waits from the end of triage to the initial assessment, for those who started: the {wait_word} wait (blue) and the 90th percentile (orange, nine in ten start sooner), each with the 80% interval across replications (10th to 90th percentile). The bottom row is the programme."
+            "Waits from the end of triage to the initial assessment, for those who started: the {wait_word} wait (blue) and the 90th percentile (orange, nine in ten start sooner) of each replication, the dot their mean across replications and the whiskers their 80% interval across replications (10th to 90th percentile). The bottom row is the programme."
         ),
     ));
 
