@@ -27,7 +27,10 @@ fn run_and_render(sc: &Scenario, opts: &RunOptions) -> Vec<(String, Option<Vec<u
     .expect("runs");
     let res = agg.finish().expect("aggregates");
     vec![
-        ("area_month.csv".to_string(), Some(csv_out::area_month(&res))),
+        (
+            "area_month.csv".to_string(),
+            Some(csv_out::area_month(&res)),
+        ),
         ("replications.csv".to_string(), Some(reps)),
     ]
 }

@@ -73,7 +73,10 @@ fn a_misspelt_area_in_a_variant_is_an_unknown_area_with_did_you_mean() {
         "--set",
         "areas.Atlantis.coach.fte=3",
     ]);
-    assert!(err.contains("expected the area's 2023 fit note count"), "{err}");
+    assert!(
+        err.contains("expected the area's 2023 fit note count"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -81,7 +84,15 @@ fn area_flags_match_without_case_and_suggest_near_names() {
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("plan");
     workwell()
-        .args(["plan", "scenarios/baseline.toml", "--area", "frimley", "-r", "4", "-q"])
+        .args([
+            "plan",
+            "scenarios/baseline.toml",
+            "--area",
+            "frimley",
+            "-r",
+            "4",
+            "-q",
+        ])
         .args(SHORT)
         .arg("--out")
         .arg(&out)
@@ -90,9 +101,18 @@ fn area_flags_match_without_case_and_suggest_near_names() {
     let plan = rows(&out.join("plan.csv"));
     let areas: Vec<&str> = plan.iter().map(|r| r["area"].as_str()).collect();
     assert_eq!(areas, ["Frimley", "Programme"]);
-    let err = stderr_of(&["plan", "scenarios/baseline.toml", "--area", "Frimly", "-r", "4"]);
+    let err = stderr_of(&[
+        "plan",
+        "scenarios/baseline.toml",
+        "--area",
+        "Frimly",
+        "-r",
+        "4",
+    ]);
     assert!(
-        err.contains("--area: no area named `Frimly` in scenario `baseline`; did you mean `Frimley`?"),
+        err.contains(
+            "--area: no area named `Frimly` in scenario `baseline`; did you mean `Frimley`?"
+        ),
         "{err}"
     );
     let err = stderr_of(&[
@@ -171,7 +191,11 @@ fn a_what_if_is_costed_per_area_with_the_cost_per_extra_start() {
             "-q",
         ])
         .args(SHORT)
-        .args(["--set", "areas.\"Greater Manchester\".coach.fte=63", "--out"])
+        .args([
+            "--set",
+            "areas.\"Greater Manchester\".coach.fte=63",
+            "--out",
+        ])
         .arg(&set)
         .assert()
         .success();
@@ -205,7 +229,9 @@ fn a_budget_puts_the_staff_cost_against_it_and_a_bad_one_is_refused() {
     let summary: serde_json::Value =
         serde_json::from_slice(&std::fs::read(out.join("summary.json")).unwrap()).unwrap();
     let b = &summary["programme"]["budget"];
-    let cost = summary["programme"]["metrics"]["cost_gbp"]["mean"].as_f64().unwrap();
+    let cost = summary["programme"]["metrics"]["cost_gbp"]["mean"]
+        .as_f64()
+        .unwrap();
     assert_eq!(b["staff_cost_gbp"]["mean"].as_f64().unwrap(), cost);
     assert_eq!(b["share_of_budget"]["mean"].as_f64().unwrap(), cost / 2e6);
     assert_eq!(summary["scenario"]["counting_from"], "2024-10-01");
@@ -219,7 +245,11 @@ fn a_budget_puts_the_staff_cost_against_it_and_a_bad_one_is_refused() {
         .args(SHORT)
         .output()
         .unwrap();
-    assert!(!String::from_utf8(run.stdout).unwrap().contains("of the budget"));
+    assert!(
+        !String::from_utf8(run.stdout)
+            .unwrap()
+            .contains("of the budget")
+    );
     let summary: serde_json::Value =
         serde_json::from_slice(&std::fs::read(plain.join("summary.json")).unwrap()).unwrap();
     assert!(summary["programme"].get("budget").is_none());

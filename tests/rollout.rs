@@ -75,7 +75,10 @@ fn the_rollout_validates_and_runs() {
     let share = budget["share_of_budget"]["mean"].as_f64().unwrap();
     assert!(cost > 0.0 && (share - cost / 259e6).abs() < 1e-12);
     let report = std::fs::read_to_string(out.join("report.html")).unwrap();
-    assert!(report.contains("counts from 1 Oct 2026"), "the header says when counts start");
+    assert!(
+        report.contains("counts from 1 Oct 2026"),
+        "the header says when counts start"
+    );
     assert!(report.contains("against the budget of £259.0m"));
     let _ = std::fs::remove_dir_all(&out);
 }

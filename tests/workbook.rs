@@ -33,7 +33,9 @@ impl Book {
     }
 
     fn part(&self, name: &str) -> &str {
-        self.parts.get(name).unwrap_or_else(|| panic!("no part {name}"))
+        self.parts
+            .get(name)
+            .unwrap_or_else(|| panic!("no part {name}"))
     }
 
     /// Sheet names in order.
@@ -50,7 +52,11 @@ impl Book {
         self.part("xl/sharedStrings.xml")
             .split("<t>")
             .skip(1)
-            .chain(self.part("xl/sharedStrings.xml").split("<t xml:space=\"preserve\">").skip(1))
+            .chain(
+                self.part("xl/sharedStrings.xml")
+                    .split("<t xml:space=\"preserve\">")
+                    .skip(1),
+            )
             .map(|s| s.split("</t>").next().unwrap().to_string())
             .collect()
     }
@@ -66,13 +72,24 @@ fn cell<'a>(sheet: &'a str, r: &str) -> &'a str {
     let start = sheet
         .find(&format!("<c r=\"{r}\""))
         .unwrap_or_else(|| panic!("no cell {r}"));
-    let end = sheet[start..].find("</c>").map_or(sheet.len(), |e| start + e);
+    let end = sheet[start..]
+        .find("</c>")
+        .map_or(sheet.len(), |e| start + e);
     &sheet[start..end]
 }
 
 fn run(dir: &Path, threads: &str) {
     workwell()
-        .args(["run", "scenarios/baseline.toml", "-r", "6", "-q", "-t", threads, "--out"])
+        .args([
+            "run",
+            "scenarios/baseline.toml",
+            "-r",
+            "6",
+            "-q",
+            "-t",
+            threads,
+            "--out",
+        ])
         .arg(dir)
         .assert()
         .success();
@@ -90,29 +107,60 @@ fn a_run_has_a_workbook_with_sheets_numbers_frozen_headers_and_columns() {
     );
     // area_month: the header is text with its unit, the values numbers
     let am = book.sheet(1);
-    assert!(am.contains(r#"<pane ySplit="1" topLeftCell="A2" activePane="bottomLeft" state="frozen"/>"#));
+    assert!(
+        am.contains(
+            r#"<pane ySplit="1" topLeftCell="A2" activePane="bottomLeft" state="frozen"/>"#
+        )
+    );
     let strings = book.strings();
     let header = cell(am, "C1");
     assert!(header.contains(r#"t="s""#), "{header}");
-    assert!(strings.iter().any(|s| s == "referrals_mean (people)"), "units in headers");
+    assert!(
+        strings.iter().any(|s| s == "referrals_mean (people)"),
+        "units in headers"
+    );
     // C2: Programme's referrals in the first month, a number (no t="s")
     let c2 = cell(am, "C2");
     assert!(!c2.contains("t=\""), "a number cell: {c2}");
-    let v: f64 = c2.split("<v>").nth(1).unwrap().split("</v>").next().unwrap().parse().unwrap();
+    let v: f64 = c2
+        .split("<v>")
+        .nth(1)
+        .unwrap()
+        .split("</v>")
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
     let csv = std::fs::read_to_string(out.join("area_month.csv")).unwrap();
-    let first: f64 = csv.lines().nth(1).unwrap().split(',').nth(2).unwrap().parse().unwrap();
+    let first: f64 = csv
+        .lines()
+        .nth(1)
+        .unwrap()
+        .split(',')
+        .nth(2)
+        .unwrap()
+        .parse()
+        .unwrap();
     assert_eq!(v, first, "the same number as the CSV file");
     // text stays text: A2 is "Programme"
     assert!(cell(am, "A2").contains(r#"t="s""#));
     // every column is described
     assert!(!strings.iter().any(|s| s == "(not described)"));
-    assert!(strings.iter().any(|s| s.starts_with("starts in the period: mean across replications")
-        || s.contains("mean across replications")));
+    assert!(strings.iter().any(
+        |s| s.starts_with("starts in the period: mean across replications")
+            || s.contains("mean across replications")
+    ));
     for i in 1..=4 {
-        assert!(book.sheet(i).contains(r#"state="frozen""#), "sheet {i} frozen");
+        assert!(
+            book.sheet(i).contains(r#"state="frozen""#),
+            "sheet {i} frozen"
+        );
     }
     // a fixed creation date, not the time of writing
-    assert!(book.part("docProps/core.xml").contains("2024-10-01T00:00:00Z"));
+    assert!(
+        book.part("docProps/core.xml")
+            .contains("2024-10-01T00:00:00Z")
+    );
     // the same bytes on 2 threads
     let again = tmp.path().join("run2");
     run(&again, "2");
@@ -131,27 +179,75 @@ fn every_command_writes_a_workbook_with_every_column_described() {
     let cases: Vec<(&str, Vec<String>, Vec<&str>)> = vec![
         (
             "run",
-            vec!["run".into(), "scenarios/baseline.toml".into(), "--group-by".into(), "footprint_2026".into(), "--observed".into(), "data/observed/mi_2025-11.csv".into(), "-r".into(), "4".into()],
-            vec!["area_month", "groups", "observed", "replications", "sensitivity", "Columns"],
+            vec![
+                "run".into(),
+                "scenarios/baseline.toml".into(),
+                "--group-by".into(),
+                "footprint_2026".into(),
+                "--observed".into(),
+                "data/observed/mi_2025-11.csv".into(),
+                "-r".into(),
+                "4".into(),
+            ],
+            vec![
+                "area_month",
+                "groups",
+                "observed",
+                "replications",
+                "sensitivity",
+                "Columns",
+            ],
         ),
         (
             "compare",
-            vec!["compare".into(), "scenarios/baseline.toml".into(), "--what-if".into(), "areas.Frimley.coach.fte=+2".into(), "-r".into(), "4".into()],
+            vec![
+                "compare".into(),
+                "scenarios/baseline.toml".into(),
+                "--what-if".into(),
+                "areas.Frimley.coach.fte=+2".into(),
+                "-r".into(),
+                "4".into(),
+            ],
             vec!["compare", "Columns"],
         ),
         (
             "sweep",
-            vec!["sweep".into(), "scenarios/baseline.toml".into(), "--points".into(), points.display().to_string(), "-r".into(), "3".into()],
+            vec![
+                "sweep".into(),
+                "scenarios/baseline.toml".into(),
+                "--points".into(),
+                points.display().to_string(),
+                "-r".into(),
+                "3".into(),
+            ],
             vec!["sweep", "sweep_areas", "Columns"],
         ),
         (
             "plan",
-            vec!["plan".into(), "scenarios/baseline.toml".into(), "--area".into(), "frimley".into(), "-r".into(), "6".into()],
+            vec![
+                "plan".into(),
+                "scenarios/baseline.toml".into(),
+                "--area".into(),
+                "frimley".into(),
+                "-r".into(),
+                "6".into(),
+            ],
             vec!["levers", "plan", "Columns"],
         ),
         (
             "calibrate",
-            vec!["calibrate".into(), "scenarios/baseline.toml".into(), "--observed".into(), "data/observed/mi_2025-11.csv".into(), "--particles".into(), "20".into(), "--replicates".into(), "1".into(), "-r".into(), "3".into()],
+            vec![
+                "calibrate".into(),
+                "scenarios/baseline.toml".into(),
+                "--observed".into(),
+                "data/observed/mi_2025-11.csv".into(),
+                "--particles".into(),
+                "20".into(),
+                "--replicates".into(),
+                "1".into(),
+                "-r".into(),
+                "3".into(),
+            ],
             vec!["observed", "posterior", "Columns"],
         ),
     ];

@@ -330,8 +330,19 @@ pub fn table(c: &Comparison) -> String {
         };
         block(
             &mut s,
-            &["area", "starts", "wait p90", "caseload util", "P(reach target)"],
-            &rows(&diffs(&["starts", "wait_p90_days", "caseload_utilisation", REACHED])),
+            &[
+                "area",
+                "starts",
+                "wait p90",
+                "caseload util",
+                "P(reach target)",
+            ],
+            &rows(&diffs(&[
+                "starts",
+                "wait_p90_days",
+                "caseload_utilisation",
+                REACHED,
+            ])),
         );
         let _ = writeln!(
             s,
@@ -431,7 +442,11 @@ fn cost_table(v: &ScenarioDiff, b: &mut String) {
         let _ = write!(
             b,
             "<tr{}><td>{}</td>",
-            if i + 1 == ents.len() { " class=\"total\"" } else { "" },
+            if i + 1 == ents.len() {
+                " class=\"total\""
+            } else {
+                ""
+            },
             esc(&e.name)
         );
         if !e.comparable {

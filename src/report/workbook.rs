@@ -52,14 +52,17 @@ struct Table {
 }
 
 fn read(file: &str, bytes: &[u8]) -> Result<Table, WorkbookError> {
-    let mut r = csv::ReaderBuilder::new()
-        .flexible(true)
-        .from_reader(bytes);
+    let mut r = csv::ReaderBuilder::new().flexible(true).from_reader(bytes);
     let bad = |source| WorkbookError::Csv {
         file: file.to_string(),
         source,
     };
-    let header = r.headers().map_err(bad)?.iter().map(str::to_string).collect();
+    let header = r
+        .headers()
+        .map_err(bad)?
+        .iter()
+        .map(str::to_string)
+        .collect();
     let mut rows = Vec::new();
     for rec in r.records() {
         rows.push(rec.map_err(bad)?.iter().map(str::to_string).collect());
@@ -182,7 +185,10 @@ pub fn workbook(files: &[(String, Option<Vec<u8>>)]) -> Result<Vec<u8>, Workbook
     }
     let ws = wb.add_worksheet();
     ws.set_name("Columns")?;
-    for (c, h) in ["sheet", "column (unit)", "unit", "what it holds"].iter().enumerate() {
+    for (c, h) in ["sheet", "column (unit)", "unit", "what it holds"]
+        .iter()
+        .enumerate()
+    {
         ws.write_string_with_format(0, c as u16, *h, &bold)?;
     }
     for (r, row) in docs.iter().enumerate() {

@@ -685,7 +685,9 @@ mod tests {
 
     #[test]
     fn fieller_bounds_solve_the_t_test_and_widen_to_the_right() {
-        let dc = [5200.0, 4100.0, 6100.0, 4800.0, 5600.0, 3900.0, 5100.0, 4700.0];
+        let dc = [
+            5200.0, 4100.0, 6100.0, 4800.0, 5600.0, 3900.0, 5100.0, 4700.0,
+        ];
         let ds = [12.0, 6.0, 15.0, 9.0, 11.0, 5.0, 10.0, 8.0];
         let r = fieller(&dc, &ds, 0.95);
         let (lo, hi) = r.ci.unwrap();
@@ -698,7 +700,10 @@ mod tests {
             let d = paired(&[0.0; 8], &z, 0.95);
             let m = d.mean.unwrap();
             let half = d.paired_ci.unwrap().1 - m;
-            assert!((m.abs() - half).abs() < 1e-6 * half, "{end}: {m} {half} {t}");
+            assert!(
+                (m.abs() - half).abs() < 1e-6 * half,
+                "{end}: {m} {half} {t}"
+            );
         }
         // a ratio is skewed: the interval reaches further above the estimate
         assert!(hi - est > est - lo);

@@ -241,7 +241,10 @@ fn suggestion(msg: &str) -> Option<String> {
 /// at least two, differ by Levenshtein distance); the first of equally close ones.
 /// The one "did you mean" rule for names a user types: area names in scenario files,
 /// `--set`, `--area` and observed files.
-pub fn closest_name<'a>(found: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+pub fn closest_name<'a>(
+    found: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> Option<&'a str> {
     let f = found.to_lowercase();
     candidates
         .into_iter()

@@ -114,7 +114,10 @@ impl WhatIf {
             }
             Change::Times(f)
         } else if v.is_empty() {
-            return Err(bad(&key, "expected a change after `=`, e.g. +5, -2, x1.2 or 25"));
+            return Err(bad(
+                &key,
+                "expected a change after `=`, e.g. +5, -2, x1.2 or 25",
+            ));
         } else {
             Change::Set(v.to_string())
         };
@@ -180,7 +183,9 @@ impl WhatIf {
         let mut candidates = vec![(self.key.clone(), segs.to_vec())];
         if segs.len() > 2 && segs[0] == "areas" {
             let rest = segs[2..].to_vec();
-            let key = rest.iter().fold("defaults".to_string(), |k, s| join_key(&k, s));
+            let key = rest
+                .iter()
+                .fold("defaults".to_string(), |k, s| join_key(&k, s));
             candidates.push((key, [vec!["defaults".to_string()], rest].concat()));
         }
         for (key, path) in &candidates {
@@ -257,15 +262,24 @@ fit_notes_2023 = 5
             .apply(&m)
             .unwrap();
         assert_eq!(a.set, r#"areas."Black Country".coach.fte=25.5"#);
-        assert_eq!(a.describe, r#"areas."Black Country".coach.fte: 20.5 -> 25.5 (+5)"#);
+        assert_eq!(
+            a.describe,
+            r#"areas."Black Country".coach.fte: 20.5 -> 25.5 (+5)"#
+        );
         let a = WhatIf::parse("areas.Frimley.coach.fte=x1.5")
             .unwrap()
             .apply(&m)
             .unwrap();
         assert_eq!(a.set, "areas.Frimley.coach.fte=15");
-        let a = WhatIf::parse("defaults.coach.fte=-2.5").unwrap().apply(&m).unwrap();
+        let a = WhatIf::parse("defaults.coach.fte=-2.5")
+            .unwrap()
+            .apply(&m)
+            .unwrap();
         assert_eq!(a.set, "defaults.coach.fte=7.5");
-        let a = WhatIf::parse("areas.Frimley.coach.fte=12").unwrap().apply(&m).unwrap();
+        let a = WhatIf::parse("areas.Frimley.coach.fte=12")
+            .unwrap()
+            .apply(&m)
+            .unwrap();
         assert_eq!(a.set, "areas.Frimley.coach.fte=12");
     }
 
@@ -277,11 +291,17 @@ fit_notes_2023 = 5
             Err(e) => e.to_string(),
         };
         let msg = e(r#"areas."black country".coach.fte=+5"#);
-        assert!(msg.contains("unknown area `black country`; did you mean `Black Country`?"), "{msg}");
+        assert!(
+            msg.contains("unknown area `black country`; did you mean `Black Country`?"),
+            "{msg}"
+        );
         assert!(msg.starts_with("--what-if"), "{msg}");
         assert!(e("areas.Frimley.coach.fte=-11").contains("below zero"));
         assert!(e("defaults.coach.cap=+1").contains("is a distribution"));
-        assert!(e("areas.Frimley.coach.ramp=+1").contains("sets no value here nor in `defaults.coach.ramp`"));
+        assert!(
+            e("areas.Frimley.coach.ramp=+1")
+                .contains("sets no value here nor in `defaults.coach.ramp`")
+        );
         assert!(e("areas.Frimley.coach.fte=+x").contains("expected a number after the sign"));
         assert!(e("areas.Frimley.coach.fte=x-2").contains("expected a factor of 0 or more"));
         assert!(e("areas.Frimley.coach.fte").contains("expected KEY=CHANGE"));
