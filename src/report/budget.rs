@@ -63,7 +63,9 @@ impl AgainstBudget {
     /// mean only, or not even in the mean.
     pub fn verdict(&self) -> &'static str {
         match self.i80 {
-            Some((_, hi)) if hi <= self.budget_gbp => "within the budget in 9 of 10 futures",
+            Some((_, hi)) if hi <= self.budget_gbp => {
+                "within the budget in at least 9 of 10 futures"
+            }
             _ if self.mean <= self.budget_gbp => "within the budget on average only",
             _ => "over the budget on average",
         }
@@ -104,4 +106,32 @@ pub fn counting_note(res: &RunResults) -> Option<String> {
             display::dec(res.warmup_days, 0)
         )
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_verdict_reads_the_90th_percentile_then_the_mean() {
+        let b = |mean: f64, i80: Option<(f64, f64)>| AgainstBudget {
+            budget_gbp: 100.0,
+            mean,
+            i80,
+        };
+        assert_eq!(
+            b(80.0, Some((70.0, 100.0))).verdict(),
+            "within the budget in at least 9 of 10 futures"
+        );
+        assert_eq!(
+            b(95.0, Some((85.0, 105.0))).verdict(),
+            "within the budget on average only"
+        );
+        assert_eq!(b(95.0, None).verdict(), "within the budget on average only");
+        assert_eq!(
+            b(101.0, Some((90.0, 110.0))).verdict(),
+            "over the budget on average"
+        );
+        assert_eq!(millions(160_380_449.0), "160.4m");
+    }
 }
