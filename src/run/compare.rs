@@ -720,6 +720,31 @@ mod tests {
     }
 
     #[test]
+    fn fieller_covers_the_true_ratio_95_times_in_100() {
+        use rand_distr::{Distribution, StandardNormal};
+        // 30 paired replications: 5 extra starts (sd 2) at GBP 40,000 each, the
+        // cost's noise correlated with the starts'
+        let (ratio, trials, n) = (40_000.0, 1000u64, 30);
+        let mut covered = 0;
+        for t in 0..trials {
+            let mut rng = crate::rng::keyed(7, crate::rng::Purpose::Design, &[t]);
+            let (mut dc, mut ds) = (Vec::new(), Vec::new());
+            for _ in 0..n {
+                let z1: f64 = StandardNormal.sample(&mut rng);
+                let z2: f64 = StandardNormal.sample(&mut rng);
+                ds.push(5.0 + 2.0 * z1);
+                dc.push(ratio * 5.0 + 30_000.0 * (0.6 * z1 + 0.8 * z2));
+            }
+            let r = fieller(&dc, &ds, 0.95);
+            let (lo, hi) =
+                r.ci.expect("bounded: the extra starts are clearly above zero");
+            covered += u32::from(lo <= ratio && ratio <= hi);
+        }
+        // nominal 950 of 1000 (the binomial sd is about 7); 956 with these streams
+        assert!((930..=970).contains(&covered), "{covered} of {trials}");
+    }
+
+    #[test]
     fn welch_matches_a_textbook_case() {
         // equal sizes and variances: df = 2(n-1), se = sqrt(2 s^2 / n)
         let a = [1.0, 2.0, 3.0, 4.0, 5.0];
