@@ -138,8 +138,12 @@ fn the_command_writes_csv_json_html_and_prints_a_table() {
     assert!(stdout.contains("Programme"));
     let csv = std::fs::read_to_string(out.join("compare.csv")).unwrap();
     assert!(csv.starts_with("scenario,baseline,area,measure,comparable,baseline_mean"));
-    // 2 variants x 16 entities x 8 measures + header
-    assert_eq!(csv.lines().count(), 1 + 2 * 16 * compare::MEASURES.len());
+    // 2 variants x 16 entities x (9 measures + the cost per extra start) + header
+    assert_eq!(
+        csv.lines().count(),
+        1 + 2 * 16 * (compare::MEASURES.len() + 1)
+    );
+    assert!(csv.contains(",cost_per_extra_start_gbp,"));
     let json: serde_json::Value =
         serde_json::from_slice(&std::fs::read(out.join("compare.json")).unwrap()).unwrap();
     assert_eq!(json["replications"], 6);

@@ -53,9 +53,11 @@ fn the_rollout_validates_and_runs() {
         sc.posterior.is_some(),
         "the calibrated posterior carries over"
     );
-    // the grants add up to the budget
+    // the grants add up to the budget, which the programme states
     let grants: f64 = sc.areas.iter().map(|a| a.grant_gbp.unwrap()).sum();
     assert_eq!(grants, 259_000_000.0);
+    assert_eq!(sc.budget_gbp, Some(259_000_000.0));
+    assert_eq!(sc.counting_from(), rollout_start);
     let out = std::env::temp_dir().join(format!("workwell-rollout-{}", std::process::id()));
     let st = Command::new(env!("CARGO_BIN_EXE_workwell"))
         .args(["run", ROLLOUT, "-r", "2", "-t", "1", "--quiet"])
@@ -64,7 +66,20 @@ fn the_rollout_validates_and_runs() {
         .status()
         .unwrap();
     assert!(st.success());
-    assert!(out.join("summary.json").is_file());
+    let summary: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("summary.json")).unwrap()).unwrap();
+    assert_eq!(summary["scenario"]["counting_from"], "2026-10-01");
+    let budget = &summary["programme"]["budget"];
+    assert_eq!(budget["budget_gbp"], 259_000_000.0);
+    let cost = budget["staff_cost_gbp"]["mean"].as_f64().unwrap();
+    let share = budget["share_of_budget"]["mean"].as_f64().unwrap();
+    assert!(cost > 0.0 && (share - cost / 259e6).abs() < 1e-12);
+    let report = std::fs::read_to_string(out.join("report.html")).unwrap();
+    assert!(
+        report.contains("counts from 1 Oct 2026"),
+        "the header says when counts start"
+    );
+    assert!(report.contains("against the budget of £259.0m"));
     let _ = std::fs::remove_dir_all(&out);
 }
 

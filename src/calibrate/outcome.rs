@@ -222,7 +222,7 @@ impl Calibration {
         };
         let observed: Vec<String> = self.observed.rows.iter().map(|o| o.describe()).collect();
         let mut s = format!(
-            "Given the data ({}), the programme is projected to reach {} starts (10th-90th percentile {}-{}) by {} against the {} target, with a probability of {} of reaching it. Without calibration the same scenario projects {} ({}-{}), probability {}.",
+            "Given the data ({}), the programme is projected to reach {} starts (median; 10th-90th percentile {}-{}) by {} against the {} target, with a probability of {} of reaching it. Without calibration the same scenario projects {} (median; {}-{}), probability {}.",
             observed.join("; "),
             f(h.calibrated[2]),
             f(h.calibrated[1]),

@@ -8,6 +8,7 @@ use workwell::report::{compare as render, output::OutputDir};
 use workwell::run::compare::{Comparison, run_compare_until};
 use workwell::run::{RunError, RunOptions};
 use workwell::scenario::Scenario;
+use workwell::scenario::what_if::WhatIf;
 
 use super::common::{Hooks, ScenarioArgs, check_limits, check_threads, load, progress_bar, say};
 
@@ -15,8 +16,16 @@ use super::common::{Hooks, ScenarioArgs, check_limits, check_threads, load, prog
 #[derive(clap::Args, Debug, Clone)]
 pub struct CompareArgs {
     /// Scenario files: the first is the baseline, each other is compared with it
-    #[arg(required = true, num_args = 2.., value_name = "SCENARIO")]
+    /// (one is enough with --what-if)
+    #[arg(required = true, num_args = 1.., value_name = "SCENARIO")]
     pub scenarios: Vec<PathBuf>,
+    /// A what-if change to the first scenario, compared with it as one more
+    /// scenario: KEY=+N, KEY=-N or KEY=xF changes the parameter's value (an area's
+    /// own or the default it inherits), KEY=VALUE sets it, e.g.
+    /// --what-if 'areas."Black Country".coach.fte=+5' (repeatable: every change
+    /// together makes the one variant)
+    #[arg(long = "what-if", value_name = "KEY=CHANGE")]
+    pub what_if: Vec<String>,
     /// Override a parameter in every scenario, e.g. --set programme.end=2025-03-31
     /// (repeatable)
     #[arg(long = "set", value_name = "KEY=VALUE")]
@@ -69,6 +78,32 @@ fn load_one(path: &Path, sets: &[String], extra: &[String]) -> anyhow::Result<Sc
     )
 }
 
+/// The `--set` overrides that make the what-if variant of `first` (its changes, a
+/// name `<first>-what-if` and a description listing the changes); `None` without
+/// changes.
+fn what_if_sets(first: &Scenario, changes: &[String]) -> anyhow::Result<Option<Vec<String>>> {
+    if changes.is_empty() {
+        return Ok(None);
+    }
+    let mut sets = Vec::new();
+    let mut said = Vec::new();
+    for c in changes {
+        let applied = WhatIf::parse(c)?.apply(&first.merged)?;
+        sets.push(applied.set);
+        said.push(applied.describe);
+    }
+    let text = |s: String| toml::Value::String(s).to_string();
+    sets.push(format!(
+        "programme.name={}",
+        text(format!("{}-what-if", first.name))
+    ));
+    sets.push(format!(
+        "programme.description={}",
+        text(format!("{} with {}", first.name, said.join("; ")))
+    ));
+    Ok(Some(sets))
+}
+
 /// Runs the subcommand.
 pub fn run(args: CompareArgs) -> anyhow::Result<()> {
     run_with(args, &Hooks::default())
@@ -92,11 +127,27 @@ pub fn run_with(args: CompareArgs, hooks: &Hooks) -> anyhow::Result<()> {
         format!("programme.seed={}", first.seed),
         format!("programme.replications={}", first.replications),
     ];
+    let what_if = what_if_sets(&first, &args.what_if)?;
+    if args.scenarios.len() < 2 && what_if.is_none() {
+        return Err(workwell::scenario::ScenarioError::new(
+            "compare",
+            None,
+            "",
+            "expected a second scenario to compare with the first, or a --what-if change to it",
+        )
+        .into());
+    }
     let mut scenarios = vec![first];
     for path in &args.scenarios[1..] {
         let mut sets = args.sets.clone();
         sets.extend_from_slice(&extra);
         scenarios.push(load_one(path, &sets, &shared)?);
+    }
+    if let Some(changes) = what_if {
+        let mut sets = args.sets.clone();
+        sets.extend_from_slice(&extra);
+        sets.extend(changes);
+        scenarios.push(load_one(&args.scenarios[0], &sets, &shared)?);
     }
     let r = scenarios[0].replications;
     let all: Vec<&Scenario> = scenarios.iter().collect();

@@ -198,8 +198,9 @@ fn merge_plan(files: &[PathBuf], args: &MergeArgs) -> anyhow::Result<()> {
     let path = super::plan::write_plan(&sc, &res, dir)?;
     if !args.quiet {
         super::common::say(&format!(
-            "{}{} planned, from {}; outputs in {}\n",
+            "{}{}{} planned, from {}; outputs in {}\n",
             workwell::plan::render::table(&res),
+            super::plan::uncalibrated_note(&sc).map_or(String::new(), |n| format!("note: {n}\n")),
             workwell::report::display::count(res.areas.len(), "area", "areas"),
             workwell::report::display::count(files.len(), "shard", "shards"),
             path.display()
@@ -310,7 +311,8 @@ fn merge_sweep(dir: &Path, args: &MergeArgs) -> anyhow::Result<()> {
     let path = super::sweep::write_sweep(&points, &results, &resolved, &out)?;
     if !args.quiet {
         super::common::say(&format!(
-            "{} points; outputs in {}\n",
+            "{}{} points; outputs in {}\n",
+            workwell::report::sweep::table(&points, &results),
             results.len(),
             path.display()
         ))?;

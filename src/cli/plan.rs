@@ -294,9 +294,10 @@ pub fn run_with(args: PlanArgs, hooks: &Hooks) -> anyhow::Result<()> {
         let sims: usize = res.areas.iter().map(|a| a.simulations).sum();
         let reps: u64 = res.areas.iter().map(|a| a.replications_simulated).sum();
         say(&format!(
-            "{}{} planned in {:.1} s ({} candidate staffings, {} area-replications simulated, \
+            "{}{}{} planned in {:.1} s ({} candidate staffings, {} area-replications simulated, \
              {} per candidate in the criteria); outputs in {}\n",
             render::table(&res),
+            uncalibrated_note(&sc).map_or(String::new(), |n| format!("note: {n}\n")),
             workwell::report::display::count(res.areas.len(), "area", "areas"),
             elapsed.as_secs_f64(),
             sims,
@@ -319,9 +320,24 @@ pub fn write_plan(
     dir.write("plan.csv", &render::csv(res))?;
     dir.write("plan.json", &render::json(res))?;
     dir.write("levers.csv", &render::levers_csv(res))?;
-    dir.write("plan.html", &render::html(res))?;
+    dir.write(
+        "plan.html",
+        &render::html_with_note(res, uncalibrated_note(sc).as_deref()),
+    )?;
     dir.write("planned.toml", planned.resolved_toml().as_bytes())?;
     Ok(dir.commit()?)
+}
+
+/// When `sc` is uncalibrated and its calibrated version sits beside it
+/// ([`workwell::scenario::calibrated_twin`]), a sentence saying so.
+pub fn uncalibrated_note(sc: &workwell::scenario::Scenario) -> Option<String> {
+    let twin = workwell::scenario::calibrated_twin(sc)?;
+    Some(format!(
+        "`{}` is not calibrated, and {} is this scenario calibrated to the observed figures; its demand is what the data say, so plan on it: workwell plan {}",
+        sc.name,
+        twin.display(),
+        twin.display()
+    ))
 }
 
 /// The output folder `plan` writes by default for scenario `name`.

@@ -203,16 +203,11 @@ pub fn run(args: SweepArgs) -> anyhow::Result<()> {
         .out
         .clone()
         .unwrap_or_else(|| Path::new("outputs").join(format!("{}-sweep", sc.name)));
-    let dir = OutputDir::create(&out, "workwell sweep")?;
-    dir.write(
-        "sweep.csv",
-        &workwell::report::sweep::csv(&points, &results),
-    )?;
-    dir.write("scenario.resolved.toml", sc.resolved_toml().as_bytes())?;
-    let path = dir.commit()?;
+    let path = write_sweep(&points, &results, &sc.resolved_toml(), &out)?;
     if !args.quiet {
         super::common::say(&format!(
-            "{n} points x {r} replications; outputs in {}\n",
+            "{}{n} points x {r} replications; outputs in {}\n",
+            workwell::report::sweep::table(&points, &results),
             path.display()
         ))?;
     }
@@ -229,6 +224,10 @@ pub fn write_sweep(
 ) -> anyhow::Result<PathBuf> {
     let dir = OutputDir::create(out, "workwell sweep")?;
     dir.write("sweep.csv", &workwell::report::sweep::csv(points, results))?;
+    dir.write(
+        "sweep_areas.csv",
+        &workwell::report::sweep::areas_csv(points, results),
+    )?;
     dir.write("scenario.resolved.toml", resolved.as_bytes())?;
     Ok(dir.commit()?)
 }

@@ -423,32 +423,9 @@ fn line_at(text: &str, byte: u64) -> usize {
     1 + b[..i].iter().filter(|&&c| c == b'\n').count()
 }
 
-/// `; did you mean `x`?` for the closest candidate, when one is close.
+/// `; did you mean `x`?` for the closest candidate (case aside), when one is close.
 fn suggest<'a>(found: &str, candidates: impl Iterator<Item = &'a str>) -> String {
-    let f = found.to_lowercase();
-    let best = candidates
-        .map(|c| (edit_distance(&f, &c.to_lowercase()), c))
-        .min_by_key(|(d, _)| *d);
-    match best {
-        Some((d, c)) if d <= (f.chars().count() / 3).max(2) => format!("; did you mean `{c}`?"),
-        _ => String::new(),
-    }
-}
-
-/// Levenshtein distance in characters.
-fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
-    let mut cur = vec![0; b.len() + 1];
-    for (i, ca) in a.chars().enumerate() {
-        cur[0] = i + 1;
-        for (j, cb) in b.iter().enumerate() {
-            let sub = prev[j] + usize::from(ca != *cb);
-            cur[j + 1] = sub.min(prev[j + 1] + 1).min(cur[j] + 1);
-        }
-        std::mem::swap(&mut prev, &mut cur);
-    }
-    prev[b.len()]
+    crate::scenario::error::did_you_mean(found, candidates)
 }
 
 /// A number as plain text that parses back to the same value (`25000`, `0.35`).
@@ -478,14 +455,6 @@ fn number(v: f64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn edit_distance_counts_single_changes() {
-        assert_eq!(edit_distance("frimley", "frimley"), 0);
-        assert_eq!(edit_distance("frimly", "frimley"), 1);
-        assert_eq!(edit_distance("kitten", "sitting"), 3);
-        assert_eq!(edit_distance("", "abc"), 3);
-    }
 
     #[test]
     fn suggestions_only_for_near_matches() {

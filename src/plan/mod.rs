@@ -748,19 +748,10 @@ fn check_options(sc: &Scenario, o: &PlanOptions) -> Result<(Vec<usize>, Vec<f64>
     }
     let mut areas = Vec::new();
     for name in &o.areas {
-        match sc.area_index(name) {
-            Some(i) if !areas.contains(&i) => areas.push(i),
-            Some(_) => {}
-            None => {
-                let names: Vec<&str> = sc.areas.iter().map(|a| a.name.as_str()).collect();
-                return Err(PlanError::option(
-                    "--area",
-                    format!(
-                        "no area named `{name}`; the scenario's areas are: {}",
-                        names.join("; ")
-                    ),
-                ));
-            }
+        match sc.find_area(name) {
+            Ok(i) if !areas.contains(&i) => areas.push(i),
+            Ok(_) => {}
+            Err(m) => return Err(PlanError::option("--area", m)),
         }
     }
     if areas.is_empty() {

@@ -269,15 +269,10 @@ pub fn reallocate(sc: &Scenario, o: &ReallocOptions) -> Result<Reallocation, Pla
     }
     let mut idx = Vec::new();
     for name in &o.areas {
-        match sc.area_index(name) {
-            Some(i) if !idx.contains(&i) => idx.push(i),
-            Some(_) => {}
-            None => {
-                return Err(bad(
-                    "--area",
-                    format!("no area named `{name}` in scenario `{}`", sc.name),
-                ));
-            }
+        match sc.find_area(name) {
+            Ok(i) if !idx.contains(&i) => idx.push(i),
+            Ok(_) => {}
+            Err(m) => return Err(bad("--area", m)),
         }
     }
     if idx.is_empty() {

@@ -417,6 +417,10 @@ pub fn table(res: &PlanResults) -> String {
         );
     }
     let _ = writeln!(s, "{}", "-".repeat(185));
+    let _ = writeln!(
+        s,
+        "cost/yr: planned staff cost a year; to end: simulated staff cost to the end date, mean across replications; grant: the area's grant; covered: whether the grant covers the cost to the end date (- without a grant); P(reach): share of replications reaching the target; wait90: 90th-percentile wait to assessment, mean across replications; £/start+: mean cost per extra start of the last coach step"
+    );
     let total_now: f64 = res.areas.iter().map(|a| a.current_cost_per_year_gbp).sum();
     let staff: f64 = res
         .areas
@@ -537,8 +541,8 @@ fn programme_text(res: &PlanResults) -> String {
     );
     let _ = writeln!(
         s,
-        "Programme: {} a year (scenario's staffing {}), {} to {} as simulated; starts {} \
-         (10th-90th percentile {} to {}){}; staff cost per start {}; grants {}{}{}",
+        "Programme: {} a year (scenario's staffing {}), {} to {} as simulated (mean); starts {} \
+         (mean; 10th-90th percentile {} to {}){}; staff cost per start {}; grants {}{}{}",
         money(Some(p.cost_per_year_gbp)),
         money(Some(p.current_cost_per_year_gbp)),
         money(Some(p.staff_cost_gbp)),
@@ -1065,6 +1069,12 @@ fn levers_html(res: &PlanResults) -> String {
 /// `plan.html`: a summary table, then per area the levers, the criteria, the cost
 /// against the grant and the capacity curves.
 pub fn html(res: &PlanResults) -> Vec<u8> {
+    html_with_note(res, None)
+}
+
+/// [`html`] with a note shown in a box under the title (that the scenario planned is
+/// uncalibrated while a calibrated version exists).
+pub fn html_with_note(res: &PlanResults, note: Option<&str>) -> Vec<u8> {
     let mut s = String::new();
     let _ = write!(
         s,
@@ -1083,6 +1093,13 @@ pub fn html(res: &PlanResults) -> Vec<u8> {
          </style></head><body>\n<h1>Capacity plan: {name}</h1>\n",
         name = esc(&res.scenario)
     );
+    if let Some(n) = note {
+        let _ = writeln!(
+            s,
+            "<p id=\"uncalibrated\" style=\"border:3px solid #b00;padding:0.5em 1em\"><b>Note.</b> {}</p>",
+            esc(n)
+        );
+    }
     let o = &res.options;
     let _ = writeln!(
         s,
@@ -1159,7 +1176,10 @@ pub fn html(res: &PlanResults) -> Vec<u8> {
          by</em> is what one more step of staffing shows binds the area at the scenario's \
          staffing (see <a href=\"#levers\">What limits each area</a>). \
          <sup>&dagger;</sup>Of the last coach step up to the plan (one coach FTE), on the same \
-         replications; \"no gain\" when that step adds no start.</p>",
+         replications; \"no gain\" when that step adds no start. <em>Covered</em>: whether the \
+         area's grant covers its planned staff cost to the end date (\"-\" without a grant). \
+         Staff costs, P(reach) (the share of replications reaching the target) and the \
+         90th-percentile wait are means across replications.</p>",
         esc(&res.disciplines.join(", ").replace('_', " "))
     );
     s.push_str(&programme_html(res));
@@ -1264,8 +1284,8 @@ pub fn html(res: &PlanResults) -> Vec<u8> {
         let p = &a.planned;
         let _ = writeln!(
             s,
-            "</table>\n<p>Starts by the end date {} (10th-90th percentile {} to {}); caseload \
-             utilisation {}, coach hours {}. Planned staff cost {} a year (scenario's staffing \
+            "</table>\n<p>Starts by the end date {} (mean; 10th-90th percentile {} to {}); caseload \
+             utilisation {}, coach hours {} (means). Planned staff cost {} a year (scenario's staffing \
              {}); {} to the end date as simulated (recruitment ramp and vacancies included){}.</p>",
             f0(p.starts.mean),
             f0(p.starts.p10),

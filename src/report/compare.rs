@@ -9,14 +9,17 @@ use serde_json::{Value, json};
 use super::charts::{self, DotRow, Dots, Point};
 use super::display::{self, NA, Unit, date, esc, slug};
 use super::html::{Figures, Page, document};
-use crate::run::compare::{Comparison, Diff, MEASURES, REACHED, ScenarioDiff, measure_index};
+use crate::run::compare::{
+    COST, Comparison, Diff, EntityDiff, MEASURES, PER_EXTRA_START, REACHED, Ratio, ScenarioDiff,
+    measure_index,
+};
 
 /// How a measure is written: its unit for values, and for differences.
 pub fn units(key: &str) -> (Unit, Unit) {
     match key {
         "referrals" | "starts" => (Unit::Count, Unit::Count),
         "wait_mean_days" | "wait_p90_days" => (Unit::Days, Unit::Days),
-        "cost_per_start_gbp" => (Unit::Gbp, Unit::Gbp),
+        "cost_per_start_gbp" | COST | PER_EXTRA_START => (Unit::Gbp, Unit::Gbp),
         _ => (Unit::Percent, Unit::Points),
     }
 }
@@ -86,9 +89,50 @@ pub fn csv(c: &Comparison) -> Vec<u8> {
                 ])
                 .expect("in-memory CSV");
             }
+            if let Some(r) = e.per_extra_start {
+                w.write_record([
+                    v.name.clone(),
+                    c.base.clone(),
+                    e.name.clone(),
+                    PER_EXTRA_START.to_string(),
+                    e.comparable.to_string(),
+                    String::new(),
+                    String::new(),
+                    cell(r.estimate),
+                    cell(r.ci.map(|x| x.0)),
+                    cell(r.ci.map(|x| x.1)),
+                    String::new(),
+                    String::new(),
+                    e.diffs
+                        .get(measure_index("starts").unwrap_or(0))
+                        .map_or(0, |d| d.pairs)
+                        .to_string(),
+                    String::new(),
+                    ratio_note(&r).to_string(),
+                ])
+                .expect("in-memory CSV");
+            }
         }
     }
     w.into_inner().expect("writing to memory cannot fail")
+}
+
+/// What a cost per extra start's interval means, for the `note` column.
+fn ratio_note(r: &Ratio) -> &'static str {
+    if r.unbounded {
+        "difference in staff cost / difference in starts; Fieller's 95% interval is unbounded: the extra starts are not clearly different from zero"
+    } else {
+        "difference in staff cost / difference in starts, with Fieller's 95% interval"
+    }
+}
+
+fn ratio_json(r: &Ratio) -> Value {
+    json!({
+        "estimate": num(r.estimate),
+        "ci95": pair(r.ci),
+        "unbounded": r.unbounded,
+        "method": "ratio of the mean paired differences in staff cost and in starts; ci95 by Fieller's theorem from their variances and covariance across replications (null with unbounded true when the interval is not finite)",
+    })
 }
 
 fn diff_json(d: &Diff) -> Value {
@@ -118,6 +162,9 @@ pub fn json(c: &Comparison) -> Vec<u8> {
                         if let Some(d) = e.diffs.get(k) {
                             metrics.insert(m.key.to_string(), diff_json(d));
                         }
+                    }
+                    if let Some(r) = &e.per_extra_start {
+                        metrics.insert(PER_EXTRA_START.to_string(), ratio_json(r));
                     }
                     json!({
                         "name": e.name,
@@ -149,7 +196,7 @@ pub fn json(c: &Comparison) -> Vec<u8> {
         "seed": c.seed,
         "replications": c.replications,
         "level": c.level,
-        "method": "Every scenario runs with the same seed and replications (common random numbers). difference = mean over replications of (scenario - baseline); paired_ci95 is the Student-t interval of that mean from the paired differences; unpaired_ci95 is Welch's interval treating the two samples as independent, for contrast. reached_target is 1 in a replication that reaches the entity's own target by its end date, so its difference is a change in probability. clear: the paired interval excludes zero.",
+        "method": "Every scenario runs with the same seed and replications (common random numbers). difference = mean over replications of (scenario - baseline); paired_ci95 is the Student-t interval of that mean from the paired differences; unpaired_ci95 is Welch's interval treating the two samples as independent, for contrast. reached_target is 1 in a replication that reaches the entity's own target by its end date, so its difference is a change in probability. clear: the paired interval excludes zero. cost_per_extra_start_gbp is the difference in staff cost over the difference in starts, with Fieller's interval.",
         "variants": variants,
     });
     let mut out = serde_json::to_vec_pretty(&doc).expect("JSON of plain values");
@@ -173,82 +220,144 @@ fn diff_text(key: &str, d: Option<&Diff>) -> String {
     }
 }
 
-/// The table printed on stdout: per compared scenario and entity, the differences
-/// in starts, 90th-percentile wait, caseload utilisation and probability of
-/// reaching the target, with 95% confidence intervals.
+/// The cost per extra start as text: the estimate and its interval, or why there is
+/// none.
+fn ratio_text(e: &EntityDiff) -> String {
+    let Some(r) = e.per_extra_start else {
+        return "-".to_string();
+    };
+    let starts = measure_index("starts").and_then(|i| e.diffs.get(i));
+    let cost = measure_index(COST).and_then(|i| e.diffs.get(i));
+    if starts.is_some_and(Diff::unchanged) && cost.is_some_and(Diff::unchanged) {
+        return "no change".to_string();
+    }
+    match (r.estimate, r.ci) {
+        (Some(_), Some((lo, hi))) => format!(
+            "{} [{} to {}]",
+            Unit::Gbp.fmt(r.estimate),
+            Unit::Gbp.fmt(Some(lo)),
+            Unit::Gbp.fmt(Some(hi))
+        ),
+        (Some(_), None) if r.unbounded => {
+            format!("{} [unbounded]", Unit::Gbp.fmt(r.estimate))
+        }
+        (Some(_), None) => Unit::Gbp.fmt(r.estimate),
+        (None, _) => "no extra starts".to_string(),
+    }
+}
+
+/// One block of the terminal table: a header, a rule, the rows (the last, the
+/// programme, after a second rule); cells right-aligned.
+fn block(s: &mut String, heads: &[&str], rows: &[Vec<String>]) {
+    let mut w: Vec<usize> = heads.iter().map(|h| h.chars().count()).collect();
+    for r in rows {
+        w[0] = w[0].max(r[0].chars().count());
+    }
+    for r in rows.iter().filter(|r| r.len() == heads.len()) {
+        for (i, c) in r.iter().enumerate() {
+            w[i] = w[i].max(c.chars().count());
+        }
+    }
+    let line = |cells: &[String]| -> String {
+        let mut out = format!("{:<width$}", cells[0], width = w[0]);
+        for (i, c) in cells.iter().enumerate().skip(1) {
+            if cells.len() == heads.len() {
+                let _ = write!(out, "  {:>width$}", c, width = w[i]);
+            } else {
+                let _ = write!(out, "  {c}");
+            }
+        }
+        out
+    };
+    let heads: Vec<String> = heads.iter().map(|h| h.to_string()).collect();
+    let rule = "-".repeat(w.iter().sum::<usize>() + 2 * (w.len() - 1));
+    let _ = writeln!(s, "{}", line(&heads));
+    let _ = writeln!(s, "{rule}");
+    for (i, r) in rows.iter().enumerate() {
+        if i + 1 == rows.len() {
+            let _ = writeln!(s, "{rule}");
+        }
+        let _ = writeln!(s, "{}", line(r));
+    }
+}
+
+/// The table printed on stdout: per compared scenario and entity, the mean
+/// differences in starts, 90th-percentile wait, caseload utilisation and
+/// probability of reaching the target, then in starts and staff cost with the cost
+/// per extra start, with 95% confidence intervals.
 pub fn table(c: &Comparison) -> String {
     let mut s = String::new();
-    let keys = ["starts", "wait_p90_days", "caseload_utilisation", REACHED];
-    let heads = [
-        "area",
-        "starts",
-        "wait p90",
-        "caseload util",
-        "P(reach target)",
-    ];
     let _ = writeln!(
         s,
-        "{}, seed {}, common random numbers; difference = scenario - {} [paired 95% CI]",
+        "{}, seed {}, common random numbers; difference = scenario - {}, mean over replications [paired 95% CI]",
         display::count(c.replications, "replication", "replications"),
         c.seed,
         c.base
     );
     for v in &c.variants {
         let _ = writeln!(s, "\n{} - {}", v.name, c.base);
+        if !v.description.is_empty() {
+            let _ = writeln!(s, "{}: {}", v.name, v.description);
+        }
         for n in &v.notes {
             let _ = writeln!(s, "note: {n}");
         }
         // areas first, the programme last
-        let mut ents: Vec<&crate::run::compare::EntityDiff> = v.entities.iter().skip(1).collect();
+        let mut ents: Vec<&EntityDiff> = v.entities.iter().skip(1).collect();
         ents.extend(v.entities.first());
-        let rows: Vec<Vec<String>> = ents
-            .iter()
-            .map(|e| {
-                let mut row = vec![display::short(&e.name, 36)];
-                if e.comparable {
-                    row.extend(
-                        keys.iter()
-                            .map(|k| diff_text(k, measure_index(k).and_then(|i| e.diffs.get(i)))),
-                    );
-                } else {
-                    row.push(format!(
-                        "not comparable: {}",
-                        e.note.clone().unwrap_or_default()
-                    ));
-                }
-                row
-            })
-            .collect();
-        let mut w: Vec<usize> = heads.iter().map(|h| h.chars().count()).collect();
-        for r in &rows {
-            w[0] = w[0].max(r[0].chars().count());
-        }
-        for r in rows.iter().filter(|r| r.len() == heads.len()) {
-            for (i, c) in r.iter().enumerate() {
-                w[i] = w[i].max(c.chars().count());
-            }
-        }
-        let line = |cells: &[String]| -> String {
-            let mut out = format!("{:<width$}", cells[0], width = w[0]);
-            for (i, c) in cells.iter().enumerate().skip(1) {
-                if cells.len() == heads.len() {
-                    let _ = write!(out, "  {:>width$}", c, width = w[i]);
-                } else {
-                    let _ = write!(out, "  {c}");
-                }
-            }
-            out
+        let rows = |cells: &dyn Fn(&EntityDiff) -> Vec<String>| -> Vec<Vec<String>> {
+            ents.iter()
+                .map(|e| {
+                    let mut row = vec![display::short(&e.name, 36)];
+                    if e.comparable {
+                        row.extend(cells(e));
+                    } else {
+                        row.push(format!(
+                            "not comparable: {}",
+                            e.note.clone().unwrap_or_default()
+                        ));
+                    }
+                    row
+                })
+                .collect()
         };
-        let heads: Vec<String> = heads.iter().map(|h| h.to_string()).collect();
-        let rule = "-".repeat(w.iter().sum::<usize>() + 2 * (w.len() - 1));
-        let _ = writeln!(s, "{}", line(&heads));
-        let _ = writeln!(s, "{rule}");
-        for (i, r) in rows.iter().enumerate() {
-            if i + 1 == rows.len() {
-                let _ = writeln!(s, "{rule}");
+        let diffs = |keys: &'static [&'static str]| {
+            move |e: &EntityDiff| -> Vec<String> {
+                keys.iter()
+                    .map(|k| diff_text(k, measure_index(k).and_then(|i| e.diffs.get(i))))
+                    .collect()
             }
-            let _ = writeln!(s, "{}", line(r));
-        }
+        };
+        block(
+            &mut s,
+            &[
+                "area",
+                "starts",
+                "wait p90",
+                "caseload util",
+                "P(reach target)",
+            ],
+            &rows(&diffs(&[
+                "starts",
+                "wait_p90_days",
+                "caseload_utilisation",
+                REACHED,
+            ])),
+        );
+        let _ = writeln!(
+            s,
+            "\nwhat it buys and at what cost: staff cost (coaches and MDT in post) to the end date; cost per extra start = difference in staff cost / difference in starts [Fieller 95% CI]"
+        );
+        let with_cost = diffs(&["starts", COST]);
+        block(
+            &mut s,
+            &["area", "starts", "staff cost", "cost per extra start"],
+            &rows(&|e: &EntityDiff| {
+                let mut cells = with_cost(e);
+                cells.push(ratio_text(e));
+                cells
+            }),
+        );
     }
     s
 }
@@ -272,6 +381,85 @@ fn diff_cell(key: &str, d: Option<&Diff>) -> String {
         esc(&du.fmt_signed(d.mean)),
         esc(&du.fmt_signed_interval(ci))
     )
+}
+
+/// The cost per extra start as a table cell.
+fn ratio_cell(e: &EntityDiff) -> String {
+    let Some(r) = e.per_extra_start else {
+        return format!("<td class=\"n\">{NA}</td>");
+    };
+    let text = ratio_text(e);
+    let (main, iv) = match r.ci {
+        Some(ci) => (
+            Unit::Gbp.fmt(r.estimate),
+            format!("95% CI {}", Unit::Gbp.fmt_interval(Some(ci))),
+        ),
+        None if r.unbounded => (
+            Unit::Gbp.fmt(r.estimate),
+            "interval unbounded: extra starts not clearly above zero".to_string(),
+        ),
+        None => (text, String::new()),
+    };
+    format!(
+        "<td class=\"n\">{}<span class=\"iv\">{}</span></td>",
+        esc(&main),
+        esc(&iv)
+    )
+}
+
+/// The programme's change in staff cost and its cost per extra start, as a list item.
+fn cost_sentence(v: &ScenarioDiff) -> Option<String> {
+    let p = v.entities.first()?;
+    let d = p.diffs.get(measure_index(COST)?)?;
+    d.mean?;
+    let per = p.per_extra_start?;
+    let per_text = match (per.estimate, per.ci) {
+        (Some(_), Some(ci)) => format!(
+            "a cost per extra start of <b>{}</b> (95% CI {}, Fieller)",
+            esc(&Unit::Gbp.fmt(per.estimate)),
+            esc(&Unit::Gbp.fmt_interval(Some(ci)))
+        ),
+        (Some(_), None) => format!(
+            "a cost per extra start of {} whose interval is unbounded: the change in starts is not clearly different from zero",
+            esc(&Unit::Gbp.fmt(per.estimate))
+        ),
+        (None, _) => "no change in starts, so no cost per extra start".to_string(),
+    };
+    Some(format!(
+        "<li>Staff cost (coaches and MDT in post, to the end date): a change of <b>{}</b> (95% CI {}), {per_text}.</li>\n",
+        esc(&Unit::Gbp.fmt_signed(d.mean)),
+        esc(&Unit::Gbp.fmt_signed_interval(d.paired_ci.or(d.unpaired_ci))),
+    ))
+}
+
+/// The table "What it buys and at what cost": per area and for the programme, the
+/// change in starts and in staff cost and the cost per extra start.
+fn cost_table(v: &ScenarioDiff, b: &mut String) {
+    b.push_str("<h3>What it buys and at what cost</h3>\n<table>\n<thead><tr><th>Area</th><th class=\"n\">Starts<span class=\"iv\">change, 95% CI</span></th><th class=\"n\">Staff cost (GBP)<span class=\"iv\">change, 95% CI</span></th><th class=\"n\">Cost per extra start (GBP)<span class=\"iv\">change in cost / change in starts, 95% CI (Fieller)</span></th></tr></thead>\n<tbody>\n");
+    let mut ents: Vec<&EntityDiff> = v.entities.iter().skip(1).collect();
+    ents.extend(v.entities.first());
+    for (i, e) in ents.iter().enumerate() {
+        let _ = write!(
+            b,
+            "<tr{}><td>{}</td>",
+            if i + 1 == ents.len() {
+                " class=\"total\""
+            } else {
+                ""
+            },
+            esc(&e.name)
+        );
+        if !e.comparable {
+            b.push_str("<td colspan=\"3\" class=\"note\">not comparable</td></tr>\n");
+            continue;
+        }
+        for k in ["starts", COST] {
+            b.push_str(&diff_cell(k, measure_index(k).and_then(|i| e.diffs.get(i))));
+        }
+        b.push_str(&ratio_cell(e));
+        b.push_str("</tr>\n");
+    }
+    b.push_str("</tbody>\n</table>\n");
 }
 
 fn sentence(c: &Comparison, v: &ScenarioDiff, key: &str, what: &str) -> Option<String> {
@@ -426,6 +614,9 @@ pub fn html(c: &Comparison) -> Page {
                 b.push('\n');
             }
         }
+        if let Some(s) = cost_sentence(v) {
+            b.push_str(&s);
+        }
         b.push_str("</ul>\n");
         let base = format!("chart-diff-{}", slug(&v.name));
         let d = forest(
@@ -518,6 +709,7 @@ pub fn html(c: &Comparison) -> Page {
             }
             b.push_str("</tbody>\n</table>\n");
         }
+        cost_table(v, &mut b);
         b.push_str("<p class=\"note\">Bold cells are clear changes (the 95% interval excludes zero). Utilisation and probability changes are in percentage points. Differences are means over replications of the scenario's figure minus the baseline's.</p>\n</section>\n");
     }
     let _ = writeln!(

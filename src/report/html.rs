@@ -379,7 +379,7 @@ fn header(v: &View<'_>, b: &mut String) {
     let sc = v.sc;
     let _ = writeln!(
         b,
-        "<header>\n<h1>WorkWell projection: {}</h1>\n<p class=\"lede\">{}</p>\n<p class=\"meta\">Launch {} to {} · {} area{} · {} replication{} · seed {} · workwell {}</p>\n</header>",
+        "<header>\n<h1>WorkWell projection: {}</h1>\n<p class=\"lede\">{}</p>\n<p class=\"meta\">Launch {} to {}{} · {} area{} · {} replication{} · seed {} · workwell {}</p>\n</header>",
         esc(&sc.name),
         esc(if sc.description.is_empty() {
             "No description given in the scenario file."
@@ -388,6 +388,9 @@ fn header(v: &View<'_>, b: &mut String) {
         }),
         date(sc.start),
         date(sc.end),
+        super::budget::counting_note(v.res)
+            .map(|n| format!(" · <b>{}</b>", esc(&n)))
+            .unwrap_or_default(),
         sc.areas.len(),
         if sc.areas.len() == 1 { "" } else { "s" },
         v.res.replications,
@@ -419,6 +422,12 @@ fn headline(v: &View<'_>, b: &mut String) {
     let starts = v.total(p, "starts");
     let target = View::target(p);
     let end = date(v.sc.end);
+    // "by 31 Mar 2026", or "from 1 Oct 2026 to 30 Sep 2029" after a warm-up
+    let by_end = if v.res.warmup_days > 0.0 {
+        format!("from {} to {end}", date(v.res.window.0))
+    } else {
+        format!("by {end}")
+    };
     let i80 = if v.intervals {
         Unit::Count.fmt_interval(starts.i80())
     } else {
@@ -427,8 +436,8 @@ fn headline(v: &View<'_>, b: &mut String) {
     b.push_str("<section id=\"headline\">\n<div class=\"cards\">\n");
     let _ = writeln!(
         b,
-        "<div class=\"card\"><div class=\"label\">Projected starts by {}</div><div class=\"big\">{}</div><div class=\"small\">mean; 80% interval {}{}</div></div>",
-        esc(&end),
+        "<div class=\"card\"><div class=\"label\">Projected starts {}</div><div class=\"big\">{}</div><div class=\"small\">mean; 80% interval {}{}</div></div>",
+        esc(&by_end),
         Unit::Count.fmt(starts.mean),
         esc(&i80),
         target
@@ -487,14 +496,32 @@ fn headline(v: &View<'_>, b: &mut String) {
             esc(&Unit::Days.fmt(prog.mean))
         );
     }
+    if let Some(bg) = super::budget::AgainstBudget::of(v.res) {
+        let _ = writeln!(
+            b,
+            "<div class=\"card\"><div class=\"label\">Staff cost {} against the budget of £{}</div><div class=\"big\">£{} ({} of it)</div><div class=\"small\">mean; 80% interval {}; {}; staff in post only (coaches and MDT): the rest of a budget pays management, premises and the like</div></div>",
+            esc(&by_end),
+            esc(&super::budget::millions(bg.budget_gbp)),
+            esc(&super::budget::millions(bg.mean)),
+            format_args!("{:.0}%", 100.0 * bg.mean / bg.budget_gbp),
+            bg.i80.map_or(NA.to_string(), |(lo, hi)| esc(&format!(
+                "£{} – £{} ({:.0}% – {:.0}%)",
+                super::budget::millions(lo),
+                super::budget::millions(hi),
+                100.0 * lo / bg.budget_gbp,
+                100.0 * hi / bg.budget_gbp
+            ))),
+            bg.verdict()
+        );
+    }
     b.push_str("</div>\n");
     // plain-language summary
     let mut s = format!(
-        "Across {} simulated future{}, the programme starts on average <b>{}</b> people by {}",
+        "Across {} simulated future{}, the programme starts on average <b>{}</b> people {}",
         v.res.replications,
         if v.res.replications == 1 { "" } else { "s" },
         Unit::Count.fmt(starts.mean),
-        esc(&end)
+        esc(&by_end)
     );
     if v.intervals
         && let Some((lo, hi)) = starts.i80()
@@ -1022,7 +1049,7 @@ fn areas_section(v: &View<'_>, figs: &mut Figures, b: &mut String) {
         "chart-waits",
         charts::dots(&waits),
         &format!(
-            "Waits from the end of triage to the initial assessment, for those who started: the {wait_word} wait (blue) and the 90th percentile (orange, nine in ten start sooner), each with the 80% interval across replications (10th to 90th percentile). The bottom row is the programme."
+            "Waits from the end of triage to the initial assessment, for those who started: the {wait_word} wait (blue) and the 90th percentile (orange, nine in ten start sooner) of each replication, the dot their mean across replications and the whiskers their 80% interval across replications (10th to 90th percentile). The bottom row is the programme."
         ),
     ));
 

@@ -66,6 +66,16 @@ fn entity_json(res: &RunResults, e: &EntityResult) -> Value {
     })
 }
 
+/// The programme's entry, with its staff cost against the budget when the scenario
+/// states one.
+fn programme_json(res: &RunResults) -> Value {
+    let mut p = entity_json(res, res.programme());
+    if let (Some(b), Value::Object(m)) = (super::budget::AgainstBudget::of(res), &mut p) {
+        m.insert("budget".into(), b.json());
+    }
+    p
+}
+
 /// Renders `summary.json`.
 pub fn render(sc: &Scenario, res: &RunResults) -> Vec<u8> {
     let doc = json!({
@@ -79,11 +89,13 @@ pub fn render(sc: &Scenario, res: &RunResults) -> Vec<u8> {
             "seed": sc.seed,
             "replications": res.replications,
             "warmup_days": sc.warmup_days,
+            "counting_from": sc.counting_from().to_string(),
+            "budget_gbp": num(sc.budget_gbp),
             "generator": "Xoshiro256++ per (seed, area, replication, purpose), SplitMix64 key mixing",
             "software": format!("workwell {}", env!("CARGO_PKG_VERSION")),
         },
         "interval_note": "ci95 is the 95% confidence interval of the mean across replications (Student t); p10/p50/p90 are percentiles across replications (exact up to 256 replications, P-squared estimates beyond); p10 to p90 is the 80% interval used everywhere, including report.html and its charts",
-        "programme": entity_json(res, res.programme()),
+        "programme": programme_json(res),
         "areas": res.areas().iter().map(|e| entity_json(res, e)).collect::<Vec<_>>(),
     });
     let mut out = serde_json::to_vec_pretty(&doc).expect("JSON of plain values");

@@ -1,8 +1,10 @@
 //! Output: renderers are pure functions from results to bytes (JSON, CSV, text);
 //! [`output`] is the one place that writes files, atomically.
 
+pub mod budget;
 pub mod calibration;
 pub mod charts;
+pub mod columns;
 pub mod compare;
 pub mod constraint;
 pub mod csv_out;
@@ -15,6 +17,7 @@ pub mod provenance;
 pub mod sensitivity;
 pub mod sweep;
 pub mod table;
+pub mod workbook;
 
 use crate::stats::Summary;
 

@@ -38,6 +38,9 @@ pub enum OutputError {
         /// What it is.
         reason: String,
     },
+    /// The workbook could not be made from the folder's CSV files.
+    #[error("{0}")]
+    Workbook(#[from] super::workbook::WorkbookError),
     /// A file could not be written, created or moved.
     #[error("cannot {action} {}: {source}", path.display())]
     Io {
@@ -156,6 +159,35 @@ impl OutputDir {
         Ok(f)
     }
 
+    /// Writes [`workbook::FILE`](super::workbook::FILE) from the folder's CSV files
+    /// (in name order), when it has any.
+    fn write_workbook(&self) -> Result<(), OutputError> {
+        let mut names: Vec<String> = fs::read_dir(&self.tmp)
+            .map_err(io("read", &self.tmp))?
+            .filter_map(|e| e.ok())
+            .filter(|e| e.file_type().is_ok_and(|t| t.is_file()))
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .filter(|n| n.ends_with(".csv") && !n.starts_with('.'))
+            .collect();
+        if names.is_empty() {
+            return Ok(());
+        }
+        names.sort();
+        let mut files = Vec::with_capacity(names.len());
+        for n in names {
+            let p = self.tmp.join(&n);
+            let len = fs::metadata(&p).map_err(io("read", &p))?.len();
+            let bytes = if len > super::workbook::MAX_CSV_BYTES {
+                None
+            } else {
+                Some(fs::read(&p).map_err(io("read", &p))?)
+            };
+            files.push((n, bytes));
+        }
+        let book = super::workbook::workbook(&files)?;
+        self.write(super::workbook::FILE, &book)
+    }
+
     /// The error of a failed write to the streaming file `name`, naming the file.
     pub fn write_error(&self, name: &str, source: std::io::Error) -> OutputError {
         OutputError::Io {
@@ -170,6 +202,7 @@ impl OutputDir {
     pub fn commit(mut self) -> Result<PathBuf, OutputError> {
         // where an open file cannot be unlinked, the scratch file is still here
         let _ = fs::remove_file(self.tmp.join(SCRATCH));
+        self.write_workbook()?;
         let meta = match fs::symlink_metadata(&self.dest) {
             Ok(m) => Some(m),
             Err(e) if e.kind() == ErrorKind::NotFound => None,

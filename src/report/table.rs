@@ -19,15 +19,20 @@ pub fn render(res: &RunResults) -> String {
         idx("coach_hours_utilisation"),
     );
     let last = res.months.last().map(|m| m.to_string()).unwrap_or_default();
+    let from = if res.warmup_days > 0.0 {
+        format!(" from {}", res.window.0)
+    } else {
+        String::new()
+    };
     let _ = writeln!(
         s,
-        "{}; starts to {last}: mean [10th-90th percentile across replications]",
+        "{}; starts{from} to {last}: mean [10th-90th percentile across replications]; wait p90 (the 90th-percentile wait to assessment), caseload and coach hours used: means across replications",
         crate::report::display::count(res.replications as usize, "replication", "replications")
     );
     let _ = writeln!(
         s,
         "{:<50} {:>7} {:>18} {:>8} {:>9} {:>9} {:>8}",
-        "area", "target", "starts", "P(reach)", "wait p90", "caseload", "hours"
+        "area", "target", "starts (mean)", "P(reach)", "wait p90", "caseload", "hours"
     );
     let _ = writeln!(s, "{}", "-".repeat(115));
     let mut rows: Vec<&crate::run::EntityResult> = res.areas().iter().collect();
@@ -59,6 +64,9 @@ pub fn render(res: &RunResults) -> String {
         );
     }
     let p = res.programme();
+    if let Some(b) = crate::report::budget::AgainstBudget::of(res) {
+        let _ = writeln!(s, "{}", b.text(res));
+    }
     if p.target.is_some() {
         let label = |q: f64| match p.month_reached_quantile(q) {
             Some(Some(i)) => res.months[i].to_string(),

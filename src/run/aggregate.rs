@@ -10,7 +10,7 @@
 //! freeze the summaries (`Summary::resolve`, `Summary::freeze`): the same results to
 //! the bit, in memory for the moments and one batch of areas' values.
 
-use crate::engine::YearMonth;
+use crate::engine::{Date, YearMonth};
 use crate::model::MetricLayout;
 use crate::model::metrics::m;
 use crate::scenario::Scenario;
@@ -59,6 +59,12 @@ pub struct RunResults {
     pub events: u64,
     /// Referrals simulated, all replications.
     pub participants: u64,
+    /// First day counted (after any warm-up) and the last day of the run.
+    pub window: (Date, Date),
+    /// Days of warm-up before the first day counted.
+    pub warmup_days: f64,
+    /// The programme's budget (`programme.budget_gbp`), if any.
+    pub budget_gbp: Option<f64>,
 }
 
 impl EntityResult {
@@ -247,6 +253,9 @@ impl Aggregate {
                 entities,
                 events: 0,
                 participants: 0,
+                window: (sc.counting_from(), sc.end),
+                warmup_days: sc.warmup_days,
+                budget_gbp: sc.budget_gbp,
             },
             scratch: None,
         }

@@ -33,8 +33,15 @@ pub struct Measure {
 /// entity's target by the end date, else 0; its mean is the probability).
 pub const REACHED: &str = "reached_target";
 
+/// The key of the staff cost measure, the numerator of the cost per extra start.
+pub const COST: &str = "cost_gbp";
+
+/// The key of the cost per extra start in outputs (not a measure of its own: the
+/// ratio of the mean differences in staff cost and in starts, [`Ratio`]).
+pub const PER_EXTRA_START: &str = "cost_per_extra_start_gbp";
+
 /// The compared quantities, in output order.
-pub const MEASURES: [Measure; 8] = [
+pub const MEASURES: [Measure; 9] = [
     Measure {
         key: "referrals",
         label: "Referrals",
@@ -66,6 +73,10 @@ pub const MEASURES: [Measure; 8] = [
     Measure {
         key: "cost_per_start_gbp",
         label: "Staff cost per start (GBP)",
+    },
+    Measure {
+        key: COST,
+        label: "Staff cost (GBP)",
     },
 ];
 
@@ -294,6 +305,79 @@ pub fn paired(a: &[f64], b: &[f64], level: f64) -> Diff {
     }
 }
 
+/// The cost per extra start: the mean paired difference in staff cost over the mean
+/// paired difference in starts, with Fieller's confidence interval.
+///
+/// Fieller's theorem (Fieller 1954, *J R Stat Soc B* 16:175-185) inverts the t test
+/// of `mean(dC) - r mean(dS) = 0` with the paired differences' variances and
+/// covariance, so the interval accounts for the uncertainty of the denominator and is
+/// asymmetric where it should be; when the extra starts are not clearly different
+/// from zero, no finite interval exists and it says so (`unbounded`), where the delta
+/// method would give a symmetric interval that is wrong there. It needs no random
+/// numbers (a bootstrap would).
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Ratio {
+    /// mean(dC) / mean(dS); `None` when the mean difference in starts is zero or
+    /// there are no pairs.
+    pub estimate: Option<f64>,
+    /// The confidence interval when it is a finite interval.
+    pub ci: Option<(f64, f64)>,
+    /// True when the confidence set is not a finite interval (the extra starts'
+    /// own interval includes zero): any cost per extra start, or none, is consistent
+    /// with the replications.
+    pub unbounded: bool,
+}
+
+/// [`Ratio`] of the paired differences `dc` (cost) and `ds` (starts), replication
+/// by replication (pairs with a NaN are skipped), at `level`.
+pub fn fieller(dc: &[f64], ds: &[f64], level: f64) -> Ratio {
+    let pairs: Vec<(f64, f64)> = dc
+        .iter()
+        .zip(ds)
+        .filter(|(c, s)| !c.is_nan() && !s.is_nan())
+        .map(|(c, s)| (*c, *s))
+        .collect();
+    let n = pairs.len() as f64;
+    if pairs.is_empty() {
+        return Ratio::default();
+    }
+    let a = pairs.iter().map(|p| p.0).sum::<f64>() / n;
+    let b = pairs.iter().map(|p| p.1).sum::<f64>() / n;
+    let estimate = (b != 0.0).then(|| a / b);
+    if pairs.len() < 2 {
+        return Ratio {
+            estimate,
+            ci: None,
+            unbounded: false,
+        };
+    }
+    // variances and covariance of the two means
+    let moment = |f: &dyn Fn(&(f64, f64)) -> f64| pairs.iter().map(f).sum::<f64>() / (n - 1.0) / n;
+    let v11 = moment(&|p| (p.0 - a) * (p.0 - a));
+    let v22 = moment(&|p| (p.1 - b) * (p.1 - b));
+    let v12 = moment(&|p| (p.0 - a) * (p.1 - b));
+    let t2 = t_critical(level, n - 1.0).powi(2);
+    // (a - r b)^2 <= t^2 (v11 - 2 r v12 + r^2 v22): qa r^2 - 2 qb r + qc <= 0
+    let qa = b * b - t2 * v22;
+    let qb = a * b - t2 * v12;
+    let qc = a * a - t2 * v11;
+    let disc = qb * qb - qa * qc;
+    if qa <= 0.0 || disc < 0.0 {
+        return Ratio {
+            estimate,
+            ci: None,
+            unbounded: true,
+        };
+    }
+    let root = disc.sqrt();
+    let (lo, hi) = ((qb - root) / qa, (qb + root) / qa);
+    Ratio {
+        estimate,
+        ci: Some((lo.min(hi), lo.max(hi))),
+        unbounded: false,
+    }
+}
+
 /// Differences of one entity.
 #[derive(Debug, Clone, PartialEq)]
 pub struct EntityDiff {
@@ -305,6 +389,8 @@ pub struct EntityDiff {
     pub note: Option<String>,
     /// One per [`MEASURES`] entry (empty when not comparable).
     pub diffs: Vec<Diff>,
+    /// The cost per extra start (paired runs only).
+    pub per_extra_start: Option<Ratio>,
 }
 
 /// One scenario compared with the first.
@@ -429,11 +515,21 @@ pub fn compare(base: &Samples, other: &Samples, level: f64) -> ScenarioDiff {
                     .collect();
                 let note = (ea == 0 && !(only_base.is_empty() && only_other.is_empty()))
                     .then(|| "covers different areas in the two scenarios".to_string());
+                let per_extra_start = paired_ok.then(|| {
+                    let delta = |k: usize| -> Vec<f64> {
+                        let (a, b) = (base.column(ea, k), other.column(eb, k));
+                        a.iter().zip(&b).map(|(x, y)| y - x).collect()
+                    };
+                    let (c, st) = (measure_index(COST), measure_index("starts"));
+                    let (c, st) = (c.expect("a measure"), st.expect("a measure"));
+                    fieller(&delta(c), &delta(st), level)
+                });
                 entities.push(EntityDiff {
                     name: name.clone(),
                     comparable: true,
                     note,
                     diffs,
+                    per_extra_start,
                 });
             }
             None => entities.push(EntityDiff {
@@ -441,6 +537,7 @@ pub fn compare(base: &Samples, other: &Samples, level: f64) -> ScenarioDiff {
                 comparable: false,
                 note: Some(format!("only in `{}`", base.name)),
                 diffs: Vec::new(),
+                per_extra_start: None,
             }),
         }
     }
@@ -450,6 +547,7 @@ pub fn compare(base: &Samples, other: &Samples, level: f64) -> ScenarioDiff {
             comparable: false,
             note: Some(format!("only in `{}`", other.name)),
             diffs: Vec::new(),
+            per_extra_start: None,
         });
     }
     ScenarioDiff {
@@ -571,6 +669,79 @@ mod tests {
         assert_eq!(d.mean, Some(1.0));
         assert_eq!(d.paired_ci, None);
         assert_eq!(d.clear(), None);
+    }
+
+    #[test]
+    fn fieller_with_exact_extra_starts_is_the_cost_interval_scaled() {
+        // every replication gains 10 starts: the ratio's interval is the cost's / 10
+        let dc = [1000.0, 1200.0, 900.0, 1100.0, 1300.0];
+        let ds = [10.0; 5];
+        let r = fieller(&dc, &ds, 0.95);
+        assert_eq!(r.estimate, Some(110.0));
+        let (lo, hi) = paired(&[0.0; 5], &dc, 0.95).paired_ci.unwrap();
+        let (rlo, rhi) = r.ci.unwrap();
+        assert!((rlo - lo / 10.0).abs() < 1e-9 && (rhi - hi / 10.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn fieller_bounds_solve_the_t_test_and_widen_to_the_right() {
+        let dc = [
+            5200.0, 4100.0, 6100.0, 4800.0, 5600.0, 3900.0, 5100.0, 4700.0,
+        ];
+        let ds = [12.0, 6.0, 15.0, 9.0, 11.0, 5.0, 10.0, 8.0];
+        let r = fieller(&dc, &ds, 0.95);
+        let (lo, hi) = r.ci.unwrap();
+        let est = r.estimate.unwrap();
+        assert!(lo < est && est < hi);
+        // each end makes the t statistic of mean(dC - r dS) equal the critical value
+        let t = t_critical(0.95, 7.0);
+        for end in [lo, hi] {
+            let z: Vec<f64> = dc.iter().zip(&ds).map(|(c, s)| c - end * s).collect();
+            let d = paired(&[0.0; 8], &z, 0.95);
+            let m = d.mean.unwrap();
+            let half = d.paired_ci.unwrap().1 - m;
+            assert!(
+                (m.abs() - half).abs() < 1e-6 * half,
+                "{end}: {m} {half} {t}"
+            );
+        }
+        // a ratio is skewed: the interval reaches further above the estimate
+        assert!(hi - est > est - lo);
+    }
+
+    #[test]
+    fn fieller_is_unbounded_when_the_extra_starts_may_be_zero() {
+        let r = fieller(&[100.0, 120.0, 90.0, 110.0], &[3.0, -2.0, 1.0, -1.0], 0.95);
+        assert!(r.unbounded && r.ci.is_none());
+        assert_eq!(r.estimate, Some(420.0 / 4.0 / 0.25));
+        let none = fieller(&[0.0, 0.0], &[0.0, 0.0], 0.95);
+        assert_eq!(none.estimate, None);
+        assert!(none.unbounded);
+    }
+
+    #[test]
+    fn fieller_covers_the_true_ratio_95_times_in_100() {
+        use rand_distr::{Distribution, StandardNormal};
+        // 30 paired replications: 5 extra starts (sd 2) at GBP 40,000 each, the
+        // cost's noise correlated with the starts'
+        let (ratio, trials, n) = (40_000.0, 1000u64, 30);
+        let mut covered = 0;
+        for t in 0..trials {
+            let mut rng = crate::rng::keyed(7, crate::rng::Purpose::Design, &[t]);
+            let (mut dc, mut ds) = (Vec::new(), Vec::new());
+            for _ in 0..n {
+                let z1: f64 = StandardNormal.sample(&mut rng);
+                let z2: f64 = StandardNormal.sample(&mut rng);
+                ds.push(5.0 + 2.0 * z1);
+                dc.push(ratio * 5.0 + 30_000.0 * (0.6 * z1 + 0.8 * z2));
+            }
+            let r = fieller(&dc, &ds, 0.95);
+            let (lo, hi) =
+                r.ci.expect("bounded: the extra starts are clearly above zero");
+            covered += u32::from(lo <= ratio && ratio <= hi);
+        }
+        // nominal 950 of 1000 (the binomial sd is about 7); 956 with these streams
+        assert!((930..=970).contains(&covered), "{covered} of {trials}");
     }
 
     #[test]

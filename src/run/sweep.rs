@@ -100,18 +100,34 @@ impl Points {
     }
 }
 
-/// The programme's whole-run figures at one point.
+/// The whole-run figures of one entity (the programme or an area) at one point.
+#[derive(Debug, Clone)]
+pub struct EntityPoint {
+    /// "Programme" or the area's name.
+    pub name: String,
+    /// Per entry of [`MEASURES`]: the summary across replications (for
+    /// `reached_target`, of 1 where the target was reached and 0 where not).
+    pub summaries: Vec<Summary>,
+    /// Probability of reaching the target with its 95% Wilson interval.
+    pub p_reach: Option<(f64, (f64, f64))>,
+}
+
+/// The whole-run figures at one point: the programme's and each area's.
 #[derive(Debug, Clone)]
 pub struct PointResult {
     /// The point's values, one per key.
     pub values: Vec<String>,
     /// Replications run.
     pub replications: u64,
-    /// Per entry of [`MEASURES`]: the summary across replications (for
-    /// `reached_target`, of 1 where the target was reached and 0 where not).
-    pub summaries: Vec<Summary>,
-    /// Probability of reaching the target with its 95% Wilson interval.
-    pub p_reach: Option<(f64, (f64, f64))>,
+    /// The programme first, then the areas in scenario order.
+    pub entities: Vec<EntityPoint>,
+}
+
+impl PointResult {
+    /// The programme's figures.
+    pub fn programme(&self) -> &EntityPoint {
+        &self.entities[0]
+    }
 }
 
 /// Runs point `i` of `points` on `sc` (replications and threads from `opts`).
@@ -127,38 +143,48 @@ pub fn run_point(
     Ok(point_result(points.rows[i].1.clone(), &res))
 }
 
-/// The programme's whole-run figures of a point's results.
+/// The whole-run figures of a point's results, for the programme and every area.
 pub fn point_result(values: Vec<String>, res: &super::RunResults) -> PointResult {
-    let prog = res.programme();
-    let summaries = MEASURES
+    let n = res.replications;
+    let entities = res
+        .entities
         .iter()
-        .map(|m| {
-            if m.key == REACHED {
-                let mut s = Summary::new();
-                for _ in 0..prog.reached {
-                    s.push(1.0);
-                }
-                for _ in prog.reached..res.replications {
-                    s.push(0.0);
-                }
-                s
-            } else {
-                res.total(0, m.key).cloned().unwrap_or_default()
+        .enumerate()
+        .map(|(i, e)| {
+            let summaries = MEASURES
+                .iter()
+                .map(|m| {
+                    if m.key == REACHED {
+                        let mut s = Summary::new();
+                        for _ in 0..e.reached {
+                            s.push(1.0);
+                        }
+                        for _ in e.reached..n {
+                            s.push(0.0);
+                        }
+                        s
+                    } else {
+                        res.total(i, m.key).cloned().unwrap_or_default()
+                    }
+                })
+                .collect();
+            let p_reach = e.target.and_then(|_| {
+                (n > 0).then(|| {
+                    let p = e.reached as f64 / n as f64;
+                    (p, wilson_interval(e.reached, n, 0.95).unwrap_or((p, p)))
+                })
+            });
+            EntityPoint {
+                name: e.name.clone(),
+                summaries,
+                p_reach,
             }
         })
         .collect();
-    let p_reach = prog.target.and_then(|_| {
-        let n = res.replications;
-        (n > 0).then(|| {
-            let p = prog.reached as f64 / n as f64;
-            (p, wilson_interval(prog.reached, n, 0.95).unwrap_or((p, p)))
-        })
-    });
     PointResult {
         values,
-        replications: res.replications,
-        summaries,
-        p_reach,
+        replications: n,
+        entities,
     }
 }
 

@@ -42,6 +42,9 @@ pub struct Scenario {
     pub replications: u32,
     /// Days excluded from statistics at the start.
     pub warmup_days: f64,
+    /// The programme's budget over the counting window (`programme.budget_gbp`),
+    /// against which the staff cost is shown.
+    pub budget_gbp: Option<f64>,
     /// The calendar of the run.
     pub calendar: Calendar,
     /// Areas, in name order.
@@ -452,6 +455,14 @@ pub fn build_all(merged: Merged) -> Result<Scenario, ScenarioErrors> {
         ));
         return Err(fail(errs));
     }
+    if let Some(b) = pr.budget_gbp
+        && !(b.is_finite() && b > 0.0)
+    {
+        errs.push(merged.error(
+            "programme.budget_gbp",
+            format!("expected a positive amount in GBP, found {b}"),
+        ));
+    }
     if !(pr.warmup_days.is_finite() && pr.warmup_days >= 0.0 && pr.warmup_days < horizon as f64) {
         errs.push(merged.error(
             "programme.warmup_days",
@@ -476,6 +487,11 @@ pub fn build_all(merged: Merged) -> Result<Scenario, ScenarioErrors> {
     for (name, table) in &file.areas {
         let mut t = file.defaults.clone();
         merge_plain(&mut t, table.clone());
+        if let Some(m) = misspelt_area(name, &t, &file.areas) {
+            errs.push(merged.error(&join_key("areas", name), m));
+            all_read = false;
+            continue;
+        }
         if let Err(m) = launch_days(&mut t, start) {
             errs.push(merged.error(&locate(&merged, name, "launch"), m));
             t.remove("launch");
@@ -603,6 +619,7 @@ pub fn build_all(merged: Merged) -> Result<Scenario, ScenarioErrors> {
         seed: pr.seed,
         replications: pr.replications,
         warmup_days: pr.warmup_days,
+        budget_gbp: pr.budget_gbp,
         calendar,
         areas,
         disciplines: discipline_names,
@@ -728,6 +745,30 @@ fn merge_plain(into: &mut toml::Table, from: toml::Table) {
 
 /// The full key of an area parameter: in the area's own table when set there (or an
 /// ancestor is), else in the defaults.
+/// An area table without the 2023 fit note count (or constant referral rate) that a
+/// new area needs, whose name is close to another area's (case aside), is a misspelt
+/// name, not a new area: the message says so and names the area meant. (A variant
+/// that `extends` the baseline and writes `areas."Black Contry".coach.fte` would
+/// otherwise be told it lacks a fit note count.)
+fn misspelt_area(
+    name: &str,
+    merged_table: &toml::Table,
+    areas: &BTreeMap<String, toml::Table>,
+) -> Option<String> {
+    let constant = merged_table
+        .get("referrals")
+        .and_then(toml::Value::as_table)
+        .is_some_and(|r| r.contains_key("constant_rate_per_day"));
+    if merged_table.contains_key("fit_notes_2023") || constant {
+        return None;
+    }
+    let others = areas.keys().map(String::as_str).filter(|k| *k != name);
+    let meant = super::error::closest_name(name, others)?;
+    Some(format!(
+        "unknown area `{name}`: it is not an area of the scenario, and a new area would need its fit_notes_2023; did you mean `{meant}`?"
+    ))
+}
+
 fn locate(merged: &Merged, area: &str, rel: &str) -> String {
     locate_in(merged, area, rel, false)
 }
@@ -1388,6 +1429,12 @@ pub struct Drawn {
 }
 
 impl Scenario {
+    /// The first day counted in the results: the start, or the first day after the
+    /// warm-up (`warmup_days` rounded up to whole days).
+    pub fn counting_from(&self) -> Date {
+        self.start.add_days(self.warmup_days.ceil() as i64)
+    }
+
     /// Number of simulated days.
     pub fn horizon_days(&self) -> usize {
         self.calendar.n_days()
@@ -1396,6 +1443,39 @@ impl Scenario {
     /// Index of an area by name.
     pub fn area_index(&self, name: &str) -> Option<usize> {
         self.areas.iter().position(|a| a.name == name)
+    }
+
+    /// Index of the area a user named (`--area`): its exact name, else the one area
+    /// whose name matches without regard to case and surrounding spaces
+    /// (`black country`); otherwise a message saying there is no such area, with
+    /// "did you mean" for a close name.
+    pub fn find_area(&self, name: &str) -> Result<usize, String> {
+        if let Some(i) = self.area_index(name) {
+            return Ok(i);
+        }
+        let folded = name.trim().to_lowercase();
+        let loose: Vec<usize> = (0..self.areas.len())
+            .filter(|&i| self.areas[i].name.to_lowercase() == folded)
+            .collect();
+        if let [i] = loose[..] {
+            return Ok(i);
+        }
+        let names = self.areas.iter().map(|a| a.name.as_str());
+        Err(format!(
+            "no area named `{name}` in scenario `{}`{}",
+            self.name,
+            match super::error::closest_name(name, names) {
+                Some(c) => format!("; did you mean `{c}`?"),
+                None => format!(
+                    "; its areas are: {}",
+                    self.areas
+                        .iter()
+                        .map(|a| a.name.as_str())
+                        .collect::<Vec<_>>()
+                        .join("; ")
+                ),
+            }
+        ))
     }
 
     /// Draws the parameters of area `a` for replication `rep` and lays out its daily

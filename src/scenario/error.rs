@@ -236,9 +236,68 @@ fn suggestion(msg: &str) -> Option<String> {
         .map(|(_, n)| n.to_string())
 }
 
+/// The candidate closest to `found`, compared without regard to case, when it is
+/// close enough to be a slip of the keyboard (at most a third of the characters, and
+/// at least two, differ by Levenshtein distance); the first of equally close ones.
+/// The one "did you mean" rule for names a user types: area names in scenario files,
+/// `--set`, `--area` and observed files.
+pub fn closest_name<'a>(
+    found: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> Option<&'a str> {
+    let f = found.to_lowercase();
+    candidates
+        .into_iter()
+        .map(|c| (edit_distance(&f, &c.to_lowercase()), c))
+        .min_by_key(|(d, _)| *d)
+        .filter(|(d, _)| *d <= (f.chars().count() / 3).max(2))
+        .map(|(_, c)| c)
+}
+
+/// `; did you mean `x`?` for [`closest_name`], or nothing.
+pub fn did_you_mean<'a>(found: &str, candidates: impl IntoIterator<Item = &'a str>) -> String {
+    closest_name(found, candidates)
+        .map(|c| format!("; did you mean `{c}`?"))
+        .unwrap_or_default()
+}
+
+/// Levenshtein distance in characters.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    let mut cur = vec![0; b.len() + 1];
+    for (i, ca) in a.chars().enumerate() {
+        cur[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let sub = prev[j] + usize::from(ca != *cb);
+            cur[j + 1] = sub.min(prev[j + 1] + 1).min(cur[j] + 1);
+        }
+        std::mem::swap(&mut prev, &mut cur);
+    }
+    prev[b.len()]
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn edit_distance_counts_single_changes() {
+        assert_eq!(edit_distance("frimley", "frimley"), 0);
+        assert_eq!(edit_distance("frimly", "frimley"), 1);
+        assert_eq!(edit_distance("kitten", "sitting"), 3);
+        assert_eq!(edit_distance("", "abc"), 3);
+    }
+
+    #[test]
+    fn closest_names_ignore_case_and_far_ones_are_not_suggested() {
+        let names = ["Black Country", "Frimley", "Greater Manchester"];
+        assert_eq!(closest_name("black country", names), Some("Black Country"));
+        assert_eq!(closest_name("Black Contry", names), Some("Black Country"));
+        assert_eq!(closest_name("FRIMLY", names), Some("Frimley"));
+        assert_eq!(closest_name("Cornwall", names), None);
+        assert_eq!(did_you_mean("Cornwall", names), "");
+    }
 
     #[test]
     fn control_characters_and_terminal_codes_are_escaped() {

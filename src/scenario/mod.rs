@@ -14,6 +14,7 @@ pub mod plausible;
 pub mod posterior;
 pub mod raw;
 pub mod source;
+pub mod what_if;
 
 use std::path::Path;
 
@@ -38,6 +39,45 @@ pub fn load_all(path: &Path, sets: &[String]) -> Result<Scenario, ScenarioErrors
 /// and anchors any `extends`).
 pub fn from_text(path: &Path, text: &str) -> Result<Scenario, ScenarioError> {
     build::build(source::load_text(path, text, &[])?)
+}
+
+/// The calibrated version of an uncalibrated scenario, when one sits beside it: a
+/// `.toml` file in the same folder as the scenario's file, whose `programme.name` is
+/// the scenario's name followed by `-calibrated` (as `workwell calibrate` names it)
+/// and which has a `[posterior]`. `None` for a scenario that has a posterior itself,
+/// and when no such file is found (files that cannot be read are passed over).
+pub fn calibrated_twin(sc: &Scenario) -> Option<std::path::PathBuf> {
+    if sc.posterior.is_some() {
+        return None;
+    }
+    let file = sc.files.first()?;
+    let folder = match file.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => std::path::PathBuf::from("."),
+    };
+    let want = format!("{}-calibrated", sc.name);
+    let mut candidates: Vec<std::path::PathBuf> = std::fs::read_dir(&folder)
+        .ok()?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "toml") && p != file)
+        .collect();
+    candidates.sort();
+    candidates.into_iter().find(|p| {
+        let Ok(text) = source::read_scenario_file(p) else {
+            return false;
+        };
+        // cheap checks first: most files are not it
+        if !text.contains("[posterior]") || !text.contains(&want) {
+            return false;
+        }
+        text.parse::<toml::Table>().is_ok_and(|t| {
+            t.contains_key("posterior")
+                && t.get("programme")
+                    .and_then(|p| p.get("name"))
+                    .and_then(toml::Value::as_str)
+                    == Some(want.as_str())
+        })
+    })
 }
 
 impl Scenario {

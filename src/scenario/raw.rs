@@ -80,6 +80,8 @@ pub struct RawProgramme {
     pub festive_period: Option<RawFestive>,
     #[serde(default)]
     pub extra_holidays: Vec<String>,
+    #[serde(default)]
+    pub budget_gbp: Option<f64>,
 }
 
 /// `programme.festive_period = { from = "12-24", to = "01-01" }`.
