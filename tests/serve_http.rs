@@ -1141,3 +1141,124 @@ fn a_running_calibration_cancels_within_a_particle() {
     let id = s.job("/scenarios/toy/run", &[("replications", "1")]);
     assert!(s.wait(id).contains("\"state\":\"done\""));
 }
+
+impl Server {
+    /// The state of job `id`, from its record on disk.
+    fn recorded_state(&self, id: u64) -> String {
+        let text = std::fs::read_to_string(self.data.join(format!("jobs/{id}/job.json"))).unwrap();
+        let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+        v["state"].as_str().unwrap().to_string()
+    }
+
+    /// The hidden folders an output folder is written in, in job `id`'s folder.
+    fn partial(&self, id: u64) -> Vec<String> {
+        std::fs::read_dir(self.data.join(format!("jobs/{id}")))
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .filter(|n| n.starts_with(".out."))
+            .collect()
+    }
+
+    /// Submits a long run and two short ones, and waits until the long one is
+    /// running and has begun its output folder; returns the three.
+    fn long_job_and_queue(&self) -> [u64; 3] {
+        let long = self.job(
+            "/scenarios/toy/run",
+            &[("seed", "11"), ("replications", "2000")],
+        );
+        let t = Instant::now();
+        loop {
+            let st = self.get(&format!("/jobs/{long}/status")).text();
+            if st.contains("\"state\":\"running\"") && !self.partial(long).is_empty() {
+                break;
+            }
+            assert!(t.elapsed() < Duration::from_secs(60), "never ran: {st}");
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        let a = self.job(
+            "/scenarios/toy/run",
+            &[("seed", "12"), ("replications", "3")],
+        );
+        let b = self.job(
+            "/jobs/compare",
+            &[
+                ("base", "toy"),
+                ("other", "toy_more"),
+                ("replications", "3"),
+            ],
+        );
+        [long, a, b]
+    }
+}
+
+/// Runs `kill -SIGNAL PID`.
+fn signal(child: &Child, signal: &str) {
+    let ok = Command::new("kill")
+        .args([&format!("-{signal}"), &child.id().to_string()])
+        .status()
+        .unwrap()
+        .success();
+    assert!(ok, "kill -{signal}");
+}
+
+#[test]
+fn a_killed_or_stopped_server_loses_no_queued_work() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = start(dir.path(), &[]);
+    s.save_toy("toy", TOY);
+    s.save_toy("toy_more", &TOY.replace("fte = 40\n", "fte = 60\n"));
+
+    // killed (SIGKILL) mid-run with two jobs waiting
+    let [long, a, b] = s.long_job_and_queue();
+    s.child.kill().unwrap();
+    s.child.wait().unwrap();
+    assert_eq!(s.recorded_state(long), "running");
+    assert_eq!(s.recorded_state(a), "queued");
+    assert_eq!(s.recorded_state(b), "queued");
+    assert!(!s.partial(long).is_empty());
+    drop(s);
+    let s = start(dir.path(), &[]);
+    // the partial folder the killed run left is gone at once; the run is queued again
+    assert!(s.partial(long).is_empty(), "{:?}", s.partial(long));
+    for id in [long, a, b] {
+        let st = s.wait(id);
+        assert!(st.contains("\"state\":\"done\""), "job {id}: {st}");
+        // the same bytes as the command line
+        s.rerun_equal(id);
+    }
+    let page = s.get(&format!("/jobs/{long}")).text();
+    assert!(
+        page.contains("ran again from its start"),
+        "the page says why it reran"
+    );
+
+    // stopped (SIGTERM) mid-run with two jobs waiting: it exits promptly and cleanly,
+    // and the next start runs them all
+    let [long, a, b] = s.long_job_and_queue();
+    let mut s = s;
+    let t = Instant::now();
+    signal(&s.child, "TERM");
+    let status = loop {
+        if let Some(st) = s.child.try_wait().unwrap() {
+            break st;
+        }
+        assert!(
+            t.elapsed() < Duration::from_secs(20),
+            "no exit after SIGTERM"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert!(status.success(), "{status:?}");
+    assert_eq!(s.recorded_state(long), "queued");
+    assert_eq!(s.recorded_state(a), "queued");
+    assert_eq!(s.recorded_state(b), "queued");
+    assert!(s.partial(long).is_empty(), "{:?}", s.partial(long));
+    drop(s);
+    let s = start(dir.path(), &[]);
+    for id in [long, a, b] {
+        let st = s.wait(id);
+        assert!(st.contains("\"state\":\"done\""), "job {id}: {st}");
+        s.rerun_equal(id);
+    }
+    // a stopping server takes no jobs: checked in the unit tests of serve::jobs
+}

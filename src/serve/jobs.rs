@@ -559,6 +559,12 @@ impl Jobs {
             };
             let cancelled = hooks.cancelled();
             let (state, message) = match result {
+                Ok(Ok(())) if j.meta.attempts > 1 => (
+                    State::Done,
+                    "the server stopped while this job ran: it ran again from its start, so \
+                     its outputs are those of one whole run"
+                        .to_string(),
+                ),
                 Ok(Ok(())) => (State::Done, String::new()),
                 Ok(Err(_)) | Err(_) if cancelled && !j.cancel_asked && stopping => {
                     // stopped by the server stopping, not by its own doing: it runs
