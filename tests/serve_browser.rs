@@ -257,13 +257,88 @@ async fn wait_for_path(c: &Client, path: &str) {
     }
 }
 
-/// The checks every page passes: nothing wider than the window, every resource
-/// from the server itself, no alert.
+/// What is wrong with the layout of the page and of the report framed in it, one
+/// line each: the page wider than the window; a table whose own box (the table, or
+/// the nearest box around it that scrolls) reaches past the window, so the page
+/// would scroll sideways or the table be cut off; an input whose value is cut off;
+/// chart text smaller than [`MIN_CHART_TEXT_PX`] on screen.
+const LAYOUT: &str = r#"
+var minText = arguments[0];
+function check(doc, width, where, out) {
+  var root = doc.documentElement;
+  if (root.scrollWidth > width + 1)
+    out.push(where + ': the page is ' + root.scrollWidth + ' px wide in a window of ' + width + ' px');
+  var win = doc.defaultView;
+  [].forEach.call(doc.querySelectorAll('table'), function (t, i) {
+    var box = t;
+    for (var e = t; e && e !== doc.body; e = e.parentElement) {
+      var o = win.getComputedStyle(e).overflowX;
+      if (o === 'auto' || o === 'scroll') { box = e; break; }
+    }
+    var r = box.getBoundingClientRect();
+    if (r.width === 0) return;
+    if (r.right > width + 1 || r.left < -1)
+      out.push(where + ': table ' + (t.id || '#' + i) + ' spans ' + Math.round(r.left) + ' to ' +
+        Math.round(r.right) + ' px in a window of ' + width + ' px');
+  });
+  [].forEach.call(doc.querySelectorAll('input[type=text]'), function (e) {
+    if (e.offsetParent !== null && e.scrollWidth > e.clientWidth + 1)
+      out.push(where + ': the input ' + (e.name || e.id) + ' shows ' + e.clientWidth + ' of ' +
+        e.scrollWidth + ' px of its value');
+  });
+  var small = [];
+  [].forEach.call(doc.querySelectorAll('svg text'), function (tx) {
+    var h = parseFloat(win.getComputedStyle(tx).fontSize);
+    var svg = tx.ownerSVGElement;
+    var vb = svg && svg.viewBox && svg.viewBox.baseVal;
+    var scale = vb && vb.width ? svg.getBoundingClientRect().width / vb.width : 1;
+    var px = h * scale;
+    if (px > 0 && px < minText && tx.textContent.trim()) small.push(px.toFixed(1) + ' px "' + tx.textContent.trim().slice(0, 30) + '"');
+  });
+  if (small.length)
+    out.push(where + ': ' + small.length + ' chart labels smaller than ' + minText + ' px, e.g. ' + small.slice(0, 3).join(', '));
+}
+var out = [];
+check(document, window.innerWidth, 'the page', out);
+[].forEach.call(document.querySelectorAll('iframe'), function (f) {
+  var d = f.contentDocument;
+  if (d && d.readyState === 'complete' && d.documentElement)
+    check(d, f.contentWindow.innerWidth, 'the report in the page', out);
+});
+return out;
+"#;
+
+/// The smallest chart text, in CSS pixels on screen, counted as legible.
+const MIN_CHART_TEXT_PX: f64 = 9.0;
+
+/// The layout problems of the page shown (see [`LAYOUT`]).
+async fn layout_problems(c: &Client) -> Vec<String> {
+    let v = c
+        .execute(LAYOUT, vec![json!(MIN_CHART_TEXT_PX)])
+        .await
+        .unwrap_or_else(|e| panic!("the layout check failed: {e}"));
+    v.as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p.as_str().unwrap().to_string())
+        .collect()
+}
+
+/// The checks every page passes: nothing wider than the window (tables scroll
+/// inside their own box), inputs show their whole value, chart text is legible,
+/// every resource from the server itself, no alert.
 async fn page_is_sound(c: &Client, origin: &str, page: &str) {
+    let problems = layout_problems(c).await;
+    if std::env::var_os("DIAG").is_some() {
+        if !problems.is_empty() {
+            eprintln!("DIAG {page}:\n{}", problems.join("\n"));
+        }
+    } else {
+        assert!(problems.is_empty(), "{page}:\n{}", problems.join("\n"));
+    }
     let r = js(
         c,
-        "return { scroll: document.documentElement.scrollWidth, inner: window.innerWidth, \
-           fetched: performance.getEntriesByType('resource').map(function (e) { return e.name; }) \
+        "return { fetched: performance.getEntriesByType('resource').map(function (e) { return e.name; }) \
                       .concat([].map.call(document.querySelectorAll('iframe'), function (f) { \
                          return f.contentWindow ? f.contentWindow.performance.getEntriesByType('resource') \
                            .map(function (e) { return e.name; }) : []; }).flat()), \
@@ -277,11 +352,6 @@ async fn page_is_sound(c: &Client, origin: &str, page: &str) {
            }).map(function (e) { return e.name || e.id || e.outerHTML; }) };",
     )
     .await;
-    let (scroll, inner) = (r["scroll"].as_u64().unwrap(), r["inner"].as_u64().unwrap());
-    assert!(
-        scroll <= inner,
-        "{page}: the page is {scroll} px wide in a window of {inner} px (it scrolls sideways)"
-    );
     for url in r["fetched"].as_array().unwrap() {
         let url = url.as_str().unwrap();
         assert!(
@@ -305,22 +375,22 @@ async fn page_is_sound(c: &Client, origin: &str, page: &str) {
     );
 }
 
-/// Checks `page` at a phone's width (390 px) and back at 1280 px.
+/// Checks `page` at a phone's width (390 px) and back at 1280 px (a framed report
+/// is given a moment to fit the new width).
 async fn readable_on_a_phone(c: &Client, origin: &str, page: &str) {
-    c.set_window_size(390, 844).await.unwrap();
-    let inner = wait_until("the window to be 390 px wide", || async move {
-        let w = js(c, "return window.innerWidth").await.as_u64()?;
-        (w <= 400).then_some(w)
-    })
-    .await;
-    assert!(inner >= 360, "the phone-width window is {inner} px");
-    page_is_sound(c, origin, &format!("{page} at {inner} px")).await;
-    c.set_window_size(1280, 900).await.unwrap();
-    wait_until("the window to be 1280 px wide again", || async move {
-        let w = js(c, "return window.innerWidth").await.as_u64()?;
-        (w >= 1200).then_some(())
-    })
-    .await;
+    for (w, h) in [(390u32, 844u32), (1280, 900)] {
+        c.set_window_size(w, h).await.unwrap();
+        let inner = wait_until(&format!("the window to be {w} px wide"), || async move {
+            let v = js(c, "return window.innerWidth").await.as_u64()?;
+            (v.abs_diff(u64::from(w)) <= 20).then_some(v)
+        })
+        .await;
+        let started = Instant::now();
+        while !layout_problems(c).await.is_empty() && started.elapsed() < Duration::from_secs(3) {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        page_is_sound(c, origin, &format!("{page} at {inner} px")).await;
+    }
 }
 
 /// Saves a screenshot of the window as `DIR/name` when `WORKWELL_SCREENSHOTS=DIR`.
@@ -830,4 +900,327 @@ async fn markup_is_text(c: &Client, origin: &str, data: &Path) {
         cells["cells"].as_u64().unwrap() > 0,
         "the report shows the area's name as text in its tables"
     );
+}
+
+/// A small scenario (two areas, one year) for jobs that should be quick.
+const TOY: &str = concat!(
+    r#"[programme]
+name = "toy"
+start = "2024-10-01"
+end = "2025-09-30"
+target_starts = 5000
+seed = 99
+replications = 4
+
+[calibration]
+particles = 30
+replicates = 1
+
+"#,
+    include_str!("fixtures/toy_defaults.toml"),
+    r#"
+[areas.North]
+[areas.South]
+"#
+);
+
+/// Observed figures the toy scenario can be calibrated to.
+const TOY_OBSERVED: &str = "area,period_end,metric,low,high,source\n\
+    Programme,2025-03-31,cumulative_starts,900,1400,synthetic\n";
+
+/// Starts a server, chromedriver and a headless Chromium on a data folder holding
+/// the toy scenario, and runs `session` with the browser, the server's address,
+/// the data folder and a scratch folder.
+fn with_browser<F>(session: F)
+where
+    F: for<'a> FnOnce(
+        &'a Client,
+        &'a str,
+        &'a Path,
+        &'a Path,
+    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = ()> + 'a>>,
+{
+    let Some((chromium, driver)) = require_browser() else {
+        return;
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    std::fs::create_dir_all(data.join("scenarios")).unwrap();
+    std::fs::write(data.join("scenarios/toy.toml"), TOY).unwrap();
+    let downloads = tmp.path().join("downloads");
+    std::fs::create_dir_all(&downloads).unwrap();
+    let (_server, origin) = start_server(&data);
+    let (_driver, driver_url) = start_driver(&driver, &tmp.path().join("chromedriver.log"));
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let c = open_browser(
+            &driver_url,
+            &chromium,
+            &tmp.path().join("profile"),
+            &downloads,
+        )
+        .await;
+        session(&c, &origin, &data, tmp.path()).await;
+        c.close().await.unwrap();
+    });
+}
+
+async fn goto(c: &Client, origin: &str, path: &str) {
+    c.goto(&format!("{origin}{path}")).await.unwrap();
+    wait_for_path(c, path.split(['?', '#']).next().unwrap()).await;
+}
+
+/// Replaces the value of the input `css` with `value`, as typed.
+async fn fill(c: &Client, css: &str, value: &str) {
+    let e = c
+        .find(Locator::Css(css))
+        .await
+        .unwrap_or_else(|_| panic!("no input {css}"));
+    e.clear().await.unwrap();
+    e.send_keys(value).await.unwrap();
+}
+
+async fn click(c: &Client, css: &str) {
+    c.find(Locator::Css(css))
+        .await
+        .unwrap_or_else(|_| panic!("nothing to click at {css}"))
+        .click()
+        .await
+        .unwrap();
+}
+
+/// The text of the element `css`.
+async fn text_of(c: &Client, css: &str) -> String {
+    c.find(Locator::Css(css))
+        .await
+        .unwrap_or_else(|_| panic!("no element {css}"))
+        .text()
+        .await
+        .unwrap()
+}
+
+/// What a job's page showed at one moment.
+#[derive(Debug, Clone, PartialEq)]
+struct Shown {
+    /// The bar's percent, `None` while it shows activity rather than a fraction.
+    percent: Option<f64>,
+    stage: String,
+    state: String,
+}
+
+/// Follows the job page shown until the job is done and its report is on the page;
+/// returns its number and every distinct state of the progress seen.
+async fn follow_job(c: &Client) -> (u64, Vec<Shown>) {
+    let id: u64 = wait_until("a job's page", || async move {
+        let url = c.current_url().await.ok()?;
+        url.path().strip_prefix("/jobs/")?.parse().ok()
+    })
+    .await;
+    let mut seen: Vec<Shown> = Vec::new();
+    let started = Instant::now();
+    loop {
+        let v = c
+            .execute(
+                "var p = document.getElementById('progress'), j = document.getElementById('job'); \
+                 if (!p || !j) return null; \
+                 return [p.hasAttribute('value') ? p.value : null, \
+                   document.getElementById('stage').textContent, j.getAttribute('data-state'), \
+                   !!document.getElementById('report-link')];",
+                vec![],
+            )
+            .await
+            .unwrap_or(Value::Null);
+        if let Some([pct, stage, state, report]) = v.as_array().map(Vec::as_slice) {
+            let shown = Shown {
+                percent: pct.as_f64(),
+                stage: stage.as_str().unwrap_or_default().to_string(),
+                state: state.as_str().unwrap_or_default().to_string(),
+            };
+            assert!(
+                !matches!(shown.state.as_str(), "failed" | "cancelled" | "interrupted"),
+                "job {id} {}: {}",
+                shown.state,
+                js(c, "return document.body.innerText").await
+            );
+            if seen.last() != Some(&shown) {
+                seen.push(shown.clone());
+            }
+            if shown.state == "done" && report == &Value::Bool(true) {
+                break;
+            }
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(180),
+            "job {id} did not finish; seen {seen:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(40)).await;
+    }
+    // the report in the page has loaded
+    wait_until("the report to load in the page", || async move {
+        let v = js(
+            c,
+            "var f = document.getElementById('report'); \
+             return !!(f && f.contentDocument && f.contentDocument.readyState === 'complete' \
+               && f.contentDocument.body && f.contentDocument.body.children.length);",
+        )
+        .await;
+        (v == Value::Bool(true)).then_some(())
+    })
+    .await;
+    (id, seen)
+}
+
+/// The progress a job's page showed is sound: while running it always names a
+/// stage, the fraction never goes back (no stage restarts the bar), it never sits
+/// at a determinate 0% (activity is shown until the first unit of work is done),
+/// and it ends at 100%.
+fn progress_is_sound(kind: &str, seen: &[Shown]) {
+    let running: Vec<&Shown> = seen.iter().filter(|s| s.state == "running").collect();
+    for s in &running {
+        assert!(
+            !s.stage.trim().is_empty(),
+            "{kind}: a running job with no stage: {seen:?}"
+        );
+        assert_ne!(
+            s.percent,
+            Some(0.0),
+            "{kind}: a running job at 0%: {seen:?}"
+        );
+    }
+    let fractions: Vec<f64> = seen.iter().filter_map(|s| s.percent).collect();
+    assert!(
+        fractions.windows(2).all(|w| w[0] <= w[1]),
+        "{kind}: the progress went back: {seen:?}"
+    );
+    assert_eq!(
+        seen.last().and_then(|s| s.percent),
+        Some(100.0),
+        "{kind}: {seen:?}"
+    );
+    eprintln!("{kind}: the page showed {seen:?}");
+}
+
+/// Checks a finished job's page: its report is framed without a box of its own
+/// (the frame is as tall as the report, so only the page scrolls), and the page
+/// reads at 1280 and at 390 px.
+async fn job_page_reads(c: &Client, origin: &str, kind: &str) {
+    let fit = js(
+        c,
+        "var f = document.getElementById('report'); \
+         return [f.getBoundingClientRect().height, f.contentDocument.documentElement.scrollHeight];",
+    )
+    .await;
+    let (frame, content) = (fit[0].as_f64().unwrap(), fit[1].as_f64().unwrap());
+    assert!(
+        (frame - content).abs() <= 2.0,
+        "{kind}: the report's frame is {frame} px tall for {content} px of report"
+    );
+    page_is_sound(c, origin, &format!("the page of a {kind} job")).await;
+    readable_on_a_phone(c, origin, &format!("the page of a {kind} job")).await;
+}
+
+#[test]
+fn every_kind_of_job_reads_at_1280_and_390_px_with_live_progress() {
+    with_browser(|c, origin, data, tmp| Box::pin(every_kind_of_job(c, origin, data, tmp)));
+}
+
+async fn every_kind_of_job(c: &Client, origin: &str, data: &Path, tmp: &Path) {
+    // planning defaults to the calibrated scenario
+    goto(c, origin, "/").await;
+    let chosen = js(c, "return document.getElementById('plan-scenario').value").await;
+    assert_eq!(
+        chosen, "calibrated",
+        "the start page's plan form preselects it"
+    );
+    fill(c, "#index-plan-replications", "4").await;
+    click(c, "#index-plan-button").await;
+    let (_, seen) = follow_job(c).await;
+    progress_is_sound("plan", &seen);
+    assert!(
+        js(c, "return !document.getElementById('uncalibrated')").await == Value::Bool(true),
+        "a plan of the calibrated scenario has no warning"
+    );
+    job_page_reads(c, origin, "plan").await;
+
+    // a plan of the uncalibrated baseline says a calibrated scenario exists
+    goto(c, origin, "/scenarios/baseline").await;
+    let note = text_of(c, "#uncalibrated").await;
+    assert!(
+        note.contains("Not calibrated") && note.contains("calibrated"),
+        "{note}"
+    );
+
+    // a run
+    goto(c, origin, "/scenarios/calibrated").await;
+    fill(c, "#run-replications", "3").await;
+    click(c, "#run-button").await;
+    let (_, seen) = follow_job(c).await;
+    progress_is_sound("run", &seen);
+    job_page_reads(c, origin, "run").await;
+
+    // a comparison
+    goto(c, origin, "/").await;
+    c.find(Locator::Css("#compare-base option[value='baseline']"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    c.find(Locator::Css("#compare-other option[value='trailblazers']"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    fill(c, "#compare-replications", "3").await;
+    click(c, "#compare-button").await;
+    let (_, seen) = follow_job(c).await;
+    progress_is_sound("compare", &seen);
+    job_page_reads(c, origin, "compare").await;
+
+    // a calibration, from an uploaded file; its calibrated scenario opens in one click
+    let csv = tmp.join("observed.csv");
+    std::fs::write(&csv, TOY_OBSERVED).unwrap();
+    goto(c, origin, "/").await;
+    c.find(Locator::Css("#calibrate-scenario option[value='toy']"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    c.find(Locator::Id("observed"))
+        .await
+        .unwrap()
+        .send_keys(csv.to_str().unwrap())
+        .await
+        .unwrap();
+    fill(c, "#calibrate-particles", "400").await;
+    click(c, "#calibrate-button").await;
+    let (id, seen) = follow_job(c).await;
+    progress_is_sound("calibrate", &seen);
+    let generations = seen
+        .iter()
+        .filter(|s| s.stage.starts_with("calibrating: generation"))
+        .map(|s| s.stage.split(':').nth(1).unwrap_or_default().to_string())
+        .collect::<std::collections::BTreeSet<_>>();
+    assert!(
+        generations.len() >= 2,
+        "the calibration's generations were followed: {seen:?}"
+    );
+    job_page_reads(c, origin, "calibrate").await;
+    click(c, "#open-calibrated-toml").await;
+    let name = format!("toy-calibrated-{id}");
+    wait_for_path(c, &format!("/scenarios/{name}")).await;
+    assert!(text_of(c, "#saved-banner").await.contains("Scenario saved"));
+    assert!(text_of(c, "#calibrated").await.starts_with("yes"));
+    let saved = std::fs::read_to_string(data.join(format!("scenarios/{name}.toml"))).unwrap();
+    assert!(
+        saved.contains(&format!("name = \"{name}\"")),
+        "its own name"
+    );
+    assert!(saved.contains("[posterior]"));
+    page_is_sound(c, origin, "the opened calibrated scenario").await;
 }

@@ -214,12 +214,20 @@ fn execute(args: &[String], out: &Path, hooks: &Hooks) -> Result<(), Vec<String>
     argv.push(out.into());
     argv.push("--quiet".into());
     let cli = JobCli::try_parse_from(argv).map_err(|e| vec![e.kind().to_string()])?;
-    hooks.stage(match cli.command {
-        JobCommand::Run(_) => "simulating replications",
-        JobCommand::Compare(_) => "simulating the scenarios on common random numbers",
-        JobCommand::Plan(_) => "testing each area's levers, then searching staffing: areas planned",
-        JobCommand::Calibrate(_) => "reading the observed figures",
-    });
+    let (stage, unit) = match cli.command {
+        JobCommand::Run(_) => ("simulating replications", "done"),
+        JobCommand::Compare(_) => (
+            "simulating both scenarios on common random numbers",
+            "replications done",
+        ),
+        JobCommand::Plan(_) => (
+            "testing each area's levers, then searching its staffing",
+            "areas planned",
+        ),
+        JobCommand::Calibrate(_) => ("reading the observed figures", ""),
+    };
+    hooks.stage(stage);
+    hooks.unit(unit);
     match cli.command {
         JobCommand::Run(a) => super::run::run_with(a, hooks),
         JobCommand::Compare(a) => super::compare::run_with(a, hooks),

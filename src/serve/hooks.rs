@@ -21,6 +21,9 @@ pub struct Hooks {
     /// The share of the whole job the current stage covers (see [`Hooks::phase`]);
     /// `None`: all of it.
     pub span: Mutex<Option<(f64, f64)>>,
+    /// What the counters count, as shown after them ("replications"); empty for
+    /// no word. A new [`Hooks::phase`] clears it.
+    pub unit: Mutex<String>,
 }
 
 impl Hooks {
@@ -34,6 +37,25 @@ impl Hooks {
         }
         self.set(0, 0);
         self.stage(stage);
+        self.unit("");
+    }
+
+    /// Names what the counters count ("replications").
+    pub fn unit(&self, unit: &str) {
+        if let Ok(mut u) = self.unit.lock() {
+            unit.clone_into(&mut u);
+        }
+    }
+
+    /// The share of round `g` (0, 1, ...) of a process whose number of rounds is not
+    /// known in advance (a calibration's generations) that fills the fraction
+    /// `upto` of a job: round `g` covers `upto (1 - r^g)` to `upto (1 - r^(g+1))`
+    /// with r = 3/4, so every round moves the bar on, and it nears `upto` only as
+    /// the rounds add up (ten rounds fill 94% of it).
+    pub fn round_share(g: usize, upto: f64) -> (f64, f64) {
+        let r: f64 = 0.75;
+        let at = |g: usize| upto * (1.0 - r.powi(g.min(1000) as i32));
+        (at(g), at(g + 1))
     }
 
     /// The fraction of the whole job finished (0 to 1), from the current stage's
@@ -113,6 +135,15 @@ mod tests {
         h.phase("odd", 0.8, 0.2);
         h.set(1, 1);
         assert!((h.overall() - 0.8).abs() < 1e-12);
+        // rounds of unknown number follow each other and stay below their share
+        let mut last = 0.0;
+        for g in 0..50 {
+            let (from, to) = Hooks::round_share(g, 0.9);
+            assert_eq!(from, last);
+            assert!(to > from && to < 0.9, "{g}: {from} {to}");
+            last = to;
+        }
+        assert!((Hooks::round_share(10, 0.9).0 - 0.9 * (1.0 - 0.75f64.powi(10))).abs() < 1e-12);
     }
 }
 

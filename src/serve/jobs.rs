@@ -425,7 +425,15 @@ impl Jobs {
             State::Running if total > 0 && done >= total && overall >= 1.0 => {
                 "writing the report and files".to_string()
             }
-            State::Running if total > 0 => format!("{named}: {done} of {total}"),
+            State::Running if total > 0 && done > 0 => {
+                let unit = h.unit.lock().map(|u| u.clone()).unwrap_or_default();
+                let unit = if unit.is_empty() {
+                    unit
+                } else {
+                    format!(" {unit}")
+                };
+                format!("{named}: {done} of {total}{unit}")
+            }
             State::Running => named,
             State::Done => "finished".to_string(),
             s => s.name().to_string(),
@@ -435,7 +443,8 @@ impl Jobs {
             done,
             total,
             percent,
-            unknown: running && total == 0,
+            // until the first whole percent is done, the bar shows activity
+            unknown: running && (total == 0 || done == 0 || percent == 0),
             stage,
             seconds: match j.since {
                 Some(t) if running => t.elapsed().as_secs_f64(),

@@ -670,15 +670,14 @@ pub fn job(meta: &Meta, progress: &Progress, extras: &JobExtras) -> Markup {
                         progress id="progress" max="100" value=(progress.percent) { (progress.percent) "%" }
                     }
                     " "
-                    span id="progress-text" { (progress.percent) "%" }
+                    span id="progress-text" { @if !progress.unknown { (progress.percent) "%" } }
                 }
                 p aria-live="polite" id="progress-live" {
                     "State: " strong id="state" { (meta.state.name()) }
                     ". "
                     span id="stage" { (progress.stage) }
-                    @if progress.seconds > 0.0 {
-                        " (" span id="elapsed" { (duration(progress.seconds)) } ")"
-                    }
+                    " "
+                    span id="elapsed" { @if progress.seconds > 0.0 { (duration(progress.seconds)) } }
                 }
                 @if meta.started.is_some() || meta.state.is_final() {
                     p id="times" {
