@@ -2066,8 +2066,11 @@ fn render_field<'a>(
                         option value=(f.value) selected { (f.value) }
                     }
                 }
-            } @else if f.kind == FieldKind::Text && (f.value.len() > 60 || f.path.ends_with("description")) {
-                textarea id=(id) name=(f.path) rows="2" aria-describedby=[describedby] aria-invalid=[invalid] { (f.value) }
+            } @else if long_value(f) {
+                // shown whole: a list or a long text wraps in a box as tall as it needs
+                textarea id=(id) name=(f.path) rows=(f.value.chars().count().div_ceil(36).clamp(1, 8))
+                    class="value" spellcheck="false"
+                    aria-describedby=[describedby] aria-invalid=[invalid] { (f.value) }
             } @else {
                 input type=(input_type) id=(id) name=(f.path) value=(f.value) inputmode=[mode]
                     autocomplete="off" spellcheck="false"
@@ -2084,6 +2087,16 @@ fn render_field<'a>(
                 p class="calibrated" { small { (CALIBRATED) } }
             }
         }
+    }
+}
+
+/// True when a field's value is shown in a box of several lines rather than one
+/// line (lists, long texts, descriptions), so that it is never cut off.
+fn long_value(f: &Field) -> bool {
+    match f.kind {
+        FieldKind::NumberList | FieldKind::TextList => f.value.chars().count() > 16,
+        FieldKind::Text => f.value.chars().count() > 30 || f.path.ends_with("description"),
+        _ => false,
     }
 }
 

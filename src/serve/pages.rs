@@ -580,7 +580,7 @@ pub fn scenario(
                 Ok(s) => {
                     p id="scenario-description" { (s.description) }
                     dl {
-                        dt { "Name in the file" } dd { (s.title) }
+                        dt { "Name in the file" } dd id="file-name" { (s.title) }
                         dt { "Period" } dd { (s.dates.0) " to " (s.dates.1) }
                         dt { "Areas" } dd id="area-names" { (s.areas) ": " (s.area_names.join(", ")) }
                         dt { "Seed" } dd { (s.seed) }

@@ -5,7 +5,21 @@
 (function () {
   // a refused form: the summary of its problems takes the focus (GOV.UK pattern)
   var summary = document.getElementById("error-summary");
-  if (summary) summary.focus();
+  if (summary) {
+    summary.focus();
+    // a link of the summary moves the focus to its field, its label in view
+    summary.addEventListener("click", function (ev) {
+      var a = ev.target.closest("a[href^='#']");
+      var field = a && document.getElementById(a.getAttribute("href").slice(1));
+      if (!field) return;
+      ev.preventDefault();
+      var details = field.closest("details");
+      if (details) details.open = true;
+      var label = document.querySelector("label[for='" + field.id + "']") || field;
+      label.scrollIntoView();
+      field.focus({ preventScroll: true });
+    });
+  }
   var banner = document.getElementById("saved-banner");
   if (!summary && banner) banner.focus();
 
