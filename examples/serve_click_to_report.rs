@@ -114,7 +114,9 @@ async fn browser(driver: &str, profile: &Path) -> Client {
 /// Clicks Run and waits until the report is shown in the job's page; returns the
 /// time taken and the job's own run time (from its status).
 async fn click_to_report(c: &Client, origin: &str, scenario: &str, reps: u32) -> (f64, f64) {
-    c.goto(&format!("{origin}/scenarios/{scenario}")).await.unwrap();
+    c.goto(&format!("{origin}/scenarios/{scenario}"))
+        .await
+        .unwrap();
     let reps_field = c.find(Locator::Id("run-replications")).await.unwrap();
     reps_field.clear().await.unwrap();
     reps_field.send_keys(&reps.to_string()).await.unwrap();
@@ -174,7 +176,10 @@ fn main() {
         click_to_report(&c, &origin, &scenario, reps).await;
         for i in 0..rounds {
             let (w, r) = click_to_report(&c, &origin, &scenario, reps).await;
-            println!("round {}: report shown {w:.2} s after the click (the job ran {r:.2} s)", i + 1);
+            println!(
+                "round {}: report shown {w:.2} s after the click (the job ran {r:.2} s)",
+                i + 1
+            );
             waited.push(w);
             ran.push(r);
         }

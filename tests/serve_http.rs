@@ -571,7 +571,63 @@ fn compare_plan_and_calibrate_jobs_write_the_command_lines_outputs() {
         200
     );
     s.rerun_equal(id);
+    // the calibrated scenario opens as a saved scenario in one click, with its own
+    // name; a second click finds it
+    let page = s.get(&format!("/jobs/{id}")).text();
+    assert!(page.contains(&format!("action=\"/jobs/{id}/open/calibrated.toml\"")));
+    let name = format!("toy-calibrated-{id}");
+    let r = s.post(&format!("/jobs/{id}/open/calibrated.toml"), &[]);
+    assert_eq!(
+        r.header("location"),
+        Some(&*format!("/scenarios/{name}?saved=1#saved-banner"))
+    );
+    let opened = std::fs::read_to_string(saved(&name)).unwrap();
+    assert!(opened.contains(&format!("name = \"{name}\"")) && opened.contains("[posterior]"));
+    let r = s.post(&format!("/jobs/{id}/open/calibrated.toml"), &[]);
+    assert_eq!(r.header("location"), Some(&*format!("/scenarios/{name}")));
+    assert_eq!(std::fs::read_to_string(saved(&name)).unwrap(), opened);
+    assert_eq!(
+        s.post(&format!("/jobs/{id}/open/summary.json"), &[]).status,
+        404
+    );
+    // now that a calibrated scenario of its areas exists, the uncalibrated toy says
+    // so beside its plan form, and so does a plan of it
+    assert!(
+        s.get("/scenarios/toy")
+            .text()
+            .contains("id=\"uncalibrated\"")
+    );
+    assert!(
+        !s.get(&format!("/scenarios/{name}"))
+            .text()
+            .contains("id=\"uncalibrated\"")
+    );
+    let plan = s.job(
+        "/scenarios/toy/plan",
+        &[("seed", "5"), ("replications", "2")],
+    );
+    let page = s.get(&format!("/jobs/{plan}")).text();
+    assert!(
+        page.contains("id=\"uncalibrated\"") && page.contains(&name),
+        "{page}"
+    );
+    s.wait(plan);
+    // and the start page's plan form preselects the bundled calibrated scenario
+    let index = s.get("/").text();
+    let select = index
+        .split("id=\"plan-scenario\"")
+        .nth(1)
+        .and_then(|r| r.split("</select>").next())
+        .unwrap();
+    let chosen: Vec<&str> = select
+        .split("<option value=\"")
+        .skip(1)
+        .filter(|o| o.contains("selected"))
+        .map(|o| o.split('"').next().unwrap())
+        .collect();
+    assert_eq!(chosen, ["calibrated"], "{select}");
     // a CSV that does not fit the scenario is refused before any work
+    let before = std::fs::read_dir(dir.path().join("jobs")).unwrap().count();
     let r = s.upload(
         &[("scenario", "toy")],
         Some(
@@ -582,22 +638,32 @@ fn compare_plan_and_calibrate_jobs_write_the_command_lines_outputs() {
     assert!(page.contains("Nowhere"), "{page}");
     // the message names the file chosen, never a path of the server, and the page
     // says which file was chosen
-    assert!(page.contains("obs.csv"));
-    assert!(
-        !page.contains(&*dir.path().to_string_lossy()),
-        "a server path is shown"
-    );
+    let summary = page
+        .split("id=\"error-summary\"")
+        .nth(1)
+        .and_then(|r| r.split("</div>").next())
+        .unwrap();
+    let message = page
+        .split("id=\"observed-error\"")
+        .nth(1)
+        .and_then(|r| r.split("</p>").next())
+        .unwrap();
+    for shown in [summary, message] {
+        assert!(
+            shown.contains("obs.csv") && shown.contains("Nowhere"),
+            "{shown}"
+        );
+        assert!(
+            !shown.contains(&*dir.path().to_string_lossy()),
+            "a server path is shown: {shown}"
+        );
+    }
     assert!(page.contains("id=\"observed-chosen\""));
     let r = s.upload(&[("scenario", "toy")], None);
     assert!(s.refused(&r, "/").contains("Choose a CSV file"));
     // nothing of a refused upload is kept: no job folder, no file
-    let jobs: Vec<_> = std::fs::read_dir(dir.path().join("jobs"))
-        .unwrap()
-        .map(|e| e.unwrap().file_name().into_string().unwrap())
-        .collect();
-    let last: u64 = jobs.iter().filter_map(|n| n.parse().ok()).max().unwrap();
-    assert_eq!(last, id, "a refused upload made a job folder: {jobs:?}");
-    assert!(!s.data.join(format!("jobs/{}", id + 1)).exists());
+    let folders = || std::fs::read_dir(dir.path().join("jobs")).unwrap().count();
+    assert_eq!(folders(), before, "a refused upload left a job folder");
 }
 
 impl Server {
