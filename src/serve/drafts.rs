@@ -41,10 +41,14 @@ pub enum Draft {
     },
 }
 
+/// A kept draft: its number, the page it is for, the form.
+type Kept = (u64, String, Arc<Draft>);
+
 /// The refused forms kept, each for one page.
 #[derive(Debug, Default)]
 pub struct Drafts {
-    inner: Mutex<(u64, VecDeque<(u64, String, Arc<Draft>)>)>,
+    /// The last number given, and the drafts kept, oldest first.
+    inner: Mutex<(u64, VecDeque<Kept>)>,
 }
 
 impl Drafts {

@@ -14,12 +14,15 @@
 
 pub mod app;
 pub mod drafts;
+mod edit;
 pub mod form;
 pub mod hooks;
 pub mod jobs;
 pub mod pages;
+mod results;
 pub mod security;
 pub mod store;
+mod submit;
 
 use std::future::IntoFuture;
 use std::net::{IpAddr, SocketAddr, ToSocketAddrs, UdpSocket};
