@@ -3,7 +3,9 @@
 //! own subcommands (which the binary hands to [`jobs::Jobs::start`]), so every job is
 //! a scenario file and a seed that `workwell` reruns byte for byte.
 //!
-//! - [`app`]: the routes and their handlers;
+//! - [`app`]: the routes, the start page, and what the handlers share; `edit` (a
+//!   scenario's page, saving), `submit` (the forms that queue jobs) and `results`
+//!   (a job's page, progress, files, rerun) hold the other handlers;
 //! - [`form`]: the scenario editor's model: fields, edits applied and validated;
 //! - [`drafts`]: refused forms kept for the page that shows them again;
 //! - [`jobs`]: the bounded job queue, its worker threads and job records;
