@@ -109,11 +109,19 @@ fn project() -> PathBuf {
 /// Starts `workwell serve` on a free port with data folder `data`; returns it and
 /// its URL (without the trailing slash).
 fn start_server(data: &Path) -> (Killed, String) {
+    start_server_with(data, &[])
+}
+
+/// Starts `workwell serve` with the environment variables `env`; returns it and
+/// the address it printed (without a trailing slash).
+fn start_server_with(data: &Path, env: &[(&str, &str)]) -> (Killed, String) {
     let mut server = spawn(
         Command::new(env!("CARGO_BIN_EXE_workwell"))
             .current_dir(project())
             .args(["serve", "--port", "0", "--data"])
             .arg(data)
+            .env_remove("WORKWELL_TOKEN")
+            .envs(env.iter().copied())
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::null()),
@@ -1540,4 +1548,54 @@ async fn forms_session(c: &Client, origin: &str, data: &Path, tmp: &Path) {
         assert!(!body.as_str().unwrap().contains(jargon), "{body}");
     }
     page_is_sound(c, origin, "a page that is not there").await;
+}
+
+#[test]
+fn the_token_leaves_the_address_at_the_first_visit() {
+    let Some((chromium, driver)) = require_browser() else {
+        return;
+    };
+    let token = "Zq8-browser_token_0123456789";
+    let tmp = tempfile::tempdir().unwrap();
+    let (_server, printed) =
+        start_server_with(&tmp.path().join("data"), &[("WORKWELL_TOKEN", token)]);
+    let (origin, query) = printed.split_once("/?").unwrap();
+    assert_eq!(
+        query,
+        format!("token={token}"),
+        "the printed address carries it once"
+    );
+    let (_driver, driver_url) = start_driver(&driver, &tmp.path().join("chromedriver.log"));
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let downloads = tmp.path().join("downloads");
+        let c = open_browser(&driver_url, &chromium, &tmp.path().join("profile"), &downloads).await;
+        c.goto(&format!("{origin}/?{query}")).await.unwrap();
+        wait_for_path(&c, "/").await;
+        let url = c.current_url().await.unwrap();
+        assert_eq!(url.as_str(), format!("{origin}/"), "the address no longer has the token");
+        // pages and what they load work with the cookie alone, and no address the
+        // browser used since has the token
+        click(&c, "#scenarios a[href='/scenarios/baseline']").await;
+        wait_for_path(&c, "/scenarios/baseline").await;
+        page_is_sound(&c, origin, "the baseline's page, with a token").await;
+        let seen = js(
+            &c,
+            "return [location.href, document.referrer, document.cookie, history.length] \
+               .concat(performance.getEntriesByType('navigation').map(function (e) { return e.name; })) \
+               .concat(performance.getEntriesByType('resource').map(function (e) { return e.name; }));",
+        )
+        .await;
+        let seen = seen.to_string();
+        assert!(!seen.contains(token), "the token is in an address, referrer or script-readable cookie: {seen}");
+        // without the cookie, nothing is served
+        c.delete_all_cookies().await.unwrap();
+        c.goto(&format!("{origin}/")).await.unwrap();
+        let body = js(&c, "return document.body.innerText").await;
+        assert!(body.as_str().unwrap().contains("needs its token"), "{body}");
+        c.close().await.unwrap();
+    });
 }
