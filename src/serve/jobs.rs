@@ -543,6 +543,8 @@ impl Jobs {
                 let Some(j) = g.jobs.get_mut(&id) else {
                     continue;
                 };
+                // named until the command names its first stage
+                j.hooks.stage("starting");
                 j.meta.state = State::Running;
                 j.meta.started = Some(now());
                 j.meta.attempts += 1;
