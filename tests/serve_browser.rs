@@ -1,21 +1,38 @@
 //! `workwell serve` as a planner uses it, in real headless Chromium driven over
-//! WebDriver (the distribution's `chromium` and `chromedriver`): open the app, open
-//! the bundled baseline in the editor, change one area's coach FTE in the form, save
-//! it under a new name, start a run from the keyboard (it waits behind a long run,
-//! which is then cancelled), watch its page follow it live from the queue to 100%,
-//! see the changed figure in the result, and download `summary.json` through
-//! the page's link, byte for byte what `workwell run` writes for the saved file on
-//! the command line. Along the way: every page is readable at 1280 px and at a phone
-//! width of 390 px (nothing wider than the window), loads nothing from another
-//! origin, and shows an area named like markup as text.
+//! WebDriver (the distribution's `chromium` and `chromedriver`):
+//!
+//! - a planner's session: open the bundled baseline in the editor, change one area's
+//!   coach FTE in the form, save it under a new name, start a run from the keyboard
+//!   (it waits behind a long run, which is then cancelled), watch its page follow it
+//!   live from the queue to 100%, see the changed figure in the result, and download
+//!   `summary.json` through the page's link, byte for byte what `workwell run` writes
+//!   for the saved file; an area named like markup shows as text;
+//! - every kind of job (a plan from the start page, which preselects the calibrated
+//!   scenario; a run; a comparison; a calibration from an uploaded file, whose
+//!   `calibrated.toml` then opens as a scenario in one click), each followed live: a
+//!   stage always named, the fraction never going back, never a determinate 0%;
+//! - the forms and lists: the error summary (at the top, focused, each link to its
+//!   field), a refused form reloaded as it was, the saved banner, a copy's own name
+//!   and description, the server's bounds in a field's hint, focus rings of at least
+//!   3:1, a refused upload naming the file chosen and no server path, the jobs list
+//!   (start, duration, what was run, the State column whole at 390 px, Rerun), the
+//!   favicon, error pages in plain words;
+//! - the token: gone from the address after the first visit, in no address or
+//!   referrer after it, and nothing served without it.
+//!
+//! Every page is checked at 1280 px and at a phone's 390 px: nothing wider than the
+//! window, every table's own box (the table, or the box that scrolls it) inside the
+//! window, every input showing its whole value, chart text at least 9 px (the
+//! framed report included), nothing loaded from another origin, every field
+//! labelled, ids unique.
 //!
 //! Chromium is `$CHROMIUM` when set, else `/usr/bin/chromium`; chromedriver is
-//! `$CHROMEDRIVER`, else `/usr/bin/chromedriver`. When either is missing the test
-//! fails under `CI` (CI installs both) and is skipped, saying so, elsewhere.
+//! `$CHROMEDRIVER`, else `/usr/bin/chromedriver`. When either is missing the tests
+//! fail under `CI` (CI installs both) and are skipped, saying so, elsewhere.
 //!
 //! With `WORKWELL_SCREENSHOTS=DIR` the scenario page and a finished run's page are
 //! saved at 1280 px as `DIR/serve-scenario.png` and `DIR/serve-result.png` (the
-//! README's pictures, in `docs/img/`).
+//! pictures of `docs/img/serve-scenario.png` and `docs/serve-job.png`).
 
 use std::io::Read;
 use std::net::{TcpListener, TcpStream};
