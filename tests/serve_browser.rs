@@ -1,21 +1,38 @@
 //! `workwell serve` as a planner uses it, in real headless Chromium driven over
-//! WebDriver (the distribution's `chromium` and `chromedriver`): open the app, open
-//! the bundled baseline in the editor, change one area's coach FTE in the form, save
-//! it under a new name, start a run from the keyboard (it waits behind a long run,
-//! which is then cancelled), watch its page follow it live from the queue to 100%,
-//! see the changed figure in the result, and download `summary.json` through
-//! the page's link, byte for byte what `workwell run` writes for the saved file on
-//! the command line. Along the way: every page is readable at 1280 px and at a phone
-//! width of 390 px (nothing wider than the window), loads nothing from another
-//! origin, and shows an area named like markup as text.
+//! WebDriver (the distribution's `chromium` and `chromedriver`):
+//!
+//! - a planner's session: open the bundled baseline in the editor, change one area's
+//!   coach FTE in the form, save it under a new name, start a run from the keyboard
+//!   (it waits behind a long run, which is then cancelled), watch its page follow it
+//!   live from the queue to 100%, see the changed figure in the result, and download
+//!   `summary.json` through the page's link, byte for byte what `workwell run` writes
+//!   for the saved file; an area named like markup shows as text;
+//! - every kind of job (a plan from the start page, which preselects the calibrated
+//!   scenario; a run; a comparison; a calibration from an uploaded file, whose
+//!   `calibrated.toml` then opens as a scenario in one click), each followed live: a
+//!   stage always named, the fraction never going back, never a determinate 0%;
+//! - the forms and lists: the error summary (at the top, focused, each link to its
+//!   field), a refused form reloaded as it was, the saved banner, a copy's own name
+//!   and description, the server's bounds in a field's hint, focus rings of at least
+//!   3:1, a refused upload naming the file chosen and no server path, the jobs list
+//!   (start, duration, what was run, the State column whole at 390 px, Rerun), the
+//!   favicon, error pages in plain words;
+//! - the token: gone from the address after the first visit, in no address or
+//!   referrer after it, and nothing served without it.
+//!
+//! Every page is checked at 1280 px and at a phone's 390 px: nothing wider than the
+//! window, every table's own box (the table, or the box that scrolls it) inside the
+//! window, every input showing its whole value, chart text at least 9 px (the
+//! framed report included), nothing loaded from another origin, every field
+//! labelled, ids unique.
 //!
 //! Chromium is `$CHROMIUM` when set, else `/usr/bin/chromium`; chromedriver is
-//! `$CHROMEDRIVER`, else `/usr/bin/chromedriver`. When either is missing the test
-//! fails under `CI` (CI installs both) and is skipped, saying so, elsewhere.
+//! `$CHROMEDRIVER`, else `/usr/bin/chromedriver`. When either is missing the tests
+//! fail under `CI` (CI installs both) and are skipped, saying so, elsewhere.
 //!
 //! With `WORKWELL_SCREENSHOTS=DIR` the scenario page and a finished run's page are
 //! saved at 1280 px as `DIR/serve-scenario.png` and `DIR/serve-result.png` (the
-//! README's pictures, in `docs/img/`).
+//! pictures of `docs/img/serve-scenario.png` and `docs/serve-job.png`).
 
 use std::io::Read;
 use std::net::{TcpListener, TcpStream};
@@ -109,11 +126,19 @@ fn project() -> PathBuf {
 /// Starts `workwell serve` on a free port with data folder `data`; returns it and
 /// its URL (without the trailing slash).
 fn start_server(data: &Path) -> (Killed, String) {
+    start_server_with(data, &[])
+}
+
+/// Starts `workwell serve` with the environment variables `env`; returns it and
+/// the address it printed (without a trailing slash).
+fn start_server_with(data: &Path, env: &[(&str, &str)]) -> (Killed, String) {
     let mut server = spawn(
         Command::new(env!("CARGO_BIN_EXE_workwell"))
             .current_dir(project())
             .args(["serve", "--port", "0", "--data"])
             .arg(data)
+            .env_remove("WORKWELL_TOKEN")
+            .envs(env.iter().copied())
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::null()),
@@ -257,13 +282,87 @@ async fn wait_for_path(c: &Client, path: &str) {
     }
 }
 
-/// The checks every page passes: nothing wider than the window, every resource
-/// from the server itself, no alert.
+/// What is wrong with the layout of the page and of the report framed in it, one
+/// line each: the page wider than the window; a table whose own box (the table, or
+/// the nearest box around it that scrolls) reaches past the window, so the page
+/// would scroll sideways or the table be cut off; an input whose value is cut off;
+/// chart text smaller than [`MIN_CHART_TEXT_PX`] on screen.
+const LAYOUT: &str = r#"
+var minText = arguments[0];
+function check(doc, width, where, out) {
+  var root = doc.documentElement;
+  if (root.scrollWidth > width + 1)
+    out.push(where + ': the page is ' + root.scrollWidth + ' px wide in a window of ' + width + ' px');
+  var win = doc.defaultView;
+  [].forEach.call(doc.querySelectorAll('table'), function (t, i) {
+    var box = t;
+    for (var e = t; e && e !== doc.body; e = e.parentElement) {
+      var o = win.getComputedStyle(e).overflowX;
+      if (o === 'auto' || o === 'scroll') { box = e; break; }
+    }
+    var r = box.getBoundingClientRect();
+    if (r.width === 0) return;
+    if (r.right > width + 1 || r.left < -1)
+      out.push(where + ': table ' + (t.id || '#' + i) + ' spans ' + Math.round(r.left) + ' to ' +
+        Math.round(r.right) + ' px in a window of ' + width + ' px');
+  });
+  [].forEach.call(doc.querySelectorAll('input[type=text]'), function (e) {
+    if (e.offsetParent !== null && e.scrollWidth > e.clientWidth + 1)
+      out.push(where + ': the input ' + (e.name || e.id) + ' shows ' + e.clientWidth + ' of ' +
+        e.scrollWidth + ' px of its value');
+  });
+  [].forEach.call(doc.querySelectorAll('textarea.value'), function (e) {
+    if (e.offsetParent !== null && e.scrollHeight > e.clientHeight + 2)
+      out.push(where + ': the box ' + (e.name || e.id) + ' shows ' + e.clientHeight + ' of ' +
+        e.scrollHeight + ' px of its value');
+  });
+  var small = [];
+  [].forEach.call(doc.querySelectorAll('svg text'), function (tx) {
+    var h = parseFloat(win.getComputedStyle(tx).fontSize);
+    var svg = tx.ownerSVGElement;
+    var vb = svg && svg.viewBox && svg.viewBox.baseVal;
+    var scale = vb && vb.width ? svg.getBoundingClientRect().width / vb.width : 1;
+    var px = h * scale;
+    if (px > 0 && px < minText && tx.textContent.trim()) small.push(px.toFixed(1) + ' px "' + tx.textContent.trim().slice(0, 30) + '"');
+  });
+  if (small.length)
+    out.push(where + ': ' + small.length + ' chart labels smaller than ' + minText + ' px, e.g. ' + small.slice(0, 3).join(', '));
+}
+var out = [];
+check(document, window.innerWidth, 'the page', out);
+[].forEach.call(document.querySelectorAll('iframe'), function (f) {
+  var d = f.contentDocument;
+  if (d && d.readyState === 'complete' && d.documentElement)
+    check(d, f.contentWindow.innerWidth, 'the report in the page', out);
+});
+return out;
+"#;
+
+/// The smallest chart text, in CSS pixels on screen, counted as legible.
+const MIN_CHART_TEXT_PX: f64 = 9.0;
+
+/// The layout problems of the page shown (see [`LAYOUT`]).
+async fn layout_problems(c: &Client) -> Vec<String> {
+    let v = c
+        .execute(LAYOUT, vec![json!(MIN_CHART_TEXT_PX)])
+        .await
+        .unwrap_or_else(|e| panic!("the layout check failed: {e}"));
+    v.as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p.as_str().unwrap().to_string())
+        .collect()
+}
+
+/// The checks every page passes: nothing wider than the window (tables scroll
+/// inside their own box), inputs show their whole value, chart text is legible,
+/// every resource from the server itself, no alert.
 async fn page_is_sound(c: &Client, origin: &str, page: &str) {
+    let problems = layout_problems(c).await;
+    assert!(problems.is_empty(), "{page}:\n{}", problems.join("\n"));
     let r = js(
         c,
-        "return { scroll: document.documentElement.scrollWidth, inner: window.innerWidth, \
-           fetched: performance.getEntriesByType('resource').map(function (e) { return e.name; }) \
+        "return { fetched: performance.getEntriesByType('resource').map(function (e) { return e.name; }) \
                       .concat([].map.call(document.querySelectorAll('iframe'), function (f) { \
                          return f.contentWindow ? f.contentWindow.performance.getEntriesByType('resource') \
                            .map(function (e) { return e.name; }) : []; }).flat()), \
@@ -277,11 +376,6 @@ async fn page_is_sound(c: &Client, origin: &str, page: &str) {
            }).map(function (e) { return e.name || e.id || e.outerHTML; }) };",
     )
     .await;
-    let (scroll, inner) = (r["scroll"].as_u64().unwrap(), r["inner"].as_u64().unwrap());
-    assert!(
-        scroll <= inner,
-        "{page}: the page is {scroll} px wide in a window of {inner} px (it scrolls sideways)"
-    );
     for url in r["fetched"].as_array().unwrap() {
         let url = url.as_str().unwrap();
         assert!(
@@ -305,22 +399,22 @@ async fn page_is_sound(c: &Client, origin: &str, page: &str) {
     );
 }
 
-/// Checks `page` at a phone's width (390 px) and back at 1280 px.
+/// Checks `page` at a phone's width (390 px) and back at 1280 px (a framed report
+/// is given a moment to fit the new width).
 async fn readable_on_a_phone(c: &Client, origin: &str, page: &str) {
-    c.set_window_size(390, 844).await.unwrap();
-    let inner = wait_until("the window to be 390 px wide", || async move {
-        let w = js(c, "return window.innerWidth").await.as_u64()?;
-        (w <= 400).then_some(w)
-    })
-    .await;
-    assert!(inner >= 360, "the phone-width window is {inner} px");
-    page_is_sound(c, origin, &format!("{page} at {inner} px")).await;
-    c.set_window_size(1280, 900).await.unwrap();
-    wait_until("the window to be 1280 px wide again", || async move {
-        let w = js(c, "return window.innerWidth").await.as_u64()?;
-        (w >= 1200).then_some(())
-    })
-    .await;
+    for (w, h) in [(390u32, 844u32), (1280, 900)] {
+        c.set_window_size(w, h).await.unwrap();
+        let inner = wait_until(&format!("the window to be {w} px wide"), || async move {
+            let v = js(c, "return window.innerWidth").await.as_u64()?;
+            (v.abs_diff(u64::from(w)) <= 20).then_some(v)
+        })
+        .await;
+        let started = Instant::now();
+        while !layout_problems(c).await.is_empty() && started.elapsed() < Duration::from_secs(3) {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        page_is_sound(c, origin, &format!("{page} at {inner} px")).await;
+    }
 }
 
 /// Saves a screenshot of the window as `DIR/name` when `WORKWELL_SCREENSHOTS=DIR`.
@@ -830,4 +924,695 @@ async fn markup_is_text(c: &Client, origin: &str, data: &Path) {
         cells["cells"].as_u64().unwrap() > 0,
         "the report shows the area's name as text in its tables"
     );
+}
+
+/// A small scenario (two areas, one year) for jobs that should be quick.
+const TOY: &str = concat!(
+    r#"[programme]
+name = "toy"
+start = "2024-10-01"
+end = "2025-09-30"
+target_starts = 5000
+seed = 99
+replications = 4
+
+[calibration]
+particles = 30
+replicates = 1
+
+"#,
+    include_str!("fixtures/toy_defaults.toml"),
+    r#"
+[areas.North]
+[areas.South]
+"#
+);
+
+/// Observed figures the toy scenario can be calibrated to.
+const TOY_OBSERVED: &str = "area,period_end,metric,low,high,source\n\
+    Programme,2025-03-31,cumulative_starts,900,1400,synthetic\n";
+
+/// Starts a server, chromedriver and a headless Chromium on a data folder holding
+/// the toy scenario, and runs `session` with the browser, the server's address,
+/// the data folder and a scratch folder.
+fn with_browser<F>(session: F)
+where
+    F: for<'a> FnOnce(
+        &'a Client,
+        &'a str,
+        &'a Path,
+        &'a Path,
+    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = ()> + 'a>>,
+{
+    let Some((chromium, driver)) = require_browser() else {
+        return;
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    std::fs::create_dir_all(data.join("scenarios")).unwrap();
+    std::fs::write(data.join("scenarios/toy.toml"), TOY).unwrap();
+    let downloads = tmp.path().join("downloads");
+    std::fs::create_dir_all(&downloads).unwrap();
+    let (_server, origin) = start_server(&data);
+    let (_driver, driver_url) = start_driver(&driver, &tmp.path().join("chromedriver.log"));
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let c = open_browser(
+            &driver_url,
+            &chromium,
+            &tmp.path().join("profile"),
+            &downloads,
+        )
+        .await;
+        session(&c, &origin, &data, tmp.path()).await;
+        c.close().await.unwrap();
+    });
+}
+
+async fn goto(c: &Client, origin: &str, path: &str) {
+    c.goto(&format!("{origin}{path}")).await.unwrap();
+    wait_for_path(c, path.split(['?', '#']).next().unwrap()).await;
+}
+
+/// Replaces the value of the input `css` with `value`, as typed.
+async fn fill(c: &Client, css: &str, value: &str) {
+    let e = c
+        .find(Locator::Css(css))
+        .await
+        .unwrap_or_else(|_| panic!("no input {css}"));
+    e.clear().await.unwrap();
+    e.send_keys(value).await.unwrap();
+}
+
+async fn click(c: &Client, css: &str) {
+    c.find(Locator::Css(css))
+        .await
+        .unwrap_or_else(|_| panic!("nothing to click at {css}"))
+        .click()
+        .await
+        .unwrap();
+}
+
+/// The text of the element `css`.
+async fn text_of(c: &Client, css: &str) -> String {
+    c.find(Locator::Css(css))
+        .await
+        .unwrap_or_else(|_| panic!("no element {css}"))
+        .text()
+        .await
+        .unwrap()
+}
+
+/// What a job's page showed at one moment.
+#[derive(Debug, Clone, PartialEq)]
+struct Shown {
+    /// The bar's percent, `None` while it shows activity rather than a fraction.
+    percent: Option<f64>,
+    stage: String,
+    state: String,
+}
+
+/// Follows the job page shown until the job is done and its report is on the page;
+/// returns its number and every distinct state of the progress seen.
+async fn follow_job(c: &Client) -> (u64, Vec<Shown>) {
+    let id: u64 = wait_until("a job's page", || async move {
+        let url = c.current_url().await.ok()?;
+        url.path().strip_prefix("/jobs/")?.parse().ok()
+    })
+    .await;
+    let mut seen: Vec<Shown> = Vec::new();
+    let started = Instant::now();
+    loop {
+        let v = c
+            .execute(
+                "var p = document.getElementById('progress'), j = document.getElementById('job'); \
+                 if (!p || !j) return null; \
+                 return [p.hasAttribute('value') ? p.value : null, \
+                   document.getElementById('stage').textContent, j.getAttribute('data-state'), \
+                   !!document.getElementById('report-link')];",
+                vec![],
+            )
+            .await
+            .unwrap_or(Value::Null);
+        if let Some([pct, stage, state, report]) = v.as_array().map(Vec::as_slice) {
+            let shown = Shown {
+                percent: pct.as_f64(),
+                stage: stage.as_str().unwrap_or_default().to_string(),
+                state: state.as_str().unwrap_or_default().to_string(),
+            };
+            assert!(
+                !matches!(shown.state.as_str(), "failed" | "cancelled" | "interrupted"),
+                "job {id} {}: {}",
+                shown.state,
+                js(c, "return document.body.innerText").await
+            );
+            if seen.last() != Some(&shown) {
+                seen.push(shown.clone());
+            }
+            if shown.state == "done" && report == &Value::Bool(true) {
+                break;
+            }
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(180),
+            "job {id} did not finish; seen {seen:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(40)).await;
+    }
+    // the report in the page has loaded
+    wait_until("the report to load in the page", || async move {
+        let v = js(
+            c,
+            "var f = document.getElementById('report'); \
+             return !!(f && f.contentDocument && f.contentDocument.readyState === 'complete' \
+               && f.contentDocument.body && f.contentDocument.body.children.length);",
+        )
+        .await;
+        (v == Value::Bool(true)).then_some(())
+    })
+    .await;
+    (id, seen)
+}
+
+/// The progress a job's page showed is sound: while running it always names a
+/// stage, the fraction never goes back (no stage restarts the bar), it never sits
+/// at a determinate 0% (activity is shown until the first unit of work is done),
+/// and it ends at 100%.
+fn progress_is_sound(kind: &str, seen: &[Shown]) {
+    let running: Vec<&Shown> = seen.iter().filter(|s| s.state == "running").collect();
+    for s in &running {
+        assert!(
+            !s.stage.trim().is_empty(),
+            "{kind}: a running job with no stage: {seen:?}"
+        );
+        assert_ne!(
+            s.percent,
+            Some(0.0),
+            "{kind}: a running job at 0%: {seen:?}"
+        );
+    }
+    let fractions: Vec<f64> = seen.iter().filter_map(|s| s.percent).collect();
+    assert!(
+        fractions.windows(2).all(|w| w[0] <= w[1]),
+        "{kind}: the progress went back: {seen:?}"
+    );
+    assert_eq!(
+        seen.last().and_then(|s| s.percent),
+        Some(100.0),
+        "{kind}: {seen:?}"
+    );
+    eprintln!("{kind}: the page showed {seen:?}");
+}
+
+/// Checks a finished job's page: its report is framed without a box of its own
+/// (the frame is as tall as the report, so only the page scrolls), and the page
+/// reads at 1280 and at 390 px.
+async fn job_page_reads(c: &Client, origin: &str, kind: &str) {
+    let fit = js(
+        c,
+        "var f = document.getElementById('report'); \
+         return [f.getBoundingClientRect().height, f.contentDocument.documentElement.scrollHeight];",
+    )
+    .await;
+    let (frame, content) = (fit[0].as_f64().unwrap(), fit[1].as_f64().unwrap());
+    assert!(
+        (frame - content).abs() <= 2.0,
+        "{kind}: the report's frame is {frame} px tall for {content} px of report"
+    );
+    page_is_sound(c, origin, &format!("the page of a {kind} job")).await;
+    readable_on_a_phone(c, origin, &format!("the page of a {kind} job")).await;
+}
+
+#[test]
+fn every_kind_of_job_reads_at_1280_and_390_px_with_live_progress() {
+    with_browser(|c, origin, data, tmp| Box::pin(every_kind_of_job(c, origin, data, tmp)));
+}
+
+async fn every_kind_of_job(c: &Client, origin: &str, data: &Path, tmp: &Path) {
+    // planning defaults to the calibrated scenario
+    goto(c, origin, "/").await;
+    let chosen = js(c, "return document.getElementById('plan-scenario').value").await;
+    assert_eq!(
+        chosen, "calibrated",
+        "the start page's plan form preselects it"
+    );
+    fill(c, "#index-plan-replications", "4").await;
+    click(c, "#index-plan-button").await;
+    let (_, seen) = follow_job(c).await;
+    progress_is_sound("plan", &seen);
+    assert!(
+        js(c, "return !document.getElementById('uncalibrated')").await == Value::Bool(true),
+        "a plan of the calibrated scenario has no warning"
+    );
+    job_page_reads(c, origin, "plan").await;
+
+    // a plan of the uncalibrated baseline says a calibrated scenario exists
+    goto(c, origin, "/scenarios/baseline").await;
+    let note = text_of(c, "#uncalibrated").await;
+    assert!(
+        note.contains("Not calibrated") && note.contains("calibrated"),
+        "{note}"
+    );
+
+    // a run
+    goto(c, origin, "/scenarios/calibrated").await;
+    fill(c, "#run-replications", "3").await;
+    click(c, "#run-button").await;
+    let (_, seen) = follow_job(c).await;
+    progress_is_sound("run", &seen);
+    job_page_reads(c, origin, "run").await;
+
+    // a comparison
+    goto(c, origin, "/").await;
+    c.find(Locator::Css("#compare-base option[value='baseline']"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    c.find(Locator::Css("#compare-other option[value='trailblazers']"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    fill(c, "#compare-replications", "3").await;
+    click(c, "#compare-button").await;
+    let (_, seen) = follow_job(c).await;
+    progress_is_sound("compare", &seen);
+    job_page_reads(c, origin, "compare").await;
+
+    // a calibration, from an uploaded file; its calibrated scenario opens in one click
+    let csv = tmp.join("observed.csv");
+    std::fs::write(&csv, TOY_OBSERVED).unwrap();
+    goto(c, origin, "/").await;
+    c.find(Locator::Css("#calibrate-scenario option[value='toy']"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    c.find(Locator::Id("observed"))
+        .await
+        .unwrap()
+        .send_keys(csv.to_str().unwrap())
+        .await
+        .unwrap();
+    fill(c, "#calibrate-particles", "400").await;
+    click(c, "#calibrate-button").await;
+    let (id, seen) = follow_job(c).await;
+    progress_is_sound("calibrate", &seen);
+    let generations = seen
+        .iter()
+        .filter(|s| s.stage.starts_with("calibrating: generation"))
+        .map(|s| s.stage.split(':').nth(1).unwrap_or_default().to_string())
+        .collect::<std::collections::BTreeSet<_>>();
+    assert!(
+        generations.len() >= 2,
+        "the calibration's generations were followed: {seen:?}"
+    );
+    job_page_reads(c, origin, "calibrate").await;
+    click(c, "#open-calibrated-toml").await;
+    let name = format!("toy-calibrated-{id}");
+    wait_for_path(c, &format!("/scenarios/{name}")).await;
+    assert!(text_of(c, "#saved-banner").await.contains("Scenario saved"));
+    assert!(text_of(c, "#calibrated").await.starts_with("yes"));
+    let saved = std::fs::read_to_string(data.join(format!("scenarios/{name}.toml"))).unwrap();
+    assert!(
+        saved.contains(&format!("name = \"{name}\"")),
+        "its own name"
+    );
+    assert!(saved.contains("[posterior]"));
+    page_is_sound(c, origin, "the opened calibrated scenario").await;
+}
+
+/// The contrast ratio (WCAG) of the focused element's outline against the
+/// background behind it.
+const FOCUS_CONTRAST: &str = r#"
+function rgb(s) { var m = s.match(/[\d.]+/g); return m ? m.slice(0, 3).map(Number) : [255, 255, 255]; }
+function lum(c) { var v = c.map(function (x) { x /= 255; return x <= 0.03928 ? x / 12.92 : Math.pow((x + 0.055) / 1.055, 2.4); });
+  return 0.2126 * v[0] + 0.7152 * v[1] + 0.0722 * v[2]; }
+function background(e) {
+  for (; e; e = e.parentElement) { var b = getComputedStyle(e).backgroundColor;
+    if (b && b !== 'transparent' && !/rgba\(.*,\s*0\)$/.test(b)) return rgb(b); }
+  return [255, 255, 255];
+}
+var e = document.activeElement, st = getComputedStyle(e);
+if (st.outlineStyle === 'none' || parseFloat(st.outlineWidth) < 2) return [e.id, 0, st.outlineStyle + ' ' + st.outlineWidth];
+var a = lum(rgb(st.outlineColor)), b = lum(background(e.parentElement));
+return [e.id, (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05), st.outlineColor];
+"#;
+
+/// Checks the focused element's focus ring has a contrast of at least 3:1.
+async fn focus_ring_is_visible(c: &Client, what: &str) {
+    let v = js(c, FOCUS_CONTRAST).await;
+    let ratio = v[1].as_f64().unwrap();
+    assert!(
+        ratio >= 3.0,
+        "{what} ({}): focus ring contrast {ratio:.2}:1 ({})",
+        v[0],
+        v[2]
+    );
+}
+
+/// Waits for the page `path` showing a refused form (`?draft=N`).
+async fn wait_for_draft(c: &Client, path: &str) {
+    wait_until(&format!("{path} to show a refused form"), || async move {
+        let url = c.current_url().await.ok()?;
+        let ready = js(c, "return document.readyState").await;
+        (url.path() == path
+            && url.query().unwrap_or_default().starts_with("draft=")
+            && ready == "complete")
+            .then_some(())
+    })
+    .await;
+}
+
+/// The error summary is at the top of the page, focused, and each link moves the
+/// focus to its field; returns the summary's text.
+async fn summary_leads_to_fields(c: &Client) -> String {
+    let v = js(
+        c,
+        "var s = document.getElementById('error-summary'); \
+         return s ? [document.activeElement === s, s.getBoundingClientRect().top + window.scrollY, \
+           document.title, s.innerText, [].map.call(s.querySelectorAll('a'), function (a) { \
+             return a.getAttribute('href'); })] : null;",
+    )
+    .await;
+    assert!(
+        !v.is_null(),
+        "no error summary: {}",
+        js(c, "return document.body.innerText").await
+    );
+    assert_eq!(v[0], true, "the error summary has the focus");
+    assert!(
+        v[1].as_f64().unwrap() < 200.0,
+        "the summary is at the top: {}",
+        v[1]
+    );
+    assert!(
+        v[2].as_str().unwrap().starts_with("Error: "),
+        "title {}",
+        v[2]
+    );
+    for href in v[4].as_array().unwrap() {
+        let href = href.as_str().unwrap();
+        let link = c
+            .find(Locator::Css(&format!("#error-summary a[href='{href}']")))
+            .await
+            .unwrap();
+        link.click().await.unwrap();
+        let focused = js(c, "return '#' + document.activeElement.id").await;
+        let target = js(
+            c,
+            &format!(
+                "var t = document.getElementById({:?}); return !!t;",
+                &href[1..]
+            ),
+        )
+        .await;
+        assert_eq!(target, true, "the summary links to {href}, which exists");
+        if js(
+            c,
+            &format!(
+                "return /^(INPUT|SELECT|TEXTAREA)$/.test(document.getElementById({:?}).tagName)",
+                &href[1..]
+            ),
+        )
+        .await
+            == true
+        {
+            assert_eq!(focused, href, "the summary's link focuses its field");
+        }
+    }
+    v[3].as_str().unwrap().to_string()
+}
+
+#[test]
+fn forms_and_lists_follow_the_design_system_patterns() {
+    with_browser(|c, origin, data, tmp| Box::pin(forms_session(c, origin, data, tmp)));
+}
+
+async fn forms_session(c: &Client, origin: &str, data: &Path, tmp: &Path) {
+    // a refused save: the summary at the top, focused, each link to its field; the
+    // page is an address that reloads (post, redirect, get), the value as typed
+    goto(c, origin, "/scenarios/toy").await;
+    fill(c, "input[name='defaults.coach.fte']", "-7").await;
+    fill(c, "#new-name", "toy_bad").await;
+    click(c, "#save-button").await;
+    wait_for_draft(c, "/scenarios/toy").await;
+    let text = summary_leads_to_fields(c).await;
+    assert!(text.contains("defaults.coach.fte"), "{text}");
+    let url = c.current_url().await.unwrap();
+    assert!(
+        url.query().unwrap_or_default().starts_with("draft="),
+        "{url}"
+    );
+    c.refresh().await.unwrap();
+    wait_for_path(c, "/scenarios/toy").await;
+    let again = js(c, "return document.getElementById('error-summary') ? document.getElementById('error-summary').innerText : document.body.innerText.slice(0, 300)").await;
+    assert_eq!(
+        again.as_str().unwrap(),
+        text,
+        "a reload shows the same page"
+    );
+    let typed = js(
+        c,
+        "return document.querySelector(\"input[name='defaults.coach.fte']\").value",
+    )
+    .await;
+    assert_eq!(typed, "-7", "the value comes back as typed");
+    page_is_sound(c, origin, "a refused save").await;
+    readable_on_a_phone(c, origin, "a refused save").await;
+    assert!(!data.join("scenarios/toy_bad.toml").exists());
+
+    // a save: confirmed on the page; the copy has its own name and a description of
+    // what it copies and what changed; the changed value notes its edit
+    fill(c, "input[name='defaults.coach.fte']", "55").await;
+    fill(c, "#new-name", "toy_more").await;
+    click(c, "#save-button").await;
+    wait_for_path(c, "/scenarios/toy_more").await;
+    assert!(text_of(c, "#saved-banner").await.contains("Scenario saved"));
+    assert_eq!(text_of(c, "#file-name").await, "toy_more");
+    let description = text_of(c, "#scenario-description").await;
+    assert!(
+        description.contains("Copy of `toy`")
+            && description.contains("defaults.coach.fte 55 (was 40)"),
+        "{description}"
+    );
+    let saved = std::fs::read_to_string(data.join("scenarios/toy_more.toml")).unwrap();
+    assert!(saved.contains("fte = 55  # edited: was 40"), "{saved}");
+
+    // the run form's bounds on replications are the server's, in the same words;
+    // a long value shows whole
+    let hint = text_of(c, "#run-replications-hint").await;
+    assert!(hint.contains("A whole number from 1 to 2000."), "{hint}");
+    fill(c, "#run-seed", "9223372036854775807").await;
+    page_is_sound(c, origin, "a long seed in the run form").await;
+    readable_on_a_phone(c, origin, "a long seed in the run form").await;
+    fill(c, "#run-replications", "0").await;
+    click(c, "#run-button").await;
+    wait_for_draft(c, "/scenarios/toy_more").await;
+    let text = summary_leads_to_fields(c).await;
+    assert!(
+        text.contains("Replications must be a whole number from 1 to 2000 (found `0`)"),
+        "{text}"
+    );
+
+    // focus rings: at least 3:1 against what is behind them, on a field and on a
+    // button reached by the keyboard
+    js(
+        c,
+        "document.getElementById('run-seed').focus(); return null;",
+    )
+    .await;
+    focus_ring_is_visible(c, "a field").await;
+    c.find(Locator::Id("run-replications"))
+        .await
+        .unwrap()
+        .send_keys(&char::from(Key::Tab).to_string())
+        .await
+        .unwrap();
+    focus_ring_is_visible(c, "a button").await;
+
+    // a refused upload names the file chosen, never a path of the server, and
+    // keeps nothing
+    let bad = tmp.join("my figures.csv");
+    std::fs::write(
+        &bad,
+        "area,period_end,metric,low,high,source\nNowhere,2025-03-31,cumulative_starts,1,2,x\n",
+    )
+    .unwrap();
+    goto(c, origin, "/").await;
+    c.find(Locator::Css("#calibrate-scenario option[value='toy']"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    c.find(Locator::Id("observed"))
+        .await
+        .unwrap()
+        .send_keys(bad.to_str().unwrap())
+        .await
+        .unwrap();
+    click(c, "#calibrate-button").await;
+    wait_for_draft(c, "/").await;
+    let text = summary_leads_to_fields(c).await;
+    assert!(
+        text.contains("Nowhere") && text.contains("my figures.csv"),
+        "{text}"
+    );
+    let body = js(c, "return document.body.innerText").await;
+    let body = body.as_str().unwrap();
+    assert!(
+        !body.contains(&*data.to_string_lossy()),
+        "a server path is shown: {body}"
+    );
+    assert!(
+        text_of(c, "#observed-chosen")
+            .await
+            .contains("my figures.csv")
+    );
+    assert_eq!(
+        std::fs::read_dir(data.join("jobs")).unwrap().count(),
+        0,
+        "nothing kept"
+    );
+    readable_on_a_phone(c, origin, "a refused upload").await;
+
+    // the jobs list: what was run, when it started, how long it took, its state
+    // (whole at 390 px) and a rerun button that reruns the same command
+    goto(c, origin, "/scenarios/toy").await;
+    click(c, "#run-button").await;
+    let (id, _) = follow_job(c).await;
+    let command = text_of(c, "#command").await;
+    goto(c, origin, "/jobs").await;
+    let row = text_of(c, &format!("#job-{id}")).await;
+    for part in ["Run of toy", "4 replications, seed 99", "done"] {
+        assert!(row.contains(part), "the jobs list shows {part:?}: {row}");
+    }
+    let started = js(
+        c,
+        &format!("return document.querySelector('#job-{id} time').getAttribute('datetime')"),
+    )
+    .await;
+    assert!(
+        started.as_str().unwrap().ends_with('Z'),
+        "a start time: {started}"
+    );
+    let duration = js(
+        c,
+        &format!("return document.querySelector('#job-{id} td[data-label=Duration]').textContent"),
+    )
+    .await;
+    assert!(
+        duration.as_str().unwrap().ends_with(" s"),
+        "a duration: {duration}"
+    );
+    page_is_sound(c, origin, "the jobs list").await;
+    c.set_window_size(390, 844).await.unwrap();
+    wait_until("a phone-width window", || async move {
+        (js(c, "return window.innerWidth").await.as_u64()? <= 400).then_some(())
+    })
+    .await;
+    let state = js(
+        c,
+        &format!(
+            "var td = document.querySelector('#job-{id} .state'), r = td.getBoundingClientRect(); \
+             var hit = document.elementFromPoint(r.left + r.width - 4, r.top + r.height / 2); \
+             return [r.left >= 0 && r.right <= window.innerWidth, td.contains(hit) || hit === td, td.textContent];"
+        ),
+    )
+    .await;
+    assert_eq!(
+        state[0], true,
+        "the State column is inside the window at 390 px: {state}"
+    );
+    assert_eq!(
+        state[1], true,
+        "the State column is not hidden at 390 px: {state}"
+    );
+    page_is_sound(c, origin, "the jobs list at 390 px").await;
+    c.set_window_size(1280, 900).await.unwrap();
+    click(c, &format!("#rerun-{id}")).await;
+    let (again, _) = follow_job(c).await;
+    assert!(again > id);
+    assert_eq!(
+        text_of(c, "#command").await,
+        command,
+        "a rerun runs the same command"
+    );
+
+    // the icon is found; error pages say what happened in plain words
+    let status = c
+        .execute_async(
+            "var done = arguments[arguments.length - 1]; \
+             fetch('/favicon.ico').then(function (r) { done(r.status); }, function () { done(0); });",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(status, 200, "the favicon");
+    goto(c, origin, "/jobs/99999").await;
+    let h1 = text_of(c, "h1").await;
+    assert_eq!(h1, "Page not found");
+    let body = js(c, "return document.body.innerText").await;
+    for jargon in ["404", "Not Found"] {
+        assert!(!body.as_str().unwrap().contains(jargon), "{body}");
+    }
+    page_is_sound(c, origin, "a page that is not there").await;
+}
+
+#[test]
+fn the_token_leaves_the_address_at_the_first_visit() {
+    let Some((chromium, driver)) = require_browser() else {
+        return;
+    };
+    let token = "Zq8-browser_token_0123456789";
+    let tmp = tempfile::tempdir().unwrap();
+    let (_server, printed) =
+        start_server_with(&tmp.path().join("data"), &[("WORKWELL_TOKEN", token)]);
+    let (origin, query) = printed.split_once("/?").unwrap();
+    assert_eq!(
+        query,
+        format!("token={token}"),
+        "the printed address carries it once"
+    );
+    let (_driver, driver_url) = start_driver(&driver, &tmp.path().join("chromedriver.log"));
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let downloads = tmp.path().join("downloads");
+        let c = open_browser(&driver_url, &chromium, &tmp.path().join("profile"), &downloads).await;
+        c.goto(&format!("{origin}/?{query}")).await.unwrap();
+        wait_for_path(&c, "/").await;
+        let url = c.current_url().await.unwrap();
+        assert_eq!(url.as_str(), format!("{origin}/"), "the address no longer has the token");
+        // pages and what they load work with the cookie alone, and no address the
+        // browser used since has the token
+        click(&c, "#scenarios a[href='/scenarios/baseline']").await;
+        wait_for_path(&c, "/scenarios/baseline").await;
+        page_is_sound(&c, origin, "the baseline's page, with a token").await;
+        let seen = js(
+            &c,
+            "return [location.href, document.referrer, document.cookie, history.length] \
+               .concat(performance.getEntriesByType('navigation').map(function (e) { return e.name; })) \
+               .concat(performance.getEntriesByType('resource').map(function (e) { return e.name; }));",
+        )
+        .await;
+        let seen = seen.to_string();
+        assert!(!seen.contains(token), "the token is in an address, referrer or script-readable cookie: {seen}");
+        // without the cookie, nothing is served
+        c.delete_all_cookies().await.unwrap();
+        c.goto(&format!("{origin}/")).await.unwrap();
+        let body = js(&c, "return document.body.innerText").await;
+        assert!(body.as_str().unwrap().contains("needs its token"), "{body}");
+        c.close().await.unwrap();
+    });
 }

@@ -633,3 +633,58 @@ fn a_step_in_funded_posts_of_the_rollout_can_be_edited() {
     let errs = form::apply(&text, &p, &[(key.into(), "-4".into())]).unwrap_err();
     assert_eq!(errs[0].path, key, "{errs:?}");
 }
+
+#[test]
+fn a_saved_copy_has_its_own_name_and_says_what_changed() {
+    let (p, text) = bundled("baseline.toml");
+    let edits = [
+        ("areas.Frimley.coach.fte".to_string(), "2.5".to_string()),
+        (
+            "defaults.referrals.gp_propensity.mode".to_string(),
+            "0.004".to_string(),
+        ),
+    ];
+    let out = form::apply(&text, &p, &edits).unwrap();
+    let copy = form::as_copy(&text, &out, &p, "baseline", "baseline_thin", true);
+    let sc = load_text(&p, &copy);
+    let original = load_text(&p, &text);
+    assert_eq!(sc.name, "baseline_thin");
+    assert_eq!(
+        sc.description,
+        format!(
+            "Copy of `baseline` with defaults.referrals.gp_propensity.mode 0.004 (was 0.0053); \
+             areas.Frimley.coach.fte 2.5 (was 10.5). The original: {}",
+            original.description
+        )
+    );
+    assert_eq!(
+        sc.note("areas.Frimley.coach.fte"),
+        Some("edited: was 10.5; the original's note: assumption: sized to the target")
+    );
+    let propensity = sc.note("defaults.referrals.gp_propensity").unwrap();
+    assert!(
+        propensity.starts_with("edited: mode was 0.0053; the original's note: "),
+        "{propensity}"
+    );
+    // nothing else changed: the name, the description and the two edited lines
+    assert_eq!(changed_lines(&text, &copy).len(), 4);
+    // a name or description the planner changed is theirs
+    let renamed = form::apply(
+        &text,
+        &p,
+        &[("programme.name".to_string(), "mine".to_string())],
+    )
+    .unwrap();
+    let copy = form::as_copy(&text, &renamed, &p, "baseline", "baseline_2", true);
+    let sc = load_text(&p, &copy);
+    assert_eq!(sc.name, "mine");
+    assert_eq!(
+        sc.description,
+        "Copy of `baseline`, unchanged. The original: ".to_string() + &original.description
+    );
+    // the text of a file that is not a scenario comes back as it is
+    assert_eq!(
+        form::as_copy(&text, "[[[", &p, "baseline", "x", true),
+        "[[["
+    );
+}

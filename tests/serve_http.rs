@@ -51,11 +51,18 @@ fn project() -> PathBuf {
 }
 
 fn start(data: &Path, extra: &[&str]) -> Server {
+    start_with(data, extra, &[])
+}
+
+/// Starts the server with `extra` arguments and `env` variables.
+fn start_with(data: &Path, extra: &[&str], env: &[(&str, &str)]) -> Server {
     let mut child = Command::new(env!("CARGO_BIN_EXE_workwell"))
         .current_dir(project())
         .args(["serve", "--port", "0", "--data"])
         .arg(data)
         .args(extra)
+        .env_remove("WORKWELL_TOKEN")
+        .envs(env.iter().copied())
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
@@ -231,7 +238,35 @@ impl Server {
             &[("name", name), ("toml", text)],
         );
         assert_eq!(r.status, 303, "{}", r.text());
-        assert_eq!(r.header("location"), Some(&*format!("/scenarios/{name}")));
+        assert_eq!(
+            r.header("location"),
+            Some(&*format!("/scenarios/{name}?saved=1#saved-banner"))
+        );
+    }
+
+    /// Checks that `r` refused a form the way every form is refused (post,
+    /// redirect, get): a redirect to the form's page `page` with a draft, whose page
+    /// shows the error summary; returns that page.
+    fn refused(&self, r: &Res, page: &str) -> String {
+        assert_eq!(r.status, 303, "a refused form is sent back: {}", r.text());
+        let to = r.header("location").unwrap();
+        let (path, rest) = to.split_once('?').unwrap_or((to, ""));
+        assert_eq!(path, page, "{to}");
+        assert!(rest.starts_with("draft="), "{to}");
+        let shown = self.get(to.split('#').next().unwrap());
+        assert_eq!(shown.status, 200);
+        let t = shown.text();
+        assert!(
+            t.contains("id=\"error-summary\""),
+            "no error summary on {to}"
+        );
+        assert!(
+            t.contains("<title>Error: "),
+            "the title says Error: on {to}"
+        );
+        // reloading the page shows the same: it is a page, not a post
+        assert_eq!(self.get(to.split('#').next().unwrap()).text(), t);
+        t
     }
 
     fn out(&self, id: u64) -> PathBuf {
@@ -291,6 +326,13 @@ fn pages_and_static_assets() {
     let css = s.get("/static/style.css");
     assert_eq!(css.status, 200);
     assert!(css.header("content-type").unwrap().starts_with("text/css"));
+    // the icon is served (no 404 in the browser's console)
+    for icon in ["/favicon.ico", "/static/favicon.svg"] {
+        let r = s.get(icon);
+        assert_eq!(r.status, 200, "{icon}");
+        assert_eq!(r.header("content-type"), Some("image/svg+xml"));
+    }
+    assert!(t.contains("rel=\"icon\""));
     let js = s.get("/static/app.js");
     assert_eq!(js.status, 200);
     assert!(js.text().contains("EventSource"));
@@ -483,8 +525,10 @@ fn compare_plan_and_calibrate_jobs_write_the_command_lines_outputs() {
         ("wait_weeks", "-1"),
     ] {
         let r = s.post("/scenarios/toy/plan", &[(k, v)]);
-        assert_eq!(r.status, 422, "{k}={v}");
-        assert!(r.text().contains(k));
+        let page = s.refused(&r, "/scenarios/toy");
+        // the summary links to the field, which shows the value as typed
+        assert!(page.contains(&format!("href=\"#plan-{k}\"")), "{k}={v}");
+        assert!(page.contains(&format!("value=\"{v}\"")), "{k}={v}");
     }
     let id = s.job(
         "/scenarios/toy/plan",
@@ -527,17 +571,99 @@ fn compare_plan_and_calibrate_jobs_write_the_command_lines_outputs() {
         200
     );
     s.rerun_equal(id);
+    // the calibrated scenario opens as a saved scenario in one click, with its own
+    // name; a second click finds it
+    let page = s.get(&format!("/jobs/{id}")).text();
+    assert!(page.contains(&format!("action=\"/jobs/{id}/open/calibrated.toml\"")));
+    let name = format!("toy-calibrated-{id}");
+    let r = s.post(&format!("/jobs/{id}/open/calibrated.toml"), &[]);
+    assert_eq!(
+        r.header("location"),
+        Some(&*format!("/scenarios/{name}?saved=1#saved-banner"))
+    );
+    let opened = std::fs::read_to_string(saved(&name)).unwrap();
+    assert!(opened.contains(&format!("name = \"{name}\"")) && opened.contains("[posterior]"));
+    let r = s.post(&format!("/jobs/{id}/open/calibrated.toml"), &[]);
+    assert_eq!(r.header("location"), Some(&*format!("/scenarios/{name}")));
+    assert_eq!(std::fs::read_to_string(saved(&name)).unwrap(), opened);
+    assert_eq!(
+        s.post(&format!("/jobs/{id}/open/summary.json"), &[]).status,
+        404
+    );
+    // now that a calibrated scenario of its areas exists, the uncalibrated toy says
+    // so beside its plan form, and so does a plan of it
+    assert!(
+        s.get("/scenarios/toy")
+            .text()
+            .contains("id=\"uncalibrated\"")
+    );
+    assert!(
+        !s.get(&format!("/scenarios/{name}"))
+            .text()
+            .contains("id=\"uncalibrated\"")
+    );
+    let plan = s.job(
+        "/scenarios/toy/plan",
+        &[("seed", "5"), ("replications", "2")],
+    );
+    let page = s.get(&format!("/jobs/{plan}")).text();
+    assert!(
+        page.contains("id=\"uncalibrated\"") && page.contains(&name),
+        "{page}"
+    );
+    s.wait(plan);
+    // and the start page's plan form preselects the bundled calibrated scenario
+    let index = s.get("/").text();
+    let select = index
+        .split("id=\"plan-scenario\"")
+        .nth(1)
+        .and_then(|r| r.split("</select>").next())
+        .unwrap();
+    let chosen: Vec<&str> = select
+        .split("<option value=\"")
+        .skip(1)
+        .filter(|o| o.contains("selected"))
+        .map(|o| o.split('"').next().unwrap())
+        .collect();
+    assert_eq!(chosen, ["calibrated"], "{select}");
     // a CSV that does not fit the scenario is refused before any work
+    let before = std::fs::read_dir(dir.path().join("jobs")).unwrap().count();
     let r = s.upload(
         &[("scenario", "toy")],
         Some(
             "area,period_end,metric,low,high,source\nNowhere,2025-03-31,cumulative_starts,1,2,x\n",
         ),
     );
-    assert_eq!(r.status, 422, "{}", r.text());
-    assert!(r.text().contains("Nowhere"));
+    let page = s.refused(&r, "/");
+    assert!(page.contains("Nowhere"), "{page}");
+    // the message names the file chosen, never a path of the server, and the page
+    // says which file was chosen
+    let summary = page
+        .split("id=\"error-summary\"")
+        .nth(1)
+        .and_then(|r| r.split("</div>").next())
+        .unwrap();
+    let message = page
+        .split("id=\"observed-error\"")
+        .nth(1)
+        .and_then(|r| r.split("</p>").next())
+        .unwrap();
+    for shown in [summary, message] {
+        assert!(
+            shown.contains("obs.csv") && shown.contains("Nowhere"),
+            "{shown}"
+        );
+        assert!(
+            !shown.contains(&*dir.path().to_string_lossy()),
+            "a server path is shown: {shown}"
+        );
+    }
+    assert!(page.contains("id=\"observed-chosen\""));
     let r = s.upload(&[("scenario", "toy")], None);
-    assert_eq!(r.status, 422);
+    assert!(s.refused(&r, "/").contains("Choose a CSV file"));
+    // nothing of a refused upload is kept: no job folder, no file
+    let folders = || std::fs::read_dir(dir.path().join("jobs")).unwrap().count();
+    assert_eq!(folders(), before, "a refused upload left a job folder");
 }
 
 impl Server {
@@ -612,21 +738,26 @@ fn saving_checks_the_scenario_as_validate_does_and_never_replaces_one() {
             ("toml", &TOY.replace("fte = 40\n", "fte = -3\n")),
         ],
     );
-    assert_eq!(r.status, 422);
-    let t = r.text();
+    let t = s.refused(&r, "/scenarios/baseline");
     assert!(t.contains("id=\"toml-errors\""));
     assert!(t.contains("defaults.coach.fte"), "{t}");
+    // the text comes back as typed, the summary links to it
+    assert!(t.contains("fte = -3"));
+    assert!(t.contains("href=\"#toml\""));
     assert!(!dir.path().join("scenarios/broken.toml").exists());
     // not TOML at all
     let r = s.post(
         "/scenarios/baseline/save",
         &[("name", "broken"), ("toml", "[[[")],
     );
-    assert_eq!(r.status, 422);
+    s.refused(&r, "/scenarios/baseline");
     // names are identifiers, never paths
     for name in ["../evil", "a/b", "", "x.toml", &"n".repeat(65)] {
         let r = s.post("/scenarios/baseline/save", &[("name", name), ("toml", TOY)]);
-        assert_eq!(r.status, 422, "{name}");
+        assert!(
+            s.refused(&r, "/scenarios/baseline").contains("New name"),
+            "{name}"
+        );
     }
     assert!(!dir.path().join("evil.toml").exists());
     // a bundled name, or one saved already, is not replaced
@@ -634,13 +765,13 @@ fn saving_checks_the_scenario_as_validate_does_and_never_replaces_one() {
         "/scenarios/baseline/save",
         &[("name", "baseline"), ("toml", TOY)],
     );
-    assert_eq!(r.status, 422);
+    s.refused(&r, "/scenarios/baseline");
     s.save_toy("toy", TOY);
     let r = s.post(
         "/scenarios/baseline/save",
         &[("name", "toy"), ("toml", "x = 1")],
     );
-    assert_eq!(r.status, 422);
+    s.refused(&r, "/scenarios/baseline");
     assert_eq!(
         std::fs::read_to_string(dir.path().join("scenarios/toy.toml")).unwrap(),
         TOY
@@ -656,8 +787,17 @@ fn saving_checks_the_scenario_as_validate_does_and_never_replaces_one() {
             ),
         ],
     );
-    assert_eq!(r.status, 422);
-    assert!(r.text().contains("at most"), "{}", r.text());
+    assert!(s.refused(&r, "/scenarios/baseline").contains("at most"));
+    // a draft that is no longer kept shows the page as it is
+    let r = s.get("/scenarios/baseline?draft=99999");
+    assert_eq!(r.status, 200);
+    assert!(!r.text().contains("error-summary"));
+    // an address that only takes a form sends a reload back to the page
+    let r = s.get("/scenarios/baseline/save");
+    assert_eq!(
+        (r.status, r.header("location")),
+        (303, Some("/scenarios/baseline"))
+    );
 }
 
 #[test]
@@ -708,6 +848,17 @@ fn bad_requests_get_a_4xx_with_a_message() {
     assert_eq!(s.post("/jobs/99/cancel", &[]).status, 404);
     assert_eq!(s.get("/jobs/1/files/..%2Fjob.json").status, 400);
     assert_eq!(s.get("/jobs/1/files/.hidden").status, 400);
+    // error pages say what happened in plain words, not in HTTP's
+    for (path, words) in [
+        ("/no/such/page", "Page not found"),
+        ("/jobs/abc", "not one"),
+    ] {
+        let t = s.get(path).text();
+        assert!(t.contains(words), "{path}: {t}");
+        for jargon in ["Not Found", "Bad Request", "Unprocessable", "Conflict"] {
+            assert!(!t.contains(jargon), "{path} says {jargon}");
+        }
+    }
     // bad form values
     for (k, v) in [
         ("seed", "abc"),
@@ -716,11 +867,21 @@ fn bad_requests_get_a_4xx_with_a_message() {
         ("replications", "999999"),
     ] {
         let r = s.post("/scenarios/toy/run", &[(k, v)]);
-        assert_eq!(r.status, 422, "{k}={v}");
-        assert!(r.text().contains(k));
+        let page = s.refused(&r, "/scenarios/toy");
+        assert!(page.contains(&format!("href=\"#run-{k}\"")), "{k}={v}");
+        // the server's bounds are the ones the field's hint gives, in one message
+        if k == "replications" {
+            assert!(
+                page.contains("A whole number from 1 to 2000.")
+                    && page.contains(&format!(
+                        "Replications must be a whole number from 1 to 2000 (found `{v}`)"
+                    )),
+                "{k}={v}"
+            );
+        }
     }
     let r = s.post("/jobs/compare", &[("base", "toy"), ("other", "toy")]);
-    assert_eq!(r.status, 422);
+    assert!(s.refused(&r, "/").contains("two different scenarios"));
     let r = s.post("/jobs/compare", &[("base", "toy"), ("other", "../x")]);
     assert_eq!(r.status, 400);
     let r = s.post("/jobs/compare", &[("base", "toy")]);
@@ -788,43 +949,139 @@ fn the_queue_is_bounded_and_jobs_cancel() {
 fn a_token_is_needed_when_set_and_other_addresses_need_one() {
     let dir = tempfile::tempdir().unwrap();
     let token = "abcdefghijklmnop0123";
-    let s = start(dir.path(), &["--token", token]);
-    assert_eq!(s.token.as_deref(), Some(token));
-    assert_eq!(s.get("/").status, 401);
-    let r = s.get(&format!("/?token={token}"));
-    assert_eq!(r.status, 200);
-    assert!(r.header("set-cookie").unwrap().contains(token));
-    let r = s.raw(
-        &format!(
-            "GET / HTTP/1.1\r\nHost: {}\r\nCookie: workwell_token={token}",
-            s.host()
-        ),
+    let file = dir.path().join("token");
+    std::fs::write(&file, format!("{token}\n")).unwrap();
+    let file_arg = file.to_str().unwrap().to_string();
+    for (extra, env) in [
+        (vec![], vec![("WORKWELL_TOKEN", token)]),
+        (vec!["--token-file", file_arg.as_str()], vec![]),
+    ] {
+        let s = start_with(dir.path(), &extra, &env);
+        the_token_guards_every_request(&s, token);
+    }
+    // on every address, the printed address is one other machines can open (the
+    // machine's name or its address on the network, never 0.0.0.0), and it answers
+    let mut child = Command::new(env!("CARGO_BIN_EXE_workwell"))
+        .args(["serve", "--listen", "0.0.0.0:0", "--data"])
+        .arg(dir.path())
+        .env("WORKWELL_TOKEN", token)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut out = child.stdout.take().unwrap();
+    let mut line = Vec::new();
+    let mut b = [0u8; 1];
+    while out.read(&mut b).unwrap_or(0) == 1 && b[0] != b'\n' {
+        line.push(b[0]);
+    }
+    let line = String::from_utf8(line).unwrap();
+    let printed = line
+        .strip_prefix("workwell serve: http://")
+        .unwrap_or_else(|| panic!("{line}"));
+    let (host, rest) = printed.split_once('/').unwrap();
+    assert!(
+        !host.starts_with("0.0.0.0") && !host.starts_with("127."),
+        "{line}"
+    );
+    assert_eq!(rest, format!("?token={token}"));
+    let port: u16 = host.rsplit_once(':').unwrap().1.parse().unwrap();
+    let listening = Server {
+        child,
+        port,
+        data: dir.path().to_path_buf(),
+        token: None,
+    };
+    let r = listening.raw(
+        &format!("GET /?token={token} HTTP/1.1\r\nHost: {host}"),
         b"",
     );
-    assert_eq!(r.status, 200);
-    let r = s.raw(
-        &format!(
-            "GET / HTTP/1.1\r\nHost: {}\r\nCookie: workwell_token=wrongwrongwrong00",
-            s.host()
-        ),
-        b"",
-    );
-    assert_eq!(r.status, 401);
-    drop(s);
-    // any address but loopback needs a token (or the explicit flag); short tokens are refused
-    for args in [
-        &["--listen", "0.0.0.0"][..],
-        &["--token", "short"][..],
-        &["--insecure-no-token"][..],
+    assert_eq!(r.status, 303, "{line}");
+    drop(listening);
+    // the token on the command line is not taken (it would show in `ps`)
+    let out = Command::new(env!("CARGO_BIN_EXE_workwell"))
+        .args(["serve", "--port", "0", "--token", token, "--data"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    // any address but loopback needs a token (or the explicit flag); short tokens,
+    // bad addresses and two different ports are refused
+    for (args, env) in [
+        (&["--listen", "0.0.0.0"][..], None),
+        (&["--listen", "0.0.0.0:0"][..], None),
+        (&["--listen", "127.0.0.1"][..], Some("short")),
+        (&["--insecure-no-token"][..], None),
+        (&["--listen", "not-an-address"][..], None),
+        (&["--listen", "127.0.0.1:5000", "--port", "5001"][..], None),
     ] {
         let out = Command::new(env!("CARGO_BIN_EXE_workwell"))
-            .args(["serve", "--port", "0", "--data"])
+            .args(["serve", "--data"])
             .arg(dir.path())
             .args(args)
+            .env_remove("WORKWELL_TOKEN")
+            .envs(env.map(|t| ("WORKWELL_TOKEN", t)))
             .output()
             .unwrap();
         assert_eq!(out.status.code(), Some(2), "{args:?}");
         assert!(!out.stderr.is_empty());
+    }
+}
+
+/// The token is asked of every request (loopback ones included), taken from the
+/// printed address once, kept in a cookie and never again in an address; it is
+/// not on the server's command line.
+fn the_token_guards_every_request(s: &Server, token: &str) {
+    assert_eq!(
+        s.token.as_deref(),
+        Some(token),
+        "the printed address has it"
+    );
+    let cmdline = std::fs::read(format!("/proc/{}/cmdline", s.child.id())).unwrap();
+    assert!(
+        !String::from_utf8_lossy(&cmdline).contains(token),
+        "the token is in `ps`"
+    );
+    assert_eq!(s.get("/").status, 401);
+    assert_eq!(s.get("/static/style.css").status, 401);
+    // the first visit sets the cookie and sends the browser to the same address
+    // without the token; other parameters are kept
+    let r = s.get(&format!("/?token={token}"));
+    assert_eq!((r.status, r.header("location")), (303, Some("/")));
+    let cookie = r.header("set-cookie").unwrap();
+    assert!(
+        cookie.contains(token) && cookie.contains("HttpOnly"),
+        "{cookie}"
+    );
+    assert_eq!(r.header("referrer-policy"), Some("same-origin"));
+    let r = s.get(&format!("/scenarios/baseline?draft=3&token={token}&x=1"));
+    assert_eq!(
+        (r.status, r.header("location")),
+        (303, Some("/scenarios/baseline?draft=3&x=1"))
+    );
+    let with = |cookie: &str, path: &str| {
+        s.raw(
+            &format!(
+                "GET {path} HTTP/1.1\r\nHost: {}\r\nCookie: workwell_token={cookie}",
+                s.host()
+            ),
+            b"",
+        )
+    };
+    let r = with(token, "/");
+    assert_eq!(r.status, 200);
+    assert!(r.header("set-cookie").is_none());
+    assert!(!r.text().contains(token), "a page carries the token");
+    assert_eq!(r.header("referrer-policy"), Some("same-origin"));
+    // wrong tokens of every length are refused
+    for wrong in [
+        "wrongwrongwrong00",
+        "abcdefghijklmnop012",
+        "abcdefghijklmnop01234",
+        "",
+    ] {
+        assert_eq!(with(wrong, "/").status, 401, "{wrong}");
+        assert_eq!(s.get(&format!("/?token={wrong}")).status, 401, "{wrong}");
     }
 }
 
@@ -846,30 +1103,67 @@ fn the_form_saves_edited_fields_and_shows_problems_beside_them() {
         &[("name", "toy_fte"), ("defaults.coach.fte", "55")],
     );
     assert_eq!(r.status, 303, "{}", r.text());
+    assert_eq!(
+        r.header("location"),
+        Some("/scenarios/toy_fte?saved=1#saved-banner")
+    );
     let saved = std::fs::read_to_string(dir.path().join("scenarios/toy_fte.toml")).unwrap();
-    assert_eq!(saved, TOY.replace("\nfte = 40\n", "\nfte = 55\n"));
-    // a bad value comes back as typed, with validate's problem beside its field
+    // the copy has its own name, says what it copies and what changed, and the
+    // changed value says it was edited; nothing else changed
+    let expected = TOY
+        .replace("name = \"toy\"", "name = \"toy_fte\"")
+        .replace("\nfte = 40\n", "\nfte = 55  # edited: was 40\n")
+        .replace(
+            "replications = 4\n",
+            "replications = 4\ndescription = \"Copy of `toy` with defaults.coach.fte 55 (was 40)\"\n",
+        );
+    assert_eq!(saved, expected);
+    let page = s.get("/scenarios/toy_fte?saved=1").text();
+    assert!(page.contains("id=\"saved-banner\""));
+    assert!(page.contains("Scenario saved"));
+    assert!(!s.get("/scenarios/toy_fte").text().contains("saved-banner"));
+    // a bad value comes back as typed, with validate's problem beside its field and
+    // in the summary at the top, linking to it
     let r = s.post(
         "/scenarios/toy/save",
         &[("name", "toy_bad"), ("defaults.coach.fte", "-7")],
     );
-    assert_eq!(r.status, 422);
-    let t = r.text();
+    let t = s.refused(&r, "/scenarios/toy");
     assert!(t.contains("value=\"-7\""), "the typed value is kept");
     assert!(t.contains("aria-invalid=\"true\""));
+    let field = t
+        .split("name=\"defaults.coach.fte\"")
+        .next()
+        .unwrap()
+        .rsplit("id=\"")
+        .next()
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+        .to_string();
+    assert!(
+        t.contains(&format!("href=\"#{field}\"")),
+        "the summary links to {field}"
+    );
+    assert!(
+        t.find("error-summary").unwrap() < t.find("name=\"defaults.coach.fte\"").unwrap(),
+        "the summary comes first"
+    );
     assert!(!dir.path().join("scenarios/toy_bad.toml").exists());
     // a key that is not a field, and a bad name
     let r = s.post(
         "/scenarios/toy/save",
         &[("name", "toy_bad"), ("defaults.no.such", "1")],
     );
-    assert_eq!(r.status, 422);
+    s.refused(&r, "/scenarios/toy");
     let r = s.post(
         "/scenarios/toy/save",
         &[("name", "../toy_bad"), ("defaults.coach.fte", "50")],
     );
-    assert_eq!(r.status, 422);
-    assert!(r.text().contains("new name"));
+    let t = s.refused(&r, "/scenarios/toy");
+    assert!(t.contains("New name"));
+    assert!(t.contains("href=\"#new-name\""));
     // a bundled scenario that extends another is saved standing alone
     let r = s.post(
         "/scenarios/trailblazers/save",
@@ -912,4 +1206,125 @@ fn a_running_calibration_cancels_within_a_particle() {
     // the worker is free for the next job
     let id = s.job("/scenarios/toy/run", &[("replications", "1")]);
     assert!(s.wait(id).contains("\"state\":\"done\""));
+}
+
+impl Server {
+    /// The state of job `id`, from its record on disk.
+    fn recorded_state(&self, id: u64) -> String {
+        let text = std::fs::read_to_string(self.data.join(format!("jobs/{id}/job.json"))).unwrap();
+        let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+        v["state"].as_str().unwrap().to_string()
+    }
+
+    /// The hidden folders an output folder is written in, in job `id`'s folder.
+    fn partial(&self, id: u64) -> Vec<String> {
+        std::fs::read_dir(self.data.join(format!("jobs/{id}")))
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .filter(|n| n.starts_with(".out."))
+            .collect()
+    }
+
+    /// Submits a long run and two short ones, and waits until the long one is
+    /// running and has begun its output folder; returns the three.
+    fn long_job_and_queue(&self) -> [u64; 3] {
+        let long = self.job(
+            "/scenarios/toy/run",
+            &[("seed", "11"), ("replications", "2000")],
+        );
+        let t = Instant::now();
+        loop {
+            let st = self.get(&format!("/jobs/{long}/status")).text();
+            if st.contains("\"state\":\"running\"") && !self.partial(long).is_empty() {
+                break;
+            }
+            assert!(t.elapsed() < Duration::from_secs(60), "never ran: {st}");
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        let a = self.job(
+            "/scenarios/toy/run",
+            &[("seed", "12"), ("replications", "3")],
+        );
+        let b = self.job(
+            "/jobs/compare",
+            &[
+                ("base", "toy"),
+                ("other", "toy_more"),
+                ("replications", "3"),
+            ],
+        );
+        [long, a, b]
+    }
+}
+
+/// Runs `kill -SIGNAL PID`.
+fn signal(child: &Child, signal: &str) {
+    let ok = Command::new("kill")
+        .args([&format!("-{signal}"), &child.id().to_string()])
+        .status()
+        .unwrap()
+        .success();
+    assert!(ok, "kill -{signal}");
+}
+
+#[test]
+fn a_killed_or_stopped_server_loses_no_queued_work() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = start(dir.path(), &[]);
+    s.save_toy("toy", TOY);
+    s.save_toy("toy_more", &TOY.replace("fte = 40\n", "fte = 60\n"));
+
+    // killed (SIGKILL) mid-run with two jobs waiting
+    let [long, a, b] = s.long_job_and_queue();
+    s.child.kill().unwrap();
+    s.child.wait().unwrap();
+    assert_eq!(s.recorded_state(long), "running");
+    assert_eq!(s.recorded_state(a), "queued");
+    assert_eq!(s.recorded_state(b), "queued");
+    assert!(!s.partial(long).is_empty());
+    drop(s);
+    let s = start(dir.path(), &[]);
+    // the partial folder the killed run left is gone at once; the run is queued again
+    assert!(s.partial(long).is_empty(), "{:?}", s.partial(long));
+    for id in [long, a, b] {
+        let st = s.wait(id);
+        assert!(st.contains("\"state\":\"done\""), "job {id}: {st}");
+        // the same bytes as the command line
+        s.rerun_equal(id);
+    }
+    let page = s.get(&format!("/jobs/{long}")).text();
+    assert!(
+        page.contains("ran again from its start"),
+        "the page says why it reran"
+    );
+
+    // stopped (SIGTERM) mid-run with two jobs waiting: it exits promptly and cleanly,
+    // and the next start runs them all
+    let [long, a, b] = s.long_job_and_queue();
+    let mut s = s;
+    let t = Instant::now();
+    signal(&s.child, "TERM");
+    let status = loop {
+        if let Some(st) = s.child.try_wait().unwrap() {
+            break st;
+        }
+        assert!(
+            t.elapsed() < Duration::from_secs(20),
+            "no exit after SIGTERM"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert!(status.success(), "{status:?}");
+    assert_eq!(s.recorded_state(long), "queued");
+    assert_eq!(s.recorded_state(a), "queued");
+    assert_eq!(s.recorded_state(b), "queued");
+    assert!(s.partial(long).is_empty(), "{:?}", s.partial(long));
+    drop(s);
+    let s = start(dir.path(), &[]);
+    for id in [long, a, b] {
+        let st = s.wait(id);
+        assert!(st.contains("\"state\":\"done\""), "job {id}: {st}");
+        s.rerun_equal(id);
+    }
+    // a stopping server takes no jobs: checked in the unit tests of serve::jobs
 }

@@ -61,6 +61,10 @@ pub struct CalibrateArgs {
     pub shard: Option<String>,
 }
 
+/// The share of a job's progress the fit takes (its generations); the projections
+/// take the rest.
+const FIT_SHARE: f64 = 0.9;
+
 /// Runs the subcommand.
 pub fn run(args: CalibrateArgs) -> anyhow::Result<()> {
     run_with(args, &Hooks::default())
@@ -169,7 +173,9 @@ pub fn run_with(args: CalibrateArgs, hooks: &Hooks) -> anyhow::Result<()> {
             } else {
                 format!("calibrating: generation {g}")
             };
-            hooks.stage(&stage);
+            // the generations fill the first 90% of a job's bar, one after another
+            let (from, to) = Hooks::round_share(g, FIT_SHARE);
+            hooks.phase(&stage, from, to);
             bar.set_message(stage);
         }
         bar.set_position(done);
@@ -179,7 +185,7 @@ pub fn run_with(args: CalibrateArgs, hooks: &Hooks) -> anyhow::Result<()> {
     let fit = calibrate::calibrate(&problem, &settings, &progress)?;
     bar.finish_and_clear();
     hooks.check()?;
-    hooks.stage("projecting (calibrated, then uncalibrated)");
+    hooks.phase("projecting (calibrated, then uncalibrated)", FIT_SHARE, 1.0);
     let fit_time = started.elapsed();
     finish(&args, sc, problem, obs, fit, dir, fit_time, hooks)
 }

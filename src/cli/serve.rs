@@ -2,7 +2,7 @@
 //! web front end (`workwell::serve`), giving its jobs this program's own
 //! subcommands to run.
 
-use std::net::{IpAddr, Ipv4Addr};
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -16,54 +16,139 @@ use super::common::{Hooks, error_lines};
 /// Arguments of `workwell serve`.
 #[derive(clap::Args, Debug, Clone)]
 pub struct ServeArgs {
-    /// Port to listen on (0: any free port; the address is printed)
-    #[arg(long, default_value_t = 8787)]
-    pub port: u16,
+    /// Port to listen on (0: any free port; the address is printed) [default: 8787]
+    #[arg(long)]
+    pub port: Option<u16>,
     /// Data folder: saved scenarios and jobs' outputs, kept across restarts
     #[arg(long, value_name = "DIR", default_value = "workwell-data")]
     pub data: PathBuf,
-    /// Listen on this address instead of 127.0.0.1 (loopback only); needs --token
-    /// or --insecure-no-token
-    #[arg(long, value_name = "ADDR")]
-    pub listen: Option<IpAddr>,
-    /// Secret that every request must carry (at least 16 letters, digits, `_` or
-    /// `-`); the printed address includes it
-    #[arg(long, value_name = "TOKEN")]
-    pub token: Option<String>,
+    /// Listen on this address (ADDR or ADDR:PORT, e.g. 0.0.0.0:8787) instead of
+    /// 127.0.0.1 (loopback only); any other address needs a token (WORKWELL_TOKEN
+    /// or --token-file) or --insecure-no-token
+    #[arg(long, value_name = "ADDR[:PORT]", value_parser = parse_listen)]
+    pub listen: Option<Listen>,
+    /// File holding the secret that every request must carry (at least 16 letters,
+    /// digits, `_` or `-`; surrounding white space ignored); the environment
+    /// variable WORKWELL_TOKEN may hold it instead. Never on the command line,
+    /// where `ps` shows it
+    #[arg(long, value_name = "FILE")]
+    pub token_file: Option<PathBuf>,
     /// With --listen: serve without a token, so anyone who can reach the address
     /// can run jobs (a warning is printed)
-    #[arg(long, requires = "listen", conflicts_with = "token")]
+    #[arg(long, requires = "listen", conflicts_with = "token_file")]
     pub insecure_no_token: bool,
+}
+
+/// Where `--listen` asks to listen: an address, with a port or not.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Listen {
+    /// The address.
+    pub ip: IpAddr,
+    /// The port, when given as ADDR:PORT.
+    pub port: Option<u16>,
+}
+
+/// Reads `ADDR`, `ADDR:PORT`, `[V6]` or `[V6]:PORT`.
+fn parse_listen(s: &str) -> Result<Listen, String> {
+    let s = s.trim();
+    if let Ok(a) = s.parse::<SocketAddr>() {
+        return Ok(Listen {
+            ip: a.ip(),
+            port: Some(a.port()),
+        });
+    }
+    let bare = s
+        .strip_prefix('[')
+        .and_then(|r| r.strip_suffix(']'))
+        .unwrap_or(s);
+    bare.parse::<IpAddr>()
+        .map(|ip| Listen { ip, port: None })
+        .map_err(|_| {
+            "expected an IP address with or without a port, e.g. 0.0.0.0, 0.0.0.0:8787, \
+             192.168.1.20 or [::]:8787"
+                .to_string()
+        })
 }
 
 fn bad(flag: &str, message: impl Into<String>) -> anyhow::Error {
     ScenarioError::new(flag, None, "", message).into()
 }
 
-/// Runs the server until it is stopped.
-pub fn run(args: ServeArgs) -> anyhow::Result<()> {
-    if let Some(t) = &args.token {
-        if t.len() < 16
-            || !t
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
-        {
-            return Err(bad(
-                "--token",
-                "expected at least 16 letters, digits, `_` or `-`",
-            ));
+/// The port to listen on: from --listen ADDR:PORT or --port (which must agree),
+/// else 8787.
+fn port(args: &ServeArgs) -> anyhow::Result<u16> {
+    match (args.listen.and_then(|l| l.port), args.port) {
+        (Some(a), Some(b)) if a != b => Err(bad(
+            "--port",
+            format!("--listen gives port {a} and --port {b}: give the port once"),
+        )),
+        (Some(p), _) | (None, Some(p)) => Ok(p),
+        (None, None) => Ok(8787),
+    }
+}
+
+/// The token, from --token-file or WORKWELL_TOKEN (the file wins), checked.
+fn token(args: &ServeArgs) -> anyhow::Result<Option<String>> {
+    let (text, from) = match &args.token_file {
+        Some(f) => {
+            let text = std::fs::read_to_string(f)
+                .map_err(|e| bad("--token-file", format!("cannot read {}: {e}", f.display())))?;
+            warn_if_readable_by_others(f);
+            (text, "--token-file")
+        }
+        None => match std::env::var("WORKWELL_TOKEN") {
+            Ok(t) if !t.trim().is_empty() => (t, "WORKWELL_TOKEN"),
+            _ => return Ok(None),
+        },
+    };
+    let t = text.trim().to_string();
+    if t.len() < 16
+        || !t
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+    {
+        return Err(bad(
+            from,
+            "the token: expected at least 16 letters, digits, `_` or `-`",
+        ));
+    }
+    Ok(Some(t))
+}
+
+#[cfg(unix)]
+fn warn_if_readable_by_others(f: &Path) {
+    use std::os::unix::fs::PermissionsExt;
+    if let Ok(m) = std::fs::metadata(f) {
+        if m.permissions().mode() & 0o077 != 0 {
+            eprintln!(
+                "warning: the token file {} can be read by other users of this machine \
+                 (chmod 600 it)",
+                f.display()
+            );
         }
     }
-    let ip = match args.listen {
+}
+
+#[cfg(not(unix))]
+fn warn_if_readable_by_others(_f: &Path) {}
+
+/// Runs the server until it is stopped (SIGTERM or Ctrl-C: it stops taking jobs,
+/// stops the running one, keeps it and the queued ones for the next start, and
+/// exits).
+pub fn run(args: ServeArgs) -> anyhow::Result<()> {
+    let token = token(&args)?;
+    let port = port(&args)?;
+    let ip = match args.listen.map(|l| l.ip) {
         None => IpAddr::V4(Ipv4Addr::LOCALHOST),
         Some(ip) if ip.is_loopback() => ip,
         Some(ip) => {
-            if args.token.is_none() && !args.insecure_no_token {
+            if token.is_none() && !args.insecure_no_token {
                 return Err(bad(
                     "--listen",
                     format!(
-                        "serving on {ip} lets other machines run jobs: give --token TOKEN \
-                         (or --insecure-no-token to serve without one)"
+                        "serving on {ip} lets other machines run jobs: give a token in \
+                         WORKWELL_TOKEN or --token-file FILE (or --insecure-no-token to \
+                         serve without one)"
                     ),
                 ));
             }
@@ -85,26 +170,23 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
         Arc::new(execute),
     );
     let data = store.data.clone();
-    let app = app::App {
-        store: Arc::new(store),
-        jobs,
-    };
-    let query = args
-        .token
+    let app = app::App::new(store, jobs);
+    let query = token
         .as_ref()
         .map(|t| format!("?token={t}"))
         .unwrap_or_default();
-    serve::serve_blocking(ip, args.port, app, args.token.clone(), |addr| {
+    let secret = token.as_deref().map(security::Secret::new);
+    serve::serve_blocking(SocketAddr::new(ip, port), app, secret, |addr| {
         println!(
             "workwell serve: http://{}:{}/{query}",
-            serve::host_name(ip),
+            serve::reachable_name(ip),
             addr.port()
         );
         println!("data folder: {}", data.display());
         use std::io::Write;
         let _ = std::io::stdout().flush();
     })
-    .with_context(|| format!("cannot serve on {ip} port {}", args.port))
+    .with_context(|| format!("cannot serve on {ip} port {port}"))
 }
 
 /// The subcommands a job may run, with the command line's own arguments.
@@ -132,6 +214,20 @@ fn execute(args: &[String], out: &Path, hooks: &Hooks) -> Result<(), Vec<String>
     argv.push(out.into());
     argv.push("--quiet".into());
     let cli = JobCli::try_parse_from(argv).map_err(|e| vec![e.kind().to_string()])?;
+    let (stage, unit) = match cli.command {
+        JobCommand::Run(_) => ("simulating replications", "done"),
+        JobCommand::Compare(_) => (
+            "simulating both scenarios on common random numbers",
+            "replications done",
+        ),
+        JobCommand::Plan(_) => (
+            "testing each area's levers, then searching its staffing",
+            "areas planned",
+        ),
+        JobCommand::Calibrate(_) => ("reading the observed figures", ""),
+    };
+    hooks.stage(stage);
+    hooks.unit(unit);
     match cli.command {
         JobCommand::Run(a) => super::run::run_with(a, hooks),
         JobCommand::Compare(a) => super::compare::run_with(a, hooks),

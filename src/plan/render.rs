@@ -1079,6 +1079,7 @@ pub fn html_with_note(res: &PlanResults, note: Option<&str>) -> Vec<u8> {
     let _ = write!(
         s,
         "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
          <title>Capacity plan: {name}</title>\n<style>\
          body{{font-family:sans-serif;max-width:1000px;margin:2em auto;color:#222}}\
          table{{border-collapse:collapse;margin:0.5em 0 1em}}\
@@ -1087,6 +1088,8 @@ pub fn html_with_note(res: &PlanResults, note: Option<&str>) -> Vec<u8> {
          .bad{{color:#b00}} .ok{{color:#070}} .note{{color:#555;font-size:0.9em}}\
          .charts{{display:flex;flex-wrap:wrap;gap:8px}}\
          svg{{max-width:100%;height:auto}}\
+         @media(max-width:640px){{body{{margin:1em 0.75em}}table{{display:block;overflow-x:auto}}\
+         .charts,.chart{{overflow-x:auto}}.charts svg,.chart svg{{max-width:none;flex:none}}}}\
          @page{{size:A4;margin:12mm}}\
          @media print{{body{{max-width:none;margin:0;font-size:9pt}}table{{font-size:8pt}}\
          h2{{break-after:avoid}}tr,svg,.charts{{break-inside:avoid}}a{{color:inherit;text-decoration:none}}}}\

@@ -66,6 +66,12 @@ td.clear { font-weight: 700; }
 td.key { font-family: ui-monospace, "DejaVu Sans Mono", Menlo, Consolas, monospace; font-size: 11.5px; word-break: break-word; }
 td.value { font-family: ui-monospace, "DejaVu Sans Mono", Menlo, Consolas, monospace; font-size: 11.5px; word-break: break-word; max-width: 260px; }
 footer { margin-top: 40px; font-size: 12px; color: var(--muted); border-top: 1px solid var(--rule); padding-top: 8px; }
+@media (max-width: 640px) {
+  body { padding: 16px 12px 40px; }
+  table { display: block; overflow-x: auto; }
+  figure { overflow-x: auto; }
+  svg.chart { width: auto; max-width: none; }
+}
 @page { size: A4; margin: 14mm 12mm; }
 @media print {
   body { max-width: none; padding: 0; font-size: 11pt; }

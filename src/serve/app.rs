@@ -1,27 +1,28 @@
-//! The routes: pages, scenario saving, job submission, progress (server-sent
-//! events), cancellation and the files a job wrote. Handlers check every input and
-//! answer a bad one with a 4xx status and a message.
+//! The routes (the start page and the jobs list here; a scenario's page and
+//! saving in [`super::edit`], the forms that queue jobs in [`super::submit`], a
+//! job's page, progress, files, cancelling and rerunning in [`super::results`]),
+//! and what their handlers share. Handlers check every input. A refused form is kept as a draft ([`super::drafts`]) and the browser is
+//! sent back to its page, which shows it again with an error summary (post,
+//! redirect, get); a request that no page can show (an unknown job, a malformed
+//! body) gets a 4xx status and a page saying in plain words what happened.
 
 use std::collections::HashMap;
-use std::convert::Infallible;
 use std::path::Path;
 use std::sync::Arc;
-use std::time::Duration;
 
 use axum::Router;
-use axum::body::Bytes;
-use axum::extract::{DefaultBodyLimit, Multipart, Path as UrlPath, State};
+use axum::extract::{DefaultBodyLimit, Path as UrlPath, Query, State};
 use axum::http::{StatusCode, header};
-use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use maud::Markup;
 
-use super::form;
-use super::jobs::{Jobs, Kind, SubmitError};
+use super::drafts::{Draft, Drafts};
+use super::jobs::Jobs;
 use super::pages::{self, Summary};
 use super::security::{self, Guard};
 use super::store::{Entry, Store, check_name};
+use super::{edit, results, submit};
 use crate::scenario::error::escape_control;
 use crate::scenario::{self, Scenario, ScenarioError, ScenarioErrors};
 
@@ -32,28 +33,64 @@ pub struct App {
     pub store: Arc<Store>,
     /// The jobs.
     pub jobs: Arc<Jobs>,
+    /// Refused forms, kept for the page that shows them again.
+    pub drafts: Arc<Drafts>,
+}
+
+impl App {
+    /// The front end of `store`'s scenarios and `jobs`.
+    pub fn new(store: Store, jobs: Arc<Jobs>) -> Self {
+        App {
+            store: Arc::new(store),
+            jobs,
+            drafts: Arc::new(Drafts::default()),
+        }
+    }
 }
 
 /// A refused request: its status and a message for the person who sent it.
 #[derive(Debug)]
 pub struct Problem(pub StatusCode, pub String);
 
-impl IntoResponse for Problem {
-    fn into_response(self) -> Response {
-        let title = self.0.canonical_reason().unwrap_or("Refused");
-        (self.0, pages::problem(title, &self.1)).into_response()
+impl Problem {
+    /// What happened, in plain words, for the page's heading.
+    fn title(&self) -> &'static str {
+        match self.0 {
+            StatusCode::NOT_FOUND => "Page not found",
+            StatusCode::BAD_REQUEST => "This address or form is not one this server understands",
+            StatusCode::UNPROCESSABLE_ENTITY => "Some values need changing",
+            StatusCode::CONFLICT => "That cannot be done now",
+            StatusCode::SERVICE_UNAVAILABLE => "The server is busy",
+            StatusCode::PAYLOAD_TOO_LARGE => "That is too large to send",
+            s if s.is_server_error() => "Something went wrong on the server",
+            _ => "That was refused",
+        }
     }
 }
 
-fn bad(message: impl Into<String>) -> Problem {
+impl IntoResponse for Problem {
+    fn into_response(self) -> Response {
+        let page = pages::problem(self.title(), &self.1);
+        (self.0, page).into_response()
+    }
+}
+
+pub(super) fn bad(message: impl Into<String>) -> Problem {
     Problem(StatusCode::BAD_REQUEST, message.into())
 }
 
-fn not_found(what: &str) -> Problem {
-    Problem(StatusCode::NOT_FOUND, format!("no {what} of that name"))
+pub(super) fn not_found(what: &str) -> Problem {
+    Problem(
+        StatusCode::NOT_FOUND,
+        format!("There is no {what} at this address. It may have been a mistyped address."),
+    )
 }
 
-type Result<T> = std::result::Result<T, Problem>;
+pub(super) fn server_error(what: &str, err: impl std::fmt::Display) -> Problem {
+    Problem(StatusCode::INTERNAL_SERVER_ERROR, format!("{what}: {err}"))
+}
+
+pub(super) type Result<T> = std::result::Result<T, Problem>;
 
 /// The router: every route, behind the [`Guard`] and the body size limit.
 pub fn router(app: App, guard: Guard) -> Router {
@@ -61,19 +98,45 @@ pub fn router(app: App, guard: Guard) -> Router {
         .route("/", get(index))
         .route("/static/style.css", get(style))
         .route("/static/app.js", get(script))
-        .route("/scenarios/{name}", get(scenario_page))
-        .route("/scenarios/{name}/download", get(scenario_download))
-        .route("/scenarios/{name}/save", post(save))
-        .route("/scenarios/{name}/run", post(submit_run))
-        .route("/scenarios/{name}/plan", post(submit_plan))
+        .route("/static/favicon.svg", get(favicon))
+        .route("/favicon.ico", get(favicon))
+        .route("/scenarios/{name}", get(edit::scenario_page))
+        .route("/scenarios/{name}/download", get(edit::scenario_download))
+        .route(
+            "/scenarios/{name}/save",
+            post(edit::save).get(back_to_scenario),
+        )
+        .route(
+            "/scenarios/{name}/run",
+            post(submit::submit_run).get(back_to_scenario),
+        )
+        .route(
+            "/scenarios/{name}/plan",
+            post(submit::submit_plan).get(back_to_scenario),
+        )
         .route("/jobs", get(jobs_page))
-        .route("/jobs/compare", post(submit_compare))
-        .route("/jobs/calibrate", post(submit_calibrate))
-        .route("/jobs/{id}", get(job_page))
-        .route("/jobs/{id}/status", get(job_status))
-        .route("/jobs/{id}/events", get(job_events))
-        .route("/jobs/{id}/cancel", post(job_cancel))
-        .route("/jobs/{id}/files/{file}", get(job_file))
+        .route("/jobs/plan", post(submit::submit_plan_of).get(back_home))
+        .route("/jobs/compare", post(submit::submit_compare).get(back_home))
+        .route(
+            "/jobs/calibrate",
+            post(submit::submit_calibrate).get(back_home),
+        )
+        .route("/jobs/{id}", get(results::job_page))
+        .route("/jobs/{id}/status", get(results::job_status))
+        .route("/jobs/{id}/events", get(results::job_events))
+        .route(
+            "/jobs/{id}/cancel",
+            post(results::job_cancel).get(back_to_job),
+        )
+        .route(
+            "/jobs/{id}/rerun",
+            post(results::job_rerun).get(back_to_job),
+        )
+        .route(
+            "/jobs/{id}/open/{file}",
+            post(results::job_open).get(back_to_job),
+        )
+        .route("/jobs/{id}/files/{file}", get(results::job_file))
         .fallback(|| async { not_found("page") })
         .with_state(app)
         .layer(DefaultBodyLimit::max(security::MAX_BODY_BYTES))
@@ -97,7 +160,33 @@ async fn script() -> impl IntoResponse {
     )
 }
 
-fn summary(sc: &Scenario) -> Summary {
+async fn favicon() -> impl IntoResponse {
+    (
+        [
+            (header::CONTENT_TYPE, "image/svg+xml"),
+            (header::CACHE_CONTROL, "max-age=86400"),
+        ],
+        pages::FAVICON,
+    )
+}
+
+// An address that only takes a form (a reload or a typed address): the page the
+// form is on, rather than "method not allowed".
+async fn back_to_scenario(UrlPath(name): UrlPath<String>) -> Result<Redirect> {
+    check_name(&name).map_err(bad)?;
+    Ok(Redirect::to(&format!("/scenarios/{name}")))
+}
+
+async fn back_home() -> Redirect {
+    Redirect::to("/")
+}
+
+async fn back_to_job(UrlPath(parts): UrlPath<HashMap<String, String>>) -> Result<Redirect> {
+    let id = results::job_id(parts.get("id").map_or("", String::as_str))?;
+    Ok(Redirect::to(&format!("/jobs/{id}")))
+}
+
+pub(super) fn summary(sc: &Scenario) -> Summary {
     Summary {
         title: sc.name.clone(),
         description: sc.description.clone(),
@@ -106,142 +195,105 @@ fn summary(sc: &Scenario) -> Summary {
         seed: sc.seed,
         replications: sc.replications,
         area_names: sc.areas.iter().map(|a| a.name.clone()).collect(),
+        calibrated: sc.posterior.is_some(),
     }
 }
 
 /// Every problem of a scenario, one line each, as `workwell validate` prints them.
-fn lines(e: &ScenarioErrors) -> Vec<String> {
+pub(super) fn lines(e: &ScenarioErrors) -> Vec<String> {
     e.iter().map(|p| escape_control(&p.to_string())).collect()
 }
 
 /// A problem, in one line, as the command line prints it.
-fn line(e: &ScenarioError) -> Vec<String> {
+pub(super) fn line(e: &ScenarioError) -> Vec<String> {
     vec![escape_control(&e.to_string())]
 }
 
-fn load(path: &Path, sets: &[String]) -> std::result::Result<Scenario, String> {
+pub(super) fn load(path: &Path, sets: &[String]) -> std::result::Result<Scenario, String> {
     scenario::load_all(path, sets).map_err(|e| lines(&e).join("\n"))
 }
 
-fn entry(app: &App, name: &str) -> Result<Entry> {
+pub(super) fn entry(app: &App, name: &str) -> Result<Entry> {
     check_name(name).map_err(bad)?;
     app.store.find(name).ok_or_else(|| not_found("scenario"))
 }
 
-async fn index(State(app): State<App>) -> Markup {
-    let entries: Vec<_> = app
-        .store
+/// Every scenario with its summary (or why it does not load).
+pub(super) fn entries(app: &App) -> Vec<(Entry, std::result::Result<Summary, String>)> {
+    app.store
         .list()
         .into_iter()
         .map(|e| {
             let s = load(&e.path, &[]).map(|sc| summary(&sc));
             (e, s)
         })
+        .collect()
+}
+
+/// The calibrated scenarios among `all` with the same areas as `areas`.
+pub(super) fn calibrated_like<'a>(
+    all: &'a [(Entry, std::result::Result<Summary, String>)],
+    areas: &[String],
+) -> Vec<&'a str> {
+    let mut want: Vec<&String> = areas.iter().collect();
+    want.sort();
+    all.iter()
+        .filter_map(|(e, s)| {
+            let s = s.as_ref().ok()?;
+            let mut have: Vec<&String> = s.area_names.iter().collect();
+            have.sort();
+            (s.calibrated && have == want).then_some(e.name.as_str())
+        })
+        .collect()
+}
+
+/// The draft `?draft=N` names for `page`, if it is still kept.
+pub(super) fn draft(app: &App, page: &str, q: &HashMap<String, String>) -> Option<Arc<Draft>> {
+    let id = q.get("draft")?.parse().ok()?;
+    app.drafts.get(page, id)
+}
+
+/// Sends the browser back to `page` showing `draft` (post, redirect, get).
+pub(super) fn refuse(app: &App, page: &str, draft: Draft) -> Response {
+    let id = app.drafts.keep(page, draft);
+    Redirect::to(&format!("{page}?draft={id}#error-summary")).into_response()
+}
+
+async fn index(State(app): State<App>, Query(q): Query<HashMap<String, String>>) -> Markup {
+    let all = entries(&app);
+    let d = draft(&app, "/", &q);
+    let refused = match d.as_deref() {
+        Some(Draft::Job { form, refused }) => Some((*form, refused)),
+        _ => None,
+    };
+    let calibrated: Vec<&str> = all
+        .iter()
+        .filter(|(_, s)| s.as_ref().is_ok_and(|s| s.calibrated))
+        .map(|(e, _)| e.name.as_str())
         .collect();
-    pages::index(&entries, &app.jobs.list(), app.jobs.counts())
+    let plan_default = calibrated
+        .iter()
+        .find(|n| **n == "calibrated")
+        .or(calibrated.first())
+        .copied();
+    pages::index(
+        &all,
+        &app.jobs.list(),
+        app.jobs.counts(),
+        &pages::IndexForms {
+            plan_default,
+            refused,
+        },
+    )
 }
 
 async fn jobs_page(State(app): State<App>) -> Markup {
     pages::jobs_page(&app.jobs.list(), app.jobs.counts())
 }
 
-/// The text the editor starts from: the file as written, or, when it extends
-/// another file, the resolved scenario (a saved scenario stands alone).
-fn editor_text(e: &Entry) -> Result<String> {
-    let text = std::fs::read_to_string(&e.path).map_err(|err| {
-        Problem(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            format!("cannot read the scenario: {err}"),
-        )
-    })?;
-    let extends = toml::from_str::<toml::Table>(&text)
-        .map(|t| t.contains_key("extends"))
-        .unwrap_or(false);
-    if extends {
-        if let Ok(sc) = scenario::load(&e.path, &[]) {
-            return Ok(sc.resolved_toml());
-        }
-    }
-    Ok(text)
-}
-
-/// The editor of scenario `e`: its form (with `edits` shown in place of the values
-/// they change, and `errors` beside their fields; with no edits, the file's own
-/// problems and plausibility warnings) and its text.
-fn editor(
-    e: &Entry,
-    edits: &[(String, String)],
-    errors: &[form::FieldError],
-    mut ed: pages::Editor,
-) -> Result<pages::Editor> {
-    let text = std::fs::read_to_string(&e.path).map_err(|err| {
-        Problem(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            format!("cannot read the scenario: {err}"),
-        )
-    })?;
-    ed.form = match form::Form::from_text(&e.path, &text) {
-        Ok(f) if edits.is_empty() && errors.is_empty() => {
-            let mut shown = form::problems(&text, &e.path);
-            shown.extend(form::warnings(&text, &e.path));
-            form::render(&f, &shown)
-        }
-        Ok(f) => form::render(&f.with_values(edits), errors),
-        Err(err) => maud::html! {
-            p class="error" { "This scenario cannot be shown as a form: " (line(&err).join(" ")) " (edit it as text below)" }
-        },
-    };
-    if ed.text.is_empty() {
-        ed.text = editor_text(e)?;
-    }
-    Ok(ed)
-}
-
-async fn scenario_page(State(app): State<App>, UrlPath(name): UrlPath<String>) -> Result<Markup> {
-    let e = entry(&app, &name)?;
-    let s = load(&e.path, &[]).map(|sc| summary(&sc));
-    let ed = editor(
-        &e,
-        &[],
-        &[],
-        pages::Editor {
-            new_name: format!("{}-edited", e.name),
-            ..pages::Editor::default()
-        },
-    )?;
-    Ok(pages::scenario(&e, &s, pages::editor(&e.name, &ed)))
-}
-
-async fn scenario_download(
-    State(app): State<App>,
-    UrlPath(name): UrlPath<String>,
-) -> Result<Response> {
-    let e = entry(&app, &name)?;
-    let bytes = std::fs::read(&e.path).map_err(|err| {
-        Problem(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            format!("cannot read the scenario: {err}"),
-        )
-    })?;
-    Ok((
-        [
-            (
-                header::CONTENT_TYPE,
-                "text/plain; charset=utf-8".to_string(),
-            ),
-            (
-                header::CONTENT_DISPOSITION,
-                format!("attachment; filename=\"{}.toml\"", e.name),
-            ),
-        ],
-        bytes,
-    )
-        .into_response())
-}
-
 /// Checks a scenario's text as `workwell validate` would, as the file it would be
 /// saved as; returns every problem, one line each, in `validate`'s words.
-fn check_text(path: &Path, text: &str) -> std::result::Result<Scenario, Vec<String>> {
+pub(super) fn check_text(path: &Path, text: &str) -> std::result::Result<Scenario, Vec<String>> {
     let merged = scenario::source::load_text(path, text, &[]).map_err(|e| line(&e))?;
     let sc = scenario::build::build_all(merged).map_err(|e| lines(&e))?;
     check_size(&sc).map_err(|m| vec![m])?;
@@ -249,7 +301,7 @@ fn check_text(path: &Path, text: &str) -> std::result::Result<Scenario, Vec<Stri
 }
 
 /// The server's limits on one scenario.
-fn check_size(sc: &Scenario) -> std::result::Result<(), String> {
+pub(super) fn check_size(sc: &Scenario) -> std::result::Result<(), String> {
     if sc.areas.len() > security::MAX_AREAS {
         return Err(format!(
             "this server runs scenarios of at most {} areas; `{}` has {} (use the command line)",
@@ -267,462 +319,4 @@ fn check_size(sc: &Scenario) -> std::result::Result<(), String> {
         ));
     }
     Ok(())
-}
-
-async fn save(
-    State(app): State<App>,
-    UrlPath(name): UrlPath<String>,
-    axum::Form(posted): axum::Form<Vec<(String, String)>>,
-) -> Result<Response> {
-    let e = entry(&app, &name)?;
-    let new = posted
-        .iter()
-        .find(|(k, _)| k == "name")
-        .map_or("", |(_, v)| v.trim())
-        .to_string();
-    let toml = posted
-        .iter()
-        .find(|(k, _)| k == "toml")
-        .map(|(_, v)| v.replace("\r\n", "\n"));
-    let edits: Vec<(String, String)> = posted
-        .iter()
-        .filter(|(k, _)| k != "name" && k != "toml")
-        .cloned()
-        .collect();
-    let page = |ed: pages::Editor| -> Result<Response> {
-        let s = load(&e.path, &[]).map(|sc| summary(&sc));
-        Ok((
-            StatusCode::UNPROCESSABLE_ENTITY,
-            pages::scenario(&e, &s, pages::editor(&e.name, &ed)),
-        )
-            .into_response())
-    };
-    // problems with the name are shown with whichever editor was used
-    let mut notes = Vec::new();
-    if let Err(m) = check_name(&new) {
-        notes.push(format!("new name: {m}"));
-    } else if app.store.find(&new).is_some() {
-        notes.push(format!(
-            "new name: a scenario called `{new}` exists already; saved scenarios are never \
-             replaced (so every job reruns as it ran)"
-        ));
-    }
-    // the file the scenario is checked as (it names the file in messages); with a
-    // bad new name, the form's fields are still checked, as if saved under the old
-    let target = app
-        .store
-        .saved_path(if notes.is_empty() { &new } else { &e.name });
-    let text = match toml {
-        Some(text) => {
-            // a bad name is shown first; the text is checked only under a good one
-            let problems = if notes.is_empty() {
-                check_text(&target, &text).err()
-            } else {
-                Some(notes)
-            };
-            if let Some(text_errors) = problems {
-                let ed = pages::Editor {
-                    new_name: new.clone(),
-                    text_errors,
-                    text,
-                    ..pages::Editor::default()
-                };
-                return page(editor(&e, &[], &[], ed)?);
-            }
-            text
-        }
-        None => {
-            let source = std::fs::read_to_string(&e.path).map_err(|err| {
-                Problem(
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    format!("cannot read the scenario: {err}"),
-                )
-            })?;
-            let result = form::apply(&source, &e.path, &edits);
-            let (text, errors) = match result {
-                Ok(text) => match check_text(&target, &text) {
-                    Ok(_) => (text, Vec::new()),
-                    Err(lines) => (
-                        String::new(),
-                        lines
-                            .into_iter()
-                            .map(|l| form::FieldError {
-                                path: String::new(),
-                                message: l.clone(),
-                                line: l,
-                                warning: false,
-                            })
-                            .collect(),
-                    ),
-                },
-                Err(errors) => (String::new(), errors),
-            };
-            if !notes.is_empty() || !errors.is_empty() {
-                let ed = pages::Editor {
-                    new_name: new.clone(),
-                    notes,
-                    ..pages::Editor::default()
-                };
-                return page(editor(&e, &edits, &errors, ed)?);
-            }
-            text
-        }
-    };
-    app.store
-        .save(&new, &text)
-        .map_err(|m| Problem(StatusCode::CONFLICT, m))?;
-    Ok(Redirect::to(&format!("/scenarios/{new}")).into_response())
-}
-
-fn field_u64(form: &HashMap<String, String>, key: &str, max: u64) -> Result<Option<u64>> {
-    match form.get(key).map(|s| s.trim()) {
-        None | Some("") => Ok(None),
-        Some(v) => match v.parse::<u64>() {
-            Ok(n) if n <= max => Ok(Some(n)),
-            _ => Err(Problem(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                format!("{key}: expected a whole number from 0 to {max}, found `{v}`"),
-            )),
-        },
-    }
-}
-
-fn seed(form: &HashMap<String, String>) -> Result<Option<u64>> {
-    field_u64(form, "seed", i64::MAX as u64)
-}
-
-fn replications(form: &HashMap<String, String>) -> Result<Option<u32>> {
-    let r = field_u64(form, "replications", u64::from(security::MAX_REPLICATIONS))?;
-    if r == Some(0) {
-        return Err(Problem(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "replications: expected at least 1, found 0".into(),
-        ));
-    }
-    Ok(r.map(|r| r as u32))
-}
-
-fn submit_error(e: SubmitError) -> Problem {
-    match e {
-        SubmitError::Full(_) => Problem(StatusCode::SERVICE_UNAVAILABLE, e.to_string()),
-        SubmitError::Io(_) => Problem(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
-    }
-}
-
-/// Checks a job's scenario with its seed and replications set as the job will,
-/// against the server's limits.
-fn check_job(e: &Entry, seed: Option<u64>, reps: Option<u32>) -> Result<Scenario> {
-    let mut sets = Vec::new();
-    if let Some(r) = reps {
-        sets.push(format!("programme.replications={r}"));
-    }
-    if let Some(s) = seed {
-        sets.push(format!("programme.seed={s}"));
-    }
-    let sc = load(&e.path, &sets).map_err(|m| Problem(StatusCode::UNPROCESSABLE_ENTITY, m))?;
-    check_size(&sc).map_err(|m| Problem(StatusCode::UNPROCESSABLE_ENTITY, m))?;
-    Ok(sc)
-}
-
-fn path_arg(e: &Entry) -> String {
-    e.path.to_string_lossy().into_owned()
-}
-
-fn queue(app: &App, kind: Kind, scenarios: Vec<String>, args: Vec<String>) -> Result<Response> {
-    let id = app.jobs.reserve().map_err(submit_error)?;
-    app.jobs
-        .submit(id, kind, scenarios, args)
-        .map_err(submit_error)?;
-    Ok(Redirect::to(&format!("/jobs/{id}")).into_response())
-}
-
-async fn submit_run(
-    State(app): State<App>,
-    UrlPath(name): UrlPath<String>,
-    axum::Form(form): axum::Form<HashMap<String, String>>,
-) -> Result<Response> {
-    let e = entry(&app, &name)?;
-    let (seed, reps) = (seed(&form)?, replications(&form)?);
-    // replications are passed only when they differ from the scenario's: an
-    // override is recorded as such in the outputs, so the command shown must be
-    // exactly the command run
-    let own = check_job(&e, None, None)?.replications;
-    let reps = reps.filter(|r| *r != own);
-    let sc = check_job(&e, seed, reps)?;
-    let mut args = vec![
-        "run".into(),
-        path_arg(&e),
-        "--seed".into(),
-        sc.seed.to_string(),
-    ];
-    if let Some(r) = reps {
-        args.extend(["--replications".into(), r.to_string()]);
-    }
-    queue(&app, Kind::Run, vec![e.name], args)
-}
-
-async fn submit_plan(
-    State(app): State<App>,
-    UrlPath(name): UrlPath<String>,
-    axum::Form(form): axum::Form<HashMap<String, String>>,
-) -> Result<Response> {
-    let e = entry(&app, &name)?;
-    let (seed, reps) = (seed(&form)?, replications(&form)?);
-    let confidence = fraction(&form, "confidence", 0.8, (0.0, 1.0))?;
-    let wait = fraction(&form, "wait_weeks", 4.0, (0.0, 104.0))?;
-    let sc = check_job(&e, seed, None)?;
-    let args = vec![
-        "plan".into(),
-        path_arg(&e),
-        "--seed".into(),
-        sc.seed.to_string(),
-        "--replications".into(),
-        reps.unwrap_or(40).to_string(),
-        "--confidence".into(),
-        confidence,
-        "--wait-weeks".into(),
-        wait,
-    ];
-    queue(&app, Kind::Plan, vec![e.name], args)
-}
-
-/// A number between `range`'s ends (excluded), `default` when blank, as text.
-fn fraction(
-    form: &HashMap<String, String>,
-    key: &str,
-    default: f64,
-    range: (f64, f64),
-) -> Result<String> {
-    let v = match form.get(key).map(|s| s.trim()) {
-        None | Some("") => default,
-        Some(v) => v.parse::<f64>().map_err(|_| {
-            Problem(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                format!("{key}: expected a number, found `{v}`"),
-            )
-        })?,
-    };
-    if !(v > range.0 && v < range.1) {
-        return Err(Problem(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            format!(
-                "{key}: expected a number above {} and below {}, found {v}",
-                range.0, range.1
-            ),
-        ));
-    }
-    Ok(v.to_string())
-}
-
-async fn submit_compare(
-    State(app): State<App>,
-    axum::Form(form): axum::Form<HashMap<String, String>>,
-) -> Result<Response> {
-    let get = |k: &str| {
-        form.get(k)
-            .map(|s| s.trim().to_string())
-            .ok_or_else(|| bad(format!("the form has no `{k}` scenario")))
-    };
-    let base = entry(&app, &get("base")?)?;
-    let other = entry(&app, &get("other")?)?;
-    if base.name == other.name {
-        return Err(Problem(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "choose two different scenarios to compare".into(),
-        ));
-    }
-    let (seed, reps) = (seed(&form)?, replications(&form)?);
-    let sc = check_job(&base, seed, reps)?;
-    check_job(&other, Some(sc.seed), Some(sc.replications))?;
-    let args = vec![
-        "compare".into(),
-        path_arg(&base),
-        path_arg(&other),
-        "--seed".into(),
-        sc.seed.to_string(),
-        "--replications".into(),
-        sc.replications.to_string(),
-    ];
-    queue(&app, Kind::Compare, vec![base.name, other.name], args)
-}
-
-async fn submit_calibrate(State(app): State<App>, mut parts: Multipart) -> Result<Response> {
-    let mut form = HashMap::new();
-    let mut csv: Option<Bytes> = None;
-    while let Some(field) = parts
-        .next_field()
-        .await
-        .map_err(|e| bad(format!("malformed upload: {e}")))?
-    {
-        let name = field.name().unwrap_or_default().to_string();
-        let bytes = field
-            .bytes()
-            .await
-            .map_err(|e| bad(format!("malformed upload: {e}")))?;
-        if name == "observed" {
-            csv = Some(bytes);
-        } else {
-            let text = String::from_utf8(bytes.to_vec())
-                .map_err(|_| bad(format!("field `{name}` is not UTF-8 text")))?;
-            form.insert(name, text);
-        }
-    }
-    let name = form
-        .get("scenario")
-        .cloned()
-        .ok_or_else(|| bad("the form has no `scenario`"))?;
-    let e = entry(&app, name.trim())?;
-    let csv = csv.filter(|c| !c.is_empty()).ok_or_else(|| {
-        Problem(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "choose a CSV file of observed figures".into(),
-        )
-    })?;
-    let seed = seed(&form)?;
-    let particles = field_u64(&form, "particles", u64::from(security::MAX_PARTICLES))?;
-    let sc = check_job(&e, seed, None)?;
-    let id = app.jobs.reserve().map_err(submit_error)?;
-    let obs_path = app.jobs.job_dir(id).join("observed.csv");
-    std::fs::write(&obs_path, &csv).map_err(|err| {
-        Problem(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            format!("cannot keep the upload: {err}"),
-        )
-    })?;
-    if let Err(err) = crate::observed::load(&obs_path, &sc) {
-        let _ = std::fs::remove_dir_all(app.jobs.job_dir(id));
-        return Err(Problem(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            line(&err).join("\n"),
-        ));
-    }
-    let mut args = vec![
-        "calibrate".into(),
-        path_arg(&e),
-        "--observed".into(),
-        obs_path.to_string_lossy().into_owned(),
-        "--seed".into(),
-        sc.seed.to_string(),
-    ];
-    if let Some(p) = particles {
-        args.extend(["--particles".into(), p.to_string()]);
-    }
-    app.jobs
-        .submit(id, Kind::Calibrate, vec![e.name], args)
-        .map_err(submit_error)?;
-    Ok(Redirect::to(&format!("/jobs/{id}")).into_response())
-}
-
-fn job_id(id: &str) -> Result<u64> {
-    id.parse::<u64>()
-        .map_err(|_| bad(format!("a job is named by its number, found `{id}`")))
-}
-
-/// The files of a finished job's output folder, with their sizes.
-fn files(dir: &Path) -> Vec<(String, u64)> {
-    let mut v: Vec<(String, u64)> = std::fs::read_dir(dir)
-        .into_iter()
-        .flatten()
-        .filter_map(|e| {
-            let e = e.ok()?;
-            let meta = e.metadata().ok()?;
-            let name = e.file_name().into_string().ok()?;
-            (meta.is_file() && file_name_ok(&name)).then_some((name, meta.len()))
-        })
-        .collect();
-    v.sort();
-    v
-}
-
-fn file_name_ok(name: &str) -> bool {
-    !name.is_empty()
-        && !name.starts_with('.')
-        && name.len() <= 128
-        && name
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "_-.".contains(c))
-}
-
-async fn job_page(State(app): State<App>, UrlPath(id): UrlPath<String>) -> Result<Markup> {
-    let id = job_id(&id)?;
-    let meta = app.jobs.get(id).ok_or_else(|| not_found("job"))?;
-    let progress = app.jobs.progress(id).ok_or_else(|| not_found("job"))?;
-    Ok(pages::job(&meta, &progress, &files(&app.jobs.out_dir(id))))
-}
-
-async fn job_status(State(app): State<App>, UrlPath(id): UrlPath<String>) -> Result<Response> {
-    let id = job_id(&id)?;
-    let p = app.jobs.progress(id).ok_or_else(|| not_found("job"))?;
-    Ok((
-        [(header::CONTENT_TYPE, "application/json")],
-        serde_json::to_string(&p).unwrap_or_default(),
-    )
-        .into_response())
-}
-
-async fn job_events(
-    State(app): State<App>,
-    UrlPath(id): UrlPath<String>,
-) -> Result<Sse<impl futures_util::Stream<Item = std::result::Result<Event, Infallible>>>> {
-    let id = job_id(&id)?;
-    app.jobs.progress(id).ok_or_else(|| not_found("job"))?;
-    let jobs = Arc::clone(&app.jobs);
-    let stream = futures_util::stream::unfold(
-        (jobs, false, true),
-        move |(jobs, ended, first)| async move {
-            if ended {
-                return None;
-            }
-            if !first {
-                tokio::time::sleep(Duration::from_millis(250)).await;
-            }
-            let p = jobs.progress(id)?;
-            let last = p.state.is_final();
-            let data = serde_json::to_string(&p).unwrap_or_default();
-            let event = Event::default()
-                .event(if last { "done" } else { "progress" })
-                .data(data);
-            Some((Ok(event), (jobs, last, false)))
-        },
-    );
-    Ok(Sse::new(stream).keep_alive(KeepAlive::default()))
-}
-
-async fn job_cancel(State(app): State<App>, UrlPath(id): UrlPath<String>) -> Result<Response> {
-    let id = job_id(&id)?;
-    app.jobs.get(id).ok_or_else(|| not_found("job"))?;
-    if !app.jobs.cancel(id) {
-        return Err(Problem(
-            StatusCode::CONFLICT,
-            format!("job {id} has finished: there is nothing to cancel"),
-        ));
-    }
-    Ok(Redirect::to(&format!("/jobs/{id}")).into_response())
-}
-
-fn content_type(name: &str) -> &'static str {
-    match name.rsplit_once('.').map(|(_, e)| e) {
-        Some("html") => "text/html; charset=utf-8",
-        Some("svg") => "image/svg+xml",
-        Some("csv") => "text/csv; charset=utf-8",
-        Some("json") => "application/json",
-        Some("toml") => "text/plain; charset=utf-8",
-        _ => "application/octet-stream",
-    }
-}
-
-async fn job_file(
-    State(app): State<App>,
-    UrlPath((id, file)): UrlPath<(String, String)>,
-) -> Result<Response> {
-    let id = job_id(&id)?;
-    if !file_name_ok(&file) {
-        return Err(bad(format!(
-            "a file is named by letters, digits, `_`, `-` and `.`, found `{file}`"
-        )));
-    }
-    app.jobs.get(id).ok_or_else(|| not_found("job"))?;
-    let path = app.jobs.out_dir(id).join(&file);
-    let bytes = std::fs::read(&path).map_err(|_| not_found("file"))?;
-    Ok(([(header::CONTENT_TYPE, content_type(&file))], bytes).into_response())
 }

@@ -1533,6 +1533,249 @@ pub fn apply(
     }
 }
 
+/// A value a saved copy changed: its path, label and values before and after.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Change {
+    /// The field's path.
+    pub path: String,
+    /// The value in the original.
+    pub before: String,
+    /// The value in the copy.
+    pub after: String,
+}
+
+/// The inputs whose values differ between the scenario `before` and `after` (both
+/// read as if from `path`), in the order of the form; a field only one of them has
+/// is left out.
+pub fn changes(before: &str, after: &str, path: &Path) -> Vec<Change> {
+    let (Ok(b), Ok(a)) = (Form::from_text(path, before), Form::from_text(path, after)) else {
+        return Vec::new();
+    };
+    b.inputs()
+        .into_iter()
+        .filter_map(|f| {
+            let now = a.field(&f.path)?;
+            (now.value != f.value).then(|| Change {
+                path: f.path.clone(),
+                before: f.value.clone(),
+                after: now.value.clone(),
+            })
+        })
+        .collect()
+}
+
+/// The changes in words, at most `most` of them: `areas.Frimley.coach.fte 2.5 (was
+/// 10.5); ... and 3 more`.
+pub fn changes_in_words(changes: &[Change], most: usize) -> String {
+    let mut s = changes
+        .iter()
+        .take(most)
+        .map(|c| format!("{} {} (was {})", c.path, c.after, c.before))
+        .collect::<Vec<_>>()
+        .join("; ");
+    if changes.len() > most {
+        let _ = write!(s, "; and {} more", changes.len() - most);
+    }
+    s
+}
+
+/// Makes `text`, a scenario about to be saved as `new_name` from the scenario
+/// `original` whose text is `original_text` (both read as if from `path`), a copy
+/// that says so: its `programme.name` becomes `new_name` and its description says
+/// what it was copied from and what changed (each unless the planner changed it
+/// already), and, with `mark_values`, the comment beside each line whose value
+/// changed says it was edited, from what, and keeps the original's note (which a
+/// run's provenance shows as the value's source). Returns `text` unchanged if it
+/// cannot be read.
+pub fn as_copy(
+    original_text: &str,
+    text: &str,
+    path: &Path,
+    original: &str,
+    new_name: &str,
+    mark_values: bool,
+) -> String {
+    let Ok(before) = Form::from_text(path, original_text) else {
+        return text.to_string();
+    };
+    let Ok(mut doc) = text.parse::<toml_edit::DocumentMut>() else {
+        return text.to_string();
+    };
+    let changed: Vec<Change> = changes(original_text, text, path)
+        .into_iter()
+        .filter(|c| c.path != "programme.name" && c.path != "programme.description")
+        .collect();
+    if mark_values {
+        mark_edited(&mut doc, &before, &changed);
+    }
+    let Some(programme) = doc
+        .get_mut("programme")
+        .and_then(toml_edit::Item::as_table_like_mut)
+    else {
+        return doc.to_string();
+    };
+    let current = |t: &dyn toml_edit::TableLike, k: &str| {
+        t.get(k)
+            .and_then(|v| v.as_str())
+            .unwrap_or_default()
+            .to_string()
+    };
+    if current(programme, "name") == before.name {
+        set_str(programme, "name", new_name);
+    }
+    if current(programme, "description") == before.description {
+        let mut d = format!("Copy of `{original}`");
+        if changed.is_empty() {
+            d.push_str(", unchanged");
+        } else {
+            let _ = write!(d, " with {}", changes_in_words(&changed, 8));
+        }
+        if !before.description.is_empty() {
+            let _ = write!(d, ". The original: {}", before.description);
+        }
+        set_str(programme, "description", &d);
+    }
+    doc.to_string()
+}
+
+/// `text` with `programme.name` and `programme.description` set (each keeping the
+/// comment beside it); `text` unchanged if it cannot be read.
+pub fn renamed(text: &str, name: &str, description: &str) -> String {
+    let Ok(mut doc) = text.parse::<toml_edit::DocumentMut>() else {
+        return text.to_string();
+    };
+    let Some(programme) = doc
+        .get_mut("programme")
+        .and_then(toml_edit::Item::as_table_like_mut)
+    else {
+        return text.to_string();
+    };
+    set_str(programme, "name", name);
+    set_str(programme, "description", description);
+    doc.to_string()
+}
+
+/// Sets the text value `key` of `t`, keeping the comment beside it.
+fn set_str(t: &mut dyn toml_edit::TableLike, key: &str, value: &str) {
+    match t.get_mut(key) {
+        Some(toml_edit::Item::Value(old)) => replace_keeping_decor(old, value.into()),
+        _ => {
+            t.insert(key, toml_edit::value(value));
+        }
+    }
+}
+
+/// Replaces the comment beside each line holding a changed value with one saying
+/// it was edited, from what, and what the original's note was.
+fn mark_edited(doc: &mut toml_edit::DocumentMut, before: &Form, changed: &[Change]) {
+    let mut lines: Vec<(String, Vec<&Change>)> = Vec::new();
+    for c in changed {
+        let Ok(segs) = parse_path(&c.path) else {
+            continue;
+        };
+        let Some(line) = line_path(doc.as_item(), &segs) else {
+            continue;
+        };
+        match lines.iter_mut().find(|(l, _)| *l == line) {
+            Some((_, cs)) => cs.push(c),
+            None => lines.push((line, vec![c])),
+        }
+    }
+    for (line, cs) in lines {
+        let note = before
+            .field(&line)
+            .or_else(|| before.field(&cs[0].path))
+            .map(|f| f.note.clone())
+            .unwrap_or_default();
+        let mut comment = String::from("edited: ");
+        let parts: Vec<String> = cs
+            .iter()
+            .map(|c| {
+                let rel = c.path.strip_prefix(&line).unwrap_or("");
+                let rel = rel.trim_start_matches('.');
+                if rel.is_empty() {
+                    format!("was {}", c.before)
+                } else {
+                    format!("{rel} was {}", c.before)
+                }
+            })
+            .collect();
+        comment.push_str(&parts.join(", "));
+        if !note.is_empty() {
+            let _ = write!(comment, "; the original's note: {note}");
+        }
+        let comment = comment.replace(['\n', '\r'], " ");
+        if let Ok(segs) = parse_path(&line) {
+            if let Some(v) = line_value_mut(doc.as_item_mut(), &segs) {
+                v.decor_mut().set_suffix(format!("  # {comment}"));
+            }
+        }
+    }
+}
+
+/// The path of the value that holds the line `segs` is on: the first value (not a
+/// table) on the way to it.
+fn line_path(item: &toml_edit::Item, segs: &[Seg]) -> Option<String> {
+    let mut path = String::new();
+    let mut item = item;
+    let mut i = 0;
+    while i < segs.len() {
+        let child = match &segs[i] {
+            Seg::Key(k) => {
+                path = join_key(&path, k);
+                item.as_table_like()?.get(k)?
+            }
+            Seg::Index(n) => {
+                // an element of an array of tables: a table of its own
+                let t = item.as_array_of_tables()?.get(*n)?;
+                let Some(Seg::Key(k)) = segs.get(i + 1) else {
+                    return None;
+                };
+                let _ = write!(path, "[{n}]");
+                path = join_key(&path, k);
+                i += 1;
+                t.get(k)?
+            }
+        };
+        if child.is_value() {
+            return Some(path);
+        }
+        item = child;
+        i += 1;
+    }
+    None
+}
+
+/// The value at `segs` when it holds a line of its own (see [`line_path`]).
+fn line_value_mut<'a>(
+    item: &'a mut toml_edit::Item,
+    segs: &[Seg],
+) -> Option<&'a mut toml_edit::Value> {
+    let (first, rest) = segs.split_first()?;
+    match first {
+        Seg::Key(k) => {
+            let child = item.as_table_like_mut()?.get_mut(k)?;
+            if rest.is_empty() {
+                child.as_value_mut()
+            } else {
+                line_value_mut(child, rest)
+            }
+        }
+        Seg::Index(i) => {
+            let t = item.as_array_of_tables_mut()?.get_mut(*i)?;
+            let (Seg::Key(k), rest) = rest.split_first()? else {
+                return None;
+            };
+            let child = t.get_mut(k)?;
+            if rest.is_empty() {
+                child.as_value_mut()
+            } else {
+                line_value_mut(child, rest)
+            }
+        }
+    }
+}
+
 /// Loads and validates scenario text as `workwell validate` does, each problem given
 /// to the field, distribution, group or section of `form` its key names.
 fn validate(text: &str, path: &Path, form: &Form) -> Result<(), Vec<FieldError>> {
@@ -1823,8 +2066,11 @@ fn render_field<'a>(
                         option value=(f.value) selected { (f.value) }
                     }
                 }
-            } @else if f.kind == FieldKind::Text && (f.value.len() > 60 || f.path.ends_with("description")) {
-                textarea id=(id) name=(f.path) rows="2" aria-describedby=[describedby] aria-invalid=[invalid] { (f.value) }
+            } @else if long_value(f) {
+                // shown whole: a list or a long text wraps in a box as tall as it needs
+                textarea id=(id) name=(f.path) rows=(f.value.chars().count().div_ceil(36).clamp(1, 8))
+                    class="value" spellcheck="false"
+                    aria-describedby=[describedby] aria-invalid=[invalid] { (f.value) }
             } @else {
                 input type=(input_type) id=(id) name=(f.path) value=(f.value) inputmode=[mode]
                     autocomplete="off" spellcheck="false"
@@ -1841,6 +2087,16 @@ fn render_field<'a>(
                 p class="calibrated" { small { (CALIBRATED) } }
             }
         }
+    }
+}
+
+/// True when a field's value is shown in a box of several lines rather than one
+/// line (lists, long texts, descriptions), so that it is never cut off.
+fn long_value(f: &Field) -> bool {
+    match f.kind {
+        FieldKind::NumberList | FieldKind::TextList => f.value.chars().count() > 16,
+        FieldKind::Text => f.value.chars().count() > 30 || f.path.ends_with("description"),
+        _ => false,
     }
 }
 

@@ -18,9 +18,59 @@ pub struct Hooks {
     pub stage: Mutex<String>,
     /// Set to ask the command to stop; it then fails with [`Cancelled`].
     pub cancel: AtomicBool,
+    /// The share of the whole job the current stage covers (see [`Hooks::phase`]);
+    /// `None`: all of it.
+    pub span: Mutex<Option<(f64, f64)>>,
+    /// What the counters count, as shown after them ("replications"); empty for
+    /// no word. A new [`Hooks::phase`] clears it.
+    pub unit: Mutex<String>,
 }
 
 impl Hooks {
+    /// Starts a stage that covers the share `from` to `to` (fractions of the whole
+    /// job, 0 to 1) of the work: its progress counts from `from` up to `to`, so the
+    /// overall fraction only goes forward across stages (a calibration's
+    /// generations, then its projections).
+    pub fn phase(&self, stage: &str, from: f64, to: f64) {
+        if let Ok(mut s) = self.span.lock() {
+            *s = Some((from.clamp(0.0, 1.0), to.clamp(from.clamp(0.0, 1.0), 1.0)));
+        }
+        self.set(0, 0);
+        self.stage(stage);
+        self.unit("");
+    }
+
+    /// Names what the counters count ("replications").
+    pub fn unit(&self, unit: &str) {
+        if let Ok(mut u) = self.unit.lock() {
+            unit.clone_into(&mut u);
+        }
+    }
+
+    /// The share of round `g` (0, 1, ...) of a process whose number of rounds is not
+    /// known in advance (a calibration's generations) that fills the fraction
+    /// `upto` of a job: round `g` covers `upto (1 - r^g)` to `upto (1 - r^(g+1))`
+    /// with r = 3/4, so every round moves the bar on, and it nears `upto` only as
+    /// the rounds add up (ten rounds fill 94% of it).
+    pub fn round_share(g: usize, upto: f64) -> (f64, f64) {
+        let r: f64 = 0.75;
+        let at = |g: usize| upto * (1.0 - r.powi(g.min(1000) as i32));
+        (at(g), at(g + 1))
+    }
+
+    /// The fraction of the whole job finished (0 to 1), from the current stage's
+    /// share and its counters.
+    pub fn overall(&self) -> f64 {
+        let (done, total) = (self.done.load(Relaxed), self.total.load(Relaxed));
+        let within = if total == 0 {
+            0.0
+        } else {
+            done.min(total) as f64 / total as f64
+        };
+        let (from, to) = self.span.lock().ok().and_then(|s| *s).unwrap_or((0.0, 1.0));
+        from + (to - from) * within
+    }
+
     /// Records progress: `done` of `total`.
     pub fn set(&self, done: u64, total: u64) {
         self.total.store(total, Relaxed);
@@ -57,6 +107,43 @@ impl Hooks {
             return Err(Cancelled);
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_overall_fraction_goes_forward_across_stages() {
+        let h = Hooks::default();
+        assert_eq!(h.overall(), 0.0);
+        h.set(5, 10);
+        assert_eq!(h.overall(), 0.5);
+        h.phase("first", 0.0, 0.4);
+        assert_eq!(h.overall(), 0.0);
+        h.set(10, 10);
+        assert!((h.overall() - 0.4).abs() < 1e-12);
+        h.phase("second", 0.4, 1.0);
+        assert!((h.overall() - 0.4).abs() < 1e-12);
+        h.set(1, 2);
+        assert!((h.overall() - 0.7).abs() < 1e-12);
+        assert_eq!(h.stage.lock().unwrap().as_str(), "second");
+        // counters beyond the total, and shares out of order, stay within the stage
+        h.set(9, 2);
+        assert!((h.overall() - 1.0).abs() < 1e-12);
+        h.phase("odd", 0.8, 0.2);
+        h.set(1, 1);
+        assert!((h.overall() - 0.8).abs() < 1e-12);
+        // rounds of unknown number follow each other and stay below their share
+        let mut last = 0.0;
+        for g in 0..50 {
+            let (from, to) = Hooks::round_share(g, 0.9);
+            assert_eq!(from, last);
+            assert!(to > from && to < 0.9, "{g}: {from} {to}");
+            last = to;
+        }
+        assert!((Hooks::round_share(10, 0.9).0 - 0.9 * (1.0 - 0.75f64.powi(10))).abs() < 1e-12);
     }
 }
 

@@ -1,9 +1,21 @@
 //! Jobs: each is a command line of `workwell` (run, compare, plan or calibrate),
 //! run by the binary's own subcommands (see [`Execute`]) into the job's folder
 //! `DATA/jobs/ID/out/`. A bounded queue feeds a fixed number of worker threads;
-//! progress and cancellation go through [`Hooks`]. Job metadata is kept as `DATA/jobs/ID/job.json`, so finished jobs
-//! outlive the server; a job that was queued or running when the server stopped is
-//! marked interrupted.
+//! progress and cancellation go through [`Hooks`]. Each job's record is kept as
+//! `DATA/jobs/ID/job.json`, written at every change of state, so that jobs outlive
+//! the server:
+//!
+//! - a job queued when the server stopped (however it stopped) is queued again at
+//!   the next start, in the order it was asked for;
+//! - a job running when the server was killed is run again from its start (its
+//!   outputs depend only on its command line, so the rerun writes what the first run
+//!   would have), after the partial output folder it left is removed (only folders
+//!   carrying the output marker, in the job's own folder); a job the server was
+//!   running when killed twice is not started a third time (it may be what stopped
+//!   the server) but marked interrupted, with a Rerun button;
+//! - on SIGTERM or Ctrl-C ([`Jobs::stop`]) no job is taken any more, the running one
+//!   is asked to stop and goes back to the queue, and the server exits once it has
+//!   stopped (or after a bounded wait).
 
 use std::collections::{BTreeMap, VecDeque};
 use std::path::{Path, PathBuf};
@@ -13,6 +25,7 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use serde::{Deserialize, Serialize};
 
 use super::hooks::Hooks;
+use crate::report::output::AtomicFile;
 
 /// Runs a job's command line (`workwell ARGS`, without the program name) into the
 /// output folder given, reporting to the hooks; an error is the lines the command
@@ -104,14 +117,27 @@ pub struct Meta {
     pub scenarios: Vec<String>,
     /// The command line that reruns it, after `workwell` (without `--out`).
     pub args: Vec<String>,
+    /// What it runs, in words (replications, seed), as the jobs list shows it.
+    #[serde(default)]
+    pub what: String,
     /// Where it is.
     pub state: State,
     /// Why it failed, if it did.
     pub message: String,
     /// When it was asked for (seconds since 1970).
     pub created: u64,
+    /// When it last started running (seconds since 1970), once it has.
+    #[serde(default)]
+    pub started: Option<u64>,
     /// Seconds it ran for, once finished.
     pub seconds: f64,
+    /// How many times it has been started (a run cut short by a server stopping
+    /// counts only when the server was killed).
+    #[serde(default)]
+    pub attempts: u32,
+    /// The job it reruns, if it is a rerun.
+    #[serde(default)]
+    pub rerun_of: Option<u64>,
 }
 
 impl Meta {
@@ -134,6 +160,13 @@ impl Meta {
     }
 }
 
+/// Seconds since 1970.
+pub fn now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
 /// A job: its record and its live progress.
 #[derive(Debug, Clone)]
 pub struct Job {
@@ -141,6 +174,10 @@ pub struct Job {
     pub meta: Meta,
     /// Its progress and cancellation flag.
     pub hooks: Arc<Hooks>,
+    /// Cancellation was asked for by someone (not by the server stopping).
+    pub cancel_asked: bool,
+    /// When it started running in this process.
+    pub since: Option<std::time::Instant>,
 }
 
 /// A snapshot of a job's progress.
@@ -152,10 +189,16 @@ pub struct Progress {
     pub done: u64,
     /// Work of the current stage (0 while unknown).
     pub total: u64,
-    /// Whole percent finished (100 once done).
+    /// Whole percent of the whole job finished (100 once done; below 100 until
+    /// then).
     pub percent: u32,
-    /// The current stage, if named.
+    /// True while the job runs a stage whose size is not known (the bar then shows
+    /// activity rather than a fraction).
+    pub unknown: bool,
+    /// The current stage, in words ("simulating replications: 40 of 100").
     pub stage: String,
+    /// Seconds it has been running (while it runs) or ran for.
+    pub seconds: f64,
     /// Why it failed, if it did.
     pub message: String,
 }
@@ -166,6 +209,9 @@ pub enum SubmitError {
     /// The queue is full.
     #[error("the job queue is full ({0} jobs waiting): wait for a job to finish or cancel one")]
     Full(usize),
+    /// The server is stopping.
+    #[error("the server is stopping and takes no new jobs: ask again once it has restarted")]
+    Stopping,
     /// The job's folder could not be made.
     #[error("cannot create the job folder: {0}")]
     Io(String),
@@ -175,6 +221,7 @@ struct Inner {
     jobs: BTreeMap<u64, Job>,
     queue: VecDeque<u64>,
     next: u64,
+    stopping: bool,
 }
 
 /// The jobs of a data folder and the workers running them.
@@ -184,49 +231,36 @@ pub struct Jobs {
     max_queued: usize,
     inner: Mutex<Inner>,
     ready: Condvar,
+    changed: Condvar,
 }
 
+/// A job interrupted this often by the server stopping is not started again
+/// unasked.
+const MAX_ATTEMPTS: u32 = 2;
+
 impl Jobs {
-    /// Loads the jobs recorded in `dir` and starts `workers` worker threads that run
-    /// queued jobs with `execute`; at most `max_queued` jobs wait.
+    /// Loads the jobs recorded in `dir` (queuing again those that were queued or
+    /// running, see the module documentation) and starts `workers` worker threads
+    /// that run queued jobs with `execute`; at most `max_queued` jobs wait.
     pub fn start(
         dir: &Path,
         workers: usize,
         max_queued: usize,
         execute: Arc<Execute>,
     ) -> Arc<Self> {
-        let mut jobs = BTreeMap::new();
-        if let Ok(rd) = std::fs::read_dir(dir) {
-            for e in rd.filter_map(Result::ok) {
-                let Ok(text) = std::fs::read_to_string(e.path().join("job.json")) else {
-                    continue;
-                };
-                let Ok(mut meta) = serde_json::from_str::<Meta>(&text) else {
-                    continue;
-                };
-                if e.file_name().to_str() != Some(&meta.id.to_string()) {
-                    continue;
-                }
-                if !meta.state.is_final() {
-                    meta.state = State::Interrupted;
-                    meta.message = "the server stopped before the job finished".into();
-                    let _ = write_meta(dir, &meta);
-                }
-                let hooks = Arc::new(Hooks::default());
-                jobs.insert(meta.id, Job { meta, hooks });
-            }
-        }
-        let next = jobs.keys().next_back().map_or(1, |k| k + 1);
+        let (jobs, queue, next) = restore(dir);
         let me = Arc::new(Jobs {
             dir: dir.to_path_buf(),
             execute,
             max_queued,
             inner: Mutex::new(Inner {
                 jobs,
-                queue: VecDeque::new(),
+                queue,
                 next,
+                stopping: false,
             }),
             ready: Condvar::new(),
+            changed: Condvar::new(),
         });
         for i in 0..workers.max(1) {
             let j = Arc::clone(&me);
@@ -254,54 +288,97 @@ impl Jobs {
     }
 
     /// Reserves a job number and its folder, for files the job's command line names
-    /// (an uploaded CSV); [`Jobs::submit`] then queues it.
+    /// (an uploaded CSV); [`Jobs::submit`] then queues it, or [`Jobs::release`]
+    /// gives the folder up.
     pub fn reserve(&self) -> Result<u64, SubmitError> {
         let mut g = self.lock();
+        if g.stopping {
+            return Err(SubmitError::Stopping);
+        }
         if g.queue.len() >= self.max_queued {
             return Err(SubmitError::Full(g.queue.len()));
         }
         let id = g.next;
         g.next += 1;
-        std::fs::create_dir_all(self.job_dir(id)).map_err(|e| SubmitError::Io(e.to_string()))?;
+        std::fs::create_dir(self.job_dir(id)).map_err(|e| SubmitError::Io(e.to_string()))?;
         Ok(id)
     }
 
-    /// Queues job `id` (from [`Jobs::reserve`]) running `workwell ARGS`.
+    /// Removes the folder of job `id`, reserved and never submitted, with what the
+    /// server wrote in it.
+    pub fn release(&self, id: u64) {
+        if self.lock().jobs.contains_key(&id) {
+            return;
+        }
+        let _ = std::fs::remove_dir_all(self.job_dir(id));
+    }
+
+    /// Queues job `id` (from [`Jobs::reserve`]) running `workwell ARGS`; `what`
+    /// says in words what it runs.
     pub fn submit(
         &self,
         id: u64,
         kind: Kind,
         scenarios: Vec<String>,
         args: Vec<String>,
+        what: String,
     ) -> Result<(), SubmitError> {
-        let mut g = self.lock();
-        if g.queue.len() >= self.max_queued {
-            return Err(SubmitError::Full(g.queue.len()));
-        }
-        let meta = Meta {
+        self.submit_meta(Meta {
             id,
             kind,
             scenarios,
             args,
+            what,
             state: State::Queued,
             message: String::new(),
-            created: std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map_or(0, |d| d.as_secs()),
+            created: now(),
+            started: None,
             seconds: 0.0,
-        };
+            attempts: 0,
+            rerun_of: None,
+        })
+    }
+
+    fn submit_meta(&self, meta: Meta) -> Result<(), SubmitError> {
+        let mut g = self.lock();
+        if g.stopping {
+            return Err(SubmitError::Stopping);
+        }
+        if g.queue.len() >= self.max_queued {
+            return Err(SubmitError::Full(g.queue.len()));
+        }
+        let id = meta.id;
         write_meta(&self.dir, &meta).map_err(|e| SubmitError::Io(e.to_string()))?;
-        g.jobs.insert(
-            id,
-            Job {
-                meta,
-                hooks: Arc::new(Hooks::default()),
-            },
-        );
+        g.jobs.insert(id, Job::new(meta));
         g.queue.push_back(id);
         drop(g);
         self.ready.notify_one();
         Ok(())
+    }
+
+    /// Queues a new job running job `id`'s command line again (from its start,
+    /// into a folder of its own). Returns the new job's number.
+    pub fn rerun(&self, id: u64) -> Result<Option<u64>, SubmitError> {
+        let Some(old) = self.get(id) else {
+            return Ok(None);
+        };
+        let new = self.reserve()?;
+        let meta = Meta {
+            id: new,
+            state: State::Queued,
+            message: String::new(),
+            created: now(),
+            started: None,
+            seconds: 0.0,
+            attempts: 0,
+            rerun_of: Some(id),
+            ..old
+        };
+        if let Err(e) = self.submit_meta(meta) {
+            self.release(new);
+            return Err(e);
+        }
+        Ok(Some(new))
     }
 
     /// Every job, newest first.
@@ -323,18 +400,56 @@ impl Jobs {
     pub fn progress(&self, id: u64) -> Option<Progress> {
         let g = self.lock();
         let j = g.jobs.get(&id)?;
-        let (done, total) = (j.hooks.done.load(Relaxed), j.hooks.total.load(Relaxed));
+        let h = &j.hooks;
+        let (done, total) = (h.done.load(Relaxed), h.total.load(Relaxed));
+        let overall = h.overall();
+        let running = j.meta.state == State::Running;
         let percent = match j.meta.state {
             State::Done => 100,
-            _ if total == 0 => 0,
-            _ => ((done.min(total) * 100) / total).min(99) as u32,
+            _ => ((overall * 100.0).floor() as u32).min(99),
+        };
+        let named = h.stage.lock().map(|s| s.clone()).unwrap_or_default();
+        let stage = match j.meta.state {
+            State::Queued => {
+                let ahead = g.queue.iter().position(|q| *q == id).unwrap_or(0)
+                    + g.jobs
+                        .values()
+                        .filter(|o| o.meta.state == State::Running)
+                        .count();
+                format!(
+                    "waiting for {} job{} ahead of it",
+                    ahead,
+                    if ahead == 1 { "" } else { "s" }
+                )
+            }
+            State::Running if total > 0 && done >= total && overall >= 1.0 => {
+                "writing the report and files".to_string()
+            }
+            State::Running if total > 0 && done > 0 => {
+                let unit = h.unit.lock().map(|u| u.clone()).unwrap_or_default();
+                let unit = if unit.is_empty() {
+                    unit
+                } else {
+                    format!(" {unit}")
+                };
+                format!("{named}: {done} of {total}{unit}")
+            }
+            State::Running => named,
+            State::Done => "finished".to_string(),
+            s => s.name().to_string(),
         };
         Some(Progress {
             state: j.meta.state,
             done,
             total,
             percent,
-            stage: j.hooks.stage.lock().map(|s| s.clone()).unwrap_or_default(),
+            // until the first whole percent is done, the bar shows activity
+            unknown: running && (total == 0 || done == 0 || percent == 0),
+            stage,
+            seconds: match j.since {
+                Some(t) if running => t.elapsed().as_secs_f64(),
+                _ => j.meta.seconds,
+            },
             message: j.meta.message.clone(),
         })
     }
@@ -352,9 +467,12 @@ impl Jobs {
                 j.meta.message = "cancelled before it started".into();
                 let _ = write_meta(&self.dir, &j.meta);
                 g.queue.retain(|q| *q != id);
+                drop(g);
+                self.changed.notify_all();
                 true
             }
             State::Running => {
+                j.cancel_asked = true;
                 j.hooks.cancel.store(true, Relaxed);
                 true
             }
@@ -373,31 +491,104 @@ impl Jobs {
         (g.queue.len(), running, self.max_queued)
     }
 
-    fn work(&self) {
+    /// Stops taking jobs (submissions are refused with [`SubmitError::Stopping`])
+    /// and asks the running job to stop; it goes back to the queue, kept on disk
+    /// with every queued job for the next start.
+    pub fn stop(&self) {
+        let mut g = self.lock();
+        g.stopping = true;
+        for j in g.jobs.values_mut() {
+            if j.meta.state == State::Running {
+                j.hooks.cancel.store(true, Relaxed);
+            }
+        }
+        drop(g);
+        self.ready.notify_all();
+        self.changed.notify_all();
+    }
+
+    /// True once [`Jobs::stop`] was called.
+    pub fn is_stopping(&self) -> bool {
+        self.lock().stopping
+    }
+
+    /// Waits until no job is running, at most `bound`; true if none is.
+    pub fn wait_idle(&self, bound: std::time::Duration) -> bool {
+        let deadline = std::time::Instant::now() + bound;
+        let mut g = self.lock();
         loop {
-            let (meta, hooks) = {
-                let mut g = self.lock();
-                let id = loop {
-                    if let Some(id) = g.queue.pop_front() {
-                        break id;
-                    }
-                    g = self.ready.wait(g).unwrap_or_else(|e| e.into_inner());
-                };
+            if !g.jobs.values().any(|j| j.meta.state == State::Running) {
+                return true;
+            }
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            if left.is_zero() {
+                return false;
+            }
+            g = self
+                .changed
+                .wait_timeout(g, left)
+                .unwrap_or_else(|e| e.into_inner())
+                .0;
+        }
+    }
+
+    /// The next job to run, marked running; `None` once the server stops.
+    fn take(&self) -> Option<(Meta, Arc<Hooks>)> {
+        let mut g = self.lock();
+        loop {
+            if g.stopping {
+                return None;
+            }
+            if let Some(id) = g.queue.pop_front() {
                 let Some(j) = g.jobs.get_mut(&id) else {
                     continue;
                 };
+                // named until the command names its first stage
+                j.hooks.stage("starting");
                 j.meta.state = State::Running;
+                j.meta.started = Some(now());
+                j.meta.attempts += 1;
+                j.since = Some(std::time::Instant::now());
                 let _ = write_meta(&self.dir, &j.meta);
-                (j.meta.clone(), Arc::clone(&j.hooks))
-            };
+                return Some((j.meta.clone(), Arc::clone(&j.hooks)));
+            }
+            g = self.ready.wait(g).unwrap_or_else(|e| e.into_inner());
+        }
+    }
+
+    fn work(&self) {
+        while let Some((meta, hooks)) = self.take() {
             let started = std::time::Instant::now();
             let out = self.out_dir(meta.id);
             let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
                 (self.execute)(&meta.args, &out, &hooks)
             }));
+            let mut g = self.lock();
+            let stopping = g.stopping;
+            let Some(j) = g.jobs.get_mut(&meta.id) else {
+                continue;
+            };
+            let cancelled = hooks.cancelled();
             let (state, message) = match result {
+                Ok(Ok(())) if j.meta.attempts > 1 => (
+                    State::Done,
+                    "the server stopped while this job ran: it ran again from its start, so \
+                     its outputs are those of one whole run"
+                        .to_string(),
+                ),
                 Ok(Ok(())) => (State::Done, String::new()),
-                Ok(Err(_)) | Err(_) if hooks.cancelled() => {
+                Ok(Err(_)) | Err(_) if cancelled && !j.cancel_asked && stopping => {
+                    // stopped by the server stopping, not by its own doing: it runs
+                    // again from its start at the next start
+                    j.meta.attempts = j.meta.attempts.saturating_sub(1);
+                    (
+                        State::Queued,
+                        "stopped with the server; it runs again from its start when the \
+                         server restarts"
+                            .to_string(),
+                    )
+                }
+                Ok(Err(_)) | Err(_) if cancelled => {
                     (State::Cancelled, "cancelled while running".to_string())
                 }
                 Ok(Err(lines)) => (State::Failed, lines.join("\n")),
@@ -406,25 +597,114 @@ impl Jobs {
                     "the job stopped on an internal error (a bug: please report it)".into(),
                 ),
             };
-            let mut g = self.lock();
-            if let Some(j) = g.jobs.get_mut(&meta.id) {
-                j.meta.state = state;
-                j.meta.message = message;
-                j.meta.seconds = started.elapsed().as_secs_f64();
-                let _ = write_meta(&self.dir, &j.meta);
-            }
+            j.meta.state = state;
+            j.meta.message = message;
+            j.meta.seconds = started.elapsed().as_secs_f64();
+            let _ = write_meta(&self.dir, &j.meta);
+            drop(g);
+            self.changed.notify_all();
         }
     }
 }
 
+impl Job {
+    fn new(meta: Meta) -> Self {
+        Job {
+            meta,
+            hooks: Arc::new(Hooks::default()),
+            cancel_asked: false,
+            since: None,
+        }
+    }
+}
+
+/// The jobs recorded in `dir`, the queue to resume (queued jobs and, once, a job
+/// that was running: see the module documentation), and the next job number.
+fn restore(dir: &Path) -> (BTreeMap<u64, Job>, VecDeque<u64>, u64) {
+    let mut jobs = BTreeMap::new();
+    let mut highest = 0;
+    for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let Some(id) = e.file_name().to_str().and_then(|n| n.parse::<u64>().ok()) else {
+            continue;
+        };
+        // a number reserved and never submitted is not given out again
+        highest = highest.max(id);
+        let Ok(text) = std::fs::read_to_string(e.path().join("job.json")) else {
+            continue;
+        };
+        let Ok(mut meta) = serde_json::from_str::<Meta>(&text) else {
+            continue;
+        };
+        if meta.id != id {
+            continue;
+        }
+        if meta.state == State::Running {
+            clear_partial(&e.path());
+            if meta.attempts >= MAX_ATTEMPTS {
+                meta.state = State::Interrupted;
+                meta.message = format!(
+                    "the server stopped {} times while this job ran, so it was not started \
+                     again (it may be what stopped the server, for example by using up the \
+                     machine's memory); rerun it if you wish",
+                    meta.attempts
+                );
+            } else {
+                meta.state = State::Queued;
+                meta.message = "the server stopped while this job ran: it runs again from its \
+                                start"
+                    .into();
+            }
+            let _ = write_meta(dir, &meta);
+        }
+        jobs.insert(id, Job::new(meta));
+    }
+    let queue = jobs
+        .values()
+        .filter(|j| j.meta.state == State::Queued)
+        .map(|j| j.meta.id)
+        .collect();
+    (jobs, queue, highest + 1)
+}
+
+/// Removes what an interrupted job left in its folder `dir`: output folders being
+/// written (hidden `.out.partial-*` / `.out.old-*` folders carrying the output
+/// marker) and the temporary files of [`AtomicFile`] (the record, an upload).
+/// Nothing else is touched.
+fn clear_partial(dir: &Path) {
+    for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let name = e.file_name().to_string_lossy().into_owned();
+        let path = e.path();
+        let partial = name.starts_with(".out.partial-") || name.starts_with(".out.old-");
+        let is_dir = e.file_type().is_ok_and(|t| t.is_dir());
+        if partial && is_dir && path.join(crate::report::output::MARKER).is_file() {
+            let _ = std::fs::remove_dir_all(&path);
+        } else if is_atomic_temp(&name) && e.file_type().is_ok_and(|t| t.is_file()) {
+            let _ = std::fs::remove_file(&path);
+        }
+    }
+}
+
+/// `.NAME.partial-PID`: a file [`AtomicFile`] was writing.
+fn is_atomic_temp(name: &str) -> bool {
+    name.starts_with('.')
+        && name.rsplit_once(".partial-").is_some_and(|(n, pid)| {
+            n.len() > 1 && !pid.is_empty() && pid.bytes().all(|b| b.is_ascii_digit())
+        })
+}
+
+/// Writes job `meta`'s record, whole or not at all.
 fn write_meta(dir: &Path, meta: &Meta) -> std::io::Result<()> {
-    let d = dir.join(meta.id.to_string());
-    std::fs::create_dir_all(&d)?;
-    let tmp = d.join("job.json.tmp");
-    let mut text = serde_json::to_string_pretty(meta).map_err(std::io::Error::other)?;
-    text.push('\n');
-    std::fs::write(&tmp, text)?;
-    std::fs::rename(tmp, d.join("job.json"))
+    let mut text = serde_json::to_vec_pretty(meta).map_err(std::io::Error::other)?;
+    text.push(b'\n');
+    write_atomic(&dir.join(meta.id.to_string()).join("job.json"), &text)
+}
+
+/// Writes `bytes` as the file `path`, whole or not at all ([`AtomicFile`]).
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut f = AtomicFile::create(path)?;
+    f.writer().write_all(bytes)?;
+    f.commit().map(drop)
 }
 
 #[cfg(test)]
@@ -460,10 +740,41 @@ mod tests {
         }
     }
 
+    fn wait_running(jobs: &Jobs, id: u64) {
+        let t = Instant::now();
+        while jobs.progress(id).unwrap().state != State::Running {
+            assert!(t.elapsed() < Duration::from_secs(10));
+            std::thread::sleep(Duration::from_millis(2));
+        }
+    }
+
     fn submit(jobs: &Jobs, n: &str) -> Result<u64, SubmitError> {
         let id = jobs.reserve()?;
-        jobs.submit(id, Kind::Run, vec!["x".into()], vec![n.into()])?;
+        jobs.submit(
+            id,
+            Kind::Run,
+            vec!["x".into()],
+            vec![n.into()],
+            String::new(),
+        )?;
         Ok(id)
+    }
+
+    fn meta(id: u64, state: State, attempts: u32) -> Meta {
+        Meta {
+            id,
+            kind: Kind::Plan,
+            scenarios: vec!["x".into()],
+            args: vec!["3".into()],
+            what: String::new(),
+            state,
+            message: String::new(),
+            created: 0,
+            started: None,
+            seconds: 0.0,
+            attempts,
+            rerun_of: None,
+        }
     }
 
     #[test]
@@ -480,11 +791,22 @@ mod tests {
         let p = wait(&jobs, b);
         assert_eq!(p.state, State::Failed);
         assert_eq!(p.message, "not a number");
+        let m = jobs.get(a).unwrap();
+        assert!(m.started.is_some() && m.attempts == 1);
         // the records are on disk, and a new queue over the folder finds them
         let again = Jobs::start(dir.path(), 1, 2, counting());
         assert_eq!(again.get(a).unwrap().state, State::Done);
         assert_eq!(again.get(b).unwrap().state, State::Failed);
         assert_eq!(submit(&again, "1").unwrap(), b + 1);
+        // a rerun is a new job with the same command line
+        let r = again.rerun(a).unwrap().unwrap();
+        assert_eq!(wait(&again, r).state, State::Done);
+        let m = again.get(r).unwrap();
+        assert_eq!(
+            (m.args.clone(), m.rerun_of),
+            (vec!["3".to_string()], Some(a))
+        );
+        assert!(again.rerun(999).unwrap().is_none());
     }
 
     #[test]
@@ -492,14 +814,12 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let jobs = Jobs::start(dir.path(), 1, 2, counting());
         let running = submit(&jobs, "100000").unwrap();
-        let t = Instant::now();
-        while jobs.progress(running).unwrap().state != State::Running {
-            assert!(t.elapsed() < Duration::from_secs(10));
-            std::thread::sleep(Duration::from_millis(2));
-        }
+        wait_running(&jobs, running);
         let q1 = submit(&jobs, "1").unwrap();
         let _q2 = submit(&jobs, "1").unwrap();
         assert!(matches!(submit(&jobs, "1"), Err(SubmitError::Full(2))));
+        // the refused job's number is not left with a folder
+        assert!(!jobs.job_dir(q1 + 2).exists());
         // a queued job is dropped at once, freeing its place
         assert!(jobs.cancel(q1));
         assert_eq!(jobs.progress(q1).unwrap().state, State::Cancelled);
@@ -512,42 +832,80 @@ mod tests {
     }
 
     #[test]
-    fn unfinished_jobs_are_interrupted_by_a_restart() {
+    fn a_restart_resumes_queued_jobs_and_reruns_a_running_one_once() {
         let dir = tempfile::tempdir().unwrap();
-        let meta = Meta {
-            id: 7,
-            kind: Kind::Plan,
-            scenarios: vec!["x".into()],
-            args: vec!["plan".into(), "x.toml".into()],
-            state: State::Running,
-            message: String::new(),
-            created: 0,
-            seconds: 0.0,
-        };
-        write_meta(dir.path(), &meta).unwrap();
-        // a folder that is not a job, and a record under another number, are ignored
+        // as a killed server leaves them: one running (with a partial output folder),
+        // one queued, one running for the second time
+        for m in [
+            meta(7, State::Running, 1),
+            meta(8, State::Queued, 0),
+            meta(9, State::Running, 2),
+        ] {
+            write_meta(dir.path(), &m).unwrap();
+        }
+        let partial = dir.path().join("7/.out.partial-4242-0");
+        std::fs::create_dir_all(&partial).unwrap();
+        std::fs::write(partial.join(crate::report::output::MARKER), "w").unwrap();
+        // what the server did not write stays
+        let theirs = dir.path().join("7/.out.partial-4242-1");
+        std::fs::create_dir_all(&theirs).unwrap();
+        std::fs::write(dir.path().join("7/.job.json.partial-4242"), "{").unwrap();
+        std::fs::write(dir.path().join("7/notes.txt"), "mine").unwrap();
+        // a folder that is not a job, a damaged record and a reserved number
         std::fs::create_dir_all(dir.path().join("junk")).unwrap();
-        std::fs::create_dir_all(dir.path().join("8")).unwrap();
-        std::fs::write(dir.path().join("8/job.json"), "{ not json").unwrap();
+        std::fs::create_dir_all(dir.path().join("10")).unwrap();
+        std::fs::write(dir.path().join("10/job.json"), "{ not json").unwrap();
+        std::fs::create_dir_all(dir.path().join("11")).unwrap();
         let jobs = Jobs::start(dir.path(), 1, 2, counting());
-        let m = jobs.get(7).unwrap();
+        assert!(!partial.exists());
+        assert!(!dir.path().join("7/.job.json.partial-4242").exists());
+        assert!(theirs.exists() && dir.path().join("7/notes.txt").exists());
+        assert_eq!(wait(&jobs, 7).state, State::Done);
+        assert_eq!(wait(&jobs, 8).state, State::Done);
+        let m = jobs.get(9).unwrap();
         assert_eq!(m.state, State::Interrupted);
-        assert_eq!(jobs.list().len(), 1);
-        assert_eq!(m.command(), "workwell plan x.toml");
+        assert!(m.message.contains("2 times"), "{}", m.message);
+        assert_eq!(jobs.list().len(), 3);
+        assert_eq!(jobs.get(7).unwrap().command(), "workwell 3");
+        assert_eq!(submit(&jobs, "1").unwrap(), 12);
+    }
+
+    #[test]
+    fn stopping_refuses_jobs_and_keeps_the_running_one_for_the_next_start() {
+        let dir = tempfile::tempdir().unwrap();
+        let jobs = Jobs::start(dir.path(), 1, 3, counting());
+        let running = submit(&jobs, "100000").unwrap();
+        wait_running(&jobs, running);
+        let queued = submit(&jobs, "2").unwrap();
+        jobs.stop();
+        assert!(jobs.wait_idle(Duration::from_secs(10)));
+        assert!(matches!(submit(&jobs, "1"), Err(SubmitError::Stopping)));
+        let m = jobs.get(running).unwrap();
+        assert_eq!((m.state, m.attempts), (State::Queued, 0), "{}", m.message);
+        assert_eq!(jobs.get(queued).unwrap().state, State::Queued);
+        // the next server runs both, in the order they were asked for
+        drop(jobs);
+        let next = Jobs::start(dir.path(), 1, 3, counting());
+        next.cancel(running);
+        assert_eq!(wait(&next, running).state, State::Cancelled);
+        assert_eq!(wait(&next, queued).state, State::Done);
     }
 
     #[test]
     fn commands_quote_what_a_shell_would_split() {
         let m = Meta {
-            id: 1,
-            kind: Kind::Run,
-            scenarios: vec![],
             args: vec!["run".into(), "my data/a.toml".into(), "it's".into()],
-            state: State::Done,
-            message: String::new(),
-            created: 0,
-            seconds: 0.0,
+            ..meta(1, State::Done, 1)
         };
         assert_eq!(m.command(), "workwell run 'my data/a.toml' 'it'\\''s'");
+        assert!(is_atomic_temp(".job.json.partial-12"));
+        for no in [
+            "job.json.partial-12",
+            ".job.json.partial-",
+            ".partial-1",
+            ".a.partial-1x",
+        ] {
+            assert!(!is_atomic_temp(no), "{no}");
+        }
     }
 }

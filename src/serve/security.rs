@@ -23,6 +23,47 @@ pub const MAX_QUEUED: usize = 4;
 /// The cookie carrying the token.
 pub const TOKEN_COOKIE: &str = "workwell_token";
 
+/// The token, kept only as a keyed digest: a candidate is compared by its digest
+/// under the same random key, so the time taken depends neither on where it differs
+/// from the token nor on whether the lengths agree.
+#[derive(Clone)]
+pub struct Secret {
+    keys: [std::collections::hash_map::RandomState; 2],
+    digest: [u64; 2],
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Secret(..)")
+    }
+}
+
+impl Secret {
+    /// Keeps the digest of `token` under two keys drawn for this process.
+    pub fn new(token: &str) -> Self {
+        use std::collections::hash_map::RandomState;
+        let keys = [RandomState::new(), RandomState::new()];
+        let digest = digest(&keys, token.as_bytes());
+        Secret { keys, digest }
+    }
+
+    /// True when `candidate` is the token (by digest, in constant time).
+    pub fn matches(&self, candidate: &str) -> bool {
+        let d = digest(&self.keys, candidate.as_bytes());
+        ((d[0] ^ self.digest[0]) | (d[1] ^ self.digest[1])) == 0
+    }
+}
+
+/// 128 bits of keyed SipHash of `bytes`.
+fn digest(keys: &[std::collections::hash_map::RandomState; 2], bytes: &[u8]) -> [u64; 2] {
+    use std::hash::{BuildHasher, Hasher};
+    keys.each_ref().map(|k| {
+        let mut h = k.build_hasher();
+        h.write(bytes);
+        h.finish()
+    })
+}
+
 /// Who may talk to the server.
 #[derive(Debug, Clone)]
 pub struct Guard {
@@ -32,8 +73,8 @@ pub struct Guard {
     /// `None`: any name (listening on every address, where the token, not the
     /// name, keeps other sites out).
     pub hosts: Option<Vec<String>>,
-    /// The token every request must carry, if any.
-    pub token: Option<String>,
+    /// The token every request must carry, if any (loopback included).
+    pub token: Option<Secret>,
 }
 
 impl Guard {
@@ -88,13 +129,13 @@ impl Guard {
             .filter_map(|v| v.to_str().ok())
             .flat_map(|v| v.split(';'))
             .filter_map(|c| c.trim().split_once('='))
-            .any(|(k, v)| k == TOKEN_COOKIE && same(v, want));
+            .any(|(k, v)| k == TOKEN_COOKIE && want.matches(v));
         let bearer = headers
             .get(header::AUTHORIZATION)
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.strip_prefix("Bearer "))
-            .is_some_and(|v| same(v, want));
-        cookie || bearer || query_token(query).is_some_and(|v| same(v, want))
+            .is_some_and(|v| want.matches(v));
+        cookie || bearer || query_token(query).is_some_and(|v| want.matches(v))
     }
 }
 
@@ -106,13 +147,13 @@ fn query_token(query: Option<&str>) -> Option<&str> {
         .map(|(_, v)| v)
 }
 
-/// Compares in time independent of where the strings differ.
-fn same(a: &str, b: &str) -> bool {
-    a.len() == b.len()
-        && a.bytes()
-            .zip(b.bytes())
-            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
-            == 0
+/// The query without its `token` parameter (`None` when nothing else is left).
+fn without_token(query: &str) -> Option<String> {
+    let rest: Vec<&str> = query
+        .split('&')
+        .filter(|kv| kv.split_once('=').map_or(*kv, |(k, _)| k) != "token")
+        .collect();
+    (!rest.is_empty()).then(|| rest.join("&"))
 }
 
 fn refuse(status: StatusCode, message: &str) -> Response {
@@ -120,7 +161,10 @@ fn refuse(status: StatusCode, message: &str) -> Response {
 }
 
 /// The middleware applying [`Guard`] to every request, and the headers that keep
-/// pages from loading anything from elsewhere or being framed by other sites.
+/// pages from loading anything from elsewhere or being framed by other sites. The
+/// first visit with `?token=` gets the token as a cookie and is sent (303) to the
+/// same address without it, so that it stays out of the address bar, the history
+/// and every later `Referer`.
 pub async fn guard(State(g): State<std::sync::Arc<Guard>>, req: Request, next: Next) -> Response {
     let headers = req.headers();
     let host = headers.get(header::HOST).and_then(|h| h.to_str().ok());
@@ -137,15 +181,47 @@ pub async fn guard(State(g): State<std::sync::Arc<Guard>>, req: Request, next: N
             "cross-site request refused: changes are accepted only from this server's own pages",
         );
     }
-    let query_ok = g.token.is_some() && query_token(req.uri().query()).is_some();
     if !g.token_ok(headers, req.uri().query()) {
         return refuse(
             StatusCode::UNAUTHORIZED,
             "this server needs its token: open the address it printed (with ?token=...)",
         );
     }
-    let mut res = next.run(req).await;
+    let from_query = g
+        .token
+        .as_ref()
+        .and_then(|t| query_token(req.uri().query()).filter(|v| t.matches(v)))
+        .map(str::to_string);
+    let mut res = match &from_query {
+        Some(_) if !changes => {
+            let mut to = req.uri().path().to_string();
+            if let Some(q) = req.uri().query().and_then(without_token) {
+                to.push('?');
+                to.push_str(&q);
+            }
+            let mut res = StatusCode::SEE_OTHER.into_response();
+            if let Ok(v) = HeaderValue::from_str(&to) {
+                res.headers_mut().insert(header::LOCATION, v);
+            }
+            res
+        }
+        _ => next.run(req).await,
+    };
     let h = res.headers_mut();
+    secure(h);
+    if let Some(t) = from_query {
+        // the token from the printed address becomes a cookie for later requests
+        if let Ok(v) = HeaderValue::from_str(&format!(
+            "{TOKEN_COOKIE}={t}; Path=/; HttpOnly; SameSite=Strict"
+        )) {
+            h.insert(header::SET_COOKIE, v);
+        }
+    }
+    res
+}
+
+/// The headers every response carries.
+fn secure(h: &mut HeaderMap) {
     h.insert(
         header::CONTENT_SECURITY_POLICY,
         HeaderValue::from_static(
@@ -158,8 +234,8 @@ pub async fn guard(State(g): State<std::sync::Arc<Guard>>, req: Request, next: N
         HeaderValue::from_static("nosniff"),
     );
     // not `no-referrer`: under it browsers send `Origin: null` with a form post,
-    // which the origin check above refuses; `same-origin` still sends nothing
-    // (no token in a query) to other sites
+    // which the origin check above refuses; `same-origin` sends nothing to other
+    // sites, and no address of this server carries the token after the first visit
     h.insert(
         header::REFERRER_POLICY,
         HeaderValue::from_static("same-origin"),
@@ -168,15 +244,6 @@ pub async fn guard(State(g): State<std::sync::Arc<Guard>>, req: Request, next: N
         header::X_FRAME_OPTIONS,
         HeaderValue::from_static("SAMEORIGIN"),
     );
-    if let (true, Some(t)) = (query_ok, &g.token) {
-        // the token from the printed address becomes a cookie for later requests
-        if let Ok(v) = HeaderValue::from_str(&format!(
-            "{TOKEN_COOKIE}={t}; Path=/; HttpOnly; SameSite=Strict"
-        )) {
-            h.insert(header::SET_COOKIE, v);
-        }
-    }
-    res
 }
 
 #[cfg(test)]
@@ -228,12 +295,20 @@ mod tests {
     }
 
     #[test]
-    fn tokens_compare_whole() {
-        assert!(same("abc", "abc"));
-        assert!(!same("abc", "abd"));
-        assert!(!same("abc", "abcd"));
+    fn tokens_compare_whole_by_digest() {
+        let t = Secret::new("abc");
+        assert!(t.matches("abc"));
+        for other in ["abd", "abcd", "ab", "", "ABC", "abc "] {
+            assert!(!t.matches(other), "{other}");
+        }
+        // the key is drawn per secret: the same token's digests differ
+        assert_ne!(t.digest, Secret::new("abc").digest);
+        assert_eq!(format!("{t:?}"), "Secret(..)");
+        assert_eq!(without_token("token=x"), None);
+        assert_eq!(without_token("a=1&token=x&b=2").as_deref(), Some("a=1&b=2"));
+        assert_eq!(without_token("tokens=1").as_deref(), Some("tokens=1"));
         let g = Guard {
-            token: Some("s3cret".into()),
+            token: Some(Secret::new("s3cret")),
             ..guard()
         };
         let h = HeaderMap::new();
