@@ -127,6 +127,10 @@ pub struct RawReferrals {
     pub gp_propensity: RawParam,
     #[serde(default)]
     pub area_multiplier: Option<RawParam>,
+    #[serde(default)]
+    pub between_area_sd: Option<RawParam>,
+    #[serde(default)]
+    pub area_effect: Option<RawParam>,
     pub ramp_months: RawParam,
     pub ramp_start_fraction: RawParam,
     pub annual_growth: RawParam,
