@@ -1493,6 +1493,19 @@ impl Scenario {
         Ok(Drawn { params, values })
     }
 
+    /// Expected referrals per day (all routes) of area `a` in replication `rep`, with
+    /// `overrides` in place of the parameters they name: the model's referral
+    /// equations alone, without simulating anyone.
+    pub fn expected_referrals(
+        &self,
+        a: usize,
+        rep: u64,
+        overrides: &[Override],
+    ) -> Result<Vec<f64>, ScenarioError> {
+        let (inputs, _) = self.draw_inputs(a, rep, overrides)?;
+        Ok(inputs.referral_series(&self.calendar, &self.month_days).0)
+    }
+
     /// The model's daily series for drawn values.
     pub fn lay_out(&self, inputs: &AreaInputs) -> AreaParams {
         inputs.params(

@@ -40,13 +40,15 @@ pub struct RawCalibration {
     #[serde(default)]
     pub parameters: Option<Vec<String>>,
     #[serde(default)]
-    pub between_area_sd: Option<f64>,
-    #[serde(default)]
     pub exact_tolerance: Option<f64>,
     #[serde(default)]
-    pub particles: Option<u32>,
+    pub points: Option<u32>,
     #[serde(default)]
     pub replicates: Option<u32>,
+    #[serde(default)]
+    pub waves: Option<u32>,
+    #[serde(default)]
+    pub samples: Option<u32>,
 }
 
 /// `[posterior]`.
