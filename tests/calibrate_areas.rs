@@ -255,6 +255,76 @@ fn five_areas_own_figures_recover_their_propensities_and_project_them() {
         hi / lo > ohi / olo,
         "unobserved {lo}..{hi}, observed {olo}..{ohi}"
     );
+    site_check_flags_an_area_far_below_its_prediction(&c, &truth);
+}
+
+/// `run --observed` of the calibrated scenario with the observed areas' figures for
+/// February 2026 (three months after the data it was fitted to): the area whose
+/// figure is 60% of what it really did is special cause (low), the others common
+/// cause.
+fn site_check_flags_an_area_far_below_its_prediction(c: &Calibration, truth: &RunResults) {
+    let dir = tempfile::tempdir().unwrap();
+    let cal = dir.path().join("calibrated.toml");
+    std::fs::write(&cal, &c.calibrated_text).unwrap();
+    let sc = &c.calibrated;
+    let feb = (0..sc.calendar.n_months())
+        .find(|&m| {
+            let ym = sc.calendar.month(m);
+            (ym.year, ym.month) == (2026, 2)
+        })
+        .unwrap();
+    let low_area = "South Yorkshire";
+    let mut csv = "area,period_end,metric,low,high,source\n".to_string();
+    for (a, _) in OBSERVED {
+        let e = sc.area_index(a).unwrap() + 1;
+        let mut y = cumulative(truth, e, feb);
+        if a == low_area {
+            y *= 0.6;
+        }
+        csv.push_str(&format!(
+            "\"{a}\",2026-02-28,cumulative_starts,{y:.0},{y:.0},synthetic: a hidden world\n"
+        ));
+    }
+    let obs = dir.path().join("feb.csv");
+    std::fs::write(&obs, csv).unwrap();
+    let out = dir.path().join("run");
+    assert_cmd::Command::cargo_bin("workwell")
+        .unwrap()
+        .arg("run")
+        .arg(&cal)
+        .arg("--observed")
+        .arg(&obs)
+        .args(["-r", "100", "--quiet", "--out"])
+        .arg(&out)
+        .assert()
+        .success();
+    let text = std::fs::read_to_string(out.join("observed_check.csv")).unwrap();
+    let mut rdr = csv::Reader::from_reader(text.as_bytes());
+    let h = rdr.headers().unwrap().clone();
+    let col = |name: &str| h.iter().position(|x| x == name).unwrap();
+    let mut seen = 0;
+    for r in rdr.records() {
+        let r = r.unwrap();
+        let (area, flag) = (&r[col("area")], &r[col("flag")]);
+        println!(
+            "{area}: observed {} against 99.8% limits {}..{}, percentile {}: {flag}",
+            &r[col("observed_value")],
+            &r[col("limit_99_8_low")],
+            &r[col("limit_99_8_high")],
+            &r[col("predictive_percentile")]
+        );
+        let want = if area == low_area {
+            "special cause: low"
+        } else {
+            "common cause"
+        };
+        assert_eq!(flag, want, "{area}");
+        seen += 1;
+    }
+    assert_eq!(seen, 5);
+    let html = std::fs::read_to_string(out.join("report.html")).unwrap();
+    assert!(html.contains("Sites against their prediction") && html.contains("chart-funnel"));
+    assert!(out.join("chart-funnel.svg").exists());
 }
 
 /// Coverage over many worlds drawn from the baseline's priors (the propensity, the

@@ -28,10 +28,10 @@
 
 use std::sync::Arc;
 
-use super::linalg::{cholesky, inverse, log_det, nnls_small, solve, weighted_least_squares};
 use super::problem::{Block, Flow};
 use crate::scenario::param::{self, Override};
 use crate::scenario::{Scenario, ScenarioError};
+use crate::stats::linalg::{cholesky, inverse, log_det, nnls_small, solve, weighted_least_squares};
 
 /// Lags (days) between referral and the counted event tried for each count output.
 pub const LAGS: [usize; 9] = [0, 7, 14, 21, 28, 42, 56, 84, 112];
@@ -617,7 +617,7 @@ fn process(c: &[f64], r: &[f64], noise: &[f64], tau2: f64) -> (Vec<f64>, f64) {
     for i in 0..n {
         k[i * n + i] += noise[i];
     }
-    let l = super::linalg::cholesky_jittered(&k, n);
+    let l = crate::stats::linalg::cholesky_jittered(&k, n);
     let inv = inverse(&l, n);
     let mut a = r.to_vec();
     solve(&l, n, &mut a);

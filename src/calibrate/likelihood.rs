@@ -20,8 +20,8 @@
 //! area.
 
 use super::emulator::Emulator;
-use super::linalg::{cholesky_jittered, normal_log_density, solve};
 use super::problem::{Block, Problem};
+use crate::stats::linalg::{cholesky_jittered, normal_log_density, solve};
 
 /// One area's part of the likelihood.
 #[derive(Debug, Clone, Default)]

@@ -113,7 +113,7 @@ impl Walk {
             for a in 0..d {
                 cov[a * d + a] += 1e-10 * cov[a * d + a].abs().max(1e-300);
             }
-            if let Some(l) = super::linalg::cholesky(&cov, d) {
+            if let Some(l) = crate::stats::linalg::cholesky(&cov, d) {
                 // the scale restarts from the optimal one for the learnt shape
                 self.chol = l;
                 self.log_scale = (2.38 / (d as f64).sqrt()).ln();

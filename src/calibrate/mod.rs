@@ -38,7 +38,6 @@
 pub mod emulator;
 mod fit;
 pub mod likelihood;
-pub mod linalg;
 pub mod mcmc;
 mod outcome;
 mod posterior_out;

@@ -15,6 +15,8 @@
 //! Every problem is a [`ScenarioError`] naming the file, the line, the column, the
 //! value found and what was expected; the first problem found is reported.
 
+pub mod check;
+
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 

@@ -1,4 +1,4 @@
-//! The small dense linear algebra calibration needs: symmetric positive definite
+//! The small dense linear algebra that calibration and the funnel plots need: symmetric positive definite
 //! matrices (row-major, `n x n`) factored by Cholesky, solves, log-determinants and
 //! least squares. Matrices here are at most a few dozen rows.
 
