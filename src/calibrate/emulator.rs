@@ -99,7 +99,6 @@ impl Basis {
             first[m] = first[m].min(d);
             last[m] = last[m].max(d);
         }
-        let warmup = central.warmup_days.max(0.0).ceil() as usize;
         let mut values: Vec<Vec<Vec<f64>>> = b
             .outputs
             .iter()
@@ -151,7 +150,7 @@ impl Basis {
                     let (s, e) = match o.flow {
                         Flow::No => continue,
                         Flow::Month => (first[o.month], last[o.month]),
-                        Flow::Cumulative => (warmup, last[o.month]),
+                        Flow::Cumulative => (o.since.map_or(0, |m| last[m] + 1), last[o.month]),
                     };
                     for (l, lag) in LAGS.iter().enumerate() {
                         values[j][l][g] =
@@ -197,7 +196,11 @@ pub struct Point {
 struct Fitted {
     /// Lag index of the referral feature (`None`: not a count).
     lag: Option<usize>,
+    /// The regression terms kept (indices into the full quadratic's terms).
+    keep: Vec<usize>,
     beta: Vec<f64>,
+    /// The coefficients' covariance, `(F' W F)^-1`.
+    cov: Vec<f64>,
     /// `(K + N)^-1 r`: the process's weights on the design points' residuals.
     alpha: Vec<f64>,
     /// The process's variance.
@@ -226,8 +229,11 @@ pub struct Emulator {
     quadratic: bool,
     propensity: bool,
     launch: Option<usize>,
-    /// The design points, standardised.
+    /// The design points, standardised, on the inputs any output's mean depends on
+    /// (the process's inputs).
     z: Vec<Vec<f64>>,
+    /// Those inputs.
+    active: Vec<usize>,
     /// Per input, the smallest and largest value of the design: the region the
     /// emulator is trusted in.
     bounds: Vec<(f64, f64)>,
@@ -280,6 +286,7 @@ impl Emulator {
             propensity: b.propensity,
             launch: b.launch_input,
             z: Vec::new(),
+            active: (0..k).collect(),
             bounds: (0..k)
                 .map(|c| {
                     let lo = points.iter().map(|p| p.x[c]).fold(f64::INFINITY, f64::min);
@@ -294,8 +301,8 @@ impl Emulator {
             outputs: Vec::new(),
             corr: Vec::new(),
         };
-        emu.z = points.iter().map(|p| emu.standardise(&p.x)).collect();
         let qs: Vec<Vec<f64>> = points.iter().map(|p| emu.terms(&p.x)).collect();
+        let inputs_of = emu.term_inputs(k);
         let replicated = points.iter().any(|p| p.ys.len() > 1);
         let n_out = b.outputs.len();
         let columns: Vec<Column> = (0..n_out)
@@ -349,7 +356,9 @@ impl Emulator {
             let f = emu.design(j, lag, points, &qs);
             let mut fitted = Fitted {
                 lag,
+                keep: (0..p).collect(),
                 beta: Vec::new(),
+                cov: Vec::new(),
                 alpha: Vec::new(),
                 tau2: 0.0,
                 var: [0.0; 3],
@@ -383,16 +392,41 @@ impl Emulator {
                     w[i] = col.reps[i] / fitted.chance(mu[i]);
                 }
             }
+            // the inputs the output depends on: backward elimination by the Bayesian
+            // information criterion (the chance variance known, so -2 log L is the
+            // weighted residual sum of squares), so that inputs without an effect get
+            // none, rather than slopes fitted to noise
+            let keep = select_terms(&f, p, y, &w, &inputs_of, k);
+            let fk: Vec<f64> = (0..np)
+                .flat_map(|i| keep.iter().map(|&t| f[i * p + t]).collect::<Vec<_>>())
+                .collect();
+            let pk = keep.len();
+            (fitted.beta, fitted.cov) = weighted_least_squares(&fk, pk, y, &w);
+            fitted.keep = keep;
             let r: Vec<f64> = (0..np)
-                .map(|i| y[i] - dot(&f[i * p..(i + 1) * p], &fitted.beta).max(0.0))
+                .map(|i| y[i] - dot(&fk[i * pk..(i + 1) * pk], &fitted.beta).max(0.0))
                 .collect();
             let nz: Vec<f64> = (0..np)
-                .map(|i| fitted.chance(dot(&f[i * p..(i + 1) * p], &fitted.beta)) / col.reps[i])
+                .map(|i| fitted.chance(dot(&fk[i * pk..(i + 1) * pk], &fitted.beta)) / col.reps[i])
                 .collect();
             residuals.push(r);
             noise.push(nz);
             emu.outputs.push(fitted);
         }
+
+        // the process's inputs: those any output's mean depends on
+        let mut active: Vec<usize> = emu
+            .outputs
+            .iter()
+            .flat_map(|o| o.keep.iter().flat_map(|&t| inputs_of[t].iter().copied()))
+            .collect();
+        active.sort_unstable();
+        active.dedup();
+        emu.active = active;
+        emu.z = points
+            .iter()
+            .map(|p| emu.standardise_active(&p.x))
+            .collect();
 
         // the Gaussian process: a correlation length shared by the outputs, each
         // output's variance, by marginal likelihood
@@ -468,6 +502,28 @@ impl Emulator {
         emu
     }
 
+    /// The standardised values of the process's inputs.
+    fn standardise_active(&self, x: &[f64]) -> Vec<f64> {
+        self.active
+            .iter()
+            .map(|&c| (x[c] - self.centre[c]) / self.scale[c])
+            .collect()
+    }
+
+    /// For each regression term, the inputs it involves (none for the constant).
+    fn term_inputs(&self, k: usize) -> Vec<Vec<usize>> {
+        let mut t: Vec<Vec<usize>> = vec![Vec::new()];
+        t.extend((0..k).map(|c| vec![c]));
+        if self.quadratic {
+            for a in 0..k {
+                for c in a..k {
+                    t.push(if a == c { vec![a] } else { vec![a, c] });
+                }
+            }
+        }
+        t
+    }
+
     fn standardise(&self, x: &[f64]) -> Vec<f64> {
         (0..x.len())
             .map(|c| (x[c] - self.centre[c]) / self.scale[c])
@@ -536,14 +592,9 @@ impl Emulator {
             .all(|(v, (lo, hi))| v >= lo && v <= hi)
     }
 
-    /// How close `x` is to the edge of the design's range: the smallest distance to a
-    /// bound as a share of the range (0 on an edge, 0.5 in the middle).
-    pub fn margin(&self, x: &[f64]) -> f64 {
-        x.iter()
-            .zip(&self.bounds)
-            .filter(|(_, (lo, hi))| hi > lo)
-            .map(|(v, (lo, hi))| ((v - lo).min(hi - v) / (hi - lo)).max(0.0))
-            .fold(0.5, f64::min)
+    /// Per input, the design's range.
+    pub fn bounds(&self) -> &[(f64, f64)] {
+        &self.bounds
     }
 
     /// Outputs emulated.
@@ -555,23 +606,85 @@ impl Emulator {
     /// inputs `x`.
     pub fn predict(&self, x: &[f64], mean: &mut [f64], cov: &mut [f64]) {
         let q = self.terms(x);
-        let z = self.standardise(x);
+        let z = self.standardise_active(x);
         let kstar: Vec<f64> = self.z.iter().map(|p| kernel(&z, p, self.length)).collect();
         let n = self.outputs.len();
         let mut sd = vec![0.0; n];
+        let mut code = vec![0.0; n];
         for (j, o) in self.outputs.iter().enumerate() {
             let m = self.factor(j, o.lag, x);
-            let mu = (m * dot(&q, &o.beta) + o.tau2 * dot(&kstar, &o.alpha)).max(0.0);
+            let f: Vec<f64> = o.keep.iter().map(|&t| m * q[t]).collect();
+            let mu = (dot(&f, &o.beta) + o.tau2 * dot(&kstar, &o.alpha)).max(0.0);
             mean[j] = mu;
             sd[j] = o.chance(mu).sqrt();
+            // the regression's own uncertainty at x: f' Cov(beta) f
+            let pk = f.len();
+            let mut v = 0.0;
+            for a in 0..pk {
+                v += f[a] * dot(&o.cov[a * pk..(a + 1) * pk], &f);
+            }
+            code[j] = o.code + v.max(0.0);
         }
         for a in 0..n {
             for c in 0..n {
                 cov[a * n + c] = sd[a] * sd[c] * self.corr[a * n + c];
             }
-            cov[a * n + a] += self.outputs[a].code;
+            cov[a * n + a] += code[a];
         }
     }
+}
+
+/// Backward elimination of inputs from a regression of `y` on the terms `f` (`p` per
+/// row) with weights `w` (the inverse chance variances): drops, one at a time, the
+/// input whose terms cost least to drop while the Bayesian information criterion
+/// (weighted residual sum of squares plus `ln n` per term) does not grow; the terms of
+/// the inputs kept.
+fn select_terms(
+    f: &[f64],
+    p: usize,
+    y: &[f64],
+    w: &[f64],
+    inputs_of: &[Vec<usize>],
+    k: usize,
+) -> Vec<usize> {
+    let n = y.len();
+    let score = |keep: &[usize]| -> f64 {
+        let q = keep.len();
+        let fk: Vec<f64> = (0..n)
+            .flat_map(|i| keep.iter().map(|&t| f[i * p + t]).collect::<Vec<_>>())
+            .collect();
+        let (beta, _) = weighted_least_squares(&fk, q, y, w);
+        let rss: f64 = (0..n)
+            .map(|i| w[i] * (y[i] - dot(&fk[i * q..(i + 1) * q], &beta)).powi(2))
+            .sum();
+        rss + (n.max(2) as f64).ln() * q as f64
+    };
+    let mut active: Vec<usize> = (0..k).collect();
+    let terms_of = |active: &[usize]| -> Vec<usize> {
+        (0..p)
+            .filter(|&t| inputs_of[t].iter().all(|c| active.contains(c)))
+            .collect()
+    };
+    let mut current = score(&terms_of(&active));
+    loop {
+        let mut best: Option<(f64, usize)> = None;
+        for (i, _) in active.iter().enumerate() {
+            let mut fewer = active.clone();
+            fewer.remove(i);
+            let s = score(&terms_of(&fewer));
+            if best.is_none_or(|(b, _)| s < b) {
+                best = Some((s, i));
+            }
+        }
+        match best {
+            Some((s, i)) if s <= current => {
+                active.remove(i);
+                current = s;
+            }
+            _ => break,
+        }
+    }
+    terms_of(&active)
 }
 
 fn kernel(a: &[f64], b: &[f64], len: f64) -> f64 {

@@ -49,6 +49,11 @@ pub struct Settings {
 }
 
 impl Settings {
+    /// The most waves: those asked for and [`EXTRA_WAVES`].
+    pub fn max_waves(&self) -> usize {
+        self.waves.max(1) + EXTRA_WAVES
+    }
+
     /// The settings for a seed and the scenario's `[calibration]` sizes.
     pub fn new(seed: u64, spec: &crate::scenario::posterior::CalibrationSpec) -> Self {
         Self {
@@ -100,7 +105,19 @@ pub struct WaveReport {
     pub rhat: f64,
     /// Acceptance rates of the programme-level and the areas' moves.
     pub acceptance: [f64; 2],
+    /// The largest share, over the areas, of posterior draws within 2% of the edge
+    /// of the area's emulator design (cut by it when large).
+    pub at_edge: f64,
 }
+
+/// The largest share of posterior draws at the edge of an emulator's design that
+/// ends the waves; beyond it another wave is designed further out. (Near an edge the
+/// emulator leans on its regression alone, so a few draws gather there even when the
+/// edge cuts nothing; a quarter of them is a posterior cut by the design.)
+pub const MAX_AT_EDGE: f64 = 0.25;
+
+/// Waves run beyond those asked for while the posterior is cut by a design's edge.
+pub const EXTRA_WAVES: usize = 2;
 
 /// The result of a calibration.
 #[derive(Debug, Clone)]
@@ -288,12 +305,15 @@ fn prior_design(problem: &Problem, b: &Block, n: usize, seed: u64) -> Vec<Vec<f6
         .collect()
 }
 
-/// A later wave's design for block `b`: points drawn from the posterior of its
-/// inputs, spread 1.5 times as wide around their mean, with a little jitter, inside
-/// the priors' supports.
+/// A later wave's design for block `b`: a Latin hypercube over a box around the
+/// previous wave's posterior of its inputs: per input, from its 0.5th to its 99.5th
+/// percentile, widened by half that range on each side, and by twice it on a side
+/// where the posterior reached the edge of the previous design (the posterior was cut
+/// there, so the design moves outwards), inside the priors' supports.
 fn posterior_design(
     problem: &Problem,
     b: &Block,
+    prev: &Emulator,
     draws: &[Vec<f64>],
     n: usize,
     seed: u64,
@@ -301,40 +321,84 @@ fn posterior_design(
 ) -> Vec<Vec<f64>> {
     let xs: Vec<Vec<f64>> = draws.iter().map(|t| problem.inputs(t, b)).collect();
     let k = b.n_inputs();
-    let m = xs.len().max(1) as f64;
-    let mean: Vec<f64> = (0..k)
-        .map(|c| xs.iter().map(|x| x[c]).sum::<f64>() / m)
-        .collect();
-    let sd: Vec<f64> = (0..k)
-        .map(|c| (xs.iter().map(|x| (x[c] - mean[c]).powi(2)).sum::<f64>() / m).sqrt())
-        .collect();
-    let supports: Vec<(f64, f64)> = {
-        let mut s = Vec::with_capacity(k);
-        if b.propensity {
-            s.push((f64::NEG_INFINITY, 0.0));
-        }
-        s.extend(
-            b.globals
-                .iter()
-                .map(|&g| param::support(&problem.globals[g].prior)),
-        );
-        s.extend(b.own.iter().map(|p| param::support(&p.prior)));
-        s
-    };
-    let mut rng = keyed(seed, Purpose::Design, &[wave as u64, b.area as u64]);
-    (0..n)
-        .map(|d| {
-            let src = &xs[(d * xs.len()) / n];
-            (0..k)
-                .map(|c| {
-                    let z: f64 =
-                        rand_distr::Distribution::sample(&rand_distr::StandardNormal, &mut rng);
-                    let v = mean[c] + 1.5 * (src[c] - mean[c]) + 0.25 * sd[c] * z;
-                    v.clamp(supports[c].0, supports[c].1)
-                })
-                .collect()
+    let supports = supports(problem, b);
+    let boxes: Vec<(f64, f64)> = (0..k)
+        .map(|c| {
+            let mut v: Vec<f64> = xs.iter().map(|x| x[c]).collect();
+            v.sort_by(f64::total_cmp);
+            let lo = crate::stats::summary::type7(&v, 0.005);
+            let hi = crate::stats::summary::type7(&v, 0.995);
+            let (plo, phi) = prev.bounds()[c];
+            let span = (phi - plo).max(0.0);
+            let width = (hi - lo).max(1e-3 * span).max(1e-9 * lo.abs().max(1.0));
+            let touches = |d: f64| d <= 0.02 * span;
+            let pad_lo = if touches(lo - plo) {
+                2.0 * width
+            } else {
+                0.5 * width
+            };
+            let pad_hi = if touches(phi - hi) {
+                2.0 * width
+            } else {
+                0.5 * width
+            };
+            let (slo, shi) = supports[c];
+            ((lo - pad_lo).max(slo), (hi + pad_hi).min(shi))
         })
-        .collect()
+        .collect();
+    let mut rng = keyed(seed, Purpose::Design, &[wave as u64, b.area as u64]);
+    let mut points = vec![vec![0.0; k]; n];
+    for (c, (lo, hi)) in boxes.iter().enumerate() {
+        let mut strata: Vec<usize> = (0..n).collect();
+        for i in (1..n).rev() {
+            let j = rng.random_range(0..=i);
+            strata.swap(i, j);
+        }
+        for (i, x) in points.iter_mut().enumerate() {
+            let u = (strata[i] as f64 + rng.random::<f64>()) / n as f64;
+            x[c] = lo + (hi - lo) * u;
+        }
+    }
+    points
+}
+
+/// The supports of the priors of block `b`'s inputs (the log propensity: up to 0).
+fn supports(problem: &Problem, b: &Block) -> Vec<(f64, f64)> {
+    let mut supports: Vec<(f64, f64)> = Vec::with_capacity(b.n_inputs());
+    if b.propensity {
+        supports.push((f64::NEG_INFINITY, 0.0));
+    }
+    supports.extend(
+        b.globals
+            .iter()
+            .map(|&g| param::support(&problem.globals[g].prior)),
+    );
+    supports.extend(b.own.iter().map(|p| param::support(&p.prior)));
+    supports
+}
+
+/// The share of `draws` whose inputs of block `b` lie within 2% of an edge of its
+/// emulator's design that the prior does not share: a posterior piled against such an
+/// edge was cut by the design, not by the prior.
+fn at_edge(problem: &Problem, b: &Block, emu: &Emulator, draws: &[Vec<f64>]) -> f64 {
+    let supports = supports(problem, b);
+    let near = draws
+        .iter()
+        .filter(|t| {
+            let x = problem.inputs(t, b);
+            x.iter()
+                .zip(emu.bounds())
+                .zip(&supports)
+                .any(|((v, (lo, hi)), (slo, shi))| {
+                    let span = hi - lo;
+                    let tol = 1e-9 * span.max(1e-300);
+                    span > 0.0
+                        && ((v - lo < 0.02 * span && *lo > slo + tol)
+                            || (hi - v < 0.02 * span && *hi < shi - tol))
+                })
+        })
+        .count();
+    near as f64 / draws.len().max(1) as f64
 }
 
 /// Calibrates with the simulations of each wave done by `evaluate` (all of a wave's
@@ -361,14 +425,13 @@ pub fn run_with(
     let prior: Vec<Vec<f64>> = (0..s.samples)
         .map(|_| problem.sample_prior(&mut prior_rng))
         .collect();
-    for w in 0..s.waves.max(1) {
+    for w in 0..s.max_waves() {
         let mut jobs = Vec::new();
         let mut designs = Vec::new();
         for (i, b) in problem.blocks.iter().enumerate() {
-            let design = if w == 0 {
-                prior_design(problem, b, s.points, s.seed)
-            } else {
-                posterior_design(problem, b, &draws, s.points, s.seed, w)
+            let design = match &emus {
+                None => prior_design(problem, b, s.points, s.seed),
+                Some(prev) => posterior_design(problem, b, &prev[i], &draws, s.points, s.seed, w),
             };
             for (d, x) in design.iter().enumerate() {
                 jobs.push(Job {
@@ -428,9 +491,10 @@ pub fn run_with(
         for (all, f) in data.iter_mut().zip(fresh) {
             all.extend(f);
         }
-        // the posterior on these emulators
-        let last = w + 1 >= s.waves.max(1);
-        let run = if last {
+        // the posterior on these emulators; the waves asked for, then more while the
+        // posterior is cut by the edge of an emulator's design
+        let planned_last = w + 1 >= s.waves.max(1);
+        let run = if planned_last {
             Run {
                 chains: s.chains,
                 burn_in: s.burn_in,
@@ -448,6 +512,13 @@ pub fn run_with(
         let inits = initial_states(problem, &fitted, &draws, s, w);
         let chains = mcmc::sample(problem, &fitted, &inits, s.seed, w as u64, &run);
         draws = chains.draws;
+        let edges: Vec<f64> = problem
+            .blocks
+            .iter()
+            .zip(&fitted)
+            .map(|(b, e)| at_edge(problem, b, e, &draws))
+            .collect();
+        let edge = edges.iter().copied().fold(0.0, f64::max);
         waves.push(WaveReport {
             simulations: wave_sims,
             checked,
@@ -458,8 +529,12 @@ pub fn run_with(
             },
             rhat: chains.rhat,
             acceptance: [chains.acceptance_globals, chains.acceptance_areas],
+            at_edge: edge,
         });
         emus = Some(fitted);
+        if planned_last && edge <= MAX_AT_EDGE {
+            break;
+        }
     }
     Ok(Some(Fit {
         prior,

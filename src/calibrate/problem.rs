@@ -96,6 +96,21 @@ pub struct Output {
     pub month: usize,
     /// How it grows with referrals.
     pub flow: Flow,
+    /// For a running total of a scenario with a warm-up, observed after it: the month
+    /// whose value is subtracted (the last before the warm-up ends), since the
+    /// calibration's runs have no warm-up and count from launch.
+    pub since: Option<usize>,
+}
+
+impl Output {
+    /// The output's value in a run's metrics (`(n_months + 1) x n_metrics`).
+    pub fn value(&self, metrics: &[f64], n_metrics: usize) -> f64 {
+        let v = metrics[self.month * n_metrics + self.metric];
+        match self.since {
+            Some(s) => v - metrics[s * n_metrics + self.metric],
+            None => v,
+        }
+    }
 }
 
 /// One area's part of the problem.
@@ -209,7 +224,9 @@ pub struct Problem {
     /// The scenario without any posterior it carried: calibration starts again from
     /// the priors.
     pub base: Scenario,
-    /// The base scenario ending at the last observed month (what each design point runs).
+    /// The base scenario ending at the last observed month, without any warm-up (what
+    /// each design point runs: figures observed during a warm-up, such as the pilots'
+    /// in the roll-out, count too).
     pub short: Scenario,
     /// Metric layout of the run.
     pub layout: MetricLayout,
@@ -317,6 +334,34 @@ impl Problem {
             Aggregation::Cumulative => Flow::Cumulative,
             _ => Flow::No,
         };
+        // a warm-up: its first recorded month, which must start on the 1st
+        let warm = base.warmup_days;
+        let warm_month = (warm > 0.0).then(|| {
+            let day = (warm.ceil() as usize).min(base.calendar.n_days() - 1);
+            (base.calendar.month_index(day), day)
+        });
+        for t in &targets {
+            let Some((m, day)) = warm_month else { break };
+            let starts_month = day == 0 || base.calendar.month_index(day - 1) != m;
+            if t.obs.month >= m && (!starts_month || warm.fract() != 0.0) {
+                return Err(ScenarioError::new(
+                    &observed.file,
+                    Some(t.obs.line),
+                    "period_end",
+                    format!(
+                        "the scenario's warm-up ({warm} days) ends inside a month, so a month's figures after it cannot be compared with a run counted from launch; end the warm-up on the first day of a month"
+                    ),
+                ));
+            }
+        }
+        let since_of = |t: &Target| match warm_month {
+            Some((m, _))
+                if m > 0 && t.obs.month >= m && flow_of(t.obs.metric) == Flow::Cumulative =>
+            {
+                Some(m - 1)
+            }
+            _ => None,
+        };
         let programme: Vec<usize> = (0..targets.len())
             .filter(|&t| targets[t].obs.area.is_none())
             .collect();
@@ -377,22 +422,16 @@ impl Problem {
                 .iter()
                 .position(|p| p.rel == "launch")
                 .map(|k| usize::from(prop) + gl.len() + k);
-            let mut outputs: Vec<Output> = own_rows
-                .iter()
-                .map(|&t| Output {
-                    target: t,
-                    metric: targets[t].obs.metric,
-                    month: targets[t].obs.month,
-                    flow: flow_of(targets[t].obs.metric),
-                })
-                .collect();
-            let n_own = outputs.len();
-            outputs.extend(programme.iter().map(|&t| Output {
+            let output = |t: usize| Output {
                 target: t,
                 metric: targets[t].obs.metric,
                 month: targets[t].obs.month,
                 flow: flow_of(targets[t].obs.metric),
-            }));
+                since: since_of(&targets[t]),
+            };
+            let mut outputs: Vec<Output> = own_rows.iter().map(|&t| output(t)).collect();
+            let n_own = outputs.len();
+            outputs.extend(programme.iter().map(|&t| output(t)));
             let block = Block {
                 area: a,
                 name: spec.name.clone(),
@@ -433,10 +472,17 @@ impl Problem {
         // the run is cut at the last observed month
         let end = base.calendar.month(last);
         let end_date = format!("{:04}-{:02}-{:02}", end.year, end.month, end.days());
-        let short = if base.calendar.month(base.calendar.n_months() - 1) == end {
+        let mut sets = Vec::new();
+        if base.calendar.month(base.calendar.n_months() - 1) != end {
+            sets.push(format!("programme.end={end_date}"));
+        }
+        if warm > 0.0 {
+            sets.push("programme.warmup_days=0".to_string());
+        }
+        let short = if sets.is_empty() {
             base.clone()
         } else {
-            base.with_sets(&[format!("programme.end={end_date}")])?
+            base.with_sets(&sets)?
         };
         Ok(Self {
             scenario: sc.clone(),

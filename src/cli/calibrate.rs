@@ -414,7 +414,7 @@ fn simulate_share(
     }
     // the latest wave written
     let mut g = None;
-    for i in 0..settings.waves.max(1) {
+    for i in 0..settings.max_waves() {
         if waves::jobs_path(dir, i).is_file() {
             g = Some(i);
         }

@@ -55,6 +55,7 @@ pub fn json(c: &Calibration) -> Vec<u8> {
         .map(|w| {
             json!({"simulations": w.simulations, "emulator_checks": w.checked,
                    "share_within_3_sd": num(w.within3), "max_split_rhat": num(w.rhat),
+                   "max_share_at_design_edge": num(w.at_edge),
                    "acceptance_programme_moves": num(w.acceptance[0]),
                    "acceptance_area_moves": num(w.acceptance[1])})
         })
