@@ -200,7 +200,7 @@ impl Classify for OutputError {
     fn kind(&self) -> Kind {
         match self {
             OutputError::Refused { .. } => Kind::BadInput,
-            OutputError::Io { .. } => Kind::System,
+            OutputError::Io { .. } | OutputError::Workbook(_) => Kind::System,
         }
     }
 }
@@ -210,7 +210,7 @@ impl Classify for SubmitError {
     fn kind(&self) -> Kind {
         match self {
             SubmitError::Full(_) => Kind::BadInput,
-            SubmitError::Io(_) => Kind::System,
+            SubmitError::Io(_) | SubmitError::Stopping => Kind::System,
         }
     }
 }

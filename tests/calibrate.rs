@@ -2,9 +2,10 @@
 //! scenario with known parameter values must be recovered (the posterior's 90%
 //! interval holds the true value, and the calibrated projection of a later,
 //! unobserved month holds what the true model did); uninformative data must give back
-//! the prior; an area's own figures move that area only (partial pooling); results do
-//! not depend on the thread count; and the shipped calibrated baseline agrees with the
-//! published figure.
+//! the prior; an area's own figures move that area (partial pooling); results do not
+//! depend on the thread count, nor on running the waves in shares; and the shipped
+//! calibrated baseline agrees with the published figure. The area-level recovery on
+//! the pilots is `tests/calibrate_areas.rs`.
 
 use std::path::Path;
 
@@ -29,8 +30,9 @@ seed = 99
 replications = 60
 
 [calibration]
-particles = 200
+points = 32
 replicates = 2
+samples = 400
 
 "#,
     include_str!("fixtures/toy_defaults.toml"),
@@ -86,7 +88,7 @@ fn obs_csv(rows: &[(&str, &str, f64, Option<f64>)]) -> String {
 fn fit(sc: &Scenario, csv: &str) -> (Problem, calibrate::Fit) {
     let obs = observed::parse(csv, Path::new("obs.csv"), sc).unwrap();
     let problem = Problem::new(sc, &obs).unwrap();
-    let mut s = Settings::new(sc.seed, sc.calibration.particles, sc.calibration.replicates);
+    let mut s = Settings::new(sc.seed, &sc.calibration);
     s.threads = Some(2);
     let f = calibrate::calibrate(&problem, &s, &|_, _, _| {}).unwrap();
     (problem, f)
@@ -94,14 +96,18 @@ fn fit(sc: &Scenario, csv: &str) -> (Problem, calibrate::Fit) {
 
 fn column(problem: &Problem, fit: &calibrate::Fit, key: &str) -> Vec<f64> {
     let c = problem
-        .columns
+        .columns()
         .iter()
         .position(|c| c.key == key)
         .unwrap_or_else(|| panic!("no column {key}"));
-    fit.particles
+    fit.samples
         .iter()
         .map(|t| problem.column_values(t)[c])
         .collect()
+}
+
+fn ones(v: &[f64]) -> Vec<f64> {
+    vec![1.0; v.len()]
 }
 
 #[test]
@@ -113,10 +119,10 @@ fn a_known_propensity_is_recovered_and_a_later_month_is_projected() {
     let csv = obs_csv(&[("Programme", "2025-05-31", x * 0.97, Some(x * 1.03))]);
     let sc = toy(&[]);
     let (problem, f) = fit(&sc, &csv);
-    assert_eq!(f.epsilon, 0.0, "the sampler reaches the observed interval");
+    assert!(f.rhat() < 1.1, "the chains agree: split R-hat {}", f.rhat());
     let p = column(&problem, &f, "defaults.referrals.gp_propensity");
-    let lo = weighted_quantile(&p, &f.weights, 0.05);
-    let hi = weighted_quantile(&p, &f.weights, 0.95);
+    let lo = weighted_quantile(&p, &ones(&p), 0.05);
+    let hi = weighted_quantile(&p, &ones(&p), 0.95);
     assert!(
         lo <= true_p && true_p <= hi,
         "90% posterior interval {lo}..{hi} misses the true {true_p}"
@@ -166,16 +172,22 @@ fn uninformative_data_give_back_the_prior() {
     let csv = obs_csv(&[("Programme", "2025-05-31", 0.0, None)]);
     let (problem, f) = fit(&sc, &csv);
     let p = column(&problem, &f, "defaults.referrals.gp_propensity");
-    let (mean, sd) = weighted_mean_sd(&p, &f.weights);
+    let (mean, sd) = weighted_mean_sd(&p, &ones(&p));
     // uniform(0.002, 0.008): mean 0.005, sd 0.006 / sqrt(12); the posterior mean of
-    // n effective draws has standard error sd / sqrt(n): allow four of them
+    // n effective draws has standard error sd / sqrt(n): allow four of them, with n
+    // the draws' effective sample size (the chains' draws are autocorrelated)
     let prior_sd = 0.006 / 12f64.sqrt();
-    let se = prior_sd / f.ess().sqrt();
-    assert!((mean - 0.005).abs() < 4.0 * se, "mean {mean}, se {se}");
+    let ess = calibrate::mcmc::effective_sample_size(&p, 4);
+    let se = prior_sd / ess.sqrt();
+    assert!(
+        (mean - 0.005).abs() < 4.0 * se,
+        "mean {mean}, se {se}, ess {ess}"
+    );
     // the standard deviation of n draws has relative standard error about
     // 1 / sqrt(2 (n - 1)) for a uniform as well as a normal (within a factor 1.3);
-    // allow five of them
-    let rel = 5.0 * 1.3 / (2.0 * (f.ess() - 1.0)).sqrt();
+    // allow five of them; the emulators' region cuts about 1/64 off each end of the
+    // prior (the first wave's design), which narrows the sd by about 3%
+    let rel = 5.0 * 1.3 / (2.0 * (ess - 1.0)).sqrt() + 0.03;
     assert!(
         (sd / prior_sd - 1.0).abs() < rel,
         "sd {sd} against {prior_sd} (allowed {rel})"
@@ -184,39 +196,50 @@ fn uninformative_data_give_back_the_prior() {
 }
 
 #[test]
-fn an_areas_own_figures_move_that_area_and_the_others_keep_the_programme_value() {
-    // North's true propensity is 0.006; only North is observed
+fn an_areas_own_figures_move_that_area_and_the_spread_lets_it_differ() {
+    // North's true propensity is 0.006, South's 0.003; only North is observed, and the
+    // areas may differ by the spread between areas
+    let spread =
+        r#"defaults.referrals.between_area_sd={ dist = "lognormal", mean = 0.32, sd = 0.15 }"#;
     let t = truth(&[
-        r#"areas.North.referrals.gp_propensity=0.006"#,
+        "areas.North.referrals.gp_propensity=0.006",
         "defaults.referrals.gp_propensity=0.003",
     ]);
-    let x = cumulative(&t, 1, 7);
-    let csv = obs_csv(&[("North", "2025-05-31", x * 0.97, Some(x * 1.03))]);
-    let sc = toy(&[]);
+    let x5 = cumulative(&t, 1, 5);
+    let x7 = cumulative(&t, 1, 7);
+    let csv = obs_csv(&[
+        ("North", "2025-03-31", x5 * 0.97, Some(x5 * 1.03)),
+        ("North", "2025-05-31", x7 * 0.97, Some(x7 * 1.03)),
+    ]);
+    let sc = toy(&[spread.to_string()]);
     let (problem, f) = fit(&sc, &csv);
-    let keys: Vec<&str> = problem.columns.iter().map(|c| c.key.as_str()).collect();
+    let keys: Vec<String> = problem.columns().into_iter().map(|c| c.key).collect();
     assert_eq!(
         keys,
         [
             "defaults.referrals.gp_propensity",
-            "areas.North.referrals.gp_propensity"
+            "defaults.referrals.between_area_sd",
+            "areas.North.referrals.area_effect",
+            "areas.South.referrals.area_effect",
+            "effective_gp_propensity:North",
+            "effective_gp_propensity:South",
         ],
-        "North gets its own value; South shares the programme value"
+        "each area's effect, the spread, and each area's effective propensity"
     );
-    let north = column(&problem, &f, "areas.North.referrals.gp_propensity");
-    let lo = weighted_quantile(&north, &f.weights, 0.05);
-    let hi = weighted_quantile(&north, &f.weights, 0.95);
+    let north = column(&problem, &f, "effective_gp_propensity:North");
+    let lo = weighted_quantile(&north, &ones(&north), 0.05);
+    let hi = weighted_quantile(&north, &ones(&north), 0.95);
     assert!(lo <= 0.006 && 0.006 <= hi, "North {lo}..{hi}");
-    // the programme value moves towards North's (one area of two is all the data say)
-    // but stays much wider than North's own
-    let prog = column(&problem, &f, "defaults.referrals.gp_propensity");
-    let (plo, phi) = (
-        weighted_quantile(&prog, &f.weights, 0.05),
-        weighted_quantile(&prog, &f.weights, 0.95),
+    // South has no figures: its propensity is the programme's with the spread around
+    // it, so it stays much wider than North's own
+    let south = column(&problem, &f, "effective_gp_propensity:South");
+    let (slo, shi) = (
+        weighted_quantile(&south, &ones(&south), 0.05),
+        weighted_quantile(&south, &ones(&south), 0.95),
     );
     assert!(
-        phi - plo > 2.0 * (hi - lo),
-        "programme {plo}..{phi}, North {lo}..{hi}"
+        shi - slo > 2.0 * (hi - lo),
+        "South {slo}..{shi}, North {lo}..{hi}"
     );
 }
 
@@ -224,7 +247,7 @@ fn an_areas_own_figures_move_that_area_and_the_others_keep_the_programme_value()
 fn calibrate_command_writes_its_outputs_and_does_not_depend_on_threads() {
     let dir = tempfile::tempdir().unwrap();
     let toy_path = dir.path().join("toy.toml");
-    std::fs::write(&toy_path, TOY.replace("particles = 200", "particles = 60")).unwrap();
+    std::fs::write(&toy_path, TOY.replace("samples = 400", "samples = 60")).unwrap();
     let t = truth(&["defaults.referrals.gp_propensity=0.005"]);
     let x = cumulative(&t, 0, 5);
     let obs_path = dir.path().join("obs.csv");
@@ -262,7 +285,9 @@ fn calibrate_command_writes_its_outputs_and_does_not_depend_on_threads() {
     }
     let post = std::fs::read_to_string(outs[0].join("posterior.csv")).unwrap();
     assert!(
-        post.starts_with("defaults.referrals.gp_propensity,weight\n"),
+        post.starts_with(
+            "defaults.referrals.gp_propensity,effective_gp_propensity:North,effective_gp_propensity:South,weight\n"
+        ),
         "{post}"
     );
     assert_eq!(post.lines().count(), 61);
@@ -393,81 +418,6 @@ fn the_shipped_calibrated_baseline_agrees_with_the_published_figure() {
     );
 }
 
-/// The long version of the recovery test: 100 trials, each with a true propensity
-/// drawn from the prior and a true model run on its own seed; the share of trials
-/// whose 90% posterior interval holds the true value is the interval's coverage.
-/// `cargo test --release --test calibrate -- --ignored --nocapture coverage`
-#[test]
-#[ignore]
-fn coverage_of_the_90_percent_interval_over_100_trials() {
-    use rand::{RngExt, SeedableRng};
-    let trials = 100;
-    let mut covered = 0;
-    let mut projected = 0;
-    let mut rng = rand_xoshiro::Xoshiro256PlusPlus::seed_from_u64(2026);
-    for trial in 0..trials {
-        let true_p: f64 = 0.002 + 0.006 * rng.random::<f64>();
-        let t = {
-            let sc = toy(&[
-                format!("defaults.referrals.gp_propensity={true_p}"),
-                format!("programme.seed={}", 10_000 + trial),
-                "programme.replications=1".into(),
-            ]);
-            run::run(
-                &sc,
-                &RunOptions {
-                    replications: 1,
-                    threads: None,
-                },
-                &|_| {},
-            )
-            .unwrap()
-        };
-        let x = cumulative(&t, 0, 7);
-        let csv = obs_csv(&[("Programme", "2025-05-31", x * 0.97, Some(x * 1.03))]);
-        let sc = toy(&[format!("programme.seed={}", 500 + trial)]);
-        let (problem, f) = fit(&sc, &csv);
-        let p = column(&problem, &f, "defaults.referrals.gp_propensity");
-        let lo = weighted_quantile(&p, &f.weights, 0.05);
-        let hi = weighted_quantile(&p, &f.weights, 0.95);
-        if lo <= true_p && true_p <= hi {
-            covered += 1;
-        }
-        let obs = observed::parse(&csv, Path::new("obs.csv"), &sc).unwrap();
-        let c = Calibration::assemble(
-            problem,
-            f,
-            obs,
-            sc.seed,
-            Path::new("calibrated.toml"),
-            &RunOptions {
-                replications: 60,
-                threads: None,
-            },
-            &|_| {},
-        )
-        .unwrap();
-        let later = cumulative(&t, 0, 11);
-        let k = c.projection.layout.index("cumulative_starts").unwrap();
-        let s = c
-            .projection
-            .programme()
-            .summary(c.projection.layout.len(), 11, k);
-        if s.quantile(0.05).unwrap() <= later && later <= s.quantile(0.95).unwrap() {
-            projected += 1;
-        }
-        println!(
-            "trial {trial}: true {true_p:.5}, interval {lo:.5}..{hi:.5}; covered {covered}, projection covered {projected}"
-        );
-    }
-    println!(
-        "coverage of the 90% posterior interval: {covered} of {trials}; of the 90% projection interval for the unobserved month: {projected} of {trials}"
-    );
-    // 90% nominal: with 100 trials, fewer than 80 would be a clear failure (binomial
-    // p < 0.001)
-    assert!(covered >= 80, "{covered} of {trials}");
-}
-
 /// Runs `workwell calibrate` on the toy files with `extra` arguments.
 fn calibrate_cmd(toy: &Path, obs: &Path, extra: &[&std::ffi::OsStr]) -> assert_cmd::assert::Assert {
     Command::cargo_bin("workwell")
@@ -476,7 +426,17 @@ fn calibrate_cmd(toy: &Path, obs: &Path, extra: &[&std::ffi::OsStr]) -> assert_c
         .arg(toy)
         .arg("--observed")
         .arg(obs)
-        .args(["-r", "6", "-t", "2", "--particles", "30", "--quiet"])
+        .args([
+            "-r",
+            "6",
+            "-t",
+            "2",
+            "--points",
+            "16",
+            "--samples",
+            "40",
+            "--quiet",
+        ])
         .args(extra)
         .assert()
 }
@@ -541,9 +501,9 @@ fn a_calibration_wave_by_wave_through_shards_equals_the_uninterrupted_one() {
         share("2/3").success();
         share("3/3").success();
         rounds += 1;
-        assert!(rounds < 45, "the waves do not end");
+        assert!(rounds < 10, "the waves do not end");
     }
-    assert!(rounds >= 3, "only {rounds} waves");
+    assert_eq!(rounds, 3, "three waves");
     for f in [
         "calibrated.toml",
         "posterior.csv",

@@ -21,7 +21,9 @@ fn people_are_conserved_in_every_area_and_replication() {
         let r = run_replication(&sc, &layout, rep, &mut ws).unwrap();
         for (a, l) in r.ledgers.iter().enumerate() {
             let name = &sc.areas[a].name;
-            assert!(l.referrals > 1000, "{name}: only {} referrals", l.referrals);
+            // areas differ (the spread between areas): the smallest draws a few
+            // hundred referrals
+            assert!(l.referrals > 200, "{name}: only {} referrals", l.referrals);
             assert_eq!(
                 l.referrals,
                 l.starts
@@ -190,8 +192,10 @@ fn value_stability_of_a_fixed_seed_run() {
     // Updated when each process and each MDT discipline got a stream of its own
     // (referrals, drawn from the unchanged arrivals stream, stayed the same: 3843,
     // 2432, 1331, 268, 12612), and again when the baseline's areas got staggered
-    // launch dates (fewer referrals: the area opens later).
-    assert_eq!(got, [3806, 2413, 1325, 258, 12491]);
+    // launch dates (fewer referrals: the area opens later: 3806, 2413, 1325, 258,
+    // 12491), and again when areas got their own referral effect around the
+    // programme's propensity (referrals.between_area_sd; Frimley draws a higher one).
+    assert_eq!(got, [4563, 2517, 1386, 652, 14605]);
 }
 
 /// Every value of area `name` in replication `rep`: the ledger and every derived

@@ -1,69 +1,64 @@
-//! Calibration: fitting a scenario's uncertain parameters to observed figures.
+//! Calibration: fitting a scenario's uncertain parameters, area by area, to observed
+//! figures of the programme and of any areas that publish their own.
 //!
-//! # Method
+//! # The model
 //!
-//! Approximate Bayesian computation by sequential Monte Carlo (ABC-SMC) with an
-//! adaptive tolerance schedule, as in Del Moral, Doucet and Jasra (2012, "An adaptive
-//! sequential Monte Carlo method for approximate Bayesian computation", Statistics and
-//! Computing 22), which builds on Toni et al. (2009) and Beaumont et al. (2009):
+//! Area `a`'s GP referral propensity is `p exp(sigma z_a)` (times any multiplier the
+//! area states itself): `p` the programme's (the typical area's), `sigma` the spread
+//! between areas, `z_a ~ Normal(0, 1)` the area's own effect. The other calibrated
+//! parameters are programme-level (shared by every area inheriting them) or an area's
+//! own (its launch date). Given the programme-level values, areas are independent.
 //!
-//! 1. `N` particles are drawn from the prior (the scenario's distributions). Particle
-//!    `i` is simulated `M` times, on replications `i M .. i M + M` of the scenario's
-//!    seed, and keeps those replications: every move it is offered later is simulated
-//!    on the same ones (common random numbers), so whether a move is accepted depends
-//!    on the change of parameters, not on luck. Different particles have different
-//!    replications, so the population averages over chance: the sampler targets the
-//!    joint posterior of the parameters and the replications' random numbers, whose
-//!    parameter margin is the posterior wanted (a move of the parameters given the
-//!    random numbers leaves that joint target invariant), and its intervals include
-//!    the chance variation of the observed figures.
-//! 2. A replicate's distance to the data is the largest, over the observations, of how
-//!    far the simulated figure lies outside the observed interval, relative to the
-//!    interval's scale (0 when inside every interval). A particle's ABC likelihood at
-//!    tolerance `eps` is the share of its replicates within `eps`.
-//! 3. Each generation lowers `eps` as far as keeps the effective sample size (ESS) at
-//!    `alpha` (0.7) of the previous one, reweights, resamples (systematic) when the ESS
-//!    falls below `N / 2`, and moves every particle by one Metropolis-Hastings step
-//!    with a Gaussian random walk whose covariance is the particles' weighted
-//!    covariance scaled by `min(2, 2.38^2 / d)`.
-//! 4. It stops when the tolerance reaches 0 (every replicate of an accepted particle
-//!    inside every observed interval) or the moves' acceptance rate falls below 2%.
+//! # The method
 //!
-//! Observations are intervals: an exact figure gets a relative half-width
-//! (`[calibration] exact_tolerance`, default 2%), a one-sided "more than" figure an
-//! open upper end.
+//! History matching's emulators (Andrianakis et al. 2015; Vernon et al. 2022) used as
+//! a synthetic likelihood (Wood 2010), sampled by Markov chain Monte Carlo:
 //!
-//! # Partial pooling
+//! 1. Each area is simulated alone at the points of a design over its simulation
+//!    inputs: its log propensity `ln p + sigma z_a`, the programme-level parameters it
+//!    inherits, and its own ([`fit`]). The cost grows with the number of areas, not
+//!    with the dimension of the joint parameter vector.
+//! 2. Per area, an emulator gives the mean and covariance of its outputs (its own
+//!    figures and its part of each programme figure) at any inputs ([`emulator`]).
+//! 3. The likelihood is the joint Gaussian density of every figure given the
+//!    parameters, the programme's figures conditioned on each area's own
+//!    ([`likelihood`]); an observed interval is read as uniform measurement error.
+//! 4. Adaptive Metropolis-within-Gibbs chains sample the hierarchical posterior of
+//!    `p`, `sigma`, the other programme-level parameters and every area's block
+//!    ([`mcmc`]): an area with figures of its own is learnt from them (partially
+//!    pooled towards `p` by `sigma`), one without follows the programme, and `sigma`
+//!    is learnt from how far the observed areas lie apart.
+//! 5. The next wave's design is drawn where that posterior lies, and the emulators
+//!    refitted there; the last wave's posterior is the result.
 //!
-//! A parameter set in the scenario's defaults is one programme-level value shared by
-//! every area that inherits it. For an area that has observations of its own, each
-//! such parameter gets an area deviation: the area's value is the programme value
-//! times `exp(delta)`, `delta ~ Normal(0, between_area_sd^2)` a priori. An area
-//! without observations keeps the programme value, so one national figure moves every
-//! area coherently, and an area's own figures move that area further. Parameters an
-//! area sets for itself (for example its launch date) are its own dimensions.
-//!
-//! Everything random comes from named streams of the scenario seed, and particles are
-//! simulated in parallel but gathered by index, so a calibration is the same for any
-//! thread count.
+//! Everything random comes from named streams of the scenario's seed, simulations and
+//! chains run in parallel but are gathered by index, so a calibration is the same for
+//! any thread count (and, wave by wave, for any split of a wave into shares).
 
+pub mod emulator;
+mod fit;
+pub mod likelihood;
+pub mod mcmc;
 mod outcome;
 mod posterior_out;
 mod problem;
-mod smc;
 pub mod waves;
 
-pub use outcome::{Calibration, ColumnSummary, Headline, REFERENCES, predictive, summaries};
+pub use fit::{
+    Evaluate, Fit, Job, JobValues, Settings, WaveReport, log_posterior, pool, run_with, simulate,
+    simulate_jobs,
+};
+pub use outcome::{AreaSummary, Calibration, ColumnSummary, Headline, REFERENCES, summaries};
 pub use posterior_out::{calibrated_toml, posterior_csv, posterior_toml};
 pub use problem::{
-    Dimension, OutputColumn, Prior, Problem, Target, clamp_to, weighted_mean_sd, weighted_quantile,
+    Block, Column, EFFECT, Effect, Flow, Output, PROPENSITY, Param, Problem, Role, SPREAD, Spread,
+    Target, clamp_to, weighted_mean_sd, weighted_quantile,
 };
-pub use smc::{Evaluate, Fit, Generation, Job, JobValues, Settings, pool, run_with, simulate_jobs};
 
 use crate::scenario::ScenarioError;
 
 /// The method, as named in reports.
-pub const METHOD: &str = "ABC-SMC with an adaptive tolerance (Del Moral, Doucet and Jasra 2012; Toni et al. 2009; Beaumont et al. 2009), each particle's moves simulated on its own replications (common random numbers)";
+pub const METHOD: &str = "history matching's per-area emulators as a synthetic likelihood, the hierarchical posterior sampled by adaptive Metropolis-within-Gibbs chains, in waves (Andrianakis et al. 2015; Vernon et al. 2022; Wood 2010; Haario et al. 2001)";
 
 /// Errors of calibration.
 #[derive(Debug, thiserror::Error)]
@@ -81,12 +76,12 @@ pub enum CalibrateError {
     },
 }
 
-/// Calibrates `problem`, calling `progress(generation, done, total)` as particles are
+/// Calibrates `problem`, calling `progress(wave, done, total)` as design points are
 /// simulated.
 pub fn calibrate(
     problem: &Problem,
     settings: &Settings,
     progress: &(dyn Fn(usize, u64, u64) + Sync),
 ) -> Result<Fit, CalibrateError> {
-    smc::run(problem, settings, progress)
+    fit::run(problem, settings, progress)
 }

@@ -1,94 +1,100 @@
 //! Everything a calibration produced, for the reports: prior against posterior,
-//! the posterior predictive, projections with and without calibration, and the
-//! plain-language summary.
+//! each area's effective propensity, the observed figures against the calibrated and
+//! the uncalibrated projections, and the plain-language summary.
 
 use super::problem::{Problem, Target, weighted_mean_sd, weighted_quantile};
 use super::{CalibrateError, Fit, calibrated_toml};
-use crate::observed::Observed;
+use crate::observed::{Collector, Observed};
 use crate::scenario::{Scenario, ScenarioError};
+use crate::stats::summary::type7;
 
-/// Summary of one output column, prior against posterior.
+/// Summary of one posterior column, prior against posterior.
 #[derive(Debug, Clone)]
 pub struct ColumnSummary {
-    /// The `--set` key path.
+    /// The `--set` key path (or a derived column's label).
     pub key: String,
-    /// Prior: mean, sd, 5th, 50th and 95th percentiles (of the first generation).
+    /// Prior: mean, sd, 5th, 50th and 95th percentiles.
     pub prior: [f64; 5],
-    /// Posterior: the same, weighted.
+    /// Posterior: the same.
     pub posterior: [f64; 5],
 }
 
-/// Summaries of every output column.
+fn stats(v: &[f64]) -> [f64; 5] {
+    let w = vec![1.0; v.len()];
+    let (m, sd) = weighted_mean_sd(v, &w);
+    [
+        m,
+        sd,
+        weighted_quantile(v, &w, 0.05),
+        weighted_quantile(v, &w, 0.5),
+        weighted_quantile(v, &w, 0.95),
+    ]
+}
+
+/// Summaries of every posterior column (derived ones included).
 pub fn summaries(problem: &Problem, fit: &Fit) -> Vec<ColumnSummary> {
-    let prior_cols: Vec<Vec<f64>> = fit.prior.iter().map(|t| problem.column_values(t)).collect();
-    let post_cols: Vec<Vec<f64>> = fit
-        .particles
+    let prior: Vec<Vec<f64>> = fit.prior.iter().map(|t| problem.column_values(t)).collect();
+    let post: Vec<Vec<f64>> = fit
+        .samples
         .iter()
         .map(|t| problem.column_values(t))
         .collect();
-    let ones = vec![1.0; prior_cols.len()];
-    let stats = |rows: &[Vec<f64>], w: &[f64], c: usize| -> [f64; 5] {
-        let v: Vec<f64> = rows.iter().map(|r| r[c]).collect();
-        let (m, sd) = weighted_mean_sd(&v, w);
-        [
-            m,
-            sd,
-            weighted_quantile(&v, w, 0.05),
-            weighted_quantile(&v, w, 0.5),
-            weighted_quantile(&v, w, 0.95),
-        ]
-    };
+    let col = |rows: &[Vec<f64>], c: usize| -> Vec<f64> { rows.iter().map(|r| r[c]).collect() };
     problem
-        .columns
+        .columns()
         .iter()
         .enumerate()
-        .map(|(c, col)| ColumnSummary {
-            key: col.key.clone(),
-            prior: stats(&prior_cols, &ones, c),
-            posterior: stats(&post_cols, &fit.weights, c),
+        .map(|(c, column)| ColumnSummary {
+            key: column.key.clone(),
+            prior: stats(&col(&prior, c)),
+            posterior: stats(&col(&post, c)),
         })
         .collect()
 }
 
-/// Per observation: the posterior predictive (weighted over particles and their
-/// replicates) 10th, 50th and 90th percentiles and the share inside the interval.
-pub fn predictive(problem: &Problem, fit: &Fit) -> Vec<[f64; 4]> {
-    let mut out = Vec::new();
-    for (j, t) in problem.targets.iter().enumerate() {
-        let mut v = Vec::new();
-        let mut w = Vec::new();
-        for (i, reps) in fit.values.iter().enumerate() {
-            for r in reps {
-                v.push(r[j]);
-                w.push(fit.weights[i]);
-            }
-        }
-        let total: f64 = w.iter().sum();
-        let inside: f64 = v
-            .iter()
-            .zip(&w)
-            .filter(|(x, _)| t.distance(**x) == 0.0)
-            .map(|(_, w)| *w)
-            .sum();
-        out.push([
-            weighted_quantile(&v, &w, 0.1),
-            weighted_quantile(&v, &w, 0.5),
-            weighted_quantile(&v, &w, 0.9),
-            if total > 0.0 {
-                inside / total
-            } else {
-                f64::NAN
-            },
-        ]);
-    }
-    out
+/// One area's calibration: its effective GP referral propensity before and after,
+/// and the figures of its own it was fitted to.
+#[derive(Debug, Clone)]
+pub struct AreaSummary {
+    /// The area's index in the scenario.
+    pub area: usize,
+    /// Its name.
+    pub name: String,
+    /// Whether it had figures of its own.
+    pub own_figures: Vec<usize>,
+    /// Effective propensity, prior: mean, sd, 5th, 50th and 95th percentiles.
+    pub prior: [f64; 5],
+    /// The same, posterior.
+    pub posterior: [f64; 5],
+}
+
+fn area_summaries(problem: &Problem, summaries: &[ColumnSummary]) -> Vec<AreaSummary> {
+    problem
+        .blocks
+        .iter()
+        .filter(|b| b.propensity)
+        .filter_map(|b| {
+            let key = format!("effective_gp_propensity:{}", b.name);
+            let s = summaries.iter().find(|c| c.key == key)?;
+            Some(AreaSummary {
+                area: b.area,
+                name: b.name.clone(),
+                own_figures: b.outputs[..b.n_own].iter().map(|o| o.target).collect(),
+                prior: s.prior,
+                posterior: s.posterior,
+            })
+        })
+        .collect()
 }
 
 /// The references of the method.
 pub const REFERENCES: &[&str] = &[
-    "Del Moral P, Doucet A, Jasra A (2012). An adaptive sequential Monte Carlo method for approximate Bayesian computation. Statistics and Computing 22:1009-1020",
-    "Toni T, Welch D, Strelkowa N, Ipsen A, Stumpf MPH (2009). Approximate Bayesian computation scheme for parameter inference and model selection in dynamical systems. J R Soc Interface 6:187-202",
-    "Beaumont MA, Cornuet J-M, Marin J-M, Robert CP (2009). Adaptive approximate Bayesian computation. Biometrika 96:983-990",
+    "Andrianakis I, Vernon IR, McCreesh N, McKinley TJ, Oakley JE, Nsubuga RN, Goldstein M, White RG (2015). Bayesian history matching of complex infectious disease models using emulation: a tutorial and a case study on HIV in Uganda. PLoS Computational Biology 11:e1003968",
+    "Vernon I, Owen J, Aylett-Bullock J, Cuesta-Lazaro C, Frawley J, Quera-Bofarull A, Sedgewick A, Shi D, Truong H, Turner M, Walker J, Caulfield T, Fong K, Krauss F (2022). Bayesian emulation and history matching of JUNE. Phil Trans R Soc A 380:20220039",
+    "Wood SN (2010). Statistical inference for noisy nonlinear ecological dynamic systems. Nature 466:1102-1104",
+    "Haario H, Saksman E, Tamminen J (2001). An adaptive Metropolis algorithm. Bernoulli 7:223-242",
+    "Roberts GO, Rosenthal JS (2009). Examples of adaptive MCMC. J Comput Graph Stat 18:349-367",
+    "Gelman A, Carlin JB, Stern HS, Dunson DB, Vehtari A, Rubin DB (2013). Bayesian Data Analysis, 3rd edition, section 11.4 (split R-hat)",
 ];
 
 /// Headline figures: programme starts by the end date, calibrated and not.
@@ -115,9 +121,13 @@ pub struct Calibration {
     pub observed: Observed,
     /// The seed used.
     pub seed: u64,
-    /// Prior against posterior per output column.
+    /// Prior against posterior per posterior column.
     pub summaries: Vec<ColumnSummary>,
-    /// Posterior predictive per observation: p10, p50, p90, share inside.
+    /// Per area with a calibrated propensity: its effective propensity before and
+    /// after, and its own figures.
+    pub areas: Vec<AreaSummary>,
+    /// Per observation, from the calibrated projection's replications: p10, p50, p90
+    /// and the share inside the observed interval.
     pub predictive: Vec<[f64; 4]>,
     /// The calibrated scenario's text.
     pub calibrated_text: String,
@@ -128,17 +138,19 @@ pub struct Calibration {
     /// A run of the uncalibrated scenario (same seed and replications).
     pub uncalibrated: crate::run::RunResults,
     /// Per observation: (calibrated, uncalibrated) p10, p50, p90 of the observed metric
-    /// at its date.
+    /// at its date, across the projections' replications.
     pub at_observations: Vec<([f64; 3], [f64; 3])>,
     /// Headline figures.
     pub headline: Headline,
 }
 
-fn quantiles3(res: &crate::run::RunResults, t: &Target) -> [f64; 3] {
-    let n = res.layout.len();
-    let e = &res.entities[t.obs.entity()];
-    let s = e.summary(n, t.obs.month, t.obs.metric);
-    [0.1, 0.5, 0.9].map(|q| s.quantile(q).unwrap_or(f64::NAN))
+fn quantiles3(values: &[f64]) -> [f64; 3] {
+    let mut v: Vec<f64> = values.iter().copied().filter(|x| x.is_finite()).collect();
+    if v.is_empty() {
+        return [f64::NAN; 3];
+    }
+    v.sort_by(f64::total_cmp);
+    [0.1, 0.5, 0.9].map(|q| type7(&v, q))
 }
 
 fn headline_of(res: &crate::run::RunResults) -> ([f64; 4], f64) {
@@ -150,6 +162,26 @@ fn headline_of(res: &crate::run::RunResults) -> ([f64; 4], f64) {
         .p_reach(res.replications)
         .map_or(f64::NAN, |(p, _)| p);
     ([mean, q(0.1), q(0.5), q(0.9)], p_reach)
+}
+
+/// Runs `sc`, aggregating and collecting each observed figure's value per replication.
+fn project(
+    sc: &Scenario,
+    observed: &Observed,
+    opts: &crate::run::RunOptions,
+    progress: &(dyn Fn(u64) + Sync),
+) -> Result<(crate::run::RunResults, Collector), crate::run::RunError> {
+    let mut agg = crate::run::Aggregate::new(sc);
+    let n_metrics = crate::model::MetricLayout::new(&sc.disciplines).len();
+    let mut collector = Collector::new(observed, n_metrics);
+    crate::run::run_each(sc, opts, progress, &mut |r| {
+        collector.push(&r.metrics);
+        agg.push(r).map_err(|e| e.to_string())
+    })?;
+    let res = agg
+        .finish()
+        .map_err(|e| crate::run::RunError::Sink(e.to_string()))?;
+    Ok((res, collector))
 }
 
 impl Calibration {
@@ -176,12 +208,23 @@ impl Calibration {
                 CalibrateError::Scenario(ScenarioError::new(path, None, "", m))
             }
         };
-        let projection = crate::run::run(&calibrated, opts, progress).map_err(run_err)?;
-        let uncalibrated = crate::run::run(&problem.scenario, opts, progress).map_err(run_err)?;
-        let at_observations = problem
+        let (projection, cal_values) =
+            project(&calibrated, &observed, opts, progress).map_err(run_err)?;
+        let (uncalibrated, base_values) =
+            project(&problem.scenario, &observed, opts, progress).map_err(run_err)?;
+        let at_observations = (0..problem.targets.len())
+            .map(|i| {
+                (
+                    quantiles3(cal_values.values(i)),
+                    quantiles3(base_values.values(i)),
+                )
+            })
+            .collect();
+        let predictive = problem
             .targets
             .iter()
-            .map(|t| (quantiles3(&projection, t), quantiles3(&uncalibrated, t)))
+            .enumerate()
+            .map(|(i, t)| predictive_of(t, cal_values.values(i)))
             .collect();
         let (cal, p_cal) = headline_of(&projection);
         let (base, p_base) = headline_of(&uncalibrated);
@@ -192,13 +235,14 @@ impl Calibration {
             p_reach: [p_cal, p_base],
         };
         let summaries = summaries(&problem, &fit);
-        let predictive = predictive(&problem, &fit);
+        let areas = area_summaries(&problem, &summaries);
         Ok(Self {
             problem,
             fit,
             observed,
             seed,
             summaries,
+            areas,
             predictive,
             calibrated_text: text,
             calibrated,
@@ -264,4 +308,21 @@ fn sig(x: f64) -> f64 {
     let d = 3 - x.abs().log10().floor() as i32;
     let p = 10f64.powi(d);
     (x * p).round() / p
+}
+
+/// The p10, p50 and p90 of a figure's simulated values and the share inside its
+/// interval.
+fn predictive_of(t: &Target, values: &[f64]) -> [f64; 4] {
+    let q = quantiles3(values);
+    let inside = values.iter().filter(|x| t.distance(**x) == 0.0).count();
+    [
+        q[0],
+        q[1],
+        q[2],
+        if values.is_empty() {
+            f64::NAN
+        } else {
+            inside as f64 / values.len() as f64
+        },
+    ]
 }

@@ -4,37 +4,41 @@
 use super::{Fit, METHOD, Problem};
 use crate::observed::Observed;
 
-/// The `[posterior]` table of a calibrated scenario: keys, weights and samples.
+/// The `[posterior]` table of a calibrated scenario: keys, weights and samples (the
+/// parameter columns; derived ones are in `posterior.csv` only).
 pub fn posterior_toml(problem: &Problem, fit: &Fit, observed: &str) -> String {
+    let cols = problem.columns();
+    let params: Vec<usize> = (0..cols.len()).filter(|&c| cols[c].parameter).collect();
     let mut s = String::new();
     s.push_str("[posterior]\n");
     s.push_str(&format!("method = {}\n", toml_str(METHOD)));
     s.push_str(&format!("observed = {}\n", toml_str(observed)));
-    let keys: Vec<String> = problem.columns.iter().map(|c| toml_str(&c.key)).collect();
+    let keys: Vec<String> = params.iter().map(|&c| toml_str(&cols[c].key)).collect();
     s.push_str(&format!("keys = [{}]\n", keys.join(", ")));
-    let w: Vec<String> = fit.weights.iter().map(|w| format!("{w:?}")).collect();
-    s.push_str(&format!("weights = [{}]\n", w.join(", ")));
+    let w = 1.0 / fit.samples.len().max(1) as f64;
+    let ws: Vec<String> = fit.samples.iter().map(|_| format!("{w:?}")).collect();
+    s.push_str(&format!("weights = [{}]\n", ws.join(", ")));
     s.push_str("samples = [\n");
-    for t in &fit.particles {
-        let v: Vec<String> = problem
-            .column_values(t)
-            .iter()
-            .map(|x| format!("{x:?}"))
-            .collect();
+    for t in &fit.samples {
+        let values = problem.column_values(t);
+        let v: Vec<String> = params.iter().map(|&c| format!("{:?}", values[c])).collect();
         s.push_str(&format!("  [{}],\n", v.join(", ")));
     }
     s.push_str("]\n");
     s
 }
 
-/// `posterior.csv`: one row per sample, one column per calibrated parameter named by
-/// its `--set` key path, plus `weight`.
+/// `posterior.csv`: one row per posterior sample; one column per calibrated parameter
+/// named by its `--set` key path, then each area's effective GP referral propensity
+/// (`effective_gp_propensity:<area>`: the programme's propensity times the area's
+/// factor and any multiplier it states), then `weight`.
 pub fn posterior_csv(problem: &Problem, fit: &Fit) -> Vec<u8> {
     let mut w = csv::Writer::from_writer(Vec::new());
-    let mut header: Vec<String> = problem.columns.iter().map(|c| c.key.clone()).collect();
+    let mut header: Vec<String> = problem.columns().into_iter().map(|c| c.key).collect();
     header.push("weight".into());
     w.write_record(&header).expect("writing to memory");
-    for (t, wt) in fit.particles.iter().zip(&fit.weights) {
+    let wt = 1.0 / fit.samples.len().max(1) as f64;
+    for t in &fit.samples {
         let mut row: Vec<String> = problem
             .column_values(t)
             .iter()
@@ -70,7 +74,6 @@ pub fn calibrated_toml(problem: &Problem, fit: &Fit, observed: &Observed, seed: 
             )),
         );
     }
-    let last = fit.generations.last();
     let files: Vec<String> = sc.files.iter().map(|f| f.display().to_string()).collect();
     let mut header = format!(
         "Calibrated scenario `{name}`, written by `workwell calibrate`.\n\
@@ -89,29 +92,34 @@ pub fn calibrated_toml(problem: &Problem, fit: &Fit, observed: &Observed, seed: 
             o.source
         ));
     }
+    let checks: Vec<String> = fit
+        .waves
+        .iter()
+        .skip(1)
+        .map(|w| format!("{:.1}%", 100.0 * w.within3))
+        .collect();
     header.push_str(&format!(
         "Method: {METHOD}.\n\
-         Seed {seed}; {} particles x {} replicates; {} generations; {} simulations; final tolerance {}; \
-         final effective sample size {:.0}; last acceptance rate {}.\n\
+         Seed {seed}; {} waves of {} design points per area x {} replications; {} simulations of one area; \
+         emulators checked on the next wave's simulations: {} within 3 standard deviations; \
+         {} posterior samples, largest split R-hat {:.3}.\n\
          Calibrated parameters (posterior columns): {}.\n\
          Replication i draws posterior sample j by weight from its own stream (seed, i), so the\n\
          calibrated parameters keep their joint distribution; every other parameter is drawn as\n\
-         in the base scenario. To refresh when new management information is published, add the\n\
+         in the base scenario (an area without a column draws its own effect, with the sample's\n\
+         spread between areas). To refresh when new management information is published, add the\n\
          figures to the observed file and run `workwell calibrate` on the base scenario again.",
-        fit.particles.len(),
-        fit.distances.first().map_or(0, Vec::len),
-        fit.generations.len(),
+        fit.waves.len(),
+        fit.points,
+        fit.replicates,
         fit.simulations,
-        crate::scenario::param::fmt_num(fit.epsilon),
-        fit.ess(),
-        last.map_or("n/a".to_string(), |g| if g.acceptance.is_nan() {
-            "n/a".into()
-        } else {
-            format!("{:.1}%", 100.0 * g.acceptance)
-        }),
+        if checks.is_empty() { "n/a".to_string() } else { checks.join(", ") },
+        fit.samples.len(),
+        fit.rhat(),
         problem
-            .columns
+            .columns()
             .iter()
+            .filter(|c| c.parameter)
             .map(|c| c.key.as_str())
             .collect::<Vec<_>>()
             .join(", ")

@@ -1,80 +1,163 @@
-//! What is calibrated against what: the calibrated dimensions with their priors
-//! (area deviations for partial pooling included), the observations as intervals, the
-//! scenario cut at the last observed month, and how a parameter vector becomes typed
-//! values for each area.
+//! What is calibrated against what: the programme-level parameters, each area's own
+//! block of parameters (its referral effect, its launch date, anything it sets for
+//! itself), the observations, and, per area, the outputs its simulation must give
+//! (its own figures, and its part of every programme figure).
+//!
+//! The parameter vector `theta` is laid out as the programme-level values first, then
+//! each area's block. An area's referral effect is written centred when the area has
+//! figures of its own (its log effective propensity `eta`, a priori
+//! `Normal(ln p, sigma^2)`), so that the data pin it directly, and non-centred
+//! otherwise (the standard normal `z`, its log propensity `ln p + sigma z`), so that it
+//! follows the programme's values; the posterior is written out in the scenario's
+//! terms (`z`) either way.
 
 use crate::model::MetricLayout;
+use crate::model::metrics::Aggregation;
 use crate::observed::{Observation, Observed};
-use crate::rng::Rng;
-use crate::run::{Workspace, run_replication_with};
 use crate::scenario::param::{self, Domain, Value};
 use crate::scenario::posterior::{Scope, find, parse_key};
 use crate::scenario::source::join_key;
 use crate::scenario::{Override, ParamId, Scenario, ScenarioError};
 
-/// A calibrated dimension's prior.
-#[derive(Debug, Clone)]
-pub enum Prior {
-    /// The distribution the scenario gives the parameter.
-    Value(Value),
-    /// An area's log-deviation from a programme-level parameter: Normal(0, sd^2).
-    Deviation {
-        /// Standard deviation on the log scale.
-        sd: f64,
-        /// Index of the programme-level dimension it deviates from.
-        of: usize,
-    },
+/// The key of the GP referral propensity, relative to an area.
+pub const PROPENSITY: &str = "referrals.gp_propensity";
+/// The key of the spread between areas.
+pub const SPREAD: &str = "referrals.between_area_sd";
+/// The key of an area's own effect.
+pub const EFFECT: &str = "referrals.area_effect";
+
+/// What a programme-level parameter is to the hierarchy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    /// The programme's (typical area's) GP referral propensity.
+    Propensity,
+    /// The spread between areas of the log propensity.
+    Spread,
+    /// Any other parameter every area inheriting it shares.
+    Plain,
 }
 
-impl Prior {
-    /// Density at `x` (up to a constant).
-    pub fn density(&self, x: f64) -> f64 {
-        match self {
-            Prior::Value(v) => param::density(v, x),
-            Prior::Deviation { sd, .. } => {
-                let z = x / sd;
-                (-0.5 * z * z).exp()
-            }
-        }
-    }
-    /// One draw.
-    pub fn sample(&self, rng: &mut Rng) -> f64 {
-        match self {
-            Prior::Value(v) => param::sample(v, rng),
-            Prior::Deviation { sd, .. } => {
-                let z: f64 = rand_distr::Distribution::sample(&rand_distr::StandardNormal, rng);
-                sd * z
-            }
-        }
-    }
-}
-
-/// One dimension of the calibrated parameter vector.
+/// A calibrated parameter with its prior.
 #[derive(Debug, Clone)]
-pub struct Dimension {
-    /// The `--set` key path of the value it gives (for a deviation: of the area's
-    /// value it changes).
+pub struct Param {
+    /// The `--set` key path.
     pub key: String,
     /// The key relative to an area table.
     pub rel: String,
-    /// Its prior.
-    pub prior: Prior,
-    /// The parameter's domain (values are clamped into it).
+    /// Its prior (the scenario's distribution).
+    pub prior: Value,
+    /// The values it may take.
     pub domain: Domain,
-    /// Where it applies.
-    pub scope: Scope,
     /// The parameter.
-    pub param: ParamId,
+    pub id: ParamId,
+    /// Its role (own parameters of an area are `Plain`).
+    pub role: Role,
 }
 
-impl Dimension {
-    /// Whether this is an area deviation.
-    pub fn is_deviation(&self) -> bool {
-        matches!(self.prior, Prior::Deviation { .. })
+impl Param {
+    /// Log prior density (up to a constant); minus infinity outside the support.
+    pub fn log_prior(&self, x: f64) -> f64 {
+        let d = param::density(&self.prior, x);
+        if d > 0.0 { d.ln() } else { f64::NEG_INFINITY }
     }
 }
 
-/// An observation as a target interval.
+/// How an area's referral effect enters the parameter vector.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Effect {
+    /// No dimension: the area's effect is its fixed value.
+    None,
+    /// The area's log effective propensity (areas with figures of their own).
+    Centred,
+    /// The area's standard normal effect (areas without).
+    NonCentred,
+}
+
+/// How an output of an area's simulation grows with its referrals, for the
+/// emulator's referral feature.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Flow {
+    /// Not a count of people (a wait, a utilisation).
+    No,
+    /// A count in the output's month.
+    Month,
+    /// A running total from the start of the results window.
+    Cumulative,
+}
+
+/// One output of an area's simulation: the value of a metric in a month.
+#[derive(Debug, Clone)]
+pub struct Output {
+    /// The target it is for (its own figure, or the programme figure it adds to).
+    pub target: usize,
+    /// Metric index.
+    pub metric: usize,
+    /// Month index.
+    pub month: usize,
+    /// How it grows with referrals.
+    pub flow: Flow,
+    /// For a running total of a scenario with a warm-up, observed after it: the month
+    /// whose value is subtracted (the last before the warm-up ends), since the
+    /// calibration's runs have no warm-up and count from launch.
+    pub since: Option<usize>,
+}
+
+impl Output {
+    /// The output's value in a run's metrics (`(n_months + 1) x n_metrics`).
+    pub fn value(&self, metrics: &[f64], n_metrics: usize) -> f64 {
+        let v = metrics[self.month * n_metrics + self.metric];
+        match self.since {
+            Some(s) => v - metrics[s * n_metrics + self.metric],
+            None => v,
+        }
+    }
+}
+
+/// One area's part of the problem.
+#[derive(Debug, Clone)]
+pub struct Block {
+    /// The area's index in the scenario.
+    pub area: usize,
+    /// Its name.
+    pub name: String,
+    /// Index in `theta` of its first dimension.
+    pub offset: usize,
+    /// Its referral effect's dimension.
+    pub effect: Effect,
+    /// Its effect when it has no dimension (the scenario's central value).
+    pub fixed_effect: f64,
+    /// Its own calibrated parameters (after the effect, in `theta`).
+    pub own: Vec<Param>,
+    /// The programme-level `Plain` parameters it inherits (indices into `globals`):
+    /// inputs of its simulation.
+    pub globals: Vec<usize>,
+    /// Whether its propensity is the programme's calibrated one (then its log
+    /// propensity is its first simulation input).
+    pub propensity: bool,
+    /// Index among the simulation inputs of its launch day, when that is calibrated.
+    pub launch_input: Option<usize>,
+    /// Its outputs: its own figures first, then its part of each programme figure.
+    pub outputs: Vec<Output>,
+    /// How many of the outputs are its own figures.
+    pub n_own: usize,
+}
+
+impl Block {
+    /// Dimensions of `theta` it holds.
+    pub fn len(&self) -> usize {
+        usize::from(self.effect != Effect::None) + self.own.len()
+    }
+    /// True when it holds no dimension.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+    /// Inputs of its simulation (the emulator's inputs).
+    pub fn n_inputs(&self) -> usize {
+        usize::from(self.propensity) + self.globals.len() + self.own.len()
+    }
+}
+
+/// An observation as the likelihood reads it.
 #[derive(Debug, Clone)]
 pub struct Target {
     /// The observation.
@@ -83,194 +166,147 @@ pub struct Target {
     pub low: f64,
     /// Upper end (infinite for "at least").
     pub high: f64,
-    /// Scale that turns a distance outside the interval into a relative one.
-    pub scale: f64,
+    /// The interval's middle (the value the Gaussian approximation centres on).
+    pub mid: f64,
+    /// The interval read as measurement error: the variance of a uniform over it.
+    pub var: f64,
 }
 
 impl Target {
+    /// True for an "at least" figure.
+    pub fn lower_only(&self) -> bool {
+        !self.high.is_finite()
+    }
     /// How far `x` lies outside the interval, relative to its scale (0 inside).
     pub fn distance(&self, x: f64) -> f64 {
         if !x.is_finite() {
             return f64::INFINITY;
         }
-        ((self.low - x).max(x - self.high).max(0.0)) / self.scale
+        let scale = self
+            .low
+            .abs()
+            .max(if self.high.is_finite() {
+                self.high.abs()
+            } else {
+                0.0
+            })
+            .max(1.0);
+        ((self.low - x).max(x - self.high).max(0.0)) / scale
     }
 }
 
-/// What is calibrated against what: the dimensions, the observations as intervals,
-/// and the scenario cut at the last observed month.
+/// A column of the posterior as written out.
+#[derive(Debug, Clone)]
+pub struct Column {
+    /// The `--set` key path (or, for a derived column, its label).
+    pub key: String,
+    /// True for a parameter of the scenario (a `[posterior]` column); false for a
+    /// derived figure (an area's effective propensity) written to `posterior.csv`.
+    pub parameter: bool,
+    /// The area it belongs to, if any.
+    pub area: Option<usize>,
+}
+
+/// Where the spread between areas comes from.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Spread {
+    /// A dimension of `theta`.
+    Dim(usize),
+    /// The scenario's fixed value.
+    Fixed(f64),
+}
+
+/// What is calibrated against what.
 #[derive(Debug, Clone)]
 pub struct Problem {
     /// The scenario as given.
     pub scenario: Scenario,
-    /// The same scenario ending at the last observed month (what each particle runs).
+    /// The scenario without any posterior it carried: calibration starts again from
+    /// the priors.
+    pub base: Scenario,
+    /// The base scenario ending at the last observed month, without any warm-up (what
+    /// each design point runs: figures observed during a warm-up, such as the pilots'
+    /// in the roll-out, count too).
     pub short: Scenario,
     /// Metric layout of the run.
     pub layout: MetricLayout,
-    /// The calibrated dimensions.
-    pub dims: Vec<Dimension>,
+    /// The programme-level calibrated parameters (`theta[..globals.len()]`).
+    pub globals: Vec<Param>,
+    /// The programme's propensity among the globals, when calibrated.
+    pub propensity: Option<usize>,
+    /// The spread between areas.
+    pub spread: Spread,
+    /// One block per area with a dimension or an output.
+    pub blocks: Vec<Block>,
     /// The observations.
     pub targets: Vec<Target>,
-    /// Output columns: (key, how to compute): programme and area-own dimensions give
-    /// their value, an area with deviations gives the programme value times exp(delta).
-    pub columns: Vec<OutputColumn>,
+    /// The programme figures, in the order of every block's programme outputs.
+    pub programme: Vec<usize>,
+    /// Length of `theta`.
+    pub dim: usize,
 }
 
-/// A column of the posterior sample as written out.
-#[derive(Debug, Clone)]
-pub struct OutputColumn {
-    /// The `--set` key path.
-    pub key: String,
-    /// The dimension giving the value.
-    pub dim: usize,
-    /// A deviation dimension multiplying it (`exp`), if any.
-    pub deviation: Option<usize>,
-    /// The parameter's domain.
-    pub domain: Domain,
+fn scenario_error(sc: &Scenario, m: impl Into<String>) -> ScenarioError {
+    sc.merged.error("calibration.parameters", m)
 }
 
 impl Problem {
     /// Sets up the calibration of `sc` against `observed`.
     pub fn new(sc: &Scenario, observed: &Observed) -> Result<Self, ScenarioError> {
-        let spec = &sc.calibration;
-        let key_at = "calibration.parameters";
-        let mut wanted: Vec<(Scope, String)> = Vec::new();
-        if spec.parameters.is_empty() {
-            for (a, area) in sc.areas.iter().enumerate() {
-                for p in area.params() {
-                    if p.is_uncertain() {
-                        let scope = if p.shared {
-                            Scope::Programme
-                        } else {
-                            Scope::Area(a)
-                        };
-                        if !wanted.contains(&(scope, p.key.clone())) {
-                            wanted.push((scope, p.key.clone()));
-                        }
-                    }
-                }
-            }
-        } else {
-            for k in &spec.parameters {
-                let explicit = k.starts_with("defaults.") || k.starts_with("areas.");
-                if explicit {
-                    let (scope, rel) =
-                        parse_key(k, &sc.areas).map_err(|m| sc.merged.error(key_at, m))?;
-                    wanted.push((scope, rel));
-                    continue;
-                }
-                let mut any = false;
-                for (a, area) in sc.areas.iter().enumerate() {
-                    let Some(p) = find(area, k) else { continue };
-                    any = true;
-                    let scope = if p.shared {
-                        Scope::Programme
-                    } else {
-                        Scope::Area(a)
-                    };
-                    if !wanted.contains(&(scope, k.clone())) {
-                        wanted.push((scope, k.clone()));
-                    }
-                }
-                if !any {
-                    return Err(sc
-                        .merged
-                        .error(key_at, format!("`{k}` is not a parameter of this scenario")));
-                }
-            }
-        }
-        let mut dims = Vec::new();
+        let mut base = sc.clone();
+        base.posterior = None;
+        let wanted = wanted(&base)?;
+        let layout = MetricLayout::new(&base.disciplines);
+
+        // programme-level parameters
+        let mut globals: Vec<Param> = Vec::new();
+        let mut own_keys: Vec<(usize, String)> = Vec::new();
         for (scope, rel) in &wanted {
-            let p = match scope {
-                Scope::Programme => sc
-                    .areas
-                    .iter()
-                    .find_map(|a| find(a, rel).filter(|p| p.shared)),
-                Scope::Area(a) => find(&sc.areas[*a], rel),
-            };
-            let key = match scope {
-                Scope::Programme => format!("defaults.{rel}"),
-                Scope::Area(a) => format!("{}.{rel}", join_key("areas", &sc.areas[*a].name)),
-            };
-            let Some(p) = p else {
-                return Err(sc.merged.error(
-                    key_at,
-                    format!("`{key}` is not a parameter of this scenario"),
-                ));
-            };
-            if !p.is_uncertain() {
-                return Err(sc.merged.error(
-                    key_at,
-                    format!("`{key}` is a fixed value ({}); give it a distribution (its prior) to calibrate it", p.text),
-                ));
+            match scope {
+                Scope::Programme => {
+                    let p = base
+                        .areas
+                        .iter()
+                        .find_map(|a| find(a, rel).filter(|p| p.shared))
+                        .expect("wanted() checked the parameter");
+                    let role = match rel.as_str() {
+                        PROPENSITY => Role::Propensity,
+                        SPREAD => Role::Spread,
+                        _ => Role::Plain,
+                    };
+                    globals.push(Param {
+                        key: format!("defaults.{rel}"),
+                        rel: rel.clone(),
+                        prior: p.value.clone(),
+                        domain: p.domain,
+                        id: p.id,
+                        role,
+                    });
+                }
+                Scope::Area(a) => own_keys.push((*a, rel.clone())),
             }
-            dims.push(Dimension {
-                key,
-                rel: rel.clone(),
-                prior: Prior::Value(p.value.clone()),
-                domain: p.domain,
-                scope: *scope,
-                param: p.id,
-            });
         }
-        if dims.is_empty() {
-            return Err(sc.merged.error(
-                key_at,
-                "nothing to calibrate: no parameter is given as a distribution",
+        let propensity = globals.iter().position(|g| g.role == Role::Propensity);
+        let spread_dim = globals.iter().position(|g| g.role == Role::Spread);
+        let spread = match spread_dim {
+            Some(i) => Spread::Dim(i),
+            None => Spread::Fixed(
+                base.areas
+                    .first()
+                    .map_or(0.0, |a| a.between_area_sd.central()),
+            ),
+        };
+        if spread_dim.is_some() && propensity.is_none() {
+            return Err(scenario_error(
+                &base,
+                format!(
+                    "`{SPREAD}` is calibrated only with `{PROPENSITY}`: add it to the calibrated parameters"
+                ),
             ));
         }
-        // area deviations for areas with observations of their own
-        let mut observed_areas: Vec<usize> = observed.rows.iter().filter_map(|o| o.area).collect();
-        observed_areas.sort_unstable();
-        observed_areas.dedup();
-        let programme_dims: Vec<usize> = (0..dims.len())
-            .filter(|&j| dims[j].scope == Scope::Programme)
-            .collect();
-        let mut columns: Vec<OutputColumn> = dims
-            .iter()
-            .enumerate()
-            .map(|(j, d)| OutputColumn {
-                key: d.key.clone(),
-                dim: j,
-                deviation: None,
-                domain: d.domain,
-            })
-            .collect();
-        if spec.between_area_sd > 0.0 {
-            for &a in &observed_areas {
-                for &j in &programme_dims {
-                    let rel = dims[j].rel.clone();
-                    let positive = matches!(
-                        dims[j].domain,
-                        Domain::Positive | Domain::NonNegative | Domain::Probability
-                    );
-                    let inherits = find(&sc.areas[a], &rel).is_some_and(|p| p.shared);
-                    if !positive || !inherits || rel == "launch" {
-                        continue;
-                    }
-                    let key = format!("{}.{rel}", join_key("areas", &sc.areas[a].name));
-                    dims.push(Dimension {
-                        key: key.clone(),
-                        rel,
-                        prior: Prior::Deviation {
-                            sd: spec.between_area_sd,
-                            of: j,
-                        },
-                        domain: dims[j].domain,
-                        scope: Scope::Area(a),
-                        param: dims[j].param,
-                    });
-                    columns.push(OutputColumn {
-                        key,
-                        dim: j,
-                        deviation: Some(dims.len() - 1),
-                        domain: dims[j].domain,
-                    });
-                }
-            }
-        }
-        // observations as intervals; the run is cut at the last observed month
-        let tol = spec.exact_tolerance;
+
+        // targets
+        let tol = base.calibration.exact_tolerance;
         let mut targets = Vec::new();
         let mut last = 0;
         for o in &observed.rows {
@@ -279,119 +315,488 @@ impl Problem {
                 Some(h) => (o.low, h),
                 None => (o.low, f64::INFINITY),
             };
-            let scale = low
-                .abs()
-                .max(if high.is_finite() { high.abs() } else { 0.0 })
-                .max(1.0);
+            let (mid, var) = if high.is_finite() {
+                ((low + high) / 2.0, (high - low).powi(2) / 12.0)
+            } else {
+                (low, 0.0)
+            };
             targets.push(Target {
                 obs: o.clone(),
                 low,
                 high,
-                scale,
+                mid,
+                var,
             });
             last = last.max(o.month);
         }
-        let end = sc.calendar.month(last);
-        let end_date = format!("{:04}-{:02}-{:02}", end.year, end.month, end.days());
-        let short = if sc.calendar.month(sc.calendar.n_months() - 1) == end {
-            sc.clone()
-        } else {
-            sc.with_sets(&[format!("programme.end={end_date}")])?
+        let flow_of = |metric: usize| match layout.metrics()[metric].aggregation {
+            Aggregation::Sum => Flow::Month,
+            Aggregation::Cumulative => Flow::Cumulative,
+            _ => Flow::No,
         };
-        let layout = MetricLayout::new(&sc.disciplines);
+        // a warm-up: its first recorded month, which must start on the 1st
+        let warm = base.warmup_days;
+        let warm_month = (warm > 0.0).then(|| {
+            let day = (warm.ceil() as usize).min(base.calendar.n_days() - 1);
+            (base.calendar.month_index(day), day)
+        });
+        for t in &targets {
+            let Some((m, day)) = warm_month else { break };
+            let starts_month = day == 0 || base.calendar.month_index(day - 1) != m;
+            if t.obs.month >= m && (!starts_month || warm.fract() != 0.0) {
+                return Err(ScenarioError::new(
+                    &observed.file,
+                    Some(t.obs.line),
+                    "period_end",
+                    format!(
+                        "the scenario's warm-up ({warm} days) ends inside a month, so a month's figures after it cannot be compared with a run counted from launch; end the warm-up on the first day of a month"
+                    ),
+                ));
+            }
+        }
+        let since_of = |t: &Target| match warm_month {
+            Some((m, _))
+                if m > 0 && t.obs.month >= m && flow_of(t.obs.metric) == Flow::Cumulative =>
+            {
+                Some(m - 1)
+            }
+            _ => None,
+        };
+        let programme: Vec<usize> = (0..targets.len())
+            .filter(|&t| targets[t].obs.area.is_none())
+            .collect();
+        for &t in &programme {
+            let m = &layout.metrics()[targets[t].obs.metric];
+            if matches!(m.aggregation, Aggregation::Ratio | Aggregation::Quantile) {
+                return Err(ScenarioError::new(
+                    &observed.file,
+                    Some(targets[t].obs.line),
+                    "metric",
+                    format!(
+                        "a programme figure of `{}` cannot be calibrated: it is not a sum of the areas' figures, so the areas cannot be fitted one by one; give the areas' own figures instead",
+                        m.name
+                    ),
+                ));
+            }
+        }
+
+        // blocks
+        let mut blocks = Vec::new();
+        let mut offset = globals.len();
+        for (a, spec) in base.areas.iter().enumerate() {
+            let own_rows: Vec<usize> = (0..targets.len())
+                .filter(|&t| targets[t].obs.area == Some(a))
+                .collect();
+            let inherits =
+                |rel: &str| find(spec, rel).is_some_and(|p| p.shared && p.is_uncertain());
+            let prop = propensity.is_some() && inherits(PROPENSITY);
+            let effect_param = &spec.area_effect;
+            let effect = if prop && effect_param.is_uncertain() && !effect_param.shared {
+                if own_rows.is_empty() {
+                    Effect::NonCentred
+                } else {
+                    Effect::Centred
+                }
+            } else {
+                Effect::None
+            };
+            let own: Vec<Param> = own_keys
+                .iter()
+                .filter(|(x, _)| *x == a)
+                .map(|(_, rel)| {
+                    let p = find(spec, rel).expect("wanted() checked the parameter");
+                    Param {
+                        key: format!("{}.{rel}", join_key("areas", &spec.name)),
+                        rel: rel.clone(),
+                        prior: p.value.clone(),
+                        domain: p.domain,
+                        id: p.id,
+                        role: Role::Plain,
+                    }
+                })
+                .collect();
+            let gl: Vec<usize> = (0..globals.len())
+                .filter(|&g| globals[g].role == Role::Plain && inherits(&globals[g].rel))
+                .collect();
+            let launch_input = own
+                .iter()
+                .position(|p| p.rel == "launch")
+                .map(|k| usize::from(prop) + gl.len() + k);
+            let output = |t: usize| Output {
+                target: t,
+                metric: targets[t].obs.metric,
+                month: targets[t].obs.month,
+                flow: flow_of(targets[t].obs.metric),
+                since: since_of(&targets[t]),
+            };
+            let mut outputs: Vec<Output> = own_rows.iter().map(|&t| output(t)).collect();
+            let n_own = outputs.len();
+            outputs.extend(programme.iter().map(|&t| output(t)));
+            let block = Block {
+                area: a,
+                name: spec.name.clone(),
+                offset,
+                effect,
+                fixed_effect: effect_param.central(),
+                own,
+                globals: gl,
+                propensity: prop,
+                launch_input,
+                outputs,
+                n_own,
+            };
+            if n_own > 0 && block.is_empty() && !block.propensity && block.globals.is_empty() {
+                return Err(ScenarioError::new(
+                    &observed.file,
+                    Some(targets[own_rows[0]].obs.line),
+                    "area",
+                    format!(
+                        "the area `{}` has figures of its own but nothing calibrated acts on it: give it an uncertain parameter to fit (for example `{}` in [defaults.referrals] with `{PROPENSITY}` calibrated, or its own `launch` as a distribution)",
+                        spec.name, SPREAD
+                    ),
+                ));
+            }
+            if block.is_empty() && block.outputs.is_empty() {
+                continue;
+            }
+            offset += block.len();
+            blocks.push(block);
+        }
+        if offset == 0 {
+            return Err(scenario_error(
+                &base,
+                "nothing to calibrate: no parameter is given as a distribution",
+            ));
+        }
+
+        // the run is cut at the last observed month
+        let end = base.calendar.month(last);
+        let end_date = format!("{:04}-{:02}-{:02}", end.year, end.month, end.days());
+        let mut sets = Vec::new();
+        if base.calendar.month(base.calendar.n_months() - 1) != end {
+            sets.push(format!("programme.end={end_date}"));
+        }
+        if warm > 0.0 {
+            sets.push("programme.warmup_days=0".to_string());
+        }
+        let short = if sets.is_empty() {
+            base.clone()
+        } else {
+            base.with_sets(&sets)?
+        };
         Ok(Self {
             scenario: sc.clone(),
+            base,
             short,
             layout,
-            dims,
+            globals,
+            propensity,
+            spread,
+            blocks,
             targets,
-            columns,
+            programme,
+            dim: offset,
         })
     }
 
-    /// Prior density of a parameter vector (up to a constant).
-    pub fn prior_density(&self, theta: &[f64]) -> f64 {
-        self.dims
+    /// The spread between areas in `theta`.
+    pub fn sigma(&self, theta: &[f64]) -> f64 {
+        match self.spread {
+            Spread::Dim(i) => theta[i],
+            Spread::Fixed(v) => v,
+        }
+    }
+
+    /// The log of the programme's propensity in `theta` (0 when not calibrated).
+    pub fn log_propensity(&self, theta: &[f64]) -> f64 {
+        self.propensity.map_or(0.0, |i| theta[i].max(1e-300).ln())
+    }
+
+    /// Block `b`'s log propensity in `theta` (its effective propensity before any
+    /// multiplier the area states itself).
+    pub fn block_log_propensity(&self, theta: &[f64], b: &Block) -> f64 {
+        let lp = self.log_propensity(theta);
+        match b.effect {
+            Effect::Centred => theta[b.offset],
+            Effect::NonCentred => lp + self.sigma(theta) * theta[b.offset],
+            Effect::None => lp + self.sigma(theta) * b.fixed_effect,
+        }
+    }
+
+    /// Block `b`'s simulation inputs in `theta`: its log propensity (when calibrated),
+    /// the programme-level parameters it inherits, its own parameters.
+    pub fn inputs(&self, theta: &[f64], b: &Block) -> Vec<f64> {
+        let mut x = Vec::with_capacity(b.n_inputs());
+        if b.propensity {
+            x.push(self.block_log_propensity(theta, b));
+        }
+        x.extend(b.globals.iter().map(|&g| theta[g]));
+        let first = b.offset + usize::from(b.effect != Effect::None);
+        x.extend_from_slice(&theta[first..first + b.own.len()]);
+        x
+    }
+
+    /// The typed values block `b`'s simulation uses for inputs `x`.
+    pub fn overrides(&self, b: &Block, x: &[f64]) -> Vec<Override> {
+        let spec = &self.base.areas[b.area];
+        let mut out = Vec::with_capacity(x.len() + 1);
+        let mut i = 0;
+        if b.propensity {
+            out.push(Override {
+                param: spec.gp_propensity.id,
+                value: x[0].exp().min(1.0),
+            });
+            // the effect is in the propensity given: the area's own factor is 1
+            out.push(Override {
+                param: spec.area_effect.id,
+                value: 0.0,
+            });
+            i = 1;
+        }
+        for &g in &b.globals {
+            let p = &self.globals[g];
+            out.push(Override {
+                param: p.id,
+                value: clamp_to(p.domain, x[i]),
+            });
+            i += 1;
+        }
+        for p in &b.own {
+            out.push(Override {
+                param: p.id,
+                value: clamp_to(p.domain, x[i]),
+            });
+            i += 1;
+        }
+        out
+    }
+
+    /// The programme-level part of the log prior density.
+    pub fn log_prior_globals(&self, theta: &[f64]) -> f64 {
+        self.globals
             .iter()
             .zip(theta)
-            .map(|(d, x)| d.prior.density(*x))
-            .product()
+            .map(|(p, x)| p.log_prior(*x))
+            .sum()
     }
 
-    /// The values of the output columns for a parameter vector.
-    pub fn column_values(&self, theta: &[f64]) -> Vec<f64> {
-        self.columns
-            .iter()
-            .map(|c| {
-                let v = match c.deviation {
-                    Some(k) => theta[c.dim] * theta[k].exp(),
-                    None => theta[c.dim],
-                };
-                clamp_to(c.domain, v)
-            })
-            .collect()
-    }
-
-    /// The typed values each area uses for a parameter vector.
-    pub fn overrides(&self, theta: &[f64]) -> Vec<Vec<Override>> {
-        let sc = &self.scenario;
-        let mut per_area: Vec<Vec<Override>> = vec![Vec::new(); sc.areas.len()];
-        let values = self.column_values(theta);
-        // area-specific columns first: the first override of a parameter wins
-        let mut order: Vec<usize> = (0..self.columns.len()).collect();
-        order.sort_by_key(|&c| {
-            match self.dims[self.columns[c].deviation.unwrap_or(self.columns[c].dim)].scope {
-                Scope::Area(_) => 0,
-                Scope::Programme => 1,
+    /// Block `b`'s part of the log prior density (its effect's depends on the
+    /// programme's propensity and spread).
+    pub fn log_prior_block(&self, theta: &[f64], b: &Block) -> f64 {
+        let mut lp = match b.effect {
+            Effect::None => 0.0,
+            Effect::NonCentred => -0.5 * theta[b.offset].powi(2),
+            Effect::Centred => {
+                let s = self.sigma(theta);
+                if s.is_nan() || s <= 0.0 {
+                    return f64::NEG_INFINITY;
+                }
+                let z = (theta[b.offset] - self.log_propensity(theta)) / s;
+                -0.5 * z * z - s.ln()
             }
-        });
-        for c in order {
-            let col = &self.columns[c];
-            let dim = &self.dims[col.deviation.unwrap_or(col.dim)];
-            let o = Override {
-                param: dim.param,
-                value: values[c],
-            };
-            match dim.scope {
-                Scope::Area(a) => per_area[a].push(o),
-                Scope::Programme => {
-                    for (a, area) in sc.areas.iter().enumerate() {
-                        if find(area, &dim.rel).is_some_and(|p| p.shared) {
-                            per_area[a].push(o);
-                        }
-                    }
+        };
+        let first = b.offset + usize::from(b.effect != Effect::None);
+        for (k, p) in b.own.iter().enumerate() {
+            lp += p.log_prior(theta[first + k]);
+        }
+        lp
+    }
+
+    /// The whole log prior density.
+    pub fn log_prior(&self, theta: &[f64]) -> f64 {
+        self.log_prior_globals(theta)
+            + self
+                .blocks
+                .iter()
+                .map(|b| self.log_prior_block(theta, b))
+                .sum::<f64>()
+    }
+
+    /// One draw of `theta` from the prior.
+    pub fn sample_prior(&self, rng: &mut crate::rng::Rng) -> Vec<f64> {
+        let mut theta = vec![0.0; self.dim];
+        for (g, p) in self.globals.iter().enumerate() {
+            theta[g] = param::sample(&p.prior, rng);
+        }
+        for b in &self.blocks {
+            let first = b.offset + usize::from(b.effect != Effect::None);
+            if b.effect != Effect::None {
+                let z: f64 = rand_distr::Distribution::sample(&rand_distr::StandardNormal, rng);
+                theta[b.offset] = match b.effect {
+                    Effect::Centred => self.log_propensity(&theta) + self.sigma(&theta) * z,
+                    _ => z,
+                };
+            }
+            for (k, p) in b.own.iter().enumerate() {
+                theta[first + k] = param::sample(&p.prior, rng);
+            }
+        }
+        theta
+    }
+
+    /// The columns of the posterior: the `[posterior]` columns (the programme-level
+    /// parameters, then each area's effect and own parameters), then each area's
+    /// effective propensity (derived).
+    pub fn columns(&self) -> Vec<Column> {
+        let mut cols: Vec<Column> = self
+            .globals
+            .iter()
+            .map(|g| Column {
+                key: g.key.clone(),
+                parameter: true,
+                area: None,
+            })
+            .collect();
+        for b in &self.blocks {
+            let area_key = join_key("areas", &b.name);
+            if b.effect != Effect::None {
+                cols.push(Column {
+                    key: format!("{area_key}.{EFFECT}"),
+                    parameter: true,
+                    area: Some(b.area),
+                });
+            }
+            cols.extend(b.own.iter().map(|p| Column {
+                key: p.key.clone(),
+                parameter: true,
+                area: Some(b.area),
+            }));
+        }
+        for b in self.blocks.iter().filter(|b| b.propensity) {
+            cols.push(Column {
+                key: format!("effective_gp_propensity:{}", b.name),
+                parameter: false,
+                area: Some(b.area),
+            });
+        }
+        cols
+    }
+
+    /// The values of [`columns`](Self::columns) for `theta`.
+    pub fn column_values(&self, theta: &[f64]) -> Vec<f64> {
+        let mut v: Vec<f64> = self
+            .globals
+            .iter()
+            .zip(theta)
+            .map(|(g, x)| clamp_to(g.domain, *x))
+            .collect();
+        let lp = self.log_propensity(theta);
+        let s = self.sigma(theta);
+        for b in &self.blocks {
+            match b.effect {
+                Effect::None => {}
+                Effect::NonCentred => v.push(theta[b.offset]),
+                Effect::Centred => v.push(if s > 0.0 {
+                    (theta[b.offset] - lp) / s
+                } else {
+                    0.0
+                }),
+            }
+            let first = b.offset + usize::from(b.effect != Effect::None);
+            for (k, p) in b.own.iter().enumerate() {
+                v.push(clamp_to(p.domain, theta[first + k]));
+            }
+        }
+        for b in self.blocks.iter().filter(|b| b.propensity) {
+            let multiplier = self.base.areas[b.area].area_multiplier.central();
+            v.push(self.block_log_propensity(theta, b).exp() * multiplier);
+        }
+        v
+    }
+
+    /// The block of area `a`, if it has one.
+    pub fn block_of(&self, a: usize) -> Option<&Block> {
+        self.blocks.iter().find(|b| b.area == a)
+    }
+}
+
+/// The parameters to calibrate, by scope and key relative to the area: those
+/// `[calibration] parameters` names (every uncertain one when it names none), with the
+/// spread between areas added whenever the GP referral propensity is calibrated and
+/// the spread is uncertain.
+fn wanted(sc: &Scenario) -> Result<Vec<(Scope, String)>, ScenarioError> {
+    let spec = &sc.calibration;
+    let mut wanted: Vec<(Scope, String)> = Vec::new();
+    let add = |scope: Scope, rel: String, wanted: &mut Vec<(Scope, String)>| {
+        if !wanted.contains(&(scope, rel.clone())) {
+            wanted.push((scope, rel));
+        }
+    };
+    let scope_of = |a: usize, shared: bool| {
+        if shared {
+            Scope::Programme
+        } else {
+            Scope::Area(a)
+        }
+    };
+    if spec.parameters.is_empty() {
+        for (a, area) in sc.areas.iter().enumerate() {
+            for p in area.params() {
+                // an area's effect is part of the propensity's hierarchy, added below
+                if p.is_uncertain() && p.key != EFFECT {
+                    add(scope_of(a, p.shared), p.key.clone(), &mut wanted);
                 }
             }
         }
-        per_area
+    } else {
+        for k in &spec.parameters {
+            if k.starts_with("defaults.") || k.starts_with("areas.") {
+                let (scope, rel) = parse_key(k, &sc.areas).map_err(|m| scenario_error(sc, m))?;
+                add(scope, rel, &mut wanted);
+                continue;
+            }
+            let mut any = false;
+            for (a, area) in sc.areas.iter().enumerate() {
+                let Some(p) = find(area, k) else { continue };
+                any = true;
+                add(scope_of(a, p.shared), k.clone(), &mut wanted);
+            }
+            if !any {
+                return Err(scenario_error(
+                    sc,
+                    format!("`{k}` is not a parameter of this scenario"),
+                ));
+            }
+        }
     }
-
-    /// Simulates a parameter vector on replicate `rep`: the simulated value of each
-    /// observation.
-    pub fn simulate(
-        &self,
-        theta: &[f64],
-        rep: u64,
-        ws: &mut Workspace,
-    ) -> Result<Vec<f64>, ScenarioError> {
-        let ov = self.overrides(theta);
-        let r = run_replication_with(&self.short, &self.layout, rep, ws, &ov)?;
-        Ok(self
-            .targets
-            .iter()
-            .map(|t| Observed::simulated(&t.obs, &r.metrics, self.layout.len()))
-            .collect())
+    wanted.retain(|(_, rel)| rel != EFFECT);
+    let propensity_wanted = wanted.contains(&(Scope::Programme, PROPENSITY.to_string()));
+    let spread_uncertain = sc
+        .areas
+        .iter()
+        .any(|a| a.between_area_sd.is_uncertain() && a.between_area_sd.shared);
+    if propensity_wanted && spread_uncertain {
+        add(Scope::Programme, SPREAD.to_string(), &mut wanted);
     }
-
-    /// A replicate's distance: the largest relative distance outside an observed
-    /// interval (0 inside every one).
-    pub fn distance(&self, values: &[f64]) -> f64 {
-        self.targets
-            .iter()
-            .zip(values)
-            .map(|(t, x)| t.distance(*x))
-            .fold(0.0, f64::max)
+    for (scope, rel) in &wanted {
+        let p = match scope {
+            Scope::Programme => sc
+                .areas
+                .iter()
+                .find_map(|a| find(a, rel).filter(|p| p.shared)),
+            Scope::Area(a) => find(&sc.areas[*a], rel),
+        };
+        let key = match scope {
+            Scope::Programme => format!("defaults.{rel}"),
+            Scope::Area(a) => format!("{}.{rel}", join_key("areas", &sc.areas[*a].name)),
+        };
+        let Some(p) = p else {
+            return Err(scenario_error(
+                sc,
+                format!("`{key}` is not a parameter of this scenario"),
+            ));
+        };
+        if !p.is_uncertain() {
+            return Err(scenario_error(
+                sc,
+                format!(
+                    "`{key}` is a fixed value ({}); give it a distribution (its prior) to calibrate it",
+                    p.text
+                ),
+            ));
+        }
     }
+    Ok(wanted)
 }
 
 /// A value moved into a domain.

@@ -1,13 +1,13 @@
-//! Calibration wave by wave: the simulations of each generation written out as a
-//! wave of jobs, simulated anywhere in shares (an array job), and read back.
+//! Calibration wave by wave: the simulations of each wave written out as jobs,
+//! simulated anywhere in shares (an array job), and read back.
 //!
-//! The sampler ([`run_with`](super::run_with)) is a deterministic function of the
+//! The calibration ([`run_with`](super::run_with)) is a deterministic function of the
 //! problem, the settings and the simulated values. So `calibrate --waves DIR`
-//! replays it from the start with the values already in `DIR`; at the first
-//! generation whose values are not all there it writes that generation's jobs
-//! (`wave-G.jobs`) and stops; share K of N of a wave's jobs is simulated into
-//! `wave-G/jobs-A-B.results`. When every generation's values are there, the replay is
-//! the fit an uninterrupted `calibrate` makes, to the bit.
+//! replays it from the start with the values already in `DIR`; at the first wave
+//! whose values are not all there it writes that wave's jobs (`wave-G.jobs`: every
+//! area's design points) and stops; share K of N of a wave's jobs is simulated into
+//! `wave-G/jobs-A-B.results`. When every wave's values are there, the replay is the
+//! fit an uninterrupted `calibrate` makes, to the bit.
 //!
 //! Both files are text: a header of `key value` lines, then one line per job, floats
 //! as the 16 hexadecimal digits of their IEEE-754 bits (so they come back exactly).
@@ -17,14 +17,14 @@
 //! format 1                           format 1
 //! program 0.1.0                      program 0.1.0
 //! inputs <16 hex digits>             inputs <16 hex digits>
-//! generation G                       generation G
+//! wave G                             wave G
 //! replicates M                       jobs J
 //! jobs J                             range A B
-//! job <particle> <seed id> <theta>   values <job> <M x observations values>
+//! job <area block> <first rep> <x>   values <job> <M x the area's outputs>
 //! ```
 //!
 //! `inputs` is a hash of the resolved scenario, the observed file, the program
-//! version and the sampler's settings: a file for other inputs is refused.
+//! version and the calibration's settings: a file for other inputs is refused.
 
 use std::ops::Range;
 use std::path::{Path, PathBuf};
@@ -37,7 +37,7 @@ use crate::rng::fnv1a;
 pub const STATUS_FILE: &str = "status";
 
 /// Version of the wave file format.
-pub const FORMAT: u32 = 1;
+pub const FORMAT: u32 = 2;
 const PROGRAM: &str = env!("CARGO_PKG_VERSION");
 const JOBS_MAGIC: &str = "workwell calibration wave";
 const RESULTS_MAGIC: &str = "workwell calibration results";
@@ -55,7 +55,7 @@ pub enum WaveError {
         message: String,
     },
     /// A file written for other inputs (scenario, observed file, settings, program).
-    #[error("{}: written for other inputs (scenario, observed file, particles, replicates, seed or program version) than this calibration's; use a new --waves folder", path.display())]
+    #[error("{}: written for other inputs (scenario, observed file, design points, replicates, waves, seed or program version) than this calibration's; use a new --waves folder", path.display())]
     Foreign {
         /// The file.
         path: PathBuf,
@@ -93,28 +93,30 @@ pub fn fingerprint(problem: &Problem, s: &Settings, observed: &[u8]) -> u64 {
     bytes.extend_from_slice(PROGRAM.as_bytes());
     for x in [
         s.seed,
-        s.particles as u64,
+        s.points as u64,
         s.replicates,
-        s.alpha.to_bits(),
-        s.min_acceptance.to_bits(),
-        s.max_generations as u64,
+        s.waves as u64,
+        s.samples as u64,
+        s.chains as u64,
+        s.burn_in as u64,
+        s.iterations as u64,
     ] {
         bytes.extend_from_slice(&x.to_le_bytes());
     }
     fnv1a(&bytes)
 }
 
-/// The jobs file of generation `g` in `dir`.
+/// The jobs file of wave `g` in `dir`.
 pub fn jobs_path(dir: &Path, g: usize) -> PathBuf {
     dir.join(format!("wave-{g:02}.jobs"))
 }
 
-/// The folder of generation `g`'s results in `dir`.
+/// The folder of wave `g`'s results in `dir`.
 pub fn results_dir(dir: &Path, g: usize) -> PathBuf {
     dir.join(format!("wave-{g:02}"))
 }
 
-/// The results file of jobs `range` of generation `g` in `dir`.
+/// The results file of jobs `range` of wave `g` in `dir`.
 pub fn results_path(dir: &Path, g: usize, range: &Range<usize>) -> PathBuf {
     results_dir(dir, g).join(format!("jobs-{}-{}.results", range.start, range.end))
 }
@@ -130,31 +132,31 @@ fn hex(x: f64) -> String {
     format!("{:016x}", x.to_bits())
 }
 
-/// A wave: the jobs of one generation.
+/// A wave: its jobs.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Wave {
     /// The inputs' fingerprint.
     pub inputs: u64,
-    /// The generation (0: the prior).
+    /// The wave (0: designed over the prior).
     pub generation: usize,
     /// Replicates per job.
     pub replicates: u64,
-    /// The jobs, in the sampler's order.
+    /// The jobs, in the calibration's order.
     pub jobs: Vec<Job>,
 }
 
 /// Renders a wave's jobs file.
 pub fn render_jobs(w: &Wave) -> String {
     let mut out = format!(
-        "{JOBS_MAGIC}\nformat {FORMAT}\nprogram {PROGRAM}\ninputs {:016x}\ngeneration {}\nreplicates {}\njobs {}\n",
+        "{JOBS_MAGIC}\nformat {FORMAT}\nprogram {PROGRAM}\ninputs {:016x}\nwave {}\nreplicates {}\njobs {}\n",
         w.inputs,
         w.generation,
         w.replicates,
         w.jobs.len()
     );
     for j in &w.jobs {
-        out.push_str(&format!("job {} {}", j.particle, j.id));
-        for x in &j.theta {
+        out.push_str(&format!("job {} {}", j.block, j.rep));
+        for x in &j.x {
             out.push(' ');
             out.push_str(&hex(*x));
         }
@@ -168,21 +170,21 @@ pub fn render_jobs(w: &Wave) -> String {
 pub struct Results {
     /// The inputs' fingerprint.
     pub inputs: u64,
-    /// The generation.
+    /// The wave.
     pub generation: usize,
     /// Jobs in the wave.
     pub total: usize,
     /// The jobs these are the values of.
     pub range: Range<usize>,
-    /// Per job of the range, its values: per replicate, the value of each
-    /// observation, one replicate after the other.
+    /// Per job of the range, its values: per replicate, the value of each of the
+    /// area's outputs, one replicate after the other.
     pub values: Vec<Vec<f64>>,
 }
 
 /// Renders a results file.
 pub fn render_results(r: &Results) -> String {
     let mut out = format!(
-        "{RESULTS_MAGIC}\nformat {FORMAT}\nprogram {PROGRAM}\ninputs {:016x}\ngeneration {}\njobs {}\nrange {} {}\n",
+        "{RESULTS_MAGIC}\nformat {FORMAT}\nprogram {PROGRAM}\ninputs {:016x}\nwave {}\njobs {}\nrange {} {}\n",
         r.inputs, r.generation, r.total, r.range.start, r.range.end
     );
     for (i, v) in r.range.clone().zip(&r.values) {
@@ -307,18 +309,21 @@ fn parse_int<T: std::str::FromStr>(path: &Path, line: usize, w: &str) -> Result<
 pub fn parse_jobs(path: &Path, text: &str) -> Result<Wave, WaveError> {
     let mut l = Lines::new(path, text, JOBS_MAGIC)?;
     let inputs = l.inputs()?;
-    let generation = l.number("generation")?;
+    let generation = l.number("wave")?;
     let replicates = l.number("replicates")?;
     let n: usize = l.number("jobs")?;
     let mut jobs = Vec::with_capacity(n);
     for (line, words) in l.records("job")? {
         if words.len() < 2 {
-            return Err(l.err(line, "expected `job <particle> <seed id> <values>`".into()));
+            return Err(l.err(
+                line,
+                "expected `job <area block> <first replication> <inputs>`".into(),
+            ));
         }
         jobs.push(Job {
-            particle: parse_int(path, line, words[0])?,
-            id: parse_int(path, line, words[1])?,
-            theta: words[2..]
+            block: parse_int(path, line, words[0])?,
+            rep: parse_int(path, line, words[1])?,
+            x: words[2..]
                 .iter()
                 .map(|w| parse_f64(path, line, w))
                 .collect::<Result<_, _>>()?,
@@ -341,16 +346,16 @@ pub fn parse_jobs(path: &Path, text: &str) -> Result<Wave, WaveError> {
     })
 }
 
-/// Parses a results file; `per_job` values are expected on each line (replicates x
-/// observations).
-pub fn parse_results(path: &Path, text: &str, per_job: usize) -> Result<Results, WaveError> {
+/// Parses a results file; `per_job[i]` values are expected on the line of job `i`
+/// (replicates x the area's outputs).
+pub fn parse_results(path: &Path, text: &str, per_job: &[usize]) -> Result<Results, WaveError> {
     let mut l = Lines::new(path, text, RESULTS_MAGIC)?;
     let inputs = l.inputs()?;
-    let generation = l.number("generation")?;
+    let generation = l.number("wave")?;
     let total: usize = l.number("jobs")?;
     let range = l.key("range")?;
     let range = match range.split_once(' ').map(|(a, b)| (a.parse(), b.parse())) {
-        Some((Ok(a), Ok(b))) if a <= b && b <= total => a..b,
+        Some((Ok(a), Ok(b))) if a <= b && b <= total && b <= per_job.len() => a..b,
         _ => {
             return Err(l.err(
                 7,
@@ -362,12 +367,13 @@ pub fn parse_results(path: &Path, text: &str, per_job: usize) -> Result<Results,
     let records = l.records("values")?;
     for (k, (line, words)) in records.iter().enumerate() {
         let want = range.start + k;
+        let count = per_job.get(want).copied().unwrap_or(0);
         if words.first().and_then(|w| w.parse::<usize>().ok()) != Some(want)
-            || words.len() != per_job + 1
+            || words.len() != count + 1
         {
             return Err(l.err(
                 *line,
-                format!("expected `values {want}` and {per_job} values"),
+                format!("expected `values {want}` and {count} values"),
             ));
         }
         let flat: Vec<f64> = words[1..]
@@ -403,15 +409,16 @@ pub fn unflatten(flat: &[f64], replicates: usize) -> JobValues {
     flat.chunks(per.max(1)).map(<[f64]>::to_vec).collect()
 }
 
-/// Gathers the results of a wave of `total` jobs from its folder: every job's values
-/// in order, or an error naming the missing or duplicated jobs.
+/// Gathers the results of a wave of `total` jobs from its folder (job `i` with
+/// `per_job[i]` values): every job's values in order, or an error naming the missing
+/// or duplicated jobs.
 pub fn gather(
     dir: &Path,
     g: usize,
     inputs: u64,
     total: usize,
     replicates: usize,
-    per_job: usize,
+    per_job: &[usize],
 ) -> Result<Vec<JobValues>, WaveError> {
     let rdir = results_dir(dir, g);
     let mut files: Vec<(PathBuf, Results)> = Vec::new();
@@ -486,14 +493,14 @@ mod tests {
             replicates: 2,
             jobs: vec![
                 Job {
-                    particle: 0,
-                    theta: vec![0.1, -0.0, 1e300],
-                    id: 7,
+                    block: 0,
+                    x: vec![0.1, -0.0, 1e300],
+                    rep: 7,
                 },
                 Job {
-                    particle: 5,
-                    theta: vec![f64::MIN_POSITIVE, 2.5, -3.0],
-                    id: 0,
+                    block: 5,
+                    x: vec![f64::MIN_POSITIVE, 2.5, -3.0],
+                    rep: 0,
                 },
             ],
         };
@@ -506,7 +513,7 @@ mod tests {
             range: 1..2,
             values: vec![vec![f64::NAN, f64::INFINITY, 0.3, -0.0]],
         };
-        let back = parse_results(p, &render_results(&r), 4).unwrap();
+        let back = parse_results(p, &render_results(&r), &[4, 4]).unwrap();
         let bits = |v: &[Vec<f64>]| v.concat().iter().map(|x| x.to_bits()).collect::<Vec<_>>();
         assert_eq!(bits(&back.values), bits(&r.values));
         assert_eq!((back.range, back.total, back.inputs), (1..2, 2, w.inputs));
@@ -516,7 +523,7 @@ mod tests {
         let e = parse_jobs(p, cut).unwrap_err().to_string();
         assert!(e.contains("w.jobs") && e.contains("incomplete"), "{e}");
         // two values per replicate expected, three given
-        assert!(parse_results(p, &render_results(&r), 6).is_err());
+        assert!(parse_results(p, &render_results(&r), &[6, 6]).is_err());
     }
 
     #[test]
@@ -549,18 +556,23 @@ mod tests {
         };
         write(0..2);
         write(4..6);
-        let e = gather(dir.path(), 0, 1, 6, 1, 2).unwrap_err().to_string();
+        let per = [2; 6];
+        let e = gather(dir.path(), 0, 1, 6, 1, &per)
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("jobs 2..4 of 6 have no results"), "{e}");
         write(2..4);
-        let v = gather(dir.path(), 0, 1, 6, 1, 2).unwrap();
+        let v = gather(dir.path(), 0, 1, 6, 1, &per).unwrap();
         assert_eq!(v.len(), 6);
         assert_eq!(v[3], vec![vec![3.0, 0.5]]);
         write(3..5);
-        let e = gather(dir.path(), 0, 1, 6, 1, 2).unwrap_err().to_string();
+        let e = gather(dir.path(), 0, 1, 6, 1, &per)
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("are in both"), "{e}");
         // another calibration's results
         assert!(matches!(
-            gather(dir.path(), 0, 2, 6, 1, 2),
+            gather(dir.path(), 0, 2, 6, 1, &per),
             Err(WaveError::Foreign { .. })
         ));
     }

@@ -24,13 +24,18 @@ pub struct CalibrateArgs {
     /// Observed figures (CSV: area, period_end, metric, low, high, source)
     #[arg(long, value_name = "FILE")]
     pub observed: PathBuf,
-    /// Particles (default: the scenario's [calibration] particles, else 400)
+    /// Design points per area in each wave (default: the scenario's [calibration]
+    /// points, else 64)
     #[arg(long)]
-    pub particles: Option<u32>,
-    /// Replications simulated per particle (each particle its own, reused by its moves;
-    /// default: the scenario's [calibration] replicates, else 2)
+    pub points: Option<u32>,
+    /// Replications simulated at each design point (default: the scenario's
+    /// [calibration] replicates, else 2)
     #[arg(long)]
     pub replicates: Option<u32>,
+    /// Posterior samples kept in the calibrated scenario (default: the scenario's
+    /// [calibration] samples, else 400)
+    #[arg(long)]
+    pub samples: Option<u32>,
     /// Replications of the calibrated projection (default: the scenario's)
     #[arg(long, short = 'r')]
     pub replications: Option<u32>,
@@ -51,8 +56,8 @@ pub struct CalibrateArgs {
     #[arg(long)]
     pub allow_long_run: bool,
     /// Calibrate wave by wave through DIR: replay the fit with the simulations in DIR,
-    /// write the next generation's jobs there and stop (or, when none is left, write
-    /// the outputs); with --shard, simulate a share of the pending wave's jobs
+    /// write the next wave's jobs there and stop (or, when none is left, write the
+    /// outputs); with --shard, simulate a share of the pending wave's jobs
     #[arg(long, value_name = "DIR")]
     pub waves: Option<PathBuf>,
     /// With --waves: simulate only share K of N (K from 1) of the pending wave's jobs;
@@ -84,44 +89,56 @@ pub fn run_with(args: CalibrateArgs, hooks: &Hooks) -> anyhow::Result<()> {
     let sc = load(&args.scenario, &extra)?;
     let obs = observed::load(&args.observed, &sc)?;
     let problem = Problem::new(&sc, &obs)?;
-    let spec = &sc.calibration;
-    let mut settings = Settings::new(
-        sc.seed,
-        args.particles.unwrap_or(spec.particles),
-        args.replicates.unwrap_or(spec.replicates),
-    );
-    if settings.particles < 20 {
-        return Err(workwell::scenario::ScenarioError::new(
-            "--particles",
-            None,
-            "",
-            format!(
-                "expected at least 20 particles, found {}",
-                settings.particles
-            ),
-        )
-        .into());
+    let mut spec = sc.calibration.clone();
+    let bad = |flag: &str, m: String| -> anyhow::Error {
+        workwell::scenario::ScenarioError::new(flag, None, "", m).into()
+    };
+    if let Some(p) = args.points {
+        if !(16..=10_000).contains(&p) {
+            return Err(bad(
+                "--points",
+                format!("expected from 16 to 10000 design points per area, found {p}"),
+            ));
+        }
+        spec.points = p;
     }
-    if settings.replicates == 0 {
-        return Err(workwell::scenario::ScenarioError::new(
-            "--replicates",
-            None,
-            "",
-            "expected at least 1 replicate per particle, found 0",
-        )
-        .into());
+    if let Some(r) = args.replicates {
+        if !(1..=100).contains(&r) {
+            return Err(bad(
+                "--replicates",
+                format!("expected from 1 to 100 replications per design point, found {r}"),
+            ));
+        }
+        spec.replicates = r;
     }
+    if let Some(n) = args.samples {
+        if !(20..=100_000).contains(&n) {
+            return Err(bad(
+                "--samples",
+                format!("expected from 20 to 100000 posterior samples, found {n}"),
+            ));
+        }
+        spec.samples = n;
+    }
+    let mut settings = Settings::new(sc.seed, &spec);
     settings.threads = args.threads;
-    // about a dozen generations of particles x replicates, plus the two projections
+    // every area simulated points x replicates times in each wave (to the last observed
+    // month), plus the two projections
     check_limits(
         &[&sc],
-        (settings.particles as u64 * settings.replicates).min(u64::from(u32::MAX)) as u32,
-        12.0,
+        (settings.points as u64 * settings.replicates).min(u64::from(u32::MAX)) as u32,
+        settings.waves as f64 + 2.0,
         args.threads,
         &workwell::run::limits::Work::RUN,
         args.allow_long_run,
         "this calibration",
     )?;
+    if sc.posterior.is_some() && !args.quiet {
+        say(&format!(
+            "note: {} carries a posterior; calibration starts again from its priors, so the observed file should hold the figures that posterior was fitted to as well as the new ones\n",
+            args.scenario.scenario.display()
+        ))?;
+    }
     if let Some(waves) = &args.waves {
         let observed_bytes = std::fs::read(&args.observed)?;
         let inputs = calibrate::waves::fingerprint(&problem, &settings, &observed_bytes);
@@ -164,17 +181,26 @@ pub fn run_with(args: CalibrateArgs, hooks: &Hooks) -> anyhow::Result<()> {
     let dir = OutputDir::create(&out, "workwell calibrate")?;
 
     let started = std::time::Instant::now();
-    let bar = progress_bar(args.quiet, settings.particles as u64, "calibrating");
-    let progress = |g: usize, done: u64, total: u64| {
+    let bar = progress_bar(args.quiet, 1, "calibrating");
+    let waves = settings.waves.max(1) as u64;
+    let progress = |w: usize, done: u64, total: u64| {
         if done == 1 {
             bar.set_length(total);
-            let stage = if g == 0 {
-                "calibrating: prior".to_string()
+            let stage = format!(
+                "calibrating: wave {} of {waves}, simulating each area",
+                w + 1
+            );
+            // the planned waves fill 80% of a job's bar one after another, any extra
+            // wave half of what is left of the fit's 90%
+            let planned = waves as f64;
+            let (from, to) = if (w as f64) < planned {
+                let at = |k: f64| 0.8 * k / planned;
+                (at(w as f64), at(w as f64 + 1.0))
             } else {
-                format!("calibrating: generation {g}")
+                let extra = (w as f64 - planned) as i32;
+                let at = |k: i32| 0.8 + (FIT_SHARE - 0.8) * (1.0 - 0.5f64.powi(k));
+                (at(extra), at(extra + 1))
             };
-            // the generations fill the first 90% of a job's bar, one after another
-            let (from, to) = Hooks::round_share(g, FIT_SHARE);
             hooks.phase(&stage, from, to);
             bar.set_message(stage);
         }
@@ -254,14 +280,25 @@ fn finish(
     dir.write("observed.csv", &std::fs::read(&args.observed)?)?;
     let path = dir.commit()?;
     if !args.quiet {
+        let checks: Vec<String> = c
+            .fit
+            .waves
+            .iter()
+            .skip(1)
+            .map(|w| format!("{:.1}%", 100.0 * w.within3))
+            .collect();
         say(&format!(
-            "{}\n{} particles, {} simulations in {} generations, final tolerance {}, effective sample size {:.0}; fitted in {:.1} s; outputs in {}\n",
+            "{}\n{} waves, {} simulations of one area; emulators within 3 sd of the next wave's simulations: {}; {} posterior samples, largest split R-hat {:.3}; fitted in {:.1} s; outputs in {}\n",
             c.paragraph(),
-            c.fit.particles.len(),
+            c.fit.waves.len(),
             c.fit.simulations,
-            c.fit.generations.len(),
-            workwell::scenario::param::fmt_num(c.fit.epsilon),
-            c.fit.ess(),
+            if checks.is_empty() {
+                "n/a".to_string()
+            } else {
+                checks.join(", ")
+            },
+            c.fit.samples.len(),
+            c.fit.rhat(),
             fit_time.as_secs_f64(),
             path.display()
         ))?;
@@ -291,7 +328,6 @@ fn replay(
     dir: &Path,
 ) -> anyhow::Result<Replay> {
     use calibrate::waves::{self, Wave, WaveError};
-    let per_job = settings.replicates as usize * problem.targets.len();
     let mut failure: Option<anyhow::Error> = None;
     let mut pending = None;
     let fit = calibrate::run_with(problem, settings, &mut |g, jobs| {
@@ -313,13 +349,17 @@ fn replay(
             if found != wave {
                 return Err(WaveError::Foreign { path: path.clone() }.into());
             }
+            let per_job: Vec<usize> = jobs
+                .iter()
+                .map(|j| settings.replicates as usize * problem.blocks[j.block].outputs.len())
+                .collect();
             Ok(Some(waves::gather(
                 dir,
                 g,
                 inputs,
                 jobs.len(),
                 settings.replicates as usize,
-                per_job,
+                &per_job,
             )?))
         };
         match step() {
@@ -390,7 +430,7 @@ fn simulate_share(
     }
     // the latest wave written
     let mut g = None;
-    for i in 0..=settings.max_generations {
+    for i in 0..settings.max_waves() {
         if waves::jobs_path(dir, i).is_file() {
             g = Some(i);
         }

@@ -204,6 +204,12 @@ pub fn write_outputs(
     };
     let mut sens = workwell::sensitivity::Collector::new(sc);
     let mut groups = grouping.map(|g| GroupCollector::new(sc, g));
+    let mut seen = observed.map(|o| {
+        workwell::observed::Collector::new(
+            o,
+            workwell::model::MetricLayout::new(&sc.disciplines).len(),
+        )
+    });
     // results are folded in blocks, each block's entities in parallel
     let block_len = AGGREGATE_BLOCK.min((AGGREGATE_BYTES / run::result_bytes(sc).max(1)).max(1));
     let mut block: Vec<RepResult> = Vec::with_capacity(block_len);
@@ -211,6 +217,9 @@ pub fn write_outputs(
         sens.push(r);
         if let Some(g) = groups.as_mut() {
             g.push(r);
+        }
+        if let Some(c) = seen.as_mut() {
+            c.push(&r.metrics);
         }
         block.push(r.clone());
         if block.len() == block_len {
@@ -227,11 +236,20 @@ pub fn write_outputs(
     dir.write("summary.json", &json::render(sc, &res))?;
     dir.write("area_month.csv", &csv_out::area_month(&res))?;
     dir.write("scenario.resolved.toml", sc.resolved_toml().as_bytes())?;
-    if let Some(obs) = observed {
-        let bytes = std::fs::read(&obs.file)
-            .with_context(|| format!("cannot read {} again", obs.file.display()))?;
-        dir.write("observed.csv", &bytes)?;
-    }
+    let checks = match (observed, &seen) {
+        (Some(obs), Some(c)) => {
+            let bytes = std::fs::read(&obs.file)
+                .with_context(|| format!("cannot read {} again", obs.file.display()))?;
+            dir.write("observed.csv", &bytes)?;
+            let checks = workwell::observed::check::check(obs, c);
+            dir.write(
+                "observed_check.csv",
+                &workwell::report::site_check::csv(obs, &checks),
+            )?;
+            Some(checks)
+        }
+        _ => None,
+    };
     let sens = sens.finish();
     dir.write(
         "sensitivity.csv",
@@ -261,6 +279,7 @@ pub fn write_outputs(
             sensitivity: Some(&sens),
             tested: tested.as_deref(),
             groups: groups.as_ref(),
+            checks: checks.as_deref(),
         },
     );
     dir.write("report.html", &page.html)?;

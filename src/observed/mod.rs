@@ -15,6 +15,8 @@
 //! Every problem is a [`ScenarioError`] naming the file, the line, the column, the
 //! value found and what was expected; the first problem found is reported.
 
+pub mod check;
+
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
@@ -362,10 +364,89 @@ pub fn parse(text: &str, file: &Path, sc: &Scenario) -> Result<Observed, Scenari
             "no observations: expected at least one row after the header".to_string(),
         ));
     }
+    check_running_totals(&rows, &layout, file)?;
     Ok(Observed {
         file: file.to_path_buf(),
         rows,
     })
+}
+
+/// A running total (`cumulative_starts`) cannot fall: for each area and such metric,
+/// a later figure's upper end must not lie below an earlier figure's lower end.
+fn check_running_totals(
+    rows: &[Observation],
+    layout: &MetricLayout,
+    file: &Path,
+) -> Result<(), ScenarioError> {
+    use crate::model::metrics::Aggregation;
+    for (i, a) in rows.iter().enumerate() {
+        if layout.metrics()[a.metric].aggregation != Aggregation::Cumulative {
+            continue;
+        }
+        for b in &rows[i + 1..] {
+            if b.area != a.area || b.metric != a.metric {
+                continue;
+            }
+            let (early, late) = if a.month <= b.month { (a, b) } else { (b, a) };
+            if late.month > early.month && late.high.is_some_and(|h| h < early.low) {
+                return Err(ScenarioError::new(
+                    file,
+                    Some(late.line),
+                    "column `high`",
+                    format!(
+                        "{} {} falls from {} on line {} ({}) to {} on line {} ({}): a running total cannot fall, so one of the two rows is wrong",
+                        late.area_name,
+                        late.metric_name,
+                        early.value_text(),
+                        early.line,
+                        early.period_end,
+                        late.value_text(),
+                        late.line,
+                        late.period_end
+                    ),
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Each observed figure's simulated value in every replication, in replication
+/// order: what an observed figure is compared with (its predictive distribution).
+#[derive(Debug, Clone)]
+pub struct Collector {
+    rows: Vec<(usize, usize)>,
+    n_metrics: usize,
+    values: Vec<Vec<f64>>,
+}
+
+impl Collector {
+    /// A collector of `observed`'s figures from runs with `n_metrics` metrics.
+    pub fn new(observed: &Observed, n_metrics: usize) -> Self {
+        Self {
+            rows: observed
+                .rows
+                .iter()
+                .map(|o| (o.entity(), o.month * n_metrics + o.metric))
+                .collect(),
+            n_metrics,
+            values: vec![Vec::new(); observed.rows.len()],
+        }
+    }
+
+    /// Takes one replication's derived metrics (per entity, period-major, as in
+    /// `run::RepResult::metrics`).
+    pub fn push(&mut self, metrics: &[Vec<f64>]) {
+        debug_assert!(metrics.iter().all(|m| m.len() % self.n_metrics == 0));
+        for ((entity, at), v) in self.rows.iter().zip(&mut self.values) {
+            v.push(metrics[*entity][*at]);
+        }
+    }
+
+    /// The values of observation `i`, one per replication.
+    pub fn values(&self, i: usize) -> &[f64] {
+        &self.values[i]
+    }
 }
 
 /// A non-negative finite number from a field.

@@ -42,19 +42,38 @@ pub fn json(c: &Calibration) -> Vec<u8> {
                 "high": t.obs.high.map_or(Value::Null, num),
                 "interval_used": {"low": num(t.low), "high": num(t.high)},
                 "source": t.obs.source,
-                "posterior_predictive": {"p10": num(p[0]), "p50": num(p[1]), "p90": num(p[2]), "share_inside": num(p[3])},
+                "share_of_calibrated_replications_inside": num(p[3]),
                 "calibrated_projection": {"p10": num(cal[0]), "p50": num(cal[1]), "p90": num(cal[2])},
                 "uncalibrated_projection": {"p10": num(base[0]), "p50": num(base[1]), "p90": num(base[2])},
             })
         })
         .collect();
-    let gens: Vec<Value> = c
+    let waves: Vec<Value> = c
         .fit
-        .generations
+        .waves
         .iter()
-        .map(|g| {
-            json!({"tolerance": num(g.epsilon), "ess": num(g.ess), "resampled": g.resampled,
-                   "acceptance": num(g.acceptance), "simulations": g.simulations})
+        .map(|w| {
+            json!({"simulations": w.simulations, "emulator_checks": w.checked,
+                   "share_within_3_sd": num(w.within3), "max_split_rhat": num(w.rhat),
+                   "max_share_at_design_edge": num(w.at_edge),
+                   "acceptance_programme_moves": num(w.acceptance[0]),
+                   "acceptance_area_moves": num(w.acceptance[1])})
+        })
+        .collect();
+    let areas: Vec<Value> = c
+        .areas
+        .iter()
+        .map(|a| {
+            let five = |v: &[f64; 5]| {
+                json!({"mean": num(v[0]), "sd": num(v[1]), "p5": num(v[2]), "p50": num(v[3]), "p95": num(v[4])})
+            };
+            let lines: Vec<usize> = a
+                .own_figures
+                .iter()
+                .map(|&t| c.problem.targets[t].obs.line)
+                .collect();
+            json!({"area": a.name, "observed_lines": lines,
+                   "effective_gp_propensity": {"prior": five(&a.prior), "posterior": five(&a.posterior)}})
         })
         .collect();
     let h = &c.headline;
@@ -65,13 +84,14 @@ pub fn json(c: &Calibration) -> Vec<u8> {
         "method": METHOD,
         "references": REFERENCES,
         "seed": c.seed,
-        "particles": c.fit.particles.len(),
-        "replicates_per_particle": c.fit.distances.first().map_or(0, Vec::len),
+        "design_points_per_area": c.fit.points,
+        "replicates_per_point": c.fit.replicates,
         "simulations": c.fit.simulations,
-        "final_tolerance": num(c.fit.epsilon),
-        "effective_sample_size": num(c.fit.ess()),
-        "generations": gens,
+        "posterior_samples": c.fit.samples.len(),
+        "max_split_rhat": num(c.fit.rhat()),
+        "waves": waves,
         "parameters": params,
+        "areas": areas,
         "observations": obs,
         "projection": {
             "end": c.calibrated.end.to_string(),
@@ -124,12 +144,13 @@ pub fn html(c: &Calibration) -> Page {
     let h = &c.headline;
     let _ = writeln!(
         b,
-        "<header><h1>Calibration of {}</h1><p class=\"meta\">Observed figures: <code>{}</code> &middot; seed {} &middot; {} particles &middot; {} simulations &middot; calibrated scenario <code>calibrated.toml</code> (named {})</p></header>",
+        "<header><h1>Calibration of {}</h1><p class=\"meta\">Observed figures: <code>{}</code> &middot; seed {} &middot; {} waves &middot; {} simulations of one area &middot; {} posterior samples &middot; calibrated scenario <code>calibrated.toml</code> (named {})</p></header>",
         esc(&sc.name),
         esc(&c.observed.file.display().to_string()),
         c.seed,
-        c.fit.particles.len(),
+        c.fit.waves.len(),
         c.fit.simulations,
+        c.fit.samples.len(),
         esc(&c.calibrated.name)
     );
     let _ = writeln!(
@@ -188,7 +209,7 @@ pub fn html(c: &Calibration) -> Page {
         charts::fan_with(&fan, &marks),
         "Cumulative programme starts projected from the calibrated scenario: the line is the median, the dark band the middle 50% and the light band 80% (10th to 90th percentile) of the simulated futures. Black: the observed figures (a bar with end caps for an interval). The table below compares every observed figure with the calibrated and the uncalibrated projection.",
     ));
-    b.push_str("<table><thead><tr><th>Observed figure</th><th class=\"n\">Observed</th><th class=\"n\">Calibrated projection<span class=\"iv\">median, 10th–90th pct.</span></th><th class=\"n\">Uncalibrated<span class=\"iv\">median, 10th–90th pct.</span></th><th class=\"n\">Fitted particles inside the interval</th></tr></thead><tbody>\n");
+    b.push_str("<table><thead><tr><th>Observed figure</th><th class=\"n\">Observed</th><th class=\"n\">Calibrated projection<span class=\"iv\">median, 10th–90th pct.</span></th><th class=\"n\">Uncalibrated<span class=\"iv\">median, 10th–90th pct.</span></th><th class=\"n\">Calibrated replications inside the interval</th></tr></thead><tbody>\n");
     for ((t, pr), (cal, base)) in c
         .problem
         .targets
@@ -226,7 +247,12 @@ pub fn html(c: &Calibration) -> Page {
     // prior against posterior
     b.push_str("<section id=\"parameters\"><h2>2. What the data say about the parameters</h2>\n<p>Each calibrated parameter before the data (prior: the scenario's distribution) and after (posterior): median and 90% interval (5th–95th percentile).</p>\n");
     b.push_str("<table><thead><tr><th>Parameter</th><th class=\"n\">Prior<span class=\"iv\">median, 5th–95th pct.</span></th><th class=\"n\">Posterior<span class=\"iv\">median, 5th–95th pct.</span></th><th class=\"n\">Interval narrowed to</th></tr></thead><tbody>\n");
-    for s in &c.summaries {
+    let params: Vec<&crate::calibrate::ColumnSummary> = c
+        .summaries
+        .iter()
+        .filter(|s| !s.key.starts_with("effective_gp_propensity:"))
+        .collect();
+    for s in &params {
         let width = |v: &[f64; 5]| v[4] - v[2];
         let narrowed = if width(&s.prior) > 0.0 {
             Unit::Percent.fmt(Some(width(&s.posterior) / width(&s.prior)))
@@ -249,15 +275,14 @@ pub fn html(c: &Calibration) -> Page {
     b.push_str("</tbody></table>\n");
     // one chart per parameter kind: prior and posterior side by side
     let mut kinds: Vec<String> = Vec::new();
-    for s in &c.summaries {
+    for s in &params {
         let rel = rel_key(&s.key);
         if !kinds.contains(&rel) {
             kinds.push(rel);
         }
     }
     for (i, rel) in kinds.iter().enumerate() {
-        let rows: Vec<DotRow> = c
-            .summaries
+        let rows: Vec<DotRow> = params
             .iter()
             .filter(|s| rel_key(&s.key) == *rel)
             .map(|s| DotRow {
@@ -300,8 +325,10 @@ pub fn html(c: &Calibration) -> Page {
     }
     b.push_str("</section>\n");
 
+    areas_section(c, &mut b, &mut figs);
+
     // diagnostics
-    b.push_str("<section id=\"diagnostics\"><h2>3. How the fit went</h2>\n");
+    b.push_str("<section id=\"diagnostics\"><h2>4. How the fit went</h2>\n");
     let _ = writeln!(
         b,
         "<p>Method: {}. References: {}.</p>",
@@ -310,31 +337,35 @@ pub fn html(c: &Calibration) -> Page {
     );
     let _ = writeln!(
         b,
-        "<p>Final tolerance {} (0 means every accepted simulation lies inside every observed interval); effective sample size {:.0} of {} particles; {} simulations in {} generations.</p>",
-        esc(&crate::scenario::param::fmt_num(c.fit.epsilon)),
-        c.fit.ess(),
-        c.fit.particles.len(),
+        "<p>{} waves of {} design points per area, each simulated {} times: {} simulations of one area. Each wave's emulators are checked against the next wave's simulations: about 99.7% of standardised errors should lie within 3 if the emulators' means and variances are right. The posterior is {} draws from {} chains; a split R-hat above 1.1 means the chains disagree and the result should not be used.</p>",
+        c.fit.waves.len(),
+        c.fit.points,
+        c.fit.replicates,
         c.fit.simulations,
-        c.fit.generations.len()
+        c.fit.samples.len(),
+        4
     );
-    b.push_str("<table><thead><tr><th class=\"n\">Generation</th><th class=\"n\">Tolerance</th><th class=\"n\">Effective sample size</th><th>Resampled</th><th class=\"n\">Moves accepted</th><th class=\"n\">Simulations</th></tr></thead><tbody>\n");
-    for (i, g) in c.fit.generations.iter().enumerate() {
-        let _ = writeln!(
-            b,
-            "<tr><td class=\"n\">{i}</td><td class=\"n\">{}</td><td class=\"n\">{:.0}</td><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td></tr>",
-            if g.epsilon.is_finite() {
-                format!("{:.4}", g.epsilon)
-            } else {
-                "none (prior)".into()
-            },
-            g.ess,
-            if g.resampled { "yes" } else { "no" },
-            if g.acceptance.is_nan() {
+    b.push_str("<table><thead><tr><th class=\"n\">Wave</th><th class=\"n\">Simulations</th><th class=\"n\">Previous emulators within 3 sd</th><th class=\"n\">Largest split R-hat</th><th class=\"n\">Programme moves accepted</th><th class=\"n\">Area moves accepted</th></tr></thead><tbody>\n");
+    for (i, w) in c.fit.waves.iter().enumerate() {
+        let pct = |x: f64| {
+            if x.is_nan() {
                 display::NA.to_string()
             } else {
-                Unit::Percent.fmt(Some(g.acceptance))
+                Unit::Percent.fmt(Some(x))
+            }
+        };
+        let _ = writeln!(
+            b,
+            "<tr><td class=\"n\">{i}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{:.3}</td><td class=\"n\">{}</td><td class=\"n\">{}</td></tr>",
+            w.simulations,
+            if w.checked > 0 {
+                format!("{} of {}", pct(w.within3), w.checked)
+            } else {
+                "none (first wave)".into()
             },
-            g.simulations
+            w.rhat,
+            pct(w.acceptance[0]),
+            pct(w.acceptance[1]),
         );
     }
     b.push_str("</tbody></table></section>\n");
@@ -367,4 +398,91 @@ fn row_label(key: &str) -> String {
         Ok(segs) if segs.first().is_some_and(|s| s == "areas") && segs.len() > 2 => segs[1].clone(),
         _ => "Programme".into(),
     }
+}
+
+/// Each area's effective GP referral propensity before and after, with the figures of
+/// its own it was fitted to.
+fn areas_section(c: &Calibration, b: &mut String, figs: &mut Figures) {
+    if c.areas.is_empty() {
+        return;
+    }
+    b.push_str("<section id=\"areas\"><h2>3. Each area</h2>\n<p>An area's GP referral propensity is the programme's times its own factor (the spread between areas times its standard normal effect). An area with figures of its own is learnt from them, pulled towards the programme's value only as far as the spread between areas says it should be; an area without follows the programme's value, with the spread between areas as its uncertainty. Median and 90% interval (5th–95th percentile).</p>\n");
+    b.push_str("<table><thead><tr><th>Area</th><th class=\"n\">Prior<span class=\"iv\">median, 5th–95th pct.</span></th><th class=\"n\">Posterior<span class=\"iv\">median, 5th–95th pct.</span></th><th>Fitted to</th></tr></thead><tbody>\n");
+    let pct = |x: f64| {
+        if x.is_finite() {
+            format!("{:.3}%", 100.0 * x)
+        } else {
+            display::NA.to_string()
+        }
+    };
+    for a in &c.areas {
+        let figures: Vec<String> = a
+            .own_figures
+            .iter()
+            .map(|&t| {
+                let o = &c.problem.targets[t].obs;
+                format!(
+                    "{} to {}: {}",
+                    o.metric_name,
+                    display::date(o.period_end),
+                    o.value_text()
+                )
+            })
+            .collect();
+        let _ = writeln!(
+            b,
+            "<tr><td>{}</td><td class=\"n\">{}<span class=\"iv\">{} – {}</span></td><td class=\"n\">{}<span class=\"iv\">{} – {}</span></td><td>{}</td></tr>",
+            esc(&a.name),
+            pct(a.prior[3]),
+            pct(a.prior[2]),
+            pct(a.prior[4]),
+            pct(a.posterior[3]),
+            pct(a.posterior[2]),
+            pct(a.posterior[4]),
+            if figures.is_empty() {
+                "the programme's figures only".to_string()
+            } else {
+                esc(&figures.join("; "))
+            }
+        );
+    }
+    b.push_str("</tbody></table>\n");
+    let rows: Vec<DotRow> = c
+        .areas
+        .iter()
+        .map(|a| DotRow {
+            label: a.name.clone(),
+            points: vec![
+                Some(Point {
+                    mid: 100.0 * a.prior[3],
+                    interval: Some((100.0 * a.prior[2], 100.0 * a.prior[4])),
+                }),
+                Some(Point {
+                    mid: 100.0 * a.posterior[3],
+                    interval: Some((100.0 * a.posterior[2], 100.0 * a.posterior[4])),
+                }),
+            ],
+            marker: None,
+            emphasis: !a.own_figures.is_empty(),
+        })
+        .collect();
+    let d = Dots {
+        title: "Each area's GP referral propensity, before and after the data".into(),
+        subtitle:
+            "Median and 90% interval (5th–95th percentile); areas with figures of their own in bold"
+                .into(),
+        x_label: "GP referrals per 100 fit notes".into(),
+        unit: Unit::Decimal,
+        series: vec!["Prior".into(), "Posterior".into()],
+        marker: None,
+        zero_line: false,
+        domain: None,
+        rows,
+    };
+    b.push_str(&figs.add(
+        "chart-areas-propensity",
+        charts::dots(&d),
+        "Each area's effective GP referral propensity (referrals per 100 fit notes) before the data (prior) and after (posterior).",
+    ));
+    b.push_str("</section>\n");
 }

@@ -840,6 +840,159 @@ pub fn dots(d: &Dots) -> String {
 }
 
 // ---------------------------------------------------------------------------------
+// Funnel plots
+
+/// One site on a [`Funnel`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct FunnelPoint {
+    /// The site (an area).
+    pub label: String,
+    /// Its expected size (the simulated mean).
+    pub expected: f64,
+    /// Observed / expected.
+    pub ratio: f64,
+    /// -1 below its 99.8% limits, 1 above them, 0 inside.
+    pub special: i8,
+}
+
+/// A funnel plot (Spiegelhalter 2005): each site's observed / expected against its
+/// expected size, with the 95% and 99.8% limits of the ratio as curves.
+#[derive(Debug, Clone)]
+pub struct Funnel {
+    /// Chart title.
+    pub title: String,
+    /// Line under the title.
+    pub subtitle: String,
+    /// X axis title with units.
+    pub x_label: String,
+    /// The sites.
+    pub points: Vec<FunnelPoint>,
+    /// Variance of the ratio at expected size `E`: `a / E + b`.
+    pub variance: (f64, f64),
+}
+
+/// Draws a [`Funnel`]; special-cause sites in red and named.
+pub fn funnel(f: &Funnel) -> String {
+    render(WIDTH, 480, &f.title, |root| {
+        let area = title_area(root, &f.title, &f.subtitle)?;
+        let (leg, plot) = area.split_vertically(30);
+        let x_hi = f
+            .points
+            .iter()
+            .map(|p| p.expected)
+            .fold(0.0, f64::max)
+            .max(1.0)
+            * 1.08;
+        let x_lo = (f
+            .points
+            .iter()
+            .map(|p| p.expected)
+            .fold(f64::INFINITY, f64::min)
+            * 0.5)
+            .min(x_hi / 20.0);
+        let sd = |e: f64| (f.variance.0 / e + f.variance.1).max(0.0).sqrt();
+        let curve = |z: f64| -> Vec<(f64, f64)> {
+            (0..=80)
+                .map(|i| {
+                    let e = x_lo + (x_hi - x_lo) * i as f64 / 80.0;
+                    (e, 1.0 + z * sd(e))
+                })
+                .collect()
+        };
+        let z998 = crate::observed::check::Z_998;
+        let z95 = crate::observed::check::Z_95;
+        let lo = f
+            .points
+            .iter()
+            .map(|p| p.ratio)
+            .chain([1.0 - z998 * sd(x_hi / 3.0)])
+            .fold(f64::INFINITY, f64::min);
+        let hi = f
+            .points
+            .iter()
+            .map(|p| p.ratio)
+            .chain([1.0 + z998 * sd(x_hi / 3.0)])
+            .fold(f64::NEG_INFINITY, f64::max);
+        let y = nice_axis(lo.clamp(-0.5, 0.9), hi.max(1.1), 7);
+        let (y_lo, y_hi) = (y.lo, y.hi);
+        let ystep = step_of(&y);
+        let x = nice_axis(0.0, x_hi, 7);
+        let xstep = step_of(&x);
+        let mut chart = ChartBuilder::on(&plot)
+            .margin_left(12)
+            .margin_right(28)
+            .margin_bottom(6)
+            .x_label_area_size(46)
+            .y_label_area_size(70)
+            .build_cartesian_2d(x, y)?;
+        let xf = |v: &f64| tick_label(*v, Unit::Count, xstep);
+        let yf = |v: &f64| tick_label(*v, Unit::Decimal, ystep);
+        chart
+            .configure_mesh()
+            .x_desc(f.x_label.as_str())
+            .y_desc("Observed / expected")
+            .x_label_formatter(&xf)
+            .y_label_formatter(&yf)
+            .bold_line_style(GRID)
+            .max_light_lines(0)
+            .label_style(text_style(12.0, TEXT))
+            .axis_desc_style(text_style(13.0, TEXT))
+            .draw()?;
+        let clip = |v: Vec<(f64, f64)>| -> Vec<(f64, f64)> {
+            v.into_iter()
+                .map(|(x, y)| (x, y.clamp(y_lo, y_hi)))
+                .collect()
+        };
+        chart.draw_series(std::iter::once(PathElement::new(
+            vec![(0.0, 1.0), (x_hi, 1.0)],
+            MUTED.stroke_width(2),
+        )))?;
+        for z in [z95, -z95] {
+            chart.draw_series(DashedLineSeries::new(
+                clip(curve(z)),
+                8,
+                5,
+                SERIES[0].stroke_width(2),
+            ))?;
+        }
+        for z in [z998, -z998] {
+            chart.draw_series(LineSeries::new(clip(curve(z)), SERIES[1].stroke_width(2)))?;
+        }
+        for p in &f.points {
+            let (c, r) = if p.special == 0 {
+                (SERIES[0], 5)
+            } else {
+                (TARGET, 6)
+            };
+            let at = (p.expected, p.ratio.clamp(y_lo, y_hi));
+            chart.draw_series(std::iter::once(Circle::new(at, r, c.filled())))?;
+            if p.special != 0 {
+                chart.draw_series(std::iter::once(Text::new(
+                    short(&p.label, 30),
+                    at,
+                    text_style(12.0, TARGET).pos(Pos::new(
+                        HPos::Left,
+                        if p.special < 0 {
+                            VPos::Top
+                        } else {
+                            VPos::Bottom
+                        },
+                    )),
+                )))?;
+            }
+        }
+        let items = vec![
+            (Key::Dashed(SERIES[0]), "95% limits".to_string()),
+            (Key::Line(SERIES[1]), "99.8% limits".to_string()),
+            (Key::Fill(SERIES[0], 1.0), "Common cause".to_string()),
+            (Key::Fill(TARGET, 1.0), "Special cause".to_string()),
+        ];
+        legend(&leg, 12, 14, &items)?;
+        Ok(())
+    })
+}
+
+// ---------------------------------------------------------------------------------
 // Small multiples
 
 /// One panel of a [`Multiples`] chart.

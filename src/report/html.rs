@@ -327,6 +327,9 @@ pub struct Extras<'a> {
     pub tested: Option<&'a [Constraint]>,
     /// Starts by footprint (`run --group-by`): a section after "Comparing sites".
     pub groups: Option<&'a crate::geography::GroupResults>,
+    /// Each observed figure against its prediction: the section "Sites against their
+    /// prediction" after "Comparing sites" (with `observed`).
+    pub checks: Option<&'a [crate::observed::check::Check]>,
 }
 
 /// Renders `report.html` and its chart files with observed figures over the charts
@@ -358,6 +361,9 @@ pub fn render_extra(sc: &Scenario, res: &RunResults, extras: Extras<'_>) -> Page
     }
     areas_section(&v, &mut figs, &mut b);
     sites_section(&v, &mut b);
+    if let (Some(obs), Some(checks)) = (observed, extras.checks) {
+        b.push_str(&super::site_check::section(obs, checks, &mut figs));
+    }
     if let Some(g) = extras.groups {
         b.push_str(&super::groups::section(g));
     }

@@ -15,6 +15,7 @@ pub mod json;
 pub mod output;
 pub mod provenance;
 pub mod sensitivity;
+pub mod site_check;
 pub mod sweep;
 pub mod table;
 pub mod workbook;

@@ -129,8 +129,20 @@ pub fn run_area(
     rep: u64,
     ws: &mut Workspace,
 ) -> Result<AreaRep, ScenarioError> {
+    run_area_with(sc, layout, area, rep, ws, &[])
+}
+
+/// As [`run_area`], with typed parameter values in place of the scenario's own.
+pub fn run_area_with(
+    sc: &Scenario,
+    layout: &MetricLayout,
+    area: usize,
+    rep: u64,
+    ws: &mut Workspace,
+    overrides: &[Override],
+) -> Result<AreaRep, ScenarioError> {
     let n_months = sc.calendar.n_months();
-    let d = sc.draw(area, rep)?;
+    let d = sc.draw_with(area, rep, overrides)?;
     let mut streams = Streams::new(sc.seed, &sc.areas[area].name, rep, &sc.disciplines);
     let run = ws.sim.run(&d.params, &sc.calendar, &mut streams);
     let mut metrics = vec![0.0; (n_months + 1) * layout.len()];

@@ -4,9 +4,10 @@
 use std::collections::BTreeMap;
 
 use super::error::{ScenarioError, ScenarioErrors};
-use super::param::{self, Domain, Drawer, Override, P, TimeSpec};
+use super::param::{self, Domain, Drawer, Override, P, TimeSpec, Value};
 use super::raw::{
-    RawArea, RawDiscipline, RawFile, RawFteStep, RawNeed, RawParam, RawTimeDist, RawTimeDistTable,
+    RawArea, RawDiscipline, RawFile, RawFteStep, RawNeed, RawParam, RawParamDist, RawReferrals,
+    RawTimeDist, RawTimeDistTable,
 };
 use super::source::{Merged, join_key};
 use crate::engine::calendar::{Date, england_bank_holidays};
@@ -122,6 +123,14 @@ pub struct AreaSpec {
     /// The area's multiplier on the GP referral propensity (default fixed 1); its own
     /// key, so an area can vary around a programme-level (e.g. calibrated) propensity.
     pub area_multiplier: P,
+    /// Spread between areas of the log GP referral propensity (programme-level; fixed 0
+    /// when not given: every area at the programme's propensity).
+    pub between_area_sd: P,
+    /// The area's standardised deviation from the programme's propensity: its
+    /// propensity is the programme's times `exp(between_area_sd x area_effect)`.
+    /// Drawn Normal(0, 1) for each area unless the area gives it (fixed 0 when the
+    /// spread is fixed at 0).
+    pub area_effect: P,
     /// Months for the referral propensity to ramp up.
     pub referral_ramp_months: P,
     /// Propensity at launch as a fraction of the full value.
@@ -191,6 +200,8 @@ impl AreaSpec {
         v.extend([
             &self.gp_propensity,
             &self.area_multiplier,
+            &self.between_area_sd,
+            &self.area_effect,
             &self.referral_ramp_months,
             &self.referral_ramp_start,
             &self.annual_growth,
@@ -887,6 +898,66 @@ impl<'a> Ctx<'a> {
             }
         }
     }
+    /// The between-area spread (a programme-level value: set in the defaults) and the
+    /// area's own effect (set in the area's table, else drawn Normal(0, 1) for the area
+    /// alone; fixed 0 when the spread is fixed at 0, so it is not listed as uncertain).
+    fn between_area(&self, rf: &RawReferrals) -> (P, P) {
+        const SD: &str = "referrals.between_area_sd";
+        const EFFECT: &str = "referrals.area_effect";
+        let sd = match &rf.between_area_sd {
+            Some(raw) => {
+                let p = self.p(SD, raw, Domain::NonNegative);
+                if !p.shared {
+                    self.fail(
+                        SD,
+                        "the spread between areas is one programme-level value: set it in [defaults.referrals], and an area's own deviation as its `referrals.area_effect`",
+                    );
+                }
+                p
+            }
+            None => P {
+                domain: Domain::NonNegative,
+                ..P::fixed(SD, 0.0)
+            },
+        };
+        let effect = match &rf.area_effect {
+            Some(raw) => {
+                let p = self.p(EFFECT, raw, Domain::Any);
+                if p.shared {
+                    self.fail(
+                        EFFECT,
+                        "an area's effect is its own: set it in the area's table (each area without one draws its own from Normal(0, 1))",
+                    );
+                }
+                p
+            }
+            None if matches!(sd.value, Value::Fixed(v) if v == 0.0) => P {
+                shared: false,
+                ..P::fixed(EFFECT, 0.0)
+            },
+            None => {
+                let (value, _) = param::build(
+                    &RawParam::Dist(RawParamDist::Normal {
+                        mean: 0.0,
+                        sd: 1.0,
+                        min: None,
+                        max: None,
+                    }),
+                    Domain::Any,
+                )
+                .expect("the standard normal is a valid distribution");
+                P {
+                    key: EFFECT.into(),
+                    value,
+                    shared: false,
+                    text: "normal(0, 1), drawn for the area".into(),
+                    domain: Domain::Any,
+                    id: param::ParamId::of(EFFECT),
+                }
+            }
+        };
+        (sd, effect)
+    }
     fn time(&self, rel: &str, raw: &RawTimeDist) -> TimeSpec {
         let sub = |name: &str| format!("{rel}.{name}");
         match raw {
@@ -1297,6 +1368,7 @@ impl<'a> Ctx<'a> {
                 ..P::fixed("launch", 0.0)
             },
         };
+        let (between_area_sd, area_effect) = self.between_area(rf);
         let spec = AreaSpec {
             name: self.area.to_string(),
             launch,
@@ -1319,6 +1391,8 @@ impl<'a> Ctx<'a> {
                     ..P::fixed("referrals.area_multiplier", 1.0)
                 },
             },
+            between_area_sd,
+            area_effect,
             referral_ramp_months: self.p(
                 "referrals.ramp_months",
                 &rf.ramp_months,
@@ -1499,6 +1573,19 @@ impl Scenario {
         Ok(Drawn { params, values })
     }
 
+    /// Expected referrals per day (all routes) of area `a` in replication `rep`, with
+    /// `overrides` in place of the parameters they name: the model's referral
+    /// equations alone, without simulating anyone.
+    pub fn expected_referrals(
+        &self,
+        a: usize,
+        rep: u64,
+        overrides: &[Override],
+    ) -> Result<Vec<f64>, ScenarioError> {
+        let (inputs, _) = self.draw_inputs(a, rep, overrides)?;
+        Ok(inputs.referral_series(&self.calendar, &self.month_days).0)
+    }
+
     /// The model's daily series for drawn values.
     pub fn lay_out(&self, inputs: &AreaInputs) -> AreaParams {
         inputs.params(
@@ -1558,7 +1645,8 @@ impl Scenario {
                 constant_rate_per_day: None,
                 fit_notes_2023: spec.fit_notes_2023.unwrap_or(0.0),
                 gp_propensity: d.get(&spec.gp_propensity),
-                area_multiplier: d.get(&spec.area_multiplier),
+                area_multiplier: d.get(&spec.area_multiplier)
+                    * (d.get(&spec.between_area_sd) * d.get(&spec.area_effect)).exp(),
                 ramp_months: d.get(&spec.referral_ramp_months),
                 ramp_start_fraction: d.get(&spec.referral_ramp_start),
                 annual_growth: d.get(&spec.annual_growth),

@@ -105,6 +105,22 @@ pub const RANGES: &[Range] = &[
         "assumption: published pilot areas issue from 0.14 to 0.30 fit notes per registered adult (about a factor of two either way of the middle) [data/geography/README.md]; a factor of four either way",
     ),
     r(
+        "referrals.between_area_sd",
+        0.0,
+        1.0,
+        false,
+        "spread between areas of the log GP referral propensity",
+        "assumption: 1 would put one area in twenty at more than 7 times or under a seventh of the typical area; GP practices' expected referral rates to Fit for Work ranged from 11% to 72% of eligible patients, and areas average over many practices [docs/sources.md: Hillage et al. 2014]",
+    ),
+    r(
+        "referrals.area_effect",
+        -3.0,
+        3.0,
+        false,
+        "an area's standardised deviation from the programme's GP referral propensity",
+        "definition: a standard normal deviate; beyond 3 is rarer than one area in 300",
+    ),
+    r(
         "referrals.ramp_months",
         0.0,
         24.0,

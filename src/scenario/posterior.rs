@@ -21,28 +21,30 @@ use crate::rng::{Purpose, keyed};
 #[derive(Debug, Clone, PartialEq)]
 pub struct CalibrationSpec {
     /// Keys (relative to an area table) of the parameters to fit; empty means every
-    /// parameter given as a distribution.
+    /// parameter given as a distribution. The spread between areas is fitted with the
+    /// GP referral propensity whenever it is uncertain.
     pub parameters: Vec<String>,
-    /// Standard deviation, on the log scale, of an area's deviation from the
-    /// programme-level value of a calibrated parameter, for areas with observations of
-    /// their own (partial pooling).
-    pub between_area_sd: f64,
     /// Relative half-width given to an exact observed figure.
     pub exact_tolerance: f64,
-    /// Particles of the sequential Monte Carlo sampler.
-    pub particles: u32,
-    /// Replications simulated for each particle (its own, reused by its moves).
+    /// Design points per area in each wave.
+    pub points: u32,
+    /// Replications simulated at each design point.
     pub replicates: u32,
+    /// Waves of design, simulation and emulation.
+    pub waves: u32,
+    /// Posterior samples kept (the calibrated scenario's `[posterior]`).
+    pub samples: u32,
 }
 
 impl Default for CalibrationSpec {
     fn default() -> Self {
         Self {
             parameters: Vec::new(),
-            between_area_sd: 0.25,
             exact_tolerance: 0.02,
-            particles: 400,
+            points: 64,
             replicates: 2,
+            waves: 3,
+            samples: 400,
         }
     }
 }
@@ -57,17 +59,6 @@ impl CalibrationSpec {
         if let Some(p) = &r.parameters {
             c.parameters = p.clone();
         }
-        if let Some(v) = r.between_area_sd {
-            if !(v.is_finite() && (0.0..=3.0).contains(&v)) {
-                return Err(merged.error(
-                    "calibration.between_area_sd",
-                    format!(
-                        "expected a standard deviation on the log scale from 0 to 3, found {v}"
-                    ),
-                ));
-            }
-            c.between_area_sd = v;
-        }
         if let Some(v) = r.exact_tolerance {
             if !(v.is_finite() && v > 0.0 && v < 1.0) {
                 return Err(merged.error(
@@ -77,23 +68,37 @@ impl CalibrationSpec {
             }
             c.exact_tolerance = v;
         }
-        if let Some(v) = r.particles {
-            if !(20..=100_000).contains(&v) {
-                return Err(merged.error(
-                    "calibration.particles",
-                    format!("expected from 20 to 100000 particles, found {v}"),
-                ));
+        let count = |key: &str,
+                     v: Option<u32>,
+                     lo: u32,
+                     hi: u32,
+                     what: &str|
+         -> Result<Option<u32>, ScenarioError> {
+            match v {
+                Some(v) if !(lo..=hi).contains(&v) => Err(merged.error(
+                    &format!("calibration.{key}"),
+                    format!("expected from {lo} to {hi} {what}, found {v}"),
+                )),
+                v => Ok(v),
             }
-            c.particles = v;
+        };
+        if let Some(v) = count("points", r.points, 16, 10_000, "design points per area")? {
+            c.points = v;
         }
-        if let Some(v) = r.replicates {
-            if !(1..=100).contains(&v) {
-                return Err(merged.error(
-                    "calibration.replicates",
-                    format!("expected from 1 to 100 replicates per particle, found {v}"),
-                ));
-            }
+        if let Some(v) = count(
+            "replicates",
+            r.replicates,
+            1,
+            100,
+            "replications per design point",
+        )? {
             c.replicates = v;
+        }
+        if let Some(v) = count("waves", r.waves, 1, 10, "waves")? {
+            c.waves = v;
+        }
+        if let Some(v) = count("samples", r.samples, 20, 100_000, "posterior samples")? {
+            c.samples = v;
         }
         Ok(c)
     }

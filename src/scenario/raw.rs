@@ -40,13 +40,15 @@ pub struct RawCalibration {
     #[serde(default)]
     pub parameters: Option<Vec<String>>,
     #[serde(default)]
-    pub between_area_sd: Option<f64>,
-    #[serde(default)]
     pub exact_tolerance: Option<f64>,
     #[serde(default)]
-    pub particles: Option<u32>,
+    pub points: Option<u32>,
     #[serde(default)]
     pub replicates: Option<u32>,
+    #[serde(default)]
+    pub waves: Option<u32>,
+    #[serde(default)]
+    pub samples: Option<u32>,
 }
 
 /// `[posterior]`.
@@ -129,6 +131,10 @@ pub struct RawReferrals {
     pub gp_propensity: RawParam,
     #[serde(default)]
     pub area_multiplier: Option<RawParam>,
+    #[serde(default)]
+    pub between_area_sd: Option<RawParam>,
+    #[serde(default)]
+    pub area_effect: Option<RawParam>,
     pub ramp_months: RawParam,
     pub ramp_start_fraction: RawParam,
     pub annual_growth: RawParam,

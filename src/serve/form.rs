@@ -678,7 +678,8 @@ fn last_key(path: &str) -> &str {
 fn kind_of(key: &str, v: &TomlValue, rel: &[String]) -> FieldKind {
     let integer = matches!(
         rel.iter().map(String::as_str).collect::<Vec<_>>()[..],
-        ["programme", "seed" | "replications"] | ["calibration", "particles" | "replicates"]
+        ["programme", "seed" | "replications"]
+            | ["calibration", "points" | "replicates" | "waves" | "samples"]
     );
     match v {
         TomlValue::Integer(_) if integer => FieldKind::Integer,
@@ -846,7 +847,7 @@ fn group_rank(k: &str) -> usize {
 
 /// The order of fields within a group: the model's order, unknown keys last.
 fn field_rank(key: &str) -> usize {
-    const ORDER: [&str; 50] = [
+    const ORDER: [&str; 53] = [
         // programme
         "name",
         "description",
@@ -865,10 +866,11 @@ fn field_rank(key: &str) -> usize {
         "extra_holidays",
         // calibration
         "parameters",
-        "between_area_sd",
         "exact_tolerance",
-        "particles",
+        "points",
         "replicates",
+        "waves",
+        "samples",
         // area
         "target_source",
         "grant_gbp",
@@ -876,6 +878,8 @@ fn field_rank(key: &str) -> usize {
         // referrals
         "constant_rate_per_day",
         "gp_propensity",
+        "between_area_sd",
+        "area_effect",
         "area_multiplier",
         "ramp_start_fraction",
         "annual_growth",
@@ -1020,13 +1024,11 @@ fn describe(rel: &[String]) -> (String, String) {
             "Parameters fitted to observed figures",
             "key paths, separated by commas",
         ),
-        ["calibration", "between_area_sd"] => l(
-            "How much an area may differ from the programme",
-            "standard deviation, log scale",
-        ),
         ["calibration", "exact_tolerance"] => l("Tolerance of an exact fit", ""),
-        ["calibration", "particles"] => l("Particles", "parameter sets"),
-        ["calibration", "replicates"] => l("Replicates per particle", "runs"),
+        ["calibration", "points"] => l("Design points per area in each wave", "points"),
+        ["calibration", "replicates"] => l("Replications at each design point", "runs"),
+        ["calibration", "waves"] => l("Waves of design and emulation", "waves"),
+        ["calibration", "samples"] => l("Posterior samples kept", "samples"),
         ["launch"] => l("Launch", "date YYYY-MM-DD, or days after the start"),
         ["fit_notes_2023"] => l("Fit notes issued in 2023", "fit notes"),
         ["target_starts"] => l("Target", "people starting support"),
@@ -1040,6 +1042,14 @@ fn describe(rel: &[String]) -> (String, String) {
             ),
             "gp_propensity" => l("GP referrals per fit note", "referrals per fit note"),
             "area_multiplier" => l("Area's referral level", "times the programme's"),
+            "between_area_sd" => l(
+                "How much areas' referral levels differ",
+                "standard deviation, log scale",
+            ),
+            "area_effect" => l(
+                "Area's own referral effect",
+                "standard deviations from the typical area",
+            ),
             "ramp_months" => l("Time for referral routes to build up", "months"),
             "ramp_start_fraction" => l(
                 "Referral level at launch",

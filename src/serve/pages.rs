@@ -219,7 +219,7 @@ pub fn index(
                 form method="post" action="/jobs/calibrate" enctype="multipart/form-data" id="calibrate-form" novalidate {
                     (select("calibrate", "scenario", "Scenario", &names, refused("calibrate").and_then(|r| r.value("scenario")), refused("calibrate")))
                     (file_input(refused("calibrate")))
-                    (number("calibrate", "particles", "Particles", Some("Blank: the scenario's. A whole number from 1 to 2000."), None, refused("calibrate")))
+                    (number("calibrate", "points", "Design points per area", Some("Blank: the scenario's. A whole number from 16 to 2000."), None, refused("calibrate")))
                     (number("calibrate", "seed", "Seed", Some("Blank: the scenario's."), None, refused("calibrate")))
                     button type="submit" id="calibrate-button" { "Calibrate" }
                 }

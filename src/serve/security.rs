@@ -14,8 +14,8 @@ pub const MAX_BODY_BYTES: usize = 2 << 20;
 pub const MAX_REPLICATIONS: u32 = 2000;
 /// The most areas a scenario run by the server may have.
 pub const MAX_AREAS: usize = 400;
-/// The most particles a calibration may ask for.
-pub const MAX_PARTICLES: u32 = 2000;
+/// The most design points per area a calibration may ask for.
+pub const MAX_POINTS: u32 = 2000;
 /// Jobs run at once.
 pub const WORKERS: usize = 1;
 /// Jobs that may wait for a worker.

@@ -379,11 +379,11 @@ pub(super) async fn submit_calibrate(State(app): State<App>, parts: Multipart) -
     let mut p = Posted::new("calibrate", form);
     let e = entry(&app, p.text("scenario"))?;
     let seed = p.seed();
-    let particles = p.whole(
-        "particles",
-        "Particles",
-        1,
-        u64::from(security::MAX_PARTICLES),
+    let points = p.whole(
+        "points",
+        "Design points per area",
+        16,
+        u64::from(security::MAX_POINTS),
     );
     let file = file.filter(|(_, b)| !b.is_empty());
     let shown = file.as_ref().map(|(n, _)| shown_file_name(n));
@@ -447,16 +447,16 @@ pub(super) async fn submit_calibrate(State(app): State<App>, parts: Multipart) -
         "--seed".into(),
         sc.seed.to_string(),
     ];
-    if let Some(n) = particles {
-        args.extend(["--particles".into(), n.to_string()]);
+    if let Some(n) = points {
+        args.extend(["--points".into(), n.to_string()]);
     }
     let what = format!(
         "against {}, {}, seed {}",
         shown.unwrap_or_default(),
         count(
-            particles.unwrap_or(sc.calibration.particles as u64),
-            "particle",
-            "particles"
+            points.unwrap_or(u64::from(sc.calibration.points)),
+            "design point per area",
+            "design points per area"
         ),
         sc.seed
     );

@@ -3,6 +3,7 @@
 //! A leaf module: it depends on nothing else in the crate.
 
 pub mod histogram;
+pub mod linalg;
 pub mod queueing;
 pub mod summary;
 

@@ -57,7 +57,7 @@ fn level_index(p: f64) -> Option<usize> {
 
 /// Type-7 quantile (R's default, numpy's `linear`) of a non-empty sorted
 /// slice: `h = (n-1)p`, `x[floor h] + (h - floor h)(x[floor h + 1] - x[floor h])`.
-fn type7(sorted: &[f64], p: f64) -> f64 {
+pub fn type7(sorted: &[f64], p: f64) -> f64 {
     debug_assert!(!sorted.is_empty());
     let n = sorted.len();
     let h = (n - 1) as f64 * p.clamp(0.0, 1.0);
