@@ -17,6 +17,7 @@ use crate::engine::queue::BadTime;
 use crate::plan::PlanError;
 use crate::plan::shard::PlanShardError;
 use crate::report::output::OutputError;
+use crate::report::workbook::WorkbookError;
 use crate::run::RunError;
 use crate::run::aggregate::ScratchError;
 use crate::run::limits::LimitError;
@@ -100,6 +101,7 @@ listed![
     CalibrateError,
     WaveError,
     OutputError,
+    WorkbookError,
     SubmitError,
     Cancelled,
     QueueError,
@@ -202,6 +204,13 @@ impl Classify for OutputError {
             OutputError::Refused { .. } => Kind::BadInput,
             OutputError::Io { .. } | OutputError::Workbook(_) => Kind::System,
         }
+    }
+}
+
+/// A workbook the program could not make from files it wrote itself.
+impl Classify for WorkbookError {
+    fn kind(&self) -> Kind {
+        Kind::System
     }
 }
 
@@ -411,8 +420,15 @@ mod tests {
                 }),
                 1,
             ),
+            (
+                Box::new(WorkbookError::Xlsx(
+                    rust_xlsxwriter::XlsxError::ParameterError("test".into()),
+                )),
+                1,
+            ),
             (Box::new(SubmitError::Full(8)), 2),
             (Box::new(SubmitError::Io("cannot".into())), 1),
+            (Box::new(SubmitError::Stopping), 1),
             (Box::new(Cancelled), 1),
             (Box::new(QueueError::Unstable { rho: 1.5 }), 1),
             (Box::new(QueueError::InvalidParameter("c")), 1),

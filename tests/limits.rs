@@ -104,14 +104,14 @@ fn every_simulating_command_refuses_the_huge_case_under_an_address_space_limit()
             "2",
         ],
         vec!["plan", "scenarios/baseline.toml", "-r", "2"],
-        // few particles, so that the calibration is not refused first as too long
+        // few design points, so that the calibration is not refused first as too long
         vec![
             "calibrate",
             "scenarios/baseline.toml",
             "--observed",
             obs,
-            "--particles",
-            "20",
+            "--points",
+            "16",
             "--replicates",
             "1",
         ],
@@ -190,9 +190,9 @@ fn merge_is_refused_when_its_results_do_not_fit_and_merges_when_they_do() {
         "--out",
         out.to_str().unwrap(),
     ];
-    // 150 MB: the program fits, but not two more threads' stacks and arenas with the
-    // results
-    let (code, err) = under_ulimit("-v", 150_000, &args);
+    // 200 MB: the program (the test build maps about 150 MB) fits, but not two more
+    // threads' stacks and arenas with the results
+    let (code, err) = under_ulimit("-v", 200_000, &args);
     assert_eq!(code, Some(2), "{err}");
     assert!(
         err.contains("this merge may need") && err.contains("RLIMIT_AS"),

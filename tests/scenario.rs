@@ -90,8 +90,9 @@ fn shared_and_area_draws_follow_where_the_distribution_is_written() {
 #[test]
 fn central_values_fix_every_uncertain_parameter() {
     let sc = scenario::load("scenarios/baseline.toml".as_ref(), &[]).unwrap();
-    // propensity, patience, disengagement and each area's launch date
-    assert_eq!(sc.uncertain_keys().len(), 4);
+    // propensity, the spread between areas, each area's own effect, patience,
+    // disengagement and each area's launch date
+    assert_eq!(sc.uncertain_keys().len(), 6);
     let fixed = sc.with_sets(&sc.central_sets()).unwrap();
     assert!(fixed.uncertain_keys().is_empty());
     let d = fixed.draw(0, 5).unwrap();

@@ -937,8 +937,9 @@ seed = 99
 replications = 4
 
 [calibration]
-particles = 30
+points = 16
 replicates = 1
+samples = 40
 
 "#,
     include_str!("fixtures/toy_defaults.toml"),
@@ -1221,18 +1222,18 @@ async fn every_kind_of_job(c: &Client, origin: &str, data: &Path, tmp: &Path) {
         .send_keys(csv.to_str().unwrap())
         .await
         .unwrap();
-    fill(c, "#calibrate-particles", "400").await;
+    fill(c, "#calibrate-points", "64").await;
     click(c, "#calibrate-button").await;
     let (id, seen) = follow_job(c).await;
     progress_is_sound("calibrate", &seen);
-    let generations = seen
+    let waves = seen
         .iter()
-        .filter(|s| s.stage.starts_with("calibrating: generation"))
+        .filter(|s| s.stage.starts_with("calibrating: wave"))
         .map(|s| s.stage.split(':').nth(1).unwrap_or_default().to_string())
         .collect::<std::collections::BTreeSet<_>>();
     assert!(
-        generations.len() >= 2,
-        "the calibration's generations were followed: {seen:?}"
+        waves.len() >= 2,
+        "the calibration's waves were followed: {seen:?}"
     );
     job_page_reads(c, origin, "calibrate").await;
     click(c, "#open-calibrated-toml").await;

@@ -598,11 +598,14 @@ fn parameters_a_calibration_sets_say_so() {
     assert!(calibrated(r#"areas."Greater Manchester".launch.min"#));
     assert!(!calibrated(r#"areas."Greater Manchester".coach.fte"#));
     let html = form::render(&f, &[]).into_string();
-    // once per calibrated parameter: 3 programme-level, one launch per area
+    assert!(calibrated("defaults.referrals.between_area_sd"));
+    // once per calibrated parameter written in the file: 4 programme-level (the
+    // propensity, the spread between areas, patience, disengagement), one launch per
+    // area (an area's own effect is drawn, not written, so it has no field)
     let n = html.matches("class=\"calibrated\"").count();
     assert_eq!(
         n,
-        3 + f.sections.iter().filter(|s| !s.area.is_empty()).count()
+        4 + f.sections.iter().filter(|s| !s.area.is_empty()).count()
     );
     let (p, text) = bundled("baseline.toml");
     let f = Form::from_text(&p, &text).unwrap();

@@ -20,8 +20,9 @@ seed = 99
 replications = 4
 
 [calibration]
-particles = 20
+points = 16
 replicates = 1
+samples = 40
 
 "#,
     include_str!("fixtures/toy_defaults.toml"),
@@ -553,7 +554,7 @@ fn compare_plan_and_calibrate_jobs_write_the_command_lines_outputs() {
     // calibration with an uploaded CSV of observed figures
     let csv = "area,period_end,metric,low,high,source\nProgramme,2025-03-31,cumulative_starts,900,1400,synthetic\n";
     let r = s.upload(
-        &[("scenario", "toy"), ("particles", "20"), ("seed", "3")],
+        &[("scenario", "toy"), ("points", "16"), ("seed", "3")],
         Some(csv),
     );
     assert_eq!(r.status, 303, "{}", r.text());
@@ -1176,12 +1177,12 @@ fn the_form_saves_edited_fields_and_shows_problems_beside_them() {
 }
 
 #[test]
-fn a_running_calibration_cancels_within_a_particle() {
+fn a_running_calibration_cancels_within_a_design_point() {
     let dir = tempfile::tempdir().unwrap();
     let s = start(dir.path(), &[]);
     s.save_toy("toy", TOY);
     let csv = "area,period_end,metric,low,high,source\nProgramme,2025-03-31,cumulative_starts,900,1400,synthetic\n";
-    let r = s.upload(&[("scenario", "toy"), ("particles", "2000")], Some(csv));
+    let r = s.upload(&[("scenario", "toy"), ("points", "2000")], Some(csv));
     assert_eq!(r.status, 303, "{}", r.text());
     let id: u64 = r.header("location").unwrap()["/jobs/".len()..]
         .parse()

@@ -1,6 +1,6 @@
 #!/bin/bash
 # Submits a workwell calibration that runs wave by wave on Slurm: a chain of steps
-# (calibrate-step.sbatch), each replaying the fit and, while a generation's
+# (calibrate-step.sbatch), each replaying the fit and, while a wave's
 # simulations are missing, submitting an array job of TASKS tasks that simulates
 # them (calibrate-wave.sbatch) and the next step after it (--dependency=afterok).
 # The last step writes OUT, byte for byte what `workwell calibrate` writes.

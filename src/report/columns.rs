@@ -120,6 +120,10 @@ pub fn describe(file: &str, column: &str) -> Option<ColumnDoc> {
         },
         "posterior.csv" => match column {
             "weight" => doc("share 0-1", "the sample's weight (weights sum to 1)"),
+            _ if column.starts_with("effective_gp_propensity:") => doc(
+                "referrals per fit note",
+                "the area's effective GP referral propensity in this sample: the programme's propensity times exp(spread between areas x the area's effect), times any multiplier the area states",
+            ),
             _ => doc(
                 "",
                 &format!(
@@ -133,6 +137,7 @@ pub fn describe(file: &str, column: &str) -> Option<ColumnDoc> {
         "plan.csv" => plan(column),
         "reallocation.csv" => reallocation(column),
         "observed.csv" => observed(column),
+        "observed_check.csv" => observed_check(column),
         _ => None,
     }
 }
@@ -368,6 +373,56 @@ fn observed(column: &str) -> Option<ColumnDoc> {
         ),
         "source" => doc("", "where the figure comes from"),
         _ => None,
+    }
+}
+
+fn observed_check(column: &str) -> Option<ColumnDoc> {
+    let unit = "metric's unit";
+    match column {
+        "observed_low" | "observed_high" => observed(column.trim_start_matches("observed_")),
+        "observed_value" => doc(
+            unit,
+            "the value compared: the middle of the figure's interval, or its lower bound for an at-least figure",
+        ),
+        "simulated_mean" => doc(
+            unit,
+            "mean of the figure across the run's replications (its prediction)",
+        ),
+        "simulated_sd" => doc(
+            unit,
+            "standard deviation of the figure across the replications",
+        ),
+        "p2_5" | "p10" | "p50" | "p90" | "p97_5" => doc(
+            unit,
+            &format!(
+                "{} percentile of the figure across the replications",
+                match column {
+                    "p2_5" => "2.5th",
+                    "p10" => "10th",
+                    "p50" => "50th",
+                    "p90" => "90th",
+                    _ => "97.5th",
+                }
+            ),
+        ),
+        "limit_99_8_low" | "limit_99_8_high" => doc(
+            unit,
+            "99.8% limit: 0.1th or 99.9th percentile of a log-normal (normal where a replication gives 0) with the replications' mean and sd",
+        ),
+        "predictive_percentile" => doc(
+            "share 0-1",
+            "share of the prediction below the observed value (from the fitted distribution outside the simulated range)",
+        ),
+        "outside_95" => doc(
+            "yes/no",
+            "the observed figure lies wholly outside its 95% limits (2.5th to 97.5th percentile)",
+        ),
+        "flag" => doc(
+            "",
+            "Making Data Count: special cause (high or low) beyond the 99.8% limits, common cause inside them",
+        ),
+        "replications" => doc("replications", "replications the prediction rests on"),
+        _ => observed(column),
     }
 }
 

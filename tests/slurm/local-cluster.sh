@@ -15,7 +15,7 @@
 # for byte (diff -r). Then it calibrates the baseline wave by wave with
 # deploy/slurm/calibrate.sh (a chain of steps, each submitting an array job for its
 # wave and the next step after it) and checks the result against a direct
-# `workwell calibrate` the same way (CAL_PARTICLES particles, default 20); then it
+# `workwell calibrate` the same way (CAL_POINTS design points per area, default 16); then it
 # plans the baseline in TASKS shares of its areas with deploy/slurm/plan.sh and checks
 # the merged plan against a direct `workwell plan` (PLAN_REPS replications, default 8).
 # On exit, however it exits, it cancels its jobs and stops only
@@ -213,7 +213,7 @@ say "merged output of $TASKS array tasks, and again after resubmitting task 1, e
 # a calibration wave by wave: each step replays the fit and submits an array job for
 # the next wave and itself after it; the last writes the outputs
 OBSERVED=$REPO/data/observed/mi_2025-11.csv
-CAL_ARGS="--particles ${CAL_PARTICLES:-20} --replications 10"
+CAL_ARGS="--points ${CAL_POINTS:-16} --samples 40 --replications 10"
 say "calibrating the baseline wave by wave ($CAL_ARGS, $TASKS array tasks a wave)"
 started=$(date +%s)
 # shellcheck disable=SC2086
