@@ -266,9 +266,70 @@ struct Column {
     reps: Vec<f64>,
 }
 
+/// One output's mean function, with what the Gaussian process is fitted to.
+struct Mean {
+    fitted: Fitted,
+    /// The design points' mean residuals.
+    residuals: Vec<f64>,
+    /// Their chance variances (the process's nuggets).
+    noise: Vec<f64>,
+}
+
+impl Column {
+    /// Output `j`'s mean, variance between replications and replications at each point.
+    fn of(points: &[Point], j: usize) -> Self {
+        let np = points.len();
+        let mut col = Column {
+            mean: Vec::with_capacity(np),
+            within: Vec::with_capacity(np),
+            reps: Vec::with_capacity(np),
+        };
+        for p in points {
+            let r = p.ys.len().max(1) as f64;
+            let m = p.ys.iter().map(|y| y[j]).sum::<f64>() / r;
+            let v = if p.ys.len() > 1 {
+                p.ys.iter().map(|y| (y[j] - m).powi(2)).sum::<f64>() / (r - 1.0)
+            } else {
+                f64::NAN
+            };
+            col.mean.push(m);
+            col.within.push(v);
+            col.reps.push(r);
+        }
+        col
+    }
+}
+
 impl Emulator {
-    /// Fits block `b`'s emulator to the simulations at `points`.
+    /// Fits block `b`'s emulator to the simulations at `points`: the design's
+    /// standardisation, each output's mean function and chance variance, the Gaussian
+    /// process on what the means miss, and the outputs' chance correlation.
     pub fn fit(b: &Block, basis: Arc<Basis>, points: &[Point]) -> Self {
+        let mut emu = Self::standardised(b, basis, points);
+        let k = b.n_inputs();
+        let qs: Vec<Vec<f64>> = points.iter().map(|p| emu.terms(&p.x)).collect();
+        let inputs_of = emu.term_inputs(k);
+        let columns: Vec<Column> = (0..b.outputs.len())
+            .map(|j| Column::of(points, j))
+            .collect();
+        let means: Vec<Mean> = b
+            .outputs
+            .iter()
+            .enumerate()
+            .map(|(j, o)| emu.fit_mean(j, o.flow, points, &qs, &columns[j], &inputs_of))
+            .collect();
+        let (residuals, noise): (Vec<Vec<f64>>, Vec<Vec<f64>>) = means
+            .iter()
+            .map(|m| (m.residuals.clone(), m.noise.clone()))
+            .unzip();
+        emu.outputs = means.into_iter().map(|m| m.fitted).collect();
+        emu.fit_process(points, &inputs_of, &residuals, &noise);
+        emu.corr = emu.chance_correlation(points, &columns, &residuals, &noise);
+        emu
+    }
+
+    /// An emulator with the design's standardisation and range, nothing fitted yet.
+    fn standardised(b: &Block, basis: Arc<Basis>, points: &[Point]) -> Self {
         let k = b.n_inputs();
         let np = points.len();
         let mut centre = vec![0.0; k];
@@ -279,12 +340,11 @@ impl Emulator {
             centre[c] = m;
             scale[c] = if v > 0.0 { v.sqrt() } else { 1.0 };
         }
-        let quadratic = np >= 3 * n_terms(k, true);
-        let mut emu = Self {
+        Self {
             basis,
             centre,
             scale,
-            quadratic,
+            quadratic: np >= 3 * n_terms(k, true),
             propensity: b.propensity,
             launch: b.launch_input,
             z: Vec::new(),
@@ -302,139 +362,131 @@ impl Emulator {
             length: 1.0,
             outputs: Vec::new(),
             corr: Vec::new(),
-        };
-        let qs: Vec<Vec<f64>> = points.iter().map(|p| emu.terms(&p.x)).collect();
-        let inputs_of = emu.term_inputs(k);
-        let replicated = points.iter().any(|p| p.ys.len() > 1);
-        let n_out = b.outputs.len();
-        let columns: Vec<Column> = (0..n_out)
-            .map(|j| {
-                let mut col = Column {
-                    mean: Vec::with_capacity(np),
-                    within: Vec::with_capacity(np),
-                    reps: Vec::with_capacity(np),
-                };
-                for p in points {
-                    let r = p.ys.len().max(1) as f64;
-                    let m = p.ys.iter().map(|y| y[j]).sum::<f64>() / r;
-                    let v = if p.ys.len() > 1 {
-                        p.ys.iter().map(|y| (y[j] - m).powi(2)).sum::<f64>() / (r - 1.0)
-                    } else {
-                        f64::NAN
-                    };
-                    col.mean.push(m);
-                    col.within.push(v);
-                    col.reps.push(r);
-                }
-                col
-            })
-            .collect();
-
-        // mean functions and chance variances
-        let mut residuals: Vec<Vec<f64>> = Vec::with_capacity(n_out);
-        let mut noise: Vec<Vec<f64>> = Vec::with_capacity(n_out);
-        for (j, o) in b.outputs.iter().enumerate() {
-            let col = &columns[j];
-            let y = &col.mean;
-            let floor = 1e-6 * y.iter().map(|v| v * v).sum::<f64>() / np.max(1) as f64 + 1e-9;
-            let lags: Vec<Option<usize>> = if o.flow == Flow::No {
-                vec![None]
-            } else {
-                (0..LAGS.len()).map(Some).collect()
-            };
-            let p = qs.first().map_or(1, Vec::len);
-            let mut best: Option<(f64, Option<usize>)> = None;
-            for lag in lags {
-                let f = emu.design(j, lag, points, &qs);
-                let (beta, _) = weighted_least_squares(&f, p, y, &col.reps);
-                let rss: f64 = (0..np)
-                    .map(|i| col.reps[i] * (y[i] - dot(&f[i * p..(i + 1) * p], &beta)).powi(2))
-                    .sum();
-                if best.is_none_or(|(r, _)| rss < r) {
-                    best = Some((rss, lag));
-                }
-            }
-            let lag = best.and_then(|(_, l)| l);
-            let f = emu.design(j, lag, points, &qs);
-            let mut fitted = Fitted {
-                lag,
-                keep: (0..p).collect(),
-                beta: Vec::new(),
-                cov: Vec::new(),
-                alpha: Vec::new(),
-                tau2: 0.0,
-                var: [0.0; 3],
-                floor,
-                code: 0.0,
-            };
-            let mut w = col.reps.clone();
-            for _ in 0..3 {
-                let (beta, _) = weighted_least_squares(&f, p, y, &w);
-                let mu: Vec<f64> = (0..np)
-                    .map(|i| dot(&f[i * p..(i + 1) * p], &beta).max(0.0))
-                    .collect();
-                let g: Vec<f64> = mu.iter().flat_map(|m| [1.0, *m, m * m]).collect();
-                fitted.var = if replicated {
-                    // the variance between replications at a point: chance alone
-                    let rows: Vec<usize> = (0..np).filter(|&i| col.within[i].is_finite()).collect();
-                    let gr: Vec<f64> = rows
-                        .iter()
-                        .flat_map(|&i| g[i * 3..i * 3 + 3].to_vec())
-                        .collect();
-                    let s2: Vec<f64> = rows.iter().map(|&i| col.within[i]).collect();
-                    let v = nnls_small(&gr, 3, &s2);
-                    [v[0], v[1], v[2]]
-                } else {
-                    let r2: Vec<f64> = (0..np).map(|i| (y[i] - mu[i]).powi(2)).collect();
-                    let v = nnls_small(&g, 3, &r2);
-                    [v[0], v[1], v[2]]
-                };
-                fitted.beta = beta;
-                for i in 0..np {
-                    w[i] = col.reps[i] / fitted.chance(mu[i]);
-                }
-            }
-            // the inputs the output depends on: backward elimination by the Bayesian
-            // information criterion (the chance variance known, so -2 log L is the
-            // weighted residual sum of squares), so that inputs without an effect get
-            // none, rather than slopes fitted to noise
-            let keep = select_terms(&f, p, y, &w, &inputs_of, k);
-            let fk: Vec<f64> = (0..np)
-                .flat_map(|i| keep.iter().map(|&t| f[i * p + t]).collect::<Vec<_>>())
-                .collect();
-            let pk = keep.len();
-            (fitted.beta, fitted.cov) = weighted_least_squares(&fk, pk, y, &w);
-            fitted.keep = keep;
-            let r: Vec<f64> = (0..np)
-                .map(|i| y[i] - dot(&fk[i * pk..(i + 1) * pk], &fitted.beta).max(0.0))
-                .collect();
-            let nz: Vec<f64> = (0..np)
-                .map(|i| fitted.chance(dot(&fk[i * pk..(i + 1) * pk], &fitted.beta)) / col.reps[i])
-                .collect();
-            residuals.push(r);
-            noise.push(nz);
-            emu.outputs.push(fitted);
         }
+    }
 
-        // the process's inputs: those any output's mean depends on
-        let mut active: Vec<usize> = emu
+    /// Output `j`'s mean function: the lag of its referral feature, its chance
+    /// variance (three rounds of weighted least squares), the inputs it depends on.
+    fn fit_mean(
+        &self,
+        j: usize,
+        flow: Flow,
+        points: &[Point],
+        qs: &[Vec<f64>],
+        col: &Column,
+        inputs_of: &[Vec<usize>],
+    ) -> Mean {
+        let np = points.len();
+        let y = &col.mean;
+        let floor = 1e-6 * y.iter().map(|v| v * v).sum::<f64>() / np.max(1) as f64 + 1e-9;
+        let p = qs.first().map_or(1, Vec::len);
+        let lag = self.best_lag(j, flow, points, qs, col);
+        let f = self.design(j, lag, points, qs);
+        let mut fitted = Fitted {
+            lag,
+            keep: (0..p).collect(),
+            beta: Vec::new(),
+            cov: Vec::new(),
+            alpha: Vec::new(),
+            tau2: 0.0,
+            var: [0.0; 3],
+            floor,
+            code: 0.0,
+        };
+        let replicated = points.iter().any(|p| p.ys.len() > 1);
+        let mut w = col.reps.clone();
+        for _ in 0..3 {
+            let (beta, _) = weighted_least_squares(&f, p, y, &w);
+            let mu: Vec<f64> = (0..np)
+                .map(|i| dot(&f[i * p..(i + 1) * p], &beta).max(0.0))
+                .collect();
+            fitted.var = chance_variance(&mu, y, col, replicated);
+            fitted.beta = beta;
+            for i in 0..np {
+                w[i] = col.reps[i] / fitted.chance(mu[i]);
+            }
+        }
+        // the inputs the output depends on: backward elimination by the Bayesian
+        // information criterion (the chance variance known, so -2 log L is the
+        // weighted residual sum of squares), so that inputs without an effect get
+        // none, rather than slopes fitted to noise
+        let keep = select_terms(&f, p, y, &w, inputs_of, self.centre.len());
+        let fk: Vec<f64> = (0..np)
+            .flat_map(|i| keep.iter().map(|&t| f[i * p + t]).collect::<Vec<_>>())
+            .collect();
+        let pk = keep.len();
+        (fitted.beta, fitted.cov) = weighted_least_squares(&fk, pk, y, &w);
+        fitted.keep = keep;
+        let residuals: Vec<f64> = (0..np)
+            .map(|i| y[i] - dot(&fk[i * pk..(i + 1) * pk], &fitted.beta).max(0.0))
+            .collect();
+        let noise: Vec<f64> = (0..np)
+            .map(|i| fitted.chance(dot(&fk[i * pk..(i + 1) * pk], &fitted.beta)) / col.reps[i])
+            .collect();
+        Mean {
+            fitted,
+            residuals,
+            noise,
+        }
+    }
+
+    /// The lag whose referral feature fits output `j` best by least squares (`None`
+    /// for an output that is not a count).
+    fn best_lag(
+        &self,
+        j: usize,
+        flow: Flow,
+        points: &[Point],
+        qs: &[Vec<f64>],
+        col: &Column,
+    ) -> Option<usize> {
+        let lags: Vec<Option<usize>> = if flow == Flow::No {
+            vec![None]
+        } else {
+            (0..LAGS.len()).map(Some).collect()
+        };
+        let (np, y) = (points.len(), &col.mean);
+        let p = qs.first().map_or(1, Vec::len);
+        let mut best: Option<(f64, Option<usize>)> = None;
+        for lag in lags {
+            let f = self.design(j, lag, points, qs);
+            let (beta, _) = weighted_least_squares(&f, p, y, &col.reps);
+            let rss: f64 = (0..np)
+                .map(|i| col.reps[i] * (y[i] - dot(&f[i * p..(i + 1) * p], &beta)).powi(2))
+                .sum();
+            if best.is_none_or(|(r, _)| rss < r) {
+                best = Some((rss, lag));
+            }
+        }
+        best.and_then(|(_, l)| l)
+    }
+
+    /// The Gaussian process on the means' residuals: its inputs (those any output's
+    /// mean depends on), a correlation length shared by the outputs and each output's
+    /// variance by marginal likelihood, the weights and the leave-one-out error.
+    fn fit_process(
+        &mut self,
+        points: &[Point],
+        inputs_of: &[Vec<usize>],
+        residuals: &[Vec<f64>],
+        noise: &[Vec<f64>],
+    ) {
+        let mut active: Vec<usize> = self
             .outputs
             .iter()
             .flat_map(|o| o.keep.iter().flat_map(|&t| inputs_of[t].iter().copied()))
             .collect();
         active.sort_unstable();
         active.dedup();
-        emu.active = active;
-        emu.z = points
+        self.active = active;
+        self.z = points
             .iter()
-            .map(|p| emu.standardise_active(&p.x))
+            .map(|p| self.standardise_active(&p.x))
             .collect();
-
-        // the Gaussian process: a correlation length shared by the outputs, each
-        // output's variance, by marginal likelihood
+        let n_out = self.outputs.len();
         let mut best_length = (f64::NEG_INFINITY, 1.0, vec![0.0; n_out]);
         for &len in &LENGTHS {
-            let c = emu.correlation(len);
+            let c = self.correlation(len);
             let mut total = 0.0;
             let mut taus = Vec::with_capacity(n_out);
             for j in 0..n_out {
@@ -447,18 +499,29 @@ impl Emulator {
             }
         }
         let (_, length, taus) = best_length;
-        emu.length = length;
-        let c = emu.correlation(length);
+        self.length = length;
+        let c = self.correlation(length);
         for j in 0..n_out {
             let (alpha, code) = process(&c, &residuals[j], &noise[j], taus[j]);
-            let o = &mut emu.outputs[j];
+            let o = &mut self.outputs[j];
             o.tau2 = taus[j];
             o.alpha = alpha;
             o.code = code;
         }
+    }
 
-        // correlation of chance variation: deviations between replications at a point
-        // (the mean function's residuals when no point is replicated)
+    /// The correlation of the outputs' chance variation: of the deviations between
+    /// replications at a point (of the means' residuals when no point is replicated),
+    /// shrunk a tenth towards none.
+    fn chance_correlation(
+        &self,
+        points: &[Point],
+        columns: &[Column],
+        residuals: &[Vec<f64>],
+        noise: &[Vec<f64>],
+    ) -> Vec<f64> {
+        let n_out = self.outputs.len();
+        let replicated = points.iter().any(|p| p.ys.len() > 1);
         let mut dev: Vec<Vec<f64>> = Vec::new();
         for (i, p) in points.iter().enumerate() {
             if replicated {
@@ -467,7 +530,7 @@ impl Emulator {
                         (0..n_out)
                             .map(|j| {
                                 let mu = columns[j].mean[i];
-                                (y[j] - mu) / emu.outputs[j].chance(mu).sqrt()
+                                (y[j] - mu) / self.outputs[j].chance(mu).sqrt()
                             })
                             .collect(),
                     );
@@ -500,8 +563,7 @@ impl Emulator {
                 corr[c * n_out + a] = v;
             }
         }
-        emu.corr = corr;
-        emu
+        corr
     }
 
     /// The standardised values of the process's inputs.
@@ -634,6 +696,27 @@ impl Emulator {
             cov[a * n + a] += code[a];
         }
     }
+}
+
+/// The chance variance `a + b mu + c mu^2` (`a, b, c >= 0`) at the means `mu`:
+/// fitted to the variance between replications at each point (chance alone), or to
+/// the squared residuals when no point is replicated.
+fn chance_variance(mu: &[f64], y: &[f64], col: &Column, replicated: bool) -> [f64; 3] {
+    let np = mu.len();
+    let g: Vec<f64> = mu.iter().flat_map(|m| [1.0, *m, m * m]).collect();
+    let v = if replicated {
+        let rows: Vec<usize> = (0..np).filter(|&i| col.within[i].is_finite()).collect();
+        let gr: Vec<f64> = rows
+            .iter()
+            .flat_map(|&i| g[i * 3..i * 3 + 3].to_vec())
+            .collect();
+        let s2: Vec<f64> = rows.iter().map(|&i| col.within[i]).collect();
+        nnls_small(&gr, 3, &s2)
+    } else {
+        let r2: Vec<f64> = (0..np).map(|i| (y[i] - mu[i]).powi(2)).collect();
+        nnls_small(&g, 3, &r2)
+    };
+    [v[0], v[1], v[2]]
 }
 
 /// Backward elimination of inputs from a regression of `y` on the terms `f` (`p` per

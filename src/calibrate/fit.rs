@@ -426,99 +426,35 @@ pub fn run_with(
         .map(|_| problem.sample_prior(&mut prior_rng))
         .collect();
     for w in 0..s.max_waves() {
-        let mut jobs = Vec::new();
-        let mut designs = Vec::new();
-        for (i, b) in problem.blocks.iter().enumerate() {
-            let design = match &emus {
-                None => prior_design(problem, b, s.points, s.seed),
-                Some(prev) => posterior_design(problem, b, &prev[i], &draws, s.points, s.seed, w),
-            };
-            for (d, x) in design.iter().enumerate() {
-                jobs.push(Job {
-                    block: i,
-                    x: x.clone(),
-                    rep: design_rep(w, d, s.replicates),
-                });
-            }
-            designs.push(design);
-        }
+        let (jobs, designs) = wave_jobs(problem, s, w, emus.as_deref(), &draws);
         let Some(values) = evaluate(w, &jobs)? else {
             return Ok(None);
         };
         let wave_sims = jobs.len() as u64 * s.replicates;
         simulations += wave_sims;
-        // the previous wave's emulators against this wave's simulations
-        let (mut checked, mut within) = (0u64, 0u64);
-        if let Some(prev) = &emus {
-            for (job, v) in jobs.iter().zip(&values) {
-                let e = &prev[job.block];
-                if !e.covers(&job.x) {
-                    // outside the previous design: that emulator made no claim there
-                    continue;
-                }
-                let n = e.n_outputs();
-                let mut mean = vec![0.0; n];
-                let mut cov = vec![0.0; n * n];
-                e.predict(&job.x, &mut mean, &mut cov);
-                for rep in v {
-                    for j in 0..n {
-                        checked += 1;
-                        let z = (rep[j] - mean[j]) / cov[j * n + j].max(1e-300).sqrt();
-                        within += u64::from(z.abs() <= 3.0);
-                    }
-                }
-            }
-        }
-        // this wave's data, and the emulators of its region
-        let mut fresh: Vec<Vec<Point>> = vec![Vec::new(); problem.blocks.len()];
-        for (job, v) in jobs.iter().zip(values) {
-            fresh[job.block].push(Point {
-                x: job.x.clone(),
-                ys: v,
-            });
-        }
-        let fitted: Vec<Emulator> = problem
-            .blocks
-            .par_iter()
-            .enumerate()
-            .map(|(i, b)| {
-                let region = region(&designs[i]);
-                let mut points = fresh[i].clone();
-                points.extend(data[i].iter().filter(|p| inside(&region, &p.x)).cloned());
-                Emulator::fit(b, bases[i].clone(), &points)
-            })
-            .collect();
-        for (all, f) in data.iter_mut().zip(fresh) {
-            all.extend(f);
-        }
+        let (checked, within) = emus
+            .as_deref()
+            .map_or((0, 0), |prev| check_emulators(prev, &jobs, &values));
+        let fitted = fit_emulators(problem, &bases, &designs, &mut data, &jobs, values);
         // the posterior on these emulators; the waves asked for, then more while the
         // posterior is cut by the edge of an emulator's design
         let planned_last = w + 1 >= s.waves.max(1);
-        let run = if planned_last {
-            Run {
-                chains: s.chains,
-                burn_in: s.burn_in,
-                iterations: s.iterations,
-                keep: s.samples,
-            }
-        } else {
-            Run {
-                chains: s.chains,
-                burn_in: s.burn_in / 3,
-                iterations: s.iterations / 3,
-                keep: (s.points * 4).max(s.samples),
-            }
-        };
         let inits = initial_states(problem, &fitted, &draws, s, w);
-        let chains = mcmc::sample(problem, &fitted, &inits, s.seed, w as u64, &run);
+        let chains = mcmc::sample(
+            problem,
+            &fitted,
+            &inits,
+            s.seed,
+            w as u64,
+            &chain_run(s, planned_last),
+        );
         draws = chains.draws;
-        let edges: Vec<f64> = problem
+        let edge = problem
             .blocks
             .iter()
             .zip(&fitted)
             .map(|(b, e)| at_edge(problem, b, e, &draws))
-            .collect();
-        let edge = edges.iter().copied().fold(0.0, f64::max);
+            .fold(0.0, f64::max);
         waves.push(WaveReport {
             simulations: wave_sims,
             checked,
@@ -545,6 +481,113 @@ pub fn run_with(
         replicates: s.replicates,
         emulators: emus.unwrap_or_default(),
     }))
+}
+
+/// Wave `w`'s jobs (every block's design points) and each block's design: over the
+/// prior in the first wave, around the previous wave's posterior later.
+fn wave_jobs(
+    problem: &Problem,
+    s: &Settings,
+    w: usize,
+    prev: Option<&[Emulator]>,
+    draws: &[Vec<f64>],
+) -> (Vec<Job>, Vec<Vec<Vec<f64>>>) {
+    let mut jobs = Vec::new();
+    let mut designs = Vec::new();
+    for (i, b) in problem.blocks.iter().enumerate() {
+        let design = match prev {
+            None => prior_design(problem, b, s.points, s.seed),
+            Some(prev) => posterior_design(problem, b, &prev[i], draws, s.points, s.seed, w),
+        };
+        for (d, x) in design.iter().enumerate() {
+            jobs.push(Job {
+                block: i,
+                x: x.clone(),
+                rep: design_rep(w, d, s.replicates),
+            });
+        }
+        designs.push(design);
+    }
+    (jobs, designs)
+}
+
+/// The previous wave's emulators against this wave's simulations inside their
+/// designs: (outputs checked, outputs whose standardised error is within 3).
+fn check_emulators(prev: &[Emulator], jobs: &[Job], values: &[JobValues]) -> (u64, u64) {
+    let (mut checked, mut within) = (0u64, 0u64);
+    for (job, v) in jobs.iter().zip(values) {
+        let e = &prev[job.block];
+        if !e.covers(&job.x) {
+            // outside the previous design: that emulator made no claim there
+            continue;
+        }
+        let n = e.n_outputs();
+        let mut mean = vec![0.0; n];
+        let mut cov = vec![0.0; n * n];
+        e.predict(&job.x, &mut mean, &mut cov);
+        for rep in v {
+            for j in 0..n {
+                checked += 1;
+                let z = (rep[j] - mean[j]) / cov[j * n + j].max(1e-300).sqrt();
+                within += u64::from(z.abs() <= 3.0);
+            }
+        }
+    }
+    (checked, within)
+}
+
+/// Adds this wave's simulations to `data` and fits each block's emulator to those
+/// inside its design's region (this wave's and the earlier ones there).
+fn fit_emulators(
+    problem: &Problem,
+    bases: &[Arc<Basis>],
+    designs: &[Vec<Vec<f64>>],
+    data: &mut [Vec<Point>],
+    jobs: &[Job],
+    values: Vec<JobValues>,
+) -> Vec<Emulator> {
+    let mut fresh: Vec<Vec<Point>> = vec![Vec::new(); problem.blocks.len()];
+    for (job, v) in jobs.iter().zip(values) {
+        fresh[job.block].push(Point {
+            x: job.x.clone(),
+            ys: v,
+        });
+    }
+    let fitted: Vec<Emulator> = problem
+        .blocks
+        .par_iter()
+        .enumerate()
+        .map(|(i, b)| {
+            let region = region(&designs[i]);
+            let mut points = fresh[i].clone();
+            points.extend(data[i].iter().filter(|p| inside(&region, &p.x)).cloned());
+            Emulator::fit(b, bases[i].clone(), &points)
+        })
+        .collect();
+    for (all, f) in data.iter_mut().zip(fresh) {
+        all.extend(f);
+    }
+    fitted
+}
+
+/// How long a wave's chains run: the whole run in the last planned wave, a third of
+/// it before (their draws only place the next design).
+fn chain_run(s: &Settings, last: bool) -> Run {
+    if last {
+        Run {
+            chains: s.chains,
+            burn_in: s.burn_in,
+            iterations: s.iterations,
+            keep: s.samples,
+        }
+    } else {
+        Run {
+            chains: s.chains,
+            burn_in: s.burn_in / 3,
+            iterations: s.iterations / 3,
+            keep: (s.points * 4).max(s.samples),
+        }
+    }
 }
 
 /// The chains' starting points: in the first wave, for each chain the best of 200

@@ -257,205 +257,27 @@ impl Problem {
         base.posterior = None;
         let wanted = wanted(&base)?;
         let layout = MetricLayout::new(&base.disciplines);
-
-        // programme-level parameters
-        let mut globals: Vec<Param> = Vec::new();
-        let mut own_keys: Vec<(usize, String)> = Vec::new();
-        for (scope, rel) in &wanted {
-            match scope {
-                Scope::Programme => {
-                    let p = base
-                        .areas
-                        .iter()
-                        .find_map(|a| find(a, rel).filter(|p| p.shared))
-                        .expect("wanted() checked the parameter");
-                    let role = match rel.as_str() {
-                        PROPENSITY => Role::Propensity,
-                        SPREAD => Role::Spread,
-                        _ => Role::Plain,
-                    };
-                    globals.push(Param {
-                        key: format!("defaults.{rel}"),
-                        rel: rel.clone(),
-                        prior: p.value.clone(),
-                        domain: p.domain,
-                        id: p.id,
-                        role,
-                    });
-                }
-                Scope::Area(a) => own_keys.push((*a, rel.clone())),
-            }
-        }
+        let (globals, own_keys) = split_wanted(&base, &wanted);
         let propensity = globals.iter().position(|g| g.role == Role::Propensity);
-        let spread_dim = globals.iter().position(|g| g.role == Role::Spread);
-        let spread = match spread_dim {
-            Some(i) => Spread::Dim(i),
-            None => Spread::Fixed(
-                base.areas
-                    .first()
-                    .map_or(0.0, |a| a.between_area_sd.central()),
-            ),
+        let spread = spread_of(&base, &globals, propensity)?;
+        let targets = targets_of(&base, observed);
+        let warm = warm_up(&base, &targets, observed)?;
+        let programme = programme_targets(&layout, &targets, observed)?;
+        let outputs = Outputs {
+            layout: &layout,
+            targets: &targets,
+            programme: &programme,
+            warm,
         };
-        if spread_dim.is_some() && propensity.is_none() {
-            return Err(scenario_error(
-                &base,
-                format!(
-                    "`{SPREAD}` is calibrated only with `{PROPENSITY}`: add it to the calibrated parameters"
-                ),
-            ));
-        }
-
-        // targets
-        let tol = base.calibration.exact_tolerance;
-        let mut targets = Vec::new();
-        let mut last = 0;
-        for o in &observed.rows {
-            let (low, high) = match o.high {
-                Some(h) if h <= o.low => (o.low * (1.0 - tol), o.low * (1.0 + tol)),
-                Some(h) => (o.low, h),
-                None => (o.low, f64::INFINITY),
-            };
-            let (mid, var) = if high.is_finite() {
-                ((low + high) / 2.0, (high - low).powi(2) / 12.0)
-            } else {
-                (low, 0.0)
-            };
-            targets.push(Target {
-                obs: o.clone(),
-                low,
-                high,
-                mid,
-                var,
-            });
-            last = last.max(o.month);
-        }
-        let flow_of = |metric: usize| match layout.metrics()[metric].aggregation {
-            Aggregation::Sum => Flow::Month,
-            Aggregation::Cumulative => Flow::Cumulative,
-            _ => Flow::No,
-        };
-        // a warm-up: its first recorded month, which must start on the 1st
-        let warm = base.warmup_days;
-        let warm_month = (warm > 0.0).then(|| {
-            let day = (warm.ceil() as usize).min(base.calendar.n_days() - 1);
-            (base.calendar.month_index(day), day)
-        });
-        for t in &targets {
-            let Some((m, day)) = warm_month else { break };
-            let starts_month = day == 0 || base.calendar.month_index(day - 1) != m;
-            if t.obs.month >= m && (!starts_month || warm.fract() != 0.0) {
-                return Err(ScenarioError::new(
-                    &observed.file,
-                    Some(t.obs.line),
-                    "period_end",
-                    format!(
-                        "the scenario's warm-up ({warm} days) ends inside a month, so a month's figures after it cannot be compared with a run counted from launch; end the warm-up on the first day of a month"
-                    ),
-                ));
-            }
-        }
-        let since_of = |t: &Target| match warm_month {
-            Some((m, _))
-                if m > 0 && t.obs.month >= m && flow_of(t.obs.metric) == Flow::Cumulative =>
-            {
-                Some(m - 1)
-            }
-            _ => None,
-        };
-        let programme: Vec<usize> = (0..targets.len())
-            .filter(|&t| targets[t].obs.area.is_none())
-            .collect();
-        for &t in &programme {
-            let m = &layout.metrics()[targets[t].obs.metric];
-            if matches!(m.aggregation, Aggregation::Ratio | Aggregation::Quantile) {
-                return Err(ScenarioError::new(
-                    &observed.file,
-                    Some(targets[t].obs.line),
-                    "metric",
-                    format!(
-                        "a programme figure of `{}` cannot be calibrated: it is not a sum of the areas' figures, so the areas cannot be fitted one by one; give the areas' own figures instead",
-                        m.name
-                    ),
-                ));
-            }
-        }
-
-        // blocks
         let mut blocks = Vec::new();
         let mut offset = globals.len();
-        for (a, spec) in base.areas.iter().enumerate() {
-            let own_rows: Vec<usize> = (0..targets.len())
-                .filter(|&t| targets[t].obs.area == Some(a))
-                .collect();
-            let inherits =
-                |rel: &str| find(spec, rel).is_some_and(|p| p.shared && p.is_uncertain());
-            let prop = propensity.is_some() && inherits(PROPENSITY);
-            let effect_param = &spec.area_effect;
-            let effect = if prop && effect_param.is_uncertain() && !effect_param.shared {
-                if own_rows.is_empty() {
-                    Effect::NonCentred
-                } else {
-                    Effect::Centred
-                }
-            } else {
-                Effect::None
+        for a in 0..base.areas.len() {
+            let ctx = BlockInputs {
+                globals: &globals,
+                own_keys: &own_keys,
+                propensity: propensity.is_some(),
             };
-            let own: Vec<Param> = own_keys
-                .iter()
-                .filter(|(x, _)| *x == a)
-                .map(|(_, rel)| {
-                    let p = find(spec, rel).expect("wanted() checked the parameter");
-                    Param {
-                        key: format!("{}.{rel}", join_key("areas", &spec.name)),
-                        rel: rel.clone(),
-                        prior: p.value.clone(),
-                        domain: p.domain,
-                        id: p.id,
-                        role: Role::Plain,
-                    }
-                })
-                .collect();
-            let gl: Vec<usize> = (0..globals.len())
-                .filter(|&g| globals[g].role == Role::Plain && inherits(&globals[g].rel))
-                .collect();
-            let launch_input = own
-                .iter()
-                .position(|p| p.rel == "launch")
-                .map(|k| usize::from(prop) + gl.len() + k);
-            let output = |t: usize| Output {
-                target: t,
-                metric: targets[t].obs.metric,
-                month: targets[t].obs.month,
-                flow: flow_of(targets[t].obs.metric),
-                since: since_of(&targets[t]),
-            };
-            let mut outputs: Vec<Output> = own_rows.iter().map(|&t| output(t)).collect();
-            let n_own = outputs.len();
-            outputs.extend(programme.iter().map(|&t| output(t)));
-            let block = Block {
-                area: a,
-                name: spec.name.clone(),
-                offset,
-                effect,
-                fixed_effect: effect_param.central(),
-                own,
-                globals: gl,
-                propensity: prop,
-                launch_input,
-                outputs,
-                n_own,
-            };
-            if n_own > 0 && block.is_empty() && !block.propensity && block.globals.is_empty() {
-                return Err(ScenarioError::new(
-                    &observed.file,
-                    Some(targets[own_rows[0]].obs.line),
-                    "area",
-                    format!(
-                        "the area `{}` has figures of its own but nothing calibrated acts on it: give it an uncertain parameter to fit (for example `{}` in [defaults.referrals] with `{PROPENSITY}` calibrated, or its own `launch` as a distribution)",
-                        spec.name, SPREAD
-                    ),
-                ));
-            }
+            let block = block_of(&base, a, offset, &ctx, &outputs, observed)?;
             if block.is_empty() && block.outputs.is_empty() {
                 continue;
             }
@@ -468,22 +290,8 @@ impl Problem {
                 "nothing to calibrate: no parameter is given as a distribution",
             ));
         }
-
-        // the run is cut at the last observed month
-        let end = base.calendar.month(last);
-        let end_date = format!("{:04}-{:02}-{:02}", end.year, end.month, end.days());
-        let mut sets = Vec::new();
-        if base.calendar.month(base.calendar.n_months() - 1) != end {
-            sets.push(format!("programme.end={end_date}"));
-        }
-        if warm > 0.0 {
-            sets.push("programme.warmup_days=0".to_string());
-        }
-        let short = if sets.is_empty() {
-            base.clone()
-        } else {
-            base.with_sets(&sets)?
-        };
+        let last = targets.iter().map(|t| t.obs.month).max().unwrap_or(0);
+        let short = short_scenario(&base, last)?;
         Ok(Self {
             scenario: sc.clone(),
             base,
@@ -707,6 +515,287 @@ impl Problem {
     /// The block of area `a`, if it has one.
     pub fn block_of(&self, a: usize) -> Option<&Block> {
         self.blocks.iter().find(|b| b.area == a)
+    }
+}
+
+/// The programme-level calibrated parameters, and the (area, key) of each area's own.
+fn split_wanted(base: &Scenario, wanted: &[(Scope, String)]) -> (Vec<Param>, Vec<(usize, String)>) {
+    let mut globals: Vec<Param> = Vec::new();
+    let mut own_keys: Vec<(usize, String)> = Vec::new();
+    for (scope, rel) in wanted {
+        match scope {
+            Scope::Programme => {
+                let p = base
+                    .areas
+                    .iter()
+                    .find_map(|a| find(a, rel).filter(|p| p.shared))
+                    .expect("wanted() checked the parameter");
+                let role = match rel.as_str() {
+                    PROPENSITY => Role::Propensity,
+                    SPREAD => Role::Spread,
+                    _ => Role::Plain,
+                };
+                globals.push(Param {
+                    key: format!("defaults.{rel}"),
+                    rel: rel.clone(),
+                    prior: p.value.clone(),
+                    domain: p.domain,
+                    id: p.id,
+                    role,
+                });
+            }
+            Scope::Area(a) => own_keys.push((*a, rel.clone())),
+        }
+    }
+    (globals, own_keys)
+}
+
+/// Where the spread between areas comes from: a calibrated dimension (only with the
+/// propensity) or the scenario's value.
+fn spread_of(
+    base: &Scenario,
+    globals: &[Param],
+    propensity: Option<usize>,
+) -> Result<Spread, ScenarioError> {
+    match globals.iter().position(|g| g.role == Role::Spread) {
+        Some(_) if propensity.is_none() => Err(scenario_error(
+            base,
+            format!(
+                "`{SPREAD}` is calibrated only with `{PROPENSITY}`: add it to the calibrated parameters"
+            ),
+        )),
+        Some(i) => Ok(Spread::Dim(i)),
+        None => Ok(Spread::Fixed(
+            base.areas
+                .first()
+                .map_or(0.0, |a| a.between_area_sd.central()),
+        )),
+    }
+}
+
+/// The observations as the likelihood reads them: an exact figure gets the scenario's
+/// relative tolerance, an interval is read as uniform measurement error.
+fn targets_of(base: &Scenario, observed: &Observed) -> Vec<Target> {
+    let tol = base.calibration.exact_tolerance;
+    observed
+        .rows
+        .iter()
+        .map(|o| {
+            let (low, high) = match o.high {
+                Some(h) if h <= o.low => (o.low * (1.0 - tol), o.low * (1.0 + tol)),
+                Some(h) => (o.low, h),
+                None => (o.low, f64::INFINITY),
+            };
+            let (mid, var) = if high.is_finite() {
+                ((low + high) / 2.0, (high - low).powi(2) / 12.0)
+            } else {
+                (low, 0.0)
+            };
+            Target {
+                obs: o.clone(),
+                low,
+                high,
+                mid,
+                var,
+            }
+        })
+        .collect()
+}
+
+/// A warm-up's first recorded month, which must start on the 1st when a figure lies
+/// after it (the calibration's runs count from launch: a running total after the
+/// warm-up is its difference from the month before).
+fn warm_up(
+    base: &Scenario,
+    targets: &[Target],
+    observed: &Observed,
+) -> Result<Option<usize>, ScenarioError> {
+    let warm = base.warmup_days;
+    if warm <= 0.0 {
+        return Ok(None);
+    }
+    let day = (warm.ceil() as usize).min(base.calendar.n_days() - 1);
+    let m = base.calendar.month_index(day);
+    let starts_month = day == 0 || base.calendar.month_index(day - 1) != m;
+    if let Some(t) = targets
+        .iter()
+        .find(|t| t.obs.month >= m && (!starts_month || warm.fract() != 0.0))
+    {
+        return Err(ScenarioError::new(
+            &observed.file,
+            Some(t.obs.line),
+            "period_end",
+            format!(
+                "the scenario's warm-up ({warm} days) ends inside a month, so a month's figures after it cannot be compared with a run counted from launch; end the warm-up on the first day of a month"
+            ),
+        ));
+    }
+    Ok(Some(m))
+}
+
+/// The programme's figures, each a sum of the areas' (a ratio or a quantile is not).
+fn programme_targets(
+    layout: &MetricLayout,
+    targets: &[Target],
+    observed: &Observed,
+) -> Result<Vec<usize>, ScenarioError> {
+    let programme: Vec<usize> = (0..targets.len())
+        .filter(|&t| targets[t].obs.area.is_none())
+        .collect();
+    for &t in &programme {
+        let m = &layout.metrics()[targets[t].obs.metric];
+        if matches!(m.aggregation, Aggregation::Ratio | Aggregation::Quantile) {
+            return Err(ScenarioError::new(
+                &observed.file,
+                Some(targets[t].obs.line),
+                "metric",
+                format!(
+                    "a programme figure of `{}` cannot be calibrated: it is not a sum of the areas' figures, so the areas cannot be fitted one by one; give the areas' own figures instead",
+                    m.name
+                ),
+            ));
+        }
+    }
+    Ok(programme)
+}
+
+/// What a block's outputs are made from.
+struct Outputs<'a> {
+    layout: &'a MetricLayout,
+    targets: &'a [Target],
+    programme: &'a [usize],
+    warm: Option<usize>,
+}
+
+impl Outputs<'_> {
+    fn flow(&self, metric: usize) -> Flow {
+        match self.layout.metrics()[metric].aggregation {
+            Aggregation::Sum => Flow::Month,
+            Aggregation::Cumulative => Flow::Cumulative,
+            _ => Flow::No,
+        }
+    }
+
+    /// The output for target `t`.
+    fn output(&self, t: usize) -> Output {
+        let o = &self.targets[t].obs;
+        let flow = self.flow(o.metric);
+        Output {
+            target: t,
+            metric: o.metric,
+            month: o.month,
+            flow,
+            since: match self.warm {
+                Some(m) if m > 0 && o.month >= m && flow == Flow::Cumulative => Some(m - 1),
+                _ => None,
+            },
+        }
+    }
+}
+
+/// What the blocks share: the programme-level parameters and the areas' own keys.
+struct BlockInputs<'a> {
+    globals: &'a [Param],
+    own_keys: &'a [(usize, String)],
+    propensity: bool,
+}
+
+/// Area `a`'s block, its dimensions from `offset`.
+fn block_of(
+    base: &Scenario,
+    a: usize,
+    offset: usize,
+    ctx: &BlockInputs<'_>,
+    outputs: &Outputs<'_>,
+    observed: &Observed,
+) -> Result<Block, ScenarioError> {
+    let spec = &base.areas[a];
+    let own_rows: Vec<usize> = (0..outputs.targets.len())
+        .filter(|&t| outputs.targets[t].obs.area == Some(a))
+        .collect();
+    let inherits = |rel: &str| find(spec, rel).is_some_and(|p| p.shared && p.is_uncertain());
+    let prop = ctx.propensity && inherits(PROPENSITY);
+    let effect_param = &spec.area_effect;
+    let effect = match (
+        prop && effect_param.is_uncertain() && !effect_param.shared,
+        own_rows.is_empty(),
+    ) {
+        (false, _) => Effect::None,
+        (true, true) => Effect::NonCentred,
+        (true, false) => Effect::Centred,
+    };
+    let own: Vec<Param> = ctx
+        .own_keys
+        .iter()
+        .filter(|(x, _)| *x == a)
+        .map(|(_, rel)| {
+            let p = find(spec, rel).expect("wanted() checked the parameter");
+            Param {
+                key: format!("{}.{rel}", join_key("areas", &spec.name)),
+                rel: rel.clone(),
+                prior: p.value.clone(),
+                domain: p.domain,
+                id: p.id,
+                role: Role::Plain,
+            }
+        })
+        .collect();
+    let globals: Vec<usize> = (0..ctx.globals.len())
+        .filter(|&g| ctx.globals[g].role == Role::Plain && inherits(&ctx.globals[g].rel))
+        .collect();
+    let launch_input = own
+        .iter()
+        .position(|p| p.rel == "launch")
+        .map(|k| usize::from(prop) + globals.len() + k);
+    let mut block_outputs: Vec<Output> = own_rows.iter().map(|&t| outputs.output(t)).collect();
+    let n_own = block_outputs.len();
+    block_outputs.extend(outputs.programme.iter().map(|&t| outputs.output(t)));
+    let block = Block {
+        area: a,
+        name: spec.name.clone(),
+        offset,
+        effect,
+        fixed_effect: effect_param.central(),
+        own,
+        globals,
+        propensity: prop,
+        launch_input,
+        outputs: block_outputs,
+        n_own,
+    };
+    if n_own > 0 && block.is_empty() && !block.propensity && block.globals.is_empty() {
+        return Err(ScenarioError::new(
+            &observed.file,
+            Some(outputs.targets[own_rows[0]].obs.line),
+            "area",
+            format!(
+                "the area `{}` has figures of its own but nothing calibrated acts on it: give it an uncertain parameter to fit (for example `{}` in [defaults.referrals] with `{PROPENSITY}` calibrated, or its own `launch` as a distribution)",
+                spec.name, SPREAD
+            ),
+        ));
+    }
+    Ok(block)
+}
+
+/// The base scenario ending at the last observed month, without any warm-up.
+fn short_scenario(base: &Scenario, last: usize) -> Result<Scenario, ScenarioError> {
+    let end = base.calendar.month(last);
+    let mut sets = Vec::new();
+    if base.calendar.month(base.calendar.n_months() - 1) != end {
+        sets.push(format!(
+            "programme.end={:04}-{:02}-{:02}",
+            end.year,
+            end.month,
+            end.days()
+        ));
+    }
+    if base.warmup_days > 0.0 {
+        sets.push("programme.warmup_days=0".to_string());
+    }
+    if sets.is_empty() {
+        Ok(base.clone())
+    } else {
+        base.with_sets(&sets)
     }
 }
 
