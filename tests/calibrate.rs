@@ -536,3 +536,25 @@ fn a_calibration_wave_by_wave_through_shards_equals_the_uninterrupted_one() {
     .clone();
     assert!(String::from_utf8_lossy(&err).contains("other inputs"));
 }
+
+#[test]
+fn an_area_with_figures_but_nothing_to_fit_is_an_error() {
+    // the propensity fixed: nothing calibrated acts on North
+    let sc = toy(&[
+        "defaults.referrals.gp_propensity=0.004".to_string(),
+        r#"defaults.caseload.disengage_prob={ dist = "uniform", min = 0.1, max = 0.3 }"#
+            .to_string(),
+        "calibration.parameters=[\"areas.South.launch\"]".to_string(),
+        r#"areas.South.launch={ dist = "uniform", min = 0, max = 30 }"#.to_string(),
+    ]);
+    let csv = obs_csv(&[("North", "2025-05-31", 1000.0, Some(1100.0))]);
+    let obs = observed::parse(&csv, Path::new("obs.csv"), &sc).unwrap();
+    let e = Problem::new(&sc, &obs).unwrap_err().to_string();
+    assert!(
+        e.starts_with("obs.csv:2")
+            && e.contains(
+                "the area `North` has figures of its own but nothing calibrated acts on it"
+            ),
+        "{e}"
+    );
+}

@@ -637,3 +637,25 @@ fn run_with_observed_copies_the_file_and_changes_nothing_but_the_report() {
             .contains("Observed figures")
     );
 }
+
+#[test]
+fn a_running_total_that_falls_names_both_rows() {
+    let body = format!(
+        "{HEADER}Frimley,2025-05-31,cumulative_starts,900,950,test figure\nFrimley,2025-08-31,cumulative_starts,700,720,test figure\n"
+    );
+    bad(
+        &body,
+        &[
+            "obs.csv:3",
+            "Frimley cumulative_starts falls",
+            "line 2",
+            "line 3",
+            "a running total cannot fall",
+        ],
+    );
+    // monthly counts may fall, and a total that rises is fine
+    let ok = format!(
+        "{HEADER}Frimley,2025-05-31,starts,90,90,test figure\nFrimley,2025-08-31,starts,70,70,test figure\nFrimley,2025-05-31,cumulative_starts,900,950,test figure\nFrimley,2025-08-31,cumulative_starts,940,990,test figure\n"
+    );
+    assert!(parse(&ok).is_ok());
+}

@@ -1,7 +1,9 @@
-//! README.md is a reference of every scenario key and every command-line flag: each key
-//! the serde layer (`scenario::raw`) accepts and each long flag of each subcommand
-//! appears in it. The keys come from serde itself (the list of expected names in its
-//! "unknown field" error), the flags from `workwell <command> --help`.
+//! The documentation covers every scenario key and every command-line flag: each key the
+//! serde layer (`scenario::raw`) accepts appears in the scenario guide
+//! (`docs/guide/scenarios.md`); `docs/reference/cli.md` is every command's `--help`,
+//! generated, and fails here when stale (`UPDATE_REFERENCE=1 cargo test --test
+//! reference` rewrites it); README names every command. The keys come from serde itself
+//! (the list of expected names in its "unknown field" error).
 
 use assert_cmd::Command;
 use serde::de::DeserializeOwned;
@@ -84,9 +86,15 @@ fn every_scenario_key() -> Vec<(&'static str, String)> {
     keys
 }
 
-/// Every word written as code in README.md: in `backticks` or in a fenced block.
+/// The guides that document scenario keys: the scenario file's and calibration's.
+const KEY_GUIDES: [&str; 2] = ["docs/guide/scenarios.md", "docs/guide/calibrate.md"];
+
+/// Every word written as code in the key guides: in `backticks` or in a fenced block.
 fn readme_code_words() -> std::collections::BTreeSet<String> {
-    let text = std::fs::read_to_string("README.md").unwrap();
+    let text: String = KEY_GUIDES
+        .iter()
+        .map(|p| std::fs::read_to_string(p).unwrap())
+        .collect();
     let mut code = String::new();
     let mut fenced = false;
     for line in text.lines() {
@@ -111,7 +119,7 @@ fn readme_code_words() -> std::collections::BTreeSet<String> {
 }
 
 #[test]
-fn every_scenario_key_is_documented_in_the_readme() {
+fn every_scenario_key_is_documented_in_the_scenario_guide() {
     let keys = every_scenario_key();
     assert!(keys.len() > 80, "only {} keys found", keys.len());
     for known in [
@@ -131,12 +139,12 @@ fn every_scenario_key_is_documented_in_the_readme() {
         .collect();
     assert!(
         missing.is_empty(),
-        "scenario keys README.md does not document: {missing:?}"
+        "scenario keys {KEY_GUIDES:?} do not document: {missing:?}"
     );
 }
 
 #[test]
-fn every_flag_of_every_command_is_documented_in_the_readme() {
+fn the_cli_reference_is_every_commands_help_and_readme_names_every_command() {
     let readme = std::fs::read_to_string("README.md").unwrap();
     let help = |args: &[&str]| {
         let out = Command::cargo_bin("workwell")
@@ -163,37 +171,27 @@ fn every_flag_of_every_command_is_documented_in_the_readme() {
         .map(str::to_string)
         .collect();
     assert!(commands.len() >= 7, "{commands:?}");
-    let mut missing = Vec::new();
+    let mut doc = String::from(
+        "# Command-line reference\n\nEvery command's `--help`, as the program prints it. Generated: `UPDATE_REFERENCE=1 cargo test --test reference` rewrites this file, and `cargo test` fails when it is stale.\n\n## workwell\n\n```text\n",
+    );
+    doc.push_str(top.trim_end());
+    doc.push_str("\n```\n");
     for c in &commands {
         assert!(
             readme.contains(&format!("workwell {c}")),
             "`workwell {c}` not in README"
         );
-        let text = help(&[c.as_str()]);
-        let flags: std::collections::BTreeSet<String> = text
-            .split(|ch: char| !(ch.is_ascii_alphanumeric() || ch == '-'))
-            .filter(|w| w.starts_with("--") && w.len() > 2)
-            .map(str::to_string)
-            .collect();
-        assert!(!flags.is_empty(), "{c}: no flags in its help");
-        for f in flags {
-            if f == "--help" || f == "--version" {
-                continue;
-            }
-            // the flag as a whole word: `--seed`, not the start of `--seed-stream`
-            let whole = readme.match_indices(&f).any(|(i, _)| {
-                !readme[i + f.len()..]
-                    .chars()
-                    .next()
-                    .is_some_and(|ch| ch.is_ascii_alphanumeric() || ch == '-')
-            });
-            if !whole {
-                missing.push(format!("workwell {c} {f}"));
-            }
-        }
+        doc.push_str(&format!("\n## workwell {c}\n\n```text\n"));
+        doc.push_str(help(&[c.as_str()]).trim_end());
+        doc.push_str("\n```\n");
     }
+    let path = "docs/reference/cli.md";
+    if std::env::var_os("UPDATE_REFERENCE").is_some() {
+        std::fs::write(path, &doc).unwrap();
+    }
+    let current = std::fs::read_to_string(path).unwrap_or_default();
     assert!(
-        missing.is_empty(),
-        "flags README.md does not document: {missing:?}"
+        current == doc,
+        "{path} is stale: run `UPDATE_REFERENCE=1 cargo test --test reference` and commit it"
     );
 }
