@@ -410,6 +410,36 @@ struct Search<'a> {
     stop: Option<f64>,
     /// The scenario's staffing: the stop rule holds no lever below it.
     floor: Vec<u32>,
+    /// The coach FTE lever, if searched.
+    coach: Option<usize>,
+    /// The lever searched on the coaches' criteria: coach FTE, or else the cap.
+    primary: Option<usize>,
+    /// The MDT disciplines' FTE levers.
+    mdt: Vec<usize>,
+}
+
+impl<'a> Search<'a> {
+    /// A search over `levers` with no criterion in force yet and no stop rule.
+    fn new(levers: Vec<Lever>, ev: Evaluator<'a>, coach_cost: f64) -> Self {
+        let position = |k: LeverKind| levers.iter().position(|l| l.kind == k);
+        let coach = position(LeverKind::CoachFte);
+        let primary = coach.or(position(LeverKind::CaseloadCap));
+        let mdt = (0..levers.len())
+            .filter(|&l| matches!(levers[l].kind, LeverKind::MdtFte(_)))
+            .collect();
+        let floor = levers.iter().map(|l| l.index_of(l.current)).collect();
+        Self {
+            levers,
+            active: Vec::new(),
+            ev,
+            coach_cost,
+            stop: None,
+            floor,
+            coach,
+            primary,
+            mdt,
+        }
+    }
 }
 
 impl Search<'_> {
@@ -761,6 +791,16 @@ fn weeks(days: f64) -> String {
 /// Plans one area. With `fixed`, the staffing is given (a budget allocation) and only
 /// evaluated; otherwise it is searched, and with `stop` each coach and MDT lever is
 /// held where its next value step would cost more than `stop` GBP per extra start.
+///
+/// The phases, a function each: the levers on their demand-derived grids
+/// ([`levers`], [`bounds`]) and the criteria asked for ([`asked_criteria`]); the
+/// screen at the search bound, which drops or replaces the criteria no staffing
+/// meets ([`Search::screen_at_bound`]); from the scenario's staffing
+/// ([`Search::start`]), the climb, the repair and the local descent
+/// ([`Search::climb`], [`Search::repair`], [`Search::local_descent`]); the stop
+/// rule ([`Search::apply_stop_rule`]); what binds each lever ([`Search::binding`]);
+/// the capacity curve ([`Search::capacity_curve`]); and the plan at the staffing
+/// found ([`Search::area_plan`]).
 pub(crate) fn plan_area(
     sc: &Scenario,
     a: usize,
@@ -776,10 +816,54 @@ pub(crate) fn plan_area(
     let offered_mdt: Vec<bool> = (0..sc.disciplines.len())
         .map(|d| offered(sc, a, d))
         .collect();
+    let asked = asked_criteria(sc, a, o, mdt_wait, &offered_mdt);
+    let coach_cost = finite_or(spec.coach.cost_per_fte_year.central(), 0.0);
+    let mut s = Search::new(levers, ev, coach_cost);
+    let bound = s.screen_at_bound(&asked, o)?;
+    let mut reasons = bound.reasons.clone();
+    let mut x = s.start(fixed);
+    let mut capped = vec![false; s.levers.len()];
+    if fixed.is_none() {
+        s.stop = stop;
+        let held_at = s.climb(&mut x)?;
+        s.repair(&mut x, &held_at)?;
+        s.local_descent(&mut x, &held_at)?;
+        if let Some(limit) = stop {
+            capped = s.apply_stop_rule(&mut x, limit, &held_at, &mut reasons)?;
+        }
+    }
+    let binds = s.binding(&x, &capped)?;
+    let (curve_lever, curve) = s.capacity_curve(&x, o.curve_points, spec.target_starts)?;
+    let why_unmet = if capped.iter().any(|&c| c) {
+        "the cost limit holds it"
+    } else if fixed.is_some() {
+        "the staffing the budget bought"
+    } else {
+        "the search could not repair it"
+    };
+    let found = Found {
+        x,
+        binds,
+        reasons,
+        why_unmet,
+        curve_lever,
+        curve,
+    };
+    s.area_plan(sc, a, &offered_mdt, &asked, &bound, found)
+        .map_err(PlanError::from)
+}
 
-    // the criteria asked for
+/// The criteria asked for: the target (when the area has one), the wait to
+/// assessment, and the wait of every MDT discipline the area staffs.
+fn asked_criteria(
+    sc: &Scenario,
+    a: usize,
+    o: &PlanOptions,
+    mdt_wait: &[f64],
+    offered_mdt: &[bool],
+) -> Vec<Criterion> {
     let mut asked = Vec::new();
-    if let Some(t) = spec.target_starts {
+    if let Some(t) = sc.areas[a].target_starts {
         asked.push(Criterion {
             crit: Crit::Target {
                 target: t,
@@ -818,160 +902,225 @@ pub(crate) fn plan_area(
             });
         }
     }
+    asked
+}
 
-    let mut s = Search {
-        levers,
-        active: Vec::new(),
-        ev,
-        coach_cost: finite_or(spec.coach.cost_per_fte_year.central(), 0.0),
-        stop: None,
-        floor: Vec::new(),
-    };
-    let has_lever = |levers: &[Lever], g: Group| levers.iter().any(|l| l.group == g);
+/// What the screen at the search bound (every lever at the top of its grid) found.
+struct Bound {
+    /// The evaluation at the bound.
+    e_max: Arc<Evaluation>,
+    /// By criterion asked for: whether the bound misses it.
+    infeasible: Vec<bool>,
+    /// Why each criterion missed at the bound is dropped or replaced.
+    reasons: Vec<String>,
+}
 
-    // feasibility at the search bound
-    let x_max: Vec<u32> = s.levers.iter().map(Lever::top).collect();
-    let e_max = s.eval(&x_max)?;
-    let bound_desc = s
-        .levers
-        .iter()
-        .map(|l| format!("{} {}", fmt_value(l.value(l.top())), l.label))
-        .collect::<Vec<_>>()
-        .join(", ");
+/// The staffing the search found and what was learnt on the way.
+struct Found {
+    /// The grid index of every lever.
+    x: Vec<u32>,
+    /// By lever: the criteria that fail one grid step lower.
+    binds: Vec<Vec<String>>,
+    /// Why the plan is not what was asked for, so far.
+    reasons: Vec<String>,
+    /// Why a criterion may still be unmet at `x`.
+    why_unmet: &'static str,
+    /// The label of the capacity curve's lever.
+    curve_lever: String,
+    /// The capacity curve.
+    curve: Vec<CurvePoint>,
+}
+
+/// Why criterion `c`, missed at the search bound `e_max` (`why` says so), is dropped,
+/// and for a target out of reach when a lever moves starts (`movable`), the
+/// saturation criterion planned instead.
+fn missed_at_bound(
+    c: &Criterion,
+    e_max: &Evaluation,
+    why: &str,
+    movable: bool,
+    o: &PlanOptions,
+) -> (Vec<String>, Option<Criterion>) {
     let mut reasons = Vec::new();
-    let mut infeasible = vec![false; asked.len()];
-    for (i, c) in asked.iter().enumerate() {
-        if c.met(&e_max) {
-            s.active.push(c.clone());
-            continue;
-        }
-        infeasible[i] = true;
-        let movable = has_lever(&s.levers, c.group);
-        let why = if movable {
-            format!("even at the search bound ({bound_desc})")
-        } else {
-            "and no lever searched changes it".to_string()
-        };
-        match c.crit {
-            Crit::Target { target, .. } => {
-                let st = e_max.starts();
-                let refs = e_max.referrals().mean().unwrap_or(0.0);
-                let mean = st.mean().unwrap_or(0.0);
+    let mut instead = None;
+    match c.crit {
+        Crit::Target { target, .. } => {
+            let st = e_max.starts();
+            let refs = e_max.referrals().mean().unwrap_or(0.0);
+            let mean = st.mean().unwrap_or(0.0);
+            reasons.push(format!(
+                "target {} starts out of reach at {} confidence {why}: P(reach) = {}, \
+                 starts {:.0} (10th-90th percentile {:.0}-{:.0}) from {:.0} referrals \
+                 (conversion {}); demand and drop-out, not staffing, limit starts",
+                fmt_value(target),
+                pct(o.confidence),
+                pct(e_max.p_reach(target)),
+                mean,
+                st.quantile(0.10).unwrap_or(f64::NAN),
+                st.quantile(0.90).unwrap_or(f64::NAN),
+                refs,
+                pct(if refs > 0.0 { mean / refs } else { 0.0 }),
+            ));
+            if movable {
+                let min_starts = (1.0 - o.saturation) * mean;
                 reasons.push(format!(
-                    "target {} starts out of reach at {} confidence {why}: P(reach) = {}, \
-                     starts {:.0} (10th-90th percentile {:.0}-{:.0}) from {:.0} referrals \
-                     (conversion {}); demand and drop-out, not staffing, limit starts",
-                    fmt_value(target),
-                    pct(o.confidence),
-                    pct(e_max.p_reach(target)),
-                    mean,
-                    st.quantile(0.10).unwrap_or(f64::NAN),
-                    st.quantile(0.90).unwrap_or(f64::NAN),
-                    refs,
-                    pct(if refs > 0.0 { mean / refs } else { 0.0 }),
+                    "planned instead for {} of the starts achievable ({:.0})",
+                    pct(1.0 - o.saturation),
+                    min_starts
                 ));
-                if movable {
-                    let min_starts = (1.0 - o.saturation) * mean;
-                    reasons.push(format!(
-                        "planned instead for {} of the starts achievable ({:.0})",
-                        pct(1.0 - o.saturation),
-                        min_starts
-                    ));
-                    s.active.push(Criterion {
-                        crit: Crit::Saturation { min_starts },
-                        name: "saturation".into(),
-                        description: format!(
-                            "mean starts >= {:.0} ({} of the achievable)",
-                            min_starts,
-                            pct(1.0 - o.saturation)
-                        ),
-                        group: Group::Coach,
-                    });
-                }
+                instead = Some(Criterion {
+                    crit: Crit::Saturation { min_starts },
+                    name: "saturation".into(),
+                    description: format!(
+                        "mean starts >= {:.0} ({} of the achievable)",
+                        min_starts,
+                        pct(1.0 - o.saturation)
+                    ),
+                    group: Group::Coach,
+                });
             }
-            Crit::Wait { .. } | Crit::MdtWait { .. } => {
-                let (v, _) = c.value(&e_max);
-                reasons.push(format!(
-                    "{} cannot be met {why}: {:.1} days at best; dropped from the search",
-                    c.description,
-                    v.unwrap_or(f64::NAN)
-                ));
-            }
-            Crit::Saturation { .. } => {}
         }
+        Crit::Wait { .. } | Crit::MdtWait { .. } => {
+            let (v, _) = c.value(e_max);
+            reasons.push(format!(
+                "{} cannot be met {why}: {:.1} days at best; dropped from the search",
+                c.description,
+                v.unwrap_or(f64::NAN)
+            ));
+        }
+        Crit::Saturation { .. } => {}
     }
+    (reasons, instead)
+}
 
-    // start from the scenario's staffing; a free cap starts at its largest value
-    let coach_lever = s.levers.iter().position(|l| l.kind == LeverKind::CoachFte);
-    let cap_lever = s
-        .levers
-        .iter()
-        .position(|l| l.kind == LeverKind::CaseloadCap);
-    let primary = coach_lever.or(cap_lever);
-    let mut x: Vec<u32> = s
-        .levers
-        .iter()
-        .map(|l| match (l.kind, coach_lever, fixed) {
-            (_, _, Some(f)) => l.index_of(f.get(&l.key).copied().unwrap_or(l.current)),
-            (LeverKind::CaseloadCap, Some(_), None) => l.top(),
-            _ => l.index_of(l.current),
+/// Why lever `lv`, planned at `at`, is held there by the cost limit `limit` when the
+/// criteria asked for `to`: the step `m` refused.
+fn held_by_cost(lv: &Lever, at: f64, to: f64, m: &Marginal, limit: f64) -> String {
+    format!(
+        "{} held at {} by the cost limit: the criteria asked for {}, but the last \
+         step there (from {}) adds {:.0} starts (95% interval {}) at {} per extra \
+         start, above the limit of {} (--no-cost-limit plans it anyway)",
+        lv.label,
+        fmt_value(at),
+        fmt_value(to),
+        fmt_value(m.from),
+        m.extra_starts.mean,
+        m.extra_starts
+            .ci95
+            .map_or("n/a".into(), |(lo, hi)| format!("{lo:.0} to {hi:.0}")),
+        m.cost_per_extra_start_gbp
+            .map_or("no extra start".into(), |c| format!("£{c:.0}")),
+        format_args!("£{limit:.0}"),
+    )
+}
+
+/// The phases of [`plan_area`], in the order it runs them.
+impl Search<'_> {
+    /// Evaluates every lever at the top of its grid: the criteria met there become
+    /// the ones searched for; the others are dropped with a reason, a target out of
+    /// reach replaced by a share of the starts achievable.
+    fn screen_at_bound(
+        &mut self,
+        asked: &[Criterion],
+        o: &PlanOptions,
+    ) -> Result<Bound, ScenarioError> {
+        let x_max: Vec<u32> = self.levers.iter().map(Lever::top).collect();
+        let e_max = self.eval(&x_max)?;
+        let bound_desc = self
+            .levers
+            .iter()
+            .map(|l| format!("{} {}", fmt_value(l.value(l.top())), l.label))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let mut reasons = Vec::new();
+        let mut infeasible = vec![false; asked.len()];
+        for (i, c) in asked.iter().enumerate() {
+            if c.met(&e_max) {
+                self.active.push(c.clone());
+                continue;
+            }
+            infeasible[i] = true;
+            let movable = self.levers.iter().any(|l| l.group == c.group);
+            let why = if movable {
+                format!("even at the search bound ({bound_desc})")
+            } else {
+                "and no lever searched changes it".to_string()
+            };
+            let (why_dropped, instead) = missed_at_bound(c, &e_max, &why, movable, o);
+            reasons.extend(why_dropped);
+            self.active.extend(instead);
+        }
+        Ok(Bound {
+            e_max,
+            infeasible,
+            reasons,
         })
-        .collect();
-    let floor: Vec<u32> = s.levers.iter().map(|l| l.index_of(l.current)).collect();
-    if fixed.is_none() {
-        s.stop = stop;
-        s.floor = floor.clone();
     }
-    let mdt_idx: Vec<usize> = (0..s.levers.len())
-        .filter(|&l| matches!(s.levers[l].kind, LeverKind::MdtFte(_)))
-        .collect();
 
-    // block-coordinate search, joint check and repair, then local descent (the
-    // costliest step first, a free cap last)
-    let mut order: Vec<usize> = (0..s.levers.len()).collect();
-    order.sort_by(|&i, &j| {
-        let c = |l: &Lever| l.cost * l.step;
-        c(&s.levers[j]).total_cmp(&c(&s.levers[i])).then(i.cmp(&j))
-    });
-    let mut held_at: Vec<Option<u32>> = vec![None; s.levers.len()];
-    if fixed.is_none() {
-        // block-coordinate monotone search: coaches, brought to where the stop rule
-        // holds them, then every MDT discipline at once
+    /// Where the search starts: the given staffing (`fixed`), or the scenario's, with
+    /// a free caseload cap at its largest value when coaches are searched.
+    fn start(&self, fixed: Option<&Staffing>) -> Vec<u32> {
+        self.levers
+            .iter()
+            .map(|l| match (l.kind, self.coach, fixed) {
+                (_, _, Some(f)) => l.index_of(f.get(&l.key).copied().unwrap_or(l.current)),
+                (LeverKind::CaseloadCap, Some(_), None) => l.top(),
+                _ => l.index_of(l.current),
+            })
+            .collect()
+    }
+
+    /// The block-coordinate monotone search: the coaches (or the cap), brought to
+    /// where the stop rule holds them, then every MDT discipline at once, for up to
+    /// [`MAX_ROUNDS`] rounds. Returns, by lever, where the stop rule held it.
+    fn climb(&mut self, x: &mut [u32]) -> Result<Vec<Option<u32>>, ScenarioError> {
+        let mut held_at: Vec<Option<u32>> = vec![None; self.levers.len()];
+        let mdt = self.mdt.clone();
         for round in 0..MAX_ROUNDS {
-            let before = x.clone();
-            if let Some(p) = primary {
-                s.block(&mut x, &[p])?;
-                if let (Some(limit), Some(c)) = (stop, coach_lever) {
-                    held_at[c] = s
-                        .cap_by_cost(&mut x, c, floor[c], limit)?
-                        .map(|(to, _)| s.levers[c].index_of(to));
+            let before = x.to_vec();
+            if let Some(p) = self.primary {
+                self.block(x, &[p])?;
+                if let (Some(limit), Some(c)) = (self.stop, self.coach) {
+                    held_at[c] = self
+                        .cap_by_cost(x, c, self.floor[c], limit)?
+                        .map(|(to, _)| self.levers[c].index_of(to));
                 }
             }
             // the disciplines were searched with these coaches already
             if round > 0 && x == before {
                 break;
             }
-            s.block(&mut x, &mdt_idx)?;
+            self.block(x, &mdt)?;
             if x == before {
                 break;
             }
         }
+        Ok(held_at)
+    }
+
+    /// The joint check and repair: while criteria fail at `x`, raises by one grid
+    /// step the lever of each failing group (one not held by the stop rule), for up
+    /// to [`MAX_REPAIRS`] steps.
+    fn repair(&mut self, x: &mut [u32], held_at: &[Option<u32>]) -> Result<(), ScenarioError> {
         for _ in 0..MAX_REPAIRS {
-            let e = s.eval(&x)?;
-            let groups: Vec<Group> = s.failing(&e).iter().map(|c| c.group).collect();
+            let e = self.eval(x)?;
+            let groups: Vec<Group> = self.failing(&e).iter().map(|c| c.group).collect();
             if groups.is_empty() {
                 break;
             }
             let mut moved = false;
             for g in groups {
                 let l = match g {
-                    Group::Coach => primary,
-                    Group::Mdt(d) => s.levers.iter().position(|l| l.kind == LeverKind::MdtFte(d)),
+                    Group::Coach => self.primary,
+                    Group::Mdt(d) => self
+                        .levers
+                        .iter()
+                        .position(|l| l.kind == LeverKind::MdtFte(d)),
                 };
                 if let Some(l) = l
                     && held_at[l].is_none()
-                    && x[l] < s.levers[l].top()
-                    && !s.held(&x, l)?
+                    && x[l] < self.levers[l].top()
+                    && !self.held(x, l)?
                 {
                     x[l] += 1;
                     moved = true;
@@ -981,213 +1130,263 @@ pub(crate) fn plan_area(
                 break;
             }
         }
+        Ok(())
+    }
+
+    /// The local descent: lowers each lever as far as the criteria met still hold,
+    /// the costliest step first and a free cap last, until a round changes nothing.
+    fn local_descent(
+        &mut self,
+        x: &mut [u32],
+        held_at: &[Option<u32>],
+    ) -> Result<(), ScenarioError> {
+        let mut order: Vec<usize> = (0..self.levers.len()).collect();
+        order.sort_by(|&i, &j| {
+            let c = |l: &Lever| l.cost * l.step;
+            c(&self.levers[j])
+                .total_cmp(&c(&self.levers[i]))
+                .then(i.cmp(&j))
+        });
         for _ in 0..MAX_ROUNDS {
-            let before = x.clone();
+            let before = x.to_vec();
             for &l in &order {
                 // a lever held by the stop rule stays where it holds it; one whose own
                 // criteria the repair could not meet is not lowered either
-                let e = s.eval(&x)?;
-                if held_at[l].is_none() && s.group_met(s.levers[l].group, &e) {
-                    s.descend(&mut x, l)?;
+                let e = self.eval(x)?;
+                if held_at[l].is_none() && self.group_met(self.levers[l].group, &e) {
+                    self.descend(x, l)?;
                 }
             }
             if x == before {
                 break;
             }
         }
+        Ok(())
     }
 
-    // the stop rule: no value step above the scenario's staffing that costs more per
-    // extra start than the limit
-    let mut capped = vec![false; s.levers.len()];
-    if let (Some(limit), None) = (stop, fixed) {
-        let order: Vec<usize> = coach_lever.into_iter().chain(mdt_idx.clone()).collect();
+    /// The stop rule: no value step above the scenario's staffing that costs more per
+    /// extra start than `limit`. Lowers the coach and MDT levers where it holds them,
+    /// says why in `reasons`, and returns, by lever, whether it did.
+    fn apply_stop_rule(
+        &mut self,
+        x: &mut [u32],
+        limit: f64,
+        held_at: &[Option<u32>],
+        reasons: &mut Vec<String>,
+    ) -> Result<Vec<bool>, ScenarioError> {
+        let mut capped = vec![false; self.levers.len()];
+        let order: Vec<usize> = self.coach.into_iter().chain(self.mdt.clone()).collect();
         for l in order {
-            let refused = match s.cap_by_cost(&mut x, l, floor[l], limit)? {
+            let refused = match self.cap_by_cost(x, l, self.floor[l], limit)? {
                 Some(r) => Some(r),
                 // held during the search: the step up to where the criteria asked
                 // for, at the staffing planned
                 None => match held_at[l] {
                     Some(r) if r > x[l] => {
-                        let mut y = x.clone();
+                        let mut y = x.to_vec();
                         y[l] = r;
-                        s.reported_marginal(&y, l)?
+                        self.reported_marginal(&y, l)?
                             .filter(|m| m.cost_per_extra_start_gbp.is_none_or(|c| c > limit))
-                            .map(|m| (s.levers[l].value(r), m))
+                            .map(|m| (self.levers[l].value(r), m))
                     }
                     _ => None,
                 },
             };
             if let Some((to, m)) = refused {
                 capped[l] = true;
-                let lv = &s.levers[l];
-                reasons.push(format!(
-                    "{} held at {} by the cost limit: the criteria asked for {}, but the last \
-                     step there (from {}) adds {:.0} starts (95% interval {}) at {} per extra \
-                     start, above the limit of {} (--no-cost-limit plans it anyway)",
-                    lv.label,
-                    fmt_value(lv.value(x[l])),
-                    fmt_value(to),
-                    fmt_value(m.from),
-                    m.extra_starts.mean,
-                    m.extra_starts
-                        .ci95
-                        .map_or("n/a".into(), |(lo, hi)| format!("{lo:.0} to {hi:.0}")),
-                    m.cost_per_extra_start_gbp
-                        .map_or("no extra start".into(), |c| format!("£{c:.0}")),
-                    format_args!("£{limit:.0}"),
-                ));
+                let lv = &self.levers[l];
+                reasons.push(held_by_cost(lv, lv.value(x[l]), to, &m, limit));
             }
         }
+        Ok(capped)
     }
 
-    // what binds each lever
-    let mut binds = Vec::new();
-    for l in 0..s.levers.len() {
-        if capped[l] {
-            binds.push(vec!["cost limit".to_string()]);
-            continue;
+    /// What binds each lever at `x`: the cost limit, the bottom of the grid, or the
+    /// criteria that fail one grid step lower.
+    fn binding(&mut self, x: &[u32], capped: &[bool]) -> Result<Vec<Vec<String>>, ScenarioError> {
+        let mut binds = Vec::new();
+        for l in 0..self.levers.len() {
+            if capped[l] {
+                binds.push(vec!["cost limit".to_string()]);
+                continue;
+            }
+            if x[l] == 0 {
+                binds.push(vec!["lower bound of the grid".to_string()]);
+                continue;
+            }
+            let mut y = x.to_vec();
+            y[l] -= 1;
+            let e = self.eval(&y)?;
+            let names: Vec<String> = self.failing(&e).iter().map(|c| c.name.clone()).collect();
+            binds.push(if names.is_empty() {
+                vec!["none (within noise)".to_string()]
+            } else {
+                names
+            });
         }
-        if x[l] == 0 {
-            binds.push(vec!["lower bound of the grid".to_string()]);
-            continue;
-        }
-        let mut y = x.clone();
-        y[l] -= 1;
-        let e = s.eval(&y)?;
-        let names: Vec<String> = s.failing(&e).iter().map(|c| c.name.clone()).collect();
-        binds.push(if names.is_empty() {
-            vec!["none (within noise)".to_string()]
-        } else {
-            names
-        });
+        Ok(binds)
     }
 
-    // capacity curve on the primary lever
-    let mut curve = Vec::new();
-    let mut curve_lever = String::new();
-    if let Some(p) = primary {
-        let lv = s.levers[p].clone();
-        curve_lever = lv.label.clone();
+    /// The capacity curve on the primary lever: about `points` values from 40% to
+    /// 160% of the planned one, and the planned one, each on the screening
+    /// replications. Returns the lever's label (empty without a primary lever).
+    fn capacity_curve(
+        &mut self,
+        x: &[u32],
+        points: usize,
+        target: Option<f64>,
+    ) -> Result<(String, Vec<CurvePoint>), ScenarioError> {
+        let Some(p) = self.primary else {
+            return Ok((String::new(), Vec::new()));
+        };
+        let lv = self.levers[p].clone();
         let planned = lv.value(x[p]);
-        let k = o.curve_points.max(2);
+        let k = points.max(2);
         let mut idx: Vec<u32> = (0..k)
             .map(|j| lv.index_of(planned * (0.4 + 1.2 * j as f64 / (k - 1) as f64)))
             .collect();
         idx.push(x[p]);
         idx.sort_unstable();
         idx.dedup();
+        let mut curve = Vec::new();
         for i in idx {
-            let mut y = x.clone();
+            let mut y = x.to_vec();
             y[p] = i;
-            let e = s.look(&y, false)?;
+            let e = self.look(&y, false)?;
             curve.push(CurvePoint {
                 value: lv.value(i),
                 starts: Band::of(Some(&e.starts())),
                 wait_p90: Band::of(e.wait().as_ref()),
-                p_reach: spec.target_starts.map(|t| e.p_reach(t)),
+                p_reach: target.map(|t| e.p_reach(t)),
             });
         }
+        Ok((lv.label, curve))
     }
 
-    // the result
-    let e = s.eval(&x)?;
-    let mut criteria = Vec::new();
-    let mut all = asked.clone();
-    all.extend(
-        s.active
+    /// The plan of area `a` at the staffing found: its criteria and figures on every
+    /// replication, beside those at the search bound, its cost and its levers.
+    fn area_plan(
+        &mut self,
+        sc: &Scenario,
+        a: usize,
+        offered_mdt: &[bool],
+        asked: &[Criterion],
+        bound: &Bound,
+        found: Found,
+    ) -> Result<AreaPlan, ScenarioError> {
+        let spec = &sc.areas[a];
+        let x = found.x;
+        let e = self.eval(&x)?;
+        let criteria = self.criteria_results(asked, &e, bound);
+        let mut reasons = found.reasons;
+        for c in self.failing(&e) {
+            reasons.push(format!(
+                "{} is not met at the planned staffing ({})",
+                c.description, found.why_unmet
+            ));
+        }
+        let feasible = criteria.iter().all(|c| c.met);
+        let planned = figures(&e, spec.target_starts, offered_mdt);
+        let at_bound = figures(&bound.e_max, spec.target_starts, offered_mdt);
+        let cost: f64 = self
+            .levers
             .iter()
-            .filter(|c| matches!(c.crit, Crit::Saturation { .. }))
-            .cloned(),
-    );
-    for (i, c) in all.iter().enumerate() {
-        let (value, interval) = c.value(&e);
-        let feasible = !infeasible.get(i).copied().unwrap_or(false);
-        criteria.push(CriterionResult {
-            name: c.name.clone(),
-            description: c.description.clone(),
-            threshold: c.threshold(),
-            value,
-            interval,
-            met: c.met(&e),
+            .zip(&x)
+            .map(|(l, &i)| l.value(i) * l.cost)
+            .sum();
+        let current_cost: f64 = self.levers.iter().map(|l| l.current * l.cost).sum();
+        let staff_cost = planned.staff_cost_gbp.mean.unwrap_or(0.0);
+        let levers = self.lever_plans(&x, found.binds)?;
+        Ok(AreaPlan {
+            name: spec.name.clone(),
+            target: spec.target_starts,
+            target_source: spec.target_source.clone(),
+            grant_gbp: spec.grant_gbp,
+            grant_source: spec.grant_source.clone(),
             feasible,
-            best: c.value(&e_max).0,
-        });
-    }
-    let held = capped.iter().any(|&c| c);
-    for c in s.failing(&e) {
-        reasons.push(format!(
-            "{} is not met at the planned staffing ({})",
-            c.description,
-            if held {
-                "the cost limit holds it"
-            } else if fixed.is_some() {
-                "the staffing the budget bought"
-            } else {
-                "the search could not repair it"
-            }
-        ));
-    }
-    let feasible = criteria.iter().all(|c| c.met);
-    let planned = figures(&e, spec.target_starts, &offered_mdt);
-    let at_bound = figures(&e_max, spec.target_starts, &offered_mdt);
-    let cost: f64 = s
-        .levers
-        .iter()
-        .zip(&x)
-        .map(|(l, &i)| l.value(i) * l.cost)
-        .sum();
-    let current_cost: f64 = s.levers.iter().map(|l| l.current * l.cost).sum();
-    let staff_cost = planned.staff_cost_gbp.mean.unwrap_or(0.0);
-    let mut marginals = Vec::new();
-    for l in 0..s.levers.len() {
-        marginals.push(s.reported_marginal(&x, l)?);
-    }
-    let starts_by_rep: Vec<f64> = e.reps.iter().map(|r| r.starts).collect();
-    let lever_plans = s
-        .levers
-        .iter()
-        .zip(&x)
-        .zip(binds)
-        .zip(marginals)
-        .map(|(((l, &i), binds), marginal)| LeverPlan {
-            marginal,
-            kind: l.kind,
-            label: l.label.clone(),
-            key: l.key.clone(),
-            current: l.current,
-            planned: l.value(i),
-            min: l.min,
-            step: l.step,
-            max: l.value(l.top()),
-            cost_per_year_gbp: l.cost,
-            cost_note: l.cost_note.clone(),
-            cost_sourced: l.cost_sourced,
-            binds,
+            reasons,
+            levers,
+            criteria,
+            cost_per_year_gbp: cost,
+            current_cost_per_year_gbp: current_cost,
+            planned,
+            at_bound,
+            grant_covers: spec.grant_gbp.map(|g| g >= staff_cost),
+            grant_headroom_gbp: spec.grant_gbp.map(|g| g - staff_cost),
+            curve_lever: found.curve_lever,
+            curve: found.curve,
+            simulations: self.ev.simulated,
+            replications_simulated: self.ev.replications_simulated,
+            starts_by_rep: e.reps.iter().map(|r| r.starts).collect(),
         })
-        .collect();
-    Ok(AreaPlan {
-        name: spec.name.clone(),
-        target: spec.target_starts,
-        target_source: spec.target_source.clone(),
-        grant_gbp: spec.grant_gbp,
-        grant_source: spec.grant_source.clone(),
-        feasible,
-        reasons,
-        levers: lever_plans,
-        criteria,
-        cost_per_year_gbp: cost,
-        current_cost_per_year_gbp: current_cost,
-        planned,
-        at_bound,
-        grant_covers: spec.grant_gbp.map(|g| g >= staff_cost),
-        grant_headroom_gbp: spec.grant_gbp.map(|g| g - staff_cost),
-        curve_lever,
-        curve,
-        simulations: s.ev.simulated,
-        replications_simulated: s.ev.replications_simulated,
-        starts_by_rep,
-    })
+    }
+
+    /// Every criterion asked for, and the saturation criterion that replaced a target
+    /// out of reach, at the planned staffing `e` beside the search bound.
+    fn criteria_results(
+        &self,
+        asked: &[Criterion],
+        e: &Evaluation,
+        bound: &Bound,
+    ) -> Vec<CriterionResult> {
+        let saturation = self
+            .active
+            .iter()
+            .filter(|c| matches!(c.crit, Crit::Saturation { .. }));
+        asked
+            .iter()
+            .chain(saturation)
+            .enumerate()
+            .map(|(i, c)| {
+                let (value, interval) = c.value(e);
+                CriterionResult {
+                    name: c.name.clone(),
+                    description: c.description.clone(),
+                    threshold: c.threshold(),
+                    value,
+                    interval,
+                    met: c.met(e),
+                    feasible: !bound.infeasible.get(i).copied().unwrap_or(false),
+                    best: c.value(&bound.e_max).0,
+                }
+            })
+            .collect()
+    }
+
+    /// Every lever as planned at `x`, with what binds it and its last step as the plan
+    /// reports it.
+    fn lever_plans(
+        &mut self,
+        x: &[u32],
+        binds: Vec<Vec<String>>,
+    ) -> Result<Vec<LeverPlan>, ScenarioError> {
+        let mut marginals = Vec::new();
+        for l in 0..self.levers.len() {
+            marginals.push(self.reported_marginal(x, l)?);
+        }
+        Ok(self
+            .levers
+            .iter()
+            .zip(x)
+            .zip(binds)
+            .zip(marginals)
+            .map(|(((l, &i), binds), marginal)| LeverPlan {
+                marginal,
+                kind: l.kind,
+                label: l.label.clone(),
+                key: l.key.clone(),
+                current: l.current,
+                planned: l.value(i),
+                min: l.min,
+                step: l.step,
+                max: l.value(l.top()),
+                cost_per_year_gbp: l.cost,
+                cost_note: l.cost_note.clone(),
+                cost_sourced: l.cost_sourced,
+                binds,
+            })
+            .collect())
+    }
 }
 
 #[cfg(test)]
