@@ -640,7 +640,32 @@ pub fn area_key(area: &str, rel: &str) -> String {
 /// Checks the options against the scenario; returns the area indices to plan and the
 /// per-discipline wait standards.
 fn check_options(sc: &Scenario, o: &PlanOptions) -> Result<(Vec<usize>, Vec<f64>), PlanError> {
-    let positive = |v: f64| v.is_finite() && v > 0.0;
+    let mdt = check_standards(sc, o)?;
+    check_search(o)?;
+    Ok((areas_named(sc, &o.areas)?, mdt))
+}
+
+/// The indices of the areas named (`--area`), in scenario order, or of every area when
+/// none is.
+pub(crate) fn areas_named(sc: &Scenario, names: &[String]) -> Result<Vec<usize>, PlanError> {
+    let mut areas = Vec::new();
+    for name in names {
+        match sc.find_area(name) {
+            Ok(i) if !areas.contains(&i) => areas.push(i),
+            Ok(_) => {}
+            Err(m) => return Err(PlanError::option("--area", m)),
+        }
+    }
+    if areas.is_empty() {
+        areas = (0..sc.areas.len()).collect();
+    }
+    areas.sort_unstable();
+    Ok(areas)
+}
+
+/// Checks the standards planned for (confidence, waits); returns the wait standard of
+/// every MDT discipline, in days.
+fn check_standards(sc: &Scenario, o: &PlanOptions) -> Result<Vec<f64>, PlanError> {
     if !(o.confidence > 0.0 && o.confidence < 1.0) {
         return Err(PlanError::option(
             "--confidence",
@@ -690,6 +715,13 @@ fn check_options(sc: &Scenario, o: &PlanOptions) -> Result<(Vec<usize>, Vec<f64>
         }
         mdt[d] = *days;
     }
+    Ok(mdt)
+}
+
+/// Checks the options of the search: levers and their grids, replications, the
+/// saturation share, the budget and the stop rule.
+fn check_search(o: &PlanOptions) -> Result<(), PlanError> {
+    let positive = |v: f64| v.is_finite() && v > 0.0;
     let l = o.levers;
     if !(l.coach || l.mdt || l.cap) {
         return Err(PlanError::option("--levers", "expected at least one lever"));
@@ -746,19 +778,7 @@ fn check_options(sc: &Scenario, o: &PlanOptions) -> Result<(Vec<usize>, Vec<f64>
             format!("expected a positive amount in GBP, found {c}"),
         ));
     }
-    let mut areas = Vec::new();
-    for name in &o.areas {
-        match sc.find_area(name) {
-            Ok(i) if !areas.contains(&i) => areas.push(i),
-            Ok(_) => {}
-            Err(m) => return Err(PlanError::option("--area", m)),
-        }
-    }
-    if areas.is_empty() {
-        areas = (0..sc.areas.len()).collect();
-    }
-    areas.sort_unstable();
-    Ok((areas, mdt))
+    Ok(())
 }
 
 /// Each area's levers tested one step up from the scenario's staffing, and the stop

@@ -43,7 +43,7 @@ use serde::Serialize;
 
 use super::eval::Evaluator;
 use super::value::Paired;
-use super::{PlanError, area_key, fmt_value};
+use super::{PlanError, area_key, areas_named, fmt_value};
 use crate::scenario::source::key_segment;
 use crate::scenario::{Scenario, ScenarioError, StaffSpec};
 
@@ -212,6 +212,31 @@ struct AreaState<'a> {
     last_rate: Option<f64>,
 }
 
+impl<'a> AreaState<'a> {
+    /// Area `a` at the floor, with its next step looked at, beside the scenario's own
+    /// staffing (the comparison).
+    fn start(sc: &'a Scenario, a: usize, o: &ReallocOptions) -> Result<Self, ScenarioError> {
+        let mut ev = Evaluator::new(sc, a, o.replications);
+        let bundle = bundle(sc, a);
+        // the scenario itself (no candidate values) at scale 1
+        let base = ev.eval(&[])?;
+        let floor = ev.eval(&at_scale(&bundle, o.floor))?;
+        let mut s = AreaState {
+            ev,
+            bundle,
+            k: 0,
+            starts: floor.reps.iter().map(|r| r.starts).collect(),
+            cost: floor.cost().mean().unwrap_or(0.0),
+            next: None,
+            scenario_starts: base.reps.iter().map(|r| r.starts).collect(),
+            scenario_cost: base.cost().mean().unwrap_or(0.0),
+            last_rate: None,
+        };
+        s.look_ahead(o)?;
+        Ok(s)
+    }
+}
+
 impl AreaState<'_> {
     fn scale(&self, o: &ReallocOptions, k: u32) -> f64 {
         o.floor + f64::from(k) * o.step
@@ -230,10 +255,84 @@ impl AreaState<'_> {
         self.next = Some((gain, cost - self.cost, starts, cost));
         Ok(())
     }
+
+    /// Buys the next step (looked at before), bought at `rate` starts per GBP, and
+    /// looks at the one after. Returns its extra cost.
+    fn buy(&mut self, o: &ReallocOptions, rate: f64) -> Result<f64, ScenarioError> {
+        let (_, extra, starts, c) = self.next.take().expect("a step looked at");
+        self.k += 1;
+        self.starts = starts;
+        self.cost = c;
+        self.last_rate = Some(rate);
+        self.look_ahead(o)?;
+        Ok(extra)
+    }
+
+    /// The area's part at the scale reached (`a`: its index in `sc`).
+    fn part(&self, sc: &Scenario, a: usize, o: &ReallocOptions) -> AreaRealloc {
+        let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len().max(1) as f64;
+        let scale = self.scale(o, self.k);
+        let staffing = at_scale(&self.bundle, scale);
+        AreaRealloc {
+            area: sc.areas[a].name.clone(),
+            coach_fte_scenario: self.bundle[0].1,
+            scale,
+            coach_fte: staffing[0].1,
+            staffing,
+            cost_scenario_gbp: self.scenario_cost,
+            cost_gbp: self.cost,
+            starts_scenario: mean(&self.scenario_starts),
+            starts: mean(&self.starts),
+            last_step_starts_per_gbp: self.last_rate,
+        }
+    }
 }
 
 /// Reallocates the money between the areas of `sc` (see the [module docs](self)).
 pub fn reallocate(sc: &Scenario, o: &ReallocOptions) -> Result<Reallocation, PlanError> {
+    check_options(o)?;
+    let idx = areas_named(sc, &o.areas)?;
+    // every area at scale 1 (the comparison), at the floor and one step up
+    let mut st: Vec<AreaState<'_>> = idx
+        .par_iter()
+        .map(|&a| AreaState::start(sc, a, o))
+        .collect::<Result<_, ScenarioError>>()?;
+
+    let scenario_cost: f64 = st.iter().map(|s| s.scenario_cost).sum();
+    let (budget, rule) = match o.budget_gbp {
+        Some(b) => (b, format!("--budget {}", fmt_value(b))),
+        None => (
+            scenario_cost,
+            "the simulated staff cost of the scenario's own staffing (the same money)".into(),
+        ),
+    };
+    let floor_cost: f64 = st.iter().map(|s| s.cost).sum();
+    let floor_fig = figures(floor_cost, &programme(st.iter().map(|s| &s.starts)));
+    let (cost, steps, stopped) = greedy(&mut st, o, budget, floor_cost)?;
+
+    let alloc_by_rep = programme(st.iter().map(|s| &s.starts));
+    let base_by_rep = programme(st.iter().map(|s| &s.scenario_starts));
+    let extra = Paired::of_pairs(alloc_by_rep.iter().zip(&base_by_rep).map(|(a, b)| a - b));
+    Ok(Reallocation {
+        scenario: sc.name.clone(),
+        options: o.clone(),
+        seed: sc.seed,
+        budget_gbp: budget,
+        budget_rule: rule,
+        areas: st.iter().zip(&idx).map(|(s, &a)| s.part(sc, a, o)).collect(),
+        scenario_staffing: figures(scenario_cost, &base_by_rep),
+        floor_staffing: floor_fig,
+        allocation: figures(cost, &alloc_by_rep),
+        extra_starts: extra,
+        steps,
+        left_gbp: budget - cost,
+        stopped,
+        replications_simulated: st.iter().map(|s| s.ev.replications_simulated).sum(),
+    })
+}
+
+/// Refuses options out of their range, naming the option.
+fn check_options(o: &ReallocOptions) -> Result<(), PlanError> {
     let bad = |option: &'static str, m: String| PlanError::Option { option, message: m };
     if !(o.floor.is_finite() && (0.0..=1.0).contains(&o.floor)) {
         return Err(bad(
@@ -267,136 +366,58 @@ pub fn reallocate(sc: &Scenario, o: &ReallocOptions) -> Result<Reallocation, Pla
             format!("expected a non-negative amount in GBP, found {b}"),
         ));
     }
-    let mut idx = Vec::new();
-    for name in &o.areas {
-        match sc.find_area(name) {
-            Ok(i) if !idx.contains(&i) => idx.push(i),
-            Ok(_) => {}
-            Err(m) => return Err(bad("--area", m)),
-        }
-    }
-    if idx.is_empty() {
-        idx = (0..sc.areas.len()).collect();
-    }
-    idx.sort_unstable();
+    Ok(())
+}
 
-    // every area at scale 1 (the comparison), at the floor and one step up
-    let mut st: Vec<AreaState<'_>> = idx
-        .par_iter()
-        .map(|&a| {
-            let mut ev = Evaluator::new(sc, a, o.replications);
-            let bundle = bundle(sc, a);
-            // the scenario itself (no candidate values) at scale 1
-            let base = ev.eval(&[])?;
-            let floor = ev.eval(&at_scale(&bundle, o.floor))?;
-            let mut s = AreaState {
-                ev,
-                bundle,
-                k: 0,
-                starts: floor.reps.iter().map(|r| r.starts).collect(),
-                cost: floor.cost().mean().unwrap_or(0.0),
-                next: None,
-                scenario_starts: base.reps.iter().map(|r| r.starts).collect(),
-                scenario_cost: base.cost().mean().unwrap_or(0.0),
-                last_rate: None,
-            };
-            s.look_ahead(o)?;
-            Ok(s)
-        })
-        .collect::<Result<_, ScenarioError>>()?;
-
-    let scenario_cost: f64 = st.iter().map(|s| s.scenario_cost).sum();
-    let (budget, rule) = match o.budget_gbp {
-        Some(b) => (b, format!("--budget {}", fmt_value(b))),
-        None => (
-            scenario_cost,
-            "the simulated staff cost of the scenario's own staffing (the same money)".into(),
-        ),
-    };
-    let floor_cost: f64 = st.iter().map(|s| s.cost).sum();
-    let floor_fig = figures(floor_cost, &programme(st.iter().map(|s| &s.starts)));
+/// The greedy allocation from the floor (costing `floor_cost`): buys the best step
+/// until none fits in `budget` or adds starts. Returns the cost reached, the steps
+/// bought and why it stopped.
+fn greedy(
+    st: &mut [AreaState<'_>],
+    o: &ReallocOptions,
+    budget: f64,
+    floor_cost: f64,
+) -> Result<(f64, usize, String), ScenarioError> {
     let mut cost = floor_cost;
     let mut steps = 0;
-    let stopped = loop {
-        let left = budget - cost;
-        let mut best: Option<(usize, f64)> = None;
-        for (i, s) in st.iter().enumerate() {
-            let Some((gain, extra, _, _)) = &s.next else {
-                continue;
-            };
-            if gain.mean <= 0.0 || *extra > left {
-                continue;
-            }
-            let rate = if *extra > 0.0 {
-                gain.mean / extra
-            } else {
-                f64::INFINITY
-            };
-            if best.is_none_or(|(_, r)| rate > r) {
-                best = Some((i, rate));
-            }
-        }
-        let Some((i, rate)) = best else {
+    loop {
+        let Some((i, rate)) = best_step(st, budget - cost) else {
             let any = st
                 .iter()
                 .any(|s| s.next.as_ref().is_some_and(|n| n.0.mean > 0.0));
-            break if any {
-                "the budget is spent: no step that adds starts fits in what is left".to_string()
+            let stopped = if any {
+                "the budget is spent: no step that adds starts fits in what is left"
             } else {
-                "no step adds starts (within the largest scale)".to_string()
+                "no step adds starts (within the largest scale)"
             };
+            return Ok((cost, steps, stopped.to_string()));
         };
-        let s = &mut st[i];
-        let (_, extra, starts, c) = s.next.take().expect("chosen above");
-        cost += extra;
-        s.k += 1;
-        s.starts = starts;
-        s.cost = c;
-        s.last_rate = Some(rate);
+        cost += st[i].buy(o, rate)?;
         steps += 1;
-        s.look_ahead(o)?;
-    };
+    }
+}
 
-    let alloc_by_rep = programme(st.iter().map(|s| &s.starts));
-    let base_by_rep = programme(st.iter().map(|s| &s.scenario_starts));
-    let extra = Paired::of_pairs(alloc_by_rep.iter().zip(&base_by_rep).map(|(a, b)| a - b));
-    let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len().max(1) as f64;
-    let areas = st
-        .iter()
-        .zip(&idx)
-        .map(|(s, &a)| {
-            let scale = s.scale(o, s.k);
-            let staffing = at_scale(&s.bundle, scale);
-            AreaRealloc {
-                area: sc.areas[a].name.clone(),
-                coach_fte_scenario: s.bundle[0].1,
-                scale,
-                coach_fte: staffing[0].1,
-                staffing,
-                cost_scenario_gbp: s.scenario_cost,
-                cost_gbp: s.cost,
-                starts_scenario: mean(&s.scenario_starts),
-                starts: mean(&s.starts),
-                last_step_starts_per_gbp: s.last_rate,
-            }
-        })
-        .collect();
-    Ok(Reallocation {
-        scenario: sc.name.clone(),
-        options: o.clone(),
-        seed: sc.seed,
-        budget_gbp: budget,
-        budget_rule: rule,
-        areas,
-        scenario_staffing: figures(scenario_cost, &base_by_rep),
-        floor_staffing: floor_fig,
-        allocation: figures(cost, &alloc_by_rep),
-        extra_starts: extra,
-        steps,
-        left_gbp: budget - cost,
-        stopped,
-        replications_simulated: st.iter().map(|s| s.ev.replications_simulated).sum(),
-    })
+/// The area whose next step adds the most starts per GBP among those that add
+/// starts and fit in `left`, and that rate (the first such area on a tie).
+fn best_step(st: &[AreaState<'_>], left: f64) -> Option<(usize, f64)> {
+    let mut best: Option<(usize, f64)> = None;
+    for (i, s) in st.iter().enumerate() {
+        let Some((gain, extra, _, _)) = &s.next else {
+            continue;
+        };
+        if gain.mean <= 0.0 || *extra > left {
+            continue;
+        }
+        let rate = if *extra > 0.0 {
+            gain.mean / extra
+        } else {
+            f64::INFINITY
+        };
+        if best.is_none_or(|(_, r)| rate > r) {
+            best = Some((i, rate));
+        }
+    }
+    best
 }
 
 /// Programme starts per replication: the areas' summed.
