@@ -708,6 +708,51 @@ pub mod budget {
     /// area, programme cost.
     type Reached = (usize, Vec<Staffing>, Vec<Vec<f64>>, f64);
 
+    /// The steps bought so far and where they lead.
+    struct Walk {
+        /// Per area: the staffing reached.
+        staffing: Vec<Staffing>,
+        /// Per area: per replication starts at the staffing reached.
+        starts_by_rep: Vec<Vec<f64>>,
+        /// Programme cost, GBP.
+        cost: f64,
+        /// Programme mean starts.
+        starts: f64,
+        /// The steps in order.
+        path: Vec<Increment>,
+    }
+
+    impl Walk {
+        fn reached(&self) -> Reached {
+            (
+                self.path.len(),
+                self.staffing.clone(),
+                self.starts_by_rep.clone(),
+                self.cost,
+            )
+        }
+
+        /// Takes the step `t` of area `i` (named `area`).
+        fn buy(&mut self, i: usize, t: LeverTest, area: String, within_budget: bool) {
+            self.cost += t.extra_cost_gbp.unwrap_or(0.0);
+            self.starts += t.extra_starts.mean;
+            for (s, d) in self.starts_by_rep[i].iter_mut().zip(&t.starts_diff) {
+                *s += d;
+            }
+            let (p10, p90) = programme_band(&self.starts_by_rep);
+            self.staffing[i].insert(t.key.clone(), t.to);
+            self.path.push(Increment {
+                area,
+                test: t,
+                programme_cost_gbp: self.cost,
+                programme_starts: self.starts,
+                programme_starts_p10: p10,
+                programme_starts_p90: p90,
+                within_budget,
+            });
+        }
+    }
+
     /// Allocates `budget_gbp` over the areas `areas` (indices into the scenario) whose
     /// lever tests at the scenario's staffing are `start`, simulating with the
     /// areas' evaluators `evs`.
@@ -720,7 +765,6 @@ pub mod budget {
         limit: f64,
     ) -> Result<Allocation, ScenarioError> {
         let defs: Vec<Vec<LeverDef>> = areas.iter().map(|&a| super::lever_defs(sc, a)).collect();
-        let mut staffing = vec![Staffing::new(); areas.len()];
         let mut tests: Vec<Vec<LeverTest>> = start
             .iter()
             .map(|al| {
@@ -731,58 +775,36 @@ pub mod budget {
                     .collect()
             })
             .collect();
-        let mut starts_by_rep: Vec<Vec<f64>> =
-            start.iter().map(|al| al.starts_by_rep.clone()).collect();
-        let start_cost: f64 = start.iter().map(|a| a.cost_gbp).sum();
-        let start_starts: f64 = start.iter().map(|a| a.starts).sum();
-        let start_band = programme_band(&starts_by_rep);
-        let (mut cost, mut starts) = (start_cost, start_starts);
-        let mut path = Vec::new();
+        let mut w = Walk {
+            staffing: vec![Staffing::new(); areas.len()],
+            starts_by_rep: start.iter().map(|al| al.starts_by_rep.clone()).collect(),
+            cost: start.iter().map(|a| a.cost_gbp).sum(),
+            starts: start.iter().map(|a| a.starts).sum(),
+            path: Vec::new(),
+        };
+        let (start_cost, start_starts) = (w.cost, w.starts);
+        let start_band = programme_band(&w.starts_by_rep);
         let mut stopped = String::new();
-        // what the budget bought: (steps, staffing, starts by replication, cost)
+        // what the budget bought
         let mut chosen: Option<Reached> = None;
         if budget_gbp < start_cost {
             stopped = format!(
                 "the scenario's staffing already costs £{start_cost:.0} to the end date, more \
                  than the budget: nothing was bought"
             );
-            chosen = Some((0, staffing.clone(), starts_by_rep.clone(), start_cost));
+            chosen = Some(w.reached());
         }
         let mut beyond = 0;
         loop {
             let left = if chosen.is_some() {
                 f64::INFINITY
             } else {
-                budget_gbp - cost
+                budget_gbp - w.cost
             };
-            let mut best: Option<(usize, &LeverTest)> = None;
-            for (i, ts) in tests.iter().enumerate() {
-                let fits: Vec<LeverTest> = ts
-                    .iter()
-                    .filter(|t| t.extra_cost_gbp.is_some_and(|c| c <= left))
-                    .cloned()
-                    .collect();
-                if let Some(t) = best_lever(&fits, limit) {
-                    let t = ts.iter().find(|x| x.lever == t.lever).expect("same tests");
-                    let better = best.is_none_or(|(_, b)| {
-                        t.starts_per_gbp().unwrap_or(0.0) > b.starts_per_gbp().unwrap_or(0.0)
-                    });
-                    if better {
-                        best = Some((i, t));
-                    }
-                }
-            }
-            let Some((i, t)) = best else {
+            let Some((i, t)) = best_step(&tests, left, limit) else {
                 if chosen.is_none() {
-                    let any_helps = tests.iter().any(|ts| best_lever(ts, limit).is_some());
-                    stopped = if any_helps {
-                        "the budget is spent: no step that helps fits in what is left".to_string()
-                    } else {
-                        "no step helps within the stop rule (more staff would cost more per \
-                         extra start than the limit, or add nothing)"
-                            .to_string()
-                    };
-                    chosen = Some((path.len(), staffing.clone(), starts_by_rep.clone(), cost));
+                    stopped = why_stopped(&tests, limit);
+                    chosen = Some(w.reached());
                     continue;
                 }
                 break;
@@ -793,44 +815,61 @@ pub mod budget {
                 }
                 beyond += 1;
             }
-            let t = t.clone();
-            cost += t.extra_cost_gbp.unwrap_or(0.0);
-            starts += t.extra_starts.mean;
-            for (s, d) in starts_by_rep[i].iter_mut().zip(&t.starts_diff) {
-                *s += d;
-            }
-            let (p10, p90) = programme_band(&starts_by_rep);
-            staffing[i].insert(t.key.clone(), t.to);
-            path.push(Increment {
-                area: sc.areas[areas[i]].name.clone(),
-                test: t,
-                programme_cost_gbp: cost,
-                programme_starts: starts,
-                programme_starts_p10: p10,
-                programme_starts_p90: p90,
-                within_budget: chosen.is_none(),
-            });
-            let (_, ts) = test_levers(&mut evs[i], &defs[i], &staffing[i], true)?;
+            w.buy(i, t, sc.areas[areas[i]].name.clone(), chosen.is_none());
+            let (_, ts) = test_levers(&mut evs[i], &defs[i], &w.staffing[i], true)?;
             tests[i] = ts;
-            if path.len() > 100_000 {
+            if w.path.len() > 100_000 {
                 break;
             }
         }
-        let (steps, staffing, starts_by_rep, cost) =
-            chosen.unwrap_or((path.len(), staffing, starts_by_rep, cost));
+        let (steps, staffing, starts_by_rep, cost) = chosen.unwrap_or_else(|| w.reached());
         Ok(Allocation {
             budget_gbp,
             cost_limit_gbp: limit,
             start_cost_gbp: start_cost,
             start_starts,
             start_starts_p10_p90: start_band,
-            path,
+            path: w.path,
             steps,
             left_gbp: budget_gbp - cost,
             stopped,
             staffing,
             starts_by_rep,
         })
+    }
+
+    /// The step with the most extra starts per GBP, in any area, among those that
+    /// help within the stop rule `limit` and fit in `left` (the first area on a tie).
+    fn best_step(tests: &[Vec<LeverTest>], left: f64, limit: f64) -> Option<(usize, LeverTest)> {
+        let mut best: Option<(usize, &LeverTest)> = None;
+        for (i, ts) in tests.iter().enumerate() {
+            let fits: Vec<LeverTest> = ts
+                .iter()
+                .filter(|t| t.extra_cost_gbp.is_some_and(|c| c <= left))
+                .cloned()
+                .collect();
+            if let Some(t) = best_lever(&fits, limit) {
+                let t = ts.iter().find(|x| x.lever == t.lever).expect("same tests");
+                let better = best.is_none_or(|(_, b)| {
+                    t.starts_per_gbp().unwrap_or(0.0) > b.starts_per_gbp().unwrap_or(0.0)
+                });
+                if better {
+                    best = Some((i, t));
+                }
+            }
+        }
+        best.map(|(i, t)| (i, t.clone()))
+    }
+
+    /// Why the budget stopped buying, when no step fits or helps.
+    fn why_stopped(tests: &[Vec<LeverTest>], limit: f64) -> String {
+        if tests.iter().any(|ts| best_lever(ts, limit).is_some()) {
+            "the budget is spent: no step that helps fits in what is left".to_string()
+        } else {
+            "no step helps within the stop rule (more staff would cost more per extra start \
+             than the limit, or add nothing)"
+                .to_string()
+        }
     }
 
     /// 10th and 90th percentiles across replications of the programme's starts.
