@@ -416,53 +416,89 @@ pub fn merge(files: &[PathBuf]) -> Result<(Scenario, PlanResults), PlanShardErro
         return Err(PlanShardError::Empty("no plan shards to merge".into()));
     };
     let (first_path, b) = (first.path.clone(), first.header.clone());
-    let options = |h: &ShardHeader| serde_json::to_string(&h.options).unwrap_or_default();
     for s in &shards[1..] {
-        let h = &s.header;
-        let foreign = |what: &'static str, theirs: String, ours: String| PlanShardError::Foreign {
-            path: s.path.clone(),
-            first: first_path.clone(),
-            what,
-            theirs,
-            ours,
-        };
-        if h.program != b.program {
-            return Err(foreign(
-                "program version",
-                h.program.clone(),
-                b.program.clone(),
-            ));
-        }
-        if h.scenario_hash != b.scenario_hash {
-            return Err(foreign(
-                "scenario",
-                format!("`{}` (hash {:016x})", h.name, h.scenario_hash),
-                format!("`{}` (hash {:016x})", b.name, b.scenario_hash),
-            ));
-        }
-        if h.seed != b.seed {
-            return Err(foreign("seed", h.seed.to_string(), b.seed.to_string()));
-        }
-        if options(h) != options(&b) {
-            return Err(foreign("options", options(h), options(&b)));
-        }
-        if h.total != b.total {
-            return Err(foreign(
-                "area count",
-                h.total.to_string(),
-                b.total.to_string(),
-            ));
-        }
+        same_plan(s, &first_path, &b)?;
     }
     let sc = b.scenario().map_err(|message| PlanShardError::File {
         path: first_path.clone(),
         message,
     })?;
-    let names: Vec<String> = super::planned_areas(&sc, &b.options)
+    shards.sort_by_key(|s| (s.header.range.start, s.header.range.end));
+    check_coverage(&shards, &sc, &b)?;
+    let mut parts = Vec::with_capacity(shards.len());
+    for s in &shards {
+        let p = s.part(&sc.disciplines)?;
+        if let Some(q) = parts.first() {
+            let q: &PlanPart = q;
+            if q.cost_limit_gbp.to_bits() != p.cost_limit_gbp.to_bits() {
+                return Err(PlanShardError::Foreign {
+                    path: s.path.clone(),
+                    first: shards[0].path.clone(),
+                    what: "stop rule",
+                    theirs: p.cost_limit_gbp.to_string(),
+                    ours: q.cost_limit_gbp.to_string(),
+                });
+            }
+        }
+        parts.push(p);
+    }
+    let res = super::assemble(&sc, &b.options, parts).map_err(|e| PlanShardError::File {
+        path: first_path.clone(),
+        message: e.to_string(),
+    })?;
+    Ok((sc, res))
+}
+
+/// Refuses shard `s` unless it is a share of the plan whose header `b` was read
+/// from `first_path`: the same program version, scenario, seed, options and area
+/// count.
+fn same_plan(s: &Shard, first_path: &Path, b: &ShardHeader) -> Result<(), PlanShardError> {
+    let h = &s.header;
+    let foreign = |what: &'static str, theirs: String, ours: String| PlanShardError::Foreign {
+        path: s.path.clone(),
+        first: first_path.to_path_buf(),
+        what,
+        theirs,
+        ours,
+    };
+    let options = |h: &ShardHeader| serde_json::to_string(&h.options).unwrap_or_default();
+    if h.program != b.program {
+        return Err(foreign(
+            "program version",
+            h.program.clone(),
+            b.program.clone(),
+        ));
+    }
+    if h.scenario_hash != b.scenario_hash {
+        return Err(foreign(
+            "scenario",
+            format!("`{}` (hash {:016x})", h.name, h.scenario_hash),
+            format!("`{}` (hash {:016x})", b.name, b.scenario_hash),
+        ));
+    }
+    if h.seed != b.seed {
+        return Err(foreign("seed", h.seed.to_string(), b.seed.to_string()));
+    }
+    if options(h) != options(b) {
+        return Err(foreign("options", options(h), options(b)));
+    }
+    if h.total != b.total {
+        return Err(foreign(
+            "area count",
+            h.total.to_string(),
+            b.total.to_string(),
+        ));
+    }
+    Ok(())
+}
+
+/// Refuses `shards` (in range order, of the plan of `sc` with header `b`) unless
+/// they cover its areas exactly once, naming the areas duplicated or missing.
+fn check_coverage(shards: &[Shard], sc: &Scenario, b: &ShardHeader) -> Result<(), PlanShardError> {
+    let names: Vec<String> = super::planned_areas(sc, &b.options)
         .map(|a| a.iter().map(|&i| sc.areas[i].name.clone()).collect())
         .unwrap_or_default();
     let name_range = |r: &Range<usize>| names.get(r.clone()).unwrap_or_default().join("; ");
-    shards.sort_by_key(|s| (s.header.range.start, s.header.range.end));
     let total = b.total;
     let mut missing = Vec::new();
     let mut covered = 0;
@@ -494,28 +530,7 @@ pub fn merge(files: &[PathBuf]) -> Result<(Scenario, PlanResults), PlanShardErro
             total,
         });
     }
-    let mut parts = Vec::with_capacity(shards.len());
-    for s in &shards {
-        let p = s.part(&sc.disciplines)?;
-        if let Some(q) = parts.first() {
-            let q: &PlanPart = q;
-            if q.cost_limit_gbp.to_bits() != p.cost_limit_gbp.to_bits() {
-                return Err(PlanShardError::Foreign {
-                    path: s.path.clone(),
-                    first: shards[0].path.clone(),
-                    what: "stop rule",
-                    theirs: p.cost_limit_gbp.to_string(),
-                    ours: q.cost_limit_gbp.to_string(),
-                });
-            }
-        }
-        parts.push(p);
-    }
-    let res = super::assemble(&sc, &b.options, parts).map_err(|e| PlanShardError::File {
-        path: first_path.clone(),
-        message: e.to_string(),
-    })?;
-    Ok((sc, res))
+    Ok(())
 }
 
 #[cfg(test)]
