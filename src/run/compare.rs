@@ -437,6 +437,78 @@ pub struct Comparison {
 /// Compares `other` with `base`, entity by entity (matched by name).
 pub fn compare(base: &Samples, other: &Samples, level: f64) -> ScenarioDiff {
     let paired_ok = base.seed == other.seed && base.replications == other.replications;
+    let only_base = only_in(base, other);
+    let only_other = only_in(other, base);
+    let notes = caveats(base, other, paired_ok, &only_base, &only_other);
+    let same_areas = only_base.is_empty() && only_other.is_empty();
+    let mut entities = Vec::new();
+    for (ea, name) in base.entities.iter().enumerate() {
+        entities.push(match other.entity(name) {
+            Some(eb) => {
+                let d = EntityPair {
+                    base,
+                    other,
+                    ea,
+                    eb,
+                    paired: paired_ok,
+                    level,
+                };
+                let note = (ea == 0 && !same_areas)
+                    .then(|| "covers different areas in the two scenarios".to_string());
+                EntityDiff {
+                    name: name.clone(),
+                    comparable: true,
+                    note,
+                    diffs: (0..MEASURES.len()).map(|k| d.diff(k)).collect(),
+                    per_extra_start: d.per_extra_start(),
+                }
+            }
+            None => only_one(name, base),
+        });
+    }
+    for name in only_other {
+        entities.push(only_one(name, other));
+    }
+    ScenarioDiff {
+        name: other.name.clone(),
+        description: other.description.clone(),
+        file: other.file.clone(),
+        end: other.end,
+        paired: paired_ok,
+        entities,
+        notes,
+    }
+}
+
+/// The entities of `a` that `b` does not have, in `a`'s order.
+fn only_in<'a>(a: &'a Samples, b: &Samples) -> Vec<&'a str> {
+    a.entities
+        .iter()
+        .filter(|e| b.entity(e).is_none())
+        .map(String::as_str)
+        .collect()
+}
+
+/// An entity of `sc` alone: not comparable.
+fn only_one(name: &str, sc: &Samples) -> EntityDiff {
+    EntityDiff {
+        name: name.to_string(),
+        comparable: false,
+        note: Some(format!("only in `{}`", sc.name)),
+        diffs: Vec::new(),
+        per_extra_start: None,
+    }
+}
+
+/// The caveats of comparing `other` with `base`: unpaired replications, different
+/// periods, different areas (`only_base`, `only_other`).
+fn caveats(
+    base: &Samples,
+    other: &Samples,
+    paired_ok: bool,
+    only_base: &[&str],
+    only_other: &[&str],
+) -> Vec<String> {
     let mut notes = Vec::new();
     if !paired_ok {
         notes.push(format!(
@@ -450,18 +522,6 @@ pub fn compare(base: &Samples, other: &Samples, level: f64) -> ScenarioDiff {
             base.start, base.end, other.start, other.end
         ));
     }
-    let only_base: Vec<&str> = base
-        .entities
-        .iter()
-        .filter(|e| other.entity(e).is_none())
-        .map(String::as_str)
-        .collect();
-    let only_other: Vec<&str> = other
-        .entities
-        .iter()
-        .filter(|e| base.entity(e).is_none())
-        .map(String::as_str)
-        .collect();
     if !only_base.is_empty() || !only_other.is_empty() {
         notes.push(format!(
             "The scenarios have different areas, so programme totals cover different areas; areas in only one scenario are not comparable{}{}.",
@@ -477,87 +537,64 @@ pub fn compare(base: &Samples, other: &Samples, level: f64) -> ScenarioDiff {
             }
         ));
     }
-    let mut entities = Vec::new();
-    for (ea, name) in base.entities.iter().enumerate() {
-        match other.entity(name) {
-            Some(eb) => {
-                let diffs = (0..MEASURES.len())
-                    .map(|k| {
-                        let a = base.column(ea, k);
-                        let b = other.column(eb, k);
-                        let d = if paired_ok {
-                            paired(&a, &b, level)
-                        } else {
-                            let (sa, sb) = (summary(a.iter().copied()), summary(b.iter().copied()));
-                            Diff {
-                                base: sa.mean(),
-                                other: sb.mean(),
-                                pairs: 0,
-                                mean: sb.mean().zip(sa.mean()).map(|(y, x)| y - x),
-                                paired_ci: None,
-                                unpaired_ci: welch_ci(&a, &b, level),
-                            }
-                        };
-                        if MEASURES[k].key == REACHED {
-                            // a difference of probabilities lies in [-1, 1]
-                            let clamp = |c: Option<(f64, f64)>| {
-                                c.map(|(lo, hi)| (lo.max(-1.0), hi.min(1.0)))
-                            };
-                            Diff {
-                                paired_ci: clamp(d.paired_ci),
-                                unpaired_ci: clamp(d.unpaired_ci),
-                                ..d
-                            }
-                        } else {
-                            d
-                        }
-                    })
-                    .collect();
-                let note = (ea == 0 && !(only_base.is_empty() && only_other.is_empty()))
-                    .then(|| "covers different areas in the two scenarios".to_string());
-                let per_extra_start = paired_ok.then(|| {
-                    let delta = |k: usize| -> Vec<f64> {
-                        let (a, b) = (base.column(ea, k), other.column(eb, k));
-                        a.iter().zip(&b).map(|(x, y)| y - x).collect()
-                    };
-                    let (c, st) = (measure_index(COST), measure_index("starts"));
-                    let (c, st) = (c.expect("a measure"), st.expect("a measure"));
-                    fieller(&delta(c), &delta(st), level)
-                });
-                entities.push(EntityDiff {
-                    name: name.clone(),
-                    comparable: true,
-                    note,
-                    diffs,
-                    per_extra_start,
-                });
+    notes
+}
+
+/// One entity in both scenarios: `ea` in `base`, `eb` in `other`.
+struct EntityPair<'a> {
+    base: &'a Samples,
+    other: &'a Samples,
+    ea: usize,
+    eb: usize,
+    /// Whether the replications pair (same seed and replications).
+    paired: bool,
+    level: f64,
+}
+
+impl EntityPair<'_> {
+    /// The difference in measure `k`: paired when the replications pair, Welch's
+    /// otherwise; a difference of probabilities kept within [-1, 1].
+    fn diff(&self, k: usize) -> Diff {
+        let a = self.base.column(self.ea, k);
+        let b = self.other.column(self.eb, k);
+        let d = if self.paired {
+            paired(&a, &b, self.level)
+        } else {
+            let (sa, sb) = (summary(a.iter().copied()), summary(b.iter().copied()));
+            Diff {
+                base: sa.mean(),
+                other: sb.mean(),
+                pairs: 0,
+                mean: sb.mean().zip(sa.mean()).map(|(y, x)| y - x),
+                paired_ci: None,
+                unpaired_ci: welch_ci(&a, &b, self.level),
             }
-            None => entities.push(EntityDiff {
-                name: name.clone(),
-                comparable: false,
-                note: Some(format!("only in `{}`", base.name)),
-                diffs: Vec::new(),
-                per_extra_start: None,
-            }),
+        };
+        if MEASURES[k].key == REACHED {
+            // a difference of probabilities lies in [-1, 1]
+            let clamp = |c: Option<(f64, f64)>| c.map(|(lo, hi)| (lo.max(-1.0), hi.min(1.0)));
+            Diff {
+                paired_ci: clamp(d.paired_ci),
+                unpaired_ci: clamp(d.unpaired_ci),
+                ..d
+            }
+        } else {
+            d
         }
     }
-    for name in only_other {
-        entities.push(EntityDiff {
-            name: name.to_string(),
-            comparable: false,
-            note: Some(format!("only in `{}`", other.name)),
-            diffs: Vec::new(),
-            per_extra_start: None,
-        });
-    }
-    ScenarioDiff {
-        name: other.name.clone(),
-        description: other.description.clone(),
-        file: other.file.clone(),
-        end: other.end,
-        paired: paired_ok,
-        entities,
-        notes,
+
+    /// The extra cost per extra start (Fieller), when the replications pair.
+    fn per_extra_start(&self) -> Option<Ratio> {
+        if !self.paired {
+            return None;
+        }
+        let delta = |k: usize| -> Vec<f64> {
+            let (a, b) = (self.base.column(self.ea, k), self.other.column(self.eb, k));
+            a.iter().zip(&b).map(|(x, y)| y - x).collect()
+        };
+        let (c, st) = (measure_index(COST), measure_index("starts"));
+        let (c, st) = (c.expect("a measure"), st.expect("a measure"));
+        Some(fieller(&delta(c), &delta(st), self.level))
     }
 }
 
