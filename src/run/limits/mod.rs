@@ -211,88 +211,17 @@ fn tightest<'a>(need: &Need, limits: &'a [MemoryLimit]) -> Option<(&'a MemoryLim
         .max_by(|a, b| (a.1 / a.0.left.max(1.0)).total_cmp(&(b.1 / b.0.left.max(1.0))))
 }
 
+/// A part of what a run needs: its bytes, what they are, and the ways round it.
+type Part = (f64, String, Vec<String>);
+
 /// The message refusing a run that may need `need` bytes under `limit`: what takes
 /// them and the ways round, the largest part's first.
 fn memory_refusal(e: &Estimate, limit: &MemoryLimit, need: f64, what: &str) -> String {
-    let m = &e.memory;
     let counts = limit.source.counts();
-    // (bytes, what they are, ways round)
-    let mut parts: Vec<(f64, String, Vec<String>)> = Vec::new();
-    if m.simulation > 0.0 {
-        let sim = if counts == Counts::Resident {
-            m.simulation
-        } else {
-            m.simulation + m.growth
-        };
-        let mut ways = Vec::new();
-        if m.workers > 1 {
-            ways.push("use fewer threads (-t)".to_string());
-        }
-        ways.push(format!(
-            "check the referral rates of area `{}`",
-            e.largest_area_name
-        ));
-        parts.push((
-            sim,
-            format!(
-                "{} for the simulation: area `{}`, about {} referrals a replication at up to \
-                 {:.0} bytes each{}, in {} at once",
-                bytes(sim),
-                e.largest_area_name,
-                sci(e.largest_area),
-                m.per_referral,
-                if counts == Counts::Resident {
-                    ""
-                } else {
-                    " (twice that in address space, as buffers double)"
-                },
-                if m.simulators == 1 {
-                    "one simulator".to_string()
-                } else {
-                    format!("{} simulators", m.simulators)
-                }
-            ),
-            ways,
-        ));
-    }
-    let results = m.results + m.held;
-    parts.push((
-        results,
-        format!(
-            "{} for the results (summaries, replications in flight, outputs)",
-            bytes(results)
-        ),
-        if e.replications > 1 {
-            vec!["use fewer replications (-r)".to_string()]
-        } else {
-            Vec::new()
-        },
-    ));
-    let reserved = match counts {
-        Counts::Resident => 0.0,
-        Counts::AddressSpace => m.stacks + m.arenas,
-        Counts::Data => m.stacks,
-    };
-    if reserved > 0.0 {
-        parts.push((
-            reserved,
-            format!(
-                "{} reserved for {}: stacks{}",
-                bytes(reserved),
-                plural(m.threads, "thread"),
-                if counts == Counts::AddressSpace && m.arenas > 0.0 {
-                    " and the allocator's arenas of 64 MiB each"
-                } else {
-                    ""
-                }
-            ),
-            if e.threads > 1 {
-                vec!["use fewer threads (-t)".to_string()]
-            } else {
-                Vec::new()
-            },
-        ));
-    }
+    let mut parts: Vec<Part> = Vec::new();
+    parts.extend(simulation_part(e, counts));
+    parts.push(results_part(e));
+    parts.extend(reserved_part(e, counts));
     parts.sort_by(|a, b| b.0.total_cmp(&a.0));
     let mut ways: Vec<String> = Vec::new();
     for (i, (b, _, w)) in parts.iter().enumerate() {
@@ -325,6 +254,92 @@ fn memory_refusal(e: &Estimate, limit: &MemoryLimit, need: f64, what: &str) -> S
         bytes(limit.left),
         ways.join(", ")
     )
+}
+
+/// The simulation's part (none when it takes nothing), as `counts` counts it.
+fn simulation_part(e: &Estimate, counts: Counts) -> Option<Part> {
+    let m = &e.memory;
+    (m.simulation > 0.0).then(|| simulation_part_of(e, counts))
+}
+
+/// The simulation's part, as `counts` counts it.
+fn simulation_part_of(e: &Estimate, counts: Counts) -> Part {
+    let m = &e.memory;
+    let sim = if counts == Counts::Resident {
+        m.simulation
+    } else {
+        m.simulation + m.growth
+    };
+    let mut ways = Vec::new();
+    if m.workers > 1 {
+        ways.push("use fewer threads (-t)".to_string());
+    }
+    ways.push(format!(
+        "check the referral rates of area `{}`",
+        e.largest_area_name
+    ));
+    let what = format!(
+        "{} for the simulation: area `{}`, about {} referrals a replication at up to \
+         {:.0} bytes each{}, in {} at once",
+        bytes(sim),
+        e.largest_area_name,
+        sci(e.largest_area),
+        m.per_referral,
+        if counts == Counts::Resident {
+            ""
+        } else {
+            " (twice that in address space, as buffers double)"
+        },
+        if m.simulators == 1 {
+            "one simulator".to_string()
+        } else {
+            format!("{} simulators", m.simulators)
+        }
+    );
+    (sim, what, ways)
+}
+
+/// The results' part: summaries, replications in flight, outputs.
+fn results_part(e: &Estimate) -> Part {
+    let results = e.memory.results + e.memory.held;
+    (
+        results,
+        format!(
+            "{} for the results (summaries, replications in flight, outputs)",
+            bytes(results)
+        ),
+        if e.replications > 1 {
+            vec!["use fewer replications (-r)".to_string()]
+        } else {
+            Vec::new()
+        },
+    )
+}
+
+/// What is reserved for the threads (none when `counts` does not count it).
+fn reserved_part(e: &Estimate, counts: Counts) -> Option<Part> {
+    let m = &e.memory;
+    let reserved = match counts {
+        Counts::Resident => 0.0,
+        Counts::AddressSpace => m.stacks + m.arenas,
+        Counts::Data => m.stacks,
+    };
+    let what = format!(
+        "{} reserved for {}: stacks{}",
+        bytes(reserved),
+        plural(m.threads, "thread"),
+        if counts == Counts::AddressSpace && m.arenas > 0.0 {
+            " and the allocator's arenas of 64 MiB each"
+        } else {
+            ""
+        }
+    );
+    let ways = if e.threads > 1 {
+        vec!["use fewer threads (-t)".to_string()]
+    } else {
+        Vec::new()
+    };
+    (reserved > 0.0).then_some((reserved, what, ways))
 }
 
 fn plural(n: usize, word: &str) -> String {
