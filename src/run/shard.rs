@@ -632,49 +632,40 @@ impl<R: Read> ShardReader<R> {
                 "shard format version {format}; this program reads version {FORMAT_VERSION}"
             ));
         }
-        let h = &mut s.header;
-        h.format = format;
-        let program = s.str()?;
-        let scenario_hash = s.u64()?;
-        let name = s.str()?;
-        let seed = s.u64()?;
-        let replications = s.u64()?;
-        let start = s.u64()?;
-        let end = s.u64()?;
-        let entities = s.u32()?;
-        let periods = s.u32()?;
-        let metrics = s.u32()?;
-        let areas = s.u32()?;
-        let doc = s.str()?;
+        s.header = s.header_fields(format)?;
+        s.next_rep = s.header.range.start;
+        Ok(s)
+    }
+
+    /// The header after its format version: the run, the scenario document and the
+    /// origins of its keys.
+    fn header_fields(&mut self, format: u32) -> Result<ShardHeader, String> {
+        let program = self.str()?;
+        let scenario_hash = self.u64()?;
+        let name = self.str()?;
+        let seed = self.u64()?;
+        let replications = self.u64()?;
+        let start = self.u64()?;
+        let end = self.u64()?;
+        let entities = self.u32()?;
+        let periods = self.u32()?;
+        let metrics = self.u32()?;
+        let areas = self.u32()?;
+        let doc = self.str()?;
         let table: toml::Table =
             toml::from_str(&doc).map_err(|e| format!("damaged shard (scenario document: {e})"))?;
-        let n_files = s.u32()?;
+        let n_files = self.u32()?;
         let mut files = Vec::new();
         for _ in 0..n_files {
-            files.push(PathBuf::from(s.str()?));
+            files.push(PathBuf::from(self.str()?));
         }
-        let n_origins = s.u32()?;
-        let mut origins = std::collections::BTreeMap::new();
-        for _ in 0..n_origins {
-            let key = s.str()?;
-            let file = PathBuf::from(s.str()?);
-            let line = s.u64()?;
-            let note = s.str()?;
-            origins.insert(
-                key,
-                Origin {
-                    file,
-                    line: (line > 0).then_some(line as usize),
-                    note,
-                },
-            );
-        }
+        let origins = self.origins()?;
         if start >= end || end > replications || entities != areas + 1 {
             return Err(format!(
                 "damaged shard (replications {start}..{end} of {replications})"
             ));
         }
-        s.header = ShardHeader {
+        Ok(ShardHeader {
             format,
             program,
             scenario_hash,
@@ -691,9 +682,28 @@ impl<R: Read> ShardReader<R> {
                 origins,
                 files,
             },
-        };
-        s.next_rep = start;
-        Ok(s)
+        })
+    }
+
+    /// The origins of the scenario's keys: file, line and note of each.
+    fn origins(&mut self) -> Result<std::collections::BTreeMap<String, Origin>, String> {
+        let n_origins = self.u32()?;
+        let mut origins = std::collections::BTreeMap::new();
+        for _ in 0..n_origins {
+            let key = self.str()?;
+            let file = PathBuf::from(self.str()?);
+            let line = self.u64()?;
+            let note = self.str()?;
+            origins.insert(
+                key,
+                Origin {
+                    file,
+                    line: (line > 0).then_some(line as usize),
+                    note,
+                },
+            );
+        }
+        Ok(origins)
     }
 
     /// The header.
@@ -709,31 +719,7 @@ impl<R: Read> ShardReader<R> {
         }
         let tag = self.u8()?;
         if tag == 0 {
-            let count = self.u64()?;
-            let expected = self.hash;
-            let mut b = [0u8; 8];
-            self.r
-                .read_exact(&mut b)
-                .map_err(|_| "the file ends early (truncated shard)".to_string())?;
-            if u64::from_le_bytes(b) != expected {
-                return Err("damaged shard (checksum mismatch)".into());
-            }
-            let want = self.header.range.end - self.header.range.start;
-            if count != want || self.next_rep != self.header.range.end {
-                return Err(format!(
-                    "damaged shard ({count} records for replications {}..{})",
-                    self.header.range.start, self.header.range.end
-                ));
-            }
-            let mut rest = [0u8; 1];
-            if self
-                .r
-                .read(&mut rest)
-                .map_err(|e| format!("cannot read: {e}"))?
-                != 0
-            {
-                return Err("damaged shard (bytes after the end)".into());
-            }
+            self.trailer()?;
             self.done = true;
             return Ok(None);
         }
@@ -764,38 +750,9 @@ impl<R: Read> ShardReader<R> {
         let mut queues = Vec::with_capacity(n_areas);
         let mut drawn = Vec::with_capacity(n_areas);
         for _ in 0..n_areas {
-            ledgers.push(Ledger {
-                referrals: self.u64()?,
-                ineligible: self.u64()?,
-                not_engaged: self.u64()?,
-                dropped_waiting: self.u64()?,
-                in_triage_at_end: self.u64()?,
-                waiting_at_end: self.u64()?,
-                starts: self.u64()?,
-                completions: self.u64()?,
-                disengaged: self.u64()?,
-                caseload_at_end: self.u64()?,
-                caseload_integral: self.f64()?,
-                caseload_time_sum: self.f64()?,
-                horizon_days: self.f64()?,
-                events: self.u64()?,
-            });
-            queues.push(QueueStats {
-                resolved: self.u64()?,
-                immediate: self.u64()?,
-                abandoned: self.u64()?,
-                queue_time_sum: self.f64()?,
-                served_wait_sum: self.f64()?,
-                busy_integral: self.f64()?,
-                places_integral: self.f64()?,
-            });
-            let n = self.u32()?;
-            let mut d = Vec::with_capacity(n as usize);
-            for _ in 0..n {
-                let k = self.str()?;
-                d.push((k, self.f64()?));
-            }
-            drawn.push(d);
+            ledgers.push(self.ledger()?);
+            queues.push(self.queue_stats()?);
+            drawn.push(self.drawn()?);
         }
         Ok(Some(RepResult {
             rep,
@@ -805,6 +762,81 @@ impl<R: Read> ShardReader<R> {
             drawn,
             events,
         }))
+    }
+
+    /// The trailer after the last record: the record count and the checksum of
+    /// everything before, and nothing after.
+    fn trailer(&mut self) -> Result<(), String> {
+        let count = self.u64()?;
+        let expected = self.hash;
+        let mut b = [0u8; 8];
+        self.r
+            .read_exact(&mut b)
+            .map_err(|_| "the file ends early (truncated shard)".to_string())?;
+        if u64::from_le_bytes(b) != expected {
+            return Err("damaged shard (checksum mismatch)".into());
+        }
+        let want = self.header.range.end - self.header.range.start;
+        if count != want || self.next_rep != self.header.range.end {
+            return Err(format!(
+                "damaged shard ({count} records for replications {}..{})",
+                self.header.range.start, self.header.range.end
+            ));
+        }
+        let mut rest = [0u8; 1];
+        if self
+            .r
+            .read(&mut rest)
+            .map_err(|e| format!("cannot read: {e}"))?
+            != 0
+        {
+            return Err("damaged shard (bytes after the end)".into());
+        }
+        Ok(())
+    }
+
+    /// One area's ledger.
+    fn ledger(&mut self) -> Result<Ledger, String> {
+        Ok(Ledger {
+            referrals: self.u64()?,
+            ineligible: self.u64()?,
+            not_engaged: self.u64()?,
+            dropped_waiting: self.u64()?,
+            in_triage_at_end: self.u64()?,
+            waiting_at_end: self.u64()?,
+            starts: self.u64()?,
+            completions: self.u64()?,
+            disengaged: self.u64()?,
+            caseload_at_end: self.u64()?,
+            caseload_integral: self.f64()?,
+            caseload_time_sum: self.f64()?,
+            horizon_days: self.f64()?,
+            events: self.u64()?,
+        })
+    }
+
+    /// One area's queue statistics.
+    fn queue_stats(&mut self) -> Result<QueueStats, String> {
+        Ok(QueueStats {
+            resolved: self.u64()?,
+            immediate: self.u64()?,
+            abandoned: self.u64()?,
+            queue_time_sum: self.f64()?,
+            served_wait_sum: self.f64()?,
+            busy_integral: self.f64()?,
+            places_integral: self.f64()?,
+        })
+    }
+
+    /// One area's drawn values: key and value of each.
+    fn drawn(&mut self) -> Result<Vec<(String, f64)>, String> {
+        let n = self.u32()?;
+        let mut d = Vec::with_capacity(n as usize);
+        for _ in 0..n {
+            let k = self.str()?;
+            d.push((k, self.f64()?));
+        }
+        Ok(d)
     }
 }
 
