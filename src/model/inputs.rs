@@ -207,6 +207,21 @@ pub struct AreaInputs {
 #[derive(Debug, Clone, PartialEq)]
 pub struct MonthDays(pub Vec<(f64, f64)>);
 
+/// A discipline the area does not have: no staff, no slots, nobody referred.
+fn absent_discipline(name: String, n: usize) -> DisciplineParams {
+    DisciplineParams {
+        name,
+        fte: vec![0.0; n],
+        slots: vec![0.0; n],
+        need: [[0.0; N_STATUS]; N_BARRIER],
+        sessions: TimeDist::Fixed(1.0),
+        spacing_days: 7,
+        dna_rate: 0.0,
+        referral_delay_days: 0.0,
+        cost_per_fte_day: 0.0,
+    }
+}
+
 impl AreaInputs {
     /// Lays the values out per simulation day. `disciplines` names the scenario's
     /// disciplines (aligned with [`AreaInputs::mdt`]).
@@ -217,9 +232,44 @@ impl AreaInputs {
         warmup_days: f64,
         disciplines: &[String],
     ) -> AreaParams {
-        let n = cal.n_days();
-        let launch = self.launch_day.max(0.0);
         let (rate, gp_share) = self.referral_series(cal, month_days);
+        let mdt = self
+            .mdt
+            .iter()
+            .enumerate()
+            .map(|(k, ds)| {
+                let name = disciplines.get(k).cloned().unwrap_or_default();
+                match ds {
+                    Some(ds) => self.discipline_params(cal, name, ds),
+                    None => absent_discipline(name, cal.n_days()),
+                }
+            })
+            .collect();
+        AreaParams {
+            horizon_days: cal.n_days(),
+            warmup_days,
+            referral_rate: rate,
+            gp_share,
+            other_route_cum: cumulative(&self.other_routes()),
+            status_cum: cumulative(&self.status_mix),
+            barrier_cum: cumulative(&self.barrier_mix),
+            ineligible: self.ineligible,
+            never_engage: self.never_engage,
+            triage_delay: self.triage_delay.clone(),
+            patience: self.patience.clone(),
+            coach: self.coach_params(cal),
+            caseload_time: self.caseload_time.clone(),
+            disengage_prob: self.disengage_prob,
+            onward_prob: self.onward_prob,
+            onward_delay: self.onward_delay.clone(),
+            outcome_cum: self.outcomes.map(|o| cumulative(&o)),
+            mdt,
+        }
+    }
+
+    /// The mix of the routes other than GP referral (the source mix without its GP
+    /// share, renormalised; all by the second route when it is empty).
+    fn other_routes(&self) -> [f64; N_ROUTES] {
         let mut other = self.referrals.source_mix;
         other[0] = 0.0;
         let other_sum: f64 = other.iter().sum();
@@ -228,24 +278,36 @@ impl AreaInputs {
         } else {
             other[1] = 1.0;
         }
+        other
+    }
 
+    /// The share of an FTE's time at work on `day`: none on a non-working day, less
+    /// annual leave otherwise, and less again in the festive period.
+    fn capacity_factor(&self, cal: &Calendar, day: usize) -> f64 {
         let leave = self.annual_leave_fraction;
-        let fest_cap = self.festive_capacity_factor;
-        let capacity_factor = |day: usize| -> f64 {
-            if !cal.is_working_day(day) {
-                0.0
-            } else if cal.is_festive(day) {
-                (1.0 - leave) * fest_cap
-            } else {
-                1.0 - leave
-            }
-        };
-        // staff are in post from the launch day, following their ramp from it and any
-        // later change of funded FTE
-        let in_post = |st: &StaffInputs, day: usize| -> f64 { st.in_post(launch, day as f64) };
+        if !cal.is_working_day(day) {
+            0.0
+        } else if cal.is_festive(day) {
+            (1.0 - leave) * self.festive_capacity_factor
+        } else {
+            1.0 - leave
+        }
+    }
+
+    /// Staff of `st` in post on each day: from the launch day, following their ramp
+    /// from it and any later change of funded FTE.
+    fn in_post(&self, cal: &Calendar, st: &StaffInputs) -> Vec<f64> {
+        let launch = self.launch_day.max(0.0);
+        (0..cal.n_days())
+            .map(|day| st.in_post(launch, day as f64))
+            .collect()
+    }
+
+    /// The coaches per day: FTE in post, caseload places and contact hours.
+    fn coach_params(&self, cal: &Calendar) -> CoachParams {
         let cap = self.caseload_cap_per_fte;
         let contact = self.contact_hours_per_fte_week;
-        let fte: Vec<f64> = (0..n).map(|day| in_post(&self.coach, day)).collect();
+        let fte = self.in_post(cal, &self.coach);
         let places = fte
             .iter()
             .map(|f| (f * cap + 1e-9).floor().min(f64::from(u32::MAX)) as u32)
@@ -253,10 +315,10 @@ impl AreaInputs {
         let hours = fte
             .iter()
             .enumerate()
-            .map(|(day, f)| f * contact / 5.0 * capacity_factor(day))
+            .map(|(day, f)| f * contact / 5.0 * self.capacity_factor(cal, day))
             .collect();
         let interval = self.followup_interval_days.round().max(1.0);
-        let coach = CoachParams {
+        CoachParams {
             fte,
             places,
             hours,
@@ -265,70 +327,39 @@ impl AreaInputs {
             followup_hours: self.followup_hours,
             followup_interval_days: interval.min(3650.0) as u32,
             cost_per_fte_day: self.coach.cost_per_fte_year / 365.25,
-        };
-
-        let mut mdt = Vec::with_capacity(self.mdt.len());
-        for (k, ds) in self.mdt.iter().enumerate() {
-            let name = disciplines.get(k).cloned().unwrap_or_default();
-            let Some(ds) = ds else {
-                mdt.push(DisciplineParams {
-                    name,
-                    fte: vec![0.0; n],
-                    slots: vec![0.0; n],
-                    need: [[0.0; N_STATUS]; N_BARRIER],
-                    sessions: TimeDist::Fixed(1.0),
-                    spacing_days: 7,
-                    dna_rate: 0.0,
-                    referral_delay_days: 0.0,
-                    cost_per_fte_day: 0.0,
-                });
-                continue;
-            };
-            let spw = ds.sessions_per_fte_week;
-            let fte: Vec<f64> = (0..n).map(|day| in_post(&ds.staff, day)).collect();
-            let slots = fte
-                .iter()
-                .enumerate()
-                .map(|(day, f)| f * spw / 5.0 * capacity_factor(day))
-                .collect();
-            // a discipline with no staff at all is not offered: nobody is referred
-            let offered = ds.staff.ever_funded() && spw > 0.0;
-            mdt.push(DisciplineParams {
-                name,
-                fte,
-                slots,
-                need: if offered {
-                    ds.need
-                } else {
-                    [[0.0; N_STATUS]; N_BARRIER]
-                },
-                sessions: ds.sessions.clone(),
-                spacing_days: ds.spacing_days.round().clamp(1.0, 3650.0) as u32,
-                dna_rate: ds.dna_rate.min(0.95),
-                referral_delay_days: ds.referral_delay_days,
-                cost_per_fte_day: ds.staff.cost_per_fte_year / 365.25,
-            });
         }
+    }
 
-        AreaParams {
-            horizon_days: n,
-            warmup_days,
-            referral_rate: rate,
-            gp_share,
-            other_route_cum: cumulative(&other),
-            status_cum: cumulative(&self.status_mix),
-            barrier_cum: cumulative(&self.barrier_mix),
-            ineligible: self.ineligible,
-            never_engage: self.never_engage,
-            triage_delay: self.triage_delay.clone(),
-            patience: self.patience.clone(),
-            coach,
-            caseload_time: self.caseload_time.clone(),
-            disengage_prob: self.disengage_prob,
-            onward_prob: self.onward_prob,
-            onward_delay: self.onward_delay.clone(),
-            outcome_cum: self.outcomes.map(|o| cumulative(&o)),
-            mdt,
+    /// The MDT discipline `name` per day: FTE in post and session slots.
+    fn discipline_params(
+        &self,
+        cal: &Calendar,
+        name: String,
+        ds: &DisciplineInputs,
+    ) -> DisciplineParams {
+        let spw = ds.sessions_per_fte_week;
+        let fte = self.in_post(cal, &ds.staff);
+        let slots = fte
+            .iter()
+            .enumerate()
+            .map(|(day, f)| f * spw / 5.0 * self.capacity_factor(cal, day))
+            .collect();
+        // a discipline with no staff at all is not offered: nobody is referred
+        let offered = ds.staff.ever_funded() && spw > 0.0;
+        DisciplineParams {
+            name,
+            fte,
+            slots,
+            need: if offered {
+                ds.need
+            } else {
+                [[0.0; N_STATUS]; N_BARRIER]
+            },
+            sessions: ds.sessions.clone(),
+            spacing_days: ds.spacing_days.round().clamp(1.0, 3650.0) as u32,
+            dna_rate: ds.dna_rate.min(0.95),
+            referral_delay_days: ds.referral_delay_days,
+            cost_per_fte_day: ds.staff.cost_per_fte_year / 365.25,
         }
     }
 
