@@ -30,6 +30,7 @@ use std::sync::Arc;
 
 use super::problem::{Block, Flow};
 use crate::scenario::param::{self, Override};
+use crate::engine::Calendar;
 use crate::scenario::{Scenario, ScenarioError};
 use crate::stats::linalg::{cholesky, inverse, log_det, nnls_small, solve, weighted_least_squares};
 
@@ -62,25 +63,7 @@ impl Basis {
     /// uncertain value at its central value).
     #[allow(clippy::needless_range_loop)] // g indexes every output's grid at once
     pub fn build(b: &Block, central: &Scenario) -> Result<Self, ScenarioError> {
-        let spec = &central.areas[b.area];
-        let (lo, hi) = match b.launch_input {
-            Some(k) => {
-                let p = &b.own[k - usize::from(b.propensity) - b.globals.len()];
-                let (lo, hi) = param::support(&p.prior);
-                let lo = if lo.is_finite() {
-                    lo
-                } else {
-                    param::quantile(&p.prior, 1e-3)
-                };
-                let hi = if hi.is_finite() {
-                    hi
-                } else {
-                    param::quantile(&p.prior, 1.0 - 1e-3)
-                };
-                (lo, hi.max(lo))
-            }
-            None => (spec.launch.central(), spec.launch.central()),
-        };
+        let (lo, hi) = launch_range(b, central);
         let n = if hi > lo {
             ((hi - lo).ceil() as usize + 1).clamp(2, MAX_GRID)
         } else {
@@ -91,15 +74,7 @@ impl Basis {
         } else {
             0.0
         };
-        let cal = &central.calendar;
-        let n_months = cal.n_months();
-        let mut first = vec![usize::MAX; n_months];
-        let mut last = vec![0; n_months];
-        for d in 0..cal.n_days() {
-            let m = cal.month_index(d);
-            first[m] = first[m].min(d);
-            last[m] = last[m].max(d);
-        }
+        let (first, last) = month_days(&central.calendar);
         let mut values: Vec<Vec<Vec<f64>>> = b
             .outputs
             .iter()
@@ -114,40 +89,7 @@ impl Basis {
         if b.outputs.iter().any(|o| o.flow != Flow::No) {
             for g in 0..n {
                 // expected referrals at launch day g of the grid
-                let mut ov = Vec::new();
-                if b.propensity {
-                    ov.push(Override {
-                        param: spec.gp_propensity.id,
-                        value: 1.0,
-                    });
-                    ov.push(Override {
-                        param: spec.area_effect.id,
-                        value: 0.0,
-                    });
-                }
-                if b.launch_input.is_some() {
-                    ov.push(Override {
-                        param: spec.launch.id,
-                        value: lo + step * g as f64,
-                    });
-                }
-                let rates = central.expected_referrals(b.area, 0, &ov)?;
-                let mut prefix = vec![0.0; rates.len() + 1];
-                for (d, r) in rates.iter().enumerate() {
-                    prefix[d + 1] = prefix[d] + r;
-                }
-                // expected referrals on days s..=e, clipped to the run
-                let sum = |s: isize, e: isize| -> f64 {
-                    if e < 0 || s > e {
-                        return 0.0;
-                    }
-                    let s = s.max(0) as usize;
-                    let e = (e as usize).min(rates.len().saturating_sub(1));
-                    if s > e {
-                        return 0.0;
-                    }
-                    prefix[e + 1] - prefix[s]
-                };
+                let sums = RunningSums::new(referrals_at(b, central, lo + step * g as f64)?);
                 for (j, o) in b.outputs.iter().enumerate() {
                     let (s, e) = match o.flow {
                         Flow::No => continue,
@@ -156,7 +98,7 @@ impl Basis {
                     };
                     for (l, lag) in LAGS.iter().enumerate() {
                         values[j][l][g] =
-                            sum(s as isize - *lag as isize, e as isize - *lag as isize);
+                            sums.sum(s as isize - *lag as isize, e as isize - *lag as isize);
                     }
                 }
             }
@@ -168,7 +110,99 @@ impl Basis {
             values,
         })
     }
+}
 
+/// The launch days block `b`'s grid spans: its launch prior's support (its 0.1% and
+/// 99.9% quantiles where unbounded), or the area's central launch day when the launch
+/// is not calibrated.
+fn launch_range(b: &Block, central: &Scenario) -> (f64, f64) {
+    let spec = &central.areas[b.area];
+    let Some(k) = b.launch_input else {
+        return (spec.launch.central(), spec.launch.central());
+    };
+    let p = &b.own[k - usize::from(b.propensity) - b.globals.len()];
+    let (lo, hi) = param::support(&p.prior);
+    let lo = if lo.is_finite() {
+        lo
+    } else {
+        param::quantile(&p.prior, 1e-3)
+    };
+    let hi = if hi.is_finite() {
+        hi
+    } else {
+        param::quantile(&p.prior, 1.0 - 1e-3)
+    };
+    (lo, hi.max(lo))
+}
+
+/// The first and last day of every month of the run.
+fn month_days(cal: &Calendar) -> (Vec<usize>, Vec<usize>) {
+    let n_months = cal.n_months();
+    let mut first = vec![usize::MAX; n_months];
+    let mut last = vec![0; n_months];
+    for d in 0..cal.n_days() {
+        let m = cal.month_index(d);
+        first[m] = first[m].min(d);
+        last[m] = last[m].max(d);
+    }
+    (first, last)
+}
+
+/// Expected referrals per day of block `b`'s area launched on day `launch` (when its
+/// launch is calibrated), for a propensity of 1 and no area effect (when the
+/// programme's propensity is calibrated).
+fn referrals_at(b: &Block, central: &Scenario, launch: f64) -> Result<Vec<f64>, ScenarioError> {
+    let spec = &central.areas[b.area];
+    let mut ov = Vec::new();
+    if b.propensity {
+        ov.push(Override {
+            param: spec.gp_propensity.id,
+            value: 1.0,
+        });
+        ov.push(Override {
+            param: spec.area_effect.id,
+            value: 0.0,
+        });
+    }
+    if b.launch_input.is_some() {
+        ov.push(Override {
+            param: spec.launch.id,
+            value: launch,
+        });
+    }
+    central.expected_referrals(b.area, 0, &ov)
+}
+
+/// Sums of daily values over ranges of days, from running totals.
+struct RunningSums {
+    prefix: Vec<f64>,
+}
+
+impl RunningSums {
+    fn new(rates: Vec<f64>) -> Self {
+        let mut prefix = vec![0.0; rates.len() + 1];
+        for (d, r) in rates.iter().enumerate() {
+            prefix[d + 1] = prefix[d] + r;
+        }
+        Self { prefix }
+    }
+
+    /// The values on days `s..=e`, clipped to the days there are.
+    fn sum(&self, s: isize, e: isize) -> f64 {
+        let days = self.prefix.len() - 1;
+        if e < 0 || s > e {
+            return 0.0;
+        }
+        let s = s.max(0) as usize;
+        let e = (e as usize).min(days.saturating_sub(1));
+        if s > e {
+            return 0.0;
+        }
+        self.prefix[e + 1] - self.prefix[s]
+    }
+}
+
+impl Basis {
     /// The referral feature of output `j` at lag index `l` for launch day `launch`
     /// (linear between grid points, the end value beyond them).
     fn at(&self, j: usize, l: usize, launch: f64) -> f64 {
