@@ -31,12 +31,6 @@
 //! The input with the largest |PRCC| against programme starts (whose interval
 //! excludes zero) is the one that, if data pinned it down, would narrow the
 //! projection most by this measure.
-//!
-//! [`sobol`] estimates variance-based (Sobol) indices over a designed sample, checked
-//! on the Ishigami function; it is not yet wired to model runs (that needs runs at
-//! designed parameter values rather than the replications' own draws).
-
-pub mod sobol;
 
 use crate::model::MetricLayout;
 use crate::model::metrics::m;
