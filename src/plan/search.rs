@@ -998,8 +998,8 @@ fn missed_at_bound(
 fn held_by_cost(lv: &Lever, at: f64, to: f64, m: &Marginal, limit: f64) -> String {
     format!(
         "{} held at {} by the cost limit: the criteria asked for {}, but the last \
-         step there (from {}) adds {:.0} starts (95% interval {}) at {} per extra \
-         start, above the limit of {} (--no-cost-limit plans it anyway)",
+         step there (from {}) adds {:.0} starts (95% interval {}) {}, above the limit \
+         of {} (--no-cost-limit plans it anyway)",
         lv.label,
         fmt_value(at),
         fmt_value(to),
@@ -1008,8 +1008,10 @@ fn held_by_cost(lv: &Lever, at: f64, to: f64, m: &Marginal, limit: f64) -> Strin
         m.extra_starts
             .ci95
             .map_or("n/a".into(), |(lo, hi)| format!("{lo:.0} to {hi:.0}")),
-        m.cost_per_extra_start_gbp
-            .map_or("no extra start".into(), |c| format!("£{c:.0}")),
+        m.cost_per_extra_start_gbp.map_or(
+            "with no extra start to set against its cost".into(),
+            |c| format!("at £{c:.0} per extra start")
+        ),
         format_args!("£{limit:.0}"),
     )
 }
