@@ -29,8 +29,8 @@
 use std::sync::Arc;
 
 use super::problem::{Block, Flow};
-use crate::scenario::param::{self, Override};
 use crate::engine::Calendar;
+use crate::scenario::param::{self, Override};
 use crate::scenario::{Scenario, ScenarioError};
 use crate::stats::linalg::{cholesky, inverse, log_det, nnls_small, solve, weighted_least_squares};
 

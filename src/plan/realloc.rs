@@ -319,7 +319,11 @@ pub fn reallocate(sc: &Scenario, o: &ReallocOptions) -> Result<Reallocation, Pla
         seed: sc.seed,
         budget_gbp: budget,
         budget_rule: rule,
-        areas: st.iter().zip(&idx).map(|(s, &a)| s.part(sc, a, o)).collect(),
+        areas: st
+            .iter()
+            .zip(&idx)
+            .map(|(s, &a)| s.part(sc, a, o))
+            .collect(),
         scenario_staffing: figures(scenario_cost, &base_by_rep),
         floor_staffing: floor_fig,
         allocation: figures(cost, &alloc_by_rep),
