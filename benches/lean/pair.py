@@ -54,14 +54,15 @@ def main():
     ap.add_argument("--pairs", type=int, default=8, help="alternating pairs of processes (median reported)")
     ap.add_argument("--reps", type=int, default=200, help="replications per process")
     ap.add_argument("--no-build", action="store_true", help="use the built binary as it is")
+    ap.add_argument("--engine-bin", help="the engine's side from another build of lean_mmc (implies --no-build)")
     args = ap.parse_args()
     if args.pairs < 1 or args.reps < 2:
         sys.exit("--pairs must be at least 1 and --reps at least 2")
 
-    if not args.no_build:
+    if not (args.no_build or args.engine_bin):
         print("building examples/lean_mmc (release)", file=sys.stderr)
         subprocess.run(["cargo", "build", "--release", "--quiet", "--example", "lean_mmc"], check=True, cwd=ROOT)
-    engine_cmd = [str(BIN), "engine", args.scenario, "--reps", str(args.reps)]
+    engine_cmd = [args.engine_bin or str(BIN), "engine", args.scenario, "--reps", str(args.reps)]
     probe, _, _ = timed([str(BIN), "engine", args.scenario, "--reps", "2"])
     lean_cmd = [str(BIN), "lean", "--reps", str(args.reps)]
     for k in ["lambda", "mu", "servers", "theta", "horizon", "warmup"]:
