@@ -80,7 +80,9 @@ fn main() {
                 && p.theta >= 0.0
                 && p.warmup >= 0.0
                 && p.horizon > p.warmup
-                && [p.lambda, p.mu, p.theta, p.horizon].iter().all(|x| x.is_finite());
+                && [p.lambda, p.mu, p.theta, p.horizon]
+                    .iter()
+                    .all(|x| x.is_finite());
             if !ok {
                 fail(
                     "lean needs --lambda, --mu, --servers, --theta, --horizon, --warmup \
@@ -105,8 +107,15 @@ fn engine(path: &PathBuf, reps: u64) -> (Params, Vec<Stats>, f64) {
     let exponential = |d: &TimeDist| matches!(d, TimeDist::Exponential { .. });
     let reduction = exponential(&first.caseload_time)
         && (exponential(&first.patience) || first.patience.is_never())
-        && first.referral_rate.iter().all(|r| *r == first.referral_rate[0])
-        && first.coach.places.iter().all(|c| *c == first.coach.places[0]);
+        && first
+            .referral_rate
+            .iter()
+            .all(|r| *r == first.referral_rate[0])
+        && first
+            .coach
+            .places
+            .iter()
+            .all(|c| *c == first.coach.places[0]);
     if !reduction {
         fail("the engine mode needs an M/M/c(+M) scenario (scenarios/validation/erlang_*.toml)");
     }
