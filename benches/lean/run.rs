@@ -18,7 +18,7 @@
 mod mmc;
 
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::exit;
 use std::time::Instant;
 
@@ -98,7 +98,7 @@ fn main() {
 
 /// The engine on the scenario's first area: every replication's parameters drawn
 /// and its streams made as a run makes them, then simulated.
-fn engine(path: &PathBuf, reps: u64) -> (Params, Vec<Stats>, f64) {
+fn engine(path: &Path, reps: u64) -> (Params, Vec<Stats>, f64) {
     let sc = scenario::load(path, &[]).unwrap_or_else(|e| fail(&format!("{e:#}")));
     let first = sc
         .draw(0, 0)

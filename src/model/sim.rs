@@ -1095,7 +1095,7 @@ impl Decided {
         // `u < x` for a uniform `u` in [0, 1): always when x >= 1, never when x <= 0
         // (or NaN), otherwise it depends on `u`
         let always = |x: f64| x >= 1.0;
-        let never = |x: f64| !(x > 0.0);
+        let never = |x: f64| x.is_nan() || x <= 0.0;
         let route = if p.gp_share.iter().all(|&x| always(x)) {
             Some(ROUTE_GP)
         } else if p.gp_share.iter().all(|&x| never(x)) {
