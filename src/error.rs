@@ -23,7 +23,7 @@ use crate::run::aggregate::ScratchError;
 use crate::run::limits::LimitError;
 use crate::run::shard::ShardError;
 use crate::scenario::{ScenarioError, ScenarioErrors};
-use crate::serve::hooks::Cancelled;
+use crate::cli::hooks::Cancelled;
 use crate::serve::jobs::SubmitError;
 use crate::stats::queueing::QueueError;
 
@@ -66,20 +66,31 @@ pub fn kind_of(e: &(dyn Error + 'static)) -> Kind {
     Kind::System
 }
 
+/// The exit status of a command that failed with `e` (2 for bad input, 1 for a
+/// failure of the system): the kind of the first cause in its chain of one of the
+/// library's error types, 1 when none is. One policy for every subcommand.
+pub fn exit_code(e: &anyhow::Error) -> u8 {
+    e.chain()
+        .find_map(listed_kind)
+        .unwrap_or(Kind::System)
+        .exit_status()
+}
+
 macro_rules! listed {
-    ($($t:ident),* $(,)?) => {
+    ($($(#[$m:meta])* $t:ident),* $(,)?) => {
         /// The names of the error types [`kind_of`] knows: every error type of the
         /// crate.
-        pub const TYPES: &[&str] = &[$(stringify!($t)),*];
+        pub const TYPES: &[&str] = &[$($(#[$m])* stringify!($t)),*];
+
+        /// Each listed type's name, with its kind if `e` is of that type.
+        const LISTED: &[(&str, fn(&(dyn Error + 'static)) -> Option<Kind>)] = &[$(
+            $(#[$m])*
+            (stringify!($t), |e| e.downcast_ref::<$t>().map(Classify::kind)),
+        )*];
 
         /// The name of `e`'s type and its kind, if its type is listed.
         fn listed(e: &(dyn Error + 'static)) -> Option<(&'static str, Kind)> {
-            $(
-                if let Some(x) = e.downcast_ref::<$t>() {
-                    return Some((stringify!($t), x.kind()));
-                }
-            )*
-            None
+            LISTED.iter().find_map(|(name, kind)| kind(e).map(|k| (*name, k)))
         }
     };
 }
@@ -470,7 +481,10 @@ mod tests {
             source: scenario(),
         };
         assert_eq!(kind_of(&e), Kind::BadInput);
-        // an I/O failure writing the output: the system's, whatever its cause
+    }
+
+    #[test]
+    fn an_output_error_is_the_systems_whatever_its_cause() {
         let e = OutputError::Io {
             action: "write",
             path: path(),

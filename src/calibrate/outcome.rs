@@ -259,7 +259,7 @@ impl Calibration {
         let sc = &self.calibrated;
         let f = |x: f64| {
             if x.is_finite() {
-                crate::report::display::int(x)
+                crate::display::int(x)
             } else {
                 "n/a".into()
             }
@@ -271,13 +271,13 @@ impl Calibration {
             f(h.calibrated[2]),
             f(h.calibrated[1]),
             f(h.calibrated[3]),
-            crate::report::display::date(sc.end),
+            crate::display::date(sc.end),
             f(sc.target_starts),
-            crate::report::display::Unit::Percent.fmt(Some(h.p_reach[0])),
+            crate::display::Unit::Percent.fmt(Some(h.p_reach[0])),
             f(h.uncalibrated[2]),
             f(h.uncalibrated[1]),
             f(h.uncalibrated[3]),
-            crate::report::display::Unit::Percent.fmt(Some(h.p_reach[1])),
+            crate::display::Unit::Percent.fmt(Some(h.p_reach[1])),
         );
         // the parameter the data moved most
         if let Some(m) = self

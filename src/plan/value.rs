@@ -67,7 +67,7 @@ use serde::Serialize;
 
 use super::eval::{Evaluation, Evaluator};
 use super::{area_key, fmt_value};
-use crate::report::constraint::Constraint;
+use super::constraint::Constraint;
 use crate::scenario::source::key_segment;
 use crate::scenario::{Scenario, ScenarioError};
 use crate::stats::Summary;

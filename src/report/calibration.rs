@@ -6,8 +6,9 @@ use std::fmt::Write;
 use serde_json::{Value, json};
 
 use super::charts::{self, Band, DotRow, Dots, Fan, Point};
-use super::display::{self, Unit, esc};
-use super::html::{Figures, Page, document};
+use crate::display::{self, Unit, esc};
+use super::figures::Figures;
+use super::html::{Page, document};
 use crate::calibrate::{Calibration, METHOD, REFERENCES};
 
 fn num(x: f64) -> Value {

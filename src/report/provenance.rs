@@ -8,7 +8,7 @@ use crate::run::RunResults;
 use crate::scenario::Scenario;
 use crate::scenario::source::{Merged, join_key};
 
-use super::display::{self, month};
+use crate::display::{self, month};
 
 /// How a parameter's value is supported.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

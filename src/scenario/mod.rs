@@ -14,11 +14,13 @@ pub mod plausible;
 pub mod posterior;
 pub mod raw;
 pub mod source;
+pub mod spec;
 pub mod what_if;
 
 use std::path::Path;
 
-pub use build::{AreaSpec, DisciplineSpec, Drawn, Scenario, StaffSpec};
+pub use build::{Drawn, Scenario};
+pub use spec::{AreaSpec, DisciplineSpec, StaffSpec};
 pub use error::{ScenarioError, ScenarioErrors};
 pub use param::{Override, P, ParamId, TimeSpec};
 pub use posterior::{CalibrationSpec, Posterior};

@@ -10,7 +10,7 @@
 
 use rand::RngExt;
 
-use super::build::AreaSpec;
+use super::spec::AreaSpec;
 use super::error::ScenarioError;
 use super::param::{Override, P, ParamId};
 use super::raw::{RawCalibration, RawPosterior};
