@@ -26,14 +26,18 @@
 //!   rank correlation coefficients); [`plan`]: capacity planning, the least-cost
 //!   staffing meeting each area's target and wait standards, levers tested by
 //!   experiment, budget allocation, the binding constraint.
-//! - `report`: pure renderers from results to bytes (JSON, CSV,
+//! - `report` (feature `app`): pure renderers from results to bytes (JSON, CSV,
 //!   HTML with SVG charts), and the one writer of files.
-//! - `cli`: the subcommands, from their arguments to their output
+//! - `cli` (feature `app`): the subcommands, from their arguments to their output
 //!   folders, for the binary and the web front end alike.
-//! - `serve`: the web front end (`workwell serve`): routes,
+//! - `serve` (feature `serve`): the web front end (`workwell serve`): routes,
 //!   pages and a job queue running the subcommands.
 //! - [`error`]: the kind of every error type (bad input or a failure of the
 //!   system), which decides the exit status.
+//!
+//! Without default features only the simulation core is built (every layer up to
+//! [`plan`], and [`error`]), without the renderers' and the web front end's
+//! dependencies.
 //!
 //! ```no_run
 //! use workwell::{run, scenario};
@@ -46,6 +50,7 @@
 #![warn(missing_docs)]
 
 pub mod calibrate;
+#[cfg(feature = "app")]
 pub mod cli;
 pub mod display;
 pub mod engine;
@@ -54,10 +59,12 @@ pub mod geography;
 pub mod model;
 pub mod observed;
 pub mod plan;
+#[cfg(feature = "app")]
 pub mod report;
 pub mod rng;
 pub mod run;
 pub mod scenario;
 pub mod sensitivity;
+#[cfg(feature = "serve")]
 pub mod serve;
 pub mod stats;

@@ -151,6 +151,7 @@ pub mod constraint;
 mod eval;
 pub use eval::TAPE_BUDGET;
 pub mod realloc;
+#[cfg(feature = "app")]
 pub mod render;
 mod search;
 pub mod shard;
