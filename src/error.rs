@@ -13,6 +13,8 @@ use std::error::Error;
 
 use crate::calibrate::CalibrateError;
 use crate::calibrate::waves::WaveError;
+#[cfg(feature = "app")]
+use crate::cli::hooks::Cancelled;
 use crate::engine::queue::BadTime;
 use crate::plan::PlanError;
 use crate::plan::shard::PlanShardError;
@@ -25,8 +27,6 @@ use crate::run::aggregate::ScratchError;
 use crate::run::limits::LimitError;
 use crate::run::shard::ShardError;
 use crate::scenario::{ScenarioError, ScenarioErrors};
-#[cfg(feature = "app")]
-use crate::cli::hooks::Cancelled;
 #[cfg(feature = "serve")]
 use crate::serve::jobs::SubmitError;
 use crate::stats::queueing::QueueError;

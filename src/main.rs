@@ -87,11 +87,7 @@ fn dispatch(cli: Cli) -> anyhow::Result<()> {
                 sc.start,
                 sc.end,
                 sc.horizon_days(),
-                workwell::display::count(
-                    sc.disciplines.len(),
-                    "MDT discipline",
-                    "MDT disciplines"
-                ),
+                workwell::display::count(sc.disciplines.len(), "MDT discipline", "MDT disciplines"),
                 workwell::display::count(
                     sc.uncertain_keys().len(),
                     "uncertain parameter",

@@ -76,7 +76,10 @@ fn tokens(src: &str) -> Vec<(Tok, usize)> {
                 }
             }
             line += count_lines(&c[start..i.min(c.len())]);
-        } else if ch == 'r' && matches!(c.get(i + 1), Some('"') | Some('#')) && raw_string(&c, i).is_some() {
+        } else if ch == 'r'
+            && matches!(c.get(i + 1), Some('"') | Some('#'))
+            && raw_string(&c, i).is_some()
+        {
             let end = raw_string(&c, i).unwrap_or(c.len());
             line += count_lines(&c[i..end]);
             i = end;
@@ -165,7 +168,10 @@ fn tree(t: &[(Tok, usize)], i: &mut usize, prefix: Vec<String>, out: &mut Vec<Ve
                         let before = *i;
                         tree(t, i, prefix.clone(), out);
                         // skip what follows a path in a group (`as name`)
-                        while !matches!(t.get(*i).map(|x| &x.0), None | Some(Tok::Comma) | Some(Tok::Close)) {
+                        while !matches!(
+                            t.get(*i).map(|x| &x.0),
+                            None | Some(Tok::Comma) | Some(Tok::Close)
+                        ) {
                             *i += 1;
                         }
                         if *i == before {
@@ -217,11 +223,17 @@ fn uses(src: &str, module: &[String]) -> Vec<Use> {
                 depth -= 1;
             }
             Tok::Ident(k) if k == "mod" => {
-                if let (Some((Tok::Ident(name), _)), Some((Tok::Open, _))) = (t.get(i + 1), t.get(i + 2)) {
+                if let (Some((Tok::Ident(name), _)), Some((Tok::Open, _))) =
+                    (t.get(i + 1), t.get(i + 2))
+                {
                     inline.push((name.clone(), depth + 1));
                 }
             }
-            Tok::Ident(k) if !prev_is_path && (k == "crate" || k == "super" || k == "self") && t.get(i + 1).map(|x| &x.0) == Some(&Tok::Path) => {
+            Tok::Ident(k)
+                if !prev_is_path
+                    && (k == "crate" || k == "super" || k == "self")
+                    && t.get(i + 1).map(|x| &x.0) == Some(&Tok::Path) =>
+            {
                 let line = t[i].1;
                 let mut here: Vec<String> = module.to_vec();
                 here.extend(inline.iter().map(|(n, _)| n.clone()));
@@ -234,7 +246,9 @@ fn uses(src: &str, module: &[String]) -> Vec<Use> {
                     base.pop();
                 }
                 j += 2;
-                while let (Some((Tok::Ident(s), _)), Some((Tok::Path, _))) = (t.get(j), t.get(j + 1)) {
+                while let (Some((Tok::Ident(s), _)), Some((Tok::Path, _))) =
+                    (t.get(j), t.get(j + 1))
+                {
                     if s != "super" {
                         break;
                     }
@@ -280,7 +294,10 @@ fn modules() -> BTreeMap<Vec<String>, (PathBuf, String)> {
     let mut out = BTreeMap::new();
     for f in files {
         let rel = f.strip_prefix(&src).unwrap().with_extension("");
-        let mut path: Vec<String> = rel.iter().map(|s| s.to_string_lossy().into_owned()).collect();
+        let mut path: Vec<String> = rel
+            .iter()
+            .map(|s| s.to_string_lossy().into_owned())
+            .collect();
         if path.last().is_some_and(|s| s == "mod") {
             path.pop();
         }
@@ -294,8 +311,13 @@ fn modules() -> BTreeMap<Vec<String>, (PathBuf, String)> {
 }
 
 /// The file module a path from the root reaches: its longest prefix that is one.
-fn file_of<'a>(files: &'a BTreeMap<Vec<String>, (PathBuf, String)>, path: &[String]) -> Option<&'a Vec<String>> {
-    (1..=path.len()).rev().find_map(|n| files.get_key_value(&path[..n]).map(|(k, _)| k))
+fn file_of<'a>(
+    files: &'a BTreeMap<Vec<String>, (PathBuf, String)>,
+    path: &[String],
+) -> Option<&'a Vec<String>> {
+    (1..=path.len())
+        .rev()
+        .find_map(|n| files.get_key_value(&path[..n]).map(|(k, _)| k))
 }
 
 #[test]
@@ -305,11 +327,16 @@ fn every_module_uses_only_lower_layers() {
     for (module, (file, text)) in &files {
         let own = &module[0];
         let Some(mine) = layer_of(own) else {
-            wrong.push(format!("{}: module `{own}` is in no layer of LAYERS", file.display()));
+            wrong.push(format!(
+                "{}: module `{own}` is in no layer of LAYERS",
+                file.display()
+            ));
             continue;
         };
         for u in uses(text, module) {
-            let Some(target) = u.path.first() else { continue };
+            let Some(target) = u.path.first() else {
+                continue;
+            };
             if target == own {
                 continue;
             }
@@ -330,7 +357,11 @@ fn every_module_uses_only_lower_layers() {
             }
         }
     }
-    assert!(wrong.is_empty(), "imports against the layers:\n{}", wrong.join("\n"));
+    assert!(
+        wrong.is_empty(),
+        "imports against the layers:\n{}",
+        wrong.join("\n")
+    );
 }
 
 #[test]
@@ -339,7 +370,9 @@ fn no_two_files_use_each_other() {
     let mut edges: BTreeMap<&Vec<String>, BTreeMap<&Vec<String>, usize>> = BTreeMap::new();
     for (module, (_, text)) in &files {
         for u in uses(text, module) {
-            let Some(to) = file_of(&files, &u.path) else { continue };
+            let Some(to) = file_of(&files, &u.path) else {
+                continue;
+            };
             let inside = |a: &[String], b: &[String]| a.len() <= b.len() && b[..a.len()] == *a;
             if !inside(to, module) && !inside(module, to) {
                 edges.entry(module).or_default().entry(to).or_insert(u.line);
@@ -360,7 +393,11 @@ fn no_two_files_use_each_other() {
             }
         }
     }
-    assert!(circles.is_empty(), "file-level circles:\n{}", circles.into_iter().collect::<Vec<_>>().join("\n"));
+    assert!(
+        circles.is_empty(),
+        "file-level circles:\n{}",
+        circles.into_iter().collect::<Vec<_>>().join("\n")
+    );
 }
 
 #[test]
@@ -378,7 +415,10 @@ mod tests {
     use super::super::figures::Figures;
 }
 "##;
-    let got: Vec<(usize, String)> = uses(src, &module).into_iter().map(|u| (u.line, u.path.join("::"))).collect();
+    let got: Vec<(usize, String)> = uses(src, &module)
+        .into_iter()
+        .map(|u| (u.line, u.path.join("::")))
+        .collect();
     let want = [
         (3, "report::charts"),
         (3, "report::charts::Band"),

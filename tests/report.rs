@@ -462,10 +462,7 @@ fn mdt_waits_and_drop_outs_are_in_the_report() {
     }
     // the programme's drop-outs while waiting, as counted by the run
     let dropped = res.total(0, "dropped_waiting").unwrap().mean().unwrap();
-    assert!(part.contains(&format!(
-        ">{}<span",
-        workwell::display::int(dropped)
-    )));
+    assert!(part.contains(&format!(">{}<span", workwell::display::int(dropped))));
     // one row per area plus the programme
     assert_eq!(part.matches("<tr").count(), 1 + sc.areas.len() + 1);
 }

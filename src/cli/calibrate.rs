@@ -4,7 +4,6 @@
 
 use std::path::{Path, PathBuf};
 
-use anyhow::Context;
 use crate::calibrate::{self, Calibration, Problem, Settings};
 use crate::observed;
 use crate::report::{
@@ -13,6 +12,7 @@ use crate::report::{
 };
 use crate::run::RunOptions;
 use crate::scenario::Scenario;
+use anyhow::Context;
 
 use super::common::{ScenarioArgs, check_limits, check_threads, load, progress_bar, say};
 use super::hooks::Hooks;
@@ -413,8 +413,8 @@ fn simulate_share(
     shard: &str,
     quiet: bool,
 ) -> anyhow::Result<()> {
-    use calibrate::waves::{self, Results, WaveError};
     use crate::run::shard::ShardSpec;
+    use calibrate::waves::{self, Results, WaveError};
     let Some((spec, _)) = super::run::shard_spec(&Some(shard.to_string()), &None)? else {
         unreachable!("a shard was given")
     };

@@ -4,9 +4,9 @@
 use std::io::IsTerminal;
 use std::path::PathBuf;
 
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use crate::run::limits::{self, Limits, Work};
 use crate::scenario::{self, Scenario, ScenarioError, ScenarioErrors};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 /// `--seed`: any whole number a scenario file can hold (TOML integers stop at
 /// 2^63 - 1), so that the resolved scenario reruns the run.

@@ -175,11 +175,7 @@ pub fn run(args: MergeArgs) -> anyhow::Result<()> {
                 "{}\n",
                 crate::report::groups::table(g)
             )),
-            crate::display::count(
-                res.replications as usize,
-                "replication",
-                "replications"
-            ),
+            crate::display::count(res.replications as usize, "replication", "replications"),
             crate::display::count(group.order.len(), "shard", "shards"),
             path.display()
         ))?;

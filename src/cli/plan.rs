@@ -4,11 +4,11 @@
 
 use std::path::{Path, PathBuf};
 
-use anyhow::Context;
 use crate::plan::realloc::{self, ReallocOptions};
 use crate::plan::{self, Levers, PlanError, PlanOptions, render};
 use crate::report::output::OutputDir;
 use crate::scenario::ScenarioError;
+use anyhow::Context;
 
 use super::common::{ScenarioArgs, check_limits, check_threads, load, progress_bar, say};
 use super::hooks::Hooks;

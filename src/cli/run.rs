@@ -5,17 +5,15 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use anyhow::Context;
 use crate::geography::{GroupCollector, GroupResults, Grouping};
 use crate::report::output::{AtomicFile, OutputDir};
 use crate::report::{csv_out, groups, json, table};
 use crate::run::shard::{self, ShardHeader, ShardSpec, ShardWriter};
 use crate::run::{self, Aggregate, RepResult, RunError, RunOptions, RunResults};
 use crate::scenario::{Scenario, ScenarioError};
+use anyhow::Context;
 
-use super::common::{
-    GroupArgs, ScenarioArgs, check_limits, check_threads, load, progress_bar,
-};
+use super::common::{GroupArgs, ScenarioArgs, check_limits, check_threads, load, progress_bar};
 use super::hooks::Hooks;
 use crate::observed::Observed;
 
@@ -208,10 +206,7 @@ pub fn write_outputs(
     let mut sens = crate::sensitivity::Collector::new(sc);
     let mut groups = grouping.map(|g| GroupCollector::new(sc, g));
     let mut seen = observed.map(|o| {
-        crate::observed::Collector::new(
-            o,
-            crate::model::MetricLayout::new(&sc.disciplines).len(),
-        )
+        crate::observed::Collector::new(o, crate::model::MetricLayout::new(&sc.disciplines).len())
     });
     // results are folded in blocks, each block's entities in parallel
     let block_len = AGGREGATE_BLOCK.min((AGGREGATE_BYTES / run::result_bytes(sc).max(1)).max(1));
@@ -254,10 +249,7 @@ pub fn write_outputs(
         _ => None,
     };
     let sens = sens.finish();
-    dir.write(
-        "sensitivity.csv",
-        &crate::report::sensitivity::csv(&sens),
-    )?;
+    dir.write("sensitivity.csv", &crate::report::sensitivity::csv(&sens))?;
     let groups = groups.map(GroupCollector::finish);
     if let Some(g) = &groups {
         dir.write("groups.csv", &crate::report::groups::csv(g))?;
@@ -294,10 +286,7 @@ pub fn write_outputs(
 }
 
 /// Each area's levers tested one step up on the run's replications.
-fn lever_tests(
-    sc: &Scenario,
-    threads: Option<usize>,
-) -> anyhow::Result<crate::plan::LeverTests> {
+fn lever_tests(sc: &Scenario, threads: Option<usize>) -> anyhow::Result<crate::plan::LeverTests> {
     let mut builder = rayon::ThreadPoolBuilder::new();
     if let Some(t) = threads {
         builder = builder.num_threads(t);

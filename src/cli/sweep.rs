@@ -5,7 +5,6 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use anyhow::Context;
 use crate::report::output::AtomicFile;
 use crate::report::output::OutputDir;
 use crate::run::RunOptions;
@@ -15,6 +14,7 @@ use crate::run::shard::ShardSpec;
 use crate::run::sweep::{POINTS_FILE, parse_points, point_dir, run_point, share};
 use crate::scenario::ScenarioError;
 use crate::stats::Summary;
+use anyhow::Context;
 
 use super::common::{ScenarioArgs, check_threads, load, progress_bar};
 use super::run::run_error;

@@ -6,11 +6,11 @@
 use std::fmt::Write;
 
 use super::charts::{self, Band, DotRow, Dots, Fan, Heatmap, Mark, Multiples, Panel, Point, Scale};
-use crate::plan::constraint::{self, Binding, Constraint, LAST_MONTHS, NEAR_FULL, Utilisation};
-use crate::display::{self, NA, Unit, date, esc, month, slug};
 use super::figures::Figures;
 use super::provenance::{self, Support};
+use crate::display::{self, NA, Unit, date, esc, month, slug};
 use crate::observed::{Observation, Observed};
+use crate::plan::constraint::{self, Binding, Constraint, LAST_MONTHS, NEAR_FULL, Utilisation};
 use crate::run::{EntityResult, RunResults};
 use crate::scenario::Scenario;
 use crate::stats::Summary;

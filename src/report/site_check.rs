@@ -6,8 +6,8 @@
 use std::fmt::Write;
 
 use super::charts::{self, Funnel, FunnelPoint};
-use crate::display::{self, esc};
 use super::figures::Figures;
+use crate::display::{self, esc};
 use crate::observed::Observed;
 use crate::observed::check::{Check, Flag, funnel_variance};
 

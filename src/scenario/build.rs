@@ -63,7 +63,6 @@ pub struct Scenario {
     month_days: MonthDays,
 }
 
-
 /// Turns a `serde_path_to_error` path into a key path.
 fn serde_path(p: &serde_path_to_error::Path) -> String {
     let mut key = String::new();

@@ -5,10 +5,10 @@
 //! 1.5) is already an error when the scenario is built.
 
 use super::build::Scenario;
-use super::spec::AreaSpec;
 use super::error::escape_control;
 use super::param::{P, Value};
 use super::source::join_key;
+use super::spec::AreaSpec;
 
 /// A parameter's plausible range.
 #[derive(Debug, Clone, Copy, PartialEq)]

@@ -5,10 +5,9 @@
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::{Path, PathBuf};
 
-use anyhow::Context;
 use super::{app, jobs, security, store};
 use crate::scenario::ScenarioError;
-
+use anyhow::Context;
 
 /// Arguments of `workwell serve`.
 #[derive(clap::Args, Debug, Clone)]
