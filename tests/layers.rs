@@ -223,8 +223,10 @@ fn uses(src: &str, module: &[String]) -> Vec<Use> {
                 depth -= 1;
             }
             Tok::Ident(k) if k == "mod" => {
+                // `mod name {`, or `mod $name {` in a macro
+                let at = i + 1 + usize::from(t.get(i + 1).map(|x| &x.0) == Some(&Tok::Other('$')));
                 if let (Some((Tok::Ident(name), _)), Some((Tok::Open, _))) =
-                    (t.get(i + 1), t.get(i + 2))
+                    (t.get(at), t.get(at + 1))
                 {
                     inline.push((name.clone(), depth + 1));
                 }
