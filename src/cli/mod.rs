@@ -1,4 +1,4 @@
-//! The subcommands beyond `validate` (and `serve`, [`crate::serve::command`]), one
+//! The subcommands beyond `validate` (and `serve`, in `serve::command`), one
 //! file each: its arguments (clap), and `run` / `run_with(args, &Hooks)`, which
 //! checks, runs and writes the command's output folder. The binary and the web
 //! front end's jobs ([`job::execute`]) call the same functions, so a job writes what
