@@ -13,17 +13,21 @@ use std::error::Error;
 
 use crate::calibrate::CalibrateError;
 use crate::calibrate::waves::WaveError;
+#[cfg(feature = "app")]
+use crate::cli::hooks::Cancelled;
 use crate::engine::queue::BadTime;
 use crate::plan::PlanError;
 use crate::plan::shard::PlanShardError;
+#[cfg(feature = "app")]
 use crate::report::output::OutputError;
+#[cfg(feature = "app")]
 use crate::report::workbook::WorkbookError;
 use crate::run::RunError;
 use crate::run::aggregate::ScratchError;
 use crate::run::limits::LimitError;
 use crate::run::shard::ShardError;
 use crate::scenario::{ScenarioError, ScenarioErrors};
-use crate::serve::hooks::Cancelled;
+#[cfg(feature = "serve")]
 use crate::serve::jobs::SubmitError;
 use crate::stats::queueing::QueueError;
 
@@ -66,20 +70,32 @@ pub fn kind_of(e: &(dyn Error + 'static)) -> Kind {
     Kind::System
 }
 
+/// The exit status of a command that failed with `e` (2 for bad input, 1 for a
+/// failure of the system): the kind of the first cause in its chain of one of the
+/// library's error types, 1 when none is. One policy for every subcommand.
+#[cfg(feature = "app")]
+pub fn exit_code(e: &anyhow::Error) -> u8 {
+    e.chain()
+        .find_map(listed_kind)
+        .unwrap_or(Kind::System)
+        .exit_status()
+}
+
 macro_rules! listed {
-    ($($t:ident),* $(,)?) => {
+    ($($(#[$m:meta])* $t:ident),* $(,)?) => {
         /// The names of the error types [`kind_of`] knows: every error type of the
-        /// crate.
-        pub const TYPES: &[&str] = &[$(stringify!($t)),*];
+        /// crate (of the modules the build's features include).
+        pub const TYPES: &[&str] = &[$($(#[$m])* stringify!($t)),*];
+
+        /// Each listed type's name, with its kind if `e` is of that type.
+        const LISTED: &[(&str, fn(&(dyn Error + 'static)) -> Option<Kind>)] = &[$(
+            $(#[$m])*
+            (stringify!($t), |e| e.downcast_ref::<$t>().map(Classify::kind)),
+        )*];
 
         /// The name of `e`'s type and its kind, if its type is listed.
         fn listed(e: &(dyn Error + 'static)) -> Option<(&'static str, Kind)> {
-            $(
-                if let Some(x) = e.downcast_ref::<$t>() {
-                    return Some((stringify!($t), x.kind()));
-                }
-            )*
-            None
+            LISTED.iter().find_map(|(name, kind)| kind(e).map(|k| (*name, k)))
         }
     };
 }
@@ -100,9 +116,13 @@ listed![
     PlanShardError,
     CalibrateError,
     WaveError,
+    #[cfg(feature = "app")]
     OutputError,
+    #[cfg(feature = "app")]
     WorkbookError,
+    #[cfg(feature = "serve")]
     SubmitError,
+    #[cfg(feature = "app")]
     Cancelled,
     QueueError,
     BadTime,
@@ -198,6 +218,7 @@ impl Classify for WaveError {
     }
 }
 
+#[cfg(feature = "app")]
 impl Classify for OutputError {
     fn kind(&self) -> Kind {
         match self {
@@ -208,6 +229,7 @@ impl Classify for OutputError {
 }
 
 /// A workbook the program could not make from files it wrote itself.
+#[cfg(feature = "app")]
 impl Classify for WorkbookError {
     fn kind(&self) -> Kind {
         Kind::System
@@ -215,6 +237,7 @@ impl Classify for WorkbookError {
 }
 
 /// A full job queue: the user asked for more than the server takes at once.
+#[cfg(feature = "serve")]
 impl Classify for SubmitError {
     fn kind(&self) -> Kind {
         match self {
@@ -225,6 +248,7 @@ impl Classify for SubmitError {
 }
 
 /// A job stopped on request: not the input's fault.
+#[cfg(feature = "app")]
 impl Classify for Cancelled {
     fn kind(&self) -> Kind {
         Kind::System
@@ -405,6 +429,7 @@ mod tests {
                 2,
             ),
             (Box::new(WaveError::Nothing("none".into())), 2),
+            #[cfg(feature = "app")]
             (
                 Box::new(OutputError::Refused {
                     path: path(),
@@ -412,6 +437,7 @@ mod tests {
                 }),
                 2,
             ),
+            #[cfg(feature = "app")]
             (
                 Box::new(OutputError::Io {
                     action: "write",
@@ -420,15 +446,20 @@ mod tests {
                 }),
                 1,
             ),
+            #[cfg(feature = "app")]
             (
                 Box::new(WorkbookError::Xlsx(
                     rust_xlsxwriter::XlsxError::ParameterError("test".into()),
                 )),
                 1,
             ),
+            #[cfg(feature = "serve")]
             (Box::new(SubmitError::Full(8)), 2),
+            #[cfg(feature = "serve")]
             (Box::new(SubmitError::Io("cannot".into())), 1),
+            #[cfg(feature = "serve")]
             (Box::new(SubmitError::Stopping), 1),
+            #[cfg(feature = "app")]
             (Box::new(Cancelled), 1),
             (Box::new(QueueError::Unstable { rho: 1.5 }), 1),
             (Box::new(QueueError::InvalidParameter("c")), 1),
@@ -470,7 +501,11 @@ mod tests {
             source: scenario(),
         };
         assert_eq!(kind_of(&e), Kind::BadInput);
-        // an I/O failure writing the output: the system's, whatever its cause
+    }
+
+    #[test]
+    #[cfg(feature = "app")]
+    fn an_output_error_is_the_systems_whatever_its_cause() {
         let e = OutputError::Io {
             action: "write",
             path: path(),
@@ -481,7 +516,9 @@ mod tests {
 
     /// Every type of the crate that implements `std::error::Error` (derived with
     /// thiserror or by hand) is listed, so that none exits 1 by being forgotten.
+    /// (Every module's source is read: with all the features.)
     #[test]
+    #[cfg(all(feature = "app", feature = "serve"))]
     fn every_error_type_of_the_crate_is_listed() {
         let mut found = Vec::new();
         let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src");

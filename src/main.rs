@@ -1,13 +1,13 @@
-//! The `workwell` command line: parsing, progress and exit codes; the work is in the
-//! library.
-
-mod cli;
+//! The `workwell` command line: the subcommands and the exit status; each
+//! subcommand is the library's (`workwell::cli`, and `workwell::serve::command`).
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use cli::common::{ScenarioArgs, error_lines, exit_code, load, say};
+use workwell::cli;
+use workwell::cli::common::{ScenarioArgs, error_lines, load, say};
+use workwell::error::exit_code;
 
 #[derive(Parser, Debug)]
 #[command(
@@ -50,7 +50,7 @@ enum Command {
     Calibrate(cli::calibrate::CalibrateArgs),
     /// Serve the web front end: scenarios, editor, and run, compare, plan and
     /// calibrate as jobs, on 127.0.0.1 unless told otherwise
-    Serve(cli::serve::ServeArgs),
+    Serve(workwell::serve::command::ServeArgs),
 }
 
 fn main() -> ExitCode {
@@ -71,7 +71,7 @@ fn dispatch(cli: Cli) -> anyhow::Result<()> {
         Command::Compare(args) => cli::compare::run(args),
         Command::Plan(args) => cli::plan::run(args),
         Command::Calibrate(args) => cli::calibrate::run(args),
-        Command::Serve(args) => cli::serve::run(args),
+        Command::Serve(args) => workwell::serve::command::run(args),
         Command::Merge(args) => cli::merge::run(args),
         Command::Sweep(args) => cli::sweep::run(args),
         Command::Validate { scenario, observed } => {
@@ -83,16 +83,12 @@ fn dispatch(cli: Cli) -> anyhow::Result<()> {
                 "{}: valid scenario `{}`: {}, {} to {} ({} days), {}, {}\n",
                 scenario.scenario.display(),
                 sc.name,
-                workwell::report::display::count(sc.areas.len(), "area", "areas"),
+                workwell::display::count(sc.areas.len(), "area", "areas"),
                 sc.start,
                 sc.end,
                 sc.horizon_days(),
-                workwell::report::display::count(
-                    sc.disciplines.len(),
-                    "MDT discipline",
-                    "MDT disciplines"
-                ),
-                workwell::report::display::count(
+                workwell::display::count(sc.disciplines.len(), "MDT discipline", "MDT disciplines"),
+                workwell::display::count(
                     sc.uncertain_keys().len(),
                     "uncertain parameter",
                     "uncertain parameters"

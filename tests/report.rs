@@ -295,7 +295,7 @@ fn headline_numbers_match_the_results() {
     let (sc, res) = small_baseline(4);
     let s = text(&html::render(&sc, &res));
     let starts = res.total(0, "starts").unwrap().mean().unwrap();
-    let shown = workwell::report::display::int(starts);
+    let shown = workwell::display::int(starts);
     assert!(
         s.contains(&format!("<div class=\"big\">{shown}</div>")),
         "headline starts {shown} not shown"
@@ -393,7 +393,7 @@ fn a_run_from_the_command_line_leaves_the_report_and_chart_files() {
 
 #[test]
 fn report_intervals_are_10th_to_90th_percentiles() {
-    use workwell::report::display::Unit;
+    use workwell::display::Unit;
     let (sc, res) = small_baseline(6);
     let page = html::render(&sc, &res);
     let s = text(&page);
@@ -435,13 +435,13 @@ fn the_headline_names_the_worst_wait() {
     assert!(
         headline.contains(&format!(
             "{}: 90th-percentile wait",
-            workwell::report::display::esc(&worst)
+            workwell::display::esc(&worst)
         )),
         "headline does not name {worst}"
     );
     assert!(s.contains(&format!(
         "The longest wait to assessment is in {}: nine in ten who start there wait up to {days:.0} days",
-        workwell::report::display::esc(&worst)
+        workwell::display::esc(&worst)
     )));
 }
 
@@ -453,7 +453,7 @@ fn mdt_waits_and_drop_outs_are_in_the_report() {
     let part = &part[..part.find("</table>").unwrap()];
     assert!(part.contains("Dropped while waiting") && part.contains("Disengaged"));
     for d in &sc.disciplines {
-        let head = workwell::report::display::esc(&d.replace('_', " "));
+        let head = workwell::display::esc(&d.replace('_', " "));
         assert!(
             part.to_lowercase()
                 .contains(&format!("{} wait", head.to_lowercase())),
@@ -462,10 +462,7 @@ fn mdt_waits_and_drop_outs_are_in_the_report() {
     }
     // the programme's drop-outs while waiting, as counted by the run
     let dropped = res.total(0, "dropped_waiting").unwrap().mean().unwrap();
-    assert!(part.contains(&format!(
-        ">{}<span",
-        workwell::report::display::int(dropped)
-    )));
+    assert!(part.contains(&format!(">{}<span", workwell::display::int(dropped))));
     // one row per area plus the programme
     assert_eq!(part.matches("<tr").count(), 1 + sc.areas.len() + 1);
 }

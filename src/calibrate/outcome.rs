@@ -276,7 +276,7 @@ impl Calibration {
         let last = rows.iter().map(|o| o.period_end).max();
         let mut parts = Vec::new();
         if programme > 0 {
-            parts.push(crate::report::display::count(
+            parts.push(crate::display::count(
                 programme,
                 "programme figure",
                 "programme figures",
@@ -285,8 +285,8 @@ impl Calibration {
         if !areas.is_empty() {
             parts.push(format!(
                 "{} of {}",
-                crate::report::display::count(rows.len() - programme, "figure", "figures"),
-                crate::report::display::count(areas.len(), "area", "areas")
+                crate::display::count(rows.len() - programme, "figure", "figures"),
+                crate::display::count(areas.len(), "area", "areas")
             ));
         }
         let span = match (first, last) {
@@ -303,7 +303,7 @@ impl Calibration {
         let sc = &self.calibrated;
         let f = |x: f64| {
             if x.is_finite() {
-                crate::report::display::int(x)
+                crate::display::int(x)
             } else {
                 "n/a".into()
             }
@@ -314,13 +314,13 @@ impl Calibration {
             f(h.calibrated[2]),
             f(h.calibrated[1]),
             f(h.calibrated[3]),
-            crate::report::display::date(sc.end),
+            crate::display::date(sc.end),
             f(sc.target_starts),
-            crate::report::display::Unit::Percent.fmt(Some(h.p_reach[0])),
+            crate::display::Unit::Percent.fmt(Some(h.p_reach[0])),
             f(h.uncalibrated[2]),
             f(h.uncalibrated[1]),
             f(h.uncalibrated[3]),
-            crate::report::display::Unit::Percent.fmt(Some(h.p_reach[1])),
+            crate::display::Unit::Percent.fmt(Some(h.p_reach[1])),
         );
         // the parameter the data moved most
         if let Some(m) = self

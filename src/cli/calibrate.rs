@@ -4,21 +4,23 @@
 
 use std::path::{Path, PathBuf};
 
-use anyhow::Context;
-use workwell::calibrate::{self, Calibration, Problem, Settings};
-use workwell::observed;
-use workwell::report::{
+use crate::calibrate::{self, Calibration, Problem, Settings};
+use crate::observed;
+use crate::report::{
     calibration as render,
     output::{AtomicFile, OutputDir},
 };
-use workwell::run::RunOptions;
-use workwell::scenario::Scenario;
+use crate::run::RunOptions;
+use crate::scenario::Scenario;
+use anyhow::Context;
 
-use super::common::{Hooks, ScenarioArgs, check_limits, check_threads, load, progress_bar, say};
+use super::common::{ScenarioArgs, check_limits, check_threads, load, progress_bar, say};
+use super::hooks::Hooks;
 
 /// Arguments of `workwell calibrate`.
 #[derive(clap::Args, Debug, Clone)]
 pub struct CalibrateArgs {
+    #[allow(missing_docs)] // flattened: its fields carry their own help
     #[command(flatten)]
     pub scenario: ScenarioArgs,
     /// Observed figures (CSV: area, period_end, metric, low, high, source)
@@ -91,7 +93,7 @@ pub fn run_with(args: CalibrateArgs, hooks: &Hooks) -> anyhow::Result<()> {
     let problem = Problem::new(&sc, &obs)?;
     let mut spec = sc.calibration.clone();
     let bad = |flag: &str, m: String| -> anyhow::Error {
-        workwell::scenario::ScenarioError::new(flag, None, "", m).into()
+        crate::scenario::ScenarioError::new(flag, None, "", m).into()
     };
     if let Some(p) = args.points {
         if !(16..=10_000).contains(&p) {
@@ -129,7 +131,7 @@ pub fn run_with(args: CalibrateArgs, hooks: &Hooks) -> anyhow::Result<()> {
         (settings.points as u64 * settings.replicates).min(u64::from(u32::MAX)) as u32,
         settings.waves as f64 + 2.0,
         args.threads,
-        &workwell::run::limits::Work::RUN,
+        &crate::run::limits::Work::RUN,
         args.allow_long_run,
         "this calibration",
     )?;
@@ -411,8 +413,8 @@ fn simulate_share(
     shard: &str,
     quiet: bool,
 ) -> anyhow::Result<()> {
+    use crate::run::shard::ShardSpec;
     use calibrate::waves::{self, Results, WaveError};
-    use workwell::run::shard::ShardSpec;
     let Some((spec, _)) = super::run::shard_spec(&Some(shard.to_string()), &None)? else {
         unreachable!("a shard was given")
     };
@@ -420,7 +422,7 @@ fn simulate_share(
         unreachable!("--shard gives a part")
     };
     if n == 0 || k >= n {
-        return Err(workwell::scenario::ScenarioError::new(
+        return Err(crate::scenario::ScenarioError::new(
             "--shard",
             None,
             "",

@@ -4,20 +4,9 @@
 use std::io::IsTerminal;
 use std::path::PathBuf;
 
+use crate::run::limits::{self, Limits, Work};
+use crate::scenario::{self, Scenario, ScenarioError, ScenarioErrors};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use workwell::run::limits::{self, Limits, Work};
-use workwell::scenario::{self, Scenario, ScenarioError, ScenarioErrors};
-
-/// The exit status for an error (2 for bad input, 1 for a failure of the system):
-/// its kind's ([`workwell::error::kind_of`], the
-/// first cause in its chain of one of the library's error types), 1 when no cause
-/// is. One policy for every subcommand.
-pub fn exit_code(e: &anyhow::Error) -> u8 {
-    e.chain()
-        .find_map(workwell::error::listed_kind)
-        .unwrap_or(workwell::error::Kind::System)
-        .exit_status()
-}
 
 /// `--seed`: any whole number a scenario file can hold (TOML integers stop at
 /// 2^63 - 1), so that the resolved scenario reruns the run.
@@ -52,8 +41,8 @@ pub struct GroupArgs {
 
 impl GroupArgs {
     /// The grouping of `sc`'s areas asked for, if any; bad input names the flag.
-    pub fn grouping(&self, sc: &Scenario) -> anyhow::Result<Option<workwell::geography::Grouping>> {
-        use workwell::geography::{Geography, GroupBy, Grouping};
+    pub fn grouping(&self, sc: &Scenario) -> anyhow::Result<Option<crate::geography::Grouping>> {
+        use crate::geography::{Geography, GroupBy, Grouping};
         let Some(col) = &self.group_by else {
             return Ok(None);
         };
@@ -151,7 +140,7 @@ pub fn check_threads(threads: Option<usize>) -> anyhow::Result<()> {
 /// has many areas; with `levers`, the plans' recorded referrals too.
 pub fn run_work(sc: &Scenario, levers: bool) -> Work {
     Work {
-        scratch: workwell::run::aggregate::scratch_wanted(sc),
+        scratch: crate::run::aggregate::scratch_wanted(sc),
         ..if levers { plan_work() } else { Work::RUN }
     }
 }
@@ -161,7 +150,7 @@ pub fn run_work(sc: &Scenario, levers: bool) -> Work {
 pub fn plan_work() -> Work {
     Work {
         tapes: true,
-        tape_budget: workwell::plan::TAPE_BUDGET as f64,
+        tape_budget: crate::plan::TAPE_BUDGET as f64,
         ..Work::RUN
     }
 }
@@ -226,5 +215,3 @@ pub fn say(text: &str) -> anyhow::Result<()> {
         Ok(()) => Ok(()),
     }
 }
-
-pub use workwell::serve::hooks::Hooks;

@@ -4,13 +4,14 @@
 
 use std::path::{Path, PathBuf};
 
-use workwell::report::{compare as render, output::OutputDir};
-use workwell::run::compare::{Comparison, run_compare_until};
-use workwell::run::{RunError, RunOptions};
-use workwell::scenario::Scenario;
-use workwell::scenario::what_if::WhatIf;
+use crate::report::{compare as render, output::OutputDir};
+use crate::run::compare::{Comparison, run_compare_until};
+use crate::run::{RunError, RunOptions};
+use crate::scenario::Scenario;
+use crate::scenario::what_if::WhatIf;
 
-use super::common::{Hooks, ScenarioArgs, check_limits, check_threads, load, progress_bar, say};
+use super::common::{ScenarioArgs, check_limits, check_threads, load, progress_bar, say};
+use super::hooks::Hooks;
 
 /// Arguments of `workwell compare`.
 #[derive(clap::Args, Debug, Clone)]
@@ -129,7 +130,7 @@ pub fn run_with(args: CompareArgs, hooks: &Hooks) -> anyhow::Result<()> {
     ];
     let what_if = what_if_sets(&first, &args.what_if)?;
     if args.scenarios.len() < 2 && what_if.is_none() {
-        return Err(workwell::scenario::ScenarioError::new(
+        return Err(crate::scenario::ScenarioError::new(
             "compare",
             None,
             "",
@@ -156,9 +157,9 @@ pub fn run_with(args: CompareArgs, hooks: &Hooks) -> anyhow::Result<()> {
         r,
         1.0,
         args.threads,
-        &workwell::run::limits::Work {
+        &crate::run::limits::Work {
             summaries: false,
-            ..workwell::run::limits::Work::RUN
+            ..crate::run::limits::Work::RUN
         },
         args.allow_long_run,
         "this comparison",
@@ -169,7 +170,7 @@ pub fn run_with(args: CompareArgs, hooks: &Hooks) -> anyhow::Result<()> {
     let bar = progress_bar(args.quiet, total, &names.join(" vs "));
     if let Some((spec, flag)) = spec {
         // checked before any shard is written, as a whole comparison does before running
-        workwell::run::compare::same_seed(&scenarios)?;
+        crate::run::compare::same_seed(&scenarios)?;
         let dir = args.shard_dir.clone().unwrap_or_else(|| {
             Path::new("outputs").join(format!("compare-{}.shards", names.join("-")))
         });

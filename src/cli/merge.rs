@@ -7,13 +7,13 @@
 
 use std::path::{Path, PathBuf};
 
-use workwell::run::compare::{MEASURES, Sampler, comparison};
-use workwell::run::limits::Work;
-use workwell::run::shard::{self, ShardError, ShardHeader};
-use workwell::run::sweep;
-use workwell::run::{Aggregate, RepResult};
-use workwell::scenario::Scenario;
-use workwell::stats::Summary;
+use crate::run::compare::{MEASURES, Sampler, comparison};
+use crate::run::limits::Work;
+use crate::run::shard::{self, ShardError, ShardHeader};
+use crate::run::sweep;
+use crate::run::{Aggregate, RepResult};
+use crate::scenario::Scenario;
+use crate::stats::Summary;
 
 use super::compare::{default_out, group_dir, write_compare};
 use super::run::write_outputs;
@@ -34,6 +34,7 @@ pub struct MergeArgs {
     /// Worker threads for folding results into the summaries (default: all cores)
     #[arg(long, short = 't')]
     pub threads: Option<usize>,
+    #[allow(missing_docs)] // flattened: its fields carry their own help
     #[command(flatten)]
     pub groups: super::common::GroupArgs,
     /// Merge even when the estimated memory (over what the machine, its cgroup or
@@ -136,7 +137,7 @@ impl Group {
 pub fn run(args: MergeArgs) -> anyhow::Result<()> {
     super::common::check_threads(args.threads)?;
     super::run::size_global_pool(args.threads);
-    let plan_shards = workwell::plan::shard::find(&args.inputs);
+    let plan_shards = crate::plan::shard::find(&args.inputs);
     if !plan_shards.is_empty() {
         no_groups(&args, "a plan")?;
         return merge_plan(&plan_shards, &args);
@@ -169,17 +170,13 @@ pub fn run(args: MergeArgs) -> anyhow::Result<()> {
     if !args.quiet {
         super::common::say(&format!(
             "{}{}{} from {}; outputs in {}\n",
-            workwell::report::table::render(&res),
+            crate::report::table::render(&res),
             groups.as_ref().map_or(String::new(), |g| format!(
                 "{}\n",
-                workwell::report::groups::table(g)
+                crate::report::groups::table(g)
             )),
-            workwell::report::display::count(
-                res.replications as usize,
-                "replication",
-                "replications"
-            ),
-            workwell::report::display::count(group.order.len(), "shard", "shards"),
+            crate::display::count(res.replications as usize, "replication", "replications"),
+            crate::display::count(group.order.len(), "shard", "shards"),
             path.display()
         ))?;
     }
@@ -189,20 +186,20 @@ pub fn run(args: MergeArgs) -> anyhow::Result<()> {
 /// Plan shards (`plan --shard`): the plan's output folder, through the same code as
 /// `plan`.
 fn merge_plan(files: &[PathBuf], args: &MergeArgs) -> anyhow::Result<()> {
-    let (sc, res) = workwell::plan::shard::merge(files)?;
+    let (sc, res) = crate::plan::shard::merge(files)?;
     let out = args
         .out
         .clone()
         .unwrap_or_else(|| super::plan::default_out(&sc.name));
-    let dir = workwell::report::output::OutputDir::create(&out, "workwell plan")?;
+    let dir = crate::report::output::OutputDir::create(&out, "workwell plan")?;
     let path = super::plan::write_plan(&sc, &res, dir)?;
     if !args.quiet {
         super::common::say(&format!(
             "{}{}{} planned, from {}; outputs in {}\n",
-            workwell::plan::render::table(&res),
+            crate::plan::render::table(&res),
             super::plan::uncalibrated_note(&sc).map_or(String::new(), |n| format!("note: {n}\n")),
-            workwell::report::display::count(res.areas.len(), "area", "areas"),
-            workwell::report::display::count(files.len(), "shard", "shards"),
+            crate::display::count(res.areas.len(), "area", "areas"),
+            crate::display::count(files.len(), "shard", "shards"),
             path.display()
         ))?;
     }
@@ -212,7 +209,7 @@ fn merge_plan(files: &[PathBuf], args: &MergeArgs) -> anyhow::Result<()> {
 /// `--group-by` applies to the output of one run, not of a comparison or a sweep.
 fn no_groups(args: &MergeArgs, what: &str) -> anyhow::Result<()> {
     if args.groups.group_by.is_some() {
-        return Err(workwell::scenario::ScenarioError::new(
+        return Err(crate::scenario::ScenarioError::new(
             "--group-by",
             None,
             "",
@@ -312,7 +309,7 @@ fn merge_sweep(dir: &Path, args: &MergeArgs) -> anyhow::Result<()> {
     if !args.quiet {
         super::common::say(&format!(
             "{}{} points; outputs in {}\n",
-            workwell::report::sweep::table(&points, &results),
+            crate::report::sweep::table(&points, &results),
             results.len(),
             path.display()
         ))?;

@@ -4,13 +4,14 @@
 
 use std::path::{Path, PathBuf};
 
+use crate::plan::realloc::{self, ReallocOptions};
+use crate::plan::{self, Levers, PlanError, PlanOptions, render};
+use crate::report::output::OutputDir;
+use crate::scenario::ScenarioError;
 use anyhow::Context;
-use workwell::plan::realloc::{self, ReallocOptions};
-use workwell::plan::{self, Levers, PlanError, PlanOptions, render};
-use workwell::report::output::OutputDir;
-use workwell::scenario::ScenarioError;
 
-use super::common::{Hooks, ScenarioArgs, check_limits, check_threads, load, progress_bar, say};
+use super::common::{ScenarioArgs, check_limits, check_threads, load, progress_bar, say};
+use super::hooks::Hooks;
 
 /// A staffing lever the search may change.
 #[derive(clap::ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
@@ -26,6 +27,7 @@ pub enum Lever {
 /// Arguments of `workwell plan`.
 #[derive(clap::Args, Debug, Clone)]
 pub struct PlanArgs {
+    #[allow(missing_docs)] // flattened: its fields carry their own help
     #[command(flatten)]
     pub scenario: ScenarioArgs,
     /// Area to plan (repeatable; default: every area)
@@ -299,7 +301,7 @@ pub fn run_with(args: PlanArgs, hooks: &Hooks) -> anyhow::Result<()> {
              {} per candidate in the criteria); outputs in {}\n",
             render::table(&res),
             uncalibrated_note(&sc).map_or(String::new(), |n| format!("note: {n}\n")),
-            workwell::report::display::count(res.areas.len(), "area", "areas"),
+            crate::display::count(res.areas.len(), "area", "areas"),
             elapsed.as_secs_f64(),
             sims,
             reps,
@@ -313,7 +315,7 @@ pub fn run_with(args: PlanArgs, hooks: &Hooks) -> anyhow::Result<()> {
 /// Writes a plan's output folder: `plan` from its search and `merge` from plan
 /// shards, so both write the same bytes.
 pub fn write_plan(
-    sc: &workwell::scenario::Scenario,
+    sc: &crate::scenario::Scenario,
     res: &plan::PlanResults,
     dir: OutputDir,
 ) -> anyhow::Result<PathBuf> {
@@ -330,9 +332,9 @@ pub fn write_plan(
 }
 
 /// When `sc` is uncalibrated and its calibrated version sits beside it
-/// ([`workwell::scenario::calibrated_twin`]), a sentence saying so.
-pub fn uncalibrated_note(sc: &workwell::scenario::Scenario) -> Option<String> {
-    let twin = workwell::scenario::calibrated_twin(sc)?;
+/// ([`crate::scenario::calibrated_twin`]), a sentence saying so.
+pub fn uncalibrated_note(sc: &crate::scenario::Scenario) -> Option<String> {
+    let twin = crate::scenario::calibrated_twin(sc)?;
     Some(format!(
         "`{}` is not calibrated, and {} is this scenario calibrated to the observed figures; its demand is what the data say, so plan on it: workwell plan {}",
         sc.name,
@@ -357,11 +359,11 @@ fn plan_error(e: PlanError) -> anyhow::Error {
 /// file (atomically, replacing an earlier one of the same share).
 fn plan_shard(
     args: &PlanArgs,
-    sc: &workwell::scenario::Scenario,
+    sc: &crate::scenario::Scenario,
     opts: &PlanOptions,
 ) -> anyhow::Result<()> {
-    use workwell::plan::shard;
-    use workwell::run::shard::ShardSpec;
+    use crate::plan::shard;
+    use crate::run::shard::ShardSpec;
     let Some((spec, _)) = super::run::shard_spec(&args.shard, &None)? else {
         unreachable!("a shard was given")
     };
@@ -403,7 +405,7 @@ fn plan_shard(
         .install(|| plan::plan_part(sc, opts, range.clone(), &|i| bar.set_position(i)))
         .map_err(plan_error)?;
     bar.finish_and_clear();
-    let mut file = workwell::report::output::AtomicFile::create(&path)
+    let mut file = crate::report::output::AtomicFile::create(&path)
         .with_context(|| format!("cannot create the plan shard file {}", path.display()))?;
     std::io::Write::write_all(file.writer(), &shard::encode(&header, &part))
         .with_context(|| format!("cannot write {}", path.display()))?;
@@ -431,7 +433,7 @@ fn plan_shard(
 /// own staffing.
 fn reallocate(
     args: &PlanArgs,
-    sc: &workwell::scenario::Scenario,
+    sc: &crate::scenario::Scenario,
     pool: &rayon::ThreadPool,
     dir: OutputDir,
     floor: f64,
@@ -458,7 +460,7 @@ fn reallocate(
         say(&format!(
             "{}{} reallocated in {:.1} s ({} area-replications simulated); outputs in {}\n",
             realloc::table(&r),
-            workwell::report::display::count(r.areas.len(), "area", "areas"),
+            crate::display::count(r.areas.len(), "area", "areas"),
             started.elapsed().as_secs_f64(),
             r.replications_simulated,
             path.display()

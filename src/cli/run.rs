@@ -5,22 +5,22 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
+use crate::geography::{GroupCollector, GroupResults, Grouping};
+use crate::report::output::{AtomicFile, OutputDir};
+use crate::report::{csv_out, groups, json, table};
+use crate::run::shard::{self, ShardHeader, ShardSpec, ShardWriter};
+use crate::run::{self, Aggregate, RepResult, RunError, RunOptions, RunResults};
+use crate::scenario::{Scenario, ScenarioError};
 use anyhow::Context;
-use workwell::geography::{GroupCollector, GroupResults, Grouping};
-use workwell::report::output::{AtomicFile, OutputDir};
-use workwell::report::{csv_out, groups, json, table};
-use workwell::run::shard::{self, ShardHeader, ShardSpec, ShardWriter};
-use workwell::run::{self, Aggregate, RepResult, RunError, RunOptions, RunResults};
-use workwell::scenario::{Scenario, ScenarioError};
 
-use super::common::{
-    GroupArgs, Hooks, ScenarioArgs, check_limits, check_threads, load, progress_bar,
-};
-use workwell::observed::Observed;
+use super::common::{GroupArgs, ScenarioArgs, check_limits, check_threads, load, progress_bar};
+use super::hooks::Hooks;
+use crate::observed::Observed;
 
 /// Arguments of `workwell run`.
 #[derive(clap::Args, Debug, Clone)]
 pub struct RunArgs {
+    #[allow(missing_docs)] // flattened: its fields carry their own help
     #[command(flatten)]
     pub scenario: ScenarioArgs,
     /// Replications (default: the scenario's)
@@ -66,6 +66,7 @@ pub struct RunArgs {
     /// Folder of shard files (default: outputs/<scenario name>.shards/)
     #[arg(long, value_name = "DIR")]
     pub shard_dir: Option<PathBuf>,
+    #[allow(missing_docs)] // flattened: its fields carry their own help
     #[command(flatten)]
     pub groups: GroupArgs,
 }
@@ -103,7 +104,7 @@ pub fn run_with(args: RunArgs, hooks: &Hooks) -> anyhow::Result<()> {
     let observed = args
         .observed
         .as_ref()
-        .map(|f| workwell::observed::load(f, &sc))
+        .map(|f| crate::observed::load(f, &sc))
         .transpose()?;
     if spec.is_some() && args.groups.group_by.is_some() {
         return Err(bad(
@@ -125,7 +126,7 @@ pub fn run_with(args: RunArgs, hooks: &Hooks) -> anyhow::Result<()> {
         share,
         args.threads,
         // a shard's results go to its file, not into summaries
-        &workwell::run::limits::Work {
+        &crate::run::limits::Work {
             summaries: spec.is_none(),
             ..super::common::run_work(&sc, args.levers)
         },
@@ -186,7 +187,7 @@ pub fn write_outputs(
     sc: &Scenario,
     out: &Path,
     observed: Option<&Observed>,
-    levers: Option<&workwell::plan::LeverTests>,
+    levers: Option<&crate::plan::LeverTests>,
     grouping: Option<&Grouping>,
     feed: &mut dyn FnMut(&mut Sink) -> anyhow::Result<()>,
 ) -> anyhow::Result<(RunResults, Option<GroupResults>, PathBuf)> {
@@ -202,13 +203,10 @@ pub fn write_outputs(
     } else {
         Aggregate::new(sc)
     };
-    let mut sens = workwell::sensitivity::Collector::new(sc);
+    let mut sens = crate::sensitivity::Collector::new(sc);
     let mut groups = grouping.map(|g| GroupCollector::new(sc, g));
     let mut seen = observed.map(|o| {
-        workwell::observed::Collector::new(
-            o,
-            workwell::model::MetricLayout::new(&sc.disciplines).len(),
-        )
+        crate::observed::Collector::new(o, crate::model::MetricLayout::new(&sc.disciplines).len())
     });
     // results are folded in blocks, each block's entities in parallel
     let block_len = AGGREGATE_BLOCK.min((AGGREGATE_BYTES / run::result_bytes(sc).max(1)).max(1));
@@ -241,23 +239,20 @@ pub fn write_outputs(
             let bytes = std::fs::read(&obs.file)
                 .with_context(|| format!("cannot read {} again", obs.file.display()))?;
             dir.write("observed.csv", &bytes)?;
-            let checks = workwell::observed::check::check(obs, c);
+            let checks = crate::observed::check::check(obs, c);
             dir.write(
                 "observed_check.csv",
-                &workwell::report::site_check::csv(obs, &checks),
+                &crate::report::site_check::csv(obs, &checks),
             )?;
             Some(checks)
         }
         _ => None,
     };
     let sens = sens.finish();
-    dir.write(
-        "sensitivity.csv",
-        &workwell::report::sensitivity::csv(&sens),
-    )?;
+    dir.write("sensitivity.csv", &crate::report::sensitivity::csv(&sens))?;
     let groups = groups.map(GroupCollector::finish);
     if let Some(g) = &groups {
-        dir.write("groups.csv", &workwell::report::groups::csv(g))?;
+        dir.write("groups.csv", &crate::report::groups::csv(g))?;
     }
     let tested = levers.map(|t| {
         t.levers
@@ -268,13 +263,13 @@ pub fn write_outputs(
     if let Some(t) = levers {
         dir.write(
             "levers.csv",
-            &workwell::plan::render::levers_csv_of(&t.levers, t.cost_limit_gbp),
+            &crate::plan::render::levers_csv_of(&t.levers, t.cost_limit_gbp),
         )?;
     }
-    let page = workwell::report::html::render_extra(
+    let page = crate::report::html::render_extra(
         sc,
         &res,
-        workwell::report::html::Extras {
+        crate::report::html::Extras {
             observed,
             sensitivity: Some(&sens),
             tested: tested.as_deref(),
@@ -291,20 +286,17 @@ pub fn write_outputs(
 }
 
 /// Each area's levers tested one step up on the run's replications.
-fn lever_tests(
-    sc: &Scenario,
-    threads: Option<usize>,
-) -> anyhow::Result<workwell::plan::LeverTests> {
+fn lever_tests(sc: &Scenario, threads: Option<usize>) -> anyhow::Result<crate::plan::LeverTests> {
     let mut builder = rayon::ThreadPoolBuilder::new();
     if let Some(t) = threads {
         builder = builder.num_threads(t);
     }
     let pool = builder.build().context("cannot start the worker threads")?;
-    let opts = workwell::plan::PlanOptions {
+    let opts = crate::plan::PlanOptions {
         replications: sc.replications.max(2),
-        ..workwell::plan::PlanOptions::default()
+        ..crate::plan::PlanOptions::default()
     };
-    pool.install(|| workwell::plan::lever_tests(sc, &opts))
+    pool.install(|| crate::plan::lever_tests(sc, &opts))
         .map_err(anyhow::Error::from)
 }
 

@@ -5,16 +5,16 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
+use crate::report::output::AtomicFile;
+use crate::report::output::OutputDir;
+use crate::run::RunOptions;
+use crate::run::compare::MEASURES;
+use crate::run::limits::{self, Work};
+use crate::run::shard::ShardSpec;
+use crate::run::sweep::{POINTS_FILE, parse_points, point_dir, run_point, share};
+use crate::scenario::ScenarioError;
+use crate::stats::Summary;
 use anyhow::Context;
-use workwell::report::output::AtomicFile;
-use workwell::report::output::OutputDir;
-use workwell::run::RunOptions;
-use workwell::run::compare::MEASURES;
-use workwell::run::limits::{self, Work};
-use workwell::run::shard::ShardSpec;
-use workwell::run::sweep::{POINTS_FILE, parse_points, point_dir, run_point, share};
-use workwell::scenario::ScenarioError;
-use workwell::stats::Summary;
 
 use super::common::{ScenarioArgs, check_threads, load, progress_bar};
 use super::run::run_error;
@@ -22,6 +22,7 @@ use super::run::run_error;
 /// Arguments of `workwell sweep`.
 #[derive(clap::Args, Debug, Clone)]
 pub struct SweepArgs {
+    #[allow(missing_docs)] // flattened: its fields carry their own help
     #[command(flatten)]
     pub scenario: ScenarioArgs,
     /// CSV of points: a header of parameter keys (as for --set), one row of values per point
@@ -104,7 +105,7 @@ pub fn run(args: SweepArgs) -> anyhow::Result<()> {
                 .into());
             }
             let file = PathBuf::from(format!("latin-hypercube-{n}.csv"));
-            (file, workwell::run::sweep::latin_hypercube(&sc, n))
+            (file, crate::run::sweep::latin_hypercube(&sc, n))
         }
         (None, None) => unreachable!("clap requires --points or --lhs"),
     };
@@ -207,7 +208,7 @@ pub fn run(args: SweepArgs) -> anyhow::Result<()> {
     if !args.quiet {
         super::common::say(&format!(
             "{}{n} points x {r} replications; outputs in {}\n",
-            workwell::report::sweep::table(&points, &results),
+            crate::report::sweep::table(&points, &results),
             path.display()
         ))?;
     }
@@ -217,16 +218,16 @@ pub fn run(args: SweepArgs) -> anyhow::Result<()> {
 /// Writes a sweep's output folder (used by `sweep` and by `merge` of sweep shards, so
 /// both write the same bytes).
 pub fn write_sweep(
-    points: &workwell::run::sweep::Points,
-    results: &[workwell::run::sweep::PointResult],
+    points: &crate::run::sweep::Points,
+    results: &[crate::run::sweep::PointResult],
     resolved: &str,
     out: &Path,
 ) -> anyhow::Result<PathBuf> {
     let dir = OutputDir::create(out, "workwell sweep")?;
-    dir.write("sweep.csv", &workwell::report::sweep::csv(points, results))?;
+    dir.write("sweep.csv", &crate::report::sweep::csv(points, results))?;
     dir.write(
         "sweep_areas.csv",
-        &workwell::report::sweep::areas_csv(points, results),
+        &crate::report::sweep::areas_csv(points, results),
     )?;
     dir.write("scenario.resolved.toml", resolved.as_bytes())?;
     Ok(dir.commit()?)

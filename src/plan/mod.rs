@@ -147,9 +147,11 @@
 //! replications run in parallel. Results are gathered in area and replication order,
 //! so they do not depend on the number of threads.
 
+pub mod constraint;
 mod eval;
 pub use eval::TAPE_BUDGET;
 pub mod realloc;
+#[cfg(feature = "app")]
 pub mod render;
 mod search;
 pub mod shard;

@@ -477,7 +477,7 @@ pub fn json(r: &Reallocation) -> Vec<u8> {
 
 /// A few lines for the terminal: the comparison.
 pub fn table(r: &Reallocation) -> String {
-    let n = crate::report::display::int;
+    let n = crate::display::int;
     let fig = |f: &ProgrammeFigures| {
         format!(
             "staff cost £{}, starts {} (10th-90th percentile {} to {})",

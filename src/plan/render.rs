@@ -8,7 +8,7 @@ use plotters::prelude::*;
 
 use super::value::Tested;
 use super::{AreaPlan, Band, CurvePoint, LeverKind, PlanResults, fmt_value};
-use crate::report::display::{esc, text_pct as pct, text0 as f0, text1 as f1};
+use crate::display::{esc, text_pct as pct, text0 as f0, text1 as f1};
 
 fn cell(x: Option<f64>) -> String {
     match x {
@@ -353,7 +353,7 @@ pub fn table(res: &PlanResults) -> String {
         res.end,
         pct(Some(res.options.confidence)),
         fmt_value(res.options.wait_days),
-        crate::report::display::count(
+        crate::display::count(
             res.options.replications as usize,
             "replication",
             "replications"
@@ -431,7 +431,7 @@ pub fn table(res: &PlanResults) -> String {
         s,
         "{} of {} {}; planned staff {} a year (scenario's staffing {}), {} to {} as simulated",
         res.areas.iter().filter(|a| a.feasible).count(),
-        crate::report::display::count(res.areas.len(), "area", "areas"),
+        crate::display::count(res.areas.len(), "area", "areas"),
         if res.allocation.is_some() {
             "meet their criteria with the staffing bought"
         } else {
@@ -560,7 +560,7 @@ fn programme_text(res: &PlanResults) -> String {
             format!(
                 " ({} of {} give one)",
                 p.grant_areas,
-                crate::report::display::count(res.areas.len(), "area", "areas")
+                crate::display::count(res.areas.len(), "area", "areas")
             )
         } else {
             String::new()
@@ -912,7 +912,7 @@ fn programme_html(res: &PlanResults) -> String {
             format!(
                 " ({} of {} give one)",
                 p.grant_areas,
-                crate::report::display::count(res.areas.len(), "area", "areas")
+                crate::display::count(res.areas.len(), "area", "areas")
             )
         } else {
             String::new()

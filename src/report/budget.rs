@@ -4,7 +4,7 @@
 
 use serde_json::{Value, json};
 
-use super::display::{self, date};
+use crate::display::{self, date};
 use crate::run::RunResults;
 
 /// The programme's staff cost against its budget, across replications.

@@ -6,9 +6,10 @@ use std::fmt::Write;
 use serde_json::{Value, json};
 
 use super::charts::{self, Band, DotRow, Dots, Fan, Point};
-use super::display::{self, Unit, esc};
-use super::html::{Figures, Page, document};
+use super::figures::Figures;
+use super::html::{Page, document};
 use crate::calibrate::{Calibration, METHOD, REFERENCES};
+use crate::display::{self, Unit, esc};
 
 fn num(x: f64) -> Value {
     if x.is_finite() { json!(x) } else { Value::Null }

@@ -15,7 +15,7 @@ use plotters::coord::ranged1d::{KeyPointHint, NoDefaultFormatting, Ranged, Value
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
-use super::display::{self, Unit, esc, month_abbr, month_after, short};
+use crate::display::{self, Unit, esc, month_abbr, month_after, short};
 use crate::engine::YearMonth;
 use crate::stats::Summary;
 

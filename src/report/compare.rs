@@ -7,8 +7,9 @@ use std::fmt::Write;
 use serde_json::{Value, json};
 
 use super::charts::{self, DotRow, Dots, Point};
-use super::display::{self, NA, Unit, date, esc, slug};
-use super::html::{Figures, Page, document};
+use super::figures::Figures;
+use super::html::{Page, document};
+use crate::display::{self, NA, Unit, date, esc, slug};
 use crate::run::compare::{
     COST, Comparison, Diff, EntityDiff, MEASURES, PER_EXTRA_START, REACHED, Ratio, ScenarioDiff,
     measure_index,

@@ -3,7 +3,7 @@
 
 use std::fmt::Write;
 
-use super::display::{esc, int};
+use crate::display::{esc, int};
 use crate::geography::{GroupResult, GroupResults};
 
 fn cell(v: Option<f64>, places: usize) -> String {

@@ -6,10 +6,11 @@
 use std::fmt::Write;
 
 use super::charts::{self, Band, DotRow, Dots, Fan, Heatmap, Mark, Multiples, Panel, Point, Scale};
-use super::constraint::{self, Binding, Constraint, LAST_MONTHS, NEAR_FULL, Utilisation};
-use super::display::{self, NA, Unit, date, esc, month, slug};
+use super::figures::Figures;
 use super::provenance::{self, Support};
+use crate::display::{self, NA, Unit, date, esc, month, slug};
 use crate::observed::{Observation, Observed};
+use crate::plan::constraint::{self, Binding, Constraint, LAST_MONTHS, NEAR_FULL, Utilisation};
 use crate::run::{EntityResult, RunResults};
 use crate::scenario::Scenario;
 use crate::stats::Summary;
@@ -88,45 +89,6 @@ pub fn document(title: &str, body: &str) -> String {
         "<!DOCTYPE html>\n<html lang=\"en-GB\">\n<head>\n<meta charset=\"utf-8\">\n<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>{}</title>\n<style>{CSS}</style>\n</head>\n<body>\n{body}</body>\n</html>\n",
         esc(title)
     )
-}
-
-/// An SVG chart marked for the page: `class="chart"` and `data-chart` naming its
-/// file.
-pub fn embed(svg: &str, name: &str) -> String {
-    match svg.strip_prefix("<svg ") {
-        Some(rest) => format!(
-            "<svg class=\"chart\" data-chart=\"{}\" role=\"img\" {rest}",
-            esc(name)
-        ),
-        None => svg.to_string(),
-    }
-}
-
-/// Collects charts as they are placed in a page, numbering the figures.
-#[derive(Debug, Default)]
-pub struct Figures {
-    files: Vec<(String, Vec<u8>)>,
-}
-
-impl Figures {
-    /// A figure: the chart inline with a numbered caption; the chart is kept as the
-    /// file `<name>.svg`.
-    pub fn add(&mut self, name: &str, svg: String, caption: &str) -> String {
-        let file = format!("{name}.svg");
-        let html = format!(
-            "<figure id=\"{id}\">\n{}<figcaption><b>Figure {}.</b> {caption} <span class=\"note\">(Also saved as <code>{file}</code>.)</span></figcaption>\n</figure>\n",
-            embed(&svg, &file),
-            self.files.len() + 1,
-            id = esc(name),
-        );
-        self.files.push((file, svg.into_bytes()));
-        html
-    }
-
-    /// The chart files.
-    pub fn into_files(self) -> Vec<(String, Vec<u8>)> {
-        self.files
-    }
 }
 
 /// A value with its interval under it, for table cells.
@@ -1470,14 +1432,6 @@ fn stress_section(v: &View<'_>, b: &mut String) {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn embedding_marks_the_chart() {
-        let s = embed("<svg width=\"10\" height=\"10\">\n</svg>\n", "chart-x.svg");
-        assert!(s.starts_with(
-            "<svg class=\"chart\" data-chart=\"chart-x.svg\" role=\"img\" width=\"10\""
-        ));
-    }
 
     #[test]
     fn observations_are_judged_against_the_10th_to_90th_percentile() {

@@ -10,7 +10,7 @@ use crate::scenario::Scenario;
 use crate::scenario::param::fmt_num;
 use crate::scenario::source::{Merged, join_key};
 
-use super::display::{self, month};
+use crate::display::{self, month};
 
 /// How a parameter's value is supported.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

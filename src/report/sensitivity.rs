@@ -5,8 +5,8 @@
 use std::fmt::Write;
 
 use super::charts::{self, DotRow, Dots, Point};
-use super::display::{Unit, esc};
-use super::html::Figures;
+use super::figures::Figures;
+use crate::display::{Unit, esc};
 use crate::sensitivity::{Input, Sensitivity};
 
 fn cell(v: Option<f64>) -> String {

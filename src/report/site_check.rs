@@ -6,8 +6,8 @@
 use std::fmt::Write;
 
 use super::charts::{self, Funnel, FunnelPoint};
-use super::display::{self, esc};
-use super::html::Figures;
+use super::figures::Figures;
+use crate::display::{self, esc};
 use crate::observed::Observed;
 use crate::observed::check::{Check, Flag, funnel_variance};
 

@@ -4,7 +4,7 @@
 use std::fmt::Write;
 
 use super::Stat;
-use super::display::{self, Unit};
+use crate::display::{self, Unit};
 use crate::run::compare::{MEASURES, REACHED, measure_index};
 use crate::run::sweep::{EntityPoint, PointResult, Points};
 

@@ -2,7 +2,7 @@
 
 use std::fmt::Write;
 
-use crate::report::display::{text_pct as pct, text0 as f0, text1 as f1};
+use crate::display::{text_pct as pct, text0 as f0, text1 as f1};
 use crate::run::RunResults;
 
 /// Renders the table: starts with their 10th-90th percentile range against target,
@@ -27,7 +27,7 @@ pub fn render(res: &RunResults) -> String {
     let _ = writeln!(
         s,
         "{}; starts{from} to {last}: mean [10th-90th percentile across replications]; wait p90 (the 90th-percentile wait to assessment), caseload and coach hours used: means across replications",
-        crate::report::display::count(res.replications as usize, "replication", "replications")
+        crate::display::count(res.replications as usize, "replication", "replications")
     );
     let _ = writeln!(
         s,

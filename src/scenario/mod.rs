@@ -14,14 +14,16 @@ pub mod plausible;
 pub mod posterior;
 pub mod raw;
 pub mod source;
+pub mod spec;
 pub mod what_if;
 
 use std::path::Path;
 
-pub use build::{AreaSpec, DisciplineSpec, Drawn, Scenario, StaffSpec};
+pub use build::{Drawn, Scenario};
 pub use error::{ScenarioError, ScenarioErrors};
 pub use param::{Override, P, ParamId, TimeSpec};
 pub use posterior::{CalibrationSpec, Posterior};
+pub use spec::{AreaSpec, DisciplineSpec, StaffSpec};
 
 /// Loads, merges and validates a scenario file with optional `key=value` overrides,
 /// reporting the first problem (its message says how many more there are).

@@ -4,10 +4,11 @@
 //! but gives a warning; a value outside its domain (a negative FTE, a probability of
 //! 1.5) is already an error when the scenario is built.
 
-use super::build::{AreaSpec, Scenario};
+use super::build::Scenario;
 use super::error::escape_control;
 use super::param::{P, Value};
 use super::source::join_key;
+use super::spec::AreaSpec;
 
 /// A parameter's plausible range.
 #[derive(Debug, Clone, Copy, PartialEq)]

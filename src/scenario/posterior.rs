@@ -10,11 +10,11 @@
 
 use rand::RngExt;
 
-use super::build::AreaSpec;
 use super::error::ScenarioError;
 use super::param::{Override, P, ParamId};
 use super::raw::{RawCalibration, RawPosterior};
 use super::source::{Merged, join_key, split_key};
+use super::spec::AreaSpec;
 use crate::rng::{Purpose, keyed};
 
 /// Settings of `workwell calibrate` from `[calibration]`.

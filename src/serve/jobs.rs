@@ -1,5 +1,5 @@
 //! Jobs: each is a command line of `workwell` (run, compare, plan or calibrate),
-//! run by the binary's own subcommands (see [`Execute`]) into the job's folder
+//! run by the command line's own subcommands ([`crate::cli::job::execute`]) into the job's folder
 //! `DATA/jobs/ID/out/`. A bounded queue feeds a fixed number of worker threads;
 //! progress and cancellation go through [`Hooks`]. Each job's record is kept as
 //! `DATA/jobs/ID/job.json`, written at every change of state, so that jobs outlive
@@ -24,13 +24,14 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 
 use serde::{Deserialize, Serialize};
 
-use super::hooks::Hooks;
+use crate::cli::hooks::Hooks;
 use crate::report::output::AtomicFile;
 
 /// Runs a job's command line (`workwell ARGS`, without the program name) into the
 /// output folder given, reporting to the hooks; an error is the lines the command
-/// line would print. The binary supplies it: its own subcommands, parsed by their
-/// own argument definitions, so a job writes what the command writes.
+/// line would print. [`crate::cli::job::execute`] runs the subcommands themselves,
+/// parsed by their own argument definitions, so a job writes what the command
+/// writes; tests give others.
 pub type Execute = dyn Fn(&[String], &Path, &Hooks) -> Result<(), Vec<String>> + Send + Sync;
 
 /// What a job runs.
@@ -241,8 +242,13 @@ const MAX_ATTEMPTS: u32 = 2;
 impl Jobs {
     /// Loads the jobs recorded in `dir` (queuing again those that were queued or
     /// running, see the module documentation) and starts `workers` worker threads
-    /// that run queued jobs with `execute`; at most `max_queued` jobs wait.
-    pub fn start(
+    /// that run queued jobs; at most `max_queued` jobs wait.
+    pub fn start(dir: &Path, workers: usize, max_queued: usize) -> Arc<Self> {
+        Self::start_with(dir, workers, max_queued, Arc::new(crate::cli::job::execute))
+    }
+
+    /// As [`Jobs::start`], running jobs with `execute`.
+    pub fn start_with(
         dir: &Path,
         workers: usize,
         max_queued: usize,
@@ -780,7 +786,7 @@ mod tests {
     #[test]
     fn jobs_run_in_order_report_progress_and_outlive_the_queue() {
         let dir = tempfile::tempdir().unwrap();
-        let jobs = Jobs::start(dir.path(), 1, 2, counting());
+        let jobs = Jobs::start_with(dir.path(), 1, 2, counting());
         let a = submit(&jobs, "3").unwrap();
         let b = submit(&jobs, "oops").unwrap();
         let p = wait(&jobs, a);
@@ -794,7 +800,7 @@ mod tests {
         let m = jobs.get(a).unwrap();
         assert!(m.started.is_some() && m.attempts == 1);
         // the records are on disk, and a new queue over the folder finds them
-        let again = Jobs::start(dir.path(), 1, 2, counting());
+        let again = Jobs::start_with(dir.path(), 1, 2, counting());
         assert_eq!(again.get(a).unwrap().state, State::Done);
         assert_eq!(again.get(b).unwrap().state, State::Failed);
         assert_eq!(submit(&again, "1").unwrap(), b + 1);
@@ -812,7 +818,7 @@ mod tests {
     #[test]
     fn the_queue_is_bounded_and_cancels() {
         let dir = tempfile::tempdir().unwrap();
-        let jobs = Jobs::start(dir.path(), 1, 2, counting());
+        let jobs = Jobs::start_with(dir.path(), 1, 2, counting());
         let running = submit(&jobs, "100000").unwrap();
         wait_running(&jobs, running);
         let q1 = submit(&jobs, "1").unwrap();
@@ -856,7 +862,7 @@ mod tests {
         std::fs::create_dir_all(dir.path().join("10")).unwrap();
         std::fs::write(dir.path().join("10/job.json"), "{ not json").unwrap();
         std::fs::create_dir_all(dir.path().join("11")).unwrap();
-        let jobs = Jobs::start(dir.path(), 1, 2, counting());
+        let jobs = Jobs::start_with(dir.path(), 1, 2, counting());
         assert!(!partial.exists());
         assert!(!dir.path().join("7/.job.json.partial-4242").exists());
         assert!(theirs.exists() && dir.path().join("7/notes.txt").exists());
@@ -873,7 +879,7 @@ mod tests {
     #[test]
     fn stopping_refuses_jobs_and_keeps_the_running_one_for_the_next_start() {
         let dir = tempfile::tempdir().unwrap();
-        let jobs = Jobs::start(dir.path(), 1, 3, counting());
+        let jobs = Jobs::start_with(dir.path(), 1, 3, counting());
         let running = submit(&jobs, "100000").unwrap();
         wait_running(&jobs, running);
         let queued = submit(&jobs, "2").unwrap();
@@ -885,7 +891,7 @@ mod tests {
         assert_eq!(jobs.get(queued).unwrap().state, State::Queued);
         // the next server runs both, in the order they were asked for
         drop(jobs);
-        let next = Jobs::start(dir.path(), 1, 3, counting());
+        let next = Jobs::start_with(dir.path(), 1, 3, counting());
         next.cancel(running);
         assert_eq!(wait(&next, running).state, State::Cancelled);
         assert_eq!(wait(&next, queued).state, State::Done);

@@ -1,27 +1,28 @@
 //! The web front end (`workwell serve`): scenarios are listed, viewed, edited and
 //! saved; run, compare, plan and calibrate run as jobs through the command line's
-//! own subcommands (which the binary hands to [`jobs::Jobs::start`]), so every job is
+//! own subcommands ([`crate::cli::job`]), so every job is
 //! a scenario file and a seed that `workwell` reruns byte for byte.
 //!
-//! - [`app`]: the routes, the start page, and what the handlers share; `edit` (a
+//! - [`routes`]: the router, the start page and the jobs list; `edit` (a
 //!   scenario's page, saving), `submit` (the forms that queue jobs) and `results`
 //!   (a job's page, progress, files, rerun) hold the other handlers;
+//! - [`app`]: what the handlers share;
 //! - [`form`]: the scenario editor's model: fields, edits applied and validated;
 //! - [`drafts`]: refused forms kept for the page that shows them again;
 //! - [`jobs`]: the bounded job queue, its worker threads and job records;
-//! - [`hooks`]: progress and cancellation shared with a running command;
 //! - [`store`]: the data folder (saved scenarios, jobs) and the bundled scenarios;
 //! - [`security`]: Host, Origin and token checks, size and work limits;
 //! - [`pages`]: the HTML pages (maud).
 
 pub mod app;
+pub mod command;
 pub mod drafts;
 mod edit;
 pub mod form;
-pub mod hooks;
 pub mod jobs;
 pub mod pages;
 mod results;
+pub mod routes;
 pub mod security;
 pub mod store;
 mod submit;
@@ -66,7 +67,7 @@ pub fn serve_blocking(
         ready(bound);
         let stopping = std::sync::Arc::clone(&app.jobs);
         let watched = std::sync::Arc::clone(&app.jobs);
-        let server = axum::serve(listener, app::router(app, guard))
+        let server = axum::serve(listener, routes::router(app, guard))
             .with_graceful_shutdown(async move {
                 stop_signal().await;
                 eprintln!(

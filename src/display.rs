@@ -1,4 +1,5 @@
-//! Formatting shared by the HTML, SVG and text renderers: numbers with thousands
+//! Formatting shared by every renderer (the report's, the plan's, the calibration's
+//! and the terminal's): numbers with thousands
 //! separators, percentages, months as dates, intervals that say "not available"
 //! instead of NaN, and HTML escaping.
 

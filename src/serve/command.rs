@@ -1,17 +1,13 @@
 //! `workwell serve`: checks where to listen, opens the data folder and starts the
-//! web front end (`workwell::serve`), giving its jobs this program's own
-//! subcommands to run.
+//! web front end, whose jobs run the command line's own subcommands
+//! ([`crate::cli::job`]).
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 
+use super::{app, jobs, security, store};
+use crate::scenario::ScenarioError;
 use anyhow::Context;
-use clap::Parser;
-use workwell::scenario::ScenarioError;
-use workwell::serve::{self, app, jobs, security, store};
-
-use super::common::{Hooks, error_lines};
 
 /// Arguments of `workwell serve`.
 #[derive(clap::Args, Debug, Clone)]
@@ -163,12 +159,7 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
     };
     let store = store::Store::open(&args.data, store::find_bundled())
         .with_context(|| format!("cannot create the data folder {}", args.data.display()))?;
-    let jobs = jobs::Jobs::start(
-        &store.jobs_dir(),
-        security::WORKERS,
-        security::MAX_QUEUED,
-        Arc::new(execute),
-    );
+    let jobs = jobs::Jobs::start(&store.jobs_dir(), security::WORKERS, security::MAX_QUEUED);
     let data = store.data.clone();
     let app = app::App::new(store, jobs);
     let query = token
@@ -176,10 +167,10 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
         .map(|t| format!("?token={t}"))
         .unwrap_or_default();
     let secret = token.as_deref().map(security::Secret::new);
-    serve::serve_blocking(SocketAddr::new(ip, port), app, secret, |addr| {
+    super::serve_blocking(SocketAddr::new(ip, port), app, secret, |addr| {
         println!(
             "workwell serve: http://{}:{}/{query}",
-            serve::reachable_name(ip),
+            super::reachable_name(ip),
             addr.port()
         );
         println!("data folder: {}", data.display());
@@ -187,52 +178,4 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
         let _ = std::io::stdout().flush();
     })
     .with_context(|| format!("cannot serve on {ip} port {port}"))
-}
-
-/// The subcommands a job may run, with the command line's own arguments.
-#[derive(Parser, Debug)]
-#[command(name = "workwell")]
-struct JobCli {
-    #[command(subcommand)]
-    command: JobCommand,
-}
-
-#[derive(clap::Subcommand, Debug)]
-enum JobCommand {
-    Run(super::run::RunArgs),
-    Compare(super::compare::CompareArgs),
-    Plan(super::plan::PlanArgs),
-    Calibrate(super::calibrate::CalibrateArgs),
-}
-
-/// Runs a job, `workwell ARGS --out OUT --quiet`, in this process; an error comes
-/// back as the lines the command line would print.
-fn execute(args: &[String], out: &Path, hooks: &Hooks) -> Result<(), Vec<String>> {
-    let mut argv: Vec<std::ffi::OsString> = vec!["workwell".into()];
-    argv.extend(args.iter().map(Into::into));
-    argv.push("--out".into());
-    argv.push(out.into());
-    argv.push("--quiet".into());
-    let cli = JobCli::try_parse_from(argv).map_err(|e| vec![e.kind().to_string()])?;
-    let (stage, unit) = match cli.command {
-        JobCommand::Run(_) => ("simulating replications", "done"),
-        JobCommand::Compare(_) => (
-            "simulating both scenarios on common random numbers",
-            "replications done",
-        ),
-        JobCommand::Plan(_) => (
-            "testing each area's levers, then searching its staffing",
-            "areas planned",
-        ),
-        JobCommand::Calibrate(_) => ("reading the observed figures", ""),
-    };
-    hooks.stage(stage);
-    hooks.unit(unit);
-    match cli.command {
-        JobCommand::Run(a) => super::run::run_with(a, hooks),
-        JobCommand::Compare(a) => super::compare::run_with(a, hooks),
-        JobCommand::Plan(a) => super::plan::run_with(a, hooks),
-        JobCommand::Calibrate(a) => super::calibrate::run_with(a, hooks),
-    }
-    .map_err(|e| error_lines(&e))
 }
