@@ -13,6 +13,7 @@ pub mod groups;
 pub mod html;
 pub mod json;
 pub mod output;
+pub mod page;
 pub mod provenance;
 pub mod sensitivity;
 pub mod site_check;
