@@ -245,7 +245,7 @@ pub fn render_extra(sc: &Scenario, res: &RunResults, extras: Extras<'_>) -> Page
     let programme = programme_section(&v, &mut figs);
     let sensitivity = extras
         .sensitivity
-        .map(|s| super::sensitivity::section(s, &mut figs));
+        .map(|s| super::sensitivity::section(s, |i| calibrated(sc, i), &mut figs));
     let areas = areas_section(&v, &mut figs);
     let checks = match (observed, extras.checks) {
         (Some(obs), Some(checks)) => Some(super::site_check::section(obs, checks, &mut figs)),
@@ -273,6 +273,21 @@ pub fn render_extra(sc: &Scenario, res: &RunResults, extras: Extras<'_>) -> Page
         html: page::render(&shell, body).into_bytes(),
         charts: figs.into_files(),
     }
+}
+
+/// Whether the run draws input `i` from a posterior fitted to observed figures.
+fn calibrated(sc: &Scenario, i: &crate::sensitivity::Input) -> bool {
+    sc.posterior.as_ref().is_some_and(|p| {
+        p.columns.iter().any(|c| {
+            c.rel == i.key
+                && match c.scope {
+                    crate::scenario::posterior::Scope::Programme => i.area.is_none(),
+                    crate::scenario::posterior::Scope::Area(a) => {
+                        i.area.as_deref() == Some(sc.areas[a].name.as_str())
+                    }
+                }
+        })
+    })
 }
 
 fn header(v: &View<'_>) -> Markup {
@@ -1385,7 +1400,7 @@ fn support_tag(s: Support) -> Markup {
     let class = match s {
         Support::Sourced => return html! {},
         Support::Assumption | Support::Partly => "tag assumption",
-        Support::Override => "tag",
+        Support::Override | Support::Calibrated => "tag",
         Support::Missing => "tag missing",
     };
     html! { span class=(class) { (s.label()) } " " }
@@ -1402,7 +1417,9 @@ fn assumptions_section(v: &View<'_>) -> Markup {
                 "Every parameter of the resolved scenario, as run: " (rows.len()) " in all, "
                 (count(Support::Sourced)) " with a cited source, " (count(Support::Partly)) " partly assumed, "
                 (count(Support::Assumption)) " assumptions, " (count(Support::Override))
-                " set on the command line and " (count(Support::Missing))
+                " set on the command line, " (count(Support::Calibrated))
+                " calibrated to observed figures (shown as the posterior the run draws them from, with the prior it replaced) and "
+                (count(Support::Missing))
                 " with no source recorded. Sources in square brackets are listed at the top of the scenario file. A distribution is drawn once per replication: under Defaults, once for all areas; in an area's own table, for that area alone. Area tables show only what an area sets itself; everything else comes from Defaults."
             }
             table {

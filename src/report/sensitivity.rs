@@ -7,7 +7,7 @@ use maud::{Markup, html};
 use super::charts::{self, DotRow, Dots, Point};
 use super::display::Unit;
 use super::page::Figures;
-use crate::sensitivity::Sensitivity;
+use crate::sensitivity::{Input, Sensitivity};
 
 fn cell(v: Option<f64>) -> String {
     v.filter(|v| v.is_finite())
@@ -48,7 +48,9 @@ pub fn csv(s: &Sensitivity) -> Vec<u8> {
 }
 
 /// The section "What drives the uncertainty", with its chart added to `figs`.
-pub fn section(s: &Sensitivity, figs: &mut Figures) -> Markup {
+/// `calibrated` says which inputs the run draws from a posterior fitted to observed
+/// figures: the advice on what to measure next passes over them.
+pub fn section(s: &Sensitivity, calibrated: impl Fn(&Input) -> bool, figs: &mut Figures) -> Markup {
     let defined = s
         .outputs
         .iter()
@@ -66,6 +68,8 @@ pub fn section(s: &Sensitivity, figs: &mut Figures) -> Markup {
         };
     }
     let figure = tornado(s, figs);
+    let top = s.narrows_most();
+    let next = s.narrows_most_except(&calibrated);
     html! {
         section id="uncertainty" {
             h2 { "What drives the uncertainty" }
@@ -77,11 +81,21 @@ pub fn section(s: &Sensitivity, figs: &mut Figures) -> Markup {
                  degrees of freedom: " (s.replications) " replications, " (s.inputs)
                 " parameters). A parameter set nationally takes the same value in every area of a replication."
             }
-            @if let Some(r) = s.narrows_most() {
+            @if let Some(r) = next {
                 p class="lede" {
                     b { "What to measure next:" } " " (r.input.label()) " (PRCC "
                     (format!("{:.2}", r.prcc.unwrap_or(f64::NAN)))
                     " with programme starts). If data pinned it down, the projection of starts would narrow most."
+                }
+            }
+            @if let Some(t) = top.filter(|t| calibrated(&t.input)) {
+                p {
+                    (t.input.label()) " drives the most uncertainty (PRCC "
+                    (format!("{:.2}", t.prcc.unwrap_or(f64::NAN)))
+                    ") but is already calibrated: the run draws it from the posterior fitted to the observed figures, so its spread here is what those figures leave; more months of the same figures narrow it further."
+                    @if next.is_none() {
+                        " No uncalibrated input has a PRCC whose interval excludes zero."
+                    }
                 }
             }
             (figure)
