@@ -5,10 +5,10 @@
 use std::fmt::Write;
 
 use maud::{Markup, PreEscaped, html};
-use plotters::prelude::*;
 
 use super::value::Tested;
 use super::{AreaPlan, Band, CurvePoint, LeverKind, PlanResults, fmt_value};
+use crate::report::charts::{self, Corner, Curve, Frontier};
 use crate::report::display::{text_pct as pct, text0 as f0, text1 as f1};
 use crate::report::page::Shell;
 
@@ -574,255 +574,6 @@ fn programme_text(res: &PlanResults) -> String {
     s
 }
 
-/// One capacity-curve chart: mean with a 10th-90th percentile band against the
-/// lever, a horizontal reference line (target or standard) and a vertical line at
-/// the planned value.
-struct Chart<'a> {
-    title: &'a str,
-    x_label: &'a str,
-    y_label: &'a str,
-    points: Vec<(f64, Band)>,
-    reference: Option<(f64, String)>,
-    planned: Option<f64>,
-    legend: SeriesLabelPosition,
-}
-
-fn draw(c: &Chart<'_>, buf: &mut String) -> Result<(), String> {
-    let pts: Vec<(f64, f64, f64, f64)> = c
-        .points
-        .iter()
-        .filter_map(|(x, b)| {
-            let m = b.mean.filter(|v| v.is_finite())?;
-            Some((*x, m, b.p10.unwrap_or(m), b.p90.unwrap_or(m)))
-        })
-        .collect();
-    if pts.is_empty() {
-        return Err("no data".into());
-    }
-    let x0 = pts.iter().map(|p| p.0).fold(f64::INFINITY, f64::min);
-    let x1 = pts.iter().map(|p| p.0).fold(f64::NEG_INFINITY, f64::max);
-    let (x0, x1) = if x1 > x0 {
-        (x0, x1)
-    } else {
-        (x0 - 1.0, x1 + 1.0)
-    };
-    let mut y1 = pts.iter().map(|p| p.3).fold(0.0_f64, f64::max);
-    if let Some((r, _)) = &c.reference {
-        y1 = y1.max(*r);
-    }
-    let y1 = if y1 > 0.0 { y1 * 1.1 } else { 1.0 };
-    let e = |e: &dyn std::fmt::Display| e.to_string();
-    let root = SVGBackend::with_string(buf, (460, 300)).into_drawing_area();
-    root.fill(&WHITE).map_err(|x| e(&x))?;
-    let mut chart = ChartBuilder::on(&root)
-        .caption(c.title, ("sans-serif", 15))
-        .margin(8)
-        .x_label_area_size(36)
-        .y_label_area_size(56)
-        .build_cartesian_2d(x0..x1, 0.0..y1)
-        .map_err(|x| e(&x))?;
-    chart
-        .configure_mesh()
-        .x_desc(c.x_label)
-        .y_desc(c.y_label)
-        .x_label_formatter(&|v| fmt_value((v * 100.0).round() / 100.0))
-        .y_label_formatter(&|v| format!("{v:.0}"))
-        .light_line_style(WHITE)
-        .draw()
-        .map_err(|x| e(&x))?;
-    let blue = RGBColor(31, 119, 180);
-    let mut band: Vec<(f64, f64)> = pts.iter().map(|p| (p.0, p.3)).collect();
-    band.extend(pts.iter().rev().map(|p| (p.0, p.2)));
-    chart
-        .draw_series(std::iter::once(Polygon::new(band, blue.mix(0.2).filled())))
-        .map_err(|x| e(&x))?
-        .label("10th-90th percentile")
-        .legend(move |(x, y)| {
-            Rectangle::new([(x, y - 4), (x + 14, y + 4)], blue.mix(0.2).filled())
-        });
-    chart
-        .draw_series(LineSeries::new(
-            pts.iter().map(|p| (p.0, p.1)),
-            blue.stroke_width(2),
-        ))
-        .map_err(|x| e(&x))?
-        .label("mean")
-        .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 14, y)], blue.stroke_width(2)));
-    chart
-        .draw_series(
-            pts.iter()
-                .map(|p| Circle::new((p.0, p.1), 3, blue.filled())),
-        )
-        .map_err(|x| e(&x))?;
-    if let Some((r, label)) = &c.reference {
-        let red = RGBColor(214, 39, 40);
-        chart
-            .draw_series(LineSeries::new(
-                vec![(x0, *r), (x1, *r)],
-                red.stroke_width(1),
-            ))
-            .map_err(|x| e(&x))?
-            .label(label.clone())
-            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 14, y)], red));
-    }
-    if let Some(p) = c.planned {
-        let green = RGBColor(44, 160, 44);
-        chart
-            .draw_series(LineSeries::new(
-                vec![(p, 0.0), (p, y1)],
-                green.stroke_width(2),
-            ))
-            .map_err(|x| e(&x))?
-            .label(format!("planned {}", fmt_value(p)))
-            .legend(move |(x, y)| {
-                PathElement::new(vec![(x, y), (x + 14, y)], green.stroke_width(2))
-            });
-    }
-    chart
-        .configure_series_labels()
-        .background_style(WHITE.mix(0.85))
-        .border_style(BLACK.mix(0.3))
-        .position(c.legend.clone())
-        .draw()
-        .map_err(|x| e(&x))?;
-    root.present().map_err(|x| e(&x))?;
-    Ok(())
-}
-
-/// The chart as an SVG string, or why there is none.
-fn svg(c: &Chart<'_>) -> Result<String, String> {
-    let mut buf = String::new();
-    draw(c, &mut buf)?;
-    Ok(buf)
-}
-
-/// The cost-effectiveness frontier: programme starts (mean, 10th-90th percentile
-/// band) against programme staff cost to the end date along the allocation path,
-/// the budget's point marked and the budget drawn as a vertical line.
-fn draw_frontier(al: &super::value::budget::Allocation, buf: &mut String) -> Result<(), String> {
-    let mut pts: Vec<(f64, f64, f64, f64)> = vec![(
-        al.start_cost_gbp / 1000.0,
-        al.start_starts,
-        al.start_starts_p10_p90.0,
-        al.start_starts_p10_p90.1,
-    )];
-    pts.extend(al.path.iter().map(|i| {
-        (
-            i.programme_cost_gbp / 1000.0,
-            i.programme_starts,
-            i.programme_starts_p10,
-            i.programme_starts_p90,
-        )
-    }));
-    let chosen = pts[al.steps];
-    let budget = al.budget_gbp / 1000.0;
-    let x0 = pts[0].0.min(budget);
-    let x1 = pts.last().map_or(x0, |p| p.0).max(budget);
-    let (x0, x1) = if x1 > x0 {
-        let pad = 0.05 * (x1 - x0);
-        (x0 - pad, x1 + pad)
-    } else {
-        (x0 - 1.0, x1 + 1.0)
-    };
-    let ys = pts
-        .iter()
-        .flat_map(|p| [p.1, p.2, p.3])
-        .filter(|v| v.is_finite());
-    let (y0, y1) = ys.fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| {
-        (a.min(v), b.max(v))
-    });
-    let pad = (0.1 * (y1 - y0)).max(1.0);
-    let (y0, y1) = ((y0 - pad).max(0.0), y1 + pad);
-    let e = |e: &dyn std::fmt::Display| e.to_string();
-    let root = SVGBackend::with_string(buf, (760, 340)).into_drawing_area();
-    root.fill(&WHITE).map_err(|x| e(&x))?;
-    let mut chart = ChartBuilder::on(&root)
-        .caption(
-            "Programme starts against programme staff cost",
-            ("sans-serif", 15),
-        )
-        .margin(8)
-        .x_label_area_size(36)
-        .y_label_area_size(64)
-        .build_cartesian_2d(x0..x1, y0..y1)
-        .map_err(|x| e(&x))?;
-    chart
-        .configure_mesh()
-        .x_desc("staff cost to the end date, £ thousand")
-        .y_desc("starts by the end date")
-        .x_label_formatter(&|v| format!("{v:.0}"))
-        .y_label_formatter(&|v| format!("{v:.0}"))
-        .light_line_style(WHITE)
-        .draw()
-        .map_err(|x| e(&x))?;
-    let blue = RGBColor(31, 119, 180);
-    let band: Vec<(f64, f64, f64)> = pts
-        .iter()
-        .filter(|p| p.2.is_finite() && p.3.is_finite())
-        .map(|p| (p.0, p.2, p.3))
-        .collect();
-    if band.len() >= 2 {
-        let mut poly: Vec<(f64, f64)> = band.iter().map(|p| (p.0, p.2)).collect();
-        poly.extend(band.iter().rev().map(|p| (p.0, p.1)));
-        chart
-            .draw_series(std::iter::once(Polygon::new(poly, blue.mix(0.15).filled())))
-            .map_err(|x| e(&x))?
-            .label("10th-90th percentile across replications")
-            .legend(move |(x, y)| {
-                Rectangle::new([(x, y - 4), (x + 14, y + 4)], blue.mix(0.15).filled())
-            });
-    }
-    chart
-        .draw_series(LineSeries::new(
-            pts.iter().map(|p| (p.0, p.1)),
-            blue.stroke_width(2),
-        ))
-        .map_err(|x| e(&x))?
-        .label("mean starts, step by step")
-        .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 14, y)], blue.stroke_width(2)));
-    chart
-        .draw_series(
-            pts.iter()
-                .map(|p| Circle::new((p.0, p.1), 3, blue.filled())),
-        )
-        .map_err(|x| e(&x))?;
-    let red = RGBColor(214, 39, 40);
-    chart
-        .draw_series(LineSeries::new(
-            vec![(budget, y0), (budget, y1)],
-            red.stroke_width(1),
-        ))
-        .map_err(|x| e(&x))?
-        .label(format!("budget £{:.0}k", budget))
-        .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 14, y)], red));
-    let green = RGBColor(44, 160, 44);
-    chart
-        .draw_series(std::iter::once(TriangleMarker::new(
-            (chosen.0, chosen.1),
-            9,
-            green.filled(),
-        )))
-        .map_err(|x| e(&x))?
-        .label(format!("chosen: £{:.0}k, {:.0} starts", chosen.0, chosen.1))
-        .legend(move |(x, y)| TriangleMarker::new((x + 7, y), 6, green.filled()));
-    chart
-        .configure_series_labels()
-        .background_style(WHITE.mix(0.85))
-        .border_style(BLACK.mix(0.3))
-        .position(SeriesLabelPosition::LowerRight)
-        .draw()
-        .map_err(|x| e(&x))?;
-    root.present().map_err(|x| e(&x))?;
-    Ok(())
-}
-
-/// The frontier chart as SVG, or why there is none.
-pub fn frontier_svg(al: &super::value::budget::Allocation) -> Result<String, String> {
-    let mut buf = String::new();
-    draw_frontier(al, &mut buf)?;
-    Ok(buf)
-}
-
 /// A chart inline, or a note saying why there is none.
 fn chart_or_note(svg: Result<String, String>, what: &str) -> Markup {
     match svg {
@@ -840,17 +591,25 @@ fn curve_charts(res: &PlanResults, a: &AreaPlan) -> Markup {
         .iter()
         .find(|l| l.label == a.curve_lever)
         .map(|l| l.planned);
-    let pts = |f: fn(&CurvePoint) -> Band| a.curve.iter().map(|p| (p.value, f(p))).collect();
-    let starts = Chart {
+    let pts = |f: fn(&CurvePoint) -> Band| {
+        a.curve
+            .iter()
+            .map(|p| {
+                let b = f(p);
+                (p.value, b.mean, b.p10, b.p90)
+            })
+            .collect()
+    };
+    let starts = Curve {
         title: "Starts by the end date",
         x_label: &a.curve_lever,
         y_label: "starts",
         points: pts(|p| p.starts),
         reference: a.target.map(|t| (t, format!("target {}", fmt_value(t)))),
         planned,
-        legend: SeriesLabelPosition::LowerRight,
+        legend: Corner::LowerRight,
     };
-    let wait = Chart {
+    let wait = Curve {
         title: "Wait to assessment, 90th percentile",
         x_label: &a.curve_lever,
         y_label: "days",
@@ -860,12 +619,12 @@ fn curve_charts(res: &PlanResults, a: &AreaPlan) -> Markup {
             format!("standard {} d", fmt_value(res.options.wait_days)),
         )),
         planned,
-        legend: SeriesLabelPosition::UpperRight,
+        legend: Corner::UpperRight,
     };
     html! {
         div class="charts" {
-            (chart_or_note(svg(&starts), starts.title))
-            (chart_or_note(svg(&wait), wait.title))
+            (chart_or_note(charts::curve(&starts), starts.title))
+            (chart_or_note(charts::curve(&wait), wait.title))
         }
     }
 }
@@ -934,6 +693,30 @@ fn programme_html(res: &PlanResults) -> Markup {
     }
 }
 
+/// The frontier chart's data: programme starts (mean, 10th-90th percentile) against
+/// programme staff cost (thousands of pounds) along the allocation path.
+fn frontier(al: &super::value::budget::Allocation) -> Frontier {
+    let mut points: Vec<(f64, f64, f64, f64)> = vec![(
+        al.start_cost_gbp / 1000.0,
+        al.start_starts,
+        al.start_starts_p10_p90.0,
+        al.start_starts_p10_p90.1,
+    )];
+    points.extend(al.path.iter().map(|i| {
+        (
+            i.programme_cost_gbp / 1000.0,
+            i.programme_starts,
+            i.programme_starts_p10,
+            i.programme_starts_p90,
+        )
+    }));
+    Frontier {
+        points,
+        chosen: al.steps,
+        budget_k: al.budget_gbp / 1000.0,
+    }
+}
+
 /// An extra-starts figure with its 95% interval: "12 (3 to 20)".
 fn extra_starts(e: &super::value::Paired) -> String {
     format!(
@@ -961,7 +744,7 @@ fn allocation_html(al: &super::value::budget::Allocation) -> Markup {
             ". The chart continues past the budget with the steps more money would buy next."
         }
         div class="chart" {
-            @match frontier_svg(al) {
+            @match charts::frontier(&frontier(al)) {
                 Ok(svg) => { (PreEscaped(svg)) }
                 Err(m) => { p class="note" { "No frontier chart (" (m) ")." } }
             }
