@@ -12,9 +12,41 @@ use super::display::{self, NA, Unit, date, slug};
 use super::html::Page;
 use super::page::{self, Figures, Shell};
 use crate::run::compare::{
-    COST, Comparison, Diff, EntityDiff, MEASURES, PER_EXTRA_START, REACHED, Ratio, ScenarioDiff,
-    measure_index,
+    COST, Comparison, Diff, EntityDiff, MEASURES, PER_EXTRA_START, Ratio, ScenarioDiff,
 };
+
+/// The measures the renderers name, by their index in [`MEASURES`]: a misspelt
+/// measure does not compile (a test checks each index against its key).
+pub mod measure {
+    /// Referrals.
+    pub const REFERRALS: usize = 0;
+    /// Starts.
+    pub const STARTS: usize = 1;
+    /// Whether the target was reached (its mean is the probability).
+    pub const REACHED: usize = 2;
+    /// Mean wait to assessment.
+    pub const WAIT_MEAN: usize = 3;
+    /// 90th-percentile wait to assessment.
+    pub const WAIT_P90: usize = 4;
+    /// Coach caseload utilisation.
+    pub const CASELOAD_UTIL: usize = 5;
+    /// Coach hours utilisation.
+    pub const HOURS_UTIL: usize = 6;
+    /// Staff cost per start.
+    pub const COST_PER_START: usize = 7;
+    /// Staff cost.
+    pub const COST: usize = 8;
+}
+
+/// The units of measure `k` (an index of [`measure`]).
+fn units_of(k: usize) -> (Unit, Unit) {
+    units(MEASURES[k].key)
+}
+
+/// The difference in measure `k` for an entity.
+fn diff(e: &EntityDiff, k: usize) -> Option<&Diff> {
+    e.diffs.get(k)
+}
 
 /// How a measure is written: its unit for values, and for differences.
 pub fn units(key: &str) -> (Unit, Unit) {
@@ -106,7 +138,7 @@ pub fn csv(c: &Comparison) -> Vec<u8> {
                     String::new(),
                     String::new(),
                     e.diffs
-                        .get(measure_index("starts").unwrap_or(0))
+                        .get(measure::STARTS)
                         .map_or(0, |d| d.pairs)
                         .to_string(),
                     String::new(),
@@ -206,8 +238,8 @@ pub fn json(c: &Comparison) -> Vec<u8> {
     out
 }
 
-fn diff_text(key: &str, d: Option<&Diff>) -> String {
-    let (_, du) = units(key);
+fn diff_text(k: usize, d: Option<&Diff>) -> String {
+    let (_, du) = units_of(k);
     match d {
         Some(d) if d.unchanged() => "no change".to_string(),
         Some(d) if d.mean.is_some() => {
@@ -228,8 +260,8 @@ fn ratio_text(e: &EntityDiff) -> String {
     let Some(r) = e.per_extra_start else {
         return "-".to_string();
     };
-    let starts = measure_index("starts").and_then(|i| e.diffs.get(i));
-    let cost = measure_index(COST).and_then(|i| e.diffs.get(i));
+    let starts = diff(e, measure::STARTS);
+    let cost = diff(e, measure::COST);
     if starts.is_some_and(Diff::unchanged) && cost.is_some_and(Diff::unchanged) {
         return "no change".to_string();
     }
@@ -323,11 +355,9 @@ pub fn table(c: &Comparison) -> String {
                 })
                 .collect()
         };
-        let diffs = |keys: &'static [&'static str]| {
+        let diffs = |keys: &'static [usize]| {
             move |e: &EntityDiff| -> Vec<String> {
-                keys.iter()
-                    .map(|k| diff_text(k, measure_index(k).and_then(|i| e.diffs.get(i))))
-                    .collect()
+                keys.iter().map(|&k| diff_text(k, diff(e, k))).collect()
             }
         };
         block(
@@ -340,17 +370,17 @@ pub fn table(c: &Comparison) -> String {
                 "P(reach target)",
             ],
             &rows(&diffs(&[
-                "starts",
-                "wait_p90_days",
-                "caseload_utilisation",
-                REACHED,
+                measure::STARTS,
+                measure::WAIT_P90,
+                measure::CASELOAD_UTIL,
+                measure::REACHED,
             ])),
         );
         let _ = writeln!(
             s,
             "\nwhat it buys and at what cost: staff cost (coaches and MDT in post) to the end date; cost per extra start = difference in staff cost / difference in starts [Fieller 95% CI]"
         );
-        let with_cost = diffs(&["starts", COST]);
+        let with_cost = diffs(&[measure::STARTS, measure::COST]);
         block(
             &mut s,
             &["area", "starts", "staff cost", "cost per extra start"],
@@ -364,8 +394,8 @@ pub fn table(c: &Comparison) -> String {
     s
 }
 
-fn diff_cell(key: &str, d: Option<&Diff>) -> Markup {
-    let (_, du) = units(key);
+fn diff_cell(k: usize, d: Option<&Diff>) -> Markup {
+    let (_, du) = units_of(k);
     let Some(d) = d.filter(|d| d.mean.is_some()) else {
         return html! { td class="n" { (NA) } };
     };
@@ -405,7 +435,7 @@ fn ratio_cell(e: &EntityDiff) -> Markup {
 /// The programme's change in staff cost and its cost per extra start, as a list item.
 fn cost_sentence(v: &ScenarioDiff) -> Option<Markup> {
     let p = v.entities.first()?;
-    let d = p.diffs.get(measure_index(COST)?)?;
+    let d = diff(p, measure::COST)?;
     d.mean?;
     let per = p.per_extra_start?;
     let per_text = match (per.estimate, per.ci) {
@@ -453,8 +483,8 @@ fn cost_table(v: &ScenarioDiff) -> Markup {
                     tr class=[(i + 1 == ents.len()).then_some("total")] {
                         td { (e.name) }
                         @if e.comparable {
-                            @for k in ["starts", COST] {
-                                (diff_cell(k, measure_index(k).and_then(|i| e.diffs.get(i))))
+                            @for k in [measure::STARTS, measure::COST] {
+                                (diff_cell(k, diff(e, k)))
                             }
                             (ratio_cell(e))
                         } @else {
@@ -467,10 +497,9 @@ fn cost_table(v: &ScenarioDiff) -> Markup {
     }
 }
 
-fn sentence(c: &Comparison, v: &ScenarioDiff, key: &str, what: &str) -> Option<Markup> {
-    let k = measure_index(key)?;
-    let d = v.entities.first()?.diffs.get(k)?;
-    let (u, du) = units(key);
+fn sentence(c: &Comparison, v: &ScenarioDiff, k: usize, what: &str) -> Option<Markup> {
+    let d = diff(v.entities.first()?, k)?;
+    let (u, du) = units_of(k);
     d.mean?;
     let verdict = match d.clear() {
         _ if d.unchanged() => "it is the same in every replication",
@@ -492,9 +521,8 @@ fn sentence(c: &Comparison, v: &ScenarioDiff, key: &str, what: &str) -> Option<M
 }
 
 /// The programme's mean change in `key` and its paired interval, formatted.
-fn programme_change(v: &ScenarioDiff, key: &str) -> (String, String) {
-    let k = measure_index(key).unwrap_or(0);
-    let (_, du) = units(key);
+fn programme_change(v: &ScenarioDiff, k: usize) -> (String, String) {
+    let (_, du) = units_of(k);
     let d = v.entities.first().and_then(|e| e.diffs.get(k));
     (
         du.fmt_signed(d.and_then(|d| d.mean)),
@@ -509,20 +537,19 @@ fn programme_change(v: &ScenarioDiff, key: &str) -> (String, String) {
 fn forest(
     c: &Comparison,
     v: &ScenarioDiff,
-    key: &str,
+    k: usize,
     title: &str,
     x_label: &str,
     with_programme: bool,
 ) -> Dots {
-    let k = measure_index(key).unwrap_or(0);
-    let (_, du) = units(key);
+    let (_, du) = units_of(k);
     let mut rows: Vec<DotRow> = Vec::new();
     let mut ents: Vec<&crate::run::compare::EntityDiff> = v.entities.iter().skip(1).collect();
     if with_programme {
         ents.extend(v.entities.first());
     }
     for (i, e) in ents.iter().enumerate() {
-        let d = e.diffs.get(k);
+        let d = diff(e, k);
         let pt = |ci: Option<(f64, f64)>| {
             d.and_then(|d| d.mean).map(|m| Point {
                 mid: m,
@@ -622,13 +649,16 @@ fn howto(c: &Comparison) -> Markup {
 /// tables.
 fn variant_section(c: &Comparison, v: &ScenarioDiff, figs: &mut Figures) -> Markup {
     let sentences: Vec<Markup> = [
-        ("starts", "Programme starts"),
-        (REACHED, "Probability of reaching the programme target"),
+        (measure::STARTS, "Programme starts"),
         (
-            "wait_p90_days",
+            measure::REACHED,
+            "Probability of reaching the programme target",
+        ),
+        (
+            measure::WAIT_P90,
             "90th-percentile wait for the initial assessment",
         ),
-        ("caseload_utilisation", "Coach caseload utilisation"),
+        (measure::CASELOAD_UTIL, "Coach caseload utilisation"),
     ]
     .into_iter()
     .filter_map(|(key, what)| sentence(c, v, key, what))
@@ -642,11 +672,11 @@ fn variant_section(c: &Comparison, v: &ScenarioDiff, figs: &mut Figures) -> Mark
             @for n in &v.notes { p class="note" { b { "Note." } " " (n) } }
             ul { @for s in &sentences { (s) } }
             (charts)
-            (measures_table(v, "Throughput and reach", ["referrals", "starts", REACHED, "cost_per_start_gbp"]))
+            (measures_table(v, "Throughput and reach", [measure::REFERRALS, measure::STARTS, measure::REACHED, measure::COST_PER_START]))
             (measures_table(
                 v,
                 "Waits and utilisation",
-                ["wait_mean_days", "wait_p90_days", "caseload_utilisation", "coach_hours_utilisation"],
+                [measure::WAIT_MEAN, measure::WAIT_P90, measure::CASELOAD_UTIL, measure::HOURS_UTIL],
             ))
             (cost_table(v))
             p class="note" { "Bold cells are clear changes (the 95% interval excludes zero). Utilisation and probability changes are in percentage points. Differences are means over replications of the scenario's figure minus the baseline's." }
@@ -660,12 +690,12 @@ fn variant_charts(c: &Comparison, v: &ScenarioDiff, figs: &mut Figures) -> Marku
     let d = forest(
         c,
         v,
-        "starts",
+        measure::STARTS,
         &format!("Change in starts: {} minus {}", v.name, c.base),
         "Difference in starts over the run (people)",
         false,
     );
-    let (change, ci) = programme_change(v, "starts");
+    let (change, ci) = programme_change(v, measure::STARTS);
     let starts = figs.add(
         &format!("{base}-starts"),
         charts::dots(&d),
@@ -680,7 +710,7 @@ fn variant_charts(c: &Comparison, v: &ScenarioDiff, figs: &mut Figures) -> Marku
     let d = forest(
         c,
         v,
-        "wait_p90_days",
+        measure::WAIT_P90,
         &format!(
             "Change in the 90th-percentile wait: {} minus {}",
             v.name, c.base
@@ -697,7 +727,7 @@ fn variant_charts(c: &Comparison, v: &ScenarioDiff, figs: &mut Figures) -> Marku
 }
 
 /// A table of the change in four measures, per area and for the programme.
-fn measures_table(v: &ScenarioDiff, title: &str, keys: [&str; 4]) -> Markup {
+fn measures_table(v: &ScenarioDiff, title: &str, keys: [usize; 4]) -> Markup {
     let ents = areas_then_programme(v);
     html! {
         h3 { (title) }
@@ -705,7 +735,7 @@ fn measures_table(v: &ScenarioDiff, title: &str, keys: [&str; 4]) -> Markup {
             thead { tr {
                 th { "Area" }
                 @for k in keys {
-                    th class="n" { (MEASURES[measure_index(k).unwrap_or(0)].label) span class="iv" { "change, 95% CI" } }
+                    th class="n" { (MEASURES[k].label) span class="iv" { "change, 95% CI" } }
                 }
             } }
             tbody {
@@ -714,7 +744,7 @@ fn measures_table(v: &ScenarioDiff, title: &str, keys: [&str; 4]) -> Markup {
                         td { (e.name) @if let Some(n) = &e.note { span class="iv" { (n) } } }
                         @if e.comparable {
                             @for k in keys {
-                                (diff_cell(k, measure_index(k).and_then(|i| e.diffs.get(i))))
+                                (diff_cell(k, diff(e, k)))
                             }
                         } @else {
                             td colspan=(keys.len()) class="note" { "not comparable" }
@@ -723,5 +753,29 @@ fn measures_table(v: &ScenarioDiff, title: &str, keys: [&str; 4]) -> Markup {
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::run::compare::{REACHED, measure_index};
+
+    #[test]
+    fn typed_measures_name_their_keys() {
+        for (k, key) in [
+            (measure::REFERRALS, "referrals"),
+            (measure::STARTS, "starts"),
+            (measure::REACHED, REACHED),
+            (measure::WAIT_MEAN, "wait_mean_days"),
+            (measure::WAIT_P90, "wait_p90_days"),
+            (measure::CASELOAD_UTIL, "caseload_utilisation"),
+            (measure::HOURS_UTIL, "coach_hours_utilisation"),
+            (measure::COST_PER_START, "cost_per_start_gbp"),
+            (measure::COST, COST),
+        ] {
+            assert_eq!(measure_index(key), Some(k), "{key}");
+        }
+        assert_eq!(MEASURES.len(), 9);
     }
 }
