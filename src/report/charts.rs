@@ -976,7 +976,7 @@ pub fn funnel(f: &Funnel) -> String {
                     EmptyElement::at(at)
                         + Text::new(
                             short(&p.label, 30),
-                            (r as i32 + 4, 0),
+                            (r + 4, 0),
                             text_style(12.0, TARGET).pos(Pos::new(HPos::Left, VPos::Center)),
                         ),
                 ))?;
