@@ -4,11 +4,13 @@
 
 use std::fmt::Write;
 
-use plotters::prelude::*;
+use maud::{Markup, PreEscaped, html};
 
 use super::value::Tested;
 use super::{AreaPlan, Band, CurvePoint, LeverKind, PlanResults, fmt_value};
-use crate::display::{esc, text_pct as pct, text0 as f0, text1 as f1};
+use crate::report::charts::{self, Corner, Curve, Frontier};
+use crate::display::{text_pct as pct, text0 as f0, text1 as f1};
+use crate::report::page::Shell;
 
 fn cell(x: Option<f64>) -> String {
     match x {
@@ -572,283 +574,42 @@ fn programme_text(res: &PlanResults) -> String {
     s
 }
 
-/// One capacity-curve chart: mean with a 10th-90th percentile band against the
-/// lever, a horizontal reference line (target or standard) and a vertical line at
-/// the planned value.
-struct Chart<'a> {
-    title: &'a str,
-    x_label: &'a str,
-    y_label: &'a str,
-    points: Vec<(f64, Band)>,
-    reference: Option<(f64, String)>,
-    planned: Option<f64>,
-    legend: SeriesLabelPosition,
-}
-
-fn draw(c: &Chart<'_>, buf: &mut String) -> Result<(), String> {
-    let pts: Vec<(f64, f64, f64, f64)> = c
-        .points
-        .iter()
-        .filter_map(|(x, b)| {
-            let m = b.mean.filter(|v| v.is_finite())?;
-            Some((*x, m, b.p10.unwrap_or(m), b.p90.unwrap_or(m)))
-        })
-        .collect();
-    if pts.is_empty() {
-        return Err("no data".into());
-    }
-    let x0 = pts.iter().map(|p| p.0).fold(f64::INFINITY, f64::min);
-    let x1 = pts.iter().map(|p| p.0).fold(f64::NEG_INFINITY, f64::max);
-    let (x0, x1) = if x1 > x0 {
-        (x0, x1)
-    } else {
-        (x0 - 1.0, x1 + 1.0)
-    };
-    let mut y1 = pts.iter().map(|p| p.3).fold(0.0_f64, f64::max);
-    if let Some((r, _)) = &c.reference {
-        y1 = y1.max(*r);
-    }
-    let y1 = if y1 > 0.0 { y1 * 1.1 } else { 1.0 };
-    let e = |e: &dyn std::fmt::Display| e.to_string();
-    let root = SVGBackend::with_string(buf, (460, 300)).into_drawing_area();
-    root.fill(&WHITE).map_err(|x| e(&x))?;
-    let mut chart = ChartBuilder::on(&root)
-        .caption(c.title, ("sans-serif", 15))
-        .margin(8)
-        .x_label_area_size(36)
-        .y_label_area_size(56)
-        .build_cartesian_2d(x0..x1, 0.0..y1)
-        .map_err(|x| e(&x))?;
-    chart
-        .configure_mesh()
-        .x_desc(c.x_label)
-        .y_desc(c.y_label)
-        .x_label_formatter(&|v| fmt_value((v * 100.0).round() / 100.0))
-        .y_label_formatter(&|v| format!("{v:.0}"))
-        .light_line_style(WHITE)
-        .draw()
-        .map_err(|x| e(&x))?;
-    let blue = RGBColor(31, 119, 180);
-    let mut band: Vec<(f64, f64)> = pts.iter().map(|p| (p.0, p.3)).collect();
-    band.extend(pts.iter().rev().map(|p| (p.0, p.2)));
-    chart
-        .draw_series(std::iter::once(Polygon::new(band, blue.mix(0.2).filled())))
-        .map_err(|x| e(&x))?
-        .label("10th-90th percentile")
-        .legend(move |(x, y)| {
-            Rectangle::new([(x, y - 4), (x + 14, y + 4)], blue.mix(0.2).filled())
-        });
-    chart
-        .draw_series(LineSeries::new(
-            pts.iter().map(|p| (p.0, p.1)),
-            blue.stroke_width(2),
-        ))
-        .map_err(|x| e(&x))?
-        .label("mean")
-        .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 14, y)], blue.stroke_width(2)));
-    chart
-        .draw_series(
-            pts.iter()
-                .map(|p| Circle::new((p.0, p.1), 3, blue.filled())),
-        )
-        .map_err(|x| e(&x))?;
-    if let Some((r, label)) = &c.reference {
-        let red = RGBColor(214, 39, 40);
-        chart
-            .draw_series(LineSeries::new(
-                vec![(x0, *r), (x1, *r)],
-                red.stroke_width(1),
-            ))
-            .map_err(|x| e(&x))?
-            .label(label.clone())
-            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 14, y)], red));
-    }
-    if let Some(p) = c.planned {
-        let green = RGBColor(44, 160, 44);
-        chart
-            .draw_series(LineSeries::new(
-                vec![(p, 0.0), (p, y1)],
-                green.stroke_width(2),
-            ))
-            .map_err(|x| e(&x))?
-            .label(format!("planned {}", fmt_value(p)))
-            .legend(move |(x, y)| {
-                PathElement::new(vec![(x, y), (x + 14, y)], green.stroke_width(2))
-            });
-    }
-    chart
-        .configure_series_labels()
-        .background_style(WHITE.mix(0.85))
-        .border_style(BLACK.mix(0.3))
-        .position(c.legend.clone())
-        .draw()
-        .map_err(|x| e(&x))?;
-    root.present().map_err(|x| e(&x))?;
-    Ok(())
-}
-
-/// The chart as an SVG string (a short note instead when there is nothing to draw).
-fn svg(c: &Chart<'_>) -> String {
-    let mut buf = String::new();
-    match draw(c, &mut buf) {
-        Ok(()) => buf,
-        Err(m) => format!(
-            "<p class=\"note\">{}: no chart ({})</p>",
-            esc(c.title),
-            esc(&m)
-        ),
+/// A chart inline, or a note saying why there is none.
+fn chart_or_note(svg: Result<String, String>, what: &str) -> Markup {
+    match svg {
+        Ok(svg) => html! { (PreEscaped(svg)) },
+        Err(m) => html! { p class="note" { (what) ": no chart (" (m) ")" } },
     }
 }
 
-/// The cost-effectiveness frontier: programme starts (mean, 10th-90th percentile
-/// band) against programme staff cost to the end date along the allocation path,
-/// the budget's point marked and the budget drawn as a vertical line.
-fn draw_frontier(al: &super::value::budget::Allocation, buf: &mut String) -> Result<(), String> {
-    let mut pts: Vec<(f64, f64, f64, f64)> = vec![(
-        al.start_cost_gbp / 1000.0,
-        al.start_starts,
-        al.start_starts_p10_p90.0,
-        al.start_starts_p10_p90.1,
-    )];
-    pts.extend(al.path.iter().map(|i| {
-        (
-            i.programme_cost_gbp / 1000.0,
-            i.programme_starts,
-            i.programme_starts_p10,
-            i.programme_starts_p90,
-        )
-    }));
-    let chosen = pts[al.steps];
-    let budget = al.budget_gbp / 1000.0;
-    let x0 = pts[0].0.min(budget);
-    let x1 = pts.last().map_or(x0, |p| p.0).max(budget);
-    let (x0, x1) = if x1 > x0 {
-        let pad = 0.05 * (x1 - x0);
-        (x0 - pad, x1 + pad)
-    } else {
-        (x0 - 1.0, x1 + 1.0)
-    };
-    let ys = pts
-        .iter()
-        .flat_map(|p| [p.1, p.2, p.3])
-        .filter(|v| v.is_finite());
-    let (y0, y1) = ys.fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| {
-        (a.min(v), b.max(v))
-    });
-    let pad = (0.1 * (y1 - y0)).max(1.0);
-    let (y0, y1) = ((y0 - pad).max(0.0), y1 + pad);
-    let e = |e: &dyn std::fmt::Display| e.to_string();
-    let root = SVGBackend::with_string(buf, (760, 340)).into_drawing_area();
-    root.fill(&WHITE).map_err(|x| e(&x))?;
-    let mut chart = ChartBuilder::on(&root)
-        .caption(
-            "Programme starts against programme staff cost",
-            ("sans-serif", 15),
-        )
-        .margin(8)
-        .x_label_area_size(36)
-        .y_label_area_size(64)
-        .build_cartesian_2d(x0..x1, y0..y1)
-        .map_err(|x| e(&x))?;
-    chart
-        .configure_mesh()
-        .x_desc("staff cost to the end date, £ thousand")
-        .y_desc("starts by the end date")
-        .x_label_formatter(&|v| format!("{v:.0}"))
-        .y_label_formatter(&|v| format!("{v:.0}"))
-        .light_line_style(WHITE)
-        .draw()
-        .map_err(|x| e(&x))?;
-    let blue = RGBColor(31, 119, 180);
-    let band: Vec<(f64, f64, f64)> = pts
-        .iter()
-        .filter(|p| p.2.is_finite() && p.3.is_finite())
-        .map(|p| (p.0, p.2, p.3))
-        .collect();
-    if band.len() >= 2 {
-        let mut poly: Vec<(f64, f64)> = band.iter().map(|p| (p.0, p.2)).collect();
-        poly.extend(band.iter().rev().map(|p| (p.0, p.1)));
-        chart
-            .draw_series(std::iter::once(Polygon::new(poly, blue.mix(0.15).filled())))
-            .map_err(|x| e(&x))?
-            .label("10th-90th percentile across replications")
-            .legend(move |(x, y)| {
-                Rectangle::new([(x, y - 4), (x + 14, y + 4)], blue.mix(0.15).filled())
-            });
-    }
-    chart
-        .draw_series(LineSeries::new(
-            pts.iter().map(|p| (p.0, p.1)),
-            blue.stroke_width(2),
-        ))
-        .map_err(|x| e(&x))?
-        .label("mean starts, step by step")
-        .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 14, y)], blue.stroke_width(2)));
-    chart
-        .draw_series(
-            pts.iter()
-                .map(|p| Circle::new((p.0, p.1), 3, blue.filled())),
-        )
-        .map_err(|x| e(&x))?;
-    let red = RGBColor(214, 39, 40);
-    chart
-        .draw_series(LineSeries::new(
-            vec![(budget, y0), (budget, y1)],
-            red.stroke_width(1),
-        ))
-        .map_err(|x| e(&x))?
-        .label(format!("budget £{:.0}k", budget))
-        .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 14, y)], red));
-    let green = RGBColor(44, 160, 44);
-    chart
-        .draw_series(std::iter::once(TriangleMarker::new(
-            (chosen.0, chosen.1),
-            9,
-            green.filled(),
-        )))
-        .map_err(|x| e(&x))?
-        .label(format!("chosen: £{:.0}k, {:.0} starts", chosen.0, chosen.1))
-        .legend(move |(x, y)| TriangleMarker::new((x + 7, y), 6, green.filled()));
-    chart
-        .configure_series_labels()
-        .background_style(WHITE.mix(0.85))
-        .border_style(BLACK.mix(0.3))
-        .position(SeriesLabelPosition::LowerRight)
-        .draw()
-        .map_err(|x| e(&x))?;
-    root.present().map_err(|x| e(&x))?;
-    Ok(())
-}
-
-/// The frontier chart as SVG (a note when there is nothing to draw).
-pub fn frontier_svg(al: &super::value::budget::Allocation) -> String {
-    let mut buf = String::new();
-    match draw_frontier(al, &mut buf) {
-        Ok(()) => buf,
-        Err(m) => format!("<p class=\"note\">No frontier chart ({}).</p>", esc(&m)),
-    }
-}
-
-fn curve_charts(res: &PlanResults, a: &AreaPlan) -> String {
+fn curve_charts(res: &PlanResults, a: &AreaPlan) -> Markup {
     if a.curve.is_empty() {
-        return String::new();
+        return html! {};
     }
     let planned = a
         .levers
         .iter()
         .find(|l| l.label == a.curve_lever)
         .map(|l| l.planned);
-    let pts = |f: fn(&CurvePoint) -> Band| a.curve.iter().map(|p| (p.value, f(p))).collect();
-    let starts = Chart {
+    let pts = |f: fn(&CurvePoint) -> Band| {
+        a.curve
+            .iter()
+            .map(|p| {
+                let b = f(p);
+                (p.value, b.mean, b.p10, b.p90)
+            })
+            .collect()
+    };
+    let starts = Curve {
         title: "Starts by the end date",
         x_label: &a.curve_lever,
         y_label: "starts",
         points: pts(|p| p.starts),
         reference: a.target.map(|t| (t, format!("target {}", fmt_value(t)))),
         planned,
-        legend: SeriesLabelPosition::LowerRight,
+        legend: Corner::LowerRight,
     };
-    let wait = Chart {
+    let wait = Curve {
         title: "Wait to assessment, 90th percentile",
         x_label: &a.curve_lever,
         y_label: "days",
@@ -858,212 +619,211 @@ fn curve_charts(res: &PlanResults, a: &AreaPlan) -> String {
             format!("standard {} d", fmt_value(res.options.wait_days)),
         )),
         planned,
-        legend: SeriesLabelPosition::UpperRight,
+        legend: Corner::UpperRight,
     };
-    format!(
-        "<div class=\"charts\">{}{}</div>\n",
-        svg(&starts),
-        svg(&wait)
-    )
+    html! {
+        div class="charts" {
+            (chart_or_note(charts::curve(&starts), starts.title))
+            (chart_or_note(charts::curve(&wait), wait.title))
+        }
+    }
+}
+
+/// FTE to one decimal place.
+fn fte(x: f64) -> String {
+    fmt_value((x * 10.0).round() / 10.0)
+}
+
+/// " (3 of 5 areas give one)" when not every area gives a grant.
+fn grant_areas_text(res: &PlanResults) -> String {
+    let p = &res.programme;
+    if p.grant_areas < res.areas.len() {
+        format!(
+            " ({} of {} give one)",
+            p.grant_areas,
+            crate::display::count(res.areas.len(), "area", "areas")
+        )
+    } else {
+        String::new()
+    }
 }
 
 /// The programme section of `plan.html`.
-fn programme_html(res: &PlanResults) -> String {
+fn programme_html(res: &PlanResults) -> Markup {
     let p = &res.programme;
-    let mut s = String::from(
-        "<h2 id=\"programme\">Programme</h2>\n<table><tr><th>staff</th><th>FTE now</th>\
-         <th>FTE planned</th><th>cost per year planned</th></tr>\n",
-    );
-    for r in &p.roles {
-        let _ = writeln!(
-            s,
-            "<tr><td>{}</td><td>{}</td><td><b>{}</b></td><td>{}</td></tr>",
-            esc(&r.role),
-            fmt_value((r.current_fte * 10.0).round() / 10.0),
-            fmt_value((r.planned_fte * 10.0).round() / 10.0),
-            money(Some(r.cost_per_year_gbp))
-        );
+    let end = &res.end;
+    html! {
+        h2 id="programme" { "Programme" }
+        table class="figures" {
+            tr { th { "staff" } th { "FTE now" } th { "FTE planned" } th { "cost per year planned" } }
+            @for r in &p.roles {
+                tr {
+                    td { (r.role) } td { (fte(r.current_fte)) } td { b { (fte(r.planned_fte)) } }
+                    td { (money(Some(r.cost_per_year_gbp))) }
+                }
+            }
+            tr { td { b { "all staff" } } td {} td {} td { b { (money(Some(p.cost_per_year_gbp))) } } }
+        }
+        table class="figures" {
+            tr { th { "programme" } th { "planned" } }
+            tr {
+                td { "expected starts by " (end) }
+                td { b { (count(Some(p.starts_mean))) } " (10th-90th percentile " (count(p.starts_p10)) " to " (count(p.starts_p90)) ")" }
+            }
+            tr { td { "sum of area targets" } td { (count(p.target)) } }
+            tr { td { "staff cost to " (end) " as simulated" } td { (money(Some(p.staff_cost_gbp))) } }
+            tr { td { "staff cost per start" } td { (money(p.cost_per_start_gbp)) } }
+            tr {
+                td { "staff cost per year, planned (scenario's staffing)" }
+                td { (money(Some(p.cost_per_year_gbp))) " (" (money(Some(p.current_cost_per_year_gbp))) ")" }
+            }
+            tr { td { "grants" (grant_areas_text(res)) } td { (money(p.grant_gbp)) } }
+            tr {
+                td { "budget" }
+                td { (p.budget_gbp.map_or("none given (planned to targets)".into(), |b| money(Some(b)))) }
+            }
+            tr { td { "stop rule" } td { (limit_text(res)) } }
+        }
+        p class="note" {
+            "Staff cost only: grants also pay for management, premises and the \
+             rest. The programme's starts are the areas' summed replication by replication (a \
+             national uncertain parameter takes the same value in every area of a replication), so \
+             the interval carries the areas' shared uncertainty."
+        }
     }
-    let _ = writeln!(
-        s,
-        "<tr><td><b>all staff</b></td><td></td><td></td><td><b>{}</b></td></tr></table>",
-        money(Some(p.cost_per_year_gbp))
-    );
-    let _ = writeln!(
-        s,
-        "<table><tr><th>programme</th><th>planned</th></tr>\
-         <tr><td>expected starts by {end}</td><td><b>{}</b> (10th-90th percentile {} to {})</td></tr>\
-         <tr><td>sum of area targets</td><td>{}</td></tr>\
-         <tr><td>staff cost to {end} as simulated</td><td>{}</td></tr>\
-         <tr><td>staff cost per start</td><td>{}</td></tr>\
-         <tr><td>staff cost per year, planned (scenario's staffing)</td><td>{} ({})</td></tr>\
-         <tr><td>grants{}</td><td>{}</td></tr>\
-         <tr><td>budget</td><td>{}</td></tr>\
-         <tr><td>stop rule</td><td>{}</td></tr></table>",
-        count(Some(p.starts_mean)),
-        count(p.starts_p10),
-        count(p.starts_p90),
-        count(p.target),
-        money(Some(p.staff_cost_gbp)),
-        money(p.cost_per_start_gbp),
-        money(Some(p.cost_per_year_gbp)),
-        money(Some(p.current_cost_per_year_gbp)),
-        if p.grant_areas < res.areas.len() {
-            format!(
-                " ({} of {} give one)",
-                p.grant_areas,
-                crate::display::count(res.areas.len(), "area", "areas")
-            )
-        } else {
-            String::new()
-        },
-        money(p.grant_gbp),
-        p.budget_gbp
-            .map_or("none given (planned to targets)".into(), |b| money(Some(b))),
-        esc(&limit_text(res)),
-        end = esc(&res.end),
-    );
-    let _ = writeln!(
-        s,
-        "<p class=\"note\">Staff cost only: grants also pay for management, premises and the \
-         rest. The programme's starts are the areas' summed replication by replication (a \
-         national uncertain parameter takes the same value in every area of a replication), so \
-         the interval carries the areas' shared uncertainty.</p>"
-    );
-    s
+}
+
+/// The frontier chart's data: programme starts (mean, 10th-90th percentile) against
+/// programme staff cost (thousands of pounds) along the allocation path.
+fn frontier(al: &super::value::budget::Allocation) -> Frontier {
+    let mut points: Vec<(f64, f64, f64, f64)> = vec![(
+        al.start_cost_gbp / 1000.0,
+        al.start_starts,
+        al.start_starts_p10_p90.0,
+        al.start_starts_p10_p90.1,
+    )];
+    points.extend(al.path.iter().map(|i| {
+        (
+            i.programme_cost_gbp / 1000.0,
+            i.programme_starts,
+            i.programme_starts_p10,
+            i.programme_starts_p90,
+        )
+    }));
+    Frontier {
+        points,
+        chosen: al.steps,
+        budget_k: al.budget_gbp / 1000.0,
+    }
+}
+
+/// An extra-starts figure with its 95% interval: "12 (3 to 20)".
+fn extra_starts(e: &super::value::Paired) -> String {
+    format!(
+        "{} ({})",
+        f0(Some(e.mean)),
+        e.ci95.map_or("n/a".into(), |(lo, hi)| format!(
+            "{} to {}",
+            f0(Some(lo)),
+            f0(Some(hi))
+        ))
+    )
 }
 
 /// The budget allocation section: the frontier chart and the steps bought.
-fn allocation_html(al: &super::value::budget::Allocation) -> String {
-    let mut s = String::from("<h2 id=\"frontier\">Cost-effectiveness frontier</h2>\n");
-    let _ = writeln!(
-        s,
-        "<p>From the scenario's staffing ({} to the end date, {} starts), the budget of {} buys \
-         one step at a time: the step, in any area, with the most extra starts per pound among \
-         those whose extra starts are above zero (95% interval) and whose cost per extra start is \
-         within the stop rule ({}). {} steps bought, {} left; it stopped because {}. The chart continues past the \
-         budget with the steps more money would buy next.</p>",
-        money(Some(al.start_cost_gbp)),
-        count(Some(al.start_starts)),
-        money(Some(al.budget_gbp)),
-        money(Some(al.cost_limit_gbp)),
-        al.steps,
-        money(Some(al.left_gbp)),
-        esc(&al.stopped)
-    );
-    let _ = writeln!(s, "<div class=\"chart\">{}</div>", frontier_svg(al));
-    let _ = writeln!(
-        s,
-        "<table><tr><th>step</th><th>area</th><th>what</th><th>extra starts (95% interval)</th>\
-         <th>extra cost to end</th><th>cost per extra start</th><th>programme cost</th>\
-         <th>programme starts</th></tr>"
-    );
-    for (i, inc) in al.path.iter().enumerate() {
-        let t = &inc.test;
-        let _ = writeln!(
-            s,
-            "<tr{}><td>{}</td><td>{}</td><td>{}: {}</td><td>{} ({})</td><td>{}</td><td>{}</td>\
-             <td>{}</td><td>{}</td></tr>",
-            if inc.within_budget {
-                ""
-            } else {
-                " class=\"note\""
-            },
-            if inc.within_budget {
-                (i + 1).to_string()
-            } else {
-                format!("{} (beyond)", i + 1)
-            },
-            esc(&inc.area),
-            esc(&t.label),
-            esc(&t.step),
-            f0(Some(t.extra_starts.mean)),
-            t.extra_starts.ci95.map_or("n/a".into(), |(lo, hi)| format!(
-                "{} to {}",
-                f0(Some(lo)),
-                f0(Some(hi))
-            )),
-            money(t.extra_cost_gbp),
-            money(t.cost_per_extra_start_gbp),
-            money(Some(inc.programme_cost_gbp)),
-            count(Some(inc.programme_starts)),
-        );
+fn allocation_html(al: &super::value::budget::Allocation) -> Markup {
+    html! {
+        h2 id="frontier" { "Cost-effectiveness frontier" }
+        p {
+            "From the scenario's staffing (" (money(Some(al.start_cost_gbp))) " to the end date, "
+            (count(Some(al.start_starts))) " starts), the budget of " (money(Some(al.budget_gbp)))
+            " buys one step at a time: the step, in any area, with the most extra starts per pound among \
+             those whose extra starts are above zero (95% interval) and whose cost per extra start is \
+             within the stop rule (" (money(Some(al.cost_limit_gbp))) "). " (al.steps) " steps bought, "
+            (money(Some(al.left_gbp))) " left; it stopped because " (al.stopped)
+            ". The chart continues past the budget with the steps more money would buy next."
+        }
+        div class="chart" {
+            @match charts::frontier(&frontier(al)) {
+                Ok(svg) => { (PreEscaped(svg)) }
+                Err(m) => { p class="note" { "No frontier chart (" (m) ")." } }
+            }
+        }
+        div class="table-wrap" { table class="figures" {
+            tr {
+                th { "step" } th { "area" } th { "what" } th { "extra starts (95% interval)" }
+                th { "extra cost to end" } th { "cost per extra start" } th { "programme cost" }
+                th { "programme starts" }
+            }
+            @for (i, inc) in al.path.iter().enumerate() {
+                @let t = &inc.test;
+                tr class=[(!inc.within_budget).then_some("note")] {
+                    td { (i + 1) @if !inc.within_budget { " (beyond)" } }
+                    td { (inc.area) }
+                    td { (t.label) ": " (t.step) }
+                    td { (extra_starts(&t.extra_starts)) }
+                    td { (money(t.extra_cost_gbp)) }
+                    td { (money(t.cost_per_extra_start_gbp)) }
+                    td { (money(Some(inc.programme_cost_gbp))) }
+                    td { (count(Some(inc.programme_starts))) }
+                }
+            }
+        } }
     }
-    s.push_str("</table>\n");
-    s
 }
 
 /// Which replications the lever tests' figures come from, in one sentence.
-fn lever_reps_text(res: &PlanResults) -> String {
+fn lever_reps_text(res: &PlanResults) -> Markup {
     let n = res.options.replications;
     let k = super::eval::screening_reps(n);
     if res.options.budget_gbp.is_none() && k < n {
-        format!(
+        html! {
             "A step clearly not helping (its extra starts less its extra cost at the stop rule \
-             wholly below zero in the 95% interval) is reported from the first {k} replications, \
-             the others from all {n} (the <code>replications</code> column of \
-             <code>levers.csv</code>)."
-        )
+             wholly below zero in the 95% interval) is reported from the first " (k)
+            " replications, the others from all " (n) " (the " code { "replications" }
+            " column of " code { "levers.csv" } ")."
+        }
     } else {
-        format!("Every step is reported from all {n} replications.")
+        html! { "Every step is reported from all " (n) " replications." }
     }
 }
 
 /// Every area's lever tests at the scenario's staffing.
-fn levers_html(res: &PlanResults) -> String {
-    let mut s = String::from("<h2 id=\"levers\">What limits each area</h2>\n");
-    let _ = writeln!(
-        s,
-        "<p>Each lever raised by one step from the scenario's staffing, on the same \
-         replications (common random numbers): the extra starts by the end date with the 95% \
-         interval of the paired difference, the extra staff cost to the end date and the cost \
-         per extra start. A step costs about one coach a year: one coach, or that much of an MDT \
-         discipline; contact hours and the caseload cap are raised by what one more coach would \
-         add and priced as that coach; 10% more referrals is a check of what more demand would \
-         give, not something to buy. The area is <em>limited by</em> the coach or MDT step with \
-         the most extra starts per pound whose interval is above zero and whose cost per extra \
-         start is within the stop rule ({}); by demand when there is none. {}</p>",
-        esc(&limit_text(res)),
-        lever_reps_text(res)
-    );
-    s.push_str(
-        "<table><tr><th>area</th><th>step</th><th>extra starts (95% interval)</th>\
-         <th>extra cost to end</th><th>cost per extra start</th></tr>\n",
-    );
-    for al in &res.levers {
-        for (k, t) in al.tests.iter().enumerate() {
-            let area = if k == 0 {
-                format!(
-                    "<b>{}</b><br>limited by {}",
-                    esc(&al.area),
-                    esc(&al.binding)
-                )
-            } else {
-                String::new()
-            };
-            let _ = writeln!(
-                s,
-                "<tr><td>{area}</td><td{}>{}: {}</td><td>{} ({})</td><td>{}</td><td>{}</td></tr>",
-                if al.binding_lever == Some(t.lever) {
-                    " class=\"ok\""
-                } else {
-                    ""
-                },
-                esc(&t.label),
-                esc(&t.step),
-                f0(Some(t.extra_starts.mean)),
-                t.extra_starts.ci95.map_or("n/a".into(), |(lo, hi)| format!(
-                    "{} to {}",
-                    f0(Some(lo)),
-                    f0(Some(hi))
-                )),
-                money(t.extra_cost_gbp),
-                money(t.cost_per_extra_start_gbp),
-            );
+fn levers_html(res: &PlanResults) -> Markup {
+    html! {
+        h2 id="levers" { "What limits each area" }
+        p {
+            "Each lever raised by one step from the scenario's staffing, on the same \
+             replications (common random numbers): the extra starts by the end date with the 95% \
+             interval of the paired difference, the extra staff cost to the end date and the cost \
+             per extra start. A step costs about one coach a year: one coach, or that much of an MDT \
+             discipline; contact hours and the caseload cap are raised by what one more coach would \
+             add and priced as that coach; 10% more referrals is a check of what more demand would \
+             give, not something to buy. The area is " em { "limited by" } " the coach or MDT step with \
+             the most extra starts per pound whose interval is above zero and whose cost per extra \
+             start is within the stop rule (" (limit_text(res)) "); by demand when there is none. "
+            (lever_reps_text(res))
         }
+        div class="table-wrap" { table class="figures" {
+            tr {
+                th { "area" } th { "step" } th { "extra starts (95% interval)" }
+                th { "extra cost to end" } th { "cost per extra start" }
+            }
+            @for al in &res.levers {
+                @for (k, t) in al.tests.iter().enumerate() {
+                    tr {
+                        td {
+                            @if k == 0 { b { (al.area) } br; "limited by " (al.binding) }
+                        }
+                        td class=[(al.binding_lever == Some(t.lever)).then_some("ok")] { (t.label) ": " (t.step) }
+                        td { (extra_starts(&t.extra_starts)) }
+                        td { (money(t.extra_cost_gbp)) }
+                        td { (money(t.cost_per_extra_start_gbp)) }
+                    }
+                }
+            }
+        } }
     }
-    s.push_str("</table>\n");
-    s
 }
 
 /// `plan.html`: a summary table, then per area the levers, the criteria, the cost
@@ -1075,255 +835,228 @@ pub fn html(res: &PlanResults) -> Vec<u8> {
 /// [`html`] with a note shown in a box under the title (that the scenario planned is
 /// uncalibrated while a calibrated version exists).
 pub fn html_with_note(res: &PlanResults, note: Option<&str>) -> Vec<u8> {
-    let mut s = String::new();
-    let _ = write!(
-        s,
-        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
-         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
-         <title>Capacity plan: {name}</title>\n<style>\
-         body{{font-family:sans-serif;max-width:1000px;margin:2em auto;color:#222}}\
-         table{{border-collapse:collapse;margin:0.5em 0 1em}}\
-         td,th{{border-bottom:1px solid #ddd;padding:3px 8px;text-align:right}}\
-         td:first-child,th:first-child{{text-align:left}}\
-         .bad{{color:#b00}} .ok{{color:#070}} .note{{color:#555;font-size:0.9em}}\
-         .charts{{display:flex;flex-wrap:wrap;gap:8px}}\
-         svg{{max-width:100%;height:auto}}\
-         @media(max-width:640px){{body{{margin:1em 0.75em}}table{{display:block;overflow-x:auto}}\
-         .charts,.chart{{overflow-x:auto}}.charts svg,.chart svg{{max-width:none;flex:none}}}}\
-         @page{{size:A4;margin:12mm}}\
-         @media print{{body{{max-width:none;margin:0;font-size:9pt}}table{{font-size:8pt}}\
-         h2{{break-after:avoid}}tr,svg,.charts{{break-inside:avoid}}a{{color:inherit;text-decoration:none}}}}\
-         </style></head><body>\n<h1>Capacity plan: {name}</h1>\n",
-        name = esc(&res.scenario)
-    );
-    if let Some(n) = note {
-        let _ = writeln!(
-            s,
-            "<p id=\"uncalibrated\" style=\"border:3px solid #b00;padding:0.5em 1em\"><b>Note.</b> {}</p>",
-            esc(n)
-        );
-    }
+    let title = format!("Capacity plan: {}", res.scenario);
+    let shell = Shell {
+        title: &title,
+        heading: &title,
+        header: html! {
+            @if let Some(n) = note {
+                p id="uncalibrated" class="alert" { b { "Note." } " " (n) }
+            }
+        },
+        footer: None,
+    };
+    let body = html! {
+        (intro(res))
+        (summary_table(res))
+        (programme_html(res))
+        @if let Some(al) = &res.allocation { (allocation_html(al)) }
+        (levers_html(res))
+        @for (i, a) in res.areas.iter().enumerate() { (area_html(res, i, a)) }
+    };
+    crate::report::page::render(&shell, body).into_bytes()
+}
+
+/// What the plan is, how it was searched, and the MDT wait standards.
+fn intro(res: &PlanResults) -> Markup {
     let o = &res.options;
-    let _ = writeln!(
-        s,
-        "<p>For each area, the least-cost staffing (funded FTE x salary plus on-costs per \
-         year, as in the scenario) such that the probability of reaching the area target by \
-         {end} is at least {conf}, the mean 90th-percentile wait to assessment is at most \
-         {w} days and the mean 90th-percentile wait to each staffed MDT discipline's first \
-         session is within its standard. Each candidate is simulated on the same {r} \
-         replications (seed {seed}): common random numbers. The search gallops and bisects \
-         each lever on a grid (coach FTE step {cs}, MDT FTE step {ms}), alternating coach and \
-         MDT, then checks all criteria jointly and lowers each lever while they hold. \
-         <em>Binds</em> names the criteria that fail one grid step below the plan. The \
-         capacity curves use the first {sr} of the replications.</p>",
-        end = esc(&res.end),
-        conf = pct(Some(o.confidence)),
-        w = fmt_value(o.wait_days),
-        r = o.replications,
-        sr = super::eval::screening_reps(o.replications),
-        seed = res.seed,
-        cs = fmt_value(o.coach_step),
-        ms = fmt_value(o.mdt_step),
-    );
     let stds: Vec<String> = res
         .disciplines
         .iter()
         .zip(&res.mdt_wait_days)
-        .map(|(d, w)| format!("{} {} days", esc(&d.replace('_', " ")), fmt_value(*w)))
+        .map(|(d, w)| format!("{} {} days", d.replace('_', " "), fmt_value(*w)))
         .collect();
-    if !stds.is_empty() {
-        let _ = writeln!(
-            s,
-            "<p class=\"note\">MDT wait standards: {}.</p>",
-            stds.join(", ")
-        );
+    html! {
+        p {
+            "For each area, the least-cost staffing (funded FTE x salary plus on-costs per \
+             year, as in the scenario) such that the probability of reaching the area target by "
+            (res.end) " is at least " (pct(Some(o.confidence)))
+            ", the mean 90th-percentile wait to assessment is at most " (fmt_value(o.wait_days))
+            " days and the mean 90th-percentile wait to each staffed MDT discipline's first \
+             session is within its standard. Each candidate is simulated on the same "
+            (o.replications) " replications (seed " (res.seed) "): common random numbers. The search gallops and bisects \
+             each lever on a grid (coach FTE step " (fmt_value(o.coach_step)) ", MDT FTE step "
+            (fmt_value(o.mdt_step)) "), alternating coach and MDT, then checks all criteria jointly and lowers each lever while they hold. "
+            em { "Binds" } " names the criteria that fail one grid step below the plan. The \
+             capacity curves use the first " (super::eval::screening_reps(o.replications)) " of the replications."
+        }
+        @if !stds.is_empty() {
+            p class="note" { "MDT wait standards: " (stds.join(", ")) "." }
+        }
     }
-    let _ = writeln!(
-        s,
-        "<h2>Summary</h2>\n<table><tr><th>area</th><th>status</th><th>coach FTE</th>\
-         <th>MDT FTE<sup>*</sup></th><th>cost per year</th><th>staff cost to end</th><th>grant</th>\
-         <th>covered</th><th>P(reach)</th><th>wait p90 (d)</th><th>cost per extra start<sup>&dagger;</sup></th>\
-         <th>limited by</th><th>binds</th></tr>",
-    );
-    for (i, a) in res.areas.iter().enumerate() {
-        let coach = lever_of(a, LeverKind::CoachFte).map_or("-".into(), |l| {
-            format!("{} &rarr; {}", fmt_value(l.current), fmt_value(l.planned))
-        });
-        let covered = match a.grant_covers {
-            Some(true) => "<span class=\"ok\">yes</span>",
-            Some(false) => "<span class=\"bad\">no</span>",
-            None => "-",
-        };
-        let _ = writeln!(
-            s,
-            "<tr><td><a href=\"#area-{i}\">{}</a></td><td class=\"{}\">{}</td><td>{coach}</td>\
-             <td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{covered}</td><td>{}</td>\
-             <td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-            esc(&a.name),
-            if a.feasible { "ok" } else { "bad" },
-            status(res, a),
-            mdt_short(res, a),
-            gbp_k(Some(a.cost_per_year_gbp)),
-            gbp_k(a.planned.staff_cost_gbp.mean),
-            gbp_k(a.grant_gbp),
-            pct(a.planned.p_reach.map(|p| p.0)),
-            f1(a.planned.wait_p90.mean),
-            esc(&marginal_text(a)),
-            esc(&limited_by(res, a)),
-            esc(&binding(a)),
-        );
-    }
-    let _ = writeln!(
-        s,
-        "</table>\n<p class=\"note\"><sup>*</sup>MDT FTE in the order {}. <em>Limited \
-         by</em> is what one more step of staffing shows binds the area at the scenario's \
-         staffing (see <a href=\"#levers\">What limits each area</a>). \
-         <sup>&dagger;</sup>Of the last coach step up to the plan (one coach FTE), on the same \
-         replications; \"no gain\" when that step adds no start. <em>Covered</em>: whether the \
-         area's grant covers its planned staff cost to the end date (\"-\" without a grant). \
-         Staff costs, P(reach) (the share of replications reaching the target) and the \
-         90th-percentile wait are means across replications.</p>",
-        esc(&res.disciplines.join(", ").replace('_', " "))
-    );
-    s.push_str(&programme_html(res));
-    if let Some(al) = &res.allocation {
-        s.push_str(&allocation_html(al));
-    }
-    s.push_str(&levers_html(res));
-    for (i, a) in res.areas.iter().enumerate() {
-        let _ = writeln!(
-            s,
-            "<h2 id=\"area-{i}\">{}: <span class=\"{}\">{}</span></h2>",
-            esc(&a.name),
-            if a.feasible { "ok" } else { "bad" },
-            status(res, a)
-        );
-        if let Some(t) = a.target {
-            let _ = writeln!(
-                s,
-                "<p class=\"note\">Target {} starts ({}).</p>",
-                fmt_value(t),
-                esc(&a.target_source)
-            );
-        }
-        for r in &a.reasons {
-            let _ = writeln!(s, "<p class=\"bad\">{}</p>", esc(r));
-        }
-        let _ = writeln!(
-            s,
-            "<table><tr><th>lever</th><th>scenario</th><th>planned</th><th>search bound</th>\
-             <th>cost per unit per year</th><th>last step to the plan: extra starts \
-             (95% interval), cost per extra start</th><th>binds</th></tr>"
-        );
-        for l in &a.levers {
-            let last = match &l.marginal {
-                Some(m) => format!(
-                    "from {}: {} ({}{}), {}",
-                    fmt_value(m.from),
-                    f0(Some(m.extra_starts.mean)),
-                    m.extra_starts.ci95.map_or("n/a".into(), |(lo, hi)| format!(
-                        "{} to {}",
-                        f0(Some(lo)),
-                        f0(Some(hi))
-                    )),
-                    if m.replications < res.options.replications {
-                        format!("; first {} replications", m.replications)
-                    } else {
-                        String::new()
-                    },
-                    m.cost_per_extra_start_gbp
-                        .map_or("no extra start".into(), |c| money(Some(c)))
-                ),
-                None => "-".into(),
-            };
-            let _ = writeln!(
-                s,
-                "<tr><td>{}</td><td>{}</td><td><b>{}</b></td><td>{}</td>\
-                 <td title=\"{}\">{} ({})</td><td>{last}</td><td>{}</td></tr>",
-                esc(&l.label),
-                fmt_value(l.current),
-                fmt_value(l.planned),
-                fmt_value(l.max),
-                esc(&l.cost_note),
-                gbp_k(Some(l.cost_per_year_gbp)),
-                if l.cost_sourced {
-                    "sourced"
-                } else {
-                    "assumption"
-                },
-                esc(&binds_text(&l.binds))
-            );
-        }
-        let _ = writeln!(
-            s,
-            "</table>\n<table><tr><th>criterion</th><th>planned</th><th>95% interval</th>\
-             <th>at the search bound</th><th>met</th></tr>"
-        );
-        for c in &a.criteria {
-            let fmt = |v: Option<f64>| {
-                if c.name == "target" { pct(v) } else { f1(v) }
-            };
-            let _ = writeln!(
-                s,
-                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td class=\"{}\">{}</td></tr>",
-                esc(&c.description),
-                fmt(c.value),
-                c.interval.map_or("-".into(), |(lo, hi)| format!(
-                    "{} to {}",
-                    fmt(Some(lo)),
-                    fmt(Some(hi))
-                )),
-                fmt(c.best),
-                if c.met { "ok" } else { "bad" },
-                if c.met {
-                    "yes"
-                } else if c.feasible {
-                    "no"
-                } else {
-                    "no (infeasible)"
-                }
-            );
-        }
-        let p = &a.planned;
-        let _ = writeln!(
-            s,
-            "</table>\n<p>Starts by the end date {} (mean; 10th-90th percentile {} to {}); caseload \
-             utilisation {}, coach hours {} (means). Planned staff cost {} a year (scenario's staffing \
-             {}); {} to the end date as simulated (recruitment ramp and vacancies included){}.</p>",
-            f0(p.starts.mean),
-            f0(p.starts.p10),
-            f0(p.starts.p90),
-            pct(p.caseload_utilisation),
-            pct(p.hours_utilisation),
-            gbp_k(Some(a.cost_per_year_gbp)),
-            gbp_k(Some(a.current_cost_per_year_gbp)),
-            gbp_k(p.staff_cost_gbp.mean),
-            match (a.grant_gbp, a.grant_headroom_gbp) {
-                (Some(g), Some(h)) => format!(
-                    "; grant {} ({}), {} {} for other costs",
-                    gbp_k(Some(g)),
-                    esc(&a.grant_source),
-                    if h >= 0.0 { "leaving" } else { "short by" },
-                    gbp_k(Some(h.abs()))
-                ),
-                _ => "; no grant given in the scenario".into(),
+}
+
+/// The summary table: a row per area, with its notes.
+fn summary_table(res: &PlanResults) -> Markup {
+    html! {
+        h2 { "Summary" }
+        div class="table-wrap" { table class="figures" {
+            tr {
+                th { "area" } th { "status" } th { "coach FTE" } th { "MDT FTE" sup { "*" } }
+                th { "cost per year" } th { "staff cost to end" } th { "grant" } th { "covered" }
+                th { "P(reach)" } th { "wait p90 (d)" } th { "cost per extra start" sup { "\u{2020}" } }
+                th { "limited by" } th { "binds" }
             }
-        );
-        s.push_str(&curve_charts(res, a));
-        let _ = writeln!(
-            s,
-            "<p class=\"note\">{} candidate staffings simulated. Costs: {}.</p>",
-            a.simulations,
-            a.levers
-                .iter()
-                .filter(|l| l.cost_per_year_gbp > 0.0)
-                .map(|l| format!("{}: {}", esc(&l.label), esc(&l.cost_note)))
-                .collect::<Vec<_>>()
-                .join("; ")
-        );
+            @for (i, a) in res.areas.iter().enumerate() {
+                tr {
+                    td { a href=(format!("#area-{i}")) { (a.name) } }
+                    td class=(if a.feasible { "ok" } else { "bad" }) { (status(res, a)) }
+                    td {
+                        @match lever_of(a, LeverKind::CoachFte) {
+                            Some(l) => { (fmt_value(l.current)) " \u{2192} " (fmt_value(l.planned)) }
+                            None => { "-" }
+                        }
+                    }
+                    td { (mdt_short(res, a)) }
+                    td { (gbp_k(Some(a.cost_per_year_gbp))) }
+                    td { (gbp_k(a.planned.staff_cost_gbp.mean)) }
+                    td { (gbp_k(a.grant_gbp)) }
+                    td {
+                        @match a.grant_covers {
+                            Some(true) => { span class="ok" { "yes" } }
+                            Some(false) => { span class="bad" { "no" } }
+                            None => { "-" }
+                        }
+                    }
+                    td { (pct(a.planned.p_reach.map(|p| p.0))) }
+                    td { (f1(a.planned.wait_p90.mean)) }
+                    td { (marginal_text(a)) }
+                    td { (limited_by(res, a)) }
+                    td { (binding(a)) }
+                }
+            }
+        } }
+        p class="note" {
+            sup { "*" } "MDT FTE in the order " (res.disciplines.join(", ").replace('_', " ")) ". "
+            em { "Limited by" } " is what one more step of staffing shows binds the area at the scenario's \
+             staffing (see " a href="#levers" { "What limits each area" } "). "
+            sup { "\u{2020}" } "Of the last coach step up to the plan (one coach FTE), on the same \
+             replications; \"no gain\" when that step adds no start. " em { "Covered" } ": whether the \
+             area's grant covers its planned staff cost to the end date (\"-\" without a grant). \
+             Staff costs, P(reach) (the share of replications reaching the target) and the \
+             90th-percentile wait are means across replications."
+        }
     }
-    let _ = writeln!(s, "</body></html>");
-    s.into_bytes()
+}
+
+/// One area's section: its levers, its criteria, the plan in a sentence and its
+/// capacity curves.
+fn area_html(res: &PlanResults, i: usize, a: &AreaPlan) -> Markup {
+    let class = if a.feasible { "ok" } else { "bad" };
+    let costs: Vec<String> = a
+        .levers
+        .iter()
+        .filter(|l| l.cost_per_year_gbp > 0.0)
+        .map(|l| format!("{}: {}", l.label, l.cost_note))
+        .collect();
+    html! {
+        h2 id=(format!("area-{i}")) { (a.name) ": " span class=(class) { (status(res, a)) } }
+        @if let Some(t) = a.target {
+            p class="note" { "Target " (fmt_value(t)) " starts (" (a.target_source) ")." }
+        }
+        @for r in &a.reasons { p class="bad" { (r) } }
+        (area_levers_table(res, a))
+        (criteria_table(a))
+        (area_plan_text(a))
+        (curve_charts(res, a))
+        p class="note" { (a.simulations) " candidate staffings simulated. Costs: " (costs.join("; ")) "." }
+    }
+}
+
+/// The last step of a lever up to the plan, in words.
+fn last_step(res: &PlanResults, l: &super::LeverPlan) -> String {
+    let Some(m) = &l.marginal else {
+        return "-".into();
+    };
+    format!(
+        "from {}: {} ({}{}), {}",
+        fmt_value(m.from),
+        f0(Some(m.extra_starts.mean)),
+        m.extra_starts.ci95.map_or("n/a".into(), |(lo, hi)| format!(
+            "{} to {}",
+            f0(Some(lo)),
+            f0(Some(hi))
+        )),
+        if m.replications < res.options.replications {
+            format!("; first {} replications", m.replications)
+        } else {
+            String::new()
+        },
+        m.cost_per_extra_start_gbp
+            .map_or("no extra start".into(), |c| money(Some(c)))
+    )
+}
+
+fn area_levers_table(res: &PlanResults, a: &AreaPlan) -> Markup {
+    html! {
+        div class="table-wrap" { table class="figures" {
+            tr {
+                th { "lever" } th { "scenario" } th { "planned" } th { "search bound" }
+                th { "cost per unit per year" }
+                th { "last step to the plan: extra starts (95% interval), cost per extra start" }
+                th { "binds" }
+            }
+            @for l in &a.levers {
+                tr {
+                    td { (l.label) }
+                    td { (fmt_value(l.current)) }
+                    td { b { (fmt_value(l.planned)) } }
+                    td { (fmt_value(l.max)) }
+                    td title=(l.cost_note) {
+                        (gbp_k(Some(l.cost_per_year_gbp))) " ("
+                        (if l.cost_sourced { "sourced" } else { "assumption" }) ")"
+                    }
+                    td { (last_step(res, l)) }
+                    td { (binds_text(&l.binds)) }
+                }
+            }
+        } }
+    }
+}
+
+fn criteria_table(a: &AreaPlan) -> Markup {
+    html! {
+        table class="figures" {
+            tr { th { "criterion" } th { "planned" } th { "95% interval" } th { "at the search bound" } th { "met" } }
+            @for c in &a.criteria {
+                @let fmt = |v: Option<f64>| if c.name == "target" { pct(v) } else { f1(v) };
+                tr {
+                    td { (c.description) }
+                    td { (fmt(c.value)) }
+                    td { (c.interval.map_or("-".into(), |(lo, hi)| format!("{} to {}", fmt(Some(lo)), fmt(Some(hi))))) }
+                    td { (fmt(c.best)) }
+                    td class=(if c.met { "ok" } else { "bad" }) {
+                        (if c.met { "yes" } else if c.feasible { "no" } else { "no (infeasible)" })
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The area's plan in a sentence: starts, utilisation, cost against the grant.
+fn area_plan_text(a: &AreaPlan) -> Markup {
+    let p = &a.planned;
+    html! {
+        p {
+            "Starts by the end date " (f0(p.starts.mean)) " (mean; 10th-90th percentile "
+            (f0(p.starts.p10)) " to " (f0(p.starts.p90)) "); caseload utilisation "
+            (pct(p.caseload_utilisation)) ", coach hours " (pct(p.hours_utilisation))
+            " (means). Planned staff cost " (gbp_k(Some(a.cost_per_year_gbp)))
+            " a year (scenario's staffing " (gbp_k(Some(a.current_cost_per_year_gbp))) "); "
+            (gbp_k(p.staff_cost_gbp.mean))
+            " to the end date as simulated (recruitment ramp and vacancies included)"
+            @match (a.grant_gbp, a.grant_headroom_gbp) {
+                (Some(g), Some(h)) => {
+                    "; grant " (gbp_k(Some(g))) " (" (a.grant_source) "), "
+                    (if h >= 0.0 { "leaving" } else { "short by" }) " " (gbp_k(Some(h.abs())))
+                    " for other costs"
+                }
+                _ => { "; no grant given in the scenario" }
+            }
+            "."
+        }
+    }
 }
 
 #[cfg(test)]

@@ -65,7 +65,7 @@ use std::sync::Arc;
 
 use serde::Serialize;
 
-use super::constraint::Constraint;
+use crate::plan::constraint::Constraint;
 use super::eval::{Evaluation, Evaluator};
 use super::{area_key, fmt_value};
 use crate::scenario::source::key_segment;

@@ -5,6 +5,7 @@
 use serde_json::{Value, json};
 
 use crate::display::{self, date};
+use crate::model::metrics::m;
 use crate::run::RunResults;
 
 /// The programme's staff cost against its budget, across replications.
@@ -23,7 +24,9 @@ impl AgainstBudget {
     /// The figures of a run with a budget and a staff cost; `None` otherwise.
     pub fn of(res: &RunResults) -> Option<Self> {
         let budget_gbp = res.budget_gbp?;
-        let s = res.total(0, "cost_gbp")?;
+        let s = res
+            .programme()
+            .summary(res.layout.len(), res.total_period(), m::COST);
         let mean = display::finite(s.mean())?;
         let i80 = s.quantile(0.10).zip(s.quantile(0.90));
         Some(Self {

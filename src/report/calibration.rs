@@ -1,15 +1,15 @@
 //! `calibration.json` and `calibration.html`: what calibration did and what it
 //! changed. Pure renderers over a [`Calibration`].
 
-use std::fmt::Write;
-
+use maud::{Markup, html};
 use serde_json::{Value, json};
 
 use super::charts::{self, Band, DotRow, Dots, Fan, Point};
-use super::figures::Figures;
-use super::html::{Page, document};
-use crate::calibrate::{Calibration, METHOD, REFERENCES};
-use crate::display::{self, Unit, esc};
+use crate::display::{self, Unit};
+use super::html::Page;
+use super::page::{self, Figures, Shell};
+use crate::calibrate::{Calibration, ColumnSummary, METHOD, REFERENCES};
+use crate::model::metrics::m;
 
 fn num(x: f64) -> Value {
     if x.is_finite() { json!(x) } else { Value::Null }
@@ -140,46 +140,139 @@ fn value_text(c: &Calibration, key: &str, x: f64) -> String {
 /// `calibration.html` and its charts.
 pub fn html(c: &Calibration) -> Page {
     let mut figs = Figures::default();
-    let mut b = String::new();
     let sc = &c.problem.scenario;
-    let h = &c.headline;
-    let _ = writeln!(
-        b,
-        "<header><h1>Calibration of {}</h1><p class=\"meta\">Observed figures: <code>{}</code> &middot; seed {} &middot; {} waves &middot; {} simulations of one area &middot; {} posterior samples &middot; calibrated scenario <code>calibrated.toml</code> (named {})</p></header>",
-        esc(&sc.name),
-        esc(&c.observed.file.display().to_string()),
-        c.seed,
-        c.fit.waves.len(),
-        c.fit.simulations,
-        c.fit.samples.len(),
-        esc(&c.calibrated.name)
-    );
-    let _ = writeln!(
-        b,
-        "<section id=\"headline\"><div class=\"cards\"><div class=\"card\"><div class=\"label\">Projected starts by {} given the data</div><div class=\"big\">{}</div><div class=\"small\">median; 80% interval (10th-90th percentile) {} – {}</div></div><div class=\"card\"><div class=\"label\">Without calibration</div><div class=\"big\">{}</div><div class=\"small\">median; 80% interval {} – {}</div></div><div class=\"card\"><div class=\"label\">Probability of reaching {}</div><div class=\"big\">{}</div><div class=\"small\">calibrated; {} without calibration</div></div></div>",
-        esc(&display::date(c.calibrated.end)),
-        int(h.calibrated[2]),
-        int(h.calibrated[1]),
-        int(h.calibrated[3]),
-        int(h.uncalibrated[2]),
-        int(h.uncalibrated[1]),
-        int(h.uncalibrated[3]),
-        int(c.calibrated.target_starts),
-        esc(&Unit::Percent.fmt(Some(h.p_reach[0]))),
-        esc(&Unit::Percent.fmt(Some(h.p_reach[1]))),
-    );
-    let _ = writeln!(
-        b,
-        "<p class=\"summary\">{}</p></section>",
-        esc(&c.paragraph())
-    );
+    let projection = projection_section(c, &mut figs);
+    let parameters = parameters_section(c, &mut figs);
+    let areas = areas_section(c, &mut figs);
+    let body = html! {
+        (headline(c))
+        (projection)
+        (parameters)
+        @if let Some(a) = areas { (a) }
+        (diagnostics_section(c))
+    };
+    let file = c.observed.file.display().to_string();
+    let title = format!("Calibration of {}", sc.name);
+    let shell = Shell {
+        title: &title,
+        heading: &title,
+        header: html! {
+            p class="meta" {
+                "Observed figures: " code { (file) } " · seed " (c.seed) " · " (c.fit.waves.len())
+                " waves · " (c.fit.simulations) " simulations of one area · " (c.fit.samples.len())
+                " posterior samples · calibrated scenario " code { "calibrated.toml" }
+                " (named " (c.calibrated.name) ")"
+            }
+        },
+        footer: Some(html! {
+            "workwell " (env!("CARGO_PKG_VERSION")) " · calibration of " code { (sc.name) }
+            " to " code { (file) }
+        }),
+    };
+    Page {
+        html: page::render(&shell, body).into_bytes(),
+        charts: figs.into_files(),
+    }
+}
 
-    // the calibrated projection with the observations
+/// A headline card: a label, a big figure and a small line under it.
+fn card(label: &str, big: &str, small: &str) -> Markup {
+    html! {
+        div class="card" {
+            div class="label" { (label) }
+            div class="big" { (big) }
+            div class="small" { (small) }
+        }
+    }
+}
+
+fn headline(c: &Calibration) -> Markup {
+    let h = &c.headline;
+    html! {
+        section id="headline" {
+            div class="cards" {
+                (card(
+                    &format!("Projected starts by {} given the data", display::date(c.calibrated.end)),
+                    &int(h.calibrated[2]),
+                    &format!(
+                        "median; 80% interval (10th-90th percentile) {} – {}",
+                        int(h.calibrated[1]),
+                        int(h.calibrated[3])
+                    ),
+                ))
+                (card(
+                    "Without calibration",
+                    &int(h.uncalibrated[2]),
+                    &format!("median; 80% interval {} – {}", int(h.uncalibrated[1]), int(h.uncalibrated[3])),
+                ))
+                (card(
+                    &format!("Probability of reaching {}", int(c.calibrated.target_starts)),
+                    &Unit::Percent.fmt(Some(h.p_reach[0])),
+                    &format!("calibrated; {} without calibration", Unit::Percent.fmt(Some(h.p_reach[1]))),
+                ))
+            }
+            p class="summary" { (c.paragraph()) }
+        }
+    }
+}
+
+/// A median with its interval under it, for table cells.
+fn cell(mid: &str, lo: &str, hi: &str) -> Markup {
+    html! { td class="n" { (mid) span class="iv" { (lo) " – " (hi) } } }
+}
+
+/// Section 1: the calibrated projection with the observations, and every observed
+/// figure against the calibrated and uncalibrated projections.
+fn projection_section(c: &Calibration, figs: &mut Figures) -> Markup {
+    let figure = projection_fan(c, figs);
+    let rows = c
+        .problem
+        .targets
+        .iter()
+        .zip(&c.predictive)
+        .zip(&c.at_observations);
+    html! {
+        section id="projection" {
+            h2 { "1. The projection given the data" }
+            (figure)
+            table {
+                thead { tr {
+                    th { "Observed figure" } th class="n" { "Observed" }
+                    th class="n" { "Calibrated projection" span class="iv" { "median, 10th–90th pct." } }
+                    th class="n" { "Uncalibrated" span class="iv" { "median, 10th–90th pct." } }
+                    th class="n" { "Calibrated replications inside the interval" }
+                } }
+                tbody {
+                    @for ((t, pr), (cal, base)) in rows {
+                        @let observed = match t.obs.high {
+                            Some(hi) if hi > t.obs.low => format!("{} – {}", int(t.obs.low), int(hi)),
+                            Some(_) => int(t.obs.low),
+                            None => format!("at least {}", int(t.obs.low)),
+                        };
+                        tr {
+                            td {
+                                (t.obs.area_name) " " (t.obs.metric_name) " to " (display::date(t.obs.period_end))
+                                span class="iv" { (t.obs.source) }
+                            }
+                            td class="n" { (observed) }
+                            (cell(&int(cal[1]), &int(cal[0]), &int(cal[2])))
+                            (cell(&int(base[1]), &int(base[0]), &int(base[2])))
+                            td class="n" { (Unit::Percent.fmt(Some(pr[3]))) }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Figure: cumulative programme starts from the calibrated scenario, with the
+/// programme's observed figures.
+fn projection_fan(c: &Calibration, figs: &mut Figures) -> Markup {
     let p = c.projection.programme();
     let n = c.projection.layout.len();
-    let k = c.projection.layout.index("cumulative_starts");
     let bands: Vec<Band> = (0..c.projection.months.len())
-        .map(|m| k.map(|k| Band::of(p.summary(n, m, k))).unwrap_or_default())
+        .map(|mo| Band::of(p.summary(n, mo, m::CUMULATIVE_STARTS)))
         .collect();
     let fan = Fan {
         title: "Cumulative starts, all areas, calibrated".into(),
@@ -197,91 +290,74 @@ pub fn html(c: &Calibration) -> Page {
         origin: Some(0.0),
         target: (c.calibrated.target_starts > 0.0).then_some(c.calibrated.target_starts),
     };
-    b.push_str("<section id=\"projection\"><h2>1. The projection given the data</h2>\n");
     let programme_obs: Vec<&crate::observed::Observation> = c
         .observed
         .rows
         .iter()
-        .filter(|o| o.area.is_none() && o.metric_name == "cumulative_starts")
+        .filter(|o| o.area.is_none() && o.metric == m::CUMULATIVE_STARTS)
         .collect();
     let marks = super::html::observed_marks(&programme_obs);
-    b.push_str(&figs.add(
+    figs.add_text(
         "chart-calibrated-fan",
         charts::fan_with(&fan, &marks),
         "Cumulative programme starts projected from the calibrated scenario: the line is the median, the dark band the middle 50% and the light band 80% (10th to 90th percentile) of the simulated futures. Black: the observed figures (a bar with end caps for an interval). The table below compares every observed figure with the calibrated and the uncalibrated projection.",
-    ));
-    b.push_str("<table><thead><tr><th>Observed figure</th><th class=\"n\">Observed</th><th class=\"n\">Calibrated projection<span class=\"iv\">median, 10th–90th pct.</span></th><th class=\"n\">Uncalibrated<span class=\"iv\">median, 10th–90th pct.</span></th><th class=\"n\">Calibrated replications inside the interval</th></tr></thead><tbody>\n");
-    for ((t, pr), (cal, base)) in c
-        .problem
-        .targets
-        .iter()
-        .zip(&c.predictive)
-        .zip(&c.at_observations)
-    {
-        let observed = match t.obs.high {
-            Some(hi) if hi > t.obs.low => format!("{} – {}", int(t.obs.low), int(hi)),
-            Some(_) => int(t.obs.low),
-            None => format!("at least {}", int(t.obs.low)),
-        };
-        let _ = writeln!(
-            b,
-            "<tr><td>{}<span class=\"iv\">{}</span></td><td class=\"n\">{}</td><td class=\"n\">{}<span class=\"iv\">{} – {}</span></td><td class=\"n\">{}<span class=\"iv\">{} – {}</span></td><td class=\"n\">{}</td></tr>",
-            esc(&format!(
-                "{} {} to {}",
-                t.obs.area_name,
-                t.obs.metric_name,
-                display::date(t.obs.period_end)
-            )),
-            esc(&t.obs.source),
-            esc(&observed),
-            int(cal[1]),
-            int(cal[0]),
-            int(cal[2]),
-            int(base[1]),
-            int(base[0]),
-            int(base[2]),
-            esc(&Unit::Percent.fmt(Some(pr[3]))),
-        );
-    }
-    b.push_str("</tbody></table></section>\n");
+    )
+}
 
-    // prior against posterior
-    b.push_str("<section id=\"parameters\"><h2>2. What the data say about the parameters</h2>\n<p>Each calibrated parameter before the data (prior: the scenario's distribution) and after (posterior): median and 90% interval (5th–95th percentile).</p>\n");
-    b.push_str("<table><thead><tr><th>Parameter</th><th class=\"n\">Prior<span class=\"iv\">median, 5th–95th pct.</span></th><th class=\"n\">Posterior<span class=\"iv\">median, 5th–95th pct.</span></th><th class=\"n\">Interval narrowed to</th></tr></thead><tbody>\n");
-    let params: Vec<&crate::calibrate::ColumnSummary> = c
+/// Section 2: each calibrated parameter's prior against its posterior, as a table and
+/// a chart per kind of parameter.
+fn parameters_section(c: &Calibration, figs: &mut Figures) -> Markup {
+    let params: Vec<&ColumnSummary> = c
         .summaries
         .iter()
         .filter(|s| !s.key.starts_with("effective_gp_propensity:"))
         .collect();
-    for s in &params {
-        let width = |v: &[f64; 5]| v[4] - v[2];
-        let narrowed = if width(&s.prior) > 0.0 {
-            Unit::Percent.fmt(Some(width(&s.posterior) / width(&s.prior)))
-        } else {
-            display::NA.to_string()
-        };
-        let _ = writeln!(
-            b,
-            "<tr><td class=\"key\">{}</td><td class=\"n\">{}<span class=\"iv\">{} – {}</span></td><td class=\"n\">{}<span class=\"iv\">{} – {}</span></td><td class=\"n\">{}</td></tr>",
-            esc(&s.key),
-            esc(&value_text(c, &s.key, s.prior[3])),
-            esc(&value_text(c, &s.key, s.prior[2])),
-            esc(&value_text(c, &s.key, s.prior[4])),
-            esc(&value_text(c, &s.key, s.posterior[3])),
-            esc(&value_text(c, &s.key, s.posterior[2])),
-            esc(&value_text(c, &s.key, s.posterior[4])),
-            esc(&narrowed),
-        );
+    let charts = posterior_charts(c, &params, figs);
+    let width = |v: &[f64; 5]| v[4] - v[2];
+    html! {
+        section id="parameters" {
+            h2 { "2. What the data say about the parameters" }
+            p { "Each calibrated parameter before the data (prior: the scenario's distribution) and after (posterior): median and 90% interval (5th–95th percentile)." }
+            table {
+                thead { tr {
+                    th { "Parameter" }
+                    th class="n" { "Prior" span class="iv" { "median, 5th–95th pct." } }
+                    th class="n" { "Posterior" span class="iv" { "median, 5th–95th pct." } }
+                    th class="n" { "Interval narrowed to" }
+                } }
+                tbody {
+                    @for s in &params {
+                        @let v = |x: f64| value_text(c, &s.key, x);
+                        tr {
+                            td class="key" { (s.key) }
+                            (cell(&v(s.prior[3]), &v(s.prior[2]), &v(s.prior[4])))
+                            (cell(&v(s.posterior[3]), &v(s.posterior[2]), &v(s.posterior[4])))
+                            td class="n" {
+                                @if width(&s.prior) > 0.0 {
+                                    (Unit::Percent.fmt(Some(width(&s.posterior) / width(&s.prior))))
+                                } @else {
+                                    (display::NA)
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            (charts)
+        }
     }
-    b.push_str("</tbody></table>\n");
-    // one chart per parameter kind: prior and posterior side by side
+}
+
+/// Figures: one chart per parameter kind, prior and posterior side by side.
+fn posterior_charts(c: &Calibration, params: &[&ColumnSummary], figs: &mut Figures) -> Markup {
     let mut kinds: Vec<String> = Vec::new();
-    for s in &params {
+    for s in params {
         let rel = rel_key(&s.key);
         if !kinds.contains(&rel) {
             kinds.push(rel);
         }
     }
+    let mut out = Vec::new();
     for (i, rel) in kinds.iter().enumerate() {
         let rows: Vec<DotRow> = params
             .iter()
@@ -307,7 +383,7 @@ pub fn html(c: &Calibration) -> Page {
             title: format!("Prior and posterior: {rel}"),
             subtitle: "Median and 90% interval (5th–95th percentile)".into(),
             x_label: if launch {
-                format!("Days after {}", display::date(sc.start))
+                format!("Days after {}", display::date(c.problem.scenario.start))
             } else {
                 rel.clone()
             },
@@ -318,69 +394,61 @@ pub fn html(c: &Calibration) -> Page {
             domain: None,
             rows,
         };
-        b.push_str(&figs.add(
+        out.push(figs.add(
             &format!("chart-posterior-{}", i + 1),
             charts::dots(&d),
-            &format!("Prior and posterior of <code>{}</code>.", esc(rel)),
+            html! { "Prior and posterior of " code { (rel) } "." },
         ));
     }
-    b.push_str("</section>\n");
+    html! { @for f in &out { (f) } }
+}
 
-    areas_section(c, &mut b, &mut figs);
-
-    // diagnostics
-    b.push_str("<section id=\"diagnostics\"><h2>4. How the fit went</h2>\n");
-    let _ = writeln!(
-        b,
-        "<p>Method: {}. References: {}.</p>",
-        esc(METHOD),
-        esc(&REFERENCES.join("; "))
-    );
-    let _ = writeln!(
-        b,
-        "<p>{} waves of {} design points per area, each simulated {} times: {} simulations of one area. Each wave's emulators are checked against the next wave's simulations: about 99.7% of standardised errors should lie within 3 if the emulators' means and variances are right. The posterior is {} draws from {} chains; a split R-hat above 1.1 means the chains disagree and the result should not be used.</p>",
-        c.fit.waves.len(),
-        c.fit.points,
-        c.fit.replicates,
-        c.fit.simulations,
-        c.fit.samples.len(),
-        4
-    );
-    b.push_str("<table><thead><tr><th class=\"n\">Wave</th><th class=\"n\">Simulations</th><th class=\"n\">Previous emulators within 3 sd</th><th class=\"n\">Largest split R-hat</th><th class=\"n\">Programme moves accepted</th><th class=\"n\">Area moves accepted</th></tr></thead><tbody>\n");
-    for (i, w) in c.fit.waves.iter().enumerate() {
-        let pct = |x: f64| {
-            if x.is_nan() {
-                display::NA.to_string()
-            } else {
-                Unit::Percent.fmt(Some(x))
+/// Section 4: the method, and each wave's checks.
+fn diagnostics_section(c: &Calibration) -> Markup {
+    let pct = |x: f64| {
+        if x.is_nan() {
+            display::NA.to_string()
+        } else {
+            Unit::Percent.fmt(Some(x))
+        }
+    };
+    html! {
+        section id="diagnostics" {
+            h2 { "4. How the fit went" }
+            p { "Method: " (METHOD) ". References: " (REFERENCES.join("; ")) "." }
+            p {
+                (c.fit.waves.len()) " waves of " (c.fit.points) " design points per area, each simulated "
+                (c.fit.replicates) " times: " (c.fit.simulations)
+                " simulations of one area. Each wave's emulators are checked against the next wave's simulations: about 99.7% of standardised errors should lie within 3 if the emulators' means and variances are right. The posterior is "
+                (c.fit.samples.len()) " draws from " (4)
+                " chains; a split R-hat above 1.1 means the chains disagree and the result should not be used."
             }
-        };
-        let _ = writeln!(
-            b,
-            "<tr><td class=\"n\">{i}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{:.3}</td><td class=\"n\">{}</td><td class=\"n\">{}</td></tr>",
-            w.simulations,
-            if w.checked > 0 {
-                format!("{} of {}", pct(w.within3), w.checked)
-            } else {
-                "none (first wave)".into()
-            },
-            w.rhat,
-            pct(w.acceptance[0]),
-            pct(w.acceptance[1]),
-        );
-    }
-    b.push_str("</tbody></table></section>\n");
-    let _ = writeln!(
-        b,
-        "<footer>workwell {} &middot; calibration of <code>{}</code> to <code>{}</code></footer>",
-        env!("CARGO_PKG_VERSION"),
-        esc(&sc.name),
-        esc(&c.observed.file.display().to_string())
-    );
-    let html = document(&format!("Calibration of {}", sc.name), &b);
-    Page {
-        html: html.into_bytes(),
-        charts: figs.into_files(),
+            table {
+                thead { tr {
+                    th class="n" { "Wave" } th class="n" { "Simulations" }
+                    th class="n" { "Previous emulators within 3 sd" } th class="n" { "Largest split R-hat" }
+                    th class="n" { "Programme moves accepted" } th class="n" { "Area moves accepted" }
+                } }
+                tbody {
+                    @for (i, w) in c.fit.waves.iter().enumerate() {
+                        tr {
+                            td class="n" { (i) }
+                            td class="n" { (w.simulations) }
+                            td class="n" {
+                                @if w.checked > 0 {
+                                    (pct(w.within3)) " of " (w.checked)
+                                } @else {
+                                    "none (first wave)"
+                                }
+                            }
+                            td class="n" { (format!("{:.3}", w.rhat)) }
+                            td class="n" { (pct(w.acceptance[0])) }
+                            td class="n" { (pct(w.acceptance[1])) }
+                        }
+                    }
+                }
+            }
+        }
     }
 }
 
@@ -401,14 +469,13 @@ fn row_label(key: &str) -> String {
     }
 }
 
-/// Each area's effective GP referral propensity before and after, with the figures of
-/// its own it was fitted to.
-fn areas_section(c: &Calibration, b: &mut String, figs: &mut Figures) {
+/// Section 3: each area's effective GP referral propensity before and after, with
+/// the figures of its own it was fitted to; `None` without areas.
+fn areas_section(c: &Calibration, figs: &mut Figures) -> Option<Markup> {
     if c.areas.is_empty() {
-        return;
+        return None;
     }
-    b.push_str("<section id=\"areas\"><h2>3. Each area</h2>\n<p>An area's GP referral propensity is the programme's times its own factor (the spread between areas times its standard normal effect). An area with figures of its own is learnt from them, pulled towards the programme's value only as far as the spread between areas says it should be; an area without follows the programme's value, with the spread between areas as its uncertainty. Median and 90% interval (5th–95th percentile).</p>\n");
-    b.push_str("<table><thead><tr><th>Area</th><th class=\"n\">Prior<span class=\"iv\">median, 5th–95th pct.</span></th><th class=\"n\">Posterior<span class=\"iv\">median, 5th–95th pct.</span></th><th>Fitted to</th></tr></thead><tbody>\n");
+    let figure = areas_chart(c, figs);
     let pct = |x: f64| {
         if x.is_finite() {
             format!("{:.3}%", 100.0 * x)
@@ -416,38 +483,56 @@ fn areas_section(c: &Calibration, b: &mut String, figs: &mut Figures) {
             display::NA.to_string()
         }
     };
-    for a in &c.areas {
-        let figures: Vec<String> = a
-            .own_figures
-            .iter()
-            .map(|&t| {
-                let o = &c.problem.targets[t].obs;
-                format!(
-                    "{} to {}: {}",
-                    o.metric_name,
-                    display::date(o.period_end),
-                    o.value_text()
-                )
-            })
-            .collect();
-        let _ = writeln!(
-            b,
-            "<tr><td>{}</td><td class=\"n\">{}<span class=\"iv\">{} – {}</span></td><td class=\"n\">{}<span class=\"iv\">{} – {}</span></td><td>{}</td></tr>",
-            esc(&a.name),
-            pct(a.prior[3]),
-            pct(a.prior[2]),
-            pct(a.prior[4]),
-            pct(a.posterior[3]),
-            pct(a.posterior[2]),
-            pct(a.posterior[4]),
-            if figures.is_empty() {
-                "the programme's figures only".to_string()
-            } else {
-                esc(&figures.join("; "))
+    Some(html! {
+        section id="areas" {
+            h2 { "3. Each area" }
+            p { "An area's GP referral propensity is the programme's times its own factor (the spread between areas times its standard normal effect). An area with figures of its own is learnt from them, pulled towards the programme's value only as far as the spread between areas says it should be; an area without follows the programme's value, with the spread between areas as its uncertainty. Median and 90% interval (5th–95th percentile)." }
+            table {
+                thead { tr {
+                    th { "Area" }
+                    th class="n" { "Prior" span class="iv" { "median, 5th–95th pct." } }
+                    th class="n" { "Posterior" span class="iv" { "median, 5th–95th pct." } }
+                    th { "Fitted to" }
+                } }
+                tbody {
+                    @for a in &c.areas {
+                        tr {
+                            td { (a.name) }
+                            (cell(&pct(a.prior[3]), &pct(a.prior[2]), &pct(a.prior[4])))
+                            (cell(&pct(a.posterior[3]), &pct(a.posterior[2]), &pct(a.posterior[4])))
+                            td { (own_figures(c, a)) }
+                        }
+                    }
+                }
             }
-        );
+            (figure)
+        }
+    })
+}
+
+/// The figures an area was fitted to, in words.
+fn own_figures(c: &Calibration, a: &crate::calibrate::AreaSummary) -> String {
+    if a.own_figures.is_empty() {
+        return "the programme's figures only".to_string();
     }
-    b.push_str("</tbody></table>\n");
+    let figures: Vec<String> = a
+        .own_figures
+        .iter()
+        .map(|&t| {
+            let o = &c.problem.targets[t].obs;
+            format!(
+                "{} to {}: {}",
+                o.metric_name,
+                display::date(o.period_end),
+                o.value_text()
+            )
+        })
+        .collect();
+    figures.join("; ")
+}
+
+/// Figure: each area's propensity, prior against posterior.
+fn areas_chart(c: &Calibration, figs: &mut Figures) -> Markup {
     let rows: Vec<DotRow> = c
         .areas
         .iter()
@@ -480,10 +565,9 @@ fn areas_section(c: &Calibration, b: &mut String, figs: &mut Figures) {
         domain: None,
         rows,
     };
-    b.push_str(&figs.add(
+    figs.add_text(
         "chart-areas-propensity",
         charts::dots(&d),
         "Each area's effective GP referral propensity (referrals per 100 fit notes) before the data (prior) and after (posterior).",
-    ));
-    b.push_str("</section>\n");
+    )
 }

@@ -1,7 +1,9 @@
 //! Charts as SVG, drawn with plotters' SVG backend. Each chart is a pure function
 //! from a small plain-data description to an SVG document (a `String`): the same data
 //! gives byte-identical SVG. The descriptions know nothing of runs or scenarios;
-//! [`super::html`] and [`super::compare`] build them from results.
+//! [`super::html`], [`super::compare`], [`super::calibration`] and
+//! [`crate::plan::render`] (capacity curves, the cost-effectiveness frontier) build
+//! them from results. Every chart of every page is drawn here.
 //!
 //! Charts are drawn 760 pixels wide, which prints at A4 width with text of about 11
 //! points; every chart has a title, axis titles with units, months shown as dates and
@@ -1363,6 +1365,293 @@ pub fn heatmap(hm: &Heatmap) -> String {
         ))?;
         Ok(())
     })
+}
+
+// ---------------------------------------------------------------------------------
+// Capacity curves and the cost-effectiveness frontier (plan.html)
+
+/// Where a chart's legend sits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Corner {
+    /// Bottom right.
+    LowerRight,
+    /// Top right.
+    UpperRight,
+}
+
+impl Corner {
+    fn position(self) -> SeriesLabelPosition {
+        match self {
+            Corner::LowerRight => SeriesLabelPosition::LowerRight,
+            Corner::UpperRight => SeriesLabelPosition::UpperRight,
+        }
+    }
+}
+
+/// A point of a capacity curve: `(lever value, mean, 10th percentile, 90th
+/// percentile)`.
+pub type CurveValue = (f64, Option<f64>, Option<f64>, Option<f64>);
+
+/// One capacity curve: a measure's mean with a 10th-90th percentile band against a
+/// lever's value, a horizontal reference line (target or standard) and a vertical
+/// line at the planned value.
+#[derive(Debug, Clone)]
+pub struct Curve<'a> {
+    /// Title.
+    pub title: &'a str,
+    /// Horizontal axis title (the lever).
+    pub x_label: &'a str,
+    /// Vertical axis title.
+    pub y_label: &'a str,
+    /// `(lever value, mean, 10th percentile, 90th percentile)`; points without a
+    /// finite mean are left out.
+    pub points: Vec<CurveValue>,
+    /// A horizontal line and its legend label.
+    pub reference: Option<(f64, String)>,
+    /// The planned value of the lever.
+    pub planned: Option<f64>,
+    /// Where the legend sits.
+    pub legend: Corner,
+}
+
+/// A number as a scenario file writes it (no trailing zeros).
+fn plain_number(v: f64) -> String {
+    crate::scenario::param::fmt_num((v * 1e6).round() / 1e6)
+}
+
+/// A capacity curve as SVG, or why there is none (`no data`).
+pub fn curve(c: &Curve<'_>) -> Result<String, String> {
+    let mut buf = String::new();
+    draw_curve(c, &mut buf)?;
+    Ok(buf)
+}
+
+fn draw_curve(c: &Curve<'_>, buf: &mut String) -> Result<(), String> {
+    let pts: Vec<(f64, f64, f64, f64)> = c
+        .points
+        .iter()
+        .filter_map(|&(x, mean, p10, p90)| {
+            let m = mean.filter(|v| v.is_finite())?;
+            Some((x, m, p10.unwrap_or(m), p90.unwrap_or(m)))
+        })
+        .collect();
+    if pts.is_empty() {
+        return Err("no data".into());
+    }
+    let x0 = pts.iter().map(|p| p.0).fold(f64::INFINITY, f64::min);
+    let x1 = pts.iter().map(|p| p.0).fold(f64::NEG_INFINITY, f64::max);
+    let (x0, x1) = if x1 > x0 {
+        (x0, x1)
+    } else {
+        (x0 - 1.0, x1 + 1.0)
+    };
+    let mut y1 = pts.iter().map(|p| p.3).fold(0.0_f64, f64::max);
+    if let Some((r, _)) = &c.reference {
+        y1 = y1.max(*r);
+    }
+    let y1 = if y1 > 0.0 { y1 * 1.1 } else { 1.0 };
+    let e = |e: &dyn std::fmt::Display| e.to_string();
+    let root = SVGBackend::with_string(buf, (460, 300)).into_drawing_area();
+    root.fill(&WHITE).map_err(|x| e(&x))?;
+    let mut chart = ChartBuilder::on(&root)
+        .caption(c.title, ("sans-serif", 15))
+        .margin(8)
+        .x_label_area_size(36)
+        .y_label_area_size(56)
+        .build_cartesian_2d(x0..x1, 0.0..y1)
+        .map_err(|x| e(&x))?;
+    chart
+        .configure_mesh()
+        .x_desc(c.x_label)
+        .y_desc(c.y_label)
+        .x_label_formatter(&|v| plain_number((v * 100.0).round() / 100.0))
+        .y_label_formatter(&|v| format!("{v:.0}"))
+        .light_line_style(WHITE)
+        .draw()
+        .map_err(|x| e(&x))?;
+    let blue = RGBColor(31, 119, 180);
+    let mut band: Vec<(f64, f64)> = pts.iter().map(|p| (p.0, p.3)).collect();
+    band.extend(pts.iter().rev().map(|p| (p.0, p.2)));
+    chart
+        .draw_series(std::iter::once(Polygon::new(band, blue.mix(0.2).filled())))
+        .map_err(|x| e(&x))?
+        .label("10th-90th percentile")
+        .legend(move |(x, y)| {
+            Rectangle::new([(x, y - 4), (x + 14, y + 4)], blue.mix(0.2).filled())
+        });
+    chart
+        .draw_series(LineSeries::new(
+            pts.iter().map(|p| (p.0, p.1)),
+            blue.stroke_width(2),
+        ))
+        .map_err(|x| e(&x))?
+        .label("mean")
+        .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 14, y)], blue.stroke_width(2)));
+    chart
+        .draw_series(
+            pts.iter()
+                .map(|p| Circle::new((p.0, p.1), 3, blue.filled())),
+        )
+        .map_err(|x| e(&x))?;
+    if let Some((r, label)) = &c.reference {
+        let red = RGBColor(214, 39, 40);
+        chart
+            .draw_series(LineSeries::new(
+                vec![(x0, *r), (x1, *r)],
+                red.stroke_width(1),
+            ))
+            .map_err(|x| e(&x))?
+            .label(label.clone())
+            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 14, y)], red));
+    }
+    if let Some(p) = c.planned {
+        let green = RGBColor(44, 160, 44);
+        chart
+            .draw_series(LineSeries::new(
+                vec![(p, 0.0), (p, y1)],
+                green.stroke_width(2),
+            ))
+            .map_err(|x| e(&x))?
+            .label(format!("planned {}", plain_number(p)))
+            .legend(move |(x, y)| {
+                PathElement::new(vec![(x, y), (x + 14, y)], green.stroke_width(2))
+            });
+    }
+    chart
+        .configure_series_labels()
+        .background_style(WHITE.mix(0.85))
+        .border_style(BLACK.mix(0.3))
+        .position(c.legend.position())
+        .draw()
+        .map_err(|x| e(&x))?;
+    root.present().map_err(|x| e(&x))?;
+    Ok(())
+}
+
+/// The cost-effectiveness frontier: programme starts (mean, 10th-90th percentile
+/// band) against programme staff cost to the end date along the allocation path,
+/// the budget's point marked and the budget drawn as a vertical line.
+/// The cost-effectiveness frontier's data.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Frontier {
+    /// `(programme staff cost in thousands of pounds, mean starts, 10th percentile,
+    /// 90th percentile)`: the starting staffing, then each step of the path.
+    pub points: Vec<(f64, f64, f64, f64)>,
+    /// The index in `points` of the staffing the budget buys.
+    pub chosen: usize,
+    /// The budget, in thousands of pounds.
+    pub budget_k: f64,
+}
+
+/// The frontier chart as SVG, or why there is none.
+pub fn frontier(f: &Frontier) -> Result<String, String> {
+    let mut buf = String::new();
+    draw_frontier(f, &mut buf)?;
+    Ok(buf)
+}
+
+fn draw_frontier(f: &Frontier, buf: &mut String) -> Result<(), String> {
+    let pts = &f.points;
+    let chosen = *pts.get(f.chosen).ok_or("no step chosen")?;
+    let budget = f.budget_k;
+    let x0 = pts[0].0.min(budget);
+    let x1 = pts.last().map_or(x0, |p| p.0).max(budget);
+    let (x0, x1) = if x1 > x0 {
+        let pad = 0.05 * (x1 - x0);
+        (x0 - pad, x1 + pad)
+    } else {
+        (x0 - 1.0, x1 + 1.0)
+    };
+    let ys = pts
+        .iter()
+        .flat_map(|p| [p.1, p.2, p.3])
+        .filter(|v| v.is_finite());
+    let (y0, y1) = ys.fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| {
+        (a.min(v), b.max(v))
+    });
+    let pad = (0.1 * (y1 - y0)).max(1.0);
+    let (y0, y1) = ((y0 - pad).max(0.0), y1 + pad);
+    let e = |e: &dyn std::fmt::Display| e.to_string();
+    let root = SVGBackend::with_string(buf, (760, 340)).into_drawing_area();
+    root.fill(&WHITE).map_err(|x| e(&x))?;
+    let mut chart = ChartBuilder::on(&root)
+        .caption(
+            "Programme starts against programme staff cost",
+            ("sans-serif", 15),
+        )
+        .margin(8)
+        .x_label_area_size(36)
+        .y_label_area_size(64)
+        .build_cartesian_2d(x0..x1, y0..y1)
+        .map_err(|x| e(&x))?;
+    chart
+        .configure_mesh()
+        .x_desc("staff cost to the end date, £ thousand")
+        .y_desc("starts by the end date")
+        .x_label_formatter(&|v| format!("{v:.0}"))
+        .y_label_formatter(&|v| format!("{v:.0}"))
+        .light_line_style(WHITE)
+        .draw()
+        .map_err(|x| e(&x))?;
+    let blue = RGBColor(31, 119, 180);
+    let band: Vec<(f64, f64, f64)> = pts
+        .iter()
+        .filter(|p| p.2.is_finite() && p.3.is_finite())
+        .map(|p| (p.0, p.2, p.3))
+        .collect();
+    if band.len() >= 2 {
+        let mut poly: Vec<(f64, f64)> = band.iter().map(|p| (p.0, p.2)).collect();
+        poly.extend(band.iter().rev().map(|p| (p.0, p.1)));
+        chart
+            .draw_series(std::iter::once(Polygon::new(poly, blue.mix(0.15).filled())))
+            .map_err(|x| e(&x))?
+            .label("10th-90th percentile across replications")
+            .legend(move |(x, y)| {
+                Rectangle::new([(x, y - 4), (x + 14, y + 4)], blue.mix(0.15).filled())
+            });
+    }
+    chart
+        .draw_series(LineSeries::new(
+            pts.iter().map(|p| (p.0, p.1)),
+            blue.stroke_width(2),
+        ))
+        .map_err(|x| e(&x))?
+        .label("mean starts, step by step")
+        .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 14, y)], blue.stroke_width(2)));
+    chart
+        .draw_series(
+            pts.iter()
+                .map(|p| Circle::new((p.0, p.1), 3, blue.filled())),
+        )
+        .map_err(|x| e(&x))?;
+    let red = RGBColor(214, 39, 40);
+    chart
+        .draw_series(LineSeries::new(
+            vec![(budget, y0), (budget, y1)],
+            red.stroke_width(1),
+        ))
+        .map_err(|x| e(&x))?
+        .label(format!("budget £{:.0}k", budget))
+        .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 14, y)], red));
+    let green = RGBColor(44, 160, 44);
+    chart
+        .draw_series(std::iter::once(TriangleMarker::new(
+            (chosen.0, chosen.1),
+            9,
+            green.filled(),
+        )))
+        .map_err(|x| e(&x))?
+        .label(format!("chosen: £{:.0}k, {:.0} starts", chosen.0, chosen.1))
+        .legend(move |(x, y)| TriangleMarker::new((x + 7, y), 6, green.filled()));
+    chart
+        .configure_series_labels()
+        .background_style(WHITE.mix(0.85))
+        .border_style(BLACK.mix(0.3))
+        .position(SeriesLabelPosition::LowerRight)
+        .draw()
+        .map_err(|x| e(&x))?;
+    root.present().map_err(|x| e(&x))?;
+    Ok(())
 }
 
 #[cfg(test)]

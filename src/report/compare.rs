@@ -4,16 +4,49 @@
 
 use std::fmt::Write;
 
+use maud::{Markup, html};
 use serde_json::{Value, json};
 
 use super::charts::{self, DotRow, Dots, Point};
-use super::figures::Figures;
-use super::html::{Page, document};
-use crate::display::{self, NA, Unit, date, esc, slug};
+use crate::display::{self, NA, Unit, date, slug};
+use super::html::Page;
+use super::page::{self, Figures, Shell};
 use crate::run::compare::{
-    COST, Comparison, Diff, EntityDiff, MEASURES, PER_EXTRA_START, REACHED, Ratio, ScenarioDiff,
-    measure_index,
+    COST, Comparison, Diff, EntityDiff, MEASURES, PER_EXTRA_START, Ratio, ScenarioDiff,
 };
+
+/// The measures the renderers name, by their index in [`MEASURES`]: a misspelt
+/// measure does not compile (a test checks each index against its key).
+pub mod measure {
+    /// Referrals.
+    pub const REFERRALS: usize = 0;
+    /// Starts.
+    pub const STARTS: usize = 1;
+    /// Whether the target was reached (its mean is the probability).
+    pub const REACHED: usize = 2;
+    /// Mean wait to assessment.
+    pub const WAIT_MEAN: usize = 3;
+    /// 90th-percentile wait to assessment.
+    pub const WAIT_P90: usize = 4;
+    /// Coach caseload utilisation.
+    pub const CASELOAD_UTIL: usize = 5;
+    /// Coach hours utilisation.
+    pub const HOURS_UTIL: usize = 6;
+    /// Staff cost per start.
+    pub const COST_PER_START: usize = 7;
+    /// Staff cost.
+    pub const COST: usize = 8;
+}
+
+/// The units of measure `k` (an index of [`measure`]).
+fn units_of(k: usize) -> (Unit, Unit) {
+    units(MEASURES[k].key)
+}
+
+/// The difference in measure `k` for an entity.
+fn diff(e: &EntityDiff, k: usize) -> Option<&Diff> {
+    e.diffs.get(k)
+}
 
 /// How a measure is written: its unit for values, and for differences.
 pub fn units(key: &str) -> (Unit, Unit) {
@@ -105,7 +138,7 @@ pub fn csv(c: &Comparison) -> Vec<u8> {
                     String::new(),
                     String::new(),
                     e.diffs
-                        .get(measure_index("starts").unwrap_or(0))
+                        .get(measure::STARTS)
                         .map_or(0, |d| d.pairs)
                         .to_string(),
                     String::new(),
@@ -205,8 +238,8 @@ pub fn json(c: &Comparison) -> Vec<u8> {
     out
 }
 
-fn diff_text(key: &str, d: Option<&Diff>) -> String {
-    let (_, du) = units(key);
+fn diff_text(k: usize, d: Option<&Diff>) -> String {
+    let (_, du) = units_of(k);
     match d {
         Some(d) if d.unchanged() => "no change".to_string(),
         Some(d) if d.mean.is_some() => {
@@ -227,8 +260,8 @@ fn ratio_text(e: &EntityDiff) -> String {
     let Some(r) = e.per_extra_start else {
         return "-".to_string();
     };
-    let starts = measure_index("starts").and_then(|i| e.diffs.get(i));
-    let cost = measure_index(COST).and_then(|i| e.diffs.get(i));
+    let starts = diff(e, measure::STARTS);
+    let cost = diff(e, measure::COST);
     if starts.is_some_and(Diff::unchanged) && cost.is_some_and(Diff::unchanged) {
         return "no change".to_string();
     }
@@ -322,11 +355,9 @@ pub fn table(c: &Comparison) -> String {
                 })
                 .collect()
         };
-        let diffs = |keys: &'static [&'static str]| {
+        let diffs = |keys: &'static [usize]| {
             move |e: &EntityDiff| -> Vec<String> {
-                keys.iter()
-                    .map(|k| diff_text(k, measure_index(k).and_then(|i| e.diffs.get(i))))
-                    .collect()
+                keys.iter().map(|&k| diff_text(k, diff(e, k))).collect()
             }
         };
         block(
@@ -339,17 +370,17 @@ pub fn table(c: &Comparison) -> String {
                 "P(reach target)",
             ],
             &rows(&diffs(&[
-                "starts",
-                "wait_p90_days",
-                "caseload_utilisation",
-                REACHED,
+                measure::STARTS,
+                measure::WAIT_P90,
+                measure::CASELOAD_UTIL,
+                measure::REACHED,
             ])),
         );
         let _ = writeln!(
             s,
             "\nwhat it buys and at what cost: staff cost (coaches and MDT in post) to the end date; cost per extra start = difference in staff cost / difference in starts [Fieller 95% CI]"
         );
-        let with_cost = diffs(&["starts", COST]);
+        let with_cost = diffs(&[measure::STARTS, measure::COST]);
         block(
             &mut s,
             &["area", "starts", "staff cost", "cost per extra start"],
@@ -363,31 +394,28 @@ pub fn table(c: &Comparison) -> String {
     s
 }
 
-fn diff_cell(key: &str, d: Option<&Diff>) -> String {
-    let (_, du) = units(key);
+fn diff_cell(k: usize, d: Option<&Diff>) -> Markup {
+    let (_, du) = units_of(k);
     let Some(d) = d.filter(|d| d.mean.is_some()) else {
-        return format!("<td class=\"n\">{NA}</td>");
+        return html! { td class="n" { (NA) } };
     };
     if d.unchanged() {
-        return "<td class=\"n note\">no change<span class=\"iv\">in any replication</span></td>"
-            .to_string();
+        return html! { td class="n note" { "no change" span class="iv" { "in any replication" } } };
     }
     let ci = d.paired_ci.or(d.unpaired_ci);
     let class = match d.clear() {
-        Some(true) => " class=\"n clear\"",
-        _ => " class=\"n\"",
+        Some(true) => "n clear",
+        _ => "n",
     };
-    format!(
-        "<td{class}>{}<span class=\"iv\">{}</span></td>",
-        esc(&du.fmt_signed(d.mean)),
-        esc(&du.fmt_signed_interval(ci))
-    )
+    html! {
+        td class=(class) { (du.fmt_signed(d.mean)) span class="iv" { (du.fmt_signed_interval(ci)) } }
+    }
 }
 
 /// The cost per extra start as a table cell.
-fn ratio_cell(e: &EntityDiff) -> String {
+fn ratio_cell(e: &EntityDiff) -> Markup {
     let Some(r) = e.per_extra_start else {
-        return format!("<td class=\"n\">{NA}</td>");
+        return html! { td class="n" { (NA) } };
     };
     let text = ratio_text(e);
     let (main, iv) = match r.ci {
@@ -401,72 +429,77 @@ fn ratio_cell(e: &EntityDiff) -> String {
         ),
         None => (text, String::new()),
     };
-    format!(
-        "<td class=\"n\">{}<span class=\"iv\">{}</span></td>",
-        esc(&main),
-        esc(&iv)
-    )
+    html! { td class="n" { (main) span class="iv" { (iv) } } }
 }
 
 /// The programme's change in staff cost and its cost per extra start, as a list item.
-fn cost_sentence(v: &ScenarioDiff) -> Option<String> {
+fn cost_sentence(v: &ScenarioDiff) -> Option<Markup> {
     let p = v.entities.first()?;
-    let d = p.diffs.get(measure_index(COST)?)?;
+    let d = diff(p, measure::COST)?;
     d.mean?;
     let per = p.per_extra_start?;
     let per_text = match (per.estimate, per.ci) {
-        (Some(_), Some(ci)) => format!(
-            "a cost per extra start of <b>{}</b> (95% CI {}, Fieller)",
-            esc(&Unit::Gbp.fmt(per.estimate)),
-            esc(&Unit::Gbp.fmt_interval(Some(ci)))
-        ),
-        (Some(_), None) => format!(
-            "a cost per extra start of {} whose interval is unbounded: the change in starts is not clearly different from zero",
-            esc(&Unit::Gbp.fmt(per.estimate))
-        ),
-        (None, _) => "no change in starts, so no cost per extra start".to_string(),
+        (Some(_), Some(ci)) => html! {
+            "a cost per extra start of " b { (Unit::Gbp.fmt(per.estimate)) }
+            " (95% CI " (Unit::Gbp.fmt_interval(Some(ci))) ", Fieller)"
+        },
+        (Some(_), None) => html! {
+            "a cost per extra start of " (Unit::Gbp.fmt(per.estimate))
+            " whose interval is unbounded: the change in starts is not clearly different from zero"
+        },
+        (None, _) => html! { "no change in starts, so no cost per extra start" },
     };
-    Some(format!(
-        "<li>Staff cost (coaches and MDT in post, to the end date): a change of <b>{}</b> (95% CI {}), {per_text}.</li>\n",
-        esc(&Unit::Gbp.fmt_signed(d.mean)),
-        esc(&Unit::Gbp.fmt_signed_interval(d.paired_ci.or(d.unpaired_ci))),
-    ))
+    Some(html! {
+        li {
+            "Staff cost (coaches and MDT in post, to the end date): a change of "
+            b { (Unit::Gbp.fmt_signed(d.mean)) }
+            " (95% CI " (Unit::Gbp.fmt_signed_interval(d.paired_ci.or(d.unpaired_ci))) "), " (per_text) "."
+        }
+    })
+}
+
+/// The areas then the programme, as tables list them.
+fn areas_then_programme(v: &ScenarioDiff) -> Vec<&EntityDiff> {
+    let mut ents: Vec<&EntityDiff> = v.entities.iter().skip(1).collect();
+    ents.extend(v.entities.first());
+    ents
 }
 
 /// The table "What it buys and at what cost": per area and for the programme, the
 /// change in starts and in staff cost and the cost per extra start.
-fn cost_table(v: &ScenarioDiff, b: &mut String) {
-    b.push_str("<h3>What it buys and at what cost</h3>\n<table>\n<thead><tr><th>Area</th><th class=\"n\">Starts<span class=\"iv\">change, 95% CI</span></th><th class=\"n\">Staff cost (GBP)<span class=\"iv\">change, 95% CI</span></th><th class=\"n\">Cost per extra start (GBP)<span class=\"iv\">change in cost / change in starts, 95% CI (Fieller)</span></th></tr></thead>\n<tbody>\n");
-    let mut ents: Vec<&EntityDiff> = v.entities.iter().skip(1).collect();
-    ents.extend(v.entities.first());
-    for (i, e) in ents.iter().enumerate() {
-        let _ = write!(
-            b,
-            "<tr{}><td>{}</td>",
-            if i + 1 == ents.len() {
-                " class=\"total\""
-            } else {
-                ""
-            },
-            esc(&e.name)
-        );
-        if !e.comparable {
-            b.push_str("<td colspan=\"3\" class=\"note\">not comparable</td></tr>\n");
-            continue;
+fn cost_table(v: &ScenarioDiff) -> Markup {
+    let ents = areas_then_programme(v);
+    html! {
+        h3 { "What it buys and at what cost" }
+        table {
+            thead { tr {
+                th { "Area" }
+                th class="n" { "Starts" span class="iv" { "change, 95% CI" } }
+                th class="n" { "Staff cost (GBP)" span class="iv" { "change, 95% CI" } }
+                th class="n" { "Cost per extra start (GBP)" span class="iv" { "change in cost / change in starts, 95% CI (Fieller)" } }
+            } }
+            tbody {
+                @for (i, e) in ents.iter().enumerate() {
+                    tr class=[(i + 1 == ents.len()).then_some("total")] {
+                        td { (e.name) }
+                        @if e.comparable {
+                            @for k in [measure::STARTS, measure::COST] {
+                                (diff_cell(k, diff(e, k)))
+                            }
+                            (ratio_cell(e))
+                        } @else {
+                            td colspan="3" class="note" { "not comparable" }
+                        }
+                    }
+                }
+            }
         }
-        for k in ["starts", COST] {
-            b.push_str(&diff_cell(k, measure_index(k).and_then(|i| e.diffs.get(i))));
-        }
-        b.push_str(&ratio_cell(e));
-        b.push_str("</tr>\n");
     }
-    b.push_str("</tbody>\n</table>\n");
 }
 
-fn sentence(c: &Comparison, v: &ScenarioDiff, key: &str, what: &str) -> Option<String> {
-    let k = measure_index(key)?;
-    let d = v.entities.first()?.diffs.get(k)?;
-    let (u, du) = units(key);
+fn sentence(c: &Comparison, v: &ScenarioDiff, k: usize, what: &str) -> Option<Markup> {
+    let d = diff(v.entities.first()?, k)?;
+    let (u, du) = units_of(k);
     d.mean?;
     let verdict = match d.clear() {
         _ if d.unchanged() => "it is the same in every replication",
@@ -478,21 +511,18 @@ fn sentence(c: &Comparison, v: &ScenarioDiff, key: &str, what: &str) -> Option<S
         }
         None => "there are too few replications for an interval",
     };
-    Some(format!(
-        "<li>{what}: {} in <code>{}</code> against {} in <code>{}</code>, a change of <b>{}</b> (95% CI {}); {verdict}.</li>",
-        esc(&u.fmt(d.other)),
-        esc(&v.name),
-        esc(&u.fmt(d.base)),
-        esc(&c.base),
-        esc(&du.fmt_signed(d.mean)),
-        esc(&du.fmt_signed_interval(d.paired_ci.or(d.unpaired_ci))),
-    ))
+    Some(html! {
+        li {
+            (what) ": " (u.fmt(d.other)) " in " code { (v.name) } " against " (u.fmt(d.base))
+            " in " code { (c.base) } ", a change of " b { (du.fmt_signed(d.mean)) }
+            " (95% CI " (du.fmt_signed_interval(d.paired_ci.or(d.unpaired_ci))) "); " (verdict) "."
+        }
+    })
 }
 
 /// The programme's mean change in `key` and its paired interval, formatted.
-fn programme_change(v: &ScenarioDiff, key: &str) -> (String, String) {
-    let k = measure_index(key).unwrap_or(0);
-    let (_, du) = units(key);
+fn programme_change(v: &ScenarioDiff, k: usize) -> (String, String) {
+    let (_, du) = units_of(k);
     let d = v.entities.first().and_then(|e| e.diffs.get(k));
     (
         du.fmt_signed(d.and_then(|d| d.mean)),
@@ -507,20 +537,19 @@ fn programme_change(v: &ScenarioDiff, key: &str) -> (String, String) {
 fn forest(
     c: &Comparison,
     v: &ScenarioDiff,
-    key: &str,
+    k: usize,
     title: &str,
     x_label: &str,
     with_programme: bool,
 ) -> Dots {
-    let k = measure_index(key).unwrap_or(0);
-    let (_, du) = units(key);
+    let (_, du) = units_of(k);
     let mut rows: Vec<DotRow> = Vec::new();
     let mut ents: Vec<&crate::run::compare::EntityDiff> = v.entities.iter().skip(1).collect();
     if with_programme {
         ents.extend(v.entities.first());
     }
     for (i, e) in ents.iter().enumerate() {
-        let d = e.diffs.get(k);
+        let d = diff(e, k);
         let pt = |ci: Option<(f64, f64)>| {
             d.and_then(|d| d.mean).map(|m| Point {
                 mid: m,
@@ -565,165 +594,188 @@ fn forest(
 /// Renders `compare.html` and its charts.
 pub fn html(c: &Comparison) -> Page {
     let mut figs = Figures::default();
-    let mut b = String::new();
     let names: Vec<&str> = std::iter::once(c.base.as_str())
         .chain(c.variants.iter().map(|v| v.name.as_str()))
         .collect();
-    let _ = writeln!(
-        b,
-        "<header>\n<h1>Scenario comparison: {}</h1>\n<p class=\"meta\">{} per scenario · seed {} · common random numbers · {} to {} for <code>{}</code> · workwell {}</p>\n</header>",
-        esc(&names.join(" vs ")),
-        display::count(c.replications, "replication", "replications"),
-        c.seed,
-        date(c.base_dates.0),
-        date(c.base_dates.1),
-        esc(&c.base),
-        env!("CARGO_PKG_VERSION")
-    );
-    let _ = writeln!(
-        b,
-        "<div class=\"howto\"><b>How this comparison works.</b> Every scenario is run with the same seed, so replication 1 of each sees the same people, the same chance events and the same draws of uncertain parameters wherever the scenarios agree, and so on for every replication. The difference of each figure is taken replication by replication and averaged; its 95% confidence interval comes from those paired differences. Because the shared randomness cancels, the paired interval is much narrower than the unpaired one (computed as if the runs were independent, shown for contrast): the same number of replications answers \u{201c}are we sure\u{201d} far better. A change is <b>clear</b> when its interval excludes zero. All figures are whole-run totals or averages; the baseline is <code>{}</code> ({}).</div>",
-        esc(&c.base),
-        esc(&c.base_description)
-    );
-    if c.variants.is_empty() {
-        b.push_str("<p>Nothing to compare: give at least two scenarios.</p>\n");
-    }
-    for v in &c.variants {
-        let _ = writeln!(
-            b,
-            "<section>\n<h2>{} compared with {}</h2>\n<p class=\"lede\">{}</p>",
-            esc(&v.name),
-            esc(&c.base),
-            esc(&v.description)
-        );
-        for n in &v.notes {
-            let _ = writeln!(b, "<p class=\"note\"><b>Note.</b> {}</p>", esc(n));
+    let sections: Vec<Markup> = c
+        .variants
+        .iter()
+        .map(|v| variant_section(c, v, &mut figs))
+        .collect();
+    let body = html! {
+        (howto(c))
+        @if c.variants.is_empty() {
+            p { "Nothing to compare: give at least two scenarios." }
         }
-        b.push_str("<ul>\n");
-        for (key, what) in [
-            ("starts", "Programme starts"),
-            (REACHED, "Probability of reaching the programme target"),
-            (
-                "wait_p90_days",
-                "90th-percentile wait for the initial assessment",
-            ),
-            ("caseload_utilisation", "Coach caseload utilisation"),
-        ] {
-            if let Some(s) = sentence(c, v, key, what) {
-                b.push_str(&s);
-                b.push('\n');
+        @for s in &sections { (s) }
+    };
+    let title = format!("WorkWell scenario comparison: {}", names.join(" vs "));
+    let heading = format!("Scenario comparison: {}", names.join(" vs "));
+    let shell = Shell {
+        title: &title,
+        heading: &heading,
+        header: html! {
+            p class="meta" {
+                (display::count(c.replications, "replication", "replications")) " per scenario · seed "
+                (c.seed) " · common random numbers · " (date(c.base_dates.0)) " to " (date(c.base_dates.1))
+                " for " code { (c.base) } " · workwell " (env!("CARGO_PKG_VERSION"))
             }
-        }
-        if let Some(s) = cost_sentence(v) {
-            b.push_str(&s);
-        }
-        b.push_str("</ul>\n");
-        let base = format!("chart-diff-{}", slug(&v.name));
-        let d = forest(
-            c,
-            v,
-            "starts",
-            &format!("Change in starts: {} minus {}", v.name, c.base),
-            "Difference in starts over the run (people)",
-            false,
-        );
-        b.push_str(&figs.add(
-            &format!("{base}-starts"),
-            charts::dots(&d),
-            &format!(
-                "Change in starts by the end date in each area: the dot is the mean difference {} minus {}; the blue whiskers are the paired 95% confidence interval of the mean difference, the orange ones the unpaired interval of the same runs. A blue interval clear of the grey zero line is a clear change. The programme's change, {} (paired 95% CI {}), is the sum of the areas' and is left out of the chart so that the areas' scale stays readable.",
-                esc(&v.name),
-                esc(&c.base),
-                esc(&programme_change(v, "starts").0),
-                esc(&programme_change(v, "starts").1)
-            ),
-        ));
-        let d = forest(
-            c,
-            v,
-            "wait_p90_days",
-            &format!(
-                "Change in the 90th-percentile wait: {} minus {}",
-                v.name, c.base
-            ),
-            "Difference in the 90th-percentile wait for the initial assessment (days)",
-            true,
-        );
-        b.push_str(&figs.add(
-            &format!("{base}-wait-p90"),
-            charts::dots(&d),
-            "Change in the 90th-percentile wait for the initial assessment (days; below zero is shorter) in each area and for the programme (bottom row, bold), with paired (blue) and unpaired (orange) 95% confidence intervals of the mean difference.",
-        ));
-        for (title, keys) in [
-            (
-                "Throughput and reach",
-                ["referrals", "starts", REACHED, "cost_per_start_gbp"],
-            ),
-            (
-                "Waits and utilisation",
-                [
-                    "wait_mean_days",
-                    "wait_p90_days",
-                    "caseload_utilisation",
-                    "coach_hours_utilisation",
-                ],
-            ),
-        ] {
-            let _ = write!(b, "<h3>{title}</h3>\n<table>\n<thead><tr><th>Area</th>");
-            for k in keys {
-                let label = MEASURES[measure_index(k).unwrap_or(0)].label;
-                let _ = write!(
-                    b,
-                    "<th class=\"n\">{}<span class=\"iv\">change, 95% CI</span></th>",
-                    esc(label)
-                );
-            }
-            b.push_str("</tr></thead>\n<tbody>\n");
-            let mut ents: Vec<&crate::run::compare::EntityDiff> =
-                v.entities.iter().skip(1).collect();
-            ents.extend(v.entities.first());
-            for (i, e) in ents.iter().enumerate() {
-                let total = i + 1 == ents.len();
-                let _ = write!(
-                    b,
-                    "<tr{}><td>{}{}</td>",
-                    if total { " class=\"total\"" } else { "" },
-                    esc(&e.name),
-                    e.note
-                        .as_ref()
-                        .map(|n| format!("<span class=\"iv\">{}</span>", esc(n)))
-                        .unwrap_or_default()
-                );
-                if !e.comparable {
-                    let _ = writeln!(
-                        b,
-                        "<td colspan=\"{}\" class=\"note\">not comparable</td></tr>",
-                        keys.len()
-                    );
-                    continue;
-                }
-                for k in keys {
-                    b.push_str(&diff_cell(k, measure_index(k).and_then(|i| e.diffs.get(i))));
-                }
-                b.push_str("</tr>\n");
-            }
-            b.push_str("</tbody>\n</table>\n");
-        }
-        cost_table(v, &mut b);
-        b.push_str("<p class=\"note\">Bold cells are clear changes (the 95% interval excludes zero). Utilisation and probability changes are in percentage points. Differences are means over replications of the scenario's figure minus the baseline's.</p>\n</section>\n");
-    }
-    let _ = writeln!(
-        b,
-        "<footer>Made by workwell {}. The same folder holds <code>compare.csv</code> and <code>compare.json</code> (every measure, with paired and unpaired intervals) and each chart as an SVG file.</footer>",
-        env!("CARGO_PKG_VERSION")
-    );
-    let html = document(
-        &format!("WorkWell scenario comparison: {}", names.join(" vs ")),
-        &b,
-    );
+        },
+        footer: Some(html! {
+            "Made by workwell " (env!("CARGO_PKG_VERSION")) ". The same folder holds "
+            code { "compare.csv" } " and " code { "compare.json" }
+            " (every measure, with paired and unpaired intervals) and each chart as an SVG file."
+        }),
+    };
     Page {
-        html: html.into_bytes(),
+        html: page::render(&shell, body).into_bytes(),
         charts: figs.into_files(),
+    }
+}
+
+fn howto(c: &Comparison) -> Markup {
+    html! {
+        div class="howto" {
+            b { "How this comparison works." }
+            " Every scenario is run with the same seed, so replication 1 of each sees the same people, the same chance events and the same draws of uncertain parameters wherever the scenarios agree, and so on for every replication. The difference of each figure is taken replication by replication and averaged; its 95% confidence interval comes from those paired differences. Because the shared randomness cancels, the paired interval is much narrower than the unpaired one (computed as if the runs were independent, shown for contrast): the same number of replications answers \u{201c}are we sure\u{201d} far better. A change is "
+            b { "clear" }
+            " when its interval excludes zero. All figures are whole-run totals or averages; the baseline is "
+            code { (c.base) } " (" (c.base_description) ")."
+        }
+    }
+}
+
+/// One compared scenario: the sentences, the charts of the differences and the
+/// tables.
+fn variant_section(c: &Comparison, v: &ScenarioDiff, figs: &mut Figures) -> Markup {
+    let sentences: Vec<Markup> = [
+        (measure::STARTS, "Programme starts"),
+        (
+            measure::REACHED,
+            "Probability of reaching the programme target",
+        ),
+        (
+            measure::WAIT_P90,
+            "90th-percentile wait for the initial assessment",
+        ),
+        (measure::CASELOAD_UTIL, "Coach caseload utilisation"),
+    ]
+    .into_iter()
+    .filter_map(|(key, what)| sentence(c, v, key, what))
+    .chain(cost_sentence(v))
+    .collect();
+    let charts = variant_charts(c, v, figs);
+    html! {
+        section {
+            h2 { (v.name) " compared with " (c.base) }
+            p class="lede" { (v.description) }
+            @for n in &v.notes { p class="note" { b { "Note." } " " (n) } }
+            ul { @for s in &sentences { (s) } }
+            (charts)
+            (measures_table(v, "Throughput and reach", [measure::REFERRALS, measure::STARTS, measure::REACHED, measure::COST_PER_START]))
+            (measures_table(
+                v,
+                "Waits and utilisation",
+                [measure::WAIT_MEAN, measure::WAIT_P90, measure::CASELOAD_UTIL, measure::HOURS_UTIL],
+            ))
+            (cost_table(v))
+            p class="note" { "Bold cells are clear changes (the 95% interval excludes zero). Utilisation and probability changes are in percentage points. Differences are means over replications of the scenario's figure minus the baseline's." }
+        }
+    }
+}
+
+/// Figures: the change in starts by area, and in the 90th-percentile wait.
+fn variant_charts(c: &Comparison, v: &ScenarioDiff, figs: &mut Figures) -> Markup {
+    let base = format!("chart-diff-{}", slug(&v.name));
+    let d = forest(
+        c,
+        v,
+        measure::STARTS,
+        &format!("Change in starts: {} minus {}", v.name, c.base),
+        "Difference in starts over the run (people)",
+        false,
+    );
+    let (change, ci) = programme_change(v, measure::STARTS);
+    let starts = figs.add(
+        &format!("{base}-starts"),
+        charts::dots(&d),
+        html! {
+            "Change in starts by the end date in each area: the dot is the mean difference " (v.name)
+            " minus " (c.base)
+            "; the blue whiskers are the paired 95% confidence interval of the mean difference, the orange ones the unpaired interval of the same runs. A blue interval clear of the grey zero line is a clear change. The programme's change, "
+            (change) " (paired 95% CI " (ci)
+            "), is the sum of the areas' and is left out of the chart so that the areas' scale stays readable."
+        },
+    );
+    let d = forest(
+        c,
+        v,
+        measure::WAIT_P90,
+        &format!(
+            "Change in the 90th-percentile wait: {} minus {}",
+            v.name, c.base
+        ),
+        "Difference in the 90th-percentile wait for the initial assessment (days)",
+        true,
+    );
+    let wait = figs.add_text(
+        &format!("{base}-wait-p90"),
+        charts::dots(&d),
+        "Change in the 90th-percentile wait for the initial assessment (days; below zero is shorter) in each area and for the programme (bottom row, bold), with paired (blue) and unpaired (orange) 95% confidence intervals of the mean difference.",
+    );
+    html! { (starts) (wait) }
+}
+
+/// A table of the change in four measures, per area and for the programme.
+fn measures_table(v: &ScenarioDiff, title: &str, keys: [usize; 4]) -> Markup {
+    let ents = areas_then_programme(v);
+    html! {
+        h3 { (title) }
+        table {
+            thead { tr {
+                th { "Area" }
+                @for k in keys {
+                    th class="n" { (MEASURES[k].label) span class="iv" { "change, 95% CI" } }
+                }
+            } }
+            tbody {
+                @for (i, e) in ents.iter().enumerate() {
+                    tr class=[(i + 1 == ents.len()).then_some("total")] {
+                        td { (e.name) @if let Some(n) = &e.note { span class="iv" { (n) } } }
+                        @if e.comparable {
+                            @for k in keys {
+                                (diff_cell(k, diff(e, k)))
+                            }
+                        } @else {
+                            td colspan=(keys.len()) class="note" { "not comparable" }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::run::compare::{REACHED, measure_index};
+
+    #[test]
+    fn typed_measures_name_their_keys() {
+        for (k, key) in [
+            (measure::REFERRALS, "referrals"),
+            (measure::STARTS, "starts"),
+            (measure::REACHED, REACHED),
+            (measure::WAIT_MEAN, "wait_mean_days"),
+            (measure::WAIT_P90, "wait_p90_days"),
+            (measure::CASELOAD_UTIL, "caseload_utilisation"),
+            (measure::HOURS_UTIL, "coach_hours_utilisation"),
+            (measure::COST_PER_START, "cost_per_start_gbp"),
+            (measure::COST, COST),
+        ] {
+            assert_eq!(measure_index(key), Some(k), "{key}");
+        }
+        assert_eq!(MEASURES.len(), 9);
     }
 }

@@ -3,7 +3,9 @@
 
 use std::fmt::Write;
 
-use crate::display::{esc, int};
+use maud::{Markup, html};
+
+use crate::display::int;
 use crate::geography::{GroupResult, GroupResults};
 
 fn cell(v: Option<f64>, places: usize) -> String {
@@ -107,34 +109,35 @@ fn rows(r: &GroupResults) -> Vec<[String; 5]> {
 }
 
 /// The report section: a table of the groups, furthest below target first.
-pub fn section(r: &GroupResults) -> String {
-    let mut b = String::new();
-    let _ = writeln!(
-        b,
-        "<section id=\"groups\">\n<h2>Starts by {}</h2>",
-        esc(r.by.title())
-    );
-    let _ = writeln!(
-        b,
-        "<p>Each area's starts in each replication summed by the {} it belongs to (<code>{}</code> of <code>{}</code>); an ICB split between footprints counts towards each part by its population share, assuming starts per head are the same across its parts. Summing per replication before taking percentiles makes the 10th-90th percentiles those of the group. The target of a group is its areas' targets by the same shares. Sorted by starts against target, lowest first; also in <code>groups.csv</code>.</p>",
-        esc(r.by.title()),
-        r.by.column(),
-        esc(&r.file.display().to_string()),
-    );
-    b.push_str("<table class=\"groups\">\n<thead><tr><th scope=\"col\">group</th><th scope=\"col\" class=\"num\">target</th><th scope=\"col\" class=\"num\">starts, mean [p10 - p90]</th><th scope=\"col\" class=\"num\">starts / target</th><th scope=\"col\" class=\"num\">P(reach)</th></tr></thead>\n<tbody>\n");
-    for row in rows(r) {
-        let _ = writeln!(
-            b,
-            "<tr><th scope=\"row\">{}</th><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td></tr>",
-            esc(&row[0]),
-            esc(&row[1]),
-            esc(&row[2]),
-            esc(&row[3]),
-            esc(&row[4])
-        );
+pub fn section(r: &GroupResults) -> Markup {
+    html! {
+        section id="groups" {
+            h2 { "Starts by " (r.by.title()) }
+            p {
+                "Each area's starts in each replication summed by the " (r.by.title())
+                " it belongs to (" code { (r.by.column()) } " of " code { (r.file.display().to_string()) }
+                "); an ICB split between footprints counts towards each part by its population share, assuming starts per head are the same across its parts. Summing per replication before taking percentiles makes the 10th-90th percentiles those of the group. The target of a group is its areas' targets by the same shares. Sorted by starts against target, lowest first; also in "
+                code { "groups.csv" } "."
+            }
+            table class="groups" {
+                thead { tr {
+                    th scope="col" { "group" }
+                    th scope="col" class="n" { "target" }
+                    th scope="col" class="n" { "starts, mean [p10 - p90]" }
+                    th scope="col" class="n" { "starts / target" }
+                    th scope="col" class="n" { "P(reach)" }
+                } }
+                tbody {
+                    @for row in rows(r) {
+                        tr {
+                            th scope="row" { (row[0]) }
+                            @for c in &row[1..] { td class="n" { (c) } }
+                        }
+                    }
+                }
+            }
+        }
     }
-    b.push_str("</tbody>\n</table>\n</section>\n");
-    b
 }
 
 /// The terminal table, after the run's own.

@@ -2,11 +2,11 @@
 //! and the "What drives the uncertainty" section of `report.html`, with its tornado
 //! chart. Pure functions from the analysis to bytes.
 
-use std::fmt::Write;
+use maud::{Markup, html};
 
 use super::charts::{self, DotRow, Dots, Point};
-use super::figures::Figures;
-use crate::display::{Unit, esc};
+use crate::display::Unit;
+use super::page::Figures;
 use crate::sensitivity::{Input, Sensitivity};
 
 fn cell(v: Option<f64>) -> String {
@@ -50,62 +50,67 @@ pub fn csv(s: &Sensitivity) -> Vec<u8> {
 /// The section "What drives the uncertainty", with its chart added to `figs`.
 /// `calibrated` says which inputs the run draws from a posterior fitted to observed
 /// figures: the advice on what to measure next passes over them.
-pub fn section(s: &Sensitivity, calibrated: impl Fn(&Input) -> bool, figs: &mut Figures) -> String {
-    let mut b =
-        String::from("<section id=\"uncertainty\">\n<h2>What drives the uncertainty</h2>\n");
+pub fn section(s: &Sensitivity, calibrated: impl Fn(&Input) -> bool, figs: &mut Figures) -> Markup {
     let defined = s
         .outputs
         .iter()
         .any(|o| o.rows.iter().any(|r| r.prcc.is_some()));
     if !defined {
-        let _ = writeln!(
-            b,
-            "<p>Not available: {} replication{} for {} uncertain parameter{}; the analysis \
-             needs more replications than parameters plus three, and parameters that vary.</p>\n</section>",
-            s.replications,
-            if s.replications == 1 { "" } else { "s" },
-            s.inputs,
-            if s.inputs == 1 { "" } else { "s" },
-        );
-        return b;
+        return html! {
+            section id="uncertainty" {
+                h2 { "What drives the uncertainty" }
+                p {
+                    "Not available: " (plural(s.replications, "replication", "replications"))
+                    " for " (plural(s.inputs, "uncertain parameter", "uncertain parameters"))
+                    "; the analysis needs more replications than parameters plus three, and parameters that vary."
+                }
+            }
+        };
     }
-    let _ = writeln!(
-        b,
-        "<p>Each replication draws every uncertain parameter once. The partial rank \
-         correlation coefficient (PRCC) of a parameter says how strongly an output rises (+1) \
-         or falls (-1) with it when the other parameters are held fixed, for any monotone \
-         relation; 0 means no relation. Intervals are 95% (Fisher z-transform with n - 2 - p \
-         degrees of freedom: {} replications, {} parameters). A parameter set nationally takes \
-         the same value in every area of a replication.</p>",
-        s.replications, s.inputs
-    );
+    let figure = tornado(s, figs);
     let top = s.narrows_most();
     let next = s.narrows_most_except(&calibrated);
-    if let Some(r) = next {
-        let _ = writeln!(
-            b,
-            "<p class=\"lede\"><b>What to measure next:</b> {} (PRCC {:.2} with programme \
-             starts). If data pinned it down, the projection of starts would narrow most.</p>",
-            esc(&r.input.label()),
-            r.prcc.unwrap_or(f64::NAN)
-        );
-    }
-    if let Some(t) = top.filter(|t| calibrated(&t.input)) {
-        let _ = writeln!(
-            b,
-            "<p>{} drives the most uncertainty (PRCC {:.2}) but is already calibrated: the run \
-             draws it from the posterior fitted to the observed figures, so its spread here is \
-             what those figures leave; more months of the same figures narrow it further.{}</p>",
-            esc(&t.input.label()),
-            t.prcc.unwrap_or(f64::NAN),
-            if next.is_none() {
-                " No uncalibrated input has a PRCC whose interval excludes zero."
-            } else {
-                ""
+    html! {
+        section id="uncertainty" {
+            h2 { "What drives the uncertainty" }
+            p {
+                "Each replication draws every uncertain parameter once. The partial rank \
+                 correlation coefficient (PRCC) of a parameter says how strongly an output rises (+1) \
+                 or falls (-1) with it when the other parameters are held fixed, for any monotone \
+                 relation; 0 means no relation. Intervals are 95% (Fisher z-transform with n - 2 - p \
+                 degrees of freedom: " (s.replications) " replications, " (s.inputs)
+                " parameters). A parameter set nationally takes the same value in every area of a replication."
             }
-        );
+            @if let Some(r) = next {
+                p class="lede" {
+                    b { "What to measure next:" } " " (r.input.label()) " (PRCC "
+                    (format!("{:.2}", r.prcc.unwrap_or(f64::NAN)))
+                    " with programme starts). If data pinned it down, the projection of starts would narrow most."
+                }
+            }
+            @if let Some(t) = top.filter(|t| calibrated(&t.input)) {
+                p {
+                    (t.input.label()) " drives the most uncertainty (PRCC "
+                    (format!("{:.2}", t.prcc.unwrap_or(f64::NAN)))
+                    ") but is already calibrated: the run draws it from the posterior fitted to the observed figures, so its spread here is what those figures leave; more months of the same figures narrow it further."
+                    @if next.is_none() {
+                        " No uncalibrated input has a PRCC whose interval excludes zero."
+                    }
+                }
+            }
+            (figure)
+        }
     }
-    // rows sorted by |PRCC| with programme starts, largest on top: a tornado
+}
+
+/// `n` and the noun in the right number.
+fn plural(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
+/// Figure: the tornado chart, rows sorted by |PRCC| with programme starts, largest
+/// on top.
+fn tornado(s: &Sensitivity, figs: &mut Figures) -> Markup {
     let n = s.outputs.first().map_or(0, |o| o.rows.len());
     let mut order: Vec<usize> = (0..n).collect();
     let size = |i: usize| s.outputs[0].rows[i].prcc.map_or(0.0, |v: f64| v.abs());
@@ -142,13 +147,13 @@ pub fn section(s: &Sensitivity, calibrated: impl Fn(&Input) -> bool, figs: &mut 
         domain: Some((-1.0, 1.0)),
         rows,
     });
-    b.push_str(&figs.add(
+    figs.add(
         "chart-sensitivity",
         chart,
-        "Tornado chart: parameters ordered by the size of their PRCC with programme starts \
-         by the end date, largest on top; dots are the PRCCs, whiskers their 95% intervals. \
-         Also written to <code>sensitivity.csv</code>.",
-    ));
-    b.push_str("</section>\n");
-    b
+        html! {
+            "Tornado chart: parameters ordered by the size of their PRCC with programme starts \
+             by the end date, largest on top; dots are the PRCCs, whiskers their 95% intervals. \
+             Also written to " code { "sensitivity.csv" } "."
+        },
+    )
 }

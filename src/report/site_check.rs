@@ -3,11 +3,11 @@
 //! the figures outside their limits. Pure renderers over
 //! [`crate::observed::check::Check`]s.
 
-use std::fmt::Write;
+use maud::{Markup, html};
 
 use super::charts::{self, Funnel, FunnelPoint};
-use super::figures::Figures;
-use crate::display::{self, esc};
+use crate::display;
+use super::page::Figures;
 use crate::observed::Observed;
 use crate::observed::check::{Check, Flag, funnel_variance};
 
@@ -114,88 +114,110 @@ fn funnel_figures<'a>(observed: &Observed, checks: &'a [Check]) -> Vec<&'a Check
 
 /// The report's section: a funnel plot of the areas' figures of one metric and month,
 /// and a table of every figure outside its limits.
-pub fn section(observed: &Observed, checks: &[Check], figs: &mut Figures) -> String {
-    let mut b = String::new();
-    b.push_str("<section id=\"site-check\">\n<h2>Sites against their prediction</h2>\n");
-    b.push_str("<p>Each observed figure against the simulated distribution of the same figure (the run's replications: its prediction). In the language of NHS England's <i>Making Data Count</i>, a figure beyond its 99.8% limits is <b>special cause</b> variation, something the scenario does not explain and worth looking into; a figure inside them is <b>common cause</b> variation, what chance and the scenario's uncertainty produce. The 95% limits and percentiles are read from the replications; the 99.8% limits from a log-normal with the replications' mean and standard deviation. Every figure is in <code>observed_check.csv</code>.</p>\n");
-    let shown = funnel_figures(observed, checks);
-    if shown.len() >= 2 {
-        let o = &observed.rows[shown[0].row];
-        let (a, bb) = funnel_variance(&shown);
-        let f = Funnel {
-            title: format!(
-                "{} to {}: observed against expected, by area",
-                o.metric_name,
-                display::date(o.period_end)
-            ),
-            subtitle: format!(
-                "{} areas; limits from the simulated spread (variance {} / expected + {})",
-                shown.len(),
-                display::dec(a, 2),
-                display::dec(bb, 4)
-            ),
-            x_label: format!("Expected {} (simulated mean, people)", o.metric_name),
-            points: shown
-                .iter()
-                .map(|c| FunnelPoint {
-                    label: observed.rows[c.row].area_name.clone(),
-                    expected: c.mean,
-                    ratio: c.value / c.mean,
-                    special: match c.flag {
-                        Flag::CommonCause => 0,
-                        Flag::SpecialHigh => 1,
-                        Flag::SpecialLow => -1,
-                    },
-                })
-                .collect(),
-            variance: (a, bb),
-        };
-        b.push_str(&figs.add(
-            "chart-funnel",
-            charts::funnel(&f),
-            "Funnel plot: each area's observed figure divided by its expected value (the simulated mean), against the expected value. The curves are the 95% (dashed) and 99.8% (solid) limits for an area of that size, from the spread of the simulated figures; an area in red lies beyond its own 99.8% limits (special cause).",
-        ));
-    }
+pub fn section(observed: &Observed, checks: &[Check], figs: &mut Figures) -> Markup {
+    let funnel = funnel_figure(observed, checks, figs);
     let outside: Vec<&Check> = checks
         .iter()
         .filter(|c| c.flag != Flag::CommonCause || c.outside_95)
         .collect();
-    if outside.is_empty() {
-        let _ = writeln!(
-            b,
-            "<p class=\"summary\">All {} observed figure{} lie inside their 95% limits: common cause variation.</p>",
-            checks.len(),
-            if checks.len() == 1 { "" } else { "s" }
-        );
-    } else {
-        b.push_str("<div class=\"table-wrap\"><table>\n<thead><tr><th>Figure</th><th class=\"n\">Observed</th><th class=\"n\">Predicted<span class=\"iv\">median; 95% limits</span></th><th class=\"n\">99.8% limits</th><th class=\"n\">Percentile</th><th>Variation</th></tr></thead>\n<tbody>\n");
-        for c in outside {
-            let o = &observed.rows[c.row];
-            let flag = match c.flag {
-                Flag::CommonCause => "common cause (outside 95%)".to_string(),
-                f => f.words().to_string(),
-            };
-            let _ = writeln!(
-                b,
-                "<tr><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}<span class=\"iv\">{} – {}</span></td><td class=\"n\">{} – {}</td><td class=\"n\">{}</td><td>{}</td></tr>",
-                esc(&format!(
-                    "{} {} to {}",
-                    o.area_name,
-                    o.metric_name,
-                    display::date(o.period_end)
-                )),
-                esc(&o.value_text()),
-                display::int(c.percentiles[2]),
-                display::int(c.percentiles[0]),
-                display::int(c.percentiles[4]),
-                display::int(c.limits.0),
-                display::int(c.limits.1),
-                esc(&format!("{:.1}%", 100.0 * c.percentile)),
-                esc(&flag),
-            );
+    html! {
+        section id="site-check" {
+            h2 { "Sites against their prediction" }
+            p {
+                "Each observed figure against the simulated distribution of the same figure (the run's replications: its prediction). In the language of NHS England's "
+                i { "Making Data Count" } ", a figure beyond its 99.8% limits is " b { "special cause" }
+                " variation, something the scenario does not explain and worth looking into; a figure inside them is "
+                b { "common cause" }
+                " variation, what chance and the scenario's uncertainty produce. The 95% limits and percentiles are read from the replications; the 99.8% limits from a log-normal with the replications' mean and standard deviation. Every figure is in "
+                code { "observed_check.csv" } "."
+            }
+            @if let Some(f) = funnel { (f) }
+            @if outside.is_empty() {
+                p class="summary" {
+                    "All " (checks.len()) " observed figure" @if checks.len() != 1 { "s" }
+                    " lie inside their 95% limits: common cause variation."
+                }
+            } @else {
+                (outside_table(observed, &outside))
+            }
         }
-        b.push_str("</tbody></table></div>\n");
     }
-    b.push_str("</section>\n");
-    b
+}
+
+/// Figure: the funnel plot, when at least two areas have a figure of the same metric
+/// and month.
+fn funnel_figure(observed: &Observed, checks: &[Check], figs: &mut Figures) -> Option<Markup> {
+    let shown = funnel_figures(observed, checks);
+    if shown.len() < 2 {
+        return None;
+    }
+    let o = &observed.rows[shown[0].row];
+    let (a, bb) = funnel_variance(&shown);
+    let f = Funnel {
+        title: format!(
+            "{} to {}: observed against expected, by area",
+            o.metric_name,
+            display::date(o.period_end)
+        ),
+        subtitle: format!(
+            "{} areas; limits from the simulated spread (variance {} / expected + {})",
+            shown.len(),
+            display::dec(a, 2),
+            display::dec(bb, 4)
+        ),
+        x_label: format!("Expected {} (simulated mean, people)", o.metric_name),
+        points: shown
+            .iter()
+            .map(|c| FunnelPoint {
+                label: observed.rows[c.row].area_name.clone(),
+                expected: c.mean,
+                ratio: c.value / c.mean,
+                special: match c.flag {
+                    Flag::CommonCause => 0,
+                    Flag::SpecialHigh => 1,
+                    Flag::SpecialLow => -1,
+                },
+            })
+            .collect(),
+        variance: (a, bb),
+    };
+    Some(figs.add_text(
+        "chart-funnel",
+        charts::funnel(&f),
+        "Funnel plot: each area's observed figure divided by its expected value (the simulated mean), against the expected value. The curves are the 95% (dashed) and 99.8% (solid) limits for an area of that size, from the spread of the simulated figures; an area in red lies beyond its own 99.8% limits (special cause).",
+    ))
+}
+
+/// The figures outside their 95% limits.
+fn outside_table(observed: &Observed, outside: &[&Check]) -> Markup {
+    html! {
+        div class="table-wrap" { table {
+            thead { tr {
+                th { "Figure" } th class="n" { "Observed" }
+                th class="n" { "Predicted" span class="iv" { "median; 95% limits" } }
+                th class="n" { "99.8% limits" } th class="n" { "Percentile" } th { "Variation" }
+            } }
+            tbody {
+                @for c in outside {
+                    @let o = &observed.rows[c.row];
+                    tr {
+                        td { (o.area_name) " " (o.metric_name) " to " (display::date(o.period_end)) }
+                        td class="n" { (o.value_text()) }
+                        td class="n" {
+                            (display::int(c.percentiles[2]))
+                            span class="iv" { (display::int(c.percentiles[0])) " – " (display::int(c.percentiles[4])) }
+                        }
+                        td class="n" { (display::int(c.limits.0)) " – " (display::int(c.limits.1)) }
+                        td class="n" { (format!("{:.1}%", 100.0 * c.percentile)) }
+                        td {
+                            @match c.flag {
+                                Flag::CommonCause => { "common cause (outside 95%)" }
+                                f => { (f.words()) }
+                            }
+                        }
+                    }
+                }
+            }
+        } }
+    }
 }

@@ -5,7 +5,7 @@ use std::fmt::Write;
 
 use super::Stat;
 use crate::display::{self, Unit};
-use crate::run::compare::{MEASURES, REACHED, measure_index};
+use crate::run::compare::{MEASURES, REACHED};
 use crate::run::sweep::{EntityPoint, PointResult, Points};
 
 fn cell(x: Option<f64>) -> String {
@@ -93,7 +93,7 @@ pub const TABLE_POINTS: usize = 8;
 pub fn table(points: &Points, results: &[PointResult]) -> String {
     let mut s = String::new();
     let shown = results.len().min(TABLE_POINTS);
-    let starts = measure_index("starts").expect("a measure");
+    let starts = super::compare::measure::STARTS;
     let _ = writeln!(
         s,
         "starts by the end date, mean across replications, at each point{}",

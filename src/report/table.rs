@@ -2,6 +2,7 @@
 
 use std::fmt::Write;
 
+use crate::model::metrics::m;
 use crate::display::{text_pct as pct, text0 as f0, text1 as f1};
 use crate::run::RunResults;
 
@@ -11,13 +12,7 @@ pub fn render(res: &RunResults) -> String {
     let mut s = String::new();
     let n = res.layout.len();
     let total = res.total_period();
-    let idx = |name: &str| res.layout.index(name).expect("fixed metric");
-    let (st, w90, cu, hu) = (
-        idx("starts"),
-        idx("wait_p90_days"),
-        idx("caseload_utilisation"),
-        idx("coach_hours_utilisation"),
-    );
+    let (st, w90, cu, hu) = (m::STARTS, m::WAIT_P90, m::CASELOAD_UTIL, m::HOURS_UTIL);
     let last = res.months.last().map(|m| m.to_string()).unwrap_or_default();
     let from = if res.warmup_days > 0.0 {
         format!(" from {}", res.window.0)
