@@ -1210,15 +1210,11 @@ impl<'a> Ctx<'a> {
         }
         DisciplineSpec {
             staff,
-            sessions_per_fte_week: self.p(
-                &k("sessions_per_fte_week"),
-                &d.sessions_per_fte_week),
+            sessions_per_fte_week: self.p(&k("sessions_per_fte_week"), &d.sessions_per_fte_week),
             sessions,
             spacing_days: self.p(&k("spacing_days"), &d.spacing_days),
             dna_rate,
-            referral_delay_days: self.p(
-                &k("referral_delay_days"),
-                &d.referral_delay_days),
+            referral_delay_days: self.p(&k("referral_delay_days"), &d.referral_delay_days),
             need,
         }
     }
@@ -1289,9 +1285,7 @@ impl<'a> Ctx<'a> {
             );
         }
         let trailblazer = rf.trailblazer.as_ref().and_then(|t| {
-            let m = self.p(
-                "referrals.trailblazer.gp_multiplier",
-                &t.gp_multiplier);
+            let m = self.p("referrals.trailblazer.gp_multiplier", &t.gp_multiplier);
             let d = Date::parse(&t.start);
             if d.is_none() {
                 self.fail(
@@ -1333,9 +1327,8 @@ impl<'a> Ctx<'a> {
                 fte_from: &c.fte_from,
             },
         );
-        let followup_interval_days = self.p(
-            "coach.followup_interval_days",
-            &c.followup_interval_days);
+        let followup_interval_days =
+            self.p("coach.followup_interval_days", &c.followup_interval_days);
         let mut outcomes = [[0.0; N_OUTCOMES]; N_STATUS];
         for k in r.outcomes.keys() {
             if !STATUSES.contains(&k.as_str()) {
@@ -1379,9 +1372,7 @@ impl<'a> Ctx<'a> {
             grant_gbp,
             grant_source: r.grant_source.clone().unwrap_or_default(),
             constant_rate_per_day: constant,
-            gp_propensity: self.p(
-                "referrals.gp_propensity",
-                &rf.gp_propensity),
+            gp_propensity: self.p("referrals.gp_propensity", &rf.gp_propensity),
             area_multiplier: match &rf.area_multiplier {
                 Some(raw) => self.p("referrals.area_multiplier", raw),
                 None => P {
@@ -1392,21 +1383,16 @@ impl<'a> Ctx<'a> {
             },
             between_area_sd,
             area_effect,
-            referral_ramp_months: self.p(
-                "referrals.ramp_months",
-                &rf.ramp_months),
-            referral_ramp_start: self.p(
-                "referrals.ramp_start_fraction",
-                &rf.ramp_start_fraction),
+            referral_ramp_months: self.p("referrals.ramp_months", &rf.ramp_months),
+            referral_ramp_start: self.p("referrals.ramp_start_fraction", &rf.ramp_start_fraction),
             annual_growth: self.p("referrals.annual_growth", &rf.annual_growth),
             seasonal_index: seasonal,
             source_mix,
             non_working_day_factor: self.p(
                 "referrals.non_working_day_factor",
-                &rf.non_working_day_factor),
-            festive_factor: self.p(
-                "referrals.festive_factor",
-                &rf.festive_factor),
+                &rf.non_working_day_factor,
+            ),
+            festive_factor: self.p("referrals.festive_factor", &rf.festive_factor),
             trailblazer,
             status_mix: self.mix(
                 "participants.status_mix",
@@ -1419,39 +1405,32 @@ impl<'a> Ctx<'a> {
                 &BARRIERS,
             ),
             triage_delay: self.time("triage.delay_days", &r.triage.delay_days),
-            ineligible: self.p(
-                "triage.ineligible",
-                &r.triage.ineligible),
+            ineligible: self.p("triage.ineligible", &r.triage.ineligible),
             never_engage,
             patience: self.time("waiting.patience_days", &r.waiting.patience_days),
             coach,
-            caseload_cap_per_fte: self.p(
-                "coach.caseload_cap_per_fte",
-                &c.caseload_cap_per_fte),
+            caseload_cap_per_fte: self.p("coach.caseload_cap_per_fte", &c.caseload_cap_per_fte),
             hours_limit: c.hours_limit,
             contact_hours_per_fte_week: self.p(
                 "coach.contact_hours_per_fte_week",
-                &c.contact_hours_per_fte_week),
-            assessment_hours: self.p(
-                "coach.assessment_hours",
-                &c.assessment_hours),
-            followup_hours: self.p(
-                "coach.followup_hours",
-                &c.followup_hours),
+                &c.contact_hours_per_fte_week,
+            ),
+            assessment_hours: self.p("coach.assessment_hours", &c.assessment_hours),
+            followup_hours: self.p("coach.followup_hours", &c.followup_hours),
             followup_interval_days,
             caseload_time: self.time("caseload.time_days", &r.caseload.time_days),
-            disengage_prob: self.p(
-                "caseload.disengage_prob",
-                &r.caseload.disengage_prob),
+            disengage_prob: self.p("caseload.disengage_prob", &r.caseload.disengage_prob),
             onward_prob: self.p("onward.prob", &r.onward.prob),
             onward_delay: self.time("onward.delay_days", &r.onward.delay_days),
             outcomes,
             annual_leave_fraction: self.p(
                 "calendar.annual_leave_fraction",
-                &r.calendar.annual_leave_fraction),
+                &r.calendar.annual_leave_fraction,
+            ),
             festive_capacity_factor: self.p(
                 "calendar.festive_capacity_factor",
-                &r.calendar.festive_capacity_factor),
+                &r.calendar.festive_capacity_factor,
+            ),
             mdt,
         };
         (self.n_errs() == 0).then_some(spec)

@@ -56,7 +56,12 @@ pub fn range_of(key: &str) -> Option<Range> {
             plausible,
         })
     };
-    of(key).or_else(|| TIME_MEAN.iter().find_map(|s| key.strip_suffix(s)).and_then(of))
+    of(key).or_else(|| {
+        TIME_MEAN
+            .iter()
+            .find_map(|s| key.strip_suffix(s))
+            .and_then(of)
+    })
 }
 
 /// A value outside its plausible range.
@@ -209,7 +214,9 @@ mod tests {
             "mdt.{discipline}.dna_rate"
         );
         assert_eq!(
-            range_of("mdt.\"speech and language\".dna_rate").unwrap().key,
+            range_of("mdt.\"speech and language\".dna_rate")
+                .unwrap()
+                .key,
             "mdt.{discipline}.dna_rate"
         );
         assert_eq!(

@@ -136,7 +136,10 @@ pub struct Param {
 }
 
 const fn decl(section: Section, kind: Kind, key: &'static str) -> Param {
-    let drawn = matches!(kind, Kind::Quantity | Kind::Time | Kind::Count);
+    let drawn = matches!(
+        kind,
+        Kind::Quantity | Kind::Time | Kind::Count | Kind::DateOrDays
+    );
     Param {
         key,
         section,
@@ -191,7 +194,13 @@ impl Param {
         self.help = help;
         self
     }
-    const fn range(mut self, low: f64, high: f64, what: &'static str, source: &'static str) -> Self {
+    const fn range(
+        mut self,
+        low: f64,
+        high: f64,
+        what: &'static str,
+        source: &'static str,
+    ) -> Self {
         self.plausible = Some(Plausible {
             low,
             high,
@@ -651,14 +660,15 @@ fn is_placeholder(seg: &str) -> bool {
 
 /// The segments of a key path, unquoted (`mdt."a b".fte` is `mdt`, `a b`, `fte`).
 fn segments(key: &str) -> Vec<String> {
-    super::source::split_key(key)
-        .unwrap_or_else(|_| key.split('.').map(str::to_string).collect())
+    super::source::split_key(key).unwrap_or_else(|_| key.split('.').map(str::to_string).collect())
 }
 
 /// The declaration whose key matches the segments `segs` (a key relative to the area
 /// for an area's keys, whole for the programme's; `mdt_defaults.x` matches the
 /// disciplines' `mdt.{discipline}.x`), with the names its `{...}` segments stand for.
-pub fn find_segments<S: AsRef<str>>(segs: &[S]) -> Option<(&'static Param, Vec<(&'static str, String)>)> {
+pub fn find_segments<S: AsRef<str>>(
+    segs: &[S],
+) -> Option<(&'static Param, Vec<(&'static str, String)>)> {
     let owned: Vec<&str>;
     let segs: Vec<&str> = segs.iter().map(AsRef::as_ref).collect();
     let segs = if segs.first() == Some(&super::build::DISCIPLINE_DEFAULTS) {

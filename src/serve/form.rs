@@ -51,8 +51,8 @@ use std::path::{Path, PathBuf};
 use maud::{Markup, html};
 use toml::Value as TomlValue;
 
-use crate::scenario::registry;
 use crate::scenario::error::ScenarioError;
+use crate::scenario::registry;
 use crate::scenario::source::{self, Merged, join_key};
 
 /// What kind of value a field holds, which decides how its text is read.
