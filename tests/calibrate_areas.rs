@@ -210,6 +210,12 @@ fn five_areas_own_figures_recover_their_propensities_and_project_them() {
     let csv = observations(&sc, &truth, &names);
     let c = calibrated(&sc, &csv, 100);
     assert!(c.fit.rhat() < 1.1, "split R-hat {}", c.fit.rhat());
+    // eleven figures are summarised in the summary, not listed one by one
+    let summary = c.paragraph();
+    assert!(
+        summary.starts_with("Given the data (1 programme figure and 10 figures of 5 areas of "),
+        "{summary}"
+    );
 
     // the 90% posterior of each observed area's effective propensity holds the truth
     // for at least four of the five

@@ -102,6 +102,48 @@ fn central_values_fix_every_uncertain_parameter() {
     assert!((p - 0.0154 / 3.0).abs() < 1e-12, "{p}");
 }
 
+/// A calibrated scenario planned "as expected" uses the posterior's means, not the
+/// prior's: its calibrated propensity is the posterior's weighted mean and nothing
+/// is drawn any more.
+#[test]
+fn central_values_of_a_calibrated_scenario_are_the_posterior_means() {
+    let sc = scenario::load("scenarios/calibrated.toml".as_ref(), &[]).unwrap();
+    let post = sc
+        .posterior
+        .as_ref()
+        .expect("calibrated.toml has a posterior");
+    let j = post
+        .columns
+        .iter()
+        .position(|c| c.key == "defaults.referrals.gp_propensity")
+        .unwrap();
+    let total: f64 = post.weights.iter().sum();
+    let mean: f64 = post
+        .samples
+        .iter()
+        .zip(&post.weights)
+        .map(|(s, w)| s[j] * w)
+        .sum::<f64>()
+        / total;
+    let fixed = sc.central().unwrap();
+    assert!(fixed.posterior.is_none());
+    assert!(fixed.uncertain_keys().is_empty());
+    assert!(fixed.draw(0, 5).unwrap().values.is_empty());
+    let p = fixed.areas[0].gp_propensity.central();
+    assert!(
+        (p - mean).abs() < 1e-12 * mean,
+        "{p} vs posterior mean {mean}"
+    );
+    // and that differs from the prior's mean, which the old path used
+    let prior = sc.with_sets(&sc.central_sets()).unwrap().areas[0]
+        .gp_propensity
+        .central();
+    assert!(
+        (prior - mean).abs() > 0.1 * mean,
+        "prior {prior}, posterior {mean}"
+    );
+}
+
 /// Every numeric parameter of every shipped scenario is declared in the parameter
 /// registry, which gives it its domain, and has a plausible range there (a time
 /// distribution's spread and shape excepted).

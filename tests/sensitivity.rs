@@ -92,3 +92,38 @@ fn the_baseline_spread_is_driven_by_the_referral_propensity() {
     assert!(csv.starts_with("output,parameter,area,prcc,prcc_ci95_low,prcc_ci95_high"));
     assert_eq!(csv.lines().count(), 1 + 2 * s.outputs[0].rows.len());
 }
+
+/// On a calibrated run the propensity still drives the spread, but calibration has
+/// already pinned it down as far as the figures allow: the report must not advise
+/// measuring it next, and says why.
+#[test]
+fn a_calibrated_run_does_not_advise_measuring_what_was_calibrated() {
+    let sc = scenario::load("scenarios/calibrated.toml".as_ref(), &[]).unwrap();
+    let opts = RunOptions {
+        replications: 80,
+        threads: None,
+    };
+    let mut agg = Aggregate::new(&sc);
+    let mut c = Collector::new(&sc);
+    run::run_each(&sc, &opts, &|_| {}, &mut |r| {
+        agg.push(r).map_err(|e| e.to_string())?;
+        c.push(r);
+        Ok(())
+    })
+    .unwrap();
+    let s = c.finish();
+    let top = s.narrows_most().expect("some parameter matters");
+    assert_eq!(top.input.key, "referrals.gp_propensity");
+    let page = html::render_extra(
+        &sc,
+        &agg.finish().unwrap(),
+        html::Extras {
+            sensitivity: Some(&s),
+            ..html::Extras::default()
+        },
+    );
+    let text = String::from_utf8(page.html).unwrap();
+    assert!(!text.contains("What to measure next:</b> referrals.gp_propensity"));
+    assert!(text.contains("referrals.gp_propensity (national) drives the most uncertainty"));
+    assert!(text.contains("but is already calibrated"));
+}

@@ -253,6 +253,50 @@ impl Calibration {
         })
     }
 
+    /// The observed figures in words: each one when there are a few, else how many
+    /// of what, for how many areas, over which months (the calibration page and
+    /// `observed_check.csv` list them all).
+    fn data_text(&self) -> String {
+        let rows = &self.observed.rows;
+        if rows.len() <= 6 {
+            return rows
+                .iter()
+                .map(|o| o.describe())
+                .collect::<Vec<_>>()
+                .join("; ");
+        }
+        let programme = rows.iter().filter(|o| o.area.is_none()).count();
+        let mut areas: Vec<usize> = rows.iter().filter_map(|o| o.area).collect();
+        areas.sort_unstable();
+        areas.dedup();
+        let mut metrics: Vec<&str> = rows.iter().map(|o| o.metric_name.as_str()).collect();
+        metrics.sort_unstable();
+        metrics.dedup();
+        let first = rows.iter().map(|o| o.period_end).min();
+        let last = rows.iter().map(|o| o.period_end).max();
+        let mut parts = Vec::new();
+        if programme > 0 {
+            parts.push(crate::report::display::count(
+                programme,
+                "programme figure",
+                "programme figures",
+            ));
+        }
+        if !areas.is_empty() {
+            parts.push(format!(
+                "{} of {}",
+                crate::report::display::count(rows.len() - programme, "figure", "figures"),
+                crate::report::display::count(areas.len(), "area", "areas")
+            ));
+        }
+        let span = match (first, last) {
+            (Some(a), Some(b)) if a != b => format!(", periods ending {a} to {b}"),
+            (Some(a), _) => format!(", periods ending {a}"),
+            _ => String::new(),
+        };
+        format!("{} of {}{span}", parts.join(" and "), metrics.join(", "))
+    }
+
     /// The plain-language summary.
     pub fn paragraph(&self) -> String {
         let h = &self.headline;
@@ -264,10 +308,9 @@ impl Calibration {
                 "n/a".into()
             }
         };
-        let observed: Vec<String> = self.observed.rows.iter().map(|o| o.describe()).collect();
         let mut s = format!(
             "Given the data ({}), the programme is projected to reach {} starts (median; 10th-90th percentile {}-{}) by {} against the {} target, with a probability of {} of reaching it. Without calibration the same scenario projects {} (median; {}-{}), probability {}.",
-            observed.join("; "),
+            self.data_text(),
             f(h.calibrated[2]),
             f(h.calibrated[1]),
             f(h.calibrated[3]),

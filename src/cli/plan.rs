@@ -106,8 +106,9 @@ pub struct PlanArgs {
     #[arg(long)]
     pub no_cost_limit: bool,
     /// Plan for demand as expected: fix every uncertain parameter (referral
-    /// propensity, patience, ...) at its central value, so the confidence covers
-    /// chance variation only. The planned scenario keeps those values.
+    /// propensity, patience, ...) at its central value (a calibrated one at its
+    /// posterior mean), so the confidence covers chance variation only. The
+    /// planned scenario keeps those values.
     #[arg(long)]
     pub central: bool,
     /// Points on each capacity curve
@@ -244,7 +245,7 @@ pub fn run_with(args: PlanArgs, hooks: &Hooks) -> anyhow::Result<()> {
     }
     let mut sc = load(&args.scenario, &extra)?;
     if args.central {
-        sc = sc.with_sets(&sc.central_sets())?;
+        sc = sc.central()?;
     }
     if args.shard.is_some() {
         return plan_shard(&args, &sc, &opts);

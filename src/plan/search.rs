@@ -1023,8 +1023,7 @@ pub(crate) fn plan_area(
                 let lv = &s.levers[l];
                 reasons.push(format!(
                     "{} held at {} by the cost limit: the criteria asked for {}, but the last \
-                     step there (from {}) adds {:.0} starts (95% interval {}) at {} per extra \
-                     start, above the limit of {} (--no-cost-limit plans it anyway)",
+                     step there (from {}) adds {:.0} starts (95% interval {}) {}, above the limit of {} (--no-cost-limit plans it anyway)",
                     lv.label,
                     fmt_value(lv.value(x[l])),
                     fmt_value(to),
@@ -1033,8 +1032,10 @@ pub(crate) fn plan_area(
                     m.extra_starts
                         .ci95
                         .map_or("n/a".into(), |(lo, hi)| format!("{lo:.0} to {hi:.0}")),
-                    m.cost_per_extra_start_gbp
-                        .map_or("no extra start".into(), |c| format!("£{c:.0}")),
+                    m.cost_per_extra_start_gbp.map_or(
+                        "with no extra start to set against its cost".into(),
+                        |c| format!("at £{c:.0} per extra start")
+                    ),
                     format_args!("£{limit:.0}"),
                 ));
             }

@@ -913,7 +913,9 @@ pub fn funnel(f: &Funnel) -> String {
             .map(|p| p.ratio)
             .chain([1.0 + z998 * sd(x_hi / 3.0)])
             .fold(f64::NEG_INFINITY, f64::max);
-        let y = nice_axis(lo.clamp(-0.5, 0.9), hi.max(1.1), 7);
+        // a margin, so that no point sits on the frame
+        let pad = 0.05 * (hi - lo);
+        let y = nice_axis((lo - pad).clamp(-0.5, 0.9), (hi + pad).max(1.1), 7);
         let (y_lo, y_hi) = (y.lo, y.hi);
         let ystep = step_of(&y);
         let x = nice_axis(0.0, x_hi, 7);
@@ -967,18 +969,15 @@ pub fn funnel(f: &Funnel) -> String {
             let at = (p.expected, p.ratio.clamp(y_lo, y_hi));
             chart.draw_series(std::iter::once(Circle::new(at, r, c.filled())))?;
             if p.special != 0 {
-                chart.draw_series(std::iter::once(Text::new(
-                    short(&p.label, 30),
-                    at,
-                    text_style(12.0, TARGET).pos(Pos::new(
-                        HPos::Left,
-                        if p.special < 0 {
-                            VPos::Top
-                        } else {
-                            VPos::Bottom
-                        },
-                    )),
-                )))?;
+                // beside the dot, not on it
+                chart.draw_series(std::iter::once(
+                    EmptyElement::at(at)
+                        + Text::new(
+                            short(&p.label, 30),
+                            (r as i32 + 4, 0),
+                            text_style(12.0, TARGET).pos(Pos::new(HPos::Left, VPos::Center)),
+                        ),
+                ))?;
             }
         }
         let items = vec![

@@ -357,7 +357,20 @@ pub fn render_extra(sc: &Scenario, res: &RunResults, extras: Extras<'_>) -> Page
     headline(&v, &mut b);
     programme_section(&v, &mut figs, &mut b);
     if let Some(s) = sensitivity {
-        b.push_str(&super::sensitivity::section(s, &mut figs));
+        let calibrated = |i: &crate::sensitivity::Input| {
+            sc.posterior.as_ref().is_some_and(|p| {
+                p.columns.iter().any(|c| {
+                    c.rel == i.key
+                        && match c.scope {
+                            crate::scenario::posterior::Scope::Programme => i.area.is_none(),
+                            crate::scenario::posterior::Scope::Area(a) => {
+                                i.area.as_deref() == Some(sc.areas[a].name.as_str())
+                            }
+                        }
+                })
+            })
+        };
+        b.push_str(&super::sensitivity::section(s, calibrated, &mut figs));
     }
     areas_section(&v, &mut figs, &mut b);
     sites_section(&v, &mut b);
@@ -1383,12 +1396,13 @@ fn assumptions_section(v: &View<'_>, b: &mut String) {
     b.push_str("<section id=\"assumptions\">\n<h2>4. Assumptions and provenance</h2>\n");
     let _ = writeln!(
         b,
-        "<p>Every parameter of the resolved scenario, as run: {} in all, {} with a cited source, {} partly assumed, {} assumptions, {} set on the command line and {} with no source recorded. Sources in square brackets are listed at the top of the scenario file. A distribution is drawn once per replication: under Defaults, once for all areas; in an area's own table, for that area alone. Area tables show only what an area sets itself; everything else comes from Defaults.</p>",
+        "<p>Every parameter of the resolved scenario, as run: {} in all, {} with a cited source, {} partly assumed, {} assumptions, {} set on the command line, {} calibrated to observed figures (shown as the posterior the run draws them from, with the prior it replaced) and {} with no source recorded. Sources in square brackets are listed at the top of the scenario file. A distribution is drawn once per replication: under Defaults, once for all areas; in an area's own table, for that area alone. Area tables show only what an area sets itself; everything else comes from Defaults.</p>",
         rows.len(),
         count(Support::Sourced),
         count(Support::Partly),
         count(Support::Assumption),
         count(Support::Override),
+        count(Support::Calibrated),
         count(Support::Missing)
     );
     b.push_str("<table>\n<thead><tr><th>Parameter</th><th>Value or distribution</th><th>Source</th><th>Set in</th></tr></thead>\n<tbody>\n");
@@ -1406,7 +1420,9 @@ fn assumptions_section(v: &View<'_>, b: &mut String) {
                     r.support.label()
                 )
             }
-            Support::Override => format!("<span class=\"tag\">{}</span> ", r.support.label()),
+            Support::Override | Support::Calibrated => {
+                format!("<span class=\"tag\">{}</span> ", r.support.label())
+            }
             Support::Missing => {
                 format!("<span class=\"tag missing\">{}</span> ", r.support.label())
             }

@@ -4,8 +4,10 @@
 
 use toml::Value;
 
+use crate::calibrate::weighted_quantile;
 use crate::run::RunResults;
 use crate::scenario::Scenario;
+use crate::scenario::param::fmt_num;
 use crate::scenario::source::{Merged, join_key};
 
 use super::display::{self, month};
@@ -21,6 +23,8 @@ pub enum Support {
     Assumption,
     /// Set on the command line.
     Override,
+    /// Fitted to observed figures: the run draws it from the scenario's posterior.
+    Calibrated,
     /// Nothing recorded.
     Missing,
 }
@@ -33,6 +37,7 @@ impl Support {
             Support::Partly => "partly assumption",
             Support::Assumption => "assumption",
             Support::Override => "command-line override",
+            Support::Calibrated => "calibrated",
             Support::Missing => "no source given",
         }
     }
@@ -77,6 +82,10 @@ const META_KEYS: [&str; 2] = ["name", "description"];
 
 /// Every parameter of the resolved scenario, programme first, then defaults, then
 /// each area's own values.
+///
+/// A calibrated parameter (a column of the scenario's `[posterior]`) shows the
+/// posterior the run draws it from, with the prior it replaced; an area's calibrated
+/// parameter that the area does not set itself gets a row of its own.
 pub fn parameters(sc: &Scenario) -> Vec<ParamRow> {
     let m = &sc.merged;
     let mut rows = Vec::new();
@@ -86,15 +95,84 @@ pub fn parameters(sc: &Scenario) -> Vec<ParamRow> {
             walk(m, t, key, "", label, &mut rows);
         }
     }
+    calibrate_rows(sc, &mut rows, "defaults", "Defaults");
     if let Some(Value::Table(areas)) = m.table.get("areas") {
         for (name, v) in areas {
             if let Value::Table(t) = v {
                 let prefix = join_key("areas", name);
                 walk(m, t, &prefix, "", name, &mut rows);
+                calibrate_rows(sc, &mut rows, &prefix, name);
             }
         }
     }
     rows
+}
+
+/// Replaces the rows of `section` (key prefix `prefix`) that the posterior
+/// calibrates by the posterior's summary, and adds rows for calibrated parameters the
+/// section does not set itself (after the section's last row).
+fn calibrate_rows(sc: &Scenario, rows: &mut Vec<ParamRow>, prefix: &str, section: &str) {
+    let Some(post) = &sc.posterior else {
+        return;
+    };
+    let first = rows
+        .iter()
+        .position(|r| r.section == section)
+        .unwrap_or(rows.len());
+    for (j, c) in post.columns.iter().enumerate() {
+        if c.key != join_key(prefix, &c.rel) && c.key != format!("{prefix}.{}", c.rel) {
+            continue;
+        }
+        let values: Vec<f64> = post.samples.iter().map(|s| s[j]).collect();
+        let q = |p| weighted_quantile(&values, &post.weights, p);
+        let text = |x: f64| posterior_value(sc, &c.rel, x);
+        let value = format!(
+            "posterior median {} (90% interval {} to {})",
+            text(q(0.5)),
+            text(q(0.05)),
+            text(q(0.95))
+        );
+        let fitted = format!(
+            "calibrated to {}, {} weighted samples in [posterior]",
+            post.observed,
+            post.samples.len()
+        );
+        let set_in = sc
+            .files
+            .first()
+            .map(|f| format!("{} [posterior]", f.display()))
+            .unwrap_or_else(|| "[posterior]".into());
+        let at = rows[first..]
+            .iter()
+            .position(|r| r.section == section && r.key == c.rel)
+            .map(|i| first + i);
+        match at {
+            Some(i) => {
+                let r = &mut rows[i];
+                r.source = format!("{fitted}; prior {} ({})", r.value, r.source);
+                r.value = value;
+                r.support = Support::Calibrated;
+                r.set_in = set_in;
+            }
+            None => {
+                let end = rows[first..]
+                    .iter()
+                    .position(|r| r.section != section)
+                    .map_or(rows.len(), |i| first + i);
+                rows.insert(
+                    end,
+                    ParamRow {
+                        section: section.to_string(),
+                        key: c.rel.clone(),
+                        value,
+                        source: format!("{fitted}; prior from Defaults"),
+                        support: Support::Calibrated,
+                        set_in,
+                    },
+                );
+            }
+        }
+    }
 }
 
 fn walk(
@@ -154,6 +232,21 @@ fn walk(
             }
         }
     }
+}
+
+/// A posterior value in words: a launch as its date, else four significant figures.
+fn posterior_value(sc: &Scenario, rel: &str, x: f64) -> String {
+    if !x.is_finite() {
+        return display::NA.to_string();
+    }
+    if rel == "launch" || rel.ends_with(".launch") {
+        return sc.start.add_days(x.round() as i64).to_string();
+    }
+    if x == 0.0 {
+        return "0".into();
+    }
+    let places = (3 - x.abs().log10().floor() as i32).max(0) as usize;
+    fmt_num(format!("{x:.places$}").parse().unwrap_or(x))
 }
 
 /// Order of a distribution's arguments in text.
@@ -269,7 +362,7 @@ pub fn stress_des(sc: &Scenario, res: &RunResults) -> Vec<StressItem> {
         item(l, "2.6", "What is not modelled", NOT_MODELLED.to_string()),
         item(d, "3.1", "Data sources", "Fit notes by area for 2023 (DWP press release, 7 May 2024), targets and grants from local announcements, the WorkWell prospectus, and pilot management information (referral mix, barriers, employment status), as cited beside each value in the scenario file.".to_string()),
         item(d, "3.2", "Pre-processing", "Annual fit notes become a daily referral rate by a monthly seasonal index, annual growth from mid-2023 and a ramp from launch; unpublished area targets share the remainder of the programme target in proportion to 2023 fit notes (an assumption stated in the file).".to_string()),
-        item(d, "3.3", "Input parameters", format!("{} parameters are listed with their source in the assumptions table below; {} are uncertain and drawn once per replication: {}.", parameters(sc).len(), uncertain.len(), if uncertain.is_empty() { "none".to_string() } else { uncertain.join(", ") })),
+        item(d, "3.3", "Input parameters", format!("{} parameters are listed with their source in the assumptions table below; {} are uncertain and drawn once per replication: {}.{}", parameters(sc).len(), uncertain.len(), if uncertain.is_empty() { "none".to_string() } else { uncertain.join(", ") }, match &sc.posterior { Some(p) => format!(" The calibrated ones ({} programme and per-area values) are drawn jointly, one weighted posterior sample per replication, from the [posterior] fitted to {}: {}.", p.columns.len(), p.observed, p.method.trim_end_matches('.')), None => String::new() })),
         item(d, "3.4", "Assumptions", "Every value not taken from a published source is labelled 'assumption' in the scenario file and in the table below; outcomes at completion are all assumptions (no outcome data are published yet).".to_string()),
         item(e, "4.1", "Initialisation", if sc.warmup_days > 0.0 { format!("Services start empty; the first {} days are excluded from the statistics (warm-up).", display::int(sc.warmup_days)) } else { "Services start empty on launch day, with no warm-up: this is a transient model of a new service.".to_string() }),
         item(e, "4.2", "Run length", format!("{} to {} ({} days; months {} to {}).", sc.start, sc.end, sc.horizon_days(), first, last)),
@@ -294,6 +387,40 @@ mod tests {
         .unwrap()["x"]
             .clone();
         assert_eq!(value_text(&v), "triangular(min 0.1, mode 0.2, max 0.4)");
+    }
+
+    #[test]
+    fn a_calibrated_parameter_shows_its_posterior_and_keeps_its_prior() {
+        let sc = crate::scenario::load("scenarios/calibrated.toml".as_ref(), &[]).unwrap();
+        let rows = parameters(&sc);
+        let post = sc.posterior.as_ref().unwrap();
+        let calibrated: Vec<&ParamRow> = rows
+            .iter()
+            .filter(|r| r.support == Support::Calibrated)
+            .collect();
+        // one row per posterior column: those an area sets itself are replaced, the
+        // others added to the area's section
+        assert_eq!(calibrated.len(), post.columns.len());
+        let gp = calibrated
+            .iter()
+            .find(|r| r.section == "Defaults" && r.key == "referrals.gp_propensity")
+            .unwrap();
+        assert!(
+            gp.value.starts_with("posterior median 0.00"),
+            "{}",
+            gp.value
+        );
+        assert!(gp.source.contains("prior triangular("), "{}", gp.source);
+        assert!(gp.source.contains(&post.observed), "{}", gp.source);
+        let launch = calibrated.iter().find(|r| r.key == "launch").unwrap();
+        assert!(launch.value.contains("2024-1"), "{}", launch.value);
+        // nothing else is called calibrated
+        let uncalibrated = crate::scenario::load("scenarios/baseline.toml".as_ref(), &[]).unwrap();
+        assert!(
+            parameters(&uncalibrated)
+                .iter()
+                .all(|r| r.support != Support::Calibrated)
+        );
     }
 
     #[test]

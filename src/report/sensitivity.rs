@@ -7,7 +7,7 @@ use std::fmt::Write;
 use super::charts::{self, DotRow, Dots, Point};
 use super::display::{Unit, esc};
 use super::html::Figures;
-use crate::sensitivity::Sensitivity;
+use crate::sensitivity::{Input, Sensitivity};
 
 fn cell(v: Option<f64>) -> String {
     v.filter(|v| v.is_finite())
@@ -48,7 +48,9 @@ pub fn csv(s: &Sensitivity) -> Vec<u8> {
 }
 
 /// The section "What drives the uncertainty", with its chart added to `figs`.
-pub fn section(s: &Sensitivity, figs: &mut Figures) -> String {
+/// `calibrated` says which inputs the run draws from a posterior fitted to observed
+/// figures: the advice on what to measure next passes over them.
+pub fn section(s: &Sensitivity, calibrated: impl Fn(&Input) -> bool, figs: &mut Figures) -> String {
     let mut b =
         String::from("<section id=\"uncertainty\">\n<h2>What drives the uncertainty</h2>\n");
     let defined = s
@@ -77,13 +79,30 @@ pub fn section(s: &Sensitivity, figs: &mut Figures) -> String {
          the same value in every area of a replication.</p>",
         s.replications, s.inputs
     );
-    if let Some(r) = s.narrows_most() {
+    let top = s.narrows_most();
+    let next = s.narrows_most_except(&calibrated);
+    if let Some(r) = next {
         let _ = writeln!(
             b,
             "<p class=\"lede\"><b>What to measure next:</b> {} (PRCC {:.2} with programme \
              starts). If data pinned it down, the projection of starts would narrow most.</p>",
             esc(&r.input.label()),
             r.prcc.unwrap_or(f64::NAN)
+        );
+    }
+    if let Some(t) = top.filter(|t| calibrated(&t.input)) {
+        let _ = writeln!(
+            b,
+            "<p>{} drives the most uncertainty (PRCC {:.2}) but is already calibrated: the run \
+             draws it from the posterior fitted to the observed figures, so its spread here is \
+             what those figures leave; more months of the same figures narrow it further.{}</p>",
+            esc(&t.input.label()),
+            t.prcc.unwrap_or(f64::NAN),
+            if next.is_none() {
+                " No uncalibrated input has a PRCC whose interval excludes zero."
+            } else {
+                ""
+            }
         );
     }
     // rows sorted by |PRCC| with programme starts, largest on top: a tornado

@@ -105,6 +105,35 @@ impl Scenario {
         build::build(merged)
     }
 
+    /// The same scenario with every uncertain parameter fixed at its central value,
+    /// for planning "if demand is as expected": a calibrated parameter at its
+    /// posterior's weighted mean (the `[posterior]` is then dropped, so nothing is
+    /// drawn from it), every other uncertain one at the mean of its distribution.
+    pub fn central(&self) -> Result<Scenario, ScenarioError> {
+        let mut sets = self.central_sets();
+        let mut merged = self.merged.clone();
+        if let Some(post) = &self.posterior {
+            for (j, c) in post.columns.iter().enumerate() {
+                let total: f64 = post.weights.iter().sum();
+                let mean = post
+                    .samples
+                    .iter()
+                    .zip(&post.weights)
+                    .map(|(s, w)| s[j] * w)
+                    .sum::<f64>()
+                    / total;
+                let prefix = format!("{}=", c.key);
+                sets.retain(|s| !s.starts_with(&prefix));
+                sets.push(format!("{}={mean}", c.key));
+            }
+            merged.table.remove("posterior");
+        }
+        for s in &sets {
+            source::apply_set(&mut merged, s)?;
+        }
+        build::build(merged)
+    }
+
     /// `key=value` overrides that fix every uncertain parameter at its central value
     /// (the mean of its distribution), leaving only chance variation: for planning
     /// "if demand is as expected". A distribution set in the defaults is fixed there;

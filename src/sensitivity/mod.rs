@@ -202,14 +202,27 @@ impl Sensitivity {
     /// The input that, pinned down, would narrow the projection of programme starts
     /// most: the largest |PRCC| whose interval excludes zero.
     pub fn narrows_most(&self) -> Option<&Row> {
-        self.outputs.first()?.rows.iter().fold(None, |best, r| {
-            let excludes = r.ci95.is_some_and(|(lo, hi)| lo > 0.0 || hi < 0.0);
-            match (r.prcc, best) {
-                (Some(v), Some(b)) if excludes && v.abs() > b.prcc.unwrap_or(0.0).abs() => Some(r),
-                (Some(_), None) if excludes => Some(r),
-                _ => best,
-            }
-        })
+        self.narrows_most_except(|_| false)
+    }
+
+    /// [`Sensitivity::narrows_most`] among the inputs `skip` does not exclude (for
+    /// example those already calibrated to observed figures).
+    pub fn narrows_most_except(&self, skip: impl Fn(&Input) -> bool) -> Option<&Row> {
+        self.outputs
+            .first()?
+            .rows
+            .iter()
+            .filter(|r| !skip(&r.input))
+            .fold(None, |best, r| {
+                let excludes = r.ci95.is_some_and(|(lo, hi)| lo > 0.0 || hi < 0.0);
+                match (r.prcc, best) {
+                    (Some(v), Some(b)) if excludes && v.abs() > b.prcc.unwrap_or(0.0).abs() => {
+                        Some(r)
+                    }
+                    (Some(_), None) if excludes => Some(r),
+                    _ => best,
+                }
+            })
     }
 }
 

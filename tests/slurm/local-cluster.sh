@@ -18,6 +18,9 @@
 # `workwell calibrate` the same way (CAL_POINTS design points per area, default 16); then it
 # plans the baseline in TASKS shares of its areas with deploy/slurm/plan.sh and checks
 # the merged plan against a direct `workwell plan` (PLAN_REPS replications, default 8).
+# CAL_SCENARIO and CAL_OBSERVED calibrate another scenario to other figures, e.g. the
+# roll-out to its ICBs' monthly figures (scenarios/rollout.toml and
+# data/observed/synthetic/rollout_2027-06.csv).
 # On exit, however it exits, it cancels its jobs and stops only
 # the daemons it started. Not part of `cargo test` (it needs root and the package
 # registry). Environment: WORKWELL (binary; default target/release/workwell, built
@@ -212,13 +215,14 @@ say "merged output of $TASKS array tasks, and again after resubmitting task 1, e
 
 # a calibration wave by wave: each step replays the fit and submits an array job for
 # the next wave and itself after it; the last writes the outputs
-OBSERVED=$REPO/data/observed/mi_2025-11.csv
+CAL_SCENARIO=${CAL_SCENARIO:-$SCENARIO}
+OBSERVED=${CAL_OBSERVED:-$REPO/data/observed/mi_2025-11.csv}
 CAL_ARGS="--points ${CAL_POINTS:-16} --samples 40 --replications 10"
-say "calibrating the baseline wave by wave ($CAL_ARGS, $TASKS array tasks a wave)"
+say "calibrating $(basename "$CAL_SCENARIO") to $(basename "$OBSERVED") wave by wave ($CAL_ARGS, $TASKS array tasks a wave)"
 started=$(date +%s)
 # shellcheck disable=SC2086
 WORKWELL=$WORKWELL "$REPO/deploy/slurm/calibrate.sh" \
-    "$SCENARIO" "$OBSERVED" "$TASKS" "$WORK/waves" "$WORK/cal-waves" $CAL_ARGS >/dev/null
+    "$CAL_SCENARIO" "$OBSERVED" "$TASKS" "$WORK/waves" "$WORK/cal-waves" $CAL_ARGS >/dev/null
 idle=0
 for _ in $(seq 3600); do
     # a step always submits the next jobs before it ends: the chain is over when
@@ -239,7 +243,7 @@ grep -q '^done' "$WORK/waves/status" 2>/dev/null || {
 waves=$(wc -l <"$WORK/waves/.jobs")
 say "calibrated in $waves waves of array jobs plus $((waves + 1)) steps, $elapsed s from submission"
 # shellcheck disable=SC2086
-"$WORKWELL" calibrate "$SCENARIO" --observed "$OBSERVED" $CAL_ARGS --out "$WORK/cal-direct" --quiet
+"$WORKWELL" calibrate "$CAL_SCENARIO" --observed "$OBSERVED" $CAL_ARGS --out "$WORK/cal-direct" --quiet
 diff -r "$WORK/cal-direct" "$WORK/cal-waves" >"$WORK/diff.txt" || {
     head -20 "$WORK/diff.txt"
     fail "the calibration by waves differs from the direct one"
