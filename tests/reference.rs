@@ -195,3 +195,89 @@ fn the_cli_reference_is_every_commands_help_and_readme_names_every_command() {
         "{path} is stale: run `UPDATE_REFERENCE=1 cargo test --test reference` and commit it"
     );
 }
+
+/// `docs/reference/parameters.md` is generated from the parameter registry
+/// (`scenario::registry`), and fails here when stale.
+#[test]
+fn the_parameter_reference_is_generated_from_the_registry() {
+    let doc = workwell::scenario::registry::reference_markdown();
+    let path = "docs/reference/parameters.md";
+    if std::env::var_os("UPDATE_REFERENCE").is_some() {
+        std::fs::write(path, &doc).unwrap();
+    }
+    let current = std::fs::read_to_string(path).unwrap_or_default();
+    assert!(
+        current == doc,
+        "{path} is stale: run `UPDATE_REFERENCE=1 cargo test --test reference` and commit it"
+    );
+}
+
+/// Every key the serde layer accepts is declared in the registry: itself, or (for a
+/// table) keys below it.
+#[test]
+fn every_scenario_key_is_declared_in_the_registry() {
+    use workwell::scenario::registry::PARAMS;
+    let matches = |pattern: &str, segs: &[&str], whole: bool| {
+        let pat: Vec<&str> = pattern.split('.').collect();
+        (if whole {
+            pat.len() == segs.len()
+        } else {
+            pat.len() > segs.len()
+        }) && segs
+            .iter()
+            .zip(&pat)
+            .all(|(s, p)| p.starts_with('{') || p == s)
+    };
+    let tables: Vec<(&str, Vec<String>)> = vec![
+        (
+            "",
+            names::<RawFile>(UNKNOWN)
+                .into_iter()
+                .filter(|k| !matches!(k.as_str(), "defaults" | "areas"))
+                .collect(),
+        ),
+        ("programme", names::<RawProgramme>(UNKNOWN)),
+        ("programme.festive_period", names::<RawFestive>(UNKNOWN)),
+        ("calibration", names::<RawCalibration>(UNKNOWN)),
+        ("posterior", names::<RawPosterior>(UNKNOWN)),
+        ("", names::<RawArea>(UNKNOWN)),
+        ("referrals", names::<RawReferrals>(UNKNOWN)),
+        ("referrals.trailblazer", names::<RawTrailblazer>(UNKNOWN)),
+        ("participants", names::<RawParticipants>(UNKNOWN)),
+        ("triage", names::<RawTriage>(UNKNOWN)),
+        ("waiting", names::<RawWaiting>(UNKNOWN)),
+        ("coach", names::<RawCoach>(UNKNOWN)),
+        ("caseload", names::<RawCaseload>(UNKNOWN)),
+        ("onward", names::<RawOnward>(UNKNOWN)),
+        ("calendar", names::<RawAreaCalendar>(UNKNOWN)),
+        ("mdt.physio", names::<RawDiscipline>(UNKNOWN)),
+    ];
+    let mut missing = Vec::new();
+    for (prefix, keys) in &tables {
+        for k in keys {
+            let key = if prefix.is_empty() {
+                k.clone()
+            } else {
+                format!("{prefix}.{k}")
+            };
+            let segs: Vec<&str> = key.split('.').collect();
+            let declared = PARAMS
+                .iter()
+                .any(|p| matches(p.key, &segs, true) || matches(p.key, &segs, false));
+            if !declared {
+                missing.push(key);
+            }
+        }
+    }
+    assert!(
+        missing.is_empty(),
+        "keys the loader accepts but the registry does not declare: {missing:?}"
+    );
+    // and each MDT discipline's inherited fields (`mdt_defaults.x`) find theirs
+    for k in ["fte_at_launch", "sessions", "dna_rate"] {
+        assert!(
+            workwell::scenario::registry::find(&format!("mdt_defaults.{k}")).is_some(),
+            "{k}"
+        );
+    }
+}

@@ -144,12 +144,13 @@ fn central_values_of_a_calibrated_scenario_are_the_posterior_means() {
     );
 }
 
-/// Every numeric parameter of every shipped scenario has a documented plausible
-/// range (a time distribution's spread and shape excepted), and the table in
-/// `docs/plausible_ranges.md` lists every range of the code.
+/// Every numeric parameter of every shipped scenario is declared in the parameter
+/// registry, which gives it its domain, and has a plausible range there (a time
+/// distribution's spread and shape excepted).
 #[test]
-fn every_parameter_has_a_plausible_range_documented() {
-    use workwell::scenario::plausible::{RANGES, range_of};
+fn every_parameter_is_declared_with_a_plausible_range() {
+    use workwell::scenario::plausible::range_of;
+    use workwell::scenario::registry;
     let mut files = Vec::new();
     for dir in ["scenarios", "scenarios/validation"] {
         for e in std::fs::read_dir(dir).unwrap() {
@@ -172,43 +173,23 @@ fn every_parameter_has_a_plausible_range_documented() {
                     f.display(),
                     p.key
                 );
+                // a parameter of its own (not a time distribution's part) has the
+                // domain its declaration gives
+                if let Some(d) = registry::find(&p.key) {
+                    assert_eq!(d.domain, Some(p.domain), "{}", p.key);
+                    assert!(d.uncertain, "{} is drawn but not declared uncertain", p.key);
+                } else {
+                    let parent = p.key.rsplit_once('.').unwrap().0;
+                    assert!(
+                        registry::find(parent).is_some_and(|d| d.uncertain),
+                        "{}: `{}` is not declared",
+                        f.display(),
+                        p.key
+                    );
+                }
             }
         }
     }
-    // each range's row, as the code has it: key, range, 0 = off, what, source
-    let doc = std::fs::read_to_string("docs/plausible_ranges.md").unwrap();
-    for r in RANGES {
-        let row = format!(
-            "| `{}` | {} to {} | {} | {} | {} |",
-            r.key,
-            doc_number(r.low),
-            doc_number(r.high),
-            if r.zero_is_off { "yes" } else { "" },
-            r.what,
-            r.source
-        );
-        assert!(
-            doc.lines().any(|l| l == row),
-            "docs/plausible_ranges.md has no row\n{row}"
-        );
-    }
-}
-
-/// A number as `docs/plausible_ranges.md` writes it: whole numbers of four digits
-/// or more with thousands separators (`3,653`), others as Rust prints them.
-fn doc_number(x: f64) -> String {
-    if x.fract() != 0.0 || x.abs() < 1000.0 {
-        return x.to_string();
-    }
-    let digits = format!("{}", x.abs() as u64);
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    if x < 0.0 { format!("-{out}") } else { out }
 }
 
 /// The WorkWell scenarios (not the queueing reductions in `validation/`) hold only

@@ -95,7 +95,7 @@ pub fn warn_implausible(sc: &Scenario) {
     let n = warnings.len();
     eprintln!(
         "warning: {n} value{} of scenario `{}` outside {} plausible range{} \
-         (docs/plausible_ranges.md); check {}:",
+         (docs/reference/parameters.md#plausible-ranges); check {}:",
         if n == 1 { "" } else { "s" },
         scenario::error::escape_control(&sc.name),
         if n == 1 { "its" } else { "their" },

@@ -134,8 +134,8 @@ pub(crate) type Candidate = [(String, f64)];
 enum Applied {
     /// Typed values drawn in place of the parameters' own (no re-parsing).
     Typed(Vec<Override>),
-    /// Keys that are not drawn parameters: the scenario rebuilt (`fit_notes_2023`
-    /// and the like as `key=value` overrides; a staff group's `fte_from` by setting
+    /// Keys that are not drawn parameters: a copy of the scenario with the values set
+    /// in place (an area's `fit_notes_2023`; a staff group's `fte_from` by setting
     /// the FTE of its last step), with the typed values of the others.
     Rebuilt(Box<Scenario>, Vec<Override>),
 }
@@ -251,25 +251,37 @@ impl<'a> Evaluator<'a> {
 
     fn applied(&self, c: &[(String, f64)]) -> Result<Applied, ScenarioError> {
         let mut typed = Vec::with_capacity(c.len());
-        let (mut sets, mut steps) = (Vec::new(), Vec::new());
+        let (mut plain, mut steps) = (Vec::new(), Vec::new());
         for (key, v) in c {
             match self.id(key) {
                 Some(param) => typed.push(Override { param, value: *v }),
                 None => match key.strip_suffix(".fte_from") {
                     Some(group) => steps.push((group, *v)),
-                    None => sets.push(format!("{key}={}", super::fmt_value(*v))),
+                    None => plain.push((key.as_str(), *v)),
                 },
             }
         }
-        if sets.is_empty() && steps.is_empty() {
+        if plain.is_empty() && steps.is_empty() {
             return Ok(Applied::Typed(typed));
         }
-        let mut sc = if sets.is_empty() {
-            self.sc.clone()
-        } else {
-            self.sc.with_sets(&sets)?
-        };
+        // values that are not drawn parameters are set on a copy of the scenario
+        // directly, never written out as text and read again
+        let mut sc = self.sc.clone();
         let spec = &mut sc.areas[self.area];
+        for (key, v) in plain {
+            match key.strip_prefix(self.prefix.as_str()) {
+                Some("fit_notes_2023") => spec.fit_notes_2023 = Some(v),
+                _ => {
+                    return Err(ScenarioError::new(
+                        "plan",
+                        None,
+                        key,
+                        "expected a lever of the area: one of its parameters, its \
+                         `fit_notes_2023` or a staff group's `fte_from`",
+                    ));
+                }
+            }
+        }
         for (group, v) in steps {
             let rel = group.strip_prefix(self.prefix.as_str()).unwrap_or(group);
             let staff = if rel == "coach" {

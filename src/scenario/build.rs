@@ -697,8 +697,16 @@ impl<'a> Ctx<'a> {
     fn shared(&self, rel: &str) -> bool {
         self.key(rel) == format!("defaults.{rel}")
     }
-    /// A parameter; a stand-in fixed 0 (with the problem recorded) when it is bad.
-    fn p(&self, rel: &str, raw: &RawParam, domain: Domain) -> P {
+    /// A parameter, checked against the domain its declaration in the registry gives;
+    /// a stand-in fixed 0 (with the problem recorded) when it is bad.
+    fn p(&self, rel: &str, raw: &RawParam) -> P {
+        let domain = super::registry::find(rel)
+            .and_then(|d| d.domain)
+            .unwrap_or(Domain::Any);
+        self.p_in(rel, raw, domain)
+    }
+    /// A parameter with the values `domain` allows (a time distribution's parts).
+    fn p_in(&self, rel: &str, raw: &RawParam, domain: Domain) -> P {
         match param::build(raw, domain) {
             Ok((value, text)) => P {
                 key: rel.to_string(),
@@ -722,7 +730,7 @@ impl<'a> Ctx<'a> {
         const EFFECT: &str = "referrals.area_effect";
         let sd = match &rf.between_area_sd {
             Some(raw) => {
-                let p = self.p(SD, raw, Domain::NonNegative);
+                let p = self.p(SD, raw);
                 if !p.shared {
                     self.fail(
                         SD,
@@ -738,7 +746,7 @@ impl<'a> Ctx<'a> {
         };
         let effect = match &rf.area_effect {
             Some(raw) => {
-                let p = self.p(EFFECT, raw, Domain::Any);
+                let p = self.p(EFFECT, raw);
                 if p.shared {
                     self.fail(
                         EFFECT,
@@ -777,25 +785,25 @@ impl<'a> Ctx<'a> {
     fn time(&self, rel: &str, raw: &RawTimeDist) -> TimeSpec {
         let sub = |name: &str| format!("{rel}.{name}");
         match raw {
-            RawTimeDist::Fixed(p) => TimeSpec::Fixed(self.p(rel, p, Domain::NonNegative)),
+            RawTimeDist::Fixed(p) => TimeSpec::Fixed(self.p(rel, p)),
             RawTimeDist::Dist(t) => match t {
                 RawTimeDistTable::Fixed { value } => {
-                    TimeSpec::Fixed(self.p(&sub("value"), value, Domain::NonNegative))
+                    TimeSpec::Fixed(self.p_in(&sub("value"), value, Domain::NonNegative))
                 }
                 RawTimeDistTable::Exponential { mean } => {
-                    TimeSpec::Exponential(self.p(&sub("mean"), mean, Domain::Positive))
+                    TimeSpec::Exponential(self.p_in(&sub("mean"), mean, Domain::Positive))
                 }
                 RawTimeDistTable::Gamma { mean, sd } => TimeSpec::Gamma(
-                    self.p(&sub("mean"), mean, Domain::Positive),
-                    self.p(&sub("sd"), sd, Domain::Positive),
+                    self.p_in(&sub("mean"), mean, Domain::Positive),
+                    self.p_in(&sub("sd"), sd, Domain::Positive),
                 ),
                 RawTimeDistTable::Lognormal { mean, sd } => TimeSpec::LogNormal(
-                    self.p(&sub("mean"), mean, Domain::Positive),
-                    self.p(&sub("sd"), sd, Domain::Positive),
+                    self.p_in(&sub("mean"), mean, Domain::Positive),
+                    self.p_in(&sub("sd"), sd, Domain::Positive),
                 ),
                 RawTimeDistTable::Weibull { shape, scale } => TimeSpec::Weibull(
-                    self.p(&sub("shape"), shape, Domain::Positive),
-                    self.p(&sub("scale"), scale, Domain::Positive),
+                    self.p_in(&sub("shape"), shape, Domain::Positive),
+                    self.p_in(&sub("scale"), scale, Domain::Positive),
                 ),
                 RawTimeDistTable::Empirical { values, weights } => {
                     match TimeDist::empirical(values, weights.as_deref()) {
@@ -862,11 +870,11 @@ impl<'a> Ctx<'a> {
     fn staff(&self, rel: &str, r: StaffRaw<'_>) -> StaffSpec {
         let k = |n: &str| format!("{rel}.{n}");
         StaffSpec {
-            fte: self.p(&k("fte"), r.fte, Domain::NonNegative),
-            at_launch: self.p(&k(r.at_launch_name), r.at_launch, Domain::Probability),
-            ramp_months: self.p(&k("ramp_months"), r.ramp_months, Domain::NonNegative),
-            vacancy_rate: self.p(&k("vacancy_rate"), r.vacancy_rate, Domain::Probability),
-            cost_per_fte_year: self.p(&k("cost_per_fte_year"), r.cost, Domain::NonNegative),
+            fte: self.p(&k("fte"), r.fte),
+            at_launch: self.p(&k(r.at_launch_name), r.at_launch),
+            ramp_months: self.p(&k("ramp_months"), r.ramp_months),
+            vacancy_rate: self.p(&k("vacancy_rate"), r.vacancy_rate),
+            cost_per_fte_year: self.p(&k("cost_per_fte_year"), r.cost),
             fte_from: self.fte_from(&k("fte_from"), r.fte_from),
         }
     }
@@ -1007,7 +1015,7 @@ impl<'a> Ctx<'a> {
                 );
             }
         }
-        let dna_rate = self.p(&k("dna_rate"), &d.dna_rate, Domain::Probability);
+        let dna_rate = self.p(&k("dna_rate"), &d.dna_rate);
         if let param::Value::Fixed(x) = dna_rate.value
             && x >= 0.95
         {
@@ -1018,19 +1026,11 @@ impl<'a> Ctx<'a> {
         }
         DisciplineSpec {
             staff,
-            sessions_per_fte_week: self.p(
-                &k("sessions_per_fte_week"),
-                &d.sessions_per_fte_week,
-                Domain::NonNegative,
-            ),
+            sessions_per_fte_week: self.p(&k("sessions_per_fte_week"), &d.sessions_per_fte_week),
             sessions,
-            spacing_days: self.p(&k("spacing_days"), &d.spacing_days, Domain::Positive),
+            spacing_days: self.p(&k("spacing_days"), &d.spacing_days),
             dna_rate,
-            referral_delay_days: self.p(
-                &k("referral_delay_days"),
-                &d.referral_delay_days,
-                Domain::NonNegative,
-            ),
+            referral_delay_days: self.p(&k("referral_delay_days"), &d.referral_delay_days),
             need,
         }
     }
@@ -1053,7 +1053,7 @@ impl<'a> Ctx<'a> {
         let constant = rf
             .constant_rate_per_day
             .as_ref()
-            .map(|p| self.p("referrals.constant_rate_per_day", p, Domain::NonNegative));
+            .map(|p| self.p("referrals.constant_rate_per_day", p));
         if constant.is_none() && fit_notes_2023.is_none() {
             self.fail(
                 "fit_notes_2023",
@@ -1101,11 +1101,7 @@ impl<'a> Ctx<'a> {
             );
         }
         let trailblazer = rf.trailblazer.as_ref().and_then(|t| {
-            let m = self.p(
-                "referrals.trailblazer.gp_multiplier",
-                &t.gp_multiplier,
-                Domain::NonNegative,
-            );
+            let m = self.p("referrals.trailblazer.gp_multiplier", &t.gp_multiplier);
             let d = Date::parse(&t.start);
             if d.is_none() {
                 self.fail(
@@ -1127,7 +1123,7 @@ impl<'a> Ctx<'a> {
         for route in ROUTES {
             let rel = format!("triage.never_engage.{route}");
             match r.triage.never_engage.get(route) {
-                Some(raw) => never_engage.push(self.p(&rel, raw, Domain::Probability)),
+                Some(raw) => never_engage.push(self.p(&rel, raw)),
                 None => self.fail(
                     "triage.never_engage",
                     format!("missing the rate for route `{route}`"),
@@ -1147,11 +1143,8 @@ impl<'a> Ctx<'a> {
                 fte_from: &c.fte_from,
             },
         );
-        let followup_interval_days = self.p(
-            "coach.followup_interval_days",
-            &c.followup_interval_days,
-            Domain::Positive,
-        );
+        let followup_interval_days =
+            self.p("coach.followup_interval_days", &c.followup_interval_days);
         let mut outcomes = [[0.0; N_OUTCOMES]; N_STATUS];
         for k in r.outcomes.keys() {
             if !STATUSES.contains(&k.as_str()) {
@@ -1178,9 +1171,10 @@ impl<'a> Ctx<'a> {
             .map(|name| r.mdt.get(name).map(|d| self.discipline(name, d)))
             .collect();
         let launch = match &r.launch {
-            Some(raw) => self.p("launch", raw, Domain::NonNegative),
+            Some(raw) => self.p("launch", raw),
             None => P {
                 shared: true,
+                domain: Domain::NonNegative,
                 ..P::fixed("launch", 0.0)
             },
         };
@@ -1194,13 +1188,9 @@ impl<'a> Ctx<'a> {
             grant_gbp,
             grant_source: r.grant_source.clone().unwrap_or_default(),
             constant_rate_per_day: constant,
-            gp_propensity: self.p(
-                "referrals.gp_propensity",
-                &rf.gp_propensity,
-                Domain::Probability,
-            ),
+            gp_propensity: self.p("referrals.gp_propensity", &rf.gp_propensity),
             area_multiplier: match &rf.area_multiplier {
-                Some(raw) => self.p("referrals.area_multiplier", raw, Domain::NonNegative),
+                Some(raw) => self.p("referrals.area_multiplier", raw),
                 None => P {
                     shared: true,
                     domain: Domain::NonNegative,
@@ -1209,29 +1199,16 @@ impl<'a> Ctx<'a> {
             },
             between_area_sd,
             area_effect,
-            referral_ramp_months: self.p(
-                "referrals.ramp_months",
-                &rf.ramp_months,
-                Domain::NonNegative,
-            ),
-            referral_ramp_start: self.p(
-                "referrals.ramp_start_fraction",
-                &rf.ramp_start_fraction,
-                Domain::Probability,
-            ),
-            annual_growth: self.p("referrals.annual_growth", &rf.annual_growth, Domain::Any),
+            referral_ramp_months: self.p("referrals.ramp_months", &rf.ramp_months),
+            referral_ramp_start: self.p("referrals.ramp_start_fraction", &rf.ramp_start_fraction),
+            annual_growth: self.p("referrals.annual_growth", &rf.annual_growth),
             seasonal_index: seasonal,
             source_mix,
             non_working_day_factor: self.p(
                 "referrals.non_working_day_factor",
                 &rf.non_working_day_factor,
-                Domain::NonNegative,
             ),
-            festive_factor: self.p(
-                "referrals.festive_factor",
-                &rf.festive_factor,
-                Domain::NonNegative,
-            ),
+            festive_factor: self.p("referrals.festive_factor", &rf.festive_factor),
             trailblazer,
             status_mix: self.mix(
                 "participants.status_mix",
@@ -1244,54 +1221,31 @@ impl<'a> Ctx<'a> {
                 &BARRIERS,
             ),
             triage_delay: self.time("triage.delay_days", &r.triage.delay_days),
-            ineligible: self.p(
-                "triage.ineligible",
-                &r.triage.ineligible,
-                Domain::Probability,
-            ),
+            ineligible: self.p("triage.ineligible", &r.triage.ineligible),
             never_engage,
             patience: self.time("waiting.patience_days", &r.waiting.patience_days),
             coach,
-            caseload_cap_per_fte: self.p(
-                "coach.caseload_cap_per_fte",
-                &c.caseload_cap_per_fte,
-                Domain::NonNegative,
-            ),
+            caseload_cap_per_fte: self.p("coach.caseload_cap_per_fte", &c.caseload_cap_per_fte),
             hours_limit: c.hours_limit,
             contact_hours_per_fte_week: self.p(
                 "coach.contact_hours_per_fte_week",
                 &c.contact_hours_per_fte_week,
-                Domain::NonNegative,
             ),
-            assessment_hours: self.p(
-                "coach.assessment_hours",
-                &c.assessment_hours,
-                Domain::Positive,
-            ),
-            followup_hours: self.p(
-                "coach.followup_hours",
-                &c.followup_hours,
-                Domain::NonNegative,
-            ),
+            assessment_hours: self.p("coach.assessment_hours", &c.assessment_hours),
+            followup_hours: self.p("coach.followup_hours", &c.followup_hours),
             followup_interval_days,
             caseload_time: self.time("caseload.time_days", &r.caseload.time_days),
-            disengage_prob: self.p(
-                "caseload.disengage_prob",
-                &r.caseload.disengage_prob,
-                Domain::Probability,
-            ),
-            onward_prob: self.p("onward.prob", &r.onward.prob, Domain::Probability),
+            disengage_prob: self.p("caseload.disengage_prob", &r.caseload.disengage_prob),
+            onward_prob: self.p("onward.prob", &r.onward.prob),
             onward_delay: self.time("onward.delay_days", &r.onward.delay_days),
             outcomes,
             annual_leave_fraction: self.p(
                 "calendar.annual_leave_fraction",
                 &r.calendar.annual_leave_fraction,
-                Domain::Probability,
             ),
             festive_capacity_factor: self.p(
                 "calendar.festive_capacity_factor",
                 &r.calendar.festive_capacity_factor,
-                Domain::NonNegative,
             ),
             mdt,
         };

@@ -13,6 +13,7 @@ pub mod param;
 pub mod plausible;
 pub mod posterior;
 pub mod raw;
+pub mod registry;
 pub mod source;
 pub mod spec;
 pub mod what_if;

@@ -107,7 +107,8 @@ pub struct P {
     pub text: String,
     /// The values allowed.
     pub domain: Domain,
-    /// The typed id of the key.
+    /// The typed id of the key: always `ParamId::of(&key)`, the hash that also names
+    /// the parameter's random stream (so drawing hashes no text).
     pub id: ParamId,
 }
 
@@ -335,7 +336,8 @@ impl Drawer {
         }
         let Value::Fixed(v) = p.value else {
             let scope = if p.shared { 0 } else { self.area_scope };
-            let key = mix(&[self.seed, self.replication, scope, fnv1a(p.key.as_bytes())]);
+            // the stream's name: `p.id` is the hash of the key path
+            let key = mix(&[self.seed, self.replication, scope, p.id.0]);
             let mut rng = Rng::seed_from_u64(key);
             let v = sample(&p.value, &mut rng);
             self.drawn.push((p.key.clone(), v));

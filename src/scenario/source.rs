@@ -523,6 +523,7 @@ pub fn apply_set(m: &mut Merged, set: &str) -> Result<(), ScenarioError> {
              defaults.coach.fte"
         )));
     }
+    super::registry::check_full_key(&segs).map_err(&bad)?;
     if segs.len() == 1 && segs[0] == "extends" {
         return Err(bad(
             "`extends` cannot be set from the command line; name the variant file \

@@ -52,6 +52,7 @@ use maud::{Markup, html};
 use toml::Value as TomlValue;
 
 use crate::scenario::error::ScenarioError;
+use crate::scenario::registry;
 use crate::scenario::source::{self, Merged, join_key};
 
 /// What kind of value a field holds, which decides how its text is read.
@@ -105,6 +106,9 @@ pub struct Field {
     pub value: String,
     /// The unit, empty when the value has none.
     pub unit: String,
+    /// What the value does, from the parameter registry (empty for a key it does
+    /// not declare and for a distribution's parts); shown as the label's title.
+    pub help: String,
     /// The source or "assumption" note from the file's comments (may be empty).
     pub note: String,
     /// How the value is read.
@@ -593,6 +597,9 @@ impl Builder<'_> {
     /// One field (a distribution with its parts).
     fn field(&self, key: &str, v: &TomlValue, path: &str, rel: &[String]) -> Field {
         let (label, unit) = describe(rel);
+        let help = registry::find_segments(rel)
+            .map(|(p, _)| p.help.to_string())
+            .unwrap_or_default();
         let note = self.note_within(path, source::parent_key(path).unwrap_or(""));
         if let TomlValue::Table(t) = v
             && is_dist(t)
@@ -612,6 +619,7 @@ impl Builder<'_> {
                 pr.push(pk.clone());
                 let mut f = self.field(pk, pv, &ppath, &pr);
                 f.label = part_words(pk).to_string();
+                f.help.clear();
                 f.unit = part_unit(pk, &unit);
                 if f.note == note {
                     f.note.clear();
@@ -629,6 +637,7 @@ impl Builder<'_> {
                 label,
                 value: format!("{}: {summary}", dist_words(&dist)),
                 unit,
+                help,
                 note,
                 kind: FieldKind::Distribution(dist),
                 parts,
@@ -646,6 +655,7 @@ impl Builder<'_> {
             label,
             value: display(v),
             unit,
+            help,
             note,
             kind,
             parts: Vec::new(),
@@ -676,11 +686,8 @@ fn last_key(path: &str) -> &str {
 }
 
 fn kind_of(key: &str, v: &TomlValue, rel: &[String]) -> FieldKind {
-    let integer = matches!(
-        rel.iter().map(String::as_str).collect::<Vec<_>>()[..],
-        ["programme", "seed" | "replications"]
-            | ["calibration", "points" | "replicates" | "waves" | "samples"]
-    );
+    let integer =
+        registry::find_segments(rel).is_some_and(|(p, _)| p.kind == registry::Kind::Integer);
     match v {
         TomlValue::Integer(_) if integer => FieldKind::Integer,
         TomlValue::Integer(_) | TomlValue::Float(_) => FieldKind::Number,
@@ -761,55 +768,8 @@ fn plain_words(k: &str) -> String {
     }
 }
 
-fn route_words(k: &str) -> String {
-    match k {
-        "gp" => "GPs".into(),
-        "self" => "self-referral".into(),
-        "jcp" => "Jobcentre Plus".into(),
-        "employer" => "employers".into(),
-        "vcs" => "the voluntary and community sector".into(),
-        "local_authority" => "local authorities".into(),
-        "other_health" => "other health services".into(),
-        k => k.replace('_', " "),
-    }
-}
-
-fn status_words(k: &str) -> String {
-    match k {
-        "in_work" => "in work".into(),
-        "off_sick" => "off sick".into(),
-        "out_of_work" => "out of work".into(),
-        k => k.replace('_', " "),
-    }
-}
-
-fn barrier_words(k: &str) -> String {
-    match k {
-        "mental_health" => "mental health".into(),
-        "msk" => "musculoskeletal".into(),
-        k => k.replace('_', " "),
-    }
-}
-
-fn outcome_words(k: &str) -> String {
-    match k {
-        "stayed_in_work" => "stayed in work".into(),
-        "returned_to_work" => "returned to work".into(),
-        "barriers_reduced" => "barriers to work reduced".into(),
-        "no_change" => "no change".into(),
-        k => k.replace('_', " "),
-    }
-}
-
 fn discipline_words(k: &str) -> String {
-    match k {
-        "physio" => "physiotherapists".into(),
-        "counsellor" => "counsellors".into(),
-        "occupational_therapy" => "occupational therapists".into(),
-        "employment_advisor" => "employment advisers".into(),
-        "mdt_defaults" => "every discipline".into(),
-        k => k.replace('_', " "),
-    }
+    registry::words("{discipline}", k)
 }
 
 fn group_title(k: &str) -> String {
@@ -976,200 +936,38 @@ fn dist_words(d: &str) -> String {
     }
 }
 
-const SHARE: &str = "share, 0 to 1";
-
 /// The label and unit of a key, from its path relative to the section (`programme`
-/// or `calibration` included as the first segment for those sections).
+/// or `calibration` included as the first segment for those sections): the
+/// registry's words for a declared key, plain words for anything else.
 fn describe(rel: &[String]) -> (String, String) {
     let r: Vec<&str> = rel.iter().map(String::as_str).collect();
     let l = |label: &str, unit: &str| (label.to_string(), unit.to_string());
-    // `posts`: "coach posts" or "posts"; `people`: who is recruited
-    let staff = |posts: &str, people: &str, key: &str| -> Option<(String, String)> {
-        Some(match key {
-            "fte" => l(&format!("Funded {posts}"), "FTE"),
-            "fte_at_launch" => l(
-                &format!("Share of {posts} filled at launch"),
-                "share of funded posts, 0 to 1",
-            ),
-            "ramp_months" => l(&format!("Time to recruit all {people}"), "months"),
-            "vacancy_rate" => l(&format!("Share of {posts} vacant"), SHARE),
-            "cost_per_fte_year" => l(
-                &format!("Cost of one FTE of {people}"),
-                "GBP a year, with on-costs",
-            ),
-            _ => return None,
-        })
-    };
-    match r[..] {
-        ["programme", "name"] => l(
-            "Short name",
-            "letters, digits, hyphens, underscores or dots",
-        ),
-        ["programme", "description"] => l("Description", ""),
-        ["programme", "start"] => l("Start of the run", ""),
-        ["programme", "end"] => l("End of the run", ""),
-        ["programme", "target_starts"] => l("Programme target", "people starting support"),
-        ["programme", "seed"] => l("Random seed", "any whole number"),
-        ["programme", "replications"] => l("Replications (simulated runs)", "runs"),
-        ["programme", "warmup_days"] => l("Warm-up left out of every figure", "days"),
-        ["programme", "festive_period", "from"] => {
-            l("Festive period: first day", "month-day, MM-DD")
-        }
-        ["programme", "festive_period", "to"] => l("Festive period: last day", "month-day, MM-DD"),
-        ["programme", "extra_holidays"] => l(
-            "Local closure days beyond bank holidays",
-            "dates YYYY-MM-DD, separated by commas",
-        ),
-        ["calibration", "parameters"] => l(
-            "Parameters fitted to observed figures",
-            "key paths, separated by commas",
-        ),
-        ["calibration", "exact_tolerance"] => l("Tolerance of an exact fit", ""),
-        ["calibration", "points"] => l("Design points per area in each wave", "points"),
-        ["calibration", "replicates"] => l("Replications at each design point", "runs"),
-        ["calibration", "waves"] => l("Waves of design and emulation", "waves"),
-        ["calibration", "samples"] => l("Posterior samples kept", "samples"),
-        ["launch"] => l("Launch", "date YYYY-MM-DD, or days after the start"),
-        ["fit_notes_2023"] => l("Fit notes issued in 2023", "fit notes"),
-        ["target_starts"] => l("Target", "people starting support"),
-        ["target_source"] => l("Source of the target", ""),
-        ["grant_gbp"] => l("Grant", "GBP"),
-        ["grant_source"] => l("Source of the grant", ""),
-        ["referrals", k] => match k {
-            "constant_rate_per_day" => l(
-                "Constant referral rate (instead of fit notes)",
-                "referrals a day",
-            ),
-            "gp_propensity" => l("GP referrals per fit note", "referrals per fit note"),
-            "area_multiplier" => l("Area's referral level", "times the programme's"),
-            "between_area_sd" => l(
-                "How much areas' referral levels differ",
-                "standard deviation, log scale",
-            ),
-            "area_effect" => l(
-                "Area's own referral effect",
-                "standard deviations from the typical area",
-            ),
-            "ramp_months" => l("Time for referral routes to build up", "months"),
-            "ramp_start_fraction" => l(
-                "Referral level at launch",
-                "share of the established level, 0 to 1",
-            ),
-            "annual_growth" => l("Growth of fit notes", "share a year (0.03 is 3%)"),
-            "seasonal_index" => l(
-                "Monthly pattern of fit notes, January to December",
-                "12 factors averaging 1, separated by commas",
-            ),
-            "non_working_day_factor" => l(
-                "Referrals on weekends and bank holidays",
-                "times a working day's",
-            ),
-            "festive_factor" => l("Referrals over the festive period", "times a normal day's"),
+    // one change of `fte_from` (an element of the list)
+    if let ["coach", "fte_from", i, k] | ["mdt", _, "fte_from", i, k] = r[..] {
+        let n = i
+            .trim_matches(['[', ']'])
+            .parse::<usize>()
+            .map_or(1, |n| n + 1);
+        return match k {
+            "date" => l(&format!("Change of funded posts {n}: from"), ""),
+            "fte" => l(&format!("Change of funded posts {n}: posts"), "FTE"),
             k => l(&plain_words(k), ""),
-        },
-        ["referrals", "source_mix", route] => l(
-            &format!("Share of referrals from {}", route_words(route)),
-            SHARE,
-        ),
-        ["referrals", "trailblazer", "gp_multiplier"] => l(
-            "Fit note trailblazer: GP referrals",
-            "times the level without it",
-        ),
-        ["referrals", "trailblazer", "start"] => l("Fit note trailblazer: start", ""),
-        ["participants", "status_mix", s] => {
-            l(&format!("Share of participants {}", status_words(s)), SHARE)
-        }
-        ["participants", "barrier_mix", b] => l(
-            &format!("Share whose main barrier is {}", barrier_words(b)),
-            SHARE,
-        ),
-        ["triage", "delay_days"] => l("Time from referral to first contact", "days"),
-        ["triage", "ineligible"] => l("Share of referrals not eligible", SHARE),
-        ["triage", "never_engage", route] => l(
-            &format!("Share never engaging, referred by {}", route_words(route)),
-            SHARE,
-        ),
-        ["waiting", "patience_days"] => l("How long people wait before giving up", "days"),
-        ["coach", k] => match staff("coach posts", "coaches", k) {
-            Some(d) => d,
-            None => match k {
-                "caseload_cap_per_fte" => l("Largest caseload", "participants per coach FTE"),
-                "hours_limit" => l("Limit bookings by coaches' contact hours", "yes or no"),
-                "contact_hours_per_fte_week" => l("Contact hours", "hours a week per coach FTE"),
-                "assessment_hours" => l("Length of a first assessment", "hours"),
-                "followup_hours" => l("Length of a follow-up", "hours"),
-                "followup_interval_days" => l("Time between follow-ups", "days"),
-                k => l(&plain_words(k), ""),
-            },
-        },
-        ["coach", "fte_from", i, k] | ["mdt", _, "fte_from", i, k] => {
-            let n = i
-                .trim_matches(['[', ']'])
-                .parse::<usize>()
-                .map_or(1, |n| n + 1);
-            match k {
-                "date" => l(&format!("Change of funded posts {n}: from"), ""),
-                "fte" => l(&format!("Change of funded posts {n}: posts"), "FTE"),
-                k => l(&plain_words(k), ""),
-            }
-        }
-        ["caseload", "time_days"] => l("Length of a support plan", "days"),
-        ["caseload", "disengage_prob"] => l("Share of starters who disengage part-way", SHARE),
-        ["onward", "prob"] => l("Share of plans with an onward referral", SHARE),
-        ["onward", "delay_days"] => l("Time the onward service takes", "days"),
-        ["outcomes", s, o] => l(
-            &format!(
-                "Outcome for people {}: {}",
-                status_words(s),
-                outcome_words(o)
-            ),
-            SHARE,
-        ),
-        ["calendar", "annual_leave_fraction"] => l(
-            "Staff time lost to leave, sickness and training",
-            "share of working days, 0 to 1",
-        ),
-        ["calendar", "festive_capacity_factor"] => l(
-            "Staff capacity over the festive period",
-            "times a normal day's",
-        ),
-        ["mdt", _, k] | ["mdt_defaults", k] => match staff("posts", "staff", k) {
-            Some(d) => d,
-            None => match k {
-                "sessions_per_fte_week" => l("Sessions", "sessions a week per FTE"),
-                "sessions" => l("Sessions in a course", "sessions"),
-                "spacing_days" => l("Time between sessions", "days"),
-                "dna_rate" => l("Share of sessions missed (did not attend)", SHARE),
-                "referral_delay_days" => l("Time to refer within the team", "days"),
-                k => l(&plain_words(k), ""),
-            },
-        },
-        ["mdt", _, "need", b] | ["mdt_defaults", "need", b] => l(
-            &format!("Need for a course: main barrier {}", barrier_words(b)),
-            "probability, 0 to 1",
-        ),
-        ["mdt", _, "need", b, s] | ["mdt_defaults", "need", b, s] => l(
-            &format!(
-                "Need for a course: main barrier {}, {}",
-                barrier_words(b),
-                status_words(s)
-            ),
-            "probability, 0 to 1",
-        ),
-        _ => {
-            let words: Vec<String> = r
-                .iter()
-                .filter(|s| !s.starts_with('['))
-                .skip(1)
-                .map(|s| s.replace('_', " "))
-                .collect();
-            let last = r.last().copied().unwrap_or_default();
-            if words.is_empty() {
-                l(&plain_words(last), "")
-            } else {
-                l(&plain_words(&words.join(": ")), "")
-            }
-        }
+        };
+    }
+    if let Some((label, unit)) = registry::label(&r[..]) {
+        return (label, unit.to_string());
+    }
+    let words: Vec<String> = r
+        .iter()
+        .filter(|s| !s.starts_with('['))
+        .skip(1)
+        .map(|s| s.replace('_', " "))
+        .collect();
+    let last = r.last().copied().unwrap_or_default();
+    if words.is_empty() {
+        l(&plain_words(last), "")
+    } else {
+        l(&plain_words(&words.join(": ")), "")
     }
 }
 
@@ -2032,7 +1830,7 @@ fn render_field<'a>(
         }
         return html! {
             fieldset class="field distribution" id=(id) aria-describedby=[(!described.is_empty()).then(|| described.join(" "))] {
-                legend {
+                legend title=[(!f.help.is_empty()).then_some(&f.help)] {
                     (f.label)
                     " "
                     small class="dist" { "(uncertain, " (dist_words(dist)) "; drawn once per replication)" }
@@ -2067,7 +1865,7 @@ fn render_field<'a>(
     };
     html! {
         div class={ "field " (f.kind.name()) @if invalid.is_some() { " invalid" } } {
-            label for=(id) { (f.label) }
+            label for=(id) title=[(!f.help.is_empty()).then_some(&f.help)] { (f.label) }
             @if f.kind == FieldKind::Boolean {
                 select id=(id) name=(f.path) aria-describedby=[describedby] aria-invalid=[invalid] {
                     option value="true" selected[f.value == "true"] { "Yes" }
