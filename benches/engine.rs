@@ -2,9 +2,15 @@
 //! caseload places, exponential time on caseload and patience;
 //! `scenarios/validation/erlang_a_1.toml`), reported as arrivals simulated per second
 //! on one thread; and the event queue alone on the classic hold model, as events per
-//! second.
+//! second; and the engine beside the lean hand-written M/M/c+M loop of
+//! `benches/lean/mmc.rs` on the same queue (`benches/lean/pair.py` pairs whole
+//! processes of the two).
 //!
 //! `cargo bench --bench engine`
+
+#[path = "lean/mmc.rs"]
+#[allow(dead_code)]
+mod mmc;
 
 use std::hint::black_box;
 use std::time::Duration;
@@ -78,5 +84,45 @@ fn hold(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, erlang_a, hold);
+/// One replication of `erlang_a_1` by the engine and by the lean loop, on the same
+/// parameters, interleaved in one process. Each reports arrivals per second of its
+/// own replication (their random numbers differ, so do their arrival counts).
+fn lean(c: &mut Criterion) {
+    let mut g = c.benchmark_group("lean");
+    g.sample_size(20)
+        .warm_up_time(Duration::from_secs(1))
+        .measurement_time(Duration::from_secs(4));
+    let sc = scenario::load("scenarios/validation/erlang_a_1.toml".as_ref(), &[])
+        .expect("validation scenario loads");
+    let params = sc.draw(0, 0).expect("parameters draw").params;
+    let streams = Streams::new(sc.seed, &sc.areas[0].name, 0, &sc.disciplines);
+    let p = mmc::Params {
+        lambda: params.referral_rate[0],
+        mu: 1.0 / params.caseload_time.mean(),
+        servers: params.coach.places[0],
+        theta: 1.0 / params.patience.mean(),
+        horizon: params.horizon_days as f64,
+        warmup: params.warmup_days,
+    };
+    let mut loop_ = mmc::Lean::new();
+    g.throughput(Throughput::Elements(loop_.run(&p, 0).arrivals));
+    g.bench_function("erlang_a_1_lean_loop_arrivals", |b| {
+        b.iter(|| black_box(loop_.run(&p, 0).starts))
+    });
+    let mut sim = AreaSimulator::new();
+    let arrivals = sim
+        .run(&params, &sc.calendar, &mut streams.clone())
+        .ledger
+        .referrals;
+    g.throughput(Throughput::Elements(arrivals));
+    g.bench_function("erlang_a_1_engine_arrivals", |b| {
+        b.iter(|| {
+            let mut s = streams.clone();
+            black_box(sim.run(&params, &sc.calendar, &mut s).ledger.starts)
+        })
+    });
+    g.finish();
+}
+
+criterion_group!(benches, erlang_a, hold, lean);
 criterion_main!(benches);

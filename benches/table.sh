@@ -56,7 +56,7 @@ criterion() {
 
 echo "== the engine"
 criterion engine erlang_a
-python3 benches/lean/pair.py --pairs 8 | tail -6
+python3 benches/lean/pair.py --pairs 8 | tail -7
 
 echo "== against SimPy (paired, alternating)"
 python3 benches/simpy/compare.py | grep -E '^workwell / SimPy|^workwell \(Rust\)|^SimPy'

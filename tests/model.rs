@@ -304,3 +304,29 @@ fn a_replayed_tape_gives_the_run_bit_for_bit_at_any_staffing() {
         "a tape must not fit other referral rates"
     );
 }
+
+#[test]
+fn a_stream_the_parameters_decide_is_not_drawn_and_changes_nothing() {
+    // In the queueing reduction the attributes, triage, onward and outcome streams
+    // are decided by the parameters (one route, status and barrier; nobody
+    // ineligible; no onward referral; one outcome), so the model does not draw them.
+    // Made undecided by weights of 1e-300, which no uniform falls below, they are
+    // drawn, with the same values: the runs must agree bit for bit.
+    use workwell::model::{AreaSimulator, Streams};
+    let sc = scenario::load("scenarios/validation/erlang_a_1.toml".as_ref(), &[]).unwrap();
+    let decided = sc.draw(0, 0).unwrap().params;
+    let mut drawn = decided.clone();
+    drawn.ineligible = 1e-300;
+    drawn.onward_prob = 1e-300;
+    drawn.barrier_cum[..2].fill(1e-300);
+    for cum in &mut drawn.outcome_cum {
+        cum[0] = cum[0].max(1e-300);
+    }
+    let mut sim = AreaSimulator::new();
+    for rep in 0..3 {
+        let streams = || Streams::new(sc.seed, &sc.areas[0].name, rep, &sc.disciplines);
+        let a = run_bits(sim.run(&decided, &sc.calendar, &mut streams()));
+        let b = run_bits(sim.run(&drawn, &sc.calendar, &mut streams()));
+        assert_eq!(a, b, "replication {rep}");
+    }
+}

@@ -17,7 +17,7 @@ use rand_distr::{Distribution, Exp1};
 
 use super::dist::pick;
 use super::metrics::{AreaRun, raw};
-use super::{AreaParams, MAX_DISCIPLINES, N_ROUTES, ROUTE_GP, Rng};
+use super::{AreaParams, MAX_DISCIPLINES, N_ROUTES, N_STATUS, ROUTE_GP, Rng, TimeDist};
 use crate::engine::{Calendar, EventQueue};
 
 /// The random streams of one area in one replication, one for each process and one
@@ -336,6 +336,7 @@ impl AreaSimulator {
         let mut src = Live {
             clock: ArrivalClock::new(p),
             streams: s,
+            known: Decided::new(p),
         };
         self.run_from(p, cal, &mut src)
     }
@@ -589,9 +590,16 @@ impl AreaSimulator {
                 let at_once = !p.coach.hours_limited
                     && self.n_waiting == 0
                     && self.caseload < p.coach.places[(t as usize).min(p.horizon_days - 1)];
-                self.waiting.push_back((pid, g));
                 self.n_waiting += 1;
-                if patience.is_finite() && !at_once {
+                if at_once {
+                    // what `admit_instant` would do: the entries in the list are all
+                    // stale (nobody else waits), so this person is the first it takes
+                    self.waiting.clear();
+                    self.start(pid, t, p, cal);
+                    return;
+                }
+                self.waiting.push_back((pid, g));
+                if patience.is_finite() {
                     self.schedule_abandon(t + patience, pid, g);
                 }
                 if !p.coach.hours_limited {
@@ -667,6 +675,10 @@ impl AreaSimulator {
 
     /// Queueing-theory mode: assess at once while a caseload place is free.
     fn admit_instant(&mut self, t: f64, p: &AreaParams, cal: &Calendar) {
+        if self.n_waiting == 0 {
+            // (stale entries stay in the list until someone is next taken from it)
+            return;
+        }
         let day = (t as usize).min(p.horizon_days - 1);
         while self.caseload < p.coach.places[day] {
             match self.pop_waiter() {
@@ -1060,29 +1072,124 @@ pub struct Referral {
     dna: [u8; MAX_DISCIPLINES],
 }
 
+/// What [`draw`] takes from a stream that the parameters decide whatever the random
+/// numbers: a mix with all its weight on one category, a probability of 0 or 1, a
+/// fixed delay. A stream all of whose values are so decided is not drawn from at
+/// all: nothing else reads it, so no value of the run changes (in the queueing
+/// reductions, four of the streams of a referral).
+#[derive(Debug, Clone, Copy)]
+struct Decided {
+    /// Route, employment status and main barrier (the attributes stream).
+    attributes: Option<(usize, usize, usize)>,
+    /// The triage outcome, its delay drawing nothing (the triage stream).
+    triage: Option<u8>,
+    /// No onward referral, and its delay draws nothing (the onward stream).
+    no_onward: bool,
+    /// The outcome of someone who passes triage, by employment status (the outcome
+    /// stream).
+    outcome: Option<[usize; N_STATUS]>,
+}
+
+impl Decided {
+    fn new(p: &AreaParams) -> Self {
+        // `u < x` for a uniform `u` in [0, 1): always when x >= 1, never when x <= 0
+        // (or NaN), otherwise it depends on `u`
+        let always = |x: f64| x >= 1.0;
+        let never = |x: f64| x.is_nan() || x <= 0.0;
+        let route = if p.gp_share.iter().all(|&x| always(x)) {
+            Some(ROUTE_GP)
+        } else if p.gp_share.iter().all(|&x| never(x)) {
+            fixed_pick(&p.other_route_cum)
+        } else {
+            None
+        };
+        let attributes = match (route, fixed_pick(&p.status_cum), fixed_pick(&p.barrier_cum)) {
+            (Some(r), Some(s), Some(b)) => Some((r, s, b)),
+            _ => None,
+        };
+        let no_draw = |d: &TimeDist| matches!(d, TimeDist::Fixed(_) | TimeDist::Never);
+        let engage = &p.never_engage;
+        let triage = if !no_draw(&p.triage_delay) {
+            None
+        } else if always(p.ineligible) {
+            Some(TRIAGE_INELIGIBLE)
+        } else if !never(p.ineligible) {
+            None
+        } else if engage.iter().all(|&x| always(x)) {
+            Some(TRIAGE_NOT_ENGAGED)
+        } else if engage.iter().all(|&x| never(x)) {
+            Some(TRIAGE_OK)
+        } else {
+            None
+        };
+        let mut outcome = [0; N_STATUS];
+        let mut all = true;
+        for (o, cum) in outcome.iter_mut().zip(&p.outcome_cum) {
+            match fixed_pick(cum) {
+                Some(k) => *o = k,
+                None => all = false,
+            }
+        }
+        Self {
+            attributes,
+            triage,
+            no_onward: never(p.onward_prob) && no_draw(&p.onward_delay),
+            outcome: all.then_some(outcome),
+        }
+    }
+}
+
+/// The index [`pick`] returns from `cumulative` for every uniform in [0, 1), if it
+/// returns one index for all (the first entry above the uniform, else the last).
+fn fixed_pick<const N: usize>(cumulative: &[f64; N]) -> Option<usize> {
+    for (i, &c) in cumulative.iter().enumerate() {
+        if c >= 1.0 {
+            // above every uniform, and no entry before it is above any
+            return Some(i);
+        }
+        if c > 0.0 {
+            // above some uniforms and not others
+            return None;
+        }
+    }
+    Some(N - 1)
+}
+
 /// Draws the referral arriving at `t` from the streams (each attribute from its own
-/// stream, in a fixed order within it).
-fn draw(t: f64, p: &AreaParams, s: &mut Streams) -> Referral {
+/// stream, in a fixed order within it), but nothing from a stream whose values `known`
+/// holds.
+fn draw(t: f64, p: &AreaParams, s: &mut Streams, known: &Decided) -> Referral {
     let day = (t as usize).min(p.horizon_days - 1);
     // each attribute from its own stream, in a fixed order within it
-    let a = &mut s.attributes;
-    let u: f64 = a.random();
-    let route = if u < p.gp_share[day] {
-        ROUTE_GP
-    } else {
-        pick(&p.other_route_cum, a)
+    let (route, status, barrier) = match known.attributes {
+        Some(decided) => decided,
+        None => {
+            let a = &mut s.attributes;
+            let u: f64 = a.random();
+            let route = if u < p.gp_share[day] {
+                ROUTE_GP
+            } else {
+                pick(&p.other_route_cum, a)
+            };
+            let status = pick(&p.status_cum, a);
+            let barrier = pick(&p.barrier_cum, a);
+            (route, status, barrier)
+        }
     };
-    let status = pick(&p.status_cum, a);
-    let barrier = pick(&p.barrier_cum, a);
     let tr = &mut s.triage;
-    let inel: f64 = tr.random();
-    let eng: f64 = tr.random();
-    let triage = if inel < p.ineligible {
-        TRIAGE_INELIGIBLE
-    } else if eng < p.never_engage[route] {
-        TRIAGE_NOT_ENGAGED
-    } else {
-        TRIAGE_OK
+    let triage = match known.triage {
+        Some(decided) => decided,
+        None => {
+            let inel: f64 = tr.random();
+            let eng: f64 = tr.random();
+            if inel < p.ineligible {
+                TRIAGE_INELIGIBLE
+            } else if eng < p.never_engage[route] {
+                TRIAGE_NOT_ENGAGED
+            } else {
+                TRIAGE_OK
+            }
+        }
     };
     let triage_delay = p.triage_delay.sample(tr).max(0.0);
     // A value nobody will read is skipped: its random numbers are drawn all the
@@ -1100,19 +1207,33 @@ fn draw(t: f64, p: &AreaParams, s: &mut Streams) -> Referral {
     let caseload_time = p.caseload_time.sample(cs).max(0.0);
     let dis: f64 = cs.random();
     let frac: f64 = cs.random();
-    let onw: f64 = s.onward.random();
-    let onward = ok && onw < p.onward_prob;
-    let onward_delay = if onward {
-        p.onward_delay.sample(&mut s.onward).max(0.0)
-    } else {
-        p.onward_delay.skip(&mut s.onward);
+    let onward_delay = if known.no_onward {
         0.0
-    };
-    let outcome = if ok {
-        pick(&p.outcome_cum[status], &mut s.outcome)
     } else {
-        let _: f64 = s.outcome.random();
-        0
+        let onw: f64 = s.onward.random();
+        if ok && onw < p.onward_prob {
+            p.onward_delay.sample(&mut s.onward).max(0.0)
+        } else {
+            p.onward_delay.skip(&mut s.onward);
+            0.0
+        }
+    };
+    let outcome = match known.outcome {
+        Some(decided) => {
+            if ok {
+                decided[status]
+            } else {
+                0
+            }
+        }
+        None => {
+            if ok {
+                pick(&p.outcome_cum[status], &mut s.outcome)
+            } else {
+                let _: f64 = s.outcome.random();
+                0
+            }
+        }
     };
     // MDT: needs, course lengths, did-not-attends, each discipline from its own
     // stream
@@ -1170,9 +1291,10 @@ impl Tape {
     /// (consumed as the run would consume them).
     pub fn record(p: &AreaParams, s: &mut Streams) -> Self {
         let mut clock = ArrivalClock::new(p);
+        let known = Decided::new(p);
         let mut referrals = Vec::new();
         while let Some(t) = clock.next(&mut s.arrivals) {
-            referrals.push(draw(t, p, s));
+            referrals.push(draw(t, p, s, &known));
         }
         referrals.shrink_to_fit();
         Self {
@@ -1250,6 +1372,7 @@ trait ArrivalSource {
 struct Live<'a, 's> {
     clock: ArrivalClock<'a>,
     streams: &'s mut Streams,
+    known: Decided,
 }
 
 impl ArrivalSource for Live<'_, '_> {
@@ -1260,7 +1383,7 @@ impl ArrivalSource for Live<'_, '_> {
 
     #[inline]
     fn referral(&mut self, t: f64, p: &AreaParams) -> Referral {
-        draw(t, p, self.streams)
+        draw(t, p, self.streams, &self.known)
     }
 }
 
@@ -1329,6 +1452,47 @@ impl<'a> ArrivalClock<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_fixed_pick_is_what_pick_gives_for_every_uniform() {
+        use rand::SeedableRng;
+        let cases: [[f64; 4]; 9] = [
+            [0.0, 0.0, 0.0, 1.0],
+            [1.0, 1.0, 1.0, 1.0],
+            [0.0, 1.0, 1.0, 1.0],
+            [0.0, 0.0, 0.0, 0.0],
+            [f64::NAN, 0.0, 2.0, 2.0],
+            [0.0, 1e-300, 1.0, 1.0],
+            [0.0, 0.5, 1.0, 1.0],
+            [0.0, 0.0, 0.0, 0.9999999999999999],
+            [-1.0, 0.0, 1.0, 1.0],
+        ];
+        let decided = [
+            Some(3),
+            Some(0),
+            Some(1),
+            Some(3),
+            Some(2),
+            None,
+            None,
+            None,
+            Some(2),
+        ];
+        let mut rng = Rng::seed_from_u64(5);
+        for (cum, want) in cases.iter().zip(decided) {
+            assert_eq!(fixed_pick(cum), want, "{cum:?}");
+            if let Some(k) = want {
+                // the ends of [0, 1) and uniforms between
+                for u in [0.0, 1.0 - f64::EPSILON / 2.0] {
+                    let first = cum.iter().position(|c| u < *c).unwrap_or(3);
+                    assert_eq!(first, k, "{cum:?} at {u}");
+                }
+                for _ in 0..1000 {
+                    assert_eq!(pick(cum, &mut rng), k, "{cum:?}");
+                }
+            }
+        }
+    }
 
     #[test]
     fn course_length_rounds_as_the_library_does() {
