@@ -236,7 +236,7 @@ fn plans_do_not_depend_on_the_thread_count() {
             .build()
             .unwrap();
         let res = pool.install(|| plan::plan(&sc, &opts, &|_| {})).unwrap();
-        plan::render::json(&res)
+        workwell::report::plan::json(&res)
     };
     assert_eq!(json(1), json(3));
 }

@@ -138,7 +138,7 @@ fn levers_csv_has_a_row_per_lever() {
         ..options()
     };
     let res = plan::plan(&sc, &o, &|_| {}).unwrap();
-    let csv = String::from_utf8(plan::render::levers_csv(&res)).unwrap();
+    let csv = String::from_utf8(workwell::report::plan::levers_csv(&res)).unwrap();
     let mut lines = csv.lines();
     assert!(lines.next().unwrap().starts_with(
         "area,lever,step,extra_cost_gbp,extra_starts_mean,extra_starts_ci95_low,\
@@ -249,17 +249,17 @@ fn the_budget_buys_the_known_optimum_on_two_areas() {
     assert!((p.starts_mean - sum).abs() < 1e-6 * sum);
     assert!(p.starts_p10.unwrap() <= p.starts_mean && p.starts_mean <= p.starts_p90.unwrap());
     assert_eq!(p.budget_gbp, Some(budget));
-    let csv = String::from_utf8(plan::render::csv(&res)).unwrap();
+    let csv = String::from_utf8(workwell::report::plan::csv(&res)).unwrap();
     assert!(
         csv.lines().last().unwrap().starts_with("Programme,"),
         "{csv}"
     );
-    let table = plan::render::table(&res);
+    let table = workwell::report::plan::table(&res);
     assert!(
         table.contains("Programme staff (FTE, scenario -> plan): coach 4 -> 9"),
         "{table}"
     );
-    let html = String::from_utf8(plan::render::html(&res)).unwrap();
+    let html = String::from_utf8(workwell::report::plan::html(&res)).unwrap();
     assert!(html.contains("Cost-effectiveness frontier") && html.contains("chosen:"));
     // the staffing bought, as a runnable scenario
     let planned = plan::planned_scenario(&sc, &res).unwrap();

@@ -196,7 +196,7 @@ fn merge_plan(files: &[PathBuf], args: &MergeArgs) -> anyhow::Result<()> {
     if !args.quiet {
         super::common::say(&format!(
             "{}{}{} planned, from {}; outputs in {}\n",
-            crate::plan::render::table(&res),
+            crate::report::plan::table(&res),
             super::plan::uncalibrated_note(&sc).map_or(String::new(), |n| format!("note: {n}\n")),
             crate::display::count(res.areas.len(), "area", "areas"),
             crate::display::count(files.len(), "shard", "shards"),

@@ -5,8 +5,9 @@
 use std::path::{Path, PathBuf};
 
 use crate::plan::realloc::{self, ReallocOptions};
-use crate::plan::{self, Levers, PlanError, PlanOptions, render};
+use crate::plan::{self, Levers, PlanError, PlanOptions};
 use crate::report::output::OutputDir;
+use crate::report::plan as render;
 use crate::scenario::ScenarioError;
 use anyhow::Context;
 

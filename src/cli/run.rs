@@ -263,7 +263,7 @@ pub fn write_outputs(
     if let Some(t) = levers {
         dir.write(
             "levers.csv",
-            &crate::plan::render::levers_csv_of(&t.levers, t.cost_limit_gbp),
+            &crate::report::plan::levers_csv_of(&t.levers, t.cost_limit_gbp),
         )?;
     }
     let page = crate::report::html::render_extra(

@@ -150,9 +150,8 @@
 pub mod constraint;
 mod eval;
 pub use eval::TAPE_BUDGET;
+pub(crate) use eval::screening_reps;
 pub mod realloc;
-#[cfg(feature = "app")]
-pub mod render;
 mod search;
 pub mod shard;
 pub mod value;

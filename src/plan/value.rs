@@ -65,9 +65,9 @@ use std::sync::Arc;
 
 use serde::Serialize;
 
-use crate::plan::constraint::Constraint;
 use super::eval::{Evaluation, Evaluator};
 use super::{area_key, fmt_value};
+use crate::plan::constraint::Constraint;
 use crate::scenario::source::key_segment;
 use crate::scenario::{Scenario, ScenarioError};
 use crate::stats::Summary;

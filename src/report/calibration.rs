@@ -5,10 +5,10 @@ use maud::{Markup, html};
 use serde_json::{Value, json};
 
 use super::charts::{self, Band, DotRow, Dots, Fan, Point};
-use crate::display::{self, Unit};
 use super::html::Page;
 use super::page::{self, Figures, Shell};
 use crate::calibrate::{Calibration, ColumnSummary, METHOD, REFERENCES};
+use crate::display::{self, Unit};
 use crate::model::metrics::m;
 
 fn num(x: f64) -> Value {

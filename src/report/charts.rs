@@ -2,7 +2,7 @@
 //! from a small plain-data description to an SVG document (a `String`): the same data
 //! gives byte-identical SVG. The descriptions know nothing of runs or scenarios;
 //! [`super::html`], [`super::compare`], [`super::calibration`] and
-//! [`crate::plan::render`] (capacity curves, the cost-effectiveness frontier) build
+//! [`crate::report::plan`] (capacity curves, the cost-effectiveness frontier) build
 //! them from results. Every chart of every page is drawn here.
 //!
 //! Charts are drawn 760 pixels wide, which prints at A4 width with text of about 11

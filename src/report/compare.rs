@@ -8,9 +8,9 @@ use maud::{Markup, html};
 use serde_json::{Value, json};
 
 use super::charts::{self, DotRow, Dots, Point};
-use crate::display::{self, NA, Unit, date, slug};
 use super::html::Page;
 use super::page::{self, Figures, Shell};
+use crate::display::{self, NA, Unit, date, slug};
 use crate::run::compare::{
     COST, Comparison, Diff, EntityDiff, MEASURES, PER_EXTRA_START, Ratio, ScenarioDiff,
 };

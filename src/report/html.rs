@@ -7,13 +7,13 @@
 use maud::{Markup, html};
 
 use super::charts::{self, Band, DotRow, Dots, Fan, Heatmap, Mark, Multiples, Panel, Point, Scale};
-use crate::plan::constraint::{self, Binding, Constraint, LAST_MONTHS, NEAR_FULL, Utilisation};
-use crate::display::{self, NA, Unit, date, month, slug};
 use super::page::{self, Shell};
 pub use super::page::{Figures, embed};
 use super::provenance::{self, Support};
+use crate::display::{self, NA, Unit, date, month, slug};
 use crate::model::metrics::m;
 use crate::observed::{Observation, Observed};
+use crate::plan::constraint::{self, Binding, Constraint, LAST_MONTHS, NEAR_FULL, Utilisation};
 use crate::run::{EntityResult, RunResults};
 use crate::scenario::Scenario;
 use crate::stats::Summary;

@@ -12,6 +12,7 @@ pub mod html;
 pub mod json;
 pub mod output;
 pub mod page;
+pub mod plan;
 pub mod provenance;
 pub mod sensitivity;
 pub mod site_check;

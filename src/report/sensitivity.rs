@@ -5,8 +5,8 @@
 use maud::{Markup, html};
 
 use super::charts::{self, DotRow, Dots, Point};
-use crate::display::Unit;
 use super::page::Figures;
+use crate::display::Unit;
 use crate::sensitivity::{Input, Sensitivity};
 
 fn cell(v: Option<f64>) -> String {

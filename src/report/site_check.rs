@@ -6,8 +6,8 @@
 use maud::{Markup, html};
 
 use super::charts::{self, Funnel, FunnelPoint};
-use crate::display;
 use super::page::Figures;
+use crate::display;
 use crate::observed::Observed;
 use crate::observed::check::{Check, Flag, funnel_variance};
 

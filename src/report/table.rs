@@ -2,8 +2,8 @@
 
 use std::fmt::Write;
 
-use crate::model::metrics::m;
 use crate::display::{text_pct as pct, text0 as f0, text1 as f1};
+use crate::model::metrics::m;
 use crate::run::RunResults;
 
 /// Renders the table: starts with their 10th-90th percentile range against target,

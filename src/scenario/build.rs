@@ -457,9 +457,7 @@ pub fn build_all(merged: Merged) -> Result<Scenario, ScenarioErrors> {
     })
 }
 
-/// The key of the table of defaults every MDT discipline inherits, in `[defaults]`
-/// or an area's table.
-pub const DISCIPLINE_DEFAULTS: &str = "mdt_defaults";
+pub use super::registry::DISCIPLINE_DEFAULTS;
 
 /// Keys each discipline gives itself, never inherited from [`DISCIPLINE_DEFAULTS`].
 pub const DISCIPLINE_OWN_KEYS: [&str; 3] = ["fte", "fte_from", "need"];

@@ -8,6 +8,7 @@
 
 pub mod build;
 pub mod error;
+pub mod key;
 pub mod limits;
 pub mod param;
 pub mod plausible;

@@ -16,6 +16,10 @@
 
 use super::param::Domain;
 
+/// The key of the table of defaults every MDT discipline inherits, in `[defaults]`
+/// or an area's table.
+pub const DISCIPLINE_DEFAULTS: &str = "mdt_defaults";
+
 /// Where a key sits in a scenario file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Section {
@@ -660,7 +664,7 @@ fn is_placeholder(seg: &str) -> bool {
 
 /// The segments of a key path, unquoted (`mdt."a b".fte` is `mdt`, `a b`, `fte`).
 fn segments(key: &str) -> Vec<String> {
-    super::source::split_key(key).unwrap_or_else(|_| key.split('.').map(str::to_string).collect())
+    super::key::split_key(key).unwrap_or_else(|_| key.split('.').map(str::to_string).collect())
 }
 
 /// The declaration whose key matches the segments `segs` (a key relative to the area
@@ -671,8 +675,8 @@ pub fn find_segments<S: AsRef<str>>(
 ) -> Option<(&'static Param, Vec<(&'static str, String)>)> {
     let owned: Vec<&str>;
     let segs: Vec<&str> = segs.iter().map(AsRef::as_ref).collect();
-    let segs = if segs.first() == Some(&super::build::DISCIPLINE_DEFAULTS) {
-        owned = ["mdt", super::build::DISCIPLINE_DEFAULTS]
+    let segs = if segs.first() == Some(&DISCIPLINE_DEFAULTS) {
+        owned = ["mdt", DISCIPLINE_DEFAULTS]
             .into_iter()
             .chain(segs[1..].iter().copied())
             .collect();
@@ -771,8 +775,8 @@ fn holds(section: Section, segs: &[&str]) -> bool {
     if segs.is_empty() {
         return true;
     }
-    let segs: Vec<&str> = if segs[0] == super::build::DISCIPLINE_DEFAULTS {
-        ["mdt", super::build::DISCIPLINE_DEFAULTS]
+    let segs: Vec<&str> = if segs[0] == DISCIPLINE_DEFAULTS {
+        ["mdt", DISCIPLINE_DEFAULTS]
             .into_iter()
             .chain(segs[1..].iter().copied())
             .collect()
@@ -795,11 +799,7 @@ pub fn check_full_key(segs: &[String]) -> Result<(), String> {
         [] => return Ok(()),
         ["defaults", ..] => (Section::Area, &s[1..], "defaults".to_string()),
         ["areas"] => return Ok(()),
-        ["areas", area, ..] => (
-            Section::Area,
-            &s[2..],
-            super::source::join_key("areas", area),
-        ),
+        ["areas", area, ..] => (Section::Area, &s[2..], super::key::join_key("areas", area)),
         ["programme", ..] => (Section::Programme, &s[..], String::new()),
         ["calibration", ..] => (Section::Calibration, &s[..], String::new()),
         ["posterior", ..] => (Section::Posterior, &s[..], String::new()),
@@ -810,10 +810,10 @@ pub fn check_full_key(segs: &[String]) -> Result<(), String> {
     }
     let key = segs
         .iter()
-        .fold(String::new(), |k, seg| super::source::join_key(&k, seg));
+        .fold(String::new(), |k, seg| super::key::join_key(&k, seg));
     // candidates written as the user wrote the start of the key
     let discipline = match rel {
-        ["mdt", d, ..] => Some(super::source::key_segment(d)),
+        ["mdt", d, ..] => Some(super::key::key_segment(d)),
         _ => None,
     };
     let candidates: Vec<String> = known_keys()

@@ -6,10 +6,10 @@ use std::fmt::Write;
 
 use maud::{Markup, PreEscaped, html};
 
-use super::value::Tested;
-use super::{AreaPlan, Band, CurvePoint, LeverKind, PlanResults, fmt_value};
-use crate::report::charts::{self, Corner, Curve, Frontier};
 use crate::display::{text_pct as pct, text0 as f0, text1 as f1};
+use crate::plan::value::Tested;
+use crate::plan::{AreaPlan, Band, CurvePoint, LeverKind, PlanResults, fmt_value};
+use crate::report::charts::{self, Corner, Curve, Frontier};
 use crate::report::page::Shell;
 
 fn cell(x: Option<f64>) -> String {
@@ -47,7 +47,7 @@ fn status(res: &PlanResults, a: &AreaPlan) -> &'static str {
     }
 }
 
-fn lever_of(a: &AreaPlan, kind: LeverKind) -> Option<&super::LeverPlan> {
+fn lever_of(a: &AreaPlan, kind: LeverKind) -> Option<&crate::plan::LeverPlan> {
     a.levers.iter().find(|l| l.kind == kind)
 }
 
@@ -142,7 +142,7 @@ pub fn csv(res: &PlanResults) -> Vec<u8> {
     for a in &res.areas {
         let coach = lever_of(a, LeverKind::CoachFte);
         let cap = lever_of(a, LeverKind::CaseloadCap);
-        let lever_cells = |l: Option<&super::LeverPlan>| match l {
+        let lever_cells = |l: Option<&crate::plan::LeverPlan>| match l {
             Some(l) => vec![
                 cell(Some(l.current)),
                 cell(Some(l.planned)),
@@ -193,7 +193,7 @@ pub fn csv(res: &PlanResults) -> Vec<u8> {
     // the programme: the areas summed
     let p = &res.programme;
     let role = |r: &str| p.roles.iter().find(|x| x.role == r);
-    let fte = |r: Option<&super::RoleTotal>| match r {
+    let fte = |r: Option<&crate::plan::RoleTotal>| match r {
         Some(r) => vec![
             cell(Some(r.current_fte)),
             cell(Some(r.planned_fte)),
@@ -250,7 +250,7 @@ pub fn levers_csv(res: &PlanResults) -> Vec<u8> {
 
 /// `levers.csv` from lever tests alone (as `workwell run --levers` writes it), with the
 /// stop rule `limit` deciding which levers help.
-pub fn levers_csv_of(levers: &[super::value::AreaLevers], limit: f64) -> Vec<u8> {
+pub fn levers_csv_of(levers: &[crate::plan::value::AreaLevers], limit: f64) -> Vec<u8> {
     let mut w = csv::Writer::from_writer(Vec::new());
     let header = [
         "area",
@@ -494,7 +494,7 @@ fn limit_text(res: &PlanResults) -> String {
 }
 
 /// The allocation in a few lines of text.
-fn allocation_text(al: &super::value::budget::Allocation) -> String {
+fn allocation_text(al: &crate::plan::value::budget::Allocation) -> String {
     let mut s = String::new();
     let bought = &al.path[..al.steps];
     let _ = writeln!(
@@ -695,7 +695,7 @@ fn programme_html(res: &PlanResults) -> Markup {
 
 /// The frontier chart's data: programme starts (mean, 10th-90th percentile) against
 /// programme staff cost (thousands of pounds) along the allocation path.
-fn frontier(al: &super::value::budget::Allocation) -> Frontier {
+fn frontier(al: &crate::plan::value::budget::Allocation) -> Frontier {
     let mut points: Vec<(f64, f64, f64, f64)> = vec![(
         al.start_cost_gbp / 1000.0,
         al.start_starts,
@@ -718,7 +718,7 @@ fn frontier(al: &super::value::budget::Allocation) -> Frontier {
 }
 
 /// An extra-starts figure with its 95% interval: "12 (3 to 20)".
-fn extra_starts(e: &super::value::Paired) -> String {
+fn extra_starts(e: &crate::plan::value::Paired) -> String {
     format!(
         "{} ({})",
         f0(Some(e.mean)),
@@ -731,7 +731,7 @@ fn extra_starts(e: &super::value::Paired) -> String {
 }
 
 /// The budget allocation section: the frontier chart and the steps bought.
-fn allocation_html(al: &super::value::budget::Allocation) -> Markup {
+fn allocation_html(al: &crate::plan::value::budget::Allocation) -> Markup {
     html! {
         h2 id="frontier" { "Cost-effectiveness frontier" }
         p {
@@ -775,7 +775,7 @@ fn allocation_html(al: &super::value::budget::Allocation) -> Markup {
 /// Which replications the lever tests' figures come from, in one sentence.
 fn lever_reps_text(res: &PlanResults) -> Markup {
     let n = res.options.replications;
-    let k = super::eval::screening_reps(n);
+    let k = crate::plan::screening_reps(n);
     if res.options.budget_gbp.is_none() && k < n {
         html! {
             "A step clearly not helping (its extra starts less its extra cost at the stop rule \
@@ -878,7 +878,7 @@ fn intro(res: &PlanResults) -> Markup {
              each lever on a grid (coach FTE step " (fmt_value(o.coach_step)) ", MDT FTE step "
             (fmt_value(o.mdt_step)) "), alternating coach and MDT, then checks all criteria jointly and lowers each lever while they hold. "
             em { "Binds" } " names the criteria that fail one grid step below the plan. The \
-             capacity curves use the first " (super::eval::screening_reps(o.replications)) " of the replications."
+             capacity curves use the first " (crate::plan::screening_reps(o.replications)) " of the replications."
         }
         @if !stds.is_empty() {
             p class="note" { "MDT wait standards: " (stds.join(", ")) "." }
@@ -964,7 +964,7 @@ fn area_html(res: &PlanResults, i: usize, a: &AreaPlan) -> Markup {
 }
 
 /// The last step of a lever up to the plan, in words.
-fn last_step(res: &PlanResults, l: &super::LeverPlan) -> String {
+fn last_step(res: &PlanResults, l: &crate::plan::LeverPlan) -> String {
     let Some(m) = &l.marginal else {
         return "-".into();
     };
