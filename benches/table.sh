@@ -92,15 +92,13 @@ repeat rollout-100 1 "$BIN" run scenarios/rollout.toml -q
 echo "== the web front end (click Run to report shown; 100 replications of calibrated)"
 cargo run --release --quiet --example serve_click_to_report -- calibrated 100 7 2>&1 | tail -4
 
-if [ -d crates/workwell-core ]; then
-  echo "== clean debug builds: the simulation core alone, and everything"
-  for what in core all; do
-    dir="$OUT/build-$what"
-    rm -rf "$dir"
-    if [ "$what" = core ]; then args=(-p workwell-core); else args=(--workspace); fi
-    s=$(date +%s.%N)
-    CARGO_TARGET_DIR="$dir" cargo build --quiet "${args[@]}"
-    printf 'clean build %-4s %6.1f s (load %s)\n' "$what" "$(echo "$(date +%s.%N) - $s" | bc)" "$(load)"
-  done
-fi
+echo "== clean debug builds: the simulation core alone (no default features), and everything"
+for what in core all; do
+  dir="$OUT/build-$what"
+  rm -rf "$dir"
+  if [ "$what" = core ]; then args=(--no-default-features --lib); else args=(); fi
+  s=$(date +%s.%N)
+  CARGO_TARGET_DIR="$dir" cargo build --quiet "${args[@]}"
+  printf 'clean build %-4s %6.1f s (load %s)\n' "$what" "$(echo "$(date +%s.%N) - $s" | bc)" "$(load)"
+done
 echo "done: outputs and timings in $OUT"
