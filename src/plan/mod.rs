@@ -150,6 +150,7 @@
 pub mod constraint;
 mod eval;
 pub use eval::TAPE_BUDGET;
+#[cfg(feature = "app")]
 pub(crate) use eval::screening_reps;
 pub mod realloc;
 mod search;
