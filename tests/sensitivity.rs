@@ -2,9 +2,9 @@
 //! baseline the parameter known to dominate (the national referral propensity).
 
 use workwell::report::{html, sensitivity as render};
-use workwell::run::{self, Aggregate, RunOptions};
-use workwell::scenario;
-use workwell::sensitivity::{Collector, prcc};
+use workwell::run::{self, Aggregate, RunOptions, RunResults};
+use workwell::scenario::{self, Scenario};
+use workwell::sensitivity::{Collector, Sensitivity, prcc};
 
 fn uniforms(seed: u64, n: usize) -> Vec<f64> {
     let mut s = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15);
@@ -46,24 +46,29 @@ fn fisher_intervals_cover_zero_at_their_level() {
     assert!((0.926..=0.972).contains(&share), "coverage {share}");
 }
 
-/// On the baseline most of the spread of programme starts comes from the national
-/// GP referral propensity (README): it must top the analysis, with a positive PRCC.
-#[test]
-fn the_baseline_spread_is_driven_by_the_referral_propensity() {
-    let sc = scenario::load("scenarios/baseline.toml".as_ref(), &[]).unwrap();
+/// `replications` of `sc` with their sensitivity analysis.
+fn run_with_sensitivity(sc: &Scenario, replications: u32) -> (RunResults, Sensitivity) {
     let opts = RunOptions {
-        replications: 40,
+        replications,
         threads: None,
     };
-    let mut agg = Aggregate::new(&sc);
-    let mut c = Collector::new(&sc);
-    run::run_each(&sc, &opts, &|_| {}, &mut |r| {
+    let mut agg = Aggregate::new(sc);
+    let mut c = Collector::new(sc);
+    run::run_each(sc, &opts, &|_| {}, &mut |r| {
         agg.push(r).map_err(|e| e.to_string())?;
         c.push(r);
         Ok(())
     })
     .unwrap();
-    let s = c.finish();
+    (agg.finish().unwrap(), c.finish())
+}
+
+/// On the baseline most of the spread of programme starts comes from the national
+/// GP referral propensity (README): it must top the analysis, with a positive PRCC.
+#[test]
+fn the_baseline_spread_is_driven_by_the_referral_propensity() {
+    let sc = scenario::load("scenarios/baseline.toml".as_ref(), &[]).unwrap();
+    let (res, s) = run_with_sensitivity(&sc, 40);
     for r in &s.outputs[0].rows {
         println!("{:<60} {:?} {:?}", r.input.label(), r.prcc, r.ci95);
     }
@@ -74,7 +79,7 @@ fn the_baseline_spread_is_driven_by_the_referral_propensity() {
 
     let page = html::render_extra(
         &sc,
-        &agg.finish().unwrap(),
+        &res,
         html::Extras {
             sensitivity: Some(&s),
             ..html::Extras::default()
@@ -99,24 +104,12 @@ fn the_baseline_spread_is_driven_by_the_referral_propensity() {
 #[test]
 fn a_calibrated_run_does_not_advise_measuring_what_was_calibrated() {
     let sc = scenario::load("scenarios/calibrated.toml".as_ref(), &[]).unwrap();
-    let opts = RunOptions {
-        replications: 80,
-        threads: None,
-    };
-    let mut agg = Aggregate::new(&sc);
-    let mut c = Collector::new(&sc);
-    run::run_each(&sc, &opts, &|_| {}, &mut |r| {
-        agg.push(r).map_err(|e| e.to_string())?;
-        c.push(r);
-        Ok(())
-    })
-    .unwrap();
-    let s = c.finish();
+    let (res, s) = run_with_sensitivity(&sc, 80);
     let top = s.narrows_most().expect("some parameter matters");
     assert_eq!(top.input.key, "referrals.gp_propensity");
     let page = html::render_extra(
         &sc,
-        &agg.finish().unwrap(),
+        &res,
         html::Extras {
             sensitivity: Some(&s),
             ..html::Extras::default()

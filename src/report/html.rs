@@ -277,17 +277,15 @@ pub fn render_extra(sc: &Scenario, res: &RunResults, extras: Extras<'_>) -> Page
 
 /// Whether the run draws input `i` from a posterior fitted to observed figures.
 fn calibrated(sc: &Scenario, i: &crate::sensitivity::Input) -> bool {
-    sc.posterior.as_ref().is_some_and(|p| {
-        p.columns.iter().any(|c| {
-            c.rel == i.key
-                && match c.scope {
-                    crate::scenario::posterior::Scope::Programme => i.area.is_none(),
-                    crate::scenario::posterior::Scope::Area(a) => {
-                        i.area.as_deref() == Some(sc.areas[a].name.as_str())
-                    }
-                }
-        })
-    })
+    use crate::scenario::posterior::Scope;
+    let scope = match &i.area {
+        None => Some(Scope::Programme),
+        Some(name) => sc.area_index(name).map(Scope::Area),
+    };
+    sc.posterior
+        .as_ref()
+        .zip(scope)
+        .is_some_and(|(p, scope)| p.column(scope, &i.key).is_some())
 }
 
 fn header(v: &View<'_>) -> Markup {

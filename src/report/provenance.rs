@@ -8,6 +8,7 @@ use crate::calibrate::weighted_quantile;
 use crate::run::RunResults;
 use crate::scenario::Scenario;
 use crate::scenario::param::fmt_num;
+use crate::scenario::posterior::Scope;
 use crate::scenario::source::{Merged, join_key};
 
 use crate::display::{self, month};
@@ -95,23 +96,25 @@ pub fn parameters(sc: &Scenario) -> Vec<ParamRow> {
             walk(m, t, key, "", label, &mut rows);
         }
     }
-    calibrate_rows(sc, &mut rows, "defaults", "Defaults");
+    calibrate_rows(sc, &mut rows, Scope::Programme, "Defaults");
     if let Some(Value::Table(areas)) = m.table.get("areas") {
         for (name, v) in areas {
             if let Value::Table(t) = v {
                 let prefix = join_key("areas", name);
                 walk(m, t, &prefix, "", name, &mut rows);
-                calibrate_rows(sc, &mut rows, &prefix, name);
+                if let Some(a) = sc.area_index(name) {
+                    calibrate_rows(sc, &mut rows, Scope::Area(a), name);
+                }
             }
         }
     }
     rows
 }
 
-/// Replaces the rows of `section` (key prefix `prefix`) that the posterior
+/// Replaces the rows of `section` (the parameters of `scope`) that the posterior
 /// calibrates by the posterior's summary, and adds rows for calibrated parameters the
 /// section does not set itself (after the section's last row).
-fn calibrate_rows(sc: &Scenario, rows: &mut Vec<ParamRow>, prefix: &str, section: &str) {
+fn calibrate_rows(sc: &Scenario, rows: &mut Vec<ParamRow>, scope: Scope, section: &str) {
     let Some(post) = &sc.posterior else {
         return;
     };
@@ -120,7 +123,7 @@ fn calibrate_rows(sc: &Scenario, rows: &mut Vec<ParamRow>, prefix: &str, section
         .position(|r| r.section == section)
         .unwrap_or(rows.len());
     for (j, c) in post.columns.iter().enumerate() {
-        if c.key != join_key(prefix, &c.rel) && c.key != format!("{prefix}.{}", c.rel) {
+        if c.scope != scope {
             continue;
         }
         let values: Vec<f64> = post.samples.iter().map(|s| s[j]).collect();

@@ -301,6 +301,13 @@ impl Posterior {
         })
     }
 
+    /// The index of the column that calibrates parameter `rel` in `scope`, if any.
+    pub fn column(&self, scope: Scope, rel: &str) -> Option<usize> {
+        self.columns
+            .iter()
+            .position(|c| c.scope == scope && c.rel == rel)
+    }
+
     /// The sample replication `rep` uses: drawn by weight from the replication's own
     /// stream.
     pub fn sample_index(&self, seed: u64, rep: u64) -> usize {
