@@ -185,9 +185,14 @@ fn the_cli_reference_is_every_commands_help_and_readme_names_every_command() {
         doc.push_str(help(&[c.as_str()]).trim_end());
         doc.push_str("\n```\n");
     }
-    let path = "docs/reference/cli.md";
+    check_generated("docs/reference/cli.md", &doc);
+}
+
+/// Fails when the checked-in generated file `path` differs from `doc`;
+/// `UPDATE_REFERENCE=1` rewrites it first.
+fn check_generated(path: &str, doc: &str) {
     if std::env::var_os("UPDATE_REFERENCE").is_some() {
-        std::fs::write(path, &doc).unwrap();
+        std::fs::write(path, doc).unwrap();
     }
     let current = std::fs::read_to_string(path).unwrap_or_default();
     assert!(
@@ -201,15 +206,7 @@ fn the_cli_reference_is_every_commands_help_and_readme_names_every_command() {
 #[test]
 fn the_parameter_reference_is_generated_from_the_registry() {
     let doc = workwell::scenario::registry::reference_markdown();
-    let path = "docs/reference/parameters.md";
-    if std::env::var_os("UPDATE_REFERENCE").is_some() {
-        std::fs::write(path, &doc).unwrap();
-    }
-    let current = std::fs::read_to_string(path).unwrap_or_default();
-    assert!(
-        current == doc,
-        "{path} is stale: run `UPDATE_REFERENCE=1 cargo test --test reference` and commit it"
-    );
+    check_generated("docs/reference/parameters.md", &doc);
 }
 
 /// Every key the serde layer accepts is declared in the registry: itself, or (for a
