@@ -25,15 +25,7 @@ fn gbp_k(x: Option<f64>) -> String {
         return "-".into();
     };
     let k = (v / 1000.0).round() as i64;
-    let digits = k.abs().to_string();
-    let mut grouped = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
-            grouped.push(',');
-        }
-        grouped.push(c);
-    }
-    format!("{}£{grouped}k", if k < 0 { "-" } else { "" })
+    format!("{}£{}k", if k < 0 { "-" } else { "" }, group(k.abs()))
 }
 
 /// "feasible" or "infeasible"; with a budget, whether the staffing bought meets the
