@@ -116,8 +116,8 @@ impl Scenario {
         let mut sets = self.central_sets();
         let mut merged = self.merged.clone();
         if let Some(post) = &self.posterior {
+            let total: f64 = post.weights.iter().sum();
             for (j, c) in post.columns.iter().enumerate() {
-                let total: f64 = post.weights.iter().sum();
                 let mean = post
                     .samples
                     .iter()
