@@ -336,7 +336,7 @@ fn replications_of_a_calibrated_scenario_draw_posterior_samples_jointly() {
     let mut seen = [0u32; 2];
     for rep in 0..200 {
         let d = sc.draw(0, rep).unwrap();
-        let get = |k: &str| d.values.iter().find(|(kk, _)| kk == k).unwrap().1;
+        let get = |k: &str| d.values.iter().find(|v| &*v.key == k).unwrap().value;
         let pair = (
             get("referrals.gp_propensity"),
             get("caseload.disengage_prob"),

@@ -351,7 +351,7 @@ fn coverage_over_synthetic_worlds() {
         sc.areas[0]
             .params()
             .into_iter()
-            .find(|p| p.key == rel)
+            .find(|p| *p.key == *rel)
             .unwrap()
             .value
             .clone()

@@ -84,9 +84,9 @@ fn an_area_multiplier_given_as_a_distribution_is_drawn_per_area() {
             let d = sc.draw(a, rep).unwrap();
             d.values
                 .iter()
-                .find(|(k, _)| k == "referrals.area_multiplier")
+                .find(|v| &*v.key == "referrals.area_multiplier")
                 .unwrap()
-                .1
+                .value
         })
         .collect();
     let mean = vals.iter().sum::<f64>() / vals.len() as f64;

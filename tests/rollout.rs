@@ -136,7 +136,7 @@ fn new_areas_have_no_referrals_or_staff_before_their_launch() {
             }
             new_areas += 1;
             let d = sc.draw(a, rep).unwrap();
-            let launch = d.values.iter().find(|(k, _)| k == "launch").unwrap().1;
+            let launch = d.values.iter().find(|v| &*v.key == "launch").unwrap().value;
             assert!(
                 launch >= rollout_day && launch <= rollout_day + 182.0,
                 "{}: launch day {launch}",

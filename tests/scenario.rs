@@ -77,9 +77,9 @@ fn shared_and_area_draws_follow_where_the_distribution_is_written() {
         let d = sc.draw(a, 3).unwrap();
         d.values
             .iter()
-            .find(|(k, _)| k == "referrals.gp_propensity")
+            .find(|v| &*v.key == "referrals.gp_propensity")
             .unwrap()
-            .1
+            .value
     };
     // from [defaults]: one national draw per replication
     assert_eq!(value("Black Country"), value("Greater Manchester"));

@@ -822,8 +822,8 @@ fn wanted(sc: &Scenario) -> Result<Vec<(Scope, String)>, ScenarioError> {
         for (a, area) in sc.areas.iter().enumerate() {
             for p in area.params() {
                 // an area's effect is part of the propensity's hierarchy, added below
-                if p.is_uncertain() && p.key != EFFECT {
-                    add(scope_of(a, p.shared), p.key.clone(), &mut wanted);
+                if p.is_uncertain() && &*p.key != EFFECT {
+                    add(scope_of(a, p.shared), p.key.to_string(), &mut wanted);
                 }
             }
         }

@@ -3,7 +3,7 @@
 use super::Stat;
 use crate::model::metrics::m;
 use crate::run::{RepResult, RunResults};
-use crate::scenario::Scenario;
+use crate::scenario::{ParamId, Scenario};
 
 fn cell(x: Option<f64>) -> String {
     match x {
@@ -78,6 +78,8 @@ const REP_METRICS: [usize; 15] = [
 pub struct ReplicationsCsv {
     areas: Vec<String>,
     keys: Vec<String>,
+    /// The typed id of each of `keys`, to find its value among those drawn.
+    ids: Vec<ParamId>,
     n_metrics: usize,
     n_months: usize,
 }
@@ -85,9 +87,11 @@ pub struct ReplicationsCsv {
 impl ReplicationsCsv {
     /// The renderer for a scenario's runs.
     pub fn new(sc: &Scenario) -> Self {
+        let keys = sc.uncertain_keys();
         Self {
             areas: sc.areas.iter().map(|a| a.name.clone()).collect(),
-            keys: sc.uncertain_keys(),
+            ids: keys.iter().map(|k| ParamId::of(k)).collect(),
+            keys,
             n_metrics: crate::model::MetricLayout::new(&sc.disciplines).len(),
             n_months: sc.calendar.n_months(),
         }
@@ -115,8 +119,8 @@ impl ReplicationsCsv {
             let mut row = vec![r.rep.to_string(), name.clone()];
             row.extend(REP_METRICS.iter().map(|&k| cell(Some(vals[k]))));
             row.push(r.ledgers[a].events.to_string());
-            for k in &self.keys {
-                let v = r.drawn[a].iter().find(|(kk, _)| kk == k).map(|(_, v)| *v);
+            for id in &self.ids {
+                let v = r.drawn[a].iter().find(|d| d.id == *id).map(|d| d.value);
                 row.push(cell(v));
             }
             w.write_record(&row).expect("in-memory CSV");

@@ -12,7 +12,7 @@ use rayon::prelude::*;
 
 use crate::model::metrics::{Ledger, QueueStats};
 use crate::model::{AreaRun, AreaSimulator, MetricLayout, Streams};
-use crate::scenario::{Override, Scenario, ScenarioError};
+use crate::scenario::{DrawnValue, Override, Scenario, ScenarioError};
 
 pub use aggregate::{Aggregate, EntityResult, RunResults};
 
@@ -29,7 +29,7 @@ pub struct RepResult {
     /// Queue figures per area.
     pub queues: Vec<QueueStats>,
     /// Uncertain parameter values drawn, per area.
-    pub drawn: Vec<Vec<(String, f64)>>,
+    pub drawn: Vec<Vec<DrawnValue>>,
     /// Events processed in all areas.
     pub events: u64,
 }
@@ -117,7 +117,7 @@ pub struct AreaRep {
     /// Queue figures.
     pub queue: QueueStats,
     /// Uncertain parameter values drawn.
-    pub drawn: Vec<(String, f64)>,
+    pub drawn: Vec<DrawnValue>,
 }
 
 /// Simulates one area of one replication (areas are independent, so this equals the

@@ -41,7 +41,7 @@ use std::path::{Path, PathBuf};
 
 use crate::model::metrics::{Ledger, QueueStats};
 use crate::scenario::source::{Merged, Origin};
-use crate::scenario::{Scenario, ScenarioError};
+use crate::scenario::{DrawnValue, Scenario, ScenarioError};
 
 use super::RepResult;
 use crate::rng::fnv1a;
@@ -486,9 +486,9 @@ impl<W: Write> ShardWriter<W> {
                 put_f64(&mut b, x);
             }
             put_u32(&mut b, drawn.len() as u32);
-            for (k, v) in drawn {
-                put_str(&mut b, k);
-                put_f64(&mut b, *v);
+            for d in drawn {
+                put_str(&mut b, &d.key);
+                put_f64(&mut b, d.value);
             }
         }
         let res = self.emit(&b);
@@ -829,12 +829,12 @@ impl<R: Read> ShardReader<R> {
     }
 
     /// One area's drawn values: key and value of each.
-    fn drawn(&mut self) -> Result<Vec<(String, f64)>, String> {
+    fn drawn(&mut self) -> Result<Vec<DrawnValue>, String> {
         let n = self.u32()?;
         let mut d = Vec::with_capacity(n as usize);
         for _ in 0..n {
             let k = self.str()?;
-            d.push((k, self.f64()?));
+            d.push(DrawnValue::new(&k, self.f64()?));
         }
         Ok(d)
     }
@@ -987,7 +987,7 @@ mod tests {
                 busy_integral: f64::NAN,
                 ..QueueStats::default()
             }],
-            drawn: vec![vec![("defaults.x".to_string(), -0.0)]],
+            drawn: vec![vec![DrawnValue::new("defaults.x", -0.0)]],
             events: 9,
         };
         let mut w = ShardWriter::new(Vec::new(), &h).unwrap();
@@ -1004,7 +1004,7 @@ mod tests {
         assert_eq!(back.ledgers[0].referrals, u64::MAX);
         assert_eq!(back.ledgers[0].caseload_integral, 0.1);
         assert!(back.queues[0].busy_integral.is_nan());
-        assert_eq!(back.drawn[0][0].1.to_bits(), (-0.0f64).to_bits());
+        assert_eq!(back.drawn[0][0].value.to_bits(), (-0.0f64).to_bits());
         assert_eq!((back.rep, back.events), (3, 9));
         // a wrong record count is refused
         let mut rd = ShardReader::open(bytes.as_slice()).unwrap();

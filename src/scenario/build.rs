@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 
 use super::error::{ScenarioError, ScenarioErrors};
-use super::param::{self, Domain, Drawer, Override, P, TimeSpec, Value};
+use super::param::{self, Domain, Drawer, DrawnValue, Override, P, TimeSpec, Value};
 use super::raw::{
     RawArea, RawDiscipline, RawFile, RawFteStep, RawNeed, RawParam, RawParamDist, RawReferrals,
     RawTimeDist, RawTimeDistTable,
@@ -707,7 +707,7 @@ impl<'a> Ctx<'a> {
     fn p_in(&self, rel: &str, raw: &RawParam, domain: Domain) -> P {
         match param::build(raw, domain) {
             Ok((value, text)) => P {
-                key: rel.to_string(),
+                key: rel.into(),
                 value,
                 shared: self.shared(rel),
                 text,
@@ -1266,8 +1266,8 @@ struct StaffRaw<'a> {
 pub struct Drawn {
     /// Plain parameters for the model.
     pub params: AreaParams,
-    /// (key, value) of each uncertain parameter drawn.
-    pub values: Vec<(String, f64)>,
+    /// Each uncertain parameter drawn.
+    pub values: Vec<DrawnValue>,
 }
 
 impl Scenario {
@@ -1372,7 +1372,7 @@ impl Scenario {
         a: usize,
         rep: u64,
         overrides: &[Override],
-    ) -> Result<(AreaInputs, Vec<(String, f64)>), ScenarioError> {
+    ) -> Result<(AreaInputs, Vec<DrawnValue>), ScenarioError> {
         let spec = &self.areas[a];
         let mut all: Vec<Override> = overrides.to_vec();
         if let Some(post) = &self.posterior {
@@ -1506,8 +1506,8 @@ impl Scenario {
         let mut keys: Vec<String> = Vec::new();
         for a in &self.areas {
             for p in a.params() {
-                if p.is_uncertain() && !keys.contains(&p.key) {
-                    keys.push(p.key.clone());
+                if p.is_uncertain() && !keys.iter().any(|k| **k == *p.key) {
+                    keys.push(p.key.to_string());
                 }
             }
         }

@@ -23,7 +23,7 @@ use std::path::Path;
 
 pub use build::{Drawn, Scenario};
 pub use error::{ScenarioError, ScenarioErrors};
-pub use param::{Override, P, ParamId, TimeSpec};
+pub use param::{DrawnValue, Override, P, ParamId, TimeSpec};
 pub use posterior::{CalibrationSpec, Posterior};
 pub use spec::{AreaSpec, DisciplineSpec, StaffSpec};
 

@@ -2,6 +2,8 @@
 //! from a stream named by (seed, replication, scope, key path), so a draw never
 //! depends on the order parameters are read or on which other parameters exist.
 
+use std::sync::Arc;
+
 use rand::{RngExt, SeedableRng};
 use rand_distr::{Beta, Distribution, Gamma, LogNormal, Normal};
 
@@ -83,6 +85,29 @@ impl ParamId {
     }
 }
 
+/// One uncertain parameter's value in one replication: which parameter (its typed id,
+/// and its key path shared with the parameter rather than copied) and the value.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DrawnValue {
+    /// The parameter.
+    pub id: ParamId,
+    /// Its key path relative to the area table (for output columns and shard files).
+    pub key: Arc<str>,
+    /// Its value in this replication.
+    pub value: f64,
+}
+
+impl DrawnValue {
+    /// A value for the parameter at `key` (a key read back from a file).
+    pub fn new(key: &str, value: f64) -> Self {
+        Self {
+            id: ParamId::of(key),
+            key: key.into(),
+            value,
+        }
+    }
+}
+
 /// A value for one parameter, used instead of the parameter's own when drawing.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Override {
@@ -97,11 +122,11 @@ pub struct Override {
 /// `defaults`) or the area's own.
 #[derive(Debug, Clone)]
 pub struct P {
-    /// Key relative to the area table.
-    pub key: String,
+    /// Key relative to the area table (shared by every value drawn for it).
+    pub key: Arc<str>,
     /// Value or distribution.
     pub value: Value,
-    /// Drawn once per replication for every area that inherits it.
+    /// DrawnValue once per replication for every area that inherits it.
     pub shared: bool,
     /// Human-readable form, e.g. `triangular(0.002, 0.004, 0.008)`.
     pub text: String,
@@ -122,6 +147,15 @@ impl P {
             text: fmt_num(v),
             domain: Domain::Any,
             id: ParamId::of(key),
+        }
+    }
+
+    /// The record of `value` drawn for this parameter (no text is copied).
+    fn drawn(&self, value: f64) -> DrawnValue {
+        DrawnValue {
+            id: self.id,
+            key: Arc::clone(&self.key),
+            value,
         }
     }
 
@@ -303,8 +337,8 @@ pub struct Drawer {
     replication: u64,
     area_scope: u64,
     overrides: Vec<Override>,
-    /// (key, value) of every uncertain parameter drawn, in drawing order.
-    pub drawn: Vec<(String, f64)>,
+    /// Every uncertain parameter drawn, in drawing order.
+    pub drawn: Vec<DrawnValue>,
 }
 
 impl Drawer {
@@ -330,7 +364,7 @@ impl Drawer {
     pub fn get(&mut self, p: &P) -> f64 {
         if let Some(o) = self.overrides.iter().find(|o| o.param == p.id) {
             if p.is_uncertain() {
-                self.drawn.push((p.key.clone(), o.value));
+                self.drawn.push(p.drawn(o.value));
             }
             return o.value;
         }
@@ -340,7 +374,7 @@ impl Drawer {
             let key = mix(&[self.seed, self.replication, scope, p.id.0]);
             let mut rng = Rng::seed_from_u64(key);
             let v = sample(&p.value, &mut rng);
-            self.drawn.push((p.key.clone(), v));
+            self.drawn.push(p.drawn(v));
             return v;
         };
         v

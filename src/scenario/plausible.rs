@@ -157,7 +157,7 @@ pub fn check(sc: &Scenario) -> Vec<Warning> {
         let params = a.params();
         let values = params
             .iter()
-            .map(|p| (p.key.clone(), checked_value(p), p.shared))
+            .map(|p| (p.key.to_string(), checked_value(p), p.shared))
             .chain(plain_values(a).into_iter().map(|(k, v)| (k, v, true)));
         for (key, v, shared) in values {
             // with a constant rate the fit-note referral parameters are not used

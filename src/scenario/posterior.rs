@@ -176,7 +176,7 @@ pub fn parse_key(key: &str, areas: &[AreaSpec]) -> Result<(Scope, String), Strin
 
 /// The parameter `rel` of an area, if it has one.
 pub fn find<'a>(area: &'a AreaSpec, rel: &str) -> Option<&'a P> {
-    area.params().into_iter().find(|p| p.key == rel)
+    area.params().into_iter().find(|p| *p.key == *rel)
 }
 
 impl Posterior {

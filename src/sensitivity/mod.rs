@@ -35,7 +35,7 @@
 use crate::model::MetricLayout;
 use crate::model::metrics::m;
 use crate::run::RepResult;
-use crate::scenario::Scenario;
+use crate::scenario::{ParamId, Scenario};
 
 /// z of the two-sided 95% normal interval.
 const Z95: f64 = 1.959_963_984_540_054;
@@ -63,8 +63,8 @@ impl Input {
 #[derive(Debug, Clone)]
 pub struct Collector {
     inputs: Vec<Input>,
-    /// Per input: (area index to read it from, key).
-    sources: Vec<(usize, String)>,
+    /// Per input: (area index to read it from, the parameter).
+    sources: Vec<(usize, ParamId)>,
     whole: usize,
     n_areas: usize,
     /// Per input, its value in each replication.
@@ -84,12 +84,12 @@ impl Collector {
                     continue;
                 }
                 let input = Input {
-                    key: p.key.clone(),
+                    key: p.key.to_string(),
                     area: (!p.shared).then(|| spec.name.clone()),
                 };
                 if !inputs.contains(&input) {
                     inputs.push(input);
-                    sources.push((a, p.key.clone()));
+                    sources.push((a, p.id));
                 }
             }
         }
@@ -107,11 +107,11 @@ impl Collector {
 
     /// Adds one replication (call in replication order).
     pub fn push(&mut self, r: &RepResult) {
-        for (col, (a, key)) in self.x.iter_mut().zip(&self.sources) {
+        for (col, (a, id)) in self.x.iter_mut().zip(&self.sources) {
             let v = r.drawn[*a]
                 .iter()
-                .find(|(k, _)| k == key)
-                .map_or(f64::NAN, |(_, v)| *v);
+                .find(|d| d.id == *id)
+                .map_or(f64::NAN, |d| d.value);
             col.push(v);
         }
         self.starts
