@@ -12,7 +12,7 @@ use super::{
 };
 use crate::model::DisciplineParams;
 use crate::scenario::source::key_segment;
-use crate::scenario::{P, Scenario, ScenarioError};
+use crate::scenario::{Override, P, ParamId, Scenario, ScenarioError};
 use crate::stats::summary::wilson_interval;
 
 /// Staffing used to measure capacity per FTE when deriving the bounds.
@@ -328,27 +328,24 @@ fn bounds(
     o: &PlanOptions,
     levers: &mut [Lever],
 ) -> Result<(), ScenarioError> {
-    let spec = &sc.areas[a];
-    let probe_fte = fmt_value(PROBE_FTE);
-    let mut sets = vec![format!("{}={probe_fte}", area_key(&spec.name, "coach.fte"))];
+    // typed values in place of the levers' own, rounded as the grid writes them
+    let value = |rel: &str, v: f64| Override {
+        param: ParamId::of(rel),
+        value: (v * 1e6).round() / 1e6,
+    };
+    let mut probe = vec![value("coach.fte", PROBE_FTE)];
     if o.levers.cap {
-        sets.push(format!(
-            "{}={}",
-            area_key(&spec.name, "coach.caseload_cap_per_fte"),
-            fmt_value(o.cap_min)
-        ));
+        probe.push(value("coach.caseload_cap_per_fte", o.cap_min));
     }
     for (d, name) in sc.disciplines.iter().enumerate() {
         if offered(sc, a, d) {
-            let rel = format!("mdt.{}.fte", key_segment(name));
-            sets.push(format!("{}={probe_fte}", area_key(&spec.name, &rel)));
+            probe.push(value(&format!("mdt.{}.fte", key_segment(name)), PROBE_FTE));
         }
     }
-    let probe = sc.with_sets(&sets)?;
     let mut coach_need: f64 = 0.0;
     let mut mdt_need = vec![0.0_f64; sc.disciplines.len()];
     for rep in 0..u64::from(o.replications) {
-        let p = probe.draw(a, rep)?.params;
+        let p = sc.draw_with(a, rep, &probe)?.params;
         let peak = p.referral_rate.iter().fold(0.0_f64, |m, &r| m.max(r));
         let lam = peak * (1.0 - p.ineligible);
         let mdt_days: f64 = p
@@ -1394,6 +1391,45 @@ impl Search<'_> {
 #[cfg(test)]
 mod tests {
     use super::Mono;
+    use crate::scenario::registry;
+
+    /// Every key `workwell plan` moves (its search's levers and its lever tests) is
+    /// declared a lever in the parameter registry, and every area lever the registry
+    /// declares is moved by one or the other (or set by a plan's staffing steps).
+    #[test]
+    fn the_levers_are_the_registrys() {
+        let text = concat!(
+            include_str!("../../tests/fixtures/value_defaults.toml"),
+            "\n[areas.\"A\"]\ncoach.fte = 2\ncoach.hours_limit = true\n"
+        );
+        let sc = crate::scenario::from_text(std::path::Path::new("levers.toml"), text)
+            .expect("the test scenario loads");
+        let prefix = super::area_key("A", "");
+        let rel = |k: &str| k.strip_prefix(prefix.as_str()).unwrap().to_string();
+        let mut moved: Vec<String> = super::levers(&sc, 0, &super::PlanOptions::default())
+            .iter()
+            .map(|l| rel(&l.key))
+            .chain(
+                super::super::value::lever_defs(&sc, 0)
+                    .iter()
+                    .map(|l| rel(&l.key)),
+            )
+            .collect();
+        for k in &moved {
+            let p = registry::find(k).unwrap_or_else(|| panic!("`{k}` is not declared"));
+            assert!(p.lever, "`{k}` is moved by plan but not declared a lever");
+        }
+        // staffing steps: plan sets the FTE of a group's last `fte_from` step; the
+        // referral-volume check moves `fit_notes_2023` in an area without a constant rate
+        moved.extend(["coach.fte_from", "mdt.physio.fte_from", "fit_notes_2023"].map(String::from));
+        for p in registry::PARAMS.iter().filter(|p| p.lever) {
+            let k = p.key.replace("{discipline}", "physio");
+            assert!(
+                moved.contains(&k),
+                "`{k}` is declared a lever but plan never moves it"
+            );
+        }
+    }
 
     fn run(start: u32, max: u32, answer: u32) -> (u32, usize) {
         let mut m = Mono::new(start, max);
