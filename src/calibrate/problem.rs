@@ -16,6 +16,7 @@ use crate::model::metrics::Aggregation;
 use crate::observed::{Observation, Observed};
 use crate::scenario::param::{self, Domain, Value};
 use crate::scenario::posterior::{Scope, find, parse_key};
+use crate::scenario::registry;
 use crate::scenario::source::join_key;
 use crate::scenario::{Override, ParamId, Scenario, ScenarioError};
 
@@ -821,8 +822,10 @@ fn wanted(sc: &Scenario) -> Result<Vec<(Scope, String)>, ScenarioError> {
     if spec.parameters.is_empty() {
         for (a, area) in sc.areas.iter().enumerate() {
             for p in area.params() {
-                // an area's effect is part of the propensity's hierarchy, added below
-                if p.is_uncertain() && &*p.key != EFFECT {
+                // an area's effect is part of the propensity's hierarchy, added below;
+                // the registry says which parameters calibration may fit
+                let fits = registry::find_drawn(&p.key).is_some_and(|r| r.calibrate);
+                if p.is_uncertain() && fits && &*p.key != EFFECT {
                     add(scope_of(a, p.shared), p.key.to_string(), &mut wanted);
                 }
             }

@@ -707,6 +707,12 @@ pub fn find(key: &str) -> Option<&'static Param> {
     find_segments(&segments(key)).map(|(p, _)| p)
 }
 
+/// The declaration of a drawn parameter's key (`P::key`): its own, or for a part of
+/// a time distribution (`caseload.time_days.mean`) the distribution's.
+pub fn find_drawn(key: &str) -> Option<&'static Param> {
+    find(key).or_else(|| key.rsplit_once('.').and_then(|(parent, _)| find(parent)))
+}
+
 /// The label of the key with segments `segs`, its `{...}` names in words.
 pub fn label<S: AsRef<str>>(segs: &[S]) -> Option<(String, &'static str)> {
     let (p, named) = find_segments(segs)?;
