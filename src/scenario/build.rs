@@ -6,8 +6,8 @@ use std::collections::BTreeMap;
 use super::error::{ScenarioError, ScenarioErrors};
 use super::param::{self, Domain, Drawer, Override, P, TimeSpec, Value};
 use super::raw::{
-    RawArea, RawDiscipline, RawFile, RawFteStep, RawNeed, RawParam, RawParamDist, RawReferrals,
-    RawTimeDist, RawTimeDistTable,
+    RawArea, RawDiscipline, RawFile, RawFteStep, RawNeed, RawParam, RawParamDist, RawProgramme,
+    RawReferrals, RawTimeDist, RawTimeDistTable,
 };
 use super::source::{Merged, join_key};
 use super::spec::{AreaSpec, DisciplineSpec, StaffSpec};
@@ -190,16 +190,118 @@ pub fn build_all(merged: Merged) -> Result<Scenario, ScenarioErrors> {
         return Err(fail(errs));
     };
     let pr = &file.programme;
-    let date = |key: &str, s: &str| {
-        Date::parse(s).ok_or_else(|| {
-            merged.error(
-                key,
-                format!("expected a date like 2024-10-01, found \"{s}\""),
-            )
-        })
+    // everything below depends on the run's dates
+    let Some(run) = check_programme(&file, &merged, &mut errs) else {
+        return Err(fail(errs));
     };
-    let start = date("programme.start", &pr.start).map_err(|e| errs.push(e));
-    let end = date("programme.end", &pr.end).map_err(|e| errs.push(e));
+    let read = read_areas(&file, &merged, run.start, &mut errs);
+    if read.disciplines.len() > MAX_DISCIPLINES {
+        errs.push(merged.error(
+            "defaults.mdt",
+            format!(
+                "at most {MAX_DISCIPLINES} MDT disciplines are supported, found {}",
+                read.disciplines.len()
+            ),
+        ));
+        return Err(fail(errs));
+    }
+    check_defaults(&file, &merged, &run, &read.disciplines, &mut errs);
+    let areas = validate_areas(&read, &merged, &run, &mut errs);
+    let calibration =
+        super::posterior::CalibrationSpec::from_raw(file.calibration.as_ref(), &merged)
+            .map_err(|e| errs.push(e));
+    // the posterior names the areas' parameters: checked once they are all valid
+    if !errs.is_empty() || !read.all_read {
+        return Err(fail(errs));
+    }
+    let posterior = match &file.posterior {
+        Some(p) => Some(
+            super::posterior::Posterior::from_raw(p, &areas, &merged).map_err(|e| fail(vec![e]))?,
+        ),
+        None => None,
+    };
+    let calibration = calibration.expect("no errors recorded");
+    let month_days = month_days(&run.calendar, &run.extra);
+
+    Ok(Scenario {
+        name: pr.name.clone(),
+        description: pr.description.clone(),
+        files: merged.files.clone(),
+        start: run.start,
+        end: run.end,
+        target_starts: pr.target_starts,
+        seed: pr.seed,
+        replications: pr.replications,
+        warmup_days: pr.warmup_days,
+        budget_gbp: pr.budget_gbp,
+        calendar: run.calendar,
+        areas,
+        disciplines: read.disciplines,
+        merged,
+        calibration,
+        posterior,
+        month_days,
+    })
+}
+
+/// The run `[programme]` describes: its dates, extra holidays and calendar.
+struct Run {
+    /// Launch date (day 0).
+    start: Date,
+    /// Last day simulated (inclusive).
+    end: Date,
+    /// Days from the start to the end.
+    horizon: i64,
+    /// `programme.extra_holidays`, those that read as dates.
+    extra: Vec<Date>,
+    /// The calendar of the run.
+    calendar: Calendar,
+}
+
+/// A date at `key`, or the problem with it.
+fn parse_date(merged: &Merged, key: &str, s: &str) -> Result<Date, ScenarioError> {
+    Date::parse(s).ok_or_else(|| {
+        merged.error(
+            key,
+            format!("expected a date like 2024-10-01, found \"{s}\""),
+        )
+    })
+}
+
+/// Checks `[programme]` (and that there are areas), recording each problem; the run
+/// when its dates are usable.
+fn check_programme(file: &RawFile, merged: &Merged, errs: &mut Vec<ScenarioError>) -> Option<Run> {
+    let pr = &file.programme;
+    let start = parse_date(merged, "programme.start", &pr.start).map_err(|e| errs.push(e));
+    let end = parse_date(merged, "programme.end", &pr.end).map_err(|e| errs.push(e));
+    check_programme_values(pr, merged, errs);
+    let festive = festive_period(pr, merged, errs);
+    let mut extra = Vec::new();
+    for (i, s) in pr.extra_holidays.iter().enumerate() {
+        match parse_date(merged, &format!("programme.extra_holidays[{i}]"), s) {
+            Ok(d) => extra.push(d),
+            Err(e) => errs.push(e),
+        }
+    }
+    if file.areas.is_empty() {
+        errs.push(merged.error("areas", "expected at least one area table, found none"));
+    }
+    let (Ok(start), Ok(end)) = (start, end) else {
+        return None;
+    };
+    let horizon = check_run_length(pr, merged, (start, end), errs)?;
+    let calendar = Calendar::new(start, horizon as usize, &extra, festive);
+    Some(Run {
+        start,
+        end,
+        horizon,
+        extra,
+        calendar,
+    })
+}
+
+/// Checks the programme's target, replications and name, recording each problem.
+fn check_programme_values(pr: &RawProgramme, merged: &Merged, errs: &mut Vec<ScenarioError>) {
     if !(pr.target_starts.is_finite() && pr.target_starts >= 0.0) {
         errs.push(merged.error(
             "programme.target_starts",
@@ -226,53 +328,55 @@ pub fn build_all(merged: Merged) -> Result<Scenario, ScenarioErrors> {
             ),
         ));
     }
-    let festive = match &pr.festive_period {
-        None => ((12, 24), (1, 1)),
-        Some(f) => {
-            let md = |key: &str, s: &str| -> Result<(u8, u8), ScenarioError> {
-                let bad = || {
-                    merged.error(
-                        key,
-                        format!("expected a month-day like \"12-24\", found \"{s}\""),
-                    )
-                };
-                let (m, d) = s.split_once('-').ok_or_else(bad)?;
-                let (m, d): (u8, u8) =
-                    (m.parse().map_err(|_| bad())?, d.parse().map_err(|_| bad())?);
-                Date::new(2024, m, d).ok_or_else(bad)?;
-                Ok((m, d))
-            };
-            let from = md("programme.festive_period.from", &f.from).unwrap_or_else(|e| {
-                errs.push(e);
-                (12, 24)
-            });
-            let to = md("programme.festive_period.to", &f.to).unwrap_or_else(|e| {
-                errs.push(e);
-                (1, 1)
-            });
-            (from, to)
-        }
+}
+
+/// The festive period's first and last (month, day), 24 December to 1 January unless
+/// given; a bad end is recorded and its default stands in.
+fn festive_period(
+    pr: &RawProgramme,
+    merged: &Merged,
+    errs: &mut Vec<ScenarioError>,
+) -> ((u8, u8), (u8, u8)) {
+    let Some(f) = &pr.festive_period else {
+        return ((12, 24), (1, 1));
     };
-    let mut extra = Vec::new();
-    for (i, s) in pr.extra_holidays.iter().enumerate() {
-        match date(&format!("programme.extra_holidays[{i}]"), s) {
-            Ok(d) => extra.push(d),
-            Err(e) => errs.push(e),
-        }
-    }
-    if file.areas.is_empty() {
-        errs.push(merged.error("areas", "expected at least one area table, found none"));
-    }
-    // everything below depends on the run's dates
-    let (Ok(start), Ok(end)) = (start, end) else {
-        return Err(fail(errs));
+    let md = |key: &str, s: &str| -> Result<(u8, u8), ScenarioError> {
+        let bad = || {
+            merged.error(
+                key,
+                format!("expected a month-day like \"12-24\", found \"{s}\""),
+            )
+        };
+        let (m, d) = s.split_once('-').ok_or_else(bad)?;
+        let (m, d): (u8, u8) = (m.parse().map_err(|_| bad())?, d.parse().map_err(|_| bad())?);
+        Date::new(2024, m, d).ok_or_else(bad)?;
+        Ok((m, d))
     };
+    let from = md("programme.festive_period.from", &f.from).unwrap_or_else(|e| {
+        errs.push(e);
+        (12, 24)
+    });
+    let to = md("programme.festive_period.to", &f.to).unwrap_or_else(|e| {
+        errs.push(e);
+        (1, 1)
+    });
+    (from, to)
+}
+
+/// The run's length in days, once the end is after the start and within 20 years
+/// (`None`, recorded, otherwise); checks the budget and the warm-up against it.
+fn check_run_length(
+    pr: &RawProgramme,
+    merged: &Merged,
+    (start, end): (Date, Date),
+    errs: &mut Vec<ScenarioError>,
+) -> Option<i64> {
     if end < start {
         errs.push(merged.error(
             "programme.end",
             format!("the end date {end} is before the start date {start}"),
         ));
-        return Err(fail(errs));
+        return None;
     }
     let horizon = Calendar::days_between(start, end);
     if horizon > 20 * 366 {
@@ -280,7 +384,7 @@ pub fn build_all(merged: Merged) -> Result<Scenario, ScenarioErrors> {
             "programme.end",
             format!("a run of {horizon} days is longer than the 20 years supported"),
         ));
-        return Err(fail(errs));
+        return None;
     }
     if let Some(b) = pr.budget_gbp
         && !(b.is_finite() && b > 0.0)
@@ -299,9 +403,26 @@ pub fn build_all(merged: Merged) -> Result<Scenario, ScenarioErrors> {
             ),
         ));
     }
-    let calendar = Calendar::new(start, horizon as usize, &extra, festive);
+    Some(horizon)
+}
 
-    // per area: defaults merged with the area's own table
+/// The areas' tables as read: each with the defaults merged in, typed.
+struct AreasRead {
+    /// (name, typed table) of each area that reads.
+    raws: Vec<(String, RawArea)>,
+    /// Every MDT discipline any area names, in name order.
+    disciplines: Vec<String>,
+    /// False when some area could not be read at all.
+    all_read: bool,
+}
+
+/// Merges each area's table with the defaults and reads it, recording each problem.
+fn read_areas(
+    file: &RawFile,
+    merged: &Merged,
+    start: Date,
+    errs: &mut Vec<ScenarioError>,
+) -> AreasRead {
     let mut raws: Vec<(String, RawArea)> = Vec::new();
     let mut discipline_names: Vec<String> = Vec::new();
     let mut all_read = true;
@@ -320,13 +441,13 @@ pub fn build_all(merged: Merged) -> Result<Scenario, ScenarioErrors> {
             continue;
         }
         if let Err(m) = launch_days(&mut t, start) {
-            errs.push(merged.error(&locate(&merged, name, "launch"), m));
+            errs.push(merged.error(&locate(merged, name, "launch"), m));
             t.remove("launch");
         }
         let t = match inherit_discipline_defaults(t) {
             Ok(t) => t,
             Err((rel, m)) => {
-                errs.push(merged.error(&locate(&merged, name, &rel), m));
+                errs.push(merged.error(&locate(merged, name, &rel), m));
                 all_read = false;
                 continue;
             }
@@ -334,9 +455,9 @@ pub fn build_all(merged: Merged) -> Result<Scenario, ScenarioErrors> {
         let Some(raw) = deserialize_all::<RawArea>(
             t,
             defaults.as_ref(),
-            &merged,
-            |rel| locate(&merged, name, rel),
-            &mut errs,
+            merged,
+            |rel| locate(merged, name, rel),
+            errs,
         ) else {
             all_read = false;
             continue;
@@ -349,72 +470,76 @@ pub fn build_all(merged: Merged) -> Result<Scenario, ScenarioErrors> {
         raws.push((name.clone(), raw));
     }
     discipline_names.sort();
-    if discipline_names.len() > MAX_DISCIPLINES {
-        errs.push(merged.error(
-            "defaults.mdt",
-            format!(
-                "at most {MAX_DISCIPLINES} MDT disciplines are supported, found {}",
-                discipline_names.len()
-            ),
-        ));
-        return Err(fail(errs));
+    AreasRead {
+        raws,
+        disciplines: discipline_names,
+        all_read,
     }
-    // Check every default, even one that every area overrides: a synthetic area made
-    // of the first area's table with the defaults on top.
-    if let Some((first, table)) = file.areas.iter().next()
-        && !file.defaults.is_empty()
+}
+
+/// Checks every default, even one that every area overrides: a synthetic area made
+/// of the first area's table with the defaults on top.
+fn check_defaults(
+    file: &RawFile,
+    merged: &Merged,
+    run: &Run,
+    disciplines: &[String],
+    errs: &mut Vec<ScenarioError>,
+) {
+    let Some((first, table)) = file.areas.iter().next() else {
+        return;
+    };
+    if file.defaults.is_empty() {
+        return;
+    }
+    let mut t = table.clone();
+    merge_plain(&mut t, file.defaults.clone());
+    let launch_ok = launch_days(&mut t, run.start)
+        .map_err(|m| errs.push(merged.error("defaults.launch", m)))
+        .is_ok();
+    let t = inherit_discipline_defaults(t).map_err(|(rel, m)| {
+        errs.push(merged.error(&locate_in(merged, first, &rel, true), m));
+    });
+    if let Ok(t) = t
+        && launch_ok
+        && let Some(raw) = deserialize_all::<RawArea>(
+            t,
+            None,
+            merged,
+            |rel| locate_in(merged, first, rel, true),
+            errs,
+        )
     {
-        let mut t = table.clone();
-        merge_plain(&mut t, file.defaults.clone());
-        let launch_ok = launch_days(&mut t, start)
-            .map_err(|m| errs.push(merged.error("defaults.launch", m)))
-            .is_ok();
-        let t = inherit_discipline_defaults(t).map_err(|(rel, m)| {
-            errs.push(merged.error(&locate_in(&merged, first, &rel, true), m));
-        });
-        if let Ok(t) = t
-            && launch_ok
-            && let Some(raw) = deserialize_all::<RawArea>(
-                t,
-                None,
-                &merged,
-                |rel| locate_in(&merged, first, rel, true),
-                &mut errs,
-            )
-        {
-            let ctx = Ctx::new(&merged, first, (start, end), true);
-            ctx.area(&raw, &discipline_names);
-            errs.extend(ctx.errs.into_inner());
-        }
+        let ctx = Ctx::new(merged, first, (run.start, run.end), true);
+        ctx.area(&raw, disciplines);
+        errs.extend(ctx.errs.into_inner());
     }
+}
+
+/// Validates each area read, recording each problem; the areas without any.
+fn validate_areas(
+    read: &AreasRead,
+    merged: &Merged,
+    run: &Run,
+    errs: &mut Vec<ScenarioError>,
+) -> Vec<AreaSpec> {
     let mut areas = Vec::new();
-    for (name, raw) in &raws {
-        let ctx = Ctx::new(&merged, name, (start, end), false);
-        let a = ctx.area(raw, &discipline_names);
+    for (name, raw) in &read.raws {
+        let ctx = Ctx::new(merged, name, (run.start, run.end), false);
+        let a = ctx.area(raw, &read.disciplines);
         errs.extend(ctx.errs.into_inner());
         if let Some(a) = a {
-            if let Err(m) = check_launch(&a.launch, horizon as f64) {
-                errs.push(merged.error(&locate(&merged, &a.name, "launch"), m));
+            if let Err(m) = check_launch(&a.launch, run.horizon as f64) {
+                errs.push(merged.error(&locate(merged, &a.name, "launch"), m));
             }
             areas.push(a);
         }
     }
-    let calibration =
-        super::posterior::CalibrationSpec::from_raw(file.calibration.as_ref(), &merged)
-            .map_err(|e| errs.push(e));
-    // the posterior names the areas' parameters: checked once they are all valid
-    if !errs.is_empty() || !all_read {
-        return Err(fail(errs));
-    }
-    let posterior = match &file.posterior {
-        Some(p) => Some(
-            super::posterior::Posterior::from_raw(p, &areas, &merged).map_err(|e| fail(vec![e]))?,
-        ),
-        None => None,
-    };
-    let calibration = calibration.expect("no errors recorded");
+    areas
+}
 
-    // working / other days of each calendar month of the run, whole months
+/// Working and other days of each calendar month of the run, whole months.
+fn month_days(calendar: &Calendar, extra: &[Date]) -> MonthDays {
     let mut month_days = Vec::new();
     let mut holidays: BTreeMap<i32, Vec<Date>> = BTreeMap::new();
     for m in 0..calendar.n_months() {
@@ -434,27 +559,7 @@ pub fn build_all(merged: Merged) -> Result<Scenario, ScenarioErrors> {
         }
         month_days.push((w, o));
     }
-    let month_days = MonthDays(month_days);
-
-    Ok(Scenario {
-        name: pr.name.clone(),
-        description: pr.description.clone(),
-        files: merged.files.clone(),
-        start,
-        end,
-        target_starts: pr.target_starts,
-        seed: pr.seed,
-        replications: pr.replications,
-        warmup_days: pr.warmup_days,
-        budget_gbp: pr.budget_gbp,
-        calendar,
-        areas,
-        disciplines: discipline_names,
-        merged,
-        calibration,
-        posterior,
-        month_days,
-    })
+    MonthDays(month_days)
 }
 
 pub use super::registry::DISCIPLINE_DEFAULTS;
