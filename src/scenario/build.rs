@@ -6,8 +6,8 @@ use std::collections::BTreeMap;
 use super::error::{ScenarioError, ScenarioErrors};
 use super::param::{self, Domain, Drawer, Override, P, TimeSpec, Value};
 use super::raw::{
-    RawArea, RawDiscipline, RawFile, RawFteStep, RawNeed, RawParam, RawParamDist, RawProgramme,
-    RawReferrals, RawTimeDist, RawTimeDistTable,
+    RawArea, RawCoach, RawDiscipline, RawFile, RawFteStep, RawNeed, RawParam, RawParamDist,
+    RawProgramme, RawReferrals, RawTimeDist, RawTimeDistTable,
 };
 use super::source::{Merged, join_key};
 use super::spec::{AreaSpec, DisciplineSpec, StaffSpec};
@@ -1138,21 +1138,20 @@ impl<'a> Ctx<'a> {
         }
     }
 
-    /// The area's validated parameters, or `None` with every problem recorded.
-    fn area(&self, r: &RawArea, disciplines: &[String]) -> Option<AreaSpec> {
-        let nonneg_opt = |rel: &str, v: Option<f64>| -> Option<f64> {
-            match v {
-                Some(x) if !(x.is_finite() && x >= 0.0) => {
-                    self.fail(rel, format!("expected a non-negative number, found {x}"));
-                    Some(0.0)
-                }
-                other => other,
+    /// An optional non-negative number; a bad one is recorded and 0 stands in.
+    fn non_negative(&self, rel: &str, v: Option<f64>) -> Option<f64> {
+        match v {
+            Some(x) if !(x.is_finite() && x >= 0.0) => {
+                self.fail(rel, format!("expected a non-negative number, found {x}"));
+                Some(0.0)
             }
-        };
-        let fit_notes_2023 = nonneg_opt("fit_notes_2023", r.fit_notes_2023);
-        let target_starts = nonneg_opt("target_starts", r.target_starts);
-        let grant_gbp = nonneg_opt("grant_gbp", r.grant_gbp);
-        let rf = &r.referrals;
+            other => other,
+        }
+    }
+
+    /// The constant referral rate, if given; without it the area needs its 2023 fit
+    /// note count.
+    fn constant_rate(&self, rf: &RawReferrals, fit_notes_2023: Option<f64>) -> Option<P> {
         let constant = rf
             .constant_rate_per_day
             .as_ref()
@@ -1163,47 +1162,63 @@ impl<'a> Ctx<'a> {
                 "expected the area's 2023 fit note count (or referrals.constant_rate_per_day)",
             );
         }
+        constant
+    }
+
+    /// The seasonal index: 12 non-negative monthly values averaging 1.
+    fn seasonal_index(&self, values: &[f64]) -> [f64; 12] {
         let mut seasonal = [0.0; 12];
-        if rf.seasonal_index.len() != 12 {
+        if values.len() != 12 {
             self.fail(
                 "referrals.seasonal_index",
                 format!(
                     "expected 12 monthly values (January first), found {}",
-                    rf.seasonal_index.len()
+                    values.len()
                 ),
             );
-        } else {
-            let mut good = true;
-            for (i, v) in rf.seasonal_index.iter().enumerate() {
-                if !(v.is_finite() && *v >= 0.0) {
-                    self.fail(
-                        "referrals.seasonal_index",
-                        format!(
-                            "expected non-negative values, found {v} for month {}",
-                            i + 1
-                        ),
-                    );
-                    good = false;
-                }
-                seasonal[i] = *v;
-            }
-            let mean_index = seasonal.iter().sum::<f64>() / 12.0;
-            if good && (mean_index - 1.0).abs() > 0.01 {
+            return seasonal;
+        }
+        let mut good = true;
+        for (i, v) in values.iter().enumerate() {
+            if !(v.is_finite() && *v >= 0.0) {
                 self.fail(
                     "referrals.seasonal_index",
-                    format!("expected values averaging 1 (a shape, not a level), found an average of {mean_index:.4}"),
+                    format!(
+                        "expected non-negative values, found {v} for month {}",
+                        i + 1
+                    ),
                 );
+                good = false;
             }
+            seasonal[i] = *v;
         }
+        let mean_index = seasonal.iter().sum::<f64>() / 12.0;
+        if good && (mean_index - 1.0).abs() > 0.01 {
+            self.fail(
+                "referrals.seasonal_index",
+                format!("expected values averaging 1 (a shape, not a level), found an average of {mean_index:.4}"),
+            );
+        }
+        seasonal
+    }
+
+    /// The mix of referral routes; fit notes drive referrals through the GP route,
+    /// so without a constant rate its share must be above 0.
+    fn source_mix(&self, rf: &RawReferrals, constant: bool) -> [f64; N_ROUTES] {
         let before = self.n_errs();
         let source_mix = self.mix("referrals.source_mix", &rf.source_mix, &ROUTES);
-        if self.n_errs() == before && constant.is_none() && source_mix[0] <= 0.0 {
+        if self.n_errs() == before && !constant && source_mix[0] <= 0.0 {
             self.fail(
                 "referrals.source_mix.gp",
                 "referrals are driven by fit notes through the GP route, so its share must be above 0",
             );
         }
-        let trailblazer = rf.trailblazer.as_ref().and_then(|t| {
+        source_mix
+    }
+
+    /// The trailblazer's GP multiplier and start date, when the area has one.
+    fn trailblazer(&self, rf: &RawReferrals) -> Option<(P, Date)> {
+        rf.trailblazer.as_ref().and_then(|t| {
             let m = self.p("referrals.trailblazer.gp_multiplier", &t.gp_multiplier);
             let d = Date::parse(&t.start);
             if d.is_none() {
@@ -1213,8 +1228,12 @@ impl<'a> Ctx<'a> {
                 );
             }
             d.map(|d| (m, d))
-        });
-        for k in r.triage.never_engage.keys() {
+        })
+    }
+
+    /// The rate of never engaging for each route, in the order of [`ROUTES`].
+    fn never_engage(&self, raw: &BTreeMap<String, RawParam>) -> Vec<P> {
+        for k in raw.keys() {
             if !ROUTES.contains(&k.as_str()) {
                 self.fail(
                     &format!("triage.never_engage.{k}"),
@@ -1225,7 +1244,7 @@ impl<'a> Ctx<'a> {
         let mut never_engage = Vec::new();
         for route in ROUTES {
             let rel = format!("triage.never_engage.{route}");
-            match r.triage.never_engage.get(route) {
+            match raw.get(route) {
                 Some(raw) => never_engage.push(self.p(&rel, raw)),
                 None => self.fail(
                     "triage.never_engage",
@@ -1233,8 +1252,12 @@ impl<'a> Ctx<'a> {
                 ),
             }
         }
-        let c = &r.coach;
-        let coach = self.staff(
+        never_engage
+    }
+
+    /// The coaches' staffing.
+    fn coach(&self, c: &RawCoach) -> StaffSpec {
+        self.staff(
             "coach",
             StaffRaw {
                 fte: &c.fte,
@@ -1245,11 +1268,16 @@ impl<'a> Ctx<'a> {
                 cost: &c.cost_per_fte_year,
                 fte_from: &c.fte_from,
             },
-        );
-        let followup_interval_days =
-            self.p("coach.followup_interval_days", &c.followup_interval_days);
+        )
+    }
+
+    /// The outcome mix of each status, in the order of [`STATUSES`].
+    fn outcomes(
+        &self,
+        raw: &BTreeMap<String, BTreeMap<String, f64>>,
+    ) -> [[f64; N_OUTCOMES]; N_STATUS] {
         let mut outcomes = [[0.0; N_OUTCOMES]; N_STATUS];
-        for k in r.outcomes.keys() {
+        for k in raw.keys() {
             if !STATUSES.contains(&k.as_str()) {
                 self.fail(
                     &format!("outcomes.{k}"),
@@ -1261,7 +1289,7 @@ impl<'a> Ctx<'a> {
             }
         }
         for (i, s) in STATUSES.iter().enumerate() {
-            match r.outcomes.get(*s) {
+            match raw.get(*s) {
                 Some(raw) => outcomes[i] = self.mix(&format!("outcomes.{s}"), raw, &OUTCOMES),
                 None => self.fail(
                     "outcomes",
@@ -1269,18 +1297,54 @@ impl<'a> Ctx<'a> {
                 ),
             }
         }
-        let mdt: Vec<Option<DisciplineSpec>> = disciplines
-            .iter()
-            .map(|name| r.mdt.get(name).map(|d| self.discipline(name, d)))
-            .collect();
-        let launch = match &r.launch {
+        outcomes
+    }
+
+    /// The launch, day 0 (shared) when not given.
+    fn launch(&self, raw: Option<&RawParam>) -> P {
+        match raw {
             Some(raw) => self.p("launch", raw),
             None => P {
                 shared: true,
                 domain: Domain::NonNegative,
                 ..P::fixed("launch", 0.0)
             },
-        };
+        }
+    }
+
+    /// The area's multiplier of referrals, 1 (shared) when not given.
+    fn area_multiplier(&self, rf: &RawReferrals) -> P {
+        match &rf.area_multiplier {
+            Some(raw) => self.p("referrals.area_multiplier", raw),
+            None => P {
+                shared: true,
+                domain: Domain::NonNegative,
+                ..P::fixed("referrals.area_multiplier", 1.0)
+            },
+        }
+    }
+
+    /// The area's validated parameters, or `None` with every problem recorded.
+    fn area(&self, r: &RawArea, disciplines: &[String]) -> Option<AreaSpec> {
+        let fit_notes_2023 = self.non_negative("fit_notes_2023", r.fit_notes_2023);
+        let target_starts = self.non_negative("target_starts", r.target_starts);
+        let grant_gbp = self.non_negative("grant_gbp", r.grant_gbp);
+        let rf = &r.referrals;
+        let constant = self.constant_rate(rf, fit_notes_2023);
+        let seasonal = self.seasonal_index(&rf.seasonal_index);
+        let source_mix = self.source_mix(rf, constant.is_some());
+        let trailblazer = self.trailblazer(rf);
+        let never_engage = self.never_engage(&r.triage.never_engage);
+        let c = &r.coach;
+        let coach = self.coach(c);
+        let followup_interval_days =
+            self.p("coach.followup_interval_days", &c.followup_interval_days);
+        let outcomes = self.outcomes(&r.outcomes);
+        let mdt: Vec<Option<DisciplineSpec>> = disciplines
+            .iter()
+            .map(|name| r.mdt.get(name).map(|d| self.discipline(name, d)))
+            .collect();
+        let launch = self.launch(r.launch.as_ref());
         let (between_area_sd, area_effect) = self.between_area(rf);
         let spec = AreaSpec {
             name: self.area.to_string(),
@@ -1292,14 +1356,7 @@ impl<'a> Ctx<'a> {
             grant_source: r.grant_source.clone().unwrap_or_default(),
             constant_rate_per_day: constant,
             gp_propensity: self.p("referrals.gp_propensity", &rf.gp_propensity),
-            area_multiplier: match &rf.area_multiplier {
-                Some(raw) => self.p("referrals.area_multiplier", raw),
-                None => P {
-                    shared: true,
-                    domain: Domain::NonNegative,
-                    ..P::fixed("referrals.area_multiplier", 1.0)
-                },
-            },
+            area_multiplier: self.area_multiplier(rf),
             between_area_sd,
             area_effect,
             referral_ramp_months: self.p("referrals.ramp_months", &rf.ramp_months),
