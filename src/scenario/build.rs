@@ -1541,83 +1541,18 @@ impl Scenario {
             all.extend(post.overrides(self.seed, rep, a));
         }
         let mut d = Drawer::new(self.seed, rep, &spec.name).with_overrides(all);
-        let err = |rel: &str, m: String| {
-            self.merged.error(
-                &locate(&self.merged, &spec.name, rel),
-                format!("in replication {rep}: {m}"),
-            )
-        };
-        let staff = |s: &StaffSpec, d: &mut Drawer| StaffInputs {
-            fte: d.get(&s.fte),
-            at_launch: d.get(&s.at_launch),
-            ramp_months: d.get(&s.ramp_months),
-            vacancy_rate: d.get(&s.vacancy_rate),
-            cost_per_fte_year: d.get(&s.cost_per_fte_year),
-            fte_from: s.fte_from.clone(),
-        };
+        let err = |rel: &str, m: String| self.draw_error(spec, rep, rel, m);
         let launch_day = d.get(&spec.launch);
-        let referrals = match &spec.constant_rate_per_day {
-            Some(c) => ReferralInputs {
-                constant_rate_per_day: Some(d.get(c)),
-                fit_notes_2023: 0.0,
-                gp_propensity: 0.0,
-                area_multiplier: 1.0,
-                ramp_months: 0.0,
-                ramp_start_fraction: 1.0,
-                annual_growth: 0.0,
-                seasonal_index: spec.seasonal_index,
-                source_mix: spec.source_mix,
-                non_working_day_factor: 1.0,
-                festive_factor: 1.0,
-                trailblazer: None,
-            },
-            None => ReferralInputs {
-                constant_rate_per_day: None,
-                fit_notes_2023: spec.fit_notes_2023.unwrap_or(0.0),
-                gp_propensity: d.get(&spec.gp_propensity),
-                area_multiplier: d.get(&spec.area_multiplier)
-                    * (d.get(&spec.between_area_sd) * d.get(&spec.area_effect)).exp(),
-                ramp_months: d.get(&spec.referral_ramp_months),
-                ramp_start_fraction: d.get(&spec.referral_ramp_start),
-                annual_growth: d.get(&spec.annual_growth),
-                seasonal_index: spec.seasonal_index,
-                source_mix: spec.source_mix,
-                non_working_day_factor: d.get(&spec.non_working_day_factor),
-                festive_factor: d.get(&spec.festive_factor),
-                trailblazer: spec.trailblazer.as_ref().map(|(m, date)| (d.get(m), *date)),
-            },
-        };
+        let referrals = draw_referrals(spec, &mut d);
         let annual_leave_fraction = d.get(&spec.annual_leave_fraction);
         let festive_capacity_factor = d.get(&spec.festive_capacity_factor);
-        let coach = staff(&spec.coach, &mut d);
+        let coach = draw_staff(&spec.coach, &mut d);
         let caseload_cap_per_fte = d.get(&spec.caseload_cap_per_fte);
         let contact_hours_per_fte_week = d.get(&spec.contact_hours_per_fte_week);
         let followup_interval_days = d.get(&spec.followup_interval_days);
         let assessment_hours = d.get(&spec.assessment_hours);
         let followup_hours = d.get(&spec.followup_hours);
-        let mut mdt = Vec::with_capacity(spec.mdt.len());
-        for (k, ds) in spec.mdt.iter().enumerate() {
-            let Some(ds) = ds else {
-                mdt.push(None);
-                continue;
-            };
-            let st = staff(&ds.staff, &mut d);
-            let sessions_per_fte_week = d.get(&ds.sessions_per_fte_week);
-            let rel = format!("mdt.{}", super::source::key_segment(&self.disciplines[k]));
-            let sessions = ds
-                .sessions
-                .draw(&mut d)
-                .map_err(|m| err(&format!("{rel}.sessions"), m))?;
-            mdt.push(Some(DisciplineInputs {
-                staff: st,
-                sessions_per_fte_week,
-                sessions,
-                spacing_days: d.get(&ds.spacing_days),
-                dna_rate: d.get(&ds.dna_rate),
-                referral_delay_days: d.get(&ds.referral_delay_days),
-                need: ds.need,
-            }));
-        }
+        let mdt = self.draw_mdt(spec, rep, &mut d)?;
         let mut never_engage = [0.0; N_ROUTES];
         for (i, p) in spec.never_engage.iter().enumerate() {
             never_engage[i] = d.get(p);
@@ -1662,6 +1597,49 @@ impl Scenario {
         Ok((inputs, d.drawn))
     }
 
+    /// A drawn value that makes a distribution of `area` impossible in replication
+    /// `rep`, at `rel` in the area's table.
+    fn draw_error(&self, area: &AreaSpec, rep: u64, rel: &str, m: String) -> ScenarioError {
+        self.merged.error(
+            &locate(&self.merged, &area.name, rel),
+            format!("in replication {rep}: {m}"),
+        )
+    }
+
+    /// Draws each MDT discipline of `spec` (`None` for a discipline it lacks), in the
+    /// order of [`Scenario::disciplines`].
+    fn draw_mdt(
+        &self,
+        spec: &AreaSpec,
+        rep: u64,
+        d: &mut Drawer,
+    ) -> Result<Vec<Option<DisciplineInputs>>, ScenarioError> {
+        let mut mdt = Vec::with_capacity(spec.mdt.len());
+        for (k, ds) in spec.mdt.iter().enumerate() {
+            let Some(ds) = ds else {
+                mdt.push(None);
+                continue;
+            };
+            let st = draw_staff(&ds.staff, d);
+            let sessions_per_fte_week = d.get(&ds.sessions_per_fte_week);
+            let rel = format!("mdt.{}", super::source::key_segment(&self.disciplines[k]));
+            let sessions = ds
+                .sessions
+                .draw(d)
+                .map_err(|m| self.draw_error(spec, rep, &format!("{rel}.sessions"), m))?;
+            mdt.push(Some(DisciplineInputs {
+                staff: st,
+                sessions_per_fte_week,
+                sessions,
+                spacing_days: d.get(&ds.spacing_days),
+                dna_rate: d.get(&ds.dna_rate),
+                referral_delay_days: d.get(&ds.referral_delay_days),
+                need: ds.need,
+            }));
+        }
+        Ok(mdt)
+    }
+
     /// Keys of every uncertain parameter of any area, in a stable order, for the
     /// columns of `replications.csv`.
     pub fn uncertain_keys(&self) -> Vec<String> {
@@ -1674,5 +1652,53 @@ impl Scenario {
             }
         }
         keys
+    }
+}
+
+/// Draws a staff group's values.
+fn draw_staff(s: &StaffSpec, d: &mut Drawer) -> StaffInputs {
+    StaffInputs {
+        fte: d.get(&s.fte),
+        at_launch: d.get(&s.at_launch),
+        ramp_months: d.get(&s.ramp_months),
+        vacancy_rate: d.get(&s.vacancy_rate),
+        cost_per_fte_year: d.get(&s.cost_per_fte_year),
+        fte_from: s.fte_from.clone(),
+    }
+}
+
+/// Draws an area's referral values: the constant rate alone when it has one, else
+/// the fit-note equation's.
+fn draw_referrals(spec: &AreaSpec, d: &mut Drawer) -> ReferralInputs {
+    match &spec.constant_rate_per_day {
+        Some(c) => ReferralInputs {
+            constant_rate_per_day: Some(d.get(c)),
+            fit_notes_2023: 0.0,
+            gp_propensity: 0.0,
+            area_multiplier: 1.0,
+            ramp_months: 0.0,
+            ramp_start_fraction: 1.0,
+            annual_growth: 0.0,
+            seasonal_index: spec.seasonal_index,
+            source_mix: spec.source_mix,
+            non_working_day_factor: 1.0,
+            festive_factor: 1.0,
+            trailblazer: None,
+        },
+        None => ReferralInputs {
+            constant_rate_per_day: None,
+            fit_notes_2023: spec.fit_notes_2023.unwrap_or(0.0),
+            gp_propensity: d.get(&spec.gp_propensity),
+            area_multiplier: d.get(&spec.area_multiplier)
+                * (d.get(&spec.between_area_sd) * d.get(&spec.area_effect)).exp(),
+            ramp_months: d.get(&spec.referral_ramp_months),
+            ramp_start_fraction: d.get(&spec.referral_ramp_start),
+            annual_growth: d.get(&spec.annual_growth),
+            seasonal_index: spec.seasonal_index,
+            source_mix: spec.source_mix,
+            non_working_day_factor: d.get(&spec.non_working_day_factor),
+            festive_factor: d.get(&spec.festive_factor),
+            trailblazer: spec.trailblazer.as_ref().map(|(m, date)| (d.get(m), *date)),
+        },
     }
 }
