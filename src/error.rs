@@ -297,8 +297,26 @@ mod tests {
         std::io::Error::other("disk full")
     }
 
+    /// A listed error and the exit status it must give.
+    type Row = (Box<dyn Error + Send + Sync>, u8);
+
     /// Every variant of every listed type, with the exit status it must give.
-    fn table() -> Vec<(Box<dyn Error + Send + Sync>, u8)> {
+    fn table() -> Vec<Row> {
+        [
+            scenario_and_run_rows(),
+            shard_rows(),
+            plan_rows(),
+            calibrate_rows(),
+            app_rows(),
+            core_rows(),
+        ]
+        .into_iter()
+        .flatten()
+        .collect()
+    }
+
+    /// The scenario's and the runner's errors.
+    fn scenario_and_run_rows() -> Vec<Row> {
         let all = ScenarioErrors::sorted(vec![scenario(), scenario()], &[]).unwrap();
         vec![
             (Box::new(scenario()), 2),
@@ -314,6 +332,12 @@ mod tests {
             ),
             (Box::new(RunError::Sink("cannot write".into())), 1),
             (Box::new(ScratchError::from(io())), 1),
+        ]
+    }
+
+    /// The shards' errors.
+    fn shard_rows() -> Vec<Row> {
+        vec![
             (
                 Box::new(ShardError::File {
                     path: path(),
@@ -354,6 +378,12 @@ mod tests {
                 }),
                 2,
             ),
+        ]
+    }
+
+    /// The planner's errors.
+    fn plan_rows() -> Vec<Row> {
+        vec![
             (Box::new(PlanError::Scenario(scenario())), 2),
             (
                 Box::new(PlanError::Option {
@@ -396,6 +426,12 @@ mod tests {
                 2,
             ),
             (Box::new(PlanShardError::Empty("none".into())), 2),
+        ]
+    }
+
+    /// The calibration's errors.
+    fn calibrate_rows() -> Vec<Row> {
+        vec![
             (Box::new(CalibrateError::Scenario(scenario())), 2),
             (
                 Box::new(CalibrateError::Threads {
@@ -429,6 +465,12 @@ mod tests {
                 2,
             ),
             (Box::new(WaveError::Nothing("none".into())), 2),
+        ]
+    }
+
+    /// The output folders', the web front end's and the commands' errors.
+    fn app_rows() -> Vec<Row> {
+        vec![
             #[cfg(feature = "app")]
             (
                 Box::new(OutputError::Refused {
@@ -461,6 +503,12 @@ mod tests {
             (Box::new(SubmitError::Stopping), 1),
             #[cfg(feature = "app")]
             (Box::new(Cancelled), 1),
+        ]
+    }
+
+    /// The engine's and the statistics' errors, and one of the system's.
+    fn core_rows() -> Vec<Row> {
+        vec![
             (Box::new(QueueError::Unstable { rho: 1.5 }), 1),
             (Box::new(QueueError::InvalidParameter("c")), 1),
             (

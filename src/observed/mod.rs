@@ -163,16 +163,14 @@ pub fn load(path: &Path, sc: &Scenario) -> Result<Observed, ScenarioError> {
 /// Parses and validates observed figures; `file` names them in errors.
 pub fn parse(text: &str, file: &Path, sc: &Scenario) -> Result<Observed, ScenarioError> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    let err =
-        |line: Option<usize>, key: &str, msg: String| ScenarioError::new(file, line, key, msg);
-    let col = |name: &str| format!("column `{name}`");
-    let expected_header = COLUMNS.join(",");
     if text.trim().is_empty() {
-        return Err(err(
+        return Err(ScenarioError::new(
+            file,
             None,
             "",
             format!(
-                "the file is empty: expected the header `{expected_header}` and at least one row"
+                "the file is empty: expected the header `{}` and at least one row",
+                COLUMNS.join(",")
             ),
         ));
     }
@@ -185,12 +183,67 @@ pub fn parse(text: &str, file: &Path, sc: &Scenario) -> Result<Observed, Scenari
         .map_err(|e| csv_error(file, text, &e))?
         .clone();
     let header_line = headers.position().map_or(1, |p| line_at(text, p.byte()));
+    let rows_check = RowCheck {
+        file,
+        sc,
+        layout: MetricLayout::new(&sc.disciplines),
+        months: month_ends(sc),
+        index: column_index(&headers, header_line, file)?,
+    };
+    let mut rows = Vec::new();
+    let mut seen: HashMap<(Option<usize>, Date, usize), usize> = HashMap::new();
+    for rec in rdr.records() {
+        let rec = rec.map_err(|e| csv_error(file, text, &e))?;
+        let line = rec.position().map_or(0, |p| line_at(text, p.byte()));
+        let o = rows_check.row(&rec, line)?;
+        if let Some(first) = seen.insert((o.area, o.period_end, o.metric), line) {
+            return Err(column_error(
+                file,
+                line,
+                "metric",
+                format!(
+                    "{} {} to {} is given twice (first on line {first}): expected one row per area, month and metric",
+                    o.area_name, o.metric_name, o.period_end
+                ),
+            ));
+        }
+        rows.push(o);
+    }
+    if rows.is_empty() {
+        return Err(ScenarioError::new(
+            file,
+            Some(header_line),
+            "",
+            "no observations: expected at least one row after the header".to_string(),
+        ));
+    }
+    check_running_totals(&rows, &rows_check.layout, file)?;
+    Ok(Observed {
+        file: file.to_path_buf(),
+        rows,
+    })
+}
+
+/// A problem with the value in column `column` on line `line`.
+fn column_error(file: &Path, line: usize, column: &str, msg: String) -> ScenarioError {
+    ScenarioError::new(file, Some(line), format!("column `{column}`"), msg)
+}
+
+/// Each column's position in the header, which must hold every column of [`COLUMNS`]
+/// once and no other.
+fn column_index<'h>(
+    headers: &'h csv::StringRecord,
+    header_line: usize,
+    file: &Path,
+) -> Result<HashMap<&'h str, usize>, ScenarioError> {
+    let expected_header = COLUMNS.join(",");
     let mut index: HashMap<&str, usize> = HashMap::new();
     for (i, h) in headers.iter().enumerate() {
         if !COLUMNS.contains(&h) {
-            return Err(err(
-                Some(header_line),
-                &col(h),
+            return Err(column_error(
+                file,
+                header_line,
+                h,
                 format!(
                     "unknown column `{h}`: expected the columns `{expected_header}`{}",
                     suggest(h, COLUMNS.iter().copied())
@@ -198,25 +251,31 @@ pub fn parse(text: &str, file: &Path, sc: &Scenario) -> Result<Observed, Scenari
             ));
         }
         if index.insert(h, i).is_some() {
-            return Err(err(
-                Some(header_line),
-                &col(h),
+            return Err(column_error(
+                file,
+                header_line,
+                h,
                 format!("column `{h}` appears twice: expected the columns `{expected_header}`"),
             ));
         }
     }
     if let Some(missing) = COLUMNS.iter().find(|c| !index.contains_key(*c)) {
-        return Err(err(
-            Some(header_line),
-            &col(missing),
+        return Err(column_error(
+            file,
+            header_line,
+            missing,
             format!(
                 "missing column `{missing}`: expected the columns `{expected_header}`, found `{}`",
                 headers.iter().collect::<Vec<_>>().join(",")
             ),
         ));
     }
-    let layout = MetricLayout::new(&sc.disciplines);
-    let months: Vec<Date> = (0..sc.calendar.n_months())
+    Ok(index)
+}
+
+/// The last day of each calendar month of the run.
+fn month_ends(sc: &Scenario) -> Vec<Date> {
+    (0..sc.calendar.n_months())
         .map(|i| {
             let m = sc.calendar.month(i);
             Date {
@@ -225,91 +284,35 @@ pub fn parse(text: &str, file: &Path, sc: &Scenario) -> Result<Observed, Scenari
                 day: Date::days_in_month(m.year, m.month),
             }
         })
-        .collect();
-    let mut rows = Vec::new();
-    let mut seen: HashMap<(Option<usize>, Date, usize), usize> = HashMap::new();
-    for rec in rdr.records() {
-        let rec = rec.map_err(|e| csv_error(file, text, &e))?;
-        let line = rec.position().map_or(0, |p| line_at(text, p.byte()));
-        let field = |c: &str| rec.get(index[c]).unwrap_or("");
-        let fail = |c: &str, msg: String| err(Some(line), &col(c), msg);
+        .collect()
+}
 
+/// What each data row is checked against.
+struct RowCheck<'a> {
+    /// The file read, for errors.
+    file: &'a Path,
+    /// The scenario the figures are of.
+    sc: &'a Scenario,
+    /// The scenario's metrics.
+    layout: MetricLayout,
+    /// The last day of each month of the run.
+    months: Vec<Date>,
+    /// Each column's position in a row.
+    index: HashMap<&'a str, usize>,
+}
+
+impl RowCheck<'_> {
+    /// One data row, checked column by column.
+    fn row(&self, rec: &csv::StringRecord, line: usize) -> Result<Observation, ScenarioError> {
+        let field = |c: &str| rec.get(self.index[c]).unwrap_or("");
+        let fail = |c: &str, msg: String| column_error(self.file, line, c, msg);
         let area_name = field("area");
-        let area = if area_name == PROGRAMME {
-            None
-        } else if let Some(i) = sc.areas.iter().position(|a| a.name == area_name) {
-            Some(i)
-        } else {
-            let names = std::iter::once(PROGRAMME).chain(sc.areas.iter().map(|a| a.name.as_str()));
-            let what = if area_name.is_empty() {
-                "an area name or `Programme`, found nothing".to_string()
-            } else {
-                format!(
-                    "unknown area `{area_name}`: expected `Programme` or one of the scenario's {} areas{}",
-                    sc.areas.len(),
-                    suggest(area_name, names)
-                )
-            };
-            return Err(fail("area", what));
-        };
-
-        let raw_date = field("period_end");
-        let Some(period_end) = Date::parse(raw_date) else {
-            return Err(fail(
-                "period_end",
-                format!("expected a date written YYYY-MM-DD, found `{raw_date}`"),
-            ));
-        };
-        let month_end = Date {
-            day: Date::days_in_month(period_end.year, period_end.month),
-            ..period_end
-        };
-        if period_end != month_end {
-            return Err(fail(
-                "period_end",
-                format!(
-                    "{period_end} is not the last day of a month: figures are compared with monthly results, expected e.g. {month_end}"
-                ),
-            ));
-        }
-        let Some(month) = months.iter().position(|d| *d == period_end) else {
-            return Err(fail(
-                "period_end",
-                format!(
-                    "{period_end} is outside the run: expected the end of a month from {} to {} ({} to {})",
-                    months.first().map(Date::to_string).unwrap_or_default(),
-                    months.last().map(Date::to_string).unwrap_or_default(),
-                    sc.start,
-                    sc.end
-                ),
-            ));
-        };
-        if period_end > sc.end {
-            return Err(fail(
-                "period_end",
-                format!(
-                    "{period_end} is after the end of the run ({}): the month is only partly simulated",
-                    sc.end
-                ),
-            ));
-        }
-
+        let area = self.area(area_name).map_err(|m| fail("area", m))?;
+        let (period_end, month) = self
+            .period(field("period_end"))
+            .map_err(|m| fail("period_end", m))?;
         let metric_name = field("metric");
-        let Some(metric) = layout.index(metric_name) else {
-            let names = layout.metrics().iter().map(|m| m.name.as_str());
-            return Err(fail(
-                "metric",
-                if metric_name.is_empty() {
-                    "expected a metric name of area_month.csv (e.g. `cumulative_starts`), found nothing".to_string()
-                } else {
-                    format!(
-                        "unknown metric `{metric_name}`: expected a metric name of area_month.csv such as `cumulative_starts`, `starts` or `referrals`{}",
-                        suggest(metric_name, names)
-                    )
-                },
-            ));
-        };
-
+        let metric = self.metric(metric_name).map_err(|m| fail("metric", m))?;
         let low = number_field(field("low"), false).map_err(|m| fail("low", m))?;
         let high = match field("high") {
             "" => None,
@@ -335,16 +338,7 @@ pub fn parse(text: &str, file: &Path, sc: &Scenario) -> Result<Observed, Scenari
                     .to_string(),
             ));
         }
-        if let Some(first) = seen.insert((area, period_end, metric), line) {
-            return Err(err(
-                Some(line),
-                &col("metric"),
-                format!(
-                    "{area_name} {metric_name} to {period_end} is given twice (first on line {first}): expected one row per area, month and metric"
-                ),
-            ));
-        }
-        rows.push(Observation {
+        Ok(Observation {
             line,
             area,
             area_name: area_name.to_string(),
@@ -355,20 +349,81 @@ pub fn parse(text: &str, file: &Path, sc: &Scenario) -> Result<Observed, Scenari
             low,
             high,
             source: source.to_string(),
-        });
+        })
     }
-    if rows.is_empty() {
-        return Err(err(
-            Some(header_line),
-            "",
-            "no observations: expected at least one row after the header".to_string(),
-        ));
+
+    /// The `area` column: `None` for the programme, else the area's index.
+    fn area(&self, area_name: &str) -> Result<Option<usize>, String> {
+        let sc = self.sc;
+        if area_name == PROGRAMME {
+            return Ok(None);
+        }
+        if let Some(i) = sc.areas.iter().position(|a| a.name == area_name) {
+            return Ok(Some(i));
+        }
+        let names = std::iter::once(PROGRAMME).chain(sc.areas.iter().map(|a| a.name.as_str()));
+        Err(if area_name.is_empty() {
+            "an area name or `Programme`, found nothing".to_string()
+        } else {
+            format!(
+                "unknown area `{area_name}`: expected `Programme` or one of the scenario's {} areas{}",
+                sc.areas.len(),
+                suggest(area_name, names)
+            )
+        })
     }
-    check_running_totals(&rows, &layout, file)?;
-    Ok(Observed {
-        file: file.to_path_buf(),
-        rows,
-    })
+
+    /// The `period_end` column: the end of a month of the run, and that month's index.
+    fn period(&self, raw_date: &str) -> Result<(Date, usize), String> {
+        let (sc, months) = (self.sc, &self.months);
+        let Some(period_end) = Date::parse(raw_date) else {
+            return Err(format!(
+                "expected a date written YYYY-MM-DD, found `{raw_date}`"
+            ));
+        };
+        let month_end = Date {
+            day: Date::days_in_month(period_end.year, period_end.month),
+            ..period_end
+        };
+        if period_end != month_end {
+            return Err(format!(
+                "{period_end} is not the last day of a month: figures are compared with monthly results, expected e.g. {month_end}"
+            ));
+        }
+        let Some(month) = months.iter().position(|d| *d == period_end) else {
+            return Err(format!(
+                "{period_end} is outside the run: expected the end of a month from {} to {} ({} to {})",
+                months.first().map(Date::to_string).unwrap_or_default(),
+                months.last().map(Date::to_string).unwrap_or_default(),
+                sc.start,
+                sc.end
+            ));
+        };
+        if period_end > sc.end {
+            return Err(format!(
+                "{period_end} is after the end of the run ({}): the month is only partly simulated",
+                sc.end
+            ));
+        }
+        Ok((period_end, month))
+    }
+
+    /// The `metric` column: the metric's index in the layout.
+    fn metric(&self, metric_name: &str) -> Result<usize, String> {
+        if let Some(metric) = self.layout.index(metric_name) {
+            return Ok(metric);
+        }
+        let names = self.layout.metrics().iter().map(|m| m.name.as_str());
+        Err(if metric_name.is_empty() {
+            "expected a metric name of area_month.csv (e.g. `cumulative_starts`), found nothing"
+                .to_string()
+        } else {
+            format!(
+                "unknown metric `{metric_name}`: expected a metric name of area_month.csv such as `cumulative_starts`, `starts` or `referrals`{}",
+                suggest(metric_name, names)
+            )
+        })
+    }
 }
 
 /// A running total (`cumulative_starts`) cannot fall: for each area and such metric,

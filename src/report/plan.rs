@@ -80,6 +80,17 @@ fn binding(a: &AreaPlan) -> String {
 /// `plan.csv`: one row per area planned.
 pub fn csv(res: &PlanResults) -> Vec<u8> {
     let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record(csv_header(res)).expect("in-memory CSV");
+    for a in &res.areas {
+        w.write_record(csv_area_row(res, a)).expect("in-memory CSV");
+    }
+    w.write_record(csv_programme_row(res))
+        .expect("in-memory CSV");
+    w.into_inner().expect("writing to memory cannot fail")
+}
+
+/// The columns of `plan.csv`: the area's, each discipline's, then the costs.
+fn csv_header(res: &PlanResults) -> Vec<String> {
     let mut header: Vec<String> = [
         "area",
         "status",
@@ -130,59 +141,64 @@ pub fn csv(res: &PlanResults) -> Vec<u8> {
         .iter()
         .map(|s| s.to_string()),
     );
-    w.write_record(&header).expect("in-memory CSV");
-    for a in &res.areas {
-        let coach = lever_of(a, LeverKind::CoachFte);
-        let cap = lever_of(a, LeverKind::CaseloadCap);
-        let lever_cells = |l: Option<&crate::plan::LeverPlan>| match l {
-            Some(l) => vec![
-                cell(Some(l.current)),
-                cell(Some(l.planned)),
-                l.binds.join(" + "),
-            ],
-            None => vec![String::new(); 3],
-        };
-        let mut row = vec![
-            a.name.clone(),
-            status(res, a).to_string(),
-            cell(a.target),
-            cell(a.target.map(|_| res.options.confidence)),
-            cell(a.planned.p_reach.map(|p| p.0)),
-            cell(a.planned.p_reach.map(|p| p.1.0)),
-            cell(a.planned.p_reach.map(|p| p.1.1)),
-            cell(a.planned.starts.mean),
-            cell(a.planned.starts.p10),
-            cell(a.planned.starts.p90),
-            cell(Some(res.options.wait_days)),
-            cell(a.planned.wait_p90.mean),
-        ];
-        row.extend(lever_cells(coach));
-        row.extend(lever_cells(cap));
-        for d in 0..res.disciplines.len() {
-            row.extend(lever_cells(lever_of(a, LeverKind::MdtFte(d))));
-            let w = a.planned.mdt_wait_p90.get(d).copied().flatten();
-            row.push(cell(w.map(|_| res.mdt_wait_days[d])));
-            row.push(cell(w.and_then(|b| b.mean)));
-        }
-        row.extend([
-            cell(Some(a.cost_per_year_gbp)),
-            cell(Some(a.current_cost_per_year_gbp)),
-            cell(a.planned.staff_cost_gbp.mean),
-            cell(a.grant_gbp),
-            a.grant_covers.map_or(String::new(), |c| c.to_string()),
-            cell(a.grant_headroom_gbp),
-            a.simulations.to_string(),
-            a.reasons.join(" | "),
-            cell(
-                coach
-                    .and_then(|l| l.marginal.as_ref())
-                    .and_then(|m| m.cost_per_extra_start_gbp),
-            ),
-            limited_by(res, a),
-        ]);
-        w.write_record(&row).expect("in-memory CSV");
+    header
+}
+
+/// An area's row of `plan.csv`.
+fn csv_area_row(res: &PlanResults, a: &AreaPlan) -> Vec<String> {
+    let coach = lever_of(a, LeverKind::CoachFte);
+    let cap = lever_of(a, LeverKind::CaseloadCap);
+    let lever_cells = |l: Option<&crate::plan::LeverPlan>| match l {
+        Some(l) => vec![
+            cell(Some(l.current)),
+            cell(Some(l.planned)),
+            l.binds.join(" + "),
+        ],
+        None => vec![String::new(); 3],
+    };
+    let mut row = vec![
+        a.name.clone(),
+        status(res, a).to_string(),
+        cell(a.target),
+        cell(a.target.map(|_| res.options.confidence)),
+        cell(a.planned.p_reach.map(|p| p.0)),
+        cell(a.planned.p_reach.map(|p| p.1.0)),
+        cell(a.planned.p_reach.map(|p| p.1.1)),
+        cell(a.planned.starts.mean),
+        cell(a.planned.starts.p10),
+        cell(a.planned.starts.p90),
+        cell(Some(res.options.wait_days)),
+        cell(a.planned.wait_p90.mean),
+    ];
+    row.extend(lever_cells(coach));
+    row.extend(lever_cells(cap));
+    for d in 0..res.disciplines.len() {
+        row.extend(lever_cells(lever_of(a, LeverKind::MdtFte(d))));
+        let w = a.planned.mdt_wait_p90.get(d).copied().flatten();
+        row.push(cell(w.map(|_| res.mdt_wait_days[d])));
+        row.push(cell(w.and_then(|b| b.mean)));
     }
-    // the programme: the areas summed
+    row.extend([
+        cell(Some(a.cost_per_year_gbp)),
+        cell(Some(a.current_cost_per_year_gbp)),
+        cell(a.planned.staff_cost_gbp.mean),
+        cell(a.grant_gbp),
+        a.grant_covers.map_or(String::new(), |c| c.to_string()),
+        cell(a.grant_headroom_gbp),
+        a.simulations.to_string(),
+        a.reasons.join(" | "),
+        cell(
+            coach
+                .and_then(|l| l.marginal.as_ref())
+                .and_then(|m| m.cost_per_extra_start_gbp),
+        ),
+        limited_by(res, a),
+    ]);
+    row
+}
+
+/// The programme's row of `plan.csv`: the areas summed.
+fn csv_programme_row(res: &PlanResults) -> Vec<String> {
     let p = &res.programme;
     let role = |r: &str| p.roles.iter().find(|x| x.role == r);
     let fte = |r: Option<&crate::plan::RoleTotal>| match r {
@@ -230,8 +246,7 @@ pub fn csv(res: &PlanResults) -> Vec<u8> {
         String::new(),
         String::new(),
     ]);
-    w.write_record(&row).expect("in-memory CSV");
-    w.into_inner().expect("writing to memory cannot fail")
+    row
 }
 
 /// `levers.csv`: per area, each lever raised by one step from the scenario's
@@ -338,6 +353,21 @@ fn mdt_short(res: &PlanResults, a: &AreaPlan) -> String {
 
 /// The table printed after planning.
 pub fn table(res: &PlanResults) -> String {
+    let mut s = table_heading(res);
+    for a in &res.areas {
+        s.push_str(&table_area_line(res, a));
+    }
+    let _ = writeln!(s, "{}", "-".repeat(185));
+    s.push_str(&table_totals(res));
+    if let Some(al) = &res.allocation {
+        s.push_str(&allocation_text(al));
+    }
+    s.push_str(&programme_text(res));
+    s
+}
+
+/// The table's title lines and column headings.
+fn table_heading(res: &PlanResults) -> String {
     let mut s = String::new();
     let mdt_names: Vec<&str> = res.disciplines.iter().map(String::as_str).collect();
     let _ = writeln!(
@@ -379,38 +409,44 @@ pub fn table(res: &PlanResults) -> String {
         "limited by",
     );
     let _ = writeln!(s, "{}", "-".repeat(185));
-    for a in &res.areas {
-        let coach = lever_of(a, LeverKind::CoachFte).map_or("-".into(), |l| {
-            format!("{} -> {}", fmt_value(l.current), fmt_value(l.planned))
-        });
-        let covered = match a.grant_covers {
-            Some(true) => "yes",
-            Some(false) => "NO",
-            None => "-",
-        };
-        let mut name = a.name.clone();
-        if name.chars().count() > 40 {
-            name = name.chars().take(39).collect::<String>() + "…";
-        }
-        let _ = writeln!(
-            s,
-            "{:<40} {:<10} {:>12} {:>15} {:>9} {:>9} {:>9} {:>8} {:>6}d {:>8} {:>9}  {:<24} {}",
-            name,
-            status(res, a),
-            coach,
-            mdt_short(res, a),
-            gbp_k(Some(a.cost_per_year_gbp)),
-            gbp_k(a.planned.staff_cost_gbp.mean),
-            gbp_k(a.grant_gbp),
-            pct(a.planned.p_reach.map(|p| p.0)),
-            f1(a.planned.wait_p90.mean),
-            covered,
-            marginal_text(a),
-            limited_by(res, a),
-            binding(a)
-        );
+    s
+}
+
+/// An area's line of the table.
+fn table_area_line(res: &PlanResults, a: &AreaPlan) -> String {
+    let coach = lever_of(a, LeverKind::CoachFte).map_or("-".into(), |l| {
+        format!("{} -> {}", fmt_value(l.current), fmt_value(l.planned))
+    });
+    let covered = match a.grant_covers {
+        Some(true) => "yes",
+        Some(false) => "NO",
+        None => "-",
+    };
+    let mut name = a.name.clone();
+    if name.chars().count() > 40 {
+        name = name.chars().take(39).collect::<String>() + "…";
     }
-    let _ = writeln!(s, "{}", "-".repeat(185));
+    format!(
+        "{:<40} {:<10} {:>12} {:>15} {:>9} {:>9} {:>9} {:>8} {:>6}d {:>8} {:>9}  {:<24} {}\n",
+        name,
+        status(res, a),
+        coach,
+        mdt_short(res, a),
+        gbp_k(Some(a.cost_per_year_gbp)),
+        gbp_k(a.planned.staff_cost_gbp.mean),
+        gbp_k(a.grant_gbp),
+        pct(a.planned.p_reach.map(|p| p.0)),
+        f1(a.planned.wait_p90.mean),
+        covered,
+        marginal_text(a),
+        limited_by(res, a),
+        binding(a)
+    )
+}
+
+/// The table's key, the totals, and why each infeasible area is.
+fn table_totals(res: &PlanResults) -> String {
+    let mut s = String::new();
     let _ = writeln!(
         s,
         "cost/yr: planned staff cost a year; to end: simulated staff cost to the end date, mean across replications; grant: the area's grant; covered: whether the grant covers the cost to the end date (- without a grant); P(reach): share of replications reaching the target; wait90: 90th-percentile wait to assessment, mean across replications; £/start+: mean cost per extra start of the last coach step"
@@ -441,10 +477,6 @@ pub fn table(res: &PlanResults) -> String {
             let _ = writeln!(s, "  {}: {r}", a.name);
         }
     }
-    if let Some(al) = &res.allocation {
-        s.push_str(&allocation_text(al));
-    }
-    s.push_str(&programme_text(res));
     s
 }
 

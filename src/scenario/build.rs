@@ -6,8 +6,8 @@ use std::collections::BTreeMap;
 use super::error::{ScenarioError, ScenarioErrors};
 use super::param::{self, Domain, Drawer, DrawnValue, Override, P, TimeSpec, Value};
 use super::raw::{
-    RawArea, RawDiscipline, RawFile, RawFteStep, RawNeed, RawParam, RawParamDist, RawReferrals,
-    RawTimeDist, RawTimeDistTable,
+    RawArea, RawCoach, RawDiscipline, RawFile, RawFteStep, RawNeed, RawParam, RawParamDist,
+    RawProgramme, RawReferrals, RawTimeDist, RawTimeDistTable,
 };
 use super::source::{Merged, join_key};
 use super::spec::{AreaSpec, DisciplineSpec, StaffSpec};
@@ -190,16 +190,118 @@ pub fn build_all(merged: Merged) -> Result<Scenario, ScenarioErrors> {
         return Err(fail(errs));
     };
     let pr = &file.programme;
-    let date = |key: &str, s: &str| {
-        Date::parse(s).ok_or_else(|| {
-            merged.error(
-                key,
-                format!("expected a date like 2024-10-01, found \"{s}\""),
-            )
-        })
+    // everything below depends on the run's dates
+    let Some(run) = check_programme(&file, &merged, &mut errs) else {
+        return Err(fail(errs));
     };
-    let start = date("programme.start", &pr.start).map_err(|e| errs.push(e));
-    let end = date("programme.end", &pr.end).map_err(|e| errs.push(e));
+    let read = read_areas(&file, &merged, run.start, &mut errs);
+    if read.disciplines.len() > MAX_DISCIPLINES {
+        errs.push(merged.error(
+            "defaults.mdt",
+            format!(
+                "at most {MAX_DISCIPLINES} MDT disciplines are supported, found {}",
+                read.disciplines.len()
+            ),
+        ));
+        return Err(fail(errs));
+    }
+    check_defaults(&file, &merged, &run, &read.disciplines, &mut errs);
+    let areas = validate_areas(&read, &merged, &run, &mut errs);
+    let calibration =
+        super::posterior::CalibrationSpec::from_raw(file.calibration.as_ref(), &merged)
+            .map_err(|e| errs.push(e));
+    // the posterior names the areas' parameters: checked once they are all valid
+    if !errs.is_empty() || !read.all_read {
+        return Err(fail(errs));
+    }
+    let posterior = match &file.posterior {
+        Some(p) => Some(
+            super::posterior::Posterior::from_raw(p, &areas, &merged).map_err(|e| fail(vec![e]))?,
+        ),
+        None => None,
+    };
+    let calibration = calibration.expect("no errors recorded");
+    let month_days = month_days(&run.calendar, &run.extra);
+
+    Ok(Scenario {
+        name: pr.name.clone(),
+        description: pr.description.clone(),
+        files: merged.files.clone(),
+        start: run.start,
+        end: run.end,
+        target_starts: pr.target_starts,
+        seed: pr.seed,
+        replications: pr.replications,
+        warmup_days: pr.warmup_days,
+        budget_gbp: pr.budget_gbp,
+        calendar: run.calendar,
+        areas,
+        disciplines: read.disciplines,
+        merged,
+        calibration,
+        posterior,
+        month_days,
+    })
+}
+
+/// The run `[programme]` describes: its dates, extra holidays and calendar.
+struct Run {
+    /// Launch date (day 0).
+    start: Date,
+    /// Last day simulated (inclusive).
+    end: Date,
+    /// Days from the start to the end.
+    horizon: i64,
+    /// `programme.extra_holidays`, those that read as dates.
+    extra: Vec<Date>,
+    /// The calendar of the run.
+    calendar: Calendar,
+}
+
+/// A date at `key`, or the problem with it.
+fn parse_date(merged: &Merged, key: &str, s: &str) -> Result<Date, ScenarioError> {
+    Date::parse(s).ok_or_else(|| {
+        merged.error(
+            key,
+            format!("expected a date like 2024-10-01, found \"{s}\""),
+        )
+    })
+}
+
+/// Checks `[programme]` (and that there are areas), recording each problem; the run
+/// when its dates are usable.
+fn check_programme(file: &RawFile, merged: &Merged, errs: &mut Vec<ScenarioError>) -> Option<Run> {
+    let pr = &file.programme;
+    let start = parse_date(merged, "programme.start", &pr.start).map_err(|e| errs.push(e));
+    let end = parse_date(merged, "programme.end", &pr.end).map_err(|e| errs.push(e));
+    check_programme_values(pr, merged, errs);
+    let festive = festive_period(pr, merged, errs);
+    let mut extra = Vec::new();
+    for (i, s) in pr.extra_holidays.iter().enumerate() {
+        match parse_date(merged, &format!("programme.extra_holidays[{i}]"), s) {
+            Ok(d) => extra.push(d),
+            Err(e) => errs.push(e),
+        }
+    }
+    if file.areas.is_empty() {
+        errs.push(merged.error("areas", "expected at least one area table, found none"));
+    }
+    let (Ok(start), Ok(end)) = (start, end) else {
+        return None;
+    };
+    let horizon = check_run_length(pr, merged, (start, end), errs)?;
+    let calendar = Calendar::new(start, horizon as usize, &extra, festive);
+    Some(Run {
+        start,
+        end,
+        horizon,
+        extra,
+        calendar,
+    })
+}
+
+/// Checks the programme's target, replications and name, recording each problem.
+fn check_programme_values(pr: &RawProgramme, merged: &Merged, errs: &mut Vec<ScenarioError>) {
     if !(pr.target_starts.is_finite() && pr.target_starts >= 0.0) {
         errs.push(merged.error(
             "programme.target_starts",
@@ -226,53 +328,55 @@ pub fn build_all(merged: Merged) -> Result<Scenario, ScenarioErrors> {
             ),
         ));
     }
-    let festive = match &pr.festive_period {
-        None => ((12, 24), (1, 1)),
-        Some(f) => {
-            let md = |key: &str, s: &str| -> Result<(u8, u8), ScenarioError> {
-                let bad = || {
-                    merged.error(
-                        key,
-                        format!("expected a month-day like \"12-24\", found \"{s}\""),
-                    )
-                };
-                let (m, d) = s.split_once('-').ok_or_else(bad)?;
-                let (m, d): (u8, u8) =
-                    (m.parse().map_err(|_| bad())?, d.parse().map_err(|_| bad())?);
-                Date::new(2024, m, d).ok_or_else(bad)?;
-                Ok((m, d))
-            };
-            let from = md("programme.festive_period.from", &f.from).unwrap_or_else(|e| {
-                errs.push(e);
-                (12, 24)
-            });
-            let to = md("programme.festive_period.to", &f.to).unwrap_or_else(|e| {
-                errs.push(e);
-                (1, 1)
-            });
-            (from, to)
-        }
+}
+
+/// The festive period's first and last (month, day), 24 December to 1 January unless
+/// given; a bad end is recorded and its default stands in.
+fn festive_period(
+    pr: &RawProgramme,
+    merged: &Merged,
+    errs: &mut Vec<ScenarioError>,
+) -> ((u8, u8), (u8, u8)) {
+    let Some(f) = &pr.festive_period else {
+        return ((12, 24), (1, 1));
     };
-    let mut extra = Vec::new();
-    for (i, s) in pr.extra_holidays.iter().enumerate() {
-        match date(&format!("programme.extra_holidays[{i}]"), s) {
-            Ok(d) => extra.push(d),
-            Err(e) => errs.push(e),
-        }
-    }
-    if file.areas.is_empty() {
-        errs.push(merged.error("areas", "expected at least one area table, found none"));
-    }
-    // everything below depends on the run's dates
-    let (Ok(start), Ok(end)) = (start, end) else {
-        return Err(fail(errs));
+    let md = |key: &str, s: &str| -> Result<(u8, u8), ScenarioError> {
+        let bad = || {
+            merged.error(
+                key,
+                format!("expected a month-day like \"12-24\", found \"{s}\""),
+            )
+        };
+        let (m, d) = s.split_once('-').ok_or_else(bad)?;
+        let (m, d): (u8, u8) = (m.parse().map_err(|_| bad())?, d.parse().map_err(|_| bad())?);
+        Date::new(2024, m, d).ok_or_else(bad)?;
+        Ok((m, d))
     };
+    let from = md("programme.festive_period.from", &f.from).unwrap_or_else(|e| {
+        errs.push(e);
+        (12, 24)
+    });
+    let to = md("programme.festive_period.to", &f.to).unwrap_or_else(|e| {
+        errs.push(e);
+        (1, 1)
+    });
+    (from, to)
+}
+
+/// The run's length in days, once the end is after the start and within 20 years
+/// (`None`, recorded, otherwise); checks the budget and the warm-up against it.
+fn check_run_length(
+    pr: &RawProgramme,
+    merged: &Merged,
+    (start, end): (Date, Date),
+    errs: &mut Vec<ScenarioError>,
+) -> Option<i64> {
     if end < start {
         errs.push(merged.error(
             "programme.end",
             format!("the end date {end} is before the start date {start}"),
         ));
-        return Err(fail(errs));
+        return None;
     }
     let horizon = Calendar::days_between(start, end);
     if horizon > 20 * 366 {
@@ -280,7 +384,7 @@ pub fn build_all(merged: Merged) -> Result<Scenario, ScenarioErrors> {
             "programme.end",
             format!("a run of {horizon} days is longer than the 20 years supported"),
         ));
-        return Err(fail(errs));
+        return None;
     }
     if let Some(b) = pr.budget_gbp
         && !(b.is_finite() && b > 0.0)
@@ -299,9 +403,26 @@ pub fn build_all(merged: Merged) -> Result<Scenario, ScenarioErrors> {
             ),
         ));
     }
-    let calendar = Calendar::new(start, horizon as usize, &extra, festive);
+    Some(horizon)
+}
 
-    // per area: defaults merged with the area's own table
+/// The areas' tables as read: each with the defaults merged in, typed.
+struct AreasRead {
+    /// (name, typed table) of each area that reads.
+    raws: Vec<(String, RawArea)>,
+    /// Every MDT discipline any area names, in name order.
+    disciplines: Vec<String>,
+    /// False when some area could not be read at all.
+    all_read: bool,
+}
+
+/// Merges each area's table with the defaults and reads it, recording each problem.
+fn read_areas(
+    file: &RawFile,
+    merged: &Merged,
+    start: Date,
+    errs: &mut Vec<ScenarioError>,
+) -> AreasRead {
     let mut raws: Vec<(String, RawArea)> = Vec::new();
     let mut discipline_names: Vec<String> = Vec::new();
     let mut all_read = true;
@@ -320,13 +441,13 @@ pub fn build_all(merged: Merged) -> Result<Scenario, ScenarioErrors> {
             continue;
         }
         if let Err(m) = launch_days(&mut t, start) {
-            errs.push(merged.error(&locate(&merged, name, "launch"), m));
+            errs.push(merged.error(&locate(merged, name, "launch"), m));
             t.remove("launch");
         }
         let t = match inherit_discipline_defaults(t) {
             Ok(t) => t,
             Err((rel, m)) => {
-                errs.push(merged.error(&locate(&merged, name, &rel), m));
+                errs.push(merged.error(&locate(merged, name, &rel), m));
                 all_read = false;
                 continue;
             }
@@ -334,9 +455,9 @@ pub fn build_all(merged: Merged) -> Result<Scenario, ScenarioErrors> {
         let Some(raw) = deserialize_all::<RawArea>(
             t,
             defaults.as_ref(),
-            &merged,
-            |rel| locate(&merged, name, rel),
-            &mut errs,
+            merged,
+            |rel| locate(merged, name, rel),
+            errs,
         ) else {
             all_read = false;
             continue;
@@ -349,72 +470,76 @@ pub fn build_all(merged: Merged) -> Result<Scenario, ScenarioErrors> {
         raws.push((name.clone(), raw));
     }
     discipline_names.sort();
-    if discipline_names.len() > MAX_DISCIPLINES {
-        errs.push(merged.error(
-            "defaults.mdt",
-            format!(
-                "at most {MAX_DISCIPLINES} MDT disciplines are supported, found {}",
-                discipline_names.len()
-            ),
-        ));
-        return Err(fail(errs));
+    AreasRead {
+        raws,
+        disciplines: discipline_names,
+        all_read,
     }
-    // Check every default, even one that every area overrides: a synthetic area made
-    // of the first area's table with the defaults on top.
-    if let Some((first, table)) = file.areas.iter().next()
-        && !file.defaults.is_empty()
+}
+
+/// Checks every default, even one that every area overrides: a synthetic area made
+/// of the first area's table with the defaults on top.
+fn check_defaults(
+    file: &RawFile,
+    merged: &Merged,
+    run: &Run,
+    disciplines: &[String],
+    errs: &mut Vec<ScenarioError>,
+) {
+    let Some((first, table)) = file.areas.iter().next() else {
+        return;
+    };
+    if file.defaults.is_empty() {
+        return;
+    }
+    let mut t = table.clone();
+    merge_plain(&mut t, file.defaults.clone());
+    let launch_ok = launch_days(&mut t, run.start)
+        .map_err(|m| errs.push(merged.error("defaults.launch", m)))
+        .is_ok();
+    let t = inherit_discipline_defaults(t).map_err(|(rel, m)| {
+        errs.push(merged.error(&locate_in(merged, first, &rel, true), m));
+    });
+    if let Ok(t) = t
+        && launch_ok
+        && let Some(raw) = deserialize_all::<RawArea>(
+            t,
+            None,
+            merged,
+            |rel| locate_in(merged, first, rel, true),
+            errs,
+        )
     {
-        let mut t = table.clone();
-        merge_plain(&mut t, file.defaults.clone());
-        let launch_ok = launch_days(&mut t, start)
-            .map_err(|m| errs.push(merged.error("defaults.launch", m)))
-            .is_ok();
-        let t = inherit_discipline_defaults(t).map_err(|(rel, m)| {
-            errs.push(merged.error(&locate_in(&merged, first, &rel, true), m));
-        });
-        if let Ok(t) = t
-            && launch_ok
-            && let Some(raw) = deserialize_all::<RawArea>(
-                t,
-                None,
-                &merged,
-                |rel| locate_in(&merged, first, rel, true),
-                &mut errs,
-            )
-        {
-            let ctx = Ctx::new(&merged, first, (start, end), true);
-            ctx.area(&raw, &discipline_names);
-            errs.extend(ctx.errs.into_inner());
-        }
+        let ctx = Ctx::new(merged, first, (run.start, run.end), true);
+        ctx.area(&raw, disciplines);
+        errs.extend(ctx.errs.into_inner());
     }
+}
+
+/// Validates each area read, recording each problem; the areas without any.
+fn validate_areas(
+    read: &AreasRead,
+    merged: &Merged,
+    run: &Run,
+    errs: &mut Vec<ScenarioError>,
+) -> Vec<AreaSpec> {
     let mut areas = Vec::new();
-    for (name, raw) in &raws {
-        let ctx = Ctx::new(&merged, name, (start, end), false);
-        let a = ctx.area(raw, &discipline_names);
+    for (name, raw) in &read.raws {
+        let ctx = Ctx::new(merged, name, (run.start, run.end), false);
+        let a = ctx.area(raw, &read.disciplines);
         errs.extend(ctx.errs.into_inner());
         if let Some(a) = a {
-            if let Err(m) = check_launch(&a.launch, horizon as f64) {
-                errs.push(merged.error(&locate(&merged, &a.name, "launch"), m));
+            if let Err(m) = check_launch(&a.launch, run.horizon as f64) {
+                errs.push(merged.error(&locate(merged, &a.name, "launch"), m));
             }
             areas.push(a);
         }
     }
-    let calibration =
-        super::posterior::CalibrationSpec::from_raw(file.calibration.as_ref(), &merged)
-            .map_err(|e| errs.push(e));
-    // the posterior names the areas' parameters: checked once they are all valid
-    if !errs.is_empty() || !all_read {
-        return Err(fail(errs));
-    }
-    let posterior = match &file.posterior {
-        Some(p) => Some(
-            super::posterior::Posterior::from_raw(p, &areas, &merged).map_err(|e| fail(vec![e]))?,
-        ),
-        None => None,
-    };
-    let calibration = calibration.expect("no errors recorded");
+    areas
+}
 
-    // working / other days of each calendar month of the run, whole months
+/// Working and other days of each calendar month of the run, whole months.
+fn month_days(calendar: &Calendar, extra: &[Date]) -> MonthDays {
     let mut month_days = Vec::new();
     let mut holidays: BTreeMap<i32, Vec<Date>> = BTreeMap::new();
     for m in 0..calendar.n_months() {
@@ -434,27 +559,7 @@ pub fn build_all(merged: Merged) -> Result<Scenario, ScenarioErrors> {
         }
         month_days.push((w, o));
     }
-    let month_days = MonthDays(month_days);
-
-    Ok(Scenario {
-        name: pr.name.clone(),
-        description: pr.description.clone(),
-        files: merged.files.clone(),
-        start,
-        end,
-        target_starts: pr.target_starts,
-        seed: pr.seed,
-        replications: pr.replications,
-        warmup_days: pr.warmup_days,
-        budget_gbp: pr.budget_gbp,
-        calendar,
-        areas,
-        disciplines: discipline_names,
-        merged,
-        calibration,
-        posterior,
-        month_days,
-    })
+    MonthDays(month_days)
 }
 
 pub use super::registry::DISCIPLINE_DEFAULTS;
@@ -1033,21 +1138,20 @@ impl<'a> Ctx<'a> {
         }
     }
 
-    /// The area's validated parameters, or `None` with every problem recorded.
-    fn area(&self, r: &RawArea, disciplines: &[String]) -> Option<AreaSpec> {
-        let nonneg_opt = |rel: &str, v: Option<f64>| -> Option<f64> {
-            match v {
-                Some(x) if !(x.is_finite() && x >= 0.0) => {
-                    self.fail(rel, format!("expected a non-negative number, found {x}"));
-                    Some(0.0)
-                }
-                other => other,
+    /// An optional non-negative number; a bad one is recorded and 0 stands in.
+    fn non_negative(&self, rel: &str, v: Option<f64>) -> Option<f64> {
+        match v {
+            Some(x) if !(x.is_finite() && x >= 0.0) => {
+                self.fail(rel, format!("expected a non-negative number, found {x}"));
+                Some(0.0)
             }
-        };
-        let fit_notes_2023 = nonneg_opt("fit_notes_2023", r.fit_notes_2023);
-        let target_starts = nonneg_opt("target_starts", r.target_starts);
-        let grant_gbp = nonneg_opt("grant_gbp", r.grant_gbp);
-        let rf = &r.referrals;
+            other => other,
+        }
+    }
+
+    /// The constant referral rate, if given; without it the area needs its 2023 fit
+    /// note count.
+    fn constant_rate(&self, rf: &RawReferrals, fit_notes_2023: Option<f64>) -> Option<P> {
         let constant = rf
             .constant_rate_per_day
             .as_ref()
@@ -1058,47 +1162,63 @@ impl<'a> Ctx<'a> {
                 "expected the area's 2023 fit note count (or referrals.constant_rate_per_day)",
             );
         }
+        constant
+    }
+
+    /// The seasonal index: 12 non-negative monthly values averaging 1.
+    fn seasonal_index(&self, values: &[f64]) -> [f64; 12] {
         let mut seasonal = [0.0; 12];
-        if rf.seasonal_index.len() != 12 {
+        if values.len() != 12 {
             self.fail(
                 "referrals.seasonal_index",
                 format!(
                     "expected 12 monthly values (January first), found {}",
-                    rf.seasonal_index.len()
+                    values.len()
                 ),
             );
-        } else {
-            let mut good = true;
-            for (i, v) in rf.seasonal_index.iter().enumerate() {
-                if !(v.is_finite() && *v >= 0.0) {
-                    self.fail(
-                        "referrals.seasonal_index",
-                        format!(
-                            "expected non-negative values, found {v} for month {}",
-                            i + 1
-                        ),
-                    );
-                    good = false;
-                }
-                seasonal[i] = *v;
-            }
-            let mean_index = seasonal.iter().sum::<f64>() / 12.0;
-            if good && (mean_index - 1.0).abs() > 0.01 {
+            return seasonal;
+        }
+        let mut good = true;
+        for (i, v) in values.iter().enumerate() {
+            if !(v.is_finite() && *v >= 0.0) {
                 self.fail(
                     "referrals.seasonal_index",
-                    format!("expected values averaging 1 (a shape, not a level), found an average of {mean_index:.4}"),
+                    format!(
+                        "expected non-negative values, found {v} for month {}",
+                        i + 1
+                    ),
                 );
+                good = false;
             }
+            seasonal[i] = *v;
         }
+        let mean_index = seasonal.iter().sum::<f64>() / 12.0;
+        if good && (mean_index - 1.0).abs() > 0.01 {
+            self.fail(
+                "referrals.seasonal_index",
+                format!("expected values averaging 1 (a shape, not a level), found an average of {mean_index:.4}"),
+            );
+        }
+        seasonal
+    }
+
+    /// The mix of referral routes; fit notes drive referrals through the GP route,
+    /// so without a constant rate its share must be above 0.
+    fn source_mix(&self, rf: &RawReferrals, constant: bool) -> [f64; N_ROUTES] {
         let before = self.n_errs();
         let source_mix = self.mix("referrals.source_mix", &rf.source_mix, &ROUTES);
-        if self.n_errs() == before && constant.is_none() && source_mix[0] <= 0.0 {
+        if self.n_errs() == before && !constant && source_mix[0] <= 0.0 {
             self.fail(
                 "referrals.source_mix.gp",
                 "referrals are driven by fit notes through the GP route, so its share must be above 0",
             );
         }
-        let trailblazer = rf.trailblazer.as_ref().and_then(|t| {
+        source_mix
+    }
+
+    /// The trailblazer's GP multiplier and start date, when the area has one.
+    fn trailblazer(&self, rf: &RawReferrals) -> Option<(P, Date)> {
+        rf.trailblazer.as_ref().and_then(|t| {
             let m = self.p("referrals.trailblazer.gp_multiplier", &t.gp_multiplier);
             let d = Date::parse(&t.start);
             if d.is_none() {
@@ -1108,8 +1228,12 @@ impl<'a> Ctx<'a> {
                 );
             }
             d.map(|d| (m, d))
-        });
-        for k in r.triage.never_engage.keys() {
+        })
+    }
+
+    /// The rate of never engaging for each route, in the order of [`ROUTES`].
+    fn never_engage(&self, raw: &BTreeMap<String, RawParam>) -> Vec<P> {
+        for k in raw.keys() {
             if !ROUTES.contains(&k.as_str()) {
                 self.fail(
                     &format!("triage.never_engage.{k}"),
@@ -1120,7 +1244,7 @@ impl<'a> Ctx<'a> {
         let mut never_engage = Vec::new();
         for route in ROUTES {
             let rel = format!("triage.never_engage.{route}");
-            match r.triage.never_engage.get(route) {
+            match raw.get(route) {
                 Some(raw) => never_engage.push(self.p(&rel, raw)),
                 None => self.fail(
                     "triage.never_engage",
@@ -1128,8 +1252,12 @@ impl<'a> Ctx<'a> {
                 ),
             }
         }
-        let c = &r.coach;
-        let coach = self.staff(
+        never_engage
+    }
+
+    /// The coaches' staffing.
+    fn coach(&self, c: &RawCoach) -> StaffSpec {
+        self.staff(
             "coach",
             StaffRaw {
                 fte: &c.fte,
@@ -1140,11 +1268,16 @@ impl<'a> Ctx<'a> {
                 cost: &c.cost_per_fte_year,
                 fte_from: &c.fte_from,
             },
-        );
-        let followup_interval_days =
-            self.p("coach.followup_interval_days", &c.followup_interval_days);
+        )
+    }
+
+    /// The outcome mix of each status, in the order of [`STATUSES`].
+    fn outcomes(
+        &self,
+        raw: &BTreeMap<String, BTreeMap<String, f64>>,
+    ) -> [[f64; N_OUTCOMES]; N_STATUS] {
         let mut outcomes = [[0.0; N_OUTCOMES]; N_STATUS];
-        for k in r.outcomes.keys() {
+        for k in raw.keys() {
             if !STATUSES.contains(&k.as_str()) {
                 self.fail(
                     &format!("outcomes.{k}"),
@@ -1156,7 +1289,7 @@ impl<'a> Ctx<'a> {
             }
         }
         for (i, s) in STATUSES.iter().enumerate() {
-            match r.outcomes.get(*s) {
+            match raw.get(*s) {
                 Some(raw) => outcomes[i] = self.mix(&format!("outcomes.{s}"), raw, &OUTCOMES),
                 None => self.fail(
                     "outcomes",
@@ -1164,18 +1297,54 @@ impl<'a> Ctx<'a> {
                 ),
             }
         }
-        let mdt: Vec<Option<DisciplineSpec>> = disciplines
-            .iter()
-            .map(|name| r.mdt.get(name).map(|d| self.discipline(name, d)))
-            .collect();
-        let launch = match &r.launch {
+        outcomes
+    }
+
+    /// The launch, day 0 (shared) when not given.
+    fn launch(&self, raw: Option<&RawParam>) -> P {
+        match raw {
             Some(raw) => self.p("launch", raw),
             None => P {
                 shared: true,
                 domain: Domain::NonNegative,
                 ..P::fixed("launch", 0.0)
             },
-        };
+        }
+    }
+
+    /// The area's multiplier of referrals, 1 (shared) when not given.
+    fn area_multiplier(&self, rf: &RawReferrals) -> P {
+        match &rf.area_multiplier {
+            Some(raw) => self.p("referrals.area_multiplier", raw),
+            None => P {
+                shared: true,
+                domain: Domain::NonNegative,
+                ..P::fixed("referrals.area_multiplier", 1.0)
+            },
+        }
+    }
+
+    /// The area's validated parameters, or `None` with every problem recorded.
+    fn area(&self, r: &RawArea, disciplines: &[String]) -> Option<AreaSpec> {
+        let fit_notes_2023 = self.non_negative("fit_notes_2023", r.fit_notes_2023);
+        let target_starts = self.non_negative("target_starts", r.target_starts);
+        let grant_gbp = self.non_negative("grant_gbp", r.grant_gbp);
+        let rf = &r.referrals;
+        let constant = self.constant_rate(rf, fit_notes_2023);
+        let seasonal = self.seasonal_index(&rf.seasonal_index);
+        let source_mix = self.source_mix(rf, constant.is_some());
+        let trailblazer = self.trailblazer(rf);
+        let never_engage = self.never_engage(&r.triage.never_engage);
+        let c = &r.coach;
+        let coach = self.coach(c);
+        let followup_interval_days =
+            self.p("coach.followup_interval_days", &c.followup_interval_days);
+        let outcomes = self.outcomes(&r.outcomes);
+        let mdt: Vec<Option<DisciplineSpec>> = disciplines
+            .iter()
+            .map(|name| r.mdt.get(name).map(|d| self.discipline(name, d)))
+            .collect();
+        let launch = self.launch(r.launch.as_ref());
         let (between_area_sd, area_effect) = self.between_area(rf);
         let spec = AreaSpec {
             name: self.area.to_string(),
@@ -1187,14 +1356,7 @@ impl<'a> Ctx<'a> {
             grant_source: r.grant_source.clone().unwrap_or_default(),
             constant_rate_per_day: constant,
             gp_propensity: self.p("referrals.gp_propensity", &rf.gp_propensity),
-            area_multiplier: match &rf.area_multiplier {
-                Some(raw) => self.p("referrals.area_multiplier", raw),
-                None => P {
-                    shared: true,
-                    domain: Domain::NonNegative,
-                    ..P::fixed("referrals.area_multiplier", 1.0)
-                },
-            },
+            area_multiplier: self.area_multiplier(rf),
             between_area_sd,
             area_effect,
             referral_ramp_months: self.p("referrals.ramp_months", &rf.ramp_months),
@@ -1379,83 +1541,18 @@ impl Scenario {
             all.extend(post.overrides(self.seed, rep, a));
         }
         let mut d = Drawer::new(self.seed, rep, &spec.name).with_overrides(all);
-        let err = |rel: &str, m: String| {
-            self.merged.error(
-                &locate(&self.merged, &spec.name, rel),
-                format!("in replication {rep}: {m}"),
-            )
-        };
-        let staff = |s: &StaffSpec, d: &mut Drawer| StaffInputs {
-            fte: d.get(&s.fte),
-            at_launch: d.get(&s.at_launch),
-            ramp_months: d.get(&s.ramp_months),
-            vacancy_rate: d.get(&s.vacancy_rate),
-            cost_per_fte_year: d.get(&s.cost_per_fte_year),
-            fte_from: s.fte_from.clone(),
-        };
+        let err = |rel: &str, m: String| self.draw_error(spec, rep, rel, m);
         let launch_day = d.get(&spec.launch);
-        let referrals = match &spec.constant_rate_per_day {
-            Some(c) => ReferralInputs {
-                constant_rate_per_day: Some(d.get(c)),
-                fit_notes_2023: 0.0,
-                gp_propensity: 0.0,
-                area_multiplier: 1.0,
-                ramp_months: 0.0,
-                ramp_start_fraction: 1.0,
-                annual_growth: 0.0,
-                seasonal_index: spec.seasonal_index,
-                source_mix: spec.source_mix,
-                non_working_day_factor: 1.0,
-                festive_factor: 1.0,
-                trailblazer: None,
-            },
-            None => ReferralInputs {
-                constant_rate_per_day: None,
-                fit_notes_2023: spec.fit_notes_2023.unwrap_or(0.0),
-                gp_propensity: d.get(&spec.gp_propensity),
-                area_multiplier: d.get(&spec.area_multiplier)
-                    * (d.get(&spec.between_area_sd) * d.get(&spec.area_effect)).exp(),
-                ramp_months: d.get(&spec.referral_ramp_months),
-                ramp_start_fraction: d.get(&spec.referral_ramp_start),
-                annual_growth: d.get(&spec.annual_growth),
-                seasonal_index: spec.seasonal_index,
-                source_mix: spec.source_mix,
-                non_working_day_factor: d.get(&spec.non_working_day_factor),
-                festive_factor: d.get(&spec.festive_factor),
-                trailblazer: spec.trailblazer.as_ref().map(|(m, date)| (d.get(m), *date)),
-            },
-        };
+        let referrals = draw_referrals(spec, &mut d);
         let annual_leave_fraction = d.get(&spec.annual_leave_fraction);
         let festive_capacity_factor = d.get(&spec.festive_capacity_factor);
-        let coach = staff(&spec.coach, &mut d);
+        let coach = draw_staff(&spec.coach, &mut d);
         let caseload_cap_per_fte = d.get(&spec.caseload_cap_per_fte);
         let contact_hours_per_fte_week = d.get(&spec.contact_hours_per_fte_week);
         let followup_interval_days = d.get(&spec.followup_interval_days);
         let assessment_hours = d.get(&spec.assessment_hours);
         let followup_hours = d.get(&spec.followup_hours);
-        let mut mdt = Vec::with_capacity(spec.mdt.len());
-        for (k, ds) in spec.mdt.iter().enumerate() {
-            let Some(ds) = ds else {
-                mdt.push(None);
-                continue;
-            };
-            let st = staff(&ds.staff, &mut d);
-            let sessions_per_fte_week = d.get(&ds.sessions_per_fte_week);
-            let rel = format!("mdt.{}", super::source::key_segment(&self.disciplines[k]));
-            let sessions = ds
-                .sessions
-                .draw(&mut d)
-                .map_err(|m| err(&format!("{rel}.sessions"), m))?;
-            mdt.push(Some(DisciplineInputs {
-                staff: st,
-                sessions_per_fte_week,
-                sessions,
-                spacing_days: d.get(&ds.spacing_days),
-                dna_rate: d.get(&ds.dna_rate),
-                referral_delay_days: d.get(&ds.referral_delay_days),
-                need: ds.need,
-            }));
-        }
+        let mdt = self.draw_mdt(spec, rep, &mut d)?;
         let mut never_engage = [0.0; N_ROUTES];
         for (i, p) in spec.never_engage.iter().enumerate() {
             never_engage[i] = d.get(p);
@@ -1500,6 +1597,49 @@ impl Scenario {
         Ok((inputs, d.drawn))
     }
 
+    /// A drawn value that makes a distribution of `area` impossible in replication
+    /// `rep`, at `rel` in the area's table.
+    fn draw_error(&self, area: &AreaSpec, rep: u64, rel: &str, m: String) -> ScenarioError {
+        self.merged.error(
+            &locate(&self.merged, &area.name, rel),
+            format!("in replication {rep}: {m}"),
+        )
+    }
+
+    /// Draws each MDT discipline of `spec` (`None` for a discipline it lacks), in the
+    /// order of [`Scenario::disciplines`].
+    fn draw_mdt(
+        &self,
+        spec: &AreaSpec,
+        rep: u64,
+        d: &mut Drawer,
+    ) -> Result<Vec<Option<DisciplineInputs>>, ScenarioError> {
+        let mut mdt = Vec::with_capacity(spec.mdt.len());
+        for (k, ds) in spec.mdt.iter().enumerate() {
+            let Some(ds) = ds else {
+                mdt.push(None);
+                continue;
+            };
+            let st = draw_staff(&ds.staff, d);
+            let sessions_per_fte_week = d.get(&ds.sessions_per_fte_week);
+            let rel = format!("mdt.{}", super::source::key_segment(&self.disciplines[k]));
+            let sessions = ds
+                .sessions
+                .draw(d)
+                .map_err(|m| self.draw_error(spec, rep, &format!("{rel}.sessions"), m))?;
+            mdt.push(Some(DisciplineInputs {
+                staff: st,
+                sessions_per_fte_week,
+                sessions,
+                spacing_days: d.get(&ds.spacing_days),
+                dna_rate: d.get(&ds.dna_rate),
+                referral_delay_days: d.get(&ds.referral_delay_days),
+                need: ds.need,
+            }));
+        }
+        Ok(mdt)
+    }
+
     /// Keys of every uncertain parameter of any area, in a stable order, for the
     /// columns of `replications.csv`.
     pub fn uncertain_keys(&self) -> Vec<String> {
@@ -1512,5 +1652,53 @@ impl Scenario {
             }
         }
         keys
+    }
+}
+
+/// Draws a staff group's values.
+fn draw_staff(s: &StaffSpec, d: &mut Drawer) -> StaffInputs {
+    StaffInputs {
+        fte: d.get(&s.fte),
+        at_launch: d.get(&s.at_launch),
+        ramp_months: d.get(&s.ramp_months),
+        vacancy_rate: d.get(&s.vacancy_rate),
+        cost_per_fte_year: d.get(&s.cost_per_fte_year),
+        fte_from: s.fte_from.clone(),
+    }
+}
+
+/// Draws an area's referral values: the constant rate alone when it has one, else
+/// the fit-note equation's.
+fn draw_referrals(spec: &AreaSpec, d: &mut Drawer) -> ReferralInputs {
+    match &spec.constant_rate_per_day {
+        Some(c) => ReferralInputs {
+            constant_rate_per_day: Some(d.get(c)),
+            fit_notes_2023: 0.0,
+            gp_propensity: 0.0,
+            area_multiplier: 1.0,
+            ramp_months: 0.0,
+            ramp_start_fraction: 1.0,
+            annual_growth: 0.0,
+            seasonal_index: spec.seasonal_index,
+            source_mix: spec.source_mix,
+            non_working_day_factor: 1.0,
+            festive_factor: 1.0,
+            trailblazer: None,
+        },
+        None => ReferralInputs {
+            constant_rate_per_day: None,
+            fit_notes_2023: spec.fit_notes_2023.unwrap_or(0.0),
+            gp_propensity: d.get(&spec.gp_propensity),
+            area_multiplier: d.get(&spec.area_multiplier)
+                * (d.get(&spec.between_area_sd) * d.get(&spec.area_effect)).exp(),
+            ramp_months: d.get(&spec.referral_ramp_months),
+            ramp_start_fraction: d.get(&spec.referral_ramp_start),
+            annual_growth: d.get(&spec.annual_growth),
+            seasonal_index: spec.seasonal_index,
+            source_mix: spec.source_mix,
+            non_working_day_factor: d.get(&spec.non_working_day_factor),
+            festive_factor: d.get(&spec.festive_factor),
+            trailblazer: spec.trailblazer.as_ref().map(|(m, date)| (d.get(m), *date)),
+        },
     }
 }

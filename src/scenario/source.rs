@@ -404,7 +404,23 @@ pub fn apply_set(m: &mut Merged, set: &str) -> Result<(), ScenarioError> {
         ));
     };
     let key = key.trim();
-    let shown_key = if key.len() > 80 {
+    let shown_key = shown_key(key);
+    let bad = |msg: String| ScenarioError::new("--set", None, shown_key.clone(), msg);
+    let segs = check_set_key(set, key).map_err(bad)?;
+    let value = value.trim();
+    let parsed = parse_set_value(value).map_err(bad)?;
+    // the override owns the key and everything under it: errors there name `--set`
+    let origin = Origin {
+        file: PathBuf::from("--set"),
+        line: None,
+        note: escape_control(&format!("command-line override {set}")),
+    };
+    set_at(m, &segs, parsed, origin, (key, value)).map_err(bad)
+}
+
+/// A key as errors show it: cut to 80 bytes, with `...` when cut.
+fn shown_key(key: &str) -> String {
+    if key.len() > 80 {
         let mut end = 80;
         while !key.is_char_boundary(end) {
             end -= 1;
@@ -412,67 +428,77 @@ pub fn apply_set(m: &mut Merged, set: &str) -> Result<(), ScenarioError> {
         format!("{}...", &key[..end])
     } else {
         key.to_string()
-    };
-    let bad = |msg: String| ScenarioError::new("--set", None, shown_key.clone(), msg);
+    }
+}
+
+/// The segments of an override's key, once the key is within bounds, on one line, a
+/// key the registry knows and not `extends`.
+fn check_set_key(set: &str, key: &str) -> Result<Vec<String>, String> {
     if key.len() > MAX_KEY_BYTES {
-        return Err(bad(format!(
+        return Err(format!(
             "the key is {} bytes long; expected at most {MAX_KEY_BYTES}",
             key.len()
-        )));
-    }
-    if key.matches('.').count() >= MAX_KEY_SEGMENTS {
-        return Err(bad(format!(
-            "the key has more than {MAX_KEY_SEGMENTS} segments; expected a key path such as \
-             defaults.coach.fte"
-        )));
-    }
-    if set.contains(['\n', '\r']) {
-        return Err(bad(
-            "the override contains a line break; expected KEY=VALUE on one line".into(),
         ));
     }
-    let segs = split_key(key).map_err(bad)?;
-    if segs.len() > MAX_KEY_SEGMENTS {
-        return Err(bad(format!(
+    if key.matches('.').count() >= MAX_KEY_SEGMENTS {
+        return Err(format!(
             "the key has more than {MAX_KEY_SEGMENTS} segments; expected a key path such as \
              defaults.coach.fte"
-        )));
+        ));
     }
-    super::registry::check_full_key(&segs).map_err(&bad)?;
+    if set.contains(['\n', '\r']) {
+        return Err("the override contains a line break; expected KEY=VALUE on one line".into());
+    }
+    let segs = split_key(key)?;
+    if segs.len() > MAX_KEY_SEGMENTS {
+        return Err(format!(
+            "the key has more than {MAX_KEY_SEGMENTS} segments; expected a key path such as \
+             defaults.coach.fte"
+        ));
+    }
+    super::registry::check_full_key(&segs)?;
     if segs.len() == 1 && segs[0] == "extends" {
-        return Err(bad(
+        return Err(
             "`extends` cannot be set from the command line; name the variant file \
              itself, or write one that extends the other"
                 .into(),
-        ));
+        );
     }
-    let value = value.trim();
+    Ok(segs)
+}
+
+/// An override's value, once within bounds: a TOML value (number, string, array,
+/// inline table, date); anything else, a bare word, is taken as a string.
+fn parse_set_value(value: &str) -> Result<Value, String> {
     if value.len() > MAX_VALUE_BYTES {
-        return Err(bad(format!(
+        return Err(format!(
             "the value is {} bytes long; expected at most {MAX_VALUE_BYTES}",
             value.len()
-        )));
+        ));
     }
     if nesting(value) > MAX_VALUE_NESTING {
-        return Err(bad(format!(
+        return Err(format!(
             "the value nests arrays or tables more than {MAX_VALUE_NESTING} deep"
-        )));
+        ));
     }
-    // a TOML value (number, string, array, inline table, date); anything else, a
-    // bare word, is taken as a string
-    let parsed: Value = match value.parse::<Value>() {
+    Ok(match value.parse::<Value>() {
         Ok(mut v) => {
             stringify_value(&mut v);
             v
         }
         Err(_) => Value::String(value.to_string()),
-    };
-    // the override owns the key and everything under it: errors there name `--set`
-    let origin = Origin {
-        file: PathBuf::from("--set"),
-        line: None,
-        note: escape_control(&format!("command-line override {set}")),
-    };
+    })
+}
+
+/// Puts `parsed` at the key `segs` (`key` and `value` as written) of the document,
+/// creating the tables on the way, with `origin` as the origin of what it sets.
+fn set_at(
+    m: &mut Merged,
+    segs: &[String],
+    parsed: Value,
+    origin: Origin,
+    (key, value): (&str, &str),
+) -> Result<(), String> {
     let mut cur = &mut m.table;
     let mut path = String::new();
     for (i, s) in segs.iter().enumerate() {
@@ -492,10 +518,10 @@ pub fn apply_set(m: &mut Merged, set: &str) -> Result<(), ScenarioError> {
                 && matches!(cur.get(s), Some(Value::Table(t)) if !t.contains_key("dist"))
                 && !matches!(parsed, Value::Table(_))
             {
-                return Err(bad(format!(
+                return Err(format!(
                     "`{path}` is a table of parameters, so it cannot be set to `{value}`; \
                      set one of its keys, e.g. `{path}.<key>=<value>`"
-                )));
+                ));
             }
             match (cur.get_mut(s), parsed) {
                 // a table merges into a table key by key, as in `extends`
@@ -524,10 +550,10 @@ pub fn apply_set(m: &mut Merged, set: &str) -> Result<(), ScenarioError> {
         match entry {
             Value::Table(t) => cur = t,
             other => {
-                return Err(bad(format!(
+                return Err(format!(
                     "`{path}` is a {}, not a table, so `{key}` cannot be set",
                     other.type_str()
-                )));
+                ));
             }
         }
     }

@@ -263,114 +263,13 @@ impl Form {
                 .unwrap_or_default()
                 .to_string()
         };
-        let mut sections = Vec::new();
         let b = Builder { merged };
-        for (top, title) in [
-            ("programme", "Programme"),
-            ("calibration", "Calibration settings"),
-        ] {
-            if let Some(TomlValue::Table(sub)) = t.get(top) {
-                let mut fields = Vec::new();
-                b.flatten(sub, top, &[top.to_string()], &mut fields);
-                sections.push(Section {
-                    path: top.to_string(),
-                    title: title.to_string(),
-                    area: String::new(),
-                    groups: vec![Group {
-                        path: top.to_string(),
-                        title: title.to_string(),
-                        note: b.note(top),
-                        fields,
-                    }],
-                });
-            }
-        }
-        if let Some(TomlValue::Table(d)) = t.get("defaults") {
-            sections.push(Section {
-                path: "defaults".into(),
-                title: "Defaults for every area".into(),
-                area: String::new(),
-                groups: b.area_groups(d, "defaults"),
-            });
-        }
-        if let Some(TomlValue::Table(areas)) = t.get("areas") {
-            for (name, v) in areas {
-                if let TomlValue::Table(a) = v {
-                    let path = join_key("areas", name);
-                    sections.push(Section {
-                        groups: b.area_groups(a, &path),
-                        path,
-                        title: name.clone(),
-                        area: name.clone(),
-                    });
-                }
-            }
-        }
-        // anything else the file holds (the loader rejects unknown tables; the
-        // posterior is a calibration's output, not something to type in)
-        for (k, v) in t {
-            if matches!(
-                k.as_str(),
-                "programme" | "calibration" | "defaults" | "areas" | "posterior" | "extends"
-            ) {
-                continue;
-            }
-            let path = join_key("", k);
-            let mut fields = Vec::new();
-            match v {
-                TomlValue::Table(sub) if !is_dist(sub) => {
-                    b.flatten(sub, &path, std::slice::from_ref(k), &mut fields)
-                }
-                _ => fields.push(b.field(k, v, &path, std::slice::from_ref(k))),
-            }
-            sections.push(Section {
-                path: path.clone(),
-                title: plain_words(k),
-                area: String::new(),
-                groups: vec![Group {
-                    note: b.note(&path),
-                    path,
-                    title: plain_words(k),
-                    fields,
-                }],
-            });
-        }
-        // the parameters a calibration's posterior sets, as key paths written the way
-        // the form writes them
-        let calibrated: Vec<String> = t
-            .get("posterior")
-            .and_then(|p| p.get("keys"))
-            .and_then(TomlValue::as_array)
-            .map(|keys| {
-                keys.iter()
-                    .filter_map(TomlValue::as_str)
-                    .filter_map(|k| parse_path(k).ok())
-                    .map(|segs| {
-                        segs.iter().fold(String::new(), |acc, s| match s {
-                            Seg::Key(k) => join_key(&acc, k),
-                            Seg::Index(i) => format!("{acc}[{i}]"),
-                        })
-                    })
-                    .collect()
-            })
-            .unwrap_or_default();
+        let mut sections = b.settings_sections(t);
+        sections.extend(b.area_sections(t));
+        sections.extend(b.other_sections(t));
+        let calibrated = calibrated_keys(t);
         if !calibrated.is_empty() {
-            fn mark(f: &mut Field, keys: &[String]) {
-                f.calibrated = keys.iter().any(|k| {
-                    f.path == *k
-                        || (f.path.starts_with(k.as_str()) && f.path[k.len()..].starts_with('.'))
-                });
-                for p in &mut f.parts {
-                    mark(p, keys);
-                }
-            }
-            for f in sections
-                .iter_mut()
-                .flat_map(|s| &mut s.groups)
-                .flat_map(|g| &mut g.fields)
-            {
-                mark(f, &calibrated);
-            }
+            mark_calibrated(&mut sections, &calibrated);
         }
         Form {
             name: text_of("name"),
@@ -465,7 +364,134 @@ struct Builder<'a> {
     merged: &'a Merged,
 }
 
+/// The parameters a calibration's posterior sets, as key paths written the way the
+/// form writes them.
+fn calibrated_keys(t: &toml::Table) -> Vec<String> {
+    t.get("posterior")
+        .and_then(|p| p.get("keys"))
+        .and_then(TomlValue::as_array)
+        .map(|keys| {
+            keys.iter()
+                .filter_map(TomlValue::as_str)
+                .filter_map(|k| parse_path(k).ok())
+                .map(|segs| {
+                    segs.iter().fold(String::new(), |acc, s| match s {
+                        Seg::Key(k) => join_key(&acc, k),
+                        Seg::Index(i) => format!("{acc}[{i}]"),
+                    })
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Marks each field at or under one of the calibrated `keys` as calibrated.
+fn mark_calibrated(sections: &mut [Section], keys: &[String]) {
+    fn mark(f: &mut Field, keys: &[String]) {
+        f.calibrated = keys.iter().any(|k| {
+            f.path == *k || (f.path.starts_with(k.as_str()) && f.path[k.len()..].starts_with('.'))
+        });
+        for p in &mut f.parts {
+            mark(p, keys);
+        }
+    }
+    for f in sections
+        .iter_mut()
+        .flat_map(|s| &mut s.groups)
+        .flat_map(|g| &mut g.fields)
+    {
+        mark(f, keys);
+    }
+}
+
 impl Builder<'_> {
+    /// The sections of `[programme]` and `[calibration]`, one group each.
+    fn settings_sections(&self, t: &toml::Table) -> Vec<Section> {
+        let mut sections = Vec::new();
+        for (top, title) in [
+            ("programme", "Programme"),
+            ("calibration", "Calibration settings"),
+        ] {
+            if let Some(TomlValue::Table(sub)) = t.get(top) {
+                let mut fields = Vec::new();
+                self.flatten(sub, top, &[top.to_string()], &mut fields);
+                sections.push(Section {
+                    path: top.to_string(),
+                    title: title.to_string(),
+                    area: String::new(),
+                    groups: vec![Group {
+                        path: top.to_string(),
+                        title: title.to_string(),
+                        note: self.note(top),
+                        fields,
+                    }],
+                });
+            }
+        }
+        sections
+    }
+
+    /// The section of the defaults, then one per area.
+    fn area_sections(&self, t: &toml::Table) -> Vec<Section> {
+        let mut sections = Vec::new();
+        if let Some(TomlValue::Table(d)) = t.get("defaults") {
+            sections.push(Section {
+                path: "defaults".into(),
+                title: "Defaults for every area".into(),
+                area: String::new(),
+                groups: self.area_groups(d, "defaults"),
+            });
+        }
+        if let Some(TomlValue::Table(areas)) = t.get("areas") {
+            for (name, v) in areas {
+                if let TomlValue::Table(a) = v {
+                    let path = join_key("areas", name);
+                    sections.push(Section {
+                        groups: self.area_groups(a, &path),
+                        path,
+                        title: name.clone(),
+                        area: name.clone(),
+                    });
+                }
+            }
+        }
+        sections
+    }
+
+    /// A section for anything else the file holds (the loader rejects unknown tables;
+    /// the posterior is a calibration's output, not something to type in).
+    fn other_sections(&self, t: &toml::Table) -> Vec<Section> {
+        let mut sections = Vec::new();
+        for (k, v) in t {
+            if matches!(
+                k.as_str(),
+                "programme" | "calibration" | "defaults" | "areas" | "posterior" | "extends"
+            ) {
+                continue;
+            }
+            let path = join_key("", k);
+            let mut fields = Vec::new();
+            match v {
+                TomlValue::Table(sub) if !is_dist(sub) => {
+                    self.flatten(sub, &path, std::slice::from_ref(k), &mut fields)
+                }
+                _ => fields.push(self.field(k, v, &path, std::slice::from_ref(k))),
+            }
+            sections.push(Section {
+                path: path.clone(),
+                title: plain_words(k),
+                area: String::new(),
+                groups: vec![Group {
+                    note: self.note(&path),
+                    path,
+                    title: plain_words(k),
+                    fields,
+                }],
+            });
+        }
+        sections
+    }
+
     fn note(&self, key: &str) -> String {
         self.merged
             .origins
