@@ -192,26 +192,6 @@ pub fn fmt_num(v: f64) -> String {
 /// Builds a validated value from a raw one, checking it against its domain.
 pub fn build(raw: &super::raw::RawParam, domain: Domain) -> Result<(Value, String), String> {
     use super::raw::{RawParam, RawParamDist as D};
-    let (lo, hi) = domain.bounds();
-    let inside = |a: f64, b: f64, what: &str| -> Result<(), String> {
-        if !(a.is_finite() && b.is_finite()) || a < lo || b > hi || a > b {
-            Err(format!(
-                "expected {}; the {what} range [{}, {}] is not inside it",
-                domain.describe(),
-                fmt_num(a),
-                fmt_num(b)
-            ))
-        } else {
-            Ok(())
-        }
-    };
-    let positive = |x: f64, name: &str| -> Result<(), String> {
-        if x.is_finite() && x > 0.0 {
-            Ok(())
-        } else {
-            Err(format!("`{name}` must be a positive number, found {x}"))
-        }
-    };
     match raw {
         RawParam::Fixed(v) | RawParam::Dist(D::Fixed { value: v }) => {
             if domain.contains(*v) {
@@ -221,112 +201,158 @@ pub fn build(raw: &super::raw::RawParam, domain: Domain) -> Result<(Value, Strin
             }
         }
         RawParam::Dist(D::Uniform { min, max }) => {
-            inside(*min, *max, "uniform")?;
+            inside(domain, *min, *max, "uniform")?;
             Ok((
                 Value::Uniform(*min, *max),
                 format!("uniform({}, {})", fmt_num(*min), fmt_num(*max)),
             ))
         }
-        RawParam::Dist(D::Triangular { min, mode, max }) => {
-            inside(*min, *max, "triangular")?;
-            if !(min <= mode && mode <= max) {
-                return Err(format!(
-                    "triangular needs min <= mode <= max, found {min}, {mode}, {max}"
-                ));
-            }
-            Ok((
-                Value::Triangular(*min, *mode, *max),
-                format!(
-                    "triangular({}, {}, {})",
-                    fmt_num(*min),
-                    fmt_num(*mode),
-                    fmt_num(*max)
-                ),
-            ))
-        }
+        RawParam::Dist(D::Triangular { min, mode, max }) => triangular(domain, *min, *mode, *max),
         RawParam::Dist(D::Beta {
             alpha,
             beta,
             min,
             max,
-        }) => {
-            positive(*alpha, "alpha")?;
-            positive(*beta, "beta")?;
-            let (a, b) = (min.unwrap_or(0.0), max.unwrap_or(1.0));
-            inside(a, b, "beta")?;
-            let d = Beta::new(*alpha, *beta).map_err(|e| format!("beta: {e}"))?;
-            Ok((
-                Value::Beta(
-                    d,
-                    a,
-                    b,
-                    a + (b - a) * alpha / (alpha + beta),
-                    (*alpha, *beta),
-                ),
-                format!(
-                    "beta({}, {}) on [{}, {}]",
-                    fmt_num(*alpha),
-                    fmt_num(*beta),
-                    fmt_num(a),
-                    fmt_num(b)
-                ),
-            ))
-        }
+        }) => scaled_beta(domain, *alpha, *beta, *min, *max),
         RawParam::Dist(D::Normal { mean, sd, min, max }) => {
-            positive(*sd, "sd")?;
-            let a = min.unwrap_or(lo);
-            let b = max.unwrap_or(hi);
-            if a < lo || b > hi || a >= b || !mean.is_finite() {
-                return Err(format!(
-                    "expected {}; give a normal `min` and `max` inside it",
-                    domain.describe()
-                ));
-            }
-            let d = Normal::new(*mean, *sd).map_err(|e| format!("normal: {e}"))?;
-            Ok((
-                Value::Normal(d, a, b),
-                format!(
-                    "normal({}, {}) truncated to [{}, {}]",
-                    fmt_num(*mean),
-                    fmt_num(*sd),
-                    fmt_num(a),
-                    fmt_num(b)
-                ),
-            ))
+            truncated_normal(domain, *mean, *sd, *min, *max)
         }
-        RawParam::Dist(D::Lognormal { mean, sd }) | RawParam::Dist(D::Gamma { mean, sd }) => {
-            positive(*mean, "mean")?;
-            positive(*sd, "sd")?;
-            if hi.is_finite() {
-                return Err(format!(
-                    "expected {}; a lognormal or gamma can exceed {hi}: use beta, uniform or triangular",
-                    domain.describe()
-                ));
-            }
-            let is_gamma = matches!(raw, RawParam::Dist(D::Gamma { .. }));
-            let v = if is_gamma {
-                let shape = (mean / sd).powi(2);
-                Value::Gamma(
-                    Gamma::new(shape, sd * sd / mean).map_err(|e| format!("gamma: {e}"))?,
-                    *mean,
-                    (shape, sd * sd / mean),
-                )
-            } else {
-                let s2 = (1.0 + (sd / mean).powi(2)).ln();
-                Value::LogNormal(
-                    LogNormal::new(mean.ln() - s2 / 2.0, s2.sqrt())
-                        .map_err(|e| format!("lognormal: {e}"))?,
-                    *mean,
-                    (mean.ln() - s2 / 2.0, s2.sqrt()),
-                )
-            };
-            let name = if is_gamma { "gamma" } else { "lognormal" };
-            Ok((
-                v,
-                format!("{name}(mean {}, sd {})", fmt_num(*mean), fmt_num(*sd)),
-            ))
-        }
+        RawParam::Dist(D::Lognormal { mean, sd }) => skewed(domain, *mean, *sd, false),
+        RawParam::Dist(D::Gamma { mean, sd }) => skewed(domain, *mean, *sd, true),
     }
+}
+
+/// Checks that a distribution's range [a, b] lies inside the domain.
+fn inside(domain: Domain, a: f64, b: f64, what: &str) -> Result<(), String> {
+    let (lo, hi) = domain.bounds();
+    if !(a.is_finite() && b.is_finite()) || a < lo || b > hi || a > b {
+        Err(format!(
+            "expected {}; the {what} range [{}, {}] is not inside it",
+            domain.describe(),
+            fmt_num(a),
+            fmt_num(b)
+        ))
+    } else {
+        Ok(())
+    }
+}
+
+/// Checks that a distribution's argument `name` is a positive number.
+fn positive(x: f64, name: &str) -> Result<(), String> {
+    if x.is_finite() && x > 0.0 {
+        Ok(())
+    } else {
+        Err(format!("`{name}` must be a positive number, found {x}"))
+    }
+}
+
+fn triangular(domain: Domain, min: f64, mode: f64, max: f64) -> Result<(Value, String), String> {
+    inside(domain, min, max, "triangular")?;
+    if !(min <= mode && mode <= max) {
+        return Err(format!(
+            "triangular needs min <= mode <= max, found {min}, {mode}, {max}"
+        ));
+    }
+    Ok((
+        Value::Triangular(min, mode, max),
+        format!(
+            "triangular({}, {}, {})",
+            fmt_num(min),
+            fmt_num(mode),
+            fmt_num(max)
+        ),
+    ))
+}
+
+/// Beta(alpha, beta) scaled to [min, max] (default [0, 1]).
+fn scaled_beta(
+    domain: Domain,
+    alpha: f64,
+    beta: f64,
+    min: Option<f64>,
+    max: Option<f64>,
+) -> Result<(Value, String), String> {
+    positive(alpha, "alpha")?;
+    positive(beta, "beta")?;
+    let (a, b) = (min.unwrap_or(0.0), max.unwrap_or(1.0));
+    inside(domain, a, b, "beta")?;
+    let d = Beta::new(alpha, beta).map_err(|e| format!("beta: {e}"))?;
+    Ok((
+        Value::Beta(d, a, b, a + (b - a) * alpha / (alpha + beta), (alpha, beta)),
+        format!(
+            "beta({}, {}) on [{}, {}]",
+            fmt_num(alpha),
+            fmt_num(beta),
+            fmt_num(a),
+            fmt_num(b)
+        ),
+    ))
+}
+
+/// Normal(mean, sd) truncated to [min, max] (default: the domain).
+fn truncated_normal(
+    domain: Domain,
+    mean: f64,
+    sd: f64,
+    min: Option<f64>,
+    max: Option<f64>,
+) -> Result<(Value, String), String> {
+    positive(sd, "sd")?;
+    let (lo, hi) = domain.bounds();
+    let a = min.unwrap_or(lo);
+    let b = max.unwrap_or(hi);
+    if a < lo || b > hi || a >= b || !mean.is_finite() {
+        return Err(format!(
+            "expected {}; give a normal `min` and `max` inside it",
+            domain.describe()
+        ));
+    }
+    let d = Normal::new(mean, sd).map_err(|e| format!("normal: {e}"))?;
+    Ok((
+        Value::Normal(d, a, b),
+        format!(
+            "normal({}, {}) truncated to [{}, {}]",
+            fmt_num(mean),
+            fmt_num(sd),
+            fmt_num(a),
+            fmt_num(b)
+        ),
+    ))
+}
+
+/// A log-normal or gamma with the given mean and standard deviation (only for an
+/// unbounded domain).
+fn skewed(domain: Domain, mean: f64, sd: f64, is_gamma: bool) -> Result<(Value, String), String> {
+    positive(mean, "mean")?;
+    positive(sd, "sd")?;
+    let hi = domain.bounds().1;
+    if hi.is_finite() {
+        return Err(format!(
+            "expected {}; a lognormal or gamma can exceed {hi}: use beta, uniform or triangular",
+            domain.describe()
+        ));
+    }
+    let v = if is_gamma {
+        let shape = (mean / sd).powi(2);
+        Value::Gamma(
+            Gamma::new(shape, sd * sd / mean).map_err(|e| format!("gamma: {e}"))?,
+            mean,
+            (shape, sd * sd / mean),
+        )
+    } else {
+        let s2 = (1.0 + (sd / mean).powi(2)).ln();
+        Value::LogNormal(
+            LogNormal::new(mean.ln() - s2 / 2.0, s2.sqrt())
+                .map_err(|e| format!("lognormal: {e}"))?,
+            mean,
+            (mean.ln() - s2 / 2.0, s2.sqrt()),
+        )
+    };
+    let name = if is_gamma { "gamma" } else { "lognormal" };
+    Ok((
+        v,
+        format!("{name}(mean {}, sd {})", fmt_num(mean), fmt_num(sd)),
+    ))
 }
 
 /// Draws parameter values for one replication of one area, recording the uncertain
