@@ -6,13 +6,16 @@
 //! Every error type of the library says its [`Kind`] through [`Classify`], here in
 //! one table ([`kind_of`] lists the types; a test fails when a type of the crate is
 //! missing from it, and a new variant of a listed enum does not compile until its
-//! kind is chosen). An error of no listed type (an I/O error, a message) is the
-//! system's.
+//! kind is chosen). A subcommand fails with a `cli::CliError`, whose kind (its
+//! variant's, or the kind of the library's error it wraps) is the exit status; an
+//! error of no listed type (an I/O error) is the system's.
 
 use std::error::Error;
 
 use crate::calibrate::CalibrateError;
 use crate::calibrate::waves::WaveError;
+#[cfg(feature = "app")]
+use crate::cli::CliError;
 #[cfg(feature = "app")]
 use crate::cli::hooks::Cancelled;
 use crate::engine::queue::BadTime;
@@ -70,17 +73,6 @@ pub fn kind_of(e: &(dyn Error + 'static)) -> Kind {
     Kind::System
 }
 
-/// The exit status of a command that failed with `e` (2 for bad input, 1 for a
-/// failure of the system): the kind of the first cause in its chain of one of the
-/// library's error types, 1 when none is. One policy for every subcommand.
-#[cfg(feature = "app")]
-pub fn exit_code(e: &anyhow::Error) -> u8 {
-    e.chain()
-        .find_map(listed_kind)
-        .unwrap_or(Kind::System)
-        .exit_status()
-}
-
 macro_rules! listed {
     ($($(#[$m:meta])* $t:ident),* $(,)?) => {
         /// The names of the error types [`kind_of`] knows: every error type of the
@@ -124,6 +116,8 @@ listed![
     SubmitError,
     #[cfg(feature = "app")]
     Cancelled,
+    #[cfg(feature = "app")]
+    CliError,
     QueueError,
     BadTime,
 ];
@@ -252,6 +246,35 @@ impl Classify for SubmitError {
 impl Classify for Cancelled {
     fn kind(&self) -> Kind {
         Kind::System
+    }
+}
+
+/// A subcommand's failure: the kind of the library's error it wraps, else of the
+/// failure itself (an option refused is the user's; a file or thread the system
+/// refused is the system's). The exit status of every subcommand.
+#[cfg(feature = "app")]
+impl Classify for CliError {
+    fn kind(&self) -> Kind {
+        match self {
+            CliError::Scenarios(e) => e.kind(),
+            CliError::Scenario(e) => e.kind(),
+            CliError::Limit(e) => e.kind(),
+            CliError::Run(e) => e.kind(),
+            CliError::Scratch(e) => e.kind(),
+            CliError::Shard(e) => e.kind(),
+            CliError::Plan(e) => e.kind(),
+            CliError::PlanShard(e) => e.kind(),
+            CliError::Calibrate(e) => e.kind(),
+            CliError::Wave(e) => e.kind(),
+            CliError::Output(e) => e.kind(),
+            CliError::Cancelled(e) => e.kind(),
+            CliError::Refused { .. } => Kind::BadInput,
+            CliError::File { .. }
+            | CliError::Io(_)
+            | CliError::Threads(_)
+            | CliError::Stdout(_)
+            | CliError::Serve { .. } => Kind::System,
+        }
     }
 }
 
@@ -518,9 +541,91 @@ mod tests {
                 }),
                 1,
             ),
+            #[cfg(feature = "app")]
+            (Box::new(CliError::refused("--threads", "expected one")), 2),
+            #[cfg(feature = "app")]
+            (
+                Box::new(CliError::from(
+                    ScenarioErrors::sorted(vec![scenario()], &[]).unwrap(),
+                )),
+                2,
+            ),
+            #[cfg(feature = "app")]
+            (Box::new(CliError::from(LimitError("too big".into()))), 2),
+            #[cfg(feature = "app")]
+            (
+                Box::new(CliError::from(PlanError::Option {
+                    option: "--confidence",
+                    message: "out of range".into(),
+                })),
+                2,
+            ),
+            #[cfg(feature = "app")]
+            (Box::new(CliError::from(RunError::Sink("cannot".into()))), 1),
+            #[cfg(feature = "app")]
+            (
+                Box::new(CliError::file(
+                    crate::cli::error::Doing::Write,
+                    &path(),
+                    io(),
+                )),
+                1,
+            ),
+            #[cfg(feature = "app")]
+            (Box::new(CliError::Io(io())), 1),
+            #[cfg(feature = "app")]
+            (Box::new(CliError::Threads(thread_error())), 1),
+            #[cfg(feature = "app")]
+            (Box::new(CliError::Stdout(io())), 1),
+            #[cfg(feature = "app")]
+            (
+                Box::new(CliError::Serve {
+                    ip: std::net::Ipv4Addr::LOCALHOST.into(),
+                    port: 8787,
+                    source: io(),
+                }),
+                1,
+            ),
             // not the library's: the system's
             (Box::new(io()), 1),
         ]
+    }
+
+    /// A command that fails with one of the library's errors exits as that error's
+    /// kind says, whatever the error holds.
+    #[test]
+    #[cfg(feature = "app")]
+    fn a_command_fails_with_the_kind_of_the_error_it_wraps() {
+        let output = |reason: bool| {
+            if reason {
+                OutputError::Refused {
+                    path: path(),
+                    reason: "not an output folder".into(),
+                }
+            } else {
+                OutputError::Io {
+                    action: "write",
+                    path: path(),
+                    source: io(),
+                }
+            }
+        };
+        let shard = ShardError::Scenario {
+            path: path(),
+            source: scenario(),
+        };
+        let cases: Vec<(CliError, Kind)> = vec![
+            (output(true).into(), kind_of(&output(true))),
+            (output(false).into(), kind_of(&output(false))),
+            (shard.into(), Kind::BadInput),
+            (RunError::Scenario(scenario()).into(), Kind::BadInput),
+            (Cancelled.into(), Kind::System),
+            (WaveError::Foreign { path: path() }.into(), Kind::BadInput),
+        ];
+        for (e, k) in cases {
+            assert_eq!(e.kind(), k, "{e:?}");
+            assert_eq!(kind_of(&e), k, "{e:?}");
+        }
     }
 
     #[test]

@@ -1,13 +1,16 @@
 //! The `workwell` command line: the subcommands and the exit status; each
-//! subcommand is the library's (`workwell::cli`, and `workwell::serve::command`).
+//! subcommand is the library's (`workwell::cli`, and `workwell::serve::command`),
+//! failing with a `CliError` whose kind is the exit status.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use workwell::cli;
-use workwell::cli::common::{ScenarioArgs, error_lines, load, say};
-use workwell::error::exit_code;
+use workwell::cli::CliError;
+use workwell::cli::common::{ScenarioArgs, load, say};
+use workwell::cli::error::error_lines;
+use workwell::error::Classify;
 
 #[derive(Parser, Debug)]
 #[command(
@@ -61,12 +64,12 @@ fn main() -> ExitCode {
             for line in error_lines(&e) {
                 eprintln!("error: {line}");
             }
-            ExitCode::from(exit_code(&e))
+            ExitCode::from(e.kind().exit_status())
         }
     }
 }
 
-fn dispatch(cli: Cli) -> anyhow::Result<()> {
+fn dispatch(cli: Cli) -> Result<(), CliError> {
     match cli.command {
         Command::Compare(args) => cli::compare::run(args),
         Command::Plan(args) => cli::plan::run(args),

@@ -12,9 +12,9 @@ use crate::report::{
 };
 use crate::run::RunOptions;
 use crate::scenario::Scenario;
-use anyhow::Context;
 
 use super::common::{ScenarioArgs, check_limits, check_threads, load, progress_bar, say};
+use super::error::{CliError, Doing};
 use super::hooks::Hooks;
 
 /// Arguments of `workwell calibrate`.
@@ -73,13 +73,13 @@ pub struct CalibrateArgs {
 const FIT_SHARE: f64 = 0.9;
 
 /// Runs the subcommand.
-pub fn run(args: CalibrateArgs) -> anyhow::Result<()> {
+pub fn run(args: CalibrateArgs) -> Result<(), CliError> {
     run_with(args, &Hooks::default())
 }
 
 /// Runs the subcommand, reporting progress to `hooks`; a cancelled calibration
 /// stops after the particle or replication being simulated, writing nothing.
-pub fn run_with(args: CalibrateArgs, hooks: &Hooks) -> anyhow::Result<()> {
+pub fn run_with(args: CalibrateArgs, hooks: &Hooks) -> Result<(), CliError> {
     check_threads(args.threads)?;
     let mut extra = Vec::new();
     if let Some(r) = args.replications {
@@ -92,12 +92,9 @@ pub fn run_with(args: CalibrateArgs, hooks: &Hooks) -> anyhow::Result<()> {
     let obs = observed::load(&args.observed, &sc)?;
     let problem = Problem::new(&sc, &obs)?;
     let mut spec = sc.calibration.clone();
-    let bad = |flag: &str, m: String| -> anyhow::Error {
-        crate::scenario::ScenarioError::new(flag, None, "", m).into()
-    };
     if let Some(p) = args.points {
         if !(16..=10_000).contains(&p) {
-            return Err(bad(
+            return Err(CliError::refused(
                 "--points",
                 format!("expected from 16 to 10000 design points per area, found {p}"),
             ));
@@ -106,7 +103,7 @@ pub fn run_with(args: CalibrateArgs, hooks: &Hooks) -> anyhow::Result<()> {
     }
     if let Some(r) = args.replicates {
         if !(1..=100).contains(&r) {
-            return Err(bad(
+            return Err(CliError::refused(
                 "--replicates",
                 format!("expected from 1 to 100 replications per design point, found {r}"),
             ));
@@ -115,7 +112,7 @@ pub fn run_with(args: CalibrateArgs, hooks: &Hooks) -> anyhow::Result<()> {
     }
     if let Some(n) = args.samples {
         if !(20..=100_000).contains(&n) {
-            return Err(bad(
+            return Err(CliError::refused(
                 "--samples",
                 format!("expected from 20 to 100000 posterior samples, found {n}"),
             ));
@@ -142,7 +139,7 @@ pub fn run_with(args: CalibrateArgs, hooks: &Hooks) -> anyhow::Result<()> {
         ))?;
     }
     if let Some(waves) = &args.waves {
-        let observed_bytes = std::fs::read(&args.observed)?;
+        let observed_bytes = std::fs::read(&args.observed).map_err(CliError::Io)?;
         let inputs = calibrate::waves::fingerprint(&problem, &settings, &observed_bytes);
         if let Some(shard) = &args.shard {
             return simulate_share(&problem, &settings, inputs, waves, shard, args.quiet);
@@ -238,7 +235,7 @@ fn finish(
     dir: OutputDir,
     fit_time: std::time::Duration,
     hooks: &Hooks,
-) -> anyhow::Result<()> {
+) -> Result<(), CliError> {
     let out = output_folder(args, &sc);
 
     let bar = progress_bar(
@@ -279,7 +276,10 @@ fn finish(
     for (name, svg) in &page.charts {
         dir.write(name, svg)?;
     }
-    dir.write("observed.csv", &std::fs::read(&args.observed)?)?;
+    dir.write(
+        "observed.csv",
+        &std::fs::read(&args.observed).map_err(CliError::Io)?,
+    )?;
     let path = dir.commit()?;
     if !args.quiet {
         let checks: Vec<String> = c
@@ -328,9 +328,9 @@ fn replay(
     settings: &Settings,
     inputs: u64,
     dir: &Path,
-) -> anyhow::Result<Replay> {
+) -> Result<Replay, CliError> {
     use calibrate::waves::{self, Wave, WaveError};
-    let mut failure: Option<anyhow::Error> = None;
+    let mut failure: Option<CliError> = None;
     let mut pending = None;
     let fit = calibrate::run_with(problem, settings, &mut |g, jobs| {
         let wave = Wave {
@@ -340,13 +340,13 @@ fn replay(
             jobs: jobs.to_vec(),
         };
         let path = waves::jobs_path(dir, g);
-        let step = || -> anyhow::Result<Option<Vec<calibrate::JobValues>>> {
+        let step = || -> Result<Option<Vec<calibrate::JobValues>>, CliError> {
             if !path.is_file() {
                 write_atomic(&path, waves::render_jobs(&wave).as_bytes())?;
                 return Ok(None);
             }
             let text = std::fs::read_to_string(&path)
-                .with_context(|| format!("cannot read {}", path.display()))?;
+                .map_err(|e| CliError::file(Doing::Read, &path, e))?;
             let found = waves::parse_jobs(&path, &text)?;
             if found != wave {
                 return Err(WaveError::Foreign { path: path.clone() }.into());
@@ -391,15 +391,14 @@ fn replay(
 }
 
 /// Writes `bytes` to `path` atomically (a temporary file renamed into place).
-fn write_atomic(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
+fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), CliError> {
     use std::io::Write;
-    let mut f =
-        AtomicFile::create(path).with_context(|| format!("cannot create {}", path.display()))?;
+    let mut f = AtomicFile::create(path).map_err(|e| CliError::file(Doing::Create(""), path, e))?;
     f.writer()
         .write_all(bytes)
-        .with_context(|| format!("cannot write {}", path.display()))?;
+        .map_err(|e| CliError::file(Doing::Write, path, e))?;
     f.commit()
-        .with_context(|| format!("cannot move {} into place", path.display()))?;
+        .map_err(|e| CliError::file(Doing::Move(""), path, e))?;
     Ok(())
 }
 
@@ -412,7 +411,7 @@ fn simulate_share(
     dir: &Path,
     shard: &str,
     quiet: bool,
-) -> anyhow::Result<()> {
+) -> Result<(), CliError> {
     use crate::run::shard::ShardSpec;
     use calibrate::waves::{self, Results, WaveError};
     let Some((spec, _)) = super::run::shard_spec(&Some(shard.to_string()), &None)? else {
@@ -422,13 +421,10 @@ fn simulate_share(
         unreachable!("--shard gives a part")
     };
     if n == 0 || k >= n {
-        return Err(crate::scenario::ScenarioError::new(
+        return Err(CliError::refused(
             "--shard",
-            None,
-            "",
             format!("expected a shard K/N with 1 <= K <= N, found {}/{n}", k + 1),
-        )
-        .into());
+        ));
     }
     // the latest wave written
     let mut g = None;
@@ -445,8 +441,7 @@ fn simulate_share(
         .into());
     };
     let path = waves::jobs_path(dir, g);
-    let text = std::fs::read_to_string(&path)
-        .with_context(|| format!("cannot read {}", path.display()))?;
+    let text = std::fs::read_to_string(&path).map_err(|e| CliError::file(Doing::Read, &path, e))?;
     let wave = waves::parse_jobs(&path, &text)?;
     if wave.inputs != inputs || wave.replicates != settings.replicates {
         return Err(WaveError::Foreign { path }.into());

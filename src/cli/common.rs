@@ -5,8 +5,10 @@ use std::io::IsTerminal;
 use std::path::PathBuf;
 
 use crate::run::limits::{self, Limits, Work};
-use crate::scenario::{self, Scenario, ScenarioError, ScenarioErrors};
+use crate::scenario::{self, Scenario};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+use super::error::CliError;
 
 /// `--seed`: any whole number a scenario file can hold (TOML integers stop at
 /// 2^63 - 1), so that the resolved scenario reruns the run.
@@ -41,12 +43,12 @@ pub struct GroupArgs {
 
 impl GroupArgs {
     /// The grouping of `sc`'s areas asked for, if any; bad input names the flag.
-    pub fn grouping(&self, sc: &Scenario) -> anyhow::Result<Option<crate::geography::Grouping>> {
+    pub fn grouping(&self, sc: &Scenario) -> Result<Option<crate::geography::Grouping>, CliError> {
         use crate::geography::{Geography, GroupBy, Grouping};
         let Some(col) = &self.group_by else {
             return Ok(None);
         };
-        let by = GroupBy::parse(col).map_err(|m| ScenarioError::new("--group-by", None, "", m))?;
+        let by = GroupBy::parse(col).map_err(|m| CliError::refused("--group-by", m))?;
         let geo = match &self.geography {
             Some(f) => Geography::load(f)?,
             None => Geography::bundled(),
@@ -56,34 +58,13 @@ impl GroupArgs {
 }
 
 /// Loads a scenario with its `--set` overrides and any `extra` ones after them; an
-/// error lists every problem found (see [`error_lines`]).
-pub fn load(args: &ScenarioArgs, extra: &[String]) -> anyhow::Result<Scenario> {
+/// error lists every problem found (see [`super::error::error_lines`]).
+pub fn load(args: &ScenarioArgs, extra: &[String]) -> Result<Scenario, CliError> {
     let mut sets = args.sets.clone();
     sets.extend_from_slice(extra);
     let sc = scenario::load_all(&args.scenario, &sets)?;
     warn_implausible(&sc);
     Ok(sc)
-}
-
-/// The lines of an error message, each with control characters escaped: one line,
-/// the causes joined by ": ", or, when a cause lists several scenario problems, one
-/// line for each, after the context above it.
-pub fn error_lines(e: &anyhow::Error) -> Vec<String> {
-    let mut context: Vec<String> = Vec::new();
-    for c in e.chain() {
-        if let Some(list) = c.downcast_ref::<ScenarioErrors>() {
-            return list
-                .iter()
-                .map(|p| {
-                    let mut parts = context.clone();
-                    parts.push(p.to_string());
-                    scenario::error::escape_control(&parts.join(": "))
-                })
-                .collect();
-        }
-        context.push(c.to_string());
-    }
-    vec![scenario::error::escape_control(&format!("{e:#}"))]
 }
 
 /// Lists on stderr, together, the values outside their plausible ranges.
@@ -123,15 +104,12 @@ pub fn progress_bar(quiet: bool, len: u64, message: &str) -> ProgressBar {
 }
 
 /// Refuses `--threads 0` as bad input (exit status 2).
-pub fn check_threads(threads: Option<usize>) -> anyhow::Result<()> {
+pub fn check_threads(threads: Option<usize>) -> Result<(), CliError> {
     if threads == Some(0) {
-        return Err(ScenarioError::new(
+        return Err(CliError::refused(
             "--threads",
-            None,
-            "",
             "expected at least one thread, found 0",
-        )
-        .into());
+        ));
     }
     Ok(())
 }
@@ -167,7 +145,7 @@ pub fn check_limits(
     work: &Work,
     allow_long_run: bool,
     what: &str,
-) -> anyhow::Result<()> {
+) -> Result<(), CliError> {
     let e = limits::estimate(
         scenarios,
         replications,
@@ -191,7 +169,7 @@ pub fn refuse_beyond_limits(
     e: &limits::Estimate,
     allow_long_run: bool,
     what: &str,
-) -> anyhow::Result<()> {
+) -> Result<(), CliError> {
     limits::check(e, &Limits::here(allow_long_run), what)?;
     Ok(())
 }
@@ -199,7 +177,7 @@ pub fn refuse_beyond_limits(
 /// Writes `text` to standard output, each line with its control characters escaped
 /// (area names come from files). A closed pipe (`| head`) ends the output quietly;
 /// any other failure (a full disk) is an error naming standard output.
-pub fn say(text: &str) -> anyhow::Result<()> {
+pub fn say(text: &str) -> Result<(), CliError> {
     use std::io::Write;
     let safe: Vec<String> = text
         .split('\n')
@@ -211,7 +189,7 @@ pub fn say(text: &str) -> anyhow::Result<()> {
         .and_then(|()| out.flush())
     {
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
-        Err(e) => Err(anyhow::anyhow!("cannot write to standard output: {e}")),
+        Err(e) => Err(CliError::Stdout(e)),
         Ok(()) => Ok(()),
     }
 }

@@ -5,12 +5,13 @@
 use std::path::{Path, PathBuf};
 
 use crate::report::{compare as render, output::OutputDir};
+use crate::run::RunOptions;
 use crate::run::compare::{Comparison, run_compare_until};
-use crate::run::{RunError, RunOptions};
 use crate::scenario::Scenario;
 use crate::scenario::what_if::WhatIf;
 
 use super::common::{ScenarioArgs, check_limits, check_threads, load, progress_bar, say};
+use super::error::CliError;
 use super::hooks::Hooks;
 
 /// Arguments of `workwell compare`.
@@ -69,7 +70,7 @@ pub fn group_dir(dir: &Path, i: usize) -> PathBuf {
     dir.join(format!("scenario-{i}"))
 }
 
-fn load_one(path: &Path, sets: &[String], extra: &[String]) -> anyhow::Result<Scenario> {
+fn load_one(path: &Path, sets: &[String], extra: &[String]) -> Result<Scenario, CliError> {
     load(
         &ScenarioArgs {
             scenario: path.to_path_buf(),
@@ -82,7 +83,7 @@ fn load_one(path: &Path, sets: &[String], extra: &[String]) -> anyhow::Result<Sc
 /// The `--set` overrides that make the what-if variant of `first` (its changes, a
 /// name `<first>-what-if` and a description listing the changes); `None` without
 /// changes.
-fn what_if_sets(first: &Scenario, changes: &[String]) -> anyhow::Result<Option<Vec<String>>> {
+fn what_if_sets(first: &Scenario, changes: &[String]) -> Result<Option<Vec<String>>, CliError> {
     if changes.is_empty() {
         return Ok(None);
     }
@@ -106,13 +107,13 @@ fn what_if_sets(first: &Scenario, changes: &[String]) -> anyhow::Result<Option<V
 }
 
 /// Runs the subcommand.
-pub fn run(args: CompareArgs) -> anyhow::Result<()> {
+pub fn run(args: CompareArgs) -> Result<(), CliError> {
     run_with(args, &Hooks::default())
 }
 
 /// Runs the subcommand, reporting progress to `hooks` and stopping between
 /// replications once `hooks` is cancelled (the web front end's jobs).
-pub fn run_with(args: CompareArgs, hooks: &Hooks) -> anyhow::Result<()> {
+pub fn run_with(args: CompareArgs, hooks: &Hooks) -> Result<(), CliError> {
     check_threads(args.threads)?;
     let spec = super::run::shard_spec(&args.shard, &args.replications_range)?;
     let mut extra = Vec::new();
@@ -130,13 +131,10 @@ pub fn run_with(args: CompareArgs, hooks: &Hooks) -> anyhow::Result<()> {
     ];
     let what_if = what_if_sets(&first, &args.what_if)?;
     if args.scenarios.len() < 2 && what_if.is_none() {
-        return Err(crate::scenario::ScenarioError::new(
+        return Err(CliError::refused(
             "compare",
-            None,
-            "",
             "expected a second scenario to compare with the first, or a --what-if change to it",
-        )
-        .into());
+        ));
     }
     let mut scenarios = vec![first];
     for path in &args.scenarios[1..] {
@@ -202,13 +200,7 @@ pub fn run_with(args: CompareArgs, hooks: &Hooks) -> anyhow::Result<()> {
         bar.set_position(n);
         hooks.set(n, total);
     };
-    let cmp = run_compare_until(&scenarios, &opts, &progress, &|| hooks.cancelled()).map_err(
-        |e| match e {
-            // keep scenario errors recognisable, so they exit with status 2
-            RunError::Scenario(e) => anyhow::Error::from(e),
-            other => anyhow::Error::from(other),
-        },
-    )?;
+    let cmp = run_compare_until(&scenarios, &opts, &progress, &|| hooks.cancelled())?;
     bar.finish_and_clear();
     write_compare(&cmp, &out, args.quiet)
 }
@@ -220,7 +212,7 @@ pub fn default_out(names: &[&str]) -> PathBuf {
 
 /// Writes a comparison's output folder (used by `compare` and by `merge` of compare
 /// shards, so both write the same bytes).
-pub fn write_compare(cmp: &Comparison, out: &Path, quiet: bool) -> anyhow::Result<()> {
+pub fn write_compare(cmp: &Comparison, out: &Path, quiet: bool) -> Result<(), CliError> {
     let dir = OutputDir::create(out, "workwell compare")?;
     dir.write("compare.csv", &render::csv(cmp))?;
     dir.write("compare.json", &render::json(cmp))?;

@@ -6,7 +6,7 @@ use std::path::Path;
 
 use clap::Parser;
 
-use super::common::error_lines;
+use super::error::error_lines;
 use super::hooks::Hooks;
 
 /// The subcommands a job may run, with the command line's own arguments.

@@ -11,11 +11,12 @@ use crate::run::compare::{MEASURES, Sampler, comparison};
 use crate::run::limits::Work;
 use crate::run::shard::{self, ShardError, ShardHeader};
 use crate::run::sweep;
-use crate::run::{Aggregate, RepResult};
+use crate::run::{Aggregate, RepResult, RunError};
 use crate::scenario::Scenario;
 use crate::stats::Summary;
 
 use super::compare::{default_out, group_dir, write_compare};
+use super::error::CliError;
 use super::run::write_outputs;
 
 /// Arguments of `workwell merge`.
@@ -52,7 +53,7 @@ fn check_memory(
     summaries: bool,
     held: f64,
     args: &MergeArgs,
-) -> anyhow::Result<()> {
+) -> Result<(), CliError> {
     let Some(first) = scenarios.first() else {
         return Ok(());
     };
@@ -82,7 +83,7 @@ struct Group {
 }
 
 impl Group {
-    fn open(inputs: &[PathBuf]) -> anyhow::Result<Self> {
+    fn open(inputs: &[PathBuf]) -> Result<Self, CliError> {
         let mut files = Vec::new();
         for input in inputs {
             if input.is_dir() {
@@ -112,7 +113,10 @@ impl Group {
     }
 
     /// Passes every record, in replication order, to `sink`.
-    fn feed(&self, sink: &mut dyn FnMut(&RepResult) -> anyhow::Result<()>) -> anyhow::Result<()> {
+    fn feed(
+        &self,
+        sink: &mut dyn FnMut(&RepResult) -> Result<(), CliError>,
+    ) -> Result<(), CliError> {
         for &i in &self.order {
             let path = &self.shards[i].0;
             let mut reader = shard::open(path)?;
@@ -134,7 +138,7 @@ impl Group {
 }
 
 /// Runs the subcommand.
-pub fn run(args: MergeArgs) -> anyhow::Result<()> {
+pub fn run(args: MergeArgs) -> Result<(), CliError> {
     super::common::check_threads(args.threads)?;
     super::run::size_global_pool(args.threads);
     let plan_shards = crate::plan::shard::find(&args.inputs);
@@ -165,7 +169,7 @@ pub fn run(args: MergeArgs) -> anyhow::Result<()> {
     let grouping = args.groups.grouping(sc)?;
     let (res, groups, path) =
         write_outputs(sc, &out, None, None, grouping.as_ref(), &mut |sink| {
-            group.feed(&mut |r| sink(r).map_err(anyhow::Error::msg))
+            group.feed(&mut |r| sink(r).map_err(|m| RunError::Sink(m).into()))
         })?;
     if !args.quiet {
         super::common::say(&format!(
@@ -185,7 +189,7 @@ pub fn run(args: MergeArgs) -> anyhow::Result<()> {
 
 /// Plan shards (`plan --shard`): the plan's output folder, through the same code as
 /// `plan`.
-fn merge_plan(files: &[PathBuf], args: &MergeArgs) -> anyhow::Result<()> {
+fn merge_plan(files: &[PathBuf], args: &MergeArgs) -> Result<(), CliError> {
     let (sc, res) = crate::plan::shard::merge(files)?;
     let out = args
         .out
@@ -207,20 +211,17 @@ fn merge_plan(files: &[PathBuf], args: &MergeArgs) -> anyhow::Result<()> {
 }
 
 /// `--group-by` applies to the output of one run, not of a comparison or a sweep.
-fn no_groups(args: &MergeArgs, what: &str) -> anyhow::Result<()> {
+fn no_groups(args: &MergeArgs, what: &str) -> Result<(), CliError> {
     if args.groups.group_by.is_some() {
-        return Err(crate::scenario::ScenarioError::new(
+        return Err(CliError::refused(
             "--group-by",
-            None,
-            "",
             format!("applies to the shards of one run, not of {what}"),
-        )
-        .into());
+        ));
     }
     Ok(())
 }
 
-fn merge_compare(dir: &Path, args: &MergeArgs) -> anyhow::Result<()> {
+fn merge_compare(dir: &Path, args: &MergeArgs) -> Result<(), CliError> {
     let mut groups: Vec<Group> = Vec::new();
     let mut i = 1;
     while group_dir(dir, i).is_dir() {
@@ -255,7 +256,7 @@ fn merge_compare(dir: &Path, args: &MergeArgs) -> anyhow::Result<()> {
     write_compare(&comparison(&samples), &out, args.quiet)
 }
 
-fn merge_sweep(dir: &Path, args: &MergeArgs) -> anyhow::Result<()> {
+fn merge_sweep(dir: &Path, args: &MergeArgs) -> Result<(), CliError> {
     let file = dir.join(sweep::POINTS_FILE);
     let read = |path: &Path| {
         std::fs::read_to_string(path).map_err(|e| ShardError::File {

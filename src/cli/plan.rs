@@ -5,13 +5,12 @@
 use std::path::{Path, PathBuf};
 
 use crate::plan::realloc::{self, ReallocOptions};
-use crate::plan::{self, Levers, PlanError, PlanOptions};
+use crate::plan::{self, Levers, PlanOptions};
 use crate::report::output::OutputDir;
 use crate::report::plan as render;
-use crate::scenario::ScenarioError;
-use anyhow::Context;
 
 use super::common::{ScenarioArgs, check_limits, check_threads, load, progress_bar, say};
+use super::error::{CliError, Doing};
 use super::hooks::Hooks;
 
 /// A staffing lever the search may change.
@@ -141,11 +140,11 @@ pub struct PlanArgs {
     pub allow_long_run: bool,
 }
 
-fn bad(option: &str, message: impl Into<String>) -> anyhow::Error {
-    ScenarioError::new(option, None, "", message).into()
+fn bad(option: &'static str, message: impl Into<String>) -> CliError {
+    CliError::refused(option, message)
 }
 
-fn weeks(option: &str, s: &str) -> anyhow::Result<f64> {
+fn weeks(option: &'static str, s: &str) -> Result<f64, CliError> {
     let w: f64 = s
         .trim()
         .parse()
@@ -159,7 +158,7 @@ fn weeks(option: &str, s: &str) -> anyhow::Result<f64> {
     Ok(w)
 }
 
-fn options(args: &PlanArgs) -> anyhow::Result<PlanOptions> {
+fn options(args: &PlanArgs) -> Result<PlanOptions, CliError> {
     let mut o = PlanOptions {
         areas: args.areas.clone(),
         confidence: args.confidence,
@@ -217,13 +216,13 @@ fn options(args: &PlanArgs) -> anyhow::Result<PlanOptions> {
 }
 
 /// Runs the subcommand.
-pub fn run(args: PlanArgs) -> anyhow::Result<()> {
+pub fn run(args: PlanArgs) -> Result<(), CliError> {
     run_with(args, &Hooks::default())
 }
 
 /// Runs the subcommand, reporting progress (areas planned) to `hooks`; a cancelled
 /// plan stops after the area being searched, writing nothing.
-pub fn run_with(args: PlanArgs, hooks: &Hooks) -> anyhow::Result<()> {
+pub fn run_with(args: PlanArgs, hooks: &Hooks) -> Result<(), CliError> {
     let opts = options(&args)?;
     check_threads(args.threads)?;
     if args.shard.is_some() {
@@ -275,7 +274,7 @@ pub fn run_with(args: PlanArgs, hooks: &Hooks) -> anyhow::Result<()> {
     if let Some(t) = args.threads {
         builder = builder.num_threads(t);
     }
-    let pool = builder.build().context("cannot start the worker threads")?;
+    let pool = builder.build().map_err(CliError::Threads)?;
     if let Some(floor) = args.reallocate {
         return reallocate(&args, &sc, &pool, dir, floor);
     }
@@ -287,9 +286,7 @@ pub fn run_with(args: PlanArgs, hooks: &Hooks) -> anyhow::Result<()> {
         hooks.set(n, n_areas as u64);
         hooks.unwind_if_cancelled();
     };
-    let res = pool
-        .install(|| plan::plan(&sc, &opts, &progress))
-        .map_err(plan_error)?;
+    let res = pool.install(|| plan::plan(&sc, &opts, &progress))?;
     bar.finish_and_clear();
     hooks.check()?;
     let elapsed = started.elapsed();
@@ -319,7 +316,7 @@ pub fn write_plan(
     sc: &crate::scenario::Scenario,
     res: &plan::PlanResults,
     dir: OutputDir,
-) -> anyhow::Result<PathBuf> {
+) -> Result<PathBuf, CliError> {
     let planned = plan::planned_scenario(sc, res)?;
     dir.write("plan.csv", &render::csv(res))?;
     dir.write("plan.json", &render::json(res))?;
@@ -349,20 +346,13 @@ pub fn default_out(name: &str) -> PathBuf {
     Path::new("outputs").join(format!("plan-{name}"))
 }
 
-fn plan_error(e: PlanError) -> anyhow::Error {
-    match e {
-        PlanError::Scenario(s) => anyhow::Error::from(s),
-        PlanError::Option { option, message } => bad(option, message),
-    }
-}
-
 /// `plan --shard K/N`: plans share K of N of the areas and writes its plan shard
 /// file (atomically, replacing an earlier one of the same share).
 fn plan_shard(
     args: &PlanArgs,
     sc: &crate::scenario::Scenario,
     opts: &PlanOptions,
-) -> anyhow::Result<()> {
+) -> Result<(), CliError> {
     use crate::plan::shard;
     use crate::run::shard::ShardSpec;
     let Some((spec, _)) = super::run::shard_spec(&args.shard, &None)? else {
@@ -371,7 +361,7 @@ fn plan_shard(
     let ShardSpec::Part { k, n } = spec else {
         unreachable!("--shard gives a part")
     };
-    let total = plan::planned_areas(sc, opts).map_err(plan_error)?.len();
+    let total = plan::planned_areas(sc, opts)?.len();
     let range = shard::share(k, n, total).map_err(|m| bad("--shard", m))?;
     check_limits(
         &[sc],
@@ -392,7 +382,7 @@ fn plan_shard(
     if let Some(t) = args.threads {
         builder = builder.num_threads(t);
     }
-    let pool = builder.build().context("cannot start the worker threads")?;
+    let pool = builder.build().map_err(CliError::Threads)?;
     let bar = progress_bar(
         args.quiet,
         range.len() as u64,
@@ -402,20 +392,16 @@ fn plan_shard(
         ),
     );
     let started = std::time::Instant::now();
-    let part = pool
-        .install(|| plan::plan_part(sc, opts, range.clone(), &|i| bar.set_position(i)))
-        .map_err(plan_error)?;
+    let part =
+        pool.install(|| plan::plan_part(sc, opts, range.clone(), &|i| bar.set_position(i)))?;
     bar.finish_and_clear();
     let mut file = crate::report::output::AtomicFile::create(&path)
-        .with_context(|| format!("cannot create the plan shard file {}", path.display()))?;
+        .map_err(|e| CliError::file(Doing::Create("the plan shard file"), &path, e))?;
     std::io::Write::write_all(file.writer(), &shard::encode(&header, &part))
-        .with_context(|| format!("cannot write {}", path.display()))?;
-    let path = file.commit().with_context(|| {
-        format!(
-            "cannot move the plan shard file {} into place",
-            path.display()
-        )
-    })?;
+        .map_err(|e| CliError::file(Doing::Write, &path, e))?;
+    let path = file
+        .commit()
+        .map_err(|e| CliError::file(Doing::Move("the plan shard file"), &path, e))?;
     if !args.quiet {
         let sims: usize = part.areas.iter().map(|a| a.simulations).sum();
         say(&format!(
@@ -438,7 +424,7 @@ fn reallocate(
     pool: &rayon::ThreadPool,
     dir: OutputDir,
     floor: f64,
-) -> anyhow::Result<()> {
+) -> Result<(), CliError> {
     let o = ReallocOptions {
         areas: args.areas.clone(),
         budget_gbp: args.budget,
@@ -448,12 +434,7 @@ fn reallocate(
         replications: args.replications,
     };
     let started = std::time::Instant::now();
-    let r = pool
-        .install(|| realloc::reallocate(sc, &o))
-        .map_err(|e| match e {
-            PlanError::Scenario(s) => anyhow::Error::from(s),
-            PlanError::Option { option, message } => bad(option, message),
-        })?;
+    let r = pool.install(|| realloc::reallocate(sc, &o))?;
     dir.write("reallocation.csv", &realloc::csv(&r))?;
     dir.write("reallocation.json", &realloc::json(&r))?;
     let path = dir.commit()?;

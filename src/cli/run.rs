@@ -9,11 +9,11 @@ use crate::geography::{GroupCollector, GroupResults, Grouping};
 use crate::report::output::{AtomicFile, OutputDir};
 use crate::report::{csv_out, groups, json, table};
 use crate::run::shard::{self, ShardHeader, ShardSpec, ShardWriter};
-use crate::run::{self, Aggregate, RepResult, RunError, RunOptions, RunResults};
-use crate::scenario::{Scenario, ScenarioError};
-use anyhow::Context;
+use crate::run::{self, Aggregate, RepResult, RunOptions, RunResults};
+use crate::scenario::Scenario;
 
 use super::common::{GroupArgs, ScenarioArgs, check_limits, check_threads, load, progress_bar};
+use super::error::{CliError, Doing};
 use super::hooks::Hooks;
 use crate::observed::Observed;
 
@@ -71,26 +71,14 @@ pub struct RunArgs {
     pub groups: GroupArgs,
 }
 
-fn bad(flag: &str, message: String) -> anyhow::Error {
-    ScenarioError::new(flag, None, "", message).into()
-}
-
-/// Keeps scenario errors recognisable, so they exit with status 2.
-pub fn run_error(e: RunError) -> anyhow::Error {
-    match e {
-        RunError::Scenario(e) => anyhow::Error::from(e),
-        other => anyhow::Error::from(other),
-    }
-}
-
 /// Runs the subcommand.
-pub fn run(args: RunArgs) -> anyhow::Result<()> {
+pub fn run(args: RunArgs) -> Result<(), CliError> {
     run_with(args, &Hooks::default())
 }
 
 /// Runs the subcommand, reporting progress to `hooks` and stopping between
 /// replications once `hooks` is cancelled (the web front end's jobs).
-pub fn run_with(args: RunArgs, hooks: &Hooks) -> anyhow::Result<()> {
+pub fn run_with(args: RunArgs, hooks: &Hooks) -> Result<(), CliError> {
     let mut extra = Vec::new();
     if let Some(r) = args.replications {
         extra.push(format!("programme.replications={r}"));
@@ -107,9 +95,9 @@ pub fn run_with(args: RunArgs, hooks: &Hooks) -> anyhow::Result<()> {
         .map(|f| crate::observed::load(f, &sc))
         .transpose()?;
     if spec.is_some() && args.groups.group_by.is_some() {
-        return Err(bad(
+        return Err(CliError::refused(
             "--group-by",
-            "applies to a whole run's output: give it to `workwell merge` of the shards".into(),
+            "applies to a whole run's output: give it to `workwell merge` of the shards",
         ));
     }
     let grouping = args.groups.grouping(&sc)?;
@@ -189,8 +177,8 @@ pub fn write_outputs(
     observed: Option<&Observed>,
     levers: Option<&crate::plan::LeverTests>,
     grouping: Option<&Grouping>,
-    feed: &mut dyn FnMut(&mut Sink) -> anyhow::Result<()>,
-) -> anyhow::Result<(RunResults, Option<GroupResults>, PathBuf)> {
+    feed: &mut dyn FnMut(&mut Sink) -> Result<(), CliError>,
+) -> Result<(RunResults, Option<GroupResults>, PathBuf), CliError> {
     let dir = OutputDir::create(out, "workwell run (or workwell merge of its shards)")?;
     const REPS: &str = "replications.csv";
     let mut reps = dir.stream(REPS)?;
@@ -237,7 +225,7 @@ pub fn write_outputs(
     let checks = match (observed, &seen) {
         (Some(obs), Some(c)) => {
             let bytes = std::fs::read(&obs.file)
-                .with_context(|| format!("cannot read {} again", obs.file.display()))?;
+                .map_err(|e| CliError::file(Doing::ReadAgain, &obs.file, e))?;
             dir.write("observed.csv", &bytes)?;
             let checks = crate::observed::check::check(obs, c);
             dir.write(
@@ -286,18 +274,17 @@ pub fn write_outputs(
 }
 
 /// Each area's levers tested one step up on the run's replications.
-fn lever_tests(sc: &Scenario, threads: Option<usize>) -> anyhow::Result<crate::plan::LeverTests> {
+fn lever_tests(sc: &Scenario, threads: Option<usize>) -> Result<crate::plan::LeverTests, CliError> {
     let mut builder = rayon::ThreadPoolBuilder::new();
     if let Some(t) = threads {
         builder = builder.num_threads(t);
     }
-    let pool = builder.build().context("cannot start the worker threads")?;
+    let pool = builder.build().map_err(CliError::Threads)?;
     let opts = crate::plan::PlanOptions {
         replications: sc.replications.max(2),
         ..crate::plan::PlanOptions::default()
     };
-    pool.install(|| crate::plan::lever_tests(sc, &opts))
-        .map_err(anyhow::Error::from)
+    Ok(pool.install(|| crate::plan::lever_tests(sc, &opts))?)
 }
 
 // the run's inputs, one argument each, as `run` has them
@@ -311,7 +298,7 @@ fn run_to(
     levers: bool,
     quiet: bool,
     hooks: &Hooks,
-) -> anyhow::Result<()> {
+) -> Result<(), CliError> {
     let tested = if levers {
         Some(lever_tests(sc, threads)?)
     } else {
@@ -337,7 +324,7 @@ fn run_to(
                 }
                 sink(r)
             })
-            .map_err(run_error)
+            .map_err(CliError::from)
         })?;
     bar.finish_and_clear();
     let elapsed = started.elapsed();
@@ -361,18 +348,16 @@ fn run_to(
 pub fn shard_spec(
     shard: &Option<String>,
     range: &Option<String>,
-) -> anyhow::Result<Option<(ShardSpec, &'static str)>> {
+) -> Result<Option<(ShardSpec, &'static str)>, CliError> {
+    let bad = |flag: &'static str| move |m: String| CliError::refused(flag, m);
     Ok(match (shard, range) {
         (Some(s), _) if s == "auto" || s.starts_with("auto/") => Some((
-            ShardSpec::from_slurm(s, &|k| std::env::var(k).ok()).map_err(|m| bad("--shard", m))?,
+            ShardSpec::from_slurm(s, &|k| std::env::var(k).ok()).map_err(bad("--shard"))?,
             "--shard",
         )),
-        (Some(s), _) => Some((
-            ShardSpec::parse_part(s).map_err(|m| bad("--shard", m))?,
-            "--shard",
-        )),
+        (Some(s), _) => Some((ShardSpec::parse_part(s).map_err(bad("--shard"))?, "--shard")),
         (None, Some(r)) => Some((
-            ShardSpec::parse_range(r).map_err(|m| bad("--replications-range", m))?,
+            ShardSpec::parse_range(r).map_err(bad("--replications-range"))?,
             "--replications-range",
         )),
         (None, None) => None,
@@ -383,10 +368,10 @@ pub fn shard_spec(
 pub fn shard_range(
     sc: &Scenario,
     spec: &ShardSpec,
-    flag: &str,
-) -> anyhow::Result<std::ops::Range<u64>> {
+    flag: &'static str,
+) -> Result<std::ops::Range<u64>, CliError> {
     spec.range(u64::from(sc.replications))
-        .map_err(|m| bad(flag, m))
+        .map_err(|m| CliError::refused(flag, m))
 }
 
 /// Simulates replications `range` of `sc` into the shard file `dir/reps-A-B.wwshard`
@@ -397,13 +382,13 @@ pub fn write_shard(
     range: std::ops::Range<u64>,
     dir: &Path,
     progress: &(dyn Fn(u64) + Sync),
-) -> anyhow::Result<(PathBuf, u64)> {
+) -> Result<(PathBuf, u64), CliError> {
     let path = dir.join(shard::file_name(&range, u64::from(sc.replications)));
     let mut file = AtomicFile::create(&path)
-        .with_context(|| format!("cannot create the shard file {}", path.display()))?;
+        .map_err(|e| CliError::file(Doing::Create("the shard file"), &path, e))?;
     let header = ShardHeader::new(sc, range.clone());
     let mut w = ShardWriter::new(file.writer(), &header)
-        .with_context(|| format!("cannot write {}", path.display()))?;
+        .map_err(|e| CliError::file(Doing::Write, &path, e))?;
     let opts = RunOptions {
         replications: sc.replications,
         threads,
@@ -413,13 +398,12 @@ pub fn write_shard(
         events += r.events;
         w.push(r)
             .map_err(|e| format!("cannot write {}: {e}", path.display()))
-    })
-    .map_err(run_error)?;
+    })?;
     w.finish()
-        .with_context(|| format!("cannot write {}", path.display()))?;
+        .map_err(|e| CliError::file(Doing::Write, &path, e))?;
     let path = file
         .commit()
-        .with_context(|| format!("cannot move the shard file {} into place", path.display()))?;
+        .map_err(|e| CliError::file(Doing::Move("the shard file"), &path, e))?;
     Ok((path, events))
 }
 
@@ -429,7 +413,7 @@ fn run_shard(
     range: std::ops::Range<u64>,
     dir: &Path,
     quiet: bool,
-) -> anyhow::Result<()> {
+) -> Result<(), CliError> {
     let total = u64::from(sc.replications);
     let bar = progress_bar(quiet, range.end - range.start, &sc.name);
     let started = std::time::Instant::now();

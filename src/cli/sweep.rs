@@ -14,10 +14,9 @@ use crate::run::shard::ShardSpec;
 use crate::run::sweep::{POINTS_FILE, parse_points, point_dir, run_point, share};
 use crate::scenario::ScenarioError;
 use crate::stats::Summary;
-use anyhow::Context;
 
 use super::common::{ScenarioArgs, check_threads, load, progress_bar};
-use super::run::run_error;
+use super::error::{CliError, Doing};
 
 /// Arguments of `workwell sweep`.
 #[derive(clap::Args, Debug, Clone)]
@@ -68,7 +67,7 @@ pub struct SweepArgs {
 }
 
 /// Runs the subcommand.
-pub fn run(args: SweepArgs) -> anyhow::Result<()> {
+pub fn run(args: SweepArgs) -> Result<(), CliError> {
     check_threads(args.threads)?;
     let mut extra = Vec::new();
     if let Some(r) = args.replications {
@@ -87,22 +86,16 @@ pub fn run(args: SweepArgs) -> anyhow::Result<()> {
         }
         (None, Some(n)) => {
             if !(2..=100_000).contains(&n) {
-                return Err(ScenarioError::new(
+                return Err(CliError::refused(
                     "--lhs",
-                    None,
-                    "",
                     format!("expected from 2 to 100000 points, found {n}"),
-                )
-                .into());
+                ));
             }
             if sc.uncertain_keys().is_empty() {
-                return Err(ScenarioError::new(
+                return Err(CliError::refused(
                     "--lhs",
-                    None,
-                    "",
                     "the scenario has no uncertain parameter (no distribution) to sample",
-                )
-                .into());
+                ));
             }
             let file = PathBuf::from(format!("latin-hypercube-{n}.csv"));
             (file, crate::run::sweep::latin_hypercube(&sc, n))
@@ -147,13 +140,12 @@ pub fn run(args: SweepArgs) -> anyhow::Result<()> {
             unreachable!("--shard gives a part")
         };
         if parts > n {
-            return Err(ScenarioError::new(
+            return Err(CliError::refused(
                 flag,
-                None,
-                "",
-                format!("{parts} shards for {n} points: at least one shard would be empty; use at most {n} shards"),
-            )
-            .into());
+                format!(
+                    "{parts} shards for {n} points: at least one shard would be empty; use at most {n} shards"
+                ),
+            ));
         }
         let dir = args
             .shard_dir
@@ -166,10 +158,10 @@ pub fn run(args: SweepArgs) -> anyhow::Result<()> {
         ] {
             let path = dir.join(name);
             let mut f = AtomicFile::create(&path)
-                .with_context(|| format!("cannot create {}", path.display()))?;
-            f.writer().write_all(bytes)?;
+                .map_err(|e| CliError::file(Doing::Create(""), &path, e))?;
+            f.writer().write_all(bytes).map_err(CliError::Io)?;
             f.commit()
-                .with_context(|| format!("cannot move {} into place", path.display()))?;
+                .map_err(|e| CliError::file(Doing::Move(""), &path, e))?;
         }
         let mine = share(k, parts, points.rows.len());
         let bar = progress_bar(args.quiet, (mine.end - mine.start) as u64 * r, &sc.name);
@@ -197,7 +189,7 @@ pub fn run(args: SweepArgs) -> anyhow::Result<()> {
     let mut results = Vec::with_capacity(points.rows.len());
     for i in 0..points.rows.len() {
         let p = |k: u64| bar.set_position(i as u64 * r + k);
-        results.push(run_point(&sc, &points, i, &opts, &p).map_err(run_error)?);
+        results.push(run_point(&sc, &points, i, &opts, &p)?);
     }
     bar.finish_and_clear();
     let out = args
@@ -222,7 +214,7 @@ pub fn write_sweep(
     results: &[crate::run::sweep::PointResult],
     resolved: &str,
     out: &Path,
-) -> anyhow::Result<PathBuf> {
+) -> Result<PathBuf, CliError> {
     let dir = OutputDir::create(out, "workwell sweep")?;
     dir.write("sweep.csv", &crate::report::sweep::csv(points, results))?;
     dir.write(

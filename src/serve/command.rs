@@ -6,8 +6,7 @@ use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::{Path, PathBuf};
 
 use super::{app, jobs, security, store};
-use crate::scenario::ScenarioError;
-use anyhow::Context;
+use crate::cli::error::{CliError, Doing};
 
 /// Arguments of `workwell serve`.
 #[derive(clap::Args, Debug, Clone)]
@@ -66,15 +65,11 @@ fn parse_listen(s: &str) -> Result<Listen, String> {
         })
 }
 
-fn bad(flag: &str, message: impl Into<String>) -> anyhow::Error {
-    ScenarioError::new(flag, None, "", message).into()
-}
-
 /// The port to listen on: from --listen ADDR:PORT or --port (which must agree),
 /// else 8787.
-fn port(args: &ServeArgs) -> anyhow::Result<u16> {
+fn port(args: &ServeArgs) -> Result<u16, CliError> {
     match (args.listen.and_then(|l| l.port), args.port) {
-        (Some(a), Some(b)) if a != b => Err(bad(
+        (Some(a), Some(b)) if a != b => Err(CliError::refused(
             "--port",
             format!("--listen gives port {a} and --port {b}: give the port once"),
         )),
@@ -84,11 +79,12 @@ fn port(args: &ServeArgs) -> anyhow::Result<u16> {
 }
 
 /// The token, from --token-file or WORKWELL_TOKEN (the file wins), checked.
-fn token(args: &ServeArgs) -> anyhow::Result<Option<String>> {
+fn token(args: &ServeArgs) -> Result<Option<String>, CliError> {
     let (text, from) = match &args.token_file {
         Some(f) => {
-            let text = std::fs::read_to_string(f)
-                .map_err(|e| bad("--token-file", format!("cannot read {}: {e}", f.display())))?;
+            let text = std::fs::read_to_string(f).map_err(|e| {
+                CliError::refused("--token-file", format!("cannot read {}: {e}", f.display()))
+            })?;
             warn_if_readable_by_others(f);
             (text, "--token-file")
         }
@@ -103,7 +99,7 @@ fn token(args: &ServeArgs) -> anyhow::Result<Option<String>> {
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
     {
-        return Err(bad(
+        return Err(CliError::refused(
             from,
             "the token: expected at least 16 letters, digits, `_` or `-`",
         ));
@@ -131,7 +127,7 @@ fn warn_if_readable_by_others(_f: &Path) {}
 /// Runs the server until it is stopped (SIGTERM or Ctrl-C: it stops taking jobs,
 /// stops the running one, keeps it and the queued ones for the next start, and
 /// exits).
-pub fn run(args: ServeArgs) -> anyhow::Result<()> {
+pub fn run(args: ServeArgs) -> Result<(), CliError> {
     let token = token(&args)?;
     let port = port(&args)?;
     let ip = match args.listen.map(|l| l.ip) {
@@ -139,7 +135,7 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
         Some(ip) if ip.is_loopback() => ip,
         Some(ip) => {
             if token.is_none() && !args.insecure_no_token {
-                return Err(bad(
+                return Err(CliError::refused(
                     "--listen",
                     format!(
                         "serving on {ip} lets other machines run jobs: give a token in \
@@ -158,7 +154,7 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
         }
     };
     let store = store::Store::open(&args.data, store::find_bundled())
-        .with_context(|| format!("cannot create the data folder {}", args.data.display()))?;
+        .map_err(|e| CliError::file(Doing::Create("the data folder"), &args.data, e))?;
     let jobs = jobs::Jobs::start(&store.jobs_dir(), security::WORKERS, security::MAX_QUEUED);
     let data = store.data.clone();
     let app = app::App::new(store, jobs);
@@ -177,5 +173,5 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
         use std::io::Write;
         let _ = std::io::stdout().flush();
     })
-    .with_context(|| format!("cannot serve on {ip} port {port}"))
+    .map_err(|source| CliError::Serve { ip, port, source })
 }
