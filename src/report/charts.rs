@@ -1510,12 +1510,6 @@ fn plain_number(v: f64) -> String {
 
 /// A capacity curve as SVG, or why there is none (`no data`).
 pub fn curve(c: &Curve<'_>) -> Result<String, String> {
-    let mut buf = String::new();
-    draw_curve(c, &mut buf)?;
-    Ok(buf)
-}
-
-fn draw_curve(c: &Curve<'_>, buf: &mut String) -> Result<(), String> {
     let pts: Vec<(f64, f64, f64, f64)> = c
         .points
         .iter()
@@ -1539,88 +1533,46 @@ fn draw_curve(c: &Curve<'_>, buf: &mut String) -> Result<(), String> {
         y1 = y1.max(*r);
     }
     let y1 = if y1 > 0.0 { y1 * 1.1 } else { 1.0 };
-    let e = |e: &dyn std::fmt::Display| e.to_string();
-    let root = SVGBackend::with_string(buf, (460, 300)).into_drawing_area();
-    root.fill(&WHITE).map_err(|x| e(&x))?;
-    let mut chart = ChartBuilder::on(&root)
-        .caption(c.title, ("sans-serif", 15))
-        .margin(8)
-        .x_label_area_size(36)
-        .y_label_area_size(56)
-        .build_cartesian_2d(x0..x1, 0.0..y1)
-        .map_err(|x| e(&x))?;
-    chart
-        .configure_mesh()
-        .x_desc(c.x_label)
-        .y_desc(c.y_label)
-        .x_label_formatter(&|v| plain_number((v * 100.0).round() / 100.0))
-        .y_label_formatter(&|v| format!("{v:.0}"))
-        .light_line_style(WHITE)
-        .draw()
-        .map_err(|x| e(&x))?;
-    let blue = RGBColor(31, 119, 180);
-    let mut band: Vec<(f64, f64)> = pts.iter().map(|p| (p.0, p.3)).collect();
-    band.extend(pts.iter().rev().map(|p| (p.0, p.2)));
-    chart
-        .draw_series(std::iter::once(Polygon::new(band, blue.mix(0.2).filled())))
-        .map_err(|x| e(&x))?
-        .label("10th-90th percentile")
-        .legend(move |(x, y)| {
-            Rectangle::new([(x, y - 4), (x + 14, y + 4)], blue.mix(0.2).filled())
-        });
-    chart
-        .draw_series(LineSeries::new(
-            pts.iter().map(|p| (p.0, p.1)),
-            blue.stroke_width(2),
-        ))
-        .map_err(|x| e(&x))?
-        .label("mean")
-        .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 14, y)], blue.stroke_width(2)));
-    chart
-        .draw_series(
-            pts.iter()
-                .map(|p| Circle::new((p.0, p.1), 3, blue.filled())),
-        )
-        .map_err(|x| e(&x))?;
+    let mut over = Vec::new();
     if let Some((r, label)) = &c.reference {
-        let red = RGBColor(214, 39, 40);
-        chart
-            .draw_series(LineSeries::new(
-                vec![(x0, *r), (x1, *r)],
-                red.stroke_width(1),
-            ))
-            .map_err(|x| e(&x))?
-            .label(label.clone())
-            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 14, y)], red));
+        over.push(Over::Line {
+            from: (x0, *r),
+            to: (x1, *r),
+            color: LIMIT,
+            width: 1,
+            label: label.clone(),
+        });
     }
     if let Some(p) = c.planned {
-        let green = RGBColor(44, 160, 44);
-        chart
-            .draw_series(LineSeries::new(
-                vec![(p, 0.0), (p, y1)],
-                green.stroke_width(2),
-            ))
-            .map_err(|x| e(&x))?
-            .label(format!("planned {}", plain_number(p)))
-            .legend(move |(x, y)| {
-                PathElement::new(vec![(x, y), (x + 14, y)], green.stroke_width(2))
-            });
+        over.push(Over::Line {
+            from: (p, 0.0),
+            to: (p, y1),
+            color: CHOSEN,
+            width: 2,
+            label: format!("planned {}", plain_number(p)),
+        });
     }
-    chart
-        .configure_series_labels()
-        .background_style(WHITE.mix(0.85))
-        .border_style(BLACK.mix(0.3))
-        .position(c.legend.position())
-        .draw()
-        .map_err(|x| e(&x))?;
-    root.present().map_err(|x| e(&x))?;
-    Ok(())
+    band_chart(&BandChart {
+        title: c.title,
+        size: (460, 300),
+        x: x0..x1,
+        y: 0.0..y1,
+        x_desc: c.x_label,
+        y_desc: c.y_label,
+        x_format: |v| plain_number((v * 100.0).round() / 100.0),
+        y_label_area: 56,
+        points: &pts,
+        band_label: "10th-90th percentile",
+        mean_label: "mean",
+        over,
+        legend: c.legend,
+    })
 }
 
-/// The cost-effectiveness frontier: programme starts (mean, 10th-90th percentile
-/// band) against programme staff cost to the end date along the allocation path,
-/// the budget's point marked and the budget drawn as a vertical line.
-/// The cost-effectiveness frontier's data.
+/// The cost-effectiveness frontier's data: programme starts (mean, 10th-90th
+/// percentile band) against programme staff cost to the end date along the
+/// allocation path, the budget's point marked and the budget drawn as a vertical
+/// line.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Frontier {
     /// `(programme staff cost in thousands of pounds, mean starts, 10th percentile,
@@ -1634,12 +1586,6 @@ pub struct Frontier {
 
 /// The frontier chart as SVG, or why there is none.
 pub fn frontier(f: &Frontier) -> Result<String, String> {
-    let mut buf = String::new();
-    draw_frontier(f, &mut buf)?;
-    Ok(buf)
-}
-
-fn draw_frontier(f: &Frontier, buf: &mut String) -> Result<(), String> {
     let pts = &f.points;
     let chosen = *pts.get(f.chosen).ok_or("no step chosen")?;
     let budget = f.budget_k;
@@ -1660,86 +1606,164 @@ fn draw_frontier(f: &Frontier, buf: &mut String) -> Result<(), String> {
     });
     let pad = (0.1 * (y1 - y0)).max(1.0);
     let (y0, y1) = ((y0 - pad).max(0.0), y1 + pad);
-    let e = |e: &dyn std::fmt::Display| e.to_string();
-    let root = SVGBackend::with_string(buf, (760, 340)).into_drawing_area();
-    root.fill(&WHITE).map_err(|x| e(&x))?;
+    band_chart(&BandChart {
+        title: "Programme starts against programme staff cost",
+        size: (WIDTH, 340),
+        x: x0..x1,
+        y: y0..y1,
+        x_desc: "staff cost to the end date, £ thousand",
+        y_desc: "starts by the end date",
+        x_format: |v| format!("{v:.0}"),
+        y_label_area: 64,
+        points: pts,
+        band_label: "10th-90th percentile across replications",
+        mean_label: "mean starts, step by step",
+        over: vec![
+            Over::Line {
+                from: (budget, y0),
+                to: (budget, y1),
+                color: LIMIT,
+                width: 1,
+                label: format!("budget £{budget:.0}k"),
+            },
+            Over::Marker {
+                at: (chosen.0, chosen.1),
+                label: format!("chosen: £{:.0}k, {:.0} starts", chosen.0, chosen.1),
+            },
+        ],
+        legend: Corner::LowerRight,
+    })
+}
+
+/// The mean's line, dots and band of a [`BandChart`].
+const MEAN: RGBColor = RGBColor(31, 119, 180);
+/// A limit over a [`BandChart`]: a target, a standard, a budget.
+const LIMIT: RGBColor = RGBColor(214, 39, 40);
+/// What a plan chose, over a [`BandChart`].
+const CHOSEN: RGBColor = RGBColor(44, 160, 44);
+
+/// Drawn over a [`BandChart`], with its legend entry.
+enum Over {
+    /// A straight line.
+    Line {
+        from: (f64, f64),
+        to: (f64, f64),
+        color: RGBColor,
+        width: u32,
+        label: String,
+    },
+    /// A triangle at a point, in [`CHOSEN`]'s colour.
+    Marker { at: (f64, f64), label: String },
+}
+
+/// What the capacity curves and the frontier share: a mean with its 10th-90th
+/// percentile band against a plan's lever or cost, the mean a line through dots,
+/// lines and a marker over them, and a legend.
+struct BandChart<'a> {
+    title: &'a str,
+    /// Width and height, pixels.
+    size: (u32, u32),
+    x: Range<f64>,
+    y: Range<f64>,
+    x_desc: &'a str,
+    y_desc: &'a str,
+    /// How the horizontal axis writes a value (the vertical's are whole numbers).
+    x_format: fn(f64) -> String,
+    /// Room for the vertical axis's labels, pixels.
+    y_label_area: u32,
+    /// `(x, mean, 10th percentile, 90th percentile)`; the band joins the points
+    /// whose percentiles are finite, when there are at least two.
+    points: &'a [(f64, f64, f64, f64)],
+    band_label: &'a str,
+    mean_label: &'a str,
+    over: Vec<Over>,
+    /// Where the legend sits.
+    legend: Corner,
+}
+
+/// A [`BandChart`] as SVG, or why there is none.
+fn band_chart(c: &BandChart<'_>) -> Result<String, String> {
+    let mut buf = String::new();
+    draw_band_chart(c, &mut buf).map_err(|e| e.to_string())?;
+    Ok(buf)
+}
+
+fn draw_band_chart(c: &BandChart<'_>, buf: &mut String) -> Res {
+    let root = SVGBackend::with_string(buf, c.size).into_drawing_area();
+    root.fill(&WHITE)?;
     let mut chart = ChartBuilder::on(&root)
-        .caption(
-            "Programme starts against programme staff cost",
-            ("sans-serif", 15),
-        )
+        .caption(c.title, ("sans-serif", 15))
         .margin(8)
         .x_label_area_size(36)
-        .y_label_area_size(64)
-        .build_cartesian_2d(x0..x1, y0..y1)
-        .map_err(|x| e(&x))?;
+        .y_label_area_size(c.y_label_area)
+        .build_cartesian_2d(c.x.clone(), c.y.clone())?;
     chart
         .configure_mesh()
-        .x_desc("staff cost to the end date, £ thousand")
-        .y_desc("starts by the end date")
-        .x_label_formatter(&|v| format!("{v:.0}"))
+        .x_desc(c.x_desc)
+        .y_desc(c.y_desc)
+        .x_label_formatter(&|v| (c.x_format)(*v))
         .y_label_formatter(&|v| format!("{v:.0}"))
         .light_line_style(WHITE)
-        .draw()
-        .map_err(|x| e(&x))?;
-    let blue = RGBColor(31, 119, 180);
-    let band: Vec<(f64, f64, f64)> = pts
+        .draw()?;
+    let band: Vec<&(f64, f64, f64, f64)> = c
+        .points
         .iter()
         .filter(|p| p.2.is_finite() && p.3.is_finite())
-        .map(|p| (p.0, p.2, p.3))
         .collect();
     if band.len() >= 2 {
-        let mut poly: Vec<(f64, f64)> = band.iter().map(|p| (p.0, p.2)).collect();
-        poly.extend(band.iter().rev().map(|p| (p.0, p.1)));
+        let mut poly: Vec<(f64, f64)> = band.iter().map(|p| (p.0, p.3)).collect();
+        poly.extend(band.iter().rev().map(|p| (p.0, p.2)));
         chart
-            .draw_series(std::iter::once(Polygon::new(poly, blue.mix(0.15).filled())))
-            .map_err(|x| e(&x))?
-            .label("10th-90th percentile across replications")
-            .legend(move |(x, y)| {
-                Rectangle::new([(x, y - 4), (x + 14, y + 4)], blue.mix(0.15).filled())
-            });
+            .draw_series(std::iter::once(Polygon::new(poly, MEAN.mix(0.2).filled())))?
+            .label(c.band_label)
+            .legend(|(x, y)| Rectangle::new([(x, y - 4), (x + 14, y + 4)], MEAN.mix(0.2).filled()));
     }
     chart
         .draw_series(LineSeries::new(
-            pts.iter().map(|p| (p.0, p.1)),
-            blue.stroke_width(2),
-        ))
-        .map_err(|x| e(&x))?
-        .label("mean starts, step by step")
-        .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 14, y)], blue.stroke_width(2)));
-    chart
-        .draw_series(
-            pts.iter()
-                .map(|p| Circle::new((p.0, p.1), 3, blue.filled())),
-        )
-        .map_err(|x| e(&x))?;
-    let red = RGBColor(214, 39, 40);
-    chart
-        .draw_series(LineSeries::new(
-            vec![(budget, y0), (budget, y1)],
-            red.stroke_width(1),
-        ))
-        .map_err(|x| e(&x))?
-        .label(format!("budget £{:.0}k", budget))
-        .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 14, y)], red));
-    let green = RGBColor(44, 160, 44);
-    chart
-        .draw_series(std::iter::once(TriangleMarker::new(
-            (chosen.0, chosen.1),
-            9,
-            green.filled(),
-        )))
-        .map_err(|x| e(&x))?
-        .label(format!("chosen: £{:.0}k, {:.0} starts", chosen.0, chosen.1))
-        .legend(move |(x, y)| TriangleMarker::new((x + 7, y), 6, green.filled()));
+            c.points.iter().map(|p| (p.0, p.1)),
+            MEAN.stroke_width(2),
+        ))?
+        .label(c.mean_label)
+        .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 14, y)], MEAN.stroke_width(2)));
+    chart.draw_series(
+        c.points
+            .iter()
+            .map(|p| Circle::new((p.0, p.1), 3, MEAN.filled())),
+    )?;
+    for o in &c.over {
+        match o {
+            Over::Line {
+                from,
+                to,
+                color,
+                width,
+                label,
+            } => {
+                let style = color.stroke_width(*width);
+                chart
+                    .draw_series(LineSeries::new(vec![*from, *to], style))?
+                    .label(label.clone())
+                    .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 14, y)], style));
+            }
+            Over::Marker { at, label } => {
+                chart
+                    .draw_series(std::iter::once(TriangleMarker::new(
+                        *at,
+                        9,
+                        CHOSEN.filled(),
+                    )))?
+                    .label(label.clone())
+                    .legend(|(x, y)| TriangleMarker::new((x + 7, y), 6, CHOSEN.filled()));
+            }
+        }
+    }
     chart
         .configure_series_labels()
         .background_style(WHITE.mix(0.85))
         .border_style(BLACK.mix(0.3))
-        .position(SeriesLabelPosition::LowerRight)
-        .draw()
-        .map_err(|x| e(&x))?;
-    root.present().map_err(|x| e(&x))?;
+        .position(c.legend.position())
+        .draw()?;
+    root.present()?;
     Ok(())
 }
 
