@@ -42,6 +42,8 @@ const SERIES: [RGBColor; 4] = [
 
 type Res = Result<(), Box<dyn Error>>;
 type Area<'a> = DrawingArea<SVGBackend<'a>, Shift>;
+/// A chart drawn on two of this module's own axes.
+type Chart<'a, 'b> = ChartContext<'a, SVGBackend<'b>, Cartesian2d<Ticked, Ticked>>;
 
 /// A font of `px` CSS pixels (plotters' SVG backend writes size / 1.24).
 fn font(px: f64) -> FontDesc<'static> {
@@ -467,7 +469,7 @@ impl Mark {
 /// axis (where lower bounds end); labels go left of marks in the right half of the
 /// chart (`x` beyond `mid_x`) and right of the others.
 fn draw_marks(
-    chart: &mut ChartContext<'_, SVGBackend<'_>, Cartesian2d<Ticked, Ticked>>,
+    chart: &mut Chart<'_, '_>,
     marks: &[Mark],
     x_of: impl Fn(usize) -> f64,
     top: f64,
@@ -722,32 +724,7 @@ pub fn dots(d: &Dots) -> String {
             .unwrap_or(40)
             .clamp(40, 250)
             + 14;
-        let values = d.rows.iter().flat_map(|r| {
-            r.points
-                .iter()
-                .flat_map(|p| {
-                    let p = p.as_ref();
-                    [
-                        p.map(|p| p.mid),
-                        p.and_then(|p| p.interval.map(|i| i.0)),
-                        p.and_then(|p| p.interval.map(|i| i.1)),
-                    ]
-                })
-                .chain([r.marker])
-                .collect::<Vec<_>>()
-        });
-        let vals: Vec<Option<f64>> = values.collect();
-        let mut lo = min_of(vals.iter().copied()).unwrap_or(0.0);
-        let mut hi = max_of(vals.iter().copied()).unwrap_or(1.0);
-        if d.zero_line || lo >= 0.0 {
-            lo = lo.min(0.0);
-            hi = hi.max(0.0);
-        }
-        let pad = (hi - lo).abs() * 0.04;
-        let x = match d.domain {
-            Some((a, b)) => nice_axis(a.min(lo), b.max(hi), 8),
-            None => nice_axis(if lo < 0.0 { lo - pad } else { lo }, hi + pad, 7),
-        };
+        let x = dots_axis(d);
         let xstep = step_of(&x);
         let y = category_axis(n);
         let mut chart = ChartBuilder::on(&plot)
@@ -782,63 +759,110 @@ pub fn dots(d: &Dots) -> String {
                 MUTED.stroke_width(2),
             )))?;
         }
-        let offset = |s: usize| -> f64 {
-            if ns == 1 {
-                0.0
-            } else {
-                0.22 - 0.44 * s as f64 / (ns - 1) as f64
-            }
-        };
-        for (i, r) in d.rows.iter().enumerate() {
-            let yc = (n - 1 - i) as f64;
-            if let Some(m) = r.marker {
+        dot_rows(&mut chart, d)?;
+        legend(&leg, 12, 14, &dots_legend(d))
+    })
+}
+
+/// The value axis of a [`Dots`] chart: its fixed domain, or fitted to every
+/// estimate, interval and marker (with zero for differences and counts).
+fn dots_axis(d: &Dots) -> Ticked {
+    let vals: Vec<Option<f64>> = d
+        .rows
+        .iter()
+        .flat_map(|r| {
+            r.points
+                .iter()
+                .flat_map(|p| {
+                    let p = p.as_ref();
+                    [
+                        p.map(|p| p.mid),
+                        p.and_then(|p| p.interval.map(|i| i.0)),
+                        p.and_then(|p| p.interval.map(|i| i.1)),
+                    ]
+                })
+                .chain([r.marker])
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    let mut lo = min_of(vals.iter().copied()).unwrap_or(0.0);
+    let mut hi = max_of(vals.iter().copied()).unwrap_or(1.0);
+    if d.zero_line || lo >= 0.0 {
+        lo = lo.min(0.0);
+        hi = hi.max(0.0);
+    }
+    let pad = (hi - lo).abs() * 0.04;
+    match d.domain {
+        Some((a, b)) => nice_axis(a.min(lo), b.max(hi), 8),
+        None => nice_axis(if lo < 0.0 { lo - pad } else { lo }, hi + pad, 7),
+    }
+}
+
+/// The rows of a [`Dots`] chart: each row's marker, then each series' interval
+/// (a whisker) and estimate (a dot), the series side by side within the row.
+fn dot_rows(chart: &mut Chart<'_, '_>, d: &Dots) -> Res {
+    let n = d.rows.len();
+    let ns = d.series.len().max(1);
+    let offset = |s: usize| -> f64 {
+        if ns == 1 {
+            0.0
+        } else {
+            0.22 - 0.44 * s as f64 / (ns - 1) as f64
+        }
+    };
+    for (i, r) in d.rows.iter().enumerate() {
+        let yc = (n - 1 - i) as f64;
+        if let Some(m) = r.marker {
+            chart.draw_series(std::iter::once(PathElement::new(
+                vec![(m, yc - 0.36), (m, yc + 0.36)],
+                TARGET.stroke_width(4),
+            )))?;
+        }
+        for (s, p) in r.points.iter().enumerate() {
+            let Some(p) = p else { continue };
+            let c = SERIES[s % SERIES.len()];
+            let yy = yc + offset(s);
+            let width = if r.emphasis { 3 } else { 2 };
+            if let Some((a, b)) = p.interval {
                 chart.draw_series(std::iter::once(PathElement::new(
-                    vec![(m, yc - 0.36), (m, yc + 0.36)],
-                    TARGET.stroke_width(4),
+                    vec![(a, yy), (b, yy)],
+                    c.stroke_width(width),
                 )))?;
-            }
-            for (s, p) in r.points.iter().enumerate() {
-                let Some(p) = p else { continue };
-                let c = SERIES[s % SERIES.len()];
-                let yy = yc + offset(s);
-                let width = if r.emphasis { 3 } else { 2 };
-                if let Some((a, b)) = p.interval {
+                for e in [a, b] {
                     chart.draw_series(std::iter::once(PathElement::new(
-                        vec![(a, yy), (b, yy)],
+                        vec![(e, yy - 0.12), (e, yy + 0.12)],
                         c.stroke_width(width),
                     )))?;
-                    for e in [a, b] {
-                        chart.draw_series(std::iter::once(PathElement::new(
-                            vec![(e, yy - 0.12), (e, yy + 0.12)],
-                            c.stroke_width(width),
-                        )))?;
-                    }
                 }
-                let radius = if r.emphasis { 6 } else { 5 };
-                chart.draw_series(std::iter::once(Circle::new(
-                    (p.mid, yy),
-                    radius,
-                    c.filled(),
-                )))?;
             }
+            let radius = if r.emphasis { 6 } else { 5 };
+            chart.draw_series(std::iter::once(Circle::new(
+                (p.mid, yy),
+                radius,
+                c.filled(),
+            )))?;
         }
-        let mut items: Vec<(Key, String)> = d
-            .series
-            .iter()
-            .enumerate()
-            .map(|(s, name)| {
-                let c = SERIES[s % SERIES.len()];
-                (Key::Whisker(c), name.clone())
-            })
-            .collect();
-        if let Some(m) = &d.marker
-            && d.rows.iter().any(|r| r.marker.is_some())
-        {
-            items.push((Key::Tick(TARGET), m.clone()));
-        }
-        legend(&leg, 12, 14, &items)?;
-        Ok(())
-    })
+    }
+    Ok(())
+}
+
+/// The legend of a [`Dots`] chart: each series, and the marker when a row has one.
+fn dots_legend(d: &Dots) -> Vec<(Key, String)> {
+    let mut items: Vec<(Key, String)> = d
+        .series
+        .iter()
+        .enumerate()
+        .map(|(s, name)| {
+            let c = SERIES[s % SERIES.len()];
+            (Key::Whisker(c), name.clone())
+        })
+        .collect();
+    if let Some(m) = &d.marker
+        && d.rows.iter().any(|r| r.marker.is_some())
+    {
+        items.push((Key::Tick(TARGET), m.clone()));
+    }
+    items
 }
 
 // ---------------------------------------------------------------------------------
@@ -903,21 +927,7 @@ pub fn funnel(f: &Funnel) -> String {
         };
         let z998 = crate::observed::check::Z_998;
         let z95 = crate::observed::check::Z_95;
-        let lo = f
-            .points
-            .iter()
-            .map(|p| p.ratio)
-            .chain([1.0 - z998 * sd(x_hi / 3.0)])
-            .fold(f64::INFINITY, f64::min);
-        let hi = f
-            .points
-            .iter()
-            .map(|p| p.ratio)
-            .chain([1.0 + z998 * sd(x_hi / 3.0)])
-            .fold(f64::NEG_INFINITY, f64::max);
-        // a margin, so that no point sits on the frame
-        let pad = 0.05 * (hi - lo);
-        let y = nice_axis((lo - pad).clamp(-0.5, 0.9), (hi + pad).max(1.1), 7);
+        let y = funnel_y_axis(f, 1.0 - z998 * sd(x_hi / 3.0), 1.0 + z998 * sd(x_hi / 3.0));
         let (y_lo, y_hi) = (y.lo, y.hi);
         let ystep = step_of(&y);
         let x = nice_axis(0.0, x_hi, 7);
@@ -962,35 +972,61 @@ pub fn funnel(f: &Funnel) -> String {
         for z in [z998, -z998] {
             chart.draw_series(LineSeries::new(clip(curve(z)), SERIES[1].stroke_width(2)))?;
         }
-        for p in &f.points {
-            let (c, r) = if p.special == 0 {
-                (SERIES[0], 5)
-            } else {
-                (TARGET, 6)
-            };
-            let at = (p.expected, p.ratio.clamp(y_lo, y_hi));
-            chart.draw_series(std::iter::once(Circle::new(at, r, c.filled())))?;
-            if p.special != 0 {
-                // beside the dot, not on it
-                chart.draw_series(std::iter::once(
-                    EmptyElement::at(at)
-                        + Text::new(
-                            short(&p.label, 30),
-                            (r + 4, 0),
-                            text_style(12.0, TARGET).pos(Pos::new(HPos::Left, VPos::Center)),
-                        ),
-                ))?;
-            }
-        }
+        funnel_points(&mut chart, f, (y_lo, y_hi))?;
         let items = vec![
             (Key::Dashed(SERIES[0]), "95% limits".to_string()),
             (Key::Line(SERIES[1]), "99.8% limits".to_string()),
             (Key::Fill(SERIES[0], 1.0), "Common cause".to_string()),
             (Key::Fill(TARGET, 1.0), "Special cause".to_string()),
         ];
-        legend(&leg, 12, 14, &items)?;
-        Ok(())
+        legend(&leg, 12, 14, &items)
     })
+}
+
+/// The ratio axis of a [`Funnel`]: every site's ratio and the 99.8% limits from
+/// `lo` to `hi` (at a third of the largest expected size), with a margin so that no
+/// point sits on the frame, and 1 well inside.
+fn funnel_y_axis(f: &Funnel, lo: f64, hi: f64) -> Ticked {
+    let lo = f
+        .points
+        .iter()
+        .map(|p| p.ratio)
+        .chain([lo])
+        .fold(f64::INFINITY, f64::min);
+    let hi = f
+        .points
+        .iter()
+        .map(|p| p.ratio)
+        .chain([hi])
+        .fold(f64::NEG_INFINITY, f64::max);
+    let pad = 0.05 * (hi - lo);
+    nice_axis((lo - pad).clamp(-0.5, 0.9), (hi + pad).max(1.1), 7)
+}
+
+/// A funnel's sites as dots, clipped to the ratio axis `y`; special-cause sites in
+/// red, named beside their dot.
+fn funnel_points(chart: &mut Chart<'_, '_>, f: &Funnel, y: (f64, f64)) -> Res {
+    for p in &f.points {
+        let (c, r) = if p.special == 0 {
+            (SERIES[0], 5)
+        } else {
+            (TARGET, 6)
+        };
+        let at = (p.expected, p.ratio.clamp(y.0, y.1));
+        chart.draw_series(std::iter::once(Circle::new(at, r, c.filled())))?;
+        if p.special != 0 {
+            // beside the dot, not on it
+            chart.draw_series(std::iter::once(
+                EmptyElement::at(at)
+                    + Text::new(
+                        short(&p.label, 30),
+                        (r + 4, 0),
+                        text_style(12.0, TARGET).pos(Pos::new(HPos::Left, VPos::Center)),
+                    ),
+            ))?;
+        }
+    }
+    Ok(())
 }
 
 // ---------------------------------------------------------------------------------
@@ -1213,10 +1249,38 @@ fn cell_text(scale: Scale, v: f64) -> String {
     }
 }
 
+/// Where a [`Heatmap`]'s cells are: columns (months) after the row labels, rows
+/// under the column headers.
+struct HeatGrid {
+    /// Left edge of the first column.
+    left: i32,
+    /// Top edge of the first row.
+    top: i32,
+    /// Column width.
+    cw: f64,
+    /// Row height.
+    row_h: i32,
+    /// Number of columns (at least one).
+    n_cols: usize,
+    /// Number of rows.
+    n_rows: usize,
+}
+
+impl HeatGrid {
+    /// Left edge of column `c` (the right edge of the last at `c = n_cols`).
+    fn x(&self, c: usize) -> i32 {
+        self.left + (c as f64 * self.cw).round() as i32
+    }
+
+    /// Bottom edge of the last row.
+    fn bottom(&self) -> i32 {
+        self.top + self.n_rows as i32 * self.row_h
+    }
+}
+
 /// Draws a [`Heatmap`].
 pub fn heatmap(hm: &Heatmap) -> String {
     let n_rows = hm.rows.len();
-    let n_cols = hm.months.len().max(1);
     let row_h = 20i32;
     let header_h = 34i32;
     let h = 54 + header_h + n_rows as i32 * row_h + 56;
@@ -1231,140 +1295,165 @@ pub fn heatmap(hm: &Heatmap) -> String {
             .clamp(40, 240)
             + 20;
         let right = WIDTH as i32 - 12;
-        let cw = f64::from(right - left) / n_cols as f64;
-        let x_of = |c: usize| left + (c as f64 * cw).round() as i32;
-        let top = header_h;
-        // column headers: month names, and the year at January and the first column
-        let abbr_px = if cw >= 24.0 { 10.0 } else { 9.0 };
-        for (c, m) in hm.months.iter().enumerate() {
-            let name = if cw >= 24.0 {
-                month_abbr(*m).to_string()
-            } else {
-                month_abbr(*m)
-                    .chars()
-                    .next()
-                    .map(String::from)
-                    .unwrap_or_default()
-            };
-            let xc = (x_of(c) + x_of(c + 1)) / 2;
-            area.draw(&Text::new(
-                name,
-                (xc, top - 4),
-                text_style(abbr_px, TEXT).pos(Pos::new(HPos::Center, VPos::Bottom)),
-            ))?;
-            if c == 0 || m.month == 1 {
-                // the first column's year only when it fits before the next January's
-                let to_january = if m.month == 1 {
-                    n_cols
-                } else {
-                    13 - usize::from(m.month)
-                };
-                let room = x_of((c + to_january).min(n_cols)) - x_of(c);
-                if m.month == 1 || room >= text_width("2024", 10.0) + 4 {
-                    area.draw(&Text::new(
-                        m.year.to_string(),
-                        (x_of(c) + 1, top - 20),
-                        text_style(10.0, MUTED).pos(Pos::new(HPos::Left, VPos::Bottom)),
-                    ))?;
-                }
-                if c > 0 {
-                    area.draw(&PathElement::new(
-                        vec![(x_of(c), top - 30), (x_of(c), top + n_rows as i32 * row_h)],
-                        MUTED.stroke_width(1),
-                    ))?;
-                }
-            }
-        }
-        for (r, label) in labels.iter().enumerate() {
-            let y0 = top + r as i32 * row_h;
-            area.draw(&Text::new(
-                label.clone(),
-                (left - 8, y0 + row_h / 2),
-                text_style(11.0, TEXT).pos(Pos::new(HPos::Right, VPos::Center)),
-            ))?;
-            for c in 0..n_cols {
-                let v = hm
-                    .values
-                    .get(r)
-                    .and_then(|row| row.get(c))
-                    .copied()
-                    .flatten()
-                    .filter(|v| v.is_finite());
-                let bg = v.map_or(NO_DATA, |v| heat_colour(hm.scale, v));
-                area.draw(&Rectangle::new(
-                    [(x_of(c) + 1, y0 + 1), (x_of(c + 1) - 1, y0 + row_h - 1)],
-                    bg.filled(),
-                ))?;
-                let t = v.map_or_else(|| "–".to_string(), |v| cell_text(hm.scale, v));
-                if text_width(&t, 10.0) < (cw as i32) - 2 {
-                    area.draw(&Text::new(
-                        t,
-                        ((x_of(c) + x_of(c + 1)) / 2, y0 + row_h / 2),
-                        text_style(10.0, v.map_or(MUTED, |_| ink_on(bg)))
-                            .pos(Pos::new(HPos::Center, VPos::Center)),
-                    ))?;
-                }
-            }
-        }
-        // colour key
-        let ky = top + n_rows as i32 * row_h + 22;
-        let (kx, kw) = (left, 320);
-        let steps = 48;
-        for i in 0..steps {
-            let t = (f64::from(i) + 0.5) / f64::from(steps);
-            let v = match hm.scale {
-                Scale::Share { .. } => t,
-                Scale::Days { max } => t * max,
-            };
-            let x0 = kx + kw * i / steps;
-            let x1 = kx + kw * (i + 1) / steps;
-            area.draw(&Rectangle::new(
-                [(x0, ky), (x1, ky + 12)],
-                heat_colour(hm.scale, v).filled(),
-            ))?;
-        }
-        let (marks, unit): (Vec<(f64, String)>, &str) = match hm.scale {
-            Scale::Share { near_full } => (
-                vec![
-                    (0.0, "0%".into()),
-                    (0.5, "50%".into()),
-                    (near_full, format!("{:.0}%", near_full * 100.0)),
-                    (1.0, "100%".into()),
-                ],
-                "cell values in %",
-            ),
-            Scale::Days { max } => (
-                vec![
-                    (0.0, "0".into()),
-                    (0.5, format!("{:.0}", max / 2.0)),
-                    (1.0, format!("{max:.0}")),
-                ],
-                "cell values in days",
-            ),
+        let n_cols = hm.months.len().max(1);
+        let grid = HeatGrid {
+            left,
+            top: header_h,
+            cw: f64::from(right - left) / n_cols as f64,
+            row_h,
+            n_cols,
+            n_rows,
         };
-        for (t, label) in marks {
-            let x = kx + (f64::from(kw) * t).round() as i32;
-            area.draw(&PathElement::new(
-                vec![(x, ky + 12), (x, ky + 16)],
-                TEXT.stroke_width(1),
-            ))?;
-            area.draw(&Text::new(
-                label,
-                (x, ky + 17),
-                text_style(10.0, TEXT).pos(Pos::new(HPos::Center, VPos::Top)),
-            ))?;
+        heat_columns(&area, &grid, &hm.months)?;
+        heat_rows(&area, &grid, hm, &labels)?;
+        heat_key(&area, hm.scale, left, grid.bottom() + 22)
+    })
+}
+
+/// A heatmap's column headers: month names, and the year at January and the first
+/// column, with a line before each January.
+fn heat_columns(area: &Area<'_>, g: &HeatGrid, months: &[YearMonth]) -> Res {
+    let top = g.top;
+    let abbr_px = if g.cw >= 24.0 { 10.0 } else { 9.0 };
+    for (c, m) in months.iter().enumerate() {
+        let name = if g.cw >= 24.0 {
+            month_abbr(*m).to_string()
+        } else {
+            month_abbr(*m)
+                .chars()
+                .next()
+                .map(String::from)
+                .unwrap_or_default()
+        };
+        let xc = (g.x(c) + g.x(c + 1)) / 2;
+        area.draw(&Text::new(
+            name,
+            (xc, top - 4),
+            text_style(abbr_px, TEXT).pos(Pos::new(HPos::Center, VPos::Bottom)),
+        ))?;
+        if c == 0 || m.month == 1 {
+            // the first column's year only when it fits before the next January's
+            let to_january = if m.month == 1 {
+                g.n_cols
+            } else {
+                13 - usize::from(m.month)
+            };
+            let room = g.x((c + to_january).min(g.n_cols)) - g.x(c);
+            if m.month == 1 || room >= text_width("2024", 10.0) + 4 {
+                area.draw(&Text::new(
+                    m.year.to_string(),
+                    (g.x(c) + 1, top - 20),
+                    text_style(10.0, MUTED).pos(Pos::new(HPos::Left, VPos::Bottom)),
+                ))?;
+            }
+            if c > 0 {
+                area.draw(&PathElement::new(
+                    vec![(g.x(c), top - 30), (g.x(c), g.bottom())],
+                    MUTED.stroke_width(1),
+                ))?;
+            }
         }
+    }
+    Ok(())
+}
+
+/// A heatmap's rows: each label, then its cells coloured by value, with the value
+/// written where it fits.
+fn heat_rows(area: &Area<'_>, g: &HeatGrid, hm: &Heatmap, labels: &[String]) -> Res {
+    let row_h = g.row_h;
+    for (r, label) in labels.iter().enumerate() {
+        let y0 = g.top + r as i32 * row_h;
+        area.draw(&Text::new(
+            label.clone(),
+            (g.left - 8, y0 + row_h / 2),
+            text_style(11.0, TEXT).pos(Pos::new(HPos::Right, VPos::Center)),
+        ))?;
+        for c in 0..g.n_cols {
+            let v = hm
+                .values
+                .get(r)
+                .and_then(|row| row.get(c))
+                .copied()
+                .flatten()
+                .filter(|v| v.is_finite());
+            let bg = v.map_or(NO_DATA, |v| heat_colour(hm.scale, v));
+            area.draw(&Rectangle::new(
+                [(g.x(c) + 1, y0 + 1), (g.x(c + 1) - 1, y0 + row_h - 1)],
+                bg.filled(),
+            ))?;
+            let t = v.map_or_else(|| "–".to_string(), |v| cell_text(hm.scale, v));
+            if text_width(&t, 10.0) < (g.cw as i32) - 2 {
+                area.draw(&Text::new(
+                    t,
+                    ((g.x(c) + g.x(c + 1)) / 2, y0 + row_h / 2),
+                    text_style(10.0, v.map_or(MUTED, |_| ink_on(bg)))
+                        .pos(Pos::new(HPos::Center, VPos::Center)),
+                ))?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// A heatmap's colour key at `(kx, ky)`: the ramp with its marks, and the colour of
+/// "no data" with the unit of the cells.
+fn heat_key(area: &Area<'_>, scale: Scale, kx: i32, ky: i32) -> Res {
+    let kw = 320;
+    let steps = 48;
+    for i in 0..steps {
+        let t = (f64::from(i) + 0.5) / f64::from(steps);
+        let v = match scale {
+            Scale::Share { .. } => t,
+            Scale::Days { max } => t * max,
+        };
+        let x0 = kx + kw * i / steps;
+        let x1 = kx + kw * (i + 1) / steps;
         area.draw(&Rectangle::new(
-            [(kx + kw + 24, ky), (kx + kw + 38, ky + 12)],
-            NO_DATA.filled(),
+            [(x0, ky), (x1, ky + 12)],
+            heat_colour(scale, v).filled(),
+        ))?;
+    }
+    let (marks, unit): (Vec<(f64, String)>, &str) = match scale {
+        Scale::Share { near_full } => (
+            vec![
+                (0.0, "0%".into()),
+                (0.5, "50%".into()),
+                (near_full, format!("{:.0}%", near_full * 100.0)),
+                (1.0, "100%".into()),
+            ],
+            "cell values in %",
+        ),
+        Scale::Days { max } => (
+            vec![
+                (0.0, "0".into()),
+                (0.5, format!("{:.0}", max / 2.0)),
+                (1.0, format!("{max:.0}")),
+            ],
+            "cell values in days",
+        ),
+    };
+    for (t, label) in marks {
+        let x = kx + (f64::from(kw) * t).round() as i32;
+        area.draw(&PathElement::new(
+            vec![(x, ky + 12), (x, ky + 16)],
+            TEXT.stroke_width(1),
         ))?;
         area.draw(&Text::new(
-            format!("no data (–); {unit}"),
-            (kx + kw + 44, ky + 6),
-            text_style(11.0, TEXT).pos(Pos::new(HPos::Left, VPos::Center)),
+            label,
+            (x, ky + 17),
+            text_style(10.0, TEXT).pos(Pos::new(HPos::Center, VPos::Top)),
         ))?;
-        Ok(())
-    })
+    }
+    area.draw(&Rectangle::new(
+        [(kx + kw + 24, ky), (kx + kw + 38, ky + 12)],
+        NO_DATA.filled(),
+    ))?;
+    area.draw(&Text::new(
+        format!("no data (–); {unit}"),
+        (kx + kw + 44, ky + 6),
+        text_style(11.0, TEXT).pos(Pos::new(HPos::Left, VPos::Center)),
+    ))?;
+    Ok(())
 }
 
 // ---------------------------------------------------------------------------------
@@ -1421,12 +1510,6 @@ fn plain_number(v: f64) -> String {
 
 /// A capacity curve as SVG, or why there is none (`no data`).
 pub fn curve(c: &Curve<'_>) -> Result<String, String> {
-    let mut buf = String::new();
-    draw_curve(c, &mut buf)?;
-    Ok(buf)
-}
-
-fn draw_curve(c: &Curve<'_>, buf: &mut String) -> Result<(), String> {
     let pts: Vec<(f64, f64, f64, f64)> = c
         .points
         .iter()
@@ -1450,88 +1533,46 @@ fn draw_curve(c: &Curve<'_>, buf: &mut String) -> Result<(), String> {
         y1 = y1.max(*r);
     }
     let y1 = if y1 > 0.0 { y1 * 1.1 } else { 1.0 };
-    let e = |e: &dyn std::fmt::Display| e.to_string();
-    let root = SVGBackend::with_string(buf, (460, 300)).into_drawing_area();
-    root.fill(&WHITE).map_err(|x| e(&x))?;
-    let mut chart = ChartBuilder::on(&root)
-        .caption(c.title, ("sans-serif", 15))
-        .margin(8)
-        .x_label_area_size(36)
-        .y_label_area_size(56)
-        .build_cartesian_2d(x0..x1, 0.0..y1)
-        .map_err(|x| e(&x))?;
-    chart
-        .configure_mesh()
-        .x_desc(c.x_label)
-        .y_desc(c.y_label)
-        .x_label_formatter(&|v| plain_number((v * 100.0).round() / 100.0))
-        .y_label_formatter(&|v| format!("{v:.0}"))
-        .light_line_style(WHITE)
-        .draw()
-        .map_err(|x| e(&x))?;
-    let blue = RGBColor(31, 119, 180);
-    let mut band: Vec<(f64, f64)> = pts.iter().map(|p| (p.0, p.3)).collect();
-    band.extend(pts.iter().rev().map(|p| (p.0, p.2)));
-    chart
-        .draw_series(std::iter::once(Polygon::new(band, blue.mix(0.2).filled())))
-        .map_err(|x| e(&x))?
-        .label("10th-90th percentile")
-        .legend(move |(x, y)| {
-            Rectangle::new([(x, y - 4), (x + 14, y + 4)], blue.mix(0.2).filled())
-        });
-    chart
-        .draw_series(LineSeries::new(
-            pts.iter().map(|p| (p.0, p.1)),
-            blue.stroke_width(2),
-        ))
-        .map_err(|x| e(&x))?
-        .label("mean")
-        .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 14, y)], blue.stroke_width(2)));
-    chart
-        .draw_series(
-            pts.iter()
-                .map(|p| Circle::new((p.0, p.1), 3, blue.filled())),
-        )
-        .map_err(|x| e(&x))?;
+    let mut over = Vec::new();
     if let Some((r, label)) = &c.reference {
-        let red = RGBColor(214, 39, 40);
-        chart
-            .draw_series(LineSeries::new(
-                vec![(x0, *r), (x1, *r)],
-                red.stroke_width(1),
-            ))
-            .map_err(|x| e(&x))?
-            .label(label.clone())
-            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 14, y)], red));
+        over.push(Over::Line {
+            from: (x0, *r),
+            to: (x1, *r),
+            color: LIMIT,
+            width: 1,
+            label: label.clone(),
+        });
     }
     if let Some(p) = c.planned {
-        let green = RGBColor(44, 160, 44);
-        chart
-            .draw_series(LineSeries::new(
-                vec![(p, 0.0), (p, y1)],
-                green.stroke_width(2),
-            ))
-            .map_err(|x| e(&x))?
-            .label(format!("planned {}", plain_number(p)))
-            .legend(move |(x, y)| {
-                PathElement::new(vec![(x, y), (x + 14, y)], green.stroke_width(2))
-            });
+        over.push(Over::Line {
+            from: (p, 0.0),
+            to: (p, y1),
+            color: CHOSEN,
+            width: 2,
+            label: format!("planned {}", plain_number(p)),
+        });
     }
-    chart
-        .configure_series_labels()
-        .background_style(WHITE.mix(0.85))
-        .border_style(BLACK.mix(0.3))
-        .position(c.legend.position())
-        .draw()
-        .map_err(|x| e(&x))?;
-    root.present().map_err(|x| e(&x))?;
-    Ok(())
+    band_chart(&BandChart {
+        title: c.title,
+        size: (460, 300),
+        x: x0..x1,
+        y: 0.0..y1,
+        x_desc: c.x_label,
+        y_desc: c.y_label,
+        x_format: |v| plain_number((v * 100.0).round() / 100.0),
+        y_label_area: 56,
+        points: &pts,
+        band_label: "10th-90th percentile",
+        mean_label: "mean",
+        over,
+        legend: c.legend,
+    })
 }
 
-/// The cost-effectiveness frontier: programme starts (mean, 10th-90th percentile
-/// band) against programme staff cost to the end date along the allocation path,
-/// the budget's point marked and the budget drawn as a vertical line.
-/// The cost-effectiveness frontier's data.
+/// The cost-effectiveness frontier's data: programme starts (mean, 10th-90th
+/// percentile band) against programme staff cost to the end date along the
+/// allocation path, the budget's point marked and the budget drawn as a vertical
+/// line.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Frontier {
     /// `(programme staff cost in thousands of pounds, mean starts, 10th percentile,
@@ -1545,12 +1586,6 @@ pub struct Frontier {
 
 /// The frontier chart as SVG, or why there is none.
 pub fn frontier(f: &Frontier) -> Result<String, String> {
-    let mut buf = String::new();
-    draw_frontier(f, &mut buf)?;
-    Ok(buf)
-}
-
-fn draw_frontier(f: &Frontier, buf: &mut String) -> Result<(), String> {
     let pts = &f.points;
     let chosen = *pts.get(f.chosen).ok_or("no step chosen")?;
     let budget = f.budget_k;
@@ -1571,86 +1606,164 @@ fn draw_frontier(f: &Frontier, buf: &mut String) -> Result<(), String> {
     });
     let pad = (0.1 * (y1 - y0)).max(1.0);
     let (y0, y1) = ((y0 - pad).max(0.0), y1 + pad);
-    let e = |e: &dyn std::fmt::Display| e.to_string();
-    let root = SVGBackend::with_string(buf, (760, 340)).into_drawing_area();
-    root.fill(&WHITE).map_err(|x| e(&x))?;
+    band_chart(&BandChart {
+        title: "Programme starts against programme staff cost",
+        size: (WIDTH, 340),
+        x: x0..x1,
+        y: y0..y1,
+        x_desc: "staff cost to the end date, £ thousand",
+        y_desc: "starts by the end date",
+        x_format: |v| format!("{v:.0}"),
+        y_label_area: 64,
+        points: pts,
+        band_label: "10th-90th percentile across replications",
+        mean_label: "mean starts, step by step",
+        over: vec![
+            Over::Line {
+                from: (budget, y0),
+                to: (budget, y1),
+                color: LIMIT,
+                width: 1,
+                label: format!("budget £{budget:.0}k"),
+            },
+            Over::Marker {
+                at: (chosen.0, chosen.1),
+                label: format!("chosen: £{:.0}k, {:.0} starts", chosen.0, chosen.1),
+            },
+        ],
+        legend: Corner::LowerRight,
+    })
+}
+
+/// The mean's line, dots and band of a [`BandChart`].
+const MEAN: RGBColor = RGBColor(31, 119, 180);
+/// A limit over a [`BandChart`]: a target, a standard, a budget.
+const LIMIT: RGBColor = RGBColor(214, 39, 40);
+/// What a plan chose, over a [`BandChart`].
+const CHOSEN: RGBColor = RGBColor(44, 160, 44);
+
+/// Drawn over a [`BandChart`], with its legend entry.
+enum Over {
+    /// A straight line.
+    Line {
+        from: (f64, f64),
+        to: (f64, f64),
+        color: RGBColor,
+        width: u32,
+        label: String,
+    },
+    /// A triangle at a point, in [`CHOSEN`]'s colour.
+    Marker { at: (f64, f64), label: String },
+}
+
+/// What the capacity curves and the frontier share: a mean with its 10th-90th
+/// percentile band against a plan's lever or cost, the mean a line through dots,
+/// lines and a marker over them, and a legend.
+struct BandChart<'a> {
+    title: &'a str,
+    /// Width and height, pixels.
+    size: (u32, u32),
+    x: Range<f64>,
+    y: Range<f64>,
+    x_desc: &'a str,
+    y_desc: &'a str,
+    /// How the horizontal axis writes a value (the vertical's are whole numbers).
+    x_format: fn(f64) -> String,
+    /// Room for the vertical axis's labels, pixels.
+    y_label_area: u32,
+    /// `(x, mean, 10th percentile, 90th percentile)`; the band joins the points
+    /// whose percentiles are finite, when there are at least two.
+    points: &'a [(f64, f64, f64, f64)],
+    band_label: &'a str,
+    mean_label: &'a str,
+    over: Vec<Over>,
+    /// Where the legend sits.
+    legend: Corner,
+}
+
+/// A [`BandChart`] as SVG, or why there is none.
+fn band_chart(c: &BandChart<'_>) -> Result<String, String> {
+    let mut buf = String::new();
+    draw_band_chart(c, &mut buf).map_err(|e| e.to_string())?;
+    Ok(buf)
+}
+
+fn draw_band_chart(c: &BandChart<'_>, buf: &mut String) -> Res {
+    let root = SVGBackend::with_string(buf, c.size).into_drawing_area();
+    root.fill(&WHITE)?;
     let mut chart = ChartBuilder::on(&root)
-        .caption(
-            "Programme starts against programme staff cost",
-            ("sans-serif", 15),
-        )
+        .caption(c.title, ("sans-serif", 15))
         .margin(8)
         .x_label_area_size(36)
-        .y_label_area_size(64)
-        .build_cartesian_2d(x0..x1, y0..y1)
-        .map_err(|x| e(&x))?;
+        .y_label_area_size(c.y_label_area)
+        .build_cartesian_2d(c.x.clone(), c.y.clone())?;
     chart
         .configure_mesh()
-        .x_desc("staff cost to the end date, £ thousand")
-        .y_desc("starts by the end date")
-        .x_label_formatter(&|v| format!("{v:.0}"))
+        .x_desc(c.x_desc)
+        .y_desc(c.y_desc)
+        .x_label_formatter(&|v| (c.x_format)(*v))
         .y_label_formatter(&|v| format!("{v:.0}"))
         .light_line_style(WHITE)
-        .draw()
-        .map_err(|x| e(&x))?;
-    let blue = RGBColor(31, 119, 180);
-    let band: Vec<(f64, f64, f64)> = pts
+        .draw()?;
+    let band: Vec<&(f64, f64, f64, f64)> = c
+        .points
         .iter()
         .filter(|p| p.2.is_finite() && p.3.is_finite())
-        .map(|p| (p.0, p.2, p.3))
         .collect();
     if band.len() >= 2 {
-        let mut poly: Vec<(f64, f64)> = band.iter().map(|p| (p.0, p.2)).collect();
-        poly.extend(band.iter().rev().map(|p| (p.0, p.1)));
+        let mut poly: Vec<(f64, f64)> = band.iter().map(|p| (p.0, p.3)).collect();
+        poly.extend(band.iter().rev().map(|p| (p.0, p.2)));
         chart
-            .draw_series(std::iter::once(Polygon::new(poly, blue.mix(0.15).filled())))
-            .map_err(|x| e(&x))?
-            .label("10th-90th percentile across replications")
-            .legend(move |(x, y)| {
-                Rectangle::new([(x, y - 4), (x + 14, y + 4)], blue.mix(0.15).filled())
-            });
+            .draw_series(std::iter::once(Polygon::new(poly, MEAN.mix(0.2).filled())))?
+            .label(c.band_label)
+            .legend(|(x, y)| Rectangle::new([(x, y - 4), (x + 14, y + 4)], MEAN.mix(0.2).filled()));
     }
     chart
         .draw_series(LineSeries::new(
-            pts.iter().map(|p| (p.0, p.1)),
-            blue.stroke_width(2),
-        ))
-        .map_err(|x| e(&x))?
-        .label("mean starts, step by step")
-        .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 14, y)], blue.stroke_width(2)));
-    chart
-        .draw_series(
-            pts.iter()
-                .map(|p| Circle::new((p.0, p.1), 3, blue.filled())),
-        )
-        .map_err(|x| e(&x))?;
-    let red = RGBColor(214, 39, 40);
-    chart
-        .draw_series(LineSeries::new(
-            vec![(budget, y0), (budget, y1)],
-            red.stroke_width(1),
-        ))
-        .map_err(|x| e(&x))?
-        .label(format!("budget £{:.0}k", budget))
-        .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 14, y)], red));
-    let green = RGBColor(44, 160, 44);
-    chart
-        .draw_series(std::iter::once(TriangleMarker::new(
-            (chosen.0, chosen.1),
-            9,
-            green.filled(),
-        )))
-        .map_err(|x| e(&x))?
-        .label(format!("chosen: £{:.0}k, {:.0} starts", chosen.0, chosen.1))
-        .legend(move |(x, y)| TriangleMarker::new((x + 7, y), 6, green.filled()));
+            c.points.iter().map(|p| (p.0, p.1)),
+            MEAN.stroke_width(2),
+        ))?
+        .label(c.mean_label)
+        .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 14, y)], MEAN.stroke_width(2)));
+    chart.draw_series(
+        c.points
+            .iter()
+            .map(|p| Circle::new((p.0, p.1), 3, MEAN.filled())),
+    )?;
+    for o in &c.over {
+        match o {
+            Over::Line {
+                from,
+                to,
+                color,
+                width,
+                label,
+            } => {
+                let style = color.stroke_width(*width);
+                chart
+                    .draw_series(LineSeries::new(vec![*from, *to], style))?
+                    .label(label.clone())
+                    .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 14, y)], style));
+            }
+            Over::Marker { at, label } => {
+                chart
+                    .draw_series(std::iter::once(TriangleMarker::new(
+                        *at,
+                        9,
+                        CHOSEN.filled(),
+                    )))?
+                    .label(label.clone())
+                    .legend(|(x, y)| TriangleMarker::new((x + 7, y), 6, CHOSEN.filled()));
+            }
+        }
+    }
     chart
         .configure_series_labels()
         .background_style(WHITE.mix(0.85))
         .border_style(BLACK.mix(0.3))
-        .position(SeriesLabelPosition::LowerRight)
-        .draw()
-        .map_err(|x| e(&x))?;
-    root.present().map_err(|x| e(&x))?;
+        .position(c.legend.position())
+        .draw()?;
+    root.present()?;
     Ok(())
 }
 

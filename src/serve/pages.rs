@@ -8,7 +8,9 @@
 //! at the top of the page, focused, linking to each field, and each message beside
 //! its field; a saved scenario's page says so in a banner.
 
-use maud::{DOCTYPE, Markup, html};
+use maud::{Markup, html};
+
+use crate::report::page;
 
 use super::jobs::{Kind, Meta, Progress, State};
 use super::store::{Entry, Origin};
@@ -50,36 +52,21 @@ impl Refused {
     }
 }
 
-/// A page: title, then body inside the common layout. A title starting "Error: "
-/// says a form was refused (as screen readers announce the title first).
+/// A page: title, then body in the one page shell ([`page::served`]) with the
+/// site's navigation and footer. A title starting "Error: " says a form was refused
+/// (as screen readers announce the title first).
 pub fn layout(title: &str, body: Markup) -> Markup {
-    html! {
-        (DOCTYPE)
-        html lang="en" {
-            head {
-                meta charset="utf-8";
-                meta name="viewport" content="width=device-width, initial-scale=1";
-                title { (title) " · workwell" }
-                link rel="icon" href="/static/favicon.svg" type="image/svg+xml";
-                link rel="stylesheet" href="/static/style.css";
-                script src="/static/app.js" defer {}
-            }
-            body {
-                a href="#main" class="skip" { "Skip to the content" }
-                header {
-                    nav aria-label="Main" {
-                        a href="/" id="home-link" { "workwell" }
-                        " "
-                        a href="/jobs" id="jobs-link" { "Jobs" }
-                    }
-                }
-                main id="main" { (body) }
-                footer {
-                    p { "Every job here is a scenario file and a seed: the command shown on its page reruns it byte for byte." }
-                }
-            }
+    let nav = html! {
+        nav aria-label="Main" {
+            a href="/" id="home-link" { "workwell" }
+            " "
+            a href="/jobs" id="jobs-link" { "Jobs" }
         }
-    }
+    };
+    let footer = html! {
+        p { "Every job here is a scenario file and a seed: the command shown on its page reruns it byte for byte." }
+    };
+    page::served(&format!("{title} · workwell"), nav, body, &footer)
 }
 
 /// The error summary: "There is a problem", then each problem linking to its

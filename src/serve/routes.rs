@@ -13,6 +13,8 @@ use axum::response::{IntoResponse, Redirect};
 use axum::routing::{get, post};
 use maud::Markup;
 
+use crate::report::page;
+
 use super::app::{App, Result, bad, draft, entries, not_found};
 use super::drafts::Draft;
 use super::pages;
@@ -24,9 +26,9 @@ use super::{edit, results, submit};
 pub fn router(app: App, guard: Guard) -> Router {
     Router::new()
         .route("/", get(index))
-        .route("/static/style.css", get(style))
-        .route("/static/app.js", get(script))
-        .route("/static/favicon.svg", get(favicon))
+        .route(page::STYLE_PATH, get(style))
+        .route(page::SCRIPT_PATH, get(script))
+        .route(page::ICON_PATH, get(favicon))
         .route("/favicon.ico", get(favicon))
         .route("/scenarios/{name}", get(edit::scenario_page))
         .route("/scenarios/{name}/download", get(edit::scenario_download))
@@ -74,10 +76,11 @@ pub fn router(app: App, guard: Guard) -> Router {
         ))
 }
 
+/// The one stylesheet of every page, the one the reports inline.
 async fn style() -> impl IntoResponse {
     (
         [(header::CONTENT_TYPE, "text/css; charset=utf-8")],
-        include_str!("assets/style.css"),
+        page::STYLE,
     )
 }
 
