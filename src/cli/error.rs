@@ -181,13 +181,17 @@ pub fn error_lines(e: &CliError) -> Vec<String> {
 }
 
 /// An error and its causes, each after the one it explains, joined by ": "
-/// ("cannot create the shard file s/a.wwshard: Permission denied (os error 13)").
+/// ("cannot create the shard file s/a.wwshard: Permission denied (os error 13)"); a
+/// cause its error's own message already ends with is not said twice.
 pub fn sentence(e: &dyn std::error::Error) -> String {
     let mut s = e.to_string();
     let mut cause = e.source();
     while let Some(c) = cause {
-        s.push_str(": ");
-        s.push_str(&c.to_string());
+        let text = c.to_string();
+        if !s.ends_with(&text) {
+            s.push_str(": ");
+            s.push_str(&text);
+        }
         cause = c.source();
     }
     s
@@ -199,6 +203,19 @@ mod tests {
 
     fn lines(e: &CliError) -> Vec<String> {
         error_lines(e)
+    }
+
+    #[test]
+    fn a_cause_already_in_the_message_is_not_repeated() {
+        let e = CliError::Output(OutputError::Io {
+            action: "write",
+            path: "out/a.csv".into(),
+            source: std::io::Error::other("No space left on device"),
+        });
+        assert_eq!(
+            lines(&e),
+            ["cannot write out/a.csv: No space left on device"]
+        );
     }
 
     #[test]
