@@ -47,17 +47,6 @@ impl Hooks {
         }
     }
 
-    /// The share of round `g` (0, 1, ...) of a process whose number of rounds is not
-    /// known in advance (a calibration's generations) that fills the fraction
-    /// `upto` of a job: round `g` covers `upto (1 - r^g)` to `upto (1 - r^(g+1))`
-    /// with r = 3/4, so every round moves the bar on, and it nears `upto` only as
-    /// the rounds add up (ten rounds fill 94% of it).
-    pub fn round_share(g: usize, upto: f64) -> (f64, f64) {
-        let r: f64 = 0.75;
-        let at = |g: usize| upto * (1.0 - r.powi(g.min(1000) as i32));
-        (at(g), at(g + 1))
-    }
-
     /// The fraction of the whole job finished (0 to 1), from the current stage's
     /// share and its counters.
     pub fn overall(&self) -> f64 {
@@ -135,15 +124,6 @@ mod tests {
         h.phase("odd", 0.8, 0.2);
         h.set(1, 1);
         assert!((h.overall() - 0.8).abs() < 1e-12);
-        // rounds of unknown number follow each other and stay below their share
-        let mut last = 0.0;
-        for g in 0..50 {
-            let (from, to) = Hooks::round_share(g, 0.9);
-            assert_eq!(from, last);
-            assert!(to > from && to < 0.9, "{g}: {from} {to}");
-            last = to;
-        }
-        assert!((Hooks::round_share(10, 0.9).0 - 0.9 * (1.0 - 0.75f64.powi(10))).abs() < 1e-12);
     }
 }
 

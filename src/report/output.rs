@@ -53,14 +53,6 @@ pub enum OutputError {
     },
 }
 
-impl OutputError {
-    /// Whether the error is the user's to fix by choosing another destination
-    /// (exit status 2) rather than a failure of the system (exit status 1).
-    pub fn is_bad_input(&self) -> bool {
-        matches!(self, OutputError::Refused { .. })
-    }
-}
-
 fn io<'a>(action: &'static str, path: &'a Path) -> impl FnOnce(std::io::Error) -> OutputError + 'a {
     move |source| OutputError::Io {
         action,
@@ -464,7 +456,7 @@ mod tests {
         fs::create_dir(&dest).unwrap();
         fs::write(dest.join("thesis.docx"), "precious").unwrap();
         let e = OutputDir::create(&dest, "test").unwrap_err();
-        assert!(e.is_bad_input(), "{e}");
+        assert!(matches!(e, OutputError::Refused { .. }), "{e}");
         assert!(e.to_string().contains("not an output folder"), "{e}");
         assert_eq!(
             fs::read_to_string(dest.join("thesis.docx")).unwrap(),
@@ -480,7 +472,7 @@ mod tests {
         let dest = t.path().join("notes.txt");
         fs::write(&dest, "precious").unwrap();
         let e = OutputDir::create(&dest, "test").unwrap_err();
-        assert!(e.is_bad_input());
+        assert!(matches!(e, OutputError::Refused { .. }));
         assert!(e.to_string().contains("is a file"), "{e}");
         assert_eq!(fs::read_to_string(&dest).unwrap(), "precious");
         assert!(hidden(t.path()).is_empty());
@@ -494,7 +486,10 @@ mod tests {
         let dir = OutputDir::create(&dest, "test").unwrap();
         dir.write("a.txt", b"new").unwrap();
         fs::write(&dest, "precious").unwrap();
-        assert!(dir.commit().unwrap_err().is_bad_input());
+        assert!(matches!(
+            dir.commit().unwrap_err(),
+            OutputError::Refused { .. }
+        ));
         assert_eq!(fs::read_to_string(&dest).unwrap(), "precious");
         assert!(hidden(t.path()).is_empty());
     }
@@ -506,7 +501,10 @@ mod tests {
         marked(&real);
         let dest = t.path().join("link");
         std::os::unix::fs::symlink(&real, &dest).unwrap();
-        assert!(OutputDir::create(&dest, "test").unwrap_err().is_bad_input());
+        assert!(matches!(
+            OutputDir::create(&dest, "test").unwrap_err(),
+            OutputError::Refused { .. }
+        ));
         assert!(real.join(MARKER).exists());
     }
 
@@ -599,7 +597,7 @@ mod tests {
         let dest = t.path().join("out");
         let d = OutputDir::create(&dest, "test").unwrap();
         let e = d.write("no/such/sub.txt", b"x").unwrap_err();
-        assert!(!e.is_bad_input());
+        assert!(!matches!(e, OutputError::Refused { .. }));
         assert!(e.to_string().contains("sub.txt"), "{e}");
     }
 }
