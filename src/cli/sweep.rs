@@ -3,6 +3,7 @@
 //! replications on the same seed; writes `sweep.csv`.
 
 use std::io::Write;
+use std::ops::Range;
 use std::path::{Path, PathBuf};
 
 use crate::report::output::AtomicFile;
@@ -11,8 +12,8 @@ use crate::run::RunOptions;
 use crate::run::compare::MEASURES;
 use crate::run::limits::{self, Work};
 use crate::run::shard::ShardSpec;
-use crate::run::sweep::{POINTS_FILE, parse_points, point_dir, run_point, share};
-use crate::scenario::ScenarioError;
+use crate::run::sweep::{POINTS_FILE, Points, parse_points, point_dir, run_point, share};
+use crate::scenario::{Scenario, ScenarioError};
 use crate::stats::Summary;
 
 use super::common::{ScenarioArgs, check_threads, load, progress_bar};
@@ -77,12 +78,31 @@ pub fn run(args: SweepArgs) -> Result<(), CliError> {
         extra.push(format!("programme.seed={s}"));
     }
     let sc = load(&args.scenario, &extra)?;
-    let (file, text) = match (&args.points, args.lhs) {
+    let (file, text) = points_text(&args, &sc)?;
+    let points = parse_points(&file, &text)?;
+    let shard = super::run::shard_spec(&args.shard, &None)?;
+    let mine = match &shard {
+        Some((ShardSpec::Part { k, n: parts }, _)) if *parts <= points.rows.len() as u64 => {
+            share(*k, *parts, points.rows.len())
+        }
+        _ => 0..points.rows.len(),
+    };
+    check_points(&args, &sc, &points, &mine)?;
+    match shard {
+        Some((spec, flag)) => run_shard(&args, &sc, &points, &text, spec, flag),
+        None => run_all(&args, &sc, &points),
+    }
+}
+
+/// The points file's name and text: the file given, or a Latin hypercube of the
+/// scenario's uncertain parameters.
+fn points_text(args: &SweepArgs, sc: &Scenario) -> Result<(PathBuf, String), CliError> {
+    match (&args.points, args.lhs) {
         (Some(f), _) => {
             let text = std::fs::read_to_string(f).map_err(|e| {
                 ScenarioError::new(f, None, "", format!("cannot read the points file: {e}"))
             })?;
-            (f.clone(), text)
+            Ok((f.clone(), text))
         }
         (None, Some(n)) => {
             if !(2..=100_000).contains(&n) {
@@ -98,30 +118,31 @@ pub fn run(args: SweepArgs) -> Result<(), CliError> {
                 ));
             }
             let file = PathBuf::from(format!("latin-hypercube-{n}.csv"));
-            (file, crate::run::sweep::latin_hypercube(&sc, n))
+            Ok((file, crate::run::sweep::latin_hypercube(sc, n)))
         }
         (None, None) => unreachable!("clap requires --points or --lhs"),
-    };
-    let points = parse_points(&file, &text)?;
-    let shard = super::run::shard_spec(&args.shard, &None)?;
-    let mine = match &shard {
-        Some((ShardSpec::Part { k, n: parts }, _)) if *parts <= points.rows.len() as u64 => {
-            share(*k, *parts, points.rows.len())
-        }
-        _ => 0..points.rows.len(),
-    };
-    // check every point before running any, and what the points to run will cost
+    }
+}
+
+/// Checks every point before running any, and what the points to run (`mine`) will
+/// cost against the machine's limits.
+fn check_points(
+    args: &SweepArgs,
+    sc: &Scenario,
+    points: &Points,
+    mine: &Range<usize>,
+) -> Result<(), CliError> {
     let threads = super::common::threads_or_cores(args.threads);
     let work = Work {
         together: false,
         draws: 1,
         held: (mine.len() * MEASURES.len()) as f64
             * Summary::bytes_for(u64::from(sc.replications)) as f64,
-        ..super::common::run_work(&sc, false)
+        ..super::common::run_work(sc, false)
     };
     let mut estimate: Option<limits::Estimate> = None;
     for i in 0..points.rows.len() {
-        let at = points.scenario(&sc, i)?;
+        let at = points.scenario(sc, i)?;
         if mine.contains(&i) {
             let e = limits::estimate(&[&at], sc.replications, 1.0, threads, &work)?;
             estimate = Some(match estimate {
@@ -133,54 +154,71 @@ pub fn run(args: SweepArgs) -> Result<(), CliError> {
     if let Some(e) = &estimate {
         super::common::refuse_beyond_limits(e, args.allow_long_run, "this sweep")?;
     }
+    Ok(())
+}
+
+/// Runs this task's share of the points, each into its own shard folder, beside the
+/// points file and the resolved scenario every task writes alike.
+fn run_shard(
+    args: &SweepArgs,
+    sc: &Scenario,
+    points: &Points,
+    text: &str,
+    spec: ShardSpec,
+    flag: &'static str,
+) -> Result<(), CliError> {
     let n = points.rows.len() as u64;
     let r = u64::from(sc.replications);
-    if let Some((spec, flag)) = shard {
-        let ShardSpec::Part { k, n: parts } = spec else {
-            unreachable!("--shard gives a part")
-        };
-        if parts > n {
-            return Err(CliError::refused(
-                flag,
-                format!(
-                    "{parts} shards for {n} points: at least one shard would be empty; use at most {n} shards"
-                ),
-            ));
-        }
-        let dir = args
-            .shard_dir
-            .clone()
-            .unwrap_or_else(|| Path::new("outputs").join(format!("{}-sweep.shards", sc.name)));
-        // every task writes the same two files, atomically
-        for (name, bytes) in [
-            (POINTS_FILE, text.as_bytes()),
-            ("scenario.resolved.toml", sc.resolved_toml().as_bytes()),
-        ] {
-            let path = dir.join(name);
-            let mut f = AtomicFile::create(&path)
-                .map_err(|e| CliError::file(Doing::Create(""), &path, e))?;
-            f.writer().write_all(bytes).map_err(CliError::Io)?;
-            f.commit()
-                .map_err(|e| CliError::file(Doing::Move(""), &path, e))?;
-        }
-        let mine = share(k, parts, points.rows.len());
-        let bar = progress_bar(args.quiet, (mine.end - mine.start) as u64 * r, &sc.name);
-        for (j, i) in mine.clone().enumerate() {
-            let at = points.scenario(&sc, i)?;
-            let p = |m: u64| bar.set_position(j as u64 * r + m);
-            super::run::write_shard(&at, args.threads, 0..r, &point_dir(&dir, i), &p)?;
-        }
-        bar.finish_and_clear();
-        if !args.quiet {
-            println!(
-                "points {}..{} of {n}; shards in {}",
-                mine.start + 1,
-                mine.end,
-                dir.display()
-            );
-        }
-        return Ok(());
+    let ShardSpec::Part { k, n: parts } = spec else {
+        unreachable!("--shard gives a part")
+    };
+    if parts > n {
+        return Err(CliError::refused(
+            flag,
+            format!(
+                "{parts} shards for {n} points: at least one shard would be empty; use at most {n} shards"
+            ),
+        ));
     }
+    let dir = args
+        .shard_dir
+        .clone()
+        .unwrap_or_else(|| Path::new("outputs").join(format!("{}-sweep.shards", sc.name)));
+    // every task writes the same two files, atomically
+    for (name, bytes) in [
+        (POINTS_FILE, text.as_bytes()),
+        ("scenario.resolved.toml", sc.resolved_toml().as_bytes()),
+    ] {
+        let path = dir.join(name);
+        let mut f =
+            AtomicFile::create(&path).map_err(|e| CliError::file(Doing::Create(""), &path, e))?;
+        f.writer().write_all(bytes).map_err(CliError::Io)?;
+        f.commit()
+            .map_err(|e| CliError::file(Doing::Move(""), &path, e))?;
+    }
+    let mine = share(k, parts, points.rows.len());
+    let bar = progress_bar(args.quiet, (mine.end - mine.start) as u64 * r, &sc.name);
+    for (j, i) in mine.clone().enumerate() {
+        let at = points.scenario(sc, i)?;
+        let p = |m: u64| bar.set_position(j as u64 * r + m);
+        super::run::write_shard(&at, args.threads, 0..r, &point_dir(&dir, i), &p)?;
+    }
+    bar.finish_and_clear();
+    if !args.quiet {
+        println!(
+            "points {}..{} of {n}; shards in {}",
+            mine.start + 1,
+            mine.end,
+            dir.display()
+        );
+    }
+    Ok(())
+}
+
+/// Runs every point and writes the sweep's output folder.
+fn run_all(args: &SweepArgs, sc: &Scenario, points: &Points) -> Result<(), CliError> {
+    let n = points.rows.len() as u64;
+    let r = u64::from(sc.replications);
     let bar = progress_bar(args.quiet, n * r, &format!("{} sweep", sc.name));
     let opts = RunOptions {
         replications: sc.replications,
@@ -189,18 +227,18 @@ pub fn run(args: SweepArgs) -> Result<(), CliError> {
     let mut results = Vec::with_capacity(points.rows.len());
     for i in 0..points.rows.len() {
         let p = |k: u64| bar.set_position(i as u64 * r + k);
-        results.push(run_point(&sc, &points, i, &opts, &p)?);
+        results.push(run_point(sc, points, i, &opts, &p)?);
     }
     bar.finish_and_clear();
     let out = args
         .out
         .clone()
         .unwrap_or_else(|| Path::new("outputs").join(format!("{}-sweep", sc.name)));
-    let path = write_sweep(&points, &results, &sc.resolved_toml(), &out)?;
+    let path = write_sweep(points, &results, &sc.resolved_toml(), &out)?;
     if !args.quiet {
         super::common::say(&format!(
             "{}{n} points x {r} replications; outputs in {}\n",
-            crate::report::sweep::table(&points, &results),
+            crate::report::sweep::table(points, &results),
             path.display()
         ))?;
     }
