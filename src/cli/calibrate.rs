@@ -91,6 +91,59 @@ pub fn run_with(args: CalibrateArgs, hooks: &Hooks) -> Result<(), CliError> {
     let sc = load(&args.scenario, &extra)?;
     let obs = observed::load(&args.observed, &sc)?;
     let problem = Problem::new(&sc, &obs)?;
+    let settings = settings(&args, &sc)?;
+    // every area simulated points x replicates times in each wave (to the last observed
+    // month), plus the two projections
+    check_limits(
+        &[&sc],
+        (settings.points as u64 * settings.replicates).min(u64::from(u32::MAX)) as u32,
+        settings.waves as f64 + 2.0,
+        args.threads,
+        &crate::run::limits::Work::RUN,
+        args.allow_long_run,
+        "this calibration",
+    )?;
+    if sc.posterior.is_some() && !args.quiet {
+        say(&format!(
+            "note: {} carries a posterior; calibration starts again from its priors, so the observed file should hold the figures that posterior was fitted to as well as the new ones\n",
+            args.scenario.scenario.display()
+        ))?;
+    }
+    if let Some(waves) = &args.waves {
+        return in_waves(&args, sc, problem, obs, &settings, waves, hooks);
+    }
+    let out = output_folder(&args, &sc);
+    let dir = OutputDir::create(&out, "workwell calibrate")?;
+
+    let started = std::time::Instant::now();
+    let bar = progress_bar(args.quiet, 1, "calibrating");
+    let waves = settings.waves.max(1) as u64;
+    let progress = |w: usize, done: u64, total: u64| {
+        if done == 1 {
+            bar.set_length(total);
+            let stage = format!(
+                "calibrating: wave {} of {waves}, simulating each area",
+                w + 1
+            );
+            let (from, to) = wave_share(w, waves);
+            hooks.phase(&stage, from, to);
+            bar.set_message(stage);
+        }
+        bar.set_position(done);
+        hooks.set(done, total);
+        hooks.unwind_if_cancelled();
+    };
+    let fit = calibrate::calibrate(&problem, &settings, &progress)?;
+    bar.finish_and_clear();
+    hooks.check()?;
+    hooks.phase("projecting (calibrated, then uncalibrated)", FIT_SHARE, 1.0);
+    let fit_time = started.elapsed();
+    finish(&args, sc, problem, obs, fit, dir, fit_time, hooks)
+}
+
+/// The calibration's settings: the scenario's `[calibration]` with the options given
+/// in place of its values, each checked.
+fn settings(args: &CalibrateArgs, sc: &Scenario) -> Result<Settings, CliError> {
     let mut spec = sc.calibration.clone();
     if let Some(p) = args.points {
         if !(16..=10_000).contains(&p) {
@@ -121,98 +174,71 @@ pub fn run_with(args: CalibrateArgs, hooks: &Hooks) -> Result<(), CliError> {
     }
     let mut settings = Settings::new(sc.seed, &spec);
     settings.threads = args.threads;
-    // every area simulated points x replicates times in each wave (to the last observed
-    // month), plus the two projections
-    check_limits(
-        &[&sc],
-        (settings.points as u64 * settings.replicates).min(u64::from(u32::MAX)) as u32,
-        settings.waves as f64 + 2.0,
-        args.threads,
-        &crate::run::limits::Work::RUN,
-        args.allow_long_run,
-        "this calibration",
-    )?;
-    if sc.posterior.is_some() && !args.quiet {
-        say(&format!(
-            "note: {} carries a posterior; calibration starts again from its priors, so the observed file should hold the figures that posterior was fitted to as well as the new ones\n",
-            args.scenario.scenario.display()
-        ))?;
-    }
-    if let Some(waves) = &args.waves {
-        let observed_bytes = std::fs::read(&args.observed).map_err(CliError::Io)?;
-        let inputs = calibrate::waves::fingerprint(&problem, &settings, &observed_bytes);
-        if let Some(shard) = &args.shard {
-            return simulate_share(&problem, &settings, inputs, waves, shard, args.quiet);
-        }
-        // `status` tells scripts what happened: `wave G JOBS FILE` or `done OUT`
-        let status = waves.join(calibrate::waves::STATUS_FILE);
-        // a destination that cannot be written is refused before any wave
-        let out = output_folder(&args, &sc);
-        let dir = OutputDir::create(&out, "workwell calibrate")?;
-        let started = std::time::Instant::now();
-        return match replay(&problem, &settings, inputs, waves)? {
-            Replay::Pending {
-                generation,
-                jobs,
-                path,
-            } => {
-                write_atomic(
-                    &status,
-                    format!("wave {generation} {jobs} {}\n", path.display()).as_bytes(),
-                )?;
-                if !args.quiet {
-                    say(&format!(
-                        "wave {generation}: {jobs} jobs of {} simulations each in {}; simulate them with the same command and --shard K/N (or auto/N in an array job), then run this command again\n",
-                        settings.replicates,
-                        path.display()
-                    ))?;
-                }
-                Ok(())
-            }
-            Replay::Done(fit) => {
-                let replayed = started.elapsed();
-                finish(&args, sc, problem, obs, *fit, dir, replayed, hooks)?;
-                write_atomic(&status, format!("done {}\n", out.display()).as_bytes())
-            }
-        };
-    }
-    let out = output_folder(&args, &sc);
-    let dir = OutputDir::create(&out, "workwell calibrate")?;
+    Ok(settings)
+}
 
+/// The share of a job's progress bar that wave `w` fills: the planned waves fill 80%
+/// one after another, any extra wave half of what is left of the fit's share.
+fn wave_share(w: usize, planned: u64) -> (f64, f64) {
+    let planned = planned as f64;
+    if (w as f64) < planned {
+        let at = |k: f64| 0.8 * k / planned;
+        (at(w as f64), at(w as f64 + 1.0))
+    } else {
+        let extra = (w as f64 - planned) as i32;
+        let at = |k: i32| 0.8 + (FIT_SHARE - 0.8) * (1.0 - 0.5f64.powi(k));
+        (at(extra), at(extra + 1))
+    }
+}
+
+/// `--waves DIR`: simulates this task's share of the pending wave (`--shard`), or
+/// replays the waves simulated so far and either asks for the next wave or, when the
+/// fit is complete, writes the outputs.
+fn in_waves(
+    args: &CalibrateArgs,
+    sc: Scenario,
+    problem: Problem,
+    obs: observed::Observed,
+    settings: &Settings,
+    waves: &Path,
+    hooks: &Hooks,
+) -> Result<(), CliError> {
+    let observed_bytes = std::fs::read(&args.observed).map_err(CliError::Io)?;
+    let inputs = calibrate::waves::fingerprint(&problem, settings, &observed_bytes);
+    if let Some(shard) = &args.shard {
+        return simulate_share(&problem, settings, inputs, waves, shard, args.quiet);
+    }
+    // `status` tells scripts what happened: `wave G JOBS FILE` or `done OUT`
+    let status = waves.join(calibrate::waves::STATUS_FILE);
+    // a destination that cannot be written is refused before any wave
+    let out = output_folder(args, &sc);
+    let dir = OutputDir::create(&out, "workwell calibrate")?;
     let started = std::time::Instant::now();
-    let bar = progress_bar(args.quiet, 1, "calibrating");
-    let waves = settings.waves.max(1) as u64;
-    let progress = |w: usize, done: u64, total: u64| {
-        if done == 1 {
-            bar.set_length(total);
-            let stage = format!(
-                "calibrating: wave {} of {waves}, simulating each area",
-                w + 1
-            );
-            // the planned waves fill 80% of a job's bar one after another, any extra
-            // wave half of what is left of the fit's 90%
-            let planned = waves as f64;
-            let (from, to) = if (w as f64) < planned {
-                let at = |k: f64| 0.8 * k / planned;
-                (at(w as f64), at(w as f64 + 1.0))
-            } else {
-                let extra = (w as f64 - planned) as i32;
-                let at = |k: i32| 0.8 + (FIT_SHARE - 0.8) * (1.0 - 0.5f64.powi(k));
-                (at(extra), at(extra + 1))
-            };
-            hooks.phase(&stage, from, to);
-            bar.set_message(stage);
+    match replay(&problem, settings, inputs, waves)? {
+        Replay::Pending {
+            generation,
+            jobs,
+            path,
+        } => {
+            write_atomic(
+                &status,
+                format!("wave {generation} {jobs} {}\n", path.display()).as_bytes(),
+            )?;
+            if !args.quiet {
+                say(&format!(
+                    "wave {generation}: {jobs} jobs of {} simulations each in {}; simulate them with the same command and --shard K/N (or auto/N in an array job), then run this command again\n",
+                    settings.replicates,
+                    path.display()
+                ))?;
+            }
+            Ok(())
         }
-        bar.set_position(done);
-        hooks.set(done, total);
-        hooks.unwind_if_cancelled();
-    };
-    let fit = calibrate::calibrate(&problem, &settings, &progress)?;
-    bar.finish_and_clear();
-    hooks.check()?;
-    hooks.phase("projecting (calibrated, then uncalibrated)", FIT_SHARE, 1.0);
-    let fit_time = started.elapsed();
-    finish(&args, sc, problem, obs, fit, dir, fit_time, hooks)
+        Replay::Done(fit) => {
+            let replayed = started.elapsed();
+            finish(args, sc, problem, obs, *fit, dir, replayed, hooks)?;
+            write_atomic(&status, format!("done {}\n", out.display()).as_bytes())
+        }
+    }
 }
 
 fn output_folder(args: &CalibrateArgs, sc: &Scenario) -> PathBuf {
