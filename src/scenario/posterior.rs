@@ -179,6 +179,108 @@ pub fn find<'a>(area: &'a AreaSpec, rel: &str) -> Option<&'a P> {
     area.params().into_iter().find(|p| *p.key == *rel)
 }
 
+/// The columns of `[posterior]`: each key a parameter of the scenario, listed once.
+fn columns(
+    raw: &RawPosterior,
+    areas: &[AreaSpec],
+    merged: &Merged,
+) -> Result<Vec<Column>, ScenarioError> {
+    let mut columns = Vec::new();
+    for (i, key) in raw.keys.iter().enumerate() {
+        let at = format!("posterior.keys[{i}]");
+        let (scope, rel) = parse_key(key, areas).map_err(|m| merged.error(&at, m))?;
+        let exists = match scope {
+            Scope::Programme => areas
+                .iter()
+                .any(|a| find(a, &rel).is_some_and(|p| p.shared)),
+            Scope::Area(a) => find(&areas[a], &rel).is_some(),
+        };
+        if !exists {
+            return Err(merged.error(&at, format!("`{key}` is not a parameter of this scenario")));
+        }
+        if columns.iter().any(|c: &Column| c.key == *key) {
+            return Err(merged.error(&at, format!("`{key}` is listed twice")));
+        }
+        columns.push(Column {
+            key: key.clone(),
+            param: ParamId::of(&rel),
+            rel,
+            scope,
+        });
+    }
+    Ok(columns)
+}
+
+/// Checks the samples: at least one, a weight each, a value per column each, every
+/// value in its parameter's domain.
+fn check_samples(
+    raw: &RawPosterior,
+    columns: &[Column],
+    areas: &[AreaSpec],
+    merged: &Merged,
+) -> Result<(), ScenarioError> {
+    if raw.samples.is_empty() {
+        return Err(merged.error("posterior.samples", "expected at least one sample"));
+    }
+    if raw.weights.len() != raw.samples.len() {
+        return Err(merged.error(
+            "posterior.weights",
+            format!(
+                "expected one weight per sample ({}), found {}",
+                raw.samples.len(),
+                raw.weights.len()
+            ),
+        ));
+    }
+    for (i, row) in raw.samples.iter().enumerate() {
+        if row.len() != columns.len() {
+            return Err(merged.error(
+                &format!("posterior.samples[{i}]"),
+                format!(
+                    "expected {} values (one per key), found {}",
+                    columns.len(),
+                    row.len()
+                ),
+            ));
+        }
+        for (c, v) in columns.iter().zip(row) {
+            let domain = areas.iter().find_map(|a| find(a, &c.rel)).map(|p| p.domain);
+            if !v.is_finite() || domain.is_some_and(|d| !d.contains(*v)) {
+                return Err(merged.error(
+                    &format!("posterior.samples[{i}]"),
+                    format!(
+                        "the value {v} for `{}` is not {}",
+                        c.key,
+                        domain.map_or("a finite number", |d| d.describe())
+                    ),
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The columns that apply to area `a`: its own, and the programme's for parameters it
+/// shares and has no column of its own for.
+fn columns_of_area(columns: &[Column], areas: &[AreaSpec], a: usize) -> Vec<usize> {
+    let mut cols = Vec::new();
+    for (ci, c) in columns.iter().enumerate() {
+        let applies = match c.scope {
+            Scope::Area(x) => x == a,
+            Scope::Programme => {
+                find(&areas[a], &c.rel).is_some_and(|p| p.shared)
+                    && !columns
+                        .iter()
+                        .any(|o| o.scope == Scope::Area(a) && o.param == c.param)
+            }
+        };
+        if applies {
+            cols.push(ci);
+        }
+    }
+    cols
+}
+
 impl Posterior {
     /// Validates `[posterior]` against the scenario's areas.
     pub fn from_raw(
@@ -186,69 +288,8 @@ impl Posterior {
         areas: &[AreaSpec],
         merged: &Merged,
     ) -> Result<Self, ScenarioError> {
-        let mut columns = Vec::new();
-        for (i, key) in raw.keys.iter().enumerate() {
-            let at = format!("posterior.keys[{i}]");
-            let (scope, rel) = parse_key(key, areas).map_err(|m| merged.error(&at, m))?;
-            let exists = match scope {
-                Scope::Programme => areas
-                    .iter()
-                    .any(|a| find(a, &rel).is_some_and(|p| p.shared)),
-                Scope::Area(a) => find(&areas[a], &rel).is_some(),
-            };
-            if !exists {
-                return Err(
-                    merged.error(&at, format!("`{key}` is not a parameter of this scenario"))
-                );
-            }
-            if columns.iter().any(|c: &Column| c.key == *key) {
-                return Err(merged.error(&at, format!("`{key}` is listed twice")));
-            }
-            columns.push(Column {
-                key: key.clone(),
-                param: ParamId::of(&rel),
-                rel,
-                scope,
-            });
-        }
-        if raw.samples.is_empty() {
-            return Err(merged.error("posterior.samples", "expected at least one sample"));
-        }
-        if raw.weights.len() != raw.samples.len() {
-            return Err(merged.error(
-                "posterior.weights",
-                format!(
-                    "expected one weight per sample ({}), found {}",
-                    raw.samples.len(),
-                    raw.weights.len()
-                ),
-            ));
-        }
-        for (i, row) in raw.samples.iter().enumerate() {
-            if row.len() != columns.len() {
-                return Err(merged.error(
-                    &format!("posterior.samples[{i}]"),
-                    format!(
-                        "expected {} values (one per key), found {}",
-                        columns.len(),
-                        row.len()
-                    ),
-                ));
-            }
-            for (c, v) in columns.iter().zip(row) {
-                let domain = areas.iter().find_map(|a| find(a, &c.rel)).map(|p| p.domain);
-                if !v.is_finite() || domain.is_some_and(|d| !d.contains(*v)) {
-                    return Err(merged.error(
-                        &format!("posterior.samples[{i}]"),
-                        format!(
-                            "the value {v} for `{}` is not {}",
-                            c.key,
-                            domain.map_or("a finite number", |d| d.describe())
-                        ),
-                    ));
-                }
-            }
-        }
+        let columns = columns(raw, areas, merged)?;
+        check_samples(raw, &columns, areas, merged)?;
         let total: f64 = raw.weights.iter().sum();
         if raw.weights.iter().any(|w| !(w.is_finite() && *w >= 0.0))
             || total.is_nan()
@@ -268,27 +309,8 @@ impl Posterior {
                 acc
             })
             .collect();
-        let per_area = areas
-            .iter()
-            .enumerate()
-            .map(|(a, spec)| {
-                let mut cols = Vec::new();
-                for (ci, c) in columns.iter().enumerate() {
-                    let applies = match c.scope {
-                        Scope::Area(x) => x == a,
-                        Scope::Programme => {
-                            find(spec, &c.rel).is_some_and(|p| p.shared)
-                                && !columns
-                                    .iter()
-                                    .any(|o| o.scope == Scope::Area(a) && o.param == c.param)
-                        }
-                    };
-                    if applies {
-                        cols.push(ci);
-                    }
-                }
-                cols
-            })
+        let per_area = (0..areas.len())
+            .map(|a| columns_of_area(&columns, areas, a))
             .collect();
         Ok(Self {
             method: raw.method.clone().unwrap_or_default(),
