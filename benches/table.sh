@@ -33,6 +33,7 @@ repeat() {
   local name=$1 n=$2
   shift 2
   : >"$OUT/$name.all"
+  local i
   for i in $(seq "$n"); do
     rm -rf "$OUT/o-$name"
     timed "$name" "$@" --out "$OUT/o-$name"
@@ -59,7 +60,7 @@ criterion engine erlang_a
 python3 benches/lean/pair.py --pairs 8 | tail -7
 
 echo "== against SimPy (paired, alternating)"
-python3 benches/simpy/compare.py | grep -E '^workwell / SimPy|^workwell \(Rust\)|^SimPy'
+python3 benches/simpy/compare.py | grep -E 'workwell / SimPy|^workwell \(Rust\)|^SimPy'
 
 echo "== one replication"
 criterion baseline
