@@ -644,7 +644,35 @@ pub fn area_key(area: &str, rel: &str) -> String {
 fn check_options(sc: &Scenario, o: &PlanOptions) -> Result<(Vec<usize>, Vec<f64>), PlanError> {
     let mdt = check_standards(sc, o)?;
     check_search(o)?;
-    Ok((areas_named(sc, &o.areas)?, mdt))
+    let areas = areas_named(sc, &o.areas)?;
+    check_no_steps(sc, o, &areas)?;
+    Ok((areas, mdt))
+}
+
+/// Refuses an area whose FTE lever's staff group follows `fte_from` steps: the search
+/// moves the group's `fte`, which the steps replace from their first date, so its
+/// answer would not be the staffing in force (`--reallocate` moves the steps).
+fn check_no_steps(sc: &Scenario, o: &PlanOptions, areas: &[usize]) -> Result<(), PlanError> {
+    for &a in areas {
+        let spec = &sc.areas[a];
+        let coach = (o.levers.coach && !spec.coach.fte_from.is_empty()).then_some("coach");
+        let mdt = spec.mdt.iter().zip(&sc.disciplines).find_map(|(ds, name)| {
+            let steps = ds.as_ref().is_some_and(|ds| !ds.staff.fte_from.is_empty());
+            (o.levers.mdt && steps).then_some(name.as_str())
+        });
+        if let Some(group) = coach.or(mdt) {
+            return Err(PlanError::option(
+                "plan",
+                format!(
+                    "the {group} staff of {} follow `fte_from` steps, and the search plans a \
+                     single FTE; plan it with --reallocate (which moves the steps), or give \
+                     the area a single `fte` without steps",
+                    crate::scenario::source::join_key("areas", &spec.name)
+                ),
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// The indices of the areas named (`--area`), in scenario order, or of every area when

@@ -1393,6 +1393,27 @@ mod tests {
     use super::Mono;
     use crate::scenario::registry;
 
+    /// An area whose coach staff follow `fte_from` steps is refused by name (the
+    /// search plans a single FTE, which the steps would replace); without the coach
+    /// lever it is planned.
+    #[test]
+    fn an_area_with_staffing_steps_is_refused() {
+        let text = concat!(
+            include_str!("../../tests/fixtures/value_defaults.toml"),
+            "\n[areas.\"A\"]\ncoach.fte = 2\n",
+            "[areas.\"Stepped\"]\ncoach.fte_from = [{ date = \"2025-04-01\", fte = 3 }]\n"
+        );
+        let sc = crate::scenario::from_text(std::path::Path::new("steps.toml"), text)
+            .expect("the test scenario loads");
+        let o = super::PlanOptions::default();
+        let e = super::super::check_no_steps(&sc, &o, &[0, 1]).unwrap_err();
+        assert!(e.to_string().contains("areas.Stepped"), "{e}");
+        assert!(super::super::check_no_steps(&sc, &o, &[0]).is_ok());
+        let mut no_coach = o.clone();
+        no_coach.levers.coach = false;
+        assert!(super::super::check_no_steps(&sc, &no_coach, &[0, 1]).is_ok());
+    }
+
     /// Every key `workwell plan` moves (its search's levers and its lever tests) is
     /// declared a lever in the parameter registry, and every area lever the registry
     /// declares is moved by one or the other (or set by a plan's staffing steps).
