@@ -368,7 +368,7 @@ impl Drop for Evaluator<'_> {
 
 /// A value as the grid writes it (six decimals), as bits.
 fn rounded(v: f64) -> u64 {
-    ((v * 1e6).round() / 1e6).to_bits()
+    super::on_grid(v).to_bits()
 }
 
 /// One replication of one area with typed overrides: its whole-window figures. The

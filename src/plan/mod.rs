@@ -628,10 +628,15 @@ impl PlanResults {
     }
 }
 
+/// `v` rounded to six decimals, as the grids of levers hold their values.
+pub fn on_grid(v: f64) -> f64 {
+    (v * 1e6).round() / 1e6
+}
+
 /// A grid value as written in scenario files: at most six decimals, no trailing
 /// zeros.
 pub fn fmt_value(v: f64) -> String {
-    crate::scenario::param::fmt_num((v * 1e6).round() / 1e6)
+    crate::scenario::param::fmt_num(on_grid(v))
 }
 
 /// The scenario key of an area-level parameter, e.g. `areas."Frimley".coach.fte`.

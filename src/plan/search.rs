@@ -53,7 +53,7 @@ struct Lever {
 
 impl Lever {
     fn value(&self, i: u32) -> f64 {
-        ((self.min + f64::from(i) * self.step) * 1e6).round() / 1e6
+        super::on_grid(self.min + f64::from(i) * self.step)
     }
 
     fn index_of(&self, v: f64) -> u32 {
@@ -331,7 +331,7 @@ fn bounds(
     // typed values in place of the levers' own, rounded as the grid writes them
     let value = |rel: &str, v: f64| Override {
         param: ParamId::of(rel),
-        value: (v * 1e6).round() / 1e6,
+        value: super::on_grid(v),
     };
     let mut probe = vec![value("coach.fte", PROBE_FTE)];
     if o.levers.cap {

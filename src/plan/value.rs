@@ -315,7 +315,7 @@ fn step_to(def: &LeverDef, coach: &LeverDef, coach_fte: f64, from: f64) -> (f64,
             } else {
                 1.0
             };
-            let to = ((from + step) * 1e6).round() / 1e6;
+            let to = super::on_grid(from + step);
             (
                 to,
                 format!(

@@ -1503,11 +1503,6 @@ pub struct Curve<'a> {
     pub legend: Corner,
 }
 
-/// A number as a scenario file writes it (no trailing zeros).
-fn plain_number(v: f64) -> String {
-    crate::scenario::param::fmt_num((v * 1e6).round() / 1e6)
-}
-
 /// A capacity curve as SVG, or why there is none (`no data`).
 pub fn curve(c: &Curve<'_>) -> Result<String, String> {
     let pts: Vec<(f64, f64, f64, f64)> = c
@@ -1549,7 +1544,7 @@ pub fn curve(c: &Curve<'_>) -> Result<String, String> {
             to: (p, y1),
             color: CHOSEN,
             width: 2,
-            label: format!("planned {}", plain_number(p)),
+            label: format!("planned {}", crate::plan::fmt_value(p)),
         });
     }
     band_chart(&BandChart {
@@ -1559,7 +1554,7 @@ pub fn curve(c: &Curve<'_>) -> Result<String, String> {
         y: 0.0..y1,
         x_desc: c.x_label,
         y_desc: c.y_label,
-        x_format: |v| plain_number((v * 100.0).round() / 100.0),
+        x_format: |v| crate::plan::fmt_value((v * 100.0).round() / 100.0),
         y_label_area: 56,
         points: &pts,
         band_label: "10th-90th percentile",
