@@ -582,15 +582,7 @@ fn programme_text(res: &PlanResults) -> String {
         )),
         money(p.cost_per_start_gbp),
         money(p.grant_gbp),
-        if p.grant_areas < res.areas.len() {
-            format!(
-                " ({} of {} give one)",
-                p.grant_areas,
-                crate::display::count(res.areas.len(), "area", "areas")
-            )
-        } else {
-            String::new()
-        },
+        grant_areas_text(res),
         p.budget_gbp
             .map_or(String::new(), |b| format!("; budget {}", money(Some(b)))),
     );
