@@ -75,6 +75,40 @@ pub mod raw {
     pub const D_COURSES_DONE: usize = 9;
     /// Fields per discipline.
     pub const PER_DISCIPLINE: usize = 10;
+
+    /// The fixed fields that count people or events (each addition is 1): a run
+    /// adds them to the month only, and the whole window's are the months' sums,
+    /// exactly (whole numbers below 2^53 add without rounding).
+    pub const COUNTS: [usize; 18] = [
+        REFERRALS,
+        INELIGIBLE,
+        NOT_ENGAGED,
+        DROPPED,
+        STARTS,
+        COMPLETIONS,
+        DISENGAGED,
+        OUTCOME0,
+        OUTCOME0 + 1,
+        OUTCOME0 + 2,
+        OUTCOME0 + 3,
+        ROUTE0,
+        ROUTE0 + 1,
+        ROUTE0 + 2,
+        ROUTE0 + 3,
+        ROUTE0 + 4,
+        ROUTE0 + 5,
+        ROUTE0 + 6,
+    ];
+
+    /// The per-discipline fields that count, as [`COUNTS`].
+    pub const D_COUNTS: [usize; 6] = [
+        D_JOINS,
+        D_FIRSTS,
+        D_ATTENDED,
+        D_DNA,
+        D_SLOTS_USED,
+        D_COURSES_DONE,
+    ];
 }
 
 /// Whole-run counts, from time zero regardless of any warm-up, for conservation and
@@ -201,6 +235,28 @@ impl AreaRun {
         self.mdt_waits.iter_mut().for_each(WaitHistogram::clear);
         self.ledger = Ledger::default();
         self.queue = QueueStats::default();
+    }
+
+    /// Sets the whole window's count fields ([`raw::COUNTS`], [`raw::D_COUNTS`]) to
+    /// the sums of the months', for a run that added counts to the months only.
+    pub fn total_counts(&mut self) {
+        let s = self.stride();
+        let (months, total) = self.raw.split_at_mut(self.n_months * s);
+        let fields = raw::COUNTS
+            .iter()
+            .copied()
+            .chain((0..self.n_disciplines).flat_map(|k| {
+                raw::D_COUNTS
+                    .iter()
+                    .map(move |f| raw::FIXED + k * raw::PER_DISCIPLINE + f)
+            }));
+        for f in fields {
+            let mut sum = 0.0;
+            for m in 0..self.n_months {
+                sum += months[m * s + f];
+            }
+            total[f] = sum;
+        }
     }
 
     /// Number of raw values per period.

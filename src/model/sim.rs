@@ -169,6 +169,12 @@ pub struct AreaSimulator {
     /// end: counted as events all the same.
     dropped_events: u64,
     last_t: f64,
+    /// The day of the last tick: every event handed out after it and before the
+    /// next falls on it, or at the very start of the next day (see
+    /// [`AreaSimulator::day_of`]).
+    today: usize,
+    /// The start of the next day, `(today + 1) as f64`.
+    tomorrow: f64,
     month: usize,
     total: usize,
     /// Offset in `run.raw` of the current month's accumulators.
@@ -199,6 +205,8 @@ impl Default for AreaSimulator {
             pending_until: 0.0,
             dropped_events: 0,
             last_t: 0.0,
+            today: 0,
+            tomorrow: 1.0,
             month: 0,
             total: 0,
             cur: 0,
@@ -413,7 +421,7 @@ impl AreaSimulator {
                 }
                 Ev::Disengage(pid, g) => {
                     if self.valid(pid, g, CASELOAD) {
-                        self.add(raw::DISENGAGED, 1.0, t);
+                        self.count(raw::DISENGAGED, t);
                         self.ledger().disengaged += 1;
                         self.leave_caseload(pid, t, p, cal);
                     }
@@ -456,6 +464,8 @@ impl AreaSimulator {
         self.pending_until = 1.0;
         self.dropped_events = 0;
         self.last_t = 0.0;
+        self.today = 0;
+        self.tomorrow = 1.0;
         self.total = n_months;
         self.tot = n_months * self.run.stride();
         self.set_month(0);
@@ -475,6 +485,21 @@ impl AreaSimulator {
         self.cur = m * self.run.stride();
     }
 
+    /// The day of an event at time `t` handed out now, capped at the last day of
+    /// the run: `(t as usize).min(horizon - 1)`, without converting `t` (the
+    /// saturating conversion costs more than the rest of some events' handling).
+    #[inline]
+    fn day_of(&self, t: f64, p: &AreaParams) -> usize {
+        let day = if t >= self.tomorrow {
+            self.today + 1
+        } else {
+            self.today
+        };
+        let day = day.min(p.horizon_days - 1);
+        debug_assert_eq!(day, (t as usize).min(p.horizon_days - 1), "event at {t}");
+        day
+    }
+
     #[inline]
     fn valid(&self, pid: u32, g: u32, state: u8) -> bool {
         let q = &self.people[pid as usize];
@@ -490,6 +515,22 @@ impl AreaSimulator {
             let raw = &mut self.run.raw;
             raw[c] += v;
             raw[w] += v;
+        }
+    }
+
+    /// Adds one to count field `f` ([`raw::COUNTS`], [`raw::D_COUNTS`]) of the
+    /// current month, when `t` is inside the reporting window; the whole window's
+    /// counts are summed from the months' at the end ([`AreaRun::total_counts`]).
+    #[inline]
+    fn count(&mut self, f: usize, t: f64) {
+        debug_assert!(
+            raw::COUNTS.contains(&f)
+                || (f >= raw::FIXED
+                    && raw::D_COUNTS.contains(&((f - raw::FIXED) % raw::PER_DISCIPLINE))),
+            "raw field {f} is not a count"
+        );
+        if t >= self.warmup {
+            self.run.raw[self.cur + f] += 1.0;
         }
     }
 
@@ -555,8 +596,8 @@ impl AreaSimulator {
             sessions: r.sessions,
             dna: r.dna,
         };
-        self.add(raw::REFERRALS, 1.0, t);
-        self.add(raw::ROUTE0 + route.min(N_ROUTES - 1), 1.0, t);
+        self.count(raw::REFERRALS, t);
+        self.count(raw::ROUTE0 + route.min(N_ROUTES - 1), t);
         self.ledger().referrals += 1;
         self.n_triage += 1;
         if triage_delay > 0.0 {
@@ -570,12 +611,12 @@ impl AreaSimulator {
     fn triage_done(&mut self, pid: u32, t: f64, p: &AreaParams, cal: &Calendar) {
         match self.people[pid as usize].triage {
             TRIAGE_INELIGIBLE => {
-                self.add(raw::INELIGIBLE, 1.0, t);
+                self.count(raw::INELIGIBLE, t);
                 self.ledger().ineligible += 1;
                 self.release(pid);
             }
             TRIAGE_NOT_ENGAGED => {
-                self.add(raw::NOT_ENGAGED, 1.0, t);
+                self.count(raw::NOT_ENGAGED, t);
                 self.ledger().not_engaged += 1;
                 self.release(pid);
             }
@@ -589,7 +630,7 @@ impl AreaSimulator {
                 // queueing-theory mode): they never wait, so no drop-out is scheduled.
                 let at_once = !p.coach.hours_limited
                     && self.n_waiting == 0
-                    && self.caseload < p.coach.places[(t as usize).min(p.horizon_days - 1)];
+                    && self.caseload < p.coach.places[self.day_of(t, p)];
                 self.n_waiting += 1;
                 if at_once {
                     // what `admit_instant` would do: the entries in the list are all
@@ -652,7 +693,7 @@ impl AreaSimulator {
         self.advance(t);
         self.n_waiting -= 1;
         let queued = self.people[pid as usize].queued;
-        self.add(raw::DROPPED, 1.0, t);
+        self.count(raw::DROPPED, t);
         let warm = self.warmup;
         let run = &mut self.run;
         run.ledger.dropped_waiting += 1;
@@ -679,7 +720,7 @@ impl AreaSimulator {
             // (stale entries stay in the list until someone is next taken from it)
             return;
         }
-        let day = (t as usize).min(p.horizon_days - 1);
+        let day = self.day_of(t, p);
         while self.caseload < p.coach.places[day] {
             match self.pop_waiter() {
                 Some(pid) => self.start(pid, t, p, cal),
@@ -700,7 +741,7 @@ impl AreaSimulator {
         let g = q.generation;
         let (frac, plan, onward) = (q.disengage_frac, q.caseload_time, q.onward_delay);
         let sessions = q.sessions;
-        self.add(raw::STARTS, 1.0, t);
+        self.count(raw::STARTS, t);
         self.add(raw::WAIT_SUM, wait, t);
         let (m, total, warm) = (self.month, self.total, self.warmup);
         {
@@ -733,7 +774,7 @@ impl AreaSimulator {
                 let st = &mut self.mdt[k];
                 st.waiting.push_back((pid, g, t + d.referral_delay_days));
                 st.n_waiting += 1;
-                self.add(raw::FIXED + k * raw::PER_DISCIPLINE + raw::D_JOINS, 1.0, t);
+                self.count(raw::FIXED + k * raw::PER_DISCIPLINE + raw::D_JOINS, t);
             }
         }
         let q = &mut self.people[pid as usize];
@@ -749,8 +790,8 @@ impl AreaSimulator {
 
     fn complete(&mut self, pid: u32, t: f64, p: &AreaParams, cal: &Calendar) {
         let outcome = self.people[pid as usize].outcome as usize;
-        self.add(raw::COMPLETIONS, 1.0, t);
-        self.add(raw::OUTCOME0 + outcome, 1.0, t);
+        self.count(raw::COMPLETIONS, t);
+        self.count(raw::OUTCOME0 + outcome, t);
         self.ledger().completions += 1;
         self.leave_caseload(pid, t, p, cal);
     }
@@ -775,6 +816,8 @@ impl AreaSimulator {
     /// The daily tick at the start of day `d`. Returns true at the end of the run.
     fn tick(&mut self, d: usize, p: &AreaParams, cal: &Calendar) -> bool {
         let t = d as f64;
+        self.today = d;
+        self.tomorrow = t + 1.0;
         self.advance(t);
         let horizon = p.horizon_days;
         if d == horizon || (d > 0 && cal.month_index(d) != self.month) {
@@ -932,7 +975,7 @@ impl AreaSimulator {
             let wait = t - ready;
             self.mdt[k].n_waiting -= 1;
             self.people[pid as usize].mdt_waiting &= !(1 << k);
-            self.add(b + raw::D_FIRSTS, 1.0, t);
+            self.count(b + raw::D_FIRSTS, t);
             self.add(b + raw::D_WAIT_SUM, wait, t);
             if t >= self.warmup {
                 let periods = self.total + 1;
@@ -960,11 +1003,11 @@ impl AreaSimulator {
         cal: &Calendar,
     ) {
         let b = raw::FIXED + k * raw::PER_DISCIPLINE;
-        self.add(b + raw::D_SLOTS_USED, 1.0, t);
+        self.count(b + raw::D_SLOTS_USED, t);
         let q = &mut self.people[pid as usize];
         if q.dna[k] > 0 {
             q.dna[k] -= 1;
-            self.add(b + raw::D_DNA, 1.0, t);
+            self.count(b + raw::D_DNA, t);
             if let Some(nd) = next {
                 self.mdt[k].diary.book(nd, (pid, g));
             }
@@ -972,9 +1015,9 @@ impl AreaSimulator {
         }
         q.sessions[k] -= 1;
         let done = q.sessions[k] == 0;
-        self.add(b + raw::D_ATTENDED, 1.0, t);
+        self.count(b + raw::D_ATTENDED, t);
         if done {
-            self.add(b + raw::D_COURSES_DONE, 1.0, t);
+            self.count(b + raw::D_COURSES_DONE, t);
             let q = &mut self.people[pid as usize];
             q.mdt_outstanding -= 1;
             if q.mdt_outstanding == 0 && q.awaiting_mdt {
@@ -987,6 +1030,7 @@ impl AreaSimulator {
 
     fn finish(&mut self, horizon: f64, events: u64) {
         self.advance(horizon);
+        self.run.total_counts();
         let mut on_caseload_time = 0.0;
         for q in &self.people {
             if q.state == CASELOAD {
@@ -1155,11 +1199,11 @@ fn fixed_pick<const N: usize>(cumulative: &[f64; N]) -> Option<usize> {
     Some(N - 1)
 }
 
-/// Draws the referral arriving at `t` from the streams (each attribute from its own
-/// stream, in a fixed order within it), but nothing from a stream whose values `known`
-/// holds.
-fn draw(t: f64, p: &AreaParams, s: &mut Streams, known: &Decided) -> Referral {
-    let day = (t as usize).min(p.horizon_days - 1);
+/// Draws the referral arriving at `t`, on day `day` (below the horizon), from the
+/// streams (each attribute from its own stream, in a fixed order within it), but
+/// nothing from a stream whose values `known` holds.
+fn draw(t: f64, day: usize, p: &AreaParams, s: &mut Streams, known: &Decided) -> Referral {
+    debug_assert_eq!(day, (t as usize).min(p.horizon_days - 1));
     // each attribute from its own stream, in a fixed order within it
     let (route, status, barrier) = match known.attributes {
         Some(decided) => decided,
@@ -1294,7 +1338,7 @@ impl Tape {
         let known = Decided::new(p);
         let mut referrals = Vec::new();
         while let Some(t) = clock.next(&mut s.arrivals) {
-            referrals.push(draw(t, p, s, &known));
+            referrals.push(draw(t, clock.day(), p, s, &known));
         }
         referrals.shrink_to_fit();
         Self {
@@ -1383,7 +1427,7 @@ impl ArrivalSource for Live<'_, '_> {
 
     #[inline]
     fn referral(&mut self, t: f64, p: &AreaParams) -> Referral {
-        draw(t, p, self.streams, &self.known)
+        draw(t, self.clock.day(), p, self.streams, &self.known)
     }
 }
 
@@ -1412,6 +1456,10 @@ impl ArrivalSource for Replay<'_> {
 struct ArrivalClock<'a> {
     rate: &'a [f64],
     t: f64,
+    /// The day `t` falls on (`t as usize`, kept rather than converted again).
+    day: usize,
+    /// The end of that day, `(day + 1) as f64`.
+    end: f64,
 }
 
 impl<'a> ArrivalClock<'a> {
@@ -1419,17 +1467,23 @@ impl<'a> ArrivalClock<'a> {
         Self {
             rate: &p.referral_rate[..p.horizon_days.min(p.referral_rate.len())],
             t: 0.0,
+            day: 0,
+            end: 1.0,
         }
+    }
+
+    /// The day of the last arrival [`ArrivalClock::next`] gave: below the horizon.
+    #[inline]
+    fn day(&self) -> usize {
+        self.day
     }
 
     #[inline]
     fn next(&mut self, rng: &mut Rng) -> Option<f64> {
         let mut e: f64 = Exp1.sample(rng);
-        let mut day = self.t as usize;
         let mut t = self.t;
-        while day < self.rate.len() {
-            let r = self.rate[day];
-            let end = (day + 1) as f64;
+        while let Some(&r) = self.rate.get(self.day) {
+            let end = self.end;
             let room = r * (end - t);
             if e < room {
                 t += e / r;
@@ -1438,10 +1492,12 @@ impl<'a> ArrivalClock<'a> {
                     t = end - f64::EPSILON * end;
                 }
                 self.t = t;
+                debug_assert_eq!(self.day, t as usize);
                 return Some(t);
             }
             e -= room;
-            day += 1;
+            self.day += 1;
+            self.end = (self.day + 1) as f64;
             t = end;
         }
         self.t = self.rate.len() as f64;
