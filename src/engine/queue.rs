@@ -228,6 +228,9 @@ impl<E: Copy> Heap<E> {
     }
 }
 
+/// 2^53: whole numbers up to it are exact as `f64`.
+const EXACT: f64 = 9_007_199_254_740_992.0;
+
 /// The slot of a time: its integer part (saturating; times before zero are slot 0).
 #[inline(always)]
 fn slot_of(t: f64) -> u64 {
@@ -255,6 +258,9 @@ pub struct EventQueue<E> {
     loaded: u64,
     /// `loaded` as a time: events before it go to the near heap.
     loaded_until: f64,
+    /// `loaded + RING` as a time: events from `loaded_until` up to before it go
+    /// to the buckets, later ones to the far heap.
+    ring_until: f64,
     next_seq: u64,
     now: f64,
 }
@@ -278,6 +284,7 @@ impl<E: Copy> EventQueue<E> {
             far: Heap::new(),
             loaded: 0,
             loaded_until: 0.0,
+            ring_until: RING as f64,
             next_seq: 0,
             now: 0.0,
         }
@@ -328,6 +335,7 @@ impl<E: Copy> EventQueue<E> {
         self.in_buckets = 0;
         self.loaded = 0;
         self.loaded_until = 0.0;
+        self.ring_until = RING as f64;
         self.next_seq = 0;
         self.now = 0.0;
     }
@@ -408,10 +416,13 @@ impl<E: Copy> EventQueue<E> {
             self.near.push(key, event);
             return;
         }
-        // `time >= loaded_until`, so the slot is not before `loaded`
-        let ahead = slot_of(time).wrapping_sub(self.loaded);
-        if ahead < RING as u64 {
-            let slot = self.loaded + ahead;
+        // `loaded <= time < loaded + RING`: the slot (the integer part) is in the
+        // ring. (Slots are whole numbers, so comparing the time with the ring's
+        // end says the same as comparing its slot; and a time below 2^63 converts
+        // to `i64` more cheaply than to `u64`.)
+        if time < self.ring_until {
+            let slot = time as i64 as u64;
+            debug_assert_eq!(slot, slot_of(time));
             self.buckets[slot as usize % RING].push((key, event));
             self.in_buckets += 1;
         } else {
@@ -555,6 +566,8 @@ impl<E: Copy> EventQueue<E> {
         }
         self.loaded = slot + 1;
         self.loaded_until = self.loaded as f64;
+        // (exact below 2^53; past it, later events go to the far heap)
+        self.ring_until = ((self.loaded + RING as u64) as f64).min(EXACT);
         true
     }
 }

@@ -661,7 +661,9 @@ impl AreaSimulator {
         let seq = self.queue.reserve();
         if at < self.pending_until {
             self.queue.push_reserved(at, seq, Ev::Abandon(pid, g));
-        } else if let Some(list) = self.pending.get_mut(at as usize) {
+        } else if let Some(list) = self.pending.get_mut(at as i64 as usize) {
+            // (`at` is finite and positive here; through `i64`, the cheaper
+            // conversion, a time past 2^63 still lands past the lists)
             list.push((at, seq, pid, g));
         }
         // (later than the horizon: never handed out)

@@ -89,7 +89,9 @@ impl WaitHistogram {
         let days = days.max(0.0);
         self.count += 1;
         self.sum += days;
-        let idx = (days * INV_BIN) as usize;
+        // (through `i64`, the cheaper conversion: +inf and anything past 2^63
+        // saturate to `i64::MAX`, still past the bins)
+        let idx = (days * INV_BIN) as i64 as usize;
         if let Some(bin) = self.bins.get_mut(idx) {
             *bin += 1;
             self.hi = self.hi.max(idx + 1);
