@@ -328,6 +328,68 @@ fn the_planned_scenario_runs_as_is_and_meets_its_criteria() {
     assert!(checked >= 6, "{checked} criteria checked");
 }
 
+/// A roll-out pilot area, whose staff follow `fte_from` steps: `workwell plan` moves
+/// the FTE of each group's last step, `planned.toml` writes the steps with it, and
+/// running that file gives the area exactly the figures the plan reports for its
+/// staffing (the same replications, the same staffing in force).
+#[test]
+fn a_stepped_area_is_planned_on_its_last_step_and_its_planned_scenario_reproduces_it() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("plan");
+    let area = "Birmingham and Solihull";
+    let status = workwell()
+        .args([
+            "plan",
+            "scenarios/rollout.toml",
+            "--area",
+            area,
+            "-r",
+            "6",
+            "-q",
+            "--out",
+        ])
+        .arg(&out)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let plan: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("plan.json")).unwrap()).unwrap();
+    let a = &plan["areas"][0];
+    let coach = &a["levers"][0];
+    assert_eq!(coach["key"], format!("areas.\"{area}\".coach.fte_from"));
+    assert_eq!(
+        coach["current"], 32.7,
+        "the roll-out step, not the pilot FTE"
+    );
+    let planned_fte = coach["planned"].as_f64().unwrap();
+    let toml = std::fs::read_to_string(out.join("planned.toml")).unwrap();
+    let step = format!(
+        "fte_from = [{{ date = \"2026-10-01\", fte = {} }}]",
+        workwell::plan::fmt_value(planned_fte)
+    );
+    assert!(toml.contains(&step), "planned.toml has `{step}`");
+
+    let run = tmp.path().join("run");
+    let status = workwell()
+        .args(["run", "-q", "--out"])
+        .arg(&run)
+        .arg(out.join("planned.toml"))
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let summary: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(run.join("summary.json")).unwrap()).unwrap();
+    let s = summary_area(&summary, area);
+    assert_eq!(
+        s["metrics"]["starts"]["mean"],
+        a["planned"]["starts"]["mean"]
+    );
+    assert_eq!(
+        s["metrics"]["wait_p90_days"]["mean"],
+        a["planned"]["wait_p90"]["mean"]
+    );
+}
+
 fn plan_err(args: &[&str]) -> (i32, String) {
     let out = workwell()
         .arg("plan")

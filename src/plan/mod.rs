@@ -31,7 +31,9 @@
 //! Coach FTE (`areas."<name>".coach.fte`, on a grid of `coach_step`, default 0.5),
 //! each offered MDT discipline's FTE (`areas."<name>".mdt.<d>.fte`, grid of
 //! `mdt_step`, default 0.1; a discipline the scenario does not staff stays
-//! unstaffed), and optionally the caseload cap per coach FTE
+//! unstaffed); for a staff group that follows `fte_from` steps, the FTE of its last
+//! step (`<group>.fte_from`, see [`fte_lever`]), the staffing in force at the end;
+//! and optionally the caseload cap per coach FTE
 //! (`areas."<name>".coach.caseload_cap_per_fte`, on `cap_min..=cap_max` in steps of
 //! `cap_step`). The cap costs nothing in this cost model, so when it is a lever the
 //! search uses the largest cap allowed and then lowers it as far as the planned
@@ -161,7 +163,7 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::scenario::source::join_key;
-use crate::scenario::{Scenario, ScenarioError};
+use crate::scenario::{Scenario, ScenarioError, StaffSpec};
 
 /// Which staffing levers the search may change.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -614,14 +616,6 @@ impl ProgrammeTotals {
 
 impl PlanResults {
     /// The `key=value` overrides that apply the planned staffing.
-    pub fn sets(&self) -> Vec<String> {
-        self.areas
-            .iter()
-            .flat_map(|a| a.levers.iter())
-            .map(|l| format!("{}={}", l.key, fmt_value(l.planned)))
-            .collect()
-    }
-
     /// Total funded cost per year of the planned areas, GBP.
     pub fn cost_per_year_gbp(&self) -> f64 {
         self.areas.iter().map(|a| a.cost_per_year_gbp).sum()
@@ -650,34 +644,37 @@ fn check_options(sc: &Scenario, o: &PlanOptions) -> Result<(Vec<usize>, Vec<f64>
     let mdt = check_standards(sc, o)?;
     check_search(o)?;
     let areas = areas_named(sc, &o.areas)?;
-    check_no_steps(sc, o, &areas)?;
     Ok((areas, mdt))
 }
 
-/// Refuses an area whose FTE lever's staff group follows `fte_from` steps: the search
-/// moves the group's `fte`, which the steps replace from their first date, so its
-/// answer would not be the staffing in force (`--reallocate` moves the steps).
-fn check_no_steps(sc: &Scenario, o: &PlanOptions, areas: &[usize]) -> Result<(), PlanError> {
-    for &a in areas {
-        let spec = &sc.areas[a];
-        let coach = (o.levers.coach && !spec.coach.fte_from.is_empty()).then_some("coach");
-        let mdt = spec.mdt.iter().zip(&sc.disciplines).find_map(|(ds, name)| {
-            let steps = ds.as_ref().is_some_and(|ds| !ds.staff.fte_from.is_empty());
-            (o.levers.mdt && steps).then_some(name.as_str())
-        });
-        if let Some(group) = coach.or(mdt) {
-            return Err(PlanError::option(
-                "plan",
-                format!(
-                    "the {group} staff of {} follow `fte_from` steps, and the search plans a \
-                     single FTE; plan it with --reallocate (which moves the steps), or give \
-                     the area a single `fte` without steps",
-                    crate::scenario::source::join_key("areas", &spec.name)
-                ),
-            ));
+/// What a staff group's FTE lever moves: the full scenario key and its value now.
+/// For a group with one funded FTE, its `fte`; for a group that follows `fte_from`
+/// steps, the FTE of the last step (the staffing in force from that step's date to
+/// the end; earlier steps stay as the scenario gives them), under the key
+/// `<group>.fte_from`, which the evaluator sets on a copy of the scenario. `rel` is
+/// the group's key in the area: `coach` or `mdt.<discipline>`.
+pub(crate) fn fte_lever(area: &str, rel: &str, staff: &StaffSpec) -> (String, f64) {
+    match staff.fte_from.last() {
+        Some(&(_, fte)) => (area_key(area, &format!("{rel}.fte_from")), fte),
+        None => {
+            let v = staff.fte.central();
+            (
+                area_key(area, &format!("{rel}.fte")),
+                if v.is_finite() { v } else { 0.0 },
+            )
         }
     }
-    Ok(())
+}
+
+/// The label of a staff group's FTE lever (`coach FTE`, `physio FTE`), saying when
+/// it is the last of the group's `fte_from` steps.
+pub(crate) fn fte_label(group: &str, staff: &StaffSpec) -> String {
+    let name = group.replace('_', " ");
+    if staff.fte_from.is_empty() {
+        format!("{name} FTE")
+    } else {
+        format!("{name} FTE (last step)")
+    }
 }
 
 /// The indices of the areas named (`--area`), in scenario order, or of every area when
@@ -1076,11 +1073,49 @@ pub fn plan(
     Ok(results(sc, opts, mdt_wait, tests, allocation, plans))
 }
 
+/// The `--set` text that gives lever `l` of the area `spec` its planned value:
+/// `key=value`; for a staff group that follows `fte_from` steps, the group's steps
+/// with the last one's FTE planned.
+fn set_text(sc: &Scenario, spec: Option<&crate::scenario::AreaSpec>, l: &LeverPlan) -> String {
+    let staff = spec.and_then(|spec| match l.kind {
+        LeverKind::CoachFte => Some(&spec.coach),
+        LeverKind::MdtFte(d) => spec.mdt.get(d)?.as_ref().map(|ds| &ds.staff),
+        LeverKind::CaseloadCap => None,
+    });
+    match staff.filter(|s| l.key.ends_with(".fte_from") && !s.fte_from.is_empty()) {
+        Some(s) => {
+            let n = s.fte_from.len();
+            let steps: Vec<String> = s
+                .fte_from
+                .iter()
+                .enumerate()
+                .map(|(i, &(day, fte))| {
+                    let fte = if i + 1 == n {
+                        fmt_value(l.planned)
+                    } else {
+                        crate::scenario::param::fmt_num(fte)
+                    };
+                    let date = sc.calendar.date(day as usize);
+                    format!("{{ date = \"{date}\", fte = {fte} }}")
+                })
+                .collect();
+            format!("{}=[{}]", l.key, steps.join(", "))
+        }
+        None => format!("{}={}", l.key, fmt_value(l.planned)),
+    }
+}
+
 /// The scenario with the planned staffing applied and `programme.replications` set
 /// to the replications the plan was checked on, each planned value annotated with
 /// where it comes from: `resolved_toml()` of it runs as is.
 pub fn planned_scenario(sc: &Scenario, res: &PlanResults) -> Result<Scenario, ScenarioError> {
-    let mut sets = res.sets();
+    let mut sets = Vec::new();
+    for a in &res.areas {
+        let spec = sc.find_area(&a.name).ok().map(|i| &sc.areas[i]);
+        for l in &a.levers {
+            sets.push(set_text(sc, spec, l));
+        }
+    }
     let reps = format!("programme.replications={}", res.options.replications);
     sets.push(reps.clone());
     // its own name, so that running it never replaces the original scenario's outputs

@@ -43,7 +43,7 @@ use serde::Serialize;
 
 use super::eval::Evaluator;
 use super::value::Paired;
-use super::{PlanError, area_key, areas_named, fmt_value};
+use super::{PlanError, areas_named, fmt_value, fte_lever};
 use crate::scenario::source::key_segment;
 use crate::scenario::{Scenario, ScenarioError, StaffSpec};
 
@@ -152,18 +152,7 @@ pub struct Reallocation {
 /// The staff of a bundle: scenario key and value at scale 1.
 fn bundle(sc: &Scenario, a: usize) -> Vec<(String, f64)> {
     let spec = &sc.areas[a];
-    let one = |rel: &str, s: &StaffSpec| -> (String, f64) {
-        match s.fte_from.last() {
-            Some(&(_, fte)) => (area_key(&spec.name, &format!("{rel}.fte_from")), fte),
-            None => {
-                let v = s.fte.central();
-                (
-                    area_key(&spec.name, &format!("{rel}.fte")),
-                    if v.is_finite() { v } else { 0.0 },
-                )
-            }
-        }
-    };
+    let one = |rel: &str, s: &StaffSpec| fte_lever(&spec.name, rel, s);
     let mut v = vec![one("coach", &spec.coach)];
     for (d, name) in sc.disciplines.iter().enumerate() {
         if let Some(ds) = &spec.mdt[d] {

@@ -8,7 +8,7 @@ use super::eval::{Evaluation, Evaluator};
 use super::value::{Paired, Staffing};
 use super::{
     AreaPlan, Band, CriterionResult, CurvePoint, Figures, LeverKind, LeverPlan, Marginal,
-    PlanError, PlanOptions, area_key, fmt_value,
+    PlanError, PlanOptions, area_key, fmt_value, fte_label, fte_lever,
 };
 use crate::model::DisciplineParams;
 use crate::scenario::source::key_segment;
@@ -237,7 +237,10 @@ fn finite_or(v: f64, or: f64) -> f64 {
 fn offered(sc: &Scenario, a: usize, d: usize) -> bool {
     sc.areas[a].mdt[d]
         .as_ref()
-        .is_some_and(|ds| finite_or(ds.staff.fte.central(), 1.0) > 0.0)
+        .is_some_and(|ds| match ds.staff.fte_from.last() {
+            Some(&(_, fte)) => fte > 0.0,
+            None => finite_or(ds.staff.fte.central(), 1.0) > 0.0,
+        })
 }
 
 /// The levers of area `a` (grid sizes still to be set by [`bounds`]).
@@ -251,14 +254,15 @@ fn levers(sc: &Scenario, a: usize, o: &PlanOptions) -> Vec<Lever> {
             "coach.cost_per_fte_year",
             &spec.coach.cost_per_fte_year,
         );
+        let (key, current) = fte_lever(&spec.name, "coach", &spec.coach);
         v.push(Lever {
             kind: LeverKind::CoachFte,
-            label: "coach FTE".into(),
-            key: area_key(&spec.name, "coach.fte"),
+            label: fte_label("coach", &spec.coach),
+            key,
             min: o.coach_step,
             step: o.coach_step,
             n: 1,
-            current: finite_or(spec.coach.fte.central(), 0.0),
+            current,
             cost: finite_or(spec.coach.cost_per_fte_year.central(), 0.0),
             cost_note: note,
             cost_sourced: sourced,
@@ -287,14 +291,16 @@ fn levers(sc: &Scenario, a: usize, o: &PlanOptions) -> Vec<Lever> {
             };
             let rel = format!("mdt.{}.cost_per_fte_year", key_segment(name));
             let (note, sourced) = cost_note(sc, &spec.name, &rel, &ds.staff.cost_per_fte_year);
+            let group = format!("mdt.{}", key_segment(name));
+            let (key, current) = fte_lever(&spec.name, &group, &ds.staff);
             v.push(Lever {
                 kind: LeverKind::MdtFte(d),
-                label: format!("{} FTE", name.replace('_', " ")),
-                key: area_key(&spec.name, &format!("mdt.{}.fte", key_segment(name))),
+                label: fte_label(name, &ds.staff),
+                key,
                 min: o.mdt_step,
                 step: o.mdt_step,
                 n: 1,
-                current: finite_or(ds.staff.fte.central(), 0.0),
+                current,
                 cost: finite_or(ds.staff.cost_per_fte_year.central(), 0.0),
                 cost_note: note,
                 cost_sourced: sourced,
@@ -342,10 +348,15 @@ fn bounds(
             probe.push(value(&format!("mdt.{}.fte", key_segment(name)), PROBE_FTE));
         }
     }
+    // a staff group that follows `fte_from` steps takes the probe's FTE on its
+    // last step, on a copy of the scenario (the typed value moves only `fte`,
+    // which the steps replace)
+    let stepped = probe_steps(sc, a);
+    let drawn = stepped.as_ref().unwrap_or(sc);
     let mut coach_need: f64 = 0.0;
     let mut mdt_need = vec![0.0_f64; sc.disciplines.len()];
     for rep in 0..u64::from(o.replications) {
-        let p = sc.draw_with(a, rep, &probe)?.params;
+        let p = drawn.draw_with(a, rep, &probe)?.params;
         let peak = p.referral_rate.iter().fold(0.0_f64, |m, &r| m.max(r));
         let lam = peak * (1.0 - p.ineligible);
         let mdt_days: f64 = p
@@ -394,6 +405,31 @@ fn bounds(
         l.n = points.clamp(1.0, MAX_POINTS) as u32;
     }
     Ok(())
+}
+
+/// A copy of the scenario in which every staff group of area `a` that follows
+/// `fte_from` steps has [`PROBE_FTE`] on its last step; `None` when no group does.
+fn probe_steps(sc: &Scenario, a: usize) -> Option<Scenario> {
+    let spec = &sc.areas[a];
+    let stepped = !spec.coach.fte_from.is_empty()
+        || spec
+            .mdt
+            .iter()
+            .flatten()
+            .any(|ds| !ds.staff.fte_from.is_empty());
+    if !stepped {
+        return None;
+    }
+    let mut copy = sc.clone();
+    let spec = &mut copy.areas[a];
+    let staff = std::iter::once(&mut spec.coach)
+        .chain(spec.mdt.iter_mut().flatten().map(|ds| &mut ds.staff));
+    for s in staff {
+        if let Some(last) = s.fte_from.last_mut() {
+            last.1 = PROBE_FTE;
+        }
+    }
+    Some(copy)
 }
 
 /// What the search works with: the levers, the criteria in force and the evaluator.
@@ -1393,25 +1429,44 @@ mod tests {
     use super::Mono;
     use crate::scenario::registry;
 
-    /// An area whose coach staff follow `fte_from` steps is refused by name (the
-    /// search plans a single FTE, which the steps would replace); without the coach
-    /// lever it is planned.
+    /// An area whose staff follow `fte_from` steps is planned on the FTE of the last
+    /// step (the staffing in force at the end), and its grid is sized as that of an
+    /// area with the same FTE and no steps: the demand probe moves the last step too.
     #[test]
-    fn an_area_with_staffing_steps_is_refused() {
+    fn an_area_with_staffing_steps_plans_its_last_step() {
         let text = concat!(
             include_str!("../../tests/fixtures/value_defaults.toml"),
-            "\n[areas.\"A\"]\ncoach.fte = 2\n",
-            "[areas.\"Stepped\"]\ncoach.fte_from = [{ date = \"2025-04-01\", fte = 3 }]\n"
+            "\n[areas.\"Flat\"]\ncoach.fte = 3\n",
+            "[areas.\"Stepped\"]\ncoach.fte = 1\n",
+            "coach.fte_from = [{ date = \"2025-04-01\", fte = 3 }]\n"
         );
         let sc = crate::scenario::from_text(std::path::Path::new("steps.toml"), text)
             .expect("the test scenario loads");
-        let o = super::PlanOptions::default();
-        let e = super::super::check_no_steps(&sc, &o, &[0, 1]).unwrap_err();
-        assert!(e.to_string().contains("areas.Stepped"), "{e}");
-        assert!(super::super::check_no_steps(&sc, &o, &[0]).is_ok());
-        let mut no_coach = o.clone();
-        no_coach.levers.coach = false;
-        assert!(super::super::check_no_steps(&sc, &no_coach, &[0, 1]).is_ok());
+        let o = super::PlanOptions {
+            replications: 4,
+            ..super::PlanOptions::default()
+        };
+        let coach = |a: usize| {
+            let mut l = super::levers(&sc, a, &o);
+            super::bounds(&sc, a, &o, &mut l).expect("bounds");
+            l.into_iter()
+                .find(|l| l.kind == super::LeverKind::CoachFte)
+                .expect("a coach lever")
+        };
+        let (flat, stepped) = (coach(0), coach(1));
+        assert_eq!(flat.key, "areas.Flat.coach.fte");
+        assert_eq!(stepped.key, "areas.Stepped.coach.fte_from");
+        assert_eq!((flat.current, stepped.current), (3.0, 3.0));
+        assert_eq!(stepped.label, "coach FTE (last step)");
+        assert_eq!(
+            flat.n, stepped.n,
+            "the probe sized the stepped grid as the flat one"
+        );
+        assert!(stepped.n < super::MAX_POINTS as u32, "{}", stepped.n);
+        // the lever tests move the same key
+        let defs = super::super::value::lever_defs(&sc, 1);
+        assert_eq!(defs[0].key, "areas.Stepped.coach.fte_from");
+        assert_eq!(defs[0].current, 3.0);
     }
 
     /// Every key `workwell plan` moves (its search's levers and its lever tests) is

@@ -66,7 +66,7 @@ use std::sync::Arc;
 use serde::Serialize;
 
 use super::eval::{Evaluation, Evaluator};
-use super::{area_key, fmt_value};
+use super::{area_key, fmt_value, fte_label, fte_lever};
 use crate::plan::constraint::Constraint;
 use crate::scenario::source::key_segment;
 use crate::scenario::{Scenario, ScenarioError};
@@ -248,11 +248,12 @@ pub(crate) struct LeverDef {
 pub(crate) fn lever_defs(sc: &Scenario, a: usize) -> Vec<LeverDef> {
     let spec = &sc.areas[a];
     let name = &spec.name;
+    let (key, current) = fte_lever(name, "coach", &spec.coach);
     let mut v = vec![LeverDef {
         lever: Tested::CoachFte,
-        label: "coach FTE".into(),
-        key: area_key(name, "coach.fte"),
-        current: finite_or(spec.coach.fte.central(), 0.0),
+        label: fte_label("coach", &spec.coach),
+        key,
+        current,
         cost_per_year: finite_or(spec.coach.cost_per_fte_year.central(), 0.0),
     }];
     if spec.hours_limit {
@@ -275,14 +276,14 @@ pub(crate) fn lever_defs(sc: &Scenario, a: usize) -> Vec<LeverDef> {
         let Some(ds) = spec.mdt[d].as_ref() else {
             continue;
         };
-        let fte = finite_or(ds.staff.fte.central(), 0.0);
+        let (key, fte) = fte_lever(name, &format!("mdt.{}", key_segment(dn)), &ds.staff);
         if fte <= 0.0 {
             continue;
         }
         v.push(LeverDef {
             lever: Tested::MdtFte(d),
-            label: format!("{} FTE", dn.replace('_', " ")),
-            key: area_key(name, &format!("mdt.{}.fte", key_segment(dn))),
+            label: fte_label(dn, &ds.staff),
+            key,
             current: fte,
             cost_per_year: finite_or(ds.staff.cost_per_fte_year.central(), 0.0),
         });
