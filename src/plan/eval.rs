@@ -266,7 +266,7 @@ impl<'a> Evaluator<'a> {
         }
         // values that are not drawn parameters are set on a copy of the scenario
         // directly, never written out as text and read again
-        let mut sc = self.sc.clone();
+        let mut sc = self.sc.simulation_copy();
         let spec = &mut sc.areas[self.area];
         for (key, v) in plain {
             match key.strip_prefix(self.prefix.as_str()) {

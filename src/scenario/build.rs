@@ -1433,6 +1433,36 @@ pub struct Drawn {
 }
 
 impl Scenario {
+    /// A copy to simulate with changed values (see `plan`'s evaluator): everything
+    /// the draws read, without the merged document and its origins (most of a large
+    /// scenario's memory), which such a copy never writes out. Its
+    /// [`Scenario::merged`] is empty.
+    pub fn simulation_copy(&self) -> Scenario {
+        Scenario {
+            name: self.name.clone(),
+            description: self.description.clone(),
+            files: self.files.clone(),
+            start: self.start,
+            end: self.end,
+            target_starts: self.target_starts,
+            seed: self.seed,
+            replications: self.replications,
+            warmup_days: self.warmup_days,
+            budget_gbp: self.budget_gbp,
+            calendar: self.calendar.clone(),
+            areas: self.areas.clone(),
+            disciplines: self.disciplines.clone(),
+            merged: Merged {
+                table: Default::default(),
+                origins: Default::default(),
+                files: Vec::new(),
+            },
+            calibration: self.calibration.clone(),
+            posterior: self.posterior.clone(),
+            month_days: self.month_days.clone(),
+        }
+    }
+
     /// The first day counted in the results: the start, or the first day after the
     /// warm-up (`warmup_days` rounded up to whole days).
     pub fn counting_from(&self) -> Date {
