@@ -245,6 +245,19 @@ fn workwell() -> Command {
     Command::new(env!("CARGO_BIN_EXE_workwell"))
 }
 
+/// `workwell run` of the `planned.toml` in the plan folder `plan`, into `out`: its
+/// `summary.json`.
+fn run_planned(plan: &Path, out: &Path) -> serde_json::Value {
+    let status = workwell()
+        .args(["run", "-q", "--out"])
+        .arg(out)
+        .arg(plan.join("planned.toml"))
+        .status()
+        .unwrap();
+    assert!(status.success());
+    serde_json::from_slice(&std::fs::read(out.join("summary.json")).unwrap()).unwrap()
+}
+
 fn summary_area<'a>(summary: &'a serde_json::Value, name: &str) -> &'a serde_json::Value {
     summary["areas"]
         .as_array()
@@ -285,16 +298,7 @@ fn the_planned_scenario_runs_as_is_and_meets_its_criteria() {
     let plan: serde_json::Value =
         serde_json::from_slice(&std::fs::read(out.join("plan.json")).unwrap()).unwrap();
 
-    let run = tmp.path().join("run");
-    let status = workwell()
-        .args(["run", "-q", "--out"])
-        .arg(&run)
-        .arg(out.join("planned.toml"))
-        .status()
-        .unwrap();
-    assert!(status.success());
-    let summary: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(run.join("summary.json")).unwrap()).unwrap();
+    let summary = run_planned(&out, &tmp.path().join("run"));
     assert_eq!(summary["scenario"]["replications"], 12);
 
     let conf = plan["options"]["confidence"].as_f64().unwrap();
@@ -369,16 +373,7 @@ fn a_stepped_area_is_planned_on_its_last_step_and_its_planned_scenario_reproduce
     );
     assert!(toml.contains(&step), "planned.toml has `{step}`");
 
-    let run = tmp.path().join("run");
-    let status = workwell()
-        .args(["run", "-q", "--out"])
-        .arg(&run)
-        .arg(out.join("planned.toml"))
-        .status()
-        .unwrap();
-    assert!(status.success());
-    let summary: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(run.join("summary.json")).unwrap()).unwrap();
+    let summary = run_planned(&out, &tmp.path().join("run"));
     let s = summary_area(&summary, area);
     assert_eq!(
         s["metrics"]["starts"]["mean"],

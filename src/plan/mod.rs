@@ -615,7 +615,6 @@ impl ProgrammeTotals {
 }
 
 impl PlanResults {
-    /// The `key=value` overrides that apply the planned staffing.
     /// Total funded cost per year of the planned areas, GBP.
     pub fn cost_per_year_gbp(&self) -> f64 {
         self.areas.iter().map(|a| a.cost_per_year_gbp).sum()

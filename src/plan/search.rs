@@ -420,7 +420,7 @@ fn probe_steps(sc: &Scenario, a: usize) -> Option<Scenario> {
     if !stepped {
         return None;
     }
-    let mut copy = sc.clone();
+    let mut copy = sc.simulation_copy();
     let spec = &mut copy.areas[a];
     let staff = std::iter::once(&mut spec.coach)
         .chain(spec.mdt.iter_mut().flatten().map(|ds| &mut ds.staff));
