@@ -98,7 +98,7 @@ impl OutputDir {
                     reason: "exists and is not an output folder of workwell".into(),
                 });
             }
-            fs::remove_dir_all(&tmp).map_err(io("remove the stale folder", &tmp))?;
+            remove_ours(&tmp).map_err(io("remove the stale folder", &tmp))?;
         }
         fs::create_dir(&tmp).map_err(io("create the folder", &tmp))?;
         let dir = Self {
@@ -214,7 +214,7 @@ impl OutputDir {
             // (the new output is in place: a failure to delete the old one leaves a
             // hidden folder the next start removes, not a failed run)
             self.committed = true;
-            let _ = fs::remove_dir_all(&self.tmp);
+            let _ = remove_ours(&self.tmp);
             return Ok(self.dest.clone());
         }
         // no atomic exchange here: move the old one aside, then the new one in
@@ -230,7 +230,7 @@ impl OutputDir {
             return Err(io("move the output folder to", &self.dest)(e));
         }
         self.committed = true;
-        let _ = fs::remove_dir_all(&old);
+        let _ = remove_ours(&old);
         Ok(self.dest.clone())
     }
 }
@@ -238,7 +238,7 @@ impl OutputDir {
 impl Drop for OutputDir {
     fn drop(&mut self) {
         if !self.committed {
-            let _ = fs::remove_dir_all(&self.tmp);
+            let _ = remove_ours(&self.tmp);
         }
     }
 }
@@ -300,6 +300,29 @@ fn check_replaceable(dest: &Path) -> Result<(), OutputError> {
     Ok(())
 }
 
+/// Deletes the output folder `p` (one of ours), its marker last: a process killed
+/// while deleting leaves a folder that still has its marker (or is empty), which
+/// the next start recognises as ours and removes; `fs::remove_dir_all` alone could
+/// take the marker first and leave files no later run would touch.
+fn remove_ours(p: &Path) -> std::io::Result<()> {
+    for e in fs::read_dir(p)? {
+        let e = e?;
+        if e.file_name() == MARKER {
+            continue;
+        }
+        if e.file_type()?.is_dir() {
+            fs::remove_dir_all(e.path())?;
+        } else {
+            fs::remove_file(e.path())?;
+        }
+    }
+    match fs::remove_file(p.join(MARKER)) {
+        Err(e) if e.kind() != ErrorKind::NotFound => return Err(e),
+        _ => {}
+    }
+    fs::remove_dir(p)
+}
+
 /// Whether the process `pid` is alive; `None` where this cannot be told.
 fn alive(pid: u32) -> Option<bool> {
     if !Path::new("/proc/self").exists() {
@@ -331,7 +354,7 @@ fn clean_stale(parent: &Path) {
         if old && fs::symlink_metadata(&dest).is_err() {
             let _ = fs::rename(&p, &dest);
         } else {
-            let _ = fs::remove_dir_all(&p);
+            let _ = remove_ours(&p);
         }
     }
 }
